@@ -1,0 +1,62 @@
+# ringside - top-level build.
+#
+# Each folder owns a fragment (<folder>/<folder>.mk) that adds its targets;
+# this file holds the shared flags and the user-facing goals. Everything is
+# built under build/ and nothing is written elsewhere.
+#
+#   make            build everything hosted (and the kernel, when present)
+#   make deps       install every Debian package the project needs
+#   make check      run the whole test suite (SANITIZE=1: under ASan+UBSan)
+#   make bench      run the benchmarks side by side, print one table
+#   make demo       boot the demo workload and show its trace
+
+BUILD    ?= build
+CC       ?= gcc
+SANITIZE ?= 0
+
+# Two flavours of host build share one tree layout; the sanitized one goes
+# to its own directory so the two never mix objects.
+ifeq ($(SANITIZE),1)
+  BUILD    := $(BUILD)/asan
+  SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer \
+               -D_GNU_SOURCE $(SAN_FLAGS) -Iformats -Iguest-trace/include
+HOST_LDFLAGS := $(SAN_FLAGS)
+
+# Freestanding flags for code that runs in a guest (guest-trace, kernel core
+# on bare metal). -mno-red-zone: interrupts share the stack.
+FREE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
+               -nostdlib -mno-red-zone -fno-pic -fno-pie -fno-stack-protector \
+               -fno-omit-frame-pointer -Iformats -Iguest-trace/include
+
+BIN := $(BUILD)/bin
+LIB := $(BUILD)/lib
+OBJ := $(BUILD)/obj
+
+.PHONY: all deps check bench demo clean
+all:
+
+include formats/formats.mk
+include guest-trace/guest-trace.mk
+-include kernel/kernel.mk
+-include collector/collector.mk
+include tests/tests.mk
+-include bench/bench.mk
+
+# Objects: one rule for every hosted C file, mirrored under $(OBJ).
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(EXTRA_CFLAGS_$(dir $<)) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	./tests/install-deps.sh
+
+clean:
+	rm -rf build

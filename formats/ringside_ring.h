@@ -1,0 +1,231 @@
+/*
+ * ringside_ring.h - the ring ABI shared by the guest writer and every reader.
+ *
+ * This is the only file both sides include. It describes bytes in guest
+ * memory, so it uses fixed-width types, explicit offsets (checked below with
+ * static asserts) and no pointers. The protocol that moves data through these
+ * structures is documented in formats/RING.md; read it before changing
+ * anything here, and bump RS_ABI_VERSION when the layout changes.
+ *
+ * Freestanding: this header needs only <stdint.h>, so Mini-OS, Unikraft and
+ * our own kernel can include it.
+ */
+#ifndef RINGSIDE_RING_H
+#define RINGSIDE_RING_H
+
+#include <stdint.h>
+
+/* "RNGSIDE1" read as a little-endian u64. Written last, after a release
+ * barrier, so a reader that sees it sees a complete header. */
+#define RS_MAGIC        0x3145444953474e52ull
+#define RS_ABI_VERSION  1u
+
+#define RS_PAGE_SIZE    4096u
+#define RS_HEADER_SIZE  4096u      /* the header is exactly one page */
+#define RS_MAX_CPUS     16u        /* CPU slots that fit in the header page */
+#define RS_MIN_CHUNK    256u       /* smallest chunk a ring may declare */
+#define RS_MAX_RECORD   1024u      /* no record is larger; strings truncate */
+#define RS_REASON_LEN   120u
+#define RS_BACKTRACE_MAX 32u
+
+/* Ring modes (rs_header.mode). */
+enum rs_mode {
+	RS_MODE_OVERWRITE = 0,  /* flight recorder: keep the newest (default) */
+	RS_MODE_DISCARD   = 1,  /* keep the oldest: drop new records when full */
+};
+
+/* Guest states (rs_header.state). */
+enum rs_guest_state {
+	RS_STATE_BOOTING = 0,
+	RS_STATE_RUNNING = 1,
+	RS_STATE_EXITED  = 2,
+	RS_STATE_CRASHED = 3,
+};
+
+/* Block reasons carried by RS_EV_THREAD_BLOCK. */
+enum rs_block_reason {
+	RS_BLOCK_PROMISE = 1,   /* waiting for a promise to resolve */
+	RS_BLOCK_SLEEP   = 2,   /* waiting for a timer */
+	RS_BLOCK_EVENT   = 3,   /* waiting for an interrupt / event channel */
+	RS_BLOCK_JOIN    = 4,   /* waiting for another thread to exit */
+};
+
+/* Promise kinds carried by RS_EV_PROMISE_CREATE (mirage-profile's list). */
+enum rs_promise_type {
+	RS_PT_WAIT = 0, RS_PT_TASK, RS_PT_BIND, RS_PT_TRY, RS_PT_CHOOSE,
+	RS_PT_PICK, RS_PT_JOIN, RS_PT_MAP, RS_PT_CONDITION, RS_PT_ON_SUCCESS,
+	RS_PT_ON_FAILURE, RS_PT_ON_TERMINATION, RS_PT_ASYNC, RS_PT_SLEEP,
+	RS_PT_EVENT, RS_PT_COUNT
+};
+
+/*
+ * Record types. Payload words are u64 unless noted; "str" means the rest of
+ * the record is a NUL-padded string. Every record carries `ctx`, the id of
+ * the kernel thread that was running when it was emitted (0 = boot/idle).
+ */
+enum rs_event_type {
+	RS_EV_PAD            = 0,   /* filler to the end of a chunk; 8 bytes min */
+	RS_EV_LOST           = 1,   /* a: count, b: first tsc, c: last tsc (reader) */
+
+	/* scheduler */
+	RS_EV_THREAD_CREATE  = 2,   /* a: tid, b: parent tid, str: name */
+	RS_EV_THREAD_EXIT    = 3,   /* a: tid */
+	RS_EV_THREAD_SWITCH  = 4,   /* a: from tid, b: to tid */
+	RS_EV_THREAD_BLOCK   = 5,   /* a: tid, b: rs_block_reason, c: object id */
+	RS_EV_THREAD_WAKE    = 6,   /* a: tid, b: waker tid */
+	RS_EV_THREAD_YIELD   = 7,   /* a: tid */
+	RS_EV_RUNQ_LEN       = 8,   /* a: runnable threads */
+
+	/* promises (mirage-profile's vocabulary, plus cancel) */
+	RS_EV_PROMISE_CREATE = 16,  /* a: id, b: parent id, c: rs_promise_type */
+	RS_EV_PROMISE_READ   = 17,  /* a: id read, b: reader id */
+	RS_EV_PROMISE_TRY_READ = 18,/* a: id not yet ready, b: reader id */
+	RS_EV_PROMISE_RESOLVE = 19, /* a: id, b: resolver id */
+	RS_EV_PROMISE_FAIL   = 20,  /* a: id, b: resolver id, str: message */
+	RS_EV_PROMISE_BECOMES = 21, /* a: id, b: the id it now follows */
+	RS_EV_PROMISE_LABEL  = 22,  /* a: id, str: label */
+	RS_EV_PROMISE_SIGNAL = 23,  /* a: id signalled, b: signaller id */
+	RS_EV_PROMISE_CANCEL = 24,  /* a: id, b: canceller id */
+
+	/* allocator */
+	RS_EV_PAGE_ALLOC     = 32,  /* a: address, b: order */
+	RS_EV_PAGE_FREE      = 33,  /* a: address, b: order */
+	RS_EV_HEAP           = 34,  /* a: bytes in use, b: signed delta */
+
+	/* event paths */
+	RS_EV_IRQ_ENTER      = 48,  /* a: vector */
+	RS_EV_IRQ_EXIT       = 49,  /* a: vector */
+	RS_EV_TIMER_FIRE     = 50,  /* a: timer id, b: due tsc */
+	RS_EV_EVTCHN_NOTIFY  = 51,  /* a: port */
+	RS_EV_IDLE_ENTER     = 52,
+	RS_EV_IDLE_EXIT      = 53,
+
+	/* generic */
+	RS_EV_COUNTER        = 64,  /* a: absolute value, str: name */
+	RS_EV_MARK           = 65,  /* a: value, str: text */
+
+	RS_EV_TYPE_LIMIT     = 128, /* types at or above this are invalid */
+};
+
+/*
+ * Every record starts with this header and is a multiple of 8 bytes long.
+ * A PAD record may be only the first 8 bytes (it has no tsc).
+ */
+struct rs_record {
+	uint16_t type;       /* enum rs_event_type */
+	uint16_t size;       /* whole record in bytes, multiple of 8 */
+	uint32_t ctx;        /* running kernel thread id */
+	uint64_t tsc;        /* timestamp in TSC ticks */
+	/* uint64_t args[]; then an optional string */
+};
+#define RS_RECORD_HDR   16u
+#define RS_PAD_MIN      8u
+
+/*
+ * Per-CPU ring control. Two cache lines: the first is written by the writer
+ * on every emit, the second only when the outermost writer publishes, so a
+ * polling reader mostly touches a line the writer does not dirty per record.
+ * All positions are monotonic byte counts; the data offset of position p is
+ * (p & (data_size - 1)).
+ */
+struct rs_cpu_ring {
+	/* line 0: layout (written once at init) and writer state */
+	uint64_t data_offset;   /* from the region start; page aligned */
+	uint64_t data_size;     /* bytes, power of two */
+	uint32_t chunk_size;    /* bytes, power of two; records never span one */
+	uint32_t nesting;       /* writers in flight on this CPU (irq nesting) */
+	uint64_t reserve;       /* end of the last reserved record */
+	uint64_t written;       /* records fully written (monotonic) */
+	uint64_t dropped;       /* records dropped in discard mode (monotonic) */
+	uint64_t first_drop_tsc;/* tsc of the first drop, 0 if none */
+	uint64_t pad0[1];
+	/* line 1: what the outermost writer publishes */
+	uint64_t head_pair;     /* the consistent pair, packed: RS_PAIR_* */
+	uint64_t head;          /* every record below head is complete */
+	uint64_t head_written;  /* number of records below head */
+	uint64_t pad2[5];
+};
+
+/*
+ * head_pair holds (head / 8) mod 2^40 in its low bits and head_written
+ * mod 2^24 in its high bits, so one 64-bit load gives a pair that belongs
+ * together. The full 64-bit `head` and `head_written`, loaded right after,
+ * restore the high bits: they can be ahead of the pair only by what the
+ * writer emitted in between, far less than 2^39 bytes or 2^23 records.
+ */
+#define RS_PAIR_HEAD_BITS   40u
+#define RS_PAIR_COUNT_BITS  24u
+#define RS_PAIR_PACK(head, n) \
+	((((head) >> 3) & ((1ull << RS_PAIR_HEAD_BITS) - 1)) | \
+	 ((uint64_t)(n) << RS_PAIR_HEAD_BITS))
+
+/* Registers saved in the panic record, in this order. */
+enum rs_reg {
+	RS_REG_RAX, RS_REG_RBX, RS_REG_RCX, RS_REG_RDX, RS_REG_RSI, RS_REG_RDI,
+	RS_REG_RBP, RS_REG_RSP, RS_REG_R8, RS_REG_R9, RS_REG_R10, RS_REG_R11,
+	RS_REG_R12, RS_REG_R13, RS_REG_R14, RS_REG_R15, RS_REG_RIP,
+	RS_REG_RFLAGS, RS_REG_CS, RS_REG_SS, RS_REG_COUNT
+};
+
+struct rs_panic {
+	uint32_t valid;         /* 1 once the record is complete; written last */
+	uint32_t cpu;
+	uint32_t vector;        /* exception vector, or 0xffffffff for a panic() */
+	uint32_t depth;         /* panics seen; >1 means a panic in the panic path */
+	uint64_t error_code;
+	uint64_t fault_addr;    /* CR2 for page faults */
+	uint64_t tsc;
+	uint64_t regs[RS_REG_COUNT];
+	uint32_t backtrace_len;
+	uint32_t pad;
+	uint64_t backtrace[RS_BACKTRACE_MAX];
+	char reason[RS_REASON_LEN];
+};
+
+/*
+ * The region header: the first page of the region. Offsets are fixed by the
+ * static asserts below.
+ */
+struct rs_header {
+	/* line 0: identity and layout, written once at init */
+	uint64_t magic;         /* RS_MAGIC, written last */
+	uint32_t abi_version;
+	uint32_t header_size;   /* RS_HEADER_SIZE */
+	uint64_t nonce;         /* differs on every boot */
+	uint64_t region_gpa;    /* guest-physical address of this header */
+	uint64_t region_size;   /* header + all rings, bytes */
+	uint32_t ncpus;         /* 1..RS_MAX_CPUS */
+	uint32_t mode;          /* enum rs_mode */
+	uint64_t pad0[2];
+	/* line 1: clock, written once at init */
+	uint64_t tsc_hz;
+	uint64_t boot_tsc;
+	uint64_t boot_wall_ns;  /* Unix time at boot_tsc in ns; 0 if unknown */
+	uint64_t pad1[5];
+	/* line 2: liveness, written by the timer tick and state changes */
+	uint64_t heartbeat_ticks;
+	uint64_t heartbeat_tsc;
+	uint32_t state;         /* enum rs_guest_state */
+	uint32_t pad2;
+	uint64_t pad3[5];
+	/* panic record, then the per-CPU rings */
+	struct rs_panic panic;
+	uint8_t pad4[1024 - 192 - sizeof(struct rs_panic)];
+	uint8_t reserved[1024];
+	struct rs_cpu_ring cpu[RS_MAX_CPUS];
+};
+
+#define RS_STATIC_ASSERT(c, m) _Static_assert(c, m)
+RS_STATIC_ASSERT(sizeof(struct rs_record) == 16, "record header is 16 bytes");
+RS_STATIC_ASSERT(sizeof(struct rs_cpu_ring) == 128, "cpu ring is two lines");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, head_pair) == 64,
+		 "published state starts the second line");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_hz) == 64, "line 1");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, heartbeat_ticks) == 128,
+		 "line 2");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, panic) == 192, "panic");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, cpu) == 2048, "cpus");
+RS_STATIC_ASSERT(sizeof(struct rs_header) == RS_HEADER_SIZE,
+		 "the header is exactly one page");
+
+#endif /* RINGSIDE_RING_H */

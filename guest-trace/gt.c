@@ -1,0 +1,163 @@
+/*
+ * gt.c - the out-of-line half of the guest-trace writer: laying out the
+ * region, state and heartbeat updates, the panic record, and string
+ * records. The hot fixed-size emit lives inline in guest_trace.h.
+ *
+ * Freestanding: only memcpy/memset from the embedding kernel.
+ */
+#include "guest_trace.h"
+
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+static int is_pow2(uint64_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+static uint64_t pow2_floor(uint64_t x)
+{
+	uint64_t p = 1;
+	while (p <= x / 2)
+		p <<= 1;
+	return p;
+}
+
+int gt_region_init(void *base, const struct gt_config *cfg)
+{
+	struct rs_header *h = base;
+
+	if (cfg->ncpus == 0 || cfg->ncpus > RS_MAX_CPUS)
+		return -1;
+	if (cfg->region_size < RS_HEADER_SIZE + cfg->ncpus * 2ull * RS_PAGE_SIZE)
+		return -1;
+	if (((uintptr_t)base & (RS_PAGE_SIZE - 1)) != 0)
+		return -1;
+
+	/* Every CPU gets the same power-of-two ring; what does not divide
+	 * evenly is left unused rather than making ring sizes differ. */
+	uint64_t per_cpu = (cfg->region_size - RS_HEADER_SIZE) / cfg->ncpus;
+	uint64_t data_size = pow2_floor(per_cpu);
+	if (data_size < 2 * RS_PAGE_SIZE)
+		return -1;
+
+	uint64_t chunk = cfg->chunk_size;
+	if (chunk == 0) {
+		chunk = data_size / 16;
+		if (chunk > 32768)
+			chunk = 32768;
+	}
+	/* A chunk must hold the largest record, there must be at least two
+	 * (a reader resyncs at the next chunk), and PAD sizes fit in u16. */
+	if (!is_pow2(chunk) || chunk < RS_MIN_CHUNK || chunk > 32768 ||
+	    chunk > data_size / 2 || chunk < RS_MAX_RECORD)
+		return -1;
+
+	/* The magic goes last; clear it first so a reader never sees an old
+	 * magic over a half-built header. */
+	((volatile struct rs_header *)h)->magic = 0;
+	gt_barrier();
+	memset((uint8_t *)h + 8, 0, RS_HEADER_SIZE - 8);
+
+	h->abi_version = RS_ABI_VERSION;
+	h->header_size = RS_HEADER_SIZE;
+	h->nonce = cfg->nonce;
+	h->region_gpa = cfg->region_gpa;
+	h->region_size = RS_HEADER_SIZE + data_size * cfg->ncpus;
+	h->ncpus = cfg->ncpus;
+	h->mode = cfg->mode;
+	h->tsc_hz = cfg->tsc_hz;
+	h->boot_tsc = cfg->boot_tsc;
+	h->boot_wall_ns = cfg->boot_wall_ns;
+	h->state = RS_STATE_BOOTING;
+
+	for (uint32_t i = 0; i < cfg->ncpus; i++) {
+		struct rs_cpu_ring *r = &h->cpu[i];
+		r->data_offset = RS_HEADER_SIZE + data_size * i;
+		r->data_size = data_size;
+		r->chunk_size = (uint32_t)chunk;
+		/* Stale bytes from an earlier boot must not parse as records
+		 * of this one; the reader never looks past `head`, but a
+		 * zeroed ring also makes dumps easier to read. */
+		memset((uint8_t *)h + r->data_offset, 0, data_size);
+	}
+
+	gt_barrier();
+	GT_WRITE_ONCE(h->magic, RS_MAGIC);
+	return 0;
+}
+
+void gt_set_state(struct rs_header *h, uint32_t state)
+{
+	gt_barrier();
+	GT_WRITE_ONCE(h->state, state);
+}
+
+void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc)
+{
+	/* tsc first: a reader that sees the new tick count also sees a tsc
+	 * at least as new (x86 keeps store order). */
+	GT_WRITE_ONCE(h->heartbeat_tsc, tsc);
+	gt_barrier();
+	GT_WRITE_ONCE(h->heartbeat_ticks, ticks);
+}
+
+struct rs_panic *gt_panic_begin(struct rs_header *h)
+{
+	struct rs_panic *p = &h->panic;
+	uint32_t depth = GT_READ_ONCE(p->depth);
+
+	GT_WRITE_ONCE(p->depth, depth + 1);
+	gt_barrier();
+	/* The first panic owns the record. A panic raised while it is being
+	 * filled (or after) only bumps `depth`, so the first, usually more
+	 * useful, record survives intact. */
+	if (depth != 0)
+		return 0;
+	GT_WRITE_ONCE(p->valid, 0);
+	return p;
+}
+
+void gt_panic_commit(struct rs_header *h, struct rs_panic *p)
+{
+	p->reason[RS_REASON_LEN - 1] = '\0';
+	if (p->backtrace_len > RS_BACKTRACE_MAX)
+		p->backtrace_len = RS_BACKTRACE_MAX;
+	gt_barrier();
+	GT_WRITE_ONCE(p->valid, 1);
+	gt_set_state(h, RS_STATE_CRASHED);
+}
+
+void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
+		 uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
+		 const char *s)
+{
+	struct rs_cpu_ring *r = gt_ring_of(h, cpu);
+	uint8_t *data = (uint8_t *)h + r->data_offset;
+	const uint32_t fixed = RS_RECORD_HDR + 8u * nargs;
+	uint32_t len = 0;
+
+	/* Room for at least one NUL; a long string is cut, never asserted. */
+	while (s && s[len] && fixed + len + 1 < RS_MAX_RECORD)
+		len++;
+	const uint32_t size = (fixed + len + 1 + 7) & ~7u;
+
+	gt_local_inc32(&r->nesting);
+	gt_barrier();
+	uint64_t tsc = gt_rdtsc();
+	uint64_t off = gt_reserve(h, r, data, size, tsc);
+	if (off != GT_DROPPED) {
+		uint64_t *w = (uint64_t *)(data + off);
+		w[0] = (uint64_t)type | ((uint64_t)size << 16) |
+		       ((uint64_t)ctx << 32);
+		w[1] = tsc;
+		if (nargs > 0) w[2] = a;
+		if (nargs > 1) w[3] = b;
+		char *str = (char *)(data + off + fixed);
+		memcpy(str, s ? s : "", len);
+		memset(str + len, 0, size - fixed - len);
+		gt_barrier();
+		gt_local_inc64(&r->written);
+	}
+	gt_commit(r);
+}

@@ -1,0 +1,235 @@
+/*
+ * guest_trace.h - the guest-side trace writer.
+ *
+ * A freestanding library: it needs <stdint.h>, <stddef.h> and the embedding
+ * kernel's memcpy/memset, nothing else. It writes the region described in
+ * formats/ringside_ring.h using the protocol in formats/RING.md.
+ *
+ * The emit path is inline because it is the hottest code in the project: a
+ * call through a library boundary would cost as much as the emit itself.
+ * One CPU's ring has exactly one writer context at a time *except* for
+ * interrupt nesting: an interrupt handler may emit while thread code on the
+ * same CPU is halfway through an emit. The reserve/commit protocol below is
+ * built for exactly that case, and needs no locks and no disabled interrupts.
+ * Different CPUs never write the same ring.
+ */
+#ifndef GUEST_TRACE_H
+#define GUEST_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringside_ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Layout request for gt_region_init(). */
+struct gt_config {
+	uint64_t region_gpa;     /* guest-physical address of `base` */
+	uint64_t region_size;    /* bytes available at `base`, page multiple */
+	uint32_t ncpus;          /* 1..RS_MAX_CPUS */
+	uint32_t mode;           /* enum rs_mode */
+	uint32_t chunk_size;     /* 0 = default (data_size / 16, <= 32 KiB) */
+	uint64_t nonce;          /* must differ on every boot */
+	uint64_t tsc_hz;
+	uint64_t boot_tsc;
+	uint64_t boot_wall_ns;   /* 0 if the guest has no wall clock */
+};
+
+/*
+ * Lays out the header and one power-of-two ring per CPU inside
+ * [base, base + region_size), zeroes it, and writes the magic last.
+ * Returns 0, or -1 if the request cannot fit (region too small, bad ncpus).
+ */
+int gt_region_init(void *base, const struct gt_config *cfg);
+
+/* Liveness and state, written by the timer tick and by state changes. */
+void gt_set_state(struct rs_header *h, uint32_t state);
+void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc);
+
+/*
+ * The panic record. gt_panic_begin() returns the slot to fill (or NULL if a
+ * panic is already being recorded and this one must not overwrite it: the
+ * depth counter still records that it happened). gt_panic_commit() marks it
+ * valid and sets the state to crashed, in that order.
+ */
+struct rs_panic *gt_panic_begin(struct rs_header *h);
+void gt_panic_commit(struct rs_header *h, struct rs_panic *p);
+
+/* ---- the emit path ---------------------------------------------------- */
+
+#define gt_barrier() __asm__ __volatile__("" ::: "memory")
+
+static inline uint64_t gt_rdtsc(void)
+{
+#if defined(__x86_64__)
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+#else
+#error "guest-trace needs a cycle counter for this architecture"
+#endif
+}
+
+/*
+ * "Local" atomics: atomic with respect to interrupts on this CPU, not with
+ * respect to other CPUs. A single read-modify-write instruction without the
+ * lock prefix is exactly that on x86, and costs a fraction of a locked one.
+ * Each CPU owns its ring, so this is all the writer needs.
+ */
+static inline void gt_local_inc32(uint32_t *p)
+{
+	__asm__ __volatile__("incl %0" : "+m"(*p) :: "memory");
+}
+
+static inline void gt_local_dec32(uint32_t *p)
+{
+	__asm__ __volatile__("decl %0" : "+m"(*p) :: "memory");
+}
+
+static inline void gt_local_inc64(uint64_t *p)
+{
+	__asm__ __volatile__("incq %0" : "+m"(*p) :: "memory");
+}
+
+static inline int gt_local_cas64(uint64_t *p, uint64_t old, uint64_t val)
+{
+	uint64_t prev;
+	__asm__ __volatile__("cmpxchgq %2, %1"
+			     : "=a"(prev), "+m"(*p)
+			     : "r"(val), "0"(old)
+			     : "memory", "cc");
+	return prev == old;
+}
+
+#define GT_READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define GT_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/*
+ * Publish: only the outermost writer on a CPU publishes, so `head` never
+ * moves backwards. It snapshots (reserve, written) as a consistent pair --
+ * any interrupt that emits between the two loads changes `reserve`, so the
+ * loop retries -- and stores the pair packed into one word (head_pair), so
+ * a reader on another CPU gets both halves from a single load, without a
+ * retry loop a fast writer could starve. After dropping its nesting level
+ * it re-checks `reserve`: an interrupt that reserved after the snapshot but
+ * before the decrement was nested, did not publish, and would otherwise
+ * stay invisible until the next emit.
+ * x86 is TSO, so store->store order needs only the compiler barrier: the
+ * record bytes are visible before the head that covers them.
+ */
+static inline void gt_commit(struct rs_cpu_ring *r)
+{
+	for (;;) {
+		if (GT_READ_ONCE(r->nesting) != 1) {
+			gt_local_dec32(&r->nesting);
+			return;
+		}
+		uint64_t res, n;
+		do {
+			res = GT_READ_ONCE(r->reserve);
+			gt_barrier();
+			n = GT_READ_ONCE(r->written);
+			gt_barrier();
+		} while (res != GT_READ_ONCE(r->reserve));
+
+		GT_WRITE_ONCE(r->head_pair, RS_PAIR_PACK(res, n));
+		GT_WRITE_ONCE(r->head, res);
+		GT_WRITE_ONCE(r->head_written, n);
+
+		gt_local_dec32(&r->nesting);
+		gt_barrier();
+		if (GT_READ_ONCE(r->reserve) == res)
+			return;
+		gt_local_inc32(&r->nesting);
+	}
+}
+
+/*
+ * Reserve `size` bytes (a multiple of 8, <= chunk size) for a record.
+ * Returns the ring offset to write at, or -1 (as uint64) if discard mode
+ * dropped it. A record never spans a chunk boundary: if it does not fit in
+ * what is left of the current chunk, the rest of the chunk is reserved too
+ * and filled with a PAD record, so a reader that lost its place can always
+ * resume at the next chunk start.
+ */
+#define GT_DROPPED ((uint64_t)-1)
+
+static inline uint64_t gt_reserve(struct rs_header *h, struct rs_cpu_ring *r,
+				  uint8_t *data, uint32_t size, uint64_t tsc)
+{
+	const uint64_t chunk = r->chunk_size;
+	const uint64_t mask = r->data_size - 1;
+	uint64_t pos, start, end;
+
+	do {
+		pos = GT_READ_ONCE(r->reserve);
+		uint64_t room = chunk - (pos & (chunk - 1));
+		start = room < size ? pos + room : pos;
+		end = start + size;
+		if (__builtin_expect(h->mode == RS_MODE_DISCARD, 0) &&
+		    end > r->data_size) {
+			gt_local_inc64(&r->dropped);
+			if (GT_READ_ONCE(r->first_drop_tsc) == 0)
+				gt_local_cas64(&r->first_drop_tsc, 0, tsc);
+			return GT_DROPPED;
+		}
+	} while (!gt_local_cas64(&r->reserve, pos, end));
+
+	if (__builtin_expect(start != pos, 0)) {
+		struct rs_record *pad = (struct rs_record *)(data + (pos & mask));
+		pad->type = RS_EV_PAD;
+		pad->size = (uint16_t)(start - pos);
+		pad->ctx = 0;
+	}
+	return start & mask;
+}
+
+static inline struct rs_cpu_ring *gt_ring_of(struct rs_header *h, unsigned cpu)
+{
+	return &h->cpu[cpu];
+}
+
+/*
+ * The fixed-size emit: a header and up to three u64 arguments. With a
+ * constant `nargs` the compiler folds this to straight-line stores.
+ */
+static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
+			   uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
+			   uint64_t c)
+{
+	struct rs_cpu_ring *r = gt_ring_of(h, cpu);
+	uint8_t *data = (uint8_t *)h + r->data_offset;
+	const uint32_t size = RS_RECORD_HDR + 8u * nargs;
+
+	gt_local_inc32(&r->nesting);
+	gt_barrier();
+	uint64_t tsc = gt_rdtsc();
+	uint64_t off = gt_reserve(h, r, data, size, tsc);
+	if (__builtin_expect(off != GT_DROPPED, 1)) {
+		uint64_t *w = (uint64_t *)(data + off);
+		w[0] = (uint64_t)type | ((uint64_t)size << 16) |
+		       ((uint64_t)ctx << 32);
+		w[1] = tsc;
+		if (nargs > 0) w[2] = a;
+		if (nargs > 1) w[3] = b;
+		if (nargs > 2) w[4] = c;
+		gt_barrier();
+		gt_local_inc64(&r->written);
+	}
+	gt_commit(r);
+}
+
+/* A record with up to two u64 arguments followed by a string (truncated so
+ * the record stays within RS_MAX_RECORD). Out of line: strings are rare. */
+void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
+		 uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
+		 const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUEST_TRACE_H */

@@ -1,0 +1,156 @@
+/*
+ * testlib.c - the test harness: suite registration, the single cmocka group
+ * that runs them all, and helpers for temp dirs and child programs.
+ *
+ * RS_TEST_FILTER=glob selects tests by name (cmocka's own filter).
+ */
+#include "testlib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_TESTS 1024
+
+static struct CMUnitTest all_tests[MAX_TESTS];
+static size_t n_tests;
+
+void rs_test_register(const char *suite, const struct CMUnitTest *tests,
+		      size_t n)
+{
+	(void)suite;
+	if (n_tests + n > MAX_TESTS) {
+		fprintf(stderr, "testlib: too many tests, raise MAX_TESTS\n");
+		abort();
+	}
+	memcpy(&all_tests[n_tests], tests, n * sizeof(*tests));
+	n_tests += n;
+}
+
+char *rs_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (asprintf(&path, "%s/ringside-test-XXXXXX", base ? base : "/tmp") < 0)
+		abort();
+	if (!mkdtemp(path)) {
+		perror("mkdtemp");
+		abort();
+	}
+	return path;
+}
+
+void rs_tmpdir_cleanup(char *dir)
+{
+	char *out = NULL;
+	if (dir && strstr(dir, "ringside-test-"))
+		rs_run(&out, 30, "rm -rf '%s'", dir);
+	free(out);
+	free(dir);
+}
+
+const char *rs_bin(const char *name)
+{
+	static char slots[4][4096];
+	static int next;
+	const char *dir = getenv("RS_BIN_DIR");
+	char *p = slots[next++ & 3];
+
+	snprintf(p, sizeof(slots[0]), "%s/%s", dir ? dir : "build/bin", name);
+	return p;
+}
+
+int rs_run(char **out, int timeout_s, const char *fmt, ...)
+{
+	char *cmd, tmpl[] = "/tmp/ringside-run-XXXXXX";
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+
+	int fd = mkstemp(tmpl);
+	if (fd < 0)
+		abort();
+	unlink(tmpl);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setpgid(0, 0);  /* so a timeout kills the whole pipeline */
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	free(cmd);
+
+	int status = 0, result = -1;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			result = WIFEXITED(status) ? WEXITSTATUS(status)
+						   : 128 + WTERMSIG(status);
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= timeout_s) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			result = -1;
+			break;
+		}
+		usleep(2000);
+	}
+
+	if (out) {
+		off_t len = lseek(fd, 0, SEEK_END);
+		*out = calloc(1, (size_t)len + 1);
+		if (pread(fd, *out, (size_t)len, 0) < 0)
+			(*out)[0] = '\0';
+	}
+	close(fd);
+	return result;
+}
+
+char *rs_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		if (len)
+			*len = (size_t)n;
+	}
+	return buf;
+}
+
+int main(void)
+{
+	const char *filter = getenv("RS_TEST_FILTER");
+
+	if (filter && *filter)
+		cmocka_set_test_filter(filter);
+	return _cmocka_run_group_tests("ringside", all_tests, n_tests, NULL,
+				       NULL);
+}

@@ -1,0 +1,51 @@
+/*
+ * testlib.h - the shared test harness: cmocka, plus registration so every
+ * tests/test_*.c file adds its suite to one binary and one group. One group
+ * means `make check` ends with a single cmocka summary covering everything.
+ *
+ *   RS_TEST_SUITE(ring, cmocka_unit_test(test_a), cmocka_unit_test(test_b))
+ *
+ * Helpers here are for tests only: temp dirs, running the built binaries,
+ * reading whole files.
+ */
+#ifndef RS_TESTLIB_H
+#define RS_TESTLIB_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+void rs_test_register(const char *suite, const struct CMUnitTest *tests,
+		      size_t n);
+
+#define RS_TEST_SUITE(name, ...)                                              \
+	static const struct CMUnitTest name##_suite_tests[] = { __VA_ARGS__ };  \
+	__attribute__((constructor)) static void name##_suite_register(void)   \
+	{                                                                       \
+		rs_test_register(#name, name##_suite_tests,                     \
+				 sizeof(name##_suite_tests) /                   \
+					 sizeof(name##_suite_tests[0]));        \
+	}
+
+/* A fresh directory under $TMPDIR, removed by rs_tmpdir_cleanup(). */
+char *rs_tmpdir(void);
+void rs_tmpdir_cleanup(char *dir);
+
+/* Path of a built program (RS_BIN_DIR, set by `make check`). Static buffer
+ * per call slot; copy it if you need two at once. */
+const char *rs_bin(const char *name);
+
+/*
+ * Run a command line through /bin/sh, capturing stdout+stderr into *out
+ * (malloc'd, may be NULL). Kills it after `timeout_s` seconds. Returns the
+ * exit status, 128+signal if killed by a signal, or -1 on timeout.
+ */
+int rs_run(char **out, int timeout_s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Whole file into a malloc'd buffer; NULL if unreadable. */
+char *rs_read_file(const char *path, size_t *len);
+
+#endif

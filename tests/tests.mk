@@ -1,0 +1,22 @@
+# tests: one cmocka binary holding every suite (tests/test_*.c), linked
+# against the real libraries. `make check` builds it and everything it
+# drives, then runs it with RS_BIN_DIR pointing at the built programs.
+
+TEST_SRCS := tests/testlib.c $(wildcard tests/test_*.c)
+TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS))
+TEST_BIN  := $(BUILD)/tests/ringside-tests
+
+# Libraries a suite may call; fragments that exist add theirs.
+TEST_LIBS = $(COLLECTOR_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) $(GT_LIB)
+
+$(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIBS) \
+		$(shell pkg-config --libs cmocka sqlite3) -lpthread -lm
+
+# Programs the tests drive, when their fragments exist.
+TEST_PROGS = $(filter $(BIN)/%,$(ALL_PROGS))
+
+check: all $(TEST_BIN)
+	RS_BIN_DIR=$(abspath $(BIN)) RS_BUILD_DIR=$(abspath $(BUILD)) \
+		$(TEST_BIN)
