@@ -44,6 +44,7 @@ all:
 include formats/formats.mk
 include guest-trace/guest-trace.mk
 -include kernel/kernel.mk
+-include kernel/platform/pvh/pvh.mk
 -include collector/collector.mk
 include tests/tests.mk
 -include bench/bench.mk
@@ -56,7 +57,7 @@ $(OBJ)/%.o: %.c
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 deps:
-	./tests/install-deps.sh
+	./.ci/deps.sh
 
 clean:
 	rm -rf build

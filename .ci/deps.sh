@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs every Debian package ringside needs to build, test, demo and
+# benchmark. Idempotent: it asks dpkg first and only calls apt-get for what
+# is missing. Uses sudo when not root. `make deps` runs this.
+set -euo pipefail
+
+# Everything, with apt's recommended packages.
+PACKAGES=(
+	build-essential pkg-config git
+	libcmocka-dev                 # the test framework
+	libsqlite3-dev sqlite3        # the trace store
+	libxen-dev                    # the dom0 collector (xen: source)
+	libgtk-4-dev                  # the viewer
+	babeltrace2                   # checks our CTF export
+	xvfb xauth                    # the viewer's window tests
+	clang valgrind                # fuzzing, instruction-count benchmarks
+)
+# Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
+# then QEMU without -display none fails (ANCHORS.md, section 2).
+PACKAGES_NO_RECOMMENDS=(
+	qemu-system-x86
+)
+
+missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+
+need=($(missing "${PACKAGES[@]}"))
+need_nr=($(missing "${PACKAGES_NO_RECOMMENDS[@]}"))
+if [ ${#need[@]} -eq 0 ] && [ ${#need_nr[@]} -eq 0 ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+echo "deps: installing ${need[*]} ${need_nr[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+if [ ${#need[@]} -gt 0 ]; then
+	$SUDO apt-get install -y -qq "${need[@]}"
+fi
+if [ ${#need_nr[@]} -gt 0 ]; then
+	$SUDO apt-get install -y -qq --no-install-recommends "${need_nr[@]}"
+fi
+echo "deps: done"
