@@ -1,0 +1,65 @@
+/*
+ * platform.h - everything that differs between the platforms the kernel
+ * core runs on (a Linux process today, bare-metal x86-64 under QEMU next).
+ *
+ * The core calls only these functions and never includes a platform's own
+ * headers. Each platform implements all of them in its own directory.
+ * Interrupt model: the platform calls kernel_tick() (tick.c) and
+ * event_irq() (event.c) from interrupt context, with interrupts disabled.
+ */
+#ifndef KERNEL_PLATFORM_H
+#define KERNEL_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Clocks. The cycle counter is the trace timestamp source. */
+uint64_t platform_cycles(void);
+uint64_t platform_tsc_hz(void);
+uint64_t platform_wall_ns(void);       /* Unix time in ns, 0 if unknown */
+
+/* Console for boot messages and panic reports; must work in a panic. */
+void platform_console_write(const char *s, size_t n);
+
+/*
+ * Interrupts. irq_save() disables and returns the previous state for
+ * irq_restore(). Enabling delivers whatever became pending while disabled.
+ * These must be cheap: the scheduler uses them around every switch.
+ */
+unsigned long platform_irq_save(void);
+void platform_irq_restore(unsigned long flags);
+void platform_irq_disable(void);
+void platform_irq_enable(void);
+bool platform_irqs_enabled(void);
+
+/*
+ * Called with interrupts disabled: enable them, wait until at least one
+ * interrupt has been handled, and return with them disabled again. Done
+ * atomically so a tick arriving just before the wait is not slept through.
+ */
+void platform_idle(void);
+
+/* The trace ring region: where it lives and its guest-physical address. */
+void platform_ring_region(void **base, uint64_t *gpa, uint64_t *size);
+
+/* Memory handed to the page allocator: [*start, *end), page aligned. */
+void platform_free_range(uintptr_t *start, uintptr_t *end);
+
+/* Current CPU; the kernel is uniprocessor, so 0 for now. */
+unsigned platform_cpu(void);
+
+/* Clean exit with a status (the ring state is already RS_STATE_EXITED). */
+void platform_exit(int status) __attribute__((noreturn));
+/* Stop for good after a crash; the panic record is already complete. */
+void platform_halt_crashed(void) __attribute__((noreturn));
+
+/* Per-architecture context switch (kernel/arch/x86_64/switch.S). Saves the
+ * callee-saved registers on the current stack, stores the stack pointer in
+ * *save_sp and resumes the context whose stack pointer is new_sp. */
+void arch_switch(uint64_t *save_sp, uint64_t new_sp);
+/* Builds an initial frame on a fresh stack so the first arch_switch() to
+ * it calls entry(arg) with a terminated frame-pointer chain. */
+uint64_t arch_stack_init(void *stack_top, void (*entry)(void *), void *arg);
+
+#endif /* KERNEL_PLATFORM_H */
