@@ -1,0 +1,202 @@
+/*
+ * platform.c - the PVH platform behind kernel/core/platform.h, and
+ * pvh_main(), the first C code: bring up the CPU tables, console, clocks
+ * and tick, then hand the command line to the core's kernel_main().
+ *
+ * Interrupts stay off from entry until the core first enables them, so
+ * no tick reaches the core before its init is complete.
+ */
+#include "pvh.h"
+
+#include "../../core/kernel.h"
+#include "../../core/klib.h"
+#include "../../core/platform.h"
+
+#define TICK_HZ 1000u
+#define RING_PAGES_DEFAULT 256u
+#define RING_PAGES_MAX 65536u           /* 256 MiB */
+#define RFLAGS_IF 0x200ul
+
+/* isa-debug-exit (QEMU exits with status (v << 1) | 1) and pvpanic. */
+#define DEBUG_EXIT_PORT 0xf4
+#define PVPANIC_PORT 0x505
+
+void pvh_main(uint32_t start_info) __attribute__((noreturn));
+
+static struct pvh_boot boot;
+static uint64_t tsc_hz, wall_tsc, wall_ns;
+
+uint64_t platform_cycles(void)
+{
+	return rdtsc();
+}
+
+uint64_t platform_tsc_hz(void)
+{
+	return tsc_hz;
+}
+
+uint64_t platform_wall_ns(void)
+{
+	if (!wall_ns || !tsc_hz)
+		return 0;
+	/* Split so the multiply cannot overflow 64 bits. */
+	uint64_t d = rdtsc() - wall_tsc;
+	return wall_ns + d / tsc_hz * 1000000000ull +
+	       d % tsc_hz * 1000000000ull / tsc_hz;
+}
+
+unsigned long platform_irq_save(void)
+{
+	unsigned long flags;
+	__asm__ __volatile__("pushfq; popq %0; cli"
+			     : "=r"(flags) : : "memory");
+	return flags;
+}
+
+void platform_irq_restore(unsigned long flags)
+{
+	if (flags & RFLAGS_IF)
+		__asm__ __volatile__("sti" : : : "memory");
+}
+
+void platform_irq_disable(void)
+{
+	__asm__ __volatile__("cli" : : : "memory");
+}
+
+void platform_irq_enable(void)
+{
+	__asm__ __volatile__("sti" : : : "memory");
+}
+
+bool platform_irqs_enabled(void)
+{
+	unsigned long flags;
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags));
+	return flags & RFLAGS_IF;
+}
+
+void platform_idle(void)
+{
+	/* sti takes effect after the next instruction, so no interrupt can
+	 * slip in between it and hlt: a pending tick wakes the hlt. */
+	__asm__ __volatile__("sti; hlt; cli" : : : "memory");
+}
+
+void platform_ring_region(void **base, uint64_t *gpa, uint64_t *size)
+{
+	*base = (void *)(uintptr_t)boot.ring_gpa;      /* identity mapped */
+	*gpa = boot.ring_gpa;
+	*size = boot.ring_size;
+}
+
+void platform_free_range(uintptr_t *start, uintptr_t *end)
+{
+	*start = boot.free_start;
+	*end = boot.free_end;
+}
+
+unsigned platform_cpu(void)
+{
+	return 0;
+}
+
+void platform_exit(int status)
+{
+	outl(DEBUG_EXIT_PORT, (uint32_t)status);
+	halt_forever();         /* no isa-debug-exit device (or on Xen) */
+}
+
+void platform_halt_crashed(void)
+{
+	outb(PVPANIC_PORT, 1);  /* bit 0: guest panicked */
+	halt_forever();
+}
+
+/*
+ * Takes the platform's own options out of the command line (the core
+ * rejects keys it does not know) and copies the rest into `out`.
+ * Returns -1 on a bad value.
+ */
+static int split_cmdline(const char *in, char *out, size_t outlen,
+			 uint64_t *ring_pages)
+{
+	size_t o = 0;
+
+	while (*in) {
+		while (*in == ' ')
+			in++;
+		const char *tok = in;
+		while (*in && *in != ' ')
+			in++;
+		size_t len = (size_t)(in - tok);
+		if (len == 0)
+			break;
+		if (len > 11 && !kstrncmp(tok, "ring_pages=", 11)) {
+			char num[24];
+			kstrlcpy(num, tok + 11,
+				 len - 10 < sizeof(num) ? len - 10 : sizeof(num));
+			if (kparse_u64(num, ring_pages) || *ring_pages < 2 ||
+			    *ring_pages > RING_PAGES_MAX ||
+			    (*ring_pages & (*ring_pages - 1))) {
+				kprintf("pvh: ring_pages must be a power of "
+					"two from 2 to %u\n", RING_PAGES_MAX);
+				return -1;
+			}
+			continue;
+		}
+		if (o + len + 2 > outlen) {
+			kprintf("pvh: command line too long\n");
+			return -1;
+		}
+		if (o)
+			out[o++] = ' ';
+		memcpy(out + o, tok, len);
+		o += len;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+void pvh_main(uint32_t start_info)
+{
+	static char cmdline[1024], storage[1024];
+	struct kernel_options opts = { 0 };
+	uint64_t ring_pages = RING_PAGES_DEFAULT;
+	const char *tsc_source = "?";
+
+	console_init();
+	gdt_init();
+	idt_init();
+	pic_disable();
+
+	if (start_info_capture(start_info))
+		platform_exit(2);
+	paging_unmap_null();
+	/* The ring size is on the command line: read that first, then lay
+	 * out memory. */
+	if (split_cmdline(start_info_cmdline(), cmdline, sizeof(cmdline),
+			  &ring_pages) ||
+	    kernel_parse_cmdline(cmdline, &opts, storage, sizeof(storage)))
+		platform_exit(2);
+	if (start_info_layout((ring_pages + 1) * 4096, &boot))
+		platform_exit(2);
+
+	tsc_hz = tsc_calibrate(&tsc_source);
+	wall_ns = rtc_read_ns();
+	wall_tsc = rdtsc();
+	lapic_timer_start(tsc_hz, TICK_HZ);
+
+	if (!opts.quiet)
+		kprintf("pvh: tsc %lu kHz (%s), lapic timer %lu kHz, tick "
+			"%u Hz; ring %lu KiB at 0x%lx; %lu KiB for the "
+			"allocator\n",
+			(unsigned long)(tsc_hz / 1000), tsc_source,
+			(unsigned long)(lapic_timer_hz() / 1000), TICK_HZ,
+			(unsigned long)(boot.ring_size >> 10),
+			(unsigned long)boot.ring_gpa,
+			(unsigned long)((boot.free_end - boot.free_start) >>
+					10));
+	kernel_main(&opts);
+}

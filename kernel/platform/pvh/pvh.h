@@ -1,0 +1,114 @@
+/*
+ * pvh.h - what the PVH platform's files share with each other: port and
+ * MSR access, CPUID, and each file's entry points. Nothing outside
+ * kernel/platform/pvh/ includes this; the core sees only platform.h.
+ */
+#ifndef PVH_PVH_H
+#define PVH_PVH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ __volatile__("wrmsr"
+			     : : "c"(msr), "a"((uint32_t)v),
+			       "d"((uint32_t)(v >> 32)));
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ __volatile__("cpuid"
+			     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			     : "a"(leaf), "c"(sub));
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void __attribute__((noreturn)) halt_forever(void)
+{
+	for (;;)
+		__asm__ __volatile__("cli; hlt");
+}
+
+/* boot.S / isr.S */
+extern char __kernel_start[], __kernel_end[];
+extern const uint64_t pvh_exc_stubs[32];
+void pvh_irq_timer(void);
+void pvh_irq_spurious(void);
+
+/* console.c */
+void console_init(void);
+void console_puts(const char *s);
+
+/* gdt.c: GDT, TSS and the IST stacks for faults that cannot trust rsp. */
+enum { IST_DF = 1, IST_NMI = 2, IST_MC = 3 };
+void gdt_init(void);
+
+/* idt.c */
+void idt_init(void);
+void idt_set_gate(unsigned vector, void (*handler)(void), unsigned ist);
+
+/* tsc.c: returns the TSC frequency and names where it came from. */
+bool xen_detect(uint32_t *base);
+uint64_t tsc_calibrate(const char **source);
+/* Busy-waits `cycles` TSC ticks. */
+void tsc_delay(uint64_t cycles);
+
+/* lapic.c */
+void pic_disable(void);
+void lapic_timer_start(uint64_t tsc_hz, unsigned hz);
+void lapic_eoi(void);
+uint64_t lapic_timer_hz(void);
+
+/* rtc.c: Unix time in ns from the CMOS clock, 0 if there is none. */
+uint64_t rtc_read_ns(void);
+
+/* start_info.c */
+struct pvh_boot {
+	uint64_t ring_gpa, ring_size;
+	uint64_t free_start, free_end;
+};
+/* Validates the start_info at paddr and copies what later steps need.
+ * Returns 0, or -1 after printing why. */
+int start_info_capture(uint32_t paddr);
+/* The command line, "" if none. */
+const char *start_info_cmdline(void);
+/* Picks the ring and allocator ranges. Returns 0, or -1 after printing
+ * why. */
+int start_info_layout(uint64_t ring_bytes, struct pvh_boot *b);
+
+/* paging.S: drop the boot-time mapping of page 0. */
+void paging_unmap_null(void);
+
+#endif /* PVH_PVH_H */
