@@ -173,9 +173,9 @@ void kernel_main(const struct kernel_options *o)
 	struct thread *t = thread_create("main", main_thread, &m);
 	if (!t)
 		panic("boot: cannot create the main thread");
-	if (sched_run() != 0)
-		panic("deadlock: every thread is blocked and nothing can "
-		      "wake them");
+	/* Returns only once every thread has exited: a deadlock is
+	 * reported and then idled through, like a hang with a heartbeat. */
+	sched_run();
 	thread_join(t);
 
 	struct mm_stats ms;

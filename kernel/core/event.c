@@ -19,6 +19,7 @@ struct ev_waiter {
 
 static struct {
 	volatile uint64_t pending;
+	uint64_t waited;                /* ports with at least one waiter */
 	struct ev_waiter *waiters[EVENT_PORTS];
 	unsigned nwaiters;
 	uint64_t delivered;
@@ -52,6 +53,8 @@ static void remove_waiter(unsigned port, struct promise *p)
 			struct ev_waiter *w = *pp;
 			*pp = w->next;
 			E.nwaiters--;
+			if (!E.waiters[port])
+				E.waited &= ~(1ull << port);
 			promise_unref(w->p);
 			kfree(w);
 			return;
@@ -82,13 +85,17 @@ struct promise *event_wait(unsigned port)
 		pp = &(*pp)->next;
 	*pp = w;
 	E.nwaiters++;
+	E.waited |= 1ull << port;
 	promise_set_hook(p, event_hook, (void *)(uintptr_t)(port + 1));
 	return p;
 }
 
+/* Only ports someone waits for count: a notification nobody waits for
+ * stays pending but is no work, or the idle loop would spin on it (a
+ * device interrupting faster than its listener comes back). */
 bool event_pending_any(void)
 {
-	return E.pending != 0;
+	return (E.pending & E.waited) != 0;
 }
 
 void event_dispatch(void)
@@ -104,6 +111,7 @@ void event_dispatch(void)
 		/* Detach first: a resolution may wait on this port again. */
 		struct ev_waiter *w = E.waiters[port];
 		E.waiters[port] = NULL;
+		E.waited &= ~(1ull << port);
 		while (w) {
 			struct ev_waiter *next = w->next;
 			E.nwaiters--;

@@ -54,6 +54,23 @@ void platform_exit(int status) __attribute__((noreturn));
 /* Stop for good after a crash; the panic record is already complete. */
 void platform_halt_crashed(void) __attribute__((noreturn));
 
+/*
+ * Deliberate failures and their safety nets (the crash workloads).
+ *
+ * platform_stack_guard() makes the page at `lo` (page aligned, the lowest
+ * page of a thread stack) inaccessible so running off the stack faults at
+ * once instead of corrupting the memory below; unguard makes it ordinary
+ * memory again before the stack is freed. Best effort: a platform that
+ * cannot guard a page leaves it accessible.
+ */
+void platform_stack_guard(void *lo);
+void platform_stack_unguard(void *lo);
+/* An address whose write faults as a page fault (vector 14). */
+uintptr_t platform_unmapped_address(void);
+/* Triple fault: the CPU resets without any panic record (bare metal), or
+ * the closest analog (hosted: SIGKILL, nothing more written). */
+void platform_triple_fault(void) __attribute__((noreturn));
+
 /* Per-architecture context switch (kernel/arch/x86_64/switch.S). Saves the
  * callee-saved registers on the current stack, stores the stack pointer in
  * *save_sp and resumes the context whose stack pointer is new_sp. */

@@ -30,6 +30,9 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define STACK_ORDER 4          /* 64 KiB */
 #endif
 #define STACK_SIZE (PAGE_SIZE << STACK_ORDER)
+/* The lowest page of every stack is a guard (platform_stack_guard): an
+ * overflow faults there instead of running into the block below. */
+#define STACK_GUARD PAGE_SIZE
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_EXITED };
 
@@ -37,6 +40,7 @@ struct thread {
 	uint32_t tid;
 	uint32_t parent;
 	enum thread_state state;
+	uint32_t block_reason;      /* while T_BLOCKED */
 	bool detached;
 	bool zombie;                /* exited, stack not yet freed */
 	uint64_t sp;
@@ -64,6 +68,8 @@ static struct {
 	struct thread *switched_from;   /* for the ASan bookkeeping */
 	uint32_t next_tid;
 	bool in_deferred;
+	bool deadlock_reported;         /* MARK sent for this stall */
+	uint64_t blocked_on_promise;
 	struct sched_stats stats;
 } S;
 
@@ -107,8 +113,8 @@ bool sched_current_stack(uintptr_t *lo, uintptr_t *hi)
 	struct thread *t = S.current;
 	if (!t || !t->stack)
 		return false;
-	*lo = (uintptr_t)t->stack;
-	*hi = *lo + STACK_SIZE;
+	*lo = (uintptr_t)t->stack + STACK_GUARD;
+	*hi = (uintptr_t)t->stack + STACK_SIZE;
 	return true;
 }
 
@@ -175,6 +181,7 @@ static void reap_zombies(void)
 		 * are still poisoned; the pages are about to be reused. */
 		__asan_unpoison_memory_region(t->stack, STACK_SIZE);
 #endif
+		platform_stack_unguard(t->stack);
 		free_pages(t->stack, STACK_ORDER);
 		t->stack = NULL;
 		if (t->detached)
@@ -249,6 +256,7 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
 		kfree(t);
 		return NULL;
 	}
+	platform_stack_guard(t->stack);
 	t->tid = S.next_tid++;
 	t->parent = S.current->tid;
 	t->fn = fn;
@@ -257,8 +265,8 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
 	t->sp = arch_stack_init((uint8_t *)t->stack + STACK_SIZE, thread_entry,
 				t);
 #ifdef __SANITIZE_ADDRESS__
-	t->asan_bottom = t->stack;
-	t->asan_size = STACK_SIZE;
+	t->asan_bottom = (uint8_t *)t->stack + STACK_GUARD;
+	t->asan_size = STACK_SIZE - STACK_GUARD;
 #endif
 	S.stats.created++;
 	S.stats.live++;
@@ -332,6 +340,9 @@ void sched_block(uint32_t reason, uint64_t object)
 		      reason);
 	trace_thread_block(t->tid, reason, object);
 	t->state = T_BLOCKED;
+	t->block_reason = reason;
+	if (reason == RS_BLOCK_PROMISE)
+		S.blocked_on_promise++;
 	schedule();
 }
 
@@ -340,26 +351,47 @@ void sched_wake(struct thread *t)
 	if (t->state != T_BLOCKED)
 		return;
 	trace_thread_wake(t->tid, S.current->tid);
+	if (t->block_reason == RS_BLOCK_PROMISE)
+		S.blocked_on_promise--;
+	t->block_reason = 0;
 	t->state = T_RUNNABLE;
 	runq_push(t);
 }
 
-int sched_run(void)
+/* Nothing runnable, nothing pending, no timer armed and nobody waiting for
+ * an event: only another thread could wake the blocked ones, and every
+ * thread is blocked. Said once per stall, in the trace and on the console;
+ * the kernel then idles on (the tick keeps the heartbeat moving), like a
+ * real one, so a host sees a live but stuck guest. */
+static void report_deadlock(void)
+{
+	char msg[64];
+	S.deadlock_reported = true;
+	ksnprintf(msg, sizeof(msg), "deadlock: %lu threads blocked on promises",
+		  (unsigned long)S.blocked_on_promise);
+	trace_mark(S.blocked_on_promise, msg);
+	kprintf("kernel: %s (%lu live)\n", msg, (unsigned long)S.stats.live);
+}
+
+int sched_run_until(uint64_t deadline)
 {
 	if (S.current != &S.boot)
 		panic("sched_run: must be called from the boot thread");
 	for (;;) {
 		run_deferred();
 		if (S.runq_head) {
+			S.deadlock_reported = false;
 			schedule();
 			continue;
 		}
 		reap_zombies();
 		if (S.stats.live == 0)
 			return 0;
-		if (!deferred_pending() && timer_armed_count() == 0 &&
-		    event_waiter_count() == 0)
+		if (deadline && platform_cycles() >= deadline)
 			return -1;
+		if (!S.deadlock_reported && !deferred_pending() &&
+		    timer_armed_count() == 0 && event_waiter_count() == 0)
+			report_deadlock();
 		/* Check for work and wait with interrupts off, so a tick that
 		 * lands in between is delivered by platform_idle's enable
 		 * instead of being slept through. */
@@ -371,4 +403,14 @@ int sched_run(void)
 		}
 		platform_irq_restore(flags);
 	}
+}
+
+int sched_run(void)
+{
+	return sched_run_until(0);
+}
+
+bool sched_deadlock_reported(void)
+{
+	return S.deadlock_reported;
 }

@@ -38,11 +38,19 @@ void sched_wake(struct thread *t);
 
 /*
  * The boot thread's loop: runs threads, timers and events, and idles when
- * nothing is runnable. Returns 0 once every created thread has exited, or
- * -1 if the remaining threads are all blocked and nothing (no armed
- * timer, no event waiter) could ever wake them.
+ * nothing is runnable. Returns 0 once every created thread has exited.
+ * If the remaining threads are all blocked and nothing (no armed timer,
+ * no event waiter, nothing pending) could ever wake them, it emits one
+ * MARK "deadlock: N threads blocked on promises" and idles on forever,
+ * ticking, like a real kernel: it does not return.
  */
 int sched_run(void);
+/* The same, but gives up at `deadline` (cycles; 0 = never) and returns -1
+ * if threads are still alive then. Needs a tick to notice the deadline
+ * while idle. */
+int sched_run_until(uint64_t deadline);
+/* Whether the current stall was reported as a deadlock. */
+bool sched_deadlock_reported(void);
 
 /* The promise whose callback is running on this thread (0 = none): the
  * parent of promises created now, and the reader/resolver id of records. */

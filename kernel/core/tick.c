@@ -6,6 +6,7 @@
  */
 #include "tick.h"
 
+#include "event.h"
 #include "guest_trace.h"
 #include "platform.h"
 #include "timer.h"
@@ -13,9 +14,27 @@
 
 static volatile uint64_t ticks;
 
+/* A simulated device that the tick drives (tick_set_device). */
+static struct {
+	volatile uint64_t period;       /* cycles; 0 = off */
+	uint64_t next;
+	unsigned vector, port;
+} dev;
+
 void tick_init(void)
 {
 	ticks = 0;
+	dev.period = 0;
+}
+
+void tick_set_device(uint64_t period_cycles, unsigned vector, unsigned port)
+{
+	unsigned long flags = platform_irq_save();
+	dev.vector = vector;
+	dev.port = port;
+	dev.next = platform_cycles() + period_cycles;
+	dev.period = period_cycles;
+	platform_irq_restore(flags);
 }
 
 void kernel_tick(void)
@@ -27,6 +46,11 @@ void kernel_tick(void)
 		gt_heartbeat(trace_region, ticks, now);
 	timer_tick(now);
 	trace_irq_exit(TICK_VECTOR);
+	/* The device's own interrupt, taken right after the tick's. */
+	if (dev.period && now >= dev.next) {
+		dev.next = now + dev.period;
+		event_irq(dev.vector, dev.port);
+	}
 }
 
 uint64_t kernel_ticks(void)

@@ -13,4 +13,12 @@ void tick_init(void);
 void kernel_tick(void);
 uint64_t kernel_ticks(void);
 
+/*
+ * A simulated device interrupt (a "network card") raised from the tick:
+ * every `period_cycles` (rounded up to whole ticks) the tick handler
+ * follows its own IRQ_EXIT with event_irq(vector, port), the same path a
+ * real device interrupt takes. 0 turns it off. Thread context.
+ */
+void tick_set_device(uint64_t period_cycles, unsigned vector, unsigned port);
+
 #endif /* KERNEL_TICK_H */

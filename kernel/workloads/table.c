@@ -10,6 +10,8 @@
 const struct workload *const workload_table[] = {
 	&workload_pingpong, &workload_fanout, &workload_alloc,
 	&workload_hang,     &workload_crash,  &workload_fault,
+	&workload_panic,    &workload_pagefault, &workload_stackoverflow,
+	&workload_triple,   &workload_deadlock,  &workload_demo,
 	NULL,
 };
 

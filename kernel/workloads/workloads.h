@@ -32,6 +32,12 @@ extern const struct workload workload_alloc;
 extern const struct workload workload_hang;
 extern const struct workload workload_crash;
 extern const struct workload workload_fault;
+extern const struct workload workload_panic;
+extern const struct workload workload_pagefault;
+extern const struct workload workload_stackoverflow;
+extern const struct workload workload_triple;
+extern const struct workload workload_deadlock;
+extern const struct workload workload_demo;
 
 /* Shared helper: true once the iteration budget is spent. i counts
  * completed iterations. */

@@ -53,6 +53,7 @@ static struct {
 	unsigned tick_hz;
 	int console_fd;
 	void *altstack;
+	void *noaccess;                 /* one PROT_NONE page */
 	stack_t old_altstack;
 	struct sigaction old_alrm, old_usr1, old_ill, old_segv, old_bus,
 		old_fpe;
@@ -283,6 +284,39 @@ unsigned platform_cpu(void)
 	return 0;
 }
 
+/* ---- deliberate failures ------------------------------------------------------ */
+
+/* Thread stacks come from H.mem, so a guard is an mprotect of one page
+ * there: an overflow then raises SIGSEGV, reported as a #PF (vector 14)
+ * with the guard address, on the signal alternate stack. */
+void platform_stack_guard(void *lo)
+{
+	mprotect(lo, RS_PAGE_SIZE, PROT_NONE);
+}
+
+void platform_stack_unguard(void *lo)
+{
+	mprotect(lo, RS_PAGE_SIZE, PROT_READ | PROT_WRITE);
+}
+
+/* A PROT_NONE page mapped at init: a write there raises SIGSEGV
+ * (SEGV_ACCERR), which on_fault turns into vector 14 with si_addr as the
+ * fault address and the kernel's page-fault error code from the context. */
+uintptr_t platform_unmapped_address(void)
+{
+	return (uintptr_t)H.noaccess;
+}
+
+/* No CPU to reset: the closest analog of a triple fault is dying at once
+ * without a word - no panic record, no state change, nothing flushed -
+ * so the ring is left exactly as a reset would leave guest memory. */
+void platform_triple_fault(void)
+{
+	raise(SIGKILL);
+	for (;;)
+		pause();
+}
+
 /* ---- exit ------------------------------------------------------------------ */
 
 void platform_exit(int status)
@@ -314,6 +348,11 @@ static void install(int sig, void (*h)(int), struct sigaction *old)
 	sigaction(sig, &sa, old);
 }
 
+/* Under ASan: hosted_platform_init runs after ASan's own init, so these
+ * replace ASan's SIGSEGV/SIGBUS/SIGFPE handlers (its default
+ * handle_segv=1 lets a program install its own; only handle_segv=2 would
+ * refuse), and a fault becomes a panic record rather than an ASan report.
+ * No ASAN_OPTIONS are needed. */
 static void install_fault(int sig, struct sigaction *old)
 {
 	struct sigaction sa;
@@ -352,6 +391,10 @@ int hosted_platform_init(const struct hosted_config *cfg)
 	}
 	H.free_start = ((uintptr_t)H.mem + MEM_ALIGN - 1) & ~(MEM_ALIGN - 1);
 	H.free_end = (uintptr_t)H.mem + H.mem_len;
+	H.noaccess = mmap(NULL, RS_PAGE_SIZE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (H.noaccess == MAP_FAILED)
+		H.noaccess = NULL;
 	calibrate_tsc();
 
 	irqs_off = 1;
@@ -397,6 +440,9 @@ void hosted_platform_fini(void)
 	ASAN_UNPOISON_MEMORY_REGION(H.mem, H.mem_len);
 	munmap(H.mem, H.mem_len);
 	H.mem = NULL;
+	if (H.noaccess)
+		munmap(H.noaccess, RS_PAGE_SIZE);
+	H.noaccess = NULL;
 	H.up = false;
 	tick_pending = device_pending = 0;
 	irqs_off = 0;
