@@ -1,0 +1,171 @@
+/*
+ * info.c - renders a trace summary (store_summary.c computes it) as text
+ * or as one JSON object. The JSON keys are an interface: tests and
+ * scripts read them, so add keys freely but do not rename them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "info.h"
+#include "store.h"
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+void rs_info_print_json(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
+		s->trace_id, s->ntraces);
+	json_string(out, s->source);
+	fprintf(out, ", \"nonce\": \"0x%" PRIx64 "\", \"cpus\": %" PRId64
+		", \"mode\": \"%s\", \"tsc_hz\": %" PRIu64,
+		s->nonce, s->ncpus, s->mode, s->tsc_hz);
+	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
+		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
+		s->events, s->lost_events, s->threads, s->promises);
+	fprintf(out, ", \"promise_states\": {\"pending\": %" PRId64
+		", \"resolved\": %" PRId64 ", \"failed\": %" PRId64
+		", \"cancelled\": %" PRId64 "}",
+		s->promises_by_state[0], s->promises_by_state[1],
+		s->promises_by_state[2], s->promises_by_state[3]);
+	if (s->has_ts)
+		fprintf(out, ", \"first_ts_ns\": %" PRId64 ", \"last_ts_ns\": %" PRId64,
+			s->first_ts_ns, s->last_ts_ns);
+	else
+		fprintf(out, ", \"first_ts_ns\": null, \"last_ts_ns\": null");
+	fprintf(out, ", \"guest_state\": ");
+	json_string(out, s->guest_state);
+	if (s->has_hung_at)
+		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
+	else
+		fprintf(out, ", \"hung_at_ns\": null");
+	fprintf(out, ", \"panic_reason\": ");
+	if (s->has_panic) {
+		json_string(out, s->panic_reason);
+		/* Addresses as hex strings: JSON numbers lose bits above 2^53. */
+		fprintf(out, ", \"panic_rip\": \"0x%" PRIx64 "\", \"panic_vector\": %" PRIu64
+			", \"panic_error_code\": \"0x%" PRIx64 "\", \"panic_fault_addr\": \"0x%" PRIx64
+			"\", \"panic_cpu\": %" PRId64 ", \"panic_depth\": %" PRId64,
+			s->panic_rip, s->panic_vector, s->panic_error_code,
+			s->panic_fault_addr, s->panic_cpu, s->panic_depth);
+		fprintf(out, ", \"panic_regs\": {");
+		for (int i = 0; i < s->npanic_regs; i++) {
+			fprintf(out, "%s", i ? ", " : "");
+			json_string(out, s->panic_regs[i][0]);
+			fprintf(out, ": ");
+			json_string(out, s->panic_regs[i][1]);
+		}
+		fprintf(out, "}, \"panic_backtrace\": [");
+		for (int i = 0; i < s->nbacktrace; i++)
+			fprintf(out, "%s\"0x%" PRIx64 "\"", i ? ", " : "", s->backtrace[i]);
+		fprintf(out, "]");
+	} else {
+		fprintf(out, "null, \"panic_rip\": null");
+	}
+	fprintf(out, ", \"by_type\": {");
+	for (int i = 0; i < s->nby_type; i++) {
+		fprintf(out, "%s", i ? ", " : "");
+		json_string(out, s->by_type[i].name);
+		fprintf(out, ": %" PRId64, s->by_type[i].count);
+	}
+	fprintf(out, "}}\n");
+}
+
+static void print_ns(FILE *out, int64_t ns)
+{
+	fprintf(out, "%" PRId64 ".%09" PRId64 " s", ns / 1000000000, ns % 1000000000);
+}
+
+void rs_info_print_text(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, "trace %" PRId64 " of %" PRId64 ": %s\n", s->trace_id,
+		s->ntraces, s->source);
+	fprintf(out, "  boot nonce 0x%" PRIx64 ", region 0x%" PRIx64 " (+%" PRIu64
+		" bytes), %" PRId64 " cpus, %s mode, tsc %" PRIu64 " Hz\n",
+		s->nonce, s->region_gpa, s->region_size, s->ncpus, s->mode,
+		s->tsc_hz);
+	fprintf(out, "  guest state: %s", s->guest_state);
+	if (s->has_hung_at) {
+		fprintf(out, " (heartbeat stopped at ");
+		print_ns(out, s->hung_at_ns);
+		fprintf(out, ")");
+	}
+	fprintf(out, "\n  events: %" PRId64 " stored, %" PRId64 " lost\n",
+		s->events, s->lost_events);
+	if (s->has_ts) {
+		fprintf(out, "  time: ");
+		print_ns(out, s->first_ts_ns);
+		fprintf(out, " .. ");
+		print_ns(out, s->last_ts_ns);
+		fprintf(out, " after boot\n");
+	}
+	fprintf(out, "  threads: %" PRId64 "\n", s->threads);
+	fprintf(out, "  promises: %" PRId64 " (%" PRId64 " pending, %" PRId64
+		" resolved, %" PRId64 " failed, %" PRId64 " cancelled)\n",
+		s->promises, s->promises_by_state[0], s->promises_by_state[1],
+		s->promises_by_state[2], s->promises_by_state[3]);
+	if (s->nby_type) {
+		fprintf(out, "  by type:\n");
+		for (int i = 0; i < s->nby_type; i++)
+			fprintf(out, "    %-18s %" PRId64 "\n", s->by_type[i].name,
+				s->by_type[i].count);
+	}
+	if (!s->has_panic)
+		return;
+	fprintf(out, "  panic: %s\n", s->panic_reason);
+	fprintf(out, "    rip 0x%" PRIx64 ", cpu %" PRId64, s->panic_rip, s->panic_cpu);
+	if (s->panic_vector != 0xffffffffu)
+		fprintf(out, ", vector %" PRIu64 ", error code 0x%" PRIx64
+			", fault address 0x%" PRIx64, s->panic_vector,
+			s->panic_error_code, s->panic_fault_addr);
+	if (s->panic_depth > 1)
+		fprintf(out, ", %" PRId64 " nested panics", s->panic_depth);
+	fprintf(out, "\n    registers:");
+	for (int i = 0; i < s->npanic_regs; i++)
+		fprintf(out, "%s%s=%s", i % 4 ? "  " : "\n      ",
+			s->panic_regs[i][0], s->panic_regs[i][1]);
+	fprintf(out, "\n");
+	if (s->nbacktrace) {
+		fprintf(out, "    backtrace:");
+		for (int i = 0; i < s->nbacktrace; i++)
+			fprintf(out, " 0x%" PRIx64, s->backtrace[i]);
+		fprintf(out, "\n");
+	}
+}
+
+int rs_info(const char *db_path, int64_t trace_id, int json)
+{
+	char err[400];
+	/* The summary is large (per-type names, registers): keep it off the
+	 * stack. */
+	static struct rs_summary sum;
+	struct rs_store *st = rs_store_open(db_path, 0, err, sizeof(err));
+
+	if (!st) {
+		fprintf(stderr, "ringside: %s\n", err);
+		return 1;
+	}
+	if (rs_store_summary(st, trace_id, &sum) != 0) {
+		fprintf(stderr, "ringside: %s: %s\n", db_path, rs_store_error(st));
+		rs_store_close(st);
+		return 1;
+	}
+	rs_store_close(st);
+	if (json)
+		rs_info_print_json(stdout, &sum);
+	else
+		rs_info_print_text(stdout, &sum);
+	return fflush(stdout) == 0 ? 0 : 1;
+}

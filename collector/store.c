@@ -1,0 +1,493 @@
+/*
+ * store.c - opening the trace database and keeping its per-trace rows
+ * (trace, trace_cpu, event_types). Event ingest is in store_ingest.c,
+ * summaries in store_summary.c.
+ *
+ * The rule that shapes open: a file that is not already ours is never
+ * written. We look at the raw bytes before SQLite touches the file, and
+ * ask SQLite (read-only) for the application id before any write.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+static const char sqlite_magic[16] = "SQLite format 3";
+
+int rs_store_fail(struct rs_store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what,
+		 st->db ? sqlite3_errmsg(st->db) : "no database");
+	return -1;
+}
+
+const char *rs_store_error(const struct rs_store *st)
+{
+	return st->err;
+}
+
+/*
+ * Classify `path` without opening it with SQLite: 1 = absent or empty
+ * (a new store may be created), 0 = starts like a SQLite file, -1 = not
+ * usable (reason in err).
+ */
+static int precheck(const char *path, int writable, char *err, size_t errlen)
+{
+	unsigned char hdr[100];
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT && writable)
+			return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (sb.st_size == 0) {
+		close(fd);
+		if (writable)
+			return 1;
+		snprintf(err, errlen, "%s: empty file, not a ringside database",
+			 path);
+		return -1;
+	}
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, sqlite_magic, sizeof(sqlite_magic)) != 0) {
+		snprintf(err, errlen,
+			 "%s: not a ringside database (not a SQLite file); refusing to touch it",
+			 path);
+		return -1;
+	}
+	return 0;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Is the (existing, SQLite) database ours and not from a newer ringside?
+ * Only reads. */
+static int check_ours(struct rs_store *st, const char *path)
+{
+	int64_t app = 0, ver = 0;
+
+	if (pragma_int(st->db, "PRAGMA application_id", &app) != 0 ||
+	    pragma_int(st->db, "PRAGMA user_version", &ver) != 0) {
+		snprintf(st->err, sizeof(st->err),
+			 "%s: not a ringside database (%s); refusing to touch it",
+			 path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if ((uint32_t)app != RS_STORE_APP_ID) {
+		snprintf(st->err, sizeof(st->err),
+			 "%s: a SQLite database but not a ringside trace (application_id 0x%x); refusing to touch it",
+			 path, (unsigned)app);
+		return -1;
+	}
+	if (ver > RS_STORE_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+			 "%s: written by a newer ringside (schema %lld, this one reads %d)",
+			 path, (long long)ver, RS_STORE_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+static int exec(struct rs_store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s: %s", what,
+			 msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int fill_event_types(struct rs_store *st)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT OR REPLACE INTO event_types (id, name) VALUES (?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "event_types");
+	for (int t = 0; t < RS_EV_TYPE_LIMIT; t++) {
+		if (rs_event_nargs((uint16_t)t) < 0)
+			continue;
+		sqlite3_bind_int(s, 1, t);
+		sqlite3_bind_text(s, 2, rs_event_name((uint16_t)t), -1,
+				  SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return rs_store_fail(st, "event_types");
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * Writable setup. The schema (which sets the application id) runs before
+ * WAL is switched on, so the id is in the main file from the first
+ * moment: a later open that looks at raw bytes always recognises it.
+ */
+static int setup_writable(struct rs_store *st)
+{
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec(st, "BEGIN", "schema") != 0)
+		return -1;
+	if (exec(st, rs_schema_sql, "schema") != 0 ||
+	    fill_event_types(st) != 0 || exec(st, "COMMIT", "schema") != 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (exec(st, "PRAGMA journal_mode=WAL", "journal") != 0 ||
+	    exec(st, "PRAGMA synchronous=NORMAL", "journal") != 0 ||
+	    exec(st, "PRAGMA cache_size=-65536", "cache") != 0)
+		return -1;
+	return rs_store_prepare_ingest(st);
+}
+
+struct rs_store *rs_store_open(const char *path, int writable, char *err,
+			       size_t errlen)
+{
+	int pc = precheck(path, writable, err, errlen);
+
+	if (pc < 0)
+		return NULL;
+	struct rs_store *st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->writable = writable;
+	int flags = SQLITE_OPEN_READONLY;
+	if (writable)
+		flags = SQLITE_OPEN_READWRITE | (pc == 1 ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (pc == 0 && check_ours(st, path) != 0) {
+		snprintf(err, errlen, "%s", st->err);
+		goto fail;
+	}
+	if (writable && setup_writable(st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, st->err);
+		goto fail;
+	}
+	return st;
+fail:
+	rs_store_finalize_ingest(st);
+	sqlite3_close(st->db);
+	free(st);
+	return NULL;
+}
+
+void rs_store_close(struct rs_store *st)
+{
+	if (!st)
+		return;
+	if (st->in_txn)
+		rs_store_rollback(st);
+	rs_store_finalize_ingest(st);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int rs_store_begin(struct rs_store *st)
+{
+	assert(st->writable && !st->in_txn);
+	if (exec(st, "BEGIN", "begin") != 0)
+		return -1;
+	st->in_txn = 1;
+	return 0;
+}
+
+int rs_store_commit(struct rs_store *st)
+{
+	assert(st->in_txn);
+	st->in_txn = 0;
+	if (exec(st, "COMMIT", "commit") != 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void rs_store_rollback(struct rs_store *st)
+{
+	if (st->in_txn)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_txn = 0;
+}
+
+static int64_t now_unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int load_resume(struct rs_store *st, const struct rs_layout *l,
+		       struct rs_reader_cpu resume[RS_MAX_CPUS])
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT cpu, data_size, pos, seen, dropped_seen, last_tsc,"
+			       " accepted, lost, rejected FROM trace_cpu WHERE trace_id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "trace_cpu");
+	sqlite3_bind_int64(s, 1, st->trace_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t cpu = sqlite3_column_int64(s, 0);
+		/* A row that does not fit this layout (a database edited by
+		 * hand, or a header that changed size) is not resumed from:
+		 * reading from the start again is safe, dedup drops repeats. */
+		if (cpu < 0 || cpu >= l->ncpus ||
+		    (uint64_t)sqlite3_column_int64(s, 1) != l->cpu[cpu].data_size)
+			continue;
+		struct rs_reader_cpu *c = &resume[cpu];
+		c->pos = (uint64_t)sqlite3_column_int64(s, 2);
+		c->seen = (uint64_t)sqlite3_column_int64(s, 3);
+		c->dropped_seen = (uint64_t)sqlite3_column_int64(s, 4);
+		c->last_tsc = (uint64_t)sqlite3_column_int64(s, 5);
+		c->stats.accepted = (uint64_t)sqlite3_column_int64(s, 6);
+		c->stats.lost = (uint64_t)sqlite3_column_int64(s, 7);
+		c->stats.rejected = (uint64_t)sqlite3_column_int64(s, 8);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "trace_cpu");
+}
+
+int rs_store_trace_begin(struct rs_store *st, const char *source,
+			 const struct rs_layout *l,
+			 struct rs_reader_cpu resume[RS_MAX_CPUS], int *resumed)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	assert(st->writable && !st->in_txn);
+	memset(resume, 0, sizeof(resume[0]) * RS_MAX_CPUS);
+	st->layout = *l;
+	st->trace_id = 0;
+	*resumed = 0;
+
+	/* One statement creates or refreshes the row; the layout of a boot
+	 * never changes, so overwriting it with the same values is fine. */
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO trace (source, nonce, region_gpa, region_size,"
+			       " ncpus, mode, tsc_hz, boot_tsc, boot_wall_ns, collected_at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+			       " ON CONFLICT (nonce, region_gpa) DO UPDATE SET"
+			       " source = ?1, collected_at = ?10"
+			       " RETURNING id, guest_state",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "trace");
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, rs_i64(l->nonce));
+	sqlite3_bind_int64(s, 3, rs_i64(l->region_gpa));
+	sqlite3_bind_int64(s, 4, rs_i64(l->region_size));
+	sqlite3_bind_int64(s, 5, l->ncpus);
+	sqlite3_bind_text(s, 6, l->mode == RS_MODE_DISCARD ? "discard" : "overwrite",
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, rs_i64(l->tsc_hz));
+	sqlite3_bind_int64(s, 8, rs_i64(l->boot_tsc));
+	if (l->boot_wall_ns)
+		sqlite3_bind_int64(s, 9, rs_i64(l->boot_wall_ns));
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int64(s, 10, now_unix_ns());
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		st->trace_id = sqlite3_column_int64(s, 0);
+		snprintf(st->state, sizeof(st->state), "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rs_store_fail(st, "trace");
+
+	/* Existing per-CPU rows mean an earlier collect saw this boot. */
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM trace_cpu WHERE trace_id = ?",
+			       -1, &q, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "trace_cpu");
+	sqlite3_bind_int64(q, 1, st->trace_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*resumed = sqlite3_column_int64(q, 0) > 0;
+	sqlite3_finalize(q);
+	return *resumed ? load_resume(st, l, resume) : 0;
+}
+
+int rs_store_save_reader(struct rs_store *st, const struct rs_reader *r)
+{
+	sqlite3_stmt *s;
+
+	assert(st->trace_id != 0);
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT OR REPLACE INTO trace_cpu (trace_id, cpu, data_size,"
+			       " pos, seen, dropped_seen, last_tsc, accepted, lost, rejected)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "trace_cpu");
+	for (uint32_t i = 0; i < r->layout.ncpus; i++) {
+		const struct rs_reader_cpu *c = &r->cpu[i];
+		sqlite3_bind_int64(s, 1, st->trace_id);
+		sqlite3_bind_int64(s, 2, i);
+		sqlite3_bind_int64(s, 3, rs_i64(r->layout.cpu[i].data_size));
+		sqlite3_bind_int64(s, 4, rs_i64(c->pos));
+		sqlite3_bind_int64(s, 5, rs_i64(c->seen));
+		sqlite3_bind_int64(s, 6, rs_i64(c->dropped_seen));
+		sqlite3_bind_int64(s, 7, rs_i64(c->last_tsc));
+		sqlite3_bind_int64(s, 8, rs_i64(c->stats.accepted));
+		sqlite3_bind_int64(s, 9, rs_i64(c->stats.lost));
+		sqlite3_bind_int64(s, 10, rs_i64(c->stats.rejected));
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return rs_store_fail(st, "trace_cpu");
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+const char *rs_store_trace_state(struct rs_store *st)
+{
+	return st->state;
+}
+
+static void json_hex_array(char *out, size_t outlen, const uint64_t *v,
+			   unsigned n)
+{
+	size_t at = 0;
+
+	at += (size_t)snprintf(out + at, outlen - at, "[");
+	for (unsigned i = 0; i < n && at < outlen; i++)
+		at += (size_t)snprintf(out + at, outlen - at, "%s\"0x%llx\"",
+				       i ? ", " : "", (unsigned long long)v[i]);
+	if (at < outlen)
+		snprintf(out + at, outlen - at, "]");
+}
+
+static void json_regs(char *out, size_t outlen, const uint64_t *regs)
+{
+	size_t at = 0;
+
+	at += (size_t)snprintf(out + at, outlen - at, "{");
+	for (unsigned i = 0; i < RS_REG_COUNT && at < outlen; i++)
+		at += (size_t)snprintf(out + at, outlen - at, "%s\"%s\": \"0x%llx\"",
+				       i ? ", " : "", rs_reg_name(i),
+				       (unsigned long long)regs[i]);
+	if (at < outlen)
+		snprintf(out + at, outlen - at, "}");
+}
+
+static int save_panic(struct rs_store *st, const struct rs_panic *p)
+{
+	char regs[RS_REG_COUNT * 48 + 8], bt[RS_BACKTRACE_MAX * 24 + 8];
+	char reason[RS_REASON_LEN + 1];
+	sqlite3_stmt *s;
+	unsigned btn = p->backtrace_len < RS_BACKTRACE_MAX ? p->backtrace_len
+							   : RS_BACKTRACE_MAX;
+
+	memcpy(reason, p->reason, RS_REASON_LEN);
+	reason[RS_REASON_LEN] = '\0';
+	json_regs(regs, sizeof(regs), p->regs);
+	json_hex_array(bt, sizeof(bt), p->backtrace, btn);
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE trace SET panic_reason = ?, panic_cpu = ?,"
+			       " panic_vector = ?, panic_error_code = ?, panic_fault_addr = ?,"
+			       " panic_rip = ?, panic_ts_ns = ?, panic_depth = ?,"
+			       " panic_regs = ?, panic_backtrace = ? WHERE id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "panic");
+	sqlite3_bind_text(s, 1, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, p->cpu);
+	sqlite3_bind_int64(s, 3, p->vector);
+	sqlite3_bind_int64(s, 4, rs_i64(p->error_code));
+	sqlite3_bind_int64(s, 5, rs_i64(p->fault_addr));
+	sqlite3_bind_int64(s, 6, rs_i64(p->regs[RS_REG_RIP]));
+	sqlite3_bind_int64(s, 7, rs_i64(rs_tsc_to_ns(&st->layout, p->tsc)));
+	sqlite3_bind_int64(s, 8, p->depth);
+	sqlite3_bind_text(s, 9, regs, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 10, bt, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 11, st->trace_id);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "panic");
+}
+
+int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
+			const char *state, uint64_t hung_at_ns)
+{
+	sqlite3_stmt *q;
+
+	assert(st->trace_id != 0);
+	/*
+	 * "hung" is a verdict the collector reached by watching; the header
+	 * still says running. Keep it while the heartbeat is where it was
+	 * when we decided, so a later snapshot does not undo it.
+	 */
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE trace SET"
+			       " guest_state = CASE WHEN guest_state = 'hung' AND ?1 = 'running'"
+			       "   AND heartbeat_ticks IS ?2 THEN 'hung' ELSE ?1 END,"
+			       " hung_at_ns = CASE WHEN ?1 = 'hung' THEN ?3"
+			       "   WHEN guest_state = 'hung' AND ?1 = 'running'"
+			       "   AND heartbeat_ticks IS ?2 THEN hung_at_ns ELSE NULL END,"
+			       " heartbeat_ticks = ?2"
+			       " WHERE id = ?4 RETURNING guest_state",
+			       -1, &q, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "state");
+	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, rs_i64(s->heartbeat_ticks));
+	if (strcmp(state, RS_GS_HUNG) == 0 && hung_at_ns != UINT64_MAX)
+		sqlite3_bind_int64(q, 3, rs_i64(hung_at_ns));
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, st->trace_id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(st->state, sizeof(st->state), "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return rs_store_fail(st, "state");
+	return s->panic_valid ? save_panic(st, &s->panic) : 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * store.h - the trace database (SQLite), the only place the collector
+ * talks SQL. The schema is formats/schema.sql, embedded at build time;
+ * readers see it documented in formats/SCHEMA.md.
+ *
+ * A store is opened for writing (collect) or reading (info). Opening never
+ * modifies a file that is not already a ringside database: a foreign file
+ * is refused before SQLite writes anything to it.
+ */
+#ifndef RS_COLLECTOR_STORE_H
+#define RS_COLLECTOR_STORE_H
+
+#include <stdint.h>
+
+#include "rs_decode.h"
+
+/* 0x52534442 = "RSDB" (PRAGMA application_id); must match schema.sql. */
+#define RS_STORE_APP_ID      0x52534442u
+#define RS_STORE_VERSION     1
+
+/* The guest states a store records (trace.guest_state). */
+#define RS_GS_RUNNING "running"
+#define RS_GS_EXITED  "exited"
+#define RS_GS_HUNG    "hung"
+#define RS_GS_CRASHED "crashed"
+#define RS_GS_UNKNOWN "unknown"
+
+struct rs_store;
+
+/* Returns NULL with a one-line reason in `err`. */
+struct rs_store *rs_store_open(const char *path, int writable, char *err,
+			       size_t errlen);
+void rs_store_close(struct rs_store *st);
+/* The last error, one line. */
+const char *rs_store_error(const struct rs_store *st);
+
+/*
+ * Find (by nonce and region gpa) or create the trace row for `l`, make it
+ * the store's current trace, and fill `resume` with the per-CPU reader
+ * state a previous collect left (zeroes for a new trace). Sets *resumed to
+ * 1 if the trace existed. Returns 0 or -1.
+ */
+int rs_store_trace_begin(struct rs_store *st, const char *source,
+			 const struct rs_layout *l,
+			 struct rs_reader_cpu resume[RS_MAX_CPUS], int *resumed);
+
+/* Batches: everything between begin and commit lands atomically. */
+int rs_store_begin(struct rs_store *st);
+int rs_store_commit(struct rs_store *st);
+void rs_store_rollback(struct rs_store *st);
+
+/*
+ * Store one decoded event of the current trace (and what derives from it:
+ * threads, promises, counters, lost). Duplicates are skipped. Returns 0,
+ * or -1 on a database error.
+ */
+int rs_store_event(struct rs_store *st, const struct rs_event *ev);
+
+/* Events inserted / duplicates skipped / records lost, since open. */
+struct rs_store_counts {
+	uint64_t inserted;
+	uint64_t duplicates;
+	uint64_t lost;
+};
+void rs_store_counts(const struct rs_store *st, struct rs_store_counts *out);
+
+/* Save the reader's per-CPU resume state for the current trace. */
+int rs_store_save_reader(struct rs_store *st, const struct rs_reader *r);
+
+/*
+ * Record the guest's state. `state` is one of RS_GS_*; `hung_at_ns` is
+ * used when state is hung. A snapshot that still says running does not
+ * clear an earlier hung verdict while the heartbeat has not moved since.
+ */
+int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
+			const char *state, uint64_t hung_at_ns);
+/* The state the current trace has in the database now. */
+const char *rs_store_trace_state(struct rs_store *st);
+
+/* ---- summaries (info) ------------------------------------------------ */
+
+struct rs_type_count {
+	char name[32];
+	int64_t count;
+};
+
+struct rs_summary {
+	int64_t trace_id;
+	int64_t ntraces;
+	char source[256];
+	uint64_t nonce, region_gpa, region_size, tsc_hz, boot_wall_ns;
+	int64_t ncpus;
+	char mode[16];
+	char guest_state[16];
+	int has_hung_at;
+	int64_t hung_at_ns;
+	int64_t collected_at;
+	int64_t events, lost_events, threads, promises;
+	int64_t promises_by_state[4];  /* pending, resolved, failed, cancelled */
+	int has_ts;
+	int64_t first_ts_ns, last_ts_ns;
+	struct rs_type_count by_type[RS_EV_TYPE_LIMIT];
+	int nby_type;
+	int has_panic;
+	char panic_reason[RS_REASON_LEN + 1];
+	uint64_t panic_rip, panic_vector, panic_error_code, panic_fault_addr;
+	int64_t panic_cpu, panic_depth;
+	char panic_regs[RS_REG_COUNT][2][24];  /* name, "0x..." */
+	int npanic_regs;
+	uint64_t backtrace[RS_BACKTRACE_MAX];
+	int nbacktrace;
+};
+
+/* Summarize trace `trace_id` (0 = the most recently created). Returns 0,
+ * or -1 (no such trace, or a database error) with rs_store_error set. */
+int rs_store_summary(struct rs_store *st, int64_t trace_id,
+		     struct rs_summary *out);
+
+#endif /* RS_COLLECTOR_STORE_H */

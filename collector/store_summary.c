@@ -1,0 +1,201 @@
+/*
+ * store_summary.c - the numbers `ringside info` prints, computed with SQL
+ * from the tables so they describe what is in the database (possibly
+ * merged from several collects), not what one collect saw.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static int query(struct rs_store *st, sqlite3_stmt **s, const char *sql,
+		 int64_t trace_id)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "query");
+	if (sqlite3_bind_parameter_count(*s) > 0)
+		sqlite3_bind_int64(*s, 1, trace_id);
+	return 0;
+}
+
+/* One integer from a one-row query; 0 for NULL. */
+static int scalar(struct rs_store *st, const char *sql, int64_t trace_id,
+		  int64_t *out)
+{
+	sqlite3_stmt *s;
+
+	if (query(st, &s, sql, trace_id) != 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+						     : rs_store_fail(st, "query");
+}
+
+static void copy_text(char *dst, size_t n, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static int trace_row(struct rs_store *st, int64_t trace_id,
+		     struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	const char *sql =
+		"SELECT id, source, nonce, region_gpa, region_size, ncpus, mode,"
+		" tsc_hz, boot_wall_ns, guest_state, hung_at_ns, collected_at,"
+		" panic_reason, panic_rip, panic_vector, panic_error_code,"
+		" panic_fault_addr, panic_cpu, panic_depth"
+		" FROM trace WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM trace))";
+
+	if (query(st, &s, sql, trace_id) != 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return rs_store_fail(st, "trace");
+		if (trace_id)
+			snprintf(st->err, sizeof(st->err), "no trace %lld in this database",
+				 (long long)trace_id);
+		else
+			snprintf(st->err, sizeof(st->err), "the database holds no trace");
+		return -1;
+	}
+	o->trace_id = sqlite3_column_int64(s, 0);
+	copy_text(o->source, sizeof(o->source), s, 1);
+	o->nonce = (uint64_t)sqlite3_column_int64(s, 2);
+	o->region_gpa = (uint64_t)sqlite3_column_int64(s, 3);
+	o->region_size = (uint64_t)sqlite3_column_int64(s, 4);
+	o->ncpus = sqlite3_column_int64(s, 5);
+	copy_text(o->mode, sizeof(o->mode), s, 6);
+	o->tsc_hz = (uint64_t)sqlite3_column_int64(s, 7);
+	o->boot_wall_ns = (uint64_t)sqlite3_column_int64(s, 8);
+	copy_text(o->guest_state, sizeof(o->guest_state), s, 9);
+	o->has_hung_at = sqlite3_column_type(s, 10) != SQLITE_NULL;
+	o->hung_at_ns = sqlite3_column_int64(s, 10);
+	o->collected_at = sqlite3_column_int64(s, 11);
+	o->has_panic = sqlite3_column_type(s, 12) != SQLITE_NULL;
+	copy_text(o->panic_reason, sizeof(o->panic_reason), s, 12);
+	o->panic_rip = (uint64_t)sqlite3_column_int64(s, 13);
+	o->panic_vector = (uint64_t)sqlite3_column_int64(s, 14);
+	o->panic_error_code = (uint64_t)sqlite3_column_int64(s, 15);
+	o->panic_fault_addr = (uint64_t)sqlite3_column_int64(s, 16);
+	o->panic_cpu = sqlite3_column_int64(s, 17);
+	o->panic_depth = sqlite3_column_int64(s, 18);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int by_type(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+
+	if (query(st, &s,
+		  "SELECT coalesce(t.name, 'type_' || e.type), count(*) FROM events e"
+		  " LEFT JOIN event_types t ON t.id = e.type"
+		  " WHERE e.trace_id = ?1 GROUP BY e.type ORDER BY e.type",
+		  o->trace_id) != 0)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	       o->nby_type < (int)RS_EV_TYPE_LIMIT) {
+		struct rs_type_count *t = &o->by_type[o->nby_type++];
+		copy_text(t->name, sizeof(t->name), s, 0);
+		t->count = sqlite3_column_int64(s, 1);
+		o->events += t->count;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "events");
+}
+
+static int promise_states(struct rs_store *st, struct rs_summary *o)
+{
+	static const char *const names[4] = { "pending", "resolved", "failed",
+					       "cancelled" };
+	sqlite3_stmt *s;
+
+	if (query(st, &s, "SELECT state, count(*) FROM promises WHERE trace_id = ?1"
+		  " GROUP BY state", o->trace_id) != 0)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		for (int i = 0; i < 4; i++)
+			if (name && strcmp(name, names[i]) == 0)
+				o->promises_by_state[i] = sqlite3_column_int64(s, 1);
+		o->promises += sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "promises");
+}
+
+static int time_range(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+
+	if (query(st, &s, "SELECT min(ts_ns), max(ts_ns) FROM events"
+		  " WHERE trace_id = ?1", o->trace_id) != 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		o->has_ts = 1;
+		o->first_ts_ns = sqlite3_column_int64(s, 0);
+		o->last_ts_ns = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "events");
+}
+
+/* The JSON columns are ours; SQLite's json_each reads them back. */
+static int panic_detail(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (query(st, &s, "SELECT j.key, j.value FROM trace, json_each(trace.panic_regs) j"
+		  " WHERE trace.id = ?1", o->trace_id) != 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->npanic_regs < RS_REG_COUNT) {
+		copy_text(o->panic_regs[o->npanic_regs][0], 24, s, 0);
+		copy_text(o->panic_regs[o->npanic_regs][1], 24, s, 1);
+		o->npanic_regs++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return rs_store_fail(st, "panic_regs");
+
+	if (query(st, &s, "SELECT j.value FROM trace, json_each(trace.panic_backtrace) j"
+		  " WHERE trace.id = ?1", o->trace_id) != 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	       o->nbacktrace < (int)RS_BACKTRACE_MAX) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		o->backtrace[o->nbacktrace++] = v ? strtoull(v, NULL, 0) : 0;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0
+						     : rs_store_fail(st, "panic_backtrace");
+}
+
+int rs_store_summary(struct rs_store *st, int64_t trace_id,
+		     struct rs_summary *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (trace_row(st, trace_id, o) != 0 ||
+	    scalar(st, "SELECT count(*) FROM trace", 0, &o->ntraces) != 0 ||
+	    by_type(st, o) != 0 || promise_states(st, o) != 0 ||
+	    time_range(st, o) != 0 ||
+	    scalar(st, "SELECT count(*) FROM threads WHERE trace_id = ?1",
+		   o->trace_id, &o->threads) != 0 ||
+	    scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
+		   o->trace_id, &o->lost_events) != 0)
+		return -1;
+	if (o->has_panic && panic_detail(st, o) != 0)
+		return -1;
+	return 0;
+}
