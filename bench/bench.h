@@ -23,5 +23,6 @@ void bench_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1,
 
 void bench_emit(struct bench_results *res);
 void bench_decode(struct bench_results *res);
+void bench_ingest(struct bench_results *res, const char *dir);
 
 #endif

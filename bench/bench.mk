@@ -4,6 +4,8 @@
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(BENCH_SRCS))
 BENCH_BIN  := $(BUILD)/bench/ringside-bench
+BENCH_LIBS  = $(COLLECTOR_LIB)
+EXTRA_CFLAGS_bench/ = $(SQLITE_CFLAGS)
 
 $(BENCH_BIN): $(BENCH_OBJS) $(BENCH_LIBS) $(DECODE_LIB) $(GT_LIB)
 	@mkdir -p $(dir $@)
@@ -11,4 +13,4 @@ $(BENCH_BIN): $(BENCH_OBJS) $(BENCH_LIBS) $(DECODE_LIB) $(GT_LIB)
 		$(GT_LIB) $(shell pkg-config --libs sqlite3) -lpthread -lm
 
 bench: all $(BENCH_BIN)
-	$(BENCH_BIN) $(BUILD)/bench/results.json
+	$(BENCH_BIN) $(BUILD)/bench/results.json $(BUILD)/bench

@@ -46,6 +46,7 @@ int main(int argc, char **argv)
 
 	bench_emit(&r);
 	bench_decode(&r);
+	bench_ingest(&r, argc > 2 ? argv[2] : "build/bench");
 
 	printf("%-34s %14s %14s %9s\n", "benchmark", "ringside", "reference",
 	       "ratio");
@@ -54,14 +55,22 @@ int main(int argc, char **argv)
 	       r.emit_ns / r.bare_ns);
 	printf("%-34s %10.1f M/s %14s\n", "decode (events/s)",
 	       r.decode_eps / 1e6, "-");
+	printf("%-34s %10.2f M/s %10.2f M/s %9.3f   (target >= 0.7, >= 3 M/s)\n",
+	       "ingest vs bare prepared insert", r.ingest_eps / 1e6,
+	       r.bare_insert_eps / 1e6, r.ingest_eps / r.bare_insert_eps);
+	printf("%-34s %11.1f B %14s\n", "database bytes per event",
+	       r.bytes_per_event, "-");
 
 	FILE *f = fopen(json, "w");
 	if (!f)
 		bench_fail("cannot write %s", json);
 	fprintf(f, "{\n  \"emit_ns\": %.3f,\n  \"bare_ns\": %.3f,\n"
-		"  \"decode_eps\": %.0f,\n  \"decode_events\": %llu\n}\n",
+		"  \"decode_eps\": %.0f,\n  \"decode_events\": %llu,\n"
+		"  \"ingest_eps\": %.0f,\n  \"bare_insert_eps\": %.0f,\n"
+		"  \"bytes_per_event\": %.1f\n}\n",
 		r.emit_ns, r.bare_ns, r.decode_eps,
-		(unsigned long long)r.decode_events);
+		(unsigned long long)r.decode_events, r.ingest_eps,
+		r.bare_insert_eps, r.bytes_per_event);
 	fclose(f);
 	printf("results: %s\n", json);
 	return 0;
