@@ -38,7 +38,7 @@ BIN := $(BUILD)/bin
 LIB := $(BUILD)/lib
 OBJ := $(BUILD)/obj
 
-.PHONY: all deps check bench demo clean
+.PHONY: all deps check check-run bench demo demo-run clean
 all:
 
 include formats/formats.mk
@@ -59,5 +59,26 @@ $(OBJ)/%.o: %.c
 deps:
 	./.ci/deps.sh
 
+# The README's two commands work on a fresh machine: each installs what is
+# missing first, then re-enters make so nothing is built before the
+# packages it needs exist.
+check: deps
+	$(MAKE) check-run
+
+demo: deps
+	$(MAKE) demo-run
+
 clean:
 	rm -rf build
+
+# The demo: run the demo workload, collect it live, show it. Until the
+# bare-metal runner lands this uses the hosted kernel (a Linux process with
+# its ring in a file).
+DEMO_DB   := $(BUILD)/demo.db
+DEMO_RING := $(BUILD)/demo.ring
+demo-run: all
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_RING)
+	$(BIN)/ringside-hosted --workload demo --ring $(DEMO_RING) --quiet & \
+	$(BIN)/ringside collect file:$(DEMO_RING) --follow --wait-secs 5 \
+		-o $(DEMO_DB); status=$$?; wait; exit $$status
+	$(BIN)/ringside info $(DEMO_DB)

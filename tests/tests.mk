@@ -17,6 +17,6 @@ $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 # Programs the tests drive, when their fragments exist.
 TEST_PROGS = $(filter $(BIN)/%,$(ALL_PROGS))
 
-check: all $(TEST_BIN)
+check-run: all $(TEST_BIN)
 	RS_BIN_DIR=$(abspath $(BIN)) RS_BUILD_DIR=$(abspath $(BUILD)) \
 		$(TEST_BIN)
