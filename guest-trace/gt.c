@@ -134,8 +134,11 @@ void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
 {
 	struct rs_cpu_ring *r = gt_ring_of(h, cpu);
 	uint8_t *data = (uint8_t *)h + r->data_offset;
-	const uint32_t fixed = RS_RECORD_HDR + 8u * nargs;
 	uint32_t len = 0;
+
+	if (nargs > 2)
+		nargs = 2;  /* the API carries at most two before the string */
+	const uint32_t fixed = RS_RECORD_HDR + 8u * nargs;
 
 	/* Room for at least one NUL; a long string is cut, never asserted. */
 	while (s && s[len] && fixed + len + 1 < RS_MAX_RECORD)
@@ -147,12 +150,8 @@ void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
 	uint64_t tsc = gt_rdtsc();
 	uint64_t off = gt_reserve(h, r, data, size, tsc);
 	if (off != GT_DROPPED) {
-		uint64_t *w = (uint64_t *)(data + off);
-		w[0] = (uint64_t)type | ((uint64_t)size << 16) |
-		       ((uint64_t)ctx << 32);
-		w[1] = tsc;
-		if (nargs > 0) w[2] = a;
-		if (nargs > 1) w[3] = b;
+		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,
+			       nargs, a, b, 0);
 		char *str = (char *)(data + off + fixed);
 		memcpy(str, s ? s : "", len);
 		memset(str + len, 0, size - fixed - len);

@@ -20,3 +20,17 @@ TEST_PROGS = $(filter $(BIN)/%,$(ALL_PROGS))
 check-run: all $(TEST_BIN)
 	RS_BIN_DIR=$(abspath $(BIN)) RS_BUILD_DIR=$(abspath $(BUILD)) \
 		$(TEST_BIN)
+
+# Another kernel links guest-trace with nothing but pkg-config's flags.
+EMBED_BIN := $(BUILD)/tests/freestanding-embed
+$(EMBED_BIN): tests/freestanding_embed.c $(GT_LIB) $(GT_PC)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib -static \
+		-fno-stack-protector -o $@ $< \
+		$$(PKG_CONFIG_PATH=$(abspath $(LIB))/pkgconfig pkg-config \
+			--cflags --libs guest-trace)
+
+# (The sanitized archive needs the ASan runtime, so only the plain build.)
+ifneq ($(SANITIZE),1)
+check-run: $(EMBED_BIN)
+endif

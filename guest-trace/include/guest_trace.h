@@ -192,6 +192,18 @@ static inline struct rs_cpu_ring *gt_ring_of(struct rs_header *h, unsigned cpu)
 	return &h->cpu[cpu];
 }
 
+/* The record header and the fixed arguments: two words plus `nargs`. */
+static inline void gt_write_fixed(uint64_t *w, uint16_t type, uint32_t size,
+				  uint32_t ctx, uint64_t tsc, unsigned nargs,
+				  uint64_t a, uint64_t b, uint64_t c)
+{
+	w[0] = (uint64_t)type | ((uint64_t)size << 16) | ((uint64_t)ctx << 32);
+	w[1] = tsc;
+	if (nargs > 0) w[2] = a;
+	if (nargs > 1) w[3] = b;
+	if (nargs > 2) w[4] = c;
+}
+
 /*
  * The fixed-size emit: a header and up to three u64 arguments. With a
  * constant `nargs` the compiler folds this to straight-line stores.
@@ -209,13 +221,8 @@ static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
 	uint64_t tsc = gt_rdtsc();
 	uint64_t off = gt_reserve(h, r, data, size, tsc);
 	if (__builtin_expect(off != GT_DROPPED, 1)) {
-		uint64_t *w = (uint64_t *)(data + off);
-		w[0] = (uint64_t)type | ((uint64_t)size << 16) |
-		       ((uint64_t)ctx << 32);
-		w[1] = tsc;
-		if (nargs > 0) w[2] = a;
-		if (nargs > 1) w[3] = b;
-		if (nargs > 2) w[4] = c;
+		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,
+			       nargs, a, b, c);
 		gt_barrier();
 		gt_local_inc64(&r->written);
 	}
