@@ -2,7 +2,13 @@
 # the SQLite schema. The decoder is a host library every reader links.
 
 DECODE_SRCS := formats/rs_decode.c
-DECODE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(DECODE_SRCS))
+
+# Readers of the trace store and the exporters need SQLite; the decoder
+# itself does not, but one archive keeps linking simple for every tool.
+STORE_READ_SRCS := formats/trace_read.c formats/export_ctf.c \
+                   formats/export_chrome.c
+EXTRA_CFLAGS_formats/ := $(shell pkg-config --cflags sqlite3)
+DECODE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(DECODE_SRCS) $(STORE_READ_SRCS))
 DECODE_LIB  := $(LIB)/libringside-formats.a
 
 $(DECODE_LIB): $(DECODE_OBJS)

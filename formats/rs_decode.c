@@ -18,42 +18,46 @@
 
 /* ---- the vocabulary ---------------------------------------------------- */
 
+/* The vocabulary, in one place: how many u64 arguments each type carries,
+ * what they mean, and what its string is. Exporters and tools take field
+ * names from here so every output calls a field the same thing. */
 struct type_info {
 	const char *name;
 	int8_t nargs;
-	int8_t has_str;
+	const char *arg[3];
+	const char *str;       /* name of the string field, or NULL */
 };
 
 static const struct type_info types[RS_EV_TYPE_LIMIT] = {
-	[RS_EV_PAD]             = { "pad", 0, 0 },
-	[RS_EV_LOST]            = { "lost", 3, 0 },
-	[RS_EV_THREAD_CREATE]   = { "thread_create", 2, 1 },
-	[RS_EV_THREAD_EXIT]     = { "thread_exit", 1, 0 },
-	[RS_EV_THREAD_SWITCH]   = { "thread_switch", 2, 0 },
-	[RS_EV_THREAD_BLOCK]    = { "thread_block", 3, 0 },
-	[RS_EV_THREAD_WAKE]     = { "thread_wake", 2, 0 },
-	[RS_EV_THREAD_YIELD]    = { "thread_yield", 1, 0 },
-	[RS_EV_RUNQ_LEN]        = { "runq_len", 1, 0 },
-	[RS_EV_PROMISE_CREATE]  = { "promise_create", 3, 0 },
-	[RS_EV_PROMISE_READ]    = { "promise_read", 2, 0 },
-	[RS_EV_PROMISE_TRY_READ] = { "promise_try_read", 2, 0 },
-	[RS_EV_PROMISE_RESOLVE] = { "promise_resolve", 2, 0 },
-	[RS_EV_PROMISE_FAIL]    = { "promise_fail", 2, 1 },
-	[RS_EV_PROMISE_BECOMES] = { "promise_becomes", 2, 0 },
-	[RS_EV_PROMISE_LABEL]   = { "promise_label", 1, 1 },
-	[RS_EV_PROMISE_SIGNAL]  = { "promise_signal", 2, 0 },
-	[RS_EV_PROMISE_CANCEL]  = { "promise_cancel", 2, 0 },
-	[RS_EV_PAGE_ALLOC]      = { "page_alloc", 2, 0 },
-	[RS_EV_PAGE_FREE]       = { "page_free", 2, 0 },
-	[RS_EV_HEAP]            = { "heap", 2, 0 },
-	[RS_EV_IRQ_ENTER]       = { "irq_enter", 1, 0 },
-	[RS_EV_IRQ_EXIT]        = { "irq_exit", 1, 0 },
-	[RS_EV_TIMER_FIRE]      = { "timer_fire", 2, 0 },
-	[RS_EV_EVTCHN_NOTIFY]   = { "evtchn_notify", 1, 0 },
-	[RS_EV_IDLE_ENTER]      = { "idle_enter", 0, 0 },
-	[RS_EV_IDLE_EXIT]       = { "idle_exit", 0, 0 },
-	[RS_EV_COUNTER]         = { "counter", 1, 1 },
-	[RS_EV_MARK]            = { "mark", 1, 1 },
+	[RS_EV_PAD]             = { "pad", 0, { 0 }, 0 },
+	[RS_EV_LOST]            = { "lost", 3, { "count", "from_tsc", "to_tsc" }, 0 },
+	[RS_EV_THREAD_CREATE]   = { "thread_create", 2, { "tid", "parent" }, "name" },
+	[RS_EV_THREAD_EXIT]     = { "thread_exit", 1, { "tid" }, 0 },
+	[RS_EV_THREAD_SWITCH]   = { "thread_switch", 2, { "prev_tid", "next_tid" }, 0 },
+	[RS_EV_THREAD_BLOCK]    = { "thread_block", 3, { "tid", "reason", "object" }, 0 },
+	[RS_EV_THREAD_WAKE]     = { "thread_wake", 2, { "tid", "waker" }, 0 },
+	[RS_EV_THREAD_YIELD]    = { "thread_yield", 1, { "tid" }, 0 },
+	[RS_EV_RUNQ_LEN]        = { "runq_len", 1, { "runnable" }, 0 },
+	[RS_EV_PROMISE_CREATE]  = { "promise_create", 3, { "promise", "parent", "type" }, 0 },
+	[RS_EV_PROMISE_READ]    = { "promise_read", 2, { "promise", "reader" }, 0 },
+	[RS_EV_PROMISE_TRY_READ] = { "promise_try_read", 2, { "promise", "reader" }, 0 },
+	[RS_EV_PROMISE_RESOLVE] = { "promise_resolve", 2, { "promise", "resolver" }, 0 },
+	[RS_EV_PROMISE_FAIL]    = { "promise_fail", 2, { "promise", "resolver" }, "message" },
+	[RS_EV_PROMISE_BECOMES] = { "promise_becomes", 2, { "promise", "follows" }, 0 },
+	[RS_EV_PROMISE_LABEL]   = { "promise_label", 1, { "promise" }, "label" },
+	[RS_EV_PROMISE_SIGNAL]  = { "promise_signal", 2, { "promise", "signaller" }, 0 },
+	[RS_EV_PROMISE_CANCEL]  = { "promise_cancel", 2, { "promise", "canceller" }, 0 },
+	[RS_EV_PAGE_ALLOC]      = { "page_alloc", 2, { "addr", "order" }, 0 },
+	[RS_EV_PAGE_FREE]       = { "page_free", 2, { "addr", "order" }, 0 },
+	[RS_EV_HEAP]            = { "heap", 2, { "in_use", "delta" }, 0 },
+	[RS_EV_IRQ_ENTER]       = { "irq_enter", 1, { "vector" }, 0 },
+	[RS_EV_IRQ_EXIT]        = { "irq_exit", 1, { "vector" }, 0 },
+	[RS_EV_TIMER_FIRE]      = { "timer_fire", 2, { "timer", "due_tsc" }, 0 },
+	[RS_EV_EVTCHN_NOTIFY]   = { "evtchn_notify", 1, { "port" }, 0 },
+	[RS_EV_IDLE_ENTER]      = { "idle_enter", 0, { 0 }, 0 },
+	[RS_EV_IDLE_EXIT]       = { "idle_exit", 0, { 0 }, 0 },
+	[RS_EV_COUNTER]         = { "counter", 1, { "value" }, "name" },
+	[RS_EV_MARK]            = { "mark", 1, { "value" }, "text" },
 };
 
 int rs_event_nargs(uint16_t type)
@@ -65,7 +69,19 @@ int rs_event_nargs(uint16_t type)
 
 int rs_event_has_str(uint16_t type)
 {
-	return type < RS_EV_TYPE_LIMIT && types[type].name && types[type].has_str;
+	return type < RS_EV_TYPE_LIMIT && types[type].name && types[type].str;
+}
+
+const char *rs_event_arg_name(uint16_t type, unsigned i)
+{
+	if (rs_event_nargs(type) <= (int)i)
+		return NULL;
+	return types[type].arg[i];
+}
+
+const char *rs_event_str_name(uint16_t type)
+{
+	return rs_event_has_str(type) ? types[type].str : NULL;
 }
 
 const char *rs_event_name(uint16_t type)
@@ -144,7 +160,7 @@ size_t rs_decode_record(const uint8_t *p, size_t avail, struct rs_event *ev,
 	if (nargs < 0 || type == RS_EV_LOST || size > RS_MAX_RECORD)
 		return 0;
 	const size_t fixed = RS_RECORD_HDR + 8u * (size_t)nargs;
-	const int has_str = types[type].has_str;
+	const int has_str = types[type].str != NULL;
 	if (size < fixed + (has_str ? 1 : 0))
 		return 0;
 

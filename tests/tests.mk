@@ -34,3 +34,4 @@ $(EMBED_BIN): tests/freestanding_embed.c $(GT_LIB) $(GT_PC)
 ifneq ($(SANITIZE),1)
 check-run: $(EMBED_BIN)
 endif
+EXTRA_CFLAGS_tests/ := $(shell pkg-config --cflags sqlite3)

@@ -1,0 +1,24 @@
+/*
+ * export.h - writing a trace database in the formats other tools read:
+ * CTF 1.8 (babeltrace2, Trace Compass) and Chrome Trace Event JSON (the
+ * Perfetto UI, chrome://tracing). Both read through trace_read.h.
+ */
+#ifndef RS_EXPORT_H
+#define RS_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_read.h"
+
+/* Write trace `trace_id` (0 = latest) as CTF into directory `dir`
+ * (created if missing). Returns 0 and the number of events written, or -1
+ * with a one-line reason. */
+int rs_export_ctf(struct rs_trace_db *db, int64_t trace_id, const char *dir,
+		  uint64_t *events_out, char *err, size_t errlen);
+
+/* Write trace `trace_id` as Chrome JSON into `path`. */
+int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
+		     const char *path, char *err, size_t errlen);
+
+#endif
