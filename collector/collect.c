@@ -6,7 +6,10 @@
  *
  * It stops on its own when the guest says it is done (exited, crashed),
  * when the guest stops beating (hung), when the guest reboots, or on
- * SIGINT/SIGTERM; in every case what was read so far is stored.
+ * SIGINT/SIGTERM/SIGHUP; in every case what was read so far is stored.
+ *
+ * The loop is a "session" (collect.h) so that `ringside run` drives the
+ * same code while it also watches QEMU; rs_collect is the plain command.
  */
 #include <assert.h>
 #include <setjmp.h>
@@ -45,7 +48,7 @@ static void on_bus(int sig)
 	raise(sig);
 }
 
-static void install_signals(void)
+void rs_collect_install_signals(void)
 {
 	struct sigaction sa;
 
@@ -55,8 +58,14 @@ static void install_signals(void)
 	/* No SA_RESTART: the poll sleep should end at once on a signal. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_bus;
 	sigaction(SIGBUS, &sa, NULL);
+}
+
+int rs_collect_stop_signal(void)
+{
+	return stop_signal;
 }
 
 static double now_mono(void)
@@ -84,8 +93,12 @@ static int find_region(const struct rs_source *src, size_t *off,
 {
 	const uint64_t hint = src->hint_offset;
 
-	if (hint < src->len && src->len - hint >= sizeof(uint64_t) &&
-	    *(const volatile uint64_t *)(src->base + hint) == RS_MAGIC) {
+	uint64_t magic = 0;
+
+	/* memcpy: a view need not be 8-byte aligned (core segments). */
+	if (hint < src->len && src->len - hint >= sizeof(magic))
+		memcpy(&magic, (const void *)(src->base + hint), sizeof(magic));
+	if (magic == RS_MAGIC) {
 		uint64_t expect = src->check_gpa ? src->gpa + hint : RS_GPA_ANY;
 		if (rs_layout_read(src->base + hint, src->len - hint, expect, l,
 				   err, errlen) != 0)
@@ -100,33 +113,6 @@ static int find_region(const struct rs_source *src, size_t *off,
 	assert((uint64_t)at < src->len);
 	*off = (size_t)at;
 	return 0;
-}
-
-/* Open the source and find a valid region, retrying for `wait_secs` (a
- * follow started alongside the guest may be early). */
-static int open_region(const struct rs_collect_opts *o, struct rs_source *src,
-		       size_t *off, struct rs_layout *l, char *err, size_t errlen)
-{
-	const double deadline = now_mono() + o->wait_secs;
-	char why[200];
-
-	for (;;) {
-		int rc = rs_source_open(o->source, src, why, sizeof(why));
-		if (rc == -2) {
-			snprintf(err, errlen, "%s", why);
-			return -2;
-		}
-		if (rc == 0) {
-			if (find_region(src, off, l, why, sizeof(why)) == 0)
-				return 0;
-			rs_source_close(src);
-		}
-		if (now_mono() >= deadline || stop_signal) {
-			snprintf(err, errlen, "%s: %s", o->source, why);
-			return -1;
-		}
-		sleep_secs(0.05);
-	}
 }
 
 static const char *state_of(const struct rs_status *s)
@@ -159,17 +145,11 @@ static int same_boot(const struct rs_source *src, size_t off,
 	       now.region_size == was->region_size;
 }
 
-static int store_cb(void *opaque, const struct rs_event *ev)
-{
-	return rs_store_event(opaque, ev) == 0 ? 0 : -1;
-}
 
-enum stop_reason { STOP_SNAPSHOT, STOP_STATE, STOP_HUNG, STOP_SIGNAL,
-		   STOP_REBOOT };
-
-struct session {
+struct rs_session {
 	const struct rs_collect_opts *o;
 	struct rs_source src;
+	int attached;
 	size_t off;
 	struct rs_layout layout;
 	struct rs_reader *reader;
@@ -177,26 +157,54 @@ struct session {
 	/* hang detection: when the heartbeat last moved, by our clock */
 	uint64_t hb_ticks;
 	double hb_moved_at;
+	int paused;                 /* the VM is stopped: no hang verdict */
 	const char *written_state;  /* last state stored, NULL before any */
+	int guest_done;             /* the ring said exited or crashed */
+	/* timestamps of this batch's events, for the commit hook */
+	rs_committed_cb on_commit;
+	void *commit_opaque;
+	uint64_t *batch_tsc;
+	size_t nbatch, batch_cap;
 };
+
+static int store_cb(void *opaque, const struct rs_event *ev)
+{
+	struct rs_session *s = opaque;
+
+	if (rs_store_event(s->store, ev) != 0)
+		return -1;
+	if (s->on_commit && ev->type != RS_EV_LOST) {
+		if (s->nbatch == s->batch_cap) {
+			size_t cap = s->batch_cap ? s->batch_cap * 2 : 4096;
+			uint64_t *p = realloc(s->batch_tsc, cap * sizeof(*p));
+			if (!p)
+				return 0;  /* measurement only: never fail a collect */
+			s->batch_tsc = p;
+			s->batch_cap = cap;
+		}
+		s->batch_tsc[s->nbatch++] = ev->tsc;
+	}
+	return 0;
+}
 
 /* One poll, stored atomically with the reader state and guest state.
  * Returns 0, or -1 on error (message printed). */
-static int poll_once(struct session *s, enum stop_reason *stop, int last)
+static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 {
 	struct rs_status st;
 	uint64_t hung_at = UINT64_MAX;
 
 	rs_status_read(s->reader->region, &s->layout, &st);
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout)) {
-		*stop = STOP_REBOOT;
+		*stop = RS_STOP_REBOOT;
 		return 0;
 	}
 	const char *state = state_of(&st);
 
 	if (rs_store_begin(s->store) != 0)
 		goto db_fail;
-	long n = rs_reader_poll(s->reader, store_cb, s->store);
+	s->nbatch = 0;
+	long n = rs_reader_poll(s->reader, store_cb, s);
 	if (n < 0) {
 		rs_store_rollback(s->store);
 		goto db_fail;
@@ -205,26 +213,26 @@ static int poll_once(struct session *s, enum stop_reason *stop, int last)
 	 * from a mix of boots: drop the whole batch rather than guess. */
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout)) {
 		rs_store_rollback(s->store);
-		*stop = STOP_REBOOT;
+		*stop = RS_STOP_REBOOT;
 		return 0;
 	}
 
 	if (s->o->follow && st.state == RS_STATE_RUNNING && !st.panic_valid) {
 		double now = now_mono();
-		if (st.heartbeat_ticks != s->hb_ticks) {
+		if (st.heartbeat_ticks != s->hb_ticks || s->paused) {
 			s->hb_ticks = st.heartbeat_ticks;
 			s->hb_moved_at = now;
 		} else if (now - s->hb_moved_at >= s->o->hang_secs) {
 			state = RS_GS_HUNG;
 			if (st.heartbeat_tsc)
 				hung_at = rs_tsc_to_ns(&s->layout, st.heartbeat_tsc);
-			*stop = STOP_HUNG;
+			*stop = RS_STOP_HUNG;
 		}
 	}
 
 	/* An idle guest should not cost a write every few milliseconds:
 	 * with nothing new and no change of state, there is nothing to save. */
-	if (n == 0 && !last && *stop != STOP_HUNG && s->written_state &&
+	if (n == 0 && !last && *stop != RS_STOP_HUNG && s->written_state &&
 	    strcmp(state, s->written_state) == 0) {
 		rs_store_rollback(s->store);
 		return 0;
@@ -237,15 +245,19 @@ static int poll_once(struct session *s, enum stop_reason *stop, int last)
 	}
 	if (rs_store_commit(s->store) != 0)
 		goto db_fail;
+	if (s->on_commit && s->nbatch)
+		s->on_commit(s->commit_opaque, s->batch_tsc, s->nbatch);
 
-	if (*stop == STOP_HUNG)
+	if (*stop == RS_STOP_HUNG)
 		return 0;
 	/* The state was read before the poll, so everything the guest wrote
 	 * before saying "done" is in this batch. */
-	if (strcmp(state, RS_GS_EXITED) == 0 || strcmp(state, RS_GS_CRASHED) == 0)
-		*stop = STOP_STATE;
-	else if (last)
-		*stop = stop_signal ? STOP_SIGNAL : STOP_SNAPSHOT;
+	if (strcmp(state, RS_GS_EXITED) == 0 || strcmp(state, RS_GS_CRASHED) == 0) {
+		s->guest_done = 1;
+		*stop = RS_STOP_STATE;
+	} else if (last) {
+		*stop = stop_signal ? RS_STOP_SIGNAL : RS_STOP_SNAPSHOT;
+	}
 	return 0;
 
 db_fail:
@@ -255,8 +267,9 @@ db_fail:
 }
 
 /* poll_once with SIGBUS turned into an error (see on_bus). */
-static int guarded_poll(struct session *s, enum stop_reason *stop, int last)
+int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop)
 {
+	*stop = RS_STOP_NONE;
 	if (sigsetjmp(bus_jmp, 1)) {
 		bus_armed = 0;
 		rs_store_rollback(s->store);
@@ -270,7 +283,7 @@ static int guarded_poll(struct session *s, enum stop_reason *stop, int last)
 	return rc;
 }
 
-static void print_summary(struct session *s, enum stop_reason stop)
+void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 {
 	struct rs_store_counts c;
 	uint64_t accepted = 0, lost = 0;
@@ -280,7 +293,7 @@ static void print_summary(struct session *s, enum stop_reason stop)
 		accepted += s->reader->cpu[i].stats.accepted;
 		lost += s->reader->cpu[i].stats.lost;
 	}
-	if (stop == STOP_REBOOT)
+	if (stop == RS_STOP_REBOOT)
 		fprintf(stderr, "ringside: the guest rebooted (region nonce changed);"
 			" stopped. Collect again to record the new boot.\n");
 	if (s->reader->anomalies)
@@ -294,71 +307,189 @@ static void print_summary(struct session *s, enum stop_reason stop)
 		(unsigned long long)lost, rs_store_trace_state(s->store));
 }
 
-int rs_collect(const struct rs_collect_opts *o)
+struct rs_session *rs_session_new(const struct rs_collect_opts *o)
 {
-	struct session s;
-	struct rs_reader_cpu resume[RS_MAX_CPUS];
-	char err[400];
-	int resumed, status = 1;
-	enum stop_reason stop = STOP_SNAPSHOT;
+	struct rs_session *s = calloc(1, sizeof(*s));
 
-	memset(&s, 0, sizeof(s));
-	s.o = o;
-	install_signals();
-	int rc = open_region(o, &s.src, &s.off, &s.layout, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "ringside: %s\n", err);
-		return rc == -2 ? 2 : 1;
-	}
-	s.reader = calloc(1, sizeof(*s.reader));
-	if (!s.reader) {
+	if (s)
+		s->o = o;
+	return s;
+}
+
+int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
+		      size_t errlen)
+{
+	struct rs_reader_cpu resume[RS_MAX_CPUS];
+	char why[400];
+	int resumed;
+
+	assert(!s->attached);
+	if (find_region(src, &s->off, &s->layout, err, errlen) != 0)
+		return -1;
+	s->reader = calloc(1, sizeof(*s->reader));
+	if (!s->reader) {
 		fprintf(stderr, "ringside: out of memory\n");
-		goto out;
+		return -2;
 	}
-	if (rs_reader_init(s.reader, s.src.base + s.off, s.src.len - s.off,
-			   &s.layout) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", o->source, s.reader->err);
-		goto out;
+	if (rs_reader_init(s->reader, src->base + s->off, src->len - s->off,
+			   &s->layout) != 0) {
+		fprintf(stderr, "ringside: %s: %s\n", src->spec, s->reader->err);
+		goto fail;
 	}
 	/* Only now, with a valid ring in hand, may the database be created. */
-	s.store = rs_store_open(o->db_path, 1, err, sizeof(err));
-	if (!s.store) {
-		fprintf(stderr, "ringside: %s\n", err);
-		goto out;
+	s->store = rs_store_open(s->o->db_path, 1, why, sizeof(why));
+	if (!s->store) {
+		fprintf(stderr, "ringside: %s\n", why);
+		goto fail;
 	}
-	if (rs_store_trace_begin(s.store, s.src.spec, &s.layout, resume,
+	if (rs_store_trace_begin(s->store, src->spec, &s->layout, resume,
 				 &resumed) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", o->db_path,
-			rs_store_error(s.store));
-		goto out;
+		fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
+			rs_store_error(s->store));
+		goto fail;
 	}
 	if (resumed)
-		memcpy(s.reader->cpu, resume, sizeof(resume[0]) * s.layout.ncpus);
+		memcpy(s->reader->cpu, resume, sizeof(resume[0]) * s->layout.ncpus);
+	s->src = *src;
+	s->attached = 1;
+	s->hb_moved_at = now_mono();
+	s->hb_ticks = UINT64_MAX;  /* the first look counts as movement */
+	return 0;
+fail:
+	rs_store_close(s->store);
+	s->store = NULL;
+	rs_reader_free(s->reader);
+	free(s->reader);
+	s->reader = NULL;
+	return -2;
+}
 
-	s.hb_moved_at = now_mono();
-	s.hb_ticks = UINT64_MAX;  /* the first look counts as movement */
+void rs_session_set_running(struct rs_session *s, int running)
+{
+	s->paused = !running;
+}
+
+uint64_t rs_session_heartbeat(const struct rs_session *s)
+{
+	return s->hb_ticks;
+}
+
+int rs_session_guest_done(const struct rs_session *s)
+{
+	return s->guest_done;
+}
+
+const char *rs_session_state(struct rs_session *s)
+{
+	return s->store ? rs_store_trace_state(s->store) : RS_GS_UNKNOWN;
+}
+
+int rs_session_host_crash(struct rs_session *s, const char *reason,
+			  int has_rip, uint64_t rip)
+{
+	if (rs_store_set_host_crash(s->store, reason, has_rip, rip) != 0) {
+		fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
+			rs_store_error(s->store));
+		return -1;
+	}
+	return 0;
+}
+
+int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
+			 unsigned n, const char *origin)
+{
+	if (rs_store_set_vcpu_regs(s->store, r, n, origin) != 0) {
+		fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
+			rs_store_error(s->store));
+		return -1;
+	}
+	return 0;
+}
+
+void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
+			  void *opaque)
+{
+	s->on_commit = cb;
+	s->commit_opaque = opaque;
+}
+
+void rs_session_free(struct rs_session *s)
+{
+	if (!s)
+		return;
+	rs_store_close(s->store);
+	if (s->reader) {
+		rs_reader_free(s->reader);
+		free(s->reader);
+	}
+	if (s->attached)
+		rs_source_close(&s->src);
+	free(s->batch_tsc);
+	free(s);
+}
+
+/* Open the source and attach, retrying for `wait_secs` (a follow started
+ * alongside the guest may be early). 0, or the exit status to return. */
+static int open_and_attach(const struct rs_collect_opts *o,
+			   struct rs_session *s)
+{
+	const double deadline = now_mono() + o->wait_secs;
+	struct rs_source src;
+	char why[400];
+
+	for (;;) {
+		int rc = rs_source_open(o->source, &src, why, sizeof(why));
+		if (rc == -2) {
+			fprintf(stderr, "ringside: %s (see ringside --help)\n", why);
+			return 2;
+		}
+		if (rc == 0) {
+			rc = rs_session_attach(s, &src, why, sizeof(why));
+			if (rc == 0)
+				return 0;
+			rs_source_close(&src);
+			if (rc == -2)
+				return 1;
+		}
+		if (now_mono() >= deadline || stop_signal) {
+			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
+			return 1;
+		}
+		sleep_secs(0.05);
+	}
+}
+
+int rs_collect(const struct rs_collect_opts *o)
+{
+	struct rs_session *s = rs_session_new(o);
+	enum rs_stop stop = RS_STOP_NONE;
+	int status = 1;
+
+	if (!s) {
+		fprintf(stderr, "ringside: out of memory\n");
+		return 1;
+	}
+	rs_collect_install_signals();
+	status = open_and_attach(o, s);
+	if (status != 0)
+		goto out;
+	status = 1;
+	if (s->src.nvcpu &&
+	    rs_session_vcpu_regs(s, s->src.vcpu, s->src.nvcpu,
+				 s->src.vcpu_origin) != 0)
+		goto out;
 	for (;;) {
 		int last = !o->follow || stop_signal;
-		enum stop_reason why = STOP_SNAPSHOT;
-		int done;
 
-		if (guarded_poll(&s, &why, last) != 0)
+		if (rs_session_poll(s, last, &stop) != 0)
 			goto out;
-		done = last || why != STOP_SNAPSHOT;
-		if (done) {
-			stop = why;
+		if (last || stop != RS_STOP_NONE)
 			break;
-		}
 		sleep_secs(o->poll_ms / 1000.0);
 	}
-	print_summary(&s, stop);
+	rs_session_print_summary(s, stop);
 	status = 0;
 out:
-	rs_store_close(s.store);
-	if (s.reader) {
-		rs_reader_free(s.reader);
-		free(s.reader);
-	}
-	rs_source_close(&s.src);
+	rs_session_free(s);
 	return status;
 }

@@ -1,10 +1,13 @@
-# collector: the `ringside` CLI (collect, info) and the library the tests
+# collector: the `ringside` CLI (run, collect, info) and the library the tests
 # link (everything but main.o). Needs SQLite, never GTK.
 
 COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/store.c collector/store_ingest.c \
                   collector/store_summary.c collector/collect.c \
-                  collector/info.c
+                  collector/info.c collector/store_host.c \
+                  collector/elfcore.c collector/source_core.c \
+                  collector/json_scan.c collector/qmp.c collector/qemu.c \
+                  collector/lag.c collector/run.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a

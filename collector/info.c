@@ -55,11 +55,19 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	if (s->has_panic) {
 		json_string(out, s->panic_reason);
 		/* Addresses as hex strings: JSON numbers lose bits above 2^53. */
-		fprintf(out, ", \"panic_rip\": \"0x%" PRIx64 "\", \"panic_vector\": %" PRIu64
-			", \"panic_error_code\": \"0x%" PRIx64 "\", \"panic_fault_addr\": \"0x%" PRIx64
-			"\", \"panic_cpu\": %" PRId64 ", \"panic_depth\": %" PRId64,
-			s->panic_rip, s->panic_vector, s->panic_error_code,
-			s->panic_fault_addr, s->panic_cpu, s->panic_depth);
+		if (s->has_rip)
+			fprintf(out, ", \"panic_rip\": \"0x%" PRIx64 "\"", s->panic_rip);
+		else
+			fprintf(out, ", \"panic_rip\": null");
+		/* No vector: the host's verdict (triple fault), not a record
+		 * the guest wrote; SCHEMA.md says which columns stay NULL. */
+		fprintf(out, ", \"panic_by\": \"%s\"", s->has_vector ? "guest" : "host");
+		if (s->has_vector)
+			fprintf(out, ", \"panic_vector\": %" PRIu64
+				", \"panic_error_code\": \"0x%" PRIx64 "\", \"panic_fault_addr\": \"0x%" PRIx64
+				"\", \"panic_cpu\": %" PRId64 ", \"panic_depth\": %" PRId64,
+				s->panic_vector, s->panic_error_code,
+				s->panic_fault_addr, s->panic_cpu, s->panic_depth);
 		fprintf(out, ", \"panic_regs\": {");
 		for (int i = 0; i < s->npanic_regs; i++) {
 			fprintf(out, "%s", i ? ", " : "");
@@ -74,6 +82,19 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	} else {
 		fprintf(out, "null, \"panic_rip\": null");
 	}
+	fprintf(out, ", \"vcpus\": [");
+	for (int i = 0; i < s->nvcpu; i++) {
+		fprintf(out, "%s{\"cpu\": %u, \"origin\": ", i ? ", " : "", s->vcpu[i].cpu);
+		json_string(out, s->vcpu_origin[i]);
+		fprintf(out, ", \"regs\": {");
+		for (unsigned k = 0; k < s->vcpu[i].n; k++) {
+			fprintf(out, "%s", k ? ", " : "");
+			json_string(out, s->vcpu[i].reg[k].name);
+			fprintf(out, ": \"0x%" PRIx64 "\"", s->vcpu[i].reg[k].value);
+		}
+		fprintf(out, "}}");
+	}
+	fprintf(out, "]");
 	fprintf(out, ", \"by_type\": {");
 	for (int i = 0; i < s->nby_type; i++) {
 		fprintf(out, "%s", i ? ", " : "");
@@ -86,6 +107,18 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 static void print_ns(FILE *out, int64_t ns)
 {
 	fprintf(out, "%" PRId64 ".%09" PRId64 " s", ns / 1000000000, ns % 1000000000);
+}
+
+static void print_vcpus(FILE *out, const struct rs_summary *s)
+{
+	for (int i = 0; i < s->nvcpu; i++) {
+		fprintf(out, "  vcpu %u registers (%s):", s->vcpu[i].cpu,
+			s->vcpu_origin[i]);
+		for (unsigned k = 0; k < s->vcpu[i].n; k++)
+			fprintf(out, "%s%s=0x%" PRIx64, k % 4 ? "  " : "\n      ",
+				s->vcpu[i].reg[k].name, s->vcpu[i].reg[k].value);
+		fprintf(out, "\n");
+	}
 }
 
 void rs_info_print_text(FILE *out, const struct rs_summary *s)
@@ -122,9 +155,17 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 			fprintf(out, "    %-18s %" PRId64 "\n", s->by_type[i].name,
 				s->by_type[i].count);
 	}
+	print_vcpus(out, s);
 	if (!s->has_panic)
 		return;
 	fprintf(out, "  panic: %s\n", s->panic_reason);
+	if (!s->has_vector) {
+		/* The host's verdict: nothing below was written by the guest. */
+		if (s->has_rip)
+			fprintf(out, "    rip 0x%" PRIx64 " (from the vCPU; the guest"
+				" wrote no panic record)\n", s->panic_rip);
+		return;
+	}
 	fprintf(out, "    rip 0x%" PRIx64 ", cpu %" PRId64, s->panic_rip, s->panic_cpu);
 	if (s->panic_vector != 0xffffffffu)
 		fprintf(out, ", vector %" PRIu64 ", error code 0x%" PRIx64

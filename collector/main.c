@@ -14,13 +14,25 @@
 
 #include "collect.h"
 #include "info.h"
+#include "run.h"
 
 static const char usage_text[] =
-	"usage: ringside collect SOURCE -o TRACE.db [--follow] [--poll-ms N]\n"
+	"usage: ringside run --workload NAME -o TRACE.db [--seconds S] [--count N]\n"
+	"                    [--kernel ELF] [--memory MB] [--ring-pages N]\n"
+	"                    [--dump CORE] [--gdb] [--hang-secs S] [--qemu PATH]\n"
+	"       ringside collect SOURCE -o TRACE.db [--follow] [--poll-ms N]\n"
 	"                        [--hang-secs S] [--wait-secs S]\n"
 	"       ringside info TRACE.db [--json] [--trace ID]\n"
 	"\n"
-	"SOURCE is file:PATH (a ring file or a shared guest-RAM file).\n"
+	"run      boots the ringside kernel with workload NAME in QEMU (TCG; guest\n"
+	"         RAM shared with ringside) and collects it live until it exits,\n"
+	"         crashes (panic or triple fault), hangs (no heartbeat for\n"
+	"         --hang-secs, default 2) or --seconds of run time pass (S is also\n"
+	"         passed to the guest). --dump writes a QEMU core before QEMU\n"
+	"         stops; --gdb starts halted with a gdb stub on :1234. Prints the\n"
+	"         info summary at the end. --memory defaults to 64 (MiB).\n"
+	"SOURCE is file:PATH (a ring file or a shared guest-RAM file, e.g. a QEMU\n"
+	"         memory-backend-file) or core:PATH (a QEMU dump-guest-memory core).\n"
 	"collect  stores the ring's events in TRACE.db (created, or merged into\n"
 	"         without duplicates). --follow keeps reading until the guest\n"
 	"         exits, crashes, hangs (no heartbeat for --hang-secs, default 2),\n"
@@ -102,6 +114,97 @@ static int cmd_collect(int argc, char **argv)
 	return rs_collect(&o);
 }
 
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "workload", required_argument, NULL, 'W' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "ring-pages", required_argument, NULL, 'r' },
+		{ "dump", required_argument, NULL, 'd' },
+		{ "gdb", no_argument, NULL, 'g' },
+		{ "hang-secs", required_argument, NULL, 'H' },
+		{ "poll-ms", required_argument, NULL, 'p' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "lag-report", no_argument, NULL, 'L' },  /* hidden: measurement */
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rs_run_opts o = { .mem_mb = 64, .hang_secs = 2.0, .poll_ms = 5 };
+	double v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'W':
+			/* The name goes on the kernel command line: keep it a word. */
+			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+					    strlen(optarg) || strlen(optarg) > 64)
+				return usage_error("--workload wants a workload name, not '%s'", optarg);
+			o.workload = optarg;
+			break;
+		case 'o':
+			o.db_path = optarg;
+			break;
+		case 's':
+			if (parse_double(optarg, 0.001, 86400, &o.seconds) != 0)
+				return usage_error("--seconds wants 0.001..86400, not '%s'", optarg);
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'm':
+			if (parse_double(optarg, 16, 2047, &v) != 0 || v != (unsigned)v)
+				return usage_error("--memory wants 16..2047 (MiB), not '%s'", optarg);
+			o.mem_mb = (unsigned)v;
+			break;
+		case 'c':
+			if (parse_double(optarg, 1, 1e12, &v) != 0 || v != (double)(uint64_t)v)
+				return usage_error("--count wants a positive integer, not '%s'", optarg);
+			o.count = (uint64_t)v;
+			break;
+		case 'r':
+			if (parse_double(optarg, 2, 262144, &v) != 0 || v != (unsigned)v)
+				return usage_error("--ring-pages wants 2..262144, not '%s'", optarg);
+			o.ring_pages = (unsigned)v;
+			break;
+		case 'd':
+			o.dump_path = optarg;
+			break;
+		case 'g':
+			o.gdb = 1;
+			break;
+		case 'H':
+			if (parse_double(optarg, 0.01, 86400, &o.hang_secs) != 0)
+				return usage_error("--hang-secs wants 0.01..86400, not '%s'", optarg);
+			break;
+		case 'p':
+			if (parse_double(optarg, 1, 60000, &v) != 0)
+				return usage_error("--poll-ms wants 1..60000, not '%s'", optarg);
+			o.poll_ms = (unsigned)v;
+			break;
+		case 'q':
+			o.qemu = optarg;
+			break;
+		case 'L':
+			o.lag_report = 1;
+			break;
+		default:
+			return usage_error("run: bad option or missing value '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("run: unexpected argument '%s'", argv[optind]);
+	if (!o.workload)
+		return usage_error("%s", "run: missing --workload NAME (e.g. demo)");
+	if (!o.db_path)
+		return usage_error("%s", "run: missing -o TRACE.db");
+	return rs_run(&o);
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -140,7 +243,7 @@ static int cmd_info(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("%s", "missing command: collect or info");
+		return usage_error("%s", "missing command: run, collect or info");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -158,5 +261,7 @@ int main(int argc, char **argv)
 		return cmd_collect(argc - 1, argv + 1);
 	if (strcmp(cmd, "info") == 0)
 		return cmd_info(argc - 1, argv + 1);
-	return usage_error("unknown command '%s' (expected collect or info)", cmd);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	return usage_error("unknown command '%s' (expected run, collect or info)", cmd);
 }

@@ -1,6 +1,7 @@
 /*
  * source.c - picks the source kind from a "kind:argument" spec, so main.c
- * and collect.c never need to know which kinds exist.
+ * and collect.c never need to know which kinds exist; plus the small
+ * helpers for the registers a source may carry.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,13 +19,41 @@ int rs_source_open(const char *spec, struct rs_source *src, char *err,
 		}
 		if (rs_source_file_open(spec + 5, src, err, errlen) != 0)
 			return -1;
+	} else if (strncmp(spec, "core:", 5) == 0) {
+		if (spec[5] == '\0') {
+			snprintf(err, errlen, "core: needs a path");
+			return -2;
+		}
+		if (rs_source_core_open(spec + 5, src, err, errlen) != 0)
+			return -1;
 	} else {
 		snprintf(err, errlen,
-			 "unknown source '%s' (expected file:PATH)", spec);
+			 "unknown source '%s' (expected file:PATH or core:PATH)",
+			 spec);
 		return -2;
 	}
 	snprintf(src->spec, sizeof(src->spec), "%s", spec);
 	return 0;
+}
+
+void rs_vcpu_regs_add(struct rs_vcpu_regs *r, const char *name, uint64_t v)
+{
+	if (r->n >= RS_VCPU_REGS_MAX)
+		return;
+	snprintf(r->reg[r->n].name, sizeof(r->reg[r->n].name), "%s", name);
+	r->reg[r->n].value = v;
+	r->n++;
+}
+
+int rs_vcpu_regs_get(const struct rs_vcpu_regs *r, const char *name,
+		     uint64_t *v)
+{
+	for (unsigned i = 0; i < r->n && i < RS_VCPU_REGS_MAX; i++)
+		if (strcmp(r->reg[i].name, name) == 0) {
+			*v = r->reg[i].value;
+			return 0;
+		}
+	return -1;
 }
 
 void rs_source_close(struct rs_source *src)

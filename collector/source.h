@@ -13,6 +13,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * One vCPU's registers as the host saw them (a core dump's NT_PRSTATUS
+ * notes, or the QEMU monitor): named, because each origin has its own set.
+ */
+#define RS_VCPU_REGS_MAX 32
+#define RS_VCPUS_MAX     64
+struct rs_vcpu_regs {
+	unsigned cpu;
+	unsigned n;
+	struct {
+		char name[12];
+		uint64_t value;
+	} reg[RS_VCPU_REGS_MAX];
+};
+
+/* Append a register (ignored once full). */
+void rs_vcpu_regs_add(struct rs_vcpu_regs *r, const char *name, uint64_t v);
+/* Look one up by name: 0 and *v, or -1. */
+int rs_vcpu_regs_get(const struct rs_vcpu_regs *r, const char *name,
+		     uint64_t *v);
+
 struct rs_source {
 	const volatile uint8_t *base;  /* byte 0 of the view */
 	size_t len;                    /* readable bytes at base */
@@ -26,6 +47,10 @@ struct rs_source {
 	uint64_t hint_offset;
 	int check_gpa;
 	char spec[256];                /* what the user asked for, for the db */
+	/* Registers the source carries (core dumps), else nvcpu == 0. */
+	const struct rs_vcpu_regs *vcpu;
+	unsigned nvcpu;
+	const char *vcpu_origin;       /* e.g. "core NT_PRSTATUS" */
 	void (*close)(struct rs_source *src);
 	void *priv;
 };
@@ -41,6 +66,13 @@ void rs_source_close(struct rs_source *src);
 
 /* One constructor per kind; rs_source_open dispatches on the prefix. */
 int rs_source_file_open(const char *path, struct rs_source *src, char *err,
+			size_t errlen);
+/* A file already open (ringside run's unlinked guest RAM): maps `fd`
+ * read-only; `fd` stays the caller's. */
+int rs_source_fd_open(int fd, const char *label, struct rs_source *src,
+		      char *err, size_t errlen);
+/* "core:PATH": a QEMU dump-guest-memory ELF64 core (source_core.c). */
+int rs_source_core_open(const char *path, struct rs_source *src, char *err,
 			size_t errlen);
 
 #endif /* RS_COLLECTOR_SOURCE_H */

@@ -32,39 +32,29 @@ static void file_close(struct rs_source *src)
 	src->priv = NULL;
 }
 
-int rs_source_file_open(const char *path, struct rs_source *src, char *err,
-			size_t errlen)
+int rs_source_fd_open(int fd, const char *path, struct rs_source *src,
+		      char *err, size_t errlen)
 {
 	struct file_map *map;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (fstat(fd, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
 		return -1;
 	}
 	if (st.st_size == 0) {
 		snprintf(err, errlen, "%s: file is empty", path);
-		close(fd);
 		return -1;
 	}
 	if ((uint64_t)st.st_size > SIZE_MAX) {
 		snprintf(err, errlen, "%s: file too large to map", path);
-		close(fd);
 		return -1;
 	}
 	void *addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
 	if (addr == MAP_FAILED) {
 		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
 		return -1;
@@ -86,4 +76,18 @@ int rs_source_file_open(const char *path, struct rs_source *src, char *err,
 	src->close = file_close;
 	src->priv = map;
 	return 0;
+}
+
+int rs_source_file_open(const char *path, struct rs_source *src, char *err,
+			size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = rs_source_fd_open(fd, path, src, err, errlen);
+	close(fd);
+	return rc;
 }

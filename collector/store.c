@@ -458,14 +458,17 @@ int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
 
 	assert(st->trace_id != 0);
 	/*
-	 * "hung" is a verdict the collector reached by watching; the header
-	 * still says running. Keep it while the heartbeat is where it was
-	 * when we decided, so a later snapshot does not undo it.
+	 * "hung" is a verdict the collector reached by watching, and a
+	 * host-seen crash (triple fault, store_host.c) one it reached from
+	 * QEMU; the header still says running. Keep either while the
+	 * heartbeat is where it was when we decided, so a later snapshot
+	 * (say, of a dump of the same boot) does not undo it.
 	 */
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE trace SET"
-			       " guest_state = CASE WHEN guest_state = 'hung' AND ?1 = 'running'"
-			       "   AND heartbeat_ticks IS ?2 THEN 'hung' ELSE ?1 END,"
+			       " guest_state = CASE WHEN guest_state IN ('hung', 'crashed')"
+			       "   AND ?1 = 'running' AND heartbeat_ticks IS ?2"
+			       "   THEN guest_state ELSE ?1 END,"
 			       " hung_at_ns = CASE WHEN ?1 = 'hung' THEN ?3"
 			       "   WHEN guest_state = 'hung' AND ?1 = 'running'"
 			       "   AND heartbeat_ticks IS ?2 THEN hung_at_ns ELSE NULL END,"

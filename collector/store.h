@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rs_decode.h"
+#include "source.h"
 
 /* 0x52534442 = "RSDB" (PRAGMA application_id); must match schema.sql. */
 #define RS_STORE_APP_ID      0x52534442u
@@ -77,6 +78,21 @@ int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
 /* The state the current trace has in the database now. */
 const char *rs_store_trace_state(struct rs_store *st);
 
+/* ---- what the host saw (store_host.c) ------------------------------- */
+
+/* Store `n` vCPUs' registers for the current trace (replacing any). */
+int rs_store_set_vcpu_regs(struct rs_store *st, const struct rs_vcpu_regs *r,
+			   unsigned n, const char *origin);
+/*
+ * The host's verdict that the guest crashed without a panic record (a
+ * triple fault): guest_state crashed, panic_reason = `reason`, panic_rip
+ * from the vCPU if known, every guest-written panic column NULL. A later
+ * snapshot that still says running keeps it while the heartbeat has not
+ * moved (like hung). Does nothing over a guest-written panic record.
+ */
+int rs_store_set_host_crash(struct rs_store *st, const char *reason,
+			    int has_rip, uint64_t rip);
+
 /* ---- summaries (info) ------------------------------------------------ */
 
 struct rs_type_count {
@@ -109,6 +125,11 @@ struct rs_summary {
 	int npanic_regs;
 	uint64_t backtrace[RS_BACKTRACE_MAX];
 	int nbacktrace;
+	int has_vector;               /* 0 for a host verdict (triple fault) */
+	int has_rip;
+	struct rs_vcpu_regs vcpu[RS_MAX_CPUS];
+	char vcpu_origin[RS_MAX_CPUS][32];
+	int nvcpu;
 };
 
 /* Summarize trace `trace_id` (0 = the most recently created). Returns 0,

@@ -85,6 +85,8 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	o->panic_vector = (uint64_t)sqlite3_column_int64(s, 14);
 	o->panic_error_code = (uint64_t)sqlite3_column_int64(s, 15);
 	o->panic_fault_addr = (uint64_t)sqlite3_column_int64(s, 16);
+	o->has_vector = sqlite3_column_type(s, 14) != SQLITE_NULL;
+	o->has_rip = sqlite3_column_type(s, 13) != SQLITE_NULL;
 	o->panic_cpu = sqlite3_column_int64(s, 17);
 	o->panic_depth = sqlite3_column_int64(s, 18);
 	sqlite3_finalize(s);
@@ -182,6 +184,39 @@ static int panic_detail(struct rs_store *st, struct rs_summary *o)
 						     : rs_store_fail(st, "panic_backtrace");
 }
 
+/* vCPU registers the host saw. A database from before the table existed
+ * (opened read-only, so never upgraded) simply has none. */
+static int vcpu_regs(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT v.cpu, v.origin, j.key, j.value FROM vcpu_regs v,"
+			       " json_each(v.regs) j WHERE v.trace_id = ?1 ORDER BY v.cpu",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	int64_t cur = -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t cpu = sqlite3_column_int64(s, 0);
+		if (cpu != cur) {
+			if (o->nvcpu >= (int)RS_MAX_CPUS)
+				break;
+			cur = cpu;
+			o->vcpu[o->nvcpu].cpu = (unsigned)cpu;
+			copy_text(o->vcpu_origin[o->nvcpu], sizeof(o->vcpu_origin[0]), s, 1);
+			o->nvcpu++;
+		}
+		const char *name = (const char *)sqlite3_column_text(s, 2);
+		const char *v = (const char *)sqlite3_column_text(s, 3);
+		rs_vcpu_regs_add(&o->vcpu[o->nvcpu - 1], name ? name : "?",
+				 v ? strtoull(v, NULL, 0) : 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "vcpu_regs");
+}
+
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
@@ -197,5 +232,5 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		return -1;
 	if (o->has_panic && panic_detail(st, o) != 0)
 		return -1;
-	return 0;
+	return vcpu_regs(st, o);
 }

@@ -126,6 +126,19 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counters_by_name ON counters (trace_id, name, ts_ns);
 
+-- vCPU registers as the host read them when a collect ended: from the
+-- QEMU monitor (`ringside run`, when the guest crashed, hung or was
+-- stopped) or from a core dump's NT_PRSTATUS notes (`collect core:`).
+-- Unlike panic_regs, the guest did not write these: they say where each
+-- CPU was, even after a triple fault or with interrupts off.
+CREATE TABLE IF NOT EXISTS vcpu_regs (
+	trace_id INTEGER NOT NULL REFERENCES trace(id),
+	cpu      INTEGER NOT NULL,          -- vCPU index
+	origin   TEXT NOT NULL,             -- "qemu monitor" | "core NT_PRSTATUS"
+	regs     TEXT NOT NULL,             -- JSON object {"rip": "0x..", ...}
+	PRIMARY KEY (trace_id, cpu)
+) WITHOUT ROWID;
+
 -- Per-CPU reader state, so a later collect resumes where this one stopped
 -- (and does not report the same losses twice).
 CREATE TABLE IF NOT EXISTS trace_cpu (

@@ -1,0 +1,381 @@
+/*
+ * run.c - `ringside run`: the embedded default. Boots the kernel in QEMU
+ * (qemu.c), collects its ring live through the same session loop as
+ * `collect --follow` (collect.c), and decides how the run ended, from the
+ * ring first and from QEMU (QMP events, its exit) where the ring cannot
+ * know:
+ *
+ *   exited   the guest set state exited (then left via isa-debug-exit)
+ *   crashed  a panic record (state crashed; pvpanic paused QEMU), or a
+ *            triple fault (QMP SHUTDOWN reason guest-reset; QEMU paused
+ *            with RAM intact, no panic record: the host records the
+ *            verdict and the vCPU registers)
+ *   hung     no heartbeat for --hang-secs while the VM was running
+ *   running  --seconds ran out (plus grace) first, or we were signalled
+ *
+ * Before QEMU is stopped, a crashed, hung or stopped guest's registers
+ * are read from the monitor, and --dump writes a core.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "info.h"
+#include "lag.h"
+#include "qemu.h"
+#include "run.h"
+
+/* A guest told seconds=S finishes by itself a little after S (it drains
+ * work in flight); only one that ignores it (deadlock) needs stopping. */
+#define SECONDS_GRACE 1.0
+/* A booting kernel publishes its region within milliseconds of run time. */
+#define BOOT_TIMEOUT 10.0
+
+enum run_end {
+	END_NONE, END_GUEST, END_HUNG, END_RESET, END_PVPANIC, END_QEMU_GONE,
+	END_SHUTDOWN, END_LIMIT, END_SIGNAL,
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* <dir of /proc/self/exe>/../kernel/ringside-kernel.elf: the kernel built
+ * with this binary (build/bin -> build/kernel, build/asan/bin -> ...). */
+static int default_kernel(char *out, size_t outlen)
+{
+	char exe[PATH_MAX - 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	snprintf(out, outlen, "%s/../kernel/ringside-kernel.elf", exe);
+	return 0;
+}
+
+/* Parse the monitor's `info registers` text ("RAX=0000... RBX=..."). */
+static void parse_hmp_regs(const char *text, struct rs_vcpu_regs *r)
+{
+	static const struct { const char *tag, *name; } regs[] = {
+		{ "RAX=", "rax" }, { "RBX=", "rbx" }, { "RCX=", "rcx" },
+		{ "RDX=", "rdx" }, { "RSI=", "rsi" }, { "RDI=", "rdi" },
+		{ "RBP=", "rbp" }, { "RSP=", "rsp" }, { "R8 =", "r8" },
+		{ "R9 =", "r9" }, { "R10=", "r10" }, { "R11=", "r11" },
+		{ "R12=", "r12" }, { "R13=", "r13" }, { "R14=", "r14" },
+		{ "R15=", "r15" }, { "RIP=", "rip" }, { "RFL=", "rflags" },
+		{ "CS =", "cs" }, { "SS =", "ss" }, { "CR0=", "cr0" },
+		{ "CR2=", "cr2" }, { "CR3=", "cr3" }, { "CR4=", "cr4" },
+		{ "EFER=", "efer" },
+	};
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		const char *p = text;
+		/* Match at a word start: "RAX=" must not hit inside "XRAX=". */
+		while ((p = strstr(p, regs[i].tag)) &&
+		       p != text && p[-1] != ' ' && p[-1] != '\n')
+			p++;
+		if (!p)
+			continue;
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(p + strlen(regs[i].tag), &end, 16);
+		if (!errno && end != p + strlen(regs[i].tag))
+			rs_vcpu_regs_add(r, regs[i].name, v);
+	}
+}
+
+static int monitor_regs(struct rs_qemu *q, struct rs_vcpu_regs *r)
+{
+	static char text[16384];
+	char err[200];
+
+	if (rs_qmp_command(&q->qmp, "{\"execute\": \"human-monitor-command\","
+			   " \"arguments\": {\"command-line\": \"info registers\"}}",
+			   5, text, sizeof(text), err, sizeof(err)) != 0)
+		return -1;
+	parse_hmp_regs(text, r);
+	return r->n ? 0 : -1;
+}
+
+static int write_dump(struct rs_qemu *q, const char *path)
+{
+	char cmd[4600], esc[4200], err[300];
+	size_t o = 0;
+
+	for (const char *p = path; *p && o + 2 < sizeof(esc); p++) {
+		if (*p == '"' || *p == '\\')
+			esc[o++] = '\\';
+		esc[o++] = *p;
+	}
+	esc[o] = '\0';
+	/* Synchronous by default: the reply comes once the file is written. */
+	snprintf(cmd, sizeof(cmd), "{\"execute\": \"dump-guest-memory\", \"arguments\":"
+		 " {\"paging\": false, \"protocol\": \"file:%s\"}}", esc);
+	if (rs_qmp_command(&q->qmp, cmd, 120, NULL, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ringside: --dump %s: %s\n", path, err);
+		return -1;
+	}
+	fprintf(stderr, "ringside: wrote guest memory dump %s (read it with"
+		" ringside collect core:%s)\n", path, path);
+	return 0;
+}
+
+static void build_append(const struct rs_run_opts *o, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "workload=%s", o->workload);
+
+	if (o->count && at < len)
+		at += (size_t)snprintf(buf + at, len - at, " count=%llu",
+				       (unsigned long long)o->count);
+	if (o->seconds > 0 && at < len)
+		at += (size_t)snprintf(buf + at, len - at, " seconds=%g", o->seconds);
+	if (o->ring_pages && at < len)
+		snprintf(buf + at, len - at, " ring_pages=%u", o->ring_pages);
+}
+
+static const char *end_text(enum run_end e, const struct rs_qemu *q)
+{
+	switch (e) {
+	case END_GUEST: return "the guest ended by itself (see guest state below)";
+	case END_HUNG: return "the guest hung: its heartbeat stopped while the VM ran";
+	case END_RESET: return "triple fault: the guest reset the CPU; QEMU paused with RAM intact";
+	case END_PVPANIC: return "the guest signalled a panic (pvpanic)";
+	case END_QEMU_GONE: return "QEMU exited";
+	case END_SHUTDOWN: return q->qmp.shutdown_reason;
+	case END_LIMIT: return "--seconds ran out; the guest was stopped";
+	case END_SIGNAL: return "interrupted; the guest was stopped";
+	default: return "?";
+	}
+}
+
+struct run {
+	const struct rs_run_opts *o;
+	struct rs_collect_opts copts;
+	struct rs_qemu q;
+	struct rs_session *s;
+	struct rs_source src;
+	int src_open, attached;
+	double run_time, last_tick;
+	struct rs_lag *lag;
+};
+
+/* Wait for the VM to run (gdb) and the region to appear. 0, or 1. */
+static int attach_step(struct run *r, char *why, size_t whylen)
+{
+	int rc = rs_session_attach(r->s, &r->src, why, whylen);
+
+	if (rc == 0) {
+		r->attached = 1;
+		r->src_open = 0;  /* the session owns it now */
+		if (r->lag)
+			rs_session_on_commit(r->s, rs_lag_committed, r->lag);
+		return 0;
+	}
+	return rc == -2 ? -2 : -1;
+}
+
+/* One turn of the loop: what, if anything, ended the run. */
+static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
+{
+	char why[400];
+
+	/* QMP events double as the poll sleep: an event wakes us at once. */
+	rs_qmp_pump(&r->q.qmp, (int)r->o->poll_ms);
+	double now = now_mono();
+	int running = r->q.qmp.running == 1;
+	if (running)
+		r->run_time += now - r->last_tick;
+	r->last_tick = now;
+
+	if (!r->attached) {
+		/* Look at QEMU before the memory: if it had gone already, what
+		 * the attach sees is final; if it goes meanwhile, try again. */
+		int gone = rs_qemu_exited(&r->q) || r->q.qmp.closed;
+		int rc = attach_step(r, why, sizeof(why));
+		if (rc == -2) {
+			*fail = 1;
+			return END_QEMU_GONE;
+		}
+		if (rc != 0) {
+			if (gone || r->run_time > BOOT_TIMEOUT) {
+				fprintf(stderr, "ringside: the guest never published a"
+					" ring: %s\n", why);
+				*fail = 1;
+				return END_QEMU_GONE;
+			}
+			return rs_collect_stop_signal() ? END_SIGNAL : END_NONE;
+		}
+	}
+	rs_session_set_running(r->s, running);
+	if (rs_session_poll(r->s, 0, stop) != 0) {
+		*fail = 1;
+		return END_QEMU_GONE;
+	}
+	if (*stop == RS_STOP_STATE)
+		return END_GUEST;
+	if (*stop == RS_STOP_HUNG)
+		return END_HUNG;
+	if (*stop == RS_STOP_REBOOT)
+		return END_RESET;
+	if (r->q.qmp.shutdown)
+		return strcmp(r->q.qmp.shutdown_reason, "guest-reset") == 0
+			       ? END_RESET : END_SHUTDOWN;
+	if (r->q.qmp.panicked)
+		return END_PVPANIC;
+	if (r->q.qmp.closed || rs_qemu_exited(&r->q))
+		return END_QEMU_GONE;
+	if (rs_collect_stop_signal())
+		return END_SIGNAL;
+	if (r->o->seconds > 0 && r->run_time >= r->o->seconds + SECONDS_GRACE)
+		return END_LIMIT;
+	return END_NONE;
+}
+
+/* After the loop: final snapshot, host verdicts, registers, dump. */
+static int finish(struct run *r, enum run_end end, enum rs_stop stop)
+{
+	int qemu_alive = !rs_qemu_exited(&r->q) && !r->q.qmp.closed;
+	char err[300];
+
+	/* Freeze the guest so the snapshot, registers and dump agree. */
+	if (qemu_alive && r->q.qmp.running != 0)
+		rs_qmp_command(&r->q.qmp, "{\"execute\": \"stop\"}", 5, NULL, 0,
+			       err, sizeof(err));
+	if (end != END_GUEST && end != END_HUNG &&
+	    rs_session_poll(r->s, 1, &stop) != 0)
+		return -1;
+	int done = rs_session_guest_done(r->s);
+	if (done && end == END_QEMU_GONE)
+		end = END_GUEST;  /* the last poll saw it leave; QEMU followed */
+	struct rs_vcpu_regs regs;
+	int have_regs = 0;
+	/* Where the vCPU is matters for every end but a clean exit. */
+	if (qemu_alive && strcmp(rs_session_state(r->s), "exited") != 0) {
+		have_regs = monitor_regs(&r->q, &regs) == 0;
+		if (have_regs &&
+		    rs_session_vcpu_regs(r->s, &regs, 1, "qemu monitor") != 0)
+			return -1;
+	}
+	if (!done && (end == END_RESET || end == END_PVPANIC)) {
+		uint64_t rip = 0;
+		int has_rip = have_regs && rs_vcpu_regs_get(&regs, "rip", &rip) == 0;
+		const char *reason = end == END_RESET
+			? "triple fault: guest reset, no panic record"
+			: "guest panicked (pvpanic) without a complete panic record";
+		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
+			return -1;
+	}
+	if (r->o->dump_path) {
+		if (qemu_alive)
+			write_dump(&r->q, r->o->dump_path);
+		else
+			fprintf(stderr, "ringside: --dump: QEMU had already exited"
+				" (the guest left cleanly); no dump written\n");
+	}
+	fprintf(stderr, "ringside: run ended: %s\n", end_text(end, &r->q));
+	rs_session_print_summary(r->s, stop);
+	return 0;
+}
+
+int rs_run(const struct rs_run_opts *o)
+{
+	static struct run r;
+	char kernel[PATH_MAX], append[200], err[600], label[256];
+	int status = 1, fail = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	rs_collect_install_signals();
+	if (o->kernel)
+		snprintf(kernel, sizeof(kernel), "%s", o->kernel);
+	else if (default_kernel(kernel, sizeof(kernel)) != 0)
+		snprintf(kernel, sizeof(kernel), "ringside-kernel.elf");
+	if (access(kernel, R_OK) != 0) {
+		fprintf(stderr, "ringside: kernel %s: %s (build it with make, or pass"
+			" --kernel ELF)\n", kernel, strerror(errno));
+		return 1;
+	}
+	build_append(o, append, sizeof(append));
+	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
+				   .append = append, .mem_mb = o->mem_mb,
+				   .gdb = o->gdb };
+	if (rs_qemu_start(&r.q, &qo, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ringside: %s\n", err);
+		rs_qemu_print_logs(&r.q, stderr, 10);
+		rs_qemu_free(&r.q);
+		return 1;
+	}
+	snprintf(label, sizeof(label), "qemu:%s", append);
+	r.copts = (struct rs_collect_opts){ .source = label, .db_path = o->db_path,
+		.follow = 1, .poll_ms = o->poll_ms, .hang_secs = o->hang_secs };
+	r.s = rs_session_new(&r.copts);
+	if (!r.s || rs_source_fd_open(r.q.mem_fd, r.q.shm_name, &r.src, err,
+				      sizeof(err)) != 0) {
+		fprintf(stderr, "ringside: guest RAM: %s\n", r.s ? err : "out of memory");
+		goto out;
+	}
+	memcpy(r.src.spec, label, sizeof(label));
+	r.src_open = 1;
+	/* QEMU RAM: file offset == guest-physical address (below 2 GiB). */
+	r.src.check_gpa = 1;
+	if (o->lag_report)
+		r.lag = rs_lag_new(r.q.started);
+
+	if (o->gdb) {
+		fprintf(stderr,
+			"ringside: QEMU is waiting for a debugger on :1234. Attach with\n"
+			"    gdb %s -ex 'target remote :1234'\n"
+			"then type `continue` (c) in gdb to boot; collecting starts then.\n",
+			kernel);
+	} else {
+		rs_lag_vm_started(r.lag);
+		if (rs_qemu_cont(&r.q, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ringside: starting the VM: %s\n", err);
+			goto out;
+		}
+	}
+	r.last_tick = now_mono();
+	enum run_end end = END_NONE;
+	enum rs_stop stop = RS_STOP_NONE;
+	while ((end = watch(&r, &stop, &fail)) == END_NONE)
+		;
+	if (fail) {
+		rs_qemu_print_logs(&r.q, stderr, 10);
+		goto out;
+	}
+	if (finish(&r, end, stop) != 0)
+		goto out;
+	if (end == END_QEMU_GONE && !rs_session_guest_done(r.s)) {
+		fprintf(stderr, "ringside: QEMU exited while the guest was running\n");
+		rs_qemu_print_logs(&r.q, stderr, 10);
+	}
+	status = 0;
+out:
+	rs_qemu_free(&r.q);
+	rs_session_free(r.s);
+	if (r.src_open)
+		rs_source_close(&r.src);
+	if (r.lag) {
+		rs_lag_report(r.lag, stderr);
+		rs_lag_free(r.lag);
+	}
+	if (status == 0)
+		status = rs_info(o->db_path, 0, 0);
+	return status;
+}

@@ -1,0 +1,29 @@
+/*
+ * run.h - `ringside run`: boot a workload in QEMU and collect it live,
+ * noticing how the run ended (exited, crashed, hung, triple fault).
+ */
+#ifndef RS_COLLECTOR_RUN_H
+#define RS_COLLECTOR_RUN_H
+
+#include <stdint.h>
+
+struct rs_run_opts {
+	const char *workload;
+	const char *db_path;
+	const char *kernel;      /* NULL: next to the binary's build dir */
+	const char *qemu;        /* NULL: qemu-system-x86_64 from PATH */
+	const char *dump_path;   /* --dump CORE, or NULL */
+	double seconds;          /* 0: no limit */
+	unsigned mem_mb;
+	uint64_t count;          /* 0: the workload's default */
+	unsigned ring_pages;     /* 0: the kernel's default */
+	int gdb;
+	double hang_secs;
+	unsigned poll_ms;
+	int lag_report;          /* hidden: print emit->row latency */
+};
+
+/* Runs the whole command. Returns the process exit status (0, 1 or 2). */
+int rs_run(const struct rs_run_opts *o);
+
+#endif /* RS_COLLECTOR_RUN_H */

@@ -1,0 +1,358 @@
+/*
+ * test_collector_live.c - `ringside collect --follow` against a writer that
+ * is still running (a forked producer using the real guest-trace writer):
+ * live reads, hang and reboot detection, signals, memory vanishing under
+ * the mapping; and end to end with ringside-hosted, the hosted kernel.
+ * Shared helpers are in test_collector.c (test_collector.h).
+ */
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest_trace.h"
+#include "rs_decode.h"
+#include "test_collector.h"
+
+/* ---- follow mode against a live writer ----------------------------------- */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+enum producer_end { END_EXIT, END_HANG, END_REBOOT, END_FOREVER };
+
+/*
+ * A child that acts as the guest: writes `n` events in bursts with a
+ * heartbeat between them, then ends as told. Returns its pid.
+ */
+static pid_t start_producer(const char *ring, size_t size, uint32_t ncpus,
+			    uint64_t n, enum producer_end end)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid != 0)
+		return pid;
+	struct rs_header *h = map_file(ring, size);
+	uint64_t tick = 0;
+	init_region(h, size, ncpus, RS_MODE_OVERWRITE, 0x5eed0000ull + (uint64_t)getpid());
+	for (uint64_t i = 0; i < n; i += 500) {
+		emit_range(h, ncpus, i, i + 500 < n ? i + 500 : n, NULL);
+		gt_heartbeat(h, ++tick, gt_rdtsc());
+		sleep_ms(1);
+	}
+	switch (end) {
+	case END_EXIT:
+		gt_set_state(h, RS_STATE_EXITED);
+		break;
+	case END_HANG:
+		sleep_ms(30000);  /* alive, silent: the parent kills us */
+		break;
+	case END_REBOOT:
+		sleep_ms(200);
+		init_region(h, size, ncpus, RS_MODE_OVERWRITE, 0xb007);
+		/* the new boot keeps beating */
+		__attribute__((fallthrough));
+	case END_FOREVER:
+		for (int i = 0; i < 30000; i++) {
+			gt_heartbeat(h, ++tick, gt_rdtsc());
+			sleep_ms(1);
+		}
+		break;
+	}
+	_exit(0);
+}
+
+static void stop_producer(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_follow_live_writer(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db"), *out = NULL;
+	const uint64_t n = 200000;
+	pid_t pid = start_producer(ring, 1 * MiB, 2, n, END_EXIT);
+
+	/* Started alongside the producer: --wait-secs covers the race with
+	 * the region appearing. */
+	int rc = collect(ring, db, "--follow --wait-secs 10", &out);
+	int status;
+	waitpid(pid, &status, 0);
+	if (rc != 0)
+		fail_msg("collect --follow: exit %d: %s", rc, out);
+	free(out);
+	assert_int_equal(sql_int(db, "SELECT sum(accepted) + sum(lost) FROM trace_cpu"),
+			 (int64_t)n);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM events"),
+			 sql_int(db, "SELECT sum(accepted) FROM trace_cpu"));
+	assert_int_equal(sql_int(db, "SELECT coalesce(sum(count), 0) FROM lost"),
+			 sql_int(db, "SELECT sum(lost) FROM trace_cpu"));
+	char *js = info_json(db);
+	assert_true(json_has(js, "guest_state", "\"exited\""));
+	free(js);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void wait_for_magic(const char *ring)
+{
+	for (int i = 0; i < 5000; i++) {
+		uint64_t magic = 0;
+		int fd = open(ring, O_RDONLY);
+		if (fd >= 0) {
+			if (pread(fd, &magic, 8, 0) != 8)
+				magic = 0;
+			close(fd);
+		}
+		if (magic == RS_MAGIC)
+			return;
+		sleep_ms(1);
+	}
+	fail_msg("producer never initialised %s", ring);
+}
+
+static void test_follow_detects_hang(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db"), *out = NULL;
+	pid_t pid = start_producer(ring, 1 * MiB, 1, 2000, END_HANG);
+
+	wait_for_magic(ring);
+	int rc = collect(ring, db, "--follow --hang-secs 0.5", &out);
+	stop_producer(pid);
+	if (rc != 0)
+		fail_msg("collect --follow: exit %d: %s", rc, out);
+	free(out);
+	char *js = info_json(db);
+	assert_true(json_has(js, "guest_state", "\"hung\""));
+	assert_true(json_int(js, "hung_at_ns") > 0);
+	assert_int_equal(json_int(js, "events"), 2000);
+	free(js);
+
+	/* A later snapshot of the same, still silent guest keeps the verdict. */
+	assert_int_equal(collect(ring, db, NULL, &out), 0);
+	free(out);
+	js = info_json(db);
+	assert_true(json_has(js, "guest_state", "\"hung\""));
+	free(js);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_follow_stops_on_signal(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db"), *out = NULL;
+	pid_t pid = start_producer(ring, 1 * MiB, 1, 3000, END_FOREVER);
+
+	wait_for_magic(ring);
+	sleep_ms(100);
+	int rc = rs_run(&out, 60,
+			"'%s' collect 'file:%s' -o '%s' --follow 2>/dev/null & p=$!;"
+			" sleep 0.5; kill -INT $p; wait $p",
+			rs_bin("ringside"), ring, db);
+	stop_producer(pid);
+	if (rc != 0)
+		fail_msg("collect --follow after SIGINT: exit %d: %s", rc, out);
+	free(out);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM events"), 3000);
+	char *js = info_json(db);
+	assert_true(json_has(js, "guest_state", "\"running\""));
+	free(js);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_follow_stops_on_reboot(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db"), *out = NULL;
+	pid_t pid = start_producer(ring, 1 * MiB, 1, 1000, END_REBOOT);
+
+	wait_for_magic(ring);
+	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --follow 2>&1 >/dev/null",
+			rs_bin("ringside"), ring, db);
+	stop_producer(pid);
+	if (rc != 0 || !strstr(out, "rebooted"))
+		fail_msg("collect --follow across a reboot: exit %d: %s", rc, out);
+	free(out);
+	/* Only the first boot, and none of its records mixed with the new. */
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM trace"), 1);
+	assert_true(sql_int(db, "SELECT count(*) FROM events") <= 1000);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM trace WHERE nonce = 45063"), 0);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* Guest memory that vanishes under a live mapping (the RAM file is
+ * truncated) ends the collect with a message, not a SIGBUS crash. */
+static void test_follow_source_truncated(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 100, RS_STATE_RUNNING);
+	char *db = path_in(dir, "t.db"), *out = NULL;
+	int rc = rs_run(&out, 60,
+			"'%s' collect 'file:%s' -o '%s' --follow --hang-secs 30"
+			" 2>&1 >/dev/null & p=$!; sleep 0.3; truncate -s 0 '%s'; wait $p",
+			rs_bin("ringside"), ring, db, ring);
+	if (rc != 1)
+		fail_msg("collect --follow on a truncated source: exit %d: %s", rc, out);
+	assert_one_line(out);
+	assert_non_null(strstr(out, "vanished"));
+	free(out);
+	/* What was read before is kept. */
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM events"), 100);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* ---- end to end with the hosted kernel, when it is built ----------------- */
+
+static int have_hosted(void)
+{
+	return access(rs_bin("ringside-hosted"), X_OK) == 0;
+}
+
+/* Records the guest says it wrote (all CPUs), read from the ring file. */
+static int64_t ring_written(const char *ring)
+{
+	struct rs_header h;
+	int fd = open(ring, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	close(fd);
+	int64_t n = 0;
+	for (uint32_t i = 0; i < h.ncpus && i < RS_MAX_CPUS; i++)
+		n += (int64_t)(h.cpu[i].written + h.cpu[i].dropped);
+	return n;
+}
+
+/* Everything the guest wrote was either stored or counted lost. */
+static void assert_accounted(const char *ring, const char *db)
+{
+	assert_int_equal(sql_int(db, "SELECT sum(accepted) + sum(lost) FROM trace_cpu"),
+			 ring_written(ring));
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM events"),
+			 sql_int(db, "SELECT sum(accepted) FROM trace_cpu"));
+}
+
+static char *hosted_run(const char *dir, const char *workload, int *rc)
+{
+	char *ring = path_in(dir, "ring");
+	char *out = NULL;
+	*rc = rs_run(&out, 60, "'%s' --workload %s --ring '%s' --quiet",
+		     rs_bin("ringside-hosted"), workload, ring);
+	free(out);
+	return ring;
+}
+
+static void e2e_snapshot(const char *workload, const char *want_state)
+{
+	if (!have_hosted())
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *db = path_in(dir, "t.db");
+	int hrc;
+	char *ring = hosted_run(dir, workload, &hrc);
+
+	assert_int_equal(collect(ring, db, NULL, &out), 0);
+	free(out);
+	char *js = info_json(db);
+	char want[32];
+	snprintf(want, sizeof(want), "\"%s\"", want_state);
+	if (!json_has(js, "guest_state", want))
+		fail_msg("%s: want guest_state %s, info says %s", workload, want, js);
+	assert_true(json_int(js, "events") > 0);
+	if (strcmp(want_state, "crashed") == 0)
+		assert_false(json_has(js, "panic_reason", "null"));
+	free(js);
+	assert_accounted(ring, db);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_e2e_pingpong(void **state) { e2e_snapshot("pingpong", "exited"); }
+static void test_e2e_fanout(void **state) { e2e_snapshot("fanout", "exited"); }
+static void test_e2e_alloc(void **state) { e2e_snapshot("alloc", "exited"); }
+static void test_e2e_crash(void **state) { e2e_snapshot("crash", "crashed"); }
+
+static void test_e2e_follow_alongside(void **state)
+{
+	if (!have_hosted())
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
+	int rc = rs_run(&out, 60,
+			"'%s' --ring '%s' --workload fanout >/dev/null 2>&1 & p=$!;"
+			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 2>&1 >/dev/null;"
+			" r=$?; wait $p; exit $r",
+			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	if (rc != 0)
+		fail_msg("follow alongside ringside-hosted: exit %d: %s", rc, out);
+	free(out);
+	char *js = info_json(db);
+	assert_true(json_has(js, "guest_state", "\"exited\""));
+	assert_true(json_int(js, "events") > 0);
+	free(js);
+	assert_accounted(ring, db);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_e2e_hang(void **state)
+{
+	if (!have_hosted())
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
+	int rc = rs_run(&out, 60,
+			"'%s' --ring '%s' --workload hang >/dev/null 2>&1 & p=$!;"
+			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 --hang-secs 1"
+			" 2>&1 >/dev/null; r=$?; kill -9 $p; wait $p; exit $r",
+			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	if (rc != 0)
+		fail_msg("follow a hanging ringside-hosted: exit %d: %s", rc, out);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"hung\""))
+		fail_msg("hang workload: info says %s", js);
+	free(js);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+RS_TEST_SUITE(collector_live,
+	cmocka_unit_test(test_follow_live_writer),
+	cmocka_unit_test(test_follow_detects_hang),
+	cmocka_unit_test(test_follow_stops_on_signal),
+	cmocka_unit_test(test_follow_stops_on_reboot),
+	cmocka_unit_test(test_follow_source_truncated),
+	cmocka_unit_test(test_e2e_pingpong),
+	cmocka_unit_test(test_e2e_fanout),
+	cmocka_unit_test(test_e2e_alloc),
+	cmocka_unit_test(test_e2e_crash),
+	cmocka_unit_test(test_e2e_follow_alongside),
+	cmocka_unit_test(test_e2e_hang))

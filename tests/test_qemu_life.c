@@ -1,0 +1,183 @@
+/*
+ * test_qemu_life.c - the life cycle around the guest: `ringside run`
+ * leaves no QEMU and no /dev/shm file behind even when it is interrupted
+ * (SIGINT: stops in order and keeps the trace) or killed outright
+ * (SIGKILL: QEMU dies with it through PR_SET_PDEATHSIG); bad arguments;
+ * --gdb; and a QEMU the user started by hand with the command line from
+ * samples/qemu/README.md, read with `collect file:`.
+ */
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ringside_ring.h"
+#include "test_collector.h"
+#include "test_qemu.h"
+
+/* Start `run` in the background, send it `sig` once it is collecting. */
+static int run_and_signal(struct qrun *q, const char *sig)
+{
+	free(q->out);
+	q->out = NULL;
+	/* Wait until the database exists: then QEMU runs and the guest has
+	 * published its ring, so the signal lands mid-run. */
+	q->rc = rs_run(&q->out, 60,
+		       "cd '%s' && { '%s' run --kernel '%s' -o '%s' --workload deadlock"
+		       " >run.out 2>&1 & p=$!; i=0; while [ ! -s '%s' ] && [ $i -lt 500 ];"
+		       " do sleep 0.01; i=$((i+1)); done; sleep 0.3; kill -%s $p; wait $p; }",
+		       q->dir, rs_bin("ringside"), q->kernel, q->db, q->db, sig);
+	return q->rc;
+}
+
+static void test_run_sigint_cleans_up(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	int rc = run_and_signal(&q, "INT");
+	char *log = path_in(q.dir, "run.out");
+	char *out = rs_read_file(log, NULL);
+	if (rc != 0)
+		fail_msg("after SIGINT: exit %d: %s", rc, out);
+	assert_non_null(strstr(out, "interrupted"));
+	/* What was read is kept, and marked as still running. */
+	char *js = info_json(q.db);
+	assert_true(json_has(js, "guest_state", "\"running\""));
+	assert_true(json_int(js, "events") > 0);
+	free(js);
+	free(out);
+	free(log);
+	qrun_end(&q);
+}
+
+static void test_run_sigkill_leaves_nothing(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	int rc = run_and_signal(&q, "KILL");
+	assert_int_equal(rc, 128 + 9);
+	/* qrun_end fails if QEMU survived or the RAM file remained. */
+	qrun_end(&q);
+}
+
+static void test_run_bad_args(void **state)
+{
+	static const char *const usage[] = {
+		"run -o x.db",                          /* no workload */
+		"run --workload demo",                  /* no -o */
+		"run --workload 'demo quiet' -o x.db",  /* not a word */
+		"run --workload demo -o x.db --memory 4",
+		"run --workload demo -o x.db --seconds -1",
+		"run --workload demo -o x.db --count 0",
+		"run --workload demo -o x.db extra",
+	};
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		int rc = rs_run(&out, 30, "'%s' %s 2>&1 >/dev/null", rs_bin("ringside"),
+				usage[i]);
+		if (rc != 2)
+			fail_msg("'ringside %s': exit %d (want 2): %s", usage[i], rc, out);
+		assert_one_line(out);
+		free(out);
+	}
+	char *dir = rs_tmpdir(), *db = path_in(dir, "t.db");
+	int rc = rs_run(&out, 30, "'%s' run --workload demo -o '%s' --kernel /nonexistent"
+			" 2>&1 >/dev/null", rs_bin("ringside"), db);
+	assert_int_equal(rc, 1);
+	assert_one_line(out);
+	assert_non_null(strstr(out, "/nonexistent"));
+	free(out);
+	if (qemu_kernel()) {
+		rc = rs_run(&out, 30, "'%s' run --workload demo -o '%s' --kernel '%s'"
+			    " --qemu /nonexistent/qemu 2>&1 >/dev/null", rs_bin("ringside"),
+			    db, qemu_kernel());
+		assert_int_equal(rc, 1);
+		assert_non_null(strstr(out, "cannot run /nonexistent/qemu"));
+		free(out);
+	}
+	assert_false(exists(db));
+	assert_no_leftovers(dir);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* --gdb: QEMU waits, run says how to attach; once a debugger continues,
+ * the run proceeds as usual. */
+static void test_run_gdb(void **state)
+{
+	struct qrun q;
+	char *out = NULL;
+
+	qrun_begin(&q);
+	if (rs_run(&out, 10, "command -v gdb >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/1234)"
+		   " 2>/dev/null") != 0) {
+		free(out);
+		qrun_end(&q);
+		skip();  /* no gdb, or port 1234 taken */
+	}
+	free(out);
+	q.rc = rs_run(&q.out, 60,
+		      "cd '%s' && { '%s' run --gdb --kernel '%s' -o '%s' --workload pingpong"
+		      " --count 5 >run.out 2>&1 & p=$!; sleep 0.5;"
+		      " gdb -batch -nx -ex 'target remote :1234' -ex continue >/dev/null 2>&1;"
+		      " wait $p; }", q.dir, rs_bin("ringside"), q.kernel, q.db);
+	char *log = path_in(q.dir, "run.out");
+	char *text = rs_read_file(log, NULL);
+	if (q.rc != 0)
+		fail_msg("run --gdb: exit %d: %s", q.rc, text);
+	char want[4400];
+	snprintf(want, sizeof(want), "gdb %s -ex 'target remote :1234'", q.kernel);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "guest state: exited"));
+	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_CREATE), 10);
+	free(text);
+	free(log);
+	qrun_end(&q);
+}
+
+/*
+ * The command line samples/qemu/README.md documents, started by hand,
+ * with `collect --follow` alongside. Keep the two in step.
+ */
+static void test_collect_user_started_qemu(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	char shm[96];
+	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-guest", (int)getpid());
+	q.rc = rs_run(&q.out, 60,
+		      "cd '%s' && rm -f %s && { qemu-system-x86_64 -accel tcg -display none"
+		      " -vga none -nodefaults -machine q35,memory-backend=mem -m 64M -no-reboot"
+		      " -object memory-backend-file,id=mem,size=64M,mem-path=%s,share=on"
+		      " -kernel '%s' -append 'workload=fanout count=5'"
+		      " -debugcon file:guest.log -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+		      " -device pvpanic -action reboot=shutdown,shutdown=pause,panic=pause &"
+		      " qp=$!; '%s' collect file:%s -o '%s' --follow --wait-secs 10 2>&1;"
+		      " r=$?; wait $qp; rm -f %s; exit $r; }",
+		      q.dir, shm, shm, q.kernel, rs_bin("ringside"), shm, q.db, shm);
+	if (q.rc != 0)
+		fail_msg("collect file: of a user's QEMU: exit %d: %s", q.rc, q.out);
+	char *js = info_json(q.db);
+	if (!json_has(js, "guest_state", "\"exited\""))
+		fail_msg("want exited: %s", js);
+	assert_int_equal(json_int(js, "lost_events"), 0);
+	free(js);
+	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_CREATE), 14 * 5);
+	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_FAIL), 4 * 5);
+	assert_int_equal(ev_count_where(q.db, RS_EV_MARK, "str = 'fanout done'"), 1);
+	assert_false(exists(shm));
+	qrun_end(&q);
+}
+
+RS_TEST_SUITE(qemu_life,
+	cmocka_unit_test(test_run_sigint_cleans_up),
+	cmocka_unit_test(test_run_sigkill_leaves_nothing),
+	cmocka_unit_test(test_run_bad_args),
+	cmocka_unit_test(test_run_gdb),
+	cmocka_unit_test(test_collect_user_started_qemu))
