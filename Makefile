@@ -71,14 +71,13 @@ demo: deps
 clean:
 	rm -rf build
 
-# The demo: run the demo workload, collect it live, show it. Until the
-# bare-metal runner lands this uses the hosted kernel (a Linux process with
-# its ring in a file).
-DEMO_DB   := $(BUILD)/demo.db
-DEMO_RING := $(BUILD)/demo.ring
+# The demo: boot the bare-metal kernel's demo workload under QEMU (TCG),
+# collect it live into build/demo.db, and print what happened.
+DEMO_DB := $(BUILD)/demo.db
 demo-run: all
-	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_RING)
-	$(BIN)/ringside-hosted --workload demo --ring $(DEMO_RING) --quiet & \
-	$(BIN)/ringside collect file:$(DEMO_RING) --follow --wait-secs 5 \
-		-o $(DEMO_DB); status=$$?; wait; exit $$status
-	$(BIN)/ringside info $(DEMO_DB)
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/ringside run --workload demo -o $(DEMO_DB)
+	@echo
+	@echo "The trace is in $(DEMO_DB): try"
+	@echo "  $(BIN)/ringside info $(DEMO_DB) --json"
+	@echo "  sqlite3 $(DEMO_DB) 'SELECT label, resolved_ns - created_ns FROM promises LIMIT 10'"
