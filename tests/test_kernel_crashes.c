@@ -94,6 +94,31 @@ static void test_hosted_panic(void **state)
 	assert_string_equal(t.last_mark, "panic: auditor about to panic");
 }
 
+/* A fault inside the panic path (formatting the reason reads unmapped
+ * memory) still leaves the first record committed and usable. */
+static void test_hosted_nested_panic(void **state)
+{
+	struct tally t;
+	struct rs_status st;
+	char *out = NULL;
+
+	int rc = run_hosted("nestedpanic", "", &t, &st, &out);
+	assert_int_equal(rc, 128 + SIGABRT);
+	assert_non_null(strstr(out, "nested panic"));
+	free(out);
+	assert_int_equal(st.state, RS_STATE_CRASHED);
+	assert_true(st.panic_valid);
+	assert_int_equal(st.panic.depth, 2);
+	assert_int_equal(st.panic.vector, 0xffffffffu);
+	assert_true(strncmp(st.panic.reason, "nestedpanic: ", 13) == 0);
+	assert_non_null(strstr(st.panic.reason, "[nested panic in the panic path]"));
+	/* Registers and the backtrace were filled before the fault. */
+	assert_int_not_equal(st.panic.regs[RS_REG_RSP], 0);
+	assert_true(st.panic.backtrace_len >= 2);
+	assert_int_equal(st.panic.regs[RS_REG_RIP], st.panic.backtrace[0]);
+	assert_int_equal(t.n[RS_EV_MARK], 1);
+}
+
 static void test_hosted_pagefault(void **state)
 {
 	struct tally t;
@@ -282,6 +307,7 @@ RS_TEST_SUITE(kernel_crashes,
 	cmocka_unit_test(test_hosted_crash),
 	cmocka_unit_test(test_hosted_fault),
 	cmocka_unit_test(test_hosted_panic),
+	cmocka_unit_test(test_hosted_nested_panic),
 	cmocka_unit_test(test_hosted_pagefault),
 	cmocka_unit_test(test_hosted_stackoverflow),
 	cmocka_unit_test(test_hosted_triple),

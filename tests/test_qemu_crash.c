@@ -111,6 +111,22 @@ static void test_run_panic(void **state)
 	qrun_end(&q);
 }
 
+/* A fault while the panic path formats its reason: the first record is
+ * still committed, its depth says two panics happened. */
+static void test_run_nested_panic(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	qrun(&q, "--workload nestedpanic");
+	want_crashed(&q, "[nested panic in the panic path]");
+	assert_int_equal(sql_int(q.db, "SELECT panic_depth FROM trace"), 2);
+	assert_int_equal(sql_int(q.db, "SELECT panic_vector FROM trace"), 0xffffffffll);
+	assert_true(sql_int(q.db, "SELECT panic_rip FROM trace") > 0x100000);
+	assert_non_null(strstr(q.out, "nestedpanic: "));
+	qrun_end(&q);
+}
+
 static void test_run_pagefault(void **state)
 {
 	struct qrun q;
@@ -220,6 +236,7 @@ static void test_run_hang(void **state)
 RS_TEST_SUITE(qemu_crash,
 	cmocka_unit_test(test_run_crash_and_dump),
 	cmocka_unit_test(test_run_panic),
+	cmocka_unit_test(test_run_nested_panic),
 	cmocka_unit_test(test_run_pagefault),
 	cmocka_unit_test(test_run_fault_and_stackoverflow),
 	cmocka_unit_test(test_run_triple),

@@ -15,6 +15,14 @@ size_t kstrlen(const char *s)
 	return n;
 }
 
+size_t kstrnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
 int kstrcmp(const char *a, const char *b)
 {
 	while (*a && *a == *b) {

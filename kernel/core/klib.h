@@ -18,6 +18,7 @@ void *memset(void *dst, int c, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 
 size_t kstrlen(const char *s);
+size_t kstrnlen(const char *s, size_t max);
 int kstrcmp(const char *a, const char *b);
 int kstrncmp(const char *a, const char *b, size_t n);
 /* Copies at most size-1 bytes and always terminates (if size > 0). */

@@ -76,8 +76,39 @@ static void print_record(const struct rs_panic *p)
 		kprintf("    #%u %016lx\n", i, (unsigned long)p->backtrace[i]);
 }
 
+/* The record being filled, so a nested panic can still commit it. */
+static struct rs_panic *recording;
+
+/*
+ * A panic while panicking. The first record is what matters; whatever of
+ * it was filled before the nested fault (registers always, then the
+ * backtrace, then the reason) is committed as it stands, marked, so the
+ * host never finds a crashed guest with no valid record.
+ */
+static void __attribute__((noreturn)) panic_nested(struct rs_header *h)
+{
+	if (h) {
+		gt_panic_begin(h);  /* counts this panic in `depth` */
+		struct rs_panic *p = recording;
+		if (p && !p->valid) {
+			uint32_t n = 0;
+			while (n < RS_BACKTRACE_MAX && p->backtrace[n])
+				n++;
+			p->backtrace_len = n;
+			static const char note[] = " [nested panic in the panic path]";
+			size_t len = kstrnlen(p->reason, RS_REASON_LEN - 1);
+			if (len + sizeof(note) <= RS_REASON_LEN)
+				memcpy(p->reason + len, note, sizeof(note));
+			gt_panic_commit(h, p);
+		}
+	}
+	platform_console_write("\n*** nested panic\n", 18);
+	platform_halt_crashed();
+}
+
 /* Fills and commits the record. Without a ring a local copy still gets
- * printed, so the console report does not depend on tracing. */
+ * printed, so the console report does not depend on tracing. The riskiest
+ * steps come last: walking the stack, then formatting caller arguments. */
 static void __attribute__((noreturn))
 panic_common(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 	     const struct panic_regs *regs, const char *fmt, va_list ap)
@@ -88,14 +119,8 @@ panic_common(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 	struct rs_panic *p;
 
 	platform_irq_disable();
-	if (depth++ != 0) {
-		/* A panic while panicking: the first record is what matters
-		 * and may be half-written by us, so only bump its depth. */
-		if (h)
-			gt_panic_begin(h);
-		platform_console_write("\n*** nested panic\n", 18);
-		platform_halt_crashed();
-	}
+	if (depth++ != 0)
+		panic_nested(h);
 	if (h) {
 		p = gt_panic_begin(h);
 		if (!p) {
@@ -105,6 +130,7 @@ panic_common(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 	} else {
 		p = &local;
 	}
+	recording = h ? p : NULL;
 
 	p->cpu = platform_cpu();
 	p->vector = vector;
@@ -113,6 +139,10 @@ panic_common(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 	p->tsc = platform_cycles();
 	for (unsigned i = 0; i < RS_REG_COUNT; i++)
 		p->regs[i] = regs->r[i];
+	for (unsigned i = 0; i < RS_BACKTRACE_MAX; i++)
+		p->backtrace[i] = 0;
+	/* Zeroed, so a reason cut short by a nested fault stays terminated. */
+	memset(p->reason, 0, RS_REASON_LEN);
 	p->backtrace_len = backtrace(regs->r[RS_REG_RIP],
 				     regs->r[RS_REG_RBP], p->backtrace,
 				     RS_BACKTRACE_MAX);

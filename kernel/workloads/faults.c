@@ -24,6 +24,13 @@
  *                  vector 14 with the fault address inside the guard page.
  *                  Records: THREAD_CREATE 1, MARK 1 (a = guard page
  *                  address, "stackoverflow: recursing without bound").
+ *   nestedpanic:   main panics with a reason whose argument points at
+ *                  platform_unmapped_address(), so formatting the reason
+ *                  faults inside the panic path. The first record is still
+ *                  committed: vector 0xffffffff, depth 2, registers and
+ *                  backtrace, reason starting "nestedpanic: " and ending
+ *                  "[nested panic in the panic path]". State CRASHED.
+ *                  Records: THREAD_CREATE 1, MARK 1 (a = the address).
  *   triple:        MARK 1 (a = 0, "triple: loading an empty IDT"), then
  *                  platform_triple_fault(): bare metal resets the CPU (QEMU
  *                  pauses with -action reboot=shutdown,shutdown=pause);
@@ -141,6 +148,21 @@ static int stackoverflow_run(const struct workload_args *args)
 const struct workload workload_stackoverflow = {
 	"stackoverflow", "recurses into its stack's guard page",
 	stackoverflow_run,
+};
+
+/* ---- nestedpanic ------------------------------------------------------------ */
+
+static int nestedpanic_run(const struct workload_args *args)
+{
+	uintptr_t addr = platform_unmapped_address();
+	if (!args->quiet)
+		kprintf("nestedpanic: panicking with a reason that faults\n");
+	trace_mark(addr, "nestedpanic: the panic reason reads unmapped memory");
+	panic("nestedpanic: %s", (const char *)addr);
+}
+
+const struct workload workload_nestedpanic = {
+	"nestedpanic", "faults inside the panic path", nestedpanic_run,
 };
 
 /* ---- triple ------------------------------------------------------------------ */

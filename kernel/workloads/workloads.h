@@ -34,6 +34,7 @@ extern const struct workload workload_crash;
 extern const struct workload workload_fault;
 extern const struct workload workload_panic;
 extern const struct workload workload_pagefault;
+extern const struct workload workload_nestedpanic;
 extern const struct workload workload_stackoverflow;
 extern const struct workload workload_triple;
 extern const struct workload workload_deadlock;
