@@ -47,6 +47,7 @@ include guest-trace/guest-trace.mk
 -include kernel/platform/pvh/pvh.mk
 -include collector/collector.mk
 include tests/tests.mk
+-include tests/xen/xen.mk
 -include bench/bench.mk
 
 # Objects: one rule for every hosted C file, mirrored under $(OBJ).
@@ -54,7 +55,10 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(EXTRA_CFLAGS_$(dir $<)) -MMD -MP -c $< -o $@
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Dependency files live only under the object trees; build/xen holds a
+# Debian root whose /etc/rc*.d must never be read as makefiles.
+-include $(shell find $(OBJ) $(BUILD)/free $(BUILD)/kernel-pvh \
+	$(BUILD)/kernel-free-check -name '*.d' -type f 2>/dev/null)
 
 deps:
 	./.ci/deps.sh

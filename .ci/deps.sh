@@ -14,6 +14,7 @@ PACKAGES=(
 	babeltrace2                   # checks our CTF export
 	xvfb xauth                    # the viewer's window tests
 	clang valgrind                # fuzzing, instruction-count benchmarks
+	debootstrap cpio              # the dom0 root for make check-xen
 )
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
 # then QEMU without -display none fails (ANCHORS.md, section 2).

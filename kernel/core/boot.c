@@ -124,6 +124,11 @@ int kernel_trace_init(uint32_t mode)
 	return 0;
 }
 
+/* Platforms that announce nothing need not define it (platform.h). */
+__attribute__((weak)) void platform_trace_ready(void)
+{
+}
+
 void kernel_core_init(void)
 {
 	uintptr_t start, end;
@@ -164,6 +169,7 @@ void kernel_main(const struct kernel_options *o)
 		kprintf("kernel: cannot lay out the trace ring\n");
 		platform_exit(2);
 	}
+	platform_trace_ready();
 	kernel_core_init();
 	gt_set_state(trace_region, RS_STATE_RUNNING);
 	if (!o->quiet)

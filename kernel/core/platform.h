@@ -43,6 +43,11 @@ void platform_idle(void);
 /* The trace ring region: where it lives and its guest-physical address. */
 void platform_ring_region(void **base, uint64_t *gpa, uint64_t *size);
 
+/* Called once, right after the ring header is initialised: a platform may
+ * announce the ring to its host here (PVH on Xen: xenstore). Optional:
+ * boot.c holds a weak no-op for platforms without one. */
+void platform_trace_ready(void);
+
 /* Memory handed to the page allocator: [*start, *end), page aligned. */
 void platform_free_range(uintptr_t *start, uintptr_t *end);
 

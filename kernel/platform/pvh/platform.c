@@ -91,6 +91,13 @@ void platform_ring_region(void **base, uint64_t *gpa, uint64_t *size)
 	*size = boot.ring_size;
 }
 
+/* Called by the core once the ring header is written: tell dom0 where
+ * the ring is. */
+void platform_trace_ready(void)
+{
+	xenstore_publish_ring(boot.ring_gpa, tsc_hz);
+}
+
 void platform_free_range(uintptr_t *start, uintptr_t *end)
 {
 	*start = boot.free_start;
@@ -104,12 +111,19 @@ unsigned platform_cpu(void)
 
 void platform_exit(int status)
 {
+	if (xen_present()) {
+		kprintf("pvh: exit status %d, powering off\n", status);
+		xen_shutdown(SHUTDOWN_POWEROFF);
+	}
 	outl(DEBUG_EXIT_PORT, (uint32_t)status);
 	halt_forever();         /* no isa-debug-exit device (or on Xen) */
 }
 
 void platform_halt_crashed(void)
 {
+	/* Xen keeps the domain, paused, with on_crash="preserve". (A plain
+	 * cli; hlt there would be taken as a poweroff.) */
+	xen_shutdown(SHUTDOWN_CRASH);
 	outb(PVPANIC_PORT, 1);  /* bit 0: guest panicked */
 	halt_forever();
 }
@@ -170,6 +184,7 @@ void pvh_main(uint32_t start_info)
 	gdt_init();
 	idt_init();
 	pic_disable();
+	xen_init();
 
 	if (start_info_capture(start_info))
 		platform_exit(2);

@@ -108,6 +108,18 @@ const char *start_info_cmdline(void);
  * why. */
 int start_info_layout(uint64_t ring_bytes, struct pvh_boot *b);
 
+/* xen.c: Xen PVH guest support; all no-ops when not on Xen. */
+#define SHUTDOWN_POWEROFF 0u
+#define SHUTDOWN_CRASH    3u
+void xen_init(void);            /* detect, install the hypercall page */
+bool xen_present(void);
+void xen_shutdown(unsigned reason);     /* returns only if not on Xen */
+int xen_hvm_get_param(uint32_t index, uint64_t *value);
+int xen_evtchn_send(uint32_t port);
+
+/* xenstore.c: publishes data/ringside/{gfn,pages,nonce}; best effort. */
+void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz);
+
 /* paging.S: drop the boot-time mapping of page 0. */
 void paging_unmap_null(void);
 

@@ -1,0 +1,112 @@
+/*
+ * xen.c - running as a Xen PVH guest: detection through Xen's CPUID
+ * leaves, the hypercall page, and the few hypercalls the kernel needs
+ * (shutdown, HVM params, event channel send). Constants and layouts follow
+ * Xen's public headers (xen.h, sched.h, event_channel.h, hvm/hvm_op.h,
+ * hvm/params.h, arch-x86/cpuid.h). Under QEMU nothing here runs: xen_init()
+ * finds no signature and every other call is a no-op.
+ */
+#include "pvh.h"
+
+#include "../../core/klib.h"
+
+#define HYPERVISOR_sched_op         29
+#define HYPERVISOR_event_channel_op 32
+#define HYPERVISOR_hvm_op           34
+
+#define SCHEDOP_shutdown 2
+#define EVTCHNOP_send    4
+#define HVMOP_get_param  1
+#define DOMID_SELF       0x7ff0u
+
+struct sched_shutdown_arg {
+	uint32_t reason;
+};
+
+struct evtchn_send_arg {
+	uint32_t port;
+};
+
+struct hvm_param_arg {
+	uint16_t domid;
+	uint16_t pad;
+	uint32_t index;
+	uint64_t value;
+};
+
+extern char xen_hypercall_page[4096];
+static bool on_xen;
+
+bool xen_present(void)
+{
+	return on_xen;
+}
+
+/* Two-argument hypercall: number in the stub, args in rdi and rsi. Xen
+ * may clobber every argument register on return (debug builds do). */
+static long hypercall2(unsigned nr, unsigned long a1, void *a2)
+{
+	register unsigned long rdi __asm__("rdi") = a1;
+	register unsigned long rsi __asm__("rsi") = (uintptr_t)a2;
+	register unsigned long rdx __asm__("rdx");
+	register unsigned long r10 __asm__("r10");
+	register unsigned long r8 __asm__("r8");
+	long ret;
+
+	__asm__ __volatile__("call *%[stub]"
+			     : "=a"(ret), "+r"(rdi), "+r"(rsi), "=r"(rdx),
+			       "=r"(r10), "=r"(r8)
+			     : [stub] "r"(xen_hypercall_page + nr * 32)
+			     : "rcx", "r9", "r11", "memory");
+	return ret;
+}
+
+void xen_init(void)
+{
+	uint32_t base, r[4];
+
+	if (!xen_detect(&base))
+		return;
+	cpuid(base + 1, 0, r);
+	unsigned major = r[0] >> 16, minor = r[0] & 0xffff;
+	cpuid(base + 2, 0, r);          /* eax: pages, ebx: MSR */
+	if (r[0] < 1) {
+		kprintf("xen: Xen %u.%u offers no hypercall page\n", major,
+			minor);
+		return;
+	}
+	wrmsr(r[1], (uintptr_t)xen_hypercall_page);    /* page 0 of r[0] */
+	on_xen = true;
+	kprintf("xen: Xen %u.%u (cpuid base 0x%x), hypercall page at 0x%lx\n",
+		major, minor, base, (unsigned long)(uintptr_t)xen_hypercall_page);
+}
+
+void xen_shutdown(unsigned reason)
+{
+	struct sched_shutdown_arg a = { reason };
+
+	if (on_xen)
+		hypercall2(HYPERVISOR_sched_op, SCHEDOP_shutdown, &a);
+}
+
+int xen_hvm_get_param(uint32_t index, uint64_t *value)
+{
+	struct hvm_param_arg a = { .domid = DOMID_SELF, .index = index };
+
+	if (!on_xen)
+		return -1;
+	long rc = hypercall2(HYPERVISOR_hvm_op, HVMOP_get_param, &a);
+	if (rc)
+		return (int)rc;
+	*value = a.value;
+	return 0;
+}
+
+int xen_evtchn_send(uint32_t port)
+{
+	struct evtchn_send_arg a = { port };
+
+	if (!on_xen)
+		return -1;
+	return (int)hypercall2(HYPERVISOR_event_channel_op, EVTCHNOP_send, &a);
+}
