@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "ringside_ring.h"
 #include "test_collector.h"
@@ -144,6 +146,40 @@ static void test_run_gdb(void **state)
  * The command line samples/qemu/README.md documents, started by hand,
  * with `collect --follow` alongside. Keep the two in step.
  */
+/* The host's TSC rate, measured here independently of ringside. */
+static double host_tsc_hz(void)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	uint64_t t0 = __rdtsc();
+	usleep(200000);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	uint64_t t1 = __rdtsc();
+	double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+	return (double)(t1 - t0) / s;
+}
+
+/* Under TCG the guest TSC runs at the host's rate; the trace's clock must
+ * agree with the host's to well under a percent, or every ts_ns, sleep
+ * and hang deadline is off (a guest-side PIT measurement on a busy host
+ * was 2-3x off before run passed the rate in). */
+static void test_run_guest_clock_matches_host(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	qrun(&q, "--workload pingpong --count 100");
+	assert_int_equal(q.rc, 0);
+	double guest = (double)sql_int(q.db, "SELECT tsc_hz FROM trace");
+	double host = host_tsc_hz();
+	if (guest < host * 0.995 || guest > host * 1.005)
+		fail_msg("guest tsc_hz %.0f, host measures %.0f", guest, host);
+	/* ...because run told the guest, not because this machine happened
+	 * to be idle while the guest measured its PIT. */
+	assert_int_equal(sql_int(q.db, "SELECT source LIKE '%tsc_khz=%' FROM trace"), 1);
+	qrun_end(&q);
+}
+
 static void test_collect_user_started_qemu(void **state)
 {
 	struct qrun q;
@@ -180,4 +216,5 @@ RS_TEST_SUITE(qemu_life,
 	cmocka_unit_test(test_run_sigkill_leaves_nothing),
 	cmocka_unit_test(test_run_bad_args),
 	cmocka_unit_test(test_run_gdb),
+	cmocka_unit_test(test_run_guest_clock_matches_host),
 	cmocka_unit_test(test_collect_user_started_qemu))

@@ -134,7 +134,7 @@ void platform_halt_crashed(void)
  * Returns -1 on a bad value.
  */
 static int split_cmdline(const char *in, char *out, size_t outlen,
-			 uint64_t *ring_pages)
+			 uint64_t *ring_pages, uint64_t *tsc_khz)
 {
 	size_t o = 0;
 
@@ -160,6 +160,22 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 			}
 			continue;
 		}
+		/* tsc_khz=: the host may know the TSC rate better than a PIT
+		 * measurement from a guest that can be preempted mid-way
+		 * (ringside run passes it: under QEMU TCG the guest TSC runs
+		 * at the host's rate). */
+		if (len > 8 && !kstrncmp(tok, "tsc_khz=", 8)) {
+			char num[24];
+			kstrlcpy(num, tok + 8,
+				 len - 7 < sizeof(num) ? len - 7 : sizeof(num));
+			if (kparse_u64(num, tsc_khz) || *tsc_khz < 1000 ||
+			    *tsc_khz > 100000000) {
+				kprintf("pvh: tsc_khz must be between 1000 and "
+					"100000000\n");
+				return -1;
+			}
+			continue;
+		}
 		if (o + len + 2 > outlen) {
 			kprintf("pvh: command line too long\n");
 			return -1;
@@ -177,7 +193,7 @@ void pvh_main(uint32_t start_info)
 {
 	static char cmdline[1024], storage[1024];
 	struct kernel_options opts = { 0 };
-	uint64_t ring_pages = RING_PAGES_DEFAULT;
+	uint64_t ring_pages = RING_PAGES_DEFAULT, tsc_khz = 0;
 	const char *tsc_source = "?";
 
 	console_init();
@@ -192,13 +208,18 @@ void pvh_main(uint32_t start_info)
 	/* The ring size is on the command line: read that first, then lay
 	 * out memory. */
 	if (split_cmdline(start_info_cmdline(), cmdline, sizeof(cmdline),
-			  &ring_pages) ||
+			  &ring_pages, &tsc_khz) ||
 	    kernel_parse_cmdline(cmdline, &opts, storage, sizeof(storage)))
 		platform_exit(2);
 	if (start_info_layout((ring_pages + 1) * 4096, &boot))
 		platform_exit(2);
 
-	tsc_hz = tsc_calibrate(&tsc_source);
+	if (tsc_khz) {
+		tsc_hz = tsc_khz * 1000;
+		tsc_source = "command line";
+	} else {
+		tsc_hz = tsc_calibrate(&tsc_source);
+	}
 	wall_ns = rtc_read_ns();
 	wall_tsc = rdtsc();
 	lapic_timer_start(tsc_hz, TICK_HZ);
