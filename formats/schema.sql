@@ -154,3 +154,95 @@ CREATE TABLE IF NOT EXISTS trace_cpu (
 	rejected     INTEGER NOT NULL,      -- inconsistent guest metadata seen
 	PRIMARY KEY (trace_id, cpu)
 ) WITHOUT ROWID;
+
+-- ---- Views for your own SQL, shaped like Perfetto trace_processor's ----
+-- tables (slice, flow, counter, thread_state), so queries people already
+-- know carry over. They are derived on the fly from the tables above;
+-- nothing is stored twice. formats/SCHEMA.md has example queries.
+
+-- Thread run intervals, per CPU: from a switch to a thread until the next
+-- switch (or idle) on that CPU. The last interval ends at the CPU's last
+-- event.
+CREATE VIEW IF NOT EXISTS thread_run AS
+WITH cpu_marks AS (
+	SELECT trace_id, cpu, ts_ns,
+	       CASE type WHEN 4 THEN b ELSE 0 END AS tid,
+	       LEAD(ts_ns) OVER (PARTITION BY trace_id, cpu
+	                         ORDER BY ts_ns, seq) AS next_ts
+	FROM events WHERE type IN (4, 52)       -- thread_switch, idle_enter
+)
+SELECT trace_id, cpu, tid, ts_ns AS ts,
+       coalesce(next_ts, (SELECT max(e.ts_ns) FROM events e
+                          WHERE e.trace_id = cpu_marks.trace_id
+                            AND e.cpu = cpu_marks.cpu)) - ts_ns AS dur
+FROM cpu_marks WHERE tid != 0;
+
+-- slice: promise lifetimes (category 'promise', track = 'promises') and
+-- thread run intervals (category 'thread', track = 'thread <tid>'). A
+-- pending promise has dur -1, as in Perfetto.
+CREATE VIEW IF NOT EXISTS slice AS
+SELECT p.trace_id, 'promise' AS category, 'promises' AS track,
+       coalesce(p.label, p.type, 'promise') AS name,
+       p.created_ns AS ts,
+       coalesce(p.resolved_ns - p.created_ns, -1) AS dur,
+       p.id AS promise_id, NULL AS tid, p.type AS promise_type,
+       p.state AS state
+FROM promises p WHERE p.created_ns IS NOT NULL
+UNION ALL
+SELECT r.trace_id, 'thread', 'thread ' || r.tid,
+       coalesce(t.name, 'thread ' || r.tid), r.ts, r.dur,
+       NULL, r.tid, NULL, 'running'
+FROM thread_run r LEFT JOIN threads t
+     ON t.trace_id = r.trace_id AND t.tid = r.tid;
+
+-- flow: the arrows. 'creates' runs from the creating thread at creation
+-- to the new promise; 'resolves' from the resolver to the promise;
+-- 'reads' from the resolved promise to each reader (try_read included,
+-- with kind 'try_read').
+CREATE VIEW IF NOT EXISTS flow AS
+SELECT trace_id, 'creates' AS kind, ts_ns AS ts, ctx AS from_tid,
+       b AS from_promise, a AS to_promise, cpu, seq
+FROM events WHERE type = 16
+UNION ALL
+SELECT trace_id, CASE type WHEN 19 THEN 'resolves' WHEN 20 THEN 'fails'
+                           ELSE 'cancels' END,
+       ts_ns, ctx, b, a, cpu, seq
+FROM events WHERE type IN (19, 20, 24)
+UNION ALL
+SELECT trace_id, CASE type WHEN 17 THEN 'reads' ELSE 'try_read' END,
+       ts_ns, ctx, a, b, cpu, seq
+FROM events WHERE type IN (17, 18)
+UNION ALL
+SELECT trace_id, 'becomes', ts_ns, ctx, a, b, cpu, seq
+FROM events WHERE type = 21;
+
+-- counter: every sample, as Perfetto's counter table with the track
+-- named by the counter.
+CREATE VIEW IF NOT EXISTS counter AS
+SELECT trace_id, name AS track, ts_ns AS ts, value FROM counters;
+
+-- thread_state: what each thread was doing from each change on: 'Running'
+-- (switched in), 'Runnable' (woken, or switched out without blocking:
+-- a yield or preemption), 'Blocked' with the reason (promise, sleep,
+-- event, join), 'Exited'. The last state has dur NULL.
+CREATE VIEW IF NOT EXISTS thread_state AS
+WITH changes AS (
+	SELECT trace_id, ts_ns, seq, cpu, b AS tid, 'Running' AS state,
+	       NULL AS blocked_on
+	FROM events WHERE type = 4
+	UNION ALL
+	SELECT trace_id, ts_ns, seq, cpu, a, 'Runnable', NULL
+	FROM events WHERE type IN (6, 7)        -- wake, yield
+	UNION ALL
+	SELECT trace_id, ts_ns, seq, cpu, a, 'Blocked',
+	       CASE b WHEN 1 THEN 'promise' WHEN 2 THEN 'sleep'
+	              WHEN 3 THEN 'event' WHEN 4 THEN 'join' ELSE 'unknown' END
+	FROM events WHERE type = 5
+	UNION ALL
+	SELECT trace_id, ts_ns, seq, cpu, a, 'Exited', NULL
+	FROM events WHERE type = 3
+)
+SELECT trace_id, tid AS utid, ts_ns AS ts,
+       LEAD(ts_ns) OVER w - ts_ns AS dur, state, blocked_on
+FROM changes
+WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts_ns, cpu, seq);
