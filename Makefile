@@ -48,6 +48,8 @@ include guest-trace/guest-trace.mk
 -include collector/collector.mk
 include tests/tests.mk
 -include tests/xen/xen.mk
+# After tests.mk: it adds the viewer's include flags to the tests'.
+-include viewer/viewer.mk
 -include bench/bench.mk
 
 # Objects: one rule for every hosted C file, mirrored under $(OBJ).
@@ -76,12 +78,18 @@ clean:
 	rm -rf build
 
 # The demo: boot the bare-metal kernel's demo workload under QEMU (TCG),
-# collect it live into build/demo.db, and print what happened.
+# collect it live into build/demo.db, show what happened, and open it in
+# the viewer when there is a display to open it on.
 DEMO_DB := $(BUILD)/demo.db
 demo-run: all
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN)/ringside run --workload demo -o $(DEMO_DB)
+	$(BIN)/ringside-view --render $(BUILD)/demo.png --size 1400x800 $(DEMO_DB)
 	@echo
-	@echo "The trace is in $(DEMO_DB): try"
-	@echo "  $(BIN)/ringside info $(DEMO_DB) --json"
-	@echo "  sqlite3 $(DEMO_DB) 'SELECT label, resolved_ns - created_ns FROM promises LIMIT 10'"
+	@echo "The trace is in $(DEMO_DB), drawn in $(BUILD)/demo.png."
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		echo "Opening it in ringside-view."; \
+		$(BIN)/ringside-view $(DEMO_DB); \
+	else \
+		echo "No display: open it later with $(BIN)/ringside-view $(DEMO_DB)"; \
+	fi

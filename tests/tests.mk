@@ -7,12 +7,14 @@ TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/ringside-tests
 
 # Libraries a suite may call; fragments that exist add theirs.
-TEST_LIBS = $(COLLECTOR_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) $(GT_LIB)
+TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) \
+            $(GT_LIB)
 
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIBS) \
-		$(shell pkg-config --libs cmocka sqlite3) -lpthread -lm
+		$(VIEWER_LIBS) $(shell pkg-config --libs cmocka sqlite3) \
+		-lpthread -lm
 
 # Programs the tests drive, when their fragments exist.
 TEST_PROGS = $(filter $(BIN)/%,$(ALL_PROGS))

@@ -1,0 +1,385 @@
+/*
+ * test_viewer.c - ringside-view as a user runs it headlessly: --render of
+ * the real sample traces in samples/traces/ (made by the hosted kernel and
+ * the collector), checked pixel by pixel where the trace says something
+ * must be drawn. Expected x positions come from the database (times
+ * queried with SQL, mapped with the documented --from/--to/--size rule:
+ * the plot starts at x = 130 and [from, to] fills [130, W)); promise rows
+ * come from the viewer's layout library. No golden images.
+ *
+ * Also: bad input (foreign files, foreign SQLite) is refused with one line
+ * and a non-zero exit, leaving the file untouched; a crashed guest's trace
+ * opens and shows the panic at its time; a hung one shows the hang.
+ */
+#include "testlib.h"
+
+#include <cairo.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "draw.h"
+#include "model.h"
+
+#define W 1000
+#define H 600
+#define SAMPLES "samples/traces"
+
+typedef struct {
+	cairo_surface_t *s;
+	int w, h, stride;
+	unsigned char *d;
+} png;
+
+static png png_load(const char *path)
+{
+	png p = { 0 };
+	p.s = cairo_image_surface_create_from_png(path);
+	assert_int_equal(cairo_surface_status(p.s), CAIRO_STATUS_SUCCESS);
+	p.w = cairo_image_surface_get_width(p.s);
+	p.h = cairo_image_surface_get_height(p.s);
+	p.stride = cairo_image_surface_get_stride(p.s);
+	p.d = cairo_image_surface_get_data(p.s);
+	return p;
+}
+
+static void px(const png *p, int x, int y, int *r, int *g, int *b)
+{
+	assert_true(x >= 0 && x < p->w && y >= 0 && y < p->h);
+	uint32_t v = *(uint32_t *)(p->d + y * p->stride + x * 4);
+	*r = (v >> 16) & 255;
+	*g = (v >> 8) & 255;
+	*b = v & 255;
+}
+
+/* Any pixel in the box matching pred? */
+typedef int (*colour_pred)(int r, int g, int b);
+static int dark(int r, int g, int b) { return r < 90 && g < 90 && b < 110; }
+static int red(int r, int g, int b) { return r > 190 && g < 60 && b < 60; }
+static int orange(int r, int g, int b)
+{
+	return r > 200 && g > 100 && g < 180 && b < 50;
+}
+static int green(int r, int g, int b) { return g > r + 60 && g > b + 60; }
+
+static int box_has(const png *p, int x0, int y0, int x1, int y1,
+		   colour_pred pred)
+{
+	for (int y = y0; y <= y1; y++)
+		for (int x = x0; x <= x1; x++) {
+			if (x < 0 || y < 0 || x >= p->w || y >= p->h)
+				continue;
+			int r, g, b;
+			px(p, x, y, &r, &g, &b);
+			if (pred(r, g, b))
+				return 1;
+		}
+	return 0;
+}
+
+static int distinct_colours(const png *p)
+{
+	uint32_t seen[64];
+	int n = 0;
+	for (int y = 0; y < p->h; y += 3)
+		for (int x = 0; x < p->w; x += 3) {
+			uint32_t v = *(uint32_t *)(p->d + y * p->stride + x * 4) &
+				     0xffffff;
+			int k;
+			for (k = 0; k < n && seen[k] != v; k++)
+				;
+			if (k == n && n < 64)
+				seen[n++] = v;
+		}
+	return n;
+}
+
+static int64_t q64(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static double xmap(int64_t t, int64_t from, int64_t to)
+{
+	return RV_LEFT_W + (double)(t - from) * (W - RV_LEFT_W) / (double)(to - from);
+}
+
+/* Render db over [from, to] into dir/name; returns the PNG. */
+static png render(const char *dir, const char *name, const char *db,
+		  int64_t from, int64_t to)
+{
+	char out[512];
+	char *log = NULL;
+	snprintf(out, sizeof out, "%s/%s", dir, name);
+	int rc = rs_run(&log, 60, "%s --render %s --from %lld --to %lld "
+			"--size %dx%d %s", rs_bin("ringside-view"), out,
+			(long long)from, (long long)to, W, H, db);
+	if (rc)
+		fprintf(stderr, "render failed: %s\n", log ? log : "");
+	assert_int_equal(rc, 0);
+	free(log);
+	png p = png_load(out);
+	assert_int_equal(p.w, W);
+	assert_int_equal(p.h, H);
+	assert_true(distinct_colours(&p) > 8);   /* not blank */
+	return p;
+}
+
+static void test_render_pingpong_promises(void **state)
+{
+	const char *db = SAMPLES "/pingpong.db";
+	char *dir = rs_tmpdir();
+	int64_t from = q64(db, "SELECT min(ts_ns) FROM events");
+	int64_t to = q64(db, "SELECT max(ts_ns) FROM events") + 1000;
+	/* the longest-lived promise: its line must be there */
+	int64_t id = q64(db, "SELECT id FROM promises WHERE state = 'resolved' "
+			 "ORDER BY resolved_ns - created_ns DESC LIMIT 1");
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT created_ns FROM promises WHERE id = %lld",
+		 (long long)id);
+	int64_t c = q64(db, sql);
+	snprintf(sql, sizeof sql, "SELECT resolved_ns FROM promises WHERE id = %lld",
+		 (long long)id);
+	int64_t r = q64(db, sql);
+	png p = render(dir, "pp.png", db, from, to);
+
+	char err[256];
+	rv_model *m = rv_model_load(db, err, sizeof err);
+	assert_non_null(m);
+	int64_t pp = -1;
+	for (uint32_t i = 0; i < m->pp.n; i++)
+		if (!m->pp.is_thread[i] && (int64_t)m->pp.id[i] == id)
+			pp = i;
+	assert_true(pp >= 0);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .height = H };
+	int ly = (int)rv_row_line_y(&g, &v, m->pp.row[pp]);
+	double x0 = xmap(c, from, to), x1 = xmap(r, from, to);
+	assert_true(x1 - x0 > 20);
+	/* the 2 px line (or its running overlay's dark border) at 3 places */
+	for (int k = 1; k <= 3; k++) {
+		int x = (int)(x0 + (x1 - x0) * k / 4);
+		assert_true(box_has(&p, x, ly - 3, x, ly + 3, dark));
+	}
+	/* nothing is drawn in the rows below the last one */
+	int below = (int)rv_row_line_y(&g, &v, (int32_t)m->nrows + 2);
+	if (below + 3 < H)
+		assert_false(box_has(&p, (int)x0, below - 3, (int)x1, below + 3,
+				     dark));
+	/* a create arrow: vertical black line from parent row to the child
+	 * at the creation time */
+	int pr = m->pp.row[m->pp.parent[pp]];
+	assert_true(pr < m->pp.row[pp]);
+	int ymid = ((int)rv_row_line_y(&g, &v, pr) + ly) / 2;
+	assert_true(box_has(&p, (int)x0 - 1, ymid - 1, (int)x0 + 1, ymid + 1,
+			    dark));
+	/* the first resolve arrow that spans rows is green at its time */
+	bool found = false;
+	for (uint32_t i = 0; i < m->arrows.n && !found; i++) {
+		if (m->arrows.kind[i] != RV_A_RESOLVE)
+			continue;
+		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
+				m->arrows.from[i], m->arrows.t0[i]));
+		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
+				m->arrows.to[i], m->arrows.t1[i]));
+		if (abs(y1 - y0) < 2 * RV_ROW_H)
+			continue;
+		int x = (int)xmap(m->arrows.t1[i], from, to);
+		int y = (y0 + y1) / 2;
+		assert_true(box_has(&p, x - 1, y - 2, x + 1, y + 2, green));
+		found = true;
+	}
+	assert_true(found);
+	/* CPU lane: the thread that ran longest is painted in its colour */
+	rv_spans *lane = &m->cpu_lane[0];
+	uint32_t best = 0;
+	for (uint32_t i = 1; i < lane->n; i++)
+		if (lane->end[i] - lane->start[i] >
+		    lane->end[best] - lane->start[best])
+			best = i;
+	double rgb[3];
+	rv_thread_rgb(lane->ref[best], rgb);
+	int x = (int)xmap((lane->start[best] + lane->end[best]) / 2, from, to);
+	int rr, gg, bb;
+	px(&p, x, RV_RULER_H + (int)g.cpu_y + 3, &rr, &gg, &bb);
+	if (m->threads[lane->ref[best]].tid != 0) {
+		assert_true(abs(rr - (int)(rgb[0] * 255)) < 12);
+		assert_true(abs(gg - (int)(rgb[1] * 255)) < 12);
+		assert_true(abs(bb - (int)(rgb[2] * 255)) < 12);
+	}
+	rv_model_free(m);
+	cairo_surface_destroy(p.s);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* The model itself: every promise in the database, each below its
+ * creator, rows sorted and never overlapping. */
+static void test_model_layout_rules(void **state)
+{
+	const char *db = SAMPLES "/pingpong.db";
+	char err[256];
+	rv_model *m = rv_model_load(db, err, sizeof err);
+	assert_non_null(m);
+	uint32_t promises = 0;
+	for (uint32_t i = 0; i < m->pp.n; i++) {
+		if (m->pp.is_thread[i])
+			continue;
+		promises++;
+		assert_true(m->pp.parent[i] >= 0);
+		assert_true(m->pp.row[i] > m->pp.row[m->pp.parent[i]]);
+	}
+	assert_int_equal(promises, q64(db, "SELECT count(*) FROM promises"));
+	assert_int_equal(m->nevents, q64(db, "SELECT count(*) FROM events"));
+	for (uint32_t r = 0; r < m->nrows; r++)
+		for (uint32_t k = 1; k < m->rows[r].n; k++)
+			assert_true(m->rows[r].start[k] >= m->rows[r].end[k - 1]);
+	char *s = rv_range_summary(m, m->t_min, m->t_max);
+	assert_non_null(strstr(s, "promise_create"));
+	free(s);
+	rv_model_free(m);
+}
+
+static void test_crash_shows_panic(void **state)
+{
+	const char *db = SAMPLES "/crash.db";
+	char *dir = rs_tmpdir();
+	int64_t pt = q64(db, "SELECT panic_ts_ns FROM trace");
+	assert_true(pt > 0);
+	int64_t from = q64(db, "SELECT min(ts_ns) FROM events");
+	int64_t to = pt + (pt - from) / 10;
+	png p = render(dir, "crash.png", db, from, to);
+	int x = (int)xmap(pt, from, to);
+	/* a red line through the body at the panic time, and not far away */
+	assert_true(box_has(&p, x - 1, 400, x + 1, 400, red));
+	assert_true(box_has(&p, x - 1, H - 20, x + 1, H - 20, red));
+	assert_false(box_has(&p, x - 60, 400, x - 30, 400, red));
+	cairo_surface_destroy(p.s);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_hang_marked(void **state)
+{
+	const char *db = SAMPLES "/hang.db";
+	char *dir = rs_tmpdir();
+	int64_t ht = q64(db, "SELECT hung_at_ns FROM trace");
+	assert_true(ht > 0);
+	int64_t from = q64(db, "SELECT min(ts_ns) FROM events");
+	int64_t to = ht + (ht - from) / 5;
+	png p = render(dir, "hang.png", db, from, to);
+	int x = (int)xmap(ht, from, to);
+	assert_true(box_has(&p, x - 1, 450, x + 1, 450, orange));
+	assert_false(box_has(&p, x - 60, 450, x - 30, 450, orange));
+	cairo_surface_destroy(p.s);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_svg_export(void **state)
+{
+	char *dir = rs_tmpdir(), *log = NULL;
+	char out[512];
+	snprintf(out, sizeof out, "%s/x.svg", dir);
+	assert_int_equal(rs_run(&log, 60, "%s --render %s %s",
+				rs_bin("ringside-view"), out,
+				SAMPLES "/pingpong.db"), 0);
+	free(log);
+	size_t len;
+	char *svg = rs_read_file(out, &len);
+	assert_non_null(svg);
+	assert_non_null(strstr(svg, "<svg"));
+	assert_true(len > 10000);
+	free(svg);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* One line on stderr, non-zero, and the file exactly as it was. */
+static void expect_refused(const char *path, const char *why, bool window)
+{
+	struct stat before, after;
+	assert_int_equal(stat(path, &before), 0);
+	size_t l0, l1;
+	char *c0 = rs_read_file(path, &l0), *log = NULL;
+	int rc = window ?
+		rs_run(&log, 30, "DISPLAY= WAYLAND_DISPLAY= %s %s",
+		       rs_bin("ringside-view"), path) :
+		rs_run(&log, 30, "%s --render /dev/null.png %s",
+		       rs_bin("ringside-view"), path);
+	assert_true(rc != 0 && rc != -1);
+	assert_non_null(log);
+	assert_non_null(strstr(log, why));
+	char *nl = strchr(log, '\n');
+	assert_true(nl && nl[1] == 0);   /* exactly one line */
+	assert_int_equal(stat(path, &after), 0);
+	assert_true(before.st_mtime == after.st_mtime);
+	char *c1 = rs_read_file(path, &l1);
+	assert_int_equal(l0, l1);
+	assert_memory_equal(c0, c1, l0);
+	free(c0); free(c1); free(log);
+}
+
+static void test_bad_input(void **state)
+{
+	char *dir = rs_tmpdir();
+	char p[512];
+	snprintf(p, sizeof p, "%s/text.db", dir);
+	FILE *f = fopen(p, "w");
+	fputs("this is not a database at all, just text\n", f);
+	fclose(f);
+	expect_refused(p, "not an SQLite file", false);
+	expect_refused(p, "not an SQLite file", true);
+
+	snprintf(p, sizeof p, "%s/other.db", dir);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	sqlite3_exec(h, "CREATE TABLE notes (x); INSERT INTO notes VALUES (1)",
+		     NULL, NULL, NULL);
+	sqlite3_close(h);
+	expect_refused(p, "application_id", false);
+	expect_refused(p, "application_id", true);
+
+	snprintf(p, sizeof p, "%s/empty-rsdb.db", dir);
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	sqlite3_exec(h, "PRAGMA application_id = 1381188674; CREATE TABLE t(x)",
+		     NULL, NULL, NULL);
+	sqlite3_close(h);
+	expect_refused(p, "no table", false);
+
+	char *log = NULL;
+	snprintf(p, sizeof p, "%s/missing.db", dir);
+	assert_true(rs_run(&log, 30, "%s --render /dev/null.png %s",
+			   rs_bin("ringside-view"), p) != 0);
+	assert_non_null(strstr(log, "cannot open"));
+	free(log);
+	rs_tmpdir_cleanup(dir);
+}
+
+static void test_bench_prints(void **state)
+{
+	char *log = NULL;
+	assert_int_equal(rs_run(&log, 60, "%s --bench %s",
+				rs_bin("ringside-view"), SAMPLES "/crash.db"), 0);
+	assert_non_null(strstr(log, "open_s"));
+	assert_non_null(strstr(log, "max_frame_ms"));
+	free(log);
+}
+
+RS_TEST_SUITE(viewer,
+	      cmocka_unit_test(test_render_pingpong_promises),
+	      cmocka_unit_test(test_model_layout_rules),
+	      cmocka_unit_test(test_crash_shows_panic),
+	      cmocka_unit_test(test_hang_marked),
+	      cmocka_unit_test(test_svg_export),
+	      cmocka_unit_test(test_bad_input),
+	      cmocka_unit_test(test_bench_prints))

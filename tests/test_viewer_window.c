@@ -1,0 +1,192 @@
+/*
+ * test_viewer_window.c - the real GTK window of ringside-view under an X
+ * server (Xvfb, started here on a free display unless RS_TEST_DISPLAY
+ * names one). The window is driven by its hidden --test-script option:
+ * key presses go through the same handler as real keys, and the
+ * screenshot is what GTK's renderer drew for the whole window. If no X
+ * server can be started the test fails: CI has Xvfb, so a skip would
+ * hide a broken window.
+ *
+ * Under ASan (SANITIZE=1) GTK and fontconfig keep allocations until exit
+ * that LeakSanitizer reports; leak detection is switched off for the
+ * window process only (ASAN_OPTIONS=detect_leaks=0). UBSan and the rest of
+ * ASan stay on.
+ */
+#include "testlib.h"
+
+#include <cairo.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SAMPLES "samples/traces"
+#define ENV "ASAN_OPTIONS=detect_leaks=0 GSK_RENDERER=cairo NO_AT_BRIDGE=1 "
+
+static pid_t xvfb_pid;
+static char display[32];
+
+static int start_xvfb(void)
+{
+	const char *d = getenv("RS_TEST_DISPLAY");
+	if (d) {
+		snprintf(display, sizeof display, "%s", d);
+		return 0;
+	}
+	for (int n = 91; n < 140; n++) {
+		char lock[64], sock[64];
+		snprintf(lock, sizeof lock, "/tmp/.X%d-lock", n);
+		snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", n);
+		if (access(lock, F_OK) == 0 || access(sock, F_OK) == 0)
+			continue;
+		snprintf(display, sizeof display, ":%d", n);
+		pid_t pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			execlp("Xvfb", "Xvfb", display, "-screen", "0",
+			       "1280x800x24", "-nolisten", "tcp", NULL);
+			_exit(127);
+		}
+		for (int i = 0; i < 100; i++) {
+			if (access(sock, F_OK) == 0) {
+				xvfb_pid = pid;
+				return 0;
+			}
+			int st;
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				break;   /* died: try the next display */
+			usleep(50000);
+		}
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	return -1;
+}
+
+static void stop_xvfb(void)
+{
+	if (xvfb_pid > 0) {
+		kill(xvfb_pid, SIGTERM);
+		waitpid(xvfb_pid, NULL, 0);
+		xvfb_pid = 0;
+	}
+}
+
+/* Xvfb is started once, for both tests, and stopped at exit. A server
+ * that cannot be started fails the test loudly. */
+static void need_display(void)
+{
+	if (display[0])
+		return;
+	if (start_xvfb()) {
+		fprintf(stderr, "test_viewer_window: cannot start Xvfb "
+			"(install xvfb); the window cannot be tested\n");
+		fail();
+	}
+	atexit(stop_xvfb);
+}
+
+static double field(const char *log, int nth, const char *key)
+{
+	const char *p = log;
+	for (int i = 0; i <= nth; i++) {
+		p = strstr(p, key);
+		assert_non_null(p);
+		p += strlen(key);
+	}
+	return strtod(p, NULL);
+}
+
+static void test_window_keys_and_screenshot(void **state)
+{
+	need_display();
+	char *dir = rs_tmpdir(), *log = NULL;
+	char shot[512];
+	snprintf(shot, sizeof shot, "%s/window.png", dir);
+	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --test-script "
+			"'key:plus;key:plus;key:minus;shot:%s;quit' %s",
+			display, rs_bin("ringside-view"), shot,
+			SAMPLES "/pingpong.db");
+	if (rc)
+		fprintf(stderr, "%s\n", log ? log : "");
+	assert_int_equal(rc, 0);
+	/* + zooms in by 1.2 around the middle, - zooms back out */
+	double z0 = field(log, 0, "ns_per_px=");
+	double z1 = field(log, 1, "ns_per_px=");
+	double z2 = field(log, 2, "ns_per_px=");
+	assert_true(z1 < z0 && z1 > z0 / 1.2 / 1.2 - 1e-6);
+	assert_true(z2 > z1 * 1.19 && z2 < z1 * 1.21);
+	assert_non_null(strstr(log, "written"));
+	cairo_surface_t *s = cairo_image_surface_create_from_png(shot);
+	assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+	int w = cairo_image_surface_get_width(s);
+	int h = cairo_image_surface_get_height(s);
+	assert_true(w >= 600 && h >= 400);
+	/* not blank: many colours (lanes, lines, text) */
+	unsigned char *d = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s), n = 0;
+	uint32_t seen[32];
+	for (int y = 0; y < h && n < 32; y += 4)
+		for (int x = 0; x < w && n < 32; x += 4) {
+			uint32_t v = *(uint32_t *)(d + y * stride + x * 4) & 0xffffff;
+			int k;
+			for (k = 0; k < n && seen[k] != v; k++)
+				;
+			if (k == n)
+				seen[n++] = v;
+		}
+	assert_true(n >= 16);
+	cairo_surface_destroy(s);
+	free(log);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* --follow: events added to the database while the window is open show
+ * up without restarting it. */
+static void test_window_follow(void **state)
+{
+	need_display();
+	char *dir = rs_tmpdir(), *log = NULL;
+	char db[512];
+	snprintf(db, sizeof db, "%s/live.db", dir);
+	assert_int_equal(rs_run(NULL, 10, "cp %s %s", SAMPLES "/pingpong.db",
+				db), 0);
+	/* the writer: in 1.5 s, 100 more events, as a collector batch would */
+	pid_t w = fork();
+	if (w == 0) {
+		usleep(1500000);
+		sqlite3 *h;
+		sqlite3_open(db, &h);
+		sqlite3_busy_timeout(h, 5000);
+		sqlite3_exec(h, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+			     "SELECT i + 1 FROM n WHERE i < 100) INSERT INTO events "
+			     "SELECT 1, 0, (SELECT max(seq) FROM events) + i, "
+			     "(SELECT max(ts_ns) FROM events) + i * 1000, 65, 0, i, "
+			     "NULL, NULL, 'live' FROM n; UPDATE trace_cpu SET "
+			     "accepted = accepted + 100; COMMIT", NULL, NULL, NULL);
+		sqlite3_close(h);
+		_exit(0);
+	}
+	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --follow --test-script "
+			"'events;sleep:3500;events;key:plus;quit' %s", display,
+			rs_bin("ringside-view"), db);
+	waitpid(w, NULL, 0);
+	if (rc)
+		fprintf(stderr, "%s\n", log ? log : "");
+	assert_int_equal(rc, 0);
+	double e0 = field(log, 0, "events "), e1 = field(log, 1, "events ");
+	assert_true(e1 == e0 + 100);
+	free(log);
+	rs_tmpdir_cleanup(dir);
+}
+
+RS_TEST_SUITE(viewer_window,
+	      cmocka_unit_test(test_window_keys_and_screenshot),
+	      cmocka_unit_test(test_window_follow))

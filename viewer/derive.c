@@ -1,0 +1,620 @@
+/*
+ * derive.c - turning the time-ordered event stream into what the viewer
+ * draws: per-CPU lanes (which thread ran, idle), per-thread states
+ * (running / runnable / blocked with reason), interrupt and allocator
+ * bands, promise-like items and the arrows between them.
+ *
+ * One pass, O(1) per event (a hash lookup at most), because this runs on
+ * every record of a 10 M-event trace while the window says "loading".
+ *
+ * Derivations that are choices, not facts of the trace:
+ *   - A thread's state after a switch-out is "blocked(reason)" if it
+ *     announced a thread_block since it last ran, else "runnable".
+ *   - An allocator burst is a run of page_alloc/page_free/heap records on
+ *     one CPU with nothing else in between; it spans first..last record.
+ *   - Records whose resolver/reader id is 0 come from the kernel thread
+ *     itself (ctx), so their arrows start at that thread's row.
+ */
+#include "model.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "ringside_ring.h"
+
+/* Open-addressing map from guest promise id to pp index: GHashTable
+ * would allocate per entry, too slow at millions of promises. */
+typedef struct {
+	uint64_t *key;
+	uint32_t *val;   /* pp index + 1; 0 = empty slot */
+	uint32_t cap, n;
+} idmap;
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static void idmap_put(idmap *m, uint64_t k, uint32_t v);
+
+static void idmap_grow(idmap *m)
+{
+	idmap old = *m;
+	m->cap = old.cap ? old.cap * 2 : 1024;
+	m->key = g_new0(uint64_t, m->cap);
+	m->val = g_new0(uint32_t, m->cap);
+	m->n = 0;
+	for (uint32_t i = 0; i < old.cap; i++)
+		if (old.val[i])
+			idmap_put(m, old.key[i], old.val[i] - 1);
+	g_free(old.key);
+	g_free(old.val);
+}
+
+static void idmap_put(idmap *m, uint64_t k, uint32_t v)
+{
+	if ((m->n + 1) * 2 > m->cap)
+		idmap_grow(m);
+	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
+	while (m->val[i] && m->key[i] != k)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->val[i])
+		m->n++;
+	m->key[i] = k;
+	m->val[i] = v + 1;
+}
+
+static int64_t idmap_get(const idmap *m, uint64_t k)
+{
+	if (!m->cap)
+		return -1;
+	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
+	while (m->val[i]) {
+		if (m->key[i] == k)
+			return m->val[i] - 1;
+		i = (i + 1) & (m->cap - 1);
+	}
+	return -1;
+}
+
+typedef struct {
+	int32_t thread;        /* running thread index, -1 none */
+	int64_t since;
+	bool idle;
+	int64_t idle_since;
+	int irq_depth;
+	int64_t irq_since;
+	uint32_t irq_vec;
+	uint32_t burst_n;      /* records in the open allocator burst */
+	int64_t burst_start, burst_last;
+} cpu_state;
+
+struct rv_builder {
+	rv_model *m;
+	idmap promises;
+	idmap threads;
+	cpu_state *cpu;
+	int nidle;
+	int64_t all_idle_since;
+	uint64_t ev_cap;
+	int32_t heap_ctr, runq_ctr;   /* counter indexes, -1 until seen */
+};
+
+void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
+		   uint32_t ref)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->start = g_realloc_n(s->start, s->cap, sizeof *s->start);
+		s->end = g_realloc_n(s->end, s->cap, sizeof *s->end);
+		s->ref = g_realloc_n(s->ref, s->cap, sizeof *s->ref);
+		s->kind = g_realloc_n(s->kind, s->cap, 1);
+	}
+	s->start[s->n] = start;
+	s->end[s->n] = end < start ? start : end;
+	s->ref[s->n] = ref;
+	s->kind[s->n++] = kind;
+}
+
+#define GROW(arr, cap) arr = g_realloc_n(arr, cap, sizeof *(arr))
+
+static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t)
+{
+	rv_pps *p = &m->pp;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		GROW(p->id, p->cap); GROW(p->parent, p->cap);
+		GROW(p->thread, p->cap); GROW(p->created, p->cap);
+		GROW(p->resolved, p->cap); GROW(p->own_end, p->cap);
+		GROW(p->cont_root, p->cap); GROW(p->cont_start, p->cap);
+		GROW(p->follows, p->cap); GROW(p->row, p->cap);
+		GROW(p->ptype, p->cap); GROW(p->state, p->cap);
+		GROW(p->is_thread, p->cap); GROW(p->lost_create, p->cap);
+		GROW(p->label, p->cap); GROW(p->fail_msg, p->cap);
+		GROW(p->label_t, p->cap);
+	}
+	uint32_t i = p->n++;
+	p->id[i] = id;
+	p->parent[i] = -1;
+	p->thread[i] = -1;
+	p->created[i] = t;
+	p->resolved[i] = INT64_MAX;
+	p->own_end[i] = INT64_MAX;
+	p->cont_root[i] = -1;
+	p->cont_start[i] = INT64_MAX;
+	p->follows[i] = -1;
+	p->row[i] = 0;
+	p->ptype[i] = 0;
+	p->state[i] = RV_PS_PENDING;
+	p->is_thread[i] = 0;
+	p->lost_create[i] = 0;
+	p->label[i] = NULL;
+	p->fail_msg[i] = NULL;
+	p->label_t[i] = t;
+	return i;
+}
+
+/* A thread by tid, made on first sight (its create may have been lost,
+ * or it is tid 0, the boot context). */
+static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
+{
+	int64_t i = idmap_get(&b->threads, tid);
+	if (i >= 0)
+		return (uint32_t)i;
+	rv_model *m = b->m;
+	if (m->nthreads == m->cap_threads) {
+		m->cap_threads = m->cap_threads ? m->cap_threads * 2 : 16;
+		GROW(m->threads, m->cap_threads);
+	}
+	uint32_t k = m->nthreads++;
+	rv_thread *th = &m->threads[k];
+	memset(th, 0, sizeof *th);
+	th->tid = tid;
+	char name[32];
+	g_snprintf(name, sizeof name, tid ? "tid %llu" : "boot",
+		   (unsigned long long)tid);
+	th->name = g_string_chunk_insert(m->strings, name);
+	th->created = t;
+	th->exited = INT64_MAX;
+	th->parent = -1;
+	th->cur_kind = RV_K_RUNNABLE;
+	th->cur_since = t;
+	th->pp = pp_new(m, tid, t);
+	m->pp.is_thread[th->pp] = 1;
+	m->pp.thread[th->pp] = (int32_t)k;
+	m->pp.ptype[th->pp] = 255;
+	m->pp.label[th->pp] = th->name;
+	idmap_put(&b->threads, tid, k);
+	return k;
+}
+
+static void thread_state(rv_model *m, uint32_t ti, int64_t t, uint8_t kind,
+			 uint32_t ref)
+{
+	rv_thread *th = &m->threads[ti];
+	if (th->cur_kind && t > th->cur_since)
+		rv_spans_push(&th->states, th->cur_since, t, th->cur_kind,
+			      th->cur_ref);
+	th->cur_kind = kind;
+	th->cur_ref = ref;
+	th->cur_since = t;
+}
+
+static uint32_t promise_get(rv_builder *b, uint64_t id, int64_t t,
+			    uint64_t ctx)
+{
+	int64_t i = idmap_get(&b->promises, id);
+	if (i >= 0)
+		return (uint32_t)i;
+	/* create lost: the promise starts where we first hear of it */
+	uint32_t p = pp_new(b->m, id, t);
+	uint32_t th = thread_get(b, ctx, t);
+	b->m->pp.lost_create[p] = 1;
+	b->m->pp.thread[p] = (int32_t)th;
+	b->m->pp.parent[p] = (int32_t)b->m->threads[th].pp;
+	idmap_put(&b->promises, id, p);
+	return p;
+}
+
+/* The pp an id of 0 stands for: the running kernel thread. */
+static uint32_t actor(rv_builder *b, uint64_t id, int64_t t, uint64_t ctx)
+{
+	if (id)
+		return promise_get(b, id, t, ctx);
+	return b->m->threads[thread_get(b, ctx, t)].pp;
+}
+
+static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
+		  int64_t t1, uint32_t to)
+{
+	rv_arrows *a = &m->arrows;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 1024;
+		GROW(a->t0, a->cap); GROW(a->t1, a->cap);
+		GROW(a->from, a->cap); GROW(a->to, a->cap);
+		GROW(a->kind, a->cap);
+	}
+	uint32_t i = a->n++;
+	a->t0[i] = t0 < t1 ? t0 : t1;
+	a->t1[i] = t1;
+	a->from[i] = from;
+	a->to[i] = to;
+	a->kind[i] = kind;
+}
+
+rv_builder *rv_builder_new(rv_model *m)
+{
+	rv_builder *b = g_new0(rv_builder, 1);
+	b->m = m;
+	b->cpu = g_new0(cpu_state, m->ncpus);
+	b->heap_ctr = b->runq_ctr = -1;
+	for (int c = 0; c < m->ncpus; c++)
+		b->cpu[c].thread = -1;
+	m->cpu_lane = g_new0(rv_spans, m->ncpus);
+	m->cpu_irq = g_new0(rv_spans, m->ncpus);
+	m->cpu_idle = g_new0(rv_spans, m->ncpus);
+	m->cpu_alloc = g_new0(rv_spans, m->ncpus);
+	m->t_min = INT64_MAX;
+	m->t_max = INT64_MIN;
+	return b;
+}
+
+static void close_burst(rv_model *m, cpu_state *cs, int cpu)
+{
+	if (cs->burst_n)
+		rv_spans_push(&m->cpu_alloc[cpu], cs->burst_start, cs->burst_last,
+			      RV_K_ALLOC, cs->burst_n);
+	cs->burst_n = 0;
+}
+
+static void cpu_switch(rv_builder *b, int cpu, int64_t t, int32_t to)
+{
+	cpu_state *cs = &b->cpu[cpu];
+	if (cs->thread >= 0 && t > cs->since)
+		rv_spans_push(&b->m->cpu_lane[cpu], cs->since, t, RV_K_THREAD,
+			      (uint32_t)cs->thread);
+	cs->thread = to;
+	cs->since = t;
+}
+
+static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
+			  uint64_t a, uint64_t bb, uint64_t c, const char *str)
+{
+	rv_model *m = b->m;
+	rv_pps *p = &m->pp;
+	uint32_t x;
+	switch (type) {
+	case RS_EV_PROMISE_CREATE: {
+		uint32_t th = thread_get(b, ctx, t);
+		int64_t old = idmap_get(&b->promises, a);
+		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t);
+		idmap_put(&b->promises, a, x);
+		p->created[x] = t;
+		p->label_t[x] = t;
+		p->thread[x] = (int32_t)th;
+		p->ptype[x] = (uint8_t)(c < RS_PT_COUNT ? c : RS_PT_COUNT);
+		uint32_t par = actor(b, bb, t, ctx);
+		p->parent[x] = (int32_t)par;
+		arrow(m, RV_A_CREATE, t, par, t, x);
+		break;
+	}
+	case RS_EV_PROMISE_READ:
+	case RS_EV_PROMISE_TRY_READ: {
+		x = promise_get(b, a, t, ctx);
+		uint32_t r = actor(b, bb, t, ctx);
+		if (type == RS_EV_PROMISE_TRY_READ)
+			arrow(m, RV_A_TRY_READ, t, r, t, x);
+		else if (p->state[x] == RV_PS_FAILED)
+			arrow(m, RV_A_READ_FAILED, p->resolved[x], x, t, r);
+		else
+			arrow(m, RV_A_READ, p->resolved[x] < t ?
+			      p->resolved[x] : t, x, t, r);
+		break;
+	}
+	case RS_EV_PROMISE_RESOLVE:
+	case RS_EV_PROMISE_FAIL:
+	case RS_EV_PROMISE_CANCEL:
+		x = promise_get(b, a, t, ctx);
+		if (p->resolved[x] == INT64_MAX)
+			p->resolved[x] = t;
+		p->state[x] = type == RS_EV_PROMISE_RESOLVE ? RV_PS_RESOLVED :
+			type == RS_EV_PROMISE_FAIL ? RV_PS_FAILED :
+			RV_PS_CANCELLED;
+		if (str && type == RS_EV_PROMISE_FAIL)
+			p->fail_msg[x] = g_string_chunk_insert(m->strings, str);
+		arrow(m, type == RS_EV_PROMISE_FAIL ? RV_A_FAIL : RV_A_RESOLVE,
+		      t, actor(b, bb, t, ctx), t, x);
+		break;
+	case RS_EV_PROMISE_BECOMES: {
+		/* "a becomes b": a's line stops, b carries on in a's row */
+		x = promise_get(b, a, t, ctx);
+		uint32_t y = promise_get(b, bb, t, ctx);
+		if (x == y || p->follows[x] >= 0 || p->cont_root[y] >= 0)
+			break;
+		p->follows[x] = (int32_t)y;
+		p->own_end[x] = t;
+		p->cont_root[y] = p->cont_root[x] >= 0 ? p->cont_root[x] :
+			(int32_t)x;
+		p->cont_start[y] = t;
+		arrow(m, RV_A_BECOMES, t, y, t, x);
+		break;
+	}
+	case RS_EV_PROMISE_LABEL:
+		x = promise_get(b, a, t, ctx);
+		if (str) {
+			p->label[x] = g_string_chunk_insert(m->strings, str);
+			p->label_t[x] = t;
+		}
+		break;
+	case RS_EV_PROMISE_SIGNAL:
+		x = promise_get(b, a, t, ctx);
+		arrow(m, RV_A_SIGNAL, t, actor(b, bb, t, ctx), t, x);
+		break;
+	}
+}
+
+/* Counters are derived here from the same records the collector's
+ * counters table comes from (heap: a = bytes in use, runq_len: a,
+ * counter: a under its name): one pass over the events instead of a
+ * second, index-ordered read of that table. */
+static void counter_sample(rv_builder *b, int type, const char *name,
+			   int64_t t, int64_t v)
+{
+	rv_model *m = b->m;
+	int32_t *cache = type == RS_EV_HEAP ? &b->heap_ctr :
+		type == RS_EV_RUNQ_LEN ? &b->runq_ctr : NULL;
+	if (!name)
+		name = type == RS_EV_HEAP ? "heap" : "runq_len";
+	int32_t i = cache ? *cache : -1;
+	if (i < 0)
+		for (uint32_t k = 0; k < m->ncounters; k++)
+			if (!strcmp(m->counters[k].name, name)) {
+				i = (int32_t)k;
+				break;
+			}
+	if (i < 0) {
+		m->counters = g_realloc_n(m->counters, m->ncounters + 1,
+					  sizeof *m->counters);
+		i = (int32_t)m->ncounters++;
+		rv_counter *c = &m->counters[i];
+		memset(c, 0, sizeof *c);
+		c->name = g_string_chunk_insert(m->strings, name);
+		c->shown = true;
+	}
+	if (cache)
+		*cache = i;
+	rv_counter *c = &m->counters[i];
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 256;
+		GROW(c->t, c->cap);
+		GROW(c->v, c->cap);
+	}
+	c->t[c->n] = t;
+	c->v[c->n++] = v;
+}
+
+static uint8_t block_kind(uint64_t reason)
+{
+	switch (reason) {
+	case RS_BLOCK_PROMISE: return RV_K_BLOCK_PROMISE;
+	case RS_BLOCK_SLEEP: return RV_K_BLOCK_SLEEP;
+	case RS_BLOCK_EVENT: return RV_K_BLOCK_EVENT;
+	case RS_BLOCK_JOIN: return RV_K_BLOCK_JOIN;
+	default: return RV_K_BLOCK_OTHER;
+	}
+}
+
+void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
+		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
+		      const char *str)
+{
+	rv_model *m = b->m;
+	if (cpu < 0 || cpu >= m->ncpus)
+		cpu = 0;
+	cpu_state *cs = &b->cpu[cpu];
+	if (m->nevents == b->ev_cap) {
+		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
+		GROW(m->ev_t, b->ev_cap);
+		GROW(m->ev_type, b->ev_cap);
+	}
+	m->ev_t[m->nevents] = t;
+	m->ev_type[m->nevents++] = (uint8_t)type;
+	if (t < m->t_min)
+		m->t_min = t;
+	if (t > m->t_max)
+		m->t_max = t;
+
+	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
+	    (type == RS_EV_COUNTER && str))
+		counter_sample(b, type, str, t, (int64_t)a);
+	bool alloc = type == RS_EV_PAGE_ALLOC || type == RS_EV_PAGE_FREE ||
+		     type == RS_EV_HEAP;
+	if (alloc) {
+		if (!cs->burst_n)
+			cs->burst_start = t;
+		cs->burst_last = t;
+		cs->burst_n++;
+		return;
+	}
+	if (cs->burst_n && type != RS_EV_RUNQ_LEN && type != RS_EV_COUNTER)
+		close_burst(m, cs, cpu);
+
+	switch (type) {
+	case RS_EV_THREAD_CREATE: {
+		uint32_t ti = thread_get(b, a, t);
+		rv_thread *th = &m->threads[ti];
+		th->created = t;
+		th->cur_since = t;
+		m->pp.created[th->pp] = t;
+		m->pp.label_t[th->pp] = t;
+		if (str) {
+			th->name = g_string_chunk_insert(m->strings, str);
+			m->pp.label[th->pp] = th->name;
+		}
+		if (bb != a) {
+			uint32_t par = thread_get(b, bb, t);
+			m->threads[ti].parent = (int32_t)par;
+			m->pp.parent[m->threads[ti].pp] =
+				(int32_t)m->threads[par].pp;
+			arrow(m, RV_A_CREATE, t, m->threads[par].pp, t,
+			      m->threads[ti].pp);
+		}
+		break;
+	}
+	case RS_EV_THREAD_EXIT: {
+		uint32_t ti = thread_get(b, a, t);
+		thread_state(m, ti, t, 0, 0);
+		m->threads[ti].exited = t;
+		uint32_t pp = m->threads[ti].pp;
+		m->pp.resolved[pp] = t;
+		m->pp.state[pp] = RV_PS_RESOLVED;
+		break;
+	}
+	case RS_EV_THREAD_SWITCH: {
+		uint32_t from = thread_get(b, a, t);
+		uint32_t to = thread_get(b, bb, t);
+		rv_thread *f = &m->threads[from];
+		if (f->cur_kind == RV_K_RUNNING) {
+			if (f->pending_block)
+				thread_state(m, from, t, f->pending_block,
+					     f->pending_obj);
+			else
+				thread_state(m, from, t, RV_K_RUNNABLE, 0);
+		}
+		f->pending_block = 0;
+		if (m->threads[to].cur_kind)
+			thread_state(m, to, t, RV_K_RUNNING, (uint32_t)cpu);
+		cpu_switch(b, cpu, t, (int32_t)to);
+		break;
+	}
+	case RS_EV_THREAD_BLOCK: {
+		uint32_t ti = thread_get(b, a, t);
+		rv_thread *th = &m->threads[ti];
+		th->pending_block = block_kind(bb);
+		th->pending_obj = (uint32_t)c;
+		if (th->cur_kind != RV_K_RUNNING && th->cur_kind) {
+			thread_state(m, ti, t, th->pending_block, (uint32_t)c);
+			th->pending_block = 0;
+		}
+		break;
+	}
+	case RS_EV_THREAD_WAKE: {
+		uint32_t ti = thread_get(b, a, t);
+		rv_thread *th = &m->threads[ti];
+		th->pending_block = 0;
+		if (th->cur_kind >= RV_K_BLOCK_PROMISE)
+			thread_state(m, ti, t, RV_K_RUNNABLE, 0);
+		break;
+	}
+	case RS_EV_IRQ_ENTER:
+		if (cs->irq_depth++ == 0) {
+			cs->irq_since = t;
+			cs->irq_vec = (uint32_t)a;
+		}
+		break;
+	case RS_EV_IRQ_EXIT:
+		if (cs->irq_depth > 0 && --cs->irq_depth == 0)
+			rv_spans_push(&m->cpu_irq[cpu], cs->irq_since, t,
+				      RV_K_IRQ, cs->irq_vec);
+		break;
+	case RS_EV_IDLE_ENTER:
+		if (!cs->idle) {
+			cs->idle = true;
+			cs->idle_since = t;
+			if (++b->nidle == m->ncpus)
+				b->all_idle_since = t;
+		}
+		break;
+	case RS_EV_IDLE_EXIT:
+		if (cs->idle) {
+			cs->idle = false;
+			rv_spans_push(&m->cpu_idle[cpu], cs->idle_since, t,
+				      RV_K_IDLE, 0);
+			if (b->nidle-- == m->ncpus)
+				rv_spans_push(&m->band_idle, b->all_idle_since,
+					      t, RV_K_IDLE, 0);
+		}
+		break;
+	case RS_EV_MARK:
+		if (m->nmarks == m->cap_marks) {
+			m->cap_marks = m->cap_marks ? m->cap_marks * 2 : 16;
+			GROW(m->marks, m->cap_marks);
+		}
+		m->marks[m->nmarks].t = t;
+		m->marks[m->nmarks].value = (int64_t)a;
+		m->marks[m->nmarks++].text = str ?
+			g_string_chunk_insert(m->strings, str) : "";
+		break;
+	default:
+		if (type >= RS_EV_PROMISE_CREATE && type <= RS_EV_PROMISE_CANCEL)
+			promise_event(b, t, type, ctx, a, bb, c, str);
+		break;
+	}
+}
+
+/* Union of several sorted span lists into one (for the all-CPU bands). */
+static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
+{
+	uint32_t *pos = g_new0(uint32_t, n);
+	for (;;) {
+		int best = -1;
+		for (int i = 0; i < n; i++)
+			if (pos[i] < in[i].n &&
+			    (best < 0 || in[i].start[pos[i]] <
+					 in[best].start[pos[best]]))
+				best = i;
+		if (best < 0)
+			break;
+		int64_t s = in[best].start[pos[best]];
+		int64_t e = in[best].end[pos[best]++];
+		/* a lone record has no duration: it stays a tick in its CPU
+		 * lane instead of painting the whole height */
+		if (e == s)
+			continue;
+		if (out->n && s <= out->end[out->n - 1]) {
+			if (e > out->end[out->n - 1])
+				out->end[out->n - 1] = e;
+		} else {
+			rv_spans_push(out, s, e, kind, 0);
+		}
+	}
+	g_free(pos);
+}
+
+void rv_builder_finish(rv_builder *b)
+{
+	rv_model *m = b->m;
+	if (m->t_min > m->t_max)
+		m->t_min = m->t_max = 0;
+	int64_t end = m->t_max;
+	for (int c = 0; c < m->ncpus; c++) {
+		cpu_state *cs = &b->cpu[c];
+		close_burst(m, cs, c);
+		cpu_switch(b, c, end, -1);
+		if (cs->idle)
+			rv_spans_push(&m->cpu_idle[c], cs->idle_since, end,
+				      RV_K_IDLE, 0);
+		if (cs->irq_depth)
+			rv_spans_push(&m->cpu_irq[c], cs->irq_since, end,
+				      RV_K_IRQ, cs->irq_vec);
+	}
+	if (b->nidle == m->ncpus && m->ncpus)
+		rv_spans_push(&m->band_idle, b->all_idle_since, end, RV_K_IDLE, 0);
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		if (m->threads[i].cur_kind)
+			thread_state(m, i, end, 0, 0);
+	union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
+	union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+	/* when a line stops: becomes time if it followed another, else its
+	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead) */
+	for (uint32_t i = 0; i < m->pp.n; i++)
+		if (m->pp.follows[i] < 0)
+			m->pp.own_end[i] = m->pp.resolved[i];
+	g_free(b->promises.key); g_free(b->promises.val);
+	g_free(b->threads.key); g_free(b->threads.val);
+	g_free(b->cpu);
+	g_free(b);
+}

@@ -1,0 +1,548 @@
+/*
+ * draw.c - the timeline picture: ruler and grid, background bands (idle,
+ * interrupts, allocator), CPU lanes, thread lanes, counter step graphs,
+ * and the overlays that must never be missed (lost records, panic, hang,
+ * the selected range). Promise rows and arrows are in draw_promises.c.
+ *
+ * Every list is walked from a binary search to the left edge, and
+ * anything narrower than a pixel is merged into one mark by jumping
+ * (another binary search) to the first item that ends past that pixel,
+ * so a frame costs O(visible pixels x log n), whatever the zoom.
+ */
+#include "draw.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void rv_geom_compute(const rv_model *m, rv_geom *g)
+{
+	memset(g, 0, sizeof *g);
+	g->cpu_y = RV_RULER_H + 2;
+	g->thread_y = g->cpu_y + m->ncpus * RV_LANE_H + RV_GAP;
+	g->counter_y = g->thread_y +
+		(m->show_threads ? m->nthreads * RV_THREAD_H + RV_GAP : 0);
+	for (uint32_t i = 0; i < m->ncounters; i++)
+		g->ncounters_shown += m->counters[i].shown;
+	g->rows_y = g->counter_y + g->ncounters_shown * RV_COUNTER_H + RV_GAP;
+	g->total_h = g->rows_y + m->nrows * RV_ROW_H + RV_GAP;
+}
+
+void rv_view_fit(rv_view *v, const rv_model *m)
+{
+	/* 2% to spare on the right so end marks (arrowheads, the panic
+	 * line) at the last event stay visible */
+	double span = (double)(m->t_max - m->t_min);
+	if (span < 1000)
+		span = 1000;
+	double w = v->width - RV_LEFT_W;
+	if (w < 10)
+		w = 10;
+	v->ns_per_px = span * 1.02 / w;
+	v->from = (double)m->t_min;
+}
+
+void rv_fmt_dur(char *buf, size_t len, double ns)
+{
+	double a = fabs(ns);
+	if (a < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (a < 1e6)
+		snprintf(buf, len, "%.3g us", ns / 1e3);
+	else if (a < 1e9)
+		snprintf(buf, len, "%.4g ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.4g s", ns / 1e9);
+}
+
+void rv_fmt_time(char *buf, size_t len, double ns)
+{
+	snprintf(buf, len, "%.6f ms", ns / 1e6);
+}
+
+void rv_thread_rgb(uint32_t thread, double rgb[3])
+{
+	static const double pal[][3] = {
+		{ 0.27, 0.51, 0.71 }, { 0.87, 0.49, 0.16 }, { 0.30, 0.65, 0.33 },
+		{ 0.58, 0.40, 0.74 }, { 0.55, 0.34, 0.29 }, { 0.89, 0.47, 0.76 },
+		{ 0.09, 0.75, 0.81 }, { 0.74, 0.74, 0.13 }, { 0.35, 0.35, 0.60 },
+		{ 0.20, 0.55, 0.55 },
+	};
+	memcpy(rgb, pal[thread % 10], sizeof pal[0]);
+}
+
+/* Callback colour for a span; returns false to skip it. */
+typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
+			  double rgba[4]);
+
+/* Draw a span list as boxes in [y, y+h), merging sub-pixel spans. Returns
+ * nothing; text labels are drawn by the caller if it wants them. */
+static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       const rv_spans *s, double y, double h, span_rgba col)
+{
+	double t_from = v->from, t_to = rv_t(v, v->width);
+	uint32_t i = rv_spans_first_ending_after(s, (int64_t)t_from);
+	double rgba[4];
+	while (i < s->n && s->start[i] <= t_to) {
+		double x0 = rv_x(v, (double)s->start[i]);
+		double x1 = rv_x(v, (double)s->end[i]);
+		if (x0 < RV_LEFT_W)
+			x0 = RV_LEFT_W;
+		if (x1 > v->width)
+			x1 = v->width;
+		if (x1 - x0 < 1) {
+			/* everything else ending within this pixel is one mark */
+			double px = floor(x0);
+			if (col(m, s->kind[i], s->ref[i], rgba)) {
+				cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2],
+						      rgba[3]);
+				cairo_rectangle(cr, px, y, 1, h);
+				cairo_fill(cr);
+			}
+			uint32_t j = rv_spans_first_ending_after(
+				s, (int64_t)ceil(rv_t(v, px + 1)));
+			i = j > i ? j : i + 1;
+			continue;
+		}
+		if (col(m, s->kind[i], s->ref[i], rgba)) {
+			cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2], rgba[3]);
+			cairo_rectangle(cr, x0, y, x1 - x0, h);
+			cairo_fill(cr);
+		}
+		i++;
+	}
+}
+
+static bool band_col(const rv_model *m, uint8_t kind, uint32_t ref,
+		     double c[4])
+{
+	switch (kind) {
+	case RV_K_IDLE: c[0] = c[1] = c[2] = 0.91; c[3] = 1; return true;
+	case RV_K_IRQ: c[0] = 1; c[1] = 0.80; c[2] = 0.80; c[3] = 0.8; return true;
+	case RV_K_ALLOC: c[0] = 1; c[1] = 0.86; c[2] = 0.74; c[3] = 0.8; return true;
+	}
+	return false;
+}
+
+static bool cpu_idle_col(const rv_model *m, uint8_t kind, uint32_t ref,
+			 double c[4])
+{
+	c[0] = c[1] = c[2] = 0.62;
+	c[3] = 1;
+	return true;
+}
+
+static bool irq_mark_col(const rv_model *m, uint8_t kind, uint32_t ref,
+			 double c[4])
+{
+	c[0] = kind == RV_K_IRQ ? 0.85 : 0.95;
+	c[1] = kind == RV_K_IRQ ? 0.15 : 0.50;
+	c[2] = kind == RV_K_IRQ ? 0.15 : 0.20;
+	c[3] = 1;
+	return true;
+}
+
+static bool cpu_col(const rv_model *m, uint8_t kind, uint32_t ref,
+		    double c[4])
+{
+	if (ref < m->nthreads && m->threads[ref].tid == 0) {
+		c[0] = c[1] = c[2] = 0.7;   /* the boot context */
+	} else {
+		rv_thread_rgb(ref, c);
+	}
+	c[3] = 1;
+	return true;
+}
+
+static bool state_col(const rv_model *m, uint8_t kind, uint32_t ref,
+		      double c[4])
+{
+	static const double tab[][3] = {
+		[RV_K_RUNNING] = { 0.20, 0.55, 0.25 },
+		[RV_K_RUNNABLE] = { 0.72, 0.88, 0.60 },
+		[RV_K_BLOCK_PROMISE] = { 0.70, 0.80, 0.95 },
+		[RV_K_BLOCK_SLEEP] = { 0.85, 0.78, 0.95 },
+		[RV_K_BLOCK_EVENT] = { 0.70, 0.92, 0.92 },
+		[RV_K_BLOCK_JOIN] = { 0.90, 0.82, 0.70 },
+		[RV_K_BLOCK_OTHER] = { 0.85, 0.85, 0.85 },
+	};
+	if (kind < RV_K_RUNNING || kind > RV_K_BLOCK_OTHER)
+		return false;
+	memcpy(c, tab[kind], sizeof tab[0]);
+	c[3] = 1;
+	return true;
+}
+
+/* Text inside wide spans (thread names, block reasons). */
+static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       const rv_spans *s, double y, double h, bool cpu)
+{
+	double t_from = v->from, t_to = rv_t(v, v->width);
+	double min_ns = 40 * v->ns_per_px;  /* only spans >= 40 px */
+	uint32_t i = rv_spans_first_ending_after(s, (int64_t)t_from);
+	cairo_set_font_size(cr, 9);
+	uint32_t budget = 400;
+	for (; i < s->n && s->start[i] <= t_to && budget; i++) {
+		if ((double)(s->end[i] - s->start[i]) < min_ns)
+			continue;
+		budget--;
+		const char *txt;
+		char buf[48];
+		if (cpu) {
+			txt = s->ref[i] < m->nthreads ? m->threads[s->ref[i]].name
+						     : "";
+		} else {
+			if (s->kind[i] == RV_K_RUNNING)
+				continue;
+			txt = rv_kind_name(s->kind[i]);
+			if (s->kind[i] >= RV_K_BLOCK_PROMISE && s->ref[i]) {
+				snprintf(buf, sizeof buf, "%s %u", txt, s->ref[i]);
+				txt = buf;
+			}
+		}
+		double x0 = fmax(rv_x(v, (double)s->start[i]), RV_LEFT_W) + 2;
+		double x1 = fmin(rv_x(v, (double)s->end[i]), v->width);
+		cairo_text_extents_t ext;
+		cairo_text_extents(cr, txt, &ext);
+		if (ext.x_advance > x1 - x0 - 2)
+			continue;
+		cairo_set_source_rgb(cr, cpu ? 1 : 0.15, cpu ? 1 : 0.15,
+				     cpu ? 1 : 0.15);
+		cairo_move_to(cr, x0, y + h - 4);
+		cairo_show_text(cr, txt);
+	}
+}
+
+static void nice_step(double ns_per_px, double *step)
+{
+	double want = ns_per_px * 90;  /* a grid line every ~90 px */
+	double p = pow(10, floor(log10(want)));
+	double s = p;
+	if (want > 5 * p)
+		s = 10 * p;
+	else if (want > 2 * p)
+		s = 5 * p;
+	else if (want > p)
+		s = 2 * p;
+	*step = s < 1 ? 1 : s;
+}
+
+static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	double step;
+	nice_step(v->ns_per_px, &step);
+	/* grid counted from the trace's first event, so labels are round */
+	double base = (double)m->t_min;
+	double t0 = base + floor((v->from - base) / step) * step;
+	double t_to = rv_t(v, v->width);
+	cairo_set_source_rgb(cr, 0.95, 0.95, 0.97);
+	cairo_rectangle(cr, 0, 0, v->width, RV_RULER_H);
+	cairo_fill(cr);
+	cairo_set_font_size(cr, 10);
+	cairo_set_line_width(cr, 1);
+	char buf[64], unit[48];
+	rv_fmt_dur(unit, sizeof unit, step);
+	for (double t = t0; t <= t_to; t += step) {
+		double x = floor(rv_x(v, t)) + 0.5;
+		if (x < RV_LEFT_W)
+			continue;
+		cairo_set_source_rgba(cr, 0.5, 0.5, 0.6, 0.25);
+		cairo_move_to(cr, x, RV_RULER_H);
+		cairo_line_to(cr, x, v->height);
+		cairo_stroke(cr);
+		cairo_set_source_rgb(cr, 0.3, 0.3, 0.35);
+		cairo_move_to(cr, x, RV_RULER_H - 6);
+		cairo_line_to(cr, x, RV_RULER_H);
+		cairo_stroke(cr);
+		rv_fmt_dur(buf, sizeof buf, t - base);
+		cairo_move_to(cr, x + 3, 11);
+		cairo_show_text(cr, buf);
+	}
+	cairo_set_source_rgb(cr, 0.3, 0.3, 0.35);
+	snprintf(buf, sizeof buf, "grid %s", unit);
+	cairo_move_to(cr, 6, 11);
+	cairo_show_text(cr, buf);
+	/* marks (MARK records) as small purple flags in the ruler */
+	cairo_set_font_size(cr, 9);
+	double last_x = -1e9;
+	for (uint32_t i = 0; i < m->nmarks; i++) {
+		double x = rv_x(v, (double)m->marks[i].t);
+		if (x < RV_LEFT_W || x > v->width)
+			continue;
+		cairo_set_source_rgb(cr, 0.5, 0.1, 0.6);
+		cairo_rectangle(cr, floor(x), 13, 2, RV_RULER_H - 13);
+		cairo_fill(cr);
+		if (x > last_x) {
+			cairo_move_to(cr, x + 3, RV_RULER_H - 2);
+			cairo_show_text(cr, m->marks[i].text);
+			cairo_text_extents_t e;
+			cairo_text_extents(cr, m->marks[i].text, &e);
+			last_x = x + e.x_advance + 6;
+		}
+	}
+}
+
+static void draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
+			 const rv_counter *c, double y)
+{
+	double h = RV_COUNTER_H - 6, base = y + RV_COUNTER_H - 3;
+	double range = (double)(c->vmax - c->vmin);
+	if (range <= 0)
+		range = 1;
+#define VY(val) (base - ((double)(val) - (double)c->vmin) / range * h)
+	cairo_set_source_rgb(cr, 0.97, 0.97, 0.99);
+	cairo_rectangle(cr, RV_LEFT_W, y + 1, v->width - RV_LEFT_W,
+			RV_COUNTER_H - 2);
+	cairo_fill(cr);
+	if (!c->n)
+		return;
+	double t_to = rv_t(v, v->width);
+	uint32_t i0 = rv_lower_bound(c->t, c->n, (int64_t)v->from);
+	uint32_t i1 = rv_lower_bound(c->t, c->n, (int64_t)t_to + 1);
+	cairo_set_line_width(cr, 1);
+	cairo_set_source_rgb(cr, 0.15, 0.35, 0.65);
+	/* value carried in from the left edge */
+	double cur = i0 ? VY(c->v[i0 - 1]) : base;
+	double x = RV_LEFT_W;
+	cairo_move_to(cr, x, cur);
+	uint32_t i = i0;
+	while (i < i1) {
+		double xi = rv_x(v, (double)c->t[i]);
+		/* all samples within this pixel column: one min..max bar */
+		uint32_t j = rv_lower_bound(c->t, c->n,
+					    (int64_t)ceil(rv_t(v, floor(xi) + 1)));
+		if (j > i1)
+			j = i1;
+		if (j <= i)
+			j = i + 1;
+		cairo_line_to(cr, xi, cur);
+		if (j - i > 1) {
+			int64_t mn, mx;
+			rv_counter_extent(c, i, j, &mn, &mx);
+			cairo_line_to(cr, xi, VY(mx));
+			cairo_line_to(cr, xi, VY(mn));
+		}
+		cur = VY(c->v[j - 1]);
+		cairo_line_to(cr, xi, cur);
+		i = j;
+	}
+	cairo_line_to(cr, v->width, cur);
+	cairo_stroke(cr);
+#undef VY
+}
+
+static void draw_overlays(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	double t_to = rv_t(v, v->width);
+	cairo_set_font_size(cr, 10);
+	char buf[200];
+	/* lost records: hatched red, never hidden, at least 3 px wide */
+	for (uint32_t i = 0; i < m->nlost; i++) {
+		const rv_lost *l = &m->lost[i];
+		double a = l->from == INT64_MIN ? (double)m->t_min : (double)l->from;
+		double b = l->to == INT64_MAX ? (double)m->t_max : (double)l->to;
+		if (b < v->from || a > t_to)
+			continue;
+		double x0 = fmax(rv_x(v, a), RV_LEFT_W), x1 = rv_x(v, b);
+		if (x1 - x0 < 3)
+			x1 = x0 + 3;
+		cairo_set_source_rgba(cr, 0.9, 0.1, 0.1, 0.18);
+		cairo_rectangle(cr, x0, RV_RULER_H, x1 - x0, v->height);
+		cairo_fill(cr);
+		cairo_set_source_rgba(cr, 0.8, 0.0, 0.0, 0.5);
+		cairo_set_line_width(cr, 1);
+		for (double hx = x0 - v->height; hx < x1; hx += 8) {
+			cairo_move_to(cr, fmax(hx, x0), RV_RULER_H + fmax(hx, x0) - hx);
+			cairo_line_to(cr, fmin(hx + v->height, x1),
+				      RV_RULER_H + fmin(hx + v->height, x1) - hx);
+		}
+		cairo_save(cr);
+		cairo_rectangle(cr, x0, RV_RULER_H, x1 - x0, v->height);
+		cairo_clip(cr);
+		cairo_stroke(cr);
+		cairo_restore(cr);
+		snprintf(buf, sizeof buf, "%lld lost (cpu %d)",
+			 (long long)l->count, l->cpu);
+		cairo_set_source_rgb(cr, 0.7, 0, 0);
+		cairo_move_to(cr, x0 + 2, RV_RULER_H + 12);
+		cairo_show_text(cr, buf);
+	}
+	if (m->hung) {
+		double t = m->hung_at == INT64_MIN ? (double)m->t_min :
+			(double)m->hung_at;
+		double x = rv_x(v, t);
+		if (x >= RV_LEFT_W && x <= v->width) {
+			cairo_set_source_rgb(cr, 0.95, 0.55, 0.0);
+			cairo_rectangle(cr, floor(x) - 1, RV_RULER_H, 3, v->height);
+			cairo_fill(cr);
+			const char *txt = "HANG: heartbeat stopped";
+			cairo_text_extents_t e;
+			cairo_text_extents(cr, txt, &e);
+			cairo_move_to(cr, x + 4 + e.x_advance > v->width ?
+				      x - 6 - e.x_advance : x + 4, RV_RULER_H + 26);
+			cairo_show_text(cr, txt);
+		}
+	}
+	if (m->panicked) {
+		double x = rv_x(v, (double)m->panic_t);
+		if (x >= RV_LEFT_W - 2 && x <= v->width + 2) {
+			cairo_set_source_rgb(cr, 0.9, 0.0, 0.0);
+			cairo_rectangle(cr, floor(x) - 1, RV_RULER_H, 3, v->height);
+			cairo_fill(cr);
+			snprintf(buf, sizeof buf, "PANIC: %.120s",
+				 m->panic_reason ? m->panic_reason : "");
+			cairo_text_extents_t e;
+			cairo_text_extents(cr, buf, &e);
+			double tx = x + 4 + e.x_advance > v->width ?
+				x - 6 - e.x_advance : x + 4;
+			cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+			cairo_rectangle(cr, tx - 2, RV_RULER_H + 30, e.x_advance + 4,
+					14);
+			cairo_fill(cr);
+			cairo_set_source_rgb(cr, 0.8, 0, 0);
+			cairo_move_to(cr, tx, RV_RULER_H + 41);
+			cairo_show_text(cr, buf);
+		}
+	}
+	if (v->has_sel) {
+		int64_t a = MIN(v->sel_a, v->sel_b), b = MAX(v->sel_a, v->sel_b);
+		double x0 = fmax(rv_x(v, (double)a), RV_LEFT_W);
+		double x1 = fmin(rv_x(v, (double)b), v->width);
+		cairo_set_source_rgba(cr, 0.2, 0.4, 0.9, 0.15);
+		cairo_rectangle(cr, x0, RV_RULER_H, x1 - x0, v->height);
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, 0.1, 0.2, 0.7);
+		char d[48];
+		rv_fmt_dur(d, sizeof d, (double)(b - a));
+		cairo_move_to(cr, x0 + 3, RV_RULER_H + 54);
+		cairo_show_text(cr, d);
+	}
+}
+
+static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
+			const rv_geom *g)
+{
+	double off = RV_RULER_H - v->yscroll;
+	cairo_set_source_rgb(cr, 0.98, 0.98, 0.98);
+	cairo_rectangle(cr, 0, RV_RULER_H, RV_LEFT_W, v->height);
+	cairo_fill(cr);
+	cairo_set_source_rgb(cr, 0.75, 0.75, 0.8);
+	cairo_rectangle(cr, RV_LEFT_W - 1, RV_RULER_H, 1, v->height);
+	cairo_fill(cr);
+	cairo_set_font_size(cr, 10);
+	char buf[96];
+	for (int c = 0; c < m->ncpus; c++) {
+		snprintf(buf, sizeof buf, "CPU %d", c);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		cairo_move_to(cr, 6, off + g->cpu_y + c * RV_LANE_H + 13);
+		cairo_show_text(cr, buf);
+	}
+	cairo_set_font_size(cr, 9);
+	for (uint32_t i = 0; m->show_threads && i < m->nthreads; i++) {
+		double y = off + g->thread_y + i * RV_THREAD_H;
+		if (y < RV_RULER_H - RV_THREAD_H || y > v->height)
+			continue;
+		double rgb[3];
+		rv_thread_rgb(i, rgb);
+		cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+		cairo_rectangle(cr, 4, y + 3, 6, 8);
+		cairo_fill(cr);
+		snprintf(buf, sizeof buf, "%.18s (%llu)", m->threads[i].name,
+			 (unsigned long long)m->threads[i].tid);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		cairo_move_to(cr, 14, y + 11);
+		cairo_show_text(cr, buf);
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < m->ncounters; i++) {
+		const rv_counter *c = &m->counters[i];
+		if (!c->shown)
+			continue;
+		double y = off + g->counter_y + k++ * RV_COUNTER_H;
+		cairo_set_source_rgb(cr, 0.1, 0.2, 0.5);
+		cairo_move_to(cr, 6, y + 14);
+		snprintf(buf, sizeof buf, "%.20s", c->name);
+		cairo_show_text(cr, buf);
+		cairo_set_source_rgb(cr, 0.45, 0.45, 0.5);
+		snprintf(buf, sizeof buf, "%lld..%lld", (long long)c->vmin,
+			 (long long)c->vmax);
+		cairo_move_to(cr, 6, y + 27);
+		cairo_show_text(cr, buf);
+	}
+	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+	cairo_move_to(cr, 6, off + g->rows_y + 11);
+	cairo_show_text(cr, "threads & promises");
+}
+
+void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	cairo_save(cr);
+	cairo_rectangle(cr, 0, 0, v->width, v->height);
+	cairo_clip(cr);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_NORMAL);
+	if (!m) {
+		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+		cairo_set_font_size(cr, 16);
+		cairo_move_to(cr, 20, v->height / 2.0);
+		cairo_show_text(cr, v->message ? v->message : "Loading...");
+		cairo_restore(cr);
+		return;
+	}
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	double off = RV_RULER_H - v->yscroll;
+
+	/* body, clipped below the ruler */
+	cairo_save(cr);
+	cairo_rectangle(cr, RV_LEFT_W, RV_RULER_H, v->width, v->height);
+	cairo_clip(cr);
+	/* idle / interrupt / allocator bands behind everything */
+	draw_spans(cr, m, v, &m->band_idle, RV_RULER_H, v->height, band_col);
+	draw_spans(cr, m, v, &m->band_alloc, RV_RULER_H, v->height, band_col);
+	draw_spans(cr, m, v, &m->band_irq, RV_RULER_H, v->height, band_col);
+	for (int c = 0; c < m->ncpus; c++) {
+		double y = off + g.cpu_y + c * RV_LANE_H;
+		draw_spans(cr, m, v, &m->cpu_lane[c], y, RV_LANE_H - 2, cpu_col);
+		draw_spans(cr, m, v, &m->cpu_idle[c], y, RV_LANE_H - 2,
+			   cpu_idle_col);
+		span_texts(cr, m, v, &m->cpu_lane[c], y, RV_LANE_H - 2, true);
+		draw_spans(cr, m, v, &m->cpu_alloc[c], y + RV_LANE_H - 6, 4,
+			   irq_mark_col);
+		draw_spans(cr, m, v, &m->cpu_irq[c], y + RV_LANE_H - 6, 4,
+			   irq_mark_col);
+	}
+	for (uint32_t i = 0; m->show_threads && i < m->nthreads; i++) {
+		double y = off + g.thread_y + i * RV_THREAD_H;
+		if (y + RV_THREAD_H < RV_RULER_H || y > v->height)
+			continue;
+		draw_spans(cr, m, v, &m->threads[i].states, y + 1,
+			   RV_THREAD_H - 2, state_col);
+		span_texts(cr, m, v, &m->threads[i].states, y + 1,
+			   RV_THREAD_H - 2, false);
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < m->ncounters; i++) {
+		if (!m->counters[i].shown)
+			continue;
+		double y = off + g.counter_y + k++ * RV_COUNTER_H;
+		if (y + RV_COUNTER_H < RV_RULER_H || y > v->height)
+			continue;
+		draw_counter(cr, m, v, &m->counters[i], y);
+	}
+	rv_draw_rows(cr, m, v, &g);
+	rv_draw_arrows(cr, m, v, &g);
+	cairo_restore(cr);
+
+	draw_margin(cr, m, v, &g);
+	draw_ruler(cr, m, v);
+	cairo_save(cr);
+	cairo_rectangle(cr, RV_LEFT_W, 0, v->width, v->height);
+	cairo_clip(cr);
+	draw_overlays(cr, m, v);
+	cairo_restore(cr);
+	cairo_restore(cr);
+}

@@ -1,0 +1,84 @@
+/*
+ * draw.h - the view (what part of the trace is on screen, and how) and the
+ * cairo drawing of it. The same code draws the window, the --render PNG
+ * and the SVG/PNG exports, so what a test checks in a PNG is what a user
+ * sees on screen.
+ */
+#ifndef RV_DRAW_H
+#define RV_DRAW_H
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* Fixed geometry, in pixels. */
+#define RV_LEFT_W   130   /* lane names */
+#define RV_RULER_H  24
+#define RV_LANE_H   18    /* a CPU lane */
+#define RV_THREAD_H 14    /* a thread lane */
+#define RV_COUNTER_H 40
+#define RV_ROW_H    16    /* a promise row */
+#define RV_GAP      6     /* between sections */
+
+typedef struct {
+	double from;          /* ns at the left edge of the plot */
+	double ns_per_px;
+	int width, height;
+	double yscroll;       /* px the body (below the ruler) is scrolled */
+	const uint8_t *match; /* per pp: search match, or NULL */
+	bool filter;          /* hide what does not match */
+	const uint8_t *chain; /* per pp: double-clicked becomes chain, or NULL */
+	bool has_sel;
+	int64_t sel_a, sel_b; /* selected range (ns) */
+	const char *message;  /* drawn centred when there is no model yet */
+} rv_view;
+
+/* Vertical layout of the body for one model (offsets before scrolling). */
+typedef struct {
+	double cpu_y, thread_y, counter_y, rows_y, total_h;
+	uint32_t ncounters_shown;
+} rv_geom;
+
+void rv_geom_compute(const rv_model *m, rv_geom *g);
+
+/* Fit the whole trace into the view's width. */
+void rv_view_fit(rv_view *v, const rv_model *m);
+static inline double rv_x(const rv_view *v, double t)
+{
+	return RV_LEFT_W + (t - v->from) / v->ns_per_px;
+}
+static inline double rv_t(const rv_view *v, double x)
+{
+	return v->from + (x - RV_LEFT_W) * v->ns_per_px;
+}
+
+/* Draw everything into cr, clipped to v->width x v->height. */
+void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
+
+/* Pieces of rv_draw in draw_promises.c. */
+void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
+		  const rv_geom *g);
+void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
+		    const rv_geom *g);
+double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
+
+/* Text helpers shared with hit testing. */
+void rv_fmt_dur(char *buf, size_t len, double ns);
+void rv_fmt_time(char *buf, size_t len, double ns);
+void rv_thread_rgb(uint32_t thread, double rgb[3]);
+
+/* Hit testing (hit.c): a tooltip text for what is at (x, y), or NULL;
+ * the pp under (x, y), or -1; a summary of [a, b]. Results are g_free'd. */
+char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
+		      double y);
+int64_t rv_hit_pp(const rv_model *m, const rv_view *v, double x, double y);
+char *rv_range_summary(const rv_model *m, int64_t a, int64_t b);
+/* Mark pp's whole becomes chain in chain[] (cleared first). */
+void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain);
+/* Search: set match[i] for pps whose label or type contains needle
+ * (case-insensitive); returns the number of matches. */
+uint32_t rv_search(const rv_model *m, const char *needle, uint8_t *match);
+
+#endif

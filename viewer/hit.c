@@ -1,0 +1,281 @@
+/*
+ * hit.c - what is under the pointer (tooltips, double-click), the summary
+ * of a selected time range, becomes chains and label search. Shared by the
+ * window and the tests, and kept apart from GTK so both can use it.
+ */
+#include "draw.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ringside_ring.h"
+
+/* The span of s under time t, or -1 (with a pixel of slack either side
+ * so sub-pixel spans can be pointed at). */
+static int64_t span_at(const rv_spans *s, const rv_view *v, double t)
+{
+	uint32_t i = rv_spans_first_ending_after(s, (int64_t)(t - v->ns_per_px));
+	if (i < s->n && (double)s->start[i] <= t + v->ns_per_px)
+		return i;
+	return -1;
+}
+
+int64_t rv_hit_pp(const rv_model *m, const rv_view *v, double x, double y)
+{
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	double by = y - RV_RULER_H + v->yscroll - g.rows_y;
+	if (by < 0 || x < RV_LEFT_W)
+		return -1;
+	int32_t r = (int32_t)(by / RV_ROW_H);
+	if (r >= (int32_t)m->nrows)
+		return -1;
+	const rv_row *row = &m->rows[r];
+	double t = rv_t(v, x), slack = 3 * v->ns_per_px;
+	uint32_t i = rv_row_first_ending_after(row, (int64_t)(t - slack));
+	if (i < row->n && (double)row->start[i] <= t + slack)
+		return row->pp[i];
+	return -1;
+}
+
+static void describe_pp(GString *s, const rv_model *m, uint32_t p)
+{
+	const rv_pps *pp = &m->pp;
+	char a[48], b[48];
+	if (pp->is_thread[p]) {
+		g_string_append_printf(s, "thread %s (tid %llu)\n", pp->label[p],
+				       (unsigned long long)pp->id[p]);
+	} else {
+		g_string_append_printf(s, "promise %llu: %s\n",
+				       (unsigned long long)pp->id[p],
+				       rv_ptype_name(pp->ptype[p]));
+		if (pp->label[p])
+			g_string_append_printf(s, "label: %s\n", pp->label[p]);
+	}
+	rv_fmt_time(a, sizeof a, (double)pp->created[p]);
+	g_string_append_printf(s, "created: %s%s\n", a,
+			       pp->lost_create[p] ? " (create lost)" : "");
+	if (pp->resolved[p] != INT64_MAX) {
+		rv_fmt_time(a, sizeof a, (double)pp->resolved[p]);
+		rv_fmt_dur(b, sizeof b, (double)(pp->resolved[p] - pp->created[p]));
+		static const char *const st[] = { "pending", "resolved", "failed",
+						   "cancelled" };
+		g_string_append_printf(s, "%s: %s (after %s)\n",
+				       pp->is_thread[p] ? "exited" :
+				       st[pp->state[p] & 3], a, b);
+	} else {
+		g_string_append(s, pp->is_thread[p] ? "still running\n"
+				  : "never resolved\n");
+	}
+	if (pp->fail_msg[p])
+		g_string_append_printf(s, "failed: %s\n", pp->fail_msg[p]);
+	if (pp->parent[p] >= 0)
+		g_string_append_printf(s, "parent: %s %llu\n",
+				       pp->is_thread[pp->parent[p]] ? "thread" :
+				       "promise",
+				       (unsigned long long)pp->id[pp->parent[p]]);
+	if (!pp->is_thread[p] && pp->thread[p] >= 0)
+		g_string_append_printf(s, "created by thread %s\n",
+				       m->threads[pp->thread[p]].name);
+	if (pp->follows[p] >= 0)
+		g_string_append_printf(s, "becomes promise %llu\n",
+				       (unsigned long long)pp->id[pp->follows[p]]);
+}
+
+static void describe_span(GString *s, const rv_spans *sp, int64_t i,
+			  const char *what)
+{
+	char a[48], d[48];
+	rv_fmt_time(a, sizeof a, (double)sp->start[i]);
+	rv_fmt_dur(d, sizeof d, (double)(sp->end[i] - sp->start[i]));
+	g_string_append_printf(s, "%s\nfrom %s for %s", what, a, d);
+}
+
+char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
+		      double y)
+{
+	if (!m || x < RV_LEFT_W)
+		return NULL;
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	double t = rv_t(v, x);
+	GString *s = g_string_new(NULL);
+	char buf[64];
+	if (m->panicked && fabs(rv_x(v, (double)m->panic_t) - x) <= 4) {
+		rv_fmt_time(buf, sizeof buf, (double)m->panic_t);
+		g_string_append_printf(s, "PANIC at %s on cpu %lld\n%s\n", buf,
+				       (long long)m->panic_cpu,
+				       m->panic_reason ? m->panic_reason : "");
+		if (m->panic_vector != 4294967295LL)
+			g_string_append_printf(s, "vector %lld, fault address "
+					       "0x%llx\n",
+					       (long long)m->panic_vector,
+					       (unsigned long long)m->panic_fault_addr);
+		g_string_append_printf(s, "rip 0x%llx\nregs %s\nbacktrace %s",
+				       (unsigned long long)m->panic_rip,
+				       m->panic_regs ? m->panic_regs : "{}",
+				       m->panic_backtrace ? m->panic_backtrace
+							  : "[]");
+		return g_string_free(s, FALSE);
+	}
+	if (m->hung && fabs(rv_x(v, (double)m->hung_at) - x) <= 4) {
+		rv_fmt_time(buf, sizeof buf, (double)m->hung_at);
+		g_string_append_printf(s, "HANG: the heartbeat stopped at %s", buf);
+		return g_string_free(s, FALSE);
+	}
+	for (uint32_t i = 0; i < m->nlost; i++) {
+		const rv_lost *l = &m->lost[i];
+		double a = l->from == INT64_MIN ? (double)m->t_min : (double)l->from;
+		double b = l->to == INT64_MAX ? (double)m->t_max : (double)l->to;
+		if (x >= rv_x(v, a) && x <= fmax(rv_x(v, b), rv_x(v, a) + 3)) {
+			g_string_append_printf(s, "%lld records lost on cpu %d "
+					       "between these times",
+					       (long long)l->count, l->cpu);
+			return g_string_free(s, FALSE);
+		}
+	}
+	if (y < RV_RULER_H) {
+		for (uint32_t i = 0; i < m->nmarks; i++)
+			if (fabs(rv_x(v, (double)m->marks[i].t) - x) <= 3) {
+				g_string_append_printf(s, "mark %lld: %s",
+						       (long long)m->marks[i].value,
+						       m->marks[i].text);
+				return g_string_free(s, FALSE);
+			}
+		rv_fmt_time(buf, sizeof buf, t);
+		g_string_append(s, buf);
+		return g_string_free(s, FALSE);
+	}
+	double by = y - RV_RULER_H + v->yscroll;
+	if (by >= g.cpu_y && by < g.cpu_y + m->ncpus * RV_LANE_H) {
+		int c = (int)((by - g.cpu_y) / RV_LANE_H);
+		int64_t i = span_at(&m->cpu_irq[c], v, t);
+		if (i >= 0) {
+			snprintf(buf, sizeof buf, "cpu %d: interrupt, vector %u",
+				 c, m->cpu_irq[c].ref[i]);
+			describe_span(s, &m->cpu_irq[c], i, buf);
+		} else if ((i = span_at(&m->cpu_idle[c], v, t)) >= 0) {
+			snprintf(buf, sizeof buf, "cpu %d: idle", c);
+			describe_span(s, &m->cpu_idle[c], i, buf);
+		} else if ((i = span_at(&m->cpu_lane[c], v, t)) >= 0) {
+			uint32_t th = m->cpu_lane[c].ref[i];
+			snprintf(buf, sizeof buf, "cpu %d: thread %s (tid %llu)", c,
+				 th < m->nthreads ? m->threads[th].name : "?",
+				 th < m->nthreads ?
+				 (unsigned long long)m->threads[th].tid : 0ull);
+			describe_span(s, &m->cpu_lane[c], i, buf);
+		}
+		if ((i = span_at(&m->cpu_alloc[c], v, t)) >= 0)
+			g_string_append_printf(s, "\nallocator burst: %u records",
+					       m->cpu_alloc[c].ref[i]);
+	} else if (m->show_threads && by >= g.thread_y &&
+		   by < g.thread_y + m->nthreads * RV_THREAD_H) {
+		uint32_t th = (uint32_t)((by - g.thread_y) / RV_THREAD_H);
+		const rv_spans *st = &m->threads[th].states;
+		int64_t i = span_at(st, v, t);
+		if (i >= 0) {
+			char what[128];
+			if (st->kind[i] == RV_K_RUNNING)
+				snprintf(what, sizeof what, "%s: running on cpu %u",
+					 m->threads[th].name, st->ref[i]);
+			else if (st->kind[i] >= RV_K_BLOCK_PROMISE)
+				snprintf(what, sizeof what, "%s: %s (object %u)",
+					 m->threads[th].name,
+					 rv_kind_name(st->kind[i]), st->ref[i]);
+			else
+				snprintf(what, sizeof what, "%s: %s",
+					 m->threads[th].name,
+					 rv_kind_name(st->kind[i]));
+			describe_span(s, st, i, what);
+		}
+	} else if (by >= g.counter_y && by < g.rows_y - RV_GAP) {
+		uint32_t k = (uint32_t)((by - g.counter_y) / RV_COUNTER_H), n = 0;
+		for (uint32_t i = 0; i < m->ncounters; i++) {
+			const rv_counter *c = &m->counters[i];
+			if (!c->shown || n++ != k)
+				continue;
+			uint32_t j = rv_lower_bound(c->t, c->n, (int64_t)t + 1);
+			g_string_append_printf(s, "%s = %lld", c->name,
+					       j ? (long long)c->v[j - 1] : 0LL);
+		}
+	} else {
+		int64_t p = rv_hit_pp(m, v, x, y);
+		if (p >= 0)
+			describe_pp(s, m, (uint32_t)p);
+	}
+	if (!s->len) {
+		g_string_free(s, TRUE);
+		return NULL;
+	}
+	while (s->len && s->str[s->len - 1] == '\n')
+		g_string_truncate(s, s->len - 1);
+	return g_string_free(s, FALSE);
+}
+
+char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
+{
+	if (a > b) {
+		int64_t t = a;
+		a = b;
+		b = t;
+	}
+	uint64_t counts[256] = { 0 };
+	uint32_t i0 = (uint32_t)rv_lower_bound(m->ev_t, (uint32_t)m->nevents, a);
+	uint32_t i1 = (uint32_t)rv_lower_bound(m->ev_t, (uint32_t)m->nevents,
+					       b + 1);
+	for (uint32_t i = i0; i < i1; i++)
+		counts[m->ev_type[i]]++;
+	char d[48];
+	rv_fmt_dur(d, sizeof d, (double)(b - a));
+	GString *s = g_string_new(NULL);
+	g_string_append_printf(s, "%s selected: %u events", d, i1 - i0);
+	/* biggest first, so the summary reads as "mostly switches" */
+	for (int shown = 0; shown < 8; shown++) {
+		int best = -1;
+		for (int k = 0; k < 256; k++)
+			if (counts[k] && (best < 0 || counts[k] > counts[best]))
+				best = k;
+		if (best < 0)
+			break;
+		const char *n = rv_event_name(best);
+		g_string_append_printf(s, "%s %llu %s", shown ? "," : " -",
+				       (unsigned long long)counts[best],
+				       n ? n : "?");
+		counts[best] = 0;
+	}
+	return g_string_free(s, FALSE);
+}
+
+void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain)
+{
+	memset(chain, 0, m->pp.n);
+	/* back to the head of the chain: the root, or whoever became us */
+	uint32_t head = m->pp.cont_root[pp] >= 0 ? (uint32_t)m->pp.cont_root[pp]
+						  : pp;
+	for (int32_t q = (int32_t)head; q >= 0; q = m->pp.follows[q]) {
+		if (chain[q])
+			break;
+		chain[q] = 1;
+	}
+}
+
+uint32_t rv_search(const rv_model *m, const char *needle, uint8_t *match)
+{
+	uint32_t n = 0;
+	char *low = g_utf8_casefold(needle, -1);
+	for (uint32_t i = 0; i < m->pp.n; i++) {
+		const char *l = m->pp.label[i];
+		bool hit = false;
+		if (*low && l) {
+			char *f = g_utf8_casefold(l, -1);
+			hit = strstr(f, low) != NULL;
+			g_free(f);
+		}
+		match[i] = hit;
+		n += hit;
+	}
+	g_free(low);
+	return n;
+}

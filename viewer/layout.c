@@ -1,0 +1,264 @@
+/*
+ * layout.c - where promise-like items go, mirage-trace-viewer style, plus
+ * the small lookup helpers drawing needs (binary searches, counter
+ * pyramids, names).
+ *
+ * Rows: items are placed in creation order. A child goes just below its
+ * creator's row and steps down past any row still busy at its start time.
+ * Because placement is in start order, a row is free at t exactly when
+ * everything already in it has ended by t, so one "busy until" per row
+ * decides it. When X becomes Y, Y's line carries on in X's row from the
+ * becomes time; X's row is therefore reserved until the end of the whole
+ * chain, and the chain's segments are appended right after X's, which
+ * keeps every row sorted without a sort.
+ */
+#include "model.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "ringside_ring.h"
+
+#define MAX_ROWS 20000  /* beyond this, items share the last row */
+
+static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->start = g_realloc_n(r->start, r->cap, sizeof *r->start);
+		r->end = g_realloc_n(r->end, r->cap, sizeof *r->end);
+		r->pp = g_realloc_n(r->pp, r->cap, sizeof *r->pp);
+	}
+	/* segments never go back in time within a row */
+	if (r->n && s < r->end[r->n - 1])
+		s = r->end[r->n - 1];
+	r->start[r->n] = s;
+	r->end[r->n] = e < s ? s : e;
+	r->pp[r->n++] = pp;
+}
+
+static int64_t seg_end(const rv_model *m, uint32_t p, int64_t never)
+{
+	const rv_pps *pp = &m->pp;
+	int64_t e = pp->cont_root[p] >= 0 ? pp->cont_start[p] : pp->own_end[p];
+	return e == INT64_MAX ? never : e;
+}
+
+static void layout_rows(rv_model *m)
+{
+	rv_pps *p = &m->pp;
+	int64_t never = m->t_max;
+	int64_t *busy = g_new(int64_t, MAX_ROWS);
+	uint32_t used = 0;
+	m->rows = g_new0(rv_row, MAX_ROWS);
+	for (uint32_t i = 0; i < p->n; i++) {
+		int64_t s = p->created[i];
+		uint32_t r = p->parent[i] >= 0 ? (uint32_t)p->row[p->parent[i]] + 1
+					       : 0;
+		while (r < used && busy[r] > s && r < MAX_ROWS - 1)
+			r++;
+		if (r >= MAX_ROWS)
+			r = MAX_ROWS - 1;
+		while (used <= r)
+			busy[used++] = INT64_MIN;
+		p->row[i] = (int32_t)r;
+		int64_t e = seg_end(m, i, never);
+		row_push(&m->rows[r], s, e, i);
+		/* X's row also holds what X became, in chain order */
+		int64_t chain_end = e;
+		for (int32_t y = p->follows[i]; y >= 0 && p->cont_root[i] < 0;
+		     y = p->follows[y]) {
+			int64_t ye = p->own_end[y] == INT64_MAX ? never :
+				p->own_end[y];
+			row_push(&m->rows[r], p->cont_start[y], ye, (uint32_t)y);
+			chain_end = ye;
+		}
+		/* touching is fine: a row is busy strictly before its end */
+		if (chain_end > busy[r])
+			busy[r] = chain_end == s ? s + 1 : chain_end;
+	}
+	m->nrows = used;
+	g_free(busy);
+}
+
+static void build_pyramid(rv_counter *c)
+{
+	c->vmin = INT64_MAX;
+	c->vmax = INT64_MIN;
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (c->v[i] < c->vmin)
+			c->vmin = c->v[i];
+		if (c->v[i] > c->vmax)
+			c->vmax = c->v[i];
+	}
+	if (!c->n)
+		c->vmin = c->vmax = 0;
+	int levels = 1;
+	while ((1u << levels) < c->n && levels < 31)
+		levels++;
+	c->nlevels = levels;
+	c->pmin = g_new0(int64_t *, levels);
+	c->pmax = g_new0(int64_t *, levels);
+	uint32_t len = c->n;
+	const int64_t *lo = c->v, *hi = c->v;
+	for (int k = 1; k < levels; k++) {
+		uint32_t nl = (len + 1) / 2;
+		c->pmin[k] = g_new(int64_t, nl);
+		c->pmax[k] = g_new(int64_t, nl);
+		for (uint32_t i = 0; i < nl; i++) {
+			uint32_t j = 2 * i, j2 = j + 1 < len ? j + 1 : j;
+			c->pmin[k][i] = MIN(lo[j], lo[j2]);
+			c->pmax[k][i] = MAX(hi[j], hi[j2]);
+		}
+		lo = c->pmin[k];
+		hi = c->pmax[k];
+		len = nl;
+	}
+}
+
+void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
+		       int64_t *mn, int64_t *mx)
+{
+	int64_t a = INT64_MAX, b = INT64_MIN;
+	int k = 0;
+	/* climb while aligned: each step halves the work, O(log n) total */
+	while (i0 < i1) {
+		const int64_t *lo = k ? c->pmin[k] : c->v;
+		const int64_t *hi = k ? c->pmax[k] : c->v;
+		if ((i0 & 1) && i0 < i1) {
+			a = MIN(a, lo[i0]); b = MAX(b, hi[i0]); i0++;
+		}
+		if ((i1 & 1) && i0 < i1) {
+			i1--; a = MIN(a, lo[i1]); b = MAX(b, hi[i1]);
+		}
+		if (k + 1 >= c->nlevels) {
+			for (uint32_t i = i0; i < i1; i++) {
+				a = MIN(a, lo[i]); b = MAX(b, hi[i]);
+			}
+			break;
+		}
+		i0 /= 2;
+		i1 /= 2;
+		k++;
+	}
+	*mn = a;
+	*mx = b;
+}
+
+void rv_layout(rv_model *m)
+{
+	layout_rows(m);
+	for (uint32_t i = 0; i < m->ncounters; i++)
+		build_pyramid(&m->counters[i]);
+}
+
+int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
+{
+	const rv_pps *pp = &m->pp;
+	if (pp->cont_root[p] >= 0 && t >= pp->cont_start[p])
+		return pp->row[pp->cont_root[p]];
+	return pp->row[p];
+}
+
+uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t)
+{
+	uint32_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (s->end[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t)
+{
+	uint32_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (r->end[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t rv_lower_bound(const int64_t *a, uint32_t n, int64_t t)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const char *rv_ptype_name(int t)
+{
+	static const char *const names[] = {
+		"wait", "task", "bind", "try", "choose", "pick", "join", "map",
+		"condition", "on_success", "on_failure", "on_termination",
+		"async", "sleep", "event",
+	};
+	if (t == 255)
+		return "thread";
+	return t >= 0 && t < (int)G_N_ELEMENTS(names) ? names[t] : "?";
+}
+
+const char *rv_event_name(int type)
+{
+	switch (type) {
+	case RS_EV_LOST: return "lost";
+	case RS_EV_THREAD_CREATE: return "thread_create";
+	case RS_EV_THREAD_EXIT: return "thread_exit";
+	case RS_EV_THREAD_SWITCH: return "thread_switch";
+	case RS_EV_THREAD_BLOCK: return "thread_block";
+	case RS_EV_THREAD_WAKE: return "thread_wake";
+	case RS_EV_THREAD_YIELD: return "thread_yield";
+	case RS_EV_RUNQ_LEN: return "runq_len";
+	case RS_EV_PROMISE_CREATE: return "promise_create";
+	case RS_EV_PROMISE_READ: return "promise_read";
+	case RS_EV_PROMISE_TRY_READ: return "promise_try_read";
+	case RS_EV_PROMISE_RESOLVE: return "promise_resolve";
+	case RS_EV_PROMISE_FAIL: return "promise_fail";
+	case RS_EV_PROMISE_BECOMES: return "promise_becomes";
+	case RS_EV_PROMISE_LABEL: return "promise_label";
+	case RS_EV_PROMISE_SIGNAL: return "promise_signal";
+	case RS_EV_PROMISE_CANCEL: return "promise_cancel";
+	case RS_EV_PAGE_ALLOC: return "page_alloc";
+	case RS_EV_PAGE_FREE: return "page_free";
+	case RS_EV_HEAP: return "heap";
+	case RS_EV_IRQ_ENTER: return "irq_enter";
+	case RS_EV_IRQ_EXIT: return "irq_exit";
+	case RS_EV_TIMER_FIRE: return "timer_fire";
+	case RS_EV_EVTCHN_NOTIFY: return "evtchn_notify";
+	case RS_EV_IDLE_ENTER: return "idle_enter";
+	case RS_EV_IDLE_EXIT: return "idle_exit";
+	case RS_EV_COUNTER: return "counter";
+	case RS_EV_MARK: return "mark";
+	default: return NULL;
+	}
+}
+
+const char *rv_kind_name(int kind)
+{
+	switch (kind) {
+	case RV_K_RUNNING: return "running";
+	case RV_K_RUNNABLE: return "runnable";
+	case RV_K_BLOCK_PROMISE: return "blocked: promise";
+	case RV_K_BLOCK_SLEEP: return "blocked: sleep";
+	case RV_K_BLOCK_EVENT: return "blocked: event";
+	case RV_K_BLOCK_JOIN: return "blocked: join";
+	case RV_K_BLOCK_OTHER: return "blocked";
+	case RV_K_IDLE: return "idle";
+	case RV_K_IRQ: return "interrupt";
+	case RV_K_ALLOC: return "allocator";
+	default: return "";
+	}
+}

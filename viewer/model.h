@@ -1,0 +1,218 @@
+/*
+ * model.h - the viewer's in-memory picture of one trace: everything the
+ * drawing code needs, derived once from the database at load time and
+ * never touched again (so drawing can run without locks while a reload
+ * builds a new model on another thread).
+ *
+ * Layout in memory is struct-of-arrays: a 10 M-event trace must load in
+ * about a second and each frame must find its visible window by binary
+ * search, so every time-ordered list is a set of parallel arrays sorted by
+ * start time. Times are int64 nanoseconds since the guest's boot, as in
+ * the database; per-event arrays keep only what the range summary needs.
+ *
+ * Vocabulary (after mirage-trace-viewer): a "pp" is a promise-like item.
+ * Every promise is one, and so is every kernel thread (its pseudo-promise
+ * is the root its parent-less promises hang from and the source of arrows
+ * whose resolver/reader id is 0).
+ */
+#ifndef RV_MODEL_H
+#define RV_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RV_APP_ID 0x52534442 /* "RSDB", formats/schema.sql */
+
+/* Sorted, non-overlapping intervals on one lane or row. */
+typedef struct {
+	int64_t *start, *end;
+	uint32_t *ref;   /* thread index, pp index, object id... per lane kind */
+	uint8_t *kind;
+	uint32_t n, cap;
+} rv_spans;
+
+/* Span kinds. CPU lanes: RV_K_THREAD (ref = thread), RV_K_IDLE.
+ * Thread lanes: RUNNING (ref = cpu), RUNNABLE, BLOCK_* (ref = object id).
+ * Bands: IDLE, IRQ (ref = vector), ALLOC (ref = records in the burst). */
+enum {
+	RV_K_THREAD = 1, RV_K_IDLE, RV_K_IRQ, RV_K_ALLOC,
+	RV_K_RUNNING, RV_K_RUNNABLE,
+	RV_K_BLOCK_PROMISE, RV_K_BLOCK_SLEEP, RV_K_BLOCK_EVENT,
+	RV_K_BLOCK_JOIN, RV_K_BLOCK_OTHER,
+	/* promise row segments */
+	RV_K_SEG, RV_K_SEG_CONT,
+};
+
+/* Arrow kinds (mirage colours). */
+enum {
+	RV_A_CREATE = 0, RV_A_BECOMES, RV_A_RESOLVE, RV_A_READ,
+	RV_A_READ_FAILED, RV_A_TRY_READ, RV_A_SIGNAL, RV_A_FAIL, RV_A_COUNT
+};
+
+enum { RV_PS_PENDING = 0, RV_PS_RESOLVED, RV_PS_FAILED, RV_PS_CANCELLED };
+
+typedef struct {
+	uint64_t tid;
+	const char *name;
+	int64_t created, exited;  /* exited = INT64_MAX while alive */
+	uint32_t pp;              /* its pseudo-promise */
+	int32_t parent;           /* thread index or -1 */
+	rv_spans states;          /* running / runnable / blocked */
+	/* derivation state while loading */
+	uint8_t cur_kind;
+	int64_t cur_since;
+	uint32_t cur_ref;
+	uint8_t pending_block;    /* block reason seen, switch-out not yet */
+	uint32_t pending_obj;
+} rv_thread;
+
+/* Promise-like items, struct-of-arrays, in creation order. */
+typedef struct {
+	uint32_t n, cap;
+	uint64_t *id;         /* guest promise id; tid for threads */
+	int32_t *parent;      /* pp index or -1 */
+	int32_t *thread;      /* creating thread (for threads: itself) */
+	int64_t *created, *resolved;   /* resolved = INT64_MAX if never */
+	int64_t *own_end;     /* end of its own row segment (becomes time) */
+	int32_t *cont_root;   /* pp whose row it continues on, or -1 */
+	int64_t *cont_start;  /* when it moved onto cont_root's row */
+	int32_t *follows;     /* X.follows = Y after "X becomes Y", or -1 */
+	int32_t *row;
+	uint8_t *ptype;       /* rs_promise_type, 255 = thread */
+	uint8_t *state;
+	uint8_t *is_thread;
+	uint8_t *lost_create;
+	const char **label;
+	const char **fail_msg;
+	int64_t *label_t;
+} rv_pps;
+
+typedef struct {
+	uint32_t n, cap;
+	int64_t *t0, *t1;     /* source time, target time; sorted by t1 */
+	uint32_t *from, *to;  /* pp indexes */
+	uint8_t *kind;
+} rv_arrows;
+
+/* One promise row: segments sorted by start, non-overlapping. */
+typedef struct {
+	uint32_t n, cap;
+	int64_t *start, *end;
+	uint32_t *pp;
+} rv_row;
+
+/* Counter samples with a min/max pyramid: level k holds the min and max
+ * of blocks of 2^k samples, so any index range's extent is O(log n). */
+typedef struct {
+	const char *name;
+	uint32_t n, cap;
+	int64_t *t;
+	int64_t *v;
+	int64_t vmin, vmax;
+	int nlevels;
+	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k) */
+	bool shown;
+} rv_counter;
+
+typedef struct {
+	int cpu;
+	int64_t count, from, to;
+} rv_lost;
+
+typedef struct {
+	int64_t t;
+	int64_t value;
+	const char *text;
+} rv_mark;
+
+typedef struct rv_model {
+	char *path;
+	int64_t trace_id;
+	int ncpus;
+	int64_t t_min, t_max;     /* extent of everything loaded */
+	char guest_state[16];
+	bool hung;
+	int64_t hung_at;
+	bool panicked;
+	int64_t panic_t;
+	char *panic_reason, *panic_regs, *panic_backtrace;
+	int64_t panic_cpu, panic_vector, panic_rip, panic_fault_addr;
+
+	/* per-event (time order), for range summaries */
+	uint64_t nevents;
+	int64_t *ev_t;
+	uint8_t *ev_type;
+
+	rv_spans *cpu_lane;       /* [ncpus]: thread runs */
+	rv_spans *cpu_idle;       /* [ncpus] */
+	rv_spans *cpu_irq;        /* [ncpus] */
+	rv_spans *cpu_alloc;      /* [ncpus] */
+	rv_spans band_idle, band_irq, band_alloc;  /* all CPUs */
+
+	rv_thread *threads;
+	uint32_t nthreads, cap_threads;
+
+	rv_pps pp;
+	rv_arrows arrows;
+	rv_row *rows;
+	uint32_t nrows;
+
+	bool show_threads;        /* thread lanes (default: when <= 16) */
+	rv_counter *counters;
+	uint32_t ncounters;
+
+	rv_lost *lost;
+	uint32_t nlost;
+	rv_mark *marks;
+	uint32_t nmarks, cap_marks;
+
+	void *strings;            /* GStringChunk holding every name/label */
+	double load_secs;
+} rv_model;
+
+/* Open read-only and check it is ours. On failure returns NULL and writes
+ * one line (no newline) into err. */
+rv_model *rv_model_load(const char *path, char *err, size_t errlen);
+void rv_model_free(rv_model *m);
+/* The same checks as rv_model_load without loading: true if path is a
+ * ringside database holding a trace. */
+bool rv_model_check(const char *path, char *err, size_t errlen);
+
+/* Cheap "has the database changed" probe for --follow: returns the
+ * number of events visible now, or -1 on error. */
+int64_t rv_db_event_count(const char *path);
+
+/* Helpers shared by load, layout and drawing. */
+void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
+		   uint32_t ref);
+void rv_spans_free(rv_spans *s);
+/* First span whose end is >= t (spans are non-overlapping and sorted). */
+uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t);
+uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t);
+/* First index with t1 >= t in the arrows / counter / event arrays. */
+uint32_t rv_lower_bound(const int64_t *a, uint32_t n, int64_t t);
+/* Min/max of counter samples [i0, i1). */
+void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
+		       int64_t *mn, int64_t *mx);
+
+/* Derivation (derive.c): feed events in time order, then finish. */
+typedef struct rv_builder rv_builder;
+rv_builder *rv_builder_new(rv_model *m);
+void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
+		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
+		      const char *str);
+void rv_builder_finish(rv_builder *b);
+
+/* Layout (layout.c): assign promise rows, build row segment lists and
+ * counter pyramids. */
+void rv_layout(rv_model *m);
+
+/* Which row a pp is drawn on at time t (continuations move rows). */
+int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t);
+
+const char *rv_ptype_name(int t);
+const char *rv_event_name(int type);
+const char *rv_kind_name(int kind);
+
+#endif

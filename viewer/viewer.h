@@ -1,0 +1,22 @@
+/*
+ * viewer.h - entry points main.c dispatches to: the GTK window
+ * (window.c) and the benchmark / generator (bench.c).
+ */
+#ifndef RV_VIEWER_H
+#define RV_VIEWER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Open the window on path. test_script (hidden --test-script) drives it
+ * for tests: see window.c. Returns the process exit status. */
+int rv_window_run(const char *path, bool follow, const char *test_script);
+
+/* --bench: load, then render a sweep of zoom levels headlessly. */
+int rv_bench(const char *path, int width, int height);
+
+/* --gen-bench-db: write a synthetic trace of n events following
+ * formats/schema.sql. */
+int rv_gen_bench_db(const char *out, uint64_t n);
+
+#endif
