@@ -22,6 +22,7 @@ struct rs_collect_opts {
 	unsigned poll_ms;      /* follow: time between polls */
 	double hang_secs;      /* follow: heartbeat silence that means hung */
 	double wait_secs;      /* how long to wait for a region to appear */
+	int crash_on_triple_fault;  /* xen: only (xen_collect.c) */
 };
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */

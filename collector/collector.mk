@@ -1,5 +1,6 @@
 # collector: the `ringside` CLI (run, collect, info) and the library the tests
-# link (everything but main.o). Needs SQLite, never GTK.
+# link (everything but main.o and the Xen files). Needs SQLite and Xen's
+# dom0 libraries (libxen-dev), never GTK.
 
 COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/store.c collector/store_ingest.c \
@@ -7,15 +8,28 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/info.c collector/store_host.c \
                   collector/elfcore.c collector/source_core.c \
                   collector/json_scan.c collector/qmp.c collector/qemu.c \
-                  collector/lag.c collector/run.c
+                  collector/lag.c collector/run.c \
+                  collector/dumpcore.c collector/source_xlcore.c \
+                  collector/xen_ctx.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a
 COLLECTOR_BIN  := $(BIN)/ringside
 
+# `collect xen:` (dom0) needs Xen's libraries. They go into an archive of
+# their own that only the ringside binary links, so the collector library
+# (and the test binary built on it) never depends on Xen.
+XEN_SRCS := collector/xen_domain.c collector/source_xen.c \
+            collector/xen_collect.c
+XEN_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(XEN_SRCS))
+XEN_LIB  := $(LIB)/libringside-xen.a
+XEN_PKGS := xencontrol xenforeignmemory xenstore xentoollog
+
 SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3)
 SQLITE_LIBS   := $(shell pkg-config --libs sqlite3)
-EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS)
+XEN_CFLAGS    := $(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null)
+XEN_LIBS      := $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null)
+EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS) $(XEN_CFLAGS)
 
 # formats/schema.sql is the one source of truth for the schema; the binary
 # carries it as a C string generated here, so the two cannot drift.
@@ -35,8 +49,12 @@ $(COLLECTOR_LIB): $(COLLECTOR_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(COLLECTOR_BIN): $(OBJ)/collector/main.o $(COLLECTOR_LIB) $(DECODE_LIB)
+$(XEN_LIB): $(XEN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SQLITE_LIBS)
+	rm -f $@ && ar rcs $@ $^
+
+$(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(DECODE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SQLITE_LIBS) $(XEN_LIBS)
 
 all: $(COLLECTOR_BIN)

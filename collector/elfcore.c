@@ -10,7 +10,8 @@
  *   - notes are walked with their 4-byte padding, and a note whose sizes
  *     run past its segment is an error, not a stopping point;
  *   - an xl dump-core file (sections .note.Xen, .xen_pages, .xen_pfn) is
- *     named and refused until the Xen work adds it.
+ *     not this format: source_core.c sends those to dumpcore.c first, and
+ *     this parser refuses one by name should it get one anyway.
  */
 #include <elf.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dumpcore.h"
 #include "elfcore.h"
 
 #define MAX_PHNUM  (1u << 20)  /* far above any real dump; bounds the work */
@@ -64,43 +66,6 @@ static int table_in_file(uint64_t off, uint64_t count, uint64_t entsize,
 static uint32_t align4(uint32_t v)
 {
 	return (uint32_t)(((uint64_t)v + 3) & ~3ull);
-}
-
-/*
- * Section headers only matter to tell an xl dump-core file apart (and for
- * PN_XNUM). Returns 1 if it is one, else 0.
- */
-static int is_xen_dump(const uint8_t *file, size_t len, const Elf64_Ehdr *eh)
-{
-	static const char *const xen[] = { ".note.Xen", ".xen_pages", ".xen_pfn" };
-	Elf64_Shdr strtab;
-
-	if (eh->e_shoff == 0 || eh->e_shnum == 0 || eh->e_shstrndx == SHN_UNDEF)
-		return 0;
-	/* Sections are never used beyond this test, so a table that does not
-	 * fit (a truncated core: QEMU puts it at the end) just means "not an
-	 * xl dump"; the program-header checks then say what is wrong. */
-	if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    !table_in_file(eh->e_shoff, eh->e_shnum, sizeof(Elf64_Shdr), len) ||
-	    eh->e_shstrndx >= eh->e_shnum)
-		return 0;
-	memcpy(&strtab, file + eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof(Elf64_Shdr),
-	       sizeof(strtab));
-	if (!in_file(strtab.sh_offset, strtab.sh_size, len))
-		return 0;
-	for (unsigned i = 0; i < eh->e_shnum; i++) {
-		Elf64_Shdr sh;
-		memcpy(&sh, file + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
-		if (sh.sh_name >= strtab.sh_size)
-			continue;
-		const char *name = (const char *)file + strtab.sh_offset + sh.sh_name;
-		size_t max = (size_t)(strtab.sh_size - sh.sh_name);
-		for (unsigned k = 0; k < sizeof(xen) / sizeof(xen[0]); k++)
-			if (strnlen(name, max) == strlen(xen[k]) &&
-			    memcmp(name, xen[k], strlen(xen[k])) == 0)
-				return 1;
-	}
-	return 0;
 }
 
 static int add_prstatus(struct rs_elfcore *c, const uint8_t *desc,
@@ -168,9 +133,9 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 	memcpy(&eh, file, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return fail(err, errlen, "not a 64-bit little-endian ELF file");
-	if (is_xen_dump(file, len, &eh))
-		return fail(err, errlen, "this is an xl dump-core file (Xen);"
-			    " xl dump-core support arrives with the Xen work");
+	if (rs_dumpcore_is(file, len))
+		return fail(err, errlen, "this is an xl dump-core file (Xen), not"
+			    " a QEMU core");
 	if (eh.e_type != ET_CORE)
 		return fail(err, errlen, "an ELF file but not a core dump (e_type %u)",
 			    eh.e_type);

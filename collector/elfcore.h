@@ -28,7 +28,7 @@ struct rs_elfcore {
 
 /*
  * Parse `len` bytes at `file`. Returns 0, or -1 with a one-line reason in
- * `err` (an xl dump-core file is recognised and refused by name).
+ * `err` (an xl dump-core file is refused by name: dumpcore.h reads those).
  */
 int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *out,
 		     char *err, size_t errlen);

@@ -15,6 +15,7 @@
 #include "collect.h"
 #include "info.h"
 #include "run.h"
+#include "xen.h"
 
 static const char usage_text[] =
 	"usage: ringside run --workload NAME -o TRACE.db [--seconds S] [--count N]\n"
@@ -22,6 +23,7 @@ static const char usage_text[] =
 	"                    [--dump CORE] [--gdb] [--hang-secs S] [--qemu PATH]\n"
 	"       ringside collect SOURCE -o TRACE.db [--follow] [--poll-ms N]\n"
 	"                        [--hang-secs S] [--wait-secs S]\n"
+	"                        [--crash-on-triple-fault]\n"
 	"       ringside info TRACE.db [--json] [--trace ID]\n"
 	"\n"
 	"run      boots the ringside kernel with workload NAME in QEMU (TCG; guest\n"
@@ -32,7 +34,14 @@ static const char usage_text[] =
 	"         stops; --gdb starts halted with a gdb stub on :1234. Prints the\n"
 	"         info summary at the end. --memory defaults to 64 (MiB).\n"
 	"SOURCE is file:PATH (a ring file or a shared guest-RAM file, e.g. a QEMU\n"
-	"         memory-backend-file) or core:PATH (a QEMU dump-guest-memory core).\n"
+	"         memory-backend-file), core:PATH (a QEMU dump-guest-memory core\n"
+	"         or an xl dump-core file), or xen:DOMAIN (a live Xen HVM/PVH\n"
+	"         domain by name or domid, read from dom0: the ring is found via\n"
+	"         the guest's xenstore keys data/ringside/{gfn,pages,nonce} or a\n"
+	"         scan of its RAM; a crashed domain's vCPU registers are stored,\n"
+	"         and a preserved triple-fault reset counts as a crash).\n"
+	"         --crash-on-triple-fault (xen: only) sets the domain's\n"
+	"         HVM_PARAM_TRIPLE_FAULT_REASON so a triple fault is a crash.\n"
 	"collect  stores the ring's events in TRACE.db (created, or merged into\n"
 	"         without duplicates). --follow keeps reading until the guest\n"
 	"         exits, crashes, hangs (no heartbeat for --hang-secs, default 2),\n"
@@ -68,6 +77,7 @@ static int cmd_collect(int argc, char **argv)
 		{ "poll-ms", required_argument, NULL, 'p' },
 		{ "hang-secs", required_argument, NULL, 'H' },
 		{ "wait-secs", required_argument, NULL, 'w' },
+		{ "crash-on-triple-fault", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rs_collect_opts o = { .poll_ms = 5, .hang_secs = 2.0 };
@@ -100,6 +110,9 @@ static int cmd_collect(int argc, char **argv)
 				return usage_error("--wait-secs wants 0..86400, not '%s'", optarg);
 			o.wait_secs = v;
 			break;
+		case 'T':
+			o.crash_on_triple_fault = 1;
+			break;
 		default:
 			return usage_error("collect: bad option or missing value '%s'",
 					   argv[optind - 1]);
@@ -111,6 +124,10 @@ static int cmd_collect(int argc, char **argv)
 		return usage_error("%s", "collect: missing SOURCE (e.g. file:/dev/shm/guest)");
 	if (!o.db_path)
 		return usage_error("%s", "collect: missing -o TRACE.db");
+	if (strncmp(o.source, "xen:", 4) == 0)
+		return rs_xen_collect(&o);
+	if (o.crash_on_triple_fault)
+		return usage_error("%s", "collect: --crash-on-triple-fault is for xen:DOMAIN only");
 	return rs_collect(&o);
 }
 

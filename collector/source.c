@@ -28,7 +28,8 @@ int rs_source_open(const char *spec, struct rs_source *src, char *err,
 			return -1;
 	} else {
 		snprintf(err, errlen,
-			 "unknown source '%s' (expected file:PATH or core:PATH)",
+			 "unknown source '%s' (expected file:PATH, core:PATH or"
+			 " xen:DOMAIN)",
 			 spec);
 		return -2;
 	}

@@ -71,7 +71,10 @@ int rs_source_file_open(const char *path, struct rs_source *src, char *err,
  * read-only; `fd` stays the caller's. */
 int rs_source_fd_open(int fd, const char *label, struct rs_source *src,
 		      char *err, size_t errlen);
-/* "core:PATH": a QEMU dump-guest-memory ELF64 core (source_core.c). */
+/* "core:PATH": a QEMU dump-guest-memory ELF64 core (source_core.c), or
+ * an xl dump-core file (source_xlcore.c). "xen:DOMAIN" is not opened
+ * here: it needs Xen's libraries, which only the ringside binary links
+ * (xen.h, source_xen.c). */
 int rs_source_core_open(const char *path, struct rs_source *src, char *err,
 			size_t errlen);
 

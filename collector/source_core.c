@@ -1,6 +1,8 @@
 /*
  * source_core.c - "core:PATH": guest memory from a QEMU dump-guest-memory
- * ELF64 core (paging off, so PT_LOAD p_paddr is guest-physical).
+ * ELF64 core (paging off, so PT_LOAD p_paddr is guest-physical), or an
+ * `xl dump-core` file, which this only recognises and hands to
+ * source_xlcore.c.
  *
  * The file is mapped read-only and parsed by elfcore.c. The region is
  * found by its magic in each PT_LOAD in turn, and must lie within one
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dumpcore.h"
 #include "elfcore.h"
 #include "rs_decode.h"
 #include "source.h"
@@ -88,6 +91,14 @@ int rs_source_core_open(const char *path, struct rs_source *src, char *err,
 	if (map_file(path, &m->addr, &m->len, err, errlen) != 0) {
 		free(m);
 		return -1;
+	}
+	if (rs_dumpcore_is(m->addr, m->len)) {
+		/* The xl source copies what it keeps: the file can go now. */
+		int rc = rs_source_xlcore_open(m->addr, m->len, path, src, err,
+					       errlen);
+		munmap(m->addr, m->len);
+		free(m);
+		return rc;
 	}
 	if (rs_elfcore_parse(m->addr, m->len, &m->elf, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, why);

@@ -1,0 +1,288 @@
+/*
+ * source_xen.c - the live "xen:" source: a running (or crashed and
+ * preserved) domain's ring, mapped read-only from dom0 with
+ * libxenforeignmemory.
+ *
+ * Where the ring is: the guest publishes data/ringside/{gfn,pages,nonce}
+ * under its xenstore home. Those keys are the guest's to write, so they
+ * are bounded, the pages are mapped and the header is validated against
+ * them (self-address = gfn << 12, nonce equal) exactly as if they were a
+ * guess. If they are missing or wrong, a magic scan over guest RAM finds
+ * the region without the guest's help.
+ *
+ * Mapping rules (ANCHORS.md section 3): touching a page whose err[] entry
+ * is non-zero raises SIGBUS, so every entry is checked before any byte is
+ * read, and a region with any unmapped page is refused naming the gfn.
+ * Mappings are unmapped whole. The source keeps its mapping until closed;
+ * a live mapping keeps a destroyed domain's pages alive, which is why the
+ * collector closes the source before it exits (and the toolstack can then
+ * let the domain go).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dumpcore.h"   /* RS_XEN_REGION_PAGES_MAX */
+#include "rs_decode.h"
+#include "xen_internal.h"
+
+#define SCAN_BATCH 1024u   /* pages per map call while scanning */
+
+struct xen_map {
+	xenforeignmemory_handle *fmem;
+	void *addr;
+	size_t pages;
+};
+
+static void xen_map_close(struct rs_source *src)
+{
+	struct xen_map *m = src->priv;
+
+	if (m) {
+		xenforeignmemory_unmap(m->fmem, m->addr, m->pages);
+		free(m);
+	}
+	src->priv = NULL;
+}
+
+/*
+ * Map `n` gfns from `gfn`. With `all`, any page that fails is an error
+ * (naming it) and nothing stays mapped; without, err[] says which pages
+ * may be read. Returns the mapping or NULL.
+ */
+static void *map_gfns(struct rs_xen *x, uint32_t domid, uint64_t gfn, size_t n,
+		      int *errs, int all, char *err, size_t errlen)
+{
+	xen_pfn_t *gfns = calloc(n, sizeof(*gfns));
+
+	if (!gfns) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		gfns[i] = (xen_pfn_t)(gfn + i);
+		errs[i] = 0;
+	}
+	void *addr = xenforeignmemory_map(x->fmem, domid, PROT_READ, n, gfns, errs);
+	free(gfns);
+	if (!addr) {
+		snprintf(err, errlen, "cannot map %zu page(s) of domain %u at gfn"
+			 " 0x%llx: %s", n, domid, (unsigned long long)gfn,
+			 strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; all && i < n; i++) {
+		if (errs[i] == 0)
+			continue;
+		/* The library documents errno values; some versions negate. */
+		int e = errs[i] < 0 ? -errs[i] : errs[i];
+		snprintf(err, errlen, "gfn 0x%llx of domain %u cannot be mapped"
+			 " (%s); refusing the region at gfn 0x%llx",
+			 (unsigned long long)(gfn + i), domid, strerror(e),
+			 (unsigned long long)gfn);
+		xenforeignmemory_unmap(x->fmem, addr, n);
+		return NULL;
+	}
+	return addr;
+}
+
+/* Map [gfn, gfn + pages) whole and validate the header there. */
+static int try_region(struct rs_xen *x, uint32_t domid, uint64_t gfn,
+		      uint64_t pages, uint64_t max_gpfn, int check_nonce,
+		      uint64_t nonce, struct rs_source *src, char *err,
+		      size_t errlen)
+{
+	struct rs_layout l;
+	int *errs;
+
+	if (pages == 0 || pages > RS_XEN_REGION_PAGES_MAX ||
+	    gfn > max_gpfn || pages - 1 > max_gpfn - gfn) {
+		snprintf(err, errlen, "a region of %llu pages at gfn 0x%llx does"
+			 " not fit the domain (max gfn 0x%llx, at most %u pages)",
+			 (unsigned long long)pages, (unsigned long long)gfn,
+			 (unsigned long long)max_gpfn, RS_XEN_REGION_PAGES_MAX);
+		return -1;
+	}
+	errs = calloc((size_t)pages, sizeof(*errs));
+	if (!errs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	void *addr = map_gfns(x, domid, gfn, (size_t)pages, errs, 1, err, errlen);
+	free(errs);
+	if (!addr)
+		return -1;
+	size_t len = (size_t)pages * RS_PAGE_SIZE;
+	if (rs_layout_read(addr, len, gfn * RS_PAGE_SIZE, &l, err, errlen) != 0)
+		goto unmap;
+	if (check_nonce && l.nonce != nonce) {
+		snprintf(err, errlen, "the header at gfn 0x%llx has nonce 0x%llx,"
+			 " xenstore says 0x%llx (stale keys?)",
+			 (unsigned long long)gfn, (unsigned long long)l.nonce,
+			 (unsigned long long)nonce);
+		goto unmap;
+	}
+	struct xen_map *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		goto unmap;
+	}
+	*m = (struct xen_map){ .fmem = x->fmem, .addr = addr, .pages = (size_t)pages };
+	src->base = addr;
+	src->len = len;
+	src->gpa = gfn * RS_PAGE_SIZE;
+	src->live = 1;
+	src->hint_offset = 0;
+	src->check_gpa = 1;
+	src->close = xen_map_close;
+	src->priv = m;
+	return 0;
+unmap:
+	xenforeignmemory_unmap(x->fmem, addr, (size_t)pages);
+	return -1;
+}
+
+/* A whole decimal (or, with base 16, hex) number, nothing else. */
+static int parse_u64(const char *s, int base, uint64_t *out)
+{
+	char *end;
+
+	if (base == 16 && (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0))
+		s += 2;
+	if (!*s || strspn(s, base == 16 ? "0123456789abcdefABCDEF" : "0123456789")
+			   != strlen(s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The guest's own keys. 0 and the source, or -1 with why. */
+static int from_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
+		     struct rs_source *src, char *why, size_t whylen)
+{
+	char gfn_s[32], pages_s[32], nonce_s[32];
+	uint64_t gfn, pages, nonce = 0;
+
+	if (rs_xen_guest_key(x, domid, "gfn", gfn_s, sizeof(gfn_s)) != 0 ||
+	    rs_xen_guest_key(x, domid, "pages", pages_s, sizeof(pages_s)) != 0) {
+		snprintf(why, whylen, "no data/ringside/gfn and pages in xenstore");
+		return -1;
+	}
+	if (parse_u64(gfn_s, 10, &gfn) != 0 || parse_u64(pages_s, 10, &pages) != 0) {
+		snprintf(why, whylen, "data/ringside/gfn '%s' or pages '%s' is not"
+			 " a decimal number", gfn_s, pages_s);
+		return -1;
+	}
+	int have_nonce = rs_xen_guest_key(x, domid, "nonce", nonce_s,
+					  sizeof(nonce_s)) == 0;
+	if (have_nonce && parse_u64(nonce_s, 16, &nonce) != 0) {
+		snprintf(why, whylen, "data/ringside/nonce '%s' is not hex", nonce_s);
+		return -1;
+	}
+	char e[300];
+	if (try_region(x, domid, gfn, pages, max_gpfn, have_nonce, nonce, src, e,
+		       sizeof(e)) != 0) {
+		snprintf(why, whylen, "xenstore's gfn %s, %s pages: %s", gfn_s,
+			 pages_s, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* gfns never scanned: the legacy VGA/ROM hole and the MMIO hole below
+ * 4 GiB (emulated or absent; mapping them is pointless or has effects). */
+static uint64_t skip_hole(uint64_t gfn)
+{
+	if (gfn >= 0xA0 && gfn < 0x100)
+		return 0x100;
+	if (gfn >= 0xF0000 && gfn < 0x100000)
+		return 0x100000;
+	return gfn;
+}
+
+static uint64_t batch_end(uint64_t gfn, uint64_t max_gpfn)
+{
+	uint64_t end = gfn + SCAN_BATCH;
+
+	if (gfn < 0xA0 && end > 0xA0)
+		end = 0xA0;
+	if (gfn < 0xF0000 && end > 0xF0000)
+		end = 0xF0000;
+	return end > max_gpfn + 1 ? max_gpfn + 1 : end;
+}
+
+/*
+ * The magic scan: batches of guest RAM, each page's first word checked
+ * (only pages whose err[] is 0). A candidate is mapped on its own with
+ * the size its header claims and validated by rs_layout_read, so a region
+ * that straddles two batches is found too, and the batch mapping can go.
+ */
+static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
+		struct rs_source *src, char *why, size_t whylen)
+{
+	int errs[SCAN_BATCH];
+	uint64_t candidates = 0, mapped = 0;
+	char last[300] = "no candidate";
+
+	for (uint64_t gfn = skip_hole(0); gfn <= max_gpfn;) {
+		uint64_t end = batch_end(gfn, max_gpfn);
+		size_t n = (size_t)(end - gfn);
+		struct { uint64_t gfn, pages; } found[8];
+		unsigned nfound = 0;
+		char e[300];
+
+		const volatile uint8_t *b = map_gfns(x, domid, gfn, n, errs, 0, e,
+						    sizeof(e));
+		for (size_t i = 0; b && i < n; i++) {
+			const volatile uint8_t *page = b + i * RS_PAGE_SIZE;
+			if (errs[i] != 0)
+				continue;  /* never touched: SIGBUS */
+			mapped++;
+			if (*(const volatile uint64_t *)page != RS_MAGIC)
+				continue;
+			candidates++;
+			/* Hostile: try_region bounds it before mapping. */
+			uint64_t size = *(const volatile uint64_t *)(page +
+				offsetof(struct rs_header, region_size));
+			if (nfound < sizeof(found) / sizeof(found[0]))
+				found[nfound++] = (typeof(found[0])){ gfn + i,
+					size / RS_PAGE_SIZE + (size % RS_PAGE_SIZE != 0) };
+		}
+		if (b)
+			xenforeignmemory_unmap(x->fmem, (void *)b, n);
+		for (unsigned k = 0; k < nfound; k++)
+			if (try_region(x, domid, found[k].gfn, found[k].pages,
+				       max_gpfn, 0, 0, src, last, sizeof(last)) == 0)
+				return 0;
+		gfn = skip_hole(end);
+	}
+	if (candidates)
+		snprintf(why, whylen, "scanned %llu pages: %llu ringside magic(s)"
+			 " but no valid region: %s", (unsigned long long)mapped,
+			 (unsigned long long)candidates, last);
+	else
+		snprintf(why, whylen, "no ringside region in %llu mappable pages of"
+			 " guest RAM (gfn 0 to 0x%llx)", (unsigned long long)mapped,
+			 (unsigned long long)max_gpfn);
+	return -1;
+}
+
+int rs_source_xen_open(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
+		       struct rs_source *src, char *err, size_t errlen)
+{
+	char keys[400], scanned[400];
+
+	memset(src, 0, sizeof(*src));
+	if (from_keys(x, domid, max_gpfn, src, keys, sizeof(keys)) == 0)
+		return 0;
+	if (scan(x, domid, max_gpfn, src, scanned, sizeof(scanned)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s; %s", keys, scanned);
+	return -1;
+}

@@ -1,0 +1,251 @@
+/*
+ * xen_collect.c - `ringside collect xen:DOMAIN`: the shared session loop
+ * (collect.c) over a live domain's mapped ring, plus what only the
+ * hypervisor knows: whether the domain was paused, shut down, crashed or
+ * destroyed, and where its vCPU was.
+ *
+ * Each poll also reads the domain's state, so a crash is noticed within
+ * one poll period even when the guest could not say so itself:
+ *
+ *   crash (SHUTDOWN_crash)   final snapshot, vCPU 0 registers, then the
+ *                            guest's panic record if it wrote one, else
+ *                            the host verdict "domain crashed
+ *                            (SHUTDOWN_crash)"
+ *   reboot, ring running     a PVH triple fault is a reset to Xen; with
+ *                            on_reboot="preserve" it stays as shutdown
+ *                            reason reboot: reported as crashed, "triple
+ *                            fault: domain reset (preserved by
+ *                            on_reboot=preserve)" (--crash-on-triple-fault
+ *                            makes it a plain crash instead)
+ *   other shutdowns          final snapshot; the reason is printed
+ *   destroyed / dying        final snapshot from our still-held mapping
+ *   paused                   no hang verdict while paused
+ *   hung (heartbeat stopped) vCPU 0 registers, as `run` stores them
+ *
+ * Then the mapping is dropped (the session closes its source) before the
+ * handles, so the toolstack can destroy the domain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xen_internal.h"  /* before any <xen/...> header */
+
+#include <xen/sched.h>
+
+/* After the ring says crashed, how long the panic path may take to reach
+ * SCHEDOP_shutdown, so the registers are the final ones. */
+#define CRASH_SETTLE_SECS 2.0
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_secs(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+	nanosleep(&ts, NULL);
+}
+
+/* DOMAIN must be a domid below DOMID_FIRST_RESERVED or a name. 0, or 2
+ * (usage error, printed). */
+static int check_spec(const char *spec, const char **what)
+{
+	const char *w = spec + 4;  /* after "xen:" */
+
+	*what = w;
+	if (!*w) {
+		fprintf(stderr, "ringside: xen: needs a domain name or id (see"
+			" ringside --help)\n");
+		return 2;
+	}
+	if (*w == '-' || *w == '+') {
+		fprintf(stderr, "ringside: %s: a domain id is a number from 0 to"
+			" %u (see ringside --help)\n", spec, DOMID_FIRST_RESERVED - 1);
+		return 2;
+	}
+	if (strspn(w, "0123456789") == strlen(w) &&
+	    (strlen(w) > 6 || strtoul(w, NULL, 10) >= DOMID_FIRST_RESERVED)) {
+		fprintf(stderr, "ringside: %s: domain id out of range (0..%u; see"
+			" ringside --help)\n", spec, DOMID_FIRST_RESERVED - 1);
+		return 2;
+	}
+	if (strlen(w) > 200) {
+		fprintf(stderr, "ringside: xen: domain name too long (see ringside"
+			" --help)\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* Attach, retrying for --wait-secs (a guest just created may not have
+ * published its ring yet). 0, or the exit status. */
+static int attach(struct rs_xen *x, uint32_t domid, const struct rs_collect_opts *o,
+		  struct rs_session *s)
+{
+	const double deadline = now_mono() + o->wait_secs;
+	struct rs_xen_dominfo di;
+	struct rs_source src;
+	char why[900];
+
+	for (;;) {
+		if (rs_xen_dominfo(x, domid, &di, why, sizeof(why)) == 0 && !di.exists)
+			snprintf(why, sizeof(why), "domain %u does not exist", domid);
+		else if (di.exists && di.dying)
+			snprintf(why, sizeof(why), "domain %u is dying", domid);
+		else if (di.exists && !di.hvm)
+			snprintf(why, sizeof(why), "domain %u is PV; only HVM/PVH"
+				 " domains (guest-physical gfns) are supported", domid);
+		else if (di.exists) {
+			int rc = rs_source_xen_open(x, domid, di.max_gpfn, &src, why,
+						    sizeof(why));
+			if (rc == 0) {
+				snprintf(src.spec, sizeof(src.spec), "%s", o->source);
+				rc = rs_session_attach(s, &src, why, sizeof(why));
+				if (rc == 0)
+					return 0;
+				rs_source_close(&src);
+				if (rc == -2)
+					return 1;
+			}
+		}
+		if (now_mono() >= deadline || rs_collect_stop_signal()) {
+			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
+			return 1;
+		}
+		sleep_secs(0.1);
+	}
+}
+
+/* The host's view once reading is over: registers and verdicts. */
+static int finish(struct rs_xen *x, uint32_t domid, struct rs_session *s,
+		  const struct rs_xen_dominfo *di)
+{
+	const char *state = rs_session_state(s);
+	int crashed = di->exists && di->shutdown && di->reason == SHUTDOWN_crash;
+	/* A triple fault leaves no panic record and the ring says running. */
+	int triple = di->exists && di->shutdown && di->reason == SHUTDOWN_reboot &&
+		     strcmp(state, "running") == 0;
+	int hung = di->exists && strcmp(state, "hung") == 0;
+	struct rs_vcpu_regs regs;
+	const char *origin = NULL;
+	uint64_t rip = 0;
+
+	if (!di->exists) {
+		fprintf(stderr, "ringside: domain %u was destroyed; stored what our"
+			" mapping still held\n", domid);
+		return 0;
+	}
+	if (di->shutdown)
+		fprintf(stderr, "ringside: domain %u shut down (reason %u, %s)\n",
+			domid, di->reason, rs_xen_reason_name(di->reason));
+	if (!crashed && !triple && !hung)
+		return 0;
+	/* vCPU 0: the ringside kernel panics and triple-faults there. */
+	int have = rs_xen_vcpu_regs(x, domid, di->hvm, 0, &regs, &origin) == 0;
+	if (have && rs_session_vcpu_regs(s, &regs, 1, origin) != 0)
+		return -1;
+	if (!have)
+		fprintf(stderr, "ringside: warning: could not read domain %u's vCPU"
+			" 0 registers\n", domid);
+	if (hung && !crashed && !triple)
+		return 0;
+	int has_rip = have && rs_vcpu_regs_get(&regs, "rip", &rip) == 0;
+	/* Stored only when the guest left no panic record (store_host.c). */
+	return rs_session_host_crash(s, crashed
+		? "domain crashed (SHUTDOWN_crash)"
+		: "triple fault: domain reset (preserved by on_reboot=preserve)",
+		has_rip, rip);
+}
+
+/* The domain's state now; a failed hypercall counts as "gone". */
+static void domain_state(struct rs_xen *x, uint32_t domid,
+			 struct rs_xen_dominfo *di)
+{
+	char why[200];
+
+	if (rs_xen_dominfo(x, domid, di, why, sizeof(why)) != 0)
+		memset(di, 0, sizeof(*di));
+}
+
+static int over(const struct rs_xen_dominfo *di)
+{
+	return !di->exists || di->dying || di->shutdown;
+}
+
+int rs_xen_collect(const struct rs_collect_opts *o)
+{
+	struct rs_session *s = NULL;
+	struct rs_xen *x = NULL;
+	struct rs_xen_dominfo di;
+	enum rs_stop stop = RS_STOP_NONE;
+	const char *what;
+	uint32_t domid;
+	char err[400];
+	int status = check_spec(o->source, &what);
+
+	if (status != 0)
+		return status;
+	status = 1;
+	x = rs_xen_open(err, sizeof(err));
+	if (!x) {
+		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
+		return 1;
+	}
+	if (rs_xen_resolve(x, what, &domid, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
+		goto out;
+	}
+	if (o->crash_on_triple_fault &&
+	    rs_xen_crash_on_triple_fault(x, domid, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
+		goto out;
+	}
+	s = rs_session_new(o);
+	if (!s) {
+		fprintf(stderr, "ringside: out of memory\n");
+		goto out;
+	}
+	rs_collect_install_signals();
+	if (attach(x, domid, o, s) != 0)
+		goto out;
+	for (;;) {
+		/* The state before the poll: a shutdown seen now means this
+		 * poll reads memory the guest no longer writes. */
+		domain_state(x, domid, &di);
+		int last = !o->follow || rs_collect_stop_signal() || over(&di);
+		rs_session_set_running(s, di.exists && !di.paused && !di.shutdown);
+		if (rs_session_poll(s, last, &stop) != 0)
+			goto out;
+		if (last || stop != RS_STOP_NONE)
+			break;
+		sleep_secs(o->poll_ms / 1000.0);
+	}
+	/* The ring said crashed: give the panic path time to reach
+	 * SHUTDOWN_crash, then read what it wrote on the way. */
+	if (stop == RS_STOP_STATE && !over(&di) &&
+	    strcmp(rs_session_state(s), "crashed") == 0) {
+		const double until = now_mono() + CRASH_SETTLE_SECS;
+		while (!over(&di) && now_mono() < until && !rs_collect_stop_signal()) {
+			sleep_secs(0.02);
+			domain_state(x, domid, &di);
+		}
+		if (rs_session_poll(s, 1, &stop) != 0)
+			goto out;
+	}
+	if (finish(x, domid, s, &di) != 0)
+		goto out;
+	rs_session_print_summary(s, stop);
+	status = 0;
+out:
+	/* The session closes the source: the mapping goes before the handle. */
+	rs_session_free(s);
+	rs_xen_close(x);
+	return status;
+}
