@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "collect.h"
+#include "export.h"
 #include "info.h"
+#include "report.h"
 #include "run.h"
 #include "xen.h"
 
@@ -25,6 +27,10 @@ static const char usage_text[] =
 	"                        [--hang-secs S] [--wait-secs S]\n"
 	"                        [--crash-on-triple-fault]\n"
 	"       ringside info TRACE.db [--json] [--trace ID]\n"
+	"       ringside report TRACE.db [--json] [--by label|type|thread]\n"
+	"                       [--from T --to T] [--histogram SECTION[:GROUP]]\n"
+	"                       [--critical-path PROMISE] [--trace ID]\n"
+	"       ringside export TRACE.db (--ctf DIR | --chrome FILE.json) [--trace ID]\n"
 	"\n"
 	"run      boots the ringside kernel with workload NAME in QEMU (TCG; guest\n"
 	"         RAM shared with ringside) and collects it live until it exits,\n"
@@ -47,7 +53,13 @@ static const char usage_text[] =
 	"         exits, crashes, hangs (no heartbeat for --hang-secs, default 2),\n"
 	"         reboots, or ringside gets SIGINT/SIGTERM. --poll-ms defaults to 5.\n"
 	"         --wait-secs waits that long for the region to appear.\n"
-	"info     summarises a trace database (the latest trace, or --trace ID).\n";
+	"info     summarises a trace database (the latest trace, or --trace ID).\n"
+	"report   latency figures (count, min, p50, p90, p99, p99.9, max) from\n"
+	"         HDR histograms: promise lifetimes and waits, wake-to-run,\n"
+	"         run-queue length, interrupts, timer lateness, allocations; time\n"
+	"         lost to gaps is stated first (formats/REPORT.md).\n"
+	"export   writes CTF 1.8 for babeltrace2 and Trace Compass (--ctf), or\n"
+	"         Chrome Trace Event JSON for the Perfetto UI (--chrome).\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -257,10 +269,71 @@ static int cmd_info(int argc, char **argv)
 	return rs_info(db, (int64_t)id, json);
 }
 
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ctf", required_argument, NULL, 'c' },
+		{ "chrome", required_argument, NULL, 'j' },
+		{ "trace", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *ctf = NULL, *chrome = NULL;
+	double id = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1 ||
+	       (optind < argc && !db && (db = argv[optind++]))) {
+		if (c == -1)
+			continue;
+		switch (c) {
+		case 'c':
+			ctf = optarg;
+			break;
+		case 'j':
+			chrome = optarg;
+			break;
+		case 't':
+			if (parse_double(optarg, 1, 9e15, &id) != 0 || id != (double)(long long)id)
+				return usage_error("--trace wants a trace id, not '%s'", optarg);
+			break;
+		default:
+			return usage_error("export: bad option or missing value '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("export: unexpected argument '%s'", argv[optind]);
+	if (!db)
+		return usage_error("%s", "export: missing TRACE.db");
+	if (!ctf == !chrome)
+		return usage_error("%s", "export: give exactly one of --ctf DIR or --chrome FILE");
+
+	char err[512];
+	uint64_t events = 0;
+	struct rs_trace_db *t = rs_trace_open(db, err, sizeof(err));
+	if (!t) {
+		fprintf(stderr, "ringside: %s\n", err);
+		return 1;
+	}
+	int rc = ctf ? rs_export_ctf(t, (int64_t)id, ctf, &events, err, sizeof(err))
+		     : rs_export_chrome(t, (int64_t)id, chrome, err, sizeof(err));
+	rs_trace_close(t);
+	if (rc != 0) {
+		fprintf(stderr, "ringside: export: %s\n", err);
+		return 1;
+	}
+	if (ctf)
+		fprintf(stderr, "ringside: wrote %llu events as CTF 1.8 to %s\n",
+			(unsigned long long)events, ctf);
+	else
+		fprintf(stderr, "ringside: wrote Chrome trace JSON to %s\n", chrome);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("%s", "missing command: run, collect or info");
+		return usage_error("%s", "missing command: run, collect, info, report or export");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -280,5 +353,10 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
-	return usage_error("unknown command '%s' (expected run, collect or info)", cmd);
+	if (strcmp(cmd, "report") == 0)
+		return rs_report_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	return usage_error("unknown command '%s' (expected run, collect, info,"
+			   " report or export)", cmd);
 }

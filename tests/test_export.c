@@ -270,10 +270,41 @@ static void test_export_refuses_foreign_db(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* The command line: each format, and the errors a user can make. */
+static void test_export_cli(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *db = make_trace(dir, "pingpong", 20);
+
+	assert_int_equal(rs_run(&out, 60, "'%s' export '%s' --ctf '%s/ctf'"
+				" 2>/dev/null && babeltrace2 '%s/ctf' 2>/dev/null"
+				" | wc -l", rs_bin("ringside"), db, dir, dir), 0);
+	assert_int_equal(atoll(out), db_int(db, "SELECT count(*) FROM events"));
+	free(out);
+	assert_int_equal(rs_run(&out, 60, "'%s' export '%s' --chrome '%s/t.json'",
+				rs_bin("ringside"), db, dir), 0);
+	free(out);
+	/* Neither or both formats: usage. */
+	assert_int_equal(rs_run(&out, 10, "'%s' export '%s'", rs_bin("ringside"), db), 2);
+	free(out);
+	assert_int_equal(rs_run(&out, 10, "'%s' export '%s' --ctf a --chrome b",
+				rs_bin("ringside"), db), 2);
+	free(out);
+	/* Not a trace: one line, exit 1. */
+	assert_int_equal(rs_run(&out, 10, "echo hello > '%s/x.db'; '%s' export"
+				" '%s/x.db' --chrome '%s/y.json'", dir,
+				rs_bin("ringside"), dir, dir), 1);
+	assert_non_null(strstr(out, "not a SQLite database"));
+	free(out);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(export,
 	cmocka_unit_test(test_ctf_normal_trace),
 	cmocka_unit_test(test_ctf_crashed_trace),
 	cmocka_unit_test(test_ctf_counts_losses),
 	cmocka_unit_test(test_chrome_json),
 	cmocka_unit_test(test_sql_views),
-	cmocka_unit_test(test_export_refuses_foreign_db))
+	cmocka_unit_test(test_export_refuses_foreign_db),
+	cmocka_unit_test(test_export_cli))
