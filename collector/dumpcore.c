@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "dumpcore.h"
+#include "elfcore.h"
 #include "ringside_ring.h"
 #include "xen_ctx.h"
 
@@ -35,24 +36,7 @@ static const char *const sec_name[NSEC] = {
 	".note.Xen", ".xen_prstatus", ".xen_pages", ".xen_pfn", ".xen_p2m",
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int in_file(uint64_t off, uint64_t size, size_t len)
-{
-	uint64_t end;
-
-	return !__builtin_add_overflow(off, size, &end) && end <= len;
-}
 
 static uint64_t u64_at(const uint8_t *p)
 {
@@ -94,11 +78,11 @@ int rs_dumpcore_is(const uint8_t *file, size_t len)
 		return 1;
 	if (eh.e_shoff == 0 || eh.e_shnum == 0 || eh.e_shnum > MAX_SHNUM ||
 	    eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum ||
-	    !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
+	    !rs_elf_in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
 		return 0;
 	memcpy(&strtab, file + eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(strtab),
 	       sizeof(strtab));
-	if (!in_file(strtab.sh_offset, strtab.sh_size, len))
+	if (!rs_elf_in_file(strtab.sh_offset, strtab.sh_size, len))
 		return 0;
 	for (unsigned i = 0; i < eh.e_shnum; i++) {
 		Elf64_Shdr sh;
@@ -121,23 +105,23 @@ static int read_sections(const uint8_t *file, size_t len, Elf64_Shdr sec[NSEC],
 
 	memcpy(&eh, file, sizeof(eh));
 	if (eh.e_shentsize != sizeof(Elf64_Shdr))
-		return fail(err, errlen, "xl dump-core: section header size %u,"
+		return rs_elf_fail(err, errlen, "xl dump-core: section header size %u,"
 			    " expected %zu", eh.e_shentsize, sizeof(Elf64_Shdr));
 	if (eh.e_shnum == 0 || eh.e_shnum > MAX_SHNUM)
-		return fail(err, errlen, "xl dump-core: e_shnum %u is absurd"
+		return rs_elf_fail(err, errlen, "xl dump-core: e_shnum %u is absurd"
 			    " (1..%u)", eh.e_shnum, MAX_SHNUM);
-	if (!in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
-		return fail(err, errlen, "xl dump-core: section table (%u entries"
+	if (!rs_elf_in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
+		return rs_elf_fail(err, errlen, "xl dump-core: section table (%u entries"
 			    " at offset %llu) lies outside the file (%zu bytes;"
 			    " truncated?)", eh.e_shnum,
 			    (unsigned long long)eh.e_shoff, len);
 	if (eh.e_shstrndx == SHN_UNDEF || eh.e_shstrndx >= eh.e_shnum)
-		return fail(err, errlen, "xl dump-core: section-name table index"
+		return rs_elf_fail(err, errlen, "xl dump-core: section-name table index"
 			    " %u is not a section", eh.e_shstrndx);
 	memcpy(&strtab, file + eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(strtab),
 	       sizeof(strtab));
-	if (!in_file(strtab.sh_offset, strtab.sh_size, len))
-		return fail(err, errlen, "xl dump-core: section-name table"
+	if (!rs_elf_in_file(strtab.sh_offset, strtab.sh_size, len))
+		return rs_elf_fail(err, errlen, "xl dump-core: section-name table"
 			    " [%llu, +%llu) lies outside the file (%zu bytes)",
 			    (unsigned long long)strtab.sh_offset,
 			    (unsigned long long)strtab.sh_size, len);
@@ -150,10 +134,10 @@ static int read_sections(const uint8_t *file, size_t len, Elf64_Shdr sec[NSEC],
 			if (!name_is(name, max, sec_name[k]))
 				continue;
 			if (have[k])
-				return fail(err, errlen, "xl dump-core: section %s"
+				return rs_elf_fail(err, errlen, "xl dump-core: section %s"
 					    " appears twice", sec_name[k]);
-			if (!in_file(sh.sh_offset, sh.sh_size, len))
-				return fail(err, errlen, "xl dump-core: section %s"
+			if (!rs_elf_in_file(sh.sh_offset, sh.sh_size, len))
+				return rs_elf_fail(err, errlen, "xl dump-core: section %s"
 					    " [%llu, +%llu) lies outside the file"
 					    " (%zu bytes; truncated?)", sec_name[k],
 					    (unsigned long long)sh.sh_offset,
@@ -178,14 +162,14 @@ static int read_header_note(const uint8_t *file, const Elf64_Shdr *note,
 		uint64_t desc4 = ((uint64_t)nh.n_descsz + 3) & ~3ull;
 		uint64_t need = sizeof(nh) + name4 + desc4;
 		if (need > size - pos)
-			return fail(err, errlen, "xl dump-core: a note's sizes (name"
+			return rs_elf_fail(err, errlen, "xl dump-core: a note's sizes (name"
 				    " %u, desc %u) run past .note.Xen", nh.n_namesz,
 				    nh.n_descsz);
 		const uint8_t *name = file + note->sh_offset + pos + sizeof(nh);
 		if (nh.n_type == XEN_ELFNOTE_DUMPCORE_HEADER && nh.n_namesz == 4 &&
 		    memcmp(name, "Xen", 4) == 0) {
 			if (nh.n_descsz < 32)
-				return fail(err, errlen, "xl dump-core: header note"
+				return rs_elf_fail(err, errlen, "xl dump-core: header note"
 					    " has %u bytes, expected 32", nh.n_descsz);
 			for (int i = 0; i < 4; i++)
 				hdr[i] = u64_at(name + name4 + 8 * i);
@@ -193,7 +177,7 @@ static int read_header_note(const uint8_t *file, const Elf64_Shdr *note,
 		}
 		pos += need;
 	}
-	return fail(err, errlen, "xl dump-core: no header note (type 0x%x) in"
+	return rs_elf_fail(err, errlen, "xl dump-core: no header note (type 0x%x) in"
 		    " .note.Xen", XEN_ELFNOTE_DUMPCORE_HEADER);
 }
 
@@ -207,7 +191,7 @@ static int check_pfns(struct rs_dumpcore *d, char *err, size_t errlen)
 		if (g == RS_XC_CORE_INVALID_PFN)
 			break;
 		if (k && g <= rs_dumpcore_gfn(d, k - 1))
-			return fail(err, errlen, "xl dump-core: .xen_pfn is not"
+			return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn is not"
 				    " sorted: entry %llu (gfn 0x%llx) follows gfn"
 				    " 0x%llx", (unsigned long long)k,
 				    (unsigned long long)g,
@@ -215,7 +199,7 @@ static int check_pfns(struct rs_dumpcore *d, char *err, size_t errlen)
 		/* A gfn this large is no guest-physical page (52-bit maximum);
 		 * it also keeps gfn << 12 from overflowing. */
 		if (g >> 40)
-			return fail(err, errlen, "xl dump-core: .xen_pfn entry %llu"
+			return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn entry %llu"
 				    " holds gfn 0x%llx, beyond any guest-physical"
 				    " address", (unsigned long long)k,
 				    (unsigned long long)g);
@@ -223,7 +207,7 @@ static int check_pfns(struct rs_dumpcore *d, char *err, size_t errlen)
 	d->nvalid = k;
 	for (; k < d->npages; k++)
 		if (rs_dumpcore_gfn(d, k) != RS_XC_CORE_INVALID_PFN)
-			return fail(err, errlen, "xl dump-core: .xen_pfn is not"
+			return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn is not"
 				    " sorted: gfn entry %llu follows the padding"
 				    " at %llu", (unsigned long long)k,
 				    (unsigned long long)d->nvalid);
@@ -234,14 +218,14 @@ static int read_prstatus(struct rs_dumpcore *d, const Elf64_Shdr *sh,
 			 uint64_t nr_vcpus, char *err, size_t errlen)
 {
 	if (nr_vcpus == 0 || nr_vcpus > MAX_VCPUS)
-		return fail(err, errlen, "xl dump-core: header says %llu vCPUs"
+		return rs_elf_fail(err, errlen, "xl dump-core: header says %llu vCPUs"
 			    " (1..%u)", (unsigned long long)nr_vcpus, MAX_VCPUS);
 	/* Entry size as written (sizeof(vcpu_guest_context_any_t)); older
 	 * dumpers left sh_entsize 0, so fall back to an even share. */
 	uint64_t ent = sh->sh_entsize ? sh->sh_entsize : sh->sh_size / nr_vcpus;
 	if (ent < RS_XEN_CTX_SIZE || ent > (1u << 20) ||
 	    ent * nr_vcpus > sh->sh_size)
-		return fail(err, errlen, "xl dump-core: .xen_prstatus (%llu bytes)"
+		return rs_elf_fail(err, errlen, "xl dump-core: .xen_prstatus (%llu bytes)"
 			    " cannot hold %llu vCPU contexts of %llu bytes (at"
 			    " least %u each)", (unsigned long long)sh->sh_size,
 			    (unsigned long long)nr_vcpus, (unsigned long long)ent,
@@ -249,7 +233,7 @@ static int read_prstatus(struct rs_dumpcore *d, const Elf64_Shdr *sh,
 	unsigned n = nr_vcpus > RS_VCPUS_MAX ? RS_VCPUS_MAX : (unsigned)nr_vcpus;
 	d->vcpu = calloc(n, sizeof(*d->vcpu));
 	if (!d->vcpu)
-		return fail(err, errlen, "out of memory");
+		return rs_elf_fail(err, errlen, "out of memory");
 	/* The dumper packs online vCPUs, so i is the i-th online vCPU. */
 	for (unsigned i = 0; i < n; i++)
 		rs_xen_ctx_regs(d->file + sh->sh_offset + i * ent, (size_t)ent, i,
@@ -271,32 +255,32 @@ int rs_dumpcore_parse(const uint8_t *file, size_t len, struct rs_dumpcore *d,
 	d->file = file;
 	d->len = len;
 	if (len < sizeof(eh))
-		return fail(err, errlen, "truncated ELF file (%zu bytes)", len);
+		return rs_elf_fail(err, errlen, "truncated ELF file (%zu bytes)", len);
 	memcpy(&eh, file, sizeof(eh));
 	if (eh.e_machine != EM_X86_64)
-		return fail(err, errlen, "xl dump-core for ELF machine %u; only"
+		return rs_elf_fail(err, errlen, "xl dump-core for ELF machine %u; only"
 			    " x86-64 is supported", eh.e_machine);
 	if (read_sections(file, len, sec, have, err, errlen) != 0)
 		return -1;
 	if (!have[SEC_NOTE])
-		return fail(err, errlen, "xl dump-core: no .note.Xen section");
+		return rs_elf_fail(err, errlen, "xl dump-core: no .note.Xen section");
 	if (read_header_note(file, &sec[SEC_NOTE], hdr, err, errlen) != 0)
 		return -1;
 	if (hdr[0] == RS_XC_CORE_MAGIC || have[SEC_P2M])
-		return fail(err, errlen, "xl dump-core of a PV domain (pages"
+		return rs_elf_fail(err, errlen, "xl dump-core of a PV domain (pages"
 			    " indexed by .xen_p2m); only HVM/PVH dumps are supported");
 	if (hdr[0] != RS_XC_CORE_MAGIC_HVM)
-		return fail(err, errlen, "xl dump-core: header magic 0x%llx, expected"
+		return rs_elf_fail(err, errlen, "xl dump-core: header magic 0x%llx, expected"
 			    " 0x%llx (HVM/PVH)", (unsigned long long)hdr[0],
 			    RS_XC_CORE_MAGIC_HVM);
 	if (hdr[3] != PAGE)
-		return fail(err, errlen, "xl dump-core: page size %llu, only %u is"
+		return rs_elf_fail(err, errlen, "xl dump-core: page size %llu, only %u is"
 			    " supported", (unsigned long long)hdr[3], PAGE);
 	if (!have[SEC_PAGES] || !have[SEC_PFN])
-		return fail(err, errlen, "xl dump-core: no %s section",
+		return rs_elf_fail(err, errlen, "xl dump-core: no %s section",
 			    have[SEC_PAGES] ? ".xen_pfn" : ".xen_pages");
 	if (sec[SEC_PFN].sh_size % 8)
-		return fail(err, errlen, "xl dump-core: .xen_pfn is %llu bytes, not"
+		return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn is %llu bytes, not"
 			    " a whole number of 8-byte entries",
 			    (unsigned long long)sec[SEC_PFN].sh_size);
 	d->npages = sec[SEC_PFN].sh_size / 8;
@@ -306,17 +290,17 @@ int rs_dumpcore_parse(const uint8_t *file, size_t len, struct rs_dumpcore *d,
 	 * product below cannot overflow; still, say so rather than assume. */
 	if (__builtin_mul_overflow(d->npages, (uint64_t)PAGE, &bytes) ||
 	    bytes != sec[SEC_PAGES].sh_size)
-		return fail(err, errlen, "xl dump-core: .xen_pfn lists %llu pages"
+		return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn lists %llu pages"
 			    " but .xen_pages holds %llu bytes (%llu pages)",
 			    (unsigned long long)d->npages,
 			    (unsigned long long)sec[SEC_PAGES].sh_size,
 			    (unsigned long long)(sec[SEC_PAGES].sh_size / PAGE));
 	if (hdr[2] != d->npages)
-		return fail(err, errlen, "xl dump-core: header says %llu pages,"
+		return rs_elf_fail(err, errlen, "xl dump-core: header says %llu pages,"
 			    " .xen_pfn lists %llu", (unsigned long long)hdr[2],
 			    (unsigned long long)d->npages);
 	if (d->npages == 0)
-		return fail(err, errlen, "xl dump-core holds no guest pages");
+		return rs_elf_fail(err, errlen, "xl dump-core holds no guest pages");
 	if (check_pfns(d, err, errlen) != 0)
 		return -1;
 	if (have[SEC_PRSTATUS] &&

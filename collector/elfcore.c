@@ -33,9 +33,7 @@ static const char *const user_regs[] = {
 };
 #define NUSER_REGS (sizeof(user_regs) / sizeof(user_regs[0]))
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int rs_elf_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,8 +43,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Does [off, off + size) lie inside a file of `len` bytes? */
-static int in_file(uint64_t off, uint64_t size, size_t len)
+int rs_elf_in_file(uint64_t off, uint64_t size, size_t len)
 {
 	uint64_t end;
 
@@ -60,7 +57,7 @@ static int table_in_file(uint64_t off, uint64_t count, uint64_t entsize,
 	uint64_t bytes;
 
 	return !__builtin_mul_overflow(count, entsize, &bytes) &&
-	       in_file(off, bytes, len);
+	       rs_elf_in_file(off, bytes, len);
 }
 
 static uint32_t align4(uint32_t v)
@@ -72,7 +69,7 @@ static int add_prstatus(struct rs_elfcore *c, const uint8_t *desc,
 			uint32_t descsz, uint64_t at, char *err, size_t errlen)
 {
 	if (descsz < PRSTATUS_REG_OFF + NUSER_REGS * 8)
-		return fail(err, errlen, "NT_PRSTATUS note at offset %llu has %u"
+		return rs_elf_fail(err, errlen, "NT_PRSTATUS note at offset %llu has %u"
 			    " bytes, too few for x86-64 registers (%zu)",
 			    (unsigned long long)at, descsz,
 			    PRSTATUS_REG_OFF + NUSER_REGS * 8);
@@ -103,7 +100,7 @@ static int walk_notes(struct rs_elfcore *c, const uint8_t *file, uint64_t off,
 				align4(nh.n_descsz);
 		if (nh.n_namesz > UINT32_MAX - 3 || nh.n_descsz > UINT32_MAX - 3 ||
 		    need > size - pos)
-			return fail(err, errlen, "note at file offset %llu: sizes"
+			return rs_elf_fail(err, errlen, "note at file offset %llu: sizes"
 				    " (name %u, desc %u) run past its PT_NOTE segment",
 				    (unsigned long long)(off + pos), nh.n_namesz,
 				    nh.n_descsz);
@@ -126,21 +123,21 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 
 	memset(c, 0, sizeof(*c));
 	if (len < EI_NIDENT || memcmp(file, ELFMAG, SELFMAG) != 0)
-		return fail(err, errlen, "not an ELF file (no \\177ELF magic)");
+		return rs_elf_fail(err, errlen, "not an ELF file (no \\177ELF magic)");
 	if (len < sizeof(eh))
-		return fail(err, errlen, "truncated ELF file (%zu bytes, the header"
+		return rs_elf_fail(err, errlen, "truncated ELF file (%zu bytes, the header"
 			    " alone is %zu)", len, sizeof(eh));
 	memcpy(&eh, file, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not a 64-bit little-endian ELF file");
+		return rs_elf_fail(err, errlen, "not a 64-bit little-endian ELF file");
 	if (rs_dumpcore_is(file, len))
-		return fail(err, errlen, "this is an xl dump-core file (Xen), not"
+		return rs_elf_fail(err, errlen, "this is an xl dump-core file (Xen), not"
 			    " a QEMU core");
 	if (eh.e_type != ET_CORE)
-		return fail(err, errlen, "an ELF file but not a core dump (e_type %u)",
+		return rs_elf_fail(err, errlen, "an ELF file but not a core dump (e_type %u)",
 			    eh.e_type);
 	if (eh.e_machine != EM_X86_64)
-		return fail(err, errlen, "core for ELF machine %u; only x86-64"
+		return rs_elf_fail(err, errlen, "core for ELF machine %u; only x86-64"
 			    " cores are supported", eh.e_machine);
 	phnum = eh.e_phnum;
 	if (phnum == PN_XNUM) {
@@ -148,19 +145,19 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 		Elf64_Shdr sh0;
 		if (eh.e_shentsize != sizeof(sh0) ||
 		    !table_in_file(eh.e_shoff, 1, sizeof(sh0), len))
-			return fail(err, errlen, "e_phnum is PN_XNUM but section 0"
+			return rs_elf_fail(err, errlen, "e_phnum is PN_XNUM but section 0"
 				    " is outside the file");
 		memcpy(&sh0, file + eh.e_shoff, sizeof(sh0));
 		phnum = sh0.sh_info;
 	}
 	if (phnum == 0)
-		return fail(err, errlen, "core has no program headers: no guest memory");
+		return rs_elf_fail(err, errlen, "core has no program headers: no guest memory");
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return fail(err, errlen, "program header size %u, expected %zu",
+		return rs_elf_fail(err, errlen, "program header size %u, expected %zu",
 			    eh.e_phentsize, sizeof(Elf64_Phdr));
 	if (phnum > MAX_PHNUM ||
 	    !table_in_file(eh.e_phoff, phnum, sizeof(Elf64_Phdr), len))
-		return fail(err, errlen, "program header table (%llu entries at"
+		return rs_elf_fail(err, errlen, "program header table (%llu entries at"
 			    " offset %llu) lies outside the file (%zu bytes)",
 			    (unsigned long long)phnum,
 			    (unsigned long long)eh.e_phoff, len);
@@ -169,7 +166,7 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 	c->vcpu = calloc(RS_VCPUS_MAX, sizeof(*c->vcpu));
 	if (!c->load || !c->vcpu) {
 		rs_elfcore_free(c);
-		return fail(err, errlen, "out of memory");
+		return rs_elf_fail(err, errlen, "out of memory");
 	}
 	for (uint64_t i = 0; i < phnum; i++) {
 		Elf64_Phdr ph;
@@ -177,8 +174,8 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 		memcpy(&ph, file + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
 			continue;
-		if (!in_file(ph.p_offset, ph.p_filesz, len)) {
-			fail(err, errlen, "program header %llu: [%llu, +%llu) lies"
+		if (!rs_elf_in_file(ph.p_offset, ph.p_filesz, len)) {
+			rs_elf_fail(err, errlen, "program header %llu: [%llu, +%llu) lies"
 			     " outside the file (%zu bytes; truncated core?)",
 			     (unsigned long long)i, (unsigned long long)ph.p_offset,
 			     (unsigned long long)ph.p_filesz, len);
@@ -191,7 +188,7 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 			continue;
 		}
 		if (__builtin_add_overflow(ph.p_paddr, ph.p_filesz, &end)) {
-			fail(err, errlen, "program header %llu: physical range"
+			rs_elf_fail(err, errlen, "program header %llu: physical range"
 			     " 0x%llx +0x%llx wraps around", (unsigned long long)i,
 			     (unsigned long long)ph.p_paddr,
 			     (unsigned long long)ph.p_filesz);
@@ -204,7 +201,7 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *c,
 			.filesz = ph.p_filesz };
 	}
 	if (c->nload == 0) {
-		fail(err, errlen, "core has no PT_LOAD segment with data: no guest memory");
+		rs_elf_fail(err, errlen, "core has no PT_LOAD segment with data: no guest memory");
 		goto bad;
 	}
 	return 0;

@@ -34,4 +34,11 @@ int rs_elfcore_parse(const uint8_t *file, size_t len, struct rs_elfcore *out,
 		     char *err, size_t errlen);
 void rs_elfcore_free(struct rs_elfcore *c);
 
+/* Shared by the ELF readers (QEMU cores here, xl dump-core in
+ * dumpcore.c): does [off, off + size) lie inside a file of `len` bytes,
+ * without overflow? And a one-line error, returning -1. */
+int rs_elf_in_file(uint64_t off, uint64_t size, size_t len);
+int rs_elf_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* RS_COLLECTOR_ELFCORE_H */
