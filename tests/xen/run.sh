@@ -8,10 +8,13 @@
 #      kernel ELF and build/bin/ringside with the libraries dom0 lacks;
 #   4. QEMU boots Xen + dom0; scenarios.sh prints RINGSIDE-XEN markers on
 #      the serial console and leaves files in a raw tar on a virtio disk;
-#   5. here: markers counted, files unpacked to build/xen/run/results,
-#      `ringside info --json` on each collected DB, the crash dump-core kept
-#      as a fixture in build/xen/cache/fixtures/.
-# Env: BUILD (default build), QEMU_TIMEOUT (default 420 s).
+#   5. here: markers counted, files unpacked to build/xen/run/results; the
+#      crash dump-core (or the cached one, read here with core:) compared
+#      event for event with the live reads of the same crashed domain
+#      (core-vs-live-*); `ringside info --json` on every DB; a new dump-core
+#      kept as a fixture in build/xen/cache/fixtures/ with those live DBs.
+# Env: BUILD (default build), QEMU_TIMEOUT (default 420 s), XEN_RUN (the
+# run directory, default $BUILD/xen/run; runs sharing one take turns).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +22,7 @@ cd "$top"
 BUILD=${BUILD:-build}
 xdir=$BUILD/xen
 cache=$xdir/cache
-run=$xdir/run
+run=${XEN_RUN:-$xdir/run}
 elf=$BUILD/kernel/ringside-kernel.elf
 rs=$BUILD/bin/ringside
 here=tests/xen
@@ -38,6 +41,14 @@ for t in debootstrap cpio apt-get dpkg-deb; do
 done
 
 mkdir -p "$cache" "$run"
+# Two runs in one directory would overwrite each other's results disk and
+# serial log: the second waits (two TCG guests on this machine would also
+# skew every timing).
+exec 9>"$run.lock"
+if ! flock -n 9; then
+	echo "check-xen: another run is using $run; waiting for it"
+	flock 9
+fi
 "$here/fetch.sh" "$cache" || die fetch "could not get the Xen/Linux packages"
 root=$("$here/mkroot.sh" "$cache") || die mkroot "could not build the dom0 root"
 # shellcheck source=/dev/null
@@ -109,11 +120,95 @@ nskip=$(grep -c 'RINGSIDE-XEN: SKIP' "$run/serial.log" || true)
 rm -rf "$run/results" && mkdir -p "$run/results"
 if tar -xf "$run/results.img" -C "$run/results" 2>/dev/null &&
 	{ ! compgen -G "$run/results/*.core.gz" >/dev/null ||
-	  gunzip "$run"/results/*.core.gz; }; then
-	npass=$((npass + 1)); echo "RINGSIDE-XEN: PASS results-disk ($(find "$run/results" -type f | wc -l) files)"
+	  gunzip "$run"/results/*.core.gz; } &&
+	nfiles=$(find "$run/results" -type f | wc -l) && [ "$nfiles" -gt 0 ]; then
+	npass=$((npass + 1)); echo "RINGSIDE-XEN: PASS results-disk ($nfiles files)"
 else
 	nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL results-disk: no tar on the results disk"
 fi
+# events_diff A.db B.db: "N M X Y": the events in each, and those (all
+# columns but trace_id) only in A, only in B (EXCEPT both ways).
+events_diff() {
+	local cols="cpu, seq, ts_ns, type, ctx, a, b, c, str"
+	local q="ATTACH '$2' AS o;
+SELECT (SELECT count(*) FROM main.events) || ' ' ||
+       (SELECT count(*) FROM o.events) || ' ' ||
+       (SELECT count(*) FROM (SELECT $cols FROM main.events
+                              EXCEPT SELECT $cols FROM o.events)) || ' ' ||
+       (SELECT count(*) FROM (SELECT $cols FROM o.events
+                              EXCEPT SELECT $cols FROM main.events));"
+	if command -v sqlite3 >/dev/null; then
+		sqlite3 -readonly "$1" "$q"
+	else
+		python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+a, q = sys.argv[2].split(";", 1)
+c.execute(a)
+print(c.execute(q).fetchone()[0])' "$1" "$q"
+	fi
+}
+
+# core-vs-live-NAME: the dump-core's events equal a live read's of the same
+# crashed domain (NAME.db: the --follow read, or the snapshot after).
+compare_core() {
+	local core=$1 live=$2 name=$3 d
+	if ! d=$(events_diff "$core" "$live" 2>&1); then
+		nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL $name: $d"
+		return
+	fi
+	read -r nc nl only_core only_live <<<"$d"
+	if [ "$nc" -gt 0 ] && [ "$nc" = "$nl" ] && [ "$only_core" = 0 ] &&
+		[ "$only_live" = 0 ]; then
+		npass=$((npass + 1)); echo "RINGSIDE-XEN: PASS $name ($nc events, identical)"
+	else
+		nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL $name: core $nc events, live $nl; only in core $only_core, only live $only_live"
+	fi
+}
+
+live_dbs=(crash-follow crash)
+if [ -s "$run/results/crash.core" ]; then
+	# Dumped in this run: kept as the fixture, with the live reads of the
+	# same domain so a later warm run can still compare.
+	mkdir -p "$cache/fixtures"
+	cp "$run/results/crash.core" "$fixture"
+	for n in "${live_dbs[@]}"; do
+		rm -f "$fixture.$n.db"
+		if [ -s "$run/results/$n.db" ]; then cp "$run/results/$n.db" "$fixture.$n.db"; fi
+	done
+	echo "$elf_sum" >"$fixture.elf-sha256"
+	echo "check-xen: dump-core fixture: $fixture"
+	core_db=$run/results/crash-core.db live_dir=$run/results/ why="this run's dump"
+elif [ -s "$fixture" ] && [ -x "$rs" ]; then
+	# Not redone in dom0: read the cached one here instead.
+	core_db=$run/results/crash-core-host.db live_dir=$fixture. why="the cached dump"
+	if "$rs" collect "core:$fixture" -o "$core_db" \
+		>"$run/results/collect-core-host.log" 2>&1; then
+		npass=$((npass + 1)); echo "RINGSIDE-XEN: PASS host-collect-core"
+	else
+		nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL host-collect-core: $(tail -n 1 "$run/results/collect-core-host.log")"
+	fi
+else
+	core_db='' live_dir='' why=''
+fi
+# (f) the dump-core holds the same events as the live reads.
+for n in "${live_dbs[@]}"; do
+	if [ -z "$core_db" ]; then
+		nskip=$((nskip + 1)); echo "RINGSIDE-XEN: SKIP core-vs-live-$n: no dump-core in this run or the cache"
+	elif [ ! -s "$core_db" ]; then
+		nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL core-vs-live-$n: no DB read from $why"
+	elif [ ! -s "$live_dir$n.db" ]; then
+		if [ "$live_dir" = "$fixture." ]; then
+			nskip=$((nskip + 1)); echo "RINGSIDE-XEN: SKIP core-vs-live-$n: no live DB cached with the dump (RINGSIDE_XEN_DUMPCORE=1 redoes both)"
+		else
+			nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL core-vs-live-$n: no $n.db came back"
+		fi
+	else
+		compare_core "$core_db" "$live_dir$n.db" "core-vs-live-$n"
+	fi
+done
+
+# (g) the host's `ringside info --json` on every DB that came back or was
+# read here.
 for db in "$run"/results/*.db; do
 	[ -e "$db" ] || continue
 	n=$(basename "$db" .db)
@@ -123,23 +218,6 @@ for db in "$run"/results/*.db; do
 		nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL host-info-$n: $(tail -n 1 "$run/results/$n.json")"
 	fi
 done
-if [ -s "$run/results/crash.core" ]; then
-	mkdir -p "$cache/fixtures"
-	cp "$run/results/crash.core" "$fixture"
-	echo "$elf_sum" >"$fixture.elf-sha256"
-	echo "check-xen: dump-core fixture: $fixture"
-elif [ -s "$fixture" ] && [ -x "$rs" ]; then
-	# Not redone in dom0: read the cached one here instead.
-	if "$rs" collect "core:$fixture" -o "$run/results/crash-core-host.db" \
-		>"$run/results/collect-core-host.log" 2>&1; then
-		npass=$((npass + 1)); echo "RINGSIDE-XEN: PASS host-collect-core"
-		"$rs" info --json "$run/results/crash-core-host.db" >"$run/results/crash-core-host.json"
-	elif [[ $("$rs" collect xen:rs-none -o "$run/probe.db" 2>&1 || true) == *"unknown source"* ]]; then
-		nskip=$((nskip + 1)); echo "RINGSIDE-XEN: SKIP host-collect-core: ringside cannot read xl dump-core yet: $(tail -n 1 "$run/results/collect-core-host.log")"
-	else
-		nfail=$((nfail + 1)); echo "RINGSIDE-XEN: FAIL host-collect-core: $(tail -n 1 "$run/results/collect-core-host.log")"
-	fi
-fi
 
 echo "check-xen: $((SECONDS - t0)) s in all"
 echo "xen: $npass passed, $nfail failed, $nskip skipped"

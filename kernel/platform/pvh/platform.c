@@ -25,6 +25,9 @@ void pvh_main(uint32_t start_info) __attribute__((noreturn));
 
 static struct pvh_boot boot;
 static uint64_t tsc_hz, wall_tsc, wall_ns;
+/* noxenstore on the command line: the ring is not published, so dom0
+ * must find it by scanning guest RAM (tests/xen exercises that). */
+static bool no_xenstore;
 
 uint64_t platform_cycles(void)
 {
@@ -95,6 +98,10 @@ void platform_ring_region(void **base, uint64_t *gpa, uint64_t *size)
  * the ring is. */
 void platform_trace_ready(void)
 {
+	if (no_xenstore) {
+		kprintf("pvh: noxenstore: ring not published in xenstore\n");
+		return;
+	}
 	xenstore_publish_ring(boot.ring_gpa, tsc_hz);
 }
 
@@ -129,8 +136,9 @@ void platform_halt_crashed(void)
 }
 
 /*
- * Takes the platform's own options out of the command line (the core
- * rejects keys it does not know) and copies the rest into `out`.
+ * Takes the platform's own options (ring_pages=, tsc_khz=, noxenstore) out
+ * of the command line (the core rejects keys it does not know) and copies
+ * the rest into `out`.
  * Returns -1 on a bad value.
  */
 static int split_cmdline(const char *in, char *out, size_t outlen,
@@ -174,6 +182,10 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 					"100000000\n");
 				return -1;
 			}
+			continue;
+		}
+		if (len == 10 && !kstrncmp(tok, "noxenstore", 10)) {
+			no_xenstore = true;
 			continue;
 		}
 		if (o + len + 2 > outlen) {
