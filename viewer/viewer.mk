@@ -1,19 +1,21 @@
 # viewer: ringside-view, the GTK 4 timeline, plus libringside-view.a (the
 # model, layout and cairo drawing without any window) that the tests link.
 # Reads SQLite trace databases only: no Xen, no collector code, except the
-# generated schema text that --gen-bench-db writes with.
+# generated schema text that --gen-bench-db writes with. The latency
+# histogram uses formats' report library ($(DECODE_LIB)).
 
 VIEWER_LIB_SRCS := viewer/model.c viewer/derive.c viewer/layout.c \
                    viewer/draw.c viewer/draw_promises.c viewer/hit.c \
-                   viewer/export.c
+                   viewer/export.c viewer/histogram.c
 VIEWER_LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(VIEWER_LIB_SRCS))
 VIEWER_APP_OBJS := $(patsubst %.c,$(OBJ)/%.o,viewer/main.c viewer/window.c \
-                   viewer/bench.c)
+                   viewer/histogram_panel.c viewer/bench.c)
 VIEWER_LIB      := $(LIB)/libringside-view.a
 VIEWER_BIN      := $(BIN)/ringside-view
 
-# What the library needs at link time (tests link it too). Only cairo,
-# glib and sqlite: GTK itself is for the window.
+# What the library needs at link time (tests link it too, and
+# $(DECODE_LIB) after it). Only cairo, glib and sqlite: GTK itself is for
+# the window.
 VIEWER_LIBS := $(shell pkg-config --libs cairo glib-2.0 sqlite3) -lm
 EXTRA_CFLAGS_viewer/ := $(shell pkg-config --cflags gtk4 sqlite3)
 
@@ -21,10 +23,11 @@ $(VIEWER_LIB): $(VIEWER_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(OBJ)/gen/schema_sql.o
+$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(DECODE_LIB) \
+		$(OBJ)/gen/schema_sql.o
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(VIEWER_APP_OBJS) $(VIEWER_LIB) \
-		$(OBJ)/gen/schema_sql.o $(shell pkg-config --libs gtk4 fontconfig) \
+		$(DECODE_LIB) $(OBJ)/gen/schema_sql.o $(shell pkg-config --libs gtk4 fontconfig) \
 		$(VIEWER_LIBS)
 
 all: $(VIEWER_BIN)

@@ -3,7 +3,8 @@
  * scrollbars, and the input that moves the view (wheel zoom around the
  * pointer, drag to pan, keys), selection of a time range (shift-drag or
  * right-drag), search/filter, double-click chains, counter toggles,
- * export, and --follow polling.
+ * export, --follow polling, and the latency histogram pane
+ * (histogram_panel.c: click a promise or thread lane, `h` toggles).
  *
  * Loading runs in a GTask thread; until it finishes the area draws
  * "Loading...". A reload (--follow) builds a whole new model off the UI
@@ -16,12 +17,14 @@
 #include <string.h>
 
 #include "export.h"
+#include "histogram_panel.h"
 #include "viewer.h"
 
 typedef struct {
 	GtkWidget *win, *area, *hbar, *vbar, *status, *search_bar, *entry;
 	GtkWidget *filter_check, *counter_box;
 	GtkAdjustment *hadj, *vadj;
+	rv_hpanel *hp;
 	char *path;
 	rv_model *m;
 	rv_view v;
@@ -166,6 +169,7 @@ static gboolean handle_key(win_t *w, guint key, GdkModifierType mods)
 		return TRUE;
 	case GDK_KEY_Escape:
 		w->v.has_sel = false;
+		rv_hpanel_clear_bar(w->hp);
 		if (w->m) {
 			memset(w->chain, 0, w->m->pp.n);
 			memset(w->match, 0, w->m->pp.n);
@@ -178,6 +182,12 @@ static gboolean handle_key(win_t *w, guint key, GdkModifierType mods)
 		if (w->m && !ctrl) {
 			w->m->show_threads = !w->m->show_threads;
 			redraw(w);
+			return TRUE;
+		}
+		break;
+	case GDK_KEY_h:
+		if (!ctrl) {
+			rv_hpanel_toggle(w->hp);
 			return TRUE;
 		}
 		break;
@@ -281,9 +291,20 @@ static void click_cb(GtkGestureClick *g, int n, double x, double y,
 		     gpointer data)
 {
 	win_t *w = data;
-	if (n != 2 || !w->m)
+	if (!w->m)
 		return;
 	int64_t p = rv_hit_pp(w->m, &w->v, x, y);
+	if (n == 1) {
+		/* select: the pane shows the promise's (or thread's) group */
+		int64_t t = rv_hit_thread_lane(w->m, &w->v, x, y);
+		if (t >= 0)
+			rv_hpanel_select_thread(w->hp, (uint32_t)t);
+		else if (p >= 0)
+			rv_hpanel_select_pp(w->hp, (uint32_t)p);
+		return;
+	}
+	if (n != 2)
+		return;
 	memset(w->chain, 0, w->m->pp.n);
 	if (p >= 0) {
 		rv_chain_mark(w->m, (uint32_t)p, w->chain);
@@ -372,12 +393,14 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer data)
 		for (uint32_t j = 0; j < w->m->ncounters; j++)
 			if (!strcmp(m->counters[i].name, w->m->counters[j].name))
 				m->counters[i].shown = w->m->counters[j].shown;
+	rv_hpanel_set_model(w->hp, NULL, NULL);
 	rv_model_free(w->m);
 	w->m = m;
 	g_free(w->match);
 	g_free(w->chain);
 	w->match = g_malloc0(m->pp.n + 1);
 	w->chain = g_malloc0(m->pp.n + 1);
+	rv_hpanel_set_model(w->hp, m, w->match);
 	w->v.message = NULL;
 	rebuild_counter_toggles(w);
 	if (gtk_search_bar_get_search_mode(GTK_SEARCH_BAR(w->search_bar)))
@@ -436,10 +459,65 @@ static bool screenshot(win_t *w, const char *path)
 	return ok;
 }
 
+static void hp_changed(void *data, uint32_t n, const char *what)
+{
+	win_t *w = data;
+	set_status(w, "%s", what);
+	redraw(w);
+}
+
+/* The histogram pane's script steps; false if s is not one. */
+static bool script_hist(win_t *w, const char *s)
+{
+	if (g_str_has_prefix(s, "select:") || g_str_has_prefix(s, "thread:")) {
+		bool thr = s[0] == 't';
+		uint64_t id = g_ascii_strtoull(strchr(s, ':') + 1, NULL, 10);
+		for (uint32_t i = 0; thr && i < w->m->nthreads; i++)
+			if (w->m->threads[i].tid == id)
+				rv_hpanel_select_thread(w->hp, i);
+		for (uint32_t i = 0; !thr && i < w->m->pp.n; i++)
+			if (!w->m->pp.is_thread[i] && w->m->pp.id[i] == id)
+				rv_hpanel_select_pp(w->hp, i);
+		printf("selected %s %llu\n", thr ? "thread" : "promise",
+		       (unsigned long long)id);
+	} else if (g_str_has_prefix(s, "by:")) {
+		rv_hpanel_set_by(w->hp, !strcmp(s + 3, "type") ? RS_REPORT_BY_TYPE
+				 : !strcmp(s + 3, "thread") ? RS_REPORT_BY_THREAD
+				 : RS_REPORT_BY_LABEL);
+	} else if (!strcmp(s, "hist")) {
+		const rv_hist *h = rv_hpanel_hist(w->hp);
+		if (h)
+			rv_hist_print(stdout, h);
+		else
+			printf("hist none\n");
+	} else if (g_str_has_prefix(s, "bar:")) {
+		bool ok = rv_hpanel_click_bar(w->hp, atoi(s + 4));
+		uint32_t n = 0;
+		GString *ids = g_string_new(NULL);
+		for (uint32_t i = 0; w->m && i < w->m->pp.n; i++)
+			if (w->match[i]) {
+				n++;
+				g_string_append_printf(ids, " %llu",
+					(unsigned long long)w->m->pp.id[i]);
+			}
+		printf("bar %s: highlighted %u\nhighlighted_ids%s\nstatus %s\n",
+		       ok ? "clicked" : "MISSING", n, ids->str,
+		       gtk_label_get_text(GTK_LABEL(w->status)));
+		g_string_free(ids, TRUE);
+	} else
+		return false;
+	fflush(stdout);
+	return true;
+}
+
 /* --test-script "key:plus;key:minus;shot:/tmp/x.png;quit": one step per
  * 150 ms once the trace has loaded; keys go through the same handler as
  * real key presses; each key prints the view so a test can check it.
- * Also "sleep:MS" and "events" (prints how many events are loaded). */
+ * Also "sleep:MS" and "events" (prints how many events are loaded), and
+ * for the histogram pane "select:PROMISE_ID", "thread:TID",
+ * "by:label|type|thread", "hist" (prints it, as --render-histogram does)
+ * and "bar:I" (a click on bar I; prints the highlighted promise ids);
+ * steps wait while a report is being computed. */
 static gboolean script_step(gpointer data)
 {
 	win_t *w = data;
@@ -448,7 +526,13 @@ static gboolean script_step(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	const char *s = w->script[w->script_pos++];
-	if (g_str_has_prefix(s, "key:")) {
+	if (rv_hpanel_busy(w->hp)) {
+		w->script_pos--;
+		g_timeout_add(50, script_step, w);
+		return G_SOURCE_REMOVE;
+	}
+	if (script_hist(w, s)) {
+	} else if (g_str_has_prefix(s, "key:")) {
 		guint k = gdk_keyval_from_name(s + 4);
 		handle_key(w, k, 0);
 		printf("view from=%.0f ns_per_px=%.6f\n", w->v.from, w->v.ns_per_px);
@@ -607,7 +691,14 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	gtk_grid_attach(GTK_GRID(grid), w->area, 0, 0, 1, 1);
 	gtk_grid_attach(GTK_GRID(grid), w->vbar, 1, 0, 1, 1);
 	gtk_grid_attach(GTK_GRID(grid), w->hbar, 0, 1, 1, 1);
-	gtk_box_append(GTK_BOX(box), grid);
+	w->hp = rv_hpanel_new(hp_changed, w);
+	GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+	gtk_paned_set_start_child(GTK_PANED(paned), grid);
+	gtk_paned_set_end_child(GTK_PANED(paned), rv_hpanel_widget(w->hp));
+	gtk_paned_set_resize_end_child(GTK_PANED(paned), FALSE);
+	gtk_paned_set_shrink_end_child(GTK_PANED(paned), FALSE);
+	gtk_widget_set_vexpand(paned, TRUE);
+	gtk_box_append(GTK_BOX(box), paned);
 	w->status = gtk_label_new("Loading...");
 	gtk_label_set_xalign(GTK_LABEL(w->status), 0);
 	gtk_label_set_ellipsize(GTK_LABEL(w->status), PANGO_ELLIPSIZE_END);
@@ -623,7 +714,7 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	while (!w->done)
 		g_main_context_iteration(NULL, TRUE);
 	/* a load still running owns the path copy it was given; let it end */
-	while (w->loading)
+	while (w->loading || rv_hpanel_busy(w->hp))
 		g_main_context_iteration(NULL, TRUE);
 	if (follow_id)
 		g_source_remove(follow_id);
@@ -632,6 +723,7 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 		gtk_window_destroy(GTK_WINDOW(w->win));
 	while (g_main_context_iteration(NULL, FALSE))
 		;
+	rv_hpanel_free(w->hp);
 	rv_model_free(w->m);
 	g_free(w->match);
 	g_free(w->chain);
