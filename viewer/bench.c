@@ -259,6 +259,8 @@ int rv_bench(const char *path, int width, int height)
 			double ms = (now_s() - f0) * 1e3;
 			sum += ms;
 			frames++;
+			if (getenv("RV_BENCH_FRAMES"))
+				printf("frame pos %d npp %.4g ms %.2f\n", pos, npp, ms);
 			if (ms > worst) {
 				worst = ms;
 				worst_w = span;

@@ -72,6 +72,86 @@ void rv_thread_rgb(uint32_t thread, double rgb[3])
 	memcpy(rgb, pal[thread % 10], sizeof pal[0]);
 }
 
+#define RV_BATCH_COLOURS 32
+
+typedef struct {
+	double rgba[4];
+	GArray *r;   /* of double[4]: x, y, w, h */
+} rv_bucket;
+
+struct rv_batch {
+	cairo_t *cr;
+	int n;
+	rv_bucket b[RV_BATCH_COLOURS];
+};
+
+rv_batch *rv_batch_new(cairo_t *cr)
+{
+	rv_batch *b = g_new0(rv_batch, 1);
+	b->cr = cr;
+	return b;
+}
+
+void rv_batch_flush(rv_batch *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		rv_bucket *k = &b->b[i];
+		if (!k->r->len)
+			continue;
+		cairo_new_path(b->cr);
+		const double *r = (const double *)(void *)k->r->data;
+		for (guint j = 0; j < k->r->len; j++)
+			cairo_rectangle(b->cr, r[4 * j], r[4 * j + 1],
+					r[4 * j + 2], r[4 * j + 3]);
+		cairo_set_source_rgba(b->cr, k->rgba[0], k->rgba[1], k->rgba[2],
+				      k->rgba[3]);
+		cairo_fill(b->cr);
+		g_array_set_size(k->r, 0);
+	}
+}
+
+void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
+		   double w, double h)
+{
+	int i;
+	for (i = 0; i < b->n; i++)
+		if (!memcmp(b->b[i].rgba, rgba, sizeof b->b[i].rgba))
+			break;
+	if (i == b->n) {
+		if (b->n == RV_BATCH_COLOURS) {
+			rv_batch_flush(b);
+			for (int j = 0; j < b->n; j++)
+				g_array_free(b->b[j].r, TRUE);
+			b->n = 0;
+			i = 0;
+		}
+		memcpy(b->b[i].rgba, rgba, sizeof b->b[i].rgba);
+		b->b[i].r = g_array_sized_new(FALSE, FALSE, 4 * sizeof(double),
+					      256);
+		b->n++;
+	}
+	GArray *a = b->b[i].r;
+	if (a->len) {
+		double *l = (double *)(void *)a->data + 4 * (a->len - 1);
+		if (l[1] == y && l[3] == h && l[0] + l[2] == x) {
+			l[2] += w;
+			return;
+		}
+	}
+	double r[4] = { x, y, w, h };
+	g_array_append_vals(a, r, 1);
+}
+
+void rv_batch_free(rv_batch *b)
+{
+	if (!b)
+		return;
+	rv_batch_flush(b);
+	for (int i = 0; i < b->n; i++)
+		g_array_free(b->b[i].r, TRUE);
+	g_free(b);
+}
+
 /* Callback colour for a span; returns false to skip it. */
 typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
 			  double rgba[4]);
@@ -84,6 +164,24 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double t_from = v->from, t_to = rv_t(v, v->width);
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)t_from);
 	double rgba[4];
+	/* batched by colour, so filled out of order: where a mark (a whole
+	 * pixel) and the next rect share a pixel, the mark is trimmed to
+	 * where the next one starts (drawn in order, the next one covered
+	 * it there); so each rect waits for the next before it is added */
+	rv_batch *b = rv_batch_new(cr);
+	double pend[4] = { 0 }, prgba[4] = { 0 };
+	bool have = false;
+#define RV_EMIT(X, W, C) do { \
+		double x_ = (X), w_ = (W); \
+		if (have) { \
+			double e_ = fmin(pend[0] + pend[2], x_); \
+			if (e_ > pend[0]) \
+				rv_batch_rect(b, prgba, pend[0], y, e_ - pend[0], h); \
+		} \
+		pend[0] = x_; pend[2] = w_; \
+		memcpy(prgba, (C), sizeof prgba); \
+		have = true; \
+	} while (0)
 	while (i < s->n && s->start[i] <= t_to) {
 		double x0 = rv_x(v, (double)s->start[i]);
 		double x1 = rv_x(v, (double)s->end[i]);
@@ -94,24 +192,21 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* everything else ending within this pixel is one mark */
 			double px = floor(x0);
-			if (col(m, s->kind[i], s->ref[i], rgba)) {
-				cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2],
-						      rgba[3]);
-				cairo_rectangle(cr, px, y, 1, h);
-				cairo_fill(cr);
-			}
-			uint32_t j = rv_spans_first_ending_after(
-				s, (int64_t)ceil(rv_t(v, px + 1)));
+			if (col(m, s->kind[i], s->ref[i], rgba))
+				RV_EMIT(px, 1, rgba);
+			uint32_t j = rv_gallop(s->end, s->n, i,
+						 (int64_t)ceil(rv_t(v, px + 1)));
 			i = j > i ? j : i + 1;
 			continue;
 		}
-		if (col(m, s->kind[i], s->ref[i], rgba)) {
-			cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2], rgba[3]);
-			cairo_rectangle(cr, x0, y, x1 - x0, h);
-			cairo_fill(cr);
-		}
+		if (col(m, s->kind[i], s->ref[i], rgba))
+			RV_EMIT(x0, x1 - x0, rgba);
 		i++;
 	}
+	if (have)
+		rv_batch_rect(b, prgba, pend[0], y, pend[2], h);
+#undef RV_EMIT
+	rv_batch_free(b);
 }
 
 static bool band_col(const rv_model *m, uint8_t kind, uint32_t ref,
@@ -183,26 +278,34 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)t_from);
 	cairo_set_font_size(cr, 9);
 	uint32_t budget = 400;
-	for (; i < s->n && s->start[i] <= t_to && budget; i++) {
-		if ((double)(s->end[i] - s->start[i]) < min_ns)
+	while (i < s->n && s->start[i] <= t_to && budget) {
+		if ((double)(s->end[i] - s->start[i]) < min_ns) {
+			/* spans are sorted and disjoint: one that ends before
+			 * start + min_ns and starts after this one is short
+			 * too, so jump past them all (>= 40 px per jump) */
+			uint32_t j = rv_gallop(s->end, s->n, i,
+						 s->start[i] + (int64_t)ceil(min_ns));
+			i = j > i ? j : i + 1;
 			continue;
+		}
 		budget--;
+		uint32_t cur = i++;
 		const char *txt;
 		char buf[48];
 		if (cpu) {
-			txt = s->ref[i] < m->nthreads ? m->threads[s->ref[i]].name
+			txt = s->ref[cur] < m->nthreads ? m->threads[s->ref[cur]].name
 						     : "";
 		} else {
-			if (s->kind[i] == RV_K_RUNNING)
+			if (s->kind[cur] == RV_K_RUNNING)
 				continue;
-			txt = rv_kind_name(s->kind[i]);
-			if (s->kind[i] >= RV_K_BLOCK_PROMISE && s->ref[i]) {
-				snprintf(buf, sizeof buf, "%s %u", txt, s->ref[i]);
+			txt = rv_kind_name(s->kind[cur]);
+			if (s->kind[cur] >= RV_K_BLOCK_PROMISE && s->ref[cur]) {
+				snprintf(buf, sizeof buf, "%s %u", txt, s->ref[cur]);
 				txt = buf;
 			}
 		}
-		double x0 = fmax(rv_x(v, (double)s->start[i]), RV_LEFT_W) + 2;
-		double x1 = fmin(rv_x(v, (double)s->end[i]), v->width);
+		double x0 = fmax(rv_x(v, (double)s->start[cur]), RV_LEFT_W) + 2;
+		double x1 = fmin(rv_x(v, (double)s->end[cur]), v->width);
 		cairo_text_extents_t ext;
 		cairo_text_extents(cr, txt, &ext);
 		if (ext.x_advance > x1 - x0 - 2)
@@ -310,8 +413,8 @@ static void draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	while (i < i1) {
 		double xi = rv_x(v, (double)c->t[i]);
 		/* all samples within this pixel column: one min..max bar */
-		uint32_t j = rv_lower_bound(c->t, c->n,
-					    (int64_t)ceil(rv_t(v, floor(xi) + 1)));
+		uint32_t j = rv_gallop(c->t, c->n, i,
+					 (int64_t)ceil(rv_t(v, floor(xi) + 1)));
 		if (j > i1)
 			j = i1;
 		if (j <= i)

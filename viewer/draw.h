@@ -54,6 +54,38 @@ static inline double rv_t(const rv_view *v, double x)
 	return v->from + (x - RV_LEFT_W) * v->ns_per_px;
 }
 
+/* First index >= from with a[index] >= t (a sorted), searching forward
+ * from `from` in doubling steps: the next pixel's item is usually near,
+ * so this touches a few cache lines instead of a whole binary search. */
+static inline uint32_t rv_gallop(const int64_t *a, uint32_t n, uint32_t from,
+				 int64_t t)
+{
+	if (from >= n || a[from] >= t)
+		return from;
+	uint32_t lo = from + 1, step = 1, hi;
+	for (;;) {
+		uint64_t probe = (uint64_t)from + step;
+		if (probe >= n) {
+			hi = n;
+			break;
+		}
+		if (a[probe] >= t) {
+			hi = (uint32_t)probe;
+			break;
+		}
+		lo = (uint32_t)probe + 1;
+		step *= 2;
+	}
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Draw everything into cr, clipped to v->width x v->height. */
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
 
@@ -63,6 +95,19 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		    const rv_geom *g);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
+
+/* Rectangles batched by colour: rects added with one of up to a few
+ * dozen colours are filled with one cairo_fill per colour at flush, and a
+ * rect that continues the previous one of its colour (same row, touching)
+ * extends it. Only for rects that do not overlap each other (or where the
+ * order among them does not matter): a frame of sub-pixel marks is then a
+ * handful of fills instead of one per pixel column. */
+typedef struct rv_batch rv_batch;
+rv_batch *rv_batch_new(cairo_t *cr);
+void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
+		   double w, double h);
+void rv_batch_flush(rv_batch *b);
+void rv_batch_free(rv_batch *b);   /* flushes first */
 
 /* Text helpers shared with hit testing. */
 void rv_fmt_dur(char *buf, size_t len, double ns);

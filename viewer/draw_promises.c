@@ -30,9 +30,11 @@ static bool hidden(const rv_view *v, uint32_t p)
 }
 
 /* White overlay where the creating thread ran, within [a, b]. */
-static void draw_running(cairo_t *cr, const rv_model *m, const rv_view *v,
+static void draw_running(rv_batch *run, const rv_model *m, const rv_view *v,
 			 uint32_t p, double a, double b, double ly)
 {
+	static const double dark[4] = { 0.15, 0.15, 0.15, 1 };
+	static const double white[4] = { 1, 1, 1, 1 };
 	int32_t th = m->pp.thread[p];
 	if (th < 0 || (uint32_t)th >= m->nthreads)
 		return;
@@ -49,39 +51,46 @@ static void draw_running(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* runs within one pixel: one mark, then the next pixel */
 			x1 = x0 + 1;
-			uint32_t j = rv_spans_first_ending_after(
-				s, (int64_t)ceil(rv_t(v, floor(x0) + 1)));
+			uint32_t j = rv_gallop(s->end, s->n, i,
+						 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
 			i = j > i ? j : i + 1;
 		} else {
 			i++;
 		}
-		cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
-		cairo_rectangle(cr, x0, ly - 3, x1 - x0, 6);
-		cairo_fill(cr);
-		cairo_set_source_rgb(cr, 1, 1, 1);
-		cairo_rectangle(cr, x0 + (x1 - x0 > 2), ly - 2,
-				fmax(x1 - x0 - 2 * (x1 - x0 > 2), 1), 4);
-		cairo_fill(cr);
+		/* batched: the dark frames of a row, then the white */
+		rv_batch_rect(run, dark, x0, ly - 3, x1 - x0, 6);
+		rv_batch_rect(run, white, x0 + (x1 - x0 > 2), ly - 2,
+			      fmax(x1 - x0 - 2 * (x1 - x0 > 2), 1), 4);
 	}
+}
+
+static double line_rgb(const rv_model *m, const rv_view *v, uint32_t p,
+		       double c[4])
+{
+	double lw = 2;
+	c[3] = 1;
+	if (v->chain && v->chain[p]) {
+		c[0] = 1.0; c[1] = 0.55; c[2] = 0.0;
+		lw = 4;
+	} else if (v->match && v->match[p] && !v->filter) {
+		c[0] = 0.85; c[1] = 0.0; c[2] = 0.75;
+		lw = 4;
+	} else if (m->pp.state[p] == RV_PS_FAILED) {
+		c[0] = 0.85; c[1] = 0.0; c[2] = 0.0;
+	} else if (m->pp.is_thread[p]) {
+		c[0] = 0.10; c[1] = 0.20; c[2] = 0.45;
+	} else {
+		c[0] = c[1] = c[2] = 0.25;
+	}
+	return lw;
 }
 
 static void set_line(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     uint32_t p)
 {
-	double lw = 2;
-	if (v->chain && v->chain[p]) {
-		cairo_set_source_rgb(cr, 1.0, 0.55, 0.0);
-		lw = 4;
-	} else if (v->match && v->match[p] && !v->filter) {
-		cairo_set_source_rgb(cr, 0.85, 0.0, 0.75);
-		lw = 4;
-	} else if (m->pp.state[p] == RV_PS_FAILED) {
-		cairo_set_source_rgb(cr, 0.85, 0.0, 0.0);
-	} else if (m->pp.is_thread[p]) {
-		cairo_set_source_rgb(cr, 0.10, 0.20, 0.45);
-	} else {
-		cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
-	}
+	double c[4];
+	double lw = line_rgb(m, v, p, c);
+	cairo_set_source_rgb(cr, c[0], c[1], c[2]);
 	cairo_set_line_width(cr, lw);
 }
 
@@ -162,6 +171,10 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		r0 = 0;
 	if (r1 > (int32_t)m->nrows)
 		r1 = (int32_t)m->nrows;
+	/* sub-pixel marks, batched by colour and filled at the end of
+	 * their row */
+	rv_batch *marks = rv_batch_new(cr);
+	rv_batch *run = rv_batch_new(cr);   /* running overlays */
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
@@ -175,12 +188,12 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			if (x1 - x0 < 1) {
 				/* sub-pixel promises: one mark per pixel */
 				if (!hidden(v, p)) {
-					set_line(cr, m, v, p);
-					cairo_rectangle(cr, floor(x0), ly - 1, 1, 2);
-					cairo_fill(cr);
+					double c[4];
+					line_rgb(m, v, p, c);
+					rv_batch_rect(marks, c, floor(x0), ly - 1, 1, 2);
 				}
-				uint32_t j = rv_row_first_ending_after(
-					row, (int64_t)ceil(rv_t(v, floor(x0) + 1)));
+				uint32_t j = rv_gallop(row->end, row->n, i,
+							 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
 				i = j > i ? j : i + 1;
 				continue;
 			}
@@ -192,19 +205,26 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			cairo_line_to(cr, x1, ly);
 			cairo_stroke(cr);
 			if (x1 - x0 >= 3)
-				draw_running(cr, m, v, p, s, e, ly);
+				draw_running(run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
 			 * continuation (that line goes on in this row) */
 			bool last = (double)m->pp.own_end[p] <= e ||
 				    m->pp.resolved[p] == INT64_MAX;
 			if (last && m->pp.follows[p] < 0) {
+				rv_batch_flush(run);
 				set_line(cr, m, v, p);
 				draw_end(cr, m, p, x1, ly);
 			}
-			if (x1 - x0 >= 12 || s < v->from)
+			if (x1 - x0 >= 12 || s < v->from) {
+				rv_batch_flush(run);
 				text_x = draw_label(cr, m, v, p, s, e, ly, text_x);
+			}
 		}
+		rv_batch_flush(marks);
+		rv_batch_flush(run);
 	}
+	rv_batch_free(marks);
+	rv_batch_free(run);
 }
 
 static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
@@ -233,6 +253,8 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	uint32_t i = rv_lower_bound(a->t1, a->n, (int64_t)v->from);
 	double col = -1;
 	int in_col = 0;
+	cairo_save(cr);
+	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	cairo_set_line_width(cr, 1);
 	while (i < a->n && (double)a->t1[i] <= t_to + span / 4) {
 		double x1 = rv_x(v, (double)a->t1[i]);
@@ -241,8 +263,8 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			in_col = 0;
 		} else if (++in_col > 6) {
 			/* this pixel column has enough: jump to the next */
-			uint32_t j = rv_lower_bound(a->t1, a->n,
-						    (int64_t)ceil(rv_t(v, col + 1)));
+			uint32_t j = rv_gallop(a->t1, a->n, i,
+					       (int64_t)ceil(rv_t(v, col + 1)));
 			i = j > i ? j : i + 1;
 			continue;
 		}
@@ -275,4 +297,5 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		cairo_close_path(cr);
 		cairo_fill(cr);
 	}
+	cairo_restore(cr);
 }
