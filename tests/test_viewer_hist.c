@@ -28,15 +28,8 @@
 #define ENV "ASAN_OPTIONS=detect_leaks=0 GSK_RENDERER=cairo NO_AT_BRIDGE=1 "
 
 static char *dir, *db;
-static pid_t xvfb_pid;
-static char display[32];
-
 static void cleanup(void)
 {
-	if (xvfb_pid > 0) {
-		kill(xvfb_pid, SIGTERM);
-		waitpid(xvfb_pid, NULL, 0);
-	}
 	if (dir)
 		rs_tmpdir_cleanup(dir);
 	free(db);
@@ -61,48 +54,6 @@ static const char *trace(void)
 	free(out);
 	assert_int_equal(rc, 0);
 	return db;
-}
-
-static void need_display(void)
-{
-	const char *d = getenv("RS_TEST_DISPLAY");
-	if (display[0])
-		return;
-	if (d) {
-		snprintf(display, sizeof display, "%s", d);
-		return;
-	}
-	for (int n = 141; n < 190; n++) {
-		char lock[64], sock[64];
-		snprintf(lock, sizeof lock, "/tmp/.X%d-lock", n);
-		snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", n);
-		if (access(lock, F_OK) == 0 || access(sock, F_OK) == 0)
-			continue;
-		snprintf(display, sizeof display, ":%d", n);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int null = open("/dev/null", O_WRONLY);
-			dup2(null, 1);
-			dup2(null, 2);
-			execlp("Xvfb", "Xvfb", display, "-screen", "0",
-			       "1280x800x24", "-nolisten", "tcp", NULL);
-			_exit(127);
-		}
-		for (int i = 0; i < 100; i++) {
-			if (access(sock, F_OK) == 0) {
-				xvfb_pid = pid;
-				return;
-			}
-			if (waitpid(pid, NULL, WNOHANG) == pid)
-				break;
-			usleep(50000);
-		}
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-	display[0] = 0;
-	fprintf(stderr, "test_viewer_hist: cannot start Xvfb\n");
-	fail();
 }
 
 /* ---- SQL: what the database says ------------------------------------------ */
@@ -342,7 +293,7 @@ static char *sql_ids(const char *cond, uint64_t lo, uint64_t hi)
 /* Run the window with `script`, return its stdout. */
 static char *window(const char *script)
 {
-	need_display();
+	const char *display = rs_test_display();
 	char *log = NULL;
 	int rc = rs_run(&log, 90, "DISPLAY=%s " ENV "'%s' --test-script '%s' "
 			"'%s' 2>/dev/null", display, rs_bin("ringside-view"),

@@ -28,71 +28,6 @@
 #define SAMPLES "samples/traces"
 #define ENV "ASAN_OPTIONS=detect_leaks=0 GSK_RENDERER=cairo NO_AT_BRIDGE=1 "
 
-static pid_t xvfb_pid;
-static char display[32];
-
-static int start_xvfb(void)
-{
-	const char *d = getenv("RS_TEST_DISPLAY");
-	if (d) {
-		snprintf(display, sizeof display, "%s", d);
-		return 0;
-	}
-	for (int n = 91; n < 140; n++) {
-		char lock[64], sock[64];
-		snprintf(lock, sizeof lock, "/tmp/.X%d-lock", n);
-		snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", n);
-		if (access(lock, F_OK) == 0 || access(sock, F_OK) == 0)
-			continue;
-		snprintf(display, sizeof display, ":%d", n);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int null = open("/dev/null", O_WRONLY);
-			dup2(null, 1);
-			dup2(null, 2);
-			execlp("Xvfb", "Xvfb", display, "-screen", "0",
-			       "1280x800x24", "-nolisten", "tcp", NULL);
-			_exit(127);
-		}
-		for (int i = 0; i < 100; i++) {
-			if (access(sock, F_OK) == 0) {
-				xvfb_pid = pid;
-				return 0;
-			}
-			int st;
-			if (waitpid(pid, &st, WNOHANG) == pid)
-				break;   /* died: try the next display */
-			usleep(50000);
-		}
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-	return -1;
-}
-
-static void stop_xvfb(void)
-{
-	if (xvfb_pid > 0) {
-		kill(xvfb_pid, SIGTERM);
-		waitpid(xvfb_pid, NULL, 0);
-		xvfb_pid = 0;
-	}
-}
-
-/* Xvfb is started once, for both tests, and stopped at exit. A server
- * that cannot be started fails the test loudly. */
-static void need_display(void)
-{
-	if (display[0])
-		return;
-	if (start_xvfb()) {
-		fprintf(stderr, "test_viewer_window: cannot start Xvfb "
-			"(install xvfb); the window cannot be tested\n");
-		fail();
-	}
-	atexit(stop_xvfb);
-}
-
 static double field(const char *log, int nth, const char *key)
 {
 	const char *p = log;
@@ -106,7 +41,7 @@ static double field(const char *log, int nth, const char *key)
 
 static void test_window_keys_and_screenshot(void **state)
 {
-	need_display();
+	const char *display = rs_test_display();
 	char *dir = rs_tmpdir(), *log = NULL;
 	char shot[512];
 	snprintf(shot, sizeof shot, "%s/window.png", dir);
@@ -152,7 +87,7 @@ static void test_window_keys_and_screenshot(void **state)
  * up without restarting it. */
 static void test_window_follow(void **state)
 {
-	need_display();
+	const char *display = rs_test_display();
 	char *dir = rs_tmpdir(), *log = NULL;
 	char db[512];
 	snprintf(db, sizeof db, "%s/live.db", dir);

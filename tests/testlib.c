@@ -145,6 +145,68 @@ char *rs_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+static pid_t xvfb_pid;
+static char xvfb_display[32];
+
+static void stop_xvfb(void)
+{
+	if (xvfb_pid > 0) {
+		kill(xvfb_pid, SIGTERM);
+		waitpid(xvfb_pid, NULL, 0);
+		xvfb_pid = 0;
+	}
+}
+
+/* Xvfb on the first free display number; 0, or -1 if none started. */
+static int start_xvfb(void)
+{
+	for (int n = 91; n < 190; n++) {
+		char lock[64], sock[64];
+		snprintf(lock, sizeof lock, "/tmp/.X%d-lock", n);
+		snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", n);
+		if (access(lock, F_OK) == 0 || access(sock, F_OK) == 0)
+			continue;
+		snprintf(xvfb_display, sizeof xvfb_display, ":%d", n);
+		pid_t pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			execlp("Xvfb", "Xvfb", xvfb_display, "-screen", "0",
+			       "1280x800x24", "-nolisten", "tcp", (char *)NULL);
+			_exit(127);
+		}
+		for (int i = 0; i < 100; i++) {
+			if (access(sock, F_OK) == 0) {
+				xvfb_pid = pid;
+				atexit(stop_xvfb);
+				return 0;
+			}
+			if (waitpid(pid, NULL, WNOHANG) == pid)
+				break;  /* died: try the next display */
+			usleep(50000);
+		}
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	xvfb_display[0] = '\0';
+	return -1;
+}
+
+const char *rs_test_display(void)
+{
+	const char *d = getenv("RS_TEST_DISPLAY");
+
+	if (d && *d)
+		return d;
+	if (!xvfb_display[0] && start_xvfb() != 0) {
+		fprintf(stderr, "testlib: cannot start Xvfb (install xvfb); "
+			"real windows cannot be tested\n");
+		fail();
+	}
+	return xvfb_display;
+}
+
 int main(void)
 {
 	const char *filter = getenv("RS_TEST_FILTER");

@@ -45,6 +45,14 @@ const char *rs_bin(const char *name);
 int rs_run(char **out, int timeout_s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * An X display for tests of real windows: $RS_TEST_DISPLAY if set, else an
+ * Xvfb this process starts on a free display (once, stopped at exit).
+ * Fails the calling test loudly when no server can be started: CI has
+ * xvfb, so a missing display is a broken setup, never a skip.
+ */
+const char *rs_test_display(void);
+
 /* Whole file into a malloc'd buffer; NULL if unreadable. */
 char *rs_read_file(const char *path, size_t *len);
 
