@@ -14,23 +14,6 @@
 
 #include "export.h"
 
-/* A trace made by the real kernel (hosted) and the real collector. */
-static char *make_trace(const char *dir, const char *workload, int count)
-{
-	char *db, *out = NULL;
-	if (asprintf(&db, "%s/%s.db", dir, workload) < 0)
-		abort();
-	int rc = rs_run(&out, 60, "'%s' --workload %s --count %d --ring '%s/%s.ring'"
-			" --quiet; '%s' collect 'file:%s/%s.ring' -o '%s'",
-			rs_bin("ringside-hosted"), workload, count, dir, workload,
-			rs_bin("ringside"), dir, workload, db);
-	if (rc != 0)
-		fprintf(stderr, "make_trace %s: %s\n", workload, out);
-	assert_int_equal(rc, 0);
-	free(out);
-	return db;
-}
-
 static int64_t count_lines(const char *text)
 {
 	int64_t n = 0;
@@ -72,7 +55,7 @@ static void check_ctf(const char *dir, const char *db_path,
 static void test_ctf_normal_trace(void **state)
 {
 	char *dir = rs_tmpdir();
-	char *db = make_trace(dir, "fanout", 5);
+	char *db = rs_make_trace(dir, "fanout", 5, 0);
 	check_ctf(dir, db, "exited");
 	free(db);
 	rs_tmpdir_cleanup(dir);
@@ -81,7 +64,7 @@ static void test_ctf_normal_trace(void **state)
 static void test_ctf_crashed_trace(void **state)
 {
 	char *dir = rs_tmpdir();
-	char *db = make_trace(dir, "crash", 20);
+	char *db = rs_make_trace(dir, "crash", 20, 134);
 	check_ctf(dir, db, "crashed");
 	free(db);
 	rs_tmpdir_cleanup(dir);
@@ -141,7 +124,7 @@ static int64_t json_query(sqlite3 *sql, const char *json, const char *q)
 static void test_chrome_json(void **state)
 {
 	char *dir = rs_tmpdir(), err[256], *path;
-	char *db_path = make_trace(dir, "crash", 10);
+	char *db_path = rs_make_trace(dir, "crash", 10, 134);
 	struct rs_trace_meta m;
 	sqlite3 *sql;
 
@@ -215,7 +198,7 @@ static int64_t db_int(const char *path, const char *q)
 static void test_sql_views(void **state)
 {
 	char *dir = rs_tmpdir();
-	char *db = make_trace(dir, "fanout", 4);
+	char *db = rs_make_trace(dir, "fanout", 4, 0);
 
 	/* fanout R=4: PROMISE_CREATE 14R, RESOLVE 9R, FAIL 4R, CANCEL R,
 	 * BECOMES 2R (kernel/workloads/fanout.c). */
@@ -274,7 +257,7 @@ static void test_export_refuses_foreign_db(void **state)
 static void test_export_cli(void **state)
 {
 	char *dir = rs_tmpdir(), *out = NULL;
-	char *db = make_trace(dir, "pingpong", 20);
+	char *db = rs_make_trace(dir, "pingpong", 20, 0);
 
 	assert_int_equal(rs_run(&out, 60, "'%s' export '%s' --ctf '%s/ctf'"
 				" 2>/dev/null && babeltrace2 '%s/ctf' 2>/dev/null"

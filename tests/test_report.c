@@ -161,24 +161,6 @@ static int jgroup(const char *json, const char *section, const char *name)
 
 /* ---- databases ----------------------------------------------------------- */
 
-/* A real database: a tiny hosted run collected by the real collector, so
- * the schema is the collector's own. */
-static char *make_real_db(const char *dir, const char *workload, int count)
-{
-	char *db, *out = NULL;
-	if (asprintf(&db, "%s/%s.db", dir, workload) < 0)
-		abort();
-	int rc = rs_run(&out, 60, "'%s' --workload %s --count %d --ring '%s/%s.ring'"
-			" --quiet && '%s' collect 'file:%s/%s.ring' -o '%s'",
-			rs_bin("ringside-hosted"), workload, count, dir, workload,
-			rs_bin("ringside"), dir, workload, db);
-	if (rc != 0)
-		fprintf(stderr, "make_real_db %s: %s\n", workload, out);
-	assert_int_equal(rc, 0);
-	free(out);
-	return db;
-}
-
 static sqlite3 *open_rw(const char *path)
 {
 	sqlite3 *db;
@@ -363,7 +345,7 @@ static void check_group(const char *json, const char *section,
 static void test_report_known_distribution(void **state)
 {
 	char *dir = rs_tmpdir(), *out, *err;
-	char *path = make_real_db(dir, "pingpong", 2);
+	char *path = rs_make_trace(dir, "pingpong", 2, 0);
 	struct gen *g = malloc(sizeof(*g));
 	sqlite3 *db = open_rw(path);
 	gen_trace(db, g);
@@ -472,7 +454,7 @@ static void chain_trace(sqlite3 *db)
 static void test_report_critical_path(void **state)
 {
 	char *dir = rs_tmpdir(), *out, *err;
-	char *path = make_real_db(dir, "pingpong", 2);
+	char *path = rs_make_trace(dir, "pingpong", 2, 0);
 	sqlite3 *db = open_rw(path);
 	chain_trace(db);
 	sqlite3_close(db);
@@ -577,7 +559,7 @@ static void test_report_bad_input(void **state)
 static void test_report_lost_ranges(void **state)
 {
 	char *dir = rs_tmpdir(), *out, *err;
-	char *path = make_real_db(dir, "pingpong", 2);
+	char *path = rs_make_trace(dir, "pingpong", 2, 0);
 	struct gen *g = malloc(sizeof(*g));
 	sqlite3 *db = open_rw(path);
 	gen_trace(db, g);
@@ -649,7 +631,7 @@ static void test_report_lost_ranges(void **state)
 static void test_report_real_fanout(void **state)
 {
 	char *dir = rs_tmpdir(), *out, *err;
-	char *path = make_real_db(dir, "fanout", 5);
+	char *path = rs_make_trace(dir, "fanout", 5, 0);
 
 	assert_int_equal(report(&out, &err, path, "--json", NULL), 0);
 	assert_true(jgroup(out, "promise_lifetime", "req 0 part 0") >= 0);

@@ -42,17 +42,7 @@ static const char *trace(void)
 		return db;
 	dir = rs_tmpdir();
 	atexit(cleanup);
-	if (asprintf(&db, "%s/fanout.db", dir) < 0)
-		abort();
-	char *out = NULL;
-	int rc = rs_run(&out, 60, "'%s' --workload fanout --count 5 --ring "
-			"'%s/R' --quiet && '%s' collect 'file:%s/R' -o '%s'",
-			rs_bin("ringside-hosted"), dir, rs_bin("ringside"), dir,
-			db);
-	if (rc)
-		fprintf(stderr, "make trace: %s\n", out ? out : "");
-	free(out);
-	assert_int_equal(rc, 0);
+	db = rs_make_trace(dir, "fanout", 5, 0);
 	return db;
 }
 

@@ -145,6 +145,28 @@ char *rs_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+char *rs_make_trace(const char *dir, const char *workload, int count,
+		    int hosted_status)
+{
+	char *db, *out = NULL;
+
+	if (asprintf(&db, "%s/%s.db", dir, workload) < 0)
+		abort();
+	int rc = rs_run(&out, 60, "'%s' --workload %s --count %d --ring"
+			" '%s/%s.ring' --quiet", rs_bin("ringside-hosted"),
+			workload, count, dir, workload);
+	if (rc != hosted_status)
+		fail_msg("ringside-hosted --workload %s: exit %d, want %d: %s",
+			 workload, rc, hosted_status, out);
+	free(out);
+	rc = rs_run(&out, 60, "'%s' collect 'file:%s/%s.ring' -o '%s'",
+		    rs_bin("ringside"), dir, workload, db);
+	if (rc != 0)
+		fail_msg("collect %s: exit %d: %s", workload, rc, out);
+	free(out);
+	return db;
+}
+
 static pid_t xvfb_pid;
 static char xvfb_display[32];
 

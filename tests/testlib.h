@@ -53,6 +53,16 @@ int rs_run(char **out, int timeout_s, const char *fmt, ...)
  */
 const char *rs_test_display(void);
 
+/*
+ * A real trace: the hosted kernel runs `workload` with --count `count`,
+ * its ring in `dir`, and `ringside collect` stores it in a database
+ * (returned, malloc'd: dir/WORKLOAD.db). The kernel must exit with
+ * `hosted_status` (0, or 134 for a workload that panics by design), and
+ * the collect must succeed.
+ */
+char *rs_make_trace(const char *dir, const char *workload, int count,
+		    int hosted_status);
+
 /* Whole file into a malloc'd buffer; NULL if unreadable. */
 char *rs_read_file(const char *path, size_t *len);
 
