@@ -81,6 +81,12 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+/* --trace ID, shared by the commands that read a database. */
+static int parse_trace_id(const char *s, double *id)
+{
+	return parse_double(s, 1, 9e15, id) != 0 || *id != (double)(long long)*id;
+}
+
 static int cmd_collect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -254,7 +260,7 @@ static int cmd_info(int argc, char **argv)
 			json = 1;
 			break;
 		case 't':
-			if (parse_double(optarg, 1, 9e15, &id) != 0 || id != (double)(long long)id)
+			if (parse_trace_id(optarg, &id) != 0)
 				return usage_error("--trace wants a trace id, not '%s'", optarg);
 			break;
 		default:
@@ -293,7 +299,7 @@ static int cmd_export(int argc, char **argv)
 			chrome = optarg;
 			break;
 		case 't':
-			if (parse_double(optarg, 1, 9e15, &id) != 0 || id != (double)(long long)id)
+			if (parse_trace_id(optarg, &id) != 0)
 				return usage_error("--trace wants a trace id, not '%s'", optarg);
 			break;
 		default:
