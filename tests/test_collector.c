@@ -223,6 +223,24 @@ int collect(const char *ring, const char *db, const char *extra,
 		      rs_bin("ringside"), ring, db, extra ? extra : "");
 }
 
+char *write_bytes(const char *dir, const char *name, const uint8_t *bytes,
+		  size_t len)
+{
+	char *path = path_in(dir, name);
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+int collect_core_file(const char *core, const char *db, char **out)
+{
+	return rs_run(out, 60, "'%s' collect 'core:%s' -o '%s' 2>&1 >/dev/null",
+		      rs_bin("ringside"), core, db);
+}
+
 /* ---- bad rings: one lie at a time ---------------------------------------- */
 
 
@@ -245,6 +263,7 @@ static void bad_ring_case(size_t off, uint64_t v, int is32, uint32_t ncpus,
 	free(ring);
 	rs_tmpdir_cleanup(dir);
 }
+
 
 static void test_bad_data_offset_outside_file(void **state)
 {

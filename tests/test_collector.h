@@ -41,5 +41,10 @@ int json_has(const char *json, const char *key, const char *raw);
 char *info_json(const char *db);
 /* `ringside collect file:RING -o DB EXTRA`; stderr in *out. */
 int collect(const char *ring, const char *db, const char *extra, char **out);
+/* Write `len` bytes to dir/name; returns the path (malloc'd). */
+char *write_bytes(const char *dir, const char *name, const uint8_t *bytes,
+		  size_t len);
+/* `ringside collect core:CORE -o DB`, stderr into *out; the exit status. */
+int collect_core_file(const char *core, const char *db, char **out);
 
 #endif

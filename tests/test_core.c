@@ -78,32 +78,14 @@ static uint8_t *make_core(uint64_t nevents)
 	return img;
 }
 
-static char *write_core(const char *dir, const char *name, const uint8_t *img,
-			size_t len)
-{
-	char *path = path_in(dir, name);
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(img, 1, len, f), len);
-	fclose(f);
-	return path;
-}
-
-static int collect_core(const char *core, const char *db, char **out)
-{
-	return rs_run(out, 30, "'%s' collect 'core:%s' -o '%s' 2>&1 >/dev/null",
-		      rs_bin("ringside"), core, db);
-}
-
 static void test_core_synthetic_ok(void **state)
 {
 	char *dir = rs_tmpdir(), *out = NULL;
 	uint8_t *img = make_core(100);
-	char *core = write_core(dir, "good.core", img, CORE_SIZE);
+	char *core = write_bytes(dir, "good.core", img, CORE_SIZE);
 	char *db = path_in(dir, "t.db");
 
-	int rc = collect_core(core, db, &out);
+	int rc = collect_core_file(core, db, &out);
 	if (rc != 0)
 		fail_msg("collect core: exit %d: %s", rc, out);
 	free(out);
@@ -128,9 +110,9 @@ static void bad_core(const char *name, size_t off, const void *val, size_t len,
 
 	if (val)
 		memcpy(img + off, val, len);
-	char *core = write_core(dir, name, img, file_len);
+	char *core = write_bytes(dir, name, img, file_len);
 	char *db = path_in(dir, "t.db");
-	int rc = collect_core(core, db, &out);
+	int rc = collect_core_file(core, db, &out);
 	if (rc != 1 || !strstr(out, needle))
 		fail_msg("%s: exit %d (want 1), '%s' (want '%s')", name, rc, out, needle);
 	assert_one_line(out);
@@ -264,9 +246,9 @@ static void test_core_xl_dump(void **state)
 	memcpy(img, &eh, sizeof(eh));
 	memcpy(img + strtab, names, sizeof(names));
 	memcpy(img + shoff, sh, sizeof(sh));
-	char *core = write_core(dir, "xl.core", img, 8192);
+	char *core = write_bytes(dir, "xl.core", img, 8192);
 	char *db = path_in(dir, "t.db");
-	int rc = collect_core(core, db, &out);
+	int rc = collect_core_file(core, db, &out);
 	if (rc != 1 || !strstr(out, "xl dump-core: no header note"))
 		fail_msg("xl dump-core: exit %d: %s", rc, out);
 	assert_one_line(out);

@@ -155,24 +155,6 @@ static void make_dump(struct dump *d, uint64_t nevents)
 	free(ring);
 }
 
-static char *write_dump(const char *dir, const char *name, const uint8_t *img,
-			size_t len)
-{
-	char *path = path_in(dir, name);
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(img, 1, len, f), len);
-	fclose(f);
-	return path;
-}
-
-static int collect_dump(const char *core, const char *db, char **out)
-{
-	return rs_run(out, 60, "'%s' collect 'core:%s' -o '%s' 2>&1 >/dev/null",
-		      rs_bin("ringside"), core, db);
-}
-
 static void test_dumpcore_ok(void **state)
 {
 	char *dir = rs_tmpdir(), *out = NULL;
@@ -181,9 +163,9 @@ static void test_dumpcore_ok(void **state)
 	make_dump(&d, 300);
 	/* The layout this test claims: gfn and page index really differ. */
 	assert_int_not_equal(d.ring_index, RING_GFN);
-	char *core = write_dump(dir, "xl.core", d.img, d.len);
+	char *core = write_bytes(dir, "xl.core", d.img, d.len);
 	char *db = path_in(dir, "t.db");
-	int rc = collect_dump(core, db, &out);
+	int rc = collect_core_file(core, db, &out);
 	if (rc != 0)
 		fail_msg("collect core: (xl dump-core): exit %d: %s", rc, out);
 	free(out);
@@ -212,9 +194,9 @@ static void bad_dump(const char *name, struct dump *d, size_t file_len,
 		     const char *needle)
 {
 	char *dir = rs_tmpdir(), *out = NULL;
-	char *core = write_dump(dir, name, d->img, file_len ? file_len : d->len);
+	char *core = write_bytes(dir, name, d->img, file_len ? file_len : d->len);
 	char *db = path_in(dir, "t.db");
-	int rc = collect_dump(core, db, &out);
+	int rc = collect_core_file(core, db, &out);
 
 	if (rc != 1 || !out || !strstr(out, needle))
 		fail_msg("%s: exit %d (want 1), '%s' (want '%s')", name, rc,
@@ -418,7 +400,7 @@ static void test_dumpcore_real_xen(void **state)
 	}
 	char *dir = rs_tmpdir(), *out = NULL;
 	char *db = path_in(dir, "real.db");
-	int rc = collect_dump(path, db, &out);
+	int rc = collect_core_file(path, db, &out);
 	if (rc != 0)
 		fail_msg("collect core:%s: exit %d: %s", path, rc, out);
 	free(out);
