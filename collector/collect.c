@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "collect.h"
+#include "mono.h"
 #include "rs_decode.h"
 #include "source.h"
 #include "store.h"
@@ -66,21 +67,6 @@ void rs_collect_install_signals(void)
 int rs_collect_stop_signal(void)
 {
 	return stop_signal;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_secs(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s,
-			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&ts, NULL);  /* a signal cuts it short, which is wanted */
 }
 
 /*
@@ -218,7 +204,7 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	}
 
 	if (s->o->follow && st.state == RS_STATE_RUNNING && !st.panic_valid) {
-		double now = now_mono();
+		double now = rs_mono_now();
 		if (st.heartbeat_ticks != s->hb_ticks || s->paused) {
 			s->hb_ticks = st.heartbeat_ticks;
 			s->hb_moved_at = now;
@@ -352,7 +338,7 @@ int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
 		memcpy(s->reader->cpu, resume, sizeof(resume[0]) * s->layout.ncpus);
 	s->src = *src;
 	s->attached = 1;
-	s->hb_moved_at = now_mono();
+	s->hb_moved_at = rs_mono_now();
 	s->hb_ticks = UINT64_MAX;  /* the first look counts as movement */
 	return 0;
 fail:
@@ -433,7 +419,7 @@ void rs_session_free(struct rs_session *s)
 static int open_and_attach(const struct rs_collect_opts *o,
 			   struct rs_session *s)
 {
-	const double deadline = now_mono() + o->wait_secs;
+	const double deadline = rs_mono_now() + o->wait_secs;
 	struct rs_source src;
 	char why[400];
 
@@ -451,11 +437,11 @@ static int open_and_attach(const struct rs_collect_opts *o,
 			if (rc == -2)
 				return 1;
 		}
-		if (now_mono() >= deadline || stop_signal) {
+		if (rs_mono_now() >= deadline || stop_signal) {
 			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
 			return 1;
 		}
-		sleep_secs(0.05);
+		rs_sleep_secs(0.05);
 	}
 }
 
@@ -485,7 +471,7 @@ int rs_collect(const struct rs_collect_opts *o)
 			goto out;
 		if (last || stop != RS_STOP_NONE)
 			break;
-		sleep_secs(o->poll_ms / 1000.0);
+		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
 	rs_session_print_summary(s, stop);
 	status = 0;

@@ -18,6 +18,7 @@
 #include <x86intrin.h>
 
 #include "lag.h"
+#include "mono.h"
 
 #define MAX_SAMPLES (8u << 20)
 
@@ -30,14 +31,6 @@ struct rs_lag {
 	uint64_t total, min_tsc, max_tsc;
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct rs_lag *rs_lag_new(double qemu_started)
 {
 	struct rs_lag *l = calloc(1, sizeof(*l));
@@ -46,7 +39,7 @@ struct rs_lag *rs_lag_new(double qemu_started)
 		return NULL;
 	l->qemu_started = qemu_started;
 	l->tsc_at_start = __rdtsc();
-	l->mono_at_start = now_mono();
+	l->mono_at_start = rs_mono_now();
 	l->min_tsc = UINT64_MAX;
 	return l;
 }
@@ -63,7 +56,7 @@ void rs_lag_committed(void *opaque, const uint64_t *tsc, size_t n)
 	uint64_t now = __rdtsc();
 
 	if (!l->first_event_at)
-		l->first_event_at = now_mono();
+		l->first_event_at = rs_mono_now();
 	for (size_t i = 0; i < n; i++) {
 		l->total++;
 		if (tsc[i] < l->min_tsc)
@@ -94,7 +87,7 @@ static int cmp_u64(const void *a, const void *b)
 void rs_lag_report(struct rs_lag *l, FILE *out)
 {
 	/* Host TSC rate, calibrated over the run against CLOCK_MONOTONIC. */
-	double secs = now_mono() - l->mono_at_start;
+	double secs = rs_mono_now() - l->mono_at_start;
 	double hz = secs > 0 ? (double)(__rdtsc() - l->tsc_at_start) / secs : 0;
 
 	if (!l->n || hz <= 0) {

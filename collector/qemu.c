@@ -27,17 +27,10 @@
 #include <unistd.h>
 
 #include "qemu.h"
+#include "mono.h"
 
 #define MEM_FD 3
 #define CON_FD 4
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* An anonymous file: created under `dir` with a unique name, unlinked at
  * once. Signals are blocked meanwhile so Ctrl-C cannot leave the name. */
@@ -175,7 +168,7 @@ int rs_qemu_start(struct rs_qemu *q, const struct rs_qemu_opts *o, char *err,
 		goto fail_dir;
 	}
 	pid_t parent = getpid();
-	q->started = now_mono();
+	q->started = rs_mono_now();
 	q->pid = fork();
 	if (q->pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -243,8 +236,8 @@ void rs_qemu_stop(struct rs_qemu *q)
 		if (!q->qmp.closed && q->qmp.fd >= 0)
 			rs_qmp_command(&q->qmp, "{\"execute\": \"quit\"}", 2, NULL, 0,
 				       err, sizeof(err));
-		const double deadline = now_mono() + 2;
-		while (!rs_qemu_exited(q) && now_mono() < deadline)
+		const double deadline = rs_mono_now() + 2;
+		while (!rs_qemu_exited(q) && rs_mono_now() < deadline)
 			usleep(2000);
 		if (q->pid > 0) {
 			kill(q->pid, SIGKILL);

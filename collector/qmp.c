@@ -18,15 +18,8 @@
 #include <unistd.h>
 
 #include "json_scan.h"
+#include "mono.h"
 #include "qmp.h"
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void on_event(struct rs_qmp *q, const char *line, size_t n)
 {
@@ -82,7 +75,7 @@ static long read_reply(struct rs_qmp *q, double deadline)
 		}
 		int wait_ms = 0;
 		if (deadline >= 0) {
-			double left = deadline - now_mono();
+			double left = deadline - rs_mono_now();
 			if (left <= 0)
 				return 0;
 			wait_ms = (int)(left * 1000) + 1;
@@ -114,7 +107,7 @@ int rs_qmp_pump(struct rs_qmp *q, int timeout_ms)
 {
 	if (q->closed)
 		return -1;
-	double deadline = timeout_ms > 0 ? now_mono() + timeout_ms / 1000.0 : -1;
+	double deadline = timeout_ms > 0 ? rs_mono_now() + timeout_ms / 1000.0 : -1;
 	long n = read_reply(q, deadline);
 	/* A reply nobody waits for (a late one after a timeout): drop it. */
 	if (n > 0)
@@ -143,7 +136,7 @@ static int send_all(struct rs_qmp *q, const char *s)
 int rs_qmp_command(struct rs_qmp *q, const char *cmd, double timeout,
 		   char *ret, size_t retlen, char *err, size_t errlen)
 {
-	const double deadline = now_mono() + timeout;
+	const double deadline = rs_mono_now() + timeout;
 	size_t vlen;
 
 	if (q->closed || send_all(q, cmd) != 0 || send_all(q, "\n") != 0) {
@@ -157,7 +150,7 @@ int rs_qmp_command(struct rs_qmp *q, const char *cmd, double timeout,
 			return -1;
 		}
 		if (n == 0) {
-			if (now_mono() < deadline)
+			if (rs_mono_now() < deadline)
 				continue;  /* EINTR: keep waiting */
 			snprintf(err, errlen, "QMP: no reply within %.0f s", timeout);
 			return -1;
@@ -189,7 +182,7 @@ int rs_qmp_connect(struct rs_qmp *q, const char *path, double timeout,
 		   char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const double deadline = now_mono() + timeout;
+	const double deadline = rs_mono_now() + timeout;
 
 	memset(q, 0, sizeof(*q));
 	q->fd = -1;
@@ -215,7 +208,7 @@ int rs_qmp_connect(struct rs_qmp *q, const char *path, double timeout,
 		int e = errno;
 		close(q->fd);
 		q->fd = -1;
-		if ((e != ENOENT && e != ECONNREFUSED) || now_mono() >= deadline) {
+		if ((e != ENOENT && e != ECONNREFUSED) || rs_mono_now() >= deadline) {
 			snprintf(err, errlen, "QMP: cannot connect to %s: %s", path,
 				 strerror(e));
 			return -1;
@@ -235,7 +228,7 @@ int rs_qmp_connect(struct rs_qmp *q, const char *path, double timeout,
 	}
 	consume(q, n);
 	return rs_qmp_command(q, "{\"execute\": \"qmp_capabilities\"}",
-			      deadline - now_mono() + 1, NULL, 0, err, errlen);
+			      deadline - rs_mono_now() + 1, NULL, 0, err, errlen);
 }
 
 void rs_qmp_close(struct rs_qmp *q)

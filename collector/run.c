@@ -27,6 +27,7 @@
 #include <x86intrin.h>
 
 #include "collect.h"
+#include "mono.h"
 #include "info.h"
 #include "lag.h"
 #include "qemu.h"
@@ -42,14 +43,6 @@ enum run_end {
 	END_NONE, END_GUEST, END_HUNG, END_RESET, END_PVPANIC, END_QEMU_GONE,
 	END_SHUTDOWN, END_LIMIT, END_SIGNAL,
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* <dir of /proc/self/exe>/../kernel/ringside-kernel.elf: the kernel built
  * with this binary (build/bin -> build/kernel, build/asan/bin -> ...). */
@@ -235,7 +228,7 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 
 	/* QMP events double as the poll sleep: an event wakes us at once. */
 	rs_qmp_pump(&r->q.qmp, (int)r->o->poll_ms);
-	double now = now_mono();
+	double now = rs_mono_now();
 	int running = r->q.qmp.running == 1;
 	if (running)
 		r->run_time += now - r->last_tick;
@@ -388,7 +381,7 @@ int rs_run(const struct rs_run_opts *o)
 			goto out;
 		}
 	}
-	r.last_tick = now_mono();
+	r.last_tick = rs_mono_now();
 	enum run_end end = END_NONE;
 	enum rs_stop stop = RS_STOP_NONE;
 	while ((end = watch(&r, &stop, &fail)) == END_NONE)

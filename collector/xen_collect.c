@@ -31,27 +31,13 @@
 #include <time.h>
 
 #include "xen_internal.h"  /* before any <xen/...> header */
+#include "mono.h"
 
 #include <xen/sched.h>
 
 /* After the ring says crashed, how long the panic path may take to reach
  * SCHEDOP_shutdown, so the registers are the final ones. */
 #define CRASH_SETTLE_SECS 2.0
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_secs(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s,
-			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&ts, NULL);
-}
 
 /* DOMAIN must be a domid below DOMID_FIRST_RESERVED or a name. 0, or 2
  * (usage error, printed). */
@@ -89,7 +75,7 @@ static int check_spec(const char *spec, const char **what)
 static int attach(struct rs_xen *x, uint32_t domid, const struct rs_collect_opts *o,
 		  struct rs_session *s)
 {
-	const double deadline = now_mono() + o->wait_secs;
+	const double deadline = rs_mono_now() + o->wait_secs;
 	struct rs_xen_dominfo di;
 	struct rs_source src;
 	char why[900];
@@ -115,11 +101,11 @@ static int attach(struct rs_xen *x, uint32_t domid, const struct rs_collect_opts
 					return 1;
 			}
 		}
-		if (now_mono() >= deadline || rs_collect_stop_signal()) {
+		if (rs_mono_now() >= deadline || rs_collect_stop_signal()) {
 			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
 			return 1;
 		}
-		sleep_secs(0.1);
+		rs_sleep_secs(0.1);
 	}
 }
 
@@ -225,15 +211,15 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 			goto out;
 		if (last || stop != RS_STOP_NONE)
 			break;
-		sleep_secs(o->poll_ms / 1000.0);
+		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
 	/* The ring said crashed: give the panic path time to reach
 	 * SHUTDOWN_crash, then read what it wrote on the way. */
 	if (stop == RS_STOP_STATE && !over(&di) &&
 	    strcmp(rs_session_state(s), "crashed") == 0) {
-		const double until = now_mono() + CRASH_SETTLE_SECS;
-		while (!over(&di) && now_mono() < until && !rs_collect_stop_signal()) {
-			sleep_secs(0.02);
+		const double until = rs_mono_now() + CRASH_SETTLE_SECS;
+		while (!over(&di) && rs_mono_now() < until && !rs_collect_stop_signal()) {
+			rs_sleep_secs(0.02);
 			domain_state(x, domid, &di);
 		}
 		if (rs_session_poll(s, 1, &stop) != 0)
