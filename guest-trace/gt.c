@@ -132,6 +132,13 @@ void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
 		 uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
 		 const char *s)
 {
+	gt_emit_str_at(h, cpu, GT_TSC_NOW, type, ctx, nargs, a, b, s);
+}
+
+void gt_emit_str_at(struct rs_header *h, unsigned cpu, uint64_t tsc,
+		    uint16_t type, uint32_t ctx, unsigned nargs, uint64_t a,
+		    uint64_t b, const char *s)
+{
 	struct rs_cpu_ring *r = gt_ring_of(h, cpu);
 	uint8_t *data = (uint8_t *)h + r->data_offset;
 	uint32_t len = 0;
@@ -147,7 +154,8 @@ void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
 
 	gt_local_inc32(&r->nesting);
 	gt_barrier();
-	uint64_t tsc = gt_rdtsc();
+	if (tsc == GT_TSC_NOW)
+		tsc = gt_rdtsc();
 	uint64_t off = gt_reserve(h, r, data, size, tsc);
 	if (off != GT_DROPPED) {
 		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,

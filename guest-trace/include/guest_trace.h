@@ -207,10 +207,15 @@ static inline void gt_write_fixed(uint64_t *w, uint16_t type, uint32_t size,
 /*
  * The fixed-size emit: a header and up to three u64 arguments. With a
  * constant `nargs` the compiler folds this to straight-line stores.
+ * `tsc` is GT_TSC_NOW to read the TSC inside the nesting section (so the
+ * records of one CPU are in time order even across interrupts), or a
+ * timestamp the caller took (see gt_emit_at).
  */
-static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
-			   uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
-			   uint64_t c)
+#define GT_TSC_NOW UINT64_MAX
+static inline void gt_emit_tsc(struct rs_header *h, unsigned cpu,
+			       uint64_t tsc, uint16_t type, uint32_t ctx,
+			       unsigned nargs, uint64_t a, uint64_t b,
+			       uint64_t c)
 {
 	struct rs_cpu_ring *r = gt_ring_of(h, cpu);
 	uint8_t *data = (uint8_t *)h + r->data_offset;
@@ -218,7 +223,8 @@ static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
 
 	gt_local_inc32(&r->nesting);
 	gt_barrier();
-	uint64_t tsc = gt_rdtsc();
+	if (tsc == GT_TSC_NOW)
+		tsc = gt_rdtsc();
 	uint64_t off = gt_reserve(h, r, data, size, tsc);
 	if (__builtin_expect(off != GT_DROPPED, 1)) {
 		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,
@@ -229,11 +235,32 @@ static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
 	gt_commit(r);
 }
 
+static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
+			   uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
+			   uint64_t c)
+{
+	gt_emit_tsc(h, cpu, GT_TSC_NOW, type, ctx, nargs, a, b, c);
+}
+
+/* gt_emit with a timestamp the caller took: for a guest whose clock is
+ * not the TSC, and for host tools that synthesize a trace (tests,
+ * benchmarks). A CPU's records must still come in time order. */
+static inline void gt_emit_at(struct rs_header *h, unsigned cpu, uint64_t tsc,
+			      uint16_t type, uint32_t ctx, unsigned nargs,
+			      uint64_t a, uint64_t b, uint64_t c)
+{
+	gt_emit_tsc(h, cpu, tsc, type, ctx, nargs, a, b, c);
+}
+
 /* A record with up to two u64 arguments followed by a string (truncated so
  * the record stays within RS_MAX_RECORD). Out of line: strings are rare. */
 void gt_emit_str(struct rs_header *h, unsigned cpu, uint16_t type,
 		 uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
 		 const char *s);
+/* The same with a timestamp the caller took (as gt_emit_at). */
+void gt_emit_str_at(struct rs_header *h, unsigned cpu, uint64_t tsc,
+		    uint16_t type, uint32_t ctx, unsigned nargs, uint64_t a,
+		    uint64_t b, const char *s);
 
 #ifdef __cplusplus
 }
