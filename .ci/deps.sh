@@ -9,6 +9,7 @@ PACKAGES=(
 	build-essential pkg-config git
 	libcmocka-dev                 # the test framework
 	libsqlite3-dev sqlite3        # the trace store
+	libzstd-dev                   # compressed event chunks in the store
 	libxen-dev                    # the dom0 collector (xen: source)
 	libgtk-4-dev                  # the viewer
 	babeltrace2                   # checks our CTF export

@@ -10,7 +10,7 @@ EXTRA_CFLAGS_bench/ = $(SQLITE_CFLAGS)
 $(BENCH_BIN): $(BENCH_OBJS) $(BENCH_LIBS) $(DECODE_LIB) $(GT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(DECODE_LIB) \
-		$(GT_LIB) $(shell pkg-config --libs sqlite3) -lpthread -lm
+		$(GT_LIB) $(DECODE_LDLIBS) -lpthread -lm
 
 bench: all $(BENCH_BIN)
 	$(BENCH_BIN) $(BUILD)/bench/results.json $(BUILD)/bench

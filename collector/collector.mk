@@ -55,6 +55,6 @@ $(XEN_LIB): $(XEN_OBJS)
 
 $(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SQLITE_LIBS) $(XEN_LIBS) -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) $(XEN_LIBS) -lm
 
 all: $(COLLECTOR_BIN)

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sql_events.h"
 #include "store_internal.h"
+#include "trace_read.h"
 
 static const char sqlite_magic[16] = "SQLite format 3";
 
@@ -75,42 +77,16 @@ static int precheck(const char *path, int writable, char *err, size_t errlen)
 	return 0;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *s;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* Is the (existing, SQLite) database ours and not from a newer ringside?
- * Only reads. */
+/* Is the (existing, SQLite) database ours, of this schema version? The
+ * readers' check (formats/trace_read.c), so what collect will write into
+ * is exactly what info, report and the viewer will open. Only reads. */
 static int check_ours(struct rs_store *st, const char *path)
 {
-	int64_t app = 0, ver = 0;
+	char why[280];
 
-	if (pragma_int(st->db, "PRAGMA application_id", &app) != 0 ||
-	    pragma_int(st->db, "PRAGMA user_version", &ver) != 0) {
-		snprintf(st->err, sizeof(st->err),
-			 "%s: not a ringside database (%s); refusing to touch it",
-			 path, sqlite3_errmsg(st->db));
-		return -1;
-	}
-	if ((uint32_t)app != RS_STORE_APP_ID) {
-		snprintf(st->err, sizeof(st->err),
-			 "%s: a SQLite database but not a ringside trace (application_id 0x%x); refusing to touch it",
-			 path, (unsigned)app);
-		return -1;
-	}
-	if (ver > RS_STORE_VERSION) {
-		snprintf(st->err, sizeof(st->err),
-			 "%s: written by a newer ringside (schema %lld, this one reads %d)",
-			 path, (long long)ver, RS_STORE_VERSION);
+	if (rs_db_check(st->db, path, why, sizeof(why)) != 0) {
+		snprintf(st->err, sizeof(st->err), "%s; refusing to touch it",
+			 why);
 		return -1;
 	}
 	return 0;
@@ -197,6 +173,11 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* The `events` view (and the views over it) decode through this. */
+	if (rs_sql_register(st->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	if (pc == 0 && check_ours(st, path) != 0) {
 		snprintf(err, errlen, "%s", st->err);
 		goto fail;
@@ -230,15 +211,24 @@ int rs_store_begin(struct rs_store *st)
 	if (exec(st, "BEGIN", "begin") != 0)
 		return -1;
 	st->in_txn = 1;
+	if (rs_store_ingest_begin(st) != 0) {
+		rs_store_rollback(st);
+		return -1;
+	}
 	return 0;
 }
 
 int rs_store_commit(struct rs_store *st)
 {
 	assert(st->in_txn);
+	if (rs_store_ingest_flush(st) != 0) {
+		rs_store_rollback(st);
+		return -1;
+	}
 	st->in_txn = 0;
 	if (exec(st, "COMMIT", "commit") != 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		rs_store_ingest_reset(st);
 		return -1;
 	}
 	return 0;
@@ -249,6 +239,7 @@ void rs_store_rollback(struct rs_store *st)
 	if (st->in_txn)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_txn = 0;
+	rs_store_ingest_reset(st);
 }
 
 static int64_t now_unix_ns(void)
@@ -304,6 +295,7 @@ int rs_store_trace_begin(struct rs_store *st, const char *source,
 	st->layout = *l;
 	st->trace_id = 0;
 	*resumed = 0;
+	rs_store_ingest_reset(st);
 
 	/* One statement creates or refreshes the row; the layout of a boot
 	 * never changes, so overwriting it with the same values is fine. */

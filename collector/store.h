@@ -15,9 +15,8 @@
 #include "rs_decode.h"
 #include "source.h"
 
-/* 0x52534442 = "RSDB" (PRAGMA application_id); must match schema.sql. */
-#define RS_STORE_APP_ID      0x52534442u
-#define RS_STORE_VERSION     1
+/* The store's identity (application id, schema version) is
+ * RS_DB_APP_ID / RS_DB_VERSION in formats/trace_read.h. */
 
 /* The guest states a store records (trace.guest_state). */
 #define RS_GS_RUNNING "running"

@@ -12,12 +12,37 @@
 /* Generated from formats/schema.sql by collector.mk. */
 extern const char rs_schema_sql[];
 
-/* Prepared once per store: the ingest path runs them per event. */
+/* Prepared once per store: the ingest path runs them per batch. */
 enum rs_stmt {
-	ST_EVENT, ST_LOST, ST_THREAD_CREATE, ST_THREAD_EXIT,
-	ST_PROMISE_CREATE, ST_PROMISE_END, ST_PROMISE_FAIL, ST_PROMISE_LABEL,
-	ST_COUNTER, ST_COUNT
+	ST_CHUNK_INSERT, ST_CHUNK_EXTEND, ST_CHUNK_READ, ST_CHUNK_TAIL,
+	ST_LOST, ST_THREAD_CREATE, ST_THREAD_EXIT, ST_PROMISE, ST_TYPE_COUNT,
+	ST_COUNT
 };
+
+/* One CPU's records since its last chunk was written (store_ingest.c). */
+struct rs_open_chunk {
+	uint8_t *raw;               /* 2 * RS_CHUNK_TARGET bytes, or NULL */
+	size_t len;
+	uint64_t first_seq, count;
+	int64_t min_ns, max_ns;
+};
+
+/* One CPU's last stored chunk, and the dedup line. */
+struct rs_chunk_tail {
+	int64_t rowid;              /* 0: the CPU has no chunk yet */
+	uint64_t first_seq, count, raw_size;
+	int64_t min_ns, max_ns;
+	uint64_t next_seq;          /* records below this are stored */
+};
+
+/* Promise rows changed by the batch, by id (open addressing). */
+struct promise_delta;
+struct rs_promise_map {
+	struct promise_delta *slot;
+	size_t cap, used;
+};
+
+struct rs_chunk_reader;
 
 struct rs_store {
 	sqlite3 *db;
@@ -27,6 +52,13 @@ struct rs_store {
 	struct rs_layout layout;    /* current trace's clock, for ts_ns */
 	sqlite3_stmt *stmt[ST_COUNT];
 	struct rs_store_counts counts;
+	/* the batch being ingested (store_ingest.c) */
+	struct rs_open_chunk open[RS_MAX_CPUS];
+	struct rs_chunk_tail tail[RS_MAX_CPUS];
+	int tails_loaded;
+	struct rs_promise_map promises;
+	uint64_t type_count[RS_EV_TYPE_LIMIT];
+	struct rs_chunk_reader *chunk_reader;
 	char state[16];
 	char err[320];
 };
@@ -36,6 +68,12 @@ int rs_store_fail(struct rs_store *st, const char *what);
 /* Prepare the ingest statements (after the schema exists). */
 int rs_store_prepare_ingest(struct rs_store *st);
 void rs_store_finalize_ingest(struct rs_store *st);
+/* Batch edges: begin loads the per-CPU tails if needed; flush writes what
+ * the batch holds (before COMMIT); reset forgets it (after ROLLBACK, or a
+ * new trace) and makes the next begin reload the tails. */
+int rs_store_ingest_begin(struct rs_store *st);
+int rs_store_ingest_flush(struct rs_store *st);
+void rs_store_ingest_reset(struct rs_store *st);
 
 /* Guest u64s are stored bit for bit in SQLite's signed INTEGER. */
 static inline sqlite3_int64 rs_i64(uint64_t v)

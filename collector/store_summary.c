@@ -98,9 +98,9 @@ static int by_type(struct rs_store *st, struct rs_summary *o)
 	sqlite3_stmt *s;
 
 	if (query(st, &s,
-		  "SELECT coalesce(t.name, 'type_' || e.type), count(*) FROM events e"
-		  " LEFT JOIN event_types t ON t.id = e.type"
-		  " WHERE e.trace_id = ?1 GROUP BY e.type ORDER BY e.type",
+		  "SELECT coalesce(t.name, 'type_' || c.type), c.count"
+		  " FROM type_counts c LEFT JOIN event_types t ON t.id = c.type"
+		  " WHERE c.trace_id = ?1 AND c.count > 0 ORDER BY c.type",
 		  o->trace_id) != 0)
 		return -1;
 	int rc;
@@ -140,7 +140,7 @@ static int time_range(struct rs_store *st, struct rs_summary *o)
 {
 	sqlite3_stmt *s;
 
-	if (query(st, &s, "SELECT min(ts_ns), max(ts_ns) FROM events"
+	if (query(st, &s, "SELECT min(min_ns), max(max_ns) FROM chunks"
 		  " WHERE trace_id = ?1", o->trace_id) != 0)
 		return -1;
 	int rc = sqlite3_step(s);

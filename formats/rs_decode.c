@@ -151,6 +151,8 @@ size_t rs_decode_record(const uint8_t *p, size_t avail, struct rs_event *ev,
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->ctx = (uint32_t)(w0 >> 32);
+	ev->raw = p;
+	ev->raw_size = (uint32_t)size;
 	if (type == RS_EV_PAD)
 		return size;
 

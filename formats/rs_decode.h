@@ -30,6 +30,11 @@ struct rs_event {
 	uint64_t a, b, c;    /* arguments; absent ones are 0 */
 	const char *str;     /* NULL if the type carries no string */
 	uint32_t str_len;
+	/* The record's bytes as the guest wrote them (after validation), for
+	 * the store, which keeps records verbatim; NULL for synthesized
+	 * events (LOST). Valid only during the callback, like `str`. */
+	const uint8_t *raw;
+	uint32_t raw_size;
 };
 
 /* Number of u64 arguments each type carries (before its string), and

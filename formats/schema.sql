@@ -16,7 +16,7 @@
 
 -- 0x52534442 = "RSDB": tells a ringside database from any other SQLite file.
 PRAGMA application_id = 1381188674;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- One row per traced boot, identified by (nonce, region_gpa).
 CREATE TABLE IF NOT EXISTS trace (
@@ -55,22 +55,40 @@ CREATE TABLE IF NOT EXISTS event_types (
 	name TEXT NOT NULL
 );
 
--- Every record the guest wrote and the collector accepted. The key is the
--- guest's own per-CPU record number, so collecting twice adds nothing.
-CREATE TABLE IF NOT EXISTS events (
+-- Every record the guest wrote and the collector accepted, verbatim: runs
+-- of one CPU's consecutive records (record numbers first_seq ..
+-- first_seq + count - 1) as they sat in the ring, compressed as one zstd
+-- frame (formats/rs_chunk.h). Record numbers are the guest's own, so
+-- collecting twice adds nothing. SQL sees one row per record through the
+-- `events` view below.
+CREATE TABLE IF NOT EXISTS chunks (
+	trace_id  INTEGER NOT NULL REFERENCES trace(id),
+	cpu       INTEGER NOT NULL,
+	first_seq INTEGER NOT NULL,
+	count     INTEGER NOT NULL,
+	min_ns    INTEGER NOT NULL,         -- earliest ts_ns in the chunk
+	max_ns    INTEGER NOT NULL,         -- latest ts_ns in the chunk
+	raw_size  INTEGER NOT NULL,         -- bytes of records, uncompressed
+	records   BLOB NOT NULL,
+	UNIQUE (trace_id, cpu, first_seq)
+);
+
+-- Events per type, kept as they are stored, so a summary needs no decode.
+CREATE TABLE IF NOT EXISTS type_counts (
 	trace_id INTEGER NOT NULL REFERENCES trace(id),
-	cpu      INTEGER NOT NULL,
-	seq      INTEGER NOT NULL,          -- per-CPU record number from boot
-	ts_ns    INTEGER NOT NULL,
 	type     INTEGER NOT NULL,          -- event_types.id
-	ctx      INTEGER NOT NULL,          -- running kernel thread id
-	a        INTEGER,
-	b        INTEGER,
-	c        INTEGER,
-	str      TEXT,
-	PRIMARY KEY (trace_id, cpu, seq)
+	count    INTEGER NOT NULL,
+	PRIMARY KEY (trace_id, type)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_by_time ON events (trace_id, ts_ns);
+
+-- One row per record: (trace_id, cpu, seq, ts_ns, type, ctx, a, b, c, str),
+-- arguments a type does not carry NULL. A virtual table: its module
+-- (formats/sql_events.c) decodes the chunks above with the one decoder,
+-- and stores nothing of its own. ringside's tools register the module;
+-- the sqlite3 shell loads it with `.load build/lib/libringside_sqlite`
+-- (SCHEMA.md). Filters on trace_id, cpu, seq and ts_ns skip the chunks
+-- they exclude.
+CREATE VIRTUAL TABLE IF NOT EXISTS events USING rs_events;
 
 -- Gaps: records the guest wrote that never reached the database
 -- (overwritten before they were read, or dropped in discard mode). A gap
@@ -105,26 +123,27 @@ CREATE TABLE IF NOT EXISTS promises (
 	type         TEXT,                  -- wait, task, bind, ... (NULL if lost)
 	created_ns   INTEGER,
 	resolved_ns  INTEGER,               -- resolved, failed or cancelled at
+	-- (Not `IN (...)`: SQLite builds a temporary index for an IN list on
+	-- every insert, which tripled the cost of a promise row.)
 	state        TEXT NOT NULL DEFAULT 'pending'
-	             CHECK (state IN ('pending', 'resolved', 'failed',
-	                              'cancelled')),
+	             CHECK (state = 'pending' OR state = 'resolved' OR
+	                    state = 'failed' OR state = 'cancelled'),
 	label        TEXT,
 	fail_message TEXT,
 	PRIMARY KEY (trace_id, id)
 ) WITHOUT ROWID;
 
 -- Counter samples: counter events by name, plus "heap" (bytes in use) and
--- "runq_len" (runnable threads).
-CREATE TABLE IF NOT EXISTS counters (
-	trace_id INTEGER NOT NULL REFERENCES trace(id),
-	name     TEXT NOT NULL,
-	ts_ns    INTEGER NOT NULL,
-	value    INTEGER NOT NULL,
-	cpu      INTEGER NOT NULL,          -- with seq: the event it came from
-	seq      INTEGER NOT NULL,
-	PRIMARY KEY (trace_id, cpu, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS counters_by_name ON counters (trace_id, name, ts_ns);
+-- "runq_len" (runnable threads). A view, not a table: every sample is one
+-- record already stored in chunks, and a copy per sample is what made the
+-- store cost a row per event.
+CREATE VIEW IF NOT EXISTS counters AS
+SELECT trace_id,
+       CASE type WHEN 34 THEN 'heap' WHEN 8 THEN 'runq_len' ELSE str END
+           AS name,
+       ts_ns, a AS value, cpu, seq
+FROM events
+WHERE type IN (8, 34) OR (type = 64 AND str IS NOT NULL);
 
 -- vCPU registers as the host read them when a collect ended: from the
 -- QEMU monitor (`ringside run`, when the guest crashed, hung or was

@@ -55,6 +55,22 @@ struct rs_gap {
 	int64_t from_ns, to_ns;   /* -1 if unknown */
 };
 
+/* The store's identity: PRAGMA application_id "RSDB" and the schema
+ * version this build writes and reads (formats/schema.sql). */
+#define RS_DB_APP_ID  0x52534442
+#define RS_DB_VERSION 2
+
+/*
+ * Is `db` a ringside trace database this build can read? Checks, in this
+ * order, the application id, the schema version and the tables every
+ * reader needs, and says which failed in one line ("<path>: ..."). Only
+ * reads. Every tool that opens a store asks this one function, so they
+ * agree on what is ours. Returns 0 or -1.
+ */
+struct sqlite3;
+int rs_db_check(struct sqlite3 *db, const char *path, char *err,
+		size_t errlen);
+
 /* Returns NULL with a one-line reason in `err`. */
 struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen);
 void rs_trace_close(struct rs_trace_db *db);

@@ -190,37 +190,21 @@ static void add_trace(sqlite3 *db, int id)
 	exec(db, sql);
 }
 
+/* Events of one hand-made trace, stored as the collector stores them. */
 struct ins {
-	sqlite3_stmt *ev;
-	int trace;
-	int64_t seq[2];
+	struct rs_test_events *w;
 };
 
 static void ins_init(struct ins *in, sqlite3 *db, int trace)
 {
-	memset(in, 0, sizeof(*in));
-	in->trace = trace;
-	assert_int_equal(sqlite3_prepare_v2(db,
-		"INSERT INTO events (trace_id, cpu, seq, ts_ns, type, ctx, a, b, c)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &in->ev, NULL),
-		SQLITE_OK);
+	in->w = rs_events_begin(db, trace);
 }
 
 static void ev(struct ins *in, int cpu, int64_t ts, int type, uint32_t ctx,
 	       int64_t a, int64_t b, int64_t c)
 {
-	sqlite3_stmt *s = in->ev;
-	sqlite3_reset(s);
-	sqlite3_bind_int(s, 1, in->trace);
-	sqlite3_bind_int(s, 2, cpu);
-	sqlite3_bind_int64(s, 3, in->seq[cpu]++);
-	sqlite3_bind_int64(s, 4, ts);
-	sqlite3_bind_int(s, 5, type);
-	sqlite3_bind_int64(s, 6, ctx);
-	sqlite3_bind_int64(s, 7, a);
-	sqlite3_bind_int64(s, 8, b);
-	sqlite3_bind_int64(s, 9, c);
-	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	rs_events_add(in->w, (unsigned)cpu, ts, (uint16_t)type, ctx,
+		      (uint64_t)a, (uint64_t)b, (uint64_t)c, NULL);
 }
 
 /* ---- the generated distribution ------------------------------------------ */
@@ -302,7 +286,7 @@ static void gen_trace(sqlite3 *db, struct gen *g)
 			ev(&in, 0, it[k].ts, RS_EV_PROMISE_RESOLVE, 1, 1000 + i, 0, 0);
 	}
 	free(it);
-	sqlite3_finalize(in.ev);
+	rs_events_end(in.w);
 	exec(db, "COMMIT");
 }
 
@@ -447,7 +431,7 @@ static void chain_trace(sqlite3 *db)
 	ev(&in, 1, 115, RS_EV_PROMISE_CREATE, 3, 503, 0, RS_PT_BIND);
 	ev(&in, 1, 1036, RS_EV_PROMISE_BECOMES, 3, 503, 500, 0);
 	ev(&in, 1, 1045, RS_EV_PROMISE_RESOLVE, 0, 503, 500, 0);
-	sqlite3_finalize(in.ev);
+	rs_events_end(in.w);
 	exec(db, "COMMIT");
 }
 

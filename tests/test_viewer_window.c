@@ -13,6 +13,7 @@
  * ASan stay on.
  */
 #include "testlib.h"
+#include "ringside_ring.h"
 
 #include <cairo.h>
 #include <fcntl.h>
@@ -100,12 +101,20 @@ static void test_window_follow(void **state)
 		sqlite3 *h;
 		sqlite3_open(db, &h);
 		sqlite3_busy_timeout(h, 5000);
-		sqlite3_exec(h, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-			     "SELECT i + 1 FROM n WHERE i < 100) INSERT INTO events "
-			     "SELECT 1, 0, (SELECT max(seq) FROM events) + i, "
-			     "(SELECT max(ts_ns) FROM events) + i * 1000, 65, 0, i, "
-			     "NULL, NULL, 'live' FROM n; UPDATE trace_cpu SET "
-			     "accepted = accepted + 100; COMMIT", NULL, NULL, NULL);
+		sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
+		sqlite3_stmt *q;
+		sqlite3_prepare_v2(h, "SELECT max(max_ns) FROM chunks", -1, &q,
+				   NULL);
+		sqlite3_step(q);
+		int64_t last = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		struct rs_test_events *ev = rs_events_begin(h, 1);
+		for (int i = 1; i <= 100; i++)
+			rs_events_add(ev, 0, last + i * 1000, RS_EV_MARK, 0,
+				      (uint64_t)i, 0, 0, "live");
+		rs_events_end(ev);
+		sqlite3_exec(h, "UPDATE trace_cpu SET accepted = accepted + 100;"
+			     " COMMIT", NULL, NULL, NULL);
 		sqlite3_close(h);
 		_exit(0);
 	}

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "sql_events.h"
 
 #define MAX_TESTS 1024
 
@@ -235,6 +236,11 @@ int main(void)
 
 	if (filter && *filter)
 		cmocka_set_test_filter(filter);
+	/* Suites query the `events` view with their own connections. */
+	if (rs_sql_register_everywhere() != SQLITE_OK) {
+		fprintf(stderr, "testlib: cannot register rs_events\n");
+		return 1;
+	}
 	return _cmocka_run_group_tests("ringside", all_tests, n_tests, NULL,
 				       NULL);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 void rs_test_register(const char *suite, const struct CMUnitTest *tests,
 		      size_t n);
@@ -65,5 +66,19 @@ char *rs_make_trace(const char *dir, const char *workload, int count,
 
 /* Whole file into a malloc'd buffer; NULL if unreadable. */
 char *rs_read_file(const char *path, size_t *len);
+
+/*
+ * Events for a database a test builds by hand (testlib_events.c): encoded
+ * by guest-trace's writer, decoded by the one decoder and stored as chunks
+ * of trace `trace_id` (ts in ns since boot, by the trace row's clock).
+ * Appends after the trace's stored records. Two CPUs; each CPU's events
+ * must be added in time order.
+ */
+struct rs_test_events;
+struct rs_test_events *rs_events_begin(sqlite3 *db, int64_t trace_id);
+void rs_events_add(struct rs_test_events *w, unsigned cpu, int64_t ts,
+		   uint16_t type, uint32_t ctx, uint64_t a, uint64_t b,
+		   uint64_t c, const char *str);
+void rs_events_end(struct rs_test_events *w);
 
 #endif

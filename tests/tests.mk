@@ -2,7 +2,7 @@
 # against the real libraries. `make check` builds it and everything it
 # drives, then runs it with RS_BIN_DIR pointing at the built programs.
 
-TEST_SRCS := tests/testlib.c $(wildcard tests/test_*.c)
+TEST_SRCS := tests/testlib.c tests/testlib_events.c $(wildcard tests/test_*.c)
 TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/ringside-tests
 
@@ -13,7 +13,7 @@ TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) \
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIBS) \
-		$(VIEWER_LIBS) $(shell pkg-config --libs cmocka sqlite3) \
+		$(VIEWER_LIBS) $(shell pkg-config --libs cmocka) $(DECODE_LDLIBS) \
 		-lpthread -lm
 
 # Programs the tests drive, when their fragments exist.

@@ -7,9 +7,10 @@
  * database" is a clear message rather than whatever the first failing
  * statement says.
  *
- * Speed: events are fetched by time range on several threads, each with
- * its own connection, and fed to the derivation (derive.c) in time order
- * as each range arrives, so fetching and deriving overlap.
+ * Speed: stored chunks (formats/rs_chunk.h) are read and decoded on
+ * several threads, each with its own connection, in ranges of record
+ * numbers per CPU, and fed to the derivation (derive.c) in time order as
+ * each range arrives, so decoding and deriving overlap.
  */
 #include "model.h"
 
@@ -20,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "rs_chunk.h"
+#include "trace_read.h"
 
 #define NCHUNKS_MAX 64
 
@@ -38,6 +42,7 @@ typedef struct {
 typedef struct {
 	const char *path;
 	int64_t trace_id;
+	struct rs_layout clock;   /* the trace's tsc_hz and boot_tsc */
 	chunk *chunks;
 	int nchunks;
 	int next;                 /* next chunk to claim */
@@ -101,69 +106,77 @@ static void chunk_free(chunk *c)
 	c->done = true;   /* nothing left to wait for */
 }
 
-static bool fetch_chunk(sqlite3 *db, int64_t trace_id, chunk *c)
+/* rs_chunk_decode delivers each record here; the range's clock turns its
+ * tsc into ns exactly as the collector did for the chunk's bounds. */
+typedef struct {
+	chunk *c;
+	const struct rs_layout *clock;
+} push_ctx;
+
+static int push_record(void *opaque, const struct rs_event *ev)
+{
+	push_ctx *p = opaque;
+	chunk_push(p->c, ev->cpu, (int64_t)rs_tsc_to_ns(p->clock, ev->tsc),
+		   ev->type, ev->ctx, ev->a, ev->b, ev->c, ev->str);
+	return 0;
+}
+
+static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
+			int64_t trace_id, const struct rs_layout *clock,
+			chunk *c)
 {
 	sqlite3_stmt *st = NULL;
-	/* Primary-key order: a straight walk of the table. Going through
-	 * the time index instead costs a lookup per row, ten times slower
-	 * on 10 M rows; per CPU, record order is time order anyway. */
+	/* Stored chunks whose first record falls in this range: each stored
+	 * chunk belongs to exactly one range. */
 	if (sqlite3_prepare_v2(db,
-		"SELECT cpu, ts_ns, type, ctx, a, b, c, str FROM events "
-		"WHERE trace_id = ?1 AND cpu = ?2 AND seq >= ?3 AND seq < ?4 "
-		"ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		"SELECT first_seq, count, raw_size, records FROM chunks "
+		"WHERE trace_id = ?1 AND cpu = ?2 AND first_seq >= ?3 AND "
+		"first_seq < ?4 ORDER BY first_seq", -1, &st, NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_int64(st, 1, trace_id);
 	sqlite3_bind_int(st, 2, c->cpu);
 	sqlite3_bind_int64(st, 3, c->lo);
 	sqlite3_bind_int64(st, 4, c->hi);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *s = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL :
-			(const char *)sqlite3_column_text(st, 7);
-		chunk_push(c, sqlite3_column_int(st, 0),
-			   sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
-			   (uint64_t)sqlite3_column_int64(st, 3),
-			   (uint64_t)sqlite3_column_int64(st, 4),
-			   (uint64_t)sqlite3_column_int64(st, 5),
-			   (uint64_t)sqlite3_column_int64(st, 6), s);
+	bool ok = true;
+	push_ctx p = { .c = c, .clock = clock };
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rs_chunk ch = {
+			.cpu = (uint16_t)c->cpu,
+			.first_seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.count = (uint64_t)sqlite3_column_int64(st, 1),
+			.raw_size = (uint64_t)sqlite3_column_int64(st, 2),
+			.blob = sqlite3_column_blob(st, 3),
+			.blob_len = (size_t)sqlite3_column_bytes(st, 3),
+		};
+		ok = rs_chunk_decode(rd, &ch, push_record, &p) == 0;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE;
+	return ok && rc == SQLITE_DONE;
 }
 
 static gpointer fetch_worker(gpointer data)
 {
 	fetch_job *j = data;
 	sqlite3 *db = open_ro(j->path);
+	struct rs_chunk_reader *rd = rs_chunk_reader_new();
 	for (;;) {
 		g_mutex_lock(&j->lock);
 		int i = j->next < j->nchunks ? j->next++ : -1;
 		g_mutex_unlock(&j->lock);
 		if (i < 0)
 			break;
-		bool ok = db && fetch_chunk(db, j->trace_id, &j->chunks[i]);
+		bool ok = db && rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
+						  &j->chunks[i]);
 		g_mutex_lock(&j->lock);
 		j->chunks[i].done = true;
 		j->chunks[i].failed = !ok;
 		g_cond_broadcast(&j->cond);
 		g_mutex_unlock(&j->lock);
 	}
+	rs_chunk_reader_free(rd);
 	sqlite3_close(db);
 	return NULL;
-}
-
-static bool has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st;
-	bool ok = false;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE "
-			       "type = 'table' AND name = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return ok;
 }
 
 static int64_t query_i64(sqlite3 *db, const char *sql, int64_t dflt)
@@ -271,36 +284,10 @@ static void load_lost(sqlite3 *db, rv_model *m)
 	sqlite3_finalize(st);
 }
 
+/* The one check every tool makes (formats/trace_read.c). */
 static bool validate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL);
-	int64_t app = -1;
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		app = sqlite3_column_int64(st, 0);
-	else
-		rc = sqlite3_errcode(db);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: not a ringside trace database (%s)",
-			 path, sqlite3_errmsg(db));
-		return false;
-	}
-	if (app != RV_APP_ID) {
-		snprintf(err, errlen, "%s: not a ringside trace database "
-			 "(application_id 0x%llx, expected 0x%x)", path,
-			 (unsigned long long)app, RV_APP_ID);
-		return false;
-	}
-	static const char *const need[] = { "trace", "events", "lost",
-					    "counters" };
-	for (size_t i = 0; i < G_N_ELEMENTS(need); i++)
-		if (!has_table(db, need[i])) {
-			snprintf(err, errlen, "%s: not a ringside trace database "
-				 "(no table '%s')", path, need[i]);
-			return false;
-		}
-	return true;
+	return rs_db_check(db, path, err, errlen) == 0;
 }
 
 bool rv_model_check(const char *path, char *err, size_t errlen)
@@ -367,12 +354,18 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 	g_cond_init(&j.cond);
 	int per_cpu = 1;
 	int64_t *slo = g_new0(int64_t, m->ncpus), *shi = g_new0(int64_t, m->ncpus);
+	snprintf(sql, sizeof sql, "SELECT tsc_hz FROM trace WHERE id = %lld",
+		 (long long)tid);
+	j.clock.tsc_hz = (uint64_t)query_i64(db, sql, 0);
+	snprintf(sql, sizeof sql, "SELECT boot_tsc FROM trace WHERE id = %lld",
+		 (long long)tid);
+	j.clock.boot_tsc = (uint64_t)query_i64(db, sql, 0);
 	for (int c = 0; c < m->ncpus; c++) {
-		snprintf(sql, sizeof sql, "SELECT min(seq) FROM events WHERE "
-			 "trace_id = %lld AND cpu = %d", (long long)tid, c);
+		snprintf(sql, sizeof sql, "SELECT min(first_seq) FROM chunks "
+			 "WHERE trace_id = %lld AND cpu = %d", (long long)tid, c);
 		slo[c] = query_i64(db, sql, 0);
-		snprintf(sql, sizeof sql, "SELECT max(seq) FROM events WHERE "
-			 "trace_id = %lld AND cpu = %d", (long long)tid, c);
+		snprintf(sql, sizeof sql, "SELECT max(first_seq) FROM chunks "
+			 "WHERE trace_id = %lld AND cpu = %d", (long long)tid, c);
 		shi[c] = query_i64(db, sql, -1) + 1;
 		if ((shi[c] - slo[c]) / 500000 + 1 > per_cpu)
 			per_cpu = (int)((shi[c] - slo[c]) / 500000 + 1);

@@ -22,7 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RV_APP_ID 0x52534442 /* "RSDB", formats/schema.sql */
 
 /* Sorted, non-overlapping intervals on one lane or row. */
 typedef struct {

@@ -16,7 +16,7 @@ VIEWER_BIN      := $(BIN)/ringside-view
 # What the library needs at link time (tests link it too, and
 # $(DECODE_LIB) after it). Only cairo, glib and sqlite: GTK itself is for
 # the window.
-VIEWER_LIBS := $(shell pkg-config --libs cairo glib-2.0 sqlite3) -lm
+VIEWER_LIBS := $(shell pkg-config --libs cairo glib-2.0) $(DECODE_LDLIBS) -lm
 EXTRA_CFLAGS_viewer/ := $(shell pkg-config --cflags gtk4 sqlite3)
 
 $(VIEWER_LIB): $(VIEWER_LIB_OBJS)

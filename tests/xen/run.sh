@@ -137,14 +137,18 @@ SELECT (SELECT count(*) FROM main.events) || ' ' ||
                               EXCEPT SELECT $cols FROM o.events)) || ' ' ||
        (SELECT count(*) FROM (SELECT $cols FROM o.events
                               EXCEPT SELECT $cols FROM main.events));"
+	# `events` decodes chunks through ringside's SQLite module.
+	local ext=$BUILD/lib/libringside_sqlite
 	if command -v sqlite3 >/dev/null; then
-		sqlite3 -readonly "$1" "$q"
+		sqlite3 -readonly -cmd ".load $ext" "$1" "$q"
 	else
 		python3 -c 'import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
+c.enable_load_extension(True)
+c.load_extension(sys.argv[3])
 a, q = sys.argv[2].split(";", 1)
 c.execute(a)
-print(c.execute(q).fetchone()[0])' "$1" "$q"
+print(c.execute(q).fetchone()[0])' "$1" "$q" "$ext"
 	fi
 }
 

@@ -6,5 +6,5 @@
 # Prints RINGSIDE-XEN: PASS/FAIL/SKIP markers; fails on any FAIL.
 
 .PHONY: check-xen
-check-xen: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN)
+check-xen: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN) $(SQLITE_EXT)
 	BUILD=$(BUILD) tests/xen/run.sh
