@@ -285,6 +285,10 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		double alpha = fmin(1.0, 120.0 / len);
 		if (alpha < 0.06)
 			continue;
+		/* A vertical arrow (most are: same instant, another row) on a
+		 * pixel centre is one crisp column, not two half-grey ones. */
+		if (fabs(x1 - x0) < 0.5)
+			x0 = x1 = floor(x1) + 0.5;
 		arrow_rgb(cr, a->kind[k], alpha);
 		cairo_move_to(cr, x0, y0);
 		cairo_line_to(cr, x1, y1);
