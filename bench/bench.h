@@ -1,28 +1,62 @@
 /*
  * bench.h - shared pieces of `make bench`: the results every benchmark
- * fills, timing and medians. Benchmarks print and record; they never fail
- * a build on a figure (bench_fail is for a benchmark that measured the
- * wrong thing, e.g. decoded fewer events than it wrote).
+ * fills, timing, medians, running helper programs, and notes.
+ *
+ * Every figure is a double that starts as BENCH_NONE (NaN): a benchmark
+ * that cannot run on this machine leaves it so, adds a note saying why,
+ * and results.json records null. Benchmarks print and record; they never
+ * fail a build on a figure (bench_fail is for a benchmark that measured
+ * the wrong thing, e.g. decoded fewer events than it wrote).
+ *
+ * Adding a row: a field here, its key in bench_main.c's json_fields (same
+ * name), and a line in its rows table if it belongs in the printed table.
  */
 #ifndef RS_BENCH_H
 #define RS_BENCH_H
 
+#include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#define BENCH_NONE NAN
+
 struct bench_results {
-	double emit_ns, bare_ns;
-	double decode_eps;
-	uint64_t decode_events;
-	double ingest_eps, bare_insert_eps;
-	double bytes_per_event;
+	/* emit (bench_emit.c, bench_lttng.c): ns/event, medians */
+	double emit_ns, bare_ns, lttng_ust_ns;
+	/* kernel tracing overhead (bench_overhead.c): pingpong, callgrind
+	 * instructions per round trip with tracing on and compiled out */
+	double overhead_pct, overhead_ir_on, overhead_ir_off;
+	double overhead_wall_pct, overhead_wall_on_ns, overhead_wall_off_ns;
+	/* decode (bench_decode.c): events/s on the same events */
+	double decode_eps, decode_events, babeltrace_eps;
+	/* ingest (bench_ingest.c) */
+	double ingest_eps, bare_insert_eps, bytes_per_event;
+	/* live lag (bench_lag.c), ms; the 1-minute load average before it */
+	double lag_p50_ms, lag_p99_ms, lag_loadavg;
+	/* viewer (not measured here yet) */
+	double view_open_s, view_frame_ms_max;
+	/* why a figure is missing or needs a caveat; one per line */
+	char notes[2048];
 };
 
 double bench_now(void);
 double bench_median(double *v, int n);
 void bench_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void bench_note(struct bench_results *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Runs a shell command line; returns its exit status, or -1 if it did not
+ * run or died on a signal. */
+int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last line of a (log) file that starts with `prefix` ("" for any),
+ * without its newline, into buf; 0 if found. */
+int bench_grep_last(const char *path, const char *prefix, char *buf,
+		    size_t len);
 
 void bench_emit(struct bench_results *res);
-void bench_decode(struct bench_results *res);
+void bench_lttng(struct bench_results *res, const char *dir);
+void bench_overhead(struct bench_results *res, const char *dir);
+void bench_decode(struct bench_results *res, const char *dir);
 void bench_ingest(struct bench_results *res, const char *dir);
+void bench_lag(struct bench_results *res, const char *dir);
 
 #endif

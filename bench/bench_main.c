@@ -1,12 +1,17 @@
 /*
  * bench_main.c - runs every benchmark, prints one table of side-by-side
  * figures and their ratios, and writes build/bench/results.json.
+ *
+ * The table and the JSON are both driven by tables below, so a new row is
+ * a field in bench.h plus one line in each: no printf to hand-align.
  */
 #include "bench.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 double bench_now(void)
@@ -39,39 +44,230 @@ void bench_fail(const char *fmt, ...)
 	exit(1);
 }
 
+void bench_note(struct bench_results *res, const char *fmt, ...)
+{
+	size_t used = strlen(res->notes);
+	va_list ap;
+
+	if (used + 2 >= sizeof(res->notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(res->notes + used, sizeof(res->notes) - used - 1, fmt, ap);
+	va_end(ap);
+	strcat(res->notes, "\n");
+	/* Said as it happens too, next to the benchmark's own output. */
+	fprintf(stderr, "bench: %s", res->notes + used);
+}
+
+int bench_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -1;
+	int st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+int bench_grep_last(const char *path, const char *prefix, char *buf,
+		    size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, strlen(prefix)) != 0)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(buf, len, "%s", line);
+		found = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* ---- results.json ------------------------------------------------------ */
+
+#define FIELD(k) { #k, offsetof(struct bench_results, k) }
+static const struct {
+	const char *key;
+	size_t off;
+} json_fields[] = {
+	FIELD(emit_ns), FIELD(bare_ns), FIELD(lttng_ust_ns),
+	FIELD(overhead_pct), FIELD(overhead_ir_on), FIELD(overhead_ir_off),
+	FIELD(overhead_wall_pct), FIELD(overhead_wall_on_ns),
+	FIELD(overhead_wall_off_ns),
+	FIELD(decode_eps), FIELD(decode_events), FIELD(babeltrace_eps),
+	FIELD(ingest_eps), FIELD(bare_insert_eps), FIELD(bytes_per_event),
+	FIELD(lag_p50_ms), FIELD(lag_p99_ms), FIELD(lag_loadavg),
+	FIELD(view_open_s), FIELD(view_frame_ms_max),
+};
+#define NFIELDS (sizeof(json_fields) / sizeof(json_fields[0]))
+
+static double *field(struct bench_results *r, size_t off)
+{
+	return (double *)((char *)r + off);
+}
+
+static void json_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			fprintf(f, "\\%c", s[i]);
+		else if ((unsigned char)s[i] < 0x20)
+			fprintf(f, "\\u%04x", s[i]);
+		else
+			fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+static void write_json(struct bench_results *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		bench_fail("cannot write %s", path);
+	fprintf(f, "{\n");
+	for (size_t i = 0; i < NFIELDS; i++) {
+		double v = *field(r, json_fields[i].off);
+		fprintf(f, "  \"%s\": ", json_fields[i].key);
+		if (isnan(v))
+			fprintf(f, "null");
+		else if (v == floor(v) && fabs(v) < 1e15)
+			fprintf(f, "%.0f", v);
+		else
+			fprintf(f, "%.4f", v);
+		fprintf(f, ",\n");
+	}
+	fprintf(f, "  \"notes\": [");
+	const char *s = r->notes;
+	for (int first = 1; *s; first = 0) {
+		size_t n = strcspn(s, "\n");
+		fprintf(f, "%s\n    ", first ? "" : ",");
+		json_string(f, s, n);
+		s += n + (s[n] == '\n');
+	}
+	fprintf(f, "%s]\n}\n", r->notes[0] ? "\n  " : "");
+	fclose(f);
+}
+
+/* ---- the printed table ------------------------------------------------- */
+
+enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S };
+/* What the last column says: ours/reference, or (ours - ref)/ref in %. */
+enum cmp { C_NONE, C_RATIO, C_PCT };
+
+static const struct row {
+	const char *label;
+	size_t ours, ref;        /* ref == NO_REF: nothing side by side */
+	enum unit unit;
+	enum cmp cmp;
+	const char *target;
+} rows[] = {
+#define NO_REF ((size_t)-1)
+#define OFF(k) offsetof(struct bench_results, k)
+	{ "emit vs bare rdtsc+store", OFF(emit_ns), OFF(bare_ns), U_NS,
+	  C_RATIO, "<= 1.25" },
+	{ "emit vs LTTng-UST (snapshot)", OFF(emit_ns), OFF(lttng_ust_ns),
+	  U_NS, C_RATIO, "<= 0.125" },
+	{ "pingpong Ir/round, trace on/off", OFF(overhead_ir_on),
+	  OFF(overhead_ir_off), U_IR, C_PCT, "<= 1 %" },
+	{ "pingpong ns/round, trace on/off", OFF(overhead_wall_on_ns),
+	  OFF(overhead_wall_off_ns), U_NS, C_PCT, "-" },
+	{ "decode vs babeltrace2 dummy", OFF(decode_eps), OFF(babeltrace_eps),
+	  U_EPS, C_RATIO, ">= 50" },
+	{ "ingest vs bare prepared insert", OFF(ingest_eps),
+	  OFF(bare_insert_eps), U_EPS, C_RATIO, ">= 0.7, >= 3 M/s" },
+	{ "database bytes per event", OFF(bytes_per_event), NO_REF, U_B,
+	  C_NONE, "-" },
+	{ "live lag emit->row p50", OFF(lag_p50_ms), NO_REF, U_MS, C_NONE,
+	  "-" },
+	{ "live lag emit->row p99", OFF(lag_p99_ms), NO_REF, U_MS, C_NONE,
+	  "<= 20" },
+	{ "viewer open", OFF(view_open_s), NO_REF, U_S, C_NONE, "-" },
+	{ "viewer frame max", OFF(view_frame_ms_max), NO_REF, U_MS, C_NONE,
+	  "-" },
+};
+
+static void cell(char *buf, size_t len, double v, enum unit u)
+{
+	if (isnan(v)) {
+		snprintf(buf, len, "n/a");
+		return;
+	}
+	switch (u) {
+	case U_NS: snprintf(buf, len, "%.2f ns", v); break;
+	case U_EPS: snprintf(buf, len, "%.2f M/s", v / 1e6); break;
+	case U_IR: snprintf(buf, len, "%.0f Ir", v); break;
+	case U_MS: snprintf(buf, len, "%.2f ms", v); break;
+	case U_B: snprintf(buf, len, "%.1f B", v); break;
+	case U_S: snprintf(buf, len, "%.2f s", v); break;
+	}
+}
+
+static void print_table(struct bench_results *r)
+{
+	printf("%-34s %14s %14s %10s   %s\n", "benchmark", "ringside",
+	       "reference", "ratio", "target");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *w = &rows[i];
+		double a = *field(r, w->ours);
+		double b = w->ref == NO_REF ? BENCH_NONE : *field(r, w->ref);
+		char ca[32], cb[32], cc[32];
+
+		cell(ca, sizeof(ca), a, w->unit);
+		if (w->ref == NO_REF)
+			snprintf(cb, sizeof(cb), "-");
+		else
+			cell(cb, sizeof(cb), b, w->unit);
+		if (w->cmp == C_NONE)
+			snprintf(cc, sizeof(cc), "-");
+		else if (isnan(a) || isnan(b) || b == 0)
+			snprintf(cc, sizeof(cc), "n/a");
+		else if (w->cmp == C_RATIO)
+			snprintf(cc, sizeof(cc), "%.3f", a / b);
+		else
+			snprintf(cc, sizeof(cc), "%+.1f %%", (a - b) / b * 100);
+		printf("%-34s %14s %14s %10s   %s\n", w->label, ca, cb, cc,
+		       w->target);
+	}
+	if (r->notes[0])
+		printf("\nnotes:\n%s", r->notes);
+}
+
 int main(int argc, char **argv)
 {
-	struct bench_results r = { 0 };
+	struct bench_results r;
 	const char *json = argc > 1 ? argv[1] : "build/bench/results.json";
+	const char *dir = argc > 2 ? argv[2] : "build/bench";
+
+	memset(&r, 0, sizeof(r));
+	for (size_t i = 0; i < NFIELDS; i++)
+		*field(&r, json_fields[i].off) = BENCH_NONE;
+	/* Stdout is a pipe under make: keep progress and table in order
+	 * with the helpers' output. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	bench_emit(&r);
-	bench_decode(&r);
-	bench_ingest(&r, argc > 2 ? argv[2] : "build/bench");
+	bench_lttng(&r, dir);
+	bench_overhead(&r, dir);
+	bench_decode(&r, dir);
+	bench_ingest(&r, dir);
+	bench_lag(&r, dir);
 
-	printf("%-34s %14s %14s %9s\n", "benchmark", "ringside", "reference",
-	       "ratio");
-	printf("%-34s %11.2f ns %11.2f ns %9.3f   (target <= 1.25)\n",
-	       "emit vs bare rdtsc+store", r.emit_ns, r.bare_ns,
-	       r.emit_ns / r.bare_ns);
-	printf("%-34s %10.1f M/s %14s\n", "decode (events/s)",
-	       r.decode_eps / 1e6, "-");
-	printf("%-34s %10.2f M/s %10.2f M/s %9.3f   (target >= 0.7, >= 3 M/s)\n",
-	       "ingest vs bare prepared insert", r.ingest_eps / 1e6,
-	       r.bare_insert_eps / 1e6, r.ingest_eps / r.bare_insert_eps);
-	printf("%-34s %11.1f B %14s\n", "database bytes per event",
-	       r.bytes_per_event, "-");
-
-	FILE *f = fopen(json, "w");
-	if (!f)
-		bench_fail("cannot write %s", json);
-	fprintf(f, "{\n  \"emit_ns\": %.3f,\n  \"bare_ns\": %.3f,\n"
-		"  \"decode_eps\": %.0f,\n  \"decode_events\": %llu,\n"
-		"  \"ingest_eps\": %.0f,\n  \"bare_insert_eps\": %.0f,\n"
-		"  \"bytes_per_event\": %.1f\n}\n",
-		r.emit_ns, r.bare_ns, r.decode_eps,
-		(unsigned long long)r.decode_events, r.ingest_eps,
-		r.bare_insert_eps, r.bytes_per_event);
-	fclose(f);
+	printf("\n");
+	print_table(&r);
+	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;
 }

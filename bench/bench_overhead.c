@@ -1,0 +1,90 @@
+/*
+ * bench_overhead.c - what tracing costs a promise-heavy kernel workload:
+ * the hosted kernel's pingpong (two threads handing promises back and
+ * forth, about 20 trace records per round trip) built with tracing on and
+ * with tracing compiled out (-DKERNEL_TRACE=0, bench.mk), side by side.
+ *
+ * The figure is instructions counted by callgrind, which repeats to the
+ * instruction on a shared, noisy machine where wall time would not. Each
+ * build runs at two round counts and the difference is used, so start-up
+ * and ring initialisation (identical in both, but large next to a short
+ * run) cancel out: overhead_pct is the cost per round trip. The timer
+ * tick is off (--tick-hz 0) so no signal lands at a run-dependent point.
+ * A wall-clock figure is taken too, for scale, not for the target.
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUNDS_1    20000
+#define ROUNDS_2    60000
+#define WALL_ROUNDS 1000000
+#define WALL_RUNS   3
+
+/* Instructions for one whole run, from callgrind's "summary:" line. */
+static double count_ir(const char *bin, const char *dir, const char *tag,
+		       unsigned rounds)
+{
+	char out[1100], line[128];
+
+	snprintf(out, sizeof(out), "%s/callgrind.%s.%u", dir, tag, rounds);
+	if (bench_sh("valgrind --tool=callgrind --callgrind-out-file='%s' "
+		     "'%s' --workload pingpong --ring '%s/overhead.ring' "
+		     "--count %u --tick-hz 0 --quiet >'%s/overhead.log' 2>&1",
+		     out, bin, dir, rounds, dir) != 0 ||
+	    bench_grep_last(out, "summary: ", line, sizeof(line)) != 0)
+		return BENCH_NONE;
+	return strtod(line + strlen("summary: "), NULL);
+}
+
+static double wall_ns_per_round(const char *bin, const char *dir)
+{
+	double t0 = bench_now();
+	if (bench_sh("'%s' --workload pingpong --ring '%s/overhead.ring' "
+		     "--count %u --tick-hz 0 --quiet", bin, dir,
+		     WALL_ROUNDS) != 0)
+		return BENCH_NONE;
+	return (bench_now() - t0) * 1e9 / WALL_ROUNDS;
+}
+
+void bench_overhead(struct bench_results *res, const char *dir)
+{
+	char on[1024], off[1024];
+	double won[WALL_RUNS], woff[WALL_RUNS];
+
+	snprintf(on, sizeof(on), "%s/ringside-hosted", BENCH_BIN_DIR);
+	snprintf(off, sizeof(off), "%s/ringside-hosted-notrace", BENCH_DIR);
+
+	/* Wall clock first, interleaved so machine noise hits both. */
+	for (int r = 0; r < WALL_RUNS; r++) {
+		won[r] = wall_ns_per_round(on, dir);
+		woff[r] = wall_ns_per_round(off, dir);
+	}
+	res->overhead_wall_on_ns = bench_median(won, WALL_RUNS);
+	res->overhead_wall_off_ns = bench_median(woff, WALL_RUNS);
+	res->overhead_wall_pct = (res->overhead_wall_on_ns -
+				  res->overhead_wall_off_ns) /
+				 res->overhead_wall_off_ns * 100;
+
+	if (bench_sh("valgrind --version >/dev/null 2>&1") != 0) {
+		bench_note(res, "overhead: valgrind not installed, no "
+			   "instruction counts");
+		return;
+	}
+	printf("overhead: pingpong under callgrind, tracing on and off\n");
+	double on1 = count_ir(on, dir, "on", ROUNDS_1);
+	double on2 = count_ir(on, dir, "on", ROUNDS_2);
+	double off1 = count_ir(off, dir, "off", ROUNDS_1);
+	double off2 = count_ir(off, dir, "off", ROUNDS_2);
+	if (isnan(on1) || isnan(on2) || isnan(off1) || isnan(off2)) {
+		bench_note(res, "overhead: a callgrind run failed (see %s/"
+			   "overhead.log)", dir);
+		return;
+	}
+	res->overhead_ir_on = (on2 - on1) / (ROUNDS_2 - ROUNDS_1);
+	res->overhead_ir_off = (off2 - off1) / (ROUNDS_2 - ROUNDS_1);
+	res->overhead_pct = (res->overhead_ir_on - res->overhead_ir_off) /
+			    res->overhead_ir_off * 100;
+}
