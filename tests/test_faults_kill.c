@@ -27,6 +27,7 @@
 
 #include "ringside_ring.h"
 #include "test_collector.h"
+#include "test_faults.h"
 #include "trace_read.h"
 
 static void sleep_ms(unsigned ms)
@@ -74,7 +75,7 @@ static int false_null_report(sqlite3 *s, const char *line)
 	return nulls == 0;
 }
 
-static void assert_integrity_ok(const char *db)
+void faults_integrity_ok(const char *db)
 {
 	sqlite3 *s = NULL;
 	sqlite3_stmt *st = NULL;
@@ -233,7 +234,7 @@ static uint64_t kill_and_resume(const char *workload, const char *secs,
 				 " the workload is too short", i, status);
 		}
 		if (access(db, F_OK) == 0)
-			assert_integrity_ok(db);
+			faults_integrity_ok(db);
 	}
 	/* The last one runs to the guest's exit. */
 	pid_t c = spawn(cargv);
@@ -242,7 +243,7 @@ static uint64_t kill_and_resume(const char *workload, const char *secs,
 	assert_int_equal(waitpid(kernel, &status, 0), kernel);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-	assert_integrity_ok(db);
+	faults_integrity_ok(db);
 	uint64_t lost = check_trace(ring, db);
 	free(hosted);
 	free(ringside);
