@@ -259,7 +259,7 @@ static void test_kill9_ring_holds_everything(void **state)
 		skip();
 	/* 64 MiB holds the whole run: every record is still in the ring at
 	 * every restart, so no gap at all is acceptable. */
-	assert_int_equal(kill_and_resume("fanout", "2.5", "16384", 5), 0);
+	assert_int_equal(kill_and_resume("fanout", "3.5", "16384", 5), 0);
 }
 
 static void test_kill9_ring_laps_while_dead(void **state)
@@ -268,7 +268,7 @@ static void test_kill9_ring_laps_while_dead(void **state)
 		skip();
 	/* 256 KiB: the guest laps the ring while no collector runs, so
 	 * there are gaps; each must be exactly what the lost table says. */
-	uint64_t lost = kill_and_resume("fanout", "2", "64", 4);
+	uint64_t lost = kill_and_resume("fanout", "3", "64", 4);
 	assert_true(lost > 0);
 }
 
