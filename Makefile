@@ -8,6 +8,7 @@
 #   make deps       install every Debian package the project needs
 #   make check      run the whole test suite (SANITIZE=1: under ASan+UBSan)
 #   make bench      run the benchmarks side by side, print one table
+#   make stress     writers at full speed against a live reader, 10^8 events
 #   make demo       boot the demo workload and show its trace
 
 BUILD    ?= build
@@ -47,6 +48,7 @@ include guest-trace/guest-trace.mk
 -include kernel/platform/pvh/pvh.mk
 -include collector/collector.mk
 include tests/tests.mk
+include tests/stress/stress.mk
 -include tests/xen/xen.mk
 # After tests.mk: it adds the viewer's include flags to the tests'.
 -include viewer/viewer.mk

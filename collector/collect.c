@@ -13,6 +13,7 @@
  */
 #include <assert.h>
 #include <setjmp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,21 +117,40 @@ static const char *state_of(const struct rs_status *s)
 	}
 }
 
-/* Is the region still the boot we started reading? A reboot rewrites the
- * header (magic first), so an invalid header counts as "no". */
+/*
+ * Is the region still the boot we started reading? A reboot clears the
+ * magic first and writes a new nonce, so those two decide. The reader
+ * keeps the layout it validated at attach, so other header fields the
+ * guest rewrites later cannot move it; they are lies (or corruption),
+ * counted in `rewrites` and reported, but no reason to stop.
+ */
 static int same_boot(const struct rs_source *src, size_t off,
-		     const struct rs_layout *was)
+		     const struct rs_layout *was, uint64_t *rewrites,
+		     char *why, size_t whylen)
 {
 	struct rs_layout now;
+	uint64_t magic, nonce;
 	char err[160];
 
-	if (rs_layout_read(src->base + off, src->len - off, RS_GPA_ANY, &now,
-			   err, sizeof(err)) != 0)
+	/* memcpy: a view need not be 8-byte aligned (core segments). */
+	memcpy(&magic, (const void *)(src->base + off), sizeof(magic));
+	memcpy(&nonce, (const void *)(src->base + off +
+				      offsetof(struct rs_header, nonce)),
+	       sizeof(nonce));
+	if (magic != RS_MAGIC || nonce != was->nonce)
 		return 0;
-	return now.nonce == was->nonce && now.ncpus == was->ncpus &&
-	       now.region_size == was->region_size;
+	if (rs_layout_read(src->base + off, src->len - off, RS_GPA_ANY, &now,
+			   err, sizeof(err)) != 0) {
+		(*rewrites)++;
+		snprintf(why, whylen, "%s", err);
+	} else if (now.ncpus != was->ncpus ||
+		   now.region_size != was->region_size ||
+		   memcmp(now.cpu, was->cpu, sizeof(now.cpu)) != 0) {
+		(*rewrites)++;
+		snprintf(why, whylen, "the ring layout changed");
+	}
+	return 1;
 }
-
 
 struct rs_session {
 	const struct rs_collect_opts *o;
@@ -146,6 +166,8 @@ struct rs_session {
 	int paused;                 /* the VM is stopped: no hang verdict */
 	const char *written_state;  /* last state stored, NULL before any */
 	int guest_done;             /* the ring said exited or crashed */
+	uint64_t rewrites;          /* looks at a header the guest rewrote */
+	char rewrite_why[160];      /* the last such header's fault */
 	/* timestamps of this batch's events, for the commit hook */
 	rs_committed_cb on_commit;
 	void *commit_opaque;
@@ -181,7 +203,8 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	uint64_t hung_at = UINT64_MAX;
 
 	rs_status_read(s->reader->region, &s->layout, &st);
-	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout)) {
+	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
+					   s->rewrite_why, sizeof(s->rewrite_why))) {
 		*stop = RS_STOP_REBOOT;
 		return 0;
 	}
@@ -197,7 +220,8 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	}
 	/* Records read while the guest re-initialised its region would be
 	 * from a mix of boots: drop the whole batch rather than guess. */
-	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout)) {
+	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
+					   s->rewrite_why, sizeof(s->rewrite_why))) {
 		rs_store_rollback(s->store);
 		*stop = RS_STOP_REBOOT;
 		return 0;
@@ -282,8 +306,14 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 	if (stop == RS_STOP_REBOOT)
 		fprintf(stderr, "ringside: the guest rebooted (region nonce changed);"
 			" stopped. Collect again to record the new boot.\n");
+	if (s->rewrites)
+		fprintf(stderr, "ringside: warning: the guest rewrote its region header"
+			" while it was read (%llu looks; last: %s); the layout"
+			" validated at attach was kept\n",
+			(unsigned long long)s->rewrites, s->rewrite_why);
 	if (s->reader->anomalies)
-		fprintf(stderr, "ringside: warning: %llu inconsistent ring states seen (last: %s)\n",
+		fprintf(stderr, "ringside: warning: %llu inconsistent ring states seen"
+			" and rejected (last: %s)\n",
 			(unsigned long long)s->reader->anomalies, s->reader->err);
 	fprintf(stderr,
 		"ringside: %llu events stored (%llu already present), %llu lost;"

@@ -41,7 +41,7 @@
 
 enum run_end {
 	END_NONE, END_GUEST, END_HUNG, END_RESET, END_PVPANIC, END_QEMU_GONE,
-	END_SHUTDOWN, END_LIMIT, END_SIGNAL,
+	END_SHUTDOWN, END_LIMIT, END_SIGNAL, END_REINIT,
 };
 
 /* <dir of /proc/self/exe>/../kernel/ringside-kernel.elf: the kernel built
@@ -191,6 +191,9 @@ static const char *end_text(enum run_end e, const struct rs_qemu *q)
 	case END_SHUTDOWN: return q->qmp.shutdown_reason;
 	case END_LIMIT: return "--seconds ran out; the guest was stopped";
 	case END_SIGNAL: return "interrupted; the guest was stopped";
+	case END_REINIT: return "the running guest cleared its ring's magic or changed"
+		" its nonce (QEMU resets pause, so this was no reboot); the"
+		" guest was stopped";
 	default: return "?";
 	}
 }
@@ -262,8 +265,10 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 		return END_GUEST;
 	if (*stop == RS_STOP_HUNG)
 		return END_HUNG;
+	/* With -action reboot=shutdown a reset pauses QEMU before the guest
+	 * could lay out a new ring: a new ring here is the guest's doing. */
 	if (*stop == RS_STOP_REBOOT)
-		return END_RESET;
+		return END_REINIT;
 	if (r->q.qmp.shutdown)
 		return strcmp(r->q.qmp.shutdown_reason, "guest-reset") == 0
 			       ? END_RESET : END_SHUTDOWN;

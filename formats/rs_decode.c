@@ -393,9 +393,13 @@ static uint64_t unwrap(uint64_t low, uint64_t approx, unsigned bits)
 }
 
 /* Read (head, head_written) as the pair the outermost writer published:
- * one load of head_pair, then the full-width words for the high bits. */
-static void read_published(struct rs_reader *r, unsigned cpu, uint64_t *head,
-			   uint64_t *n)
+ * one load of head_pair, then the full-width words for the high bits.
+ * Returns -1 if the pair is further ahead of those words than one lap:
+ * the writer stores the pair just before them, so an honest pair leads
+ * by one publication at most, while a lying one could otherwise move
+ * `pos` terabytes ahead and blind the reader for good. */
+static int read_published(struct rs_reader *r, unsigned cpu, uint64_t *head,
+			  uint64_t *n)
 {
 	const volatile struct rs_cpu_ring *cr =
 		&((const volatile struct rs_header *)r->region)->cpu[cpu];
@@ -407,6 +411,12 @@ static void read_published(struct rs_reader *r, unsigned cpu, uint64_t *head,
 					   head_now >> 3, RS_PAIR_HEAD_BITS);
 	*head = head_units << 3;
 	*n = unwrap(pair >> RS_PAIR_HEAD_BITS, n_now, RS_PAIR_COUNT_BITS);
+	const uint64_t lap = r->layout.cpu[cpu].data_size;
+	if (*head > head_now && *head - head_now > lap)
+		return -1;
+	if (*n > n_now && *n - n_now > lap / RS_PAD_MIN)
+		return -1;
+	return 0;
 }
 
 /* Copy ring bytes [from, to) (to - from <= data_size) out of guest memory
@@ -484,7 +494,10 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu, rs_event_cb cb,
 	long delivered = 0;
 	int rc_cb;
 
-	read_published(r, cpu, &head, &n);
+	if (read_published(r, cpu, &head, &n) != 0) {
+		anomaly(r, cpu, "packed head pair contradicts the published head");
+		return 0;
+	}
 	if (head < rc->pos || n < rc->seen) {
 		anomaly(r, cpu, "published position went backwards");
 		return 0;

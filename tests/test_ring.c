@@ -1,8 +1,8 @@
 /*
  * test_ring.c - the ring protocol end to end in one process: the real
  * guest-trace writer against the one decoder. Encode/decode, wrap-around,
- * overwrite and discard loss accounting, hostile headers, a writer thread
- * racing a live reader, and interrupt nesting via signals.
+ * overwrite and discard loss accounting, hostile headers, and interrupt
+ * nesting via signals (writers racing a live reader: test_stress.c).
  *
  * The invariant checked everywhere: every accepted record is exactly what
  * was written (payload carries its own sequence number), and
@@ -449,52 +449,8 @@ static void test_published_lies_bounded(void **state)
 
 /* ---- concurrency ------------------------------------------------------- */
 
-struct race {
-	struct rs_header *h;
-	uint64_t count;
-	volatile int done;
-};
-
-static void *writer_thread(void *arg)
-{
-	struct race *w = arg;
-	for (uint64_t i = 0; i < w->count; i++)
-		emit_pattern(w->h, 0, i);
-	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-static void race_writer_against_reader(uint64_t count, size_t ring_bytes)
-{
-	struct ring r;
-	struct tally t = { .type = PATTERN_TYPE };
-	struct race w;
-	pthread_t th;
-
-	ring_open(&r, RS_HEADER_SIZE + ring_bytes, 1, RS_MODE_OVERWRITE, 0);
-	w = (struct race){ .h = r.h, .count = count };
-	assert_int_equal(pthread_create(&th, NULL, writer_thread, &w), 0);
-	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE))
-		rs_reader_poll(&r.reader, check_cb, &t);
-	pthread_join(th, NULL);
-	rs_reader_poll(&r.reader, check_cb, &t);
-
-	assert_int_equal(t.bad, 0);
-	assert_int_equal(r.reader.anomalies, 0);
-	assert_int_equal(t.accepted + t.lost, count);
-	assert_int_equal(t.last_seq, count - 1);
-	assert_true(t.accepted > 0);
-	ring_close(&r);
-}
-
-static void test_stress_writer_vs_live_reader(void **state)
-{
-	/* Small ring: the writer laps the reader constantly, so torn and
-	 * overwritten copies are the common case, not the rare one. */
-	race_writer_against_reader(4000000, 16384);
-	/* Larger ring: mostly lossless streaming. */
-	race_writer_against_reader(4000000, 1 << 20);
-}
+/* Writer threads racing a live reader are in test_stress.c (the engine is
+ * tests/stress/stress.c, shared with `make stress`). */
 
 /* Interrupt nesting: a signal handler emits on the same ring while the
  * thread is anywhere inside an emit. */
@@ -637,5 +593,4 @@ RS_TEST_SUITE(ring,
 	cmocka_unit_test(test_region_find_by_scan),
 	cmocka_unit_test(test_corrupt_record_skips_chunk),
 	cmocka_unit_test(test_published_lies_bounded),
-	cmocka_unit_test(test_stress_writer_vs_live_reader),
 	cmocka_unit_test(test_interrupt_nesting))

@@ -2,7 +2,8 @@
 # against the real libraries. `make check` builds it and everything it
 # drives, then runs it with RS_BIN_DIR pointing at the built programs.
 
-TEST_SRCS := tests/testlib.c tests/testlib_events.c $(wildcard tests/test_*.c)
+TEST_SRCS := tests/testlib.c tests/testlib_events.c tests/stress/stress.c \
+             $(wildcard tests/test_*.c)
 TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/ringside-tests
 

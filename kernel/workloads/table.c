@@ -12,7 +12,7 @@ const struct workload *const workload_table[] = {
 	&workload_hang,     &workload_crash,  &workload_fault,
 	&workload_panic,    &workload_pagefault, &workload_stackoverflow,
 	&workload_triple,   &workload_deadlock,  &workload_demo,
-	&workload_nestedpanic,
+	&workload_nestedpanic, &workload_evil,
 	NULL,
 };
 

@@ -39,6 +39,7 @@ extern const struct workload workload_stackoverflow;
 extern const struct workload workload_triple;
 extern const struct workload workload_deadlock;
 extern const struct workload workload_demo;
+extern const struct workload workload_evil;
 
 /* Shared helper: true once the iteration budget is spent. i counts
  * completed iterations. */
