@@ -33,8 +33,8 @@ struct bench_results {
 	double ingest_eps, bare_insert_eps, bytes_per_event;
 	/* live lag (bench_lag.c), ms; the 1-minute load average before it */
 	double lag_p50_ms, lag_p99_ms, lag_loadavg;
-	/* viewer (not measured here yet) */
-	double view_open_s, view_frame_ms_max;
+	/* viewer on a generated 10 M-event trace (bench_view.c) */
+	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	/* why a figure is missing or needs a caveat; one per line */
 	char notes[2048];
 };
@@ -58,5 +58,8 @@ void bench_overhead(struct bench_results *res, const char *dir);
 void bench_decode(struct bench_results *res, const char *dir);
 void bench_ingest(struct bench_results *res, const char *dir);
 void bench_lag(struct bench_results *res, const char *dir);
+void bench_view(struct bench_results *res, const char *dir);
+/* The synthetic N-event trace bench_view measures, into `out`. */
+int bench_gen_trace(const char *out, uint64_t n);
 
 #endif

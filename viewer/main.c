@@ -1,7 +1,7 @@
 /*
  * main.c - ringside-view's command line: the window (default), --render
  * (headless PNG/SVG of the same drawing), --render-histogram (the
- * histogram pane's drawing, headless), --bench and --gen-bench-db.
+ * histogram pane's drawing, headless) and --bench.
  * Every failure is one line on stderr and a non-zero exit.
  */
 #include <cairo.h>
@@ -25,7 +25,6 @@ static void usage(FILE *f)
 "       ringside-view --render-histogram OUT.png|OUT.svg GROUPSPEC\n"
 "                     [--size WxH] TRACE.db\n"
 "       ringside-view --bench TRACE.db [--size WxH]\n"
-"       ringside-view --gen-bench-db OUT.db N\n"
 "\n"
 "Opens a ringside trace database read-only and draws its timeline.\n"
 "--follow   keep polling the database (every 200 ms) for new events\n"
@@ -37,7 +36,7 @@ static void usage(FILE *f)
 "           [wait:]label:NAME | [wait:]type:NAME | [wait:]thread:TID\n"
 "           (promise lifetimes, or with wait: wait times) or wake:TID\n"
 "--bench    print load seconds and the slowest of a sweep of frames\n"
-"--gen-bench-db  write a synthetic N-event trace for --bench\n");
+);
 }
 
 static int parse_size(const char *s, int *w, int *h)
@@ -148,7 +147,7 @@ static int do_render_hist(const char *db, const char *out, const char *spec,
 int main(int argc, char **argv)
 {
 	const char *render = NULL, *from = NULL, *to = NULL, *db = NULL;
-	const char *script = NULL, *gen = NULL, *hist = NULL, *spec = NULL;
+	const char *script = NULL, *hist = NULL, *spec = NULL;
 	bool follow = false, bench = false, sized = false;
 	int w = 1200, h = 700;
 	for (int i = 1; i < argc; i++) {
@@ -174,8 +173,6 @@ int main(int argc, char **argv)
 			follow = true;
 		else if (!strcmp(a, "--bench"))
 			bench = true;
-		else if (!strcmp(a, "--gen-bench-db") && more)
-			gen = argv[++i];
 		else if (!strcmp(a, "--test-script") && more)
 			script = argv[++i];
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -191,13 +188,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ringside-view: unexpected '%s'\n", a);
 			return 2;
 		}
-	}
-	if (gen) {
-		if (!db) {
-			fprintf(stderr, "ringside-view: --gen-bench-db OUT.db N\n");
-			return 2;
-		}
-		return rv_gen_bench_db(gen, strtoull(db, NULL, 10));
 	}
 	if (!db) {
 		usage(stderr);

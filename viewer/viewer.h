@@ -1,6 +1,6 @@
 /*
  * viewer.h - entry points main.c dispatches to: the GTK window
- * (window.c) and the benchmark / generator (bench.c).
+ * (window.c) and the benchmark (bench.c).
  */
 #ifndef RV_VIEWER_H
 #define RV_VIEWER_H
@@ -15,8 +15,5 @@ int rv_window_run(const char *path, bool follow, const char *test_script);
 /* --bench: load, then render a sweep of zoom levels headlessly. */
 int rv_bench(const char *path, int width, int height);
 
-/* --gen-bench-db: write a synthetic trace of n events following
- * formats/schema.sql. */
-int rv_gen_bench_db(const char *out, uint64_t n);
 
 #endif

@@ -1,8 +1,8 @@
 # viewer: ringside-view, the GTK 4 timeline, plus libringside-view.a (the
 # model, layout and cairo drawing without any window) that the tests link.
-# Reads SQLite trace databases only: no Xen, no collector code, except the
-# generated schema text that --gen-bench-db writes with. The latency
-# histogram uses formats' report library ($(DECODE_LIB)).
+# Reads SQLite trace databases only, through formats/ ($(DECODE_LIB): the
+# chunk decoder, the store check, the latency report): no Xen, no
+# collector code.
 
 VIEWER_LIB_SRCS := viewer/model.c viewer/derive.c viewer/layout.c \
                    viewer/draw.c viewer/draw_promises.c viewer/hit.c \
@@ -23,11 +23,10 @@ $(VIEWER_LIB): $(VIEWER_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(DECODE_LIB) \
-		$(OBJ)/gen/schema_sql.o
+$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(VIEWER_APP_OBJS) $(VIEWER_LIB) \
-		$(DECODE_LIB) $(OBJ)/gen/schema_sql.o $(shell pkg-config --libs gtk4 fontconfig) \
+		$(DECODE_LIB) $(shell pkg-config --libs gtk4 fontconfig) \
 		$(VIEWER_LIBS)
 
 all: $(VIEWER_BIN)

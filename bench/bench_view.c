@@ -1,0 +1,236 @@
+/*
+ * bench_view.c - the viewer on a 10 M-event trace: the view_open_s and
+ * view_frame_ms_max rows, and the trace they are measured on.
+ *
+ * The trace is made the way a real one is, only faster than a guest
+ * could: a synthetic guest writes records with guest-trace's writer
+ * (gt_emit_at, so its clock is exact and its run repeatable), the one
+ * decoder reads them back, and the collector's store ingests them. The
+ * guest: 2 CPUs, 8 worker threads; each step a thread runs, creates a
+ * promise (a child of its previous one, labelled now and then), resolves
+ * and reads older ones, touches the heap, and blocks; interrupts, idle
+ * periods, page allocations and a counter are mixed in. It is shaped like
+ * the kernel's workloads at ~5 M events/s of guest time, so every lane,
+ * row and arrow kind of the viewer is exercised at scale.
+ *
+ * `ringside-bench --gen-trace OUT.db N` writes such a trace by itself.
+ */
+#include "bench.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../collector/store.h"
+#include "guest_trace.h"
+#include "rs_decode.h"
+
+#define VIEW_EVENTS 10000000ull
+/* Per CPU, overwriting; the reader drains it every POLL_EVERY events,
+ * long before the writer could lap it (records are at most ~64 bytes),
+ * and the generator checks that nothing was lost. */
+#define RING_BYTES  (64u << 20)
+#define POLL_EVERY  (256u << 10)
+
+typedef struct {
+	struct rs_header *h;
+	struct rs_reader *rd;
+	struct rs_store *st;
+	uint64_t n, limit, since_poll;
+	int64_t t;
+	uint32_t rng;
+} gen;
+
+static uint32_t rnd(gen *g)
+{
+	g->rng = g->rng * 1664525u + 1013904223u;
+	return g->rng >> 8;
+}
+
+static int store_cb(void *opaque, const struct rs_event *ev)
+{
+	return rs_store_event(opaque, ev);
+}
+
+/* Hand everything written so far to the store, as one batch. */
+static void drain(gen *g)
+{
+	if (rs_store_begin(g->st) != 0 ||
+	    rs_reader_poll(g->rd, store_cb, g->st) < 0 ||
+	    rs_store_save_reader(g->st, g->rd) != 0 ||
+	    rs_store_commit(g->st) != 0)
+		bench_fail("gen-trace: %s", rs_store_error(g->st));
+	g->since_poll = 0;
+}
+
+static void emit(gen *g, int cpu, int type, uint64_t ctx, int64_t a,
+		 int64_t b, int64_t c, int nargs, const char *str)
+{
+	if (g->n >= g->limit)
+		return;
+	g->t += 40 + rnd(g) % 200;
+	if (str)
+		gt_emit_str_at(g->h, (unsigned)cpu, (uint64_t)g->t,
+			       (uint16_t)type, (uint32_t)ctx, (unsigned)nargs,
+			       (uint64_t)a, (uint64_t)b, str);
+	else
+		gt_emit_at(g->h, (unsigned)cpu, (uint64_t)g->t, (uint16_t)type,
+			   (uint32_t)ctx, (unsigned)nargs, (uint64_t)a,
+			   (uint64_t)b, (uint64_t)c);
+	g->n++;
+	if (++g->since_poll == POLL_EVERY)
+		drain(g);
+}
+
+#define NTHREADS 8
+#define PENDING 4
+
+static void generate(gen *g)
+{
+	uint64_t next_id = 1, heap = 4096;
+	uint64_t pend[NTHREADS + 1][PENDING] = { { 0 } };
+	uint64_t last[NTHREADS + 1] = { 0 };
+	uint64_t cur[2] = { 0, 0 };
+	char label[64];
+	for (int th = 1; th <= NTHREADS; th++) {
+		snprintf(label, sizeof label, "worker %d", th);
+		emit(g, (th - 1) / 4, RS_EV_THREAD_CREATE, 0, th, 0, 0, 2, label);
+	}
+	for (uint64_t step = 0; g->n < g->limit; step++) {
+		int cpu = (int)(step & 1);
+		uint64_t th = 1 + (uint64_t)cpu * 4 + (step / 2) % 4;
+		emit(g, cpu, RS_EV_THREAD_SWITCH, cur[cpu], (int64_t)cur[cpu],
+		     (int64_t)th, 0, 2, NULL);
+		cur[cpu] = th;
+		/* resolve and read the oldest pending promise of this thread */
+		uint64_t *slot = &pend[th][step / 2 % PENDING];
+		if (*slot) {
+			bool fail = rnd(g) % 16 == 0;
+			if (fail)
+				emit(g, cpu, RS_EV_PROMISE_FAIL, th, (int64_t)*slot,
+				     0, 0, 2, "synthetic failure");
+			else
+				emit(g, cpu, RS_EV_PROMISE_RESOLVE, th,
+				     (int64_t)*slot, 0, 0, 2, NULL);
+			emit(g, cpu, RS_EV_PROMISE_READ, th, (int64_t)*slot, 0, 0,
+			     2, NULL);
+		}
+		uint64_t id = next_id++;
+		/* every third is a child of the thread's previous promise:
+		 * nesting without unbounded depth */
+		emit(g, cpu, RS_EV_PROMISE_CREATE, th, (int64_t)id,
+		     id % 3 == 0 ? (int64_t)last[th] : 0, (int64_t)(rnd(g) % RS_PT_COUNT), 3, NULL);
+		if (id % 4 == 0) {
+			snprintf(label, sizeof label, "request %llu",
+				   (unsigned long long)id);
+			emit(g, cpu, RS_EV_PROMISE_LABEL, th, (int64_t)id, 0, 0, 1,
+			     label);
+		}
+		*slot = id;
+		last[th] = id;
+		heap += 128;
+		emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, 128, 0, 2, NULL);
+		if (rnd(g) % 8 == 0) {
+			emit(g, cpu, RS_EV_PAGE_ALLOC, th, 0x100000 + step * 4096,
+			     0, 0, 2, NULL);
+			heap -= 128;
+			emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, -128, 0, 2, NULL);
+		}
+		if (rnd(g) % 10 == 0) {
+			emit(g, cpu, RS_EV_IRQ_ENTER, th, 32, 0, 0, 1, NULL);
+			emit(g, cpu, RS_EV_TIMER_FIRE, th, 1, 0, 0, 2, NULL);
+			emit(g, cpu, RS_EV_IRQ_EXIT, th, 32, 0, 0, 1, NULL);
+		}
+		if (step % 64 == 0)
+			emit(g, cpu, RS_EV_COUNTER, th, (int64_t)(step / 64), 0, 0,
+			     1, "requests");
+		emit(g, cpu, RS_EV_THREAD_BLOCK, th, (int64_t)th,
+		     1 + (int64_t)(rnd(g) % 4), (int64_t)id, 3, NULL);
+		emit(g, cpu, RS_EV_THREAD_WAKE, th, (int64_t)th, 0, 0, 2, NULL);
+		emit(g, cpu, RS_EV_RUNQ_LEN, th, (int64_t)(rnd(g) % 5), 0, 0, 1,
+		     NULL);
+		if (rnd(g) % 12 == 0) {
+			emit(g, cpu, RS_EV_THREAD_SWITCH, th, (int64_t)th, 0, 0, 2,
+			     NULL);
+			cur[cpu] = 0;
+			emit(g, cpu, RS_EV_IDLE_ENTER, 0, 0, 0, 0, 0, NULL);
+			g->t += 2000;
+			emit(g, cpu, RS_EV_IDLE_EXIT, 0, 0, 0, 0, 0, NULL);
+		}
+	}
+}
+
+
+int bench_gen_trace(const char *out, uint64_t n)
+{
+	const size_t size = RS_HEADER_SIZE + 2 * (size_t)RING_BYTES;
+	struct gt_config cfg = {
+		.region_size = size, .ncpus = 2, .mode = RS_MODE_OVERWRITE,
+		.nonce = 0x6e6e, .tsc_hz = 1000000000, .boot_tsc = 0,
+	};
+	struct rs_reader_cpu resume[RS_MAX_CPUS];
+	struct rs_layout l;
+	struct rs_reader rd;
+	char err[320];
+	int resumed;
+
+	gen g = { .limit = n, .t = 1000000, .rng = 12345, .rd = &rd };
+	g.h = aligned_alloc(RS_PAGE_SIZE, size);
+	if (!g.h || gt_region_init(g.h, &cfg) != 0 ||
+	    rs_layout_read(g.h, size, RS_GPA_ANY, &l, err, sizeof(err)) != 0 ||
+	    rs_reader_init(&rd, g.h, size, &l) != 0)
+		bench_fail("gen-trace: cannot set up the synthetic guest");
+	unlink(out);
+	g.st = rs_store_open(out, 1, err, sizeof(err));
+	if (!g.st || rs_store_trace_begin(g.st, "synthetic", &l, resume,
+					  &resumed) != 0)
+		bench_fail("gen-trace: %s", g.st ? rs_store_error(g.st) : err);
+	double t0 = bench_now();
+	generate(&g);
+	drain(&g);
+	struct rs_status s = { .state = RS_STATE_EXITED };
+	if (rs_store_begin(g.st) != 0 ||
+	    rs_store_set_status(g.st, &s, RS_GS_EXITED, UINT64_MAX) != 0 ||
+	    rs_store_commit(g.st) != 0)
+		bench_fail("gen-trace: %s", rs_store_error(g.st));
+	struct rs_store_counts c;
+	rs_store_counts(g.st, &c);
+	if (c.inserted != g.n || c.lost != 0)
+		bench_fail("gen-trace: stored %llu of %llu events, %llu lost",
+			   (unsigned long long)c.inserted,
+			   (unsigned long long)g.n, (unsigned long long)c.lost);
+	rs_store_close(g.st);
+	rs_reader_free(&rd);
+	free(g.h);
+	printf("gen-trace: %llu events to %s in %.1f s\n",
+	       (unsigned long long)g.n, out, bench_now() - t0);
+	return 0;
+}
+
+void bench_view(struct bench_results *res, const char *dir)
+{
+	char db[512], log[600], line[512];
+
+	snprintf(db, sizeof(db), "%s/view-10M.db", dir);
+	snprintf(log, sizeof(log), "%s/view.log", dir);
+	bench_gen_trace(db, VIEW_EVENTS);
+	/* The real viewer, headless: its --bench loads the trace, then draws
+	 * a sweep of zoom levels at three positions (viewer/bench.c). */
+	if (bench_sh("%s/ringside-view --bench %s > %s 2>&1", BENCH_BIN_DIR,
+		     db, log) != 0 ||
+	    bench_grep_last(log, "open_s", line, sizeof(line)) != 0) {
+		bench_note(res, "viewer: ringside-view --bench failed (%s)", log);
+		return;
+	}
+	double open_s, avg, worst;
+	if (sscanf(line, "open_s %lf frames %*d avg_frame_ms %lf max_frame_ms %lf",
+		   &open_s, &avg, &worst) != 3) {
+		bench_note(res, "viewer: cannot read '%s'", line);
+		return;
+	}
+	res->view_open_s = open_s;
+	res->view_frame_ms_max = worst;
+	res->view_frame_ms_avg = avg;
+}
