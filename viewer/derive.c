@@ -22,11 +22,20 @@
 
 #include "ringside_ring.h"
 
-/* Open-addressing map from guest promise id to pp index: GHashTable
- * would allocate per entry, too slow at millions of promises. */
+/* Map from guest id to pp index. Kernels hand out promise and thread ids
+ * from counters, so ids below DENSE_MAX go to a plain array indexed by id:
+ * the events of a trace touch recent ids, which stay in cache, where a
+ * hash spreads them over tens of MB (a hash probe per promise event was
+ * the largest cost of loading 10 M events). Other ids, which a guest may
+ * choose freely, go to an open-addressing hash (GHashTable would allocate
+ * per entry, too slow at millions of promises). */
+#define DENSE_MAX (1u << 24)   /* at most 64 MB of dense slots */
+
 typedef struct {
+	uint32_t *dense;   /* pp index + 1 by id; 0 = none */
+	uint32_t dense_cap;
 	uint64_t *key;
-	uint32_t *val;   /* pp index + 1; 0 = empty slot */
+	uint32_t *val;     /* pp index + 1; 0 = empty slot */
 	uint32_t cap, n;
 } idmap;
 
@@ -56,6 +65,19 @@ static void idmap_grow(idmap *m)
 
 static void idmap_put(idmap *m, uint64_t k, uint32_t v)
 {
+	if (k < DENSE_MAX) {
+		if (k >= m->dense_cap) {
+			uint32_t cap = m->dense_cap ? m->dense_cap : 4096;
+			while (cap <= k)
+				cap *= 2;
+			m->dense = g_renew(uint32_t, m->dense, cap);
+			memset(m->dense + m->dense_cap, 0,
+			       (cap - m->dense_cap) * sizeof(*m->dense));
+			m->dense_cap = cap;
+		}
+		m->dense[k] = v + 1;
+		return;
+	}
 	if ((m->n + 1) * 2 > m->cap)
 		idmap_grow(m);
 	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
@@ -69,6 +91,8 @@ static void idmap_put(idmap *m, uint64_t k, uint32_t v)
 
 static int64_t idmap_get(const idmap *m, uint64_t k)
 {
+	if (k < DENSE_MAX)
+		return k < m->dense_cap ? (int64_t)m->dense[k] - 1 : -1;
 	if (!m->cap)
 		return -1;
 	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
@@ -613,8 +637,8 @@ void rv_builder_finish(rv_builder *b)
 	for (uint32_t i = 0; i < m->pp.n; i++)
 		if (m->pp.follows[i] < 0)
 			m->pp.own_end[i] = m->pp.resolved[i];
-	g_free(b->promises.key); g_free(b->promises.val);
-	g_free(b->threads.key); g_free(b->threads.val);
+	g_free(b->promises.key); g_free(b->promises.val); g_free(b->promises.dense);
+	g_free(b->threads.key); g_free(b->threads.val); g_free(b->threads.dense);
 	g_free(b->cpu);
 	g_free(b);
 }

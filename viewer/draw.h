@@ -109,6 +109,17 @@ void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
 void rv_batch_flush(rv_batch *b);
 void rv_batch_free(rv_batch *b);   /* flushes first */
 
+/* Pixel strips (strip.c): marks written straight into a small image at
+ * whole-pixel device coordinates, then composited with one paint. For the
+ * per-pixel-column marks of zoomed-out frames, where a cairo path per
+ * mark costs far more than its pixels. Later writes replace earlier. */
+typedef struct rv_strip rv_strip;
+rv_strip *rv_strip_new(int x, int y, int w, int h);
+void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
+		   const double rgba[4]);
+void rv_strip_paint(cairo_t *cr, rv_strip *s);
+void rv_strip_free(rv_strip *s);
+
 /* Text helpers shared with hit testing. */
 void rv_fmt_dur(char *buf, size_t len, double ns);
 void rv_fmt_time(char *buf, size_t len, double ns);

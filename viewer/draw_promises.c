@@ -29,8 +29,10 @@ static bool hidden(const rv_view *v, uint32_t p)
 	return v->filter && v->match && !v->match[p];
 }
 
-/* White overlay where the creating thread ran, within [a, b]. */
-static void draw_running(rv_batch *run, const rv_model *m, const rv_view *v,
+/* White overlay where the creating thread ran, within [a, b], framed in
+ * dark: written into the row's strip of pixels (made on first use), as a
+ * zoomed-out row has one such mark per pixel column. */
+static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 			 uint32_t p, double a, double b, double ly)
 {
 	static const double dark[4] = { 0.15, 0.15, 0.15, 1 };
@@ -40,6 +42,7 @@ static void draw_running(rv_batch *run, const rv_model *m, const rv_view *v,
 		return;
 	const rv_spans *s = &m->threads[th].states;
 	double lo = fmax(a, v->from), hi = fmin(b, rv_t(v, v->width));
+	const int top = (int)lround(ly - 3);
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && s->start[i] <= hi) {
 		if (s->kind[i] != RV_K_RUNNING) {
@@ -57,11 +60,27 @@ static void draw_running(rv_batch *run, const rv_model *m, const rv_view *v,
 		} else {
 			i++;
 		}
-		/* batched: the dark frames of a row, then the white */
-		rv_batch_rect(run, dark, x0, ly - 3, x1 - x0, 6);
-		rv_batch_rect(run, white, x0 + (x1 - x0 > 2), ly - 2,
-			      fmax(x1 - x0 - 2 * (x1 - x0 > 2), 1), 4);
+		if (!*run)
+			*run = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W,
+					    6);
+		int c0 = (int)lround(x0), c1 = (int)lround(x1);
+		if (c1 <= c0)
+			c1 = c0 + 1;
+		const int inset = c1 - c0 > 2;
+		rv_strip_fill(*run, c0, c1, top, top + 6, dark);
+		rv_strip_fill(*run, c0 + inset, c1 - inset, top + 1, top + 5,
+			      white);
 	}
+}
+
+/* Paint and drop a row's running overlays (before what lies on them). */
+static void run_flush(cairo_t *cr, rv_strip **run)
+{
+	if (!*run)
+		return;
+	rv_strip_paint(cr, *run);
+	rv_strip_free(*run);
+	*run = NULL;
 }
 
 static double line_rgb(const rv_model *m, const rv_view *v, uint32_t p,
@@ -171,14 +190,17 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		r0 = 0;
 	if (r1 > (int32_t)m->nrows)
 		r1 = (int32_t)m->nrows;
-	/* sub-pixel marks, batched by colour and filled at the end of
-	 * their row */
-	rv_batch *marks = rv_batch_new(cr);
-	rv_batch *run = rv_batch_new(cr);   /* running overlays */
+	/* Lines are horizontal: batched as boxes by colour, which cairo
+	 * fills far faster than one stroke per promise. Flushed before
+	 * anything that must lie on top of them. */
+	rv_batch *lines = rv_batch_new(cr);
+	rv_strip *run = NULL;   /* running overlays, per row */
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
 		double text_x = RV_LEFT_W;
+		/* sub-pixel promises: one mark per pixel column, as pixels */
+		rv_strip *marks = NULL;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
 		while (i < row->n && row->start[i] <= t_to) {
 			uint32_t p = row->pp[i];
@@ -190,7 +212,14 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 				if (!hidden(v, p)) {
 					double c[4];
 					line_rgb(m, v, p, c);
-					rv_batch_rect(marks, c, floor(x0), ly - 1, 1, 2);
+					if (!marks)
+						marks = rv_strip_new(RV_LEFT_W,
+							(int)lround(ly - 1),
+							v->width - RV_LEFT_W, 2);
+					int px = (int)floor(x0);
+					rv_strip_fill(marks, px, px + 1,
+						      (int)lround(ly - 1),
+						      (int)lround(ly + 1), c);
 				}
 				uint32_t j = rv_gallop(row->end, row->n, i,
 							 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
@@ -200,31 +229,35 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			i++;
 			if (hidden(v, p))
 				continue;
-			set_line(cr, m, v, p);
-			cairo_move_to(cr, x0, ly);
-			cairo_line_to(cr, x1, ly);
-			cairo_stroke(cr);
+			double c[4];
+			double lw = line_rgb(m, v, p, c);
+			rv_batch_rect(lines, c, x0, ly - lw / 2, x1 - x0, lw);
 			if (x1 - x0 >= 3)
-				draw_running(run, m, v, p, s, e, ly);
+				draw_running(&run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
 			 * continuation (that line goes on in this row) */
 			bool last = (double)m->pp.own_end[p] <= e ||
 				    m->pp.resolved[p] == INT64_MAX;
 			if (last && m->pp.follows[p] < 0) {
-				rv_batch_flush(run);
+				rv_batch_flush(lines);
+				run_flush(cr, &run);
 				set_line(cr, m, v, p);
 				draw_end(cr, m, p, x1, ly);
 			}
 			if (x1 - x0 >= 12 || s < v->from) {
-				rv_batch_flush(run);
+				rv_batch_flush(lines);
+				run_flush(cr, &run);
 				text_x = draw_label(cr, m, v, p, s, e, ly, text_x);
 			}
 		}
-		rv_batch_flush(marks);
-		rv_batch_flush(run);
+		rv_batch_flush(lines);
+		if (marks) {
+			rv_strip_paint(cr, marks);
+			rv_strip_free(marks);
+		}
+		run_flush(cr, &run);
 	}
-	rv_batch_free(marks);
-	rv_batch_free(run);
+	rv_batch_free(lines);
 }
 
 static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
@@ -242,9 +275,79 @@ static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
 	cairo_set_source_rgba(cr, c[kind][0], c[kind][1], c[kind][2], alpha);
 }
 
+/*
+ * Arrows are drawn in batches: one path per (kind, fade level), stroked
+ * once, and one for the heads, filled once. Zoomed out, a frame has
+ * thousands of arrows; a stroke and a fill each cost more in cairo's
+ * set-up than in pixels (they were 10 ms of a 27 ms frame). The fade is
+ * quantised to ARROW_FADES levels, which the eye does not tell apart.
+ */
+#define ARROW_FADES 16
+
+typedef struct {
+	GArray *seg[RV_A_COUNT][ARROW_FADES];   /* x0, y0, x1, y1 */
+} arrow_batch;
+
+static void arrow_add(arrow_batch *b, uint8_t kind, double alpha, double x0,
+		      double y0, double x1, double y1)
+{
+	int f = (int)ceil(alpha * ARROW_FADES) - 1;
+	f = f < 0 ? 0 : f >= ARROW_FADES ? ARROW_FADES - 1 : f;
+	GArray **a = &b->seg[kind][f];
+	if (!*a)
+		*a = g_array_sized_new(FALSE, FALSE, 4 * sizeof(double), 256);
+	double s[4] = { x0, y0, x1, y1 };
+	g_array_append_vals(*a, s, 1);
+}
+
+/* Zoomed out, heads of arrows a pixel apart merge into one dark band
+ * that says nothing (and cost half of the arrows' time): past this many
+ * arrows in a frame only the lines are drawn, their colours and fading
+ * still telling the kinds apart. */
+#define ARROW_HEADS_MAX 2000
+
+static void arrow_flush(cairo_t *cr, arrow_batch *b)
+{
+	guint total = 0;
+	for (int k = 0; k < RV_A_COUNT; k++)
+		for (int f = 0; f < ARROW_FADES; f++)
+			total += b->seg[k][f] ? b->seg[k][f]->len : 0;
+	const bool heads = total <= ARROW_HEADS_MAX;
+	for (int k = 0; k < RV_A_COUNT; k++)
+		for (int f = 0; f < ARROW_FADES; f++) {
+			GArray *a = b->seg[k][f];
+			if (!a)
+				continue;
+			const double *s = (const double *)(void *)a->data;
+			arrow_rgb(cr, (uint8_t)k, (f + 1.0) / ARROW_FADES);
+			cairo_new_path(cr);
+			for (guint i = 0; i < a->len; i++) {
+				cairo_move_to(cr, s[4 * i], s[4 * i + 1]);
+				cairo_line_to(cr, s[4 * i + 2], s[4 * i + 3]);
+			}
+			cairo_stroke(cr);
+			for (guint i = 0; heads && i < a->len; i++) {
+				double x0 = s[4 * i], y0 = s[4 * i + 1];
+				double x1 = s[4 * i + 2], y1 = s[4 * i + 3];
+				double ang = atan2(y1 - y0, x1 - x0);
+				cairo_move_to(cr, x1, y1);
+				cairo_line_to(cr, x1 - 5 * cos(ang - 0.45),
+					      y1 - 5 * sin(ang - 0.45));
+				cairo_line_to(cr, x1 - 5 * cos(ang + 0.45),
+					      y1 - 5 * sin(ang + 0.45));
+				cairo_close_path(cr);
+			}
+			if (heads)
+				cairo_fill(cr);
+			g_array_free(a, TRUE);
+			b->seg[k][f] = NULL;
+		}
+}
+
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		    const rv_geom *g)
 {
+	arrow_batch batch = { { { NULL } } };
 	const rv_arrows *a = &m->arrows;
 	double t_to = rv_t(v, v->width);
 	double span = t_to - v->from;
@@ -289,17 +392,8 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		 * pixel centre is one crisp column, not two half-grey ones. */
 		if (fabs(x1 - x0) < 0.5)
 			x0 = x1 = floor(x1) + 0.5;
-		arrow_rgb(cr, a->kind[k], alpha);
-		cairo_move_to(cr, x0, y0);
-		cairo_line_to(cr, x1, y1);
-		cairo_stroke(cr);
-		/* head */
-		double ang = atan2(y1 - y0, x1 - x0);
-		cairo_move_to(cr, x1, y1);
-		cairo_line_to(cr, x1 - 5 * cos(ang - 0.45), y1 - 5 * sin(ang - 0.45));
-		cairo_line_to(cr, x1 - 5 * cos(ang + 0.45), y1 - 5 * sin(ang + 0.45));
-		cairo_close_path(cr);
-		cairo_fill(cr);
+		arrow_add(&batch, a->kind[k], alpha, x0, y0, x1, y1);
 	}
+	arrow_flush(cr, &batch);
 	cairo_restore(cr);
 }

@@ -36,16 +36,21 @@ typedef struct {
 	uint64_t *ctx, *a, *b, *c;
 	char **str;               /* NULL or a string from strs */
 	GStringChunk *strs;
-	bool done, failed;
+	bool claimed, done, failed;
 } chunk;
+
+/* Ranges a CPU may have decoded ahead of the merge: enough to keep the
+ * merge fed, few enough that 10 M events never sit in memory at once
+ * (all of them decoded up front were ~500 MB of fresh pages). */
+#define LOOKAHEAD 2
 
 typedef struct {
 	const char *path;
 	int64_t trace_id;
 	struct rs_layout clock;   /* the trace's tsc_hz and boot_tsc */
-	chunk *chunks;
-	int nchunks;
-	int next;                 /* next chunk to claim */
+	chunk *chunks;            /* range k of CPU c at k * ncpus + c */
+	int nchunks, ncpus;
+	int *consumed;            /* per CPU: ranges the merge has finished */
 	GMutex lock;
 	GCond cond;
 } fetch_job;
@@ -161,10 +166,29 @@ static gpointer fetch_worker(gpointer data)
 	sqlite3 *db = open_ro(j->path);
 	struct rs_chunk_reader *rd = rs_chunk_reader_new();
 	for (;;) {
+		/* The first unclaimed range within its CPU's lookahead. The
+		 * range the merge waits for is always within it, so this
+		 * cannot deadlock. */
 		g_mutex_lock(&j->lock);
-		int i = j->next < j->nchunks ? j->next++ : -1;
+		int i;
+		for (;;) {
+			bool left = false;
+			for (i = 0; i < j->nchunks; i++) {
+				if (j->chunks[i].claimed)
+					continue;
+				left = true;
+				if (i / j->ncpus < j->consumed[i % j->ncpus] +
+						   LOOKAHEAD)
+					break;
+			}
+			if (i < j->nchunks || !left)
+				break;
+			g_cond_wait(&j->cond, &j->lock);
+		}
+		if (i < j->nchunks)
+			j->chunks[i].claimed = true;
 		g_mutex_unlock(&j->lock);
-		if (i < 0)
+		if (i >= j->nchunks)
 			break;
 		bool ok = db && rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
 						  &j->chunks[i]);
@@ -374,7 +398,9 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 	if (per_cpu > NCHUNKS_MAX)
 		per_cpu = NCHUNKS_MAX;
 	j.nchunks = m->ncpus * per_cpu;
+	j.ncpus = m->ncpus;
 	j.chunks = g_new0(chunk, j.nchunks);
+	j.consumed = g_new0(int, m->ncpus);
 	/* claimed in order: chunk k of every CPU before chunk k+1 of any,
 	 * which is roughly the order the merge needs them */
 	for (int k = 0; k < per_cpu; k++)
@@ -403,6 +429,7 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 	bool failed = false;
 	int *ck = g_new0(int, m->ncpus);        /* current chunk index k */
 	uint32_t *pos = g_new0(uint32_t, m->ncpus);
+	bool *ready = g_new0(bool, m->ncpus);   /* ck's range is decoded */
 	for (;;) {
 		int best = -1;
 		int64_t bt = INT64_MAX;
@@ -414,16 +441,24 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 					break;
 				}
 				ch = &j.chunks[ck[c] * m->ncpus + c];
-				g_mutex_lock(&j.lock);
-				while (!ch->done)
-					g_cond_wait(&j.cond, &j.lock);
-				g_mutex_unlock(&j.lock);
-				failed |= ch->failed;
+				if (!ready[c]) {
+					g_mutex_lock(&j.lock);
+					while (!ch->done)
+						g_cond_wait(&j.cond, &j.lock);
+					g_mutex_unlock(&j.lock);
+					ready[c] = true;
+					failed |= ch->failed;
+				}
 				if (pos[c] < ch->n)
 					break;
 				chunk_free(ch);
 				ck[c]++;
 				pos[c] = 0;
+				ready[c] = false;
+				g_mutex_lock(&j.lock);
+				j.consumed[c] = ck[c];
+				g_cond_broadcast(&j.cond);
+				g_mutex_unlock(&j.lock);
 			}
 			if (ch && ch->t[pos[c]] < bt) {
 				bt = ch->t[pos[c]];
@@ -456,6 +491,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 		chunk_free(&j.chunks[i]);
 	g_free(ck);
 	g_free(pos);
+	g_free(ready);
+	g_free(j.consumed);
 	g_free(j.chunks);
 	g_mutex_clear(&j.lock);
 	g_cond_clear(&j.cond);
