@@ -59,25 +59,36 @@ static int try_candidate(const struct rs_dumpcore *d, uint64_t k, void **out,
 			 (unsigned long long)gfn, (unsigned long long)size);
 		return -1;
 	}
+	/*
+	 * Cheap checks before the copy, so a dump full of pages that merely
+	 * start with the magic costs one look each instead of a region copy
+	 * each (quadratic in a hostile dump). The header page alone decides
+	 * whether a region could start here: rs_layout_read reads only the
+	 * header. And since the dump's gfns are strictly ascending
+	 * (rs_dumpcore_parse checks), the region is contiguous in gfn space
+	 * exactly when its last page sits npages - 1 entries after its first.
+	 */
+	_Static_assert(sizeof(struct rs_header) <= RS_PAGE_SIZE,
+		       "the header fits the page that is looked at");
+	if (rs_layout_read(hdr, (size_t)(npages * RS_PAGE_SIZE),
+			   gfn * RS_PAGE_SIZE, l, why, whylen) != 0)
+		return -1;
+	if (rs_dumpcore_gfn(d, k + npages - 1) != gfn + npages - 1) {
+		snprintf(why, whylen, "the region at gfn 0x%llx is not in the"
+			 " dump whole (it must be contiguous in gfn space, up"
+			 " to gfn 0x%llx)",
+			 (unsigned long long)gfn,
+			 (unsigned long long)(gfn + npages - 1));
+		return -1;
+	}
 	if (posix_memalign(&buf, RS_PAGE_SIZE, (size_t)(npages * RS_PAGE_SIZE)) != 0) {
 		snprintf(why, whylen, "out of memory for a %llu-page region copy",
 			 (unsigned long long)npages);
 		return -1;
 	}
-	for (uint64_t i = 0; i < npages; i++) {
-		int64_t at = rs_dumpcore_find(d, gfn + i);
-		if (at < 0) {
-			snprintf(why, whylen, "the region at gfn 0x%llx needs gfn"
-				 " 0x%llx, which the dump does not hold (the"
-				 " region must be contiguous in gfn space)",
-				 (unsigned long long)gfn,
-				 (unsigned long long)(gfn + i));
-			free(buf);
-			return -1;
-		}
+	for (uint64_t i = 0; i < npages; i++)
 		memcpy((uint8_t *)buf + i * RS_PAGE_SIZE,
-		       rs_dumpcore_page(d, (uint64_t)at), RS_PAGE_SIZE);
-	}
+		       rs_dumpcore_page(d, k + i), RS_PAGE_SIZE);
 	if (rs_layout_read(buf, (size_t)(npages * RS_PAGE_SIZE),
 			   gfn * RS_PAGE_SIZE, l, why, whylen) != 0) {
 		free(buf);
