@@ -173,7 +173,7 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	/* The `events` view (and the views over it) decode through this. */
+	/* The `events` virtual table (and the views over it) need this. */
 	if (rs_sql_register(st->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
 		goto fail;

@@ -19,7 +19,7 @@ $(DECODE_LIB): $(DECODE_OBJS)
 
 all: $(DECODE_LIB)
 
-# The `events` view for the sqlite3 shell: `.load build/lib/libringside_sqlite`.
+# The `events` table's module for the sqlite3 shell: `.load build/lib/libringside_sqlite`.
 # Built from the same sources as the tools' copy, position-independent,
 # and only unsanitized (the shell has no ASan runtime).
 SQLITE_EXT := $(LIB)/libringside_sqlite.so

@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS event_types (
 -- first_seq + count - 1) as they sat in the ring, compressed as one zstd
 -- frame (formats/rs_chunk.h). Record numbers are the guest's own, so
 -- collecting twice adds nothing. SQL sees one row per record through the
--- `events` view below.
+-- `events` virtual table below.
 CREATE TABLE IF NOT EXISTS chunks (
 	trace_id  INTEGER NOT NULL REFERENCES trace(id),
 	cpu       INTEGER NOT NULL,

@@ -1,6 +1,6 @@
 /*
- * sql_events.c - rs_events, the table-valued function that lets SQL see
- * the stored records as rows (the `events` view in schema.sql).
+ * sql_events.c - rs_events, the virtual table module that lets SQL see
+ * the stored records as rows (the `events` table in schema.sql).
  *
  * Events are kept as compressed runs of raw records (rs_chunk.h), which
  * plain SQL cannot read. This module walks the chunks table and decodes

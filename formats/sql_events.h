@@ -1,6 +1,6 @@
 /*
- * sql_events.h - registering rs_events, the table-valued function behind
- * the `events` view (sql_events.c), on SQLite connections.
+ * sql_events.h - registering rs_events, the virtual table module behind
+ * the `events` table (sql_events.c), on SQLite connections.
  */
 #ifndef RS_SQL_EVENTS_H
 #define RS_SQL_EVENTS_H

@@ -119,7 +119,7 @@ struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen)
 		rs_trace_close(t);
 		return NULL;
 	}
-	/* The `events` view decodes chunks through this module. */
+	/* The `events` virtual table decodes chunks through this module. */
 	if (rs_sql_register(t->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(t->db));
 		rs_trace_close(t);

@@ -236,7 +236,7 @@ int main(void)
 
 	if (filter && *filter)
 		cmocka_set_test_filter(filter);
-	/* Suites query the `events` view with their own connections. */
+	/* Suites query the `events` virtual table with their own connections. */
 	if (rs_sql_register_everywhere() != SQLITE_OK) {
 		fprintf(stderr, "testlib: cannot register rs_events\n");
 		return 1;
