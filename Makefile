@@ -8,6 +8,7 @@
 #   make deps       install every Debian package the project needs
 #   make check      run the whole test suite (SANITIZE=1: under ASan+UBSan)
 #   make bench      run the benchmarks side by side, print one table
+#   make fuzz       fuzz every reader of foreign input (fuzz/README.md)
 #   make demo       boot the demo workload and show its trace
 
 BUILD    ?= build
@@ -38,7 +39,7 @@ BIN := $(BUILD)/bin
 LIB := $(BUILD)/lib
 OBJ := $(BUILD)/obj
 
-.PHONY: all deps check check-run bench demo demo-run clean
+.PHONY: all deps check check-run bench demo demo-run clean fuzz
 all:
 
 include formats/formats.mk
@@ -51,6 +52,7 @@ include tests/tests.mk
 # After tests.mk: it adds the viewer's include flags to the tests'.
 -include viewer/viewer.mk
 -include bench/bench.mk
+-include fuzz/fuzz.mk
 
 # Objects: one rule for every hosted C file, mirrored under $(OBJ).
 $(OBJ)/%.o: %.c
@@ -73,6 +75,9 @@ check: deps
 
 demo: deps
 	$(MAKE) demo-run
+
+fuzz: deps
+	$(MAKE) fuzz-run
 
 clean:
 	rm -rf build
