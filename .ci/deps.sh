@@ -14,6 +14,7 @@ PACKAGES=(
 	babeltrace2                   # checks our CTF export
 	xvfb xauth                    # the viewer's window tests
 	clang valgrind                # fuzzing, instruction-count benchmarks
+	libclang-rt-dev               # libFuzzer and the sanitizer runtimes (make fuzz)
 	debootstrap cpio              # the dom0 root for make check-xen
 )
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
