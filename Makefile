@@ -9,6 +9,7 @@
 #   make check      run the whole test suite (SANITIZE=1: under ASan+UBSan)
 #   make bench      run the benchmarks side by side, print one table
 #   make stress     writers at full speed against a live reader, 10^8 events
+#   make fuzz       fuzz every reader of foreign input (fuzz/README.md)
 #   make demo       boot the demo workload and show its trace
 
 BUILD    ?= build
@@ -39,7 +40,7 @@ BIN := $(BUILD)/bin
 LIB := $(BUILD)/lib
 OBJ := $(BUILD)/obj
 
-.PHONY: all deps check check-run bench demo demo-run clean
+.PHONY: all deps check check-run bench demo demo-run clean fuzz
 all:
 
 include formats/formats.mk
@@ -53,6 +54,7 @@ include tests/stress/stress.mk
 # After tests.mk: it adds the viewer's include flags to the tests'.
 -include viewer/viewer.mk
 -include bench/bench.mk
+-include fuzz/fuzz.mk
 
 # Objects: one rule for every hosted C file, mirrored under $(OBJ).
 $(OBJ)/%.o: %.c
@@ -75,6 +77,9 @@ check: deps
 
 demo: deps
 	$(MAKE) demo-run
+
+fuzz: deps
+	$(MAKE) fuzz-run
 
 clean:
 	rm -rf build

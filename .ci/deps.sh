@@ -16,6 +16,7 @@ PACKAGES=(
 	xvfb xauth                    # the viewer's window tests
 	clang valgrind                # fuzzing, instruction-count benchmarks
 	liblttng-ust-dev lttng-tools  # the LTTng-UST side of the emit benchmark
+	libclang-rt-dev               # libFuzzer and the sanitizer runtimes (make fuzz)
 	debootstrap cpio              # the dom0 root for make check-xen
 )
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and

@@ -1,0 +1,310 @@
+/*
+ * seed_trim.c - cuts real guest dumps down to fuzzing seeds.
+ *
+ *   seed-trim qemu CORE OUT_CORE OUT_REGION OUT_SCAN
+ *   seed-trim xl   CORE OUT_CORE OUT_REGION OUT_SCAN [RING]
+ *
+ * A real QEMU core or xl dump-core holds all of guest RAM (16 MiB and
+ * more), which would make every fuzz iteration copy megabytes of zeroes
+ * and leave the mutator almost no chance of touching the bytes that
+ * matter. This keeps what the readers actually look at, byte for byte
+ * from the real dump: the notes (registers), the ring region, and one page
+ * of ordinary guest memory before it (so the scan starts off the region),
+ * re-packed into a smaller file of the same format. It also writes the
+ * bare region (the decoder target's input) and, for the region-discovery
+ * target, the guest-physical address of the first byte (8 bytes, little
+ * endian) followed by the memory from there: the page before the region
+ * when it is contiguous, then the region.
+ *
+ * The region is located with the project's own readers (elfcore.h,
+ * dumpcore.h, rs_decode.h): if they cannot find it, there is no seed.
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dumpcore.h"
+#include "elfcore.h"
+#include "rs_decode.h"
+
+#define PAGE 4096u
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(buf = malloc((size_t)n)) ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "seed-trim: cannot read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void spill(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		fprintf(stderr, "seed-trim: cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+/* The region target's input: gpa, then the bytes from there. */
+static void spill_scan(const char *path, uint64_t gpa, const uint8_t *p,
+		       size_t n)
+{
+	uint8_t *o = malloc(n + 8);
+
+	if (!o)
+		exit(1);
+	memcpy(o, &gpa, 8);
+	memcpy(o + 8, p, n);
+	spill(path, o, n + 8);
+	free(o);
+}
+
+static void die(const char *what, const char *why)
+{
+	fprintf(stderr, "seed-trim: %s: %s\n", what, why);
+	exit(1);
+}
+
+/* QEMU core: ELF header, the PT_NOTE segments as they were, and one
+ * PT_LOAD holding a page before the region and the region. */
+static void trim_qemu(const uint8_t *f, size_t len, const char *out_core,
+		      const char *out_region, const char *out_scan)
+{
+	struct rs_elfcore c;
+	struct rs_layout l;
+	char why[300];
+	Elf64_Ehdr eh;
+
+	if (rs_elfcore_parse(f, len, &c, why, sizeof(why)) != 0)
+		die("qemu core", why);
+	memcpy(&eh, f, sizeof(eh));
+	for (unsigned i = 0; i < c.nload; i++) {
+		const struct rs_elf_load *ld = &c.load[i];
+		int64_t at = rs_region_find(f + ld->offset, (size_t)ld->filesz,
+					    ld->paddr, &l, why, sizeof(why));
+		if (at < 0)
+			continue;
+		uint64_t slack = (uint64_t)at < PAGE ? (uint64_t)at : PAGE;
+		uint64_t keep = slack + l.region_size;
+		/* Notes: copied in program-header order. */
+		Elf64_Phdr ph[64];
+		unsigned nph = 0;
+		uint64_t notes = 0;
+		for (unsigned k = 0; k < eh.e_phnum && nph < 63; k++) {
+			memcpy(&ph[nph], f + eh.e_phoff + k * sizeof(Elf64_Phdr),
+			       sizeof(Elf64_Phdr));
+			if (ph[nph].p_type == PT_NOTE)
+				notes += ph[nph++].p_filesz;
+		}
+		size_t hdrs = sizeof(eh) + (nph + 1) * sizeof(Elf64_Phdr);
+		size_t total = hdrs + notes + keep;
+		uint8_t *o = calloc(1, total);
+		uint64_t pos = hdrs;
+		for (unsigned k = 0; k < nph; k++) {
+			memcpy(o + pos, f + ph[k].p_offset, ph[k].p_filesz);
+			ph[k].p_offset = pos;
+			pos += ph[k].p_filesz;
+		}
+		ph[nph] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
+			.p_offset = pos, .p_paddr = ld->paddr + (uint64_t)at - slack,
+			.p_filesz = keep, .p_memsz = keep };
+		memcpy(o + pos, f + ld->offset + (uint64_t)at - slack, keep);
+		eh.e_phoff = sizeof(eh);
+		eh.e_phnum = (Elf64_Half)(nph + 1);
+		eh.e_shoff = 0;
+		eh.e_shnum = 0;
+		eh.e_shstrndx = 0;
+		memcpy(o, &eh, sizeof(eh));
+		memcpy(o + sizeof(eh), ph, (nph + 1) * sizeof(Elf64_Phdr));
+		spill(out_core, o, total);
+		spill(out_region, f + ld->offset + at, l.region_size);
+		spill_scan(out_scan, ld->paddr + (uint64_t)at - slack,
+			   f + ld->offset + (uint64_t)at - slack, keep);
+		free(o);
+		rs_elfcore_free(&c);
+		return;
+	}
+	die("qemu core", "no ringside region in any PT_LOAD");
+}
+
+static const Elf64_Shdr *section(const uint8_t *f, const char *name)
+{
+	Elf64_Ehdr eh;
+	memcpy(&eh, f, sizeof(eh));
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(f + eh.e_shoff);
+	const char *names = (const char *)f + sh[eh.e_shstrndx].sh_offset;
+
+	for (unsigned i = 0; i < eh.e_shnum; i++)
+		if (strcmp(names + sh[i].sh_name, name) == 0)
+			return &sh[i];
+	return NULL;
+}
+
+/*
+ * xl dump-core: the same five sections, with .xen_pages/.xen_pfn cut to
+ * the page before the region, the region, and one all-ones padding entry;
+ * the header note's page count follows. With `ring` (a bare region from a
+ * QEMU run of the same kernel) that ring takes the place of the dump's own
+ * at the gfns its header names: a real Xen container around a real ring of
+ * a few pages, where the dump's own ring is a megabyte.
+ */
+static void trim_xl(const uint8_t *f, size_t len, const char *out_core,
+		    const char *out_region, const char *out_scan,
+		    const uint8_t *ring, size_t ring_len)
+{
+	static const char *const keep_names[] = {
+		".shstrtab", ".note.Xen", ".xen_prstatus", ".xen_pages", ".xen_pfn",
+	};
+	static const uint8_t zero[PAGE];
+	struct rs_dumpcore d;
+	struct rs_layout l;
+	char why[300];
+	uint64_t rgfn = UINT64_MAX, n = 0;
+
+	if (rs_dumpcore_parse(f, len, &d, why, sizeof(why)) != 0)
+		die("xl dump-core", why);
+	if (ring) {
+		if (rs_layout_read(ring, ring_len, RS_GPA_ANY, &l, why, sizeof(why)) != 0)
+			die("replacement ring", why);
+		rgfn = l.region_gpa / PAGE;
+		n = (l.region_size + PAGE - 1) / PAGE;
+	}
+	for (uint64_t k = 0; k < d.nvalid && !ring; k++) {
+		const uint8_t *pg = rs_dumpcore_page(&d, k);
+		uint64_t magic, size;
+		memcpy(&magic, pg, 8);
+		if (magic != RS_MAGIC)
+			continue;
+		memcpy(&size, pg + offsetof(struct rs_header, region_size), 8);
+		n = (size + PAGE - 1) / PAGE;
+		if (n == 0 || n > d.nvalid - k ||
+		    rs_dumpcore_gfn(&d, k + n - 1) != rs_dumpcore_gfn(&d, k) + n - 1)
+			continue;
+		rgfn = rs_dumpcore_gfn(&d, k);
+		break;
+	}
+	if (rgfn == UINT64_MAX)
+		die("xl dump-core", "no ringside region");
+
+	/* The output pages: the page before (when the dump has one), then
+	 * the region, each with its gfn. */
+	const uint8_t **pg = calloc(n + 1, sizeof(*pg));
+	uint64_t *gfn = calloc(n + 1, sizeof(*gfn));
+	uint64_t npages = 0, lead = 0;
+	int64_t before = rgfn ? rs_dumpcore_find(&d, rgfn - 1) : -1;
+	if (before >= 0) {
+		pg[0] = rs_dumpcore_page(&d, (uint64_t)before);
+		gfn[0] = rgfn - 1;
+		npages = lead = 1;
+	}
+	for (uint64_t i = 0; i < n; i++, npages++) {
+		gfn[npages] = rgfn + i;
+		if (ring)
+			pg[npages] = (i + 1) * PAGE <= ring_len ? ring + i * PAGE : zero;
+		else
+			pg[npages] = rs_dumpcore_page(&d, (uint64_t)rs_dumpcore_find(&d, rgfn + i));
+	}
+
+	const uint64_t nout = npages + 1;   /* + one padding entry */
+	const Elf64_Shdr *in[5];
+	for (int i = 0; i < 5; i++)
+		if (!(in[i] = section(f, keep_names[i])))
+			die("xl dump-core", keep_names[i]);
+	Elf64_Ehdr eh;
+	memcpy(&eh, f, sizeof(eh));
+	Elf64_Shdr sh[6] = { { 0 } };
+	uint64_t pos = sizeof(eh) + sizeof(sh);
+	uint64_t size[5] = { in[0]->sh_size, in[1]->sh_size, in[2]->sh_size,
+			     nout * PAGE, nout * 8 };
+	for (int i = 0; i < 5; i++) {
+		sh[i + 1] = *in[i];
+		if (i == 3)
+			pos = (pos + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+		sh[i + 1].sh_offset = pos;
+		sh[i + 1].sh_size = size[i];
+		pos += size[i];
+	}
+	uint8_t *o = calloc(1, pos);
+	for (int i = 0; i < 3; i++)
+		memcpy(o + sh[i + 1].sh_offset, f + in[i]->sh_offset, size[i]);
+	for (uint64_t k = 0; k < npages; k++) {
+		memcpy(o + sh[4].sh_offset + k * PAGE, pg[k], PAGE);
+		memcpy(o + sh[5].sh_offset + k * 8, &gfn[k], 8);
+	}
+	memset(o + sh[5].sh_offset + npages * 8, 0xff, 8);
+	/* The header note: walk to the Xen note of type 0x2000001 and set
+	 * nr_pages (its third u64). */
+	for (uint64_t p = 0; p + sizeof(Elf64_Nhdr) <= size[1];) {
+		Elf64_Nhdr nh;
+		uint8_t *at = o + sh[2].sh_offset + p;
+		memcpy(&nh, at, sizeof(nh));
+		uint64_t n4 = (nh.n_namesz + 3u) & ~3u, d4 = (nh.n_descsz + 3u) & ~3u;
+		if (nh.n_type == 0x2000001 && nh.n_descsz >= 32) {
+			memcpy(at + sizeof(nh) + n4 + 16, &nout, 8);
+			break;
+		}
+		p += sizeof(nh) + n4 + d4;
+	}
+	eh.e_phoff = 0;
+	eh.e_phnum = 0;
+	eh.e_shoff = sizeof(eh);
+	eh.e_shnum = 6;
+	eh.e_shstrndx = 1;
+	memcpy(o, &eh, sizeof(eh));
+	memcpy(o + sizeof(eh), sh, sizeof(sh));
+	spill(out_core, o, pos);
+	/* The bare region, and the scan seed from the page before it. */
+	const uint8_t *reg = o + sh[4].sh_offset + lead * PAGE;
+	if (rs_layout_read(reg, (size_t)(o + pos - reg), rgfn * PAGE, &l, why,
+			   sizeof(why)) != 0)
+		die("xl dump-core region", why);
+	spill(out_region, reg, l.region_size);
+	spill_scan(out_scan, (rgfn - lead) * PAGE, reg - lead * PAGE,
+		   l.region_size + lead * PAGE);
+	free(o);
+	free(pg);
+	free(gfn);
+	rs_dumpcore_free(&d);
+}
+
+int main(int argc, char **argv)
+{
+	size_t len, ring_len = 0;
+	uint8_t *ring = NULL;
+
+	if (argc < 6 || argc > 7 || (strcmp(argv[1], "qemu") && strcmp(argv[1], "xl")) ||
+	    (argc == 7 && strcmp(argv[1], "xl"))) {
+		fprintf(stderr, "usage: seed-trim qemu CORE OUT_CORE OUT_REGION OUT_SCAN\n"
+			"       seed-trim xl CORE OUT_CORE OUT_REGION OUT_SCAN [RING]\n");
+		return 2;
+	}
+	uint8_t *f = slurp(argv[2], &len);
+	if (strcmp(argv[1], "qemu") == 0)
+		trim_qemu(f, len, argv[3], argv[4], argv[5]);
+	else {
+		if (argc == 7) {
+			/* The region must be page aligned, as in guest memory. */
+			uint8_t *r = slurp(argv[6], &ring_len);
+			if (posix_memalign((void **)&ring, PAGE, ring_len) != 0)
+				exit(1);
+			memcpy(ring, r, ring_len);
+			free(r);
+		}
+		trim_xl(f, len, argv[3], argv[4], argv[5], ring, ring_len);
+	}
+	free(ring);
+	free(f);
+	return 0;
+}
