@@ -40,7 +40,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_DIR)/bin/fuzz-%: $(FUZZ_OBJ)/fuzz/fuzz_%.o $(FUZZ_OBJ)/fuzz/fuzz_common.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ \
-		$(shell pkg-config --libs sqlite3) -lm
+		$(DECODE_LDLIBS) -lm
 
 -include $(shell find $(FUZZ_OBJ) -name '*.d' -type f 2>/dev/null)
 
@@ -48,7 +48,7 @@ $(FUZZ_DIR)/bin/fuzz-%: $(FUZZ_OBJ)/fuzz/fuzz_%.o $(FUZZ_OBJ)/fuzz/fuzz_common.o
 SEED_TRIM := $(FUZZ_DIR)/seed-trim
 $(SEED_TRIM): $(OBJ)/fuzz/seed_trim.o $(COLLECTOR_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3) -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) -lm
 
 FUZZ_SEEDS := $(FUZZ_DIR)/seeds
 $(FUZZ_SEEDS)/.stamp: fuzz/make-seeds.sh $(SEED_TRIM) $(COLLECTOR_BIN) \
@@ -74,7 +74,7 @@ FUZZ_REPLAY_BINS := $(patsubst %,$(FUZZ_REPLAY_DIR)/fuzz-replay-%,$(FUZZ_ALL_TAR
 $(FUZZ_REPLAY_DIR)/fuzz-replay-%: $(OBJ)/fuzz/fuzz_%.o $(OBJ)/fuzz/fuzz_common.o \
 		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3) -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) -lm
 
 # Regression inputs (crash reproducers), the small committed seeds, and
 # for the db target the sample traces (already in the tree).
