@@ -51,6 +51,9 @@ int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * without its newline, into buf; 0 if found. */
 int bench_grep_last(const char *path, const char *prefix, char *buf,
 		    size_t len);
+/* Events babeltrace2 reads in a CTF trace (its counter sink), or -1; its
+ * output goes to a file in dir. */
+long bench_ctf_count(const char *ctf, const char *dir);
 
 void bench_emit(struct bench_results *res);
 void bench_lttng(struct bench_results *res, const char *dir);

@@ -79,24 +79,6 @@ static uint64_t decode_ring(struct bench_results *res, const char *ring)
 	return events;
 }
 
-/* Events babeltrace2 sees in the export, by its counter sink. */
-static long ctf_events(const char *ctf, const char *dir)
-{
-	char out[1100], l[256];
-	long n = -1;
-
-	snprintf(out, sizeof(out), "%s/decode-counter.txt", dir);
-	if (bench_sh("babeltrace2 '%s' -c sink.utils.counter >'%s' 2>&1",
-		     ctf, out) != 0)
-		return -1;
-	FILE *f = fopen(out, "r");
-	while (f && fgets(l, sizeof(l), f))
-		if (strstr(l, "Event messages"))
-			n = strtol(l, NULL, 10);
-	if (f)
-		fclose(f);
-	return n;
-}
 
 static void babeltrace(struct bench_results *res, const char *dir,
 		       uint64_t events)
@@ -126,7 +108,7 @@ static void babeltrace(struct bench_results *res, const char *dir,
 	       t2 - t1);
 
 	/* A reference that read other events would compare nothing. */
-	long n = ctf_events(ctf, dir);
+	long n = bench_ctf_count(ctf, dir);
 	if (n < 0 || (uint64_t)n != events) {
 		bench_note(res, "decode: babeltrace2 counted %ld events in the "
 			   "CTF export, the decoder %llu; no babeltrace figure",

@@ -115,24 +115,13 @@ static void stop_sessiond(struct stage *s)
 	s->sessiond = 0;
 }
 
-/* Events in the snapshot, by babeltrace2's counter sink (not timed). It
- * prints running totals; the last "N Event messages" is the final one. */
+/* Events in the snapshot, by babeltrace2's counter sink (not timed). */
 static long snapshot_events(struct stage *s)
 {
-	char out[1200], l[256];
-	long n = -1;
+	char ctf[1100];
 
-	snprintf(out, sizeof(out), "%s/counter.txt", s->home);
-	if (bench_sh("babeltrace2 '%s/snapshot' -c sink.utils.counter "
-		     ">'%s' 2>>'%s'", s->home, out, s->log) != 0)
-		return -1;
-	FILE *f = fopen(out, "r");
-	while (f && fgets(l, sizeof(l), f))
-		if (strstr(l, "Event messages"))
-			n = strtol(l, NULL, 10);
-	if (f)
-		fclose(f);
-	return n;
+	snprintf(ctf, sizeof(ctf), "%s/snapshot", s->home);
+	return bench_ctf_count(ctf, s->home);
 }
 
 static void run(struct stage *s, const char *prog)

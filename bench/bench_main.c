@@ -95,6 +95,25 @@ int bench_grep_last(const char *path, const char *prefix, char *buf,
 	return found;
 }
 
+long bench_ctf_count(const char *ctf, const char *dir)
+{
+	char out[1100], l[256];
+	long n = -1;
+
+	snprintf(out, sizeof(out), "%s/ctf-counter.txt", dir);
+	if (bench_sh("babeltrace2 '%s' -c sink.utils.counter >'%s' 2>&1",
+		     ctf, out) != 0)
+		return -1;
+	/* Running totals; the last "N Event messages" line is the final. */
+	FILE *f = fopen(out, "r");
+	while (f && fgets(l, sizeof(l), f))
+		if (strstr(l, "Event messages"))
+			n = strtol(l, NULL, 10);
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* ---- results.json ------------------------------------------------------ */
 
 #define FIELD(k) { #k, offsetof(struct bench_results, k) }
