@@ -143,7 +143,7 @@ const char *fuzz_tmp_path(const char *name, char *buf, size_t len)
 			base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ?
 			       "/dev/shm" : "/tmp";
 		mkdir(base, 0700);
-		snprintf(tmp_dir, sizeof(tmp_dir), "%s/ringside-fuzz-XXXXXX", base);
+		snprintf(tmp_dir, sizeof(tmp_dir), "%s/fuzz-ringside-XXXXXX", base);
 		if (!mkdtemp(tmp_dir)) {
 			fprintf(stderr, "fuzz: mkdtemp %s: %s\n", tmp_dir,
 				strerror(errno));

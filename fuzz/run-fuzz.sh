@@ -16,7 +16,9 @@ found=0
 summary=()
 shm=/dev/shm
 [ -d "$shm" ] || shm=${TMPDIR:-/tmp}
-export FUZZ_TMPDIR=$shm/ringside-fuzz-run.$$
+# Not "ringside-*": the test suite checks that nothing of that name is
+# left in /dev/shm, and a fuzz run may be going on beside it.
+export FUZZ_TMPDIR=$shm/fuzz-ringside-run.$$
 trap 'rm -rf "$FUZZ_TMPDIR"' EXIT
 
 for t in "$@"; do
