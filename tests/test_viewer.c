@@ -411,6 +411,63 @@ static void test_bad_input(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* Time the interrupt band's spans fill of pixel column x. */
+static double irq_fill(const rv_model *m, double t0, double t1)
+{
+	const rv_spans *s = &m->band_irq;
+	double in = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		in += fmax(0, fmin((double)s->end[i], t1) -
+			   fmax((double)s->start[i], t0));
+	return in / (t1 - t0);
+}
+
+/* A pixel that merges many short interrupts is tinted by the time they
+ * fill, not painted: zoomed out, a periodic tick must not colour the
+ * whole timeline, while an interrupt that fills its pixels still shows
+ * in full. Checked below the last row, where only bands are drawn. */
+static void test_band_strength_follows_fill(void **state)
+{
+	char *dir = rs_tmpdir(), err[256];
+	char *db = rs_make_trace(dir, "demo", 12, 0);
+	rv_model *m = rv_model_load(db, err, sizeof err);
+	assert_non_null(m);
+	assert_true(m->band_irq.n > 10);
+	const int y = H - 4;
+	int64_t from = m->t_min, to = m->t_max;
+	png p = render(dir, "whole.png", db, from, to);
+	double npp = (double)(to - from) / (W - RV_LEFT_W);
+	int faint = 0;
+	for (int x = RV_LEFT_W + 1; x < W - 1; x++) {
+		double t0 = (double)from + (x - RV_LEFT_W) * npp;
+		double f = irq_fill(m, t0, t0 + npp);
+		if (f <= 0 || f > 0.05)
+			continue;
+		int r, g, b;
+		px(&p, x, y, &r, &g, &b);
+		if (r < 150 || g < 150 || b < 150)
+			continue;   /* a row or an arrow is drawn there */
+		/* full strength would be (1, .8, .8) at alpha .8: g ~ 210 */
+		assert_true(g > 222);
+		faint++;
+	}
+	assert_true(faint > 0);
+	cairo_surface_destroy(p.s);
+	/* zoomed onto one interrupt: it fills its pixels, at full strength */
+	const rv_spans *s = &m->band_irq;
+	uint32_t k = s->n / 2;
+	int64_t len = s->end[k] - s->start[k];
+	assert_true(len > 0);
+	png z = render(dir, "one.png", db, s->start[k] - len, s->end[k] + len);
+	int r, g, b;
+	px(&z, RV_LEFT_W + (W - RV_LEFT_W) / 2, y, &r, &g, &b);
+	assert_true(g < 215 && r > g + 25);
+	cairo_surface_destroy(z.s);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 static void test_bench_prints(void **state)
 {
 	char *log = NULL;
@@ -428,4 +485,5 @@ RS_TEST_SUITE(viewer,
 	      cmocka_unit_test(test_hang_marked),
 	      cmocka_unit_test(test_svg_export),
 	      cmocka_unit_test(test_bad_input),
+	      cmocka_unit_test(test_band_strength_follows_fill),
 	      cmocka_unit_test(test_bench_prints))

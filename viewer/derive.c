@@ -580,6 +580,17 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 }
 
 /* Union of several sorted span lists into one (for the all-CPU bands). */
+/* Running totals of span lengths (rv_spans.cum), for drawing a pixel
+ * that holds many short spans as pale as the time they fill. */
+static void span_lengths(rv_spans *s)
+{
+	s->cum = g_new(int64_t, (gsize)s->n + 1);
+	s->cum[0] = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		s->cum[i + 1] = s->cum[i] + (s->end[i] > s->start[i] ?
+					      s->end[i] - s->start[i] : 0);
+}
+
 static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 {
 	uint32_t *pos = g_new0(uint32_t, n);
@@ -632,6 +643,13 @@ void rv_builder_finish(rv_builder *b)
 			thread_state(m, i, end, 0, 0);
 	union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
 	union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+	span_lengths(&m->band_idle);
+	span_lengths(&m->band_irq);
+	span_lengths(&m->band_alloc);
+	for (int c = 0; c < m->ncpus; c++) {
+		span_lengths(&m->cpu_irq[c]);
+		span_lengths(&m->cpu_alloc[c]);
+	}
 	/* when a line stops: becomes time if it followed another, else its
 	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead) */
 	for (uint32_t i = 0; i < m->pp.n; i++)

@@ -202,10 +202,21 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* everything else ending within this pixel is one mark */
 			double px = floor(x0);
-			if (col(m, s->kind[i], s->ref[i], rgba))
-				RV_EMIT(px, 1, rgba);
 			uint32_t j = rv_gallop(s->end, s->n, i,
 						 (int64_t)ceil(rv_t(v, px + 1)));
+			if (col(m, s->kind[i], s->ref[i], rgba)) {
+				/* a band is as strong as the time it fills:
+				 * a 1 ms tick's interrupts do not paint a
+				 * whole zoomed-out timeline (kept faintly
+				 * visible) */
+				if (s->cum) {
+					uint32_t e = j > i ? j : i + 1;
+					double fill = (double)(s->cum[e] - s->cum[i]) /
+						      v->ns_per_px;
+					rgba[3] *= fmin(1.0, fmax(0.12, fill));
+				}
+				RV_EMIT(px, 1, rgba);
+			}
 			i = j > i ? j : i + 1;
 			continue;
 		}

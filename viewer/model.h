@@ -29,6 +29,11 @@ typedef struct {
 	uint32_t *ref;   /* thread index, pp index, object id... per lane kind */
 	uint8_t *kind;
 	uint32_t n, cap;
+	/* Bands and the CPUs' interrupt and allocator marks: cum[i] = total
+	 * length of spans 0..i-1 (n + 1 values),
+	 * so a pixel that merges many spans knows how much of it they fill;
+	 * NULL elsewhere. */
+	int64_t *cum;
 } rv_spans;
 
 /* Span kinds. CPU lanes: RV_K_THREAD (ref = thread), RV_K_IDLE.
