@@ -613,63 +613,95 @@ static uint64_t count_records(const struct rs_reader *r, uint64_t start,
 #define BATCH 64
 
 /*
+ * Decode records from copy[*offp, end), where copy[0] is ring position
+ * `start`, into ev[], numbered from seq: at most BATCH, across chunk
+ * boundaries, each bounded by the end of its chunk (*stopp, carried
+ * between calls). Stops after a string cut into strbuf (the next would
+ * overwrite it) and at an invalid record, with *bad set and *offp on it.
+ * PAD is decoded into the next slot and not counted, so the slot is
+ * reused. Out of line and free of calls on its hot path, so its state
+ * lives in registers.
+ */
+static __attribute__((noinline)) size_t
+decode_batch(const uint8_t *copy, char *strbuf, uint64_t start, size_t *offp,
+	     size_t *stopp, size_t end, uint64_t chunk, uint16_t cpu,
+	     uint64_t seq, struct rs_event *ev, int *bad)
+{
+	size_t off = *offp, stop = *stopp, k = 0;
+	int used = 0;
+
+	while (k < BATCH && !used) {
+		if (off >= stop) {
+			if (off >= end)
+				break;
+			stop = off + chunk_limit(start, off, end, chunk);
+		}
+		const size_t sz = decode_record(copy + off, stop - off, &ev[k],
+						strbuf, 1, &used, cpu, seq + k);
+		if (sz == 0) {
+			*bad = 1;
+			break;
+		}
+		off += sz;
+		k += ev[k].type != RS_EV_PAD;
+	}
+	*offp = off;
+	*stopp = stop;
+	return k;
+}
+
+/*
  * Deliver the records of copy[off, end), where copy[0] is ring position
  * `start`, numbering them from *seq. PAD is skipped; an invalid record
  * skips to the next chunk, where records start again. Returns 0, or the
  * callback's non-zero value (the record it refused still counts as
  * delivered, as it always has).
+ *
+ * Ring positions [pf, pf_end) are what the next window will copy: as
+ * each batch is decoded, as many bytes of it are prefetched, so the next
+ * copy finds them in cache instead of waiting on memory with nothing
+ * else to do. A prefetch is only a hint (it never faults, and nothing
+ * read through it is trusted: the copy is checked as always); it stays
+ * inside the ring, below the published head.
  */
 static int deliver_span(struct rs_reader *r, unsigned cpu, uint64_t start,
 			size_t off, size_t end, uint64_t chunk, uint64_t *seqp,
-			const struct sink *sk, long *delivered)
+			const struct sink *sk, long *delivered, uint64_t pf,
+			uint64_t pf_end)
 {
+	const uint64_t ring = r->layout.cpu[cpu].data_size;
+	const volatile uint8_t *data =
+		r->region + r->layout.cpu[cpu].data_offset;
 	struct rs_reader_cpu *rc = &r->cpu[cpu];
-	const uint8_t *const copy = r->copy;
 	struct rs_event ev[BATCH];
 	uint64_t seq = *seqp;
+	size_t stop = off;
 	int ret = 0;
 
 	while (off < end) {
-		/* Bound each record by its chunk's end once per chunk rather
-		 * than recomputing it per record. */
-		const size_t stop = off + chunk_limit(start, off, end, chunk);
-		while (off < stop) {
-			/* Decode up to BATCH events, stopping at an invalid
-			 * record and after a string cut into r->strbuf
-			 * (the next would overwrite it). A PAD is decoded
-			 * into the next slot and not counted, so the slot
-			 * is reused. */
-			size_t k = 0, sz;
-			int used = 0;
-			for (;;) {
-				sz = decode_record(copy + off, stop - off,
-						   &ev[k], r->strbuf, 1, &used,
-						   (uint16_t)cpu, seq + k);
-				if (sz == 0)
-					break;
-				off += sz;
-				k += ev[k].type != RS_EV_PAD;
-				if (off >= stop || k == BATCH || used)
-					break;
-			}
-
-			const size_t i = k ? emit(sk, ev, k, &ret) : 0;
-			seq += i;
-			rc->stats.accepted += i;
-			*delivered += (long)i;
-			if (i)
-				rc->last_tsc = ev[i - 1].tsc;
-			if (ret)
-				goto out;
-			if (sz == 0) {
-				anomaly(r, cpu, "invalid record; skipped to "
-					"the next chunk");
-				break;
-			}
+		int bad = 0;
+		const size_t was = off;
+		const size_t k = decode_batch(r->copy, r->strbuf, start, &off,
+					      &stop, end, chunk, (uint16_t)cpu,
+					      seq, ev, &bad);
+		for (const uint64_t lim = pf + (off - was);
+		     pf < lim && pf < pf_end; pf += 64)
+			__builtin_prefetch((const void *)(data +
+							  (pf & (ring - 1))));
+		const size_t i = k ? emit(sk, ev, k, &ret) : 0;
+		seq += i;
+		rc->stats.accepted += i;
+		*delivered += (long)i;
+		if (i)
+			rc->last_tsc = ev[i - 1].tsc;
+		if (ret)
+			break;
+		if (bad) {
+			anomaly(r, cpu, "invalid record; skipped to the next "
+				"chunk");
+			off = stop;
 		}
-		off = stop;
 	}
-out:
 	*seqp = seq;
 	return ret;
 }
@@ -746,8 +778,8 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 				}
 				rc_cb = deliver_span(r, cpu, at, 0,
 						     (size_t)(to - at), chunk,
-						     &seq, sk,
-						     &delivered);
+						     &seq, sk, &delivered, to,
+						     head);
 				if (rc_cb)
 					return rc_cb < 0 ? rc_cb : -rc_cb;
 				at = to;
@@ -808,7 +840,7 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 
 			/* 4. Deliver. */
 			rc_cb = deliver_span(r, cpu, start, off, end, chunk,
-					     &seq, sk, &delivered);
+					     &seq, sk, &delivered, 0, 0);
 			if (rc_cb)
 				return rc_cb < 0 ? rc_cb : -rc_cb;
 		}
