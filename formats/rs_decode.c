@@ -176,10 +176,11 @@ const char *rs_reg_name(unsigned reg)
 /* ---- records ----------------------------------------------------------- */
 
 /* Bytes the reader keeps readable past the end of its copy, so the fast
- * path can load all three argument words of any record unconditionally
- * and keep only the ones its type has: no branch on the argument count,
- * and never a read outside the reader's own buffer. */
-#define COPY_SLACK 32u
+ * path can load the first word, the timestamp and all three argument
+ * words of a record unconditionally (40 bytes from any p inside the
+ * copy, aligned or not) and keep only what its type has: no branch on
+ * the argument count, and never a read outside the reader's own buffer. */
+#define COPY_SLACK 40u
 
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -199,7 +200,7 @@ _Static_assert((RS_EV_TYPE_LIMIT & (RS_EV_TYPE_LIMIT - 1)) == 0 &&
  * The record decoder: rs_decode_record and the reader's hot loop both
  * inline this one function, so there is one set of checks. `slack` is a
  * constant: nonzero when p lies in the reader's own copy, with
- * COPY_SLACK readable bytes after p + avail. That changes how fields are
+ * COPY_SLACK readable bytes after its end. That changes how fields are
  * loaded and where strings are handed out, never what is accepted.
  * With slack, a string that is NUL-terminated inside its record is
  * delivered where it lies (the reader's scratch copy, as struct rs_event
