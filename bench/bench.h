@@ -27,8 +27,9 @@ struct bench_results {
 	 * instructions per round trip with tracing on and compiled out */
 	double overhead_pct, overhead_ir_on, overhead_ir_off;
 	double overhead_wall_pct, overhead_wall_on_ns, overhead_wall_off_ns;
-	/* decode (bench_decode.c): events/s on the same events */
-	double decode_eps, decode_events, babeltrace_eps;
+	/* decode (bench_decode.c): events/s on the same events; decode_eps
+	 * through rs_reader_poll_batch, decode_cb_eps rs_reader_poll */
+	double decode_eps, decode_cb_eps, decode_events, babeltrace_eps;
 	/* ingest (bench_ingest.c) */
 	double ingest_eps, bare_insert_eps, bytes_per_event;
 	/* live lag (bench_lag.c), ms; the 1-minute load average before it */

@@ -158,6 +158,17 @@ void rs_reader_free(struct rs_reader *r);
  */
 long rs_reader_poll(struct rs_reader *r, rs_event_cb cb, void *opaque);
 
+/*
+ * The same poll, delivering events in arrays: `ev` holds `n` (>= 1)
+ * consecutive events of one CPU, in order, valid (strings and raw bytes
+ * included) only during the call. Same decoder, same checks, same
+ * events, same accounting; only the per-event call is gone, for
+ * consumers that spend little per event. A non-zero return stops the
+ * poll as in rs_reader_poll, with all n events counted as delivered.
+ */
+typedef int (*rs_batch_cb)(void *opaque, const struct rs_event *ev, size_t n);
+long rs_reader_poll_batch(struct rs_reader *r, rs_batch_cb cb, void *opaque);
+
 /* Convert a tsc to nanoseconds since boot using the layout's clock. */
 uint64_t rs_tsc_to_ns(const struct rs_layout *l, uint64_t tsc);
 

@@ -312,6 +312,141 @@ static void test_multi_cpu_rings_independent(void **state)
 	ring_close(&r);
 }
 
+/* The reader copies a large lap in windows and checks each one; here the
+ * writer laps it between two windows of one poll (the callback emits,
+ * as an interrupt or another CPU would). The window that was reused must
+ * not be delivered, and the loss must still be exact. */
+struct lapper {
+	struct tally t;
+	struct rs_header *h;
+	uint64_t at, burst, written;
+};
+
+static int lap_cb(void *opaque, const struct rs_event *ev)
+{
+	struct lapper *l = opaque;
+	int rc = check_cb(&l->t, ev);
+
+	if (ev->type != RS_EV_LOST && l->t.accepted == l->at)
+		for (uint64_t i = 0; i < l->burst; i++)
+			emit_pattern(l->h, 0, l->written++);
+	return rc;
+}
+
+static void test_lapped_between_windows(void **state)
+{
+	struct ring r;
+	/* 256 KiB: two 128 KiB windows. 6000 records (240 000 bytes) fit;
+	 * 4000 more, emitted while the first window is delivered, reuse
+	 * ring bytes up to 144 000, inside the second window. */
+	const size_t ring = 256 * 1024;
+	struct lapper l = { .t = { .type = PATTERN_TYPE }, .at = 100,
+			    .burst = 4000 };
+
+	ring_open(&r, RS_HEADER_SIZE + ring, 1, RS_MODE_OVERWRITE, 1024);
+	l.h = r.h;
+	for (; l.written < 6000; l.written++)
+		emit_pattern(r.h, 0, l.written);
+	rs_reader_poll(&r.reader, lap_cb, &l);
+	assert_int_equal(l.t.bad, 0);
+	assert_int_equal(l.t.lost_events, 1);
+	/* Everything of the first window arrived, then the gap. */
+	assert_true(l.t.accepted >= 128 * 1024 / 40 - 1024 / 40);
+	assert_true(l.t.lost > 0);
+	assert_int_equal(l.t.accepted + l.t.lost, 6000);
+	/* The burst itself is intact and follows on. */
+	rs_reader_poll(&r.reader, check_cb, &l.t);
+	assert_int_equal(l.t.bad, 0);
+	assert_int_equal(l.t.accepted + l.t.lost, l.written);
+	assert_int_equal(r.reader.anomalies, 0);
+	ring_close(&r);
+}
+
+/* rs_reader_poll_batch delivers the same events as rs_reader_poll, LOST
+ * included, in arrays. */
+struct flat {
+	struct rs_event ev[4096];
+	char str[4096][32];
+	size_t n, calls;
+};
+
+static void flat_add(struct flat *f, const struct rs_event *ev)
+{
+	assert_true(f->n < 4096);
+	f->ev[f->n] = *ev;
+	f->ev[f->n].raw = NULL;
+	if (ev->str) {
+		snprintf(f->str[f->n], sizeof(f->str[0]), "%s", ev->str);
+		f->ev[f->n].str = f->str[f->n];
+	}
+	f->n++;
+}
+
+static int flat_one(void *opaque, const struct rs_event *ev)
+{
+	flat_add(opaque, ev);
+	return 0;
+}
+
+static int flat_many(void *opaque, const struct rs_event *ev, size_t n)
+{
+	struct flat *f = opaque;
+	assert_true(n >= 1);
+	f->calls++;
+	for (size_t i = 0; i < n; i++)
+		flat_add(f, &ev[i]);
+	return 0;
+}
+
+static void test_batch_same_events(void **state)
+{
+	struct ring r;
+	struct rs_reader second;
+	static struct flat a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ring_open(&r, RS_HEADER_SIZE + 8192, 1, RS_MODE_OVERWRITE, 1024);
+	assert_int_equal(rs_reader_init(&second, r.h, r.size, &r.layout), 0);
+	for (int round = 0; round < 20; round++) {
+		/* Some rounds overwrite what the readers have not read. */
+		for (uint64_t i = 0; i < (uint64_t)(round % 3 ? 40 : 400); i++) {
+			if (i % 5 == 0)
+				gt_emit_str(r.h, 0, RS_EV_MARK, 1, 1, i, 0,
+					    round % 2 ? "odd" : "even");
+			else
+				emit_pattern(r.h, 0, i);
+		}
+		long na = rs_reader_poll(&r.reader, flat_one, &a);
+		long nb = rs_reader_poll_batch(&second, flat_many, &b);
+		assert_int_equal(na, nb);
+	}
+	assert_int_equal(a.n, b.n);
+	assert_true(b.calls < b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct rs_event *x = &a.ev[i], *y = &b.ev[i];
+		assert_int_equal(x->seq, y->seq);
+		assert_int_equal(x->tsc, y->tsc);
+		assert_int_equal(x->type, y->type);
+		assert_int_equal(x->cpu, y->cpu);
+		assert_int_equal(x->ctx, y->ctx);
+		assert_int_equal(x->a, y->a);
+		assert_int_equal(x->b, y->b);
+		assert_int_equal(x->c, y->c);
+		assert_int_equal(x->str_len, y->str_len);
+		assert_int_equal(x->raw_size, y->raw_size);
+		assert_int_equal(!x->str, !y->str);
+		if (x->str)
+			assert_string_equal(x->str, y->str);
+	}
+	assert_int_equal(r.reader.cpu[0].stats.accepted,
+			 second.cpu[0].stats.accepted);
+	assert_int_equal(r.reader.cpu[0].stats.lost, second.cpu[0].stats.lost);
+	assert_true(second.cpu[0].stats.lost > 0);
+	rs_reader_free(&second);
+	ring_close(&r);
+}
+
 /* ---- hostile headers and records --------------------------------------- */
 
 static int layout_of(struct rs_header *h, size_t avail)
@@ -594,6 +729,8 @@ RS_TEST_SUITE(ring,
 	cmocka_unit_test(test_late_reader_sees_newest),
 	cmocka_unit_test(test_discard_counts_drops),
 	cmocka_unit_test(test_multi_cpu_rings_independent),
+	cmocka_unit_test(test_lapped_between_windows),
+	cmocka_unit_test(test_batch_same_events),
 	cmocka_unit_test(test_header_lies_rejected),
 	cmocka_unit_test(test_region_find_by_scan),
 	cmocka_unit_test(test_corrupt_record_skips_chunk),
