@@ -10,10 +10,11 @@
  * reader validates guest memory with, so there is still exactly one
  * decoder of records (formats/RING.md) and no second event encoding.
  *
- * Why not one row per event: a row costs SQLite ~1 us and ~60 bytes; the
- * guest writes 32-40 byte records at millions per second. Records compress
- * about 9x (timestamps and ids move slowly), so a chunk costs ~4 bytes and
- * ~25 ns per event to store. SCHEMA.md shows how SQL still sees rows.
+ * Why not one row per event: a row costs SQLite ~0.5-1 us and ~40-60
+ * bytes; the guest writes 32-40 byte records at millions per second.
+ * Records compress about 8x (timestamps and ids move slowly), so a chunk
+ * costs ~4 bytes and ~50 ns per event to store. SCHEMA.md shows how SQL
+ * still sees rows.
  *
  * A database is as hostile as guest memory (anyone can hand us a file):
  * rs_chunk_decode checks the declared sizes before allocating, the frame's
