@@ -76,14 +76,7 @@ static inline uint32_t rv_gallop(const int64_t *a, uint32_t n, uint32_t from,
 		lo = (uint32_t)probe + 1;
 		step *= 2;
 	}
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lo + rv_lower_bound(a + lo, hi - lo, t);
 }
 
 /* Draw everything into cr, clipped to v->width x v->height. */

@@ -162,41 +162,12 @@ int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
 
 uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t)
 {
-	uint32_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (s->end[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return rv_lower_bound(s->end, s->n, t);
 }
 
 uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t)
 {
-	uint32_t lo = 0, hi = r->n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (r->end[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-uint32_t rv_lower_bound(const int64_t *a, uint32_t n, int64_t t)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return rv_lower_bound(r->end, r->n, t);
 }
 
 const char *rv_ptype_name(int t)

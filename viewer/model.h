@@ -195,7 +195,19 @@ void rv_spans_free(rv_spans *s);
 uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t);
 uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t);
 /* First index with t1 >= t in the arrows / counter / event arrays. */
-uint32_t rv_lower_bound(const int64_t *a, uint32_t n, int64_t t);
+/* First index with a[index] >= t (a sorted ascending), or n. */
+static inline uint32_t rv_lower_bound(const int64_t *a, uint32_t n, int64_t t)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 /* Min/max of counter samples [i0, i1). */
 void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 		       int64_t *mn, int64_t *mx);
