@@ -315,16 +315,16 @@ static int stream_fill(struct rs_trace_db *t, struct rs_chunk_reader *rd,
 }
 
 static int stream_open(struct rs_trace_db *t, struct stream *s,
-		       int64_t trace_id, int cpu, int64_t from_ns,
-		       int64_t to_ns)
+		       int64_t trace_id, int cpu, const struct rs_layout *clock,
+		       int64_t from_ns, int64_t to_ns)
 {
 	static const char sql[] =
-		"SELECT c.cpu, c.first_seq, c.count, c.raw_size, c.records,"
-		" t.tsc_hz, t.boot_tsc FROM chunks c JOIN trace t"
-		" ON t.id = c.trace_id WHERE c.trace_id = ?1 AND c.cpu = ?2"
-		" AND c.max_ns >= ?3 AND c.min_ns <= ?4 ORDER BY c.first_seq";
+		"SELECT cpu, first_seq, count, raw_size, records FROM chunks"
+		" WHERE trace_id = ?1 AND cpu = ?2 AND max_ns >= ?3"
+		" AND min_ns <= ?4 ORDER BY first_seq";
 
 	memset(s, 0, sizeof(*s));
+	s->clock = *clock;
 	s->from_ns = from_ns;
 	s->to_ns = to_ns;
 	if (sqlite3_prepare_v2(t->db, sql, -1, &s->st, NULL) != SQLITE_OK)
@@ -333,16 +333,24 @@ static int stream_open(struct rs_trace_db *t, struct stream *s,
 	sqlite3_bind_int(s->st, 2, cpu);
 	sqlite3_bind_int64(s->st, 3, from_ns);
 	sqlite3_bind_int64(s->st, 4, to_ns);
-	/* The clock of the trace, for ts_ns: the same conversion the
-	 * collector used for min_ns/max_ns. */
+	return 0;
+}
+
+/* The trace's clock, for ts_ns: the same conversion the collector used
+ * for the chunks' min_ns/max_ns. Zero if the trace has no row. */
+static int trace_clock(struct rs_trace_db *t, int64_t trace_id,
+		       struct rs_layout *clock)
+{
 	sqlite3_stmt *q;
+
+	memset(clock, 0, sizeof(*clock));
 	if (sqlite3_prepare_v2(t->db, "SELECT tsc_hz, boot_tsc FROM trace"
 			       " WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
 		return fail(t, "reading events: %s", sqlite3_errmsg(t->db));
 	sqlite3_bind_int64(q, 1, trace_id);
 	if (sqlite3_step(q) == SQLITE_ROW) {
-		s->clock.tsc_hz = (uint64_t)sqlite3_column_int64(q, 0);
-		s->clock.boot_tsc = (uint64_t)sqlite3_column_int64(q, 1);
+		clock->tsc_hz = (uint64_t)sqlite3_column_int64(q, 0);
+		clock->boot_tsc = (uint64_t)sqlite3_column_int64(q, 1);
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -403,14 +411,16 @@ int rs_trace_events(struct rs_trace_db *t, int64_t trace_id,
 
 	if (!rd)
 		return fail(t, "reading events: out of memory");
-	if (trace_cpus(t, trace_id, &mask) != 0) {
+	struct rs_layout clock;
+	if (trace_cpus(t, trace_id, &mask) != 0 ||
+	    trace_clock(t, trace_id, &clock) != 0) {
 		rs_chunk_reader_free(rd);
 		return -1;
 	}
 	for (int cpu = 0; cpu < (int)RS_MAX_CPUS; cpu++) {
 		if (!(mask & (1u << cpu)))
 			continue;
-		if (stream_open(t, &s[nstreams], trace_id, cpu, from_ns,
+		if (stream_open(t, &s[nstreams], trace_id, cpu, &clock, from_ns,
 				to_ns) != 0) {
 			stream_close(&s[nstreams]);
 			result = -1;
