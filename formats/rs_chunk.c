@@ -4,7 +4,6 @@
  */
 #include "rs_chunk.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <zstd.h>
@@ -100,6 +99,34 @@ const uint8_t *rs_chunk_unpack(struct rs_chunk_reader *r,
 	return r->raw;
 }
 
+int rs_chunk_next(struct rs_chunk_reader *r, const struct rs_chunk *c,
+		  const uint8_t *raw, size_t *off, uint64_t *index,
+		  struct rs_event *ev)
+{
+	if (*off >= c->raw_size) {
+		if (*index != c->count) {
+			corrupt(r, c, "fewer records than the row says");
+			return RS_CHUNK_CORRUPT;
+		}
+		return 0;
+	}
+	size_t sz = rs_decode_record(raw + *off, c->raw_size - *off, ev,
+				     r->strbuf);
+	/* Writers store only records the reader accepted, never PAD. */
+	if (sz == 0 || ev->type == RS_EV_PAD) {
+		corrupt(r, c, "not a valid record");
+		return RS_CHUNK_CORRUPT;
+	}
+	if (*index == c->count) {
+		corrupt(r, c, "more records than the row says");
+		return RS_CHUNK_CORRUPT;
+	}
+	ev->cpu = c->cpu;
+	ev->seq = c->first_seq + (*index)++;
+	*off += sz;
+	return 1;
+}
+
 int rs_chunk_decode(struct rs_chunk_reader *r, const struct rs_chunk *c,
 		    rs_event_cb cb, void *opaque)
 {
@@ -110,29 +137,11 @@ int rs_chunk_decode(struct rs_chunk_reader *r, const struct rs_chunk *c,
 	size_t off = 0;
 	uint64_t i = 0;
 	struct rs_event ev;
-	while (off < c->raw_size) {
-		size_t sz = rs_decode_record(raw + off, c->raw_size - off, &ev,
-					     r->strbuf);
-		/* Writers store only records the reader accepted, never PAD. */
-		if (sz == 0 || ev.type == RS_EV_PAD) {
-			corrupt(r, c, "not a valid record");
-			return RS_CHUNK_CORRUPT;
-		}
-		if (i == c->count) {
-			corrupt(r, c, "more records than the row says");
-			return RS_CHUNK_CORRUPT;
-		}
-		ev.cpu = c->cpu;
-		ev.seq = c->first_seq + i++;
-		off += sz;
+	int got;
+	while ((got = rs_chunk_next(r, c, raw, &off, &i, &ev)) == 1) {
 		int rc = cb(opaque, &ev);
 		if (rc)
 			return rc;
 	}
-	assert(off == c->raw_size);
-	if (i != c->count) {
-		corrupt(r, c, "fewer records than the row says");
-		return RS_CHUNK_CORRUPT;
-	}
-	return 0;
+	return got;
 }

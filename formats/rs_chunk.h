@@ -65,6 +65,18 @@ const uint8_t *rs_chunk_unpack(struct rs_chunk_reader *r,
 #define RS_CHUNK_CORRUPT (-0x7c0)
 
 /*
+ * Walk an unpacked chunk one record at a time (for cursors that cannot
+ * take a callback, like the SQL module): decode the record at *off of
+ * `raw` (from rs_chunk_unpack) as record number *index, with cpu and seq
+ * filled in, and advance both. Returns 1 with *ev (its string lives in the
+ * reader until its next call), 0 after the last record, or
+ * RS_CHUNK_CORRUPT if the chunk is not what its row says.
+ */
+int rs_chunk_next(struct rs_chunk_reader *r, const struct rs_chunk *c,
+		  const uint8_t *raw, size_t *off, uint64_t *index,
+		  struct rs_event *ev);
+
+/*
  * Deliver every record of `c` to `cb`, with cpu and seq filled in, in
  * record order. Returns 0; the callback's value if it returned non-zero
  * (delivery stops); or RS_CHUNK_CORRUPT if the chunk is not what its row

@@ -59,10 +59,9 @@ struct ev_cursor {
 	const uint8_t *raw;
 	size_t off;
 	uint64_t index;               /* record number within the chunk */
-	/* the current row */
+	/* the current row; its string lives in the chunk reader */
 	struct rs_event ev;
 	int64_t ts;
-	char str[RS_MAX_RECORD + 1];
 	int eof;
 };
 
@@ -221,25 +220,17 @@ static int next_chunk(struct ev_cursor *c)
 static int advance(struct ev_cursor *c)
 {
 	while (!c->eof) {
-		if (c->off >= c->chunk.raw_size) {
-			if (c->index != c->chunk.count)
-				return vtab_error(&c->base, "chunk holds fewer "
-						  "records than its row says");
+		int got = c->raw ? rs_chunk_next(c->rd, &c->chunk, c->raw,
+						 &c->off, &c->index, &c->ev)
+				 : 0;
+		if (got == RS_CHUNK_CORRUPT)
+			return vtab_error(&c->base, rs_chunk_reader_error(c->rd));
+		if (got == 0) {
 			int rc = next_chunk(c);
 			if (rc != SQLITE_OK)
 				return rc;
 			continue;
 		}
-		size_t sz = rs_decode_record(c->raw + c->off,
-					     c->chunk.raw_size - c->off, &c->ev,
-					     c->str);
-		if (sz == 0 || c->ev.type == RS_EV_PAD ||
-		    c->index >= c->chunk.count)
-			return vtab_error(&c->base, "chunk holds a record that "
-					  "does not decode");
-		c->off += sz;
-		c->ev.cpu = c->chunk.cpu;
-		c->ev.seq = c->chunk.first_seq + c->index++;
 		const int64_t seq = (int64_t)c->ev.seq;
 		if (seq < c->seq_lo || seq > c->seq_hi)
 			continue;
@@ -334,12 +325,7 @@ static int ev_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr,
 	sqlite3_bind_int64(c->chunks, 5, c->ts_lo);
 	sqlite3_bind_int64(c->chunks, 6, c->ts_hi);
 	c->eof = 0;
-	c->chunk.raw_size = 0;
-	c->off = 0;
-	c->index = 0;
-	c->chunk.count = 0;
-	/* Starting "at the end of an empty chunk" makes advance() load the
-	 * first one. */
+	c->raw = NULL;   /* no chunk yet: advance() loads the first */
 	return advance(c);
 }
 
