@@ -144,13 +144,16 @@ static void forget_batch(struct rs_store *st)
 	for (unsigned c = 0; c < RS_MAX_CPUS; c++)
 		st->open[c].len = st->open[c].count = 0;
 	struct rs_promise_map *m = &st->promises;
-	for (size_t i = 0; i < m->cap; i++) {
-		free(m->slot[i].fail_message);
-		free(m->slot[i].label);
-	}
-	if (m->slot)
+	/* The map keeps its size; clearing it costs its whole size, so an
+	 * empty one (a batch without promises) is left alone. */
+	if (m->used) {
+		for (size_t i = 0; i < m->cap; i++) {
+			free(m->slot[i].fail_message);
+			free(m->slot[i].label);
+		}
 		memset(m->slot, 0, m->cap * sizeof(*m->slot));
-	m->used = 0;
+		m->used = 0;
+	}
 	memset(st->type_count, 0, sizeof(st->type_count));
 }
 
@@ -189,7 +192,8 @@ static int load_tails(struct rs_store *st)
 
 int rs_store_ingest_begin(struct rs_store *st)
 {
-	forget_batch(st);
+	/* Nothing of a batch is left here: commit flushes it, rollback and
+	 * a new trace forget it. */
 	return st->tails_loaded ? 0 : load_tails(st);
 }
 
