@@ -130,10 +130,9 @@ static void write_run(struct run *r)
 
 static int take(void *opaque, const struct rs_event *ev)
 {
-	struct run *r = opaque;
 	assert_int_not_equal(ev->type, RS_EV_LOST);   /* discard mode, big ring */
-	if (ev->cpu != r->cpu)
-		return 0;
+	assert_true(ev->cpu < CPUS);
+	struct run *r = &((struct run *)opaque)[ev->cpu];
 	if (r->len + ev->raw_size > RS_CHUNK_TARGET)
 		write_run(r);
 	if (!r->count) {
@@ -159,19 +158,23 @@ void rs_events_end(struct rs_test_events *w)
 
 	assert_int_equal(rs_layout_read(w->region, w->region_size, RS_GPA_ANY,
 					&l, err, sizeof(err)), 0);
+	struct run runs[CPUS];
 	for (unsigned cpu = 0; cpu < CPUS; cpu++) {
-		struct run r = { .w = w, .cpu = cpu };
-		r.raw = malloc(RS_CHUNK_TARGET);
-		assert_non_null(r.raw);
-		assert_int_equal(rs_reader_init(&rd, w->region, w->region_size,
-						&l), 0);
-		assert_true(rs_reader_poll(&rd, take, &r) >= 0);
+		runs[cpu] = (struct run){ .w = w, .cpu = cpu };
+		runs[cpu].raw = malloc(RS_CHUNK_TARGET);
+		assert_non_null(runs[cpu].raw);
+	}
+	assert_int_equal(rs_reader_init(&rd, w->region, w->region_size, &l), 0);
+	assert_true(rs_reader_poll(&rd, take, runs) >= 0);
+	for (unsigned cpu = 0; cpu < CPUS; cpu++)
 		assert_int_equal(rd.cpu[cpu].stats.lost, 0);
-		rs_reader_free(&rd);
-		write_run(&r);
-		free(r.raw);
+	rs_reader_free(&rd);
+	for (unsigned cpu = 0; cpu < CPUS; cpu++) {
+		struct run *r = &runs[cpu];
+		write_run(r);
+		free(r->raw);
 		for (unsigned t = 0; t < RS_EV_TYPE_LIMIT; t++) {
-			if (!r.type_count[t])
+			if (!r->type_count[t])
 				continue;
 			char sql[256];
 			snprintf(sql, sizeof(sql),
@@ -179,7 +182,7 @@ void rs_events_end(struct rs_test_events *w)
 				 " VALUES (%lld, %u, %llu) ON CONFLICT DO UPDATE"
 				 " SET count = count + excluded.count",
 				 (long long)w->trace_id, t,
-				 (unsigned long long)r.type_count[t]);
+				 (unsigned long long)r->type_count[t]);
 			assert_int_equal(sqlite3_exec(w->db, sql, NULL, NULL,
 						      NULL), SQLITE_OK);
 		}
