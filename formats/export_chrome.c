@@ -270,9 +270,14 @@ int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 
 	int rc = query_each(sql, "SELECT tid, name FROM threads"
 			    " WHERE trace_id = ?1", m.id, thread_row, &c);
-	if (rc == 0)
-		rc = rs_trace_events(db, m.id, RS_ORDER_TIME, INT64_MIN,
-				     INT64_MAX, on_event, &c);
+	/* The events come through trace_read, which keeps its own reason
+	 * (a corrupt chunk is no SQLite error). */
+	const char *why = NULL;
+	if (rc == 0 && rs_trace_events(db, m.id, RS_ORDER_TIME, INT64_MIN,
+				       INT64_MAX, on_event, &c) != 0) {
+		rc = -1;
+		why = rs_trace_error(db);
+	}
 	for (unsigned cpu = 0; rc == 0 && cpu < m.ncpus; cpu++)
 		cpu_slice_end(&c, cpu, c.last_ts);
 	if (rc == 0)
@@ -332,7 +337,8 @@ int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 		return -1;
 	}
 	if (rc != 0) {
-		snprintf(err, errlen, "exporting: %s", sqlite3_errmsg(sql));
+		snprintf(err, errlen, "exporting: %s",
+			 why ? why : sqlite3_errmsg(sql));
 		return -1;
 	}
 	return 0;

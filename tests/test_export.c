@@ -279,6 +279,19 @@ static void test_export_cli(void **state)
 				rs_bin("ringside"), dir, dir), 1);
 	assert_non_null(strstr(out, "not a SQLite database"));
 	free(out);
+	/* A stored chunk that lies about its records: both exports say so,
+	 * in one line, and exit 1. */
+	assert_int_equal(rs_run(&out, 10, "sqlite3 '%s' 'UPDATE chunks SET"
+				" count = count + 1'", db), 0);
+	free(out);
+	assert_int_equal(rs_run(&out, 60, "'%s' export '%s' --chrome '%s/c.json'",
+				rs_bin("ringside"), db, dir), 1);
+	assert_non_null(strstr(out, "corrupt chunk"));
+	free(out);
+	assert_int_equal(rs_run(&out, 60, "'%s' export '%s' --ctf '%s/c.ctf'",
+				rs_bin("ringside"), db, dir), 1);
+	assert_non_null(strstr(out, "corrupt chunk"));
+	free(out);
 	free(db);
 	rs_tmpdir_cleanup(dir);
 }
