@@ -10,6 +10,7 @@ PACKAGES=(
 	libcmocka-dev                 # the test framework
 	libsqlite3-dev sqlite3        # the trace store
 	libzstd-dev                   # compressed event chunks in the store
+	libdw-dev                     # crash frames with function and file:line (elfutils)
 	libxen-dev                    # the dom0 collector (xen: source)
 	libgtk-4-dev                  # the viewer
 	babeltrace2                   # checks our CTF export
