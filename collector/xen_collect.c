@@ -200,10 +200,14 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
 		goto out;
 	}
-	if (o->crash_on_triple_fault &&
-	    rs_xen_crash_on_triple_fault(x, domid, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
-		goto out;
+	if (o->crash_on_triple_fault) {
+		if (rs_xen_crash_on_triple_fault(x, domid, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ringside: %s: %s\n", o->source, err);
+			goto out;
+		}
+		/* Said, so whoever unpauses the domain knows it is safe to. */
+		fprintf(stderr, "ringside: %s: a triple fault now crashes domain %u"
+			" (--crash-on-triple-fault)\n", o->source, domid);
 	}
 	s = rs_session_new(o);
 	if (!s) {
