@@ -18,7 +18,7 @@
 # with `info`, and compares it event for event (and verdict for verdict)
 # with both live DBs. Regenerate it (`make xen-fixture`) before a change
 # to the kernel, the ring format or the schema lands.
-# shellcheck disable=SC2154  # run, rs, fixture, elf, elf_sum: run.sh's
+# shellcheck disable=SC2154  # run, rs, fixture, elf, elf_sum, rs_commit: run.sh's
 
 fixture_parts=(MANIFEST crash.core crash-follow.db crash.db)
 
@@ -155,7 +155,7 @@ fixture_pack() {
 		echo "xen: $XEN_VER"
 		echo "dom0-linux: $KVER"
 		echo "kernel-elf-sha256: $elf_sum"
-		echo "ringside: $(git describe --always --dirty 2>/dev/null || echo unknown)"
+		echo "ringside: $rs_commit (git describe when the run began)"
 		echo "guest: samples/xen/crash.cfg (workload=crash, 100 rounds), preserved ---sc-"
 		echo "crash.core: xl dump-core of that domain"
 		echo "crash-follow.db: ringside collect --follow xen:rs-crash through the crash"

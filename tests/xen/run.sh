@@ -91,6 +91,8 @@ fi
 # RINGSIDE_XEN_DUMPCORE=1 (make xen-fixture) runs it too.
 fixture=$here/fixtures/pvh-crash.tar.xz
 elf_sum=$(sha256sum "$elf" | cut -d' ' -f1)
+# For a new fixture's MANIFEST: the tree the binaries were built from.
+rs_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [ "${RINGSIDE_XEN_DUMPCORE:-0}" != 1 ]; then
 	echo "the dump-core is checked from $fixture on the host; make xen-fixture redoes it" \
 		>"$ov/ringside/skip-dump-core"
