@@ -116,7 +116,7 @@ echo "check-xen: booting Xen $XEN_VER + Linux $KVER in QEMU (TCG); serial log in
 # least every 30 s while it waits (scenarios.sh); the longest silence is
 # printed at the end so the margin is visible in every run.
 stall_limit=${QEMU_STALL_SECS:-600}
-rm -f "$run/serial.raw"
+: >"$run/serial.raw"     # there before tail starts to follow it
 set +e
 qemu-system-x86_64 -accel tcg \
 	-cpu qemu64,+svm,+npt -m 1280M -smp 2 \

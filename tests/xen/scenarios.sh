@@ -465,7 +465,8 @@ if create triple 1; then
 				"j['panic_reason'][:12] == 'triple fault'" || true
 		fi
 		collect triple "xen:rs-triple"
-		info_check triple "${crashed[@]}" "$nolost" "j['panic_reason'][:12] == 'triple fault'" \
+		info_check triple "${crashed[@]}" "j['panic_reason'][:12] == 'triple fault'" \
+			"j['events']+j['lost_events'] == $(total_of triple-follow)" \
 			"t['mark'] == 1" || true
 	fi
 fi
@@ -488,7 +489,8 @@ if [ $xen_src = 1 ] && create triple-crash 1; then
 	if wait_state rs-triple-crash '^---sc-$'; then
 		pass triple-crash-state
 		collect triple-crash-after "xen:rs-triple-crash"
-		info_check triple-crash-after "${crashed[@]}" "$nolost" "t['mark'] == 1" || true
+		info_check triple-crash-after "${crashed[@]}" \
+			"j['events']+j['lost_events'] == $(total_of triple-crash)" || true
 	else
 		fail triple-crash-state "state '$(state rs-triple-crash)', want ---sc- (crashed)"
 	fi
