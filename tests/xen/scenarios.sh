@@ -180,6 +180,10 @@ follow_start() {
 # on its exit status (124: killed by the timeout). 0 when it exited 0.
 follow_end() {
 	local rc=0
+	# Waited for through wait_for, which says every 30 s that it still
+	# waits: a long follow must not look like a stuck run to run.sh.
+	wait_for "$FOLLOW_GUARD_SECS" "the $1 follow to end" \
+		test -s "$OUT/collect-$1.end" || true
 	wait "$fpid" || rc=$?
 	fpid=''
 	if [ "$rc" = 0 ]; then
