@@ -25,8 +25,8 @@ XEN_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(XEN_SRCS))
 XEN_LIB  := $(LIB)/libringside-xen.a
 XEN_PKGS := xencontrol xenforeignmemory xenstore xentoollog
 
-SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3)
-SQLITE_LIBS   := $(shell pkg-config --libs sqlite3)
+SQLITE_CFLAGS := $(call pkgconf,--cflags sqlite3)
+SQLITE_LIBS   := $(call pkgconf,--libs sqlite3)
 XEN_CFLAGS    := $(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null)
 XEN_LIBS      := $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null)
 EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS) $(XEN_CFLAGS)
