@@ -111,20 +111,13 @@ static void test_follow_live_writer(void **state)
 
 static void wait_for_magic(const char *ring)
 {
-	for (int i = 0; i < 5000; i++) {
-		uint64_t magic = 0;
-		int fd = open(ring, O_RDONLY);
-		if (fd >= 0) {
-			if (pread(fd, &magic, 8, 0) != 8)
-				magic = 0;
-			close(fd);
-		}
-		if (magic == RS_MAGIC)
-			return;
-		sleep_ms(1);
-	}
-	fail_msg("producer never initialised %s", ring);
+	/* The forked producer lays out its ring within milliseconds; 30 s
+	 * only bounds one that never starts. */
+	if (rs_wait_ring_magic(ring, 30) != 0)
+		fail_msg("producer never initialised %s", ring);
 }
+
+static int64_t ring_written(const char *ring);
 
 static void test_follow_detects_hang(void **state)
 {
@@ -133,6 +126,11 @@ static void test_follow_detects_hang(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 2000, END_HANG);
 
 	wait_for_magic(ring);
+	/* The silence starts once all 2000 are written (a few ms here), so
+	 * --hang-secs 0.5 times the guest's silence, not how fast a loaded
+	 * host runs the producer's bursts. Up to 30 s for that. */
+	for (int i = 0; i < 30000 && ring_written(ring) < 2000; i++)
+		sleep_ms(1);
 	int rc = collect(ring, db, "--follow --hang-secs 0.5", &out);
 	stop_producer(pid);
 	if (rc != 0)
@@ -162,11 +160,15 @@ static void test_follow_stops_on_signal(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 3000, END_FOREVER);
 
 	wait_for_magic(ring);
-	sleep_ms(100);
-	int rc = rs_run(&out, 60,
+	/* SIGINT once all 3000 are stored (0.1 s here with two busy loops;
+	 * up to 3000 polls, 30 s and more, on a slow host), so what is
+	 * tested is the clean stop, not how fast the first batch lands. */
+	int rc = rs_run(&out, 120,
 			"'%s' collect 'file:%s' -o '%s' --follow 2>/dev/null & p=$!;"
-			" sleep 0.5; kill -INT $p; wait $p",
-			rs_bin("ringside"), ring, db);
+			" i=0; until [ \"$(sqlite3 -readonly '%s' 'SELECT sum(accepted)"
+			" FROM trace_cpu' 2>/dev/null)\" = 3000 ] || [ $i -ge 3000 ];"
+			" do sleep 0.01; i=$((i+1)); done; kill -INT $p; wait $p",
+			rs_bin("ringside"), ring, db, db);
 	stop_producer(pid);
 	if (rc != 0)
 		fail_msg("collect --follow after SIGINT: exit %d: %s", rc, out);
@@ -209,10 +211,15 @@ static void test_follow_source_truncated(void **state)
 	char *dir = rs_tmpdir();
 	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 100, RS_STATE_RUNNING);
 	char *db = path_in(dir, "t.db"), *out = NULL;
-	int rc = rs_run(&out, 60,
+	/* Truncated once the 100 events are stored (0.1 s here with two
+	 * busy loops; up to 3000 polls, 30 s and more, on a slow host). */
+	int rc = rs_run(&out, 120,
 			"'%s' collect 'file:%s' -o '%s' --follow --hang-secs 30"
-			" 2>&1 >/dev/null & p=$!; sleep 0.3; truncate -s 0 '%s'; wait $p",
-			rs_bin("ringside"), ring, db, ring);
+			" 2>&1 >/dev/null & p=$!; i=0; until [ \"$(sqlite3 -readonly"
+			" '%s' 'SELECT sum(accepted) FROM trace_cpu' 2>/dev/null)\" ="
+			" 100 ] || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+			" truncate -s 0 '%s'; wait $p",
+			rs_bin("ringside"), ring, db, db, ring);
 	if (rc != 1)
 		fail_msg("collect --follow on a truncated source: exit %d: %s", rc, out);
 	assert_one_line(out);
