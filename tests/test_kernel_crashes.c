@@ -217,12 +217,15 @@ static void sleep_ms(long ms)
 	nanosleep(&d, NULL);
 }
 
-/* Polls (every 10 ms, up to 30 s) until the hosted kernel's ring holds
- * `mark` as its last MARK. */
-static void wait_for_mark(const char *ring, const char *mark)
+/* Polls (every 10 ms, up to 30 s) until the hosted kernel `pid` has
+ * `mark` as the last MARK in its ring; kills it if that never comes. */
+static void wait_for_mark(pid_t pid, const char *ring, const char *mark)
 {
-	if (rs_wait_ring_magic(ring, 30) != 0)
+	if (rs_wait_ring_magic(ring, 30) != 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 		fail_msg("%s: no ring laid out in 30 s", ring);
+	}
 	for (int i = 0; i < 3000; i++) {
 		struct tally t;
 		struct rs_status st;
@@ -231,6 +234,8 @@ static void wait_for_mark(const char *ring, const char *mark)
 			return;
 		sleep_ms(10);
 	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 	fail_msg("%s: no \"%s\" in 30 s", ring, mark);
 }
 
@@ -244,7 +249,7 @@ static void test_hosted_hang(void **state)
 	/* Once it has hung (its mark is out after 0.1 s of work: 0.2 s here
 	 * with two busy loops; polled for up to 30 s on a slow host), watch
 	 * the heartbeat stand still. */
-	wait_for_mark(ring, "hang: interrupts off");
+	wait_for_mark(pid, ring, "hang: interrupts off");
 	uint32_t s1, s2;
 	uint64_t hb1 = read_heartbeat(ring, &s1);
 	sleep_ms(400);
@@ -282,7 +287,7 @@ static void test_hosted_deadlock(void **state)
 	 * 100 ticks are 0.1 s at 1 kHz; polled for up to 30 s, so a loaded
 	 * host that delivers ticks late still passes and a stopped one does
 	 * not. */
-	wait_for_mark(ring, "deadlock: 2 threads blocked on promises");
+	wait_for_mark(pid, ring, "deadlock: 2 threads blocked on promises");
 	uint32_t s1, s2;
 	uint64_t hb1 = read_heartbeat(ring, &s1), hb2 = hb1;
 	for (int i = 0; i < 3000 && hb2 <= hb1 + 100; i++) {
