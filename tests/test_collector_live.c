@@ -59,9 +59,18 @@ static pid_t start_producer(const char *ring, size_t size, uint32_t ncpus,
 	case END_HANG:
 		sleep_ms(30000);  /* alive, silent: the parent kills us */
 		break;
-	case END_REBOOT:
-		sleep_ms(200);
+	case END_REBOOT: {
+		/* Reboot when the test says the first boot is stored (it
+		 * creates RING.reboot), not after a fixed time a slow host's
+		 * collector may not have started in; beating meanwhile. */
+		char go[4200];
+		snprintf(go, sizeof go, "%s.reboot", ring);
+		for (int i = 0; i < 60000 && access(go, F_OK) != 0; i++) {
+			gt_heartbeat(h, ++tick, gt_rdtsc());
+			sleep_ms(1);
+		}
 		init_region(h, size, ncpus, RS_MODE_OVERWRITE, 0xb007);
+	}
 		/* the new boot keeps beating */
 		__attribute__((fallthrough));
 	case END_FOREVER:
@@ -189,8 +198,14 @@ static void test_follow_stops_on_reboot(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 1000, END_REBOOT);
 
 	wait_for_magic(ring);
-	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --follow 2>&1 >/dev/null",
-			rs_bin("ringside"), ring, db);
+	/* The reboot comes once the first boot's 1000 are stored (0.1 s here
+	 * with two busy loops; up to 3000 polls, 30 s and more). */
+	int rc = rs_run(&out, 120, "'%s' collect 'file:%s' -o '%s' --follow 2>&1"
+			" >/dev/null & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
+			" 'SELECT sum(accepted) FROM trace_cpu' 2>/dev/null)\" = 1000 ]"
+			" || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+			" touch '%s.reboot'; wait $p",
+			rs_bin("ringside"), ring, db, db, ring);
 	stop_producer(pid);
 	if (rc != 0 || !strstr(out, "rebooted"))
 		fail_msg("collect --follow across a reboot: exit %d: %s", rc, out);
