@@ -4,7 +4,8 @@
  * workloads the kernel has (kernel/workloads/table.c builds its table from
  * this list; `ringside run --workload` checks names against it before it
  * boots anything) and the rule for ring_pages= (the PVH platform parses
- * it with rs_ring_pages_ok; `ringside run --ring-pages` checks the same).
+ * it with rs_ring_pages_ok, the hosted kernel its --ring-pages; `ringside
+ * run --ring-pages` checks the same).
  * Freestanding: the kernel includes it too.
  */
 #ifndef RS_GUEST_CMDLINE_H

@@ -142,6 +142,32 @@ static void test_kernel_ring_pages_rule(void **state)
 	qrun_end(&q);
 }
 
+/* The hosted kernel's --ring-pages follows the same rule. */
+static void test_hosted_ring_pages_rule(void **state)
+{
+	const struct { unsigned pages; int status; } cases[] = {
+		{ RS_RING_PAGES_MIN / 2, 2 }, { RS_RING_PAGES_MIN + 2, 2 },
+		{ RS_RING_PAGES_MAX + 1, 2 }, { RS_RING_PAGES_MAX * 2, 2 },
+		{ RS_RING_PAGES_MIN, 0 },
+	};
+	char *dir = rs_tmpdir(), *ring = path_in(dir, "r");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL;
+		int rc = rs_run(&out, 60, "'%s' --workload pingpong --count 3"
+				" --ring '%s' --ring-pages %u --quiet",
+				rs_bin("ringside-hosted"), ring, cases[i].pages);
+		if (rc != cases[i].status ||
+		    (rc == 2) != !!strstr(out, "a power of two from 4 to 65536"))
+			fail_msg("ringside-hosted --ring-pages %u: exit %d (want %d): %s",
+				 cases[i].pages, rc, cases[i].status, out);
+		free(out);
+		unlink(ring);
+	}
+	free(ring);
+	rs_tmpdir_cleanup(dir);
+}
+
 /* -o is opened (or, absent, created and removed) before boot. */
 static void test_run_checks_output_before_boot(void **state)
 {
@@ -248,6 +274,7 @@ RS_TEST_SUITE(qemu_checks,
 	cmocka_unit_test(test_run_workload_names_are_the_kernels),
 	cmocka_unit_test(test_run_ring_pages_rule),
 	cmocka_unit_test(test_kernel_ring_pages_rule),
+	cmocka_unit_test(test_hosted_ring_pages_rule),
 	cmocka_unit_test(test_run_checks_output_before_boot),
 	cmocka_unit_test(test_run_dump_refuses_existing_file),
 	cmocka_unit_test(test_run_dump_after_clean_exit_fails))
