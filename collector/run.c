@@ -14,13 +14,17 @@
  *   running  --seconds ran out (plus grace) first, or we were signalled
  *
  * Before QEMU is stopped, a crashed, hung or stopped guest's registers
- * are read from the monitor, and --dump writes a core.
+ * are read from the monitor, and --dump writes a core. What can fail
+ * without the guest (the database, the dump path) is checked before QEMU
+ * starts.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +36,7 @@
 #include "lag.h"
 #include "qemu.h"
 #include "run.h"
+#include "store.h"
 
 /* A guest told seconds=S finishes by itself a little after S (it drains
  * work in flight); only one that ignores it (deadlock) needs stopping. */
@@ -107,7 +112,7 @@ static int monitor_regs(struct rs_qemu *q, struct rs_vcpu_regs *r)
 	return r->n ? 0 : -1;
 }
 
-static int write_dump(struct rs_qemu *q, const char *path)
+static int write_dump(struct rs_qemu *q, const char *path, int force)
 {
 	char cmd[4600], esc[4200], err[300];
 	size_t o = 0;
@@ -118,11 +123,21 @@ static int write_dump(struct rs_qemu *q, const char *path)
 		esc[o++] = *p;
 	}
 	esc[o] = '\0';
+	/* --force-dump: replace the old file rather than write into it, as
+	 * QEMU creates cores owner-read-only and could not reopen its own.
+	 * Without it, a file that appeared since the check before boot stays. */
+	if (force ? unlink(path) != 0 && errno != ENOENT
+		  : access(path, F_OK) == 0) {
+		fprintf(stderr, "ringside: --dump %s: not written: %s\n", path,
+			force ? strerror(errno) : "the file exists now (--force-dump"
+			" overwrites it)");
+		return -1;
+	}
 	/* Synchronous by default: the reply comes once the file is written. */
 	snprintf(cmd, sizeof(cmd), "{\"execute\": \"dump-guest-memory\", \"arguments\":"
 		 " {\"paging\": false, \"protocol\": \"file:%s\"}}", esc);
 	if (rs_qmp_command(&q->qmp, cmd, 120, NULL, 0, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ringside: --dump %s: %s\n", path, err);
+		fprintf(stderr, "ringside: --dump %s: not written: %s\n", path, err);
 		return -1;
 	}
 	fprintf(stderr, "ringside: wrote guest memory dump %s (read it with"
@@ -205,6 +220,7 @@ struct run {
 	struct rs_session *s;
 	struct rs_source src;
 	int src_open, attached;
+	int dump_failed;        /* --dump was asked for and not written */
 	double run_time, last_tick;
 	struct rs_lag *lag;
 };
@@ -317,15 +333,80 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
 			return -1;
 	}
+	/* A guest that exited leaves QEMU (isa-debug-exit) at once: a dump
+	 * would race it, so a clean exit never gets one, by rule. A dump that
+	 * was asked for and not written fails the run. */
 	if (r->o->dump_path) {
-		if (qemu_alive)
-			write_dump(&r->q, r->o->dump_path);
-		else
-			fprintf(stderr, "ringside: --dump: QEMU had already exited"
-				" (the guest left cleanly); no dump written\n");
+		if (!qemu_alive || !strcmp(rs_session_state(r->s), "exited")) {
+			fprintf(stderr, "ringside: --dump %s: not written: %s\n",
+				r->o->dump_path,
+				strcmp(rs_session_state(r->s), "exited") == 0
+					? "the guest exited, and QEMU with it"
+					: "QEMU had already exited");
+			r->dump_failed = 1;
+		} else if (write_dump(&r->q, r->o->dump_path,
+				      r->o->force_dump) != 0) {
+			r->dump_failed = 1;
+		}
 	}
 	fprintf(stderr, "ringside: run ended: %s\n", end_text(end, &r->q));
 	rs_session_print_summary(r->s, stop);
+	return 0;
+}
+
+/* Can `path`, absent now, be created? Tried for real (and removed), so
+ * a missing or read-only directory shows before boot, not after. */
+static int probe_create(const char *what, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "ringside: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/*
+ * What can fail without the guest fails before QEMU starts: the database
+ * is opened as the collect will open it (a foreign, locked or unreadable
+ * one is refused now), or, if absent, must be creatable (it is created
+ * only once a ring is found); a --dump file is never overwritten unless
+ * --force-dump says so. 0, or -1 with one line printed.
+ */
+static int check_before_boot(const struct rs_run_opts *o)
+{
+	struct stat sb;
+	char err[600];
+
+	if (stat(o->db_path, &sb) != 0 && errno == ENOENT) {
+		if (probe_create("-o", o->db_path) != 0)
+			return -1;
+	} else {
+		struct rs_store *st = rs_store_open(o->db_path, 1, err, sizeof(err));
+		if (!st) {
+			fprintf(stderr, "ringside: %s\n", err);
+			return -1;
+		}
+		rs_store_close(st);
+	}
+	if (!o->dump_path)
+		return 0;
+	if (stat(o->dump_path, &sb) != 0) {
+		if (errno == ENOENT)
+			return probe_create("--dump", o->dump_path);
+		fprintf(stderr, "ringside: --dump %s: %s\n", o->dump_path,
+			strerror(errno));
+		return -1;
+	}
+	if (!o->force_dump || !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "ringside: --dump %s: %s\n", o->dump_path,
+			S_ISREG(sb.st_mode) ? "the file exists; --force-dump"
+			" overwrites it" : "exists and is not a regular file");
+		return -1;
+	}
 	return 0;
 }
 
@@ -347,6 +428,8 @@ int rs_run(const struct rs_run_opts *o)
 			" --kernel ELF)\n", kernel, strerror(errno));
 		return 1;
 	}
+	if (check_before_boot(o) != 0)
+		return 1;
 	build_append(o, append, sizeof(append));
 	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
 				   .append = append, .mem_mb = o->mem_mb,
@@ -413,5 +496,5 @@ out:
 	}
 	if (status == 0)
 		status = rs_info(o->db_path, 0, 0);
-	return status;
+	return status == 0 && r.dump_failed ? 1 : status;
 }
