@@ -32,6 +32,7 @@
 #include "lag.h"
 #include "qemu.h"
 #include "run.h"
+#include "symbolize.h"
 
 /* A guest told seconds=S finishes by itself a little after S (it drains
  * work in flight); only one that ignores it (deadlock) needs stopping. */
@@ -207,6 +208,7 @@ struct run {
 	int src_open, attached;
 	double run_time, last_tick;
 	struct rs_lag *lag;
+	struct rs_symbolizer *sym;  /* the kernel's names for crash frames */
 };
 
 /* Wait for the VM to run (gdb) and the region to appear. 0, or 1. */
@@ -317,6 +319,8 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
 			return -1;
 	}
+	if (rs_session_name_frames(r->s, r->sym) != 0)
+		return -1;
 	if (r->o->dump_path) {
 		if (qemu_alive)
 			write_dump(&r->q, r->o->dump_path);
@@ -347,6 +351,11 @@ int rs_run(const struct rs_run_opts *o)
 			" --kernel ELF)\n", kernel, strerror(errno));
 		return 1;
 	}
+	/* The ELF we boot names the frames; one that libelf cannot read
+	 * would not boot either. */
+	r.sym = rs_sym_open_cli(kernel);
+	if (!r.sym)
+		return 1;
 	build_append(o, append, sizeof(append));
 	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
 				   .append = append, .mem_mb = o->mem_mb,
@@ -355,6 +364,7 @@ int rs_run(const struct rs_run_opts *o)
 		fprintf(stderr, "ringside: %s\n", err);
 		rs_qemu_print_logs(&r.q, stderr, 10);
 		rs_qemu_free(&r.q);
+		rs_sym_close(r.sym);
 		return 1;
 	}
 	snprintf(label, sizeof(label), "qemu:%s", append);
@@ -403,6 +413,7 @@ int rs_run(const struct rs_run_opts *o)
 	}
 	status = 0;
 out:
+	rs_sym_close(r.sym);
 	rs_qemu_free(&r.q);
 	rs_session_free(r.s);
 	if (r.src_open)
