@@ -149,6 +149,12 @@ struct rs_symbolizer *rs_sym_open(const char *path, char *err, size_t errlen)
 			 " ELF (truncated?)", path);
 		goto fail;
 	}
+	Dwarf_Addr dbias;
+	if (dwfl_module_getsymtab(s->mod) <= 0 && !dwfl_module_getdwarf(s->mod, &dbias)) {
+		snprintf(err, errlen, "--kernel %s: no symbols and no DWARF in this"
+			 " ELF (stripped or truncated?)", path);
+		goto fail;
+	}
 	return s;
 dwfl_fail:
 	snprintf(err, errlen, "--kernel %s: not a readable ELF (%s)", path,
