@@ -294,7 +294,7 @@ static void load_frame_names(sqlite3 *db, rv_model *m)
 	char sql[400];
 	sqlite3_stmt *st;
 
-	snprintf(sql, sizeof sql, "SELECT kind, idx, addr, printf('#%%-2d 0x%%x ', idx)"
+	snprintf(sql, sizeof sql, "SELECT kind, idx, addr, printf('#%%-2d 0x%%x ', idx, addr)"
 		 " || %s, %s FROM frames WHERE trace_id = ?1 AND kind IN"
 		 " ('panic_rip', 'backtrace') ORDER BY kind DESC, idx", name_sql,
 		 name_sql);
