@@ -132,11 +132,16 @@ struct rs_symbolizer *rs_sym_open(const char *path, char *err, size_t errlen)
 	s->dwfl = dwfl_begin(&offline_callbacks);
 	if (!s->dwfl)
 		goto dwfl_fail;
-	/* On success the module owns fd. */
-	s->mod = dwfl_report_offline(s->dwfl, "kernel", path, fd);
+	/* libdwfl gets a duplicate: it owns it on success, and whether it
+	 * closed it on failure is not documented, so ours is closed here
+	 * either way and never twice (a failure leaks at most the copy, in
+	 * a command that is about to exit). */
+	int copy = dup(fd);
+	close(fd);
+	fd = -1;
+	s->mod = copy < 0 ? NULL : dwfl_report_offline(s->dwfl, "kernel", path, copy);
 	if (!s->mod)
 		goto dwfl_fail;
-	fd = -1;
 	dwfl_report_end(s->dwfl, NULL, NULL);
 	Dwarf_Addr bias = 0;
 	Elf *elf = dwfl_module_getelf(s->mod, &bias);
