@@ -120,7 +120,8 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 			fprintf(out, "null");
 		}
 	} else {
-		fprintf(out, "null, \"panic_rip\": null");
+		fprintf(out, "null, \"panic_rip\": null, \"panic_rip_frame\": null,"
+			" \"panic_frames\": null");
 	}
 	fprintf(out, ", \"vcpus\": [");
 	for (int i = 0; i < s->nvcpu; i++) {
