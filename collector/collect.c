@@ -25,6 +25,7 @@
 #include "rs_decode.h"
 #include "source.h"
 #include "store.h"
+#include "symbolize.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -422,6 +423,23 @@ int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 	return 0;
 }
 
+int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym)
+{
+	/* Large (registers, per-type names): off the stack. */
+	static struct rs_summary sum;
+
+	if (rs_store_summary(s->store, rs_store_trace_id(s->store), &sum) != 0)
+		goto fail;
+	rs_sym_summary(sym, &sum);
+	if (rs_store_set_frames(s->store, &sum) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
+		rs_store_error(s->store));
+	return -1;
+}
+
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque)
 {
@@ -478,6 +496,7 @@ static int open_and_attach(const struct rs_collect_opts *o,
 int rs_collect(const struct rs_collect_opts *o)
 {
 	struct rs_session *s = rs_session_new(o);
+	struct rs_symbolizer *sym = NULL;
 	enum rs_stop stop = RS_STOP_NONE;
 	int status = 1;
 
@@ -485,6 +504,9 @@ int rs_collect(const struct rs_collect_opts *o)
 		fprintf(stderr, "ringside: out of memory\n");
 		return 1;
 	}
+	/* A bad --kernel is refused before anything is read or written. */
+	if (o->kernel && !(sym = rs_sym_open_cli(o->kernel)))
+		goto out;
 	rs_collect_install_signals();
 	status = open_and_attach(o, s);
 	if (status != 0)
@@ -503,9 +525,12 @@ int rs_collect(const struct rs_collect_opts *o)
 			break;
 		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
+	if (sym && rs_session_name_frames(s, sym) != 0)
+		goto out;
 	rs_session_print_summary(s, stop);
 	status = 0;
 out:
+	rs_sym_close(sym);
 	rs_session_free(s);
 	return status;
 }

@@ -23,6 +23,7 @@ struct rs_collect_opts {
 	double hang_secs;      /* follow: heartbeat silence that means hung */
 	double wait_secs;      /* how long to wait for a region to appear */
 	int crash_on_triple_fault;  /* xen: only (xen_collect.c) */
+	const char *kernel;    /* --kernel ELF: name the crash frames, or NULL */
 };
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */
@@ -75,6 +76,11 @@ int rs_session_host_crash(struct rs_session *s, const char *reason,
 /* Store vCPU registers the host read (QEMU monitor, core notes). */
 int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 			 unsigned n, const char *origin);
+/* Name the current trace's code addresses (panic rip, backtrace, vCPU
+ * rips as stored) from the kernel ELF and store the names (table frames).
+ * 0, or -1 with a message printed. */
+struct rs_symbolizer;
+int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym);
 /* Called with every event stored, after its batch is committed. */
 typedef void (*rs_committed_cb)(void *opaque, const uint64_t *tsc, size_t n);
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,

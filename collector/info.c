@@ -24,6 +24,29 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* {"addr": "0x..", "function": .., "file": .., "line": ..}; a name
+ * never looked up (no kernel ELF known) is null, an unknown one has
+ * "function": null. */
+static void json_frame(FILE *out, uint64_t addr, const struct rs_sym_name *n)
+{
+	if (!n->tried) {
+		fprintf(out, "null");
+		return;
+	}
+	fprintf(out, "{\"addr\": \"0x%" PRIx64 "\", \"function\": ", addr);
+	if (n->function[0])
+		json_string(out, n->function);
+	else
+		fprintf(out, "null");
+	fprintf(out, ", \"file\": ");
+	if (n->file[0]) {
+		json_string(out, n->file);
+		fprintf(out, ", \"line\": %d}", n->line);
+	} else {
+		fprintf(out, "null, \"line\": null}");
+	}
+}
+
 void rs_info_print_json(FILE *out, const struct rs_summary *s)
 {
 	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
@@ -78,9 +101,27 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, "}, \"panic_backtrace\": [");
 		for (int i = 0; i < s->nbacktrace; i++)
 			fprintf(out, "%s\"0x%" PRIx64 "\"", i ? ", " : "", s->backtrace[i]);
-		fprintf(out, "]");
+		fprintf(out, "], \"panic_rip_frame\": ");
+		if (s->has_rip)
+			json_frame(out, s->panic_rip, &s->panic_rip_name);
+		else
+			fprintf(out, "null");
+		/* Named frames only when names are known, so a reader can
+		 * tell "no ELF was given" from "not this kernel's code". */
+		fprintf(out, ", \"panic_frames\": ");
+		if (s->nbacktrace && s->backtrace_name[0].tried) {
+			fprintf(out, "[");
+			for (int i = 0; i < s->nbacktrace; i++) {
+				fprintf(out, "%s", i ? ", " : "");
+				json_frame(out, s->backtrace[i], &s->backtrace_name[i]);
+			}
+			fprintf(out, "]");
+		} else {
+			fprintf(out, "null");
+		}
 	} else {
-		fprintf(out, "null, \"panic_rip\": null");
+		fprintf(out, "null, \"panic_rip\": null, \"panic_rip_frame\": null,"
+			" \"panic_frames\": null");
 	}
 	fprintf(out, ", \"vcpus\": [");
 	for (int i = 0; i < s->nvcpu; i++) {
@@ -92,7 +133,13 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 			json_string(out, s->vcpu[i].reg[k].name);
 			fprintf(out, ": \"0x%" PRIx64 "\"", s->vcpu[i].reg[k].value);
 		}
-		fprintf(out, "}}");
+		uint64_t rip;
+		fprintf(out, "}, \"rip_frame\": ");
+		if (rs_vcpu_regs_get(&s->vcpu[i], "rip", &rip) == 0)
+			json_frame(out, rip, &s->vcpu_rip_name[i]);
+		else
+			fprintf(out, "null");
+		fprintf(out, "}");
 	}
 	fprintf(out, "]");
 	fprintf(out, ", \"by_type\": {");
@@ -109,6 +156,17 @@ static void print_ns(FILE *out, int64_t ns)
 	fprintf(out, "%" PRId64 ".%09" PRId64 " s", ns / 1000000000, ns % 1000000000);
 }
 
+/* " in FUNCTION (FILE:LINE)", " in ??" when the kernel has no name for
+ * it, nothing when no kernel ELF was known. */
+static void print_name(FILE *out, const struct rs_sym_name *n)
+{
+	if (!n->tried)
+		return;
+	fprintf(out, " in %s", n->function[0] ? n->function : "??");
+	if (n->file[0])
+		fprintf(out, " (%s:%d)", n->file, n->line);
+}
+
 static void print_vcpus(FILE *out, const struct rs_summary *s)
 {
 	for (int i = 0; i < s->nvcpu; i++) {
@@ -118,6 +176,13 @@ static void print_vcpus(FILE *out, const struct rs_summary *s)
 			fprintf(out, "%s%s=0x%" PRIx64, k % 4 ? "  " : "\n      ",
 				s->vcpu[i].reg[k].name, s->vcpu[i].reg[k].value);
 		fprintf(out, "\n");
+		uint64_t rip;
+		if (s->vcpu_rip_name[i].tried &&
+		    rs_vcpu_regs_get(&s->vcpu[i], "rip", &rip) == 0) {
+			fprintf(out, "      rip 0x%" PRIx64, rip);
+			print_name(out, &s->vcpu_rip_name[i]);
+			fprintf(out, "\n");
+		}
 	}
 }
 
@@ -161,12 +226,17 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	fprintf(out, "  panic: %s\n", s->panic_reason);
 	if (!s->has_vector) {
 		/* The host's verdict: nothing below was written by the guest. */
-		if (s->has_rip)
-			fprintf(out, "    rip 0x%" PRIx64 " (from the vCPU; the guest"
-				" wrote no panic record)\n", s->panic_rip);
+		if (s->has_rip) {
+			fprintf(out, "    rip 0x%" PRIx64, s->panic_rip);
+			print_name(out, &s->panic_rip_name);
+			fprintf(out, " (from the vCPU; the guest wrote no panic"
+				" record)\n");
+		}
 		return;
 	}
-	fprintf(out, "    rip 0x%" PRIx64 ", cpu %" PRId64, s->panic_rip, s->panic_cpu);
+	fprintf(out, "    rip 0x%" PRIx64, s->panic_rip);
+	print_name(out, &s->panic_rip_name);
+	fprintf(out, ", cpu %" PRId64, s->panic_cpu);
 	if (s->panic_vector != 0xffffffffu)
 		fprintf(out, ", vector %" PRIu64 ", error code 0x%" PRIx64
 			", fault address 0x%" PRIx64, s->panic_vector,
@@ -178,7 +248,15 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 		fprintf(out, "%s%s=%s", i % 4 ? "  " : "\n      ",
 			s->panic_regs[i][0], s->panic_regs[i][1]);
 	fprintf(out, "\n");
-	if (s->nbacktrace) {
+	if (s->nbacktrace && s->backtrace_name[0].tried) {
+		/* One frame a line once there are names to read. */
+		fprintf(out, "    backtrace:\n");
+		for (int i = 0; i < s->nbacktrace; i++) {
+			fprintf(out, "      #%-2d 0x%" PRIx64, i, s->backtrace[i]);
+			print_name(out, &s->backtrace_name[i]);
+			fprintf(out, "\n");
+		}
+	} else if (s->nbacktrace) {
 		fprintf(out, "    backtrace:");
 		for (int i = 0; i < s->nbacktrace; i++)
 			fprintf(out, " 0x%" PRIx64, s->backtrace[i]);
@@ -187,6 +265,12 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 }
 
 int rs_info(const char *db_path, int64_t trace_id, int json)
+{
+	return rs_info_named(db_path, trace_id, json, NULL, NULL);
+}
+
+int rs_info_named(const char *db_path, int64_t trace_id, int json,
+		  struct rs_symbolizer *sym, rs_namer namer)
 {
 	char err[400];
 	/* The summary is large (per-type names, registers): keep it off the
@@ -204,6 +288,8 @@ int rs_info(const char *db_path, int64_t trace_id, int json)
 		return 1;
 	}
 	rs_store_close(st);
+	if (namer)
+		namer(sym, &sum);
 	if (json)
 		rs_info_print_json(stdout, &sum);
 	else

@@ -19,6 +19,7 @@
 #include "info.h"
 #include "report.h"
 #include "run.h"
+#include "symbolize.h"
 #include "xen.h"
 
 static const char usage_text[] =
@@ -28,8 +29,8 @@ static const char usage_text[] =
 	"                    [--qemu PATH]\n"
 	"       ringside collect SOURCE -o TRACE.db [--follow] [--poll-ms N]\n"
 	"                        [--hang-secs S] [--wait-secs S]\n"
-	"                        [--crash-on-triple-fault]\n"
-	"       ringside info TRACE.db [--json] [--trace ID]\n"
+	"                        [--crash-on-triple-fault] [--kernel ELF]\n"
+	"       ringside info TRACE.db [--json] [--trace ID] [--kernel ELF]\n"
 	"       ringside report TRACE.db [--json] [--by label|type|thread]\n"
 	"                       [--from T --to T] [--histogram SECTION[:GROUP]]\n"
 	"                       [--critical-path PROMISE] [--trace ID]\n"
@@ -59,7 +60,11 @@ static const char usage_text[] =
 	"         exits, crashes, hangs (no heartbeat for --hang-secs, default 2),\n"
 	"         reboots, or ringside gets SIGINT/SIGTERM. --poll-ms defaults to 5.\n"
 	"         --wait-secs waits that long for the region to appear.\n"
-	"info     summarises a trace database (the latest trace, or --trace ID).\n"
+	"         --kernel ELF (also run's) names the crash frames: function and\n"
+	"         file:line of the panic rip, backtrace and vCPU rips, stored\n"
+	"         with the trace (?? where the address is not the ELF's code).\n"
+	"info     summarises a trace database (the latest trace, or --trace ID);\n"
+	"         --kernel ELF names the frames of a trace stored without names.\n"
 	"report   latency figures (count, min, p50, p90, p99, p99.9, max) from\n"
 	"         HDR histograms: promise lifetimes and waits, wake-to-run,\n"
 	"         run-queue length, interrupts, timer lateness, allocations; time\n"
@@ -102,6 +107,7 @@ static int cmd_collect(int argc, char **argv)
 		{ "hang-secs", required_argument, NULL, 'H' },
 		{ "wait-secs", required_argument, NULL, 'w' },
 		{ "crash-on-triple-fault", no_argument, NULL, 'T' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rs_collect_opts o = { .poll_ms = 5, .hang_secs = 2.0 };
@@ -136,6 +142,9 @@ static int cmd_collect(int argc, char **argv)
 			break;
 		case 'T':
 			o.crash_on_triple_fault = 1;
+			break;
+		case 'k':
+			o.kernel = optarg;
 			break;
 		default:
 			return usage_error("collect: bad option or missing value '%s'",
@@ -285,9 +294,10 @@ static int cmd_info(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL;
+	const char *db = NULL, *kernel = NULL;
 	int json = 0, c;
 	double id = 0;
 
@@ -303,6 +313,9 @@ static int cmd_info(int argc, char **argv)
 			if (parse_trace_id(optarg, &id) != 0)
 				return usage_error("--trace wants a trace id, not '%s'", optarg);
 			break;
+		case 'k':
+			kernel = optarg;
+			break;
 		default:
 			return usage_error("info: bad option or missing value '%s'",
 					   argv[optind - 1]);
@@ -312,6 +325,8 @@ static int cmd_info(int argc, char **argv)
 		return usage_error("info: unexpected argument '%s'", argv[optind]);
 	if (!db)
 		return usage_error("%s", "info: missing TRACE.db");
+	if (kernel)
+		return rs_info_kernel(db, (int64_t)id, json, kernel);
 	return rs_info(db, (int64_t)id, json);
 }
 

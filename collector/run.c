@@ -37,6 +37,7 @@
 #include "qemu.h"
 #include "run.h"
 #include "store.h"
+#include "symbolize.h"
 
 /* A guest told seconds=S finishes by itself a little after S (it drains
  * work in flight); only one that ignores it (deadlock) needs stopping. */
@@ -223,6 +224,7 @@ struct run {
 	int dump_failed;        /* --dump was asked for and not written */
 	double run_time, last_tick;
 	struct rs_lag *lag;
+	struct rs_symbolizer *sym;  /* the kernel's names for crash frames */
 };
 
 /* Wait for the VM to run (gdb) and the region to appear. 0, or 1. */
@@ -333,6 +335,8 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
 			return -1;
 	}
+	if (rs_session_name_frames(r->s, r->sym) != 0)
+		return -1;
 	/* A guest that exited leaves QEMU (isa-debug-exit) at once: a dump
 	 * would race it, so a clean exit never gets one, by rule. A dump that
 	 * was asked for and not written fails the run. */
@@ -430,6 +434,11 @@ int rs_run(const struct rs_run_opts *o)
 	}
 	if (check_before_boot(o) != 0)
 		return 1;
+	/* The ELF we boot names the frames; one that libelf cannot read
+	 * would not boot either. */
+	r.sym = rs_sym_open_cli(kernel);
+	if (!r.sym)
+		return 1;
 	build_append(o, append, sizeof(append));
 	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
 				   .append = append, .mem_mb = o->mem_mb,
@@ -438,6 +447,7 @@ int rs_run(const struct rs_run_opts *o)
 		fprintf(stderr, "ringside: %s\n", err);
 		rs_qemu_print_logs(&r.q, stderr, 10);
 		rs_qemu_free(&r.q);
+		rs_sym_close(r.sym);
 		return 1;
 	}
 	snprintf(label, sizeof(label), "qemu:%s", append);
@@ -486,6 +496,7 @@ int rs_run(const struct rs_run_opts *o)
 	}
 	status = 0;
 out:
+	rs_sym_close(r.sym);
 	rs_qemu_free(&r.q);
 	rs_session_free(r.s);
 	if (r.src_open)

@@ -14,6 +14,7 @@
 
 #include "rs_decode.h"
 #include "source.h"
+#include "symbolize.h"
 
 /* The store's identity (application id, schema version) is
  * RS_DB_APP_ID / RS_DB_VERSION in formats/trace_read.h. */
@@ -92,6 +93,13 @@ int rs_store_set_vcpu_regs(struct rs_store *st, const struct rs_vcpu_regs *r,
 int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 			    int has_rip, uint64_t rip);
 
+struct rs_summary;
+/* Store the names `sum` carries for its trace's code addresses (table
+ * frames), replacing the trace's earlier ones. */
+int rs_store_set_frames(struct rs_store *st, const struct rs_summary *sum);
+/* The current trace (rs_store_trace_begin), 0 before any. */
+int64_t rs_store_trace_id(const struct rs_store *st);
+
 /* ---- summaries (info) ------------------------------------------------ */
 
 struct rs_type_count {
@@ -129,6 +137,11 @@ struct rs_summary {
 	struct rs_vcpu_regs vcpu[RS_MAX_CPUS];
 	char vcpu_origin[RS_MAX_CPUS][32];
 	int nvcpu;
+	/* Names of the code addresses above (table frames, or named at
+	 * print time by info --kernel); .tried is 0 where none is known. */
+	struct rs_sym_name panic_rip_name;
+	struct rs_sym_name backtrace_name[RS_BACKTRACE_MAX];
+	struct rs_sym_name vcpu_rip_name[RS_MAX_CPUS];
 };
 
 /* Summarize trace `trace_id` (0 = the most recently created). Returns 0,

@@ -217,6 +217,56 @@ static int vcpu_regs(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "vcpu_regs");
 }
 
+/* The name a frames row gives, if its address is still the one the trace
+ * holds there (a later collect may have replaced the panic record). */
+static struct rs_sym_name *frame_slot(struct rs_summary *o, const char *kind,
+				      int64_t idx, uint64_t addr)
+{
+	if (strcmp(kind, "panic_rip") == 0)
+		return o->has_rip && addr == o->panic_rip ? &o->panic_rip_name : NULL;
+	if (strcmp(kind, "backtrace") == 0)
+		return idx >= 0 && idx < o->nbacktrace && o->backtrace[idx] == addr
+			       ? &o->backtrace_name[idx] : NULL;
+	for (int i = 0; i < o->nvcpu; i++) {
+		uint64_t rip;
+		if (o->vcpu[i].cpu == idx &&
+		    rs_vcpu_regs_get(&o->vcpu[i], "rip", &rip) == 0 && rip == addr)
+			return &o->vcpu_rip_name[i];
+	}
+	return NULL;
+}
+
+/* Names stored by run or collect --kernel. A database from before the
+ * table existed (opened read-only, never upgraded) has none. */
+static int frame_names(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT kind, idx, addr, function, file, line FROM frames"
+			       " WHERE trace_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+		struct rs_sym_name *n = frame_slot(o, kind ? kind : "",
+						   sqlite3_column_int64(s, 1),
+						   (uint64_t)sqlite3_column_int64(s, 2));
+		if (!n)
+			continue;
+		n->tried = 1;
+		copy_text(n->function, sizeof(n->function), s, 3);
+		copy_text(n->file, sizeof(n->file), s, 4);
+		int64_t line = sqlite3_column_int64(s, 5);
+		n->line = n->file[0] && line > 0 && line <= 0x7fffffff ? (int)line : 0;
+		if (!n->line)
+			n->file[0] = '\0';
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "frames");
+}
+
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
@@ -232,5 +282,7 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		return -1;
 	if (o->has_panic && panic_detail(st, o) != 0)
 		return -1;
-	return vcpu_regs(st, o);
+	if (vcpu_regs(st, o) != 0)
+		return -1;
+	return frame_names(st, o);
 }

@@ -158,6 +158,24 @@ CREATE TABLE IF NOT EXISTS vcpu_regs (
 	PRIMARY KEY (trace_id, cpu)
 ) WITHOUT ROWID;
 
+-- Names of the trace's code addresses (the panic rip, each backtrace
+-- frame, each vCPU's rip), from the kernel ELF's symbols and DWARF when
+-- `ringside run` or `collect --kernel ELF` knew it, so readers show names
+-- without the ELF. Added in version 2 without a bump: a database without
+-- the table simply has no names.
+CREATE TABLE IF NOT EXISTS frames (
+	trace_id INTEGER NOT NULL REFERENCES trace(id),
+	kind     TEXT NOT NULL              -- panic_rip | backtrace | vcpu_rip
+	         CHECK (kind = 'panic_rip' OR kind = 'backtrace' OR
+	                kind = 'vcpu_rip'),
+	idx      INTEGER NOT NULL,          -- frame number; vCPU index; 0
+	addr     INTEGER NOT NULL,          -- the address named
+	function TEXT,                      -- NULL: not this kernel's code
+	file     TEXT,                      -- NULL without line information
+	line     INTEGER,
+	PRIMARY KEY (trace_id, kind, idx)
+) WITHOUT ROWID;
+
 -- Per-CPU reader state, so a later collect resumes where this one stopped
 -- (and does not report the same losses twice).
 CREATE TABLE IF NOT EXISTS trace_cpu (
