@@ -477,6 +477,11 @@ static int open_and_attach(const struct rs_collect_opts *o,
 			fprintf(stderr, "ringside: %s (see ringside --help)\n", why);
 			return 2;
 		}
+		if (rc == RS_SOURCE_NEVER) {
+			/* No wait makes a FIFO a ring: say so now. */
+			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
+			return 1;
+		}
 		if (rc == 0) {
 			rc = rs_session_attach(s, &src, why, sizeof(why));
 			if (rc == 0)
