@@ -304,9 +304,12 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 		accepted += s->reader->cpu[i].stats.accepted;
 		lost += s->reader->cpu[i].stats.lost;
 	}
+	/* What was seen, not a guess at why: a reboot re-initialises the
+	 * ring, and so can a guest that lies (the evil workload). */
 	if (stop == RS_STOP_REBOOT)
-		fprintf(stderr, "ringside: the guest rebooted (region nonce changed);"
-			" stopped. Collect again to record the new boot.\n");
+		fprintf(stderr, "ringside: the guest re-initialised its ring while"
+			" it was read (magic cleared or nonce changed, as a reboot"
+			" does); stopped. Collect again to read the new ring.\n");
 	if (s->rewrites)
 		fprintf(stderr, "ringside: warning: the guest rewrote its region header"
 			" while it was read (%llu looks; last: %s); the layout"

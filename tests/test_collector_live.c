@@ -190,7 +190,7 @@ static void test_follow_stops_on_reboot(void **state)
 	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --follow 2>&1 >/dev/null",
 			rs_bin("ringside"), ring, db);
 	stop_producer(pid);
-	if (rc != 0 || !strstr(out, "rebooted"))
+	if (rc != 0 || !strstr(out, "re-initialised its ring"))
 		fail_msg("collect --follow across a reboot: exit %d: %s", rc, out);
 	free(out);
 	/* Only the first boot, and none of its records mixed with the new. */
