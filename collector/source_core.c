@@ -94,7 +94,7 @@ int rs_source_core_open(const char *path, struct rs_source *src, char *err,
 	if (rs_dumpcore_is(m->addr, m->len)) {
 		/* The xl source copies what it keeps: the file can go now. */
 		rc = rs_source_xlcore_open(m->addr, m->len, path, src, err,
-					       errlen);
+					   errlen);
 		munmap(m->addr, m->len);
 		free(m);
 		return rc;

@@ -145,12 +145,12 @@ struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	/* Read-only, and no creation: a missing file is an error, not a new
-	 * empty database. */
 	if (rs_db_precheck(path, 0, err, errlen) != 0) {
 		free(t);
 		return NULL;
 	}
+	/* Read-only, and no creation: a missing file is an error, not a new
+	 * empty database. */
 	if (sqlite3_open_v2(path, &t->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
 			 t->db ? sqlite3_errmsg(t->db) : "out of memory");
