@@ -304,9 +304,12 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 		accepted += s->reader->cpu[i].stats.accepted;
 		lost += s->reader->cpu[i].stats.lost;
 	}
+	/* What was seen, not a guess at why: a reboot re-initialises the
+	 * ring, and so can a guest that lies (the evil workload). */
 	if (stop == RS_STOP_REBOOT)
-		fprintf(stderr, "ringside: the guest rebooted (region nonce changed);"
-			" stopped. Collect again to record the new boot.\n");
+		fprintf(stderr, "ringside: the guest re-initialised its ring while"
+			" it was read (magic cleared or nonce changed, as a reboot"
+			" does); stopped. Collect again to read the new ring.\n");
 	if (s->rewrites)
 		fprintf(stderr, "ringside: warning: the guest rewrote its region header"
 			" while it was read (%llu looks; last: %s); the layout"
@@ -476,6 +479,11 @@ static int open_and_attach(const struct rs_collect_opts *o,
 		if (rc == -2) {
 			fprintf(stderr, "ringside: %s (see ringside --help)\n", why);
 			return 2;
+		}
+		if (rc == RS_SOURCE_NEVER) {
+			/* No wait makes a FIFO a ring: say so now. */
+			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
+			return 1;
 		}
 		if (rc == 0) {
 			rc = rs_session_attach(s, &src, why, sizeof(why));

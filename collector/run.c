@@ -354,7 +354,11 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		}
 	}
 	fprintf(stderr, "ringside: run ended: %s\n", end_text(end, &r->q));
-	rs_session_print_summary(r->s, stop);
+	/* On END_REINIT that line already told what the new ring was (no
+	 * reboot) and that the guest is stopped: the session's own line
+	 * about a re-initialised ring, with its "collect again", would only
+	 * contradict it. */
+	rs_session_print_summary(r->s, end == END_REINIT ? RS_STOP_NONE : stop);
 	return 0;
 }
 

@@ -13,15 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rs_file.h"
 #include "sql_events.h"
 #include "store_internal.h"
 #include "trace_read.h"
-
-static const char sqlite_magic[16] = "SQLite format 3";
 
 int rs_store_fail(struct rs_store *st, const char *what)
 {
@@ -36,42 +36,29 @@ const char *rs_store_error(const struct rs_store *st)
 }
 
 /*
- * Classify `path` without opening it with SQLite: 1 = absent or empty
- * (a new store may be created), 0 = starts like a SQLite file, -1 = not
- * usable (reason in err).
+ * One collector per database. Two would both append the same records (a
+ * UNIQUE failure for one of them, or worse), and the second used to see
+ * the first's schema transaction as "not a SQLite database". The writer
+ * holds an exclusive flock(2) on the file for as long as the store is
+ * open; readers (info, report, the viewer) take none and read on. flock
+ * is independent of SQLite's own fcntl locks, and this descriptor stays
+ * open until after sqlite3_close, so closing it cannot drop them.
  */
-static int precheck(const char *path, int writable, char *err, size_t errlen)
+static int lock_writer(struct rs_store *st, const char *path, char *err,
+		       size_t errlen)
 {
-	unsigned char hdr[100];
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		if (errno == ENOENT && writable)
-			return 1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	st->lock_fd = rs_open_regular(path, &sb, err, errlen);
+	if (st->lock_fd < 0)
 		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (sb.st_size == 0) {
-		close(fd);
-		if (writable)
-			return 1;
-		snprintf(err, errlen, "%s: empty file, not a ringside database",
-			 path);
-		return -1;
-	}
-	ssize_t n = read(fd, hdr, sizeof(hdr));
-	close(fd);
-	if (n != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, sqlite_magic, sizeof(sqlite_magic)) != 0) {
-		snprintf(err, errlen,
-			 "%s: not a ringside database (not a SQLite file); refusing to touch it",
-			 path);
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "%s: database is busy: another"
+				 " ringside collector is writing it", path);
+		else
+			snprintf(err, errlen, "%s: lock: %s", path,
+				 strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -136,7 +123,6 @@ static int fill_event_types(struct rs_store *st)
  */
 static int setup_writable(struct rs_store *st)
 {
-	sqlite3_busy_timeout(st->db, 5000);
 	if (exec(st, "BEGIN", "schema") != 0)
 		return -1;
 	if (exec(st, rs_schema_sql, "schema") != 0 ||
@@ -154,16 +140,20 @@ static int setup_writable(struct rs_store *st)
 struct rs_store *rs_store_open(const char *path, int writable, char *err,
 			       size_t errlen)
 {
-	int pc = precheck(path, writable, err, errlen);
+	int pc = rs_db_precheck(path, writable, err, errlen);
 
-	if (pc < 0)
+	if (pc < 0) {
+		if (writable && strlen(err) + 24 < errlen)
+			strcat(err, "; refusing to touch it");
 		return NULL;
+	}
 	struct rs_store *st = calloc(1, sizeof(*st));
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->writable = writable;
+	st->lock_fd = -1;
 	int flags = SQLITE_OPEN_READONLY;
 	if (writable)
 		flags = SQLITE_OPEN_READWRITE | (pc == 1 ? SQLITE_OPEN_CREATE : 0);
@@ -172,6 +162,11 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
 		goto fail;
 	}
+	/* SQLite has created a missing file by now: lock it before any
+	 * look inside, so a second collector learns it is second. */
+	if (writable && lock_writer(st, path, err, errlen) != 0)
+		goto fail;
+	sqlite3_busy_timeout(st->db, 5000);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* The `events` virtual table (and the views over it) need this. */
 	if (rs_sql_register(st->db) != SQLITE_OK) {
@@ -190,6 +185,8 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 fail:
 	rs_store_finalize_ingest(st);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st);
 	return NULL;
 }
@@ -202,6 +199,8 @@ void rs_store_close(struct rs_store *st)
 		rs_store_rollback(st);
 	rs_store_finalize_ingest(st);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);  /* after sqlite3_close: see lock_writer */
 	free(st);
 }
 

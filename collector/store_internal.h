@@ -47,6 +47,7 @@ struct rs_chunk_reader;
 struct rs_store {
 	sqlite3 *db;
 	int writable;
+	int lock_fd;                /* writable: holds the collector's flock */
 	int in_txn;
 	int64_t trace_id;           /* current trace, 0 before trace_begin */
 	struct rs_layout layout;    /* current trace's clock, for ts_ns */

@@ -260,6 +260,32 @@ static void test_core_xl_dump(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A core given to file: is refused at once with the way to read it
+ * (it used to be searched, and "no ringside region found"), also when
+ * --wait-secs would have let a ring file appear. */
+static void test_core_given_to_file(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	uint8_t *img = make_core(10);
+	char *core = write_bytes(dir, "good.core", img, CORE_SIZE);
+	char *db = path_in(dir, "t.db");
+	/* 60 s: ends in milliseconds; without the check it waits 600. */
+	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --wait-secs 600"
+			" 2>&1 >/dev/null", rs_bin("ringside"), core, db);
+	char want[600];
+	snprintf(want, sizeof(want), "read a core with core:%s", core);
+	if (rc != 1 || !strstr(out, want))
+		fail_msg("collect file:CORE: exit %d (want 1): '%s' (want '%s')",
+			 rc, out, want);
+	assert_one_line(out);
+	assert_false(exists(db));
+	free(out);
+	free(db);
+	free(core);
+	free(img);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(core,
 	cmocka_unit_test(test_core_synthetic_ok),
 	cmocka_unit_test(test_core_not_elf),
@@ -276,4 +302,5 @@ RS_TEST_SUITE(core,
 	cmocka_unit_test(test_core_pn_xnum_outside),
 	cmocka_unit_test(test_core_region_straddles),
 	cmocka_unit_test(test_core_no_region),
-	cmocka_unit_test(test_core_xl_dump))
+	cmocka_unit_test(test_core_xl_dump),
+	cmocka_unit_test(test_core_given_to_file))

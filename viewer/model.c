@@ -216,25 +216,12 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 	return v;
 }
 
-/* The file must start with SQLite's magic; checked by hand so a foreign
- * file never reaches SQLite at all. */
+/* The shared look before SQLite (formats/trace_read.c): a FIFO or a
+ * device is refused without blocking, a foreign file never reaches
+ * SQLite at all. */
 static bool looks_like_sqlite(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 g_strerror(errno));
-		return false;
-	}
-	char hdr[16] = { 0 };
-	size_t got = fread(hdr, 1, sizeof hdr, f);
-	fclose(f);
-	if (got != sizeof hdr || memcmp(hdr, "SQLite format 3", 16) != 0) {
-		snprintf(err, errlen, "%s: not a ringside trace database "
-			 "(not an SQLite file)", path);
-		return false;
-	}
-	return true;
+	return rs_db_precheck(path, 0, err, errlen) == 0;
 }
 
 static char *dup_col(GStringChunk *sc, sqlite3_stmt *st, int i)
