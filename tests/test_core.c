@@ -10,6 +10,7 @@
 #include "testlib.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,17 +107,17 @@ static void test_core_synthetic_ok(void **state)
 static char *running_core(const char *dir, const char *name, uint64_t hb_tsc,
 			  uint64_t stall_tsc, uint64_t stall_threads)
 {
-	uint8_t *img = make_core(20);
-	struct rs_header *h = (struct rs_header *)(void *)(img + LOAD_OFF);
+	uint8_t *img = make_core(20), *h = img + LOAD_OFF;
 	uint32_t running = RS_STATE_RUNNING;
 	uint64_t ticks = 77;
 
-	/* memcpy: the segment sits at an unaligned file offset. */
-	memcpy(&h->state, &running, sizeof(running));
-	memcpy(&h->heartbeat_ticks, &ticks, sizeof(ticks));
-	memcpy(&h->heartbeat_tsc, &hb_tsc, sizeof(hb_tsc));
-	memcpy(&h->stall_tsc, &stall_tsc, sizeof(stall_tsc));
-	memcpy(&h->stall_threads, &stall_threads, sizeof(stall_threads));
+	/* By offset: the segment sits at an unaligned file offset. */
+	memcpy(h + offsetof(struct rs_header, state), &running, sizeof(running));
+	memcpy(h + offsetof(struct rs_header, heartbeat_ticks), &ticks, sizeof(ticks));
+	memcpy(h + offsetof(struct rs_header, heartbeat_tsc), &hb_tsc, sizeof(hb_tsc));
+	memcpy(h + offsetof(struct rs_header, stall_tsc), &stall_tsc, sizeof(stall_tsc));
+	memcpy(h + offsetof(struct rs_header, stall_threads), &stall_threads,
+	       sizeof(stall_threads));
 	char *core = write_bytes(dir, name, img, CORE_SIZE);
 	free(img);
 	return core;
