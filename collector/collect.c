@@ -236,14 +236,19 @@ static int heartbeat_moves(struct rs_session *s)
 	}
 }
 
+/* Hung, for a guest that says it runs. One that still says it is booting
+ * may not have started its tick yet: unknown, and no reason to stop. */
 static void verdict_hung(struct rs_session *s, const struct rs_status *st,
 			 struct rs_verdict *v, const char *how)
 {
-	v->state = RS_GS_HUNG;
-	if (st->heartbeat_tsc)
+	const int booting = st->state == RS_STATE_BOOTING;
+
+	v->state = booting ? RS_GS_UNKNOWN : RS_GS_HUNG;
+	if (st->heartbeat_tsc && !booting)
 		v->hung_at_ns = rs_tsc_to_ns(&s->layout, st->heartbeat_tsc);
-	snprintf(s->why, sizeof(s->why), "the heartbeat did not move for"
-		 " %g s (--hang-secs) %s", s->o->hang_secs, how);
+	snprintf(s->why, sizeof(s->why), "%sthe heartbeat did not move for"
+		 " %g s (--hang-secs) %s", booting ? "the guest says it is booting"
+		 " and " : "", s->o->hang_secs, how);
 	v->why = s->why;
 }
 
@@ -299,8 +304,9 @@ static void judge_running(struct rs_session *s, const struct rs_status *st,
 			s->hb_ticks = st->heartbeat_ticks;
 			s->hb_moved_at = now;
 		} else if (now - s->hb_moved_at >= s->o->hang_secs) {
-			verdict_hung(s, st, v, "while the guest said it was running");
-			*stop = RS_STOP_HUNG;
+			verdict_hung(s, st, v, "while the collector followed it");
+			if (strcmp(v->state, RS_GS_HUNG) == 0)
+				*stop = RS_STOP_HUNG;
 			return;
 		}
 	}

@@ -435,6 +435,34 @@ static void test_e2e_hang_snapshot(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A ring file nobody writes: "running" with a still heartbeat is hung;
+ * "booting" may not have started its tick, so it is unknown, not hung. */
+static void test_snapshot_of_still_ring(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 10, RS_STATE_RUNNING);
+	char *boot = make_ring(dir, "boot", RING_SIZE, 1, 10, RS_STATE_BOOTING);
+	char *db = path_in(dir, "t.db"), *bdb = path_in(dir, "b.db");
+
+	assert_int_equal(collect(ring, db, "--hang-secs 0.2", &out), 0);
+	free(out);
+	assert_int_equal(collect(boot, bdb, "--hang-secs 0.2", &out), 0);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"hung\""))
+		fail_msg("a still running ring: %s", js);
+	free(js);
+	js = info_json(bdb);
+	if (!json_has(js, "guest_state", "\"unknown\"") || !strstr(js, "booting"))
+		fail_msg("a still booting ring: %s", js);
+	free(js);
+	free(ring);
+	free(boot);
+	free(db);
+	free(bdb);
+	rs_tmpdir_cleanup(dir);
+}
+
 /* What info must say about the hosted deadlock workload: alice and bob
  * wait on each other's promises, main waits to join alice. */
 static void assert_deadlock_info(const char *db)
@@ -558,6 +586,7 @@ RS_TEST_SUITE(collector_live,
 	cmocka_unit_test(test_e2e_crash),
 	cmocka_unit_test(test_e2e_follow_alongside),
 	cmocka_unit_test(test_e2e_hang),
+	cmocka_unit_test(test_snapshot_of_still_ring),
 	cmocka_unit_test(test_e2e_triple_snapshot_hung),
 	cmocka_unit_test(test_e2e_hang_snapshot),
 	cmocka_unit_test(test_e2e_deadlock_follow),
