@@ -637,7 +637,8 @@ int rs_collect(const struct rs_collect_opts *o)
 				 s->src.vcpu_origin) != 0)
 		goto out;
 	for (;;) {
-		int last = !o->follow || stop_signal;
+		/* A core never changes: one read is all a follow could get. */
+		int last = !o->follow || !s->src.live || stop_signal;
 
 		if (rs_session_poll(s, last, &stop) != 0)
 			goto out;

@@ -140,6 +140,13 @@ static void test_core_of_running_guest(void **state)
 	    !strstr(js, "\"state_why\": \"one memory image"))
 		fail_msg("want unknown, with why: %s", js);
 	free(js);
+	/* --follow on an image that never changes reads it once and ends
+	 * (60 s: the harness limit; it takes milliseconds). */
+	int rc = rs_run(&out, 60, "'%s' collect 'core:%s' -o '%s' --follow 2>&1",
+			rs_bin("ringside"), core, db);
+	if (rc != 0)
+		fail_msg("collect core: --follow: exit %d: %s", rc, out);
+	free(out);
 	free(core);
 	free(db);
 
