@@ -20,7 +20,9 @@ struct rs_collect_opts {
 	const char *db_path;
 	int follow;            /* keep polling until the guest stops */
 	unsigned poll_ms;      /* follow: time between polls */
-	double hang_secs;      /* follow: heartbeat silence that means hung */
+	double hang_secs;      /* heartbeat silence that means hung; also how
+				* long a one-shot read of a live guest that
+				* says running watches for its heartbeat */
 	double wait_secs;      /* how long to wait for a region to appear */
 	int crash_on_triple_fault;  /* xen: only (xen_collect.c) */
 	const char *kernel;    /* --kernel ELF: name the crash frames, or NULL */
@@ -35,6 +37,7 @@ enum rs_stop {
 	RS_STOP_SNAPSHOT,  /* a one-shot read (no --follow) is done */
 	RS_STOP_STATE,     /* the guest says it exited or crashed */
 	RS_STOP_HUNG,      /* the heartbeat stopped while the guest ran */
+	RS_STOP_DEADLOCK,  /* ticks go on, but the guest says no thread can run */
 	RS_STOP_SIGNAL,    /* SIGINT / SIGTERM / SIGHUP */
 	RS_STOP_REBOOT,    /* the region was re-initialised */
 };

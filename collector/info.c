@@ -47,6 +47,41 @@ static void json_frame(FILE *out, uint64_t addr, const struct rs_sym_name *n)
 	}
 }
 
+/* Why the state, the stall, and the threads a deadlock holds. */
+static void json_verdict(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, ", \"state_why\": ");
+	if (s->state_why[0])
+		json_string(out, s->state_why);
+	else
+		fprintf(out, "null");
+	if (s->has_stall)
+		fprintf(out, ", \"stalled_at_ns\": %" PRId64 ", \"stalled_threads\": %"
+			PRId64, s->stalled_at_ns, s->stalled_threads);
+	else
+		fprintf(out, ", \"stalled_at_ns\": null, \"stalled_threads\": null");
+	fprintf(out, ", \"blocked_threads\": [");
+	for (int i = 0; i < s->nblocked; i++) {
+		const struct rs_blocked_thread *b = &s->blocked[i];
+		fprintf(out, "%s{\"tid\": %" PRId64 ", \"name\": ", i ? ", " : "",
+			b->tid);
+		json_string(out, b->name);
+		fprintf(out, ", \"blocked_on\": \"%s\"", b->reason);
+		if (strcmp(b->reason, "promise") == 0) {
+			fprintf(out, ", \"promise_id\": %" PRIu64 ", \"label\": ",
+				b->object);
+			if (b->has_label)
+				json_string(out, b->label);
+			else
+				fprintf(out, "null");
+		} else {
+			fprintf(out, ", \"object\": %" PRIu64, b->object);
+		}
+		fprintf(out, "}");
+	}
+	fprintf(out, "]");
+}
+
 void rs_info_print_json(FILE *out, const struct rs_summary *s)
 {
 	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
@@ -74,6 +109,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
 	else
 		fprintf(out, ", \"hung_at_ns\": null");
+	json_verdict(out, s);
 	fprintf(out, ", \"panic_reason\": ");
 	if (s->has_panic) {
 		json_string(out, s->panic_reason);
@@ -186,6 +222,33 @@ static void print_vcpus(FILE *out, const struct rs_summary *s)
 	}
 }
 
+/* Ends the guest state line: why, the stall, and who waits on what. */
+static void print_verdict(FILE *out, const struct rs_summary *s)
+{
+	if (s->has_stall) {
+		fprintf(out, " (%" PRId64 " threads blocked since ", s->stalled_threads);
+		print_ns(out, s->stalled_at_ns);
+		fprintf(out, ")");
+	}
+	fprintf(out, "\n");
+	if (s->state_why[0])
+		fprintf(out, "    why: %s\n", s->state_why);
+	for (int i = 0; i < s->nblocked; i++) {
+		const struct rs_blocked_thread *b = &s->blocked[i];
+		fprintf(out, "    thread %" PRId64 " (%s) waits on ", b->tid,
+			b->name[0] ? b->name : "?");
+		if (strcmp(b->reason, "promise") == 0)
+			fprintf(out, "promise %" PRIu64 " %s%s%s\n", b->object,
+				b->has_label ? "\"" : "(no label)",
+				b->has_label ? b->label : "",
+				b->has_label ? "\"" : "");
+		else if (strcmp(b->reason, "join") == 0)
+			fprintf(out, "thread %" PRIu64 " to exit (join)\n", b->object);
+		else
+			fprintf(out, "%s %" PRIu64 "\n", b->reason, b->object);
+	}
+}
+
 void rs_info_print_text(FILE *out, const struct rs_summary *s)
 {
 	fprintf(out, "trace %" PRId64 " of %" PRId64 ": %s\n", s->trace_id,
@@ -200,7 +263,8 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 		print_ns(out, s->hung_at_ns);
 		fprintf(out, ")");
 	}
-	fprintf(out, "\n  events: %" PRId64 " stored, %" PRId64 " lost\n",
+	print_verdict(out, s);
+	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
 		s->events, s->lost_events);
 	if (s->has_ts) {
 		fprintf(out, "  time: ");

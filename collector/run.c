@@ -11,6 +11,8 @@
  *            with RAM intact, no panic record: the host records the
  *            verdict and the vCPU registers)
  *   hung     no heartbeat for --hang-secs while the VM was running
+ *   deadlocked  the ticks went on after the guest published a stall (every
+ *            thread blocked, nothing to wake one; RING.md)
  *   running  --seconds ran out (plus grace) first, or we were signalled
  *
  * Before QEMU is stopped, a crashed, hung or stopped guest's registers
@@ -40,13 +42,13 @@
 #include "symbolize.h"
 
 /* A guest told seconds=S finishes by itself a little after S (it drains
- * work in flight); only one that ignores it (deadlock) needs stopping. */
+ * work in flight); only one that ignores it needs stopping. */
 #define SECONDS_GRACE 1.0
 /* A booting kernel publishes its region within milliseconds of run time. */
 #define BOOT_TIMEOUT 10.0
 
 enum run_end {
-	END_NONE, END_GUEST, END_HUNG, END_RESET, END_PVPANIC, END_QEMU_GONE,
+	END_NONE, END_GUEST, END_HUNG, END_DEADLOCK, END_RESET, END_PVPANIC, END_QEMU_GONE,
 	END_SHUTDOWN, END_LIMIT, END_SIGNAL, END_REINIT,
 };
 
@@ -201,6 +203,8 @@ static const char *end_text(enum run_end e, const struct rs_qemu *q)
 	switch (e) {
 	case END_GUEST: return "the guest ended by itself (see guest state below)";
 	case END_HUNG: return "the guest hung: its heartbeat stopped while the VM ran";
+	case END_DEADLOCK: return "the guest deadlocked: its ticks went on while no"
+		" thread could run";
 	case END_RESET: return "triple fault: the guest reset the CPU; QEMU paused with RAM intact";
 	case END_PVPANIC: return "the guest signalled a panic (pvpanic)";
 	case END_QEMU_GONE: return "QEMU exited";
@@ -283,6 +287,8 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 		return END_GUEST;
 	if (*stop == RS_STOP_HUNG)
 		return END_HUNG;
+	if (*stop == RS_STOP_DEADLOCK)
+		return END_DEADLOCK;
 	/* With -action reboot=shutdown a reset pauses QEMU before the guest
 	 * could lay out a new ring: a new ring here is the guest's doing. */
 	if (*stop == RS_STOP_REBOOT)
@@ -311,7 +317,8 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 	if (qemu_alive && r->q.qmp.running != 0)
 		rs_qmp_command(&r->q.qmp, "{\"execute\": \"stop\"}", 5, NULL, 0,
 			       err, sizeof(err));
-	if (end != END_GUEST && end != END_HUNG &&
+	/* A verdict's poll was the last: the state it stored stands. */
+	if (end != END_GUEST && end != END_HUNG && end != END_DEADLOCK &&
 	    rs_session_poll(r->s, 1, &stop) != 0)
 		return -1;
 	int done = rs_session_guest_done(r->s);

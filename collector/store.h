@@ -25,6 +25,9 @@
 #define RS_GS_HUNG    "hung"
 #define RS_GS_CRASHED "crashed"
 #define RS_GS_UNKNOWN "unknown"
+/* Ticks go on but every thread is blocked with nothing to wake one: the
+ * guest published a stall in its header (RING.md). */
+#define RS_GS_DEADLOCKED "deadlocked"
 
 struct rs_store;
 
@@ -68,13 +71,21 @@ void rs_store_counts(const struct rs_store *st, struct rs_store_counts *out);
 /* Save the reader's per-CPU resume state for the current trace. */
 int rs_store_save_reader(struct rs_store *st, const struct rs_reader *r);
 
+/* What the collector concluded about the guest from one look (collect.c). */
+struct rs_verdict {
+	const char *state;      /* one of RS_GS_* */
+	uint64_t hung_at_ns;    /* hung: the last heartbeat; UINT64_MAX: none */
+	const char *why;        /* why, when the ring did not say it; or NULL */
+};
+
 /*
- * Record the guest's state. `state` is one of RS_GS_*; `hung_at_ns` is
- * used when state is hung. A snapshot that still says running does not
- * clear an earlier hung verdict while the heartbeat has not moved since.
+ * Record the guest's state. With `deadlocked`, the stall itself (when,
+ * how many threads) comes from `s`. A snapshot that says running or
+ * unknown does not clear an earlier hung, deadlocked or host-crashed
+ * verdict while the heartbeat has not moved since.
  */
 int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
-			const char *state, uint64_t hung_at_ns);
+			const struct rs_verdict *v);
 /* The state the current trace has in the database now. */
 const char *rs_store_trace_state(struct rs_store *st);
 
@@ -115,8 +126,21 @@ struct rs_summary {
 	int64_t ncpus;
 	char mode[16];
 	char guest_state[16];
+	char state_why[200];          /* "" when the ring said it itself */
 	int has_hung_at;
 	int64_t hung_at_ns;
+	int has_stall;                /* deadlocked: the stall the guest published */
+	int64_t stalled_at_ns, stalled_threads;
+	/* deadlocked: threads whose last scheduling event is a block */
+	struct rs_blocked_thread {
+		int64_t tid;
+		char name[32];
+		char reason[12];          /* promise, sleep, event, join */
+		uint64_t object;          /* promise id, tid joined, ... */
+		int has_label;
+		char label[64];           /* the promise's label */
+	} blocked[16];
+	int nblocked;
 	int64_t collected_at;
 	int64_t events, lost_events, threads, promises;
 	int64_t promises_by_state[4];  /* pending, resolved, failed, cancelled */

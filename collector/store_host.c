@@ -57,6 +57,7 @@ int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 	/* Never over a guest-written panic record: that one knows more. */
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE trace SET guest_state = 'crashed', hung_at_ns = NULL,"
+			       " state_why = NULL, stalled_at_ns = NULL, stalled_threads = NULL,"
 			       " panic_reason = ?1, panic_rip = ?2"
 			       " WHERE id = ?3 AND (panic_reason IS NULL OR panic_vector IS NULL)"
 			       " RETURNING guest_state",

@@ -64,6 +64,13 @@ struct rs_store {
 	char err[320];
 };
 
+/* One integer from a one-row query (?1 bound to trace_id if the query
+ * has a parameter); 0 for NULL or no row. 0, or -1 with st->err set. */
+int rs_store_scalar(struct rs_store *st, const char *sql, int64_t trace_id,
+		    int64_t *out);
+/* Does `table` have `column`? (Older version 2 files lack some.) */
+int rs_store_has_column(struct rs_store *st, const char *table,
+			const char *column);
 /* Set st->err from the connection's last error, prefixed. Returns -1. */
 int rs_store_fail(struct rs_store *st, const char *what);
 /* Prepare the ingest statements (after the schema exists). */

@@ -32,9 +32,15 @@ CREATE TABLE IF NOT EXISTS trace (
 	boot_wall_ns    INTEGER,            -- Unix ns at boot_tsc; NULL if unknown
 	guest_state     TEXT NOT NULL DEFAULT 'unknown'
 	                CHECK (guest_state IN ('running', 'exited', 'hung',
-	                                       'crashed', 'unknown')),
+	                                       'deadlocked', 'crashed',
+	                                       'unknown')),
+	state_why       TEXT,               -- the collector's reason, for a state
+	                                    -- the ring did not state itself
 	heartbeat_ticks INTEGER,            -- last heartbeat seen by the collector
 	hung_at_ns      INTEGER,            -- ts_ns of the last heartbeat, if hung
+	stalled_at_ns   INTEGER,            -- ts_ns the guest found every thread
+	                                    -- blocked, if deadlocked
+	stalled_threads INTEGER,            -- threads blocked then, if deadlocked
 	panic_reason    TEXT,               -- NULL unless the guest panicked
 	panic_cpu       INTEGER,
 	panic_vector    INTEGER,            -- 4294967295 = software panic()
