@@ -1,7 +1,8 @@
 # formats: the ring ABI header, the one decoder, and (from collector work)
 # the SQLite schema. The decoder is a host library every reader links.
 
-DECODE_SRCS := formats/rs_decode.c formats/rs_chunk.c formats/sql_events.c
+DECODE_SRCS := formats/rs_decode.c formats/rs_chunk.c formats/sql_events.c \
+               formats/rs_file.c
 
 # Readers of the trace store and the exporters need SQLite; the decoder
 # itself does not, but one archive keeps linking simple for every tool.

@@ -207,7 +207,13 @@ struct rs_header {
 	uint64_t heartbeat_tsc;
 	uint32_t state;         /* enum rs_guest_state */
 	uint32_t pad2;
-	uint64_t pad3[5];
+	/* A stall: the scheduler found every thread blocked with nothing
+	 * that could wake one (a deadlock). stall_threads is the number of
+	 * threads blocked then, 0 = no stall; stall_tsc is when it was found
+	 * (written before stall_threads, cleared after it: gt_set_stall). */
+	uint64_t stall_tsc;
+	uint64_t stall_threads;
+	uint64_t pad3[3];
 	/* panic record, then the per-CPU rings */
 	struct rs_panic panic;
 	uint8_t pad4[1024 - 192 - sizeof(struct rs_panic)];
@@ -223,6 +229,8 @@ RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, head_pair) == 64,
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_hz) == 64, "line 1");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, heartbeat_ticks) == 128,
 		 "line 2");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, stall_tsc) == 152,
+		 "the stall follows the state in line 2");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, panic) == 192, "panic");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, cpu) == 2048, "cpus");
 RS_STATIC_ASSERT(sizeof(struct rs_header) == RS_HEADER_SIZE,

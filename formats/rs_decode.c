@@ -415,6 +415,13 @@ void rs_status_read(const volatile void *region, const struct rs_layout *l,
 	out->state = VREAD(h->state);
 	out->heartbeat_ticks = VREAD(h->heartbeat_ticks);
 	out->heartbeat_tsc = VREAD(h->heartbeat_tsc);
+	/* Count first: the writer publishes the tsc before it and clears it
+	 * after, so a count seen with a zero tsc is a stall being cleared. */
+	out->stall_threads = VREAD(h->stall_threads);
+	RMB();
+	out->stall_tsc = VREAD(h->stall_tsc);
+	if (out->stall_tsc == 0)
+		out->stall_threads = 0;
 	out->panic_valid = VREAD(h->panic.valid) == 1;
 	RMB();
 	memcpy(&out->panic, (const void *)&h->panic, sizeof(out->panic));

@@ -101,6 +101,8 @@ struct rs_status {
 	uint32_t state;
 	uint64_t heartbeat_ticks;
 	uint64_t heartbeat_tsc;
+	uint64_t stall_threads;      /* 0: no stall published (RING.md) */
+	uint64_t stall_tsc;          /* when it was found; 0 with no stall */
 	int panic_valid;
 	struct rs_panic panic;       /* copied; reason is NUL-terminated */
 	uint64_t dropped[RS_MAX_CPUS];

@@ -102,6 +102,21 @@ void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc)
 	GT_WRITE_ONCE(h->heartbeat_ticks, ticks);
 }
 
+void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads)
+{
+	/* A reader that sees a non-zero count sees its tsc (x86 keeps store
+	 * order): publish the tsc first, clear the count first. */
+	if (nthreads) {
+		GT_WRITE_ONCE(h->stall_tsc, tsc);
+		gt_barrier();
+		GT_WRITE_ONCE(h->stall_threads, nthreads);
+	} else {
+		GT_WRITE_ONCE(h->stall_threads, 0);
+		gt_barrier();
+		GT_WRITE_ONCE(h->stall_tsc, 0);
+	}
+}
+
 struct rs_panic *gt_panic_begin(struct rs_header *h)
 {
 	struct rs_panic *p = &h->panic;

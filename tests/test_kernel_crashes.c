@@ -3,7 +3,7 @@
  * what each leaves in its ring: panics and faults (a complete panic
  * record, state CRASHED), a triple fault (SIGKILL: no record, state still
  * RUNNING), a hang (heartbeat stops) and a deadlock (heartbeat goes on,
- * one MARK says why nothing runs).
+ * one MARK says why nothing runs, the header publishes the stall).
  */
 #include "testlib.h"
 
@@ -331,6 +331,11 @@ static void test_hosted_deadlock(void **state)
 	assert_int_equal(t.n[RS_EV_PROMISE_RESOLVE], 0);
 	assert_int_equal(t.n[RS_EV_PROMISE_READ], 0);
 	assert_true(t.n[RS_EV_IDLE_ENTER] > 100);
+	/* The stall is in the header too (RING.md), for a host that missed
+	 * the MARK: every live thread blocked, and ticks after it. */
+	assert_int_equal(st.stall_threads, 3);
+	assert_true(st.stall_tsc > 0);
+	assert_true(st.heartbeat_tsc > st.stall_tsc);
 }
 
 RS_TEST_SUITE(kernel_crashes,

@@ -254,27 +254,24 @@ static void test_run_demo(void **state)
 	qrun_end(&q);
 }
 
-/* --seconds: the guest is told, and a guest that never ends by itself
- * (deadlock) is stopped after that much run time, state running. */
+/* --seconds does not hide a deadlock: the run ends on the verdict as soon
+ * as the ticks go on after the stall (about 0.9 s here, boot included),
+ * not when the 30 s run out. */
 static void test_run_deadlock_seconds(void **state)
 {
 	struct qrun q;
 
 	qrun_begin(&q);
-	qrun(&q, "--workload deadlock --seconds 0.3");
+	qrun(&q, "--workload deadlock --seconds 30");
 	if (q.rc != 0)
 		fail_msg("exit %d: %s", q.rc, q.out);
 	char *js = info_json(q.db);
-	if (!json_has(js, "guest_state", "\"running\""))
-		fail_msg("want running: %s", js);
+	if (!json_has(js, "guest_state", "\"deadlocked\""))
+		fail_msg("want deadlocked: %s", js);
 	free(js);
 	assert_int_equal(ev_count_where(q.db, RS_EV_MARK, "str LIKE 'deadlock:%'"), 2);
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_CREATE), 2);
-	/* The tick kept going: that is what tells deadlock from hang. */
-	assert_true(ev_count_where(q.db, RS_EV_IRQ_ENTER, "a = 32") > 10);
-	assert_non_null(strstr(q.out, "--seconds ran out"));
-	/* Ended by --seconds, not by a hang guard: 1.6 s here with two busy
-	 * loops, so 30 s is ~20x (~7x on a 2.5x slower host). */
+	assert_null(strstr(q.out, "--seconds ran out"));
 	assert_true(q.secs < 30);
 	qrun_end(&q);
 }

@@ -3,7 +3,8 @@
  * `ringside run`, and what the trace says about each: panics and faults
  * (the guest's own panic record), a triple fault (no record: the host's
  * verdict, recovered from RAM with QEMU paused), a hang (the heartbeat
- * stops: reported within --hang-secs, whole ring recovered), and --dump
+ * stops: reported within --hang-secs, whole ring recovered), a deadlock
+ * (ticks go on, no thread can run: a verdict of its own), and --dump
  * (a core whose events are exactly the live ones).
  */
 #include "testlib.h"
@@ -249,6 +250,44 @@ static void test_run_hang(void **state)
 	qrun_end(&q);
 }
 
+/*
+ * A deadlock: every thread blocked on another's promise, the tick going
+ * on. With no --seconds, run ends on the verdict by itself (before, it
+ * never ended: the harness's 60 s limit is the margin over the ~0.9 s it
+ * takes here), info names who waits on what, and the dump, one image,
+ * says the same because it holds ticks stamped after the stall.
+ */
+static void test_run_deadlock(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	char *core = path_in(q.dir, "deadlock.core");
+	qrun(&q, "--workload deadlock --dump '%s'", core);
+	if (q.rc != 0 || !strstr(q.out, "the guest deadlocked"))
+		fail_msg("exit %d: %s", q.rc, q.out);
+	char *js = info_json(q.db);
+	if (!json_has(js, "guest_state", "\"deadlocked\""))
+		fail_msg("want deadlocked: %s", js);
+	assert_int_equal(json_int(js, "stalled_threads"), 3);
+	assert_non_null(strstr(js, "\"name\": \"alice\", \"blocked_on\": \"promise\","
+			       " \"promise_id\": 2, \"label\": \"bob's reply\""));
+	assert_non_null(strstr(js, "\"name\": \"bob\", \"blocked_on\": \"promise\","
+			       " \"promise_id\": 1, \"label\": \"alice's reply\""));
+	free(js);
+	assert_non_null(strstr(q.out, "guest state: deadlocked"));
+	assert_non_null(strstr(q.out, "thread 2 (alice) waits on promise 2 \"bob's reply\""));
+	assert_int_equal(ev_count_where(q.db, RS_EV_MARK, "str LIKE 'deadlock:%'"), 2);
+	/* The tick kept going: that is what tells deadlock from hang. */
+	assert_true(ev_count_where(q.db, RS_EV_IRQ_ENTER, "a = 32") > 0);
+	char *cdb = collect_core(&q, core);
+	assert_int_equal(sql_int(cdb, "SELECT guest_state = 'deadlocked' FROM trace"), 1);
+	assert_int_equal(sql_int(cdb, "SELECT stalled_threads FROM trace"), 3);
+	free(cdb);
+	free(core);
+	qrun_end(&q);
+}
+
 RS_TEST_SUITE(qemu_crash,
 	cmocka_unit_test(test_run_crash_and_dump),
 	cmocka_unit_test(test_run_panic),
@@ -256,4 +295,5 @@ RS_TEST_SUITE(qemu_crash,
 	cmocka_unit_test(test_run_pagefault),
 	cmocka_unit_test(test_run_fault_and_stackoverflow),
 	cmocka_unit_test(test_run_triple),
-	cmocka_unit_test(test_run_hang))
+	cmocka_unit_test(test_run_hang),
+	cmocka_unit_test(test_run_deadlock))

@@ -37,3 +37,7 @@ ALL_PROGS += $(VIEWER_BIN)
 # The viewer's tests include its headers and cairo's. (Appends, so this
 # fragment must be included after tests/tests.mk.)
 EXTRA_CFLAGS_tests/ += -Iviewer $(call pkgconf,--cflags cairo glib-2.0)
+
+# tests.mk names its libraries before this fragment defines VIEWER_LIB, so
+# the test binary's dependency on it is stated here, where it is known.
+$(TEST_BIN): $(VIEWER_LIB)

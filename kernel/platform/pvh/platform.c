@@ -11,10 +11,9 @@
 #include "../../core/kernel.h"
 #include "../../core/klib.h"
 #include "../../core/platform.h"
+#include "guest_cmdline.h"
 
 #define TICK_HZ 1000u
-#define RING_PAGES_DEFAULT 256u
-#define RING_PAGES_MAX 65536u           /* 256 MiB */
 #define RFLAGS_IF 0x200ul
 
 /* isa-debug-exit (QEMU exits with status (v << 1) | 1) and pvpanic. */
@@ -159,11 +158,12 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 			char num[24];
 			kstrlcpy(num, tok + 11,
 				 len - 10 < sizeof(num) ? len - 10 : sizeof(num));
-			if (kparse_u64(num, ring_pages) || *ring_pages < 2 ||
-			    *ring_pages > RING_PAGES_MAX ||
-			    (*ring_pages & (*ring_pages - 1))) {
+			/* The rule `ringside run --ring-pages` checks too. */
+			if (kparse_u64(num, ring_pages) ||
+			    !rs_ring_pages_ok(*ring_pages)) {
 				kprintf("pvh: ring_pages must be a power of "
-					"two from 2 to %u\n", RING_PAGES_MAX);
+					"two from %u to %u\n", RS_RING_PAGES_MIN,
+					RS_RING_PAGES_MAX);
 				return -1;
 			}
 			continue;
@@ -205,7 +205,7 @@ void pvh_main(uint32_t start_info)
 {
 	static char cmdline[1024], storage[1024];
 	struct kernel_options opts = { 0 };
-	uint64_t ring_pages = RING_PAGES_DEFAULT, tsc_khz = 0;
+	uint64_t ring_pages = RS_RING_PAGES_DEFAULT, tsc_khz = 0;
 	const char *tsc_source = "?";
 
 	console_init();
