@@ -25,16 +25,16 @@ XEN_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(XEN_SRCS))
 XEN_LIB  := $(LIB)/libringside-xen.a
 XEN_PKGS := xencontrol xenforeignmemory xenstore xentoollog
 
-SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3)
+SQLITE_CFLAGS := $(call pkgconf,--cflags sqlite3)
 # elfutils' libdw names crash frames (symbolize.c). What a program linking
 # $(COLLECTOR_LIB) links after it, if it pulls in collect, run or
 # symbolize (info alone does not).
-COLLECTOR_LDLIBS := $(shell pkg-config --libs libdw)
-SQLITE_LIBS   := $(shell pkg-config --libs sqlite3)
+COLLECTOR_LDLIBS := $(call pkgconf,--libs libdw)
+SQLITE_LIBS   := $(call pkgconf,--libs sqlite3)
 XEN_CFLAGS    := $(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null)
 XEN_LIBS      := $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null)
 EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS) $(XEN_CFLAGS) \
-                           $(shell pkg-config --cflags libdw)
+                           $(call pkgconf,--cflags libdw)
 
 # formats/schema.sql is the one source of truth for the schema; the binary
 # carries it as a C string generated here, so the two cannot drift.

@@ -60,9 +60,18 @@ static pid_t start_producer(const char *ring, size_t size, uint32_t ncpus,
 	case END_HANG:
 		sleep_ms(30000);  /* alive, silent: the parent kills us */
 		break;
-	case END_REBOOT:
-		sleep_ms(200);
+	case END_REBOOT: {
+		/* Reboot when the test says the first boot is stored (it
+		 * creates RING.reboot), not after a fixed time a slow host's
+		 * collector may not have started in; beating meanwhile. */
+		char go[4200];
+		snprintf(go, sizeof go, "%s.reboot", ring);
+		for (int i = 0; i < 60000 && access(go, F_OK) != 0; i++) {
+			gt_heartbeat(h, ++tick, gt_rdtsc());
+			sleep_ms(1);
+		}
 		init_region(h, size, ncpus, RS_MODE_OVERWRITE, 0xb007);
+	}
 		/* the new boot keeps beating */
 		__attribute__((fallthrough));
 	case END_FOREVER:
@@ -112,20 +121,13 @@ static void test_follow_live_writer(void **state)
 
 static void wait_for_magic(const char *ring)
 {
-	for (int i = 0; i < 5000; i++) {
-		uint64_t magic = 0;
-		int fd = open(ring, O_RDONLY);
-		if (fd >= 0) {
-			if (pread(fd, &magic, 8, 0) != 8)
-				magic = 0;
-			close(fd);
-		}
-		if (magic == RS_MAGIC)
-			return;
-		sleep_ms(1);
-	}
-	fail_msg("producer never initialised %s", ring);
+	/* The forked producer lays out its ring within milliseconds; 30 s
+	 * only bounds one that never starts. */
+	if (rs_wait_ring_magic(ring, 30) != 0)
+		fail_msg("producer never initialised %s", ring);
 }
+
+static int64_t ring_written(const char *ring);
 
 static void test_follow_detects_hang(void **state)
 {
@@ -134,6 +136,11 @@ static void test_follow_detects_hang(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 2000, END_HANG);
 
 	wait_for_magic(ring);
+	/* The silence starts once all 2000 are written (a few ms here), so
+	 * --hang-secs 0.5 times the guest's silence, not how fast a loaded
+	 * host runs the producer's bursts. Up to 30 s for that. */
+	for (int i = 0; i < 30000 && ring_written(ring) < 2000; i++)
+		sleep_ms(1);
 	int rc = collect(ring, db, "--follow --hang-secs 0.5", &out);
 	stop_producer(pid);
 	if (rc != 0)
@@ -163,11 +170,15 @@ static void test_follow_stops_on_signal(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 3000, END_FOREVER);
 
 	wait_for_magic(ring);
-	sleep_ms(100);
-	int rc = rs_run(&out, 60,
+	/* SIGINT once all 3000 are stored (0.1 s here with two busy loops;
+	 * up to 3000 polls, 30 s and more, on a slow host), so what is
+	 * tested is the clean stop, not how fast the first batch lands. */
+	int rc = rs_run(&out, 120,
 			"'%s' collect 'file:%s' -o '%s' --follow 2>/dev/null & p=$!;"
-			" sleep 0.5; kill -INT $p; wait $p",
-			rs_bin("ringside"), ring, db);
+			" i=0; until [ \"$(sqlite3 -readonly '%s' 'SELECT sum(accepted)"
+			" FROM trace_cpu' 2>/dev/null)\" = 3000 ] || [ $i -ge 3000 ];"
+			" do sleep 0.01; i=$((i+1)); done; kill -INT $p; wait $p",
+			rs_bin("ringside"), ring, db, db);
 	stop_producer(pid);
 	if (rc != 0)
 		fail_msg("collect --follow after SIGINT: exit %d: %s", rc, out);
@@ -188,8 +199,14 @@ static void test_follow_stops_on_reboot(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 1000, END_REBOOT);
 
 	wait_for_magic(ring);
-	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --follow 2>&1 >/dev/null",
-			rs_bin("ringside"), ring, db);
+	/* The reboot comes once the first boot's 1000 are stored (0.1 s here
+	 * with two busy loops; up to 3000 polls, 30 s and more). */
+	int rc = rs_run(&out, 120, "'%s' collect 'file:%s' -o '%s' --follow 2>&1"
+			" >/dev/null & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
+			" 'SELECT sum(accepted) FROM trace_cpu' 2>/dev/null)\" = 1000 ]"
+			" || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+			" touch '%s.reboot'; wait $p",
+			rs_bin("ringside"), ring, db, db, ring);
 	stop_producer(pid);
 	if (rc != 0 || !strstr(out, "re-initialised its ring"))
 		fail_msg("collect --follow across a reboot: exit %d: %s", rc, out);
@@ -210,10 +227,15 @@ static void test_follow_source_truncated(void **state)
 	char *dir = rs_tmpdir();
 	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 100, RS_STATE_RUNNING);
 	char *db = path_in(dir, "t.db"), *out = NULL;
-	int rc = rs_run(&out, 60,
+	/* Truncated once the 100 events are stored (0.1 s here with two
+	 * busy loops; up to 3000 polls, 30 s and more, on a slow host). */
+	int rc = rs_run(&out, 120,
 			"'%s' collect 'file:%s' -o '%s' --follow --hang-secs 30"
-			" 2>&1 >/dev/null & p=$!; sleep 0.3; truncate -s 0 '%s'; wait $p",
-			rs_bin("ringside"), ring, db, ring);
+			" 2>&1 >/dev/null & p=$!; i=0; until [ \"$(sqlite3 -readonly"
+			" '%s' 'SELECT sum(accepted) FROM trace_cpu' 2>/dev/null)\" ="
+			" 100 ] || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+			" truncate -s 0 '%s'; wait $p",
+			rs_bin("ringside"), ring, db, db, ring);
 	if (rc != 1)
 		fail_msg("collect --follow on a truncated source: exit %d: %s", rc, out);
 	assert_one_line(out);
@@ -261,7 +283,9 @@ static char *hosted_run(const char *dir, const char *workload, int *rc)
 {
 	char *ring = path_in(dir, "ring");
 	char *out = NULL;
-	*rc = rs_run(&out, 60, "'%s' --workload %s --ring '%s' --quiet",
+	/* pingpong's default 2M round trips are CPU-bound: 6.8 s here with
+	 * two busy loops, 12.4 s with six; 300 s is only a hang guard. */
+	*rc = rs_run(&out, 300, "'%s' --workload %s --ring '%s' --quiet",
 		     rs_bin("ringside-hosted"), workload, ring);
 	free(out);
 	return ring;

@@ -175,17 +175,14 @@ static void test_evil_decoder_fenced(void **state)
 		_exit(127);
 	}
 	/* Wait for the kernel to lay out its ring (the file is created
-	 * empty, then sized, then the magic goes in last). */
-	int fd = -1;
-	for (int i = 0; i < 5000; i++) {
-		uint64_t magic = 0;
-		if (fd < 0)
-			fd = open(ring, O_RDONLY);
-		if (fd >= 0 && pread(fd, &magic, 8, 0) == 8 && magic == RS_MAGIC)
-			break;
-		usleep(1000);
+	 * empty, then sized, then the magic goes in last): milliseconds
+	 * here; 30 s only bounds a kernel that never starts. */
+	int fd = rs_wait_ring_magic(ring, 30) == 0 ? open(ring, O_RDONLY) : -1;
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("evil never laid out %s", ring);
 	}
-	assert_true(fd >= 0);
 
 	/* The file mapped between inaccessible memory: a page before, and
 	 * after it more than the furthest offset evil's header claims. */

@@ -77,7 +77,9 @@ int qrun(struct qrun *q, const char *fmt, ...)
 	free(q->out);
 	q->out = NULL;
 	double t0 = now_secs();
-	q->rc = rs_run(&q->out, 60, "cd '%s' && '%s' run --kernel '%s' -o '%s' %s 2>&1",
+	/* The longest run here (hang, with its 2 s of silence and a dump)
+	 * takes 3.4 s with two busy loops; 120 s is only a hang guard. */
+	q->rc = rs_run(&q->out, 120, "cd '%s' && '%s' run --kernel '%s' -o '%s' %s 2>&1",
 		       q->dir, rs_bin("ringside"), q->kernel, q->db, args);
 	q->secs = now_secs() - t0;
 	return q->rc;
@@ -114,8 +116,9 @@ static int process_with(const char *marker)
 
 void assert_no_leftovers(const char *marker)
 {
-	/* PR_SET_PDEATHSIG acts within milliseconds; allow for a busy host. */
-	for (int i = 0; i < 300 && process_with(marker); i++)
+	/* PR_SET_PDEATHSIG acts within milliseconds; a busy, slow host may
+	 * take far longer to tear QEMU down: up to 30 s, polled. */
+	for (int i = 0; i < 3000 && process_with(marker); i++)
 		usleep(10000);
 	if (process_with(marker))
 		fail_msg("a QEMU started for %s is still running", marker);

@@ -25,13 +25,17 @@ static int run_and_signal(struct qrun *q, const char *sig)
 {
 	free(q->out);
 	q->out = NULL;
-	/* Wait until the database exists: then QEMU runs and the guest has
-	 * published its ring, so the signal lands mid-run. */
-	q->rc = rs_run(&q->out, 60,
+	/* Wait until the database holds events: then QEMU runs and the
+	 * guest's ring is being read, so the signal lands mid-run (the demo
+	 * runs 60 s). That takes 0.5 s here with two busy loops; up to 3000
+	 * polls (30 s and more) for a slow host. */
+	q->rc = rs_run(&q->out, 120,
 		       "cd '%s' && { '%s' run --kernel '%s' -o '%s' --workload demo"
 		       " --seconds 60 --dump running.core"
-		       " >run.out 2>&1 & p=$!; i=0; while [ ! -s '%s' ] && [ $i -lt 500 ];"
-		       " do sleep 0.01; i=$((i+1)); done; sleep 0.3; kill -%s $p; wait $p; }",
+		       " >run.out 2>&1 & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
+		       " 'SELECT count(*) > 0 FROM chunks' 2>/dev/null)\" = 1 ] ||"
+		       " [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+		       " kill -%s $p; wait $p; }",
 		       q->dir, rs_bin("ringside"), q->kernel, q->db, q->db, sig);
 	return q->rc;
 }
@@ -139,9 +143,14 @@ static void test_run_gdb(void **state)
 		skip();  /* no gdb, or port 1234 taken */
 	}
 	free(out);
-	q.rc = rs_run(&q.out, 60,
+	/* gdb attaches once run says QEMU waits for it (0.3 s here with two
+	 * busy loops; up to 3000 polls, 30 s and more, on a slow host): a
+	 * fixed sleep could connect before QEMU listens, and then the run
+	 * waits forever. */
+	q.rc = rs_run(&q.out, 120,
 		      "cd '%s' && { '%s' run --gdb --kernel '%s' -o '%s' --workload pingpong"
-		      " --count 5 >run.out 2>&1 & p=$!; sleep 0.5;"
+		      " --count 5 >run.out 2>&1 & p=$!; i=0; until grep -q 'target remote'"
+		      " run.out || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
 		      " gdb -batch -nx -ex 'target remote :1234' -ex continue >/dev/null 2>&1;"
 		      " wait $p; }", q.dir, rs_bin("ringside"), q.kernel, q.db);
 	char *log = path_in(q.dir, "run.out");
@@ -217,9 +226,11 @@ static void test_collect_user_started_qemu(void **state)
 	qrun_begin(&q);
 	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-guest", (int)getpid());
 	user_qemu(qemu, sizeof(qemu), &q, shm, "workload=fanout count=5");
-	q.rc = rs_run(&q.out, 60,
+	/* The ring appears 0.5 s after QEMU starts here with two busy loops;
+	 * --wait-secs returns as soon as it does, so 60 s costs nothing. */
+	q.rc = rs_run(&q.out, 120,
 		      "cd '%s' && rm -f %s && { %s &"
-		      " qp=$!; '%s' collect file:%s -o '%s' --follow --wait-secs 10 2>&1;"
+		      " qp=$!; '%s' collect file:%s -o '%s' --follow --wait-secs 60 2>&1;"
 		      " r=$?; wait $qp; rm -f %s; exit $r; }",
 		      q.dir, shm, qemu, rs_bin("ringside"), shm, q.db, shm);
 	if (q.rc != 0)
