@@ -4,10 +4,24 @@
  * is remapped out of the exception range and masked so it can never
  * inject anything.
  *
+ * Two ways to make the tick come at the rate asked:
+ *  - TSC-deadline mode, where CPUID offers it (Xen's emulated LAPIC does;
+ *    QEMU TCG does not): each tick arms the next one a period of TSC
+ *    cycles after the last deadline, so the tick is exactly as good as
+ *    tsc_hz and nothing needs measuring.
+ *  - Otherwise periodic mode, whose input clock is unrelated to anything
+ *    the guest knows (QEMU: 1 GHz / 16, Xen: 100 MHz / 16) and is measured
+ *    against the TSC with the same bracketed, median-of-several method as
+ *    the TSC itself (tsc.c). A single unbracketed 2 ms window had given
+ *    1.7 to 34 MHz for Xen's 6.25 MHz on a loaded host.
+ *
  * Works in xAPIC (MMIO, mapped uncached by paging.S) and x2APIC (MSR)
  * mode, whichever the firmware left on.
  */
 #include "pvh.h"
+
+#include "../../core/klib.h"
+#include "ringside_ring.h"
 
 #define MSR_APIC_BASE   0x1b
 #define APIC_BASE_EN    (1u << 11)
@@ -25,6 +39,11 @@
 
 #define LVT_MASKED      (1u << 16)
 #define LVT_PERIODIC    (1u << 17)
+#define LVT_TSC_DEADLINE (2u << 17)
+#define MSR_TSC_DEADLINE 0x6e0
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+/* QEMU's LAPIC timer clock with divide-by-16, if measuring it failed. */
+#define TIMER_HZ_FALLBACK 62500000ull
 #define TIMER_VECTOR    32u             /* TICK_VECTOR in core/tick.h */
 #define SPURIOUS_VECTOR 0xffu
 #define PIC_BASE        0xe0u           /* masked PIC lands here, if ever */
@@ -32,6 +51,8 @@
 static volatile uint32_t *lapic_mmio;
 static bool x2apic;
 static uint64_t timer_hz;
+static uint32_t method;
+static uint64_t deadline, period_cycles;        /* TSC-deadline mode */
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -78,9 +99,51 @@ uint64_t lapic_timer_hz(void)
 	return timer_hz;
 }
 
+uint32_t lapic_timer_method(void)
+{
+	return method;
+}
+
+void lapic_timer_rearm(void)
+{
+	if (method != RS_TICK_TSC_DEADLINE)
+		return;
+	/* A period after the last deadline, not after now, keeps the
+	 * average rate exact; ticks missed while the vCPU was away are
+	 * skipped, not replayed as a burst. */
+	uint64_t now = rdtsc();
+	deadline += period_cycles;
+	if (deadline <= now)
+		deadline += ((now - deadline) / period_cycles + 1) *
+			    period_cycles;
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+}
+
+static uint64_t timer_count_read(void)
+{
+	return lapic_read(REG_TIMER_CUR);
+}
+
+/* The periodic timer's input clock (divide by 16), against the TSC. */
+static uint64_t timer_calibrate(uint64_t tsc_hz)
+{
+	struct ref_clock c = {
+		.read = timer_count_read, .bits = 32, .down = true,
+		/* One-shot from the top: no wrap for over a minute. */
+	};
+
+	lapic_write(REG_TIMER_DIV, 0x3);                /* divide by 16 */
+	lapic_write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
+	lapic_write(REG_TIMER_INIT, 0xffffffffu);
+	uint64_t hz = ref_calibrate(&c, tsc_hz);
+	lapic_write(REG_TIMER_INIT, 0);
+	return hz;
+}
+
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
+	uint32_t r[4];
 
 	if (!(base & APIC_BASE_EN)) {
 		base |= APIC_BASE_EN;
@@ -97,22 +160,24 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 	lapic_write(REG_LVT_LINT0, LVT_MASKED);         /* ExtINT from PIC */
 	lapic_write(REG_LVT_ERROR, LVT_MASKED);
 
-	/* Count down from the top for about 2 ms, masked, to learn the
-	 * timer's rate; TCG's timer clock is unrelated to the bus clock a
-	 * real CPU would use. The TSC is read right next to each timer
-	 * access, so time spent in the delay loop's exit is not counted. */
-	lapic_write(REG_TIMER_DIV, 0x3);                /* divide by 16 */
-	lapic_write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
-	lapic_write(REG_TIMER_INIT, 0xffffffffu);
-	uint64_t t0 = rdtsc();
-	tsc_delay(tsc_hz / 500);
-	uint32_t left = lapic_read(REG_TIMER_CUR);
-	uint64_t t1 = rdtsc();
-	lapic_write(REG_TIMER_INIT, 0);
-	/* Fits in 64 bits: the count over 2 ms is far below 2^30. */
-	uint64_t counted = 0xffffffffu - left;
-	timer_hz = t1 > t0 ? counted * tsc_hz / (t1 - t0) : 0;
+	cpuid(1, 0, r);
+	if (r[2] & CPUID1_ECX_TSC_DEADLINE) {
+		method = RS_TICK_TSC_DEADLINE;
+		timer_hz = 0;
+		period_cycles = tsc_hz / hz ? tsc_hz / hz : 1;
+		lapic_write(REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+		deadline = rdtsc() + period_cycles;
+		wrmsr(MSR_TSC_DEADLINE, deadline);
+		return;
+	}
 
+	method = RS_TICK_LAPIC_PERIODIC;
+	timer_hz = timer_calibrate(tsc_hz);
+	if (timer_hz == 0) {
+		kprintf("pvh: the LAPIC timer does not count; assuming %lu "
+			"kHz\n", (unsigned long)(TIMER_HZ_FALLBACK / 1000));
+		timer_hz = TIMER_HZ_FALLBACK;
+	}
 	uint64_t period = timer_hz / hz;
 	if (period == 0)
 		period = 1;

@@ -1,21 +1,55 @@
 /*
  * tsc.c - how fast the TSC runs. Trace timestamps are raw TSC values and
  * the ring header carries tsc_hz, so this number is what turns every
- * record's time into seconds; sleeps and timeouts depend on it too.
+ * record's time into seconds; sleeps, timeouts and the LAPIC tick's
+ * calibration (lapic.c) depend on it too.
  *
- * Sources, most trustworthy first:
+ * Sources, most trustworthy first (the host's tsc_khz= beats them all;
+ * platform.c checks it before calling here):
  *  1. Xen's TSC leaf: under Xen the guest TSC may be scaled, and only the
  *     hypervisor knows the guest-visible rate.
  *  2. CPUID 0x15 (TSC/crystal ratio with a crystal frequency) and 0x16
  *     (base frequency), when the CPU model reports them.
- *  3. Measuring against the PIT (QEMU TCG: qemu64 reports neither leaf).
- *     PVH under Xen has no PIT, which is why it comes last.
+ *  3. Measuring against the HPET (QEMU's q35 and pc have one), then the
+ *     PIT. QEMU TCG's qemu64 reports neither CPUID leaf. PVH under Xen has
+ *     neither device, which is why they come last and are not probed
+ *     there.
+ *
+ * Measuring is where a loaded host bites: the vCPU can be descheduled for
+ * milliseconds between reading the reference and reading the TSC, and a
+ * measurement that does not notice was 2x off on 3 of 6 boots. So every
+ * reading of a reference is bracketed by two TSC reads and only narrow
+ * brackets are used (ref_sample_best), the window is long against the
+ * bracket, and the result is the median of several such estimates.
+ * Descheduling in the middle of a window costs nothing: TSC and reference
+ * both keep running on the host.
  */
 #include "pvh.h"
 
+#include "ringside_ring.h"
+
 #define PIT_HZ 1193182u
-#define PIT_CAL_TICKS 4773u             /* 4 ms */
-#define PIT_CAL_RUNS 5
+#define HPET_BASE 0xfed00000ul
+#define HPET_CAP 0x000                  /* period in fs in bits 63:32 */
+#define HPET_CONFIG 0x010               /* bit 0: counter enabled */
+#define HPET_COUNTER 0x0f0
+#define HPET_MAX_PERIOD_FS 100000000u   /* the spec's bound: >= 10 MHz */
+
+/* Each estimate spans this much reference time; the median of RUNS
+ * accepted estimates (of at most TRIES) is the answer. A bracket at each
+ * end must be narrower than window / MAX_BRACKET_PARTS, so one estimate
+ * is good to 2 / MAX_BRACKET_PARTS = 0.04 % at worst. */
+#define CAL_WINDOW_US 20000u
+#define CAL_RUNS 5u
+#define CAL_TRIES 15u
+#define MAX_BRACKET_PARTS 5000u
+#define SAMPLES_PER_END 8u
+/* No TSC runs slower than this: bounds how long a gap between two reads
+ * may have been, before an estimate knows better (ref_estimate). */
+#define MIN_TSC_HZ 200000000ull
+/* Two seconds of the fastest TSC: a window this long means the reference
+ * stopped counting. */
+#define GIVE_UP_CYCLES 20000000000ull
 
 bool xen_detect(uint32_t *base)
 {
@@ -33,7 +67,6 @@ bool xen_detect(uint32_t *base)
 	return false;
 }
 
-
 void tsc_delay(uint64_t cycles)
 {
 	uint64_t t0 = rdtsc();
@@ -41,96 +74,214 @@ void tsc_delay(uint64_t cycles)
 		__asm__ __volatile__("pause");
 }
 
-/* Channel 2, gated and watched through port 0x61: the classic way, but
- * port 0x61 is a PC speaker/NMI-status port that microvm lacks. */
-static uint64_t pit_measure_ch2(void)
-{
-	uint8_t p61 = inb(0x61);
+/* ---- bracketed readings of a reference counter ------------------------ */
 
-	/* Gate channel 2 on with the speaker off, then one-shot mode 0:
-	 * OUT2 (port 0x61 bit 5) drops now and rises at terminal count. */
-	outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01));
-	outb(0x43, 0xb0);
-	outb(0x42, PIT_CAL_TICKS & 0xff);
-	outb(0x42, PIT_CAL_TICKS >> 8);
-	uint64_t t0 = rdtsc();
-	uint64_t spins = 0;
-	while (!(inb(0x61) & 0x20))
-		if (++spins > 100000000)
-			return 0;
-	uint64_t t1 = rdtsc();
-	outb(0x61, p61);
-	return (t1 - t0) * PIT_HZ / PIT_CAL_TICKS;
+struct ref_sample {
+	uint64_t tsc;           /* middle of the bracket */
+	uint64_t width;         /* TSC cycles between the two reads */
+	uint64_t ref;           /* the reference, extended to 64 bits */
+};
+
+static struct ref_sample ref_sample(struct ref_clock *c)
+{
+	uint64_t before = rdtsc();
+	uint64_t raw = c->read();
+	uint64_t after = rdtsc();
+
+	/* Extend a `bits`-wide counter (up, or down if c->down) by the
+	 * distance moved since the last read, modulo its width. */
+	uint64_t mask = c->bits >= 64 ? ~0ull : (1ull << c->bits) - 1;
+	uint64_t moved = (c->down ? c->last_raw - raw : raw - c->last_raw) & mask;
+	c->last_raw = raw;
+	c->ext += moved;
+	c->gap = before - c->last_tsc;
+	c->last_tsc = after;
+	return (struct ref_sample){ before + (after - before) / 2,
+				    after - before, c->ext };
 }
 
-static uint16_t pit_ch0_read(void)
+static void ref_clock_start(struct ref_clock *c)
+{
+	c->last_raw = c->read();
+	c->last_tsc = rdtsc();
+	c->ext = 0;
+}
+
+/* The narrowest of a few back-to-back brackets: a preemption inside one
+ * makes it wide, and it loses. */
+static struct ref_sample ref_sample_best(struct ref_clock *c, uint64_t *max_gap)
+{
+	struct ref_sample best = ref_sample(c);
+
+	*max_gap = c->gap;
+	for (unsigned i = 1; i < SAMPLES_PER_END; i++) {
+		struct ref_sample s = ref_sample(c);
+		if (c->gap > *max_gap)
+			*max_gap = c->gap;
+		if (s.width < best.width)
+			best = s;
+	}
+	return best;
+}
+
+/*
+ * One estimate: TSC cycles and reference counts over a window that ends
+ * once `min_ref` counts or `min_tsc` cycles have passed. Rejected (false)
+ * when an end's bracket is too wide for the window, or, for a counter
+ * that wraps (c->max_gap_counts), when two reads lay so far apart that a
+ * whole wrap may have gone unseen.
+ */
+static bool ref_estimate(struct ref_clock *c, uint64_t min_ref,
+			 uint64_t min_tsc, uint64_t *tsc_out, uint64_t *ref_out)
+{
+	uint64_t gap;
+
+	ref_clock_start(c);
+	struct ref_sample a = ref_sample_best(c, &gap), s = a;
+	/* Until the window says how fast the TSC runs, assume the slowest
+	 * TSC: a gap of fewer cycles than that cannot be longer in time. */
+	uint64_t cycles_per_count = c->hz ? MIN_TSC_HZ / c->hz : 0;
+	do {
+		s = ref_sample(c);
+		gap = c->gap;
+		if (c->max_gap_counts && s.ref - a.ref >= 4096) {
+			/* Half the rate seen so far: a safe lower bound. */
+			uint64_t seen = (s.tsc - a.tsc) / (s.ref - a.ref) / 2;
+			if (seen > cycles_per_count)
+				cycles_per_count = seen;
+		}
+		if (c->max_gap_counts && cycles_per_count &&
+		    gap / cycles_per_count > c->max_gap_counts)
+			return false;
+		if (s.tsc - a.tsc > GIVE_UP_CYCLES)
+			return false;           /* a reference that stopped */
+	} while (s.ref - a.ref < min_ref && s.tsc - a.tsc < min_tsc);
+	struct ref_sample b = ref_sample_best(c, &gap);
+	if (c->max_gap_counts && cycles_per_count &&
+	    gap / cycles_per_count > c->max_gap_counts)
+		return false;
+	uint64_t tsc = b.tsc - a.tsc, ref = b.ref - a.ref;
+	if (tsc == 0 || ref == 0 ||
+	    (a.width + b.width) > tsc / MAX_BRACKET_PARTS * 2)
+		return false;
+	*tsc_out = tsc;
+	*ref_out = ref;
+	return true;
+}
+
+static void sort_u64(uint64_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz)
+{
+	const bool rate_of_tsc = tsc_hz == 0;
+
+	uint64_t est[CAL_TRIES];
+	unsigned n = 0;
+
+	for (unsigned t = 0; t < CAL_TRIES && n < CAL_RUNS; t++) {
+		uint64_t tsc, ref;
+		/* Fits: 20 ms of a 100 MHz reference times a 2^34 Hz TSC. */
+		if (rate_of_tsc) {
+			if (ref_estimate(c, c->hz / (1000000u / CAL_WINDOW_US),
+					 UINT64_MAX, &tsc, &ref))
+				est[n++] = tsc * c->hz / ref;
+		} else {
+			if (ref_estimate(c, UINT64_MAX,
+					 tsc_hz / (1000000u / CAL_WINDOW_US),
+					 &tsc, &ref))
+				est[n++] = ref * tsc_hz / tsc;
+		}
+	}
+	if (n == 0)
+		return 0;
+	sort_u64(est, n);
+	return est[n / 2];
+}
+
+/* ---- the references ---------------------------------------------------- */
+
+static uint64_t pit_read(void)
 {
 	outb(0x43, 0x00);                       /* latch channel 0 */
 	uint8_t lo = inb(0x40);
-	return (uint16_t)(lo | inb(0x40) << 8);
+	return (uint64_t)(lo | inb(0x40) << 8);
 }
 
 /* Channel 0 free-running (mode 2, period 65536), read back with latch
  * commands: needs only ports 0x40-0x43. Its IRQ is masked (PIC masked,
- * IOAPIC never programmed), so reprogramming it disturbs nothing. */
-static uint64_t pit_measure_ch0(void)
+ * IOAPIC never programmed), so reprogramming it disturbs nothing. A
+ * counter that does not move (no PIT, as on Xen PVH) gives 0. */
+static uint64_t pit_calibrate(void)
 {
+	struct ref_clock c = {
+		.read = pit_read, .hz = PIT_HZ, .bits = 16, .down = true,
+		/* A quarter wrap: 13.7 ms between two reads is still sure. */
+		.max_gap_counts = 16384,
+	};
+
 	outb(0x43, 0x34);                       /* ch0, lo/hi, mode 2 */
 	outb(0x40, 0);
 	outb(0x40, 0);
-	uint16_t prev = pit_ch0_read(), cur;
-	uint64_t spins = 0;
-	/* Start on a count change, so the first partial tick is excluded. */
-	while ((cur = pit_ch0_read()) == prev)
-		if (++spins > 10000)
-			return 0;                   /* not counting: no PIT */
-	uint64_t t0 = rdtsc(), elapsed = 0;
-	prev = cur;
-	while (elapsed < PIT_CAL_TICKS) {
-		cur = pit_ch0_read();
-		elapsed += (uint16_t)(prev - cur);  /* counts down, wraps */
-		prev = cur;
-		if (++spins > 100000000)
-			return 0;
-	}
-	return (rdtsc() - t0) * PIT_HZ / elapsed;
+	uint64_t first = pit_read();
+	for (unsigned i = 0; i < 100000; i++)
+		if (pit_read() != first)
+			return ref_calibrate(&c, 0);
+	return 0;
 }
 
-static uint64_t pit_measure(void)
+static volatile uint32_t *hpet_reg(unsigned off)
 {
-	/* Port 0x61 reads all ones where there is no speaker port (or no
-	 * PIT at all, as on Xen PVH). */
-	return inb(0x61) != 0xff ? pit_measure_ch2() : pit_measure_ch0();
+	return (volatile uint32_t *)(uintptr_t)(HPET_BASE + off);
 }
 
-/* The median of short runs: a vCPU preempted during one run (TCG,
- * nested virtualisation) skews only that run. 0 if there is no PIT. */
-static uint64_t pit_calibrate(void)
+static uint64_t hpet_read(void)
 {
-	uint64_t hz[PIT_CAL_RUNS];
-
-	for (unsigned i = 0; i < PIT_CAL_RUNS; i++) {
-		uint64_t v = pit_measure();
-		if (v == 0)
-			return 0;
-		unsigned j = i;
-		for (; j > 0 && hz[j - 1] > v; j--)
-			hz[j] = hz[j - 1];
-		hz[j] = v;
-	}
-	return hz[PIT_CAL_RUNS / 2];
+	return *hpet_reg(HPET_COUNTER);         /* low 32 bits */
 }
 
-uint64_t tsc_calibrate(const char **source)
+/* The HPET's main counter, where there is one (never probed under Xen:
+ * PVH has no emulated devices, and an access there may kill the
+ * domain). Its period is stated in femtoseconds in the capability
+ * register; the low 32 bits wrap every 43 s at QEMU's 100 MHz. */
+static uint64_t hpet_calibrate(void)
+{
+	uint32_t period_fs = *hpet_reg(HPET_CAP + 4);
+
+	if (period_fs == 0 || period_fs > HPET_MAX_PERIOD_FS)
+		return 0;                       /* no HPET (reads 0 or ~0) */
+	*hpet_reg(HPET_CONFIG) |= 1u;           /* start the main counter */
+	struct ref_clock c = {
+		.read = hpet_read,
+		.hz = 1000000000000000ull / period_fs,
+		.bits = 32,
+		.max_gap_counts = 1u << 30,
+	};
+	uint64_t first = hpet_read();
+	for (unsigned i = 0; i < 100000; i++)
+		if (hpet_read() != first)
+			return ref_calibrate(&c, 0);
+	return 0;
+}
+
+uint64_t tsc_calibrate(uint32_t *source)
 {
 	uint32_t r[4], xen, max;
+	bool on_xen = xen_detect(&xen);
 
-	if (xen_detect(&xen)) {
+	if (on_xen) {
 		cpuid(xen, 0, r);
 		if (r[0] >= xen + 3) {
 			cpuid(xen + 3, 0, r);           /* ecx: guest kHz */
 			if (r[2]) {
-				*source = "xen cpuid";
+				*source = RS_CLOCK_XEN_CPUID;
 				return (uint64_t)r[2] * 1000;
 			}
 		}
@@ -141,23 +292,28 @@ uint64_t tsc_calibrate(const char **source)
 	if (max >= 0x15) {
 		cpuid(0x15, 0, r);      /* tsc = crystal * ebx / eax */
 		if (r[0] && r[1] && r[2]) {
-			*source = "cpuid 0x15";
+			*source = RS_CLOCK_CPUID_15;
 			return (uint64_t)r[2] * r[1] / r[0];
 		}
 	}
 	if (max >= 0x16) {
 		cpuid(0x16, 0, r);      /* eax: base MHz */
 		if (r[0] & 0xffff) {
-			*source = "cpuid 0x16";
+			*source = RS_CLOCK_CPUID_16;
 			return (uint64_t)(r[0] & 0xffff) * 1000000;
 		}
 	}
-	uint64_t hz = pit_calibrate();
+	uint64_t hz = on_xen ? 0 : hpet_calibrate();
 	if (hz) {
-		*source = "pit";
+		*source = RS_CLOCK_HPET;
+		return hz;
+	}
+	hz = on_xen ? 0 : pit_calibrate();
+	if (hz) {
+		*source = RS_CLOCK_PIT;
 		return hz;
 	}
 	/* Nothing to measure against: a guess keeps sleeps finite. */
-	*source = "guess";
+	*source = RS_CLOCK_GUESS;
 	return 1000000000ull;
 }
