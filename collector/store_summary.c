@@ -49,7 +49,8 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 		"SELECT id, source, nonce, region_gpa, region_size, ncpus, mode,"
 		" tsc_hz, boot_wall_ns, guest_state, hung_at_ns, collected_at,"
 		" panic_reason, panic_rip, panic_vector, panic_error_code,"
-		" panic_fault_addr, panic_cpu, panic_depth"
+		" panic_fault_addr, panic_cpu, panic_depth,"
+		" tsc_source, tick_method, tick_hz, timer_hz"
 		" FROM trace WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM trace))";
 
 	if (query(st, &s, sql, trace_id) != 0)
@@ -89,6 +90,10 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	o->has_rip = sqlite3_column_type(s, 13) != SQLITE_NULL;
 	o->panic_cpu = sqlite3_column_int64(s, 17);
 	o->panic_depth = sqlite3_column_int64(s, 18);
+	copy_text(o->tsc_source, sizeof(o->tsc_source), s, 19);
+	copy_text(o->tick_method, sizeof(o->tick_method), s, 20);
+	o->tick_hz = sqlite3_column_int64(s, 21);
+	o->timer_hz = sqlite3_column_int64(s, 22);
 	sqlite3_finalize(s);
 	return 0;
 }

@@ -58,7 +58,7 @@ struct rs_gap {
 /* The store's identity: PRAGMA application_id "RSDB" and the schema
  * version this build writes and reads (formats/schema.sql). */
 #define RS_DB_APP_ID  0x52534442
-#define RS_DB_VERSION 2
+#define RS_DB_VERSION 3
 
 /*
  * Is `db` a ringside trace database this build can read? Checks, in this
