@@ -42,8 +42,10 @@
 #define LVT_TSC_DEADLINE (2u << 17)
 #define MSR_TSC_DEADLINE 0x6e0
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
-/* QEMU's LAPIC timer clock with divide-by-16, if measuring it failed. */
-#define TIMER_HZ_FALLBACK 62500000ull
+/* The LAPIC timer clock with divide-by-16, if measuring it failed: Xen's
+ * emulated LAPIC runs at 100 MHz (vlapic.c), QEMU's at 1 GHz. */
+#define TIMER_HZ_XEN 6250000ull
+#define TIMER_HZ_QEMU 62500000ull
 #define TIMER_VECTOR    32u             /* TICK_VECTOR in core/tick.h */
 #define SPURIOUS_VECTOR 0xffu
 #define PIC_BASE        0xe0u           /* masked PIC lands here, if ever */
@@ -174,9 +176,9 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 	method = RS_TICK_LAPIC_PERIODIC;
 	timer_hz = timer_calibrate(tsc_hz);
 	if (timer_hz == 0) {
-		kprintf("pvh: the LAPIC timer does not count; assuming %lu "
-			"kHz\n", (unsigned long)(TIMER_HZ_FALLBACK / 1000));
-		timer_hz = TIMER_HZ_FALLBACK;
+		timer_hz = xen_present() ? TIMER_HZ_XEN : TIMER_HZ_QEMU;
+		kprintf("pvh: could not measure the LAPIC timer; assuming %lu "
+			"kHz\n", (unsigned long)(timer_hz / 1000));
 	}
 	uint64_t period = timer_hz / hz;
 	if (period == 0)

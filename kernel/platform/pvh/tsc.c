@@ -26,6 +26,7 @@
  */
 #include "pvh.h"
 
+#include "../../core/klib.h"
 #include "ringside_ring.h"
 
 #define PIT_HZ 1193182u
@@ -35,14 +36,18 @@
 #define HPET_COUNTER 0x0f0
 #define HPET_MAX_PERIOD_FS 100000000u   /* the spec's bound: >= 10 MHz */
 
-/* Each estimate spans this much reference time; the median of RUNS
- * accepted estimates (of at most TRIES) is the answer. A bracket at each
- * end must be narrower than window / MAX_BRACKET_PARTS, so one estimate
- * is good to 2 / MAX_BRACKET_PARTS = 0.04 % at worst. */
+/* Each estimate spans a window of at least CAL_WINDOW_US; the median of
+ * RUNS accepted estimates (of at most TRIES) is the answer. The brackets
+ * at both ends together must be narrower than window / MAX_BRACKET_PARTS,
+ * so one estimate is good to 0.1 % at worst. Where reads are slow (a
+ * LAPIC read is an emulated MMIO access under Xen: tens of microseconds
+ * nested in QEMU) too wide a bracket doubles the window, up to
+ * CAL_WINDOW_MAX_US. */
 #define CAL_WINDOW_US 20000u
+#define CAL_WINDOW_MAX_US 640000u
 #define CAL_RUNS 5u
 #define CAL_TRIES 15u
-#define MAX_BRACKET_PARTS 5000u
+#define MAX_BRACKET_PARTS 1000u
 #define SAMPLES_PER_END 8u
 /* No TSC runs slower than this: bounds how long a gap between two reads
  * may have been, before an estimate knows better (ref_estimate). */
@@ -124,15 +129,19 @@ static struct ref_sample ref_sample_best(struct ref_clock *c, uint64_t *max_gap)
 	return best;
 }
 
+enum estimate { EST_OK, EST_WIDE, EST_FAILED };
+
 /*
  * One estimate: TSC cycles and reference counts over a window that ends
- * once `min_ref` counts or `min_tsc` cycles have passed. Rejected (false)
- * when an end's bracket is too wide for the window, or, for a counter
- * that wraps (c->max_gap_counts), when two reads lay so far apart that a
- * whole wrap may have gone unseen.
+ * once `min_ref` counts or `min_tsc` cycles have passed. EST_WIDE when
+ * the ends' brackets are too wide for the window; EST_FAILED for a
+ * reference that stopped or, for a counter that wraps
+ * (c->max_gap_counts), two reads so far apart that a whole wrap may have
+ * gone unseen.
  */
-static bool ref_estimate(struct ref_clock *c, uint64_t min_ref,
-			 uint64_t min_tsc, uint64_t *tsc_out, uint64_t *ref_out)
+static enum estimate ref_estimate(struct ref_clock *c, uint64_t min_ref,
+				  uint64_t min_tsc, uint64_t *tsc_out,
+				  uint64_t *ref_out)
 {
 	uint64_t gap;
 
@@ -152,21 +161,22 @@ static bool ref_estimate(struct ref_clock *c, uint64_t min_ref,
 		}
 		if (c->max_gap_counts && cycles_per_count &&
 		    gap / cycles_per_count > c->max_gap_counts)
-			return false;
+			return EST_FAILED;
 		if (s.tsc - a.tsc > GIVE_UP_CYCLES)
-			return false;           /* a reference that stopped */
+			return EST_FAILED;      /* a reference that stopped */
 	} while (s.ref - a.ref < min_ref && s.tsc - a.tsc < min_tsc);
 	struct ref_sample b = ref_sample_best(c, &gap);
 	if (c->max_gap_counts && cycles_per_count &&
 	    gap / cycles_per_count > c->max_gap_counts)
-		return false;
+		return EST_FAILED;
 	uint64_t tsc = b.tsc - a.tsc, ref = b.ref - a.ref;
-	if (tsc == 0 || ref == 0 ||
-	    (a.width + b.width) > tsc / MAX_BRACKET_PARTS * 2)
-		return false;
+	if (tsc == 0 || ref == 0)
+		return EST_FAILED;
+	if (a.width + b.width > tsc / MAX_BRACKET_PARTS)
+		return EST_WIDE;
 	*tsc_out = tsc;
 	*ref_out = ref;
-	return true;
+	return EST_OK;
 }
 
 static void sort_u64(uint64_t *v, unsigned n)
@@ -185,21 +195,27 @@ uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz)
 
 	uint64_t est[CAL_TRIES];
 	unsigned n = 0;
+	uint64_t window_us = CAL_WINDOW_US;
 
 	for (unsigned t = 0; t < CAL_TRIES && n < CAL_RUNS; t++) {
-		uint64_t tsc, ref;
-		/* Fits: 20 ms of a 100 MHz reference times a 2^34 Hz TSC. */
-		if (rate_of_tsc) {
-			if (ref_estimate(c, c->hz / (1000000u / CAL_WINDOW_US),
-					 UINT64_MAX, &tsc, &ref))
-				est[n++] = tsc * c->hz / ref;
-		} else {
-			if (ref_estimate(c, UINT64_MAX,
-					 tsc_hz / (1000000u / CAL_WINDOW_US),
-					 &tsc, &ref))
-				est[n++] = ref * tsc_hz / tsc;
-		}
+		uint64_t tsc = 0, ref = 0;
+		/* The products fit in 64 bits: 0.64 s of a 100 MHz reference
+		 * times a 2^34 Hz TSC is below 2^63. */
+		enum estimate e = rate_of_tsc ?
+			ref_estimate(c, c->hz * window_us / 1000000u,
+				     UINT64_MAX, &tsc, &ref) :
+			ref_estimate(c, UINT64_MAX,
+				     tsc_hz / 1000u * window_us / 1000u,
+				     &tsc, &ref);
+		if (e == EST_OK)
+			est[n++] = rate_of_tsc ? tsc * c->hz / ref :
+						 ref * tsc_hz / tsc;
+		else if (e == EST_WIDE && window_us < CAL_WINDOW_MAX_US)
+			window_us *= 2;
 	}
+	if (window_us > CAL_WINDOW_US)
+		kprintf("pvh: slow reads: calibration windows grew to %lu ms, "
+			"%u estimates\n", (unsigned long)(window_us / 1000), n);
 	if (n == 0)
 		return 0;
 	sort_u64(est, n);
