@@ -101,6 +101,5 @@ void pvh_timer_irq(void);
 void pvh_timer_irq(void)
 {
 	kernel_tick();
-	lapic_timer_rearm();
 	lapic_eoi();
 }

@@ -4,16 +4,15 @@
  * is remapped out of the exception range and masked so it can never
  * inject anything.
  *
- * Two ways to make the tick come at the rate asked:
- *  - TSC-deadline mode, where CPUID offers it (Xen's emulated LAPIC does;
- *    QEMU TCG does not): each tick arms the next one a period of TSC
- *    cycles after the last deadline, so the tick is exactly as good as
- *    tsc_hz and nothing needs measuring.
- *  - Otherwise periodic mode, whose input clock is unrelated to anything
- *    the guest knows (QEMU: 1 GHz / 16, Xen: 100 MHz / 16) and is measured
- *    against the TSC with the same bracketed, median-of-several method as
- *    the TSC itself (tsc.c). A single unbracketed 2 ms window had given
- *    1.7 to 34 MHz for Xen's 6.25 MHz on a loaded host.
+ * The timer runs in periodic mode. Its input clock is unrelated to
+ * anything the guest knows (QEMU: 1 GHz / 16, Xen: 100 MHz / 16), so it
+ * is measured against the TSC with the same bracketed, median-of-several
+ * method as the TSC itself (tsc.c): a single unbracketed 2 ms window had
+ * given 1.7 to 34 MHz for Xen's 6.25 MHz on a loaded host, and the tick
+ * ran at whatever rate that made. (TSC-deadline mode would need no
+ * measuring, but neither QEMU TCG nor Xen nested in it offers it, so it
+ * could not be tested here; RS_TICK_TSC_DEADLINE is there for guests
+ * that use it.)
  *
  * Works in xAPIC (MMIO, mapped uncached by paging.S) and x2APIC (MSR)
  * mode, whichever the firmware left on.
@@ -39,9 +38,6 @@
 
 #define LVT_MASKED      (1u << 16)
 #define LVT_PERIODIC    (1u << 17)
-#define LVT_TSC_DEADLINE (2u << 17)
-#define MSR_TSC_DEADLINE 0x6e0
-#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 /* The LAPIC timer clock with divide-by-16, if measuring it failed: Xen's
  * emulated LAPIC runs at 100 MHz (vlapic.c), QEMU's at 1 GHz. */
 #define TIMER_HZ_XEN 6250000ull
@@ -53,8 +49,6 @@
 static volatile uint32_t *lapic_mmio;
 static bool x2apic;
 static uint64_t timer_hz;
-static uint32_t method;
-static uint64_t deadline, period_cycles;        /* TSC-deadline mode */
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -103,22 +97,7 @@ uint64_t lapic_timer_hz(void)
 
 uint32_t lapic_timer_method(void)
 {
-	return method;
-}
-
-void lapic_timer_rearm(void)
-{
-	if (method != RS_TICK_TSC_DEADLINE)
-		return;
-	/* A period after the last deadline, not after now, keeps the
-	 * average rate exact; ticks missed while the vCPU was away are
-	 * skipped, not replayed as a burst. */
-	uint64_t now = rdtsc();
-	deadline += period_cycles;
-	if (deadline <= now)
-		deadline += ((now - deadline) / period_cycles + 1) *
-			    period_cycles;
-	wrmsr(MSR_TSC_DEADLINE, deadline);
+	return timer_hz ? RS_TICK_LAPIC_PERIODIC : RS_TICK_UNKNOWN;
 }
 
 static uint64_t timer_count_read(void)
@@ -145,7 +124,6 @@ static uint64_t timer_calibrate(uint64_t tsc_hz)
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
-	uint32_t r[4];
 
 	if (!(base & APIC_BASE_EN)) {
 		base |= APIC_BASE_EN;
@@ -162,18 +140,6 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 	lapic_write(REG_LVT_LINT0, LVT_MASKED);         /* ExtINT from PIC */
 	lapic_write(REG_LVT_ERROR, LVT_MASKED);
 
-	cpuid(1, 0, r);
-	if (r[2] & CPUID1_ECX_TSC_DEADLINE) {
-		method = RS_TICK_TSC_DEADLINE;
-		timer_hz = 0;
-		period_cycles = tsc_hz / hz ? tsc_hz / hz : 1;
-		lapic_write(REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
-		deadline = rdtsc() + period_cycles;
-		wrmsr(MSR_TSC_DEADLINE, deadline);
-		return;
-	}
-
-	method = RS_TICK_LAPIC_PERIODIC;
 	timer_hz = timer_calibrate(tsc_hz);
 	if (timer_hz == 0) {
 		timer_hz = xen_present() ? TIMER_HZ_XEN : TIMER_HZ_QEMU;

@@ -105,14 +105,11 @@ uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz);
 /* Busy-waits `cycles` TSC ticks. */
 void tsc_delay(uint64_t cycles);
 
-/* lapic.c: the tick, `hz` times a second, in TSC-deadline mode where
- * CPUID offers it, else as a periodic LAPIC timer
- * calibrated against the TSC. lapic_timer_rearm() is the interrupt's part
- * (before the EOI). lapic_timer_method() is an enum rs_tick_method;
- * lapic_timer_hz() the measured timer clock, 0 in TSC-deadline mode. */
+/* lapic.c: the tick, `hz` times a second, from the periodic LAPIC timer
+ * calibrated against the TSC. lapic_timer_method() is an enum
+ * rs_tick_method; lapic_timer_hz() the timer's clock as used. */
 void pic_disable(void);
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz);
-void lapic_timer_rearm(void);
 void lapic_eoi(void);
 uint64_t lapic_timer_hz(void);
 uint32_t lapic_timer_method(void);

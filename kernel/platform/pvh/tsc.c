@@ -42,9 +42,11 @@
  * so one estimate is good to 0.1 % at worst. Where reads are slow (a
  * LAPIC read is an emulated MMIO access under Xen: tens of microseconds
  * nested in QEMU) too wide a bracket doubles the window, up to
- * CAL_WINDOW_MAX_US. */
+ * CAL_WINDOW_MAX_US, and the windows stop at CAL_BUDGET_US in all: the
+ * boot must not wait for ever on a reference read too slowly to use. */
 #define CAL_WINDOW_US 20000u
 #define CAL_WINDOW_MAX_US 640000u
+#define CAL_BUDGET_US 2000000u
 #define CAL_RUNS 5u
 #define CAL_TRIES 15u
 #define MAX_BRACKET_PARTS 1000u
@@ -195,9 +197,11 @@ uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz)
 
 	uint64_t est[CAL_TRIES];
 	unsigned n = 0;
-	uint64_t window_us = CAL_WINDOW_US;
+	uint64_t window_us = CAL_WINDOW_US, spent_us = 0;
 
-	for (unsigned t = 0; t < CAL_TRIES && n < CAL_RUNS; t++) {
+	for (unsigned t = 0; t < CAL_TRIES && n < CAL_RUNS &&
+			     spent_us < CAL_BUDGET_US; t++) {
+		spent_us += window_us;
 		uint64_t tsc = 0, ref = 0;
 		/* The products fit in 64 bits: 0.64 s of a 100 MHz reference
 		 * times a 2^34 Hz TSC is below 2^63. */
