@@ -84,10 +84,11 @@ void idt_set_gate(unsigned vector, void (*handler)(void), unsigned ist);
 bool xen_detect(uint32_t *base);
 uint64_t tsc_calibrate(uint32_t *source);
 
-/* A counter to calibrate against, read in TSC brackets (tsc.c). `read`
+/* A counter to calibrate against, read in TSC brackets (refclock.c). `read`
  * returns the raw counter, `bits` wide, counting down if `down`. A
  * counter that can wrap within a calibration window names the longest
- * gap between two reads that cannot hide a whole wrap
+ * time (in counts) between two reads' samples that cannot hide a whole
+ * wrap
  * (`max_gap_counts`; 0: it cannot wrap). The rest is ref_calibrate's. */
 struct ref_clock {
 	uint64_t (*read)(void);
@@ -95,7 +96,7 @@ struct ref_clock {
 	unsigned bits;
 	bool down;
 	uint64_t max_gap_counts;
-	uint64_t last_raw, last_tsc, ext, gap;
+	uint64_t last_raw, last_before, ext, gap;
 };
 /* With tsc_hz 0: the TSC's rate, against a reference of known c->hz.
  * Otherwise: the reference's rate, against a TSC of tsc_hz. The median of

@@ -17,16 +17,11 @@
  *
  * Measuring is where a loaded host bites: the vCPU can be descheduled for
  * milliseconds between reading the reference and reading the TSC, and a
- * measurement that does not notice was 2x off on 3 of 6 boots. So every
- * reading of a reference is bracketed by two TSC reads and only narrow
- * brackets are used (ref_sample_best), the window is long against the
- * bracket, and the result is the median of several such estimates.
- * Descheduling in the middle of a window costs nothing: TSC and reference
- * both keep running on the host.
+ * measurement that does not notice was 2x off on 3 of 6 boots. So it is
+ * done by refclock.c: bracketed reads, long windows, a median.
  */
 #include "pvh.h"
 
-#include "../../core/klib.h"
 #include "ringside_ring.h"
 
 #define PIT_HZ 1193182u
@@ -35,28 +30,6 @@
 #define HPET_CONFIG 0x010               /* bit 0: counter enabled */
 #define HPET_COUNTER 0x0f0
 #define HPET_MAX_PERIOD_FS 100000000u   /* the spec's bound: >= 10 MHz */
-
-/* Each estimate spans a window of at least CAL_WINDOW_US; the median of
- * RUNS accepted estimates (of at most TRIES) is the answer. The brackets
- * at both ends together must be narrower than window / MAX_BRACKET_PARTS,
- * so one estimate is good to 0.1 % at worst. Where reads are slow (a
- * LAPIC read is an emulated MMIO access under Xen: tens of microseconds
- * nested in QEMU) too wide a bracket doubles the window, up to
- * CAL_WINDOW_MAX_US, and the windows stop at CAL_BUDGET_US in all: the
- * boot must not wait for ever on a reference read too slowly to use. */
-#define CAL_WINDOW_US 20000u
-#define CAL_WINDOW_MAX_US 640000u
-#define CAL_BUDGET_US 2000000u
-#define CAL_RUNS 5u
-#define CAL_TRIES 15u
-#define MAX_BRACKET_PARTS 1000u
-#define SAMPLES_PER_END 8u
-/* No TSC runs slower than this: bounds how long a gap between two reads
- * may have been, before an estimate knows better (ref_estimate). */
-#define MIN_TSC_HZ 200000000ull
-/* Two seconds of the fastest TSC: a window this long means the reference
- * stopped counting. */
-#define GIVE_UP_CYCLES 20000000000ull
 
 bool xen_detect(uint32_t *base)
 {
@@ -79,151 +52,6 @@ void tsc_delay(uint64_t cycles)
 	uint64_t t0 = rdtsc();
 	while (rdtsc() - t0 < cycles)
 		__asm__ __volatile__("pause");
-}
-
-/* ---- bracketed readings of a reference counter ------------------------ */
-
-struct ref_sample {
-	uint64_t tsc;           /* middle of the bracket */
-	uint64_t width;         /* TSC cycles between the two reads */
-	uint64_t ref;           /* the reference, extended to 64 bits */
-};
-
-static struct ref_sample ref_sample(struct ref_clock *c)
-{
-	uint64_t before = rdtsc();
-	uint64_t raw = c->read();
-	uint64_t after = rdtsc();
-
-	/* Extend a `bits`-wide counter (up, or down if c->down) by the
-	 * distance moved since the last read, modulo its width. */
-	uint64_t mask = c->bits >= 64 ? ~0ull : (1ull << c->bits) - 1;
-	uint64_t moved = (c->down ? c->last_raw - raw : raw - c->last_raw) & mask;
-	c->last_raw = raw;
-	c->ext += moved;
-	c->gap = before - c->last_tsc;
-	c->last_tsc = after;
-	return (struct ref_sample){ before + (after - before) / 2,
-				    after - before, c->ext };
-}
-
-static void ref_clock_start(struct ref_clock *c)
-{
-	c->last_raw = c->read();
-	c->last_tsc = rdtsc();
-	c->ext = 0;
-}
-
-/* The narrowest of a few back-to-back brackets: a preemption inside one
- * makes it wide, and it loses. */
-static struct ref_sample ref_sample_best(struct ref_clock *c, uint64_t *max_gap)
-{
-	struct ref_sample best = ref_sample(c);
-
-	*max_gap = c->gap;
-	for (unsigned i = 1; i < SAMPLES_PER_END; i++) {
-		struct ref_sample s = ref_sample(c);
-		if (c->gap > *max_gap)
-			*max_gap = c->gap;
-		if (s.width < best.width)
-			best = s;
-	}
-	return best;
-}
-
-enum estimate { EST_OK, EST_WIDE, EST_FAILED };
-
-/*
- * One estimate: TSC cycles and reference counts over a window that ends
- * once `min_ref` counts or `min_tsc` cycles have passed. EST_WIDE when
- * the ends' brackets are too wide for the window; EST_FAILED for a
- * reference that stopped or, for a counter that wraps
- * (c->max_gap_counts), two reads so far apart that a whole wrap may have
- * gone unseen.
- */
-static enum estimate ref_estimate(struct ref_clock *c, uint64_t min_ref,
-				  uint64_t min_tsc, uint64_t *tsc_out,
-				  uint64_t *ref_out)
-{
-	uint64_t gap;
-
-	ref_clock_start(c);
-	struct ref_sample a = ref_sample_best(c, &gap), s = a;
-	/* Until the window says how fast the TSC runs, assume the slowest
-	 * TSC: a gap of fewer cycles than that cannot be longer in time. */
-	uint64_t cycles_per_count = c->hz ? MIN_TSC_HZ / c->hz : 0;
-	do {
-		s = ref_sample(c);
-		gap = c->gap;
-		if (c->max_gap_counts && s.ref - a.ref >= 4096) {
-			/* Half the rate seen so far: a safe lower bound. */
-			uint64_t seen = (s.tsc - a.tsc) / (s.ref - a.ref) / 2;
-			if (seen > cycles_per_count)
-				cycles_per_count = seen;
-		}
-		if (c->max_gap_counts && cycles_per_count &&
-		    gap / cycles_per_count > c->max_gap_counts)
-			return EST_FAILED;
-		if (s.tsc - a.tsc > GIVE_UP_CYCLES)
-			return EST_FAILED;      /* a reference that stopped */
-	} while (s.ref - a.ref < min_ref && s.tsc - a.tsc < min_tsc);
-	struct ref_sample b = ref_sample_best(c, &gap);
-	if (c->max_gap_counts && cycles_per_count &&
-	    gap / cycles_per_count > c->max_gap_counts)
-		return EST_FAILED;
-	uint64_t tsc = b.tsc - a.tsc, ref = b.ref - a.ref;
-	if (tsc == 0 || ref == 0)
-		return EST_FAILED;
-	if (a.width + b.width > tsc / MAX_BRACKET_PARTS)
-		return EST_WIDE;
-	*tsc_out = tsc;
-	*ref_out = ref;
-	return EST_OK;
-}
-
-static void sort_u64(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
-uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz)
-{
-	const bool rate_of_tsc = tsc_hz == 0;
-
-	uint64_t est[CAL_TRIES];
-	unsigned n = 0;
-	uint64_t window_us = CAL_WINDOW_US, spent_us = 0;
-
-	for (unsigned t = 0; t < CAL_TRIES && n < CAL_RUNS &&
-			     spent_us < CAL_BUDGET_US; t++) {
-		spent_us += window_us;
-		uint64_t tsc = 0, ref = 0;
-		/* The products fit in 64 bits: 0.64 s of a 100 MHz reference
-		 * times a 2^34 Hz TSC is below 2^63. */
-		enum estimate e = rate_of_tsc ?
-			ref_estimate(c, c->hz * window_us / 1000000u,
-				     UINT64_MAX, &tsc, &ref) :
-			ref_estimate(c, UINT64_MAX,
-				     tsc_hz / 1000u * window_us / 1000u,
-				     &tsc, &ref);
-		if (e == EST_OK)
-			est[n++] = rate_of_tsc ? tsc * c->hz / ref :
-						 ref * tsc_hz / tsc;
-		else if (e == EST_WIDE && window_us < CAL_WINDOW_MAX_US)
-			window_us *= 2;
-	}
-	if (window_us > CAL_WINDOW_US)
-		kprintf("pvh: slow reads: calibration windows grew to %lu ms, "
-			"%u estimates\n", (unsigned long)(window_us / 1000), n);
-	if (n == 0)
-		return 0;
-	sort_u64(est, n);
-	return est[n / 2];
 }
 
 /* ---- the references ---------------------------------------------------- */
