@@ -44,14 +44,24 @@ static char *collected(const char *dir, const char *ring)
 	return db;
 }
 
-static char *info_text(const char *db)
+/* `ringside info DB` (text) must succeed and say `line`. */
+static void assert_info_says(const char *db, const char *line)
 {
 	char *out = NULL;
 	int rc = rs_run(&out, 60, "'%s' info '%s' 2>&1", rs_bin("ringside"), db);
 
 	if (rc != 0)
 		fail_msg("info: exit %d: %s", rc, out);
-	return out;
+	if (!strstr(out, line))
+		fail_msg("no \"%s\" in: %s", line, out);
+	free(out);
+}
+
+static void done(char *dir, char *ring, char *db)
+{
+	free(db);
+	free(ring);
+	rs_tmpdir_cleanup(dir);
 }
 
 static void test_clocks_from_the_header(void **state)
@@ -71,14 +81,9 @@ static void test_clocks_from_the_header(void **state)
 	assert_int_equal(json_int(js, "tick_hz"), 1000);
 	assert_int_equal(json_int(js, "timer_hz"), 62500000);
 	free(js);
-	char *text = info_text(db);
-	if (!strstr(text, "clocks: tsc from pit, tick 1000 Hz by lapic-periodic"
-		    " (timer 62500000 Hz)"))
-		fail_msg("no clocks line: %s", text);
-	free(text);
-	free(db);
-	free(ring);
-	rs_tmpdir_cleanup(dir);
+	assert_info_says(db, "clocks: tsc from pit, tick 1000 Hz by lapic-periodic"
+			 " (timer 62500000 Hz)");
+	done(dir, ring, db);
 }
 
 /* A guest that predates the fields leaves zeros: unknown, not "0 Hz". */
@@ -95,13 +100,8 @@ static void test_clocks_unknown_for_an_old_guest(void **state)
 	    !json_has(js, "tick_hz", "null") || !json_has(js, "timer_hz", "null"))
 		fail_msg("want nulls: %s", js);
 	free(js);
-	char *text = info_text(db);
-	if (!strstr(text, "clocks: tsc from an unknown source"))
-		fail_msg("no clocks line: %s", text);
-	free(text);
-	free(db);
-	free(ring);
-	rs_tmpdir_cleanup(dir);
+	assert_info_says(db, "clocks: tsc from an unknown source");
+	done(dir, ring, db);
 }
 
 /* Guest memory is hostile: an enum value past the end is named, not
@@ -118,9 +118,7 @@ static void test_clocks_invalid_values_named(void **state)
 		fail_msg("want invalid: %s", js);
 	assert_int_equal(json_int(js, "tick_hz"), 7);
 	free(js);
-	free(db);
-	free(ring);
-	rs_tmpdir_cleanup(dir);
+	done(dir, ring, db);
 }
 
 /* The hosted kernel measures its TSC with clock_gettime and ticks from an
@@ -145,9 +143,7 @@ static void test_hosted_kernel_says_hosted(void **state)
 	if (!json_has(js, "timer_hz", "null"))
 		fail_msg("no LAPIC timer in a process: %s", js);
 	free(js);
-	free(db);
-	free(ring);
-	rs_tmpdir_cleanup(dir);
+	done(dir, ring, db);
 }
 
 RS_TEST_SUITE(clock_info,
