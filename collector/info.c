@@ -152,7 +152,7 @@ static void print_vcpus(FILE *out, const struct rs_summary *s)
 	}
 }
 
-/* "clocks: tsc from hpet, tick 1000 Hz by lapic-periodic (timer 62500000
+/* "clocks: tsc from hpet, tick 1000 Hz by lapic-oneshot (timer 62500000
  * Hz)": how far the trace's times can be trusted. */
 static void print_clocks(FILE *out, const struct rs_summary *s)
 {

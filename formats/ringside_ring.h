@@ -59,12 +59,14 @@ enum rs_clock_source {
 	RS_CLOCK_LIMIT
 };
 
-/* What drives the periodic tick (rs_header.tick_method); 0 = unknown. */
+/* What drives the heartbeat tick (rs_header.tick_method); 0 = unknown. */
 enum rs_tick_method {
 	RS_TICK_UNKNOWN       = 0,
 	RS_TICK_LAPIC_PERIODIC = 1, /* LAPIC timer, periodic; its rate measured against the TSC */
 	RS_TICK_TSC_DEADLINE  = 2, /* LAPIC TSC-deadline mode: re-armed from the TSC, no calibration */
 	RS_TICK_HOSTED        = 3, /* a Linux process: an interval timer's signal */
+	RS_TICK_LAPIC_ONESHOT = 4, /* LAPIC timer, one-shot, re-armed per tick from
+				    * the TSC; its rate measured against the TSC */
 	RS_TICK_LIMIT
 };
 
@@ -81,6 +83,7 @@ static inline const char *rs_tick_method_name(uint32_t m)
 {
 	static const char *const names[RS_TICK_LIMIT] = {
 		"unknown", "lapic-periodic", "tsc-deadline", "hosted",
+		"lapic-oneshot",
 	};
 	return m < RS_TICK_LIMIT ? names[m] : "invalid";
 }
@@ -249,7 +252,8 @@ struct rs_header {
 	uint32_t tick_hz;       /* heartbeat tick rate asked for; 0 if unknown */
 	uint32_t pad1a;
 	uint64_t timer_hz;      /* LAPIC timer input clock as measured; 0 if
-				 * not measured (TSC-deadline) or unknown */
+				 * not measured (TSC-deadline, hosted) or
+				 * unknown */
 	uint64_t pad1[2];
 	/* line 2: liveness, written by the timer tick and state changes */
 	uint64_t heartbeat_ticks;

@@ -68,14 +68,14 @@ static int stop_busy_loops(void **state)
 
 /*
  * The most common spacing of the LAPIC tick's IRQ_ENTER records, by the
- * guest's own clock, in 100 us bins (returned in units of 100 us). A
- * periodic timer fires at t0 + k * period and each tick is handled some
- * delay later: near zero while the vCPU thread has a CPU, anything at all
- * when it was descheduled (QEMU then coalesces the ticks it missed). The
- * delayed spacings smear over many bins, the prompt ones pile up in the
- * period's bin, so the mode is the period even on a host so busy that
- * two thirds of the ticks are coalesced (seen here at load 14 on 2
- * CPUs), where a mean or even a median is not.
+ * guest's own clock, in 100 us bins (returned in units of 100 us). The
+ * tick is due at t0 + k * period and each is handled some delay later:
+ * near zero while the vCPU thread has a CPU, anything at all when it was
+ * descheduled (the ticks it missed are skipped). The delayed spacings
+ * smear over many bins, the prompt ones pile up in the period's bin, so
+ * the mode is the period even on a host so busy that two thirds of the
+ * ticks are skipped (seen here at load 14 on 2 CPUs), where a mean or
+ * even a median is not.
  */
 static int64_t tick_spacing_mode(const char *db)
 {
@@ -110,7 +110,7 @@ static void check_boot(struct qrun *q, double host_hz, const char *want_source)
 			 host_hz, info_json(q->db));
 	char sql[160];
 	snprintf(sql, sizeof(sql), "SELECT tsc_source = '%s' AND tick_method ="
-		 " 'lapic-periodic' AND tick_hz = 1000 FROM trace", want_source);
+		 " 'lapic-oneshot' AND tick_hz = 1000 FROM trace", want_source);
 	if (sql_int(q->db, sql) != 1)
 		fail_msg("clock fields: %s", info_json(q->db));
 	/* QEMU's LAPIC timer counts at 1 GHz / 16 (hw/intc/apic.c); 1 %. */

@@ -1,18 +1,27 @@
 /*
- * lapic.c - the periodic tick, from the local APIC timer: the one timer
+ * lapic.c - the heartbeat tick, from the local APIC timer: the one timer
  * both QEMU and Xen PVH (which has no PIT or PIC) provide. The legacy PIC
  * is remapped out of the exception range and masked so it can never
  * inject anything.
  *
- * The timer runs in periodic mode. Its input clock is unrelated to
- * anything the guest knows (QEMU: 1 GHz / 16, Xen: 100 MHz / 16), so it
- * is measured against the TSC with the same bracketed, median-of-several
- * method as the TSC itself (tsc.c): a single unbracketed 2 ms window had
- * given 1.7 to 34 MHz for Xen's 6.25 MHz on a loaded host, and the tick
- * ran at whatever rate that made. (TSC-deadline mode would need no
- * measuring, but neither QEMU TCG nor Xen nested in it offers it, so it
- * could not be tested here; RS_TICK_TSC_DEADLINE is there for guests
- * that use it.)
+ * The timer's input clock is unrelated to anything the guest knows
+ * (QEMU: 1 GHz / 16, Xen: 100 MHz / 16), so it is measured against the
+ * TSC with the same bracketed, median-of-several method as the TSC itself
+ * (refclock.c): a single unbracketed 2 ms window had given 1.7 to 34 MHz
+ * for Xen's 6.25 MHz on a loaded host, and the tick ran at whatever rate
+ * that made.
+ *
+ * The timer runs one-shot, each tick arming the next for one period of
+ * TSC after the last one was due (skipping whole periods that already
+ * passed). Not periodic: Xen keeps count of the periodic ticks a
+ * descheduled vCPU missed and delivers them back to back once it runs,
+ * and on a loaded host the guest then did nothing but take ticks (17,000
+ * in 20 s, the workload never started; once a triple fault at the same
+ * point). One-shot, a vCPU that was away gets one tick and runs on; the
+ * tick never comes faster than asked, and on average at the rate asked.
+ * (TSC-deadline mode would need no measuring at all, but neither QEMU
+ * TCG nor Xen nested in it offers it, so it could not be tested here;
+ * RS_TICK_TSC_DEADLINE is there for guests that use it.)
  *
  * Works in xAPIC (MMIO, mapped uncached by paging.S) and x2APIC (MSR)
  * mode, whichever the firmware left on.
@@ -36,8 +45,7 @@
 #define REG_TIMER_CUR   0x390
 #define REG_TIMER_DIV   0x3e0
 
-#define LVT_MASKED      (1u << 16)
-#define LVT_PERIODIC    (1u << 17)
+#define LVT_MASKED      (1u << 16)         /* mode bits 0: one-shot */
 /* The LAPIC timer clock with divide-by-16, if measuring it failed: Xen's
  * emulated LAPIC runs at 100 MHz (vlapic.c), QEMU's at 1 GHz. */
 #define TIMER_HZ_XEN 6250000ull
@@ -48,7 +56,8 @@
 
 static volatile uint32_t *lapic_mmio;
 static bool x2apic;
-static uint64_t timer_hz;
+static uint64_t timer_hz, tsc_rate;
+static uint64_t period_cycles, next_due;       /* TSC */
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -97,7 +106,31 @@ uint64_t lapic_timer_hz(void)
 
 uint32_t lapic_timer_method(void)
 {
-	return timer_hz ? RS_TICK_LAPIC_PERIODIC : RS_TICK_UNKNOWN;
+	return timer_hz ? RS_TICK_LAPIC_ONESHOT : RS_TICK_UNKNOWN;
+}
+
+/* Arms the one-shot for next_due, first moving it past now by whole
+ * periods if the vCPU was away that long. */
+static void arm_next(void)
+{
+	uint64_t now = rdtsc();
+
+	if (next_due <= now)
+		next_due += ((now - next_due) / period_cycles + 1) * period_cycles;
+	/* Fits: at most one period (a tenth of a second at the slowest
+	 * tick) of a 2^34 Hz TSC times a timer below 2^30 Hz. */
+	uint64_t counts = (next_due - now) * timer_hz / tsc_rate;
+	if (counts == 0)
+		counts = 1;
+	if (counts > 0xffffffffu)
+		counts = 0xffffffffu;
+	lapic_write(REG_TIMER_INIT, (uint32_t)counts);
+}
+
+void lapic_timer_rearm(void)
+{
+	next_due += period_cycles;
+	arm_next();
 }
 
 static uint64_t timer_count_read(void)
@@ -146,11 +179,9 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 		kprintf("pvh: could not measure the LAPIC timer; assuming %lu "
 			"kHz\n", (unsigned long)(timer_hz / 1000));
 	}
-	uint64_t period = timer_hz / hz;
-	if (period == 0)
-		period = 1;
-	if (period > 0xffffffffu)
-		period = 0xffffffffu;
-	lapic_write(REG_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
-	lapic_write(REG_TIMER_INIT, (uint32_t)period);
+	tsc_rate = tsc_hz;
+	period_cycles = tsc_hz / hz ? tsc_hz / hz : 1;
+	lapic_write(REG_LVT_TIMER, TIMER_VECTOR);       /* one-shot, unmasked */
+	next_due = rdtsc();
+	lapic_timer_rearm();
 }

@@ -96,7 +96,7 @@ struct ref_clock {
 	unsigned bits;
 	bool down;
 	uint64_t max_gap_counts;
-	uint64_t last_raw, last_before, ext, gap;
+	uint64_t last_raw, last_before, last_after, ext, gap, gap_min;
 };
 /* With tsc_hz 0: the TSC's rate, against a reference of known c->hz.
  * Otherwise: the reference's rate, against a TSC of tsc_hz. The median of
@@ -106,11 +106,13 @@ uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz);
 /* Busy-waits `cycles` TSC ticks. */
 void tsc_delay(uint64_t cycles);
 
-/* lapic.c: the tick, `hz` times a second, from the periodic LAPIC timer
- * calibrated against the TSC. lapic_timer_method() is an enum
+/* lapic.c: the tick, `hz` times a second, from the LAPIC timer (its
+ * clock calibrated against the TSC) run one-shot; lapic_timer_rearm() is
+ * the interrupt's part, before the EOI. lapic_timer_method() is an enum
  * rs_tick_method; lapic_timer_hz() the timer's clock as used. */
 void pic_disable(void);
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz);
+void lapic_timer_rearm(void);
 void lapic_eoi(void);
 uint64_t lapic_timer_hz(void);
 uint32_t lapic_timer_method(void);

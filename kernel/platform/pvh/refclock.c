@@ -62,9 +62,11 @@ static struct ref_sample ref_sample(struct ref_clock *c)
 	c->last_raw = raw;
 	c->ext += moved;
 	/* The two counter samples lie somewhere inside the two brackets:
-	 * at most this far apart. */
+	 * at least gap_min, at most gap apart. */
 	c->gap = after - c->last_before;
+	c->gap_min = before - c->last_after;
 	c->last_before = before;
+	c->last_after = after;
 	return (struct ref_sample){ before + (after - before) / 2,
 				    after - before, c->ext };
 }
@@ -73,6 +75,7 @@ static void ref_clock_start(struct ref_clock *c)
 {
 	c->last_before = rdtsc();
 	c->last_raw = c->read();
+	c->last_after = rdtsc();
 	c->ext = 0;
 }
 
@@ -108,9 +111,11 @@ enum estimate { EST_OK, EST_WIDE, EST_FAILED };
  * A gap between two reads long enough to hide whole wraps of the counter,
  * once the window knows the rate well (`tsc_el` cycles for `ref_el`
  * counts, before the gap): the wraps the extension missed are the whole
- * number that makes the counts moved match the time the gap took. The
- * whole number must be clear (within a quarter wrap) and small; else
- * false, and the estimate is refused.
+ * number k for which moved + k wraps fits the time between the two
+ * samples, which lies between c->gap_min and c->gap (a stall inside a
+ * read's bracket widens that range). Exactly one k may fit (with 2 %
+ * slack on the rate), and k must be small; else false, and the estimate
+ * is refused.
  */
 static bool add_lost_wraps(struct ref_clock *c, struct ref_sample *s,
 			   uint64_t moved, uint64_t tsc_el, uint64_t ref_el)
@@ -120,16 +125,20 @@ static bool add_lost_wraps(struct ref_clock *c, struct ref_sample *s,
 
 	if (cycles_per_count == 0)
 		return false;
-	uint64_t expect = c->gap / cycles_per_count;
-	if (expect > MAX_LOST_WRAPS * wrap)
+	uint64_t lo = c->gap_min / cycles_per_count * 49 / 50;
+	uint64_t hi = c->gap / cycles_per_count * 51 / 50;
+	if (hi > MAX_LOST_WRAPS * wrap)
 		return false;
-	uint64_t k = expect > moved ? (expect - moved + wrap / 2) / wrap : 0;
-	uint64_t got = moved + k * wrap;
-	uint64_t off = got > expect ? got - expect : expect - got;
-	if (off > wrap / 4)
+	/* The smallest k with moved + k * wrap >= lo, the largest with
+	 * moved + k * wrap <= hi. */
+	uint64_t k_min = lo > moved ? (lo - moved + wrap - 1) / wrap : 0;
+	if (hi < moved)
 		return false;
-	c->ext += k * wrap;
-	s->ref += k * wrap;
+	uint64_t k_max = (hi - moved) / wrap;
+	if (k_min != k_max)
+		return false;
+	c->ext += k_min * wrap;
+	s->ref += k_min * wrap;
 	return true;
 }
 

@@ -71,8 +71,10 @@ static uint64_t pit_calibrate(void)
 {
 	struct ref_clock c = {
 		.read = pit_read, .hz = PIT_HZ, .bits = 16, .down = true,
-		/* A quarter wrap: 13.7 ms between two reads is still sure. */
-		.max_gap_counts = 16384,
+		/* Three quarters of a wrap: checked against a rate no higher
+		 * than the true one (refclock.c), a gap this long cannot
+		 * hide a whole wrap. */
+		.max_gap_counts = 49152,
 	};
 
 	outb(0x43, 0x34);                       /* ch0, lo/hi, mode 2 */
