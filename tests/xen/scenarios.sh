@@ -324,7 +324,7 @@ if create hang 1; then
 		info_check hang-follow "j['guest_state'] == 'hung'" "j['hung_at_ns'] isnot None" \
 			"t['mark'] == 1" "len(j['vcpus']) >= 1" \
 			"j['tsc_source'] == 'xen-cpuid'" "j['tick_hz'] == 1000" \
-			"j['tick_method'] == 'lapic-periodic'" "abs(j['timer_hz']-6250000) <= 62500" \
+			"j['tick_method'] == 'lapic-oneshot'" "abs(j['timer_hz']-6250000) <= 62500" \
 			"t['irq_enter']*1e9/(j['last_ts_ns']-j['first_ts_ns']) <= 1050" || true
 	fi
 	s=$(state rs-hang)
