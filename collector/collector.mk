@@ -8,7 +8,7 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/info.c collector/store_host.c \
                   collector/elfcore.c collector/source_core.c \
                   collector/json_scan.c collector/qmp.c collector/qemu.c \
-                  collector/lag.c collector/run.c \
+                  collector/lag.c collector/run.c collector/host_tsc.c \
                   collector/dumpcore.c collector/source_xlcore.c \
                   collector/xen_ctx.c collector/symbolize.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \

@@ -82,6 +82,36 @@ static void json_verdict(FILE *out, const struct rs_summary *s)
 	fprintf(out, "]");
 }
 
+/* A string that may be unknown (""): the string or null. */
+static void json_string_or_null(FILE *out, const char *s)
+{
+	if (*s)
+		json_string(out, s);
+	else
+		fputs("null", out);
+}
+
+static void json_int_or_null(FILE *out, int64_t v)
+{
+	if (v)
+		fprintf(out, "%" PRId64, v);
+	else
+		fputs("null", out);
+}
+
+/* How the guest calibrated its clocks; null where it did not say. */
+static void json_clocks(FILE *out, const struct rs_summary *s)
+{
+	fputs(", \"tsc_source\": ", out);
+	json_string_or_null(out, s->tsc_source);
+	fputs(", \"tick_method\": ", out);
+	json_string_or_null(out, s->tick_method);
+	fputs(", \"tick_hz\": ", out);
+	json_int_or_null(out, s->tick_hz);
+	fputs(", \"timer_hz\": ", out);
+	json_int_or_null(out, s->timer_hz);
+}
+
 void rs_info_print_json(FILE *out, const struct rs_summary *s)
 {
 	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
@@ -90,6 +120,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	fprintf(out, ", \"nonce\": \"0x%" PRIx64 "\", \"cpus\": %" PRId64
 		", \"mode\": \"%s\", \"tsc_hz\": %" PRIu64,
 		s->nonce, s->ncpus, s->mode, s->tsc_hz);
+	json_clocks(out, s);
 	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
 		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
 		s->events, s->lost_events, s->threads, s->promises);
@@ -249,6 +280,21 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 	}
 }
 
+/* "clocks: tsc from hpet, tick 1000 Hz by lapic-oneshot (timer 62500000
+ * Hz)": how far the trace's times can be trusted. */
+static void print_clocks(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, "  clocks: tsc from %s", *s->tsc_source ? s->tsc_source :
+		"an unknown source (the guest does not say)");
+	if (s->tick_hz)
+		fprintf(out, ", tick %" PRId64 " Hz", s->tick_hz);
+	if (*s->tick_method)
+		fprintf(out, " by %s", s->tick_method);
+	if (s->timer_hz)
+		fprintf(out, " (timer %" PRId64 " Hz)", s->timer_hz);
+	fputc('\n', out);
+}
+
 void rs_info_print_text(FILE *out, const struct rs_summary *s)
 {
 	fprintf(out, "trace %" PRId64 " of %" PRId64 ": %s\n", s->trace_id,
@@ -257,6 +303,7 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 		" bytes), %" PRId64 " cpus, %s mode, tsc %" PRIu64 " Hz\n",
 		s->nonce, s->region_gpa, s->region_size, s->ncpus, s->mode,
 		s->tsc_hz);
+	print_clocks(out, s);
 	fprintf(out, "  guest state: %s", s->guest_state);
 	if (s->has_hung_at) {
 		fprintf(out, " (heartbeat stopped at ");

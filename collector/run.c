@@ -30,9 +30,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include "collect.h"
+#include "host_tsc.h"
 #include "mono.h"
 #include "info.h"
 #include "lag.h"
@@ -148,42 +148,10 @@ static int write_dump(struct rs_qemu *q, const char *path, int force)
 	return 0;
 }
 
-/*
- * The host's TSC rate in kHz. Under TCG the guest's TSC runs at the
- * host's rate, and the host can measure it exactly: a guest measuring
- * against the emulated PIT is thrown off whenever its vCPU thread is
- * preempted, which on a busy machine gave 2-3x errors. Each end of the
- * interval is a clock reading bracketed by two TSC reads that lie close
- * together, so a preemption at either end is retried, not measured.
- */
-static uint64_t host_tsc_khz(void)
-{
-	uint64_t tsc[2], ns[2];
-
-	for (int end = 0; end < 2; end++) {
-		for (int tries = 0; tries < 100; tries++) {
-			struct timespec ts;
-			uint64_t before = __rdtsc();
-			clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-			uint64_t after = __rdtsc();
-			tsc[end] = before / 2 + after / 2;
-			ns[end] = (uint64_t)ts.tv_sec * 1000000000u +
-				  (uint64_t)ts.tv_nsec;
-			if (after - before < 20000)
-				break;
-		}
-		if (end == 0)
-			nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
-	}
-	if (ns[1] <= ns[0] || tsc[1] <= tsc[0])
-		return 0;
-	return (tsc[1] - tsc[0]) * 1000000u / (ns[1] - ns[0]);
-}
-
 static void build_append(const struct rs_run_opts *o, char *buf, size_t len)
 {
 	size_t at = (size_t)snprintf(buf, len, "workload=%s", o->workload);
-	const uint64_t khz = host_tsc_khz();
+	const uint64_t khz = rs_host_tsc_khz();
 
 	if (khz && at < len)
 		at += (size_t)snprintf(buf + at, len - at, " tsc_khz=%llu",

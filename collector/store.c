@@ -138,7 +138,8 @@ int rs_store_has_column(struct rs_store *st, const char *table,
 
 /*
  * Version 2 grew without a bump (as vcpu_regs did): the verdict
- * 'deadlocked' and the columns that explain verdicts. A file made before
+ * 'deadlocked', the columns that explain verdicts, and how the guest
+ * calibrated its clocks. A file made before
  * them gets the columns, and its CHECK is widened in place: SQLite cannot
  * ALTER a CHECK, and editing the stored CREATE through writable_schema is
  * the way its documentation gives for loosening one (every stored row
@@ -148,7 +149,9 @@ static int upgrade_trace_table(struct rs_store *st)
 {
 	static const char *const column[][2] = {
 		{ "state_why", "TEXT" }, { "stalled_at_ns", "INTEGER" },
-		{ "stalled_threads", "INTEGER" },
+		{ "stalled_threads", "INTEGER" }, { "tsc_source", "TEXT" },
+		{ "tick_method", "TEXT" }, { "tick_hz", "INTEGER" },
+		{ "timer_hz", "INTEGER" },
 	};
 	const char *what = "upgrading the trace table";
 	int64_t widened = 0, version = 0;
@@ -357,6 +360,22 @@ static int load_resume(struct rs_store *st, const struct rs_layout *l,
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "trace_cpu");
 }
 
+/* The header's clock calibration fields into parameters first..first+3;
+ * 0 in the header ("unknown") becomes NULL. */
+static void bind_clock_info(sqlite3_stmt *s, int first, const struct rs_layout *l)
+{
+	if (l->tsc_source)
+		sqlite3_bind_text(s, first, rs_clock_source_name(l->tsc_source), -1,
+				  SQLITE_STATIC);
+	if (l->tick_method)
+		sqlite3_bind_text(s, first + 1, rs_tick_method_name(l->tick_method),
+				  -1, SQLITE_STATIC);
+	if (l->tick_hz)
+		sqlite3_bind_int64(s, first + 2, l->tick_hz);
+	if (l->timer_hz)
+		sqlite3_bind_int64(s, first + 3, rs_i64(l->timer_hz));
+}
+
 int rs_store_trace_begin(struct rs_store *st, const char *source,
 			 const struct rs_layout *l,
 			 struct rs_reader_cpu resume[RS_MAX_CPUS], int *resumed)
@@ -375,8 +394,10 @@ int rs_store_trace_begin(struct rs_store *st, const char *source,
 	 * never changes, so overwriting it with the same values is fine. */
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO trace (source, nonce, region_gpa, region_size,"
-			       " ncpus, mode, tsc_hz, boot_tsc, boot_wall_ns, collected_at)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+			       " ncpus, mode, tsc_hz, boot_tsc, boot_wall_ns, collected_at,"
+			       " tsc_source, tick_method, tick_hz, timer_hz)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+			       " ?11, ?12, ?13, ?14)"
 			       " ON CONFLICT (nonce, region_gpa) DO UPDATE SET"
 			       " source = ?1, collected_at = ?10"
 			       " RETURNING id, guest_state",
@@ -396,6 +417,7 @@ int rs_store_trace_begin(struct rs_store *st, const char *source,
 	else
 		sqlite3_bind_null(s, 9);
 	sqlite3_bind_int64(s, 10, now_unix_ns());
+	bind_clock_info(s, 11, l);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		st->trace_id = sqlite3_column_int64(s, 0);

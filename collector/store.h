@@ -123,6 +123,9 @@ struct rs_summary {
 	int64_t ntraces;
 	char source[256];
 	uint64_t nonce, region_gpa, region_size, tsc_hz, boot_wall_ns;
+	/* How the clocks were calibrated; "" and 0 where unknown. */
+	char tsc_source[16], tick_method[16];
+	int64_t tick_hz, timer_hz;
 	int64_t ncpus;
 	char mode[16];
 	char guest_state[16];

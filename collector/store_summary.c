@@ -92,6 +92,28 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	return 0;
 }
 
+/* How the guest calibrated its clocks. A version 2 file from before these
+ * columns (opened read-only, so never upgraded) has none: unknown. */
+static int clock_detail(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+
+	if (!rs_store_has_column(st, "trace", "tsc_source"))
+		return 0;
+	if (query(st, &s, "SELECT tsc_source, tick_method, tick_hz, timer_hz"
+		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_text(o->tsc_source, sizeof(o->tsc_source), s, 0);
+		copy_text(o->tick_method, sizeof(o->tick_method), s, 1);
+		o->tick_hz = sqlite3_column_int64(s, 2);
+		o->timer_hz = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
+}
+
 static int by_type(struct rs_store *st, struct rs_summary *o)
 {
 	sqlite3_stmt *s;
@@ -349,7 +371,7 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		return -1;
 	if (o->has_panic && panic_detail(st, o) != 0)
 		return -1;
-	if (verdict_detail(st, o) != 0)
+	if (verdict_detail(st, o) != 0 || clock_detail(st, o) != 0)
 		return -1;
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)

@@ -375,6 +375,10 @@ int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 	out->tsc_hz = hp->tsc_hz;
 	out->boot_tsc = hp->boot_tsc;
 	out->boot_wall_ns = hp->boot_wall_ns;
+	out->tsc_source = hp->tsc_source;
+	out->tick_method = hp->tick_method;
+	out->tick_hz = hp->tick_hz;
+	out->timer_hz = hp->timer_hz;
 	return 0;
 }
 

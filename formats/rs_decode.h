@@ -71,6 +71,11 @@ struct rs_layout {
 	uint64_t tsc_hz;
 	uint64_t boot_tsc;
 	uint64_t boot_wall_ns;
+	/* How the guest calibrated its clocks (ringside_ring.h); 0 = unknown. */
+	uint32_t tsc_source;    /* enum rs_clock_source, unchecked */
+	uint32_t tick_method;   /* enum rs_tick_method, unchecked */
+	uint32_t tick_hz;
+	uint64_t timer_hz;
 	struct {
 		uint64_t data_offset;
 		uint64_t data_size;

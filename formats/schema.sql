@@ -30,6 +30,13 @@ CREATE TABLE IF NOT EXISTS trace (
 	tsc_hz          INTEGER NOT NULL,
 	boot_tsc        INTEGER NOT NULL,
 	boot_wall_ns    INTEGER,            -- Unix ns at boot_tsc; NULL if unknown
+	-- How the guest calibrated its clocks (the ring header's line 1);
+	-- NULL where it does not say (a guest older than these fields).
+	tsc_source      TEXT,               -- cmdline | xen-cpuid | cpuid-15h |
+	                                    -- cpuid-16h | hpet | pit | hosted | guess
+	tick_method     TEXT,               -- lapic-periodic | tsc-deadline | hosted
+	tick_hz         INTEGER,            -- heartbeat tick rate asked for
+	timer_hz        INTEGER,            -- LAPIC timer clock as measured
 	guest_state     TEXT NOT NULL DEFAULT 'unknown'
 	                CHECK (guest_state IN ('running', 'exited', 'hung',
 	                                       'deadlocked', 'crashed',

@@ -69,6 +69,10 @@ int gt_region_init(void *base, const struct gt_config *cfg)
 	h->tsc_hz = cfg->tsc_hz;
 	h->boot_tsc = cfg->boot_tsc;
 	h->boot_wall_ns = cfg->boot_wall_ns;
+	h->tsc_source = cfg->tsc_source;
+	h->tick_method = cfg->tick_method;
+	h->tick_hz = cfg->tick_hz;
+	h->timer_hz = cfg->timer_hz;
 	h->state = RS_STATE_BOOTING;
 
 	for (uint32_t i = 0; i < cfg->ncpus; i++) {

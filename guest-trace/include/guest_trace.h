@@ -36,6 +36,12 @@ struct gt_config {
 	uint64_t tsc_hz;
 	uint64_t boot_tsc;
 	uint64_t boot_wall_ns;   /* 0 if the guest has no wall clock */
+	/* How the clocks were calibrated (ringside_ring.h, line 1); 0 for
+	 * unknown. */
+	uint32_t tsc_source;     /* enum rs_clock_source */
+	uint32_t tick_method;    /* enum rs_tick_method */
+	uint32_t tick_hz;
+	uint64_t timer_hz;
 };
 
 /*
