@@ -173,9 +173,10 @@ static int upgrade_trace_table(struct rs_store *st)
 		return -1;
 	if (exec(st, "PRAGMA writable_schema = ON", what) != 0)
 		return -1;
+	/* 'hung' is in every list this ringside ever wrote, whatever the
+	 * line breaks around it; the new name goes after it. */
 	int rc = exec(st, "UPDATE sqlite_master SET sql = replace(sql,"
-		      " '''crashed'', ''unknown''',"
-		      " '''deadlocked'', ''crashed'', ''unknown''')"
+		      " '''hung'',', '''hung'', ''deadlocked'',')"
 		      " WHERE type = 'table' AND name = 'trace'", what);
 	/* A new schema version makes every connection re-read the CREATE. */
 	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",

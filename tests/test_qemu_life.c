@@ -25,7 +25,8 @@ static int run_and_signal(struct qrun *q, const char *sig)
 {
 	free(q->out);
 	q->out = NULL;
-	/* Wait until the database holds events: then QEMU runs and the
+	/* Wait until the database holds events and says running (the
+	 * collector has seen the heartbeat move): then QEMU runs and the
 	 * guest's ring is being read, so the signal lands mid-run (the demo
 	 * runs 60 s). That takes 0.5 s here with two busy loops; up to 3000
 	 * polls (30 s and more) for a slow host. */
@@ -33,7 +34,8 @@ static int run_and_signal(struct qrun *q, const char *sig)
 		       "cd '%s' && { '%s' run --kernel '%s' -o '%s' --workload demo"
 		       " --seconds 60 --dump running.core"
 		       " >run.out 2>&1 & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
-		       " 'SELECT count(*) > 0 FROM chunks' 2>/dev/null)\" = 1 ] ||"
+		       " 'SELECT (SELECT count(*) > 0 FROM chunks) AND"
+		       " (SELECT guest_state FROM trace) = ''running''' 2>/dev/null)\" = 1 ] ||"
 		       " [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
 		       " kill -%s $p; wait $p; }",
 		       q->dir, rs_bin("ringside"), q->kernel, q->db, q->db, sig);
