@@ -34,8 +34,8 @@ static int run_and_signal(struct qrun *q, const char *sig)
 		       "cd '%s' && { '%s' run --kernel '%s' -o '%s' --workload demo"
 		       " --seconds 60 --dump running.core"
 		       " >run.out 2>&1 & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
-		       " 'SELECT (SELECT count(*) > 0 FROM chunks) AND"
-		       " (SELECT guest_state FROM trace) = ''running''' 2>/dev/null)\" = 1 ] ||"
+		       " 'SELECT (SELECT count(*) > 0 FROM chunks) || guest_state"
+		       " FROM trace' 2>/dev/null)\" = 1running ] ||"
 		       " [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
 		       " kill -%s $p; wait $p; }",
 		       q->dir, rs_bin("ringside"), q->kernel, q->db, q->db, sig);
