@@ -36,6 +36,16 @@ FREE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
                -nostdlib -mno-red-zone -fno-pic -fno-pie -fno-stack-protector \
                -fno-omit-frame-pointer -Iformats -Iguest-trace/include
 
+# Flags from pkg-config, asked while the fragments are parsed. The
+# packages come from `make deps`, and a fresh `make check` or `make demo`
+# parses every fragment before its deps recipe has installed anything (the
+# build itself re-enters make afterwards), so a package missing at parse
+# time is not an error yet: ask quietly. Every package asked about is
+# remembered, and pkg-check fails the build loudly, naming the missing
+# ones, when something is compiled without them.
+PKGS_NEEDED :=
+pkgconf = $(eval PKGS_NEEDED += $(filter-out -%,$(1)))$(shell pkg-config $(1) 2>/dev/null)
+
 BIN := $(BUILD)/bin
 LIB := $(BUILD)/lib
 OBJ := $(BUILD)/obj
@@ -56,8 +66,14 @@ include tests/stress/stress.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
 
+# The loud half of pkgconf: before anything hosted is compiled.
+.PHONY: pkg-check
+pkg-check:
+	@pkg-config --print-errors --exists $(sort $(PKGS_NEEDED)) || \
+	{ echo "make: packages missing (above); run 'make deps'" >&2; exit 1; }
+
 # Objects: one rule for every hosted C file, mirrored under $(OBJ).
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c | pkg-check
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(EXTRA_CFLAGS_$(dir $<)) -MMD -MP -c $< -o $@
 

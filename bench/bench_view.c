@@ -191,8 +191,9 @@ int bench_gen_trace(const char *out, uint64_t n)
 	generate(&g);
 	drain(&g);
 	struct rs_status s = { .state = RS_STATE_EXITED };
+	struct rs_verdict exited = { RS_GS_EXITED, UINT64_MAX, NULL };
 	if (rs_store_begin(g.st) != 0 ||
-	    rs_store_set_status(g.st, &s, RS_GS_EXITED, UINT64_MAX) != 0 ||
+	    rs_store_set_status(g.st, &s, &exited) != 0 ||
 	    rs_store_commit(g.st) != 0)
 		bench_fail("gen-trace: %s", rs_store_error(g.st));
 	struct rs_store_counts c;

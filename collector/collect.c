@@ -5,8 +5,12 @@
  * poll period of the guest publishing it.
  *
  * It stops on its own when the guest says it is done (exited, crashed),
- * when the guest stops beating (hung), when the guest reboots, or on
+ * when the guest stops beating (hung), when its ticks go on but it says no
+ * thread can run (deadlocked), when the guest reboots, or on
  * SIGINT/SIGTERM/SIGHUP; in every case what was read so far is stored.
+ * "running" is stored only for a guest whose heartbeat was seen to move:
+ * a one-shot read watches it (up to --hang-secs), and a core, one instant,
+ * is "unknown" unless it shows a deadlock (judge_running).
  *
  * The loop is a "session" (collect.h) so that `ringside run` drives the
  * same code while it also watches QEMU; rs_collect is the plain command.
@@ -25,6 +29,7 @@
 #include "rs_decode.h"
 #include "source.h"
 #include "store.h"
+#include "symbolize.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -163,7 +168,11 @@ struct rs_session {
 	/* hang detection: when the heartbeat last moved, by our clock */
 	uint64_t hb_ticks;
 	double hb_moved_at;
+	int hb_seen_moving;         /* we saw the heartbeat change */
 	int paused;                 /* the VM is stopped: no hang verdict */
+	/* the guest's published stall as first seen, and the heartbeat then */
+	uint64_t stall_tsc, stall_ticks;
+	char why[200];              /* the last verdict's reason */
 	const char *written_state;  /* last state stored, NULL before any */
 	int guest_done;             /* the ring said exited or crashed */
 	uint64_t rewrites;          /* looks at a header the guest rewrote */
@@ -174,6 +183,145 @@ struct rs_session {
 	uint64_t *batch_tsc;
 	size_t nbatch, batch_cap;
 };
+
+/* Does the ring say the guest is up (booting or running, no panic)? */
+static int ring_says_running(const struct rs_status *st)
+{
+	return strcmp(state_of(st), RS_GS_RUNNING) == 0;
+}
+
+/*
+ * Remember the stall the guest published and the heartbeat when we first
+ * saw it: a deadlock is a stall with ticks after it (RING.md), and only
+ * ticks we saw move count, so a guest that stalled and then stopped
+ * beating is hung, not deadlocked.
+ */
+static void note_stall(struct rs_session *s, const struct rs_status *st)
+{
+	if (st->stall_threads && st->stall_tsc != s->stall_tsc) {
+		s->stall_tsc = st->stall_tsc;
+		s->stall_ticks = st->heartbeat_ticks;
+	}
+}
+
+static int ticks_went_on_after_stall(const struct rs_session *s,
+				     const struct rs_status *st)
+{
+	return st->stall_threads && st->stall_tsc == s->stall_tsc &&
+	       st->heartbeat_ticks != s->stall_ticks;
+}
+
+/*
+ * A one-shot read of a live guest cannot take the ring's "running" on
+ * trust: a guest that stopped beating says it too. Watch the heartbeat for
+ * up to --hang-secs, returning as soon as it (or the state) moves: 1 if it
+ * did, 0 if not, -1 if a signal cut the watch short.
+ */
+static int heartbeat_moves(struct rs_session *s)
+{
+	const double until = rs_mono_now() + s->o->hang_secs;
+	struct rs_status first, now;
+
+	rs_status_read(s->reader->region, &s->layout, &first);
+	note_stall(s, &first);
+	for (;;) {
+		rs_sleep_secs(0.001);
+		rs_status_read(s->reader->region, &s->layout, &now);
+		if (now.heartbeat_ticks != first.heartbeat_ticks ||
+		    !ring_says_running(&now))
+			return 1;
+		if (stop_signal)
+			return -1;
+		if (rs_mono_now() >= until)
+			return 0;
+	}
+}
+
+/* Hung, for a guest that says it runs. One that still says it is booting
+ * may not have started its tick yet: unknown, and no reason to stop. */
+static void verdict_hung(struct rs_session *s, const struct rs_status *st,
+			 struct rs_verdict *v, const char *how)
+{
+	const int booting = st->state == RS_STATE_BOOTING;
+
+	v->state = booting ? RS_GS_UNKNOWN : RS_GS_HUNG;
+	if (st->heartbeat_tsc && !booting)
+		v->hung_at_ns = rs_tsc_to_ns(&s->layout, st->heartbeat_tsc);
+	snprintf(s->why, sizeof(s->why), "%sthe heartbeat did not move for"
+		 " %g s (--hang-secs) %s", booting ? "the guest says it is booting"
+		 " and " : "", s->o->hang_secs, how);
+	v->why = s->why;
+}
+
+static void verdict_deadlocked(struct rs_session *s, const struct rs_status *st,
+			       struct rs_verdict *v, const char *how)
+{
+	v->state = RS_GS_DEADLOCKED;
+	snprintf(s->why, sizeof(s->why), "the guest found all %llu threads"
+		 " blocked with nothing that could wake one, and its ticks %s",
+		 (unsigned long long)st->stall_threads, how);
+	v->why = s->why;
+}
+
+/*
+ * The verdict on a guest whose ring says it runs, which only watching can
+ * confirm. `watched` is heartbeat_moves' answer for a one-shot read. Sets
+ * *stop for a follow that should end (hung, deadlocked).
+ */
+static void judge_running(struct rs_session *s, const struct rs_status *st,
+			  int watched, struct rs_verdict *v, enum rs_stop *stop)
+{
+	note_stall(s, st);
+	if (!s->src.live) {
+		/* One image: it cannot show the heartbeat move, but ticks
+		 * stamped after a stall show it did then. */
+		if (st->stall_threads && st->heartbeat_tsc > st->stall_tsc) {
+			verdict_deadlocked(s, st, v, "went on after that (the"
+					   " image holds later ticks)");
+			return;
+		}
+		v->state = RS_GS_UNKNOWN;
+		v->why = "one memory image: the ring says running, but a single"
+			 " image cannot show whether the heartbeat still moved";
+		return;
+	}
+	if (!s->o->follow) {
+		if (watched < 0) {
+			v->state = RS_GS_UNKNOWN;
+			v->why = "interrupted before the heartbeat was seen to move";
+			return;
+		}
+		if (watched == 0) {
+			verdict_hung(s, st, v, "while this snapshot watched");
+			return;
+		}
+		s->hb_seen_moving = 1;
+	} else {
+		double now = rs_mono_now();
+		if (st->heartbeat_ticks != s->hb_ticks || s->paused) {
+			if (s->hb_ticks != UINT64_MAX &&
+			    st->heartbeat_ticks != s->hb_ticks)
+				s->hb_seen_moving = 1;
+			s->hb_ticks = st->heartbeat_ticks;
+			s->hb_moved_at = now;
+		} else if (now - s->hb_moved_at >= s->o->hang_secs) {
+			verdict_hung(s, st, v, "while the collector followed it");
+			if (strcmp(v->state, RS_GS_HUNG) == 0)
+				*stop = RS_STOP_HUNG;
+			return;
+		}
+	}
+	if (!s->hb_seen_moving) {
+		v->state = RS_GS_UNKNOWN;
+		v->why = "the heartbeat has not been seen to move yet";
+		return;
+	}
+	if (ticks_went_on_after_stall(s, st)) {
+		verdict_deadlocked(s, st, v, "went on");
+		if (s->o->follow)
+			*stop = RS_STOP_DEADLOCK;
+	}
+}
 
 static int store_cb(void *opaque, const struct rs_event *ev)
 {
@@ -200,15 +348,19 @@ static int store_cb(void *opaque, const struct rs_event *ev)
 static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 {
 	struct rs_status st;
-	uint64_t hung_at = UINT64_MAX;
+	int watched = 1;
 
 	rs_status_read(s->reader->region, &s->layout, &st);
+	if (!s->o->follow && s->src.live && ring_says_running(&st)) {
+		watched = heartbeat_moves(s);
+		rs_status_read(s->reader->region, &s->layout, &st);
+	}
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
 					   s->rewrite_why, sizeof(s->rewrite_why))) {
 		*stop = RS_STOP_REBOOT;
 		return 0;
 	}
-	const char *state = state_of(&st);
+	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL };
 
 	if (rs_store_begin(s->store) != 0)
 		goto db_fail;
@@ -227,29 +379,20 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 		return 0;
 	}
 
-	if (s->o->follow && st.state == RS_STATE_RUNNING && !st.panic_valid) {
-		double now = rs_mono_now();
-		if (st.heartbeat_ticks != s->hb_ticks || s->paused) {
-			s->hb_ticks = st.heartbeat_ticks;
-			s->hb_moved_at = now;
-		} else if (now - s->hb_moved_at >= s->o->hang_secs) {
-			state = RS_GS_HUNG;
-			if (st.heartbeat_tsc)
-				hung_at = rs_tsc_to_ns(&s->layout, st.heartbeat_tsc);
-			*stop = RS_STOP_HUNG;
-		}
-	}
+	if (strcmp(v.state, RS_GS_RUNNING) == 0)
+		judge_running(s, &st, watched, &v, stop);
+	const char *state = v.state;
 
 	/* An idle guest should not cost a write every few milliseconds:
 	 * with nothing new and no change of state, there is nothing to save. */
-	if (n == 0 && !last && *stop != RS_STOP_HUNG && s->written_state &&
+	if (n == 0 && !last && *stop == RS_STOP_NONE && s->written_state &&
 	    strcmp(state, s->written_state) == 0) {
 		rs_store_rollback(s->store);
 		return 0;
 	}
 	s->written_state = state;
 	if (rs_store_save_reader(s->store, s->reader) != 0 ||
-	    rs_store_set_status(s->store, &st, state, hung_at) != 0) {
+	    rs_store_set_status(s->store, &st, &v) != 0) {
 		rs_store_rollback(s->store);
 		goto db_fail;
 	}
@@ -258,7 +401,7 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	if (s->on_commit && s->nbatch)
 		s->on_commit(s->commit_opaque, s->batch_tsc, s->nbatch);
 
-	if (*stop == RS_STOP_HUNG)
+	if (*stop == RS_STOP_HUNG || *stop == RS_STOP_DEADLOCK)
 		return 0;
 	/* The state was read before the poll, so everything the guest wrote
 	 * before saying "done" is in this batch. */
@@ -303,9 +446,12 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 		accepted += s->reader->cpu[i].stats.accepted;
 		lost += s->reader->cpu[i].stats.lost;
 	}
+	/* What was seen, not a guess at why: a reboot re-initialises the
+	 * ring, and so can a guest that lies (the evil workload). */
 	if (stop == RS_STOP_REBOOT)
-		fprintf(stderr, "ringside: the guest rebooted (region nonce changed);"
-			" stopped. Collect again to record the new boot.\n");
+		fprintf(stderr, "ringside: the guest re-initialised its ring while"
+			" it was read (magic cleared or nonce changed, as a reboot"
+			" does); stopped. Collect again to read the new ring.\n");
 	if (s->rewrites)
 		fprintf(stderr, "ringside: warning: the guest rewrote its region header"
 			" while it was read (%llu looks; last: %s); the layout"
@@ -422,6 +568,23 @@ int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 	return 0;
 }
 
+int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym)
+{
+	/* Large (registers, per-type names): off the stack. */
+	static struct rs_summary sum;
+
+	if (rs_store_summary(s->store, rs_store_trace_id(s->store), &sum) != 0)
+		goto fail;
+	rs_sym_summary(sym, &sum);
+	if (rs_store_set_frames(s->store, &sum) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
+		rs_store_error(s->store));
+	return -1;
+}
+
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque)
 {
@@ -459,6 +622,11 @@ static int open_and_attach(const struct rs_collect_opts *o,
 			fprintf(stderr, "ringside: %s (see ringside --help)\n", why);
 			return 2;
 		}
+		if (rc == RS_SOURCE_NEVER) {
+			/* No wait makes a FIFO a ring: say so now. */
+			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
+			return 1;
+		}
 		if (rc == 0) {
 			rc = rs_session_attach(s, &src, why, sizeof(why));
 			if (rc == 0)
@@ -478,6 +646,7 @@ static int open_and_attach(const struct rs_collect_opts *o,
 int rs_collect(const struct rs_collect_opts *o)
 {
 	struct rs_session *s = rs_session_new(o);
+	struct rs_symbolizer *sym = NULL;
 	enum rs_stop stop = RS_STOP_NONE;
 	int status = 1;
 
@@ -485,6 +654,9 @@ int rs_collect(const struct rs_collect_opts *o)
 		fprintf(stderr, "ringside: out of memory\n");
 		return 1;
 	}
+	/* A bad --kernel is refused before anything is read or written. */
+	if (o->kernel && !(sym = rs_sym_open_cli(o->kernel)))
+		goto out;
 	rs_collect_install_signals();
 	status = open_and_attach(o, s);
 	if (status != 0)
@@ -495,7 +667,8 @@ int rs_collect(const struct rs_collect_opts *o)
 				 s->src.vcpu_origin) != 0)
 		goto out;
 	for (;;) {
-		int last = !o->follow || stop_signal;
+		/* A core never changes: one read is all a follow could get. */
+		int last = !o->follow || !s->src.live || stop_signal;
 
 		if (rs_session_poll(s, last, &stop) != 0)
 			goto out;
@@ -503,9 +676,12 @@ int rs_collect(const struct rs_collect_opts *o)
 			break;
 		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
+	if (sym && rs_session_name_frames(s, sym) != 0)
+		goto out;
 	rs_session_print_summary(s, stop);
 	status = 0;
 out:
+	rs_sym_close(sym);
 	rs_session_free(s);
 	return status;
 }

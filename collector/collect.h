@@ -20,9 +20,12 @@ struct rs_collect_opts {
 	const char *db_path;
 	int follow;            /* keep polling until the guest stops */
 	unsigned poll_ms;      /* follow: time between polls */
-	double hang_secs;      /* follow: heartbeat silence that means hung */
+	double hang_secs;      /* heartbeat silence that means hung; also how
+				* long a one-shot read of a live guest that
+				* says running watches for its heartbeat */
 	double wait_secs;      /* how long to wait for a region to appear */
 	int crash_on_triple_fault;  /* xen: only (xen_collect.c) */
+	const char *kernel;    /* --kernel ELF: name the crash frames, or NULL */
 };
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */
@@ -34,6 +37,7 @@ enum rs_stop {
 	RS_STOP_SNAPSHOT,  /* a one-shot read (no --follow) is done */
 	RS_STOP_STATE,     /* the guest says it exited or crashed */
 	RS_STOP_HUNG,      /* the heartbeat stopped while the guest ran */
+	RS_STOP_DEADLOCK,  /* ticks go on, but the guest says no thread can run */
 	RS_STOP_SIGNAL,    /* SIGINT / SIGTERM / SIGHUP */
 	RS_STOP_REBOOT,    /* the region was re-initialised */
 };
@@ -75,6 +79,11 @@ int rs_session_host_crash(struct rs_session *s, const char *reason,
 /* Store vCPU registers the host read (QEMU monitor, core notes). */
 int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 			 unsigned n, const char *origin);
+/* Name the current trace's code addresses (panic rip, backtrace, vCPU
+ * rips as stored) from the kernel ELF and store the names (table frames).
+ * 0, or -1 with a message printed. */
+struct rs_symbolizer;
+int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym);
 /* Called with every event stored, after its batch is committed. */
 typedef void (*rs_committed_cb)(void *opaque, const uint64_t *tsc, size_t n);
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,

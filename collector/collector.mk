@@ -8,9 +8,9 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/info.c collector/store_host.c \
                   collector/elfcore.c collector/source_core.c \
                   collector/json_scan.c collector/qmp.c collector/qemu.c \
-                  collector/lag.c collector/run.c \
+                  collector/lag.c collector/run.c collector/host_tsc.c \
                   collector/dumpcore.c collector/source_xlcore.c \
-                  collector/xen_ctx.c collector/xen_verdict.c
+                  collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a
@@ -25,11 +25,16 @@ XEN_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(XEN_SRCS))
 XEN_LIB  := $(LIB)/libringside-xen.a
 XEN_PKGS := xencontrol xenforeignmemory xenstore xentoollog
 
-SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3)
-SQLITE_LIBS   := $(shell pkg-config --libs sqlite3)
+SQLITE_CFLAGS := $(call pkgconf,--cflags sqlite3)
+# elfutils' libdw names crash frames (symbolize.c). What a program linking
+# $(COLLECTOR_LIB) links after it, if it pulls in collect, run or
+# symbolize (info alone does not).
+COLLECTOR_LDLIBS := $(call pkgconf,--libs libdw)
+SQLITE_LIBS   := $(call pkgconf,--libs sqlite3)
 XEN_CFLAGS    := $(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null)
 XEN_LIBS      := $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null)
-EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS) $(XEN_CFLAGS)
+EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS) $(XEN_CFLAGS) \
+                           $(call pkgconf,--cflags libdw)
 
 # formats/schema.sql is the one source of truth for the schema; the binary
 # carries it as a C string generated here, so the two cannot drift.
@@ -55,6 +60,7 @@ $(XEN_LIB): $(XEN_OBJS)
 
 $(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) $(XEN_LIBS) -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) $(XEN_LIBS) \
+		$(COLLECTOR_LDLIBS) -lm
 
 all: $(COLLECTOR_BIN)

@@ -24,6 +24,94 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* {"addr": "0x..", "function": .., "file": .., "line": ..}; a name
+ * never looked up (no kernel ELF known) is null, an unknown one has
+ * "function": null. */
+static void json_frame(FILE *out, uint64_t addr, const struct rs_sym_name *n)
+{
+	if (!n->tried) {
+		fprintf(out, "null");
+		return;
+	}
+	fprintf(out, "{\"addr\": \"0x%" PRIx64 "\", \"function\": ", addr);
+	if (n->function[0])
+		json_string(out, n->function);
+	else
+		fprintf(out, "null");
+	fprintf(out, ", \"file\": ");
+	if (n->file[0]) {
+		json_string(out, n->file);
+		fprintf(out, ", \"line\": %d}", n->line);
+	} else {
+		fprintf(out, "null, \"line\": null}");
+	}
+}
+
+/* Why the state, the stall, and the threads a deadlock holds. */
+static void json_verdict(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, ", \"state_why\": ");
+	if (s->state_why[0])
+		json_string(out, s->state_why);
+	else
+		fprintf(out, "null");
+	if (s->has_stall)
+		fprintf(out, ", \"stalled_at_ns\": %" PRId64 ", \"stalled_threads\": %"
+			PRId64, s->stalled_at_ns, s->stalled_threads);
+	else
+		fprintf(out, ", \"stalled_at_ns\": null, \"stalled_threads\": null");
+	fprintf(out, ", \"blocked_threads\": [");
+	for (int i = 0; i < s->nblocked; i++) {
+		const struct rs_blocked_thread *b = &s->blocked[i];
+		fprintf(out, "%s{\"tid\": %" PRId64 ", \"name\": ", i ? ", " : "",
+			b->tid);
+		json_string(out, b->name);
+		fprintf(out, ", \"blocked_on\": \"%s\"", b->reason);
+		if (strcmp(b->reason, "promise") == 0) {
+			fprintf(out, ", \"promise_id\": %" PRIu64 ", \"label\": ",
+				b->object);
+			if (b->has_label)
+				json_string(out, b->label);
+			else
+				fprintf(out, "null");
+		} else {
+			fprintf(out, ", \"object\": %" PRIu64, b->object);
+		}
+		fprintf(out, "}");
+	}
+	fprintf(out, "]");
+}
+
+/* A string that may be unknown (""): the string or null. */
+static void json_string_or_null(FILE *out, const char *s)
+{
+	if (*s)
+		json_string(out, s);
+	else
+		fputs("null", out);
+}
+
+static void json_int_or_null(FILE *out, int64_t v)
+{
+	if (v)
+		fprintf(out, "%" PRId64, v);
+	else
+		fputs("null", out);
+}
+
+/* How the guest calibrated its clocks; null where it did not say. */
+static void json_clocks(FILE *out, const struct rs_summary *s)
+{
+	fputs(", \"tsc_source\": ", out);
+	json_string_or_null(out, s->tsc_source);
+	fputs(", \"tick_method\": ", out);
+	json_string_or_null(out, s->tick_method);
+	fputs(", \"tick_hz\": ", out);
+	json_int_or_null(out, s->tick_hz);
+	fputs(", \"timer_hz\": ", out);
+	json_int_or_null(out, s->timer_hz);
+}
+
 void rs_info_print_json(FILE *out, const struct rs_summary *s)
 {
 	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
@@ -32,6 +120,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	fprintf(out, ", \"nonce\": \"0x%" PRIx64 "\", \"cpus\": %" PRId64
 		", \"mode\": \"%s\", \"tsc_hz\": %" PRIu64,
 		s->nonce, s->ncpus, s->mode, s->tsc_hz);
+	json_clocks(out, s);
 	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
 		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
 		s->events, s->lost_events, s->threads, s->promises);
@@ -51,6 +140,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
 	else
 		fprintf(out, ", \"hung_at_ns\": null");
+	json_verdict(out, s);
 	fprintf(out, ", \"panic_reason\": ");
 	if (s->has_panic) {
 		json_string(out, s->panic_reason);
@@ -78,9 +168,27 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, "}, \"panic_backtrace\": [");
 		for (int i = 0; i < s->nbacktrace; i++)
 			fprintf(out, "%s\"0x%" PRIx64 "\"", i ? ", " : "", s->backtrace[i]);
-		fprintf(out, "]");
+		fprintf(out, "], \"panic_rip_frame\": ");
+		if (s->has_rip)
+			json_frame(out, s->panic_rip, &s->panic_rip_name);
+		else
+			fprintf(out, "null");
+		/* Named frames only when names are known, so a reader can
+		 * tell "no ELF was given" from "not this kernel's code". */
+		fprintf(out, ", \"panic_frames\": ");
+		if (s->nbacktrace && s->backtrace_name[0].tried) {
+			fprintf(out, "[");
+			for (int i = 0; i < s->nbacktrace; i++) {
+				fprintf(out, "%s", i ? ", " : "");
+				json_frame(out, s->backtrace[i], &s->backtrace_name[i]);
+			}
+			fprintf(out, "]");
+		} else {
+			fprintf(out, "null");
+		}
 	} else {
-		fprintf(out, "null, \"panic_rip\": null");
+		fprintf(out, "null, \"panic_rip\": null, \"panic_rip_frame\": null,"
+			" \"panic_frames\": null");
 	}
 	fprintf(out, ", \"vcpus\": [");
 	for (int i = 0; i < s->nvcpu; i++) {
@@ -92,7 +200,13 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 			json_string(out, s->vcpu[i].reg[k].name);
 			fprintf(out, ": \"0x%" PRIx64 "\"", s->vcpu[i].reg[k].value);
 		}
-		fprintf(out, "}}");
+		uint64_t rip;
+		fprintf(out, "}, \"rip_frame\": ");
+		if (rs_vcpu_regs_get(&s->vcpu[i], "rip", &rip) == 0)
+			json_frame(out, rip, &s->vcpu_rip_name[i]);
+		else
+			fprintf(out, "null");
+		fprintf(out, "}");
 	}
 	fprintf(out, "]");
 	fprintf(out, ", \"by_type\": {");
@@ -109,6 +223,17 @@ static void print_ns(FILE *out, int64_t ns)
 	fprintf(out, "%" PRId64 ".%09" PRId64 " s", ns / 1000000000, ns % 1000000000);
 }
 
+/* " in FUNCTION (FILE:LINE)", " in ??" when the kernel has no name for
+ * it, nothing when no kernel ELF was known. */
+static void print_name(FILE *out, const struct rs_sym_name *n)
+{
+	if (!n->tried)
+		return;
+	fprintf(out, " in %s", n->function[0] ? n->function : "??");
+	if (n->file[0])
+		fprintf(out, " (%s:%d)", n->file, n->line);
+}
+
 static void print_vcpus(FILE *out, const struct rs_summary *s)
 {
 	for (int i = 0; i < s->nvcpu; i++) {
@@ -118,7 +243,56 @@ static void print_vcpus(FILE *out, const struct rs_summary *s)
 			fprintf(out, "%s%s=0x%" PRIx64, k % 4 ? "  " : "\n      ",
 				s->vcpu[i].reg[k].name, s->vcpu[i].reg[k].value);
 		fprintf(out, "\n");
+		uint64_t rip;
+		if (s->vcpu_rip_name[i].tried &&
+		    rs_vcpu_regs_get(&s->vcpu[i], "rip", &rip) == 0) {
+			fprintf(out, "      rip 0x%" PRIx64, rip);
+			print_name(out, &s->vcpu_rip_name[i]);
+			fprintf(out, "\n");
+		}
 	}
+}
+
+/* Ends the guest state line: why, the stall, and who waits on what. */
+static void print_verdict(FILE *out, const struct rs_summary *s)
+{
+	if (s->has_stall) {
+		fprintf(out, " (%" PRId64 " threads blocked since ", s->stalled_threads);
+		print_ns(out, s->stalled_at_ns);
+		fprintf(out, ")");
+	}
+	fprintf(out, "\n");
+	if (s->state_why[0])
+		fprintf(out, "    why: %s\n", s->state_why);
+	for (int i = 0; i < s->nblocked; i++) {
+		const struct rs_blocked_thread *b = &s->blocked[i];
+		fprintf(out, "    thread %" PRId64 " (%s) waits on ", b->tid,
+			b->name[0] ? b->name : "?");
+		if (strcmp(b->reason, "promise") == 0)
+			fprintf(out, "promise %" PRIu64 " %s%s%s\n", b->object,
+				b->has_label ? "\"" : "(no label)",
+				b->has_label ? b->label : "",
+				b->has_label ? "\"" : "");
+		else if (strcmp(b->reason, "join") == 0)
+			fprintf(out, "thread %" PRIu64 " to exit (join)\n", b->object);
+		else
+			fprintf(out, "%s %" PRIu64 "\n", b->reason, b->object);
+	}
+}
+
+/* "clocks: tsc from hpet, tick 1000 Hz by lapic-oneshot (timer 62500000
+ * Hz)": how far the trace's times can be trusted. */
+static void print_clocks(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, "  clocks: tsc from %s", *s->tsc_source ? s->tsc_source :
+		"an unknown source (the guest does not say)");
+	if (s->tick_hz)
+		fprintf(out, ", tick %" PRId64 " Hz", s->tick_hz);
+	if (*s->tick_method)
+		fprintf(out, " by %s", s->tick_method);
+	if (s->timer_hz)
+		fprintf(out, " (timer %" PRId64 " Hz)", s->timer_hz);
+	fputc('\n', out);
 }
 
 void rs_info_print_text(FILE *out, const struct rs_summary *s)
@@ -129,13 +303,15 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 		" bytes), %" PRId64 " cpus, %s mode, tsc %" PRIu64 " Hz\n",
 		s->nonce, s->region_gpa, s->region_size, s->ncpus, s->mode,
 		s->tsc_hz);
+	print_clocks(out, s);
 	fprintf(out, "  guest state: %s", s->guest_state);
 	if (s->has_hung_at) {
 		fprintf(out, " (heartbeat stopped at ");
 		print_ns(out, s->hung_at_ns);
 		fprintf(out, ")");
 	}
-	fprintf(out, "\n  events: %" PRId64 " stored, %" PRId64 " lost\n",
+	print_verdict(out, s);
+	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
 		s->events, s->lost_events);
 	if (s->has_ts) {
 		fprintf(out, "  time: ");
@@ -161,12 +337,17 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	fprintf(out, "  panic: %s\n", s->panic_reason);
 	if (!s->has_vector) {
 		/* The host's verdict: nothing below was written by the guest. */
-		if (s->has_rip)
-			fprintf(out, "    rip 0x%" PRIx64 " (from the vCPU; the guest"
-				" wrote no panic record)\n", s->panic_rip);
+		if (s->has_rip) {
+			fprintf(out, "    rip 0x%" PRIx64, s->panic_rip);
+			print_name(out, &s->panic_rip_name);
+			fprintf(out, " (from the vCPU; the guest wrote no panic"
+				" record)\n");
+		}
 		return;
 	}
-	fprintf(out, "    rip 0x%" PRIx64 ", cpu %" PRId64, s->panic_rip, s->panic_cpu);
+	fprintf(out, "    rip 0x%" PRIx64, s->panic_rip);
+	print_name(out, &s->panic_rip_name);
+	fprintf(out, ", cpu %" PRId64, s->panic_cpu);
 	if (s->panic_vector != 0xffffffffu)
 		fprintf(out, ", vector %" PRIu64 ", error code 0x%" PRIx64
 			", fault address 0x%" PRIx64, s->panic_vector,
@@ -178,7 +359,15 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 		fprintf(out, "%s%s=%s", i % 4 ? "  " : "\n      ",
 			s->panic_regs[i][0], s->panic_regs[i][1]);
 	fprintf(out, "\n");
-	if (s->nbacktrace) {
+	if (s->nbacktrace && s->backtrace_name[0].tried) {
+		/* One frame a line once there are names to read. */
+		fprintf(out, "    backtrace:\n");
+		for (int i = 0; i < s->nbacktrace; i++) {
+			fprintf(out, "      #%-2d 0x%" PRIx64, i, s->backtrace[i]);
+			print_name(out, &s->backtrace_name[i]);
+			fprintf(out, "\n");
+		}
+	} else if (s->nbacktrace) {
 		fprintf(out, "    backtrace:");
 		for (int i = 0; i < s->nbacktrace; i++)
 			fprintf(out, " 0x%" PRIx64, s->backtrace[i]);
@@ -187,6 +376,12 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 }
 
 int rs_info(const char *db_path, int64_t trace_id, int json)
+{
+	return rs_info_named(db_path, trace_id, json, NULL, NULL);
+}
+
+int rs_info_named(const char *db_path, int64_t trace_id, int json,
+		  struct rs_symbolizer *sym, rs_namer namer)
 {
 	char err[400];
 	/* The summary is large (per-type names, registers): keep it off the
@@ -204,6 +399,8 @@ int rs_info(const char *db_path, int64_t trace_id, int json)
 		return 1;
 	}
 	rs_store_close(st);
+	if (namer)
+		namer(sym, &sum);
 	if (json)
 		rs_info_print_json(stdout, &sum);
 	else

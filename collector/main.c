@@ -5,6 +5,7 @@
  *   1  bad input or runtime error (one line on stderr)
  *   2  usage error (one line on stderr, then a usage hint)
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -14,19 +15,22 @@
 
 #include "collect.h"
 #include "export.h"
+#include "guest_cmdline.h"
 #include "info.h"
 #include "report.h"
 #include "run.h"
+#include "symbolize.h"
 #include "xen.h"
 
 static const char usage_text[] =
 	"usage: ringside run --workload NAME -o TRACE.db [--seconds S] [--count N]\n"
 	"                    [--kernel ELF] [--memory MB] [--ring-pages N]\n"
-	"                    [--dump CORE] [--gdb] [--hang-secs S] [--qemu PATH]\n"
+	"                    [--dump CORE [--force-dump]] [--gdb] [--hang-secs S]\n"
+	"                    [--qemu PATH]\n"
 	"       ringside collect SOURCE -o TRACE.db [--follow] [--poll-ms N]\n"
 	"                        [--hang-secs S] [--wait-secs S]\n"
-	"                        [--crash-on-triple-fault]\n"
-	"       ringside info TRACE.db [--json] [--trace ID]\n"
+	"                        [--crash-on-triple-fault] [--kernel ELF]\n"
+	"       ringside info TRACE.db [--json] [--trace ID] [--kernel ELF]\n"
 	"       ringside report TRACE.db [--json] [--by label|type|thread]\n"
 	"                       [--from T --to T] [--histogram SECTION[:GROUP]]\n"
 	"                       [--critical-path PROMISE] [--trace ID]\n"
@@ -35,10 +39,14 @@ static const char usage_text[] =
 	"run      boots the ringside kernel with workload NAME in QEMU (TCG; guest\n"
 	"         RAM shared with ringside) and collects it live until it exits,\n"
 	"         crashes (panic or triple fault), hangs (no heartbeat for\n"
-	"         --hang-secs, default 2) or --seconds of run time pass (S is also\n"
-	"         passed to the guest). --dump writes a QEMU core before QEMU\n"
-	"         stops; --gdb starts halted with a gdb stub on :1234. Prints the\n"
-	"         info summary at the end. --memory defaults to 64 (MiB).\n"
+	"         --hang-secs, default 2), deadlocks (ticks go on, no thread can\n"
+	"         run) or --seconds of run time pass (S is also passed to the\n"
+	"         guest). --dump writes a QEMU core before QEMU stops (not over\n"
+	"         an existing file unless --force-dump; exit 1 if none was\n"
+	"         written, as after a clean exit); --gdb starts halted with a gdb\n"
+	"         stub on :1234. Prints the info summary at the end. --memory\n"
+	"         defaults to 64 (MiB); --ring-pages is a power of two from 4 to\n"
+	"         65536 (default 256).\n"
 	"SOURCE is file:PATH (a ring file or a shared guest-RAM file, e.g. a QEMU\n"
 	"         memory-backend-file), core:PATH (a QEMU dump-guest-memory core\n"
 	"         or an xl dump-core file), or xen:DOMAIN (a live Xen HVM/PVH\n"
@@ -51,9 +59,16 @@ static const char usage_text[] =
 	"collect  stores the ring's events in TRACE.db (created, or merged into\n"
 	"         without duplicates). --follow keeps reading until the guest\n"
 	"         exits, crashes, hangs (no heartbeat for --hang-secs, default 2),\n"
-	"         reboots, or ringside gets SIGINT/SIGTERM. --poll-ms defaults to 5.\n"
-	"         --wait-secs waits that long for the region to appear.\n"
-	"info     summarises a trace database (the latest trace, or --trace ID).\n"
+	"         deadlocks, reboots, or ringside gets SIGINT/SIGTERM. --poll-ms\n"
+	"         defaults to 5. --wait-secs waits that long for the region to\n"
+	"         appear. Without --follow, a live guest that says it runs is\n"
+	"         watched up to --hang-secs for a heartbeat (else: hung); a core\n"
+	"         cannot show one (unknown, or deadlocked).\n"
+	"         --kernel ELF (also run's) names the crash frames: function and\n"
+	"         file:line of the panic rip, backtrace and vCPU rips, stored\n"
+	"         with the trace (?? where the address is not the ELF's code).\n"
+	"info     summarises a trace database (the latest trace, or --trace ID);\n"
+	"         --kernel ELF names the frames of a trace stored without names.\n"
 	"report   latency figures (count, min, p50, p90, p99, p99.9, max) from\n"
 	"         HDR histograms: promise lifetimes and waits, wake-to-run,\n"
 	"         run-queue length, interrupts, timer lateness, allocations; time\n"
@@ -96,6 +111,7 @@ static int cmd_collect(int argc, char **argv)
 		{ "hang-secs", required_argument, NULL, 'H' },
 		{ "wait-secs", required_argument, NULL, 'w' },
 		{ "crash-on-triple-fault", no_argument, NULL, 'T' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rs_collect_opts o = { .poll_ms = 5, .hang_secs = 2.0 };
@@ -131,6 +147,9 @@ static int cmd_collect(int argc, char **argv)
 		case 'T':
 			o.crash_on_triple_fault = 1;
 			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
 		default:
 			return usage_error("collect: bad option or missing value '%s'",
 					   argv[optind - 1]);
@@ -149,6 +168,27 @@ static int cmd_collect(int argc, char **argv)
 	return rs_collect(&o);
 }
 
+/* Is `name` one of the kernel's workloads? An unknown one is a usage
+ * error here, not a guest that boots and never publishes a ring. */
+static int check_workload(const char *name)
+{
+#define WORKLOAD_NAME(w) #w,
+	static const char *const names[] = { RS_WORKLOADS(WORKLOAD_NAME) };
+#undef WORKLOAD_NAME
+	char msg[512];
+	size_t at = (size_t)snprintf(msg, sizeof(msg),
+				     "--workload: no workload '%.64s'; known:", name);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0)
+			return 0;
+		at += (size_t)snprintf(msg + at, sizeof(msg) - at, " %s",
+				       names[i]);
+		assert(at < sizeof(msg));
+	}
+	return usage_error("%s", msg);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -160,6 +200,7 @@ static int cmd_run(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "ring-pages", required_argument, NULL, 'r' },
 		{ "dump", required_argument, NULL, 'd' },
+		{ "force-dump", no_argument, NULL, 'F' },
 		{ "gdb", no_argument, NULL, 'g' },
 		{ "hang-secs", required_argument, NULL, 'H' },
 		{ "poll-ms", required_argument, NULL, 'p' },
@@ -174,10 +215,9 @@ static int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'W':
-			/* The name goes on the kernel command line: keep it a word. */
-			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-					    strlen(optarg) || strlen(optarg) > 64)
-				return usage_error("--workload wants a workload name, not '%s'", optarg);
+			/* Only known names reach the kernel command line. */
+			if (check_workload(optarg) != 0)
+				return 2;
 			o.workload = optarg;
 			break;
 		case 'o':
@@ -201,12 +241,23 @@ static int cmd_run(int argc, char **argv)
 			o.count = (uint64_t)v;
 			break;
 		case 'r':
-			if (parse_double(optarg, 2, 262144, &v) != 0 || v != (unsigned)v)
-				return usage_error("--ring-pages wants 2..262144, not '%s'", optarg);
+			/* The guest's own rule (guest_cmdline.h), checked here so
+			 * a bad value is a usage error, not a guest that stops. */
+			if (parse_double(optarg, 0, RS_RING_PAGES_MAX, &v) != 0 ||
+			    v != (unsigned)v || !rs_ring_pages_ok((uint64_t)v)) {
+				char msg[160];
+				snprintf(msg, sizeof(msg), "--ring-pages wants a power"
+					 " of two from %u to %u, not '%.40s'",
+					 RS_RING_PAGES_MIN, RS_RING_PAGES_MAX, optarg);
+				return usage_error("%s", msg);
+			}
 			o.ring_pages = (unsigned)v;
 			break;
 		case 'd':
 			o.dump_path = optarg;
+			break;
+		case 'F':
+			o.force_dump = 1;
 			break;
 		case 'g':
 			o.gdb = 1;
@@ -237,6 +288,8 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("%s", "run: missing --workload NAME (e.g. demo)");
 	if (!o.db_path)
 		return usage_error("%s", "run: missing -o TRACE.db");
+	if (o.force_dump && !o.dump_path)
+		return usage_error("%s", "run: --force-dump goes with --dump CORE");
 	return rs_run(&o);
 }
 
@@ -245,9 +298,10 @@ static int cmd_info(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL;
+	const char *db = NULL, *kernel = NULL;
 	int json = 0, c;
 	double id = 0;
 
@@ -263,6 +317,9 @@ static int cmd_info(int argc, char **argv)
 			if (parse_trace_id(optarg, &id) != 0)
 				return usage_error("--trace wants a trace id, not '%s'", optarg);
 			break;
+		case 'k':
+			kernel = optarg;
+			break;
 		default:
 			return usage_error("info: bad option or missing value '%s'",
 					   argv[optind - 1]);
@@ -272,6 +329,8 @@ static int cmd_info(int argc, char **argv)
 		return usage_error("info: unexpected argument '%s'", argv[optind]);
 	if (!db)
 		return usage_error("%s", "info: missing TRACE.db");
+	if (kernel)
+		return rs_info_kernel(db, (int64_t)id, json, kernel);
 	return rs_info(db, (int64_t)id, json);
 }
 

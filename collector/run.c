@@ -11,36 +11,44 @@
  *            with RAM intact, no panic record: the host records the
  *            verdict and the vCPU registers)
  *   hung     no heartbeat for --hang-secs while the VM was running
+ *   deadlocked  the ticks went on after the guest published a stall (every
+ *            thread blocked, nothing to wake one; RING.md)
  *   running  --seconds ran out (plus grace) first, or we were signalled
  *
  * Before QEMU is stopped, a crashed, hung or stopped guest's registers
- * are read from the monitor, and --dump writes a core.
+ * are read from the monitor, and --dump writes a core. What can fail
+ * without the guest (the database, the dump path) is checked before QEMU
+ * starts.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include "collect.h"
+#include "host_tsc.h"
 #include "mono.h"
 #include "info.h"
 #include "lag.h"
 #include "qemu.h"
 #include "run.h"
+#include "store.h"
+#include "symbolize.h"
 
 /* A guest told seconds=S finishes by itself a little after S (it drains
- * work in flight); only one that ignores it (deadlock) needs stopping. */
+ * work in flight); only one that ignores it needs stopping. */
 #define SECONDS_GRACE 1.0
 /* A booting kernel publishes its region within milliseconds of run time. */
 #define BOOT_TIMEOUT 10.0
 
 enum run_end {
-	END_NONE, END_GUEST, END_HUNG, END_RESET, END_PVPANIC, END_QEMU_GONE,
+	END_NONE, END_GUEST, END_HUNG, END_DEADLOCK, END_RESET, END_PVPANIC, END_QEMU_GONE,
 	END_SHUTDOWN, END_LIMIT, END_SIGNAL, END_REINIT,
 };
 
@@ -107,7 +115,7 @@ static int monitor_regs(struct rs_qemu *q, struct rs_vcpu_regs *r)
 	return r->n ? 0 : -1;
 }
 
-static int write_dump(struct rs_qemu *q, const char *path)
+static int write_dump(struct rs_qemu *q, const char *path, int force)
 {
 	char cmd[4600], esc[4200], err[300];
 	size_t o = 0;
@@ -118,11 +126,21 @@ static int write_dump(struct rs_qemu *q, const char *path)
 		esc[o++] = *p;
 	}
 	esc[o] = '\0';
+	/* --force-dump: replace the old file rather than write into it, as
+	 * QEMU creates cores owner-read-only and could not reopen its own.
+	 * Without it, a file that appeared since the check before boot stays. */
+	if (force ? unlink(path) != 0 && errno != ENOENT
+		  : access(path, F_OK) == 0) {
+		fprintf(stderr, "ringside: --dump %s: not written: %s\n", path,
+			force ? strerror(errno) : "the file exists now (--force-dump"
+			" overwrites it)");
+		return -1;
+	}
 	/* Synchronous by default: the reply comes once the file is written. */
 	snprintf(cmd, sizeof(cmd), "{\"execute\": \"dump-guest-memory\", \"arguments\":"
 		 " {\"paging\": false, \"protocol\": \"file:%s\"}}", esc);
 	if (rs_qmp_command(&q->qmp, cmd, 120, NULL, 0, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ringside: --dump %s: %s\n", path, err);
+		fprintf(stderr, "ringside: --dump %s: not written: %s\n", path, err);
 		return -1;
 	}
 	fprintf(stderr, "ringside: wrote guest memory dump %s (read it with"
@@ -130,42 +148,10 @@ static int write_dump(struct rs_qemu *q, const char *path)
 	return 0;
 }
 
-/*
- * The host's TSC rate in kHz. Under TCG the guest's TSC runs at the
- * host's rate, and the host can measure it exactly: a guest measuring
- * against the emulated PIT is thrown off whenever its vCPU thread is
- * preempted, which on a busy machine gave 2-3x errors. Each end of the
- * interval is a clock reading bracketed by two TSC reads that lie close
- * together, so a preemption at either end is retried, not measured.
- */
-static uint64_t host_tsc_khz(void)
-{
-	uint64_t tsc[2], ns[2];
-
-	for (int end = 0; end < 2; end++) {
-		for (int tries = 0; tries < 100; tries++) {
-			struct timespec ts;
-			uint64_t before = __rdtsc();
-			clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-			uint64_t after = __rdtsc();
-			tsc[end] = before / 2 + after / 2;
-			ns[end] = (uint64_t)ts.tv_sec * 1000000000u +
-				  (uint64_t)ts.tv_nsec;
-			if (after - before < 20000)
-				break;
-		}
-		if (end == 0)
-			nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
-	}
-	if (ns[1] <= ns[0] || tsc[1] <= tsc[0])
-		return 0;
-	return (tsc[1] - tsc[0]) * 1000000u / (ns[1] - ns[0]);
-}
-
 static void build_append(const struct rs_run_opts *o, char *buf, size_t len)
 {
 	size_t at = (size_t)snprintf(buf, len, "workload=%s", o->workload);
-	const uint64_t khz = host_tsc_khz();
+	const uint64_t khz = rs_host_tsc_khz();
 
 	if (khz && at < len)
 		at += (size_t)snprintf(buf + at, len - at, " tsc_khz=%llu",
@@ -185,6 +171,8 @@ static const char *end_text(enum run_end e, const struct rs_qemu *q)
 	switch (e) {
 	case END_GUEST: return "the guest ended by itself (see guest state below)";
 	case END_HUNG: return "the guest hung: its heartbeat stopped while the VM ran";
+	case END_DEADLOCK: return "the guest deadlocked: its ticks went on while no"
+		" thread could run";
 	case END_RESET: return "triple fault: the guest reset the CPU; QEMU paused with RAM intact";
 	case END_PVPANIC: return "the guest signalled a panic (pvpanic)";
 	case END_QEMU_GONE: return "QEMU exited";
@@ -205,8 +193,10 @@ struct run {
 	struct rs_session *s;
 	struct rs_source src;
 	int src_open, attached;
+	int dump_failed;        /* --dump was asked for and not written */
 	double run_time, last_tick;
 	struct rs_lag *lag;
+	struct rs_symbolizer *sym;  /* the kernel's names for crash frames */
 };
 
 /* Wait for the VM to run (gdb) and the region to appear. 0, or 1. */
@@ -265,6 +255,8 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 		return END_GUEST;
 	if (*stop == RS_STOP_HUNG)
 		return END_HUNG;
+	if (*stop == RS_STOP_DEADLOCK)
+		return END_DEADLOCK;
 	/* With -action reboot=shutdown a reset pauses QEMU before the guest
 	 * could lay out a new ring: a new ring here is the guest's doing. */
 	if (*stop == RS_STOP_REBOOT)
@@ -293,7 +285,8 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 	if (qemu_alive && r->q.qmp.running != 0)
 		rs_qmp_command(&r->q.qmp, "{\"execute\": \"stop\"}", 5, NULL, 0,
 			       err, sizeof(err));
-	if (end != END_GUEST && end != END_HUNG &&
+	/* A verdict's poll was the last: the state it stored stands. */
+	if (end != END_GUEST && end != END_HUNG && end != END_DEADLOCK &&
 	    rs_session_poll(r->s, 1, &stop) != 0)
 		return -1;
 	int done = rs_session_guest_done(r->s);
@@ -317,15 +310,86 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
 			return -1;
 	}
+	if (rs_session_name_frames(r->s, r->sym) != 0)
+		return -1;
+	/* A guest that exited leaves QEMU (isa-debug-exit) at once: a dump
+	 * would race it, so a clean exit never gets one, by rule. A dump that
+	 * was asked for and not written fails the run. */
 	if (r->o->dump_path) {
-		if (qemu_alive)
-			write_dump(&r->q, r->o->dump_path);
-		else
-			fprintf(stderr, "ringside: --dump: QEMU had already exited"
-				" (the guest left cleanly); no dump written\n");
+		if (!qemu_alive || !strcmp(rs_session_state(r->s), "exited")) {
+			fprintf(stderr, "ringside: --dump %s: not written: %s\n",
+				r->o->dump_path,
+				strcmp(rs_session_state(r->s), "exited") == 0
+					? "the guest exited, and QEMU with it"
+					: "QEMU had already exited");
+			r->dump_failed = 1;
+		} else if (write_dump(&r->q, r->o->dump_path,
+				      r->o->force_dump) != 0) {
+			r->dump_failed = 1;
+		}
 	}
 	fprintf(stderr, "ringside: run ended: %s\n", end_text(end, &r->q));
-	rs_session_print_summary(r->s, stop);
+	/* On END_REINIT that line already told what the new ring was (no
+	 * reboot) and that the guest is stopped: the session's own line
+	 * about a re-initialised ring, with its "collect again", would only
+	 * contradict it. */
+	rs_session_print_summary(r->s, end == END_REINIT ? RS_STOP_NONE : stop);
+	return 0;
+}
+
+/* Can `path`, absent now, be created? Tried for real (and removed), so
+ * a missing or read-only directory shows before boot, not after. */
+static int probe_create(const char *what, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "ringside: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/*
+ * What can fail without the guest fails before QEMU starts: the database
+ * is opened as the collect will open it (a foreign, locked or unreadable
+ * one is refused now), or, if absent, must be creatable (it is created
+ * only once a ring is found); a --dump file is never overwritten unless
+ * --force-dump says so. 0, or -1 with one line printed.
+ */
+static int check_before_boot(const struct rs_run_opts *o)
+{
+	struct stat sb;
+	char err[600];
+
+	if (stat(o->db_path, &sb) != 0 && errno == ENOENT) {
+		if (probe_create("-o", o->db_path) != 0)
+			return -1;
+	} else {
+		struct rs_store *st = rs_store_open(o->db_path, 1, err, sizeof(err));
+		if (!st) {
+			fprintf(stderr, "ringside: %s\n", err);
+			return -1;
+		}
+		rs_store_close(st);
+	}
+	if (!o->dump_path)
+		return 0;
+	if (stat(o->dump_path, &sb) != 0) {
+		if (errno == ENOENT)
+			return probe_create("--dump", o->dump_path);
+		fprintf(stderr, "ringside: --dump %s: %s\n", o->dump_path,
+			strerror(errno));
+		return -1;
+	}
+	if (!o->force_dump || !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "ringside: --dump %s: %s\n", o->dump_path,
+			S_ISREG(sb.st_mode) ? "the file exists; --force-dump"
+			" overwrites it" : "exists and is not a regular file");
+		return -1;
+	}
 	return 0;
 }
 
@@ -347,6 +411,13 @@ int rs_run(const struct rs_run_opts *o)
 			" --kernel ELF)\n", kernel, strerror(errno));
 		return 1;
 	}
+	if (check_before_boot(o) != 0)
+		return 1;
+	/* The ELF we boot names the frames; one that libelf cannot read
+	 * would not boot either. */
+	r.sym = rs_sym_open_cli(kernel);
+	if (!r.sym)
+		return 1;
 	build_append(o, append, sizeof(append));
 	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
 				   .append = append, .mem_mb = o->mem_mb,
@@ -355,6 +426,7 @@ int rs_run(const struct rs_run_opts *o)
 		fprintf(stderr, "ringside: %s\n", err);
 		rs_qemu_print_logs(&r.q, stderr, 10);
 		rs_qemu_free(&r.q);
+		rs_sym_close(r.sym);
 		return 1;
 	}
 	snprintf(label, sizeof(label), "qemu:%s", append);
@@ -403,6 +475,7 @@ int rs_run(const struct rs_run_opts *o)
 	}
 	status = 0;
 out:
+	rs_sym_close(r.sym);
 	rs_qemu_free(&r.q);
 	rs_session_free(r.s);
 	if (r.src_open)
@@ -413,5 +486,5 @@ out:
 	}
 	if (status == 0)
 		status = rs_info(o->db_path, 0, 0);
-	return status;
+	return status == 0 && r.dump_failed ? 1 : status;
 }

@@ -13,6 +13,7 @@ struct rs_run_opts {
 	const char *kernel;      /* NULL: next to the binary's build dir */
 	const char *qemu;        /* NULL: qemu-system-x86_64 from PATH */
 	const char *dump_path;   /* --dump CORE, or NULL */
+	int force_dump;          /* --force-dump: CORE may be overwritten */
 	double seconds;          /* 0: no limit */
 	unsigned mem_mb;
 	uint64_t count;          /* 0: the workload's default */

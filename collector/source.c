@@ -17,15 +17,17 @@ int rs_source_open(const char *spec, struct rs_source *src, char *err,
 			snprintf(err, errlen, "file: needs a path");
 			return -2;
 		}
-		if (rs_source_file_open(spec + 5, src, err, errlen) != 0)
-			return -1;
+		int rc = rs_source_file_open(spec + 5, src, err, errlen);
+		if (rc != 0)
+			return rc;
 	} else if (strncmp(spec, "core:", 5) == 0) {
 		if (spec[5] == '\0') {
 			snprintf(err, errlen, "core: needs a path");
 			return -2;
 		}
-		if (rs_source_core_open(spec + 5, src, err, errlen) != 0)
-			return -1;
+		int rc = rs_source_core_open(spec + 5, src, err, errlen);
+		if (rc != 0)
+			return rc;
 	} else {
 		snprintf(err, errlen,
 			 "unknown source '%s' (expected file:PATH, core:PATH or"

@@ -55,16 +55,22 @@ struct rs_source {
 	void *priv;
 };
 
+/* A source that can never open, however long one waits: the path is a
+ * FIFO, socket, device or directory, or a core given to file:. */
+#define RS_SOURCE_NEVER (-3)
+
 /*
  * Open the source named by `spec` ("file:PATH", ...). Returns 0, or -1
- * with a one-line reason in `err`; returns -2 if `spec` names no known
- * kind of source (a usage error, not bad input).
+ * with a one-line reason in `err` (it may yet appear: --wait-secs tries
+ * again), or RS_SOURCE_NEVER, also with a reason; returns -2 if `spec`
+ * names no known kind of source (a usage error, not bad input).
  */
 int rs_source_open(const char *spec, struct rs_source *src, char *err,
 		   size_t errlen);
 void rs_source_close(struct rs_source *src);
 
-/* One constructor per kind; rs_source_open dispatches on the prefix. */
+/* One constructor per kind; rs_source_open dispatches on the prefix.
+ * Each returns 0, -1 or RS_SOURCE_NEVER, as rs_source_open does. */
 int rs_source_file_open(const char *path, struct rs_source *src, char *err,
 			size_t errlen);
 /* A file already open (ringside run's unlinked guest RAM): maps `fd`

@@ -18,7 +18,6 @@
  * is that copy.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "dumpcore.h"
 #include "elfcore.h"
 #include "rs_decode.h"
+#include "rs_file.h"
 #include "source.h"
 
 struct core_map {
@@ -55,15 +55,13 @@ static int map_file(const char *path, void **addr, size_t *len, char *err,
 		    size_t errlen)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rs_open_regular(path, &st, err, errlen);
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    (uint64_t)st.st_size > SIZE_MAX) {
-		snprintf(err, errlen, "%s: not a non-empty regular file", path);
+	if (fd < 0)
+		return fd == RS_NOT_REGULAR ? RS_SOURCE_NEVER : -1;
+	if (st.st_size == 0 || (uint64_t)st.st_size > SIZE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, st.st_size ?
+			 "too large to map" : "file is empty");
 		close(fd);
 		return -1;
 	}
@@ -88,14 +86,15 @@ int rs_source_core_open(const char *path, struct rs_source *src, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (map_file(path, &m->addr, &m->len, err, errlen) != 0) {
+	int rc = map_file(path, &m->addr, &m->len, err, errlen);
+	if (rc != 0) {
 		free(m);
-		return -1;
+		return rc;
 	}
 	if (rs_dumpcore_is(m->addr, m->len)) {
 		/* The xl source copies what it keeps: the file can go now. */
-		int rc = rs_source_xlcore_open(m->addr, m->len, path, src, err,
-					       errlen);
+		rc = rs_source_xlcore_open(m->addr, m->len, path, src, err,
+					   errlen);
 		munmap(m->addr, m->len);
 		free(m);
 		return rc;

@@ -13,15 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rs_file.h"
 #include "sql_events.h"
 #include "store_internal.h"
 #include "trace_read.h"
-
-static const char sqlite_magic[16] = "SQLite format 3";
 
 int rs_store_fail(struct rs_store *st, const char *what)
 {
@@ -36,42 +36,29 @@ const char *rs_store_error(const struct rs_store *st)
 }
 
 /*
- * Classify `path` without opening it with SQLite: 1 = absent or empty
- * (a new store may be created), 0 = starts like a SQLite file, -1 = not
- * usable (reason in err).
+ * One collector per database. Two would both append the same records (a
+ * UNIQUE failure for one of them, or worse), and the second used to see
+ * the first's schema transaction as "not a SQLite database". The writer
+ * holds an exclusive flock(2) on the file for as long as the store is
+ * open; readers (info, report, the viewer) take none and read on. flock
+ * is independent of SQLite's own fcntl locks, and this descriptor stays
+ * open until after sqlite3_close, so closing it cannot drop them.
  */
-static int precheck(const char *path, int writable, char *err, size_t errlen)
+static int lock_writer(struct rs_store *st, const char *path, char *err,
+		       size_t errlen)
 {
-	unsigned char hdr[100];
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		if (errno == ENOENT && writable)
-			return 1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	st->lock_fd = rs_open_regular(path, &sb, err, errlen);
+	if (st->lock_fd < 0)
 		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (sb.st_size == 0) {
-		close(fd);
-		if (writable)
-			return 1;
-		snprintf(err, errlen, "%s: empty file, not a ringside database",
-			 path);
-		return -1;
-	}
-	ssize_t n = read(fd, hdr, sizeof(hdr));
-	close(fd);
-	if (n != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, sqlite_magic, sizeof(sqlite_magic)) != 0) {
-		snprintf(err, errlen,
-			 "%s: not a ringside database (not a SQLite file); refusing to touch it",
-			 path);
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "%s: database is busy: another"
+				 " ringside collector is writing it", path);
+		else
+			snprintf(err, errlen, "%s: lock: %s", path,
+				 strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -129,6 +116,84 @@ static int fill_event_types(struct rs_store *st)
 	return 0;
 }
 
+int rs_store_has_column(struct rs_store *st, const char *table,
+			const char *column)
+{
+	sqlite3_stmt *s;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_table_info(?1)"
+			       " WHERE name = ?2", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+#define TRACE_CHECK_WIDENED \
+	"SELECT instr(sql, '''deadlocked''') FROM sqlite_master" \
+	" WHERE type = 'table' AND name = 'trace'"
+
+/*
+ * Version 2 grew without a bump (as vcpu_regs did): the verdict
+ * 'deadlocked', the columns that explain verdicts, and how the guest
+ * calibrated its clocks. A file made before
+ * them gets the columns, and its CHECK is widened in place: SQLite cannot
+ * ALTER a CHECK, and editing the stored CREATE through writable_schema is
+ * the way its documentation gives for loosening one (every stored row
+ * already satisfies the wider list). Runs inside the schema transaction.
+ */
+static int upgrade_trace_table(struct rs_store *st)
+{
+	static const char *const column[][2] = {
+		{ "state_why", "TEXT" }, { "stalled_at_ns", "INTEGER" },
+		{ "stalled_threads", "INTEGER" }, { "tsc_source", "TEXT" },
+		{ "tick_method", "TEXT" }, { "tick_hz", "INTEGER" },
+		{ "timer_hz", "INTEGER" },
+	};
+	const char *what = "upgrading the trace table";
+	int64_t widened = 0, version = 0;
+	char sql[200];
+
+	for (size_t i = 0; i < sizeof(column) / sizeof(column[0]); i++) {
+		if (rs_store_has_column(st, "trace", column[i][0]))
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE trace ADD COLUMN %s %s",
+			 column[i][0], column[i][1]);
+		if (exec(st, sql, what) != 0)
+			return -1;
+	}
+	if (rs_store_scalar(st, TRACE_CHECK_WIDENED, 0, &widened) != 0)
+		return -1;
+	if (widened)
+		return 0;
+	if (rs_store_scalar(st, "PRAGMA schema_version", 0, &version) != 0)
+		return -1;
+	if (exec(st, "PRAGMA writable_schema = ON", what) != 0)
+		return -1;
+	/* 'hung' is in every list this ringside ever wrote, whatever the
+	 * line breaks around it; the new name goes after it. */
+	int rc = exec(st, "UPDATE sqlite_master SET sql = replace(sql,"
+		      " '''hung'',', '''hung'', ''deadlocked'',')"
+		      " WHERE type = 'table' AND name = 'trace'", what);
+	/* A new schema version makes every connection re-read the CREATE. */
+	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
+		 (long long)version + 1);
+	if (rc == 0)
+		rc = exec(st, sql, what);
+	if (exec(st, "PRAGMA writable_schema = OFF", what) != 0)
+		rc = -1;
+	if (rc == 0 && (rs_store_scalar(st, TRACE_CHECK_WIDENED, 0, &widened) != 0 ||
+			!widened)) {
+		snprintf(st->err, sizeof(st->err), "%s: its guest_state check is"
+			 " not one this ringside knows", what);
+		rc = -1;
+	}
+	return rc;
+}
+
 /*
  * Writable setup. The schema (which sets the application id) runs before
  * WAL is switched on, so the id is in the main file from the first
@@ -136,10 +201,10 @@ static int fill_event_types(struct rs_store *st)
  */
 static int setup_writable(struct rs_store *st)
 {
-	sqlite3_busy_timeout(st->db, 5000);
 	if (exec(st, "BEGIN", "schema") != 0)
 		return -1;
 	if (exec(st, rs_schema_sql, "schema") != 0 ||
+	    upgrade_trace_table(st) != 0 ||
 	    fill_event_types(st) != 0 || exec(st, "COMMIT", "schema") != 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -154,16 +219,20 @@ static int setup_writable(struct rs_store *st)
 struct rs_store *rs_store_open(const char *path, int writable, char *err,
 			       size_t errlen)
 {
-	int pc = precheck(path, writable, err, errlen);
+	int pc = rs_db_precheck(path, writable, err, errlen);
 
-	if (pc < 0)
+	if (pc < 0) {
+		if (writable && strlen(err) + 24 < errlen)
+			strcat(err, "; refusing to touch it");
 		return NULL;
+	}
 	struct rs_store *st = calloc(1, sizeof(*st));
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->writable = writable;
+	st->lock_fd = -1;
 	int flags = SQLITE_OPEN_READONLY;
 	if (writable)
 		flags = SQLITE_OPEN_READWRITE | (pc == 1 ? SQLITE_OPEN_CREATE : 0);
@@ -172,6 +241,11 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
 		goto fail;
 	}
+	/* SQLite has created a missing file by now: lock it before any
+	 * look inside, so a second collector learns it is second. */
+	if (writable && lock_writer(st, path, err, errlen) != 0)
+		goto fail;
+	sqlite3_busy_timeout(st->db, 5000);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* The `events` virtual table (and the views over it) need this. */
 	if (rs_sql_register(st->db) != SQLITE_OK) {
@@ -190,6 +264,8 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 fail:
 	rs_store_finalize_ingest(st);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st);
 	return NULL;
 }
@@ -202,6 +278,8 @@ void rs_store_close(struct rs_store *st)
 		rs_store_rollback(st);
 	rs_store_finalize_ingest(st);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);  /* after sqlite3_close: see lock_writer */
 	free(st);
 }
 
@@ -283,6 +361,22 @@ static int load_resume(struct rs_store *st, const struct rs_layout *l,
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "trace_cpu");
 }
 
+/* The header's clock calibration fields into parameters first..first+3;
+ * 0 in the header ("unknown") becomes NULL. */
+static void bind_clock_info(sqlite3_stmt *s, int first, const struct rs_layout *l)
+{
+	if (l->tsc_source)
+		sqlite3_bind_text(s, first, rs_clock_source_name(l->tsc_source), -1,
+				  SQLITE_STATIC);
+	if (l->tick_method)
+		sqlite3_bind_text(s, first + 1, rs_tick_method_name(l->tick_method),
+				  -1, SQLITE_STATIC);
+	if (l->tick_hz)
+		sqlite3_bind_int64(s, first + 2, l->tick_hz);
+	if (l->timer_hz)
+		sqlite3_bind_int64(s, first + 3, rs_i64(l->timer_hz));
+}
+
 int rs_store_trace_begin(struct rs_store *st, const char *source,
 			 const struct rs_layout *l,
 			 struct rs_reader_cpu resume[RS_MAX_CPUS], int *resumed)
@@ -301,8 +395,10 @@ int rs_store_trace_begin(struct rs_store *st, const char *source,
 	 * never changes, so overwriting it with the same values is fine. */
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO trace (source, nonce, region_gpa, region_size,"
-			       " ncpus, mode, tsc_hz, boot_tsc, boot_wall_ns, collected_at)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+			       " ncpus, mode, tsc_hz, boot_tsc, boot_wall_ns, collected_at,"
+			       " tsc_source, tick_method, tick_hz, timer_hz)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+			       " ?11, ?12, ?13, ?14)"
 			       " ON CONFLICT (nonce, region_gpa) DO UPDATE SET"
 			       " source = ?1, collected_at = ?10"
 			       " RETURNING id, guest_state",
@@ -322,6 +418,7 @@ int rs_store_trace_begin(struct rs_store *st, const char *source,
 	else
 		sqlite3_bind_null(s, 9);
 	sqlite3_bind_int64(s, 10, now_unix_ns());
+	bind_clock_info(s, 11, l);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		st->trace_id = sqlite3_column_int64(s, 0);
@@ -443,38 +540,58 @@ static int save_panic(struct rs_store *st, const struct rs_panic *p)
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "panic");
 }
 
+/*
+ * "hung" and "deadlocked" are verdicts the collector reached by watching,
+ * and a host-seen crash (triple fault, store_host.c) one it reached from
+ * QEMU; the header still says running. A later look that cannot tell
+ * (running, or unknown: one image) keeps any of them while the heartbeat
+ * is where it was when we decided, so a snapshot (say, of a dump of the
+ * same boot) does not undo it. Every column below reads the old row.
+ */
+#define KEEP_VERDICT \
+	"(guest_state IN ('hung', 'deadlocked', 'crashed')" \
+	" AND ?1 IN ('running', 'unknown') AND heartbeat_ticks IS ?2)"
+
 int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
-			const char *state, uint64_t hung_at_ns)
+			const struct rs_verdict *v)
 {
 	sqlite3_stmt *q;
+	const int deadlocked = strcmp(v->state, RS_GS_DEADLOCKED) == 0;
 
 	assert(st->trace_id != 0);
-	/*
-	 * "hung" is a verdict the collector reached by watching, and a
-	 * host-seen crash (triple fault, store_host.c) one it reached from
-	 * QEMU; the header still says running. Keep either while the
-	 * heartbeat is where it was when we decided, so a later snapshot
-	 * (say, of a dump of the same boot) does not undo it.
-	 */
+	assert(!deadlocked || s->stall_threads != 0);
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE trace SET"
-			       " guest_state = CASE WHEN guest_state IN ('hung', 'crashed')"
-			       "   AND ?1 = 'running' AND heartbeat_ticks IS ?2"
+			       " guest_state = CASE WHEN " KEEP_VERDICT
 			       "   THEN guest_state ELSE ?1 END,"
+			       " state_why = CASE WHEN " KEEP_VERDICT
+			       "   THEN state_why ELSE ?5 END,"
 			       " hung_at_ns = CASE WHEN ?1 = 'hung' THEN ?3"
-			       "   WHEN guest_state = 'hung' AND ?1 = 'running'"
-			       "   AND heartbeat_ticks IS ?2 THEN hung_at_ns ELSE NULL END,"
+			       "   WHEN " KEEP_VERDICT " THEN hung_at_ns ELSE NULL END,"
+			       " stalled_at_ns = CASE WHEN ?1 = 'deadlocked' THEN ?6"
+			       "   WHEN " KEEP_VERDICT " THEN stalled_at_ns ELSE NULL END,"
+			       " stalled_threads = CASE WHEN ?1 = 'deadlocked' THEN ?7"
+			       "   WHEN " KEEP_VERDICT " THEN stalled_threads ELSE NULL END,"
 			       " heartbeat_ticks = ?2"
 			       " WHERE id = ?4 RETURNING guest_state",
 			       -1, &q, NULL) != SQLITE_OK)
 		return rs_store_fail(st, "state");
-	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, v->state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, rs_i64(s->heartbeat_ticks));
-	if (strcmp(state, RS_GS_HUNG) == 0 && hung_at_ns != UINT64_MAX)
-		sqlite3_bind_int64(q, 3, rs_i64(hung_at_ns));
+	if (strcmp(v->state, RS_GS_HUNG) == 0 && v->hung_at_ns != UINT64_MAX)
+		sqlite3_bind_int64(q, 3, rs_i64(v->hung_at_ns));
 	else
 		sqlite3_bind_null(q, 3);
 	sqlite3_bind_int64(q, 4, st->trace_id);
+	if (v->why)
+		sqlite3_bind_text(q, 5, v->why, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 5);
+	if (deadlocked) {
+		sqlite3_bind_int64(q, 6, rs_i64(rs_tsc_to_ns(&st->layout,
+							     s->stall_tsc)));
+		sqlite3_bind_int64(q, 7, rs_i64(s->stall_threads));
+	}
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
 		snprintf(st->state, sizeof(st->state), "%s",

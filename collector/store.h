@@ -14,6 +14,7 @@
 
 #include "rs_decode.h"
 #include "source.h"
+#include "symbolize.h"
 
 /* The store's identity (application id, schema version) is
  * RS_DB_APP_ID / RS_DB_VERSION in formats/trace_read.h. */
@@ -24,6 +25,9 @@
 #define RS_GS_HUNG    "hung"
 #define RS_GS_CRASHED "crashed"
 #define RS_GS_UNKNOWN "unknown"
+/* Ticks go on but every thread is blocked with nothing to wake one: the
+ * guest published a stall in its header (RING.md). */
+#define RS_GS_DEADLOCKED "deadlocked"
 
 struct rs_store;
 
@@ -67,13 +71,21 @@ void rs_store_counts(const struct rs_store *st, struct rs_store_counts *out);
 /* Save the reader's per-CPU resume state for the current trace. */
 int rs_store_save_reader(struct rs_store *st, const struct rs_reader *r);
 
+/* What the collector concluded about the guest from one look (collect.c). */
+struct rs_verdict {
+	const char *state;      /* one of RS_GS_* */
+	uint64_t hung_at_ns;    /* hung: the last heartbeat; UINT64_MAX: none */
+	const char *why;        /* why, when the ring did not say it; or NULL */
+};
+
 /*
- * Record the guest's state. `state` is one of RS_GS_*; `hung_at_ns` is
- * used when state is hung. A snapshot that still says running does not
- * clear an earlier hung verdict while the heartbeat has not moved since.
+ * Record the guest's state. With `deadlocked`, the stall itself (when,
+ * how many threads) comes from `s`. A snapshot that says running or
+ * unknown does not clear an earlier hung, deadlocked or host-crashed
+ * verdict while the heartbeat has not moved since.
  */
 int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
-			const char *state, uint64_t hung_at_ns);
+			const struct rs_verdict *v);
 /* The state the current trace has in the database now. */
 const char *rs_store_trace_state(struct rs_store *st);
 
@@ -92,6 +104,13 @@ int rs_store_set_vcpu_regs(struct rs_store *st, const struct rs_vcpu_regs *r,
 int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 			    int has_rip, uint64_t rip);
 
+struct rs_summary;
+/* Store the names `sum` carries for its trace's code addresses (table
+ * frames), replacing the trace's earlier ones. */
+int rs_store_set_frames(struct rs_store *st, const struct rs_summary *sum);
+/* The current trace (rs_store_trace_begin), 0 before any. */
+int64_t rs_store_trace_id(const struct rs_store *st);
+
 /* ---- summaries (info) ------------------------------------------------ */
 
 struct rs_type_count {
@@ -104,11 +123,27 @@ struct rs_summary {
 	int64_t ntraces;
 	char source[256];
 	uint64_t nonce, region_gpa, region_size, tsc_hz, boot_wall_ns;
+	/* How the clocks were calibrated; "" and 0 where unknown. */
+	char tsc_source[16], tick_method[16];
+	int64_t tick_hz, timer_hz;
 	int64_t ncpus;
 	char mode[16];
 	char guest_state[16];
+	char state_why[200];          /* "" when the ring said it itself */
 	int has_hung_at;
 	int64_t hung_at_ns;
+	int has_stall;                /* deadlocked: the stall the guest published */
+	int64_t stalled_at_ns, stalled_threads;
+	/* deadlocked: threads whose last scheduling event is a block */
+	struct rs_blocked_thread {
+		int64_t tid;
+		char name[32];
+		char reason[12];          /* promise, sleep, event, join */
+		uint64_t object;          /* promise id, tid joined, ... */
+		int has_label;
+		char label[64];           /* the promise's label */
+	} blocked[16];
+	int nblocked;
 	int64_t collected_at;
 	int64_t events, lost_events, threads, promises;
 	int64_t promises_by_state[4];  /* pending, resolved, failed, cancelled */
@@ -129,6 +164,11 @@ struct rs_summary {
 	struct rs_vcpu_regs vcpu[RS_MAX_CPUS];
 	char vcpu_origin[RS_MAX_CPUS][32];
 	int nvcpu;
+	/* Names of the code addresses above (table frames, or named at
+	 * print time by info --kernel); .tried is 0 where none is known. */
+	struct rs_sym_name panic_rip_name;
+	struct rs_sym_name backtrace_name[RS_BACKTRACE_MAX];
+	struct rs_sym_name vcpu_rip_name[RS_MAX_CPUS];
 };
 
 /* Summarize trace `trace_id` (0 = the most recently created). Returns 0,

@@ -57,6 +57,7 @@ int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 	/* Never over a guest-written panic record: that one knows more. */
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE trace SET guest_state = 'crashed', hung_at_ns = NULL,"
+			       " state_why = NULL, stalled_at_ns = NULL, stalled_threads = NULL,"
 			       " panic_reason = ?1, panic_rip = ?2"
 			       " WHERE id = ?3 AND (panic_reason IS NULL OR panic_vector IS NULL)"
 			       " RETURNING guest_state",
@@ -76,4 +77,77 @@ int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 		rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "trace");
+}
+
+int64_t rs_store_trace_id(const struct rs_store *st)
+{
+	return st->trace_id;
+}
+
+/* One row of table frames; a name never looked up is no row. */
+static int frame_row(sqlite3_stmt *s, int64_t trace_id, const char *kind,
+		     int64_t idx, uint64_t addr, const struct rs_sym_name *n)
+{
+	if (!n->tried)
+		return SQLITE_DONE;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, trace_id);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, idx);
+	sqlite3_bind_int64(s, 4, rs_i64(addr));
+	/* NULL, not "": "no name" must not read as a name. */
+	if (n->function[0])
+		sqlite3_bind_text(s, 5, n->function, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 5);
+	if (n->file[0]) {
+		sqlite3_bind_text(s, 6, n->file, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 7, n->line);
+	} else {
+		sqlite3_bind_null(s, 6);
+		sqlite3_bind_null(s, 7);
+	}
+	return sqlite3_step(s);
+}
+
+int rs_store_set_frames(struct rs_store *st, const struct rs_summary *sum)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_DONE;
+
+	if (rs_store_begin(st) != 0)
+		return -1;
+	sqlite3_stmt *del;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM frames WHERE trace_id = ?",
+			       -1, &del, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(del, 1, sum->trace_id);
+	rc = sqlite3_step(del);
+	sqlite3_finalize(del);
+	if (rc != SQLITE_DONE ||
+	    sqlite3_prepare_v2(st->db, "INSERT INTO frames (trace_id, kind, idx,"
+			       " addr, function, file, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	if (sum->has_panic && sum->has_rip)
+		rc = frame_row(s, sum->trace_id, "panic_rip", 0, sum->panic_rip,
+			       &sum->panic_rip_name);
+	for (int i = 0; rc == SQLITE_DONE && i < sum->nbacktrace; i++)
+		rc = frame_row(s, sum->trace_id, "backtrace", i, sum->backtrace[i],
+			       &sum->backtrace_name[i]);
+	for (int i = 0; rc == SQLITE_DONE && i < sum->nvcpu; i++) {
+		uint64_t rip;
+		if (rs_vcpu_regs_get(&sum->vcpu[i], "rip", &rip) == 0)
+			rc = frame_row(s, sum->trace_id, "vcpu_rip", sum->vcpu[i].cpu,
+				       rip, &sum->vcpu_rip_name[i]);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	return rs_store_commit(st);
+fail:
+	rs_store_fail(st, "frames");
+	sqlite3_finalize(s);
+	rs_store_rollback(st);
+	return -1;
 }

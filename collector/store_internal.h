@@ -47,6 +47,7 @@ struct rs_chunk_reader;
 struct rs_store {
 	sqlite3 *db;
 	int writable;
+	int lock_fd;                /* writable: holds the collector's flock */
 	int in_txn;
 	int64_t trace_id;           /* current trace, 0 before trace_begin */
 	struct rs_layout layout;    /* current trace's clock, for ts_ns */
@@ -63,6 +64,13 @@ struct rs_store {
 	char err[320];
 };
 
+/* One integer from a one-row query (?1 bound to trace_id if the query
+ * has a parameter); 0 for NULL or no row. 0, or -1 with st->err set. */
+int rs_store_scalar(struct rs_store *st, const char *sql, int64_t trace_id,
+		    int64_t *out);
+/* Does `table` have `column`? (Older version 2 files lack some.) */
+int rs_store_has_column(struct rs_store *st, const char *table,
+			const char *column);
 /* Set st->err from the connection's last error, prefixed. Returns -1. */
 int rs_store_fail(struct rs_store *st, const char *what);
 /* Prepare the ingest statements (after the schema exists). */

@@ -19,9 +19,8 @@ static int query(struct rs_store *st, sqlite3_stmt **s, const char *sql,
 	return 0;
 }
 
-/* One integer from a one-row query; 0 for NULL. */
-static int scalar(struct rs_store *st, const char *sql, int64_t trace_id,
-		  int64_t *out)
+int rs_store_scalar(struct rs_store *st, const char *sql, int64_t trace_id,
+		    int64_t *out)
 {
 	sqlite3_stmt *s;
 
@@ -91,6 +90,28 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	o->panic_depth = sqlite3_column_int64(s, 18);
 	sqlite3_finalize(s);
 	return 0;
+}
+
+/* How the guest calibrated its clocks. A version 2 file from before these
+ * columns (opened read-only, so never upgraded) has none: unknown. */
+static int clock_detail(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+
+	if (!rs_store_has_column(st, "trace", "tsc_source"))
+		return 0;
+	if (query(st, &s, "SELECT tsc_source, tick_method, tick_hz, timer_hz"
+		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_text(o->tsc_source, sizeof(o->tsc_source), s, 0);
+		copy_text(o->tick_method, sizeof(o->tick_method), s, 1);
+		o->tick_hz = sqlite3_column_int64(s, 2);
+		o->timer_hz = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
 }
 
 static int by_type(struct rs_store *st, struct rs_summary *o)
@@ -217,20 +238,145 @@ static int vcpu_regs(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "vcpu_regs");
 }
 
+/* The name a frames row gives, if its address is still the one the trace
+ * holds there (a later collect may have replaced the panic record). */
+static struct rs_sym_name *frame_slot(struct rs_summary *o, const char *kind,
+				      int64_t idx, uint64_t addr)
+{
+	if (strcmp(kind, "panic_rip") == 0)
+		return o->has_rip && addr == o->panic_rip ? &o->panic_rip_name : NULL;
+	if (strcmp(kind, "backtrace") == 0)
+		return idx >= 0 && idx < o->nbacktrace && o->backtrace[idx] == addr
+			       ? &o->backtrace_name[idx] : NULL;
+	for (int i = 0; i < o->nvcpu; i++) {
+		uint64_t rip;
+		if (o->vcpu[i].cpu == idx &&
+		    rs_vcpu_regs_get(&o->vcpu[i], "rip", &rip) == 0 && rip == addr)
+			return &o->vcpu_rip_name[i];
+	}
+	return NULL;
+}
+
+/* Names stored by run or collect --kernel. A database from before the
+ * table existed (opened read-only, never upgraded) has none. */
+static int frame_names(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT kind, idx, addr, function, file, line FROM frames"
+			       " WHERE trace_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+		struct rs_sym_name *n = frame_slot(o, kind ? kind : "",
+						   sqlite3_column_int64(s, 1),
+						   (uint64_t)sqlite3_column_int64(s, 2));
+		if (!n)
+			continue;
+		n->tried = 1;
+		copy_text(n->function, sizeof(n->function), s, 3);
+		copy_text(n->file, sizeof(n->file), s, 4);
+		int64_t line = sqlite3_column_int64(s, 5);
+		n->line = n->file[0] && line > 0 && line <= 0x7fffffff ? (int)line : 0;
+		if (!n->line)
+			n->file[0] = '\0';
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "frames");
+}
+
+/* Why the state is what it is, and the stall. A version 2 file from
+ * before these columns (opened read-only, so never upgraded) has none. */
+static int verdict_detail(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+
+	if (!rs_store_has_column(st, "trace", "state_why"))
+		return 0;
+	if (query(st, &s, "SELECT state_why, stalled_at_ns, stalled_threads"
+		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_text(o->state_why, sizeof(o->state_why), s, 0);
+		o->has_stall = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		o->stalled_at_ns = sqlite3_column_int64(s, 1);
+		o->stalled_threads = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
+}
+
+/*
+ * The threads a deadlock holds: those whose last scheduling event
+ * (THREAD_BLOCK, WAKE, YIELD, EXIT, or a SWITCH to them) is a block,
+ * with what they wait on; for a promise, its label. Events lost to the
+ * ring can hide a thread: the list is what the stored trace shows.
+ */
+static int blocked_threads(struct rs_store *st, struct rs_summary *o)
+{
+	static const char *const reasons[] = { "?", "promise", "sleep",
+					       "event", "join" };
+	sqlite3_stmt *s;
+	int rc;
+
+	if (query(st, &s,
+		  "WITH changes AS ("
+		  "  SELECT CASE type WHEN 4 THEN b ELSE a END AS tid, type,"
+		  "         b AS reason, c AS object,"
+		  "         row_number() OVER (PARTITION BY"
+		  "           CASE type WHEN 4 THEN b ELSE a END"
+		  "           ORDER BY ts_ns DESC, seq DESC) AS newest"
+		  "  FROM events WHERE trace_id = ?1 AND type IN (3, 4, 5, 6, 7))"
+		  " SELECT c.tid, t.name, c.reason, c.object, p.label"
+		  " FROM changes c"
+		  " LEFT JOIN threads t ON t.trace_id = ?1 AND t.tid = c.tid"
+		  " LEFT JOIN promises p ON c.reason = 1 AND p.trace_id = ?1"
+		  "   AND p.id = c.object"
+		  " WHERE c.newest = 1 AND c.type = 5 ORDER BY c.tid",
+		  o->trace_id) != 0)
+		return -1;
+	const int max = (int)(sizeof(o->blocked) / sizeof(o->blocked[0]));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->nblocked < max) {
+		struct rs_blocked_thread *b = &o->blocked[o->nblocked++];
+		int64_t why = sqlite3_column_int64(s, 2);
+		b->tid = sqlite3_column_int64(s, 0);
+		copy_text(b->name, sizeof(b->name), s, 1);
+		snprintf(b->reason, sizeof(b->reason), "%s",
+			 why > 0 && why <= RS_BLOCK_JOIN ? reasons[why] : "?");
+		b->object = (uint64_t)sqlite3_column_int64(s, 3);
+		b->has_label = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		copy_text(b->label, sizeof(b->label), s, 4);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0
+						     : rs_store_fail(st, "events");
+}
+
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
 	memset(o, 0, sizeof(*o));
 	if (trace_row(st, trace_id, o) != 0 ||
-	    scalar(st, "SELECT count(*) FROM trace", 0, &o->ntraces) != 0 ||
+	    rs_store_scalar(st, "SELECT count(*) FROM trace", 0, &o->ntraces) != 0 ||
 	    by_type(st, o) != 0 || promise_states(st, o) != 0 ||
 	    time_range(st, o) != 0 ||
-	    scalar(st, "SELECT count(*) FROM threads WHERE trace_id = ?1",
+	    rs_store_scalar(st, "SELECT count(*) FROM threads WHERE trace_id = ?1",
 		   o->trace_id, &o->threads) != 0 ||
-	    scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
+	    rs_store_scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
 		   o->trace_id, &o->lost_events) != 0)
 		return -1;
 	if (o->has_panic && panic_detail(st, o) != 0)
 		return -1;
-	return vcpu_regs(st, o);
+	if (verdict_detail(st, o) != 0 || clock_detail(st, o) != 0)
+		return -1;
+	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
+	    blocked_threads(st, o) != 0)
+		return -1;
+	if (vcpu_regs(st, o) != 0)
+		return -1;
+	return frame_names(st, o);
 }

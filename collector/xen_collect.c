@@ -37,6 +37,7 @@
 
 #include "xen_internal.h"  /* before any <xen/...> header */
 #include "mono.h"
+#include "symbolize.h"
 
 #include <xen/sched.h>
 
@@ -180,6 +181,7 @@ static int over(const struct rs_xen_dominfo *di)
 int rs_xen_collect(const struct rs_collect_opts *o)
 {
 	struct rs_session *s = NULL;
+	struct rs_symbolizer *sym = NULL;
 	struct rs_xen *x = NULL;
 	struct rs_xen_dominfo di;
 	enum rs_stop stop = RS_STOP_NONE;
@@ -191,6 +193,9 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 	if (status != 0)
 		return status;
 	status = 1;
+	/* A bad --kernel is refused before the domain is touched. */
+	if (o->kernel && !(sym = rs_sym_open_cli(o->kernel)))
+		return 1;
 	x = rs_xen_open(err, sizeof(err));
 	if (!x) {
 		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
@@ -241,7 +246,8 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 		if (rs_session_poll(s, 1, &stop) != 0)
 			goto out;
 	}
-	if (finish(x, domid, s, &di) != 0)
+	if (finish(x, domid, s, &di) != 0 ||
+	    (sym && rs_session_name_frames(s, sym) != 0))
 		goto out;
 	rs_session_print_summary(s, stop);
 	status = 0;
@@ -249,5 +255,6 @@ out:
 	/* The session closes the source: the mapping goes before the handle. */
 	rs_session_free(s);
 	rs_xen_close(x);
+	rs_sym_close(sym);
 	return status;
 }

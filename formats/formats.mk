@@ -1,15 +1,16 @@
 # formats: the ring ABI header, the one decoder, and (from collector work)
 # the SQLite schema. The decoder is a host library every reader links.
 
-DECODE_SRCS := formats/rs_decode.c formats/rs_chunk.c formats/sql_events.c
+DECODE_SRCS := formats/rs_decode.c formats/rs_chunk.c formats/sql_events.c \
+               formats/rs_file.c
 
 # Readers of the trace store and the exporters need SQLite; the decoder
 # itself does not, but one archive keeps linking simple for every tool.
 STORE_READ_SRCS := formats/trace_read.c formats/export_ctf.c \
                    formats/export_chrome.c formats/hdr.c formats/report.c formats/report_print.c formats/report_cpath.c formats/report_lost.c
-EXTRA_CFLAGS_formats/ := $(shell pkg-config --cflags sqlite3 libzstd)
+EXTRA_CFLAGS_formats/ := $(call pkgconf,--cflags sqlite3 libzstd)
 # What a program linking $(DECODE_LIB) links after it.
-DECODE_LDLIBS := $(shell pkg-config --libs sqlite3 libzstd)
+DECODE_LDLIBS := $(call pkgconf,--libs sqlite3 libzstd)
 DECODE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(DECODE_SRCS) $(STORE_READ_SRCS))
 DECODE_LIB  := $(LIB)/libringside-formats.a
 
@@ -28,7 +29,7 @@ $(SQLITE_EXT): $(SQLITE_EXT_SRCS) $(wildcard formats/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -DRS_SQLITE_LOADABLE -fPIC \
 		-shared -Iformats -o $@ $(SQLITE_EXT_SRCS) \
-		$(shell pkg-config --libs libzstd)
+		$(call pkgconf,--libs libzstd)
 ifneq ($(SANITIZE),1)
 all: $(SQLITE_EXT)
 endif

@@ -8,10 +8,12 @@
  */
 #include "report.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +411,22 @@ static void usage(FILE *o)
 		"  page_alloc, heap_alloc. See formats/REPORT.md.\n");
 }
 
+/* A usage error: one line, in the form every ringside subcommand uses,
+ * and exit status 2. */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ringside: report: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see ringside report --help)\n", stderr);
+	return 2;
+}
+
 /* An integer with an optional time unit; 0 or -1. */
 static int parse_ns(const char *s, int64_t *out)
 {
@@ -462,11 +480,13 @@ int rs_report_main(int argc, char **argv)
 	int json = 0, opt, has_cpath = 0;
 	enum rs_report_by by = RS_REPORT_BY_LABEL;
 	int64_t from = INT64_MIN, to = INT64_MAX;
+	const char *from_arg = NULL, *to_arg = NULL;
 	uint64_t trace = 0, cpath = 0;
 	const char *hist = NULL;
 	char err[512];
 
 	optind = 0;   /* the CLI (or a test) may have run getopt before */
+	opterr = 0;   /* unknown options get our one line, not getopt's */
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = 1; break;
@@ -477,52 +497,53 @@ int rs_report_main(int argc, char **argv)
 				by = RS_REPORT_BY_TYPE;
 			else if (strcmp(optarg, "thread") == 0)
 				by = RS_REPORT_BY_THREAD;
-			else {
-				fprintf(stderr, "ringside report: --by takes label, "
-					"type or thread\n");
-				return 2;
-			}
+			else
+				return usage_error("--by takes label, type or"
+						   " thread, not '%s'", optarg);
 			break;
 		case 'f':
 		case 't':
-			if (parse_ns(optarg, opt == 'f' ? &from : &to) != 0) {
-				fprintf(stderr, "ringside report: bad time '%s'\n",
-					optarg);
-				return 2;
-			}
+			if (parse_ns(optarg, opt == 'f' ? &from : &to) != 0)
+				return usage_error("--%s wants a time in ns, or"
+						   " with a unit (us, ms, s), not"
+						   " '%s'", opt == 'f' ? "from" :
+						   "to", optarg);
+			*(opt == 'f' ? &from_arg : &to_arg) = optarg;
 			break;
 		case 'H': hist = optarg; break;
 		case 'c':
-			if (parse_u64(optarg, &cpath) != 0) {
-				fprintf(stderr, "ringside report: bad promise id '%s'\n",
-					optarg);
-				return 2;
-			}
+			if (parse_u64(optarg, &cpath) != 0)
+				return usage_error("bad promise id '%s'", optarg);
 			has_cpath = 1;
 			break;
 		case 'T':
-			if (parse_u64(optarg, &trace) != 0 || trace > INT64_MAX) {
-				fprintf(stderr, "ringside report: bad trace id '%s'\n",
-					optarg);
-				return 2;
-			}
+			if (parse_u64(optarg, &trace) != 0 || trace > INT64_MAX)
+				return usage_error("bad trace id '%s'", optarg);
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return usage_error("bad option or missing value '%s'",
+					   argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1 || (hist && has_cpath) || from > to) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return usage_error("missing TRACE.db");
+	if (optind < argc - 1)
+		return usage_error("unexpected argument '%s'", argv[optind + 1]);
+	if (hist && has_cpath)
+		return usage_error("--histogram and --critical-path are two"
+				   " reports: give one");
+	/* Only two given bounds can cross: the defaults are the extremes. */
+	assert(from <= to || (from_arg && to_arg));
+	if (from > to)
+		return usage_error("--from %s is after --to %s: the range is"
+				   " empty", from_arg, to_arg);
 
 	struct rs_trace_db *db = rs_trace_open(argv[optind], err, sizeof(err));
 	if (!db) {
-		fprintf(stderr, "ringside report: %s\n", err);
+		fprintf(stderr, "ringside: %s\n", err);
 		return 1;
 	}
 	int rc = 0;
@@ -530,7 +551,7 @@ int rs_report_main(int argc, char **argv)
 		struct rs_cpath p;
 		if (rs_report_critical_path(db, (int64_t)trace, cpath, &p, err,
 					    sizeof(err)) != 0) {
-			fprintf(stderr, "ringside report: %s\n", err);
+			fprintf(stderr, "ringside: report: %s\n", err);
 			rc = 1;
 		} else {
 			rs_cpath_print(stdout, json, cpath, &p);
@@ -543,13 +564,13 @@ int rs_report_main(int argc, char **argv)
 	struct rs_report r;
 	if (rs_report_compute(db, (int64_t)trace, from, to, by, &r, err,
 			      sizeof(err)) != 0) {
-		fprintf(stderr, "ringside report: %s\n", err);
+		fprintf(stderr, "ringside: report: %s\n", err);
 		rc = 1;
 	} else if (hist) {
 		const struct rs_report_section *s = NULL;
 		const struct rs_report_group *g = rs_report_find(&r, hist, &s);
 		if (!g) {
-			fprintf(stderr, "ringside report: no group '%s' in this "
+			fprintf(stderr, "ringside: report: no group '%s' in this "
 				"range (%s)\n", hist, s ? "no such group in the "
 				"section" : "unknown section");
 			rc = 1;

@@ -42,6 +42,52 @@ enum rs_guest_state {
 	RS_STATE_CRASHED = 3,
 };
 
+/*
+ * Where rs_header.tsc_hz came from (rs_header.tsc_source). 0 is what a
+ * guest that predates the field leaves there: unknown.
+ */
+enum rs_clock_source {
+	RS_CLOCK_UNKNOWN   = 0,
+	RS_CLOCK_CMDLINE   = 1, /* given by the host (tsc_khz= on the command line) */
+	RS_CLOCK_XEN_CPUID = 2, /* Xen's CPUID leaf base+3: the rate Xen gives the guest */
+	RS_CLOCK_CPUID_15  = 3, /* CPUID 0x15: crystal clock times the TSC ratio */
+	RS_CLOCK_CPUID_16  = 4, /* CPUID 0x16: the nominal base frequency */
+	RS_CLOCK_HPET      = 5, /* measured against the HPET main counter */
+	RS_CLOCK_PIT       = 6, /* measured against the PIT (8254) */
+	RS_CLOCK_HOSTED    = 7, /* a Linux process: measured with clock_gettime */
+	RS_CLOCK_GUESS     = 8, /* nothing to measure against: a fixed guess */
+	RS_CLOCK_LIMIT
+};
+
+/* What drives the heartbeat tick (rs_header.tick_method); 0 = unknown. */
+enum rs_tick_method {
+	RS_TICK_UNKNOWN       = 0,
+	RS_TICK_LAPIC_PERIODIC = 1, /* LAPIC timer, periodic; its rate measured against the TSC */
+	RS_TICK_TSC_DEADLINE  = 2, /* LAPIC TSC-deadline mode: re-armed from the TSC, no calibration */
+	RS_TICK_HOSTED        = 3, /* a Linux process: an interval timer's signal */
+	RS_TICK_LAPIC_ONESHOT = 4, /* LAPIC timer, one-shot, re-armed per tick from
+				    * the TSC; its rate measured against the TSC */
+	RS_TICK_LIMIT
+};
+
+static inline const char *rs_clock_source_name(uint32_t s)
+{
+	static const char *const names[RS_CLOCK_LIMIT] = {
+		"unknown", "cmdline", "xen-cpuid", "cpuid-15h", "cpuid-16h",
+		"hpet", "pit", "hosted", "guess",
+	};
+	return s < RS_CLOCK_LIMIT ? names[s] : "invalid";
+}
+
+static inline const char *rs_tick_method_name(uint32_t m)
+{
+	static const char *const names[RS_TICK_LIMIT] = {
+		"unknown", "lapic-periodic", "tsc-deadline", "hosted",
+		"lapic-oneshot",
+	};
+	return m < RS_TICK_LIMIT ? names[m] : "invalid";
+}
+
 /* Block reasons carried by RS_EV_THREAD_BLOCK. */
 enum rs_block_reason {
 	RS_BLOCK_PROMISE = 1,   /* waiting for a promise to resolve */
@@ -201,13 +247,26 @@ struct rs_header {
 	uint64_t tsc_hz;
 	uint64_t boot_tsc;
 	uint64_t boot_wall_ns;  /* Unix time at boot_tsc in ns; 0 if unknown */
-	uint64_t pad1[5];
+	uint32_t tsc_source;    /* enum rs_clock_source: how tsc_hz was found */
+	uint32_t tick_method;   /* enum rs_tick_method */
+	uint32_t tick_hz;       /* heartbeat tick rate asked for; 0 if unknown */
+	uint32_t pad1a;
+	uint64_t timer_hz;      /* LAPIC timer input clock as measured; 0 if
+				 * not measured (TSC-deadline, hosted) or
+				 * unknown */
+	uint64_t pad1[2];
 	/* line 2: liveness, written by the timer tick and state changes */
 	uint64_t heartbeat_ticks;
 	uint64_t heartbeat_tsc;
 	uint32_t state;         /* enum rs_guest_state */
 	uint32_t pad2;
-	uint64_t pad3[5];
+	/* A stall: the scheduler found every thread blocked with nothing
+	 * that could wake one (a deadlock). stall_threads is the number of
+	 * threads blocked then, 0 = no stall; stall_tsc is when it was found
+	 * (written before stall_threads, cleared after it: gt_set_stall). */
+	uint64_t stall_tsc;
+	uint64_t stall_threads;
+	uint64_t pad3[3];
 	/* panic record, then the per-CPU rings */
 	struct rs_panic panic;
 	uint8_t pad4[1024 - 192 - sizeof(struct rs_panic)];
@@ -221,8 +280,14 @@ RS_STATIC_ASSERT(sizeof(struct rs_cpu_ring) == 128, "cpu ring is two lines");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, head_pair) == 64,
 		 "published state starts the second line");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_hz) == 64, "line 1");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_source) == 88 &&
+		 __builtin_offsetof(struct rs_header, tick_hz) == 96 &&
+		 __builtin_offsetof(struct rs_header, timer_hz) == 104,
+		 "clock calibration fields in line 1's former padding");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, heartbeat_ticks) == 128,
 		 "line 2");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, stall_tsc) == 152,
+		 "the stall follows the state in line 2");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, panic) == 192, "panic");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, cpu) == 2048, "cpus");
 RS_STATIC_ASSERT(sizeof(struct rs_header) == RS_HEADER_SIZE,

@@ -375,6 +375,10 @@ int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 	out->tsc_hz = hp->tsc_hz;
 	out->boot_tsc = hp->boot_tsc;
 	out->boot_wall_ns = hp->boot_wall_ns;
+	out->tsc_source = hp->tsc_source;
+	out->tick_method = hp->tick_method;
+	out->tick_hz = hp->tick_hz;
+	out->timer_hz = hp->timer_hz;
 	return 0;
 }
 
@@ -415,6 +419,13 @@ void rs_status_read(const volatile void *region, const struct rs_layout *l,
 	out->state = VREAD(h->state);
 	out->heartbeat_ticks = VREAD(h->heartbeat_ticks);
 	out->heartbeat_tsc = VREAD(h->heartbeat_tsc);
+	/* Count first: the writer publishes the tsc before it and clears it
+	 * after, so a count seen with a zero tsc is a stall being cleared. */
+	out->stall_threads = VREAD(h->stall_threads);
+	RMB();
+	out->stall_tsc = VREAD(h->stall_tsc);
+	if (out->stall_tsc == 0)
+		out->stall_threads = 0;
 	out->panic_valid = VREAD(h->panic.valid) == 1;
 	RMB();
 	memcpy(&out->panic, (const void *)&h->panic, sizeof(out->panic));

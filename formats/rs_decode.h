@@ -71,6 +71,11 @@ struct rs_layout {
 	uint64_t tsc_hz;
 	uint64_t boot_tsc;
 	uint64_t boot_wall_ns;
+	/* How the guest calibrated its clocks (ringside_ring.h); 0 = unknown. */
+	uint32_t tsc_source;    /* enum rs_clock_source, unchecked */
+	uint32_t tick_method;   /* enum rs_tick_method, unchecked */
+	uint32_t tick_hz;
+	uint64_t timer_hz;
 	struct {
 		uint64_t data_offset;
 		uint64_t data_size;
@@ -101,6 +106,8 @@ struct rs_status {
 	uint32_t state;
 	uint64_t heartbeat_ticks;
 	uint64_t heartbeat_tsc;
+	uint64_t stall_threads;      /* 0: no stall published (RING.md) */
+	uint64_t stall_tsc;          /* when it was found; 0 with no stall */
 	int panic_valid;
 	struct rs_panic panic;       /* copied; reason is NUL-terminated */
 	uint64_t dropped[RS_MAX_CPUS];

@@ -30,11 +30,24 @@ CREATE TABLE IF NOT EXISTS trace (
 	tsc_hz          INTEGER NOT NULL,
 	boot_tsc        INTEGER NOT NULL,
 	boot_wall_ns    INTEGER,            -- Unix ns at boot_tsc; NULL if unknown
+	-- How the guest calibrated its clocks (the ring header's line 1);
+	-- NULL where it does not say (a guest older than these fields).
+	tsc_source      TEXT,               -- cmdline | xen-cpuid | cpuid-15h |
+	                                    -- cpuid-16h | hpet | pit | hosted | guess
+	tick_method     TEXT,               -- lapic-periodic | tsc-deadline | hosted
+	tick_hz         INTEGER,            -- heartbeat tick rate asked for
+	timer_hz        INTEGER,            -- LAPIC timer clock as measured
 	guest_state     TEXT NOT NULL DEFAULT 'unknown'
 	                CHECK (guest_state IN ('running', 'exited', 'hung',
-	                                       'crashed', 'unknown')),
+	                                       'deadlocked', 'crashed',
+	                                       'unknown')),
+	state_why       TEXT,               -- the collector's reason, for a state
+	                                    -- the ring did not state itself
 	heartbeat_ticks INTEGER,            -- last heartbeat seen by the collector
 	hung_at_ns      INTEGER,            -- ts_ns of the last heartbeat, if hung
+	stalled_at_ns   INTEGER,            -- ts_ns the guest found every thread
+	                                    -- blocked, if deadlocked
+	stalled_threads INTEGER,            -- threads blocked then, if deadlocked
 	panic_reason    TEXT,               -- NULL unless the guest panicked
 	panic_cpu       INTEGER,
 	panic_vector    INTEGER,            -- 4294967295 = software panic()
@@ -156,6 +169,24 @@ CREATE TABLE IF NOT EXISTS vcpu_regs (
 	origin   TEXT NOT NULL,             -- "qemu monitor" | "core NT_PRSTATUS"
 	regs     TEXT NOT NULL,             -- JSON object {"rip": "0x..", ...}
 	PRIMARY KEY (trace_id, cpu)
+) WITHOUT ROWID;
+
+-- Names of the trace's code addresses (the panic rip, each backtrace
+-- frame, each vCPU's rip), from the kernel ELF's symbols and DWARF when
+-- `ringside run` or `collect --kernel ELF` knew it, so readers show names
+-- without the ELF. Added in version 2 without a bump: a database without
+-- the table simply has no names.
+CREATE TABLE IF NOT EXISTS frames (
+	trace_id INTEGER NOT NULL REFERENCES trace(id),
+	kind     TEXT NOT NULL              -- panic_rip | backtrace | vcpu_rip
+	         CHECK (kind = 'panic_rip' OR kind = 'backtrace' OR
+	                kind = 'vcpu_rip'),
+	idx      INTEGER NOT NULL,          -- frame number; vCPU index; 0
+	addr     INTEGER NOT NULL,          -- the address named
+	function TEXT,                      -- NULL: not this kernel's code
+	file     TEXT,                      -- NULL without line information
+	line     INTEGER,
+	PRIMARY KEY (trace_id, kind, idx)
 ) WITHOUT ROWID;
 
 -- Per-CPU reader state, so a later collect resumes where this one stopped

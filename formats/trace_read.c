@@ -7,13 +7,16 @@
  */
 #include "trace_read.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rs_chunk.h"
+#include "rs_file.h"
 #include "sql_events.h"
 
 
@@ -57,6 +60,35 @@ static int has_table(sqlite3 *db, const char *name)
 	return found;
 }
 
+int rs_db_precheck(const char *path, int may_create, char *err,
+		   size_t errlen)
+{
+	static const char sqlite_magic[16] = "SQLite format 3";
+	char hdr[sizeof(sqlite_magic)];
+	struct stat st;
+	int fd = rs_open_regular(path, &st, err, errlen);
+
+	if (fd < 0)
+		return fd == -1 && errno == ENOENT && may_create ? 1 : -1;
+	if (st.st_size == 0) {
+		close(fd);
+		if (may_create)
+			return 1;
+		snprintf(err, errlen, "%s: empty file, not a ringside database",
+			 path);
+		return -1;
+	}
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, sqlite_magic, sizeof(sqlite_magic)) != 0) {
+		snprintf(err, errlen, "%s: not a ringside database (not a SQLite"
+			 " file)", path);
+		return -1;
+	}
+	return 0;
+}
+
 int rs_db_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	static const char *const need[] = { "trace", "chunks", "lost",
@@ -65,8 +97,15 @@ int rs_db_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 
 	if (pragma_int(db, "PRAGMA application_id", &app) != 0 ||
 	    pragma_int(db, "PRAGMA user_version", &version) != 0) {
-		snprintf(err, errlen, "%s: not a SQLite database (%s)", path,
-			 sqlite3_errmsg(db));
+		/* Locked is not foreign: a writer (a collector creating the
+		 * store) held it for longer than the caller's busy timeout. */
+		if ((sqlite3_errcode(db) & 0xff) == SQLITE_BUSY)
+			snprintf(err, errlen, "%s: database is busy (locked by"
+				 " another process, e.g. a collector writing"
+				 " it); try again", path);
+		else
+			snprintf(err, errlen, "%s: not a SQLite database (%s)",
+				 path, sqlite3_errmsg(db));
 		return -1;
 	}
 	if (app != RS_DB_APP_ID) {
@@ -104,6 +143,10 @@ struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen)
 
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (rs_db_precheck(path, 0, err, errlen) != 0) {
+		free(t);
 		return NULL;
 	}
 	/* Read-only, and no creation: a missing file is an error, not a new

@@ -71,6 +71,19 @@ struct sqlite3;
 int rs_db_check(struct sqlite3 *db, const char *path, char *err,
 		size_t errlen);
 
+/*
+ * The look at a database path before SQLite may open it; every tool that
+ * opens a store by path (collect's -o, info, report, export, the viewer)
+ * asks this one function first. It never blocks (rs_file.h: a FIFO, a
+ * socket, a device or a directory is refused at once), and refuses a file
+ * that does not start with SQLite's magic, so a foreign file never
+ * reaches SQLite. Returns 0 (starts like SQLite), 1 (absent or empty,
+ * only if `may_create`: a new store may be made there), or -1 with a
+ * one-line reason "<path>: ..." in err.
+ */
+int rs_db_precheck(const char *path, int may_create, char *err,
+		   size_t errlen);
+
 /* Returns NULL with a one-line reason in `err`. */
 struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen);
 void rs_trace_close(struct rs_trace_db *db);

@@ -69,6 +69,10 @@ int gt_region_init(void *base, const struct gt_config *cfg)
 	h->tsc_hz = cfg->tsc_hz;
 	h->boot_tsc = cfg->boot_tsc;
 	h->boot_wall_ns = cfg->boot_wall_ns;
+	h->tsc_source = cfg->tsc_source;
+	h->tick_method = cfg->tick_method;
+	h->tick_hz = cfg->tick_hz;
+	h->timer_hz = cfg->timer_hz;
 	h->state = RS_STATE_BOOTING;
 
 	for (uint32_t i = 0; i < cfg->ncpus; i++) {
@@ -100,6 +104,21 @@ void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc)
 	GT_WRITE_ONCE(h->heartbeat_tsc, tsc);
 	gt_barrier();
 	GT_WRITE_ONCE(h->heartbeat_ticks, ticks);
+}
+
+void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads)
+{
+	/* A reader that sees a non-zero count sees its tsc (x86 keeps store
+	 * order): publish the tsc first, clear the count first. */
+	if (nthreads) {
+		GT_WRITE_ONCE(h->stall_tsc, tsc);
+		gt_barrier();
+		GT_WRITE_ONCE(h->stall_threads, nthreads);
+	} else {
+		GT_WRITE_ONCE(h->stall_threads, 0);
+		gt_barrier();
+		GT_WRITE_ONCE(h->stall_tsc, 0);
+	}
 }
 
 struct rs_panic *gt_panic_begin(struct rs_header *h)

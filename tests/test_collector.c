@@ -470,6 +470,46 @@ static void test_info_missing_db(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/*
+ * Ours, but another process holds SQLite's lock on the whole file (here
+ * the test, in exclusive locking mode): `info` and `collect` say the database is busy once the
+ * store's busy timeout (5 s) runs out, not that it is "not a SQLite
+ * database". 60 s is 12x that timeout, for a slow, loaded host.
+ */
+static void test_locked_db_is_busy(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 100, RS_STATE_EXITED);
+	char *db = path_in(dir, "t.db");
+	sqlite3 *lock;
+
+	assert_int_equal(collect(ring, db, NULL, &out), 0);
+	free(out);
+	assert_int_equal(sqlite3_open(db, &lock), SQLITE_OK);
+	/* The store is in WAL mode, where a write transaction does not stop
+	 * readers; exclusive locking mode takes the whole file. */
+	assert_int_equal(sqlite3_exec(lock, "PRAGMA locking_mode = EXCLUSIVE;"
+				      " BEGIN EXCLUSIVE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	int rc = rs_run(&out, 60, "'%s' info '%s' 2>&1 >/dev/null",
+			rs_bin("ringside"), db);
+	if (rc != 1 || !strstr(out, "database is busy"))
+		fail_msg("info on a locked database: exit %d: %s", rc, out);
+	assert_one_line(out);
+	free(out);
+	rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' 2>&1 >/dev/null",
+		    rs_bin("ringside"), ring, db);
+	if (rc != 1 || !strstr(out, "database is busy"))
+		fail_msg("collect into a locked database: exit %d: %s", rc, out);
+	assert_one_line(out);
+	free(out);
+	sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(lock);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 /* ---- usage errors -------------------------------------------------------- */
 
 static void test_usage_errors(void **state)
@@ -704,6 +744,7 @@ RS_TEST_SUITE(collector,
 	cmocka_unit_test(test_foreign_sqlite_untouched),
 	cmocka_unit_test(test_foreign_text_file_untouched),
 	cmocka_unit_test(test_info_missing_db),
+	cmocka_unit_test(test_locked_db_is_busy),
 	cmocka_unit_test(test_usage_errors),
 	cmocka_unit_test(test_collect_twice_no_duplicates),
 	cmocka_unit_test(test_collect_resumes_and_counts_losses),

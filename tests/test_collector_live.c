@@ -2,7 +2,7 @@
  * test_collector_live.c - `ringside collect --follow` against a writer that
  * is still running (a forked producer using the real guest-trace writer):
  * live reads, hang and reboot detection, signals, memory vanishing under
- * the mapping; and end to end with ringside-hosted, the hosted kernel.
+ * the mapping, a second collector on a followed database; and end to end with ringside-hosted, the hosted kernel.
  * Shared helpers are in test_collector.c (test_collector.h).
  */
 #include "testlib.h"
@@ -21,6 +21,7 @@
 #include "guest_trace.h"
 #include "rs_decode.h"
 #include "test_collector.h"
+#include "test_kernel.h"
 
 /* ---- follow mode against a live writer ----------------------------------- */
 
@@ -59,9 +60,18 @@ static pid_t start_producer(const char *ring, size_t size, uint32_t ncpus,
 	case END_HANG:
 		sleep_ms(30000);  /* alive, silent: the parent kills us */
 		break;
-	case END_REBOOT:
-		sleep_ms(200);
+	case END_REBOOT: {
+		/* Reboot when the test says the first boot is stored (it
+		 * creates RING.reboot), not after a fixed time a slow host's
+		 * collector may not have started in; beating meanwhile. */
+		char go[4200];
+		snprintf(go, sizeof go, "%s.reboot", ring);
+		for (int i = 0; i < 60000 && access(go, F_OK) != 0; i++) {
+			gt_heartbeat(h, ++tick, gt_rdtsc());
+			sleep_ms(1);
+		}
 		init_region(h, size, ncpus, RS_MODE_OVERWRITE, 0xb007);
+	}
 		/* the new boot keeps beating */
 		__attribute__((fallthrough));
 	case END_FOREVER:
@@ -111,20 +121,13 @@ static void test_follow_live_writer(void **state)
 
 static void wait_for_magic(const char *ring)
 {
-	for (int i = 0; i < 5000; i++) {
-		uint64_t magic = 0;
-		int fd = open(ring, O_RDONLY);
-		if (fd >= 0) {
-			if (pread(fd, &magic, 8, 0) != 8)
-				magic = 0;
-			close(fd);
-		}
-		if (magic == RS_MAGIC)
-			return;
-		sleep_ms(1);
-	}
-	fail_msg("producer never initialised %s", ring);
+	/* The forked producer lays out its ring within milliseconds; 30 s
+	 * only bounds one that never starts. */
+	if (rs_wait_ring_magic(ring, 30) != 0)
+		fail_msg("producer never initialised %s", ring);
 }
+
+static int64_t ring_written(const char *ring);
 
 static void test_follow_detects_hang(void **state)
 {
@@ -133,6 +136,11 @@ static void test_follow_detects_hang(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 2000, END_HANG);
 
 	wait_for_magic(ring);
+	/* The silence starts once all 2000 are written (a few ms here), so
+	 * --hang-secs 0.5 times the guest's silence, not how fast a loaded
+	 * host runs the producer's bursts. Up to 30 s for that. */
+	for (int i = 0; i < 30000 && ring_written(ring) < 2000; i++)
+		sleep_ms(1);
 	int rc = collect(ring, db, "--follow --hang-secs 0.5", &out);
 	stop_producer(pid);
 	if (rc != 0)
@@ -162,11 +170,15 @@ static void test_follow_stops_on_signal(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 3000, END_FOREVER);
 
 	wait_for_magic(ring);
-	sleep_ms(100);
-	int rc = rs_run(&out, 60,
+	/* SIGINT once all 3000 are stored (0.1 s here with two busy loops;
+	 * up to 3000 polls, 30 s and more, on a slow host), so what is
+	 * tested is the clean stop, not how fast the first batch lands. */
+	int rc = rs_run(&out, 120,
 			"'%s' collect 'file:%s' -o '%s' --follow 2>/dev/null & p=$!;"
-			" sleep 0.5; kill -INT $p; wait $p",
-			rs_bin("ringside"), ring, db);
+			" i=0; until [ \"$(sqlite3 -readonly '%s' 'SELECT sum(accepted)"
+			" FROM trace_cpu' 2>/dev/null)\" = 3000 ] || [ $i -ge 3000 ];"
+			" do sleep 0.01; i=$((i+1)); done; kill -INT $p; wait $p",
+			rs_bin("ringside"), ring, db, db);
 	stop_producer(pid);
 	if (rc != 0)
 		fail_msg("collect --follow after SIGINT: exit %d: %s", rc, out);
@@ -187,10 +199,16 @@ static void test_follow_stops_on_reboot(void **state)
 	pid_t pid = start_producer(ring, 1 * MiB, 1, 1000, END_REBOOT);
 
 	wait_for_magic(ring);
-	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --follow 2>&1 >/dev/null",
-			rs_bin("ringside"), ring, db);
+	/* The reboot comes once the first boot's 1000 are stored (0.1 s here
+	 * with two busy loops; up to 3000 polls, 30 s and more). */
+	int rc = rs_run(&out, 120, "'%s' collect 'file:%s' -o '%s' --follow 2>&1"
+			" >/dev/null & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
+			" 'SELECT sum(accepted) FROM trace_cpu' 2>/dev/null)\" = 1000 ]"
+			" || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+			" touch '%s.reboot'; wait $p",
+			rs_bin("ringside"), ring, db, db, ring);
 	stop_producer(pid);
-	if (rc != 0 || !strstr(out, "rebooted"))
+	if (rc != 0 || !strstr(out, "re-initialised its ring"))
 		fail_msg("collect --follow across a reboot: exit %d: %s", rc, out);
 	free(out);
 	/* Only the first boot, and none of its records mixed with the new. */
@@ -209,10 +227,15 @@ static void test_follow_source_truncated(void **state)
 	char *dir = rs_tmpdir();
 	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 100, RS_STATE_RUNNING);
 	char *db = path_in(dir, "t.db"), *out = NULL;
-	int rc = rs_run(&out, 60,
+	/* Truncated once the 100 events are stored (0.1 s here with two
+	 * busy loops; up to 3000 polls, 30 s and more, on a slow host). */
+	int rc = rs_run(&out, 120,
 			"'%s' collect 'file:%s' -o '%s' --follow --hang-secs 30"
-			" 2>&1 >/dev/null & p=$!; sleep 0.3; truncate -s 0 '%s'; wait $p",
-			rs_bin("ringside"), ring, db, ring);
+			" 2>&1 >/dev/null & p=$!; i=0; until [ \"$(sqlite3 -readonly"
+			" '%s' 'SELECT sum(accepted) FROM trace_cpu' 2>/dev/null)\" ="
+			" 100 ] || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+			" truncate -s 0 '%s'; wait $p",
+			rs_bin("ringside"), ring, db, db, ring);
 	if (rc != 1)
 		fail_msg("collect --follow on a truncated source: exit %d: %s", rc, out);
 	assert_one_line(out);
@@ -260,7 +283,9 @@ static char *hosted_run(const char *dir, const char *workload, int *rc)
 {
 	char *ring = path_in(dir, "ring");
 	char *out = NULL;
-	*rc = rs_run(&out, 60, "'%s' --workload %s --ring '%s' --quiet",
+	/* pingpong's default 2M round trips are CPU-bound: 6.8 s here with
+	 * two busy loops, 12.4 s with six; 300 s is only a hang guard. */
+	*rc = rs_run(&out, 300, "'%s' --workload %s --ring '%s' --quiet",
 		     rs_bin("ringside-hosted"), workload, ring);
 	free(out);
 	return ring;
@@ -344,15 +369,308 @@ static void test_e2e_hang(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/*
+ * One collector per database: while one follows, a second collect into
+ * the same file is told the database is busy, exits 1 and writes nothing
+ * (it used to append the same records too, or see the first one's schema
+ * transaction as "not a SQLite database"); the first goes on unharmed.
+ */
+static void test_second_collector_told_busy(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 100, RS_STATE_RUNNING);
+	char *db = path_in(dir, "t.db");
+	const char *rs = rs_bin("ringside");
+
+	/* The first follows a silent ring (--hang-secs 600: no hang verdict
+	 * ends it), and holds the database once `info` can read it. The
+	 * wait is bounded by progress (60 s of tries, against well under a
+	 * second here); SIGTERM ends the follow gracefully, status 0. */
+	int rc = rs_run(&out, 120,
+			"'%s' collect 'file:%s' -o '%s' --follow --hang-secs 600"
+			" >/dev/null 2>&1 & p=$!; i=0;"
+			" until '%s' info '%s' >/dev/null 2>&1; do i=$((i+1));"
+			" [ $i -lt 600 ] || { kill $p; exit 97; }; sleep 0.1; done;"
+			" '%s' collect 'file:%s' -o '%s' 2>&1 >/dev/null; r=$?;"
+			" kill -TERM $p; wait $p || exit 98; exit $r",
+			rs, ring, db, rs, db, rs, ring, db);
+	if (rc != 1 || !strstr(out, "busy") ||
+	    !strstr(out, "another ringside collector"))
+		fail_msg("second collector: exit %d (want 1): %s", rc, out);
+	assert_one_line(out);
+	free(out);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM trace"), 1);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM events"), 100);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* ---- verdicts a snapshot or a follow must get right ---------------------- */
+
+/* A hosted guest that died without a word (triple fault: SIGKILL, state
+ * still RUNNING) is not running: a snapshot watches its heartbeat for
+ * --hang-secs and sees it still. (It died before its first tick, so
+ * hung_at_ns is NULL, as SCHEMA.md says for a guest that never beat.) */
+static void test_e2e_triple_snapshot_hung(void **state)
+{
+	e2e_snapshot("triple", "hung");
+}
+
+/*
+ * ringside-hosted with `workload` in the background, in its own process
+ * group under `timeout -s KILL 60`: a failed assertion skips stop_group,
+ * and then the timeout ends it. stop_group ends both at once.
+ */
+static pid_t spawn_hosted_bounded(const char *workload, const char *ring,
+				  const char *seconds)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);  /* the kernel's console */
+		setpgid(0, 0);
+		execlp("timeout", "timeout", "-s", "KILL", "60",
+		       rs_bin("ringside-hosted"), "--workload", workload,
+		       "--ring", ring, "--quiet", seconds ? "--seconds" : NULL,
+		       seconds, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+static void stop_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* The ring file's published heartbeat and its last MARK, as the guest
+ * wrote them. */
+static uint64_t ring_heartbeat(const char *ring, char *mark, size_t marklen)
+{
+	struct tally t;
+	struct rs_status st;
+
+	tally_file(ring, &t, &st);
+	snprintf(mark, marklen, "%s", t.last_mark);
+	return st.heartbeat_ticks;
+}
+
+/* A live hosted guest spinning with interrupts off: a one-shot collect
+ * (no --follow) must find it hung, with hung_at_ns. */
+static void test_e2e_hang_snapshot(void **state)
+{
+	if (!have_hosted())
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL, mark[96];
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
+	pid_t pid = spawn_hosted_bounded("hang", ring, "0.05");
+
+	/* Wait (up to 30 s, whatever the machine) for the hang's MARK and
+	 * a heartbeat that stays put across 100 ms: the guest is stuck. */
+	uint64_t hb = UINT64_MAX;
+	wait_for_magic(ring);
+	for (int i = 0; i < 300; i++) {
+		sleep_ms(100);
+		uint64_t now = ring_heartbeat(ring, mark, sizeof(mark));
+		if (now == hb && strcmp(mark, "hang: interrupts off") == 0)
+			break;
+		hb = now;
+	}
+	int rc = collect(ring, db, "--hang-secs 0.5", &out);
+	stop_group(pid);
+	if (rc != 0)
+		fail_msg("collect of a hung guest: exit %d: %s", rc, out);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"hung\"") || json_int(js, "hung_at_ns") <= 0)
+		fail_msg("want hung with hung_at_ns: %s", js);
+	assert_null(strstr(js, "\"state_why\": null"));
+	free(js);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* A ring file nobody writes: "running" with a still heartbeat is hung;
+ * "booting" may not have started its tick, so it is unknown, not hung. */
+static void test_snapshot_of_still_ring(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = make_ring(dir, "ring", RING_SIZE, 1, 10, RS_STATE_RUNNING);
+	char *boot = make_ring(dir, "boot", RING_SIZE, 1, 10, RS_STATE_BOOTING);
+	char *db = path_in(dir, "t.db"), *bdb = path_in(dir, "b.db");
+
+	assert_int_equal(collect(ring, db, "--hang-secs 0.2", &out), 0);
+	free(out);
+	assert_int_equal(collect(boot, bdb, "--hang-secs 0.2", &out), 0);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"hung\""))
+		fail_msg("a still running ring: %s", js);
+	free(js);
+	js = info_json(bdb);
+	if (!json_has(js, "guest_state", "\"unknown\"") || !strstr(js, "booting"))
+		fail_msg("a still booting ring: %s", js);
+	free(js);
+	free(ring);
+	free(boot);
+	free(db);
+	free(bdb);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* What info must say about the hosted deadlock workload: alice and bob
+ * wait on each other's promises, main waits to join alice. */
+static void assert_deadlock_info(const char *db)
+{
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"deadlocked\""))
+		fail_msg("want deadlocked: %s", js);
+	assert_int_equal(json_int(js, "stalled_threads"), 3);
+	assert_true(json_int(js, "stalled_at_ns") > 0);
+	assert_non_null(strstr(js, "{\"tid\": 1, \"name\": \"main\", \"blocked_on\":"
+			       " \"join\", \"object\": 2}"));
+	assert_non_null(strstr(js, "{\"tid\": 2, \"name\": \"alice\", \"blocked_on\":"
+			       " \"promise\", \"promise_id\": 2, \"label\": \"bob's reply\"}"));
+	assert_non_null(strstr(js, "{\"tid\": 3, \"name\": \"bob\", \"blocked_on\":"
+			       " \"promise\", \"promise_id\": 1, \"label\": \"alice's reply\"}"));
+	free(js);
+	char *out = NULL;
+	assert_int_equal(rs_run(&out, 60, "'%s' info '%s'", rs_bin("ringside"), db), 0);
+	assert_non_null(strstr(out, "guest state: deadlocked (3 threads blocked since"));
+	assert_non_null(strstr(out, "thread 2 (alice) waits on promise 2 \"bob's reply\""));
+	assert_non_null(strstr(out, "thread 3 (bob) waits on promise 1 \"alice's reply\""));
+	assert_non_null(strstr(out, "thread 1 (main) waits on thread 2 to exit (join)"));
+	free(out);
+}
+
+/* `collect --follow` on a hosted deadlock ends by itself, deadlocked; the
+ * report, the exports and the viewer take the new state. Before the
+ * verdict the follow never ended: the 60 s limit (the verdict comes
+ * within milliseconds of the stall; about 0.1 s here) is the margin. */
+static void test_e2e_deadlock_follow(void **state)
+{
+	if (!have_hosted())
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
+	int rc = rs_run(&out, 60,
+			"'%s' --ring '%s' --workload deadlock --quiet >/dev/null 2>&1 & p=$!;"
+			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 2>&1 >/dev/null;"
+			" r=$?; kill -9 $p; wait $p; exit $r",
+			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	if (rc != 0)
+		fail_msg("follow a deadlocked ringside-hosted: exit %d: %s", rc, out);
+	assert_non_null(strstr(out, "guest deadlocked"));
+	free(out);
+	assert_deadlock_info(db);
+	assert_int_equal(rs_run(&out, 60, "cd '%s' && '%s' report t.db --json &&"
+				" '%s' export t.db --chrome t.json &&"
+				" '%s' --render t.png t.db", dir, rs_bin("ringside"),
+				rs_bin("ringside"), rs_bin("ringside-view")), 0);
+	assert_non_null(strstr(out, "\"guest_state\":\"deadlocked\""));
+	free(out);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* A one-shot collect of the same, still ticking deadlock says so too. */
+static void test_e2e_deadlock_snapshot(void **state)
+{
+	if (!have_hosted())
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL, mark[96] = "";
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
+	pid_t pid = spawn_hosted_bounded("deadlock", ring, NULL);
+
+	/* Up to 30 s for the scheduler's MARK: the stall is published. */
+	wait_for_magic(ring);
+	for (int i = 0; i < 3000 && strcmp(mark, "deadlock: 2 threads blocked"
+					   " on promises") != 0; i++) {
+		sleep_ms(10);
+		ring_heartbeat(ring, mark, sizeof(mark));
+	}
+	int rc = collect(ring, db, NULL, &out);
+	stop_group(pid);
+	if (rc != 0)
+		fail_msg("collect of a deadlocked guest: exit %d: %s", rc, out);
+	free(out);
+	assert_deadlock_info(db);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* A database made before 'deadlocked' and the clock columns existed (same
+ * schema version) takes a deadlocked trace: collect adds the columns and
+ * widens its check, and the old trace in it still reads. */
+static void test_deadlock_into_older_database(void **state)
+{
+	if (!have_hosted() || !exists("samples/traces/hang.db"))
+		skip();
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "old.db");
+	/* The samples are current: take one back to before the verdict
+	 * and clock columns, as a file written by the previous release. */
+	const char *build = getenv("RS_BUILD_DIR");
+	assert_non_null(build);
+	/* The events extension: DROP COLUMN re-reads the views over it. */
+	assert_int_equal(rs_run(&out, 30, "cp samples/traces/hang.db '%s' &&"
+				" sqlite3 -cmd '.load %s/lib/libringside_sqlite' '%s'"
+				" \"ALTER TABLE trace DROP COLUMN state_why;"
+				" ALTER TABLE trace DROP COLUMN stalled_at_ns;"
+				" ALTER TABLE trace DROP COLUMN stalled_threads;"
+				" ALTER TABLE trace DROP COLUMN tsc_source;"
+				" ALTER TABLE trace DROP COLUMN tick_method;"
+				" ALTER TABLE trace DROP COLUMN tick_hz;"
+				" ALTER TABLE trace DROP COLUMN timer_hz;"
+				" PRAGMA writable_schema = ON;"
+				" UPDATE sqlite_master SET sql = replace(sql,"
+				" '''deadlocked'', ', '') WHERE name = 'trace';"
+				" PRAGMA writable_schema = OFF;\"", db, build, db), 0);
+	free(out);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('trace')"
+				 " WHERE name = 'tsc_source'"), 0);
+	assert_int_equal(sql_int(db, "SELECT instr(sql, 'deadlocked') FROM"
+				 " sqlite_master WHERE name = 'trace'"), 0);
+	int rc = rs_run(&out, 60,
+			"'%s' --ring '%s' --workload deadlock --quiet >/dev/null 2>&1 & p=$!;"
+			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 2>&1 >/dev/null;"
+			" r=$?; kill -9 $p; wait $p; exit $r",
+			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	if (rc != 0)
+		fail_msg("collect into an older database: exit %d: %s", rc, out);
+	free(out);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM trace"), 2);
+	assert_deadlock_info(db);
+	assert_int_equal(sql_int(db, "SELECT guest_state = 'hung' FROM trace WHERE id = 1"), 1);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(collector_live,
 	cmocka_unit_test(test_follow_live_writer),
 	cmocka_unit_test(test_follow_detects_hang),
 	cmocka_unit_test(test_follow_stops_on_signal),
 	cmocka_unit_test(test_follow_stops_on_reboot),
+	cmocka_unit_test(test_second_collector_told_busy),
 	cmocka_unit_test(test_follow_source_truncated),
 	cmocka_unit_test(test_e2e_pingpong),
 	cmocka_unit_test(test_e2e_fanout),
 	cmocka_unit_test(test_e2e_alloc),
 	cmocka_unit_test(test_e2e_crash),
 	cmocka_unit_test(test_e2e_follow_alongside),
-	cmocka_unit_test(test_e2e_hang))
+	cmocka_unit_test(test_e2e_hang),
+	cmocka_unit_test(test_snapshot_of_still_ring),
+	cmocka_unit_test(test_e2e_triple_snapshot_hung),
+	cmocka_unit_test(test_e2e_hang_snapshot),
+	cmocka_unit_test(test_e2e_deadlock_follow),
+	cmocka_unit_test(test_e2e_deadlock_snapshot),
+	cmocka_unit_test(test_deadlock_into_older_database))

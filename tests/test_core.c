@@ -10,6 +10,7 @@
 #include "testlib.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,79 @@ static void test_core_synthetic_ok(void **state)
 	free(db);
 	free(core);
 	free(img);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* A core of `n` events whose ring says running, with the given heartbeat
+ * and stall (header fields patched as the guest would have left them). */
+static char *running_core(const char *dir, const char *name, uint64_t hb_tsc,
+			  uint64_t stall_tsc, uint64_t stall_threads)
+{
+	uint8_t *img = make_core(20), *h = img + LOAD_OFF;
+	uint32_t running = RS_STATE_RUNNING;
+	uint64_t ticks = 77;
+
+	/* By offset: the segment sits at an unaligned file offset. */
+	memcpy(h + offsetof(struct rs_header, state), &running, sizeof(running));
+	memcpy(h + offsetof(struct rs_header, heartbeat_ticks), &ticks, sizeof(ticks));
+	memcpy(h + offsetof(struct rs_header, heartbeat_tsc), &hb_tsc, sizeof(hb_tsc));
+	memcpy(h + offsetof(struct rs_header, stall_tsc), &stall_tsc, sizeof(stall_tsc));
+	memcpy(h + offsetof(struct rs_header, stall_threads), &stall_threads,
+	       sizeof(stall_threads));
+	char *core = write_bytes(dir, name, img, CORE_SIZE);
+	free(img);
+	return core;
+}
+
+/* One image cannot show a heartbeat move: a core of a guest that says it
+ * runs is "unknown", and info says why; unless the image holds ticks
+ * stamped after a published stall, which is a deadlock. */
+static void test_core_of_running_guest(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	uint64_t t = gt_rdtsc();
+	char *core = running_core(dir, "run.core", t, 0, 0);
+	char *db = path_in(dir, "t.db");
+
+	assert_int_equal(collect_core_file(core, db, &out), 0);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"unknown\"") ||
+	    !strstr(js, "\"state_why\": \"one memory image"))
+		fail_msg("want unknown, with why: %s", js);
+	free(js);
+	/* --follow on an image that never changes reads it once and ends
+	 * (60 s: the harness limit; it takes milliseconds). */
+	int rc = rs_run(&out, 60, "'%s' collect 'core:%s' -o '%s' --follow 2>&1",
+			rs_bin("ringside"), core, db);
+	if (rc != 0)
+		fail_msg("collect core: --follow: exit %d: %s", rc, out);
+	free(out);
+	free(core);
+	free(db);
+
+	/* A stall, but no tick after it in the image: still one instant. */
+	core = running_core(dir, "stall.core", t, t + 1000, 2);
+	db = path_in(dir, "s.db");
+	assert_int_equal(collect_core_file(core, db, &out), 0);
+	free(out);
+	js = info_json(db);
+	assert_true(json_has(js, "guest_state", "\"unknown\""));
+	free(js);
+	free(core);
+	free(db);
+
+	core = running_core(dir, "dead.core", t + 5000, t + 1000, 2);
+	db = path_in(dir, "d.db");
+	assert_int_equal(collect_core_file(core, db, &out), 0);
+	free(out);
+	js = info_json(db);
+	if (!json_has(js, "guest_state", "\"deadlocked\""))
+		fail_msg("want deadlocked: %s", js);
+	assert_int_equal(json_int(js, "stalled_threads"), 2);
+	free(js);
+	free(core);
+	free(db);
 	rs_tmpdir_cleanup(dir);
 }
 
@@ -260,8 +334,35 @@ static void test_core_xl_dump(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A core given to file: is refused at once with the way to read it
+ * (it used to be searched, and "no ringside region found"), also when
+ * --wait-secs would have let a ring file appear. */
+static void test_core_given_to_file(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	uint8_t *img = make_core(10);
+	char *core = write_bytes(dir, "good.core", img, CORE_SIZE);
+	char *db = path_in(dir, "t.db");
+	/* 60 s: ends in milliseconds; without the check it waits 600. */
+	int rc = rs_run(&out, 60, "'%s' collect 'file:%s' -o '%s' --wait-secs 600"
+			" 2>&1 >/dev/null", rs_bin("ringside"), core, db);
+	char want[600];
+	snprintf(want, sizeof(want), "read a core with core:%s", core);
+	if (rc != 1 || !strstr(out, want))
+		fail_msg("collect file:CORE: exit %d (want 1): '%s' (want '%s')",
+			 rc, out, want);
+	assert_one_line(out);
+	assert_false(exists(db));
+	free(out);
+	free(db);
+	free(core);
+	free(img);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(core,
 	cmocka_unit_test(test_core_synthetic_ok),
+	cmocka_unit_test(test_core_of_running_guest),
 	cmocka_unit_test(test_core_not_elf),
 	cmocka_unit_test(test_core_truncated),
 	cmocka_unit_test(test_core_truncated_header),
@@ -276,4 +377,5 @@ RS_TEST_SUITE(core,
 	cmocka_unit_test(test_core_pn_xnum_outside),
 	cmocka_unit_test(test_core_region_straddles),
 	cmocka_unit_test(test_core_no_region),
-	cmocka_unit_test(test_core_xl_dump))
+	cmocka_unit_test(test_core_xl_dump),
+	cmocka_unit_test(test_core_given_to_file))

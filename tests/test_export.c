@@ -277,7 +277,7 @@ static void test_export_cli(void **state)
 	assert_int_equal(rs_run(&out, 10, "echo hello > '%s/x.db'; '%s' export"
 				" '%s/x.db' --chrome '%s/y.json'", dir,
 				rs_bin("ringside"), dir, dir), 1);
-	assert_non_null(strstr(out, "not a SQLite database"));
+	assert_non_null(strstr(out, "not a SQLite file"));
 	free(out);
 	/* A stored chunk that lies about its records: both exports say so,
 	 * in one line, and exit 1. */

@@ -257,9 +257,13 @@ static void test_kill9_ring_holds_everything(void **state)
 {
 	if (access(rs_bin("ringside-hosted"), X_OK) != 0)
 		skip();
-	/* 64 MiB holds the whole run: every record is still in the ring at
-	 * every restart, so no gap at all is acceptable. */
-	assert_int_equal(kill_and_resume("fanout", "3.5", "16384", 5), 0);
+	/* 256 MiB holds the whole run: every record is still in the ring at
+	 * every restart, so no gap at all is acceptable. The guest must
+	 * outlive the kills: at most 2.75 s of sleeps, plus the spawns and
+	 * integrity checks (~0.5 s here with six busy loops on two cores;
+	 * the whole loop took 1.5..2.2 s). 8 s leaves them 5.25 s, ~10x.
+	 * This machine writes ~36 MB in 8 s: room for a host ~7x faster. */
+	assert_int_equal(kill_and_resume("fanout", "8", "65536", 5), 0);
 }
 
 static void test_kill9_ring_laps_while_dead(void **state)
@@ -268,7 +272,9 @@ static void test_kill9_ring_laps_while_dead(void **state)
 		skip();
 	/* 256 KiB: the guest laps the ring while no collector runs, so
 	 * there are gaps; each must be exactly what the lost table says. */
-	uint64_t lost = kill_and_resume("fanout", "3", "64", 4);
+	/* 7 s: the guest outlives the kills (2.2 s of sleeps at most; the
+	 * spawns and checks get 4.8 s, ~10x what they take, as above). */
+	uint64_t lost = kill_and_resume("fanout", "7", "64", 4);
 	assert_true(lost > 0);
 }
 

@@ -552,9 +552,14 @@ static void test_sched_deadlock(void **state)
 	/* Nothing can ever resolve S.p: the idle loop says so once, then
 	 * idles on with the tick running instead of returning. */
 	uint64_t ticks0 = kernel_ticks();
-	uint64_t deadline = platform_cycles() + ns_to_cycles(60000000);
-	assert_int_equal(sched_run_until(deadline), -1);
-	assert_true(platform_cycles() >= deadline);
+	/* 60 ms rounds until 10 ticks came (one round, ~60 ticks, here; a
+	 * loaded host delivers fewer: its timer signals coalesce). Up to
+	 * 500 rounds, 30 s, before a tick that never comes fails it. */
+	for (int round = 0; round < 500 && kernel_ticks() - ticks0 < 10; round++) {
+		uint64_t deadline = platform_cycles() + ns_to_cycles(60000000);
+		assert_int_equal(sched_run_until(deadline), -1);
+		assert_true(platform_cycles() >= deadline);
+	}
 	assert_true(sched_deadlock_reported());
 	assert_true(kernel_ticks() - ticks0 >= 10);
 
@@ -594,9 +599,12 @@ static void test_timer_sleep(void **state)
 	struct tally tl;
 	fix_tally(state, &tl);
 	assert_int_equal(tl.n[RS_EV_TIMER_FIRE], 1);
-	/* The sleeper blocked as a sleep, and the tick ran meanwhile. */
+	/* The sleeper blocked as a sleep, and the tick ran meanwhile: at
+	 * least the tick that fired its timer (3 ms at 1 kHz is 3 ticks
+	 * here, but a loaded host coalesces the timer signals: one was seen
+	 * with six busy loops on two cores). */
 	assert_int_equal(tl.n[RS_EV_THREAD_BLOCK], 1);
-	assert_true(tl.n[RS_EV_IRQ_ENTER] >= 2);
+	assert_true(tl.n[RS_EV_IRQ_ENTER] >= 1);
 	assert_int_equal(tl.n[RS_EV_IRQ_ENTER], tl.n[RS_EV_IRQ_EXIT]);
 	assert_true(tl.n[RS_EV_IDLE_ENTER] >= 1);
 }

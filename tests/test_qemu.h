@@ -25,6 +25,15 @@ void qrun_begin(struct qrun *q);
 /* `ringside run --kernel K -o DB ARGS` (ARGS printf-style). */
 int qrun(struct qrun *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The QEMU command line samples/qemu/README.md documents, started by hand
+ * (so the guest gets no tsc_khz= from ringside), with `ringside collect
+ * file:... -o DB --follow --wait-secs 10 COLLECT_ARGS` alongside. `machine`
+ * is appended to -machine's options ("" or e.g. ",hpet=off"). QEMU is
+ * stopped once the collect ends. Sets q->rc, q->out.
+ */
+int qemu_by_hand(struct qrun *q, const char *machine, const char *append,
+		 const char *collect_args);
 /* Asserts no QEMU of ours and no /dev/shm/ringside-* remain, then
  * removes the temp dir. */
 void qrun_end(struct qrun *q);

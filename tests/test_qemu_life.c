@@ -4,7 +4,8 @@
  * (SIGINT: stops in order and keeps the trace) or killed outright
  * (SIGKILL: QEMU dies with it through PR_SET_PDEATHSIG); bad arguments;
  * --gdb; and a QEMU the user started by hand with the command line from
- * samples/qemu/README.md, read with `collect file:`.
+ * samples/qemu/README.md, read with `collect file:` (followed, and once
+ * after it hung); a core of a running guest.
  */
 #include "testlib.h"
 
@@ -24,12 +25,19 @@ static int run_and_signal(struct qrun *q, const char *sig)
 {
 	free(q->out);
 	q->out = NULL;
-	/* Wait until the database exists: then QEMU runs and the guest has
-	 * published its ring, so the signal lands mid-run. */
-	q->rc = rs_run(&q->out, 60,
-		       "cd '%s' && { '%s' run --kernel '%s' -o '%s' --workload deadlock"
-		       " >run.out 2>&1 & p=$!; i=0; while [ ! -s '%s' ] && [ $i -lt 500 ];"
-		       " do sleep 0.01; i=$((i+1)); done; sleep 0.3; kill -%s $p; wait $p; }",
+	/* Wait until the database holds events and says running (the
+	 * collector has seen the heartbeat move): then QEMU runs and the
+	 * guest's ring is being read, so the signal lands mid-run (the demo
+	 * runs 60 s). That takes 0.5 s here with two busy loops; up to 3000
+	 * polls (30 s and more) for a slow host. */
+	q->rc = rs_run(&q->out, 120,
+		       "cd '%s' && { '%s' run --kernel '%s' -o '%s' --workload demo"
+		       " --seconds 60 --dump running.core"
+		       " >run.out 2>&1 & p=$!; i=0; until [ \"$(sqlite3 -readonly '%s'"
+		       " 'SELECT (SELECT count(*) > 0 FROM chunks) || guest_state"
+		       " FROM trace' 2>/dev/null)\" = 1running ] ||"
+		       " [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
+		       " kill -%s $p; wait $p; }",
 		       q->dir, rs_bin("ringside"), q->kernel, q->db, q->db, sig);
 	return q->rc;
 }
@@ -50,6 +58,20 @@ static void test_run_sigint_cleans_up(void **state)
 	assert_true(json_has(js, "guest_state", "\"running\""));
 	assert_true(json_int(js, "events") > 0);
 	free(js);
+	/* The dump of that running guest is one instant: it cannot show the
+	 * heartbeat move, so it does not say running. */
+	char *core = path_in(q.dir, "running.core"), *cdb = path_in(q.dir, "core.db");
+	char *cout = NULL;
+	if (collect_core_file(core, cdb, &cout) != 0)
+		fail_msg("collect core:%s: %s", core, cout);
+	free(cout);
+	js = info_json(cdb);
+	if (!json_has(js, "guest_state", "\"unknown\"") ||
+	    !strstr(js, "\"state_why\": \"one memory image"))
+		fail_msg("a core of a running guest: %s", js);
+	free(js);
+	free(cdb);
+	free(core);
 	free(out);
 	free(log);
 	qrun_end(&q);
@@ -123,9 +145,14 @@ static void test_run_gdb(void **state)
 		skip();  /* no gdb, or port 1234 taken */
 	}
 	free(out);
-	q.rc = rs_run(&q.out, 60,
+	/* gdb attaches once run says QEMU waits for it (0.3 s here with two
+	 * busy loops; up to 3000 polls, 30 s and more, on a slow host): a
+	 * fixed sleep could connect before QEMU listens, and then the run
+	 * waits forever. */
+	q.rc = rs_run(&q.out, 120,
 		      "cd '%s' && { '%s' run --gdb --kernel '%s' -o '%s' --workload pingpong"
-		      " --count 5 >run.out 2>&1 & p=$!; sleep 0.5;"
+		      " --count 5 >run.out 2>&1 & p=$!; i=0; until grep -q 'target remote'"
+		      " run.out || [ $i -ge 3000 ]; do sleep 0.01; i=$((i+1)); done;"
 		      " gdb -batch -nx -ex 'target remote :1234' -ex continue >/dev/null 2>&1;"
 		      " wait $p; }", q.dir, rs_bin("ringside"), q.kernel, q.db);
 	char *log = path_in(q.dir, "run.out");
@@ -180,23 +207,34 @@ static void test_run_guest_clock_matches_host(void **state)
 	qrun_end(&q);
 }
 
+/* The README's QEMU command line for `append`, guest RAM in `shm`. */
+static void user_qemu(char *cmd, size_t len, const struct qrun *q,
+		      const char *shm, const char *append)
+{
+	snprintf(cmd, len, "qemu-system-x86_64 -accel tcg -display none"
+		 " -vga none -nodefaults -machine q35,memory-backend=mem -m 64M -no-reboot"
+		 " -object memory-backend-file,id=mem,size=64M,mem-path=%s,share=on"
+		 " -kernel '%s' -append '%s'"
+		 " -debugcon file:guest.log -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+		 " -device pvpanic -action reboot=shutdown,shutdown=pause,panic=pause",
+		 shm, q->kernel, append);
+}
+
 static void test_collect_user_started_qemu(void **state)
 {
 	struct qrun q;
+	char shm[96], qemu[5000];
 
 	qrun_begin(&q);
-	char shm[96];
 	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-guest", (int)getpid());
-	q.rc = rs_run(&q.out, 60,
-		      "cd '%s' && rm -f %s && { qemu-system-x86_64 -accel tcg -display none"
-		      " -vga none -nodefaults -machine q35,memory-backend=mem -m 64M -no-reboot"
-		      " -object memory-backend-file,id=mem,size=64M,mem-path=%s,share=on"
-		      " -kernel '%s' -append 'workload=fanout count=5'"
-		      " -debugcon file:guest.log -device isa-debug-exit,iobase=0xf4,iosize=0x04"
-		      " -device pvpanic -action reboot=shutdown,shutdown=pause,panic=pause &"
-		      " qp=$!; '%s' collect file:%s -o '%s' --follow --wait-secs 10 2>&1;"
+	user_qemu(qemu, sizeof(qemu), &q, shm, "workload=fanout count=5");
+	/* The ring appears 0.5 s after QEMU starts here with two busy loops;
+	 * --wait-secs returns as soon as it does, so 60 s costs nothing. */
+	q.rc = rs_run(&q.out, 120,
+		      "cd '%s' && rm -f %s && { %s &"
+		      " qp=$!; '%s' collect file:%s -o '%s' --follow --wait-secs 60 2>&1;"
 		      " r=$?; wait $qp; rm -f %s; exit $r; }",
-		      q.dir, shm, shm, q.kernel, rs_bin("ringside"), shm, q.db, shm);
+		      q.dir, shm, qemu, rs_bin("ringside"), shm, q.db, shm);
 	if (q.rc != 0)
 		fail_msg("collect file: of a user's QEMU: exit %d: %s", q.rc, q.out);
 	char *js = info_json(q.db);
@@ -207,6 +245,38 @@ static void test_collect_user_started_qemu(void **state)
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_CREATE), 14 * 5);
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_FAIL), 4 * 5);
 	assert_int_equal(ev_count_where(q.db, RS_EV_MARK, "str = 'fanout done'"), 1);
+	qrun_end(&q);
+}
+
+/*
+ * The README's QEMU with the hang workload, read once (no --follow) after
+ * it hung: the ring still says running, but the snapshot watches the
+ * heartbeat for --hang-secs and must say hung, from the last beat.
+ */
+static void test_snapshot_of_hung_user_qemu(void **state)
+{
+	struct qrun q;
+	char shm[96], qemu[5000];
+
+	qrun_begin(&q);
+	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-hang", (int)getpid());
+	user_qemu(qemu, sizeof(qemu), &q, shm, "workload=hang");
+	/* Up to 30 s for the guest's "hang:" line, then 0.5 s more so the
+	 * last tick before its cli is long past (both wide for TCG). */
+	q.rc = rs_run(&q.out, 90,
+		      "cd '%s' && rm -f %s && { %s & qp=$!; i=0;"
+		      " while ! grep -q 'hang: disabling' guest.log 2>/dev/null &&"
+		      " [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.5;"
+		      " '%s' collect file:%s -o '%s' 2>&1; r=$?; kill $qp; wait $qp;"
+		      " rm -f %s; exit $r; }",
+		      q.dir, shm, qemu, rs_bin("ringside"), shm, q.db, shm);
+	if (q.rc != 0)
+		fail_msg("collect file: of a hung QEMU guest: exit %d: %s", q.rc, q.out);
+	char *js = info_json(q.db);
+	if (!json_has(js, "guest_state", "\"hung\"") || json_int(js, "hung_at_ns") <= 0)
+		fail_msg("want hung with hung_at_ns: %s", js);
+	free(js);
+	assert_int_equal(ev_count_where(q.db, RS_EV_MARK, "str = 'hang: interrupts off'"), 1);
 	assert_false(exists(shm));
 	qrun_end(&q);
 }
@@ -217,4 +287,5 @@ RS_TEST_SUITE(qemu_life,
 	cmocka_unit_test(test_run_bad_args),
 	cmocka_unit_test(test_run_gdb),
 	cmocka_unit_test(test_run_guest_clock_matches_host),
-	cmocka_unit_test(test_collect_user_started_qemu))
+	cmocka_unit_test(test_collect_user_started_qemu),
+	cmocka_unit_test(test_snapshot_of_hung_user_qemu))

@@ -493,6 +493,16 @@ static int lines(const char *s)
 	return n;
 }
 
+/* stderr is one line, with the prefix every ringside command's errors
+ * carry, and names the problem. */
+static void expect_error_line(const char *err, const char *needle)
+{
+	if (lines(err) != 1 || strncmp(err, "ringside: ", 10) != 0 ||
+	    !strstr(err, needle))
+		fail_msg("want one 'ringside: ' line with '%s', got '%s'",
+			 needle, err);
+}
+
 static void test_report_bad_input(void **state)
 {
 	char *dir = rs_tmpdir(), *out, *err, *foreign, *missing;
@@ -504,13 +514,12 @@ static void test_report_bad_input(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(report(&out, &err, foreign, NULL), 1);
-	assert_int_equal(lines(err), 1);
-	assert_non_null(strstr(err, "not a ringside trace"));
+	expect_error_line(err, "not a ringside trace");
 	assert_string_equal(out, "");
 	free(out), free(err);
 
 	assert_int_equal(report(&out, &err, missing, "--json", NULL), 1);
-	assert_int_equal(lines(err), 1);
+	expect_error_line(err, "cannot open");
 	free(out), free(err);
 
 	/* A text file is not SQLite at all. */
@@ -521,15 +530,26 @@ static void test_report_bad_input(void **state)
 	if (asprintf(&text, "%s/text.db", dir) < 0)
 		abort();
 	assert_int_equal(report(&out, &err, text, NULL), 1);
-	assert_int_equal(lines(err), 1);
+	expect_error_line(err, "not a SQLite file");
 	free(out), free(err);
 
-	/* Usage errors: 2. */
+	/* Usage errors: 2, and one line that says what is wrong. */
 	assert_int_equal(report(&out, &err, NULL), 2);
+	expect_error_line(err, "missing TRACE.db");
 	free(out), free(err);
 	assert_int_equal(report(&out, &err, foreign, "--by", "colour", NULL), 2);
+	expect_error_line(err, "'colour'");
 	free(out), free(err);
 	assert_int_equal(report(&out, &err, foreign, "--from", "soon", NULL), 2);
+	expect_error_line(err, "--from wants a time");
+	free(out), free(err);
+	assert_int_equal(report(&out, &err, foreign, "--bogus", NULL), 2);
+	expect_error_line(err, "'--bogus'");
+	free(out), free(err);
+	/* Crossed bounds name the bound, not the whole usage. */
+	assert_int_equal(report(&out, &err, foreign, "--from", "5s", "--to",
+				"1s", NULL), 2);
+	expect_error_line(err, "--from 5s is after --to 1s");
 	free(out), free(err);
 
 	free(text);

@@ -383,8 +383,8 @@ static void test_bad_input(void **state)
 	FILE *f = fopen(p, "w");
 	fputs("this is not a database at all, just text\n", f);
 	fclose(f);
-	expect_refused(p, "not an SQLite file", false);
-	expect_refused(p, "not an SQLite file", true);
+	expect_refused(p, "not a SQLite file", false);
+	expect_refused(p, "not a SQLite file", true);
 
 	snprintf(p, sizeof p, "%s/other.db", dir);
 	sqlite3 *h;

@@ -90,14 +90,25 @@ static void test_window_follow(void **state)
 {
 	const char *display = rs_test_display();
 	char *dir = rs_tmpdir(), *log = NULL;
-	char db[512];
+	char db[512], view_out[512];
 	snprintf(db, sizeof db, "%s/live.db", dir);
+	snprintf(view_out, sizeof view_out, "%s/view.out", dir);
 	assert_int_equal(rs_run(NULL, 10, "cp %s %s", SAMPLES "/pingpong.db",
 				db), 0);
-	/* the writer: in 1.5 s, 100 more events, as a collector batch would */
+	/* the writer: 100 more events, as a collector batch would, once the
+	 * window has counted what it loaded first (its first "events"
+	 * line: 1 s here with two busy loops; polled for up to 60 s), so a
+	 * slow start cannot make it load them in its first go. */
 	pid_t w = fork();
 	if (w == 0) {
-		usleep(1500000);
+		for (int i = 0; i < 6000; i++) {
+			char *seen = rs_read_file(view_out, NULL);
+			int counted = seen && strstr(seen, "events ");
+			free(seen);
+			if (counted)
+				break;
+			usleep(10000);
+		}
 		sqlite3 *h;
 		sqlite3_open(db, &h);
 		sqlite3_busy_timeout(h, 5000);
@@ -118,9 +129,13 @@ static void test_window_follow(void **state)
 		sqlite3_close(h);
 		_exit(0);
 	}
-	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --follow --test-script "
-			"'events;sleep:3500;events;key:plus;quit' %s", display,
-			rs_bin("ringside-view"), db);
+	/* The batch lands right after the first count; the follow poll
+	 * (200 ms) and the reload of this small trace (a fraction of a
+	 * second here, loaded) have the 3.5 s sleep. */
+	int rc = rs_run(&log, 120, "DISPLAY=%s " ENV "%s --follow --test-script "
+			"'events;sleep:3500;events;key:plus;quit' %s >'%s' 2>&1;"
+			" r=$?; cat '%s'; exit $r", display,
+			rs_bin("ringside-view"), db, view_out, view_out);
 	waitpid(w, NULL, 0);
 	if (rc)
 		fprintf(stderr, "%s\n", log ? log : "");

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "ringside_ring.h"
 #include "sql_events.h"
 
 #define MAX_TESTS 1024
@@ -124,6 +125,28 @@ int rs_run(char **out, int timeout_s, const char *fmt, ...)
 	return result;
 }
 
+int rs_wait_ring_magic(const char *path, int timeout_s)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		uint64_t magic = 0;
+		int fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			if (pread(fd, &magic, 8, 0) != 8)
+				magic = 0;
+			close(fd);
+		}
+		if (magic == RS_MAGIC)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= timeout_s)
+			return -1;
+		usleep(1000);
+	}
+}
+
 char *rs_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -199,7 +222,10 @@ static int start_xvfb(void)
 			       "1280x800x24", "-nolisten", "tcp", (char *)NULL);
 			_exit(127);
 		}
-		for (int i = 0; i < 100; i++) {
+		/* Xvfb has its socket up in well under a second here, even
+		 * loaded; up to 30 s (600 x 50 ms) for a slow host, and a
+		 * server that dies is noticed at once below. */
+		for (int i = 0; i < 600; i++) {
 			if (access(sock, F_OK) == 0) {
 				xvfb_pid = pid;
 				atexit(stop_xvfb);

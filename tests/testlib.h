@@ -64,6 +64,14 @@ const char *rs_test_display(void);
 char *rs_make_trace(const char *dir, const char *workload, int count,
 		    int hosted_status);
 
+/*
+ * Waits until the ring file at `path` has its magic (a writer lays out the
+ * header and sets the magic last), polling every millisecond for up to
+ * `timeout_s` seconds. 0 once it has, -1 on timeout. For waits on another
+ * process's progress: the timeout only bounds a writer that never starts.
+ */
+int rs_wait_ring_magic(const char *path, int timeout_s);
+
 /* Whole file into a malloc'd buffer; NULL if unreadable. */
 char *rs_read_file(const char *path, size_t *len);
 

@@ -4,8 +4,12 @@
 
 TEST_SRCS := tests/testlib.c tests/testlib_events.c tests/stress/stress.c \
              $(wildcard tests/test_*.c)
+# The kernel's clock calibration is plain C but for rdtsc: test_refclock.c
+# runs it here, against simulated references.
+TEST_SRCS += kernel/platform/pvh/refclock.c
 TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/ringside-tests
+CMOCKA_LIBS := $(call pkgconf,--libs cmocka)
 
 # Libraries a suite may call; fragments that exist add theirs.
 TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) \
@@ -14,8 +18,8 @@ TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) \
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIBS) \
-		$(VIEWER_LIBS) $(shell pkg-config --libs cmocka) $(DECODE_LDLIBS) \
-		-lpthread -lm
+		$(VIEWER_LIBS) $(CMOCKA_LIBS) $(DECODE_LDLIBS) \
+		$(COLLECTOR_LDLIBS) -lpthread -lm
 
 # Programs the tests drive, when their fragments exist.
 TEST_PROGS = $(filter $(BIN)/%,$(ALL_PROGS))
@@ -44,4 +48,4 @@ $(EMBED_BIN): tests/freestanding_embed.c $(GT_LIB) $(GT_PC)
 ifneq ($(SANITIZE),1)
 check-run: $(EMBED_BIN)
 endif
-EXTRA_CFLAGS_tests/ := $(shell pkg-config --cflags sqlite3)
+EXTRA_CFLAGS_tests/ := $(call pkgconf,--cflags sqlite3)

@@ -113,11 +113,16 @@ char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
 					       "0x%llx\n",
 					       (long long)m->panic_vector,
 					       (unsigned long long)m->panic_fault_addr);
-		g_string_append_printf(s, "rip 0x%llx\nregs %s\nbacktrace %s",
-				       (unsigned long long)m->panic_rip,
-				       m->panic_regs ? m->panic_regs : "{}",
-				       m->panic_backtrace ? m->panic_backtrace
-							  : "[]");
+		g_string_append_printf(s, "rip 0x%llx", (unsigned long long)m->panic_rip);
+		if (m->panic_rip_name)
+			g_string_append_printf(s, " in %s", m->panic_rip_name);
+		g_string_append_printf(s, "\nregs %s\n", m->panic_regs ? m->panic_regs
+								 : "{}");
+		if (m->panic_frames)
+			g_string_append_printf(s, "backtrace:\n%s", m->panic_frames);
+		else
+			g_string_append_printf(s, "backtrace %s", m->panic_backtrace ?
+					       m->panic_backtrace : "[]");
 		return g_string_free(s, FALSE);
 	}
 	if (m->hung && fabs(rv_x(v, (double)m->hung_at) - x) <= 4) {

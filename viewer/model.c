@@ -216,25 +216,12 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 	return v;
 }
 
-/* The file must start with SQLite's magic; checked by hand so a foreign
- * file never reaches SQLite at all. */
+/* The shared look before SQLite (formats/trace_read.c): a FIFO or a
+ * device is refused without blocking, a foreign file never reaches
+ * SQLite at all. */
 static bool looks_like_sqlite(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 g_strerror(errno));
-		return false;
-	}
-	char hdr[16] = { 0 };
-	size_t got = fread(hdr, 1, sizeof hdr, f);
-	fclose(f);
-	if (got != sizeof hdr || memcmp(hdr, "SQLite format 3", 16) != 0) {
-		snprintf(err, errlen, "%s: not a ringside trace database "
-			 "(not an SQLite file)", path);
-		return false;
-	}
-	return true;
+	return rs_db_precheck(path, 0, err, errlen) == 0;
 }
 
 static char *dup_col(GStringChunk *sc, sqlite3_stmt *st, int i)
@@ -280,6 +267,41 @@ static void load_trace_row(sqlite3 *db, rv_model *m)
 		}
 	}
 	sqlite3_finalize(st);
+}
+
+/* The names `ringside run` or `collect --kernel` stored for the panic's
+ * frames (table frames; a database without it has none): the rip's as
+ * "FUNCTION (FILE:LINE)", the backtrace as one "#N 0xADDR ..." line per
+ * frame. Formatted by SQL, so the viewer needs no kernel ELF. */
+static void load_frame_names(sqlite3 *db, rv_model *m)
+{
+	static const char name_sql[] =
+		"coalesce(function, '?" "?') || coalesce(' (' || file || ':' || line"
+		" || ')', '')";
+	char sql[400];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof sql, "SELECT kind, idx, addr, printf('#%%-2d 0x%%x ', idx, addr)"
+		 " || %s, %s FROM frames WHERE trace_id = ?1 AND kind IN"
+		 " ('panic_rip', 'backtrace') ORDER BY kind DESC, idx", name_sql,
+		 name_sql);
+	if (!m->panicked ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, m->trace_id);
+	GString *bt = g_string_new(NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		if (kind && !strcmp(kind, "backtrace"))
+			g_string_append_printf(bt, "%s%s", bt->len ? "\n" : "",
+					       (const char *)sqlite3_column_text(st, 3));
+		else if (sqlite3_column_int64(st, 2) == m->panic_rip)
+			m->panic_rip_name = dup_col(m->strings, st, 4);
+	}
+	sqlite3_finalize(st);
+	if (bt->len)
+		m->panic_frames = g_string_chunk_insert(m->strings, bt->str);
+	g_string_free(bt, TRUE);
 }
 
 static void load_lost(sqlite3 *db, rv_model *m)
@@ -357,6 +379,7 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 	m->trace_id = tid;
 	m->strings = g_string_chunk_new(1 << 16);
 	load_trace_row(db, m);
+	load_frame_names(db, m);
 	if (m->ncpus < 1)
 		m->ncpus = 1;
 

@@ -142,6 +142,9 @@ typedef struct rv_model {
 	int64_t panic_t;
 	char *panic_reason, *panic_regs, *panic_backtrace;
 	int64_t panic_cpu, panic_vector, panic_rip, panic_fault_addr;
+	/* Stored names (table frames), NULL without: the rip's
+	 * "FUNCTION (FILE:LINE)", the backtrace one "#N 0xADDR ..." a line. */
+	char *panic_rip_name, *panic_frames;
 
 	/* per-event (time order), for range summaries */
 	uint64_t nevents;

@@ -17,8 +17,9 @@ VIEWER_BIN      := $(BIN)/ringside-view
 # What the library needs at link time (tests link it too, and
 # $(DECODE_LIB) after it). Only cairo, glib and sqlite: GTK itself is for
 # the window.
-VIEWER_LIBS := $(shell pkg-config --libs cairo glib-2.0) $(DECODE_LDLIBS) -lm
-EXTRA_CFLAGS_viewer/ := $(shell pkg-config --cflags gtk4 sqlite3)
+VIEWER_LIBS := $(call pkgconf,--libs cairo glib-2.0) $(DECODE_LDLIBS) -lm
+EXTRA_CFLAGS_viewer/ := $(call pkgconf,--cflags gtk4 sqlite3)
+VIEWER_GTK_LIBS := $(call pkgconf,--libs gtk4 fontconfig)
 
 $(VIEWER_LIB): $(VIEWER_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -27,7 +28,7 @@ $(VIEWER_LIB): $(VIEWER_LIB_OBJS)
 $(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(VIEWER_APP_OBJS) $(VIEWER_LIB) \
-		$(DECODE_LIB) $(shell pkg-config --libs gtk4 fontconfig) \
+		$(DECODE_LIB) $(VIEWER_GTK_LIBS) \
 		$(VIEWER_LIBS)
 
 all: $(VIEWER_BIN)
@@ -35,4 +36,8 @@ ALL_PROGS += $(VIEWER_BIN)
 
 # The viewer's tests include its headers and cairo's. (Appends, so this
 # fragment must be included after tests/tests.mk.)
-EXTRA_CFLAGS_tests/ += -Iviewer $(shell pkg-config --cflags cairo glib-2.0)
+EXTRA_CFLAGS_tests/ += -Iviewer $(call pkgconf,--cflags cairo glib-2.0)
+
+# tests.mk names its libraries before this fragment defines VIEWER_LIB, so
+# the test binary's dependency on it is stated here, where it is known.
+$(TEST_BIN): $(VIEWER_LIB)

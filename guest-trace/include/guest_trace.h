@@ -36,6 +36,12 @@ struct gt_config {
 	uint64_t tsc_hz;
 	uint64_t boot_tsc;
 	uint64_t boot_wall_ns;   /* 0 if the guest has no wall clock */
+	/* How the clocks were calibrated (ringside_ring.h, line 1); 0 for
+	 * unknown. */
+	uint32_t tsc_source;     /* enum rs_clock_source */
+	uint32_t tick_method;    /* enum rs_tick_method */
+	uint32_t tick_hz;
+	uint64_t timer_hz;
 };
 
 /*
@@ -48,6 +54,9 @@ int gt_region_init(void *base, const struct gt_config *cfg);
 /* Liveness and state, written by the timer tick and by state changes. */
 void gt_set_state(struct rs_header *h, uint32_t state);
 void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc);
+/* A stall (every thread blocked, nothing can wake one) found at `tsc`
+ * with `nthreads` blocked; nthreads == 0 clears it (a thread ran again). */
+void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads);
 
 /*
  * The panic record. gt_panic_begin() returns the slot to fill (or NULL if a

@@ -105,6 +105,8 @@ int kernel_trace_init(uint32_t mode)
 
 	uint64_t tsc = platform_cycles();
 	uint64_t wall = platform_wall_ns();
+	struct platform_clock_info clk;
+	platform_clock_info(&clk);
 	struct gt_config cfg = {
 		.region_gpa = gpa,
 		.region_size = size,
@@ -117,6 +119,10 @@ int kernel_trace_init(uint32_t mode)
 		.tsc_hz = platform_tsc_hz(),
 		.boot_tsc = tsc,
 		.boot_wall_ns = wall,
+		.tsc_source = clk.tsc_source,
+		.tick_method = clk.tick_method,
+		.tick_hz = clk.tick_hz,
+		.timer_hz = clk.timer_hz,
 	};
 	if (gt_region_init(base, &cfg) != 0)
 		return -1;

@@ -19,6 +19,15 @@ uint64_t platform_cycles(void);
 uint64_t platform_tsc_hz(void);
 uint64_t platform_wall_ns(void);       /* Unix time in ns, 0 if unknown */
 
+/* How the clocks were calibrated, for the ring header: enum
+ * rs_clock_source / rs_tick_method values (ringside_ring.h), the tick
+ * rate asked for, and the measured timer input clock (0 if none). */
+struct platform_clock_info {
+	uint32_t tsc_source, tick_method, tick_hz;
+	uint64_t timer_hz;
+};
+void platform_clock_info(struct platform_clock_info *out);
+
 /* Console for boot messages and panic reports; must work in a panic. */
 void platform_console_write(const char *s, size_t n);
 

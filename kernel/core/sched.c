@@ -360,9 +360,10 @@ void sched_wake(struct thread *t)
 
 /* Nothing runnable, nothing pending, no timer armed and nobody waiting for
  * an event: only another thread could wake the blocked ones, and every
- * thread is blocked. Said once per stall, in the trace and on the console;
- * the kernel then idles on (the tick keeps the heartbeat moving), like a
- * real one, so a host sees a live but stuck guest. */
+ * thread is blocked. Said once per stall, in the trace, in the region
+ * header (the stall fields a host reads without the records) and on the
+ * console; the kernel then idles on (the tick keeps the heartbeat moving),
+ * like a real one, so a host sees a live but stuck guest. */
 static void report_deadlock(void)
 {
 	char msg[64];
@@ -370,6 +371,8 @@ static void report_deadlock(void)
 	ksnprintf(msg, sizeof(msg), "deadlock: %lu threads blocked on promises",
 		  (unsigned long)S.blocked_on_promise);
 	trace_mark(S.blocked_on_promise, msg);
+	/* Every live thread is blocked: that is the count a host shows. */
+	trace_stall(S.stats.live);
 	kprintf("kernel: %s (%lu live)\n", msg, (unsigned long)S.stats.live);
 }
 
@@ -380,6 +383,9 @@ int sched_run_until(uint64_t deadline)
 	for (;;) {
 		run_deferred();
 		if (S.runq_head) {
+			/* A thread can run again: the stall, if any, is over. */
+			if (S.deadlock_reported)
+				trace_stall(0);
 			S.deadlock_reported = false;
 			schedule();
 			continue;

@@ -174,4 +174,17 @@ static inline void trace_mark(uint64_t value, const char *text)
 	trace_emit_str(RS_EV_MARK, 1, value, 0, text);
 }
 
+/* The header's stall (RING.md): `nthreads` blocked with nothing that could
+ * wake one, found now; 0 clears it. Not a record: a host that missed the
+ * MARK (overwritten, or it attached later) still sees the stall. */
+static inline void trace_stall(uint64_t nthreads)
+{
+#if KERNEL_TRACE
+	if (trace_region)
+		gt_set_stall(trace_region, nthreads ? gt_rdtsc() : 0, nthreads);
+#else
+	(void)nthreads;
+#endif
+}
+
 #endif /* KERNEL_TRACE_H */

@@ -1,10 +1,11 @@
 /*
  * deadlock.c - two threads each waiting for the other's promise: "alice"
  * resolves her reply only after bob's arrives, and "bob" likewise. Nothing
- * else can wake them, so the scheduler reports the stall once and the
+ * else can wake them, so the scheduler reports the stall once (a MARK,
+ * and stall_threads = 3 with stall_tsc in the ring header) and the
  * kernel idles on with the tick running: the heartbeat keeps advancing
- * (unlike hang), the state stays RUNNING and the workload never exits.
- * Takes no count= or seconds=.
+ * (unlike hang), the state stays RUNNING and the workload never exits;
+ * a collector calls it deadlocked. Takes no count= or seconds=.
  *
  * Records, exactly (beyond ticks and idle enter/exit):
  *   THREAD_CREATE 3 (main, alice, bob)      THREAD_EXIT 0

@@ -10,7 +10,8 @@
  * and a short sleep, so ticks and heartbeats go on between lies.
  *
  * Records it emits honestly (all MARK, ctx = main thread):
- *   count (default 200) "evil: normal" with a = 0..count-1, first;
+ *   count (default 200) "evil: normal" with a = 0..count-1, first, then
+ *   a grace of 2 s (GRACE_NS) before the first lie;
  *   one "evil: lie" per lie, a = the lie's number (34 of them);
  *   count "evil: final" with a = 0..count-1, last, after every lie has
  *   been undone. A collector that survived must hold all of these.
@@ -45,6 +46,11 @@
 #define EVIL_DEFAULT 200
 #define LIE_NS       40000000ull   /* 40 ms: many 5 ms collector polls */
 #define BREATHE_NS   10000000ull
+/* Between the honest records and the first lie: a lap of PADs soon
+ * overwrites the ring, so a collector must have read them by then. One
+ * attached 0.44 s after boot with six busy loops on two cores (a QEMU run
+ * that stores no honest record); 2 s is ~5x that. */
+#define GRACE_NS     2000000000ull
 
 static struct rs_header *H;
 static struct rs_cpu_ring *R;
@@ -292,6 +298,7 @@ static int evil_run(const struct workload_args *args)
 
 	for (uint64_t i = 0; i < count; i++)
 		trace_mark(i, "evil: normal");
+	ksleep_ns(GRACE_NS);
 	record_lies();
 	counter_lies();
 	header_lies();

@@ -7,14 +7,14 @@
 #include "../core/platform.h"
 #include "../core/timer.h"
 
+/* The one list of names (formats/guest_cmdline.h), which the collector
+ * checks `run --workload` against before it boots the kernel. */
+#define WORKLOAD_ENTRY(name) &workload_##name,
 const struct workload *const workload_table[] = {
-	&workload_pingpong, &workload_fanout, &workload_alloc,
-	&workload_hang,     &workload_crash,  &workload_fault,
-	&workload_panic,    &workload_pagefault, &workload_stackoverflow,
-	&workload_triple,   &workload_deadlock,  &workload_demo,
-	&workload_nestedpanic, &workload_evil,
+	RS_WORKLOADS(WORKLOAD_ENTRY)
 	NULL,
 };
+#undef WORKLOAD_ENTRY
 
 const struct workload *workload_find(const char *name)
 {

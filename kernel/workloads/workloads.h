@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest_cmdline.h"
+
 struct workload_args {
 	uint64_t count;          /* iterations; 0 = the workload's default */
 	uint64_t duration_ns;    /* if set (and count is 0): run this long */
@@ -26,20 +28,11 @@ struct workload {
 extern const struct workload *const workload_table[];   /* NULL-terminated */
 const struct workload *workload_find(const char *name);
 
-extern const struct workload workload_pingpong;
-extern const struct workload workload_fanout;
-extern const struct workload workload_alloc;
-extern const struct workload workload_hang;
-extern const struct workload workload_crash;
-extern const struct workload workload_fault;
-extern const struct workload workload_panic;
-extern const struct workload workload_pagefault;
-extern const struct workload workload_nestedpanic;
-extern const struct workload workload_stackoverflow;
-extern const struct workload workload_triple;
-extern const struct workload workload_deadlock;
-extern const struct workload workload_demo;
-extern const struct workload workload_evil;
+/* workload_pingpong, ...: one per name in RS_WORKLOADS, each defined in
+ * the workload's own file. */
+#define WORKLOAD_DECLARE(name) extern const struct workload workload_##name;
+RS_WORKLOADS(WORKLOAD_DECLARE)
+#undef WORKLOAD_DECLARE
 
 /* Shared helper: true once the iteration budget is spent. i counts
  * completed iterations. */

@@ -23,9 +23,9 @@
 #include "../../core/mm.h"
 #include "../../workloads/workloads.h"
 #include "hosted.h"
+#include "guest_cmdline.h"
 #include "ringside_ring.h"
 
-#define DEFAULT_RING_PAGES 256
 #define DEFAULT_TICK_HZ    1000
 
 static void usage(FILE *f)
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	};
 	struct kernel_options ko = { .mode = RS_MODE_OVERWRITE };
 	const char *ring = NULL;
-	unsigned long long ring_pages = DEFAULT_RING_PAGES;
+	unsigned long long ring_pages = RS_RING_PAGES_DEFAULT;
 	unsigned long long tick_hz = DEFAULT_TICK_HZ, v;
 	int c;
 
@@ -92,10 +92,12 @@ int main(int argc, char **argv)
 			ko.count = v;
 			break;
 		case 'p':
-			if (parse_uint(optarg, &ring_pages) || ring_pages < 4 ||
-			    ring_pages > (1ull << 20)) {
-				fprintf(stderr, "bad --ring-pages '%s' (4..%llu)\n",
-					optarg, 1ull << 20);
+			/* The bare-metal kernel's ring_pages= rule. */
+			if (parse_uint(optarg, &ring_pages) ||
+			    !rs_ring_pages_ok(ring_pages)) {
+				fprintf(stderr, "bad --ring-pages '%s' (a power of"
+					" two from %u to %u)\n", optarg,
+					RS_RING_PAGES_MIN, RS_RING_PAGES_MAX);
 				return 2;
 			}
 			break;

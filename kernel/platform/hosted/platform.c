@@ -95,6 +95,15 @@ uint64_t platform_tsc_hz(void)
 	return tsc_hz_cached;
 }
 
+void platform_clock_info(struct platform_clock_info *out)
+{
+	*out = (struct platform_clock_info){
+		.tsc_source = RS_CLOCK_HOSTED,
+		.tick_method = H.tick_hz ? RS_TICK_HOSTED : RS_TICK_UNKNOWN,
+		.tick_hz = H.tick_hz,
+	};
+}
+
 uint64_t platform_wall_ns(void)
 {
 	struct timespec ts;

@@ -101,5 +101,6 @@ void pvh_timer_irq(void);
 void pvh_timer_irq(void)
 {
 	kernel_tick();
+	lapic_timer_rearm();
 	lapic_eoi();
 }

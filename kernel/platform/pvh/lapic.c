@@ -1,13 +1,35 @@
 /*
- * lapic.c - the periodic tick, from the local APIC timer: the one timer
+ * lapic.c - the heartbeat tick, from the local APIC timer: the one timer
  * both QEMU and Xen PVH (which has no PIT or PIC) provide. The legacy PIC
  * is remapped out of the exception range and masked so it can never
  * inject anything.
+ *
+ * The timer's input clock is unrelated to anything the guest knows
+ * (QEMU: 1 GHz / 16, Xen: 100 MHz / 16), so it is measured against the
+ * TSC with the same bracketed, median-of-several method as the TSC itself
+ * (refclock.c): a single unbracketed 2 ms window had given 1.7 to 34 MHz
+ * for Xen's 6.25 MHz on a loaded host, and the tick ran at whatever rate
+ * that made.
+ *
+ * The timer runs one-shot, each tick arming the next for one period of
+ * TSC after the last one was due (skipping whole periods that already
+ * passed). Not periodic: Xen keeps count of the periodic ticks a
+ * descheduled vCPU missed and delivers them back to back once it runs,
+ * and on a loaded host the guest then did nothing but take ticks (17,000
+ * in 20 s, the workload never started; once a triple fault at the same
+ * point). One-shot, a vCPU that was away gets one tick and runs on; the
+ * tick never comes faster than asked, and on average at the rate asked.
+ * (TSC-deadline mode would need no measuring at all, but neither QEMU
+ * TCG nor Xen nested in it offers it, so it could not be tested here;
+ * RS_TICK_TSC_DEADLINE is there for guests that use it.)
  *
  * Works in xAPIC (MMIO, mapped uncached by paging.S) and x2APIC (MSR)
  * mode, whichever the firmware left on.
  */
 #include "pvh.h"
+
+#include "../../core/klib.h"
+#include "ringside_ring.h"
 
 #define MSR_APIC_BASE   0x1b
 #define APIC_BASE_EN    (1u << 11)
@@ -23,15 +45,19 @@
 #define REG_TIMER_CUR   0x390
 #define REG_TIMER_DIV   0x3e0
 
-#define LVT_MASKED      (1u << 16)
-#define LVT_PERIODIC    (1u << 17)
+#define LVT_MASKED      (1u << 16)         /* mode bits 0: one-shot */
+/* The LAPIC timer clock with divide-by-16, if measuring it failed: Xen's
+ * emulated LAPIC runs at 100 MHz (vlapic.c), QEMU's at 1 GHz. */
+#define TIMER_HZ_XEN 6250000ull
+#define TIMER_HZ_QEMU 62500000ull
 #define TIMER_VECTOR    32u             /* TICK_VECTOR in core/tick.h */
 #define SPURIOUS_VECTOR 0xffu
 #define PIC_BASE        0xe0u           /* masked PIC lands here, if ever */
 
 static volatile uint32_t *lapic_mmio;
 static bool x2apic;
-static uint64_t timer_hz;
+static uint64_t timer_hz, tsc_rate;
+static uint64_t period_cycles, next_due;       /* TSC */
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -78,6 +104,56 @@ uint64_t lapic_timer_hz(void)
 	return timer_hz;
 }
 
+uint32_t lapic_timer_method(void)
+{
+	return timer_hz ? RS_TICK_LAPIC_ONESHOT : RS_TICK_UNKNOWN;
+}
+
+/* Arms the one-shot for next_due, first moving it past now by whole
+ * periods if the vCPU was away that long. */
+static void arm_next(void)
+{
+	uint64_t now = rdtsc();
+
+	if (next_due <= now)
+		next_due += ((now - next_due) / period_cycles + 1) * period_cycles;
+	/* Fits: at most one period (a tenth of a second at the slowest
+	 * tick) of a 2^34 Hz TSC times a timer below 2^30 Hz. */
+	uint64_t counts = (next_due - now) * timer_hz / tsc_rate;
+	if (counts == 0)
+		counts = 1;
+	if (counts > 0xffffffffu)
+		counts = 0xffffffffu;
+	lapic_write(REG_TIMER_INIT, (uint32_t)counts);
+}
+
+void lapic_timer_rearm(void)
+{
+	next_due += period_cycles;
+	arm_next();
+}
+
+static uint64_t timer_count_read(void)
+{
+	return lapic_read(REG_TIMER_CUR);
+}
+
+/* The periodic timer's input clock (divide by 16), against the TSC. */
+static uint64_t timer_calibrate(uint64_t tsc_hz)
+{
+	struct ref_clock c = {
+		.read = timer_count_read, .bits = 32, .down = true,
+		/* One-shot from the top: no wrap for over a minute. */
+	};
+
+	lapic_write(REG_TIMER_DIV, 0x3);                /* divide by 16 */
+	lapic_write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
+	lapic_write(REG_TIMER_INIT, 0xffffffffu);
+	uint64_t hz = ref_calibrate(&c, tsc_hz);
+	lapic_write(REG_TIMER_INIT, 0);
+	return hz;
+}
+
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
@@ -97,27 +173,15 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 	lapic_write(REG_LVT_LINT0, LVT_MASKED);         /* ExtINT from PIC */
 	lapic_write(REG_LVT_ERROR, LVT_MASKED);
 
-	/* Count down from the top for about 2 ms, masked, to learn the
-	 * timer's rate; TCG's timer clock is unrelated to the bus clock a
-	 * real CPU would use. The TSC is read right next to each timer
-	 * access, so time spent in the delay loop's exit is not counted. */
-	lapic_write(REG_TIMER_DIV, 0x3);                /* divide by 16 */
-	lapic_write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
-	lapic_write(REG_TIMER_INIT, 0xffffffffu);
-	uint64_t t0 = rdtsc();
-	tsc_delay(tsc_hz / 500);
-	uint32_t left = lapic_read(REG_TIMER_CUR);
-	uint64_t t1 = rdtsc();
-	lapic_write(REG_TIMER_INIT, 0);
-	/* Fits in 64 bits: the count over 2 ms is far below 2^30. */
-	uint64_t counted = 0xffffffffu - left;
-	timer_hz = t1 > t0 ? counted * tsc_hz / (t1 - t0) : 0;
-
-	uint64_t period = timer_hz / hz;
-	if (period == 0)
-		period = 1;
-	if (period > 0xffffffffu)
-		period = 0xffffffffu;
-	lapic_write(REG_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
-	lapic_write(REG_TIMER_INIT, (uint32_t)period);
+	timer_hz = timer_calibrate(tsc_hz);
+	if (timer_hz == 0) {
+		timer_hz = xen_present() ? TIMER_HZ_XEN : TIMER_HZ_QEMU;
+		kprintf("pvh: could not measure the LAPIC timer; assuming %lu "
+			"kHz\n", (unsigned long)(timer_hz / 1000));
+	}
+	tsc_rate = tsc_hz;
+	period_cycles = tsc_hz / hz ? tsc_hz / hz : 1;
+	lapic_write(REG_LVT_TIMER, TIMER_VECTOR);       /* one-shot, unmasked */
+	next_due = rdtsc();
+	lapic_timer_rearm();
 }

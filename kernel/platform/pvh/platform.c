@@ -11,10 +11,12 @@
 #include "../../core/kernel.h"
 #include "../../core/klib.h"
 #include "../../core/platform.h"
+#include "guest_cmdline.h"
+#include "ringside_ring.h"
 
 #define TICK_HZ 1000u
-#define RING_PAGES_DEFAULT 256u
-#define RING_PAGES_MAX 65536u           /* 256 MiB */
+#define TICK_HZ_MIN 10u
+#define TICK_HZ_MAX 50000u
 #define RFLAGS_IF 0x200ul
 
 /* isa-debug-exit (QEMU exits with status (v << 1) | 1) and pvpanic. */
@@ -25,6 +27,8 @@ void pvh_main(uint32_t start_info) __attribute__((noreturn));
 
 static struct pvh_boot boot;
 static uint64_t tsc_hz, wall_tsc, wall_ns;
+static uint32_t tsc_source;             /* enum rs_clock_source */
+static uint64_t tick_hz = TICK_HZ;
 /* noxenstore on the command line: the ring is not published, so dom0
  * must find it by scanning guest RAM (tests/xen exercises that). */
 static bool no_xenstore;
@@ -47,6 +51,16 @@ uint64_t platform_wall_ns(void)
 	uint64_t d = rdtsc() - wall_tsc;
 	return wall_ns + d / tsc_hz * 1000000000ull +
 	       d % tsc_hz * 1000000000ull / tsc_hz;
+}
+
+void platform_clock_info(struct platform_clock_info *out)
+{
+	*out = (struct platform_clock_info){
+		.tsc_source = tsc_source,
+		.tick_method = lapic_timer_method(),
+		.tick_hz = (uint32_t)tick_hz,
+		.timer_hz = lapic_timer_hz(),
+	};
 }
 
 unsigned long platform_irq_save(void)
@@ -136,13 +150,37 @@ void platform_halt_crashed(void)
 }
 
 /*
- * Takes the platform's own options (ring_pages=, tsc_khz=, noxenstore) out
- * of the command line (the core rejects keys it does not know) and copies
- * the rest into `out`.
+ * If the token `tok` (len bytes) is `key` (which ends in '=') with a
+ * number from lo to hi, stores it and returns 1; returns 0 if it is
+ * another key, -1 (after saying why) if the number is bad.
+ */
+static int option_u64(const char *tok, size_t len, const char *key,
+		      uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	size_t klen = kstrlen(key);
+	char num[24];
+
+	if (len <= klen || kstrncmp(tok, key, klen))
+		return 0;
+	kstrlcpy(num, tok + klen, len - klen + 1 < sizeof(num) ?
+		 len - klen + 1 : sizeof(num));
+	if (kparse_u64(num, v) || *v < lo || *v > hi) {
+		kprintf("pvh: %s wants a number from %lu to %lu\n", key,
+			(unsigned long)lo, (unsigned long)hi);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Takes the platform's own options (ring_pages=, tsc_khz=, tick_hz=,
+ * noxenstore) out of the command line (the core rejects keys it does not
+ * know) and copies the rest into `out`.
  * Returns -1 on a bad value.
  */
 static int split_cmdline(const char *in, char *out, size_t outlen,
-			 uint64_t *ring_pages, uint64_t *tsc_khz)
+			 uint64_t *ring_pages, uint64_t *tsc_khz,
+			 uint64_t *tick)
 {
 	size_t o = 0;
 
@@ -159,11 +197,12 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 			char num[24];
 			kstrlcpy(num, tok + 11,
 				 len - 10 < sizeof(num) ? len - 10 : sizeof(num));
-			if (kparse_u64(num, ring_pages) || *ring_pages < 2 ||
-			    *ring_pages > RING_PAGES_MAX ||
-			    (*ring_pages & (*ring_pages - 1))) {
+			/* The rule `ringside run --ring-pages` checks too. */
+			if (kparse_u64(num, ring_pages) ||
+			    !rs_ring_pages_ok(*ring_pages)) {
 				kprintf("pvh: ring_pages must be a power of "
-					"two from 2 to %u\n", RING_PAGES_MAX);
+					"two from %u to %u\n", RS_RING_PAGES_MIN,
+					RS_RING_PAGES_MAX);
 				return -1;
 			}
 			continue;
@@ -172,18 +211,17 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 		 * measurement from a guest that can be preempted mid-way
 		 * (ringside run passes it: under QEMU TCG the guest TSC runs
 		 * at the host's rate). */
-		if (len > 8 && !kstrncmp(tok, "tsc_khz=", 8)) {
-			char num[24];
-			kstrlcpy(num, tok + 8,
-				 len - 7 < sizeof(num) ? len - 7 : sizeof(num));
-			if (kparse_u64(num, tsc_khz) || *tsc_khz < 1000 ||
-			    *tsc_khz > 100000000) {
-				kprintf("pvh: tsc_khz must be between 1000 and "
-					"100000000\n");
-				return -1;
-			}
+		int rc = option_u64(tok, len, "tsc_khz=", 1000, 100000000,
+				    tsc_khz);
+		/* tick_hz=: the heartbeat's rate, 1000 by default; tests
+		 * run the tick much faster to shake out interrupt races. */
+		if (rc == 0)
+			rc = option_u64(tok, len, "tick_hz=", TICK_HZ_MIN,
+					TICK_HZ_MAX, tick);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
 			continue;
-		}
 		if (len == 10 && !kstrncmp(tok, "noxenstore", 10)) {
 			no_xenstore = true;
 			continue;
@@ -205,8 +243,7 @@ void pvh_main(uint32_t start_info)
 {
 	static char cmdline[1024], storage[1024];
 	struct kernel_options opts = { 0 };
-	uint64_t ring_pages = RING_PAGES_DEFAULT, tsc_khz = 0;
-	const char *tsc_source = "?";
+	uint64_t ring_pages = RS_RING_PAGES_DEFAULT, tsc_khz = 0;
 
 	console_init();
 	gdt_init();
@@ -220,7 +257,7 @@ void pvh_main(uint32_t start_info)
 	/* The ring size is on the command line: read that first, then lay
 	 * out memory. */
 	if (split_cmdline(start_info_cmdline(), cmdline, sizeof(cmdline),
-			  &ring_pages, &tsc_khz) ||
+			  &ring_pages, &tsc_khz, &tick_hz) ||
 	    kernel_parse_cmdline(cmdline, &opts, storage, sizeof(storage)))
 		platform_exit(2);
 	if (start_info_layout((ring_pages + 1) * 4096, &boot))
@@ -228,20 +265,23 @@ void pvh_main(uint32_t start_info)
 
 	if (tsc_khz) {
 		tsc_hz = tsc_khz * 1000;
-		tsc_source = "command line";
+		tsc_source = RS_CLOCK_CMDLINE;
 	} else {
 		tsc_hz = tsc_calibrate(&tsc_source);
 	}
 	wall_ns = rtc_read_ns();
 	wall_tsc = rdtsc();
-	lapic_timer_start(tsc_hz, TICK_HZ);
+	lapic_timer_start(tsc_hz, (unsigned)tick_hz);
 
 	if (!opts.quiet)
-		kprintf("pvh: tsc %lu kHz (%s), lapic timer %lu kHz, tick "
-			"%u Hz; ring %lu KiB at 0x%lx; %lu KiB for the "
+		kprintf("pvh: tsc %lu kHz (%s), tick %lu Hz (%s, timer %lu "
+			"kHz); ring %lu KiB at 0x%lx; %lu KiB for the "
 			"allocator\n",
-			(unsigned long)(tsc_hz / 1000), tsc_source,
-			(unsigned long)(lapic_timer_hz() / 1000), TICK_HZ,
+			(unsigned long)(tsc_hz / 1000),
+			rs_clock_source_name(tsc_source),
+			(unsigned long)tick_hz,
+			rs_tick_method_name(lapic_timer_method()),
+			(unsigned long)(lapic_timer_hz() / 1000),
 			(unsigned long)(boot.ring_size >> 10),
 			(unsigned long)boot.ring_gpa,
 			(unsigned long)((boot.free_end - boot.free_start) >>

@@ -79,17 +79,43 @@ void gdt_init(void);
 void idt_init(void);
 void idt_set_gate(unsigned vector, void (*handler)(void), unsigned ist);
 
-/* tsc.c: returns the TSC frequency and names where it came from. */
+/* tsc.c: returns the TSC frequency and says where it came from (enum
+ * rs_clock_source). */
 bool xen_detect(uint32_t *base);
-uint64_t tsc_calibrate(const char **source);
+uint64_t tsc_calibrate(uint32_t *source);
+
+/* A counter to calibrate against, read in TSC brackets (refclock.c). `read`
+ * returns the raw counter, `bits` wide, counting down if `down`. A
+ * counter that can wrap within a calibration window names the longest
+ * time (in counts) between two reads' samples that cannot hide a whole
+ * wrap
+ * (`max_gap_counts`; 0: it cannot wrap). The rest is ref_calibrate's. */
+struct ref_clock {
+	uint64_t (*read)(void);
+	uint64_t hz;            /* its rate; 0 when that is being measured */
+	unsigned bits;
+	bool down;
+	uint64_t max_gap_counts;
+	uint64_t last_raw, last_before, last_after, ext, gap, gap_min;
+};
+/* With tsc_hz 0: the TSC's rate, against a reference of known c->hz.
+ * Otherwise: the reference's rate, against a TSC of tsc_hz. The median of
+ * several estimates whose ends are read in narrow TSC brackets, so a vCPU
+ * descheduled mid-read cannot skew it. 0 if no estimate could be made. */
+uint64_t ref_calibrate(struct ref_clock *c, uint64_t tsc_hz);
 /* Busy-waits `cycles` TSC ticks. */
 void tsc_delay(uint64_t cycles);
 
-/* lapic.c */
+/* lapic.c: the tick, `hz` times a second, from the LAPIC timer (its
+ * clock calibrated against the TSC) run one-shot; lapic_timer_rearm() is
+ * the interrupt's part, before the EOI. lapic_timer_method() is an enum
+ * rs_tick_method; lapic_timer_hz() the timer's clock as used. */
 void pic_disable(void);
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz);
+void lapic_timer_rearm(void);
 void lapic_eoi(void);
 uint64_t lapic_timer_hz(void);
+uint32_t lapic_timer_method(void);
 
 /* rtc.c: Unix time in ns from the CMOS clock, 0 if there is none. */
 uint64_t rtc_read_ns(void);

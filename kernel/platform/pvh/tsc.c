@@ -1,21 +1,35 @@
 /*
  * tsc.c - how fast the TSC runs. Trace timestamps are raw TSC values and
  * the ring header carries tsc_hz, so this number is what turns every
- * record's time into seconds; sleeps and timeouts depend on it too.
+ * record's time into seconds; sleeps, timeouts and the LAPIC tick's
+ * calibration (lapic.c) depend on it too.
  *
- * Sources, most trustworthy first:
+ * Sources, most trustworthy first (the host's tsc_khz= beats them all;
+ * platform.c checks it before calling here):
  *  1. Xen's TSC leaf: under Xen the guest TSC may be scaled, and only the
  *     hypervisor knows the guest-visible rate.
  *  2. CPUID 0x15 (TSC/crystal ratio with a crystal frequency) and 0x16
  *     (base frequency), when the CPU model reports them.
- *  3. Measuring against the PIT (QEMU TCG: qemu64 reports neither leaf).
- *     PVH under Xen has no PIT, which is why it comes last.
+ *  3. Measuring against the HPET (QEMU's q35 and pc have one), then the
+ *     PIT. QEMU TCG's qemu64 reports neither CPUID leaf. PVH under Xen has
+ *     neither device, which is why they come last and are not probed
+ *     there.
+ *
+ * Measuring is where a loaded host bites: the vCPU can be descheduled for
+ * milliseconds between reading the reference and reading the TSC, and a
+ * measurement that does not notice was 2x off on 3 of 6 boots. So it is
+ * done by refclock.c: bracketed reads, long windows, a median.
  */
 #include "pvh.h"
 
+#include "ringside_ring.h"
+
 #define PIT_HZ 1193182u
-#define PIT_CAL_TICKS 4773u             /* 4 ms */
-#define PIT_CAL_RUNS 5
+#define HPET_BASE 0xfed00000ul
+#define HPET_CAP 0x000                  /* period in fs in bits 63:32 */
+#define HPET_CONFIG 0x010               /* bit 0: counter enabled */
+#define HPET_COUNTER 0x0f0
+#define HPET_MAX_PERIOD_FS 100000000u   /* the spec's bound: >= 10 MHz */
 
 bool xen_detect(uint32_t *base)
 {
@@ -33,7 +47,6 @@ bool xen_detect(uint32_t *base)
 	return false;
 }
 
-
 void tsc_delay(uint64_t cycles)
 {
 	uint64_t t0 = rdtsc();
@@ -41,96 +54,84 @@ void tsc_delay(uint64_t cycles)
 		__asm__ __volatile__("pause");
 }
 
-/* Channel 2, gated and watched through port 0x61: the classic way, but
- * port 0x61 is a PC speaker/NMI-status port that microvm lacks. */
-static uint64_t pit_measure_ch2(void)
-{
-	uint8_t p61 = inb(0x61);
+/* ---- the references ---------------------------------------------------- */
 
-	/* Gate channel 2 on with the speaker off, then one-shot mode 0:
-	 * OUT2 (port 0x61 bit 5) drops now and rises at terminal count. */
-	outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01));
-	outb(0x43, 0xb0);
-	outb(0x42, PIT_CAL_TICKS & 0xff);
-	outb(0x42, PIT_CAL_TICKS >> 8);
-	uint64_t t0 = rdtsc();
-	uint64_t spins = 0;
-	while (!(inb(0x61) & 0x20))
-		if (++spins > 100000000)
-			return 0;
-	uint64_t t1 = rdtsc();
-	outb(0x61, p61);
-	return (t1 - t0) * PIT_HZ / PIT_CAL_TICKS;
-}
-
-static uint16_t pit_ch0_read(void)
+static uint64_t pit_read(void)
 {
 	outb(0x43, 0x00);                       /* latch channel 0 */
 	uint8_t lo = inb(0x40);
-	return (uint16_t)(lo | inb(0x40) << 8);
+	return (uint64_t)(lo | inb(0x40) << 8);
 }
 
 /* Channel 0 free-running (mode 2, period 65536), read back with latch
  * commands: needs only ports 0x40-0x43. Its IRQ is masked (PIC masked,
- * IOAPIC never programmed), so reprogramming it disturbs nothing. */
-static uint64_t pit_measure_ch0(void)
+ * IOAPIC never programmed), so reprogramming it disturbs nothing. A
+ * counter that does not move (no PIT, as on Xen PVH) gives 0. */
+static uint64_t pit_calibrate(void)
 {
+	struct ref_clock c = {
+		.read = pit_read, .hz = PIT_HZ, .bits = 16, .down = true,
+		/* Three quarters of a wrap: checked against a rate no higher
+		 * than the true one (refclock.c), a gap this long cannot
+		 * hide a whole wrap. */
+		.max_gap_counts = 49152,
+	};
+
 	outb(0x43, 0x34);                       /* ch0, lo/hi, mode 2 */
 	outb(0x40, 0);
 	outb(0x40, 0);
-	uint16_t prev = pit_ch0_read(), cur;
-	uint64_t spins = 0;
-	/* Start on a count change, so the first partial tick is excluded. */
-	while ((cur = pit_ch0_read()) == prev)
-		if (++spins > 10000)
-			return 0;                   /* not counting: no PIT */
-	uint64_t t0 = rdtsc(), elapsed = 0;
-	prev = cur;
-	while (elapsed < PIT_CAL_TICKS) {
-		cur = pit_ch0_read();
-		elapsed += (uint16_t)(prev - cur);  /* counts down, wraps */
-		prev = cur;
-		if (++spins > 100000000)
-			return 0;
-	}
-	return (rdtsc() - t0) * PIT_HZ / elapsed;
+	uint64_t first = pit_read();
+	for (unsigned i = 0; i < 100000; i++)
+		if (pit_read() != first)
+			return ref_calibrate(&c, 0);
+	return 0;
 }
 
-static uint64_t pit_measure(void)
+static volatile uint32_t *hpet_reg(unsigned off)
 {
-	/* Port 0x61 reads all ones where there is no speaker port (or no
-	 * PIT at all, as on Xen PVH). */
-	return inb(0x61) != 0xff ? pit_measure_ch2() : pit_measure_ch0();
+	return (volatile uint32_t *)(uintptr_t)(HPET_BASE + off);
 }
 
-/* The median of short runs: a vCPU preempted during one run (TCG,
- * nested virtualisation) skews only that run. 0 if there is no PIT. */
-static uint64_t pit_calibrate(void)
+static uint64_t hpet_read(void)
 {
-	uint64_t hz[PIT_CAL_RUNS];
-
-	for (unsigned i = 0; i < PIT_CAL_RUNS; i++) {
-		uint64_t v = pit_measure();
-		if (v == 0)
-			return 0;
-		unsigned j = i;
-		for (; j > 0 && hz[j - 1] > v; j--)
-			hz[j] = hz[j - 1];
-		hz[j] = v;
-	}
-	return hz[PIT_CAL_RUNS / 2];
+	return *hpet_reg(HPET_COUNTER);         /* low 32 bits */
 }
 
-uint64_t tsc_calibrate(const char **source)
+/* The HPET's main counter, where there is one (never probed under Xen:
+ * PVH has no emulated devices, and an access there may kill the
+ * domain). Its period is stated in femtoseconds in the capability
+ * register; the low 32 bits wrap every 43 s at QEMU's 100 MHz. */
+static uint64_t hpet_calibrate(void)
+{
+	uint32_t period_fs = *hpet_reg(HPET_CAP + 4);
+
+	if (period_fs == 0 || period_fs > HPET_MAX_PERIOD_FS)
+		return 0;                       /* no HPET (reads 0 or ~0) */
+	*hpet_reg(HPET_CONFIG) |= 1u;           /* start the main counter */
+	struct ref_clock c = {
+		.read = hpet_read,
+		.hz = 1000000000000000ull / period_fs,
+		.bits = 32,
+		.max_gap_counts = 1u << 30,
+	};
+	uint64_t first = hpet_read();
+	for (unsigned i = 0; i < 100000; i++)
+		if (hpet_read() != first)
+			return ref_calibrate(&c, 0);
+	return 0;
+}
+
+uint64_t tsc_calibrate(uint32_t *source)
 {
 	uint32_t r[4], xen, max;
+	bool on_xen = xen_detect(&xen);
 
-	if (xen_detect(&xen)) {
+	if (on_xen) {
 		cpuid(xen, 0, r);
 		if (r[0] >= xen + 3) {
 			cpuid(xen + 3, 0, r);           /* ecx: guest kHz */
 			if (r[2]) {
-				*source = "xen cpuid";
+				*source = RS_CLOCK_XEN_CPUID;
 				return (uint64_t)r[2] * 1000;
 			}
 		}
@@ -141,23 +142,28 @@ uint64_t tsc_calibrate(const char **source)
 	if (max >= 0x15) {
 		cpuid(0x15, 0, r);      /* tsc = crystal * ebx / eax */
 		if (r[0] && r[1] && r[2]) {
-			*source = "cpuid 0x15";
+			*source = RS_CLOCK_CPUID_15;
 			return (uint64_t)r[2] * r[1] / r[0];
 		}
 	}
 	if (max >= 0x16) {
 		cpuid(0x16, 0, r);      /* eax: base MHz */
 		if (r[0] & 0xffff) {
-			*source = "cpuid 0x16";
+			*source = RS_CLOCK_CPUID_16;
 			return (uint64_t)(r[0] & 0xffff) * 1000000;
 		}
 	}
-	uint64_t hz = pit_calibrate();
+	uint64_t hz = on_xen ? 0 : hpet_calibrate();
 	if (hz) {
-		*source = "pit";
+		*source = RS_CLOCK_HPET;
+		return hz;
+	}
+	hz = on_xen ? 0 : pit_calibrate();
+	if (hz) {
+		*source = RS_CLOCK_PIT;
 		return hz;
 	}
 	/* Nothing to measure against: a guess keeps sleeps finite. */
-	*source = "guess";
+	*source = RS_CLOCK_GUESS;
 	return 1000000000ull;
 }
