@@ -49,8 +49,9 @@ WAIT_SECS=300
 # over the worst, and still far below a collector that does not stop
 # (killed after FOLLOW_GUARD_SECS).
 STOP_SECS=30
-# Only a guard against a collector that never stops: each follow here
-# ends within seconds of its guest.
+# Only a guard against a collector that never stops, even once its
+# domain is destroyed (follow_end does that after WAIT_SECS): each follow
+# here ends within seconds of its guest.
 FOLLOW_GUARD_SECS=900
 # Each marker ends with the seconds since the scenarios started.
 pass() { echo "RINGSIDE-XEN: PASS $1 [t=${SECONDS}s]"; npass=$((npass + 1)); }
@@ -181,9 +182,15 @@ follow_start() {
 follow_end() {
 	local rc=0
 	# Waited for through wait_for, which says every 30 s that it still
-	# waits: a long follow must not look like a stuck run to run.sh.
-	wait_for "$FOLLOW_GUARD_SECS" "the $1 follow to end" \
-		test -s "$OUT/collect-$1.end" || true
+	# waits. A guest that never ends (seen: one whose clock ran slow)
+	# is a FAIL after WAIT_SECS; destroying it ends its follow at once.
+	if ! wait_for "$WAIT_SECS" "the $1 follow to end" test -s "$OUT/collect-$1.end"; then
+		fail "collect-$1" "still following after $WAIT_SECS s: the guest never ended; destroying $cur to end it"
+		xl destroy "$cur" 2>/dev/null || true
+		wait "$fpid" || true
+		fpid=''
+		return 1
+	fi
 	wait "$fpid" || rc=$?
 	fpid=''
 	if [ "$rc" = 0 ]; then
