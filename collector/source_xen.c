@@ -30,8 +30,8 @@
 
 #define SCAN_BATCH 1024u   /* pages per map call while scanning */
 /* While scanning, look for the guest's keys again every this many
- * batches (a few xenstore reads against a 1024-page map each time). */
-#define KEYS_EVERY_BATCHES 8u
+ * batches: a few xenstore reads, about 30 times in a whole scan. */
+#define KEYS_EVERY_BATCHES 32u
 
 struct xen_map {
 	xenforeignmemory_handle *fmem;
