@@ -10,7 +10,7 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/json_scan.c collector/qmp.c collector/qemu.c \
                   collector/lag.c collector/run.c collector/host_tsc.c \
                   collector/dumpcore.c collector/source_xlcore.c \
-                  collector/xen_ctx.c collector/symbolize.c
+                  collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a

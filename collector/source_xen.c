@@ -29,6 +29,9 @@
 #include "xen_internal.h"
 
 #define SCAN_BATCH 1024u   /* pages per map call while scanning */
+/* While scanning, look for the guest's keys again every this many
+ * batches: a few xenstore reads, about 30 times in a whole scan. */
+#define KEYS_EVERY_BATCHES 32u
 
 struct xen_map {
 	xenforeignmemory_handle *fmem;
@@ -227,7 +230,7 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		struct rs_source *src, char *why, size_t whylen)
 {
 	int errs[SCAN_BATCH];
-	uint64_t candidates = 0, mapped = 0;
+	uint64_t candidates = 0, mapped = 0, batches = 0;
 	char last[300] = "no candidate";
 
 	for (uint64_t gfn = skip_hole(0); gfn <= max_gpfn;) {
@@ -260,6 +263,13 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 			if (try_region(x, domid, found[k].gfn, found[k].pages,
 				       max_gpfn, 0, 0, src, last, sizeof(last)) == 0)
 				return 0;
+		/* The whole scan maps every gfn below the special pages: tens
+		 * of seconds under TCG. A guest that was paused or still
+		 * booting when it began may publish its keys meanwhile (and
+		 * even shut down): take them as soon as they are there. */
+		if (++batches % KEYS_EVERY_BATCHES == 0 &&
+		    from_keys(x, domid, max_gpfn, src, e, sizeof(e)) == 0)
+			return 0;
 		gfn = skip_hole(end);
 	}
 	if (candidates)

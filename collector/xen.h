@@ -46,8 +46,26 @@ struct rs_xen_dominfo {
 /* 0 (exists may be 0), or -1 with err (the hypercall itself failed). */
 int rs_xen_dominfo(struct rs_xen *x, uint32_t domid, struct rs_xen_dominfo *out,
 		   char *err, size_t errlen);
-/* "poweroff", "crash", ... */
+
+/* Xen's SHUTDOWN_* reasons (xen/sched.h), here without Xen's headers so
+ * xen_verdict.c builds into the library the tests link; xen_domain.c
+ * holds them to the real ones. */
+enum {
+	RS_XEN_SHUTDOWN_POWEROFF = 0, RS_XEN_SHUTDOWN_REBOOT = 1,
+	RS_XEN_SHUTDOWN_SUSPEND = 2, RS_XEN_SHUTDOWN_CRASH = 3,
+	RS_XEN_SHUTDOWN_WATCHDOG = 4, RS_XEN_SHUTDOWN_SOFT_RESET = 5,
+};
+/* "poweroff", "crash", ... (xen_verdict.c) */
 const char *rs_xen_reason_name(unsigned reason);
+/*
+ * xen_verdict.c: the host's verdict on a domain the collector stopped
+ * reading, given the ring's state ("running", "hung", "exited", ...):
+ * the panic_reason to store as a crash the guest could not record, or
+ * NULL when the ring's own state stands (the guest said how it ended,
+ * the domain runs on, or it was suspended / soft-reset).
+ */
+const char *rs_xen_end_verdict(const struct rs_xen_dominfo *di,
+			       const char *ring_state);
 
 /* vCPU `vcpu`'s registers (HVM save record for HVM/PVH, else the vCPU
  * context). 0 with *origin set, or -1. */

@@ -4,21 +4,26 @@
  * hypervisor knows: whether the domain was paused, shut down, crashed or
  * destroyed, and where its vCPU was.
  *
- * Each poll also reads the domain's state, so a crash is noticed within
- * one poll period even when the guest could not say so itself:
+ * Each poll also reads the domain's state, so the follow ends within one
+ * poll period of the domain shutting down for any reason, even when the
+ * guest could not say so itself. The verdict (xen_verdict.c) when the
+ * guest left no exit or panic record of its own:
  *
- *   crash (SHUTDOWN_crash)   final snapshot, vCPU 0 registers, then the
- *                            guest's panic record if it wrote one, else
- *                            the host verdict "domain crashed
- *                            (SHUTDOWN_crash)"
- *   reboot, ring running     a PVH triple fault is a reset to Xen; with
+ *   crash (SHUTDOWN_crash)   vCPU 0 registers, then the guest's panic
+ *                            record if it wrote one, else the host verdict
+ *                            "domain crashed (SHUTDOWN_crash)"
+ *   reboot                   a PVH triple fault is a reset to Xen; with
  *                            on_reboot="preserve" it stays as shutdown
- *                            reason reboot: reported as crashed, "triple
+ *                            reason reboot (`---sr-`): crashed, "triple
  *                            fault: domain reset (preserved by
- *                            on_reboot=preserve)" (--crash-on-triple-fault
- *                            makes it a plain crash instead)
- *   other shutdowns          final snapshot; the reason is printed
- *   destroyed / dying        final snapshot from our still-held mapping
+ *                            on_reboot=preserve)", also when the ring had
+ *                            said hung (--crash-on-triple-fault makes it
+ *                            a plain crash instead)
+ *   poweroff, watchdog       crashed, the reason named (Xen powers off a
+ *                            guest that halts with interrupts off)
+ *   destroyed / dying        crashed, "domain destroyed ...", from our
+ *                            still-held mapping
+ *   suspend, soft_reset      the ring's own state stands; reason printed
  *   paused                   no hang verdict while paused
  *   hung (heartbeat stopped) vCPU 0 registers, as `run` stores them
  *
@@ -102,7 +107,15 @@ static int attach(struct rs_xen *x, uint32_t domid, const struct rs_collect_opts
 					return 1;
 			}
 		}
-		if (rs_mono_now() >= deadline || rs_collect_stop_signal()) {
+		/* A domain that shut down or is dying publishes nothing more:
+		 * waiting out --wait-secs would only delay the same answer. */
+		int final = di.exists && (di.dying || di.shutdown);
+		if (final && di.shutdown && !di.dying) {
+			size_t at = strlen(why);
+			snprintf(why + at, sizeof(why) - at, " (domain %u shut down:"
+				 " %s)", domid, rs_xen_reason_name(di.reason));
+		}
+		if (final || rs_mono_now() >= deadline || rs_collect_stop_signal()) {
 			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
 			return 1;
 		}
@@ -115,40 +128,39 @@ static int finish(struct rs_xen *x, uint32_t domid, struct rs_session *s,
 		  const struct rs_xen_dominfo *di)
 {
 	const char *state = rs_session_state(s);
-	int crashed = di->exists && di->shutdown && di->reason == SHUTDOWN_crash;
-	/* A triple fault leaves no panic record and the ring says running. */
-	int triple = di->exists && di->shutdown && di->reason == SHUTDOWN_reboot &&
-		     strcmp(state, "running") == 0;
-	int hung = di->exists && strcmp(state, "hung") == 0;
+	/* A triple fault, a halt with interrupts off or `xl destroy` leave
+	 * no word in the ring: the hypervisor's view decides. */
+	const char *verdict = rs_xen_end_verdict(di, state);
+	int hung = strcmp(state, "hung") == 0;
+	int alive = di->exists && !di->dying;
 	struct rs_vcpu_regs regs;
 	const char *origin = NULL;
 	uint64_t rip = 0;
+	int have = 0;
 
-	if (!di->exists) {
+	if (!di->exists)
 		fprintf(stderr, "ringside: domain %u was destroyed; stored what our"
 			" mapping still held\n", domid);
-		return 0;
-	}
-	if (di->shutdown)
+	else if (di->dying)
+		fprintf(stderr, "ringside: domain %u is being destroyed; stored what"
+			" our mapping still held\n", domid);
+	else if (di->shutdown)
 		fprintf(stderr, "ringside: domain %u shut down (reason %u, %s)\n",
 			domid, di->reason, rs_xen_reason_name(di->reason));
-	if (!crashed && !triple && !hung)
-		return 0;
 	/* vCPU 0: the ringside kernel panics and triple-faults there. */
-	int have = rs_xen_vcpu_regs(x, domid, di->hvm, 0, &regs, &origin) == 0;
-	if (have && rs_session_vcpu_regs(s, &regs, 1, origin) != 0)
-		return -1;
-	if (!have)
-		fprintf(stderr, "ringside: warning: could not read domain %u's vCPU"
-			" 0 registers\n", domid);
-	if (hung && !crashed && !triple)
+	if (alive && (verdict || hung)) {
+		have = rs_xen_vcpu_regs(x, domid, di->hvm, 0, &regs, &origin) == 0;
+		if (have && rs_session_vcpu_regs(s, &regs, 1, origin) != 0)
+			return -1;
+		if (!have)
+			fprintf(stderr, "ringside: warning: could not read domain %u's"
+				" vCPU 0 registers\n", domid);
+	}
+	if (!verdict)
 		return 0;
 	int has_rip = have && rs_vcpu_regs_get(&regs, "rip", &rip) == 0;
 	/* Stored only when the guest left no panic record (store_host.c). */
-	return rs_session_host_crash(s, crashed
-		? "domain crashed (SHUTDOWN_crash)"
-		: "triple fault: domain reset (preserved by on_reboot=preserve)",
-		has_rip, rip);
+	return rs_session_host_crash(s, verdict, has_rip, rip);
 }
 
 /* The domain's state now; a failed hypercall counts as "gone". */
@@ -193,10 +205,14 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
 		goto out;
 	}
-	if (o->crash_on_triple_fault &&
-	    rs_xen_crash_on_triple_fault(x, domid, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", o->source, err);
-		goto out;
+	if (o->crash_on_triple_fault) {
+		if (rs_xen_crash_on_triple_fault(x, domid, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ringside: %s: %s\n", o->source, err);
+			goto out;
+		}
+		/* Said, so whoever unpauses the domain knows it is safe to. */
+		fprintf(stderr, "ringside: %s: a triple fault now crashes domain %u"
+			" (--crash-on-triple-fault)\n", o->source, domid);
 	}
 	s = rs_session_new(o);
 	if (!s) {

@@ -37,6 +37,13 @@ _Static_assert(offsetof(struct vcpu_guest_context, gs_base_kernel) == RS_XEN_CTX
 	       "gs_base_kernel offset");
 _Static_assert(sizeof(vcpu_guest_context_any_t) == RS_XEN_CTX_SIZE,
 	       "vcpu_guest_context_any_t size (an xl dump-core entry)");
+_Static_assert(SHUTDOWN_poweroff == RS_XEN_SHUTDOWN_POWEROFF &&
+	       SHUTDOWN_reboot == RS_XEN_SHUTDOWN_REBOOT &&
+	       SHUTDOWN_suspend == RS_XEN_SHUTDOWN_SUSPEND &&
+	       SHUTDOWN_crash == RS_XEN_SHUTDOWN_CRASH &&
+	       SHUTDOWN_watchdog == RS_XEN_SHUTDOWN_WATCHDOG &&
+	       SHUTDOWN_soft_reset == RS_XEN_SHUTDOWN_SOFT_RESET,
+	       "xen.h's shutdown reasons are Xen's");
 _Static_assert(offsetof(struct cpu_user_regs, rip) == 128 &&
 	       offsetof(struct cpu_user_regs, rflags) == 144 &&
 	       offsetof(struct cpu_user_regs, rsp) == 152 &&
@@ -206,17 +213,6 @@ int rs_xen_dominfo(struct rs_xen *x, uint32_t domid, struct rs_xen_dominfo *out,
 	if (!out->dying && xc_domain_maximum_gpfn(x->xch, domid, &max) == 0)
 		out->max_gpfn = max;
 	return 0;
-}
-
-const char *rs_xen_reason_name(unsigned reason)
-{
-	static const char *const names[] = {
-		[SHUTDOWN_poweroff] = "poweroff", [SHUTDOWN_reboot] = "reboot",
-		[SHUTDOWN_suspend] = "suspend", [SHUTDOWN_crash] = "crash",
-		[SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
-	};
-
-	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "unknown";
 }
 
 /* The HVM save record: what Xen itself holds for an HVM/PVH vCPU. */

@@ -70,14 +70,18 @@ else
 	echo "make-seeds: no kernel or QEMU; qemucore seeds only from fuzz/corpus" >&2
 fi
 
-# Xen: the fixture tests/xen caches (a real xl dump-core of a crashed PVH
-# guest, and the databases collected from it). Its ring is 1 MiB, which
+# Xen: the fixture tests/xen keeps committed (a real xl dump-core of a
+# crashed PVH guest, and the databases collected from it). Its ring is 1 MiB, which
 # would slow every iteration and every mutation, so the seeds are its
 # Xen container (notes, vCPU contexts, the page before the ring) around
 # the few-page ring of the QEMU crash run instead; the full-size trim is
 # kept only if it is small.
 small() { [ "$(stat -c %s "$1")" -le 262144 ]; }
-for core in "$build"/xen/cache/fixtures/*.core; do
+mkdir -p "$work/xen"
+xz -dc tests/xen/fixtures/pvh-crash.tar.xz 2>/dev/null |
+	tar -x -O crash.core >"$work/xen/xl-dump-core-pvh-crash.core" 2>/dev/null ||
+	rm -f "$work/xen/xl-dump-core-pvh-crash.core"
+for core in "$work"/xen/*.core; do
 	[ -f "$core" ] || continue
 	b=$(basename "$core" .core)
 	if "$trim" xl "$core" "$work/$b.core" "$work/$b.ring" "$work/$b.mem"; then

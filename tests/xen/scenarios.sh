@@ -14,21 +14,52 @@
 #   1. crash         --follow through SHUTDOWN_crash; snapshot after; dump-core
 #   2. demo count=N  --follow to a clean exit; exact event counts
 #   3. noxenstore    no xenstore keys: found by the magic scan, --follow
-#   4. hang          --follow --hang-secs 1: "hung" soon after the hang
-#   5. triple        on_reboot="preserve": snapshot of the ---sr- domain
+#   4. hang          --follow --hang-secs 1: "hung" soon after the hang;
+#                    then a second follow stops when the domain is destroyed
+#   5. triple        on_reboot="preserve": the follow stops at the triple
+#                    fault with a true verdict; snapshot of the ---sr- domain
 #   6. triple-crash  no on_reboot="preserve"; --follow --crash-on-triple-fault
-#   7. the dump-core of 1, read back with core:
+#   7. the dump-core of 1, read back with core: (only with
+#      RINGSIDE_XEN_DUMPCORE=1: minutes under TCG; by default the host
+#      checks the committed fixture instead, tests/xen/fixture.sh)
+#
+# No wait here assumes this machine's speed: each is a deadline in seconds
+# with a wide stated margin (WAIT_SECS) and prints a line every 30 s while
+# it waits, so the host's silence watchdog (run.sh) never mistakes a slow
+# machine for a stuck one. On every FAIL, `diagnose` says what happened to
+# the guest: its xl state and shutdown reason, Xen's and the guest's lines
+# in xl dmesg, and ringside's own reading (state, registers).
 set -euo pipefail
 
 R=/ringside
 OUT=/results
 RS=$R/bin/ringside
-npass=0 nfail=0 nskip=0 id='' dump_pid='' fpid=''
+declare -A domids=()            # rs-NAME -> domid, for diagnose
+npass=0 nfail=0 nskip=0 id='' dump_pid='' fpid='' cur=''
 # The demo's request count, and the crash workload's rounds (its default).
 DEMO_N=20 CRASH_N=100
+# How long any wait for a guest may take before it is a FAIL: every one of
+# them (a domain's state, a xenstore key, a console line) was seen here
+# within 5 s under TCG on a loaded host; 300 s is a 60x margin, so a 2.5x
+# slower machine fails only on a real fault. Waits only end early.
+WAIT_SECS=300
+# How soon a --follow must stop after the guest hangs (--hang-secs 1) or
+# its domain shuts down or is destroyed: seen here 1.5-4.5 s, including
+# dom0 noticing the event by polling xl under TCG; 30 s is a 7x margin
+# over the worst, and still far below a collector that does not stop
+# (killed after FOLLOW_GUARD_SECS).
+STOP_SECS=30
+# Only a guard against a collector that never stops, even once its
+# domain is destroyed (follow_end does that after WAIT_SECS): each follow
+# here ends within seconds of its guest.
+FOLLOW_GUARD_SECS=900
 # Each marker ends with the seconds since the scenarios started.
 pass() { echo "RINGSIDE-XEN: PASS $1 [t=${SECONDS}s]"; npass=$((npass + 1)); }
-fail() { echo "RINGSIDE-XEN: FAIL $1: $2 [t=${SECONDS}s]"; nfail=$((nfail + 1)); }
+fail() {
+	echo "RINGSIDE-XEN: FAIL $1: $2 [t=${SECONDS}s]"
+	nfail=$((nfail + 1))
+	[ -z "$cur" ] || diagnose "$cur" "$1"
+}
 skip() { echo "RINGSIDE-XEN: SKIP $1: $2 [t=${SECONDS}s]"; nskip=$((nskip + 1)); }
 now() { date +%s.%N; }
 # secs_since T: seconds (one decimal) from the `now` value T to now.
@@ -37,35 +68,64 @@ secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # The State column of `xl list NAME` (r, b, p, s, c, d flags), or "".
 state() { { xl list "$1" 2>/dev/null || true; } | awk 'NR == 2 { print $5 }'; }
 
-# wait_state NAME REGEX SECONDS: until the state matches; 1 on timeout.
-wait_state() {
-	local i
-	for ((i = 0; i < $3 * 5; i++)); do
-		[[ $(state "$1") =~ $2 ]] && return 0
+# wait_for SECS WHAT CMD...: runs CMD until it succeeds (0) or SECS pass
+# (1); says it is still waiting for WHAT every 30 s.
+wait_for() {
+	local secs=$1 what=$2 start=$SECONDS said=$SECONDS
+	shift 2
+	until "$@"; do
+		[ $((SECONDS - start)) -ge "$secs" ] && return 1
+		if [ $((SECONDS - said)) -ge 30 ]; then
+			echo "RINGSIDE-XEN: still waiting for $what ($((SECONDS - start)) s) [t=${SECONDS}s]" >&2
+			said=$SECONDS
+		fi
 		sleep 0.2
 	done
-	return 1
 }
 
-# wait_key DOMID KEY SECONDS: prints the xenstore value once it exists.
+state_is() { [[ $(state "$1") =~ $2 ]]; }
+# wait_state NAME REGEX: until the state matches; 1 after WAIT_SECS.
+wait_state() { wait_for "$WAIT_SECS" "$1 in state $2" state_is "$1" "$2"; }
+
+# wait_key DOMID KEY [SECS]: prints the xenstore value once it exists.
+key_read() { xenstore-read "/local/domain/$1/data/ringside/$2" 2>/dev/null; }
 wait_key() {
-	local i
-	for ((i = 0; i < $3 * 5; i++)); do
-		xenstore-read "/local/domain/$1/data/ringside/$2" 2>/dev/null &&
-			return 0
-		sleep 0.2
-	done
-	return 1
+	wait_for "${3:-$WAIT_SECS}" "data/ringside/$2 of domain $1" key_read "$1" "$2"
 }
 
-# wait_console DOMID REGEX SECONDS: until the guest printed REGEX.
-wait_console() {
-	local i
-	for ((i = 0; i < $3 * 5; i++)); do
-		xl dmesg | grep -q -E "\(d$1\) $2" && return 0
-		sleep 0.2
-	done
-	return 1
+console_has() { xl dmesg | grep -q -E "\(d$1\) $2"; }
+# wait_console DOMID REGEX: until the guest printed REGEX.
+wait_console() { wait_for "$WAIT_SECS" "domain $1 to print '$2'" console_has "$1" "$2"; }
+
+# diagnose NAME CHECK: what happened to domain NAME, printed after a FAIL
+# of CHECK: `xl list -v` (state, shutdown reason code), Xen's and the
+# guest's lines about it in xl dmesg ("d4v0 Triple fault", its console),
+# ringside's reading of it now (state, registers) and of CHECK's DB.
+diagnose() {
+	local dom=$1 check=$2 did db
+	did=${domids[$dom]:-}
+	{
+		echo "what happened to $dom (domain ${did:-?}):"
+		xl list -v "$dom" 2>&1 || echo "(no domain $dom any more)"
+		if [ -n "$did" ]; then
+			echo "xl dmesg about domain $did (last 25 lines):"
+			# (Not Xen's "HVM dNvM save:" lines: the collector's own
+			# register reads cause those.)
+			xl dmesg 2>&1 | grep -a -E "\(d$did\)|(^|[^0-9a-z])d${did}(v[0-9]+)?[: ]" |
+				grep -a -v -E "HVM d${did}(v[0-9]+)? save:" | tail -n 25
+		fi
+		if [ -x "$RS" ] && [ -n "$(state "$dom")" ]; then
+			echo "ringside's snapshot of it now:"
+			rm -f "/tmp/diagnose-$dom.db"
+			timeout 120 "$RS" collect "xen:$dom" -o "/tmp/diagnose-$dom.db" 2>&1 &&
+				"$RS" info "/tmp/diagnose-$dom.db" 2>&1 | head -n 40
+		fi
+		db=$OUT/${check#*-}.db
+		if [ -x "$RS" ] && [ -s "$db" ]; then
+			echo "ringside info $(basename "$db"):"
+			"$RS" info "$db" 2>&1 | head -n 40
+		fi
+	} | sed 's/^/RINGSIDE-XEN: |   /'
 }
 
 # create CFG PAUSED [KEY=VALUE...]: xl create $R/cfg/CFG.cfg (paused when
@@ -75,11 +135,13 @@ create() {
 	local -a opt=()
 	shift 2
 	[ "$paused" = 1 ] && opt=(-p)
+	cur=rs-$cfg
 	if ! xl create "${opt[@]}" "$R/cfg/$cfg.cfg" "$@" >"$log" 2>&1; then
 		fail "$cfg-create" "xl create: $(tail -n 3 "$log" | tr '\n' ' ')"
 		return 1
 	fi
 	id=$(xl domid "rs-$cfg")
+	domids[rs-$cfg]=$id
 }
 
 # Does this ringside know the xen: source? (Probed, not assumed.)
@@ -108,7 +170,7 @@ follow_start() {
 	shift 2
 	rm -f "$OUT/collect-$n.end"
 	(rc=0
-	 timeout 150 "$RS" collect --follow --wait-secs 60 "$@" "$spec" \
+	 timeout "$FOLLOW_GUARD_SECS" "$RS" collect --follow --wait-secs "$WAIT_SECS" "$@" "$spec" \
 		-o "$OUT/$n.db" >"$OUT/collect-$n.log" 2>&1 || rc=$?
 	 now >"$OUT/collect-$n.end"    # when it exited, for hang-follow-timely
 	 exit "$rc") &
@@ -119,6 +181,16 @@ follow_start() {
 # on its exit status (124: killed by the timeout). 0 when it exited 0.
 follow_end() {
 	local rc=0
+	# Waited for through wait_for, which says every 30 s that it still
+	# waits. A guest that never ends (seen: one whose clock ran slow)
+	# is a FAIL after WAIT_SECS; destroying it ends its follow at once.
+	if ! wait_for "$WAIT_SECS" "the $1 follow to end" test -s "$OUT/collect-$1.end"; then
+		fail "collect-$1" "still following after $WAIT_SECS s: the guest never ended; destroying $cur to end it"
+		xl destroy "$cur" 2>/dev/null || true
+		wait "$fpid" || true
+		fpid=''
+		return 1
+	fi
 	wait "$fpid" || rc=$?
 	fpid=''
 	if [ "$rc" = 0 ]; then
@@ -126,6 +198,24 @@ follow_end() {
 	else
 		fail "collect-$1" "exit status $rc: $(tail -n 2 "$OUT/collect-$1.log" |
 			tr '\n' ' ')"
+		return 1
+	fi
+}
+
+# follow_stopped CHECK NAME T0 WHAT: PASS/FAIL CHECK: the follow NAME
+# (started last) exited at most STOP_SECS after T0, a `now` value taken
+# when dom0 saw WHAT happen.
+follow_stopped() {
+	local check=$1 n=$2 t0=$3 what=$4 lag
+	if ! wait_for "$WAIT_SECS" "the $n follow to stop" test -s "$OUT/collect-$n.end"; then
+		fail "$check" "the follow still ran $WAIT_SECS s after $what"
+		return 1
+	fi
+	lag=$(awk -v a="$t0" -v b="$(cat "$OUT/collect-$n.end")" 'BEGIN { printf "%.1f", b - a }')
+	if awk -v l="$lag" -v m="$STOP_SECS" 'BEGIN { exit !(l <= m) }'; then
+		pass "$check (the follow exited ${lag} s after $what; limit $STOP_SECS s)"
+	else
+		fail "$check" "the follow exited ${lag} s after $what, want at most $STOP_SECS s"
 		return 1
 	fi
 }
@@ -181,8 +271,19 @@ fi
 
 # Checks every crashed DB shares: the verdict, a reason, vCPU 0's registers.
 crashed=("j['guest_state'] == 'crashed'" "j['panic_reason'] isnot None"
-	"len(j['vcpus']) >= 1" "j['vcpus'][0]['regs']['rip'] != '0x0'"
-	"j['lost_events'] == 0")
+	"len(j['vcpus']) >= 1" "j['vcpus'][0]['regs']['rip'] != '0x0'")
+# A follow reads every record as it is written: it loses none. A read
+# after the guest stopped (snapshot, dump) holds what the 1 MiB overwrite
+# ring still had: on a slow host the crash workload's ticks wrap it, so
+# those are held to the follow's total instead (crash_total).
+nolost="j['lost_events'] == 0"
+crash_total=0
+# total_of NAME: events + lost_events in NAME's `info --json`, or 0.
+total_of() {
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(j["events"] + j["lost_events"])' "$OUT/$1.dom0-info.json" 2>/dev/null || echo 0
+}
 
 # 1. crash: followed from before the guest runs through its panic and
 # SCHEDOP_shutdown(SHUTDOWN_crash); preserved as ---sc-, collected again,
@@ -196,12 +297,13 @@ if create crash 1; then
 	fi
 	xl unpause rs-crash
 	if [ $xen_src = 1 ] && follow_end crash-follow; then
-		info_check crash-follow "${crashed[@]}" \
+		info_check crash-follow "${crashed[@]}" "$nolost" \
 			"j['panic_reason'] == 'crash workload: deliberate panic after $CRASH_N rounds'" \
 			"t['promise_create'] == $CRASH_N" "t['thread_create'] == $CRASH_N+1" \
 			"t['mark'] == 1" || true
+		crash_total=$(total_of crash-follow)
 	fi
-	if wait_state rs-crash '^---sc-$' 60; then
+	if wait_state rs-crash '^---sc-$'; then
 		pass crash-state
 		if [ -n "$(xenstore-read "/local/domain/$id/data/ringside/gfn" 2>/dev/null)" ]; then
 			pass crash-xenstore-kept
@@ -211,14 +313,14 @@ if create crash 1; then
 		if [ $xen_src = 1 ]; then
 			collect crash "xen:rs-crash"
 			info_check crash "${crashed[@]}" \
-				"t['promise_create'] == $CRASH_N" || true
+				"j['events']+j['lost_events'] == $crash_total" || true
 		fi
 		# 7. xl dump-core: minutes under TCG (xl maps every gfn up to
 		# the special pages near 4 GiB one by one), so it runs in the
 		# background while the other scenarios go on, or not at all
 		# when the host has a dump of this very kernel ELF cached.
 		if [ -s "$R/skip-dump-core" ]; then
-			skip dump-core "$(cat "$R/skip-dump-core")"
+			echo "RINGSIDE-XEN: NOTE dump-core: $(cat "$R/skip-dump-core")"
 		else
 			(rc=0
 			 xl dump-core "$id" "$OUT/crash.core" >"$OUT/dump-core.log" 2>&1 ||
@@ -227,7 +329,7 @@ if create crash 1; then
 			dump_pid=$!
 		fi
 	else
-		fail crash-state "state '$(state rs-crash)' 60 s after start, want ---sc-"
+		fail crash-state "state '$(state rs-crash)' $WAIT_SECS s after start, want ---sc-"
 	fi
 fi
 
@@ -236,7 +338,7 @@ fi
 if create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 	[ $xen_src = 1 ] && follow_start demo xen:rs-demo
 	xl unpause rs-demo
-	if gfn=$(wait_key "$id" gfn 30); then
+	if gfn=$(wait_key "$id" gfn); then
 		pages=$(xenstore-read "/local/domain/$id/data/ringside/pages" || echo 0)
 		nonce=$(xenstore-read "/local/domain/$id/data/ringside/nonce" || true)
 		echo "demo: domain $id: gfn $gfn, pages $pages, nonce $nonce"
@@ -249,7 +351,7 @@ if create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 			fail demo-xenstore "gfn $gfn, pages $pages, nonce $nonce; console says ring at '$want'"
 		fi
 	else
-		fail demo-xenstore "no data/ringside/gfn for domain $id in 30 s"
+		fail demo-xenstore "no data/ringside/gfn for domain $id in $WAIT_SECS s"
 	fi
 	if [ $xen_src = 1 ] && follow_end demo; then
 		# kernel/workloads/demo.c: N requests, F = N/5 (+1 if N%5 == 4)
@@ -264,10 +366,10 @@ if create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 			"t['counter'] == $((2 * n + 2))" "t['mark'] == 1" \
 			"t['page_alloc'] == t['page_free']" || true
 	fi
-	if wait_state rs-demo '^---s--$' 60; then
+	if wait_state rs-demo '^---s--$'; then
 		pass demo-poweroff
 	else
-		fail demo-poweroff "state '$(state rs-demo)' 60 s after start, want ---s--"
+		fail demo-poweroff "state '$(state rs-demo)' $WAIT_SECS s after start, want ---s--"
 	fi
 fi
 
@@ -276,7 +378,7 @@ fi
 if create noxenstore 1; then
 	[ $xen_src = 1 ] && follow_start noxenstore xen:rs-noxenstore
 	xl unpause rs-noxenstore
-	if wait_console "$id" 'pvh: noxenstore' 30 && ! wait_key "$id" gfn 2 >/dev/null &&
+	if wait_console "$id" 'pvh: noxenstore' && ! wait_key "$id" gfn 2 >/dev/null &&
 		[ -z "$(xenstore-list "/local/domain/$id/data/ringside" 2>/dev/null)" ]; then
 		pass noxenstore-no-keys
 	else
@@ -289,63 +391,99 @@ if create noxenstore 1; then
 fi
 
 # 4. hang: interrupts off and spinning, so the heartbeat stops while the
-# domain keeps running. The follow must say "hung" within a few seconds
-# of the guest's last words: --hang-secs 1, plus dom0 noticing the console
-# line (xl dmesg, polled) under TCG and the dump-core running alongside
-# (seen: 2.3 s warm, 4.5 s with the dump); 8 s at most.
+# domain keeps running. The follow must say "hung" within STOP_SECS of the
+# guest's last words (--hang-secs 1, plus dom0 noticing the console line by
+# polling xl dmesg under TCG). The wait ends early if the domain shuts
+# down instead (a guest that faults rather than hangs): its follow must
+# stop then too, and the FAIL says what happened to the guest.
+hang_over() {
+	if [ -z "$t_hang" ] && xl dmesg | grep -q "(d$id) hang: disabling interrupts"; then
+		t_hang=$(now)
+	fi
+	if [ -z "$t_down" ] && [[ $(state rs-hang) == *s* ]]; then
+		t_down=$(now)
+	fi
+	{ [ -n "$t_hang" ] || [ -n "$t_down" ]; } &&
+		{ [ $xen_src = 0 ] || [ -s "$OUT/collect-hang-follow.end" ]; }
+}
 if create hang 1; then
 	[ $xen_src = 1 ] && follow_start hang-follow xen:rs-hang --hang-secs 1
 	xl unpause rs-hang
-	t_hang='' t_exit=''
-	for ((i = 0; i < 300; i++)); do
-		if [ -z "$t_hang" ] && xl dmesg | grep -q "(d$id) hang: disabling interrupts"; then
-			t_hang=$(now)
-		fi
-		if [ $xen_src = 1 ] && [ -z "$t_exit" ] && [ -s "$OUT/collect-hang-follow.end" ]; then
-			t_exit=$(cat "$OUT/collect-hang-follow.end")
-		fi
-		[ -n "$t_hang" ] && { [ $xen_src = 0 ] || [ -n "$t_exit" ]; } && break
-		sleep 0.2
-	done
-	if [ $xen_src = 1 ] && follow_end hang-follow; then
-		if [ -z "$t_hang" ]; then
-			fail hang-follow-timely "the guest never printed its hang message"
-		elif [ -z "$t_exit" ]; then
-			fail hang-follow-timely "the collector had not exited 60 s after the hang"
-		elif lag=$(awk -v a="$t_hang" -v b="$t_exit" 'BEGIN { printf "%.1f", b - a }') &&
-			awk -v l="$lag" 'BEGIN { exit !(l >= -0.5 && l <= 8) }'; then
-			pass "hang-follow-timely (exited ${lag} s after the hang message)"
+	t_hang='' t_down=''
+	wait_for "$WAIT_SECS" "rs-hang to hang and its follow to end" hang_over || true
+	if [ $xen_src = 1 ]; then
+		if [ -n "$t_hang" ]; then
+			follow_stopped hang-follow-timely hang-follow "$t_hang" "the hang message" || true
+		elif [ -n "$t_down" ]; then
+			fail hang-follow-timely "the guest never printed its hang message; its domain shut down ('$(state rs-hang)')"
+			follow_stopped hang-follow-stops-on-shutdown hang-follow "$t_down" "the shutdown" || true
 		else
-			fail hang-follow-timely "exited ${lag} s after the hang message, want 0..8 s"
+			fail hang-follow-timely "the guest neither hung nor shut down in $WAIT_SECS s"
+			# Seen when the guest's clock ran slow: its follow would
+			# run on; a destroyed domain ends it at once.
+			xl destroy rs-hang || true
 		fi
 		# Clocks (issue 12): the TSC rate from Xen's CPUID leaf; the
 		# LAPIC timer measured at Xen's 100 MHz / 16 (vlapic.c), +-1 %;
 		# never more ticks than 1 kHz allows (+5 %).
-		info_check hang-follow "j['guest_state'] == 'hung'" "j['hung_at_ns'] isnot None" \
-			"t['mark'] == 1" "len(j['vcpus']) >= 1" \
-			"j['tsc_source'] == 'xen-cpuid'" "j['tick_hz'] == 1000" \
-			"j['tick_method'] == 'lapic-oneshot'" "abs(j['timer_hz']-6250000) <= 62500" \
-			"t['irq_enter']*1e9/(j['last_ts_ns']-j['first_ts_ns']) <= 1050" || true
+		if follow_end hang-follow; then
+			info_check hang-follow "j['guest_state'] == 'hung'" "j['hung_at_ns'] isnot None" \
+				"t['mark'] == 1" "len(j['vcpus']) >= 1" \
+				"j['tsc_source'] == 'xen-cpuid'" "j['tick_hz'] == 1000" \
+				"j['tick_method'] == 'lapic-oneshot'" "abs(j['timer_hz']-6250000) <= 62500" \
+				"t['irq_enter']*1e9/(j['last_ts_ns']-j['first_ts_ns']) <= 1050" || true
+		fi
 	fi
 	s=$(state rs-hang)
 	if [ -n "$t_hang" ] && [[ $s =~ ^[rb-]+$ ]] && [[ $s != *s* ]]; then
 		pass "hang-running ($s)"
 	else
-		fail hang-running "hang message seen: ${t_hang:+yes}, state '$s'"
+		fail hang-running "hang message seen: ${t_hang:-no}, state '$s'"
 	fi
-	xl destroy rs-hang || true      # it would spin on a CPU for ever
+	# 4b. The same hung domain destroyed under a follow that would not
+	# call it hung for an hour: the follow must stop within STOP_SECS of
+	# `xl destroy`, and say the domain was destroyed, not running.
+	if [ $xen_src = 1 ] && [ -n "$(state rs-hang)" ]; then
+		follow_start hang-destroy xen:rs-hang --hang-secs 3600
+		# The DB exists once the collector is attached (collect.c).
+		if wait_for "$WAIT_SECS" "the hang-destroy follow to attach" test -s "$OUT/hang-destroy.db"; then
+			t_destroy=$(now)
+			timeout "$WAIT_SECS" xl destroy rs-hang || true
+			follow_stopped hang-destroy-stops hang-destroy "$t_destroy" "xl destroy" || true
+			if follow_end hang-destroy; then
+				info_check hang-destroy "j['guest_state'] == 'crashed'" \
+					"j['panic_by'] == 'host'" \
+					"j['panic_reason'][:16] == 'domain destroyed'" || true
+			fi
+		else
+			fail hang-destroy-stops "the follow never attached: $(tail -n 2 "$OUT/collect-hang-destroy.log" | tr '\n' ' ')"
+		fi
+	fi
+	xl destroy rs-hang 2>/dev/null || true  # it would spin on a CPU for ever
 fi
 
 # 5. triple fault with on_reboot="preserve": a reboot to Xen, kept ---sr-.
-if create triple 0; then
-	if wait_state rs-triple '^---sr-$' 60; then
+# A follow started before it ran must stop within STOP_SECS of the triple
+# fault with the host's verdict; a snapshot afterwards says the same.
+if create triple 1; then
+	[ $xen_src = 1 ] && follow_start triple-follow xen:rs-triple
+	xl unpause rs-triple
+	t_down=$(now)
+	if wait_state rs-triple '^---sr-$'; then
+		t_down=$(now)
 		pass triple-state
 	else
-		fail triple-state "state '$(state rs-triple)' 60 s after start, want ---sr-"
+		fail triple-state "state '$(state rs-triple)' $WAIT_SECS s after start, want ---sr-"
 	fi
 	if [ $xen_src = 1 ]; then
+		follow_stopped triple-follow-stops triple-follow "$t_down" "the triple fault" || true
+		if follow_end triple-follow; then
+			info_check triple-follow "${crashed[@]}" "$nolost" "t['mark'] == 1" \
+				"j['panic_reason'][:12] == 'triple fault'" || true
+		fi
 		collect triple "xen:rs-triple"
 		info_check triple "${crashed[@]}" "j['panic_reason'][:12] == 'triple fault'" \
+			"j['events']+j['lost_events'] == $(total_of triple-follow)" \
 			"t['mark'] == 1" || true
 	fi
 fi
@@ -355,16 +493,21 @@ fi
 # into a crash that on_crash="preserve" keeps (---sc-).
 if [ $xen_src = 1 ] && create triple-crash 1; then
 	follow_start triple-crash xen:rs-triple-crash --crash-on-triple-fault
-	sleep 2                         # the parameter is set before attaching
+	# The parameter must be set before the guest runs; the collector says
+	# when it is.
+	wait_for "$WAIT_SECS" "--crash-on-triple-fault to be set" \
+		grep -q 'triple fault now crashes' "$OUT/collect-triple-crash.log" ||
+		fail triple-crash-armed "the collector never set the parameter: $(tail -n 2 "$OUT/collect-triple-crash.log" | tr '\n' ' ')"
 	xl unpause rs-triple-crash
 	if follow_end triple-crash; then
-		info_check triple-crash "${crashed[@]}" "t['mark'] == 1" \
+		info_check triple-crash "${crashed[@]}" "$nolost" "t['mark'] == 1" \
 			"j['panic_reason'] == 'domain crashed (SHUTDOWN_crash)'" || true
 	fi
-	if wait_state rs-triple-crash '^---sc-$' 30; then
+	if wait_state rs-triple-crash '^---sc-$'; then
 		pass triple-crash-state
 		collect triple-crash-after "xen:rs-triple-crash"
-		info_check triple-crash-after "${crashed[@]}" "t['mark'] == 1" || true
+		info_check triple-crash-after "${crashed[@]}" \
+			"j['events']+j['lost_events'] == $(total_of triple-crash)" || true
 	else
 		fail triple-crash-state "state '$(state rs-triple-crash)', want ---sc- (crashed)"
 	fi
@@ -372,15 +515,23 @@ fi
 
 # 7, continued: the dump-core of the crashed guest, then reading it back.
 # (The host compares its events with the live reads: run.sh.)
+# About 3 min here under TCG; DUMP_SECS is a 20x margin. wait_for says
+# every 30 s that it is still waiting, which keeps run.sh's silence
+# watchdog from stopping QEMU meanwhile.
+DUMP_SECS=3600
+dump_done() { ! kill -0 "$dump_pid" 2>/dev/null; }
 if [ -n "$dump_pid" ]; then
+	cur=rs-crash
+	wait_for "$DUMP_SECS" "xl dump-core rs-crash" dump_done ||
+		kill "$dump_pid" 2>/dev/null || true
 	wait "$dump_pid" || true
-	if [ "$(cat "$OUT/dump-core.rc")" = 0 ] &&
+	if [ "$(cat "$OUT/dump-core.rc" 2>/dev/null)" = 0 ] &&
 		[ "$(head -c 4 "$OUT/crash.core" | od -An -c | tr -d ' ')" = '177ELF' ]; then
 		pass "dump-core ($(stat -c %s "$OUT/crash.core") bytes)"
 		if [ $xen_src = 1 ]; then
 			collect crash-core "core:$OUT/crash.core"
 			info_check crash-core "${crashed[@]}" \
-				"t['promise_create'] == $CRASH_N" || true
+				"j['events']+j['lost_events'] == $crash_total" || true
 		elif [ -x "$RS" ]; then
 			if "$RS" collect "core:$OUT/crash.core" -o "$OUT/crash-core.db" \
 				>"$OUT/collect-crash-core.log" 2>&1; then

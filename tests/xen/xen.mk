@@ -4,7 +4,19 @@
 # root, debootstrap and cpio (make deps); downloads and caches Debian's
 # hypervisor, dom0 kernel and a dom0 root under $(BUILD)/xen/cache.
 # Prints RINGSIDE-XEN: PASS/FAIL/SKIP markers; fails on any FAIL.
+#
+# `make xen-fixture` also runs `xl dump-core` of the crashed guest in dom0
+# (minutes under TCG) and, when that dump checks out against the live
+# reads, rewrites tests/xen/fixtures/pvh-crash.tar.xz, which check-xen
+# reads instead (tests/xen/fixture.sh). Run it, and commit the result,
+# before a change to the kernel, the ring format or the schema lands.
 
-.PHONY: check-xen
+XEN_FIXTURE := tests/xen/fixtures/pvh-crash.tar.xz
+
+.PHONY: check-xen xen-fixture
 check-xen: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN) $(SQLITE_EXT)
 	BUILD=$(BUILD) tests/xen/run.sh
+
+xen-fixture: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN) $(SQLITE_EXT)
+	BUILD=$(BUILD) RINGSIDE_XEN_DUMPCORE=1 \
+		RINGSIDE_XEN_FIXTURE_OUT=$(XEN_FIXTURE) tests/xen/run.sh
