@@ -114,6 +114,10 @@ static void chunk_free(chunk *c)
 	memset(c, 0, sizeof *c);
 	c->cpu = cpu;
 	c->done = true;   /* nothing left to wait for */
+	/* and nothing to fetch: a range the merge used up, left unclaimed,
+	 * was decoded a second time by the next idle worker (into a chunk
+	 * without its string store) and kept until the end of the load */
+	c->claimed = true;
 }
 
 /* rs_chunk_decode delivers each record here; the range's clock turns its
