@@ -16,7 +16,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
                -D_GNU_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                -Iformats -Iguest-trace/include
-EXTRA_CFLAGS_fuzz/ := -Icollector -Iviewer $(shell pkg-config --cflags sqlite3)
+EXTRA_CFLAGS_fuzz/ := -Icollector -Iviewer $(shell pkg-config --cflags sqlite3 glib-2.0)
 
 # The same sources the tools link, instrumented; the linker pulls from the
 # archive only what a harness reaches.

@@ -22,6 +22,7 @@
  * Seeds: fuzz/corpus/viewer, made from the sample traces' chunks
  * (make-seeds.sh).
  */
+#include <glib.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +60,19 @@ static uint64_t take(struct cursor *c, unsigned bytes)
 static unsigned char *template_db;
 static sqlite3_int64 template_len;
 
+/* A GLib critical or warning is the loader misusing GLib (a string
+ * stored into a freed range, say): a finding, with GLib's message. */
+static void glib_complaint(const gchar *domain, GLogLevelFlags level,
+			   const gchar *message, gpointer data)
+{
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
+		     G_LOG_LEVEL_WARNING))
+		fuzz_fail(domain ? domain : "glib", 0, message);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	g_log_set_default_handler(glib_complaint, NULL);
 	sqlite3 *db = NULL;
 	/* the schema's `events` table needs its module */
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
