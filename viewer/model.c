@@ -104,20 +104,22 @@ static void chunk_push(chunk *c, int cpu, int64_t t, int type, uint64_t ctx,
 	c->str[i] = s ? g_string_chunk_insert(c->strs, s) : NULL;
 }
 
+/* Frees a range's events. Its flags stay as they are: claimed and done,
+ * so no worker fetches it again. (Clearing the whole struct here, outside
+ * the lock, once let a worker see a used-up range unclaimed and decode it
+ * again, into a chunk without its string store.) */
 static void chunk_free(chunk *c)
 {
-	int cpu = c->cpu;
 	g_free(c->type); g_free(c->t); g_free(c->ctx);
 	g_free(c->a); g_free(c->b); g_free(c->c); g_free(c->str);
 	if (c->strs)
 		g_string_chunk_free(c->strs);
-	memset(c, 0, sizeof *c);
-	c->cpu = cpu;
-	c->done = true;   /* nothing left to wait for */
-	/* and nothing to fetch: a range the merge used up, left unclaimed,
-	 * was decoded a second time by the next idle worker (into a chunk
-	 * without its string store) and kept until the end of the load */
-	c->claimed = true;
+	c->type = NULL;
+	c->t = NULL;
+	c->ctx = c->a = c->b = c->c = NULL;
+	c->str = NULL;
+	c->strs = NULL;
+	c->n = c->cap = 0;
 }
 
 /* rs_chunk_decode delivers each record here; the range's clock turns its
