@@ -9,6 +9,7 @@
  */
 #include "rs_decode.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,8 +667,9 @@ decode_batch(const uint8_t *copy, char *strbuf, uint64_t start, size_t *offp,
  * Deliver the records of copy[off, end), where copy[0] is ring position
  * `start`, numbering them from *seq. PAD is skipped; an invalid record
  * skips to the next chunk, where records start again. Returns 0, or the
- * callback's non-zero value (the record it refused still counts as
- * delivered, as it always has).
+ * callback's non-zero value: the record it stopped at still counts as
+ * delivered, and *resume is the copy offset just past it, where the next
+ * poll must start so that nothing is delivered twice or skipped.
  *
  * Ring positions [pf, pf_end) are what the next window will copy: as
  * each batch is decoded, as many bytes of it are prefetched, so the next
@@ -679,7 +681,7 @@ decode_batch(const uint8_t *copy, char *strbuf, uint64_t start, size_t *offp,
 static int deliver_span(struct rs_reader *r, unsigned cpu, uint64_t start,
 			size_t off, size_t end, uint64_t chunk, uint64_t *seqp,
 			const struct sink *sk, long *delivered, uint64_t pf,
-			uint64_t pf_end)
+			uint64_t pf_end, size_t *resume)
 {
 	const uint64_t ring = r->layout.cpu[cpu].data_size;
 	const volatile uint8_t *data =
@@ -706,8 +708,14 @@ static int deliver_span(struct rs_reader *r, unsigned cpu, uint64_t start,
 		*delivered += (long)i;
 		if (i)
 			rc->last_tsc = ev[i - 1].tsc;
-		if (ret)
+		if (ret) {
+			/* emit hands out at least one event before a stop;
+			 * every event lies in the copy (decode_record) */
+			assert(i >= 1 && ev[i - 1].raw >= r->copy);
+			*resume = (size_t)(ev[i - 1].raw - r->copy) +
+				  ev[i - 1].raw_size;
 			break;
+		}
 		if (bad) {
 			anomaly(r, cpu, "invalid record; skipped to the next "
 				"chunk");
@@ -739,6 +747,21 @@ static uint64_t intact_from(const volatile struct rs_cpu_ring *cr,
  * the decode. It must be at least the largest chunk (32 KiB). */
 #define COPY_WINDOW (128u * 1024)
 
+/*
+ * A callback stopped the poll: the reader keeps its place right after the
+ * event it stopped at (ring position `pos`, `seen` records accounted for),
+ * as if the poll had ended there, so the next one resumes exactly. The
+ * value returned is negative, never a count (rs_decode.h).
+ */
+static long stopped(struct rs_reader_cpu *rc, uint64_t pos, uint64_t seen,
+		    int cb_ret)
+{
+	assert(cb_ret != 0);
+	rc->pos = pos;
+	rc->seen = seen;
+	return cb_ret < 0 ? cb_ret : -(long)cb_ret;
+}
+
 static long poll_cpu(struct rs_reader *r, unsigned cpu,
 		     const struct sink *sk)
 {
@@ -749,6 +772,7 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 		&((const volatile struct rs_header *)r->region)->cpu[cpu];
 	uint64_t head, n;
 	long delivered = 0;
+	size_t resume = 0;
 	int rc_cb;
 
 	if (read_published(r, cpu, &head, &n) != 0) {
@@ -791,9 +815,10 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 				rc_cb = deliver_span(r, cpu, at, 0,
 						     (size_t)(to - at), chunk,
 						     &seq, sk, &delivered, to,
-						     head);
+						     head, &resume);
 				if (rc_cb)
-					return rc_cb < 0 ? rc_cb : -rc_cb;
+					return stopped(rc, at + resume, seq,
+						       rc_cb);
 				at = to;
 			}
 		}
@@ -844,17 +869,19 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 									  : r->layout.boot_tsc,
 							     to_tsc, sk,
 							     &delivered);
+					/* the gap is counted: resume after it */
 					if (rc_cb)
-						return rc_cb < 0 ? rc_cb : -rc_cb;
+						return stopped(rc, start + off,
+							       first, rc_cb);
 				}
 				seq = first;
 			}
 
 			/* 4. Deliver. */
 			rc_cb = deliver_span(r, cpu, start, off, end, chunk,
-					     &seq, sk, &delivered, 0, 0);
+					     &seq, sk, &delivered, 0, 0, &resume);
 			if (rc_cb)
-				return rc_cb < 0 ? rc_cb : -rc_cb;
+				return stopped(rc, start + resume, seq, rc_cb);
 		}
 
 		/* 5. Account: every record below head is now either
@@ -870,7 +897,7 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 						     rc->last_tsc, rc->last_tsc,
 						     sk, &delivered);
 				if (rc_cb)
-					return rc_cb < 0 ? rc_cb : -rc_cb;
+					return stopped(rc, head, n, rc_cb);
 			}
 			rc->seen = n;
 		} else {
@@ -892,8 +919,8 @@ static long poll_cpu(struct rs_reader *r, unsigned cpu,
 					     rc->last_tsc, sk,
 					     &delivered);
 			rc->dropped_seen = dropped;
-			if (rc_cb)
-				return rc_cb < 0 ? rc_cb : -rc_cb;
+			if (rc_cb)   /* pos and seen are final already */
+				return stopped(rc, rc->pos, rc->seen, rc_cb);
 		}
 	}
 	return delivered;

@@ -160,8 +160,14 @@ void rs_reader_free(struct rs_reader *r);
 
 /*
  * Deliver everything published since the last poll, CPU by CPU. Returns
- * the number of events delivered (including LOST events), or a negative
- * value if the callback returned non-zero (the callback's value).
+ * the number of events delivered (including LOST events).
+ *
+ * A callback that returns non-zero stops the poll right after that event:
+ * the event counts as delivered (in the CPU's stats too), and the next
+ * poll resumes with the one after it, so stopping and resuming neither
+ * repeats nor skips anything and accepted + lost == written still holds
+ * (RING.md). The poll then returns a negative value, never a count: the
+ * callback's value if it was negative, its negation if it was positive.
  */
 long rs_reader_poll(struct rs_reader *r, rs_event_cb cb, void *opaque);
 
@@ -171,7 +177,8 @@ long rs_reader_poll(struct rs_reader *r, rs_event_cb cb, void *opaque);
  * included) only during the call. Same decoder, same checks, same
  * events, same accounting; only the per-event call is gone, for
  * consumers that spend little per event. A non-zero return stops the
- * poll as in rs_reader_poll, with all n events counted as delivered.
+ * poll as in rs_reader_poll, after the whole array: all n events count as
+ * delivered and the next poll resumes after the last of them.
  */
 typedef int (*rs_batch_cb)(void *opaque, const struct rs_event *ev, size_t n);
 long rs_reader_poll_batch(struct rs_reader *r, rs_batch_cb cb, void *opaque);

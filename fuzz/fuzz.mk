@@ -4,7 +4,7 @@
 # [FUZZ_TARGETS="decode db"]` builds with clang and fuzzes each target in
 # turn; it is long, so it is never part of `make check` or CI.
 
-FUZZ_TARGETS ?= decode region qemucore xlcore db
+FUZZ_TARGETS ?= decode region qemucore xlcore db viewer
 FUZZ_SECONDS ?= 30
 FUZZ_JOBS    ?= 2
 FUZZ_CC      ?= clang
@@ -16,11 +16,12 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
                -D_GNU_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                -Iformats -Iguest-trace/include
-EXTRA_CFLAGS_fuzz/ := -Icollector $(call pkgconf,--cflags sqlite3)
+EXTRA_CFLAGS_fuzz/ := -Icollector -Iviewer $(call pkgconf,--cflags sqlite3 glib-2.0)
 
 # The same sources the tools link, instrumented; the linker pulls from the
 # archive only what a harness reaches.
-FUZZ_LIB_SRCS := $(DECODE_SRCS) $(STORE_READ_SRCS) $(COLLECTOR_SRCS)
+FUZZ_LIB_SRCS := $(DECODE_SRCS) $(STORE_READ_SRCS) $(COLLECTOR_SRCS) \
+                 $(VIEWER_LIB_SRCS)
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(FUZZ_LIB_SRCS)) \
                  $(FUZZ_OBJ)/gen/schema_sql.o
 FUZZ_LIB := $(FUZZ_DIR)/libringside-fuzz.a
@@ -40,7 +41,11 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_DIR)/bin/fuzz-%: $(FUZZ_OBJ)/fuzz/fuzz_%.o $(FUZZ_OBJ)/fuzz/fuzz_common.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ \
-		$(DECODE_LDLIBS) -lm
+		$(FUZZ_LDLIBS_$*) $(DECODE_LDLIBS) -lm
+
+# The viewer's loader needs glib (and the viewer library's other objects
+# cairo, if the linker ever pulls them).
+FUZZ_LDLIBS_viewer := $(VIEWER_LIBS)
 
 -include $(shell find $(FUZZ_OBJ) -name '*.d' -type f 2>/dev/null)
 
@@ -68,13 +73,20 @@ fuzz-run: all fuzz-build fuzz-seeds
 
 # ---- replay: every saved input through the harness, normal compiler ----
 FUZZ_REPLAY_DIR := $(BUILD)/fuzz-replay
-FUZZ_ALL_TARGETS := decode region qemucore xlcore db
+FUZZ_ALL_TARGETS := decode region qemucore xlcore db viewer
 FUZZ_REPLAY_BINS := $(patsubst %,$(FUZZ_REPLAY_DIR)/fuzz-replay-%,$(FUZZ_ALL_TARGETS))
 
 $(FUZZ_REPLAY_DIR)/fuzz-replay-%: $(OBJ)/fuzz/fuzz_%.o $(OBJ)/fuzz/fuzz_common.o \
 		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(DECODE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) -lm
+
+# The viewer's loader comes from the viewer's own library.
+$(FUZZ_REPLAY_DIR)/fuzz-replay-viewer: $(OBJ)/fuzz/fuzz_viewer.o \
+		$(OBJ)/fuzz/fuzz_common.o $(OBJ)/fuzz/replay.o $(VIEWER_LIB) \
+		$(COLLECTOR_LIB) $(DECODE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(VIEWER_LIBS) -lm
 
 # Regression inputs (crash reproducers), the small committed seeds, and
 # for the db target the sample traces (already in the tree).

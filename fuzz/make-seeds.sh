@@ -11,6 +11,8 @@
 #   xlcore    the Xen harness's real xl dump-core, trimmed, when cached
 #   db        samples/traces/*.db, databases collected from the runs
 #             above, and the Xen harness's databases when cached
+#   viewer    each of those databases' trace row and first records, in
+#             the viewer target's row description (seed-trim viewer)
 #
 # A missing ingredient (no QEMU, no kernel, no Xen fixture) skips those
 # seeds with a note; the committed fuzz/corpus/ still seeds every target.
@@ -24,7 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ringside-seeds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 rm -rf "$out"
-mkdir -p "$out"/{decode,region,qemucore,xlcore,db}
+mkdir -p "$out"/{decode,region,qemucore,xlcore,db,viewer}
 
 # A region seed: 8-byte little-endian gpa, then memory.
 with_gpa() {  # GPA FILE OUT
@@ -105,6 +107,10 @@ done
 	echo "make-seeds: no cached xl dump-core; xlcore seeds only from fuzz/corpus" >&2
 
 cp samples/traces/*.db "$out/db/"
-for t in decode region qemucore xlcore db; do
+for db in "$out"/db/*.db; do
+	"$trim" viewer "$db" "$out/viewer/$(basename "$db" .db).seed" ||
+		echo "make-seeds: no viewer seed from $db" >&2
+done
+for t in decode region qemucore xlcore db viewer; do
 	printf 'make-seeds: %-9s %3d seeds\n' "$t" "$(ls "$out/$t" | wc -l)"
 done

@@ -3,6 +3,7 @@
  *
  *   seed-trim qemu CORE OUT_CORE OUT_REGION OUT_SCAN
  *   seed-trim xl   CORE OUT_CORE OUT_REGION OUT_SCAN [RING]
+ *   seed-trim viewer TRACE.db OUT
  *
  * A real QEMU core or xl dump-core holds all of guest RAM (16 MiB and
  * more), which would make every fuzz iteration copy megabytes of zeroes
@@ -18,14 +19,22 @@
  *
  * The region is located with the project's own readers (elfcore.h,
  * dumpcore.h, rs_decode.h): if they cannot find it, there is no seed.
+ *
+ * `viewer` turns a trace database into the viewer target's input
+ * (fuzz_viewer.c describes the rows rather than the file): the trace
+ * row's clock, then the first records of each CPU's first chunk, real
+ * bytes unpacked with rs_chunk_unpack.
  */
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "dumpcore.h"
 #include "elfcore.h"
+#include "rs_chunk.h"
 #include "rs_decode.h"
 
 #define PAGE 4096u
@@ -279,15 +288,109 @@ static void trim_xl(const uint8_t *f, size_t len, const char *out_core,
 	rs_dumpcore_free(&d);
 }
 
+/* Appends little-endian integers to a seed. */
+struct seed {
+	uint8_t buf[64 << 10];
+	size_t len;
+};
+
+static void put(struct seed *s, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes && s->len < sizeof(s->buf); i++)
+		s->buf[s->len++] = (uint8_t)(v >> (8 * i));
+}
+
+/* One CPU: its first chunk's records as honest chunks of at most 4 KiB
+ * (cut at record boundaries), then one more whose first_seq jumps 3 M
+ * records ahead, so the loader splits the CPU into several ranges. */
+static void seed_viewer_cpu(struct seed *s, sqlite3 *db, int cpu)
+{
+	sqlite3_stmt *st;
+	struct rs_chunk_reader *rd = rs_chunk_reader_new();
+	if (!rd || sqlite3_prepare_v2(db, "SELECT first_seq, count, raw_size,"
+				      " records FROM chunks WHERE cpu = ?1 "
+				      "ORDER BY trace_id DESC, first_seq LIMIT 1",
+				      -1, &st, NULL) != SQLITE_OK)
+		die("viewer seed", sqlite3_errmsg(db));
+	sqlite3_bind_int(st, 1, cpu);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const struct rs_chunk c = {
+			.cpu = (uint16_t)cpu,
+			.first_seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.count = (uint64_t)sqlite3_column_int64(st, 1),
+			.raw_size = (uint64_t)sqlite3_column_int64(st, 2),
+			.blob = sqlite3_column_blob(st, 3),
+			.blob_len = (size_t)sqlite3_column_bytes(st, 3),
+		};
+		const uint8_t *raw = rs_chunk_unpack(rd, &c);
+		size_t off = 0;
+		for (int piece = 0; raw && piece < 4 && off < c.raw_size; piece++) {
+			static char strbuf[RS_MAX_RECORD + 1];
+			struct rs_event ev;
+			size_t end = off, sz;
+			while (end < c.raw_size && end - off < 4096 - RS_MAX_RECORD &&
+			       (sz = rs_decode_record(raw + end, c.raw_size - end,
+						      &ev, strbuf)) != 0)
+				end += sz;
+			put(s, (unsigned)cpu | (piece == 3 ? 0x20 : 0), 1);
+			put(s, end - off, 2);
+			for (size_t i = off; i < end; i++)
+				put(s, raw[i], 1);
+			if (piece == 3)
+				put(s, 3000000, 8);
+			off = end;
+		}
+	}
+	sqlite3_finalize(st);
+	rs_chunk_reader_free(rd);
+}
+
+static void seed_viewer(const char *path, const char *out)
+{
+	static const char *const states[] = { "running", "exited", "hung",
+					      "crashed", "unknown" };
+	static struct seed s;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT ncpus, tsc_hz, boot_tsc, guest_state"
+			       " FROM trace ORDER BY id DESC LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		die(path, "not a trace database with a trace");
+	const int ncpus = sqlite3_column_int(st, 0);
+	const char *state = (const char *)sqlite3_column_text(st, 3);
+	unsigned flags = 3;   /* tsc_hz and boot_tsc in full */
+	for (unsigned i = 0; i < 5; i++)
+		if (state && !strcmp(state, states[i]))
+			flags |= i << 2 | (i == 3 ? 0x40 : 0);  /* panic */
+	put(&s, flags, 1);
+	put(&s, (uint64_t)ncpus, 1);
+	put(&s, (uint64_t)sqlite3_column_int64(st, 1), 8);
+	put(&s, (uint64_t)sqlite3_column_int64(st, 2), 8);
+	sqlite3_finalize(st);
+	put(&s, 0, 8 + 8 + 2);   /* hung_at_ns, panic_ts_ns, panic_cpu */
+	put(&s, ncpus > 0 ? (uint64_t)ncpus - 1 : 0, 1);   /* trace_cpu */
+	put(&s, 0, 1);           /* no lost rows */
+	for (int cpu = 0; cpu < ncpus && cpu < 4; cpu++)
+		seed_viewer_cpu(&s, db, cpu);
+	sqlite3_close(db);
+	spill(out, s.buf, s.len);
+}
+
 int main(int argc, char **argv)
 {
 	size_t len, ring_len = 0;
 	uint8_t *ring = NULL;
 
+	if (argc == 4 && strcmp(argv[1], "viewer") == 0) {
+		seed_viewer(argv[2], argv[3]);
+		return 0;
+	}
 	if (argc < 6 || argc > 7 || (strcmp(argv[1], "qemu") && strcmp(argv[1], "xl")) ||
 	    (argc == 7 && strcmp(argv[1], "xl"))) {
 		fprintf(stderr, "usage: seed-trim qemu CORE OUT_CORE OUT_REGION OUT_SCAN\n"
-			"       seed-trim xl CORE OUT_CORE OUT_REGION OUT_SCAN [RING]\n");
+			"       seed-trim xl CORE OUT_CORE OUT_REGION OUT_SCAN [RING]\n"
+			"       seed-trim viewer TRACE.db OUT\n");
 		return 2;
 	}
 	uint8_t *f = slurp(argv[2], &len);

@@ -586,9 +586,15 @@ static void span_lengths(rv_spans *s)
 {
 	s->cum = g_new(int64_t, (gsize)s->n + 1);
 	s->cum[0] = 0;
-	for (uint32_t i = 0; i < s->n; i++)
-		s->cum[i + 1] = s->cum[i] + (s->end[i] > s->start[i] ?
-					      s->end[i] - s->start[i] : 0);
+	for (uint32_t i = 0; i < s->n; i++) {
+		/* A lying trace's spans can be longer, and add up to more,
+		 * than int64 holds: lengths and totals saturate. */
+		const uint64_t len = s->end[i] > s->start[i] ?
+			(uint64_t)s->end[i] - (uint64_t)s->start[i] : 0;
+		const uint64_t room = (uint64_t)(INT64_MAX - s->cum[i]);
+		s->cum[i + 1] = len < room ? s->cum[i] + (int64_t)len
+					   : INT64_MAX;
+	}
 }
 
 static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)

@@ -29,7 +29,7 @@
 
 typedef struct {
 	int cpu;
-	int64_t lo, hi;           /* seq range [lo, hi) on that CPU */
+	int64_t lo, hi;           /* seq range [lo, hi] on that CPU */
 	uint32_t n, cap;
 	uint8_t *type;
 	int64_t *t;
@@ -51,6 +51,11 @@ typedef struct {
 	chunk *chunks;            /* range k of CPU c at k * ncpus + c */
 	int nchunks, ncpus;
 	int *consumed;            /* per CPU: ranges the merge has finished */
+	/* Set on the first failure (by a worker) or when the merge gives up:
+	 * workers waiting for the merge to consume ranges would otherwise
+	 * wait forever, since the merge never comes back for them. */
+	bool stop;
+	char err[256];            /* why the first failed range failed */
 	GMutex lock;
 	GCond cond;
 } fetch_job;
@@ -99,16 +104,22 @@ static void chunk_push(chunk *c, int cpu, int64_t t, int type, uint64_t ctx,
 	c->str[i] = s ? g_string_chunk_insert(c->strs, s) : NULL;
 }
 
+/* Frees a range's events. Its flags stay as they are: claimed and done,
+ * so no worker fetches it again. (Clearing the whole struct here, outside
+ * the lock, once let a worker see a used-up range unclaimed and decode it
+ * again, into a chunk without its string store.) */
 static void chunk_free(chunk *c)
 {
-	int cpu = c->cpu;
 	g_free(c->type); g_free(c->t); g_free(c->ctx);
 	g_free(c->a); g_free(c->b); g_free(c->c); g_free(c->str);
 	if (c->strs)
 		g_string_chunk_free(c->strs);
-	memset(c, 0, sizeof *c);
-	c->cpu = cpu;
-	c->done = true;   /* nothing left to wait for */
+	c->type = NULL;
+	c->t = NULL;
+	c->ctx = c->a = c->b = c->c = NULL;
+	c->str = NULL;
+	c->strs = NULL;
+	c->n = c->cap = 0;
 }
 
 /* rs_chunk_decode delivers each record here; the range's clock turns its
@@ -126,9 +137,18 @@ static int push_record(void *opaque, const struct rs_event *ev)
 	return 0;
 }
 
+/* Record numbers are stored as SQLite integers: a chunk's must lie in
+ * [0, INT64_MAX), so that first_seq + count, the next chunk's first_seq,
+ * is one too (SCHEMA.md). Anything else is a database that lies, and the
+ * range arithmetic below relies on it. */
+static bool seq_range_ok(int64_t first_seq, int64_t count)
+{
+	return first_seq >= 0 && count >= 1 && first_seq <= INT64_MAX - count;
+}
+
 static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 			int64_t trace_id, const struct rs_layout *clock,
-			chunk *c)
+			chunk *c, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	/* Stored chunks whose first record falls in this range: each stored
@@ -136,8 +156,10 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 	if (sqlite3_prepare_v2(db,
 		"SELECT first_seq, count, raw_size, records FROM chunks "
 		"WHERE trace_id = ?1 AND cpu = ?2 AND first_seq >= ?3 AND "
-		"first_seq < ?4 ORDER BY first_seq", -1, &st, NULL) != SQLITE_OK)
+		"first_seq <= ?4 ORDER BY first_seq", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "reading chunks: %s", sqlite3_errmsg(db));
 		return false;
+	}
 	sqlite3_bind_int64(st, 1, trace_id);
 	sqlite3_bind_int(st, 2, c->cpu);
 	sqlite3_bind_int64(st, 3, c->lo);
@@ -146,18 +168,34 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 	bool ok = true;
 	push_ctx p = { .c = c, .clock = clock };
 	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const int64_t first = sqlite3_column_int64(st, 0);
+		const int64_t count = sqlite3_column_int64(st, 1);
+		if (!seq_range_ok(first, count)) {
+			snprintf(err, errlen, "corrupt chunk (cpu %d, records "
+				 "from %lld, count %lld): record numbers out "
+				 "of range", c->cpu, (long long)first,
+				 (long long)count);
+			ok = false;
+			break;
+		}
 		struct rs_chunk ch = {
 			.cpu = (uint16_t)c->cpu,
-			.first_seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.count = (uint64_t)sqlite3_column_int64(st, 1),
+			.first_seq = (uint64_t)first,
+			.count = (uint64_t)count,
 			.raw_size = (uint64_t)sqlite3_column_int64(st, 2),
 			.blob = sqlite3_column_blob(st, 3),
 			.blob_len = (size_t)sqlite3_column_bytes(st, 3),
 		};
 		ok = rs_chunk_decode(rd, &ch, push_record, &p) == 0;
+		if (!ok)
+			snprintf(err, errlen, "%s", rs_chunk_reader_error(rd));
+	}
+	if (ok && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "reading chunks: %s", sqlite3_errmsg(db));
+		ok = false;
 	}
 	sqlite3_finalize(st);
-	return ok && rc == SQLITE_DONE;
+	return ok;
 }
 
 static gpointer fetch_worker(gpointer data)
@@ -170,8 +208,8 @@ static gpointer fetch_worker(gpointer data)
 		 * range the merge waits for is always within it, so this
 		 * cannot deadlock. */
 		g_mutex_lock(&j->lock);
-		int i;
-		for (;;) {
+		int i = j->nchunks;
+		while (!j->stop) {
 			bool left = false;
 			for (i = 0; i < j->nchunks; i++) {
 				if (j->chunks[i].claimed)
@@ -190,11 +228,18 @@ static gpointer fetch_worker(gpointer data)
 		g_mutex_unlock(&j->lock);
 		if (i >= j->nchunks)
 			break;
+		char err[sizeof j->err] = "cannot open the database";
 		bool ok = db && rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
-						  &j->chunks[i]);
+						  &j->chunks[i], err, sizeof err);
 		g_mutex_lock(&j->lock);
 		j->chunks[i].done = true;
 		j->chunks[i].failed = !ok;
+		if (!ok && !j->stop) {
+			/* the first failure is the one reported; the rest of
+			 * the load is pointless */
+			j->stop = true;
+			g_strlcpy(j->err, err, sizeof j->err);
+		}
 		g_cond_broadcast(&j->cond);
 		g_mutex_unlock(&j->lock);
 	}
@@ -354,6 +399,169 @@ bool rv_model_check(const char *path, char *err, size_t errlen)
 	return ok;
 }
 
+/* Records per range, roughly: small enough that a range decodes in a few
+ * ms, so the merge starts early and the lookahead bounds memory. */
+#define RANGE_RECORDS 500000
+
+/*
+ * Split each CPU's record numbers into ranges of about RANGE_RECORDS (the
+ * same number of ranges for every CPU, at most NCHUNKS_MAX), filling
+ * j->chunks. Returns the ranges per CPU, or 0 with err set when a CPU's
+ * chunks start below record 0 (seq_range_ok: the arithmetic here needs
+ * record numbers in [0, INT64_MAX], and the rows past the end are refused
+ * when their range is fetched).
+ */
+static int plan_ranges(sqlite3 *db, fetch_job *j, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int64_t *first = g_new0(int64_t, j->ncpus);
+	uint64_t *span = g_new0(uint64_t, j->ncpus);
+	uint64_t per_cpu = 1;
+	int bad_cpu = -1;
+	if (sqlite3_prepare_v2(db, "SELECT min(first_seq), max(first_seq) "
+			       "FROM chunks WHERE trace_id = ?1 AND cpu = ?2",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: reading chunks: %s", j->path,
+			 sqlite3_errmsg(db));
+		g_free(first);
+		g_free(span);
+		return 0;
+	}
+	for (int c = 0; c < j->ncpus && bad_cpu < 0; c++) {
+		sqlite3_bind_int64(st, 1, j->trace_id);
+		sqlite3_bind_int(st, 2, c);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			first[c] = sqlite3_column_int64(st, 0);
+			int64_t last = sqlite3_column_int64(st, 1);
+			if (first[c] < 0 || last < first[c])
+				bad_cpu = c;
+			else
+				span[c] = (uint64_t)(last - first[c]);
+			if (span[c] / RANGE_RECORDS + 1 > per_cpu)
+				per_cpu = span[c] / RANGE_RECORDS + 1;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (bad_cpu >= 0) {
+		snprintf(err, errlen, "%s: corrupt chunk (cpu %d, records from "
+			 "%lld): record numbers out of range", j->path, bad_cpu,
+			 (long long)first[bad_cpu]);
+		g_free(first);
+		g_free(span);
+		return 0;
+	}
+	if (per_cpu > NCHUNKS_MAX)
+		per_cpu = NCHUNKS_MAX;
+	const int n = (int)per_cpu;
+	j->nchunks = j->ncpus * n;
+	j->chunks = g_new0(chunk, j->nchunks);
+	j->consumed = g_new0(int, j->ncpus);
+	/* claimed in order: range k of every CPU before range k+1 of any,
+	 * which is roughly the order the merge needs them. Range k starts
+	 * k/n of the way through the CPU's span, computed without a product
+	 * that could overflow. */
+	for (int k = 0; k < n; k++)
+		for (int c = 0; c < j->ncpus; c++) {
+			chunk *ch = &j->chunks[k * j->ncpus + c];
+			const uint64_t q = span[c] / per_cpu, r = span[c] % per_cpu;
+			ch->cpu = c;
+			ch->lo = k ? first[c] + (int64_t)(q * (uint64_t)k +
+							  r * (uint64_t)k / per_cpu)
+				   : 0;
+			ch->hi = k == n - 1 ? INT64_MAX :
+				first[c] + (int64_t)(q * (uint64_t)(k + 1) +
+						     r * (uint64_t)(k + 1) /
+							     per_cpu) - 1;
+			ch->strs = g_string_chunk_new(4096);
+		}
+	g_free(first);
+	g_free(span);
+	return n;
+}
+
+/*
+ * The CPU's current range, once a worker has decoded it, moving on past
+ * ranges the merge has used up (and telling the workers, which decode at
+ * most LOOKAHEAD ranges ahead). NULL when the CPU has no more events, or
+ * when the load stopped (*failed set).
+ */
+static chunk *merge_head(fetch_job *j, int cpu, int per_cpu, int *ck,
+			 uint32_t *pos, bool *ready, bool *failed)
+{
+	while (ck[cpu] < per_cpu) {
+		chunk *ch = &j->chunks[ck[cpu] * j->ncpus + cpu];
+		if (!ready[cpu]) {
+			g_mutex_lock(&j->lock);
+			while (!ch->done && !j->stop)
+				g_cond_wait(&j->cond, &j->lock);
+			/* a stop means some range failed; this one may never
+			 * be decoded */
+			*failed = !ch->done || ch->failed || j->stop;
+			g_mutex_unlock(&j->lock);
+			if (*failed)
+				return NULL;
+			ready[cpu] = true;
+		}
+		if (pos[cpu] < ch->n)
+			return ch;
+		chunk_free(ch);
+		ck[cpu]++;
+		pos[cpu] = 0;
+		ready[cpu] = false;
+		g_mutex_lock(&j->lock);
+		j->consumed[cpu] = ck[cpu];
+		g_cond_broadcast(&j->cond);
+		g_mutex_unlock(&j->lock);
+	}
+	return NULL;
+}
+
+/* k-way merge of the CPUs' streams by time (ties: lower CPU) into the
+ * derivation. False as soon as any range failed (reason in j->err). */
+static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
+{
+	const int ncpus = j->ncpus;
+	bool failed = false;
+	int *ck = g_new0(int, ncpus);           /* current range index k */
+	uint32_t *pos = g_new0(uint32_t, ncpus);
+	bool *ready = g_new0(bool, ncpus);      /* ck's range is decoded */
+	chunk **head = g_new0(chunk *, ncpus);
+	for (;;) {
+		int best = -1;
+		int64_t bt = INT64_MAX;
+		for (int c = 0; c < ncpus && !failed; c++) {
+			head[c] = merge_head(j, c, per_cpu, ck, pos, ready,
+					     &failed);
+			if (head[c] && head[c]->t[pos[c]] < bt) {
+				bt = head[c]->t[pos[c]];
+				best = c;
+			}
+		}
+		if (best < 0 || failed)
+			break;
+		chunk *c = head[best];
+		/* take the whole run of this CPU that precedes the others */
+		int64_t limit = INT64_MAX;
+		for (int o = 0; o < ncpus; o++)
+			if (o != best && head[o] && head[o]->t[pos[o]] < limit)
+				limit = head[o]->t[pos[o]];
+		uint32_t k = pos[best];
+		do {
+			rv_builder_event(b, best, c->t[k], c->type[k], c->ctx[k],
+					 c->a[k], c->b[k], c->c[k], c->str[k]);
+			k++;
+		} while (k < c->n && c->t[k] < limit);
+		pos[best] = k;
+	}
+	g_free(ck);
+	g_free(pos);
+	g_free(ready);
+	g_free(head);
+	return !failed;
+}
+
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 {
 	double t0 = now_s();
@@ -396,48 +604,23 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
-	fetch_job j = { .path = path, .trace_id = tid };
+	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus };
 	g_mutex_init(&j.lock);
 	g_cond_init(&j.cond);
-	int per_cpu = 1;
-	int64_t *slo = g_new0(int64_t, m->ncpus), *shi = g_new0(int64_t, m->ncpus);
 	snprintf(sql, sizeof sql, "SELECT tsc_hz FROM trace WHERE id = %lld",
 		 (long long)tid);
 	j.clock.tsc_hz = (uint64_t)query_i64(db, sql, 0);
 	snprintf(sql, sizeof sql, "SELECT boot_tsc FROM trace WHERE id = %lld",
 		 (long long)tid);
 	j.clock.boot_tsc = (uint64_t)query_i64(db, sql, 0);
-	for (int c = 0; c < m->ncpus; c++) {
-		snprintf(sql, sizeof sql, "SELECT min(first_seq) FROM chunks "
-			 "WHERE trace_id = %lld AND cpu = %d", (long long)tid, c);
-		slo[c] = query_i64(db, sql, 0);
-		snprintf(sql, sizeof sql, "SELECT max(first_seq) FROM chunks "
-			 "WHERE trace_id = %lld AND cpu = %d", (long long)tid, c);
-		shi[c] = query_i64(db, sql, -1) + 1;
-		if ((shi[c] - slo[c]) / 500000 + 1 > per_cpu)
-			per_cpu = (int)((shi[c] - slo[c]) / 500000 + 1);
-	}
+	int per_cpu = plan_ranges(db, &j, err, errlen);
 	sqlite3_close(db);
-	if (per_cpu > NCHUNKS_MAX)
-		per_cpu = NCHUNKS_MAX;
-	j.nchunks = m->ncpus * per_cpu;
-	j.ncpus = m->ncpus;
-	j.chunks = g_new0(chunk, j.nchunks);
-	j.consumed = g_new0(int, m->ncpus);
-	/* claimed in order: chunk k of every CPU before chunk k+1 of any,
-	 * which is roughly the order the merge needs them */
-	for (int k = 0; k < per_cpu; k++)
-		for (int c = 0; c < m->ncpus; c++) {
-			chunk *ch = &j.chunks[k * m->ncpus + c];
-			int64_t n = shi[c] - slo[c];
-			ch->cpu = c;
-			ch->lo = k ? slo[c] + n * k / per_cpu : INT64_MIN;
-			ch->hi = k == per_cpu - 1 ? INT64_MAX :
-				slo[c] + n * (k + 1) / per_cpu;
-			ch->strs = g_string_chunk_new(4096);
-		}
-	g_free(slo);
-	g_free(shi);
+	if (per_cpu < 1) {
+		g_mutex_clear(&j.lock);
+		g_cond_clear(&j.cond);
+		rv_model_free(m);
+		return NULL;
+	}
 	int nworkers = (int)g_get_num_processors();
 	if (nworkers > 4)
 		nworkers = 4;
@@ -447,81 +630,25 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 	for (int i = 0; i < nworkers; i++)
 		workers[i] = g_thread_new("rv-fetch", fetch_worker, &j);
 
-	/* k-way merge of the CPUs' streams by time (ties: lower CPU) */
 	rv_builder *b = rv_builder_new(m);
-	bool failed = false;
-	int *ck = g_new0(int, m->ncpus);        /* current chunk index k */
-	uint32_t *pos = g_new0(uint32_t, m->ncpus);
-	bool *ready = g_new0(bool, m->ncpus);   /* ck's range is decoded */
-	for (;;) {
-		int best = -1;
-		int64_t bt = INT64_MAX;
-		for (int c = 0; c < m->ncpus; c++) {
-			chunk *ch;
-			for (;;) {
-				if (ck[c] >= per_cpu) {
-					ch = NULL;
-					break;
-				}
-				ch = &j.chunks[ck[c] * m->ncpus + c];
-				if (!ready[c]) {
-					g_mutex_lock(&j.lock);
-					while (!ch->done)
-						g_cond_wait(&j.cond, &j.lock);
-					g_mutex_unlock(&j.lock);
-					ready[c] = true;
-					failed |= ch->failed;
-				}
-				if (pos[c] < ch->n)
-					break;
-				chunk_free(ch);
-				ck[c]++;
-				pos[c] = 0;
-				ready[c] = false;
-				g_mutex_lock(&j.lock);
-				j.consumed[c] = ck[c];
-				g_cond_broadcast(&j.cond);
-				g_mutex_unlock(&j.lock);
-			}
-			if (ch && ch->t[pos[c]] < bt) {
-				bt = ch->t[pos[c]];
-				best = c;
-			}
-		}
-		if (best < 0 || failed)
-			break;
-		chunk *c = &j.chunks[ck[best] * m->ncpus + best];
-		/* take the whole run of this CPU that precedes the others */
-		int64_t limit = INT64_MAX;
-		for (int o = 0; o < m->ncpus; o++) {
-			if (o == best || ck[o] >= per_cpu)
-				continue;
-			chunk *oc = &j.chunks[ck[o] * m->ncpus + o];
-			if (pos[o] < oc->n && oc->t[pos[o]] < limit)
-				limit = oc->t[pos[o]];
-		}
-		uint32_t k = pos[best];
-		do {
-			rv_builder_event(b, best, c->t[k], c->type[k], c->ctx[k],
-					 c->a[k], c->b[k], c->c[k], c->str[k]);
-			k++;
-		} while (k < c->n && c->t[k] < limit);
-		pos[best] = k;
-	}
+	bool ok = merge(&j, b, per_cpu);
+	/* Release the workers whatever happened: after a failure some wait
+	 * for the merge to consume ranges it never will. */
+	g_mutex_lock(&j.lock);
+	j.stop = true;
+	g_cond_broadcast(&j.cond);
+	g_mutex_unlock(&j.lock);
 	for (int i = 0; i < nworkers; i++)
 		g_thread_join(workers[i]);
 	for (int i = 0; i < j.nchunks; i++)
 		chunk_free(&j.chunks[i]);
-	g_free(ck);
-	g_free(pos);
-	g_free(ready);
 	g_free(j.consumed);
 	g_free(j.chunks);
 	g_mutex_clear(&j.lock);
 	g_cond_clear(&j.cond);
 	rv_builder_finish(b);
-	if (failed) {
-		snprintf(err, errlen, "%s: reading events failed", path);
+	if (!ok) {
+		snprintf(err, errlen, "%s: %s", path, j.err);
 		rv_model_free(m);
 		return NULL;
 	}
