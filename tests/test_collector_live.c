@@ -346,17 +346,30 @@ static void test_e2e_follow_alongside(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/*
+ * `collect --follow` of a hosted guest running `workload` beside it, with
+ * `extra` collect options; the guest is killed once the follow ends (hang
+ * and deadlock never end by themselves). 60 s is a hang guard: each of
+ * these follows ends in about a second here.
+ */
+static int follow_hosted(const char *workload, const char *ring,
+			 const char *db, const char *extra, char **out)
+{
+	return rs_run(out, 60,
+		      "'%s' --ring '%s' --workload %s --quiet >/dev/null 2>&1 & p=$!;"
+		      " '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 %s"
+		      " 2>&1 >/dev/null; r=$?; kill -9 $p; wait $p; exit $r",
+		      rs_bin("ringside-hosted"), ring, workload, rs_bin("ringside"),
+		      ring, db, extra);
+}
+
 static void test_e2e_hang(void **state)
 {
 	if (!have_hosted())
 		skip();
 	char *dir = rs_tmpdir(), *out = NULL;
 	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
-	int rc = rs_run(&out, 60,
-			"'%s' --ring '%s' --workload hang >/dev/null 2>&1 & p=$!;"
-			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 --hang-secs 1"
-			" 2>&1 >/dev/null; r=$?; kill -9 $p; wait $p; exit $r",
-			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	int rc = follow_hosted("hang", ring, db, "--hang-secs 1", &out);
 	if (rc != 0)
 		fail_msg("follow a hanging ringside-hosted: exit %d: %s", rc, out);
 	free(out);
@@ -559,11 +572,7 @@ static void test_e2e_deadlock_follow(void **state)
 		skip();
 	char *dir = rs_tmpdir(), *out = NULL;
 	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db");
-	int rc = rs_run(&out, 60,
-			"'%s' --ring '%s' --workload deadlock --quiet >/dev/null 2>&1 & p=$!;"
-			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 2>&1 >/dev/null;"
-			" r=$?; kill -9 $p; wait $p; exit $r",
-			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	int rc = follow_hosted("deadlock", ring, db, "", &out);
 	if (rc != 0)
 		fail_msg("follow a deadlocked ringside-hosted: exit %d: %s", rc, out);
 	assert_non_null(strstr(out, "guest deadlocked"));
@@ -644,11 +653,7 @@ static void test_deadlock_into_older_database(void **state)
 				 " WHERE name = 'tsc_source'"), 0);
 	assert_int_equal(sql_int(db, "SELECT instr(sql, 'deadlocked') FROM"
 				 " sqlite_master WHERE name = 'trace'"), 0);
-	int rc = rs_run(&out, 60,
-			"'%s' --ring '%s' --workload deadlock --quiet >/dev/null 2>&1 & p=$!;"
-			" '%s' collect 'file:%s' -o '%s' --follow --wait-secs 10 2>&1 >/dev/null;"
-			" r=$?; kill -9 $p; wait $p; exit $r",
-			rs_bin("ringside-hosted"), ring, rs_bin("ringside"), ring, db);
+	int rc = follow_hosted("deadlock", ring, db, "", &out);
 	if (rc != 0)
 		fail_msg("collect into an older database: exit %d: %s", rc, out);
 	free(out);
