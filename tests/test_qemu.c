@@ -85,27 +85,35 @@ int qrun(struct qrun *q, const char *fmt, ...)
 	return q->rc;
 }
 
+void qemu_cmdline(char *cmd, size_t len, const struct qrun *q,
+		  const char *machine, const char *shm, const char *append)
+{
+	snprintf(cmd, len, "qemu-system-x86_64 -accel tcg -display none"
+		 " -vga none -nodefaults -machine q35,memory-backend=mem%s -m 64M"
+		 " -no-reboot -object memory-backend-file,id=mem,size=64M,mem-path=%s,share=on"
+		 " -kernel '%s' -append '%s'"
+		 " -debugcon file:guest.log -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+		 " -device pvpanic -action reboot=shutdown,shutdown=pause,panic=pause",
+		 machine, shm, q->kernel, append);
+}
+
 int qemu_by_hand(struct qrun *q, const char *machine, const char *append,
 		 const char *collect_args)
 {
-	char shm[96];
+	char shm[96], qemu[5000];
 
 	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-guest", (int)getpid());
+	qemu_cmdline(qemu, sizeof(qemu), q, machine, shm, append);
 	free(q->out);
 	q->out = NULL;
 	/* A guest that does not end by itself (hang) is stopped when the
 	 * collect has its verdict. */
 	q->rc = rs_run(&q->out, 60,
-		       "cd '%s' && rm -f %s && { qemu-system-x86_64 -accel tcg -display none"
-		       " -vga none -nodefaults -machine q35,memory-backend=mem%s -m 64M"
-		       " -no-reboot -object memory-backend-file,id=mem,size=64M,mem-path=%s,share=on"
-		       " -kernel '%s' -append '%s'"
-		       " -debugcon file:guest.log -device isa-debug-exit,iobase=0xf4,iosize=0x04"
-		       " -device pvpanic -action reboot=shutdown,shutdown=pause,panic=pause &"
+		       "cd '%s' && rm -f %s && { %s &"
 		       " qp=$!; '%s' collect file:%s -o '%s' --follow --wait-secs 10 %s 2>&1;"
 		       " r=$?; kill $qp 2>/dev/null; wait $qp; rm -f %s; exit $r; }",
-		       q->dir, shm, machine, shm, q->kernel, append, rs_bin("ringside"),
-		       shm, q->db, collect_args, shm);
+		       q->dir, shm, qemu, rs_bin("ringside"), shm, q->db,
+		       collect_args, shm);
 	assert_false(exists(shm));
 	return q->rc;
 }

@@ -25,6 +25,11 @@ void qrun_begin(struct qrun *q);
 /* `ringside run --kernel K -o DB ARGS` (ARGS printf-style). */
 int qrun(struct qrun *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The README's QEMU command line (q35 plus `machine`'s extra options) with
+ * the guest's RAM in `shm` and `append` on its kernel command line. */
+void qemu_cmdline(char *cmd, size_t len, const struct qrun *q,
+		  const char *machine, const char *shm, const char *append);
+
 /*
  * The QEMU command line samples/qemu/README.md documents, started by hand
  * (so the guest gets no tsc_khz= from ringside), with `ringside collect

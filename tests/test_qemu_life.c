@@ -207,19 +207,6 @@ static void test_run_guest_clock_matches_host(void **state)
 	qrun_end(&q);
 }
 
-/* The README's QEMU command line for `append`, guest RAM in `shm`. */
-static void user_qemu(char *cmd, size_t len, const struct qrun *q,
-		      const char *shm, const char *append)
-{
-	snprintf(cmd, len, "qemu-system-x86_64 -accel tcg -display none"
-		 " -vga none -nodefaults -machine q35,memory-backend=mem -m 64M -no-reboot"
-		 " -object memory-backend-file,id=mem,size=64M,mem-path=%s,share=on"
-		 " -kernel '%s' -append '%s'"
-		 " -debugcon file:guest.log -device isa-debug-exit,iobase=0xf4,iosize=0x04"
-		 " -device pvpanic -action reboot=shutdown,shutdown=pause,panic=pause",
-		 shm, q->kernel, append);
-}
-
 static void test_collect_user_started_qemu(void **state)
 {
 	struct qrun q;
@@ -227,7 +214,7 @@ static void test_collect_user_started_qemu(void **state)
 
 	qrun_begin(&q);
 	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-guest", (int)getpid());
-	user_qemu(qemu, sizeof(qemu), &q, shm, "workload=fanout count=5");
+	qemu_cmdline(qemu, sizeof(qemu), &q, "", shm, "workload=fanout count=5");
 	/* The ring appears 0.5 s after QEMU starts here with two busy loops;
 	 * --wait-secs returns as soon as it does, so 60 s costs nothing. */
 	q.rc = rs_run(&q.out, 120,
@@ -260,7 +247,7 @@ static void test_snapshot_of_hung_user_qemu(void **state)
 
 	qrun_begin(&q);
 	snprintf(shm, sizeof(shm), "/dev/shm/rstest-%d-hang", (int)getpid());
-	user_qemu(qemu, sizeof(qemu), &q, shm, "workload=hang");
+	qemu_cmdline(qemu, sizeof(qemu), &q, "", shm, "workload=hang");
 	/* Up to 30 s for the guest's "hang:" line, then 0.5 s more so the
 	 * last tick before its cli is long past (both wide for TCG). */
 	q.rc = rs_run(&q.out, 90,
