@@ -22,7 +22,7 @@ export FUZZ_TMPDIR=$shm/fuzz-ringside-run.$$
 trap 'rm -rf "$FUZZ_TMPDIR"' EXIT
 
 for t in "$@"; do
-	bin=$root/$dir/bin/fuzz-$t
+	bin=$(cd "$root" && realpath "${FUZZ_BIN_DIR:-$dir/bin-address-undefined}")/fuzz-$t
 	logs=$root/$dir/logs/$t
 	art=$root/$dir/artifacts/$t
 	corpus=$root/$dir/corpus/$t

@@ -30,10 +30,16 @@
  * choose freely, go to an open-addressing hash (GHashTable would allocate
  * per entry, too slow at millions of promises). */
 #define DENSE_MAX (1u << 24)   /* at most 64 MB of dense slots */
+/* ...and the array grows to cover an id only while it stays within this
+ * many slots per id held: a trace whose ids are sparse (a guest's own
+ * choice, or a hostile one) goes to the hash instead of costing 64 MB
+ * for a handful of ids. */
+#define DENSE_SLOTS_PER_ID 16u
 
 typedef struct {
 	uint32_t *dense;   /* pp index + 1 by id; 0 = none */
 	uint32_t dense_cap;
+	uint32_t dense_n;  /* ids held in dense */
 	uint64_t *key;
 	uint32_t *val;     /* pp index + 1; 0 = empty slot */
 	uint32_t cap, n;
@@ -47,7 +53,7 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-static void idmap_put(idmap *m, uint64_t k, uint32_t v);
+static void idmap_hash_put(idmap *m, uint64_t k, uint32_t v);
 
 static void idmap_grow(idmap *m)
 {
@@ -58,26 +64,47 @@ static void idmap_grow(idmap *m)
 	m->n = 0;
 	for (uint32_t i = 0; i < old.cap; i++)
 		if (old.val[i])
-			idmap_put(m, old.key[i], old.val[i] - 1);
+			idmap_hash_put(m, old.key[i], old.val[i] - 1);
 	g_free(old.key);
 	g_free(old.val);
 }
 
+/* Room in the dense array for id k, growing it if the ids held stay
+ * dense enough to pay for it; 0 if k belongs in the hash. */
+static int idmap_dense_fits(idmap *m, uint64_t k)
+{
+	if (k < m->dense_cap)
+		return 1;
+	if (k >= DENSE_MAX)
+		return 0;
+	uint32_t cap = m->dense_cap ? m->dense_cap : 4096;
+	while (cap <= k)
+		cap *= 2;
+	const uint64_t held = (uint64_t)m->dense_n + m->n + 1;
+	if (cap > 4096 && cap > held * DENSE_SLOTS_PER_ID)
+		return 0;
+	m->dense = g_renew(uint32_t, m->dense, cap);
+	memset(m->dense + m->dense_cap, 0,
+	       (cap - m->dense_cap) * sizeof(*m->dense));
+	m->dense_cap = cap;
+	return 1;
+}
+
+/* An id may sit in the hash from before the dense array grew over it;
+ * idmap_get looks in the dense array first, so a newer value put there
+ * hides the stale one. */
 static void idmap_put(idmap *m, uint64_t k, uint32_t v)
 {
-	if (k < DENSE_MAX) {
-		if (k >= m->dense_cap) {
-			uint32_t cap = m->dense_cap ? m->dense_cap : 4096;
-			while (cap <= k)
-				cap *= 2;
-			m->dense = g_renew(uint32_t, m->dense, cap);
-			memset(m->dense + m->dense_cap, 0,
-			       (cap - m->dense_cap) * sizeof(*m->dense));
-			m->dense_cap = cap;
-		}
+	if (idmap_dense_fits(m, k)) {
+		m->dense_n += m->dense[k] == 0;
 		m->dense[k] = v + 1;
 		return;
 	}
+	idmap_hash_put(m, k, v);
+}
+
+static void idmap_hash_put(idmap *m, uint64_t k, uint32_t v)
+{
 	if ((m->n + 1) * 2 > m->cap)
 		idmap_grow(m);
 	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
@@ -91,8 +118,8 @@ static void idmap_put(idmap *m, uint64_t k, uint32_t v)
 
 static int64_t idmap_get(const idmap *m, uint64_t k)
 {
-	if (k < DENSE_MAX)
-		return k < m->dense_cap ? (int64_t)m->dense[k] - 1 : -1;
+	if (k < m->dense_cap && m->dense[k])
+		return (int64_t)m->dense[k] - 1;
 	if (!m->cap)
 		return -1;
 	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);

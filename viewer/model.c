@@ -248,6 +248,29 @@ static gpointer fetch_worker(gpointer data)
 	return NULL;
 }
 
+/* Up to this many CPUs of one range each, the loader decodes on its
+ * own thread (rv_model_load). */
+#define SMALL_TRACE_CPUS 2
+
+/* Every range decoded on the caller's connection, as the workers would
+ * have: the first failure stops the load with its reason. */
+static void fetch_all_here(sqlite3 *db, fetch_job *j)
+{
+	struct rs_chunk_reader *rd = rs_chunk_reader_new();
+	for (int i = 0; i < j->nchunks && !j->stop; i++) {
+		char err[sizeof j->err] = "out of memory";
+		bool ok = rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
+					    &j->chunks[i], err, sizeof err);
+		j->chunks[i].claimed = j->chunks[i].done = true;
+		j->chunks[i].failed = !ok;
+		if (!ok) {
+			j->stop = true;
+			g_strlcpy(j->err, err, sizeof j->err);
+		}
+	}
+	rs_chunk_reader_free(rd);
+}
+
 static int64_t query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st;
@@ -614,8 +637,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 		 (long long)tid);
 	j.clock.boot_tsc = (uint64_t)query_i64(db, sql, 0);
 	int per_cpu = plan_ranges(db, &j, err, errlen);
-	sqlite3_close(db);
 	if (per_cpu < 1) {
+		sqlite3_close(db);
 		g_mutex_clear(&j.lock);
 		g_cond_clear(&j.cond);
 		rv_model_free(m);
@@ -626,6 +649,15 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 		nworkers = 4;
 	if (nworkers > j.nchunks)
 		nworkers = j.nchunks;
+	/* A trace of one range per CPU is all decoded before the merge
+	 * anyway (LOOKAHEAD), so decode it here on the connection already
+	 * open: a worker's own connection parses the schema again and
+	 * costs more than a small trace's decode. */
+	if (per_cpu == 1 && j.nchunks <= SMALL_TRACE_CPUS) {
+		fetch_all_here(db, &j);
+		nworkers = 0;
+	}
+	sqlite3_close(db);
 	GThread *workers[4];
 	for (int i = 0; i < nworkers; i++)
 		workers[i] = g_thread_new("rv-fetch", fetch_worker, &j);
