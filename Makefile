@@ -27,14 +27,15 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer \
-               -D_GNU_SOURCE $(SAN_FLAGS) -Iformats -Iguest-trace/include
+               -D_GNU_SOURCE $(SAN_FLAGS) -Iformats/contract -Iformats/store \
+               -Iformats/interchange -Iformats/analysis -Iguest-trace/include
 HOST_LDFLAGS := $(SAN_FLAGS)
 
 # Freestanding flags for code that runs in a guest (guest-trace, kernel core
 # on bare metal). -mno-red-zone: interrupts share the stack.
 FREE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
                -nostdlib -mno-red-zone -fno-pic -fno-pie -fno-stack-protector \
-               -fno-omit-frame-pointer -Iformats -Iguest-trace/include
+               -fno-omit-frame-pointer -Iformats/contract -Iguest-trace/include
 
 # Flags from pkg-config, asked while the fragments are parsed. The
 # packages come from `make deps`, and a fresh `make check` or `make demo`

@@ -62,10 +62,10 @@ $(BENCH_NOTRACE_BIN): $(BENCH_NOTRACE_OBJS) $(GT_LIB)
 
 -include $(shell find $(BENCH_NOTRACE_DIR) -name '*.d' -type f 2>/dev/null)
 
-$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_LIBS) $(DECODE_LIB) $(GT_LIB)
+$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_LIBS) $(FORMATS_LIBS) $(GT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(DECODE_LIB) \
-		$(GT_LIB) $(DECODE_LDLIBS) -lpthread -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(FORMATS_LIBS) \
+		$(GT_LIB) $(FORMATS_LDLIBS) -lpthread -lm
 
 .PHONY: bench-progs
 bench-progs: $(BENCH_BIN) $(BENCH_NOTRACE_BIN)

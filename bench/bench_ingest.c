@@ -5,7 +5,7 @@
  * Both sides get the same decoded events (decoding is measured on its
  * own in bench_decode.c), WAL, and one transaction per 64 Ki events, the
  * collector's own batching. The store keeps records in compressed chunks
- * and derives threads, promises and per-type counts (formats/SCHEMA.md);
+ * and derives threads, promises and per-type counts (formats/store/SCHEMA.md);
  * the bare loop is the obvious design it replaced, one row per event
  * (trace_id, cpu, seq, ts_ns, type, ctx, a, b, c, str) in a table with no
  * index at all, the fastest a row per event gets.

@@ -36,11 +36,11 @@ XEN_LIBS      := $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null)
 EXTRA_CFLAGS_collector/ := $(SQLITE_CFLAGS) $(XEN_CFLAGS) \
                            $(call pkgconf,--cflags libdw)
 
-# formats/schema.sql is the one source of truth for the schema; the binary
+# formats/store/schema.sql is the one source of truth for the schema; the binary
 # carries it as a C string generated here, so the two cannot drift.
-$(BUILD)/gen/schema_sql.c: formats/schema.sql collector/collector.mk
+$(BUILD)/gen/schema_sql.c: formats/store/schema.sql collector/collector.mk
 	@mkdir -p $(dir $@)
-	{ echo '/* Generated from formats/schema.sql by collector.mk; do not edit. */'; \
+	{ echo '/* Generated from formats/store/schema.sql by collector.mk; do not edit. */'; \
 	  echo 'extern const char rs_schema_sql[];'; \
 	  echo 'const char rs_schema_sql[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
@@ -58,9 +58,9 @@ $(XEN_LIB): $(XEN_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(DECODE_LIB)
+$(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(FORMATS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) $(XEN_LIBS) \
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(FORMATS_LDLIBS) $(XEN_LIBS) \
 		$(COLLECTOR_LDLIBS) -lm
 
 all: $(COLLECTOR_BIN)

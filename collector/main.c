@@ -72,7 +72,7 @@ static const char usage_text[] =
 	"report   latency figures (count, min, p50, p90, p99, p99.9, max) from\n"
 	"         HDR histograms: promise lifetimes and waits, wake-to-run,\n"
 	"         run-queue length, interrupts, timer lateness, allocations; time\n"
-	"         lost to gaps is stated first (formats/REPORT.md).\n"
+	"         lost to gaps is stated first (formats/analysis/REPORT.md).\n"
 	"export   writes CTF 1.8 for babeltrace2 and Trace Compass (--ctf), or\n"
 	"         Chrome Trace Event JSON for the Perfetto UI (--chrome).\n";
 

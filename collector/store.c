@@ -65,7 +65,7 @@ static int lock_writer(struct rs_store *st, const char *path, char *err,
 }
 
 /* Is the (existing, SQLite) database ours, of this schema version? The
- * readers' check (formats/trace_read.c), so what collect will write into
+ * readers' check (formats/store/trace_read.c), so what collect will write into
  * is exactly what info, report and the viewer will open. Only reads. */
 static int check_ours(struct rs_store *st, const char *path)
 {

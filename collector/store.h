@@ -1,7 +1,7 @@
 /*
  * store.h - the trace database (SQLite), the only place the collector
- * talks SQL. The schema is formats/schema.sql, embedded at build time;
- * readers see it documented in formats/SCHEMA.md.
+ * talks SQL. The schema is formats/store/schema.sql, embedded at build time;
+ * readers see it documented in formats/store/SCHEMA.md.
  *
  * A store is opened for writing (collect) or reading (info). Opening never
  * modifies a file that is not already a ringside database: a foreign file
@@ -17,7 +17,7 @@
 #include "symbolize.h"
 
 /* The store's identity (application id, schema version) is
- * RS_DB_APP_ID / RS_DB_VERSION in formats/trace_read.h. */
+ * RS_DB_APP_ID / RS_DB_VERSION in formats/store/trace_read.h. */
 
 /* The guest states a store records (trace.guest_state). */
 #define RS_GS_RUNNING "running"

@@ -3,7 +3,7 @@
  * rows out.
  *
  * Each accepted record is appended, verbatim, to its CPU's open chunk
- * (formats/rs_chunk.h); a chunk is compressed and written when it reaches
+ * (formats/store/rs_chunk.h); a chunk is compressed and written when it reaches
  * RS_CHUNK_TARGET bytes, when its CPU's record numbers jump (a gap), or at
  * commit. What derives from the events (promises, per-type counts) is
  * merged in memory over the batch and written once per promise at commit:

@@ -9,7 +9,7 @@
 
 #include "store.h"
 
-/* Generated from formats/schema.sql by collector.mk. */
+/* Generated from formats/store/schema.sql by collector.mk. */
 extern const char rs_schema_sql[];
 
 /* Prepared once per store: the ingest path runs them per batch. */

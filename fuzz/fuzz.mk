@@ -23,12 +23,12 @@ FUZZ_SAN := -fsanitize=$(FUZZ_SANITIZERS) -fno-sanitize-recover=all
 # The project's warnings, so the fuzz build breaks where the real one does.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
                -D_GNU_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
-               -Iformats -Iguest-trace/include
+               $(FORMATS_INC) -Iguest-trace/include
 EXTRA_CFLAGS_fuzz/ := -Icollector -Iviewer $(call pkgconf,--cflags sqlite3 glib-2.0)
 
 # The same sources the tools link, instrumented; the linker pulls from the
 # archive only what a harness reaches.
-FUZZ_LIB_SRCS := $(DECODE_SRCS) $(STORE_READ_SRCS) $(COLLECTOR_SRCS) \
+FUZZ_LIB_SRCS := $(FORMATS_SRCS) $(COLLECTOR_SRCS) \
                  $(VIEWER_LIB_SRCS)
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(FUZZ_LIB_SRCS)) \
                  $(FUZZ_OBJ)/gen/schema_sql.o
@@ -49,7 +49,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_BIN_DIR)/fuzz-%: $(FUZZ_OBJ)/fuzz/fuzz_%.o $(FUZZ_OBJ)/fuzz/fuzz_common.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ \
-		$(FUZZ_LDLIBS_$*) $(DECODE_LDLIBS) -lm
+		$(FUZZ_LDLIBS_$*) $(FORMATS_LDLIBS) -lm
 
 # The viewer's loader needs glib (and the viewer library's other objects
 # cairo, if the linker ever pulls them).
@@ -59,9 +59,9 @@ FUZZ_LDLIBS_viewer := $(VIEWER_LIBS)
 
 # ---- seeds: real runs of the kernel, cut down (make-seeds.sh) ----------
 SEED_TRIM := $(FUZZ_DIR)/seed-trim
-$(SEED_TRIM): $(OBJ)/fuzz/seed_trim.o $(COLLECTOR_LIB) $(DECODE_LIB)
+$(SEED_TRIM): $(OBJ)/fuzz/seed_trim.o $(COLLECTOR_LIB) $(FORMATS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(FORMATS_LDLIBS) -lm
 
 FUZZ_SEEDS := $(FUZZ_DIR)/seeds
 $(FUZZ_SEEDS)/.stamp: fuzz/make-seeds.sh $(SEED_TRIM) $(COLLECTOR_BIN) \
@@ -85,14 +85,14 @@ FUZZ_ALL_TARGETS := decode region qemucore xlcore db viewer
 FUZZ_REPLAY_BINS := $(patsubst %,$(FUZZ_REPLAY_DIR)/fuzz-replay-%,$(FUZZ_ALL_TARGETS))
 
 $(FUZZ_REPLAY_DIR)/fuzz-replay-%: $(OBJ)/fuzz/fuzz_%.o $(OBJ)/fuzz/fuzz_common.o \
-		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(DECODE_LIB)
+		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(FORMATS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(DECODE_LDLIBS) -lm
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(FORMATS_LDLIBS) -lm
 
 # The viewer's loader comes from the viewer's own library.
 $(FUZZ_REPLAY_DIR)/fuzz-replay-viewer: $(OBJ)/fuzz/fuzz_viewer.o \
 		$(OBJ)/fuzz/fuzz_common.o $(OBJ)/fuzz/replay.o $(VIEWER_LIB) \
-		$(COLLECTOR_LIB) $(DECODE_LIB)
+		$(COLLECTOR_LIB) $(FORMATS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(VIEWER_LIBS) -lm
 

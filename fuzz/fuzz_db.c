@@ -2,7 +2,7 @@
  * fuzz_db.c - libFuzzer target: opening a database ringside did not write,
  * through the very functions `ringside info`, `ringside report` and
  * `ringside export --ctf/--chrome` call (collector/info.c, store*.c,
- * formats/trace_read.c, report*.c, export_*.c).
+ * formats/store/trace_read.c, report*.c, export_*.c).
  *
  * The README promises that a database that is not ours gets one line on
  * stderr and is never modified; a database that only looks like ours

@@ -1,5 +1,5 @@
 /*
- * fuzz_decode.c - libFuzzer target: the ring decoder (formats/rs_decode.c)
+ * fuzz_decode.c - libFuzzer target: the ring decoder (formats/contract/rs_decode.c)
  * over an arbitrary guest-memory image.
  *
  * The input is the region as a collector would map it: header page, then

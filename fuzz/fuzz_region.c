@@ -1,7 +1,7 @@
 /*
  * fuzz_region.c - libFuzzer target: region discovery, i.e. the magic scan
  * over guest RAM and the header validation behind it (rs_region_find,
- * rs_layout_read in formats/rs_decode.c).
+ * rs_layout_read in formats/contract/rs_decode.c).
  *
  * Input: 8 bytes, little-endian, the guest-physical address of the first
  * byte of the mapping (map_gpa; real sources start at 0, at a PT_LOAD's

@@ -8,7 +8,7 @@
  * rows. A mutated database file mostly dies in SQLite's own checks or in
  * zstd, far from the loader, so the input here is not a file but a
  * description of the rows, written into a fresh copy of the real schema
- * (formats/schema.sql, as the collector creates it): the trace row, lost
+ * (formats/store/schema.sql, as the collector creates it): the trace row, lost
  * rows, and chunks whose records come straight from the input and are
  * packed by the collector's own rs_chunk_pack, so they decompress and the
  * fuzzer's records reach the decoder and the derivation. Some chunks lie

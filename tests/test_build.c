@@ -64,18 +64,66 @@ static void test_missing_package_fails_loudly_at_build(void **state)
 	/* One object that includes sqlite3.h: compiles in about a second
 	 * here; 120 s is only a hang guard. */
 	int rc = rs_run(&out, 120, NO_PKGS "make -C . BUILD='%s/b' '%s/b/obj/"
-			"formats/sql_events.o' 2>&1", dir, dir);
+			"formats/store/sql_events.o' 2>&1", dir, dir);
 	if (rc == 0 || !strstr(out, "sqlite3") || !strstr(out, "not found") ||
 	    !strstr(out, "run 'make deps'"))
 		fail_msg("a build without sqlite3's package: exit %d, want a"
 			 " failure naming it: %s", rc, out);
 	char obj[4200];
-	snprintf(obj, sizeof obj, "%s/b/obj/formats/sql_events.o", dir);
+	snprintf(obj, sizeof obj, "%s/b/obj/formats/store/sql_events.o", dir);
 	assert_int_not_equal(access(obj, F_OK), 0);
 	free(out);
 	rs_tmpdir_cleanup(dir);
 }
 
+/* Symbols the archive `user` needs that `lib` defines, one per line. */
+static char *needs_from(const char *build, const char *user, const char *lib)
+{
+	char *out = NULL;
+	/* nm over four small archives: well under a second; 60 s is only a
+	 * hang guard. */
+	int rc = rs_run(&out, 60, "bash -c 'comm -12 <(nm -u --format=just-symbols"
+			" %s/lib/libringside-%s.a | sort -u) <(nm -g --defined-only"
+			" --format=just-symbols %s/lib/libringside-%s.a | sort -u)'"
+			" 2>&1", build, user, build, lib);
+	if (rc != 0)
+		fail_msg("nm on %s and %s: exit %d: %s", user, lib, rc, out);
+	return out;
+}
+
+/* formats/ is four layers, each using only those before it (README.md
+ * there, and ARCHITECTURE.md): the contract needs neither SQLite nor zstd
+ * nor any later layer; the store needs neither exporters nor the report;
+ * those two do not need each other. */
+static void test_formats_layers_use_only_earlier_ones(void **state)
+{
+	const char *build = getenv("RS_BUILD_DIR");
+	if (!build)
+		fail_msg("RS_BUILD_DIR is not set (make check sets it)");
+	static const char *const later[][2] = {
+		{ "contract", "store" }, { "contract", "interchange" },
+		{ "contract", "analysis" }, { "store", "interchange" },
+		{ "store", "analysis" }, { "interchange", "analysis" },
+		{ "analysis", "interchange" },
+	};
+	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+		char *out = needs_from(build, later[i][0], later[i][1]);
+		if (out[0])
+			fail_msg("formats/%s uses formats/%s:\n%s", later[i][0],
+				 later[i][1], out);
+		free(out);
+	}
+	char *out = NULL;
+	int rc = rs_run(&out, 60, "nm -u --format=just-symbols %s/lib/"
+			"libringside-contract.a | grep -E '^(sqlite3|ZSTD)' ; true",
+			build);
+	assert_int_equal(rc, 0);
+	if (out[0])
+		fail_msg("formats/contract needs SQLite or zstd:\n%s", out);
+	free(out);
+}
+
 RS_TEST_SUITE(build,
+	cmocka_unit_test(test_formats_layers_use_only_earlier_ones),
 	cmocka_unit_test(test_fresh_make_prints_no_pkg_config_errors),
 	cmocka_unit_test(test_missing_package_fails_loudly_at_build))

@@ -12,13 +12,13 @@ TEST_BIN  := $(BUILD)/tests/ringside-tests
 CMOCKA_LIBS := $(call pkgconf,--libs cmocka)
 
 # Libraries a suite may call; fragments that exist add theirs.
-TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(DECODE_LIB) \
+TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(FORMATS_LIBS) \
             $(GT_LIB)
 
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIBS) \
-		$(VIEWER_LIBS) $(CMOCKA_LIBS) $(DECODE_LDLIBS) \
+		$(VIEWER_LIBS) $(CMOCKA_LIBS) $(FORMATS_LDLIBS) \
 		$(COLLECTOR_LDLIBS) -lpthread -lm
 
 # Programs the tests drive, when their fragments exist.

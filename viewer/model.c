@@ -7,7 +7,7 @@
  * database" is a clear message rather than whatever the first failing
  * statement says.
  *
- * Speed: stored chunks (formats/rs_chunk.h) are read and decoded on
+ * Speed: stored chunks (formats/store/rs_chunk.h) are read and decoded on
  * several threads, each with its own connection, in ranges of record
  * numbers per CPU, and fed to the derivation (derive.c) in time order as
  * each range arrives, so decoding and deriving overlap.
@@ -284,7 +284,7 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 	return v;
 }
 
-/* The shared look before SQLite (formats/trace_read.c): a FIFO or a
+/* The shared look before SQLite (formats/store/trace_read.c): a FIFO or a
  * device is refused without blocking, a foreign file never reaches
  * SQLite at all. */
 static bool looks_like_sqlite(const char *path, char *err, size_t errlen)
@@ -398,7 +398,7 @@ static void load_lost(sqlite3 *db, rv_model *m)
 	sqlite3_finalize(st);
 }
 
-/* The one check every tool makes (formats/trace_read.c). */
+/* The one check every tool makes (formats/store/trace_read.c). */
 static bool validate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	return rs_db_check(db, path, err, errlen) == 0;

@@ -1,6 +1,6 @@
 # viewer: ringside-view, the GTK 4 timeline, plus libringside-view.a (the
 # model, layout and cairo drawing without any window) that the tests link.
-# Reads SQLite trace databases only, through formats/ ($(DECODE_LIB): the
+# Reads SQLite trace databases only, through formats/ ($(FORMATS_LIBS): the
 # chunk decoder, the store check, the latency report): no Xen, no
 # collector code.
 
@@ -15,9 +15,9 @@ VIEWER_LIB      := $(LIB)/libringside-view.a
 VIEWER_BIN      := $(BIN)/ringside-view
 
 # What the library needs at link time (tests link it too, and
-# $(DECODE_LIB) after it). Only cairo, glib and sqlite: GTK itself is for
+# $(FORMATS_LIBS) after it). Only cairo, glib and sqlite: GTK itself is for
 # the window.
-VIEWER_LIBS := $(call pkgconf,--libs cairo glib-2.0) $(DECODE_LDLIBS) -lm
+VIEWER_LIBS := $(call pkgconf,--libs cairo glib-2.0) $(FORMATS_LDLIBS) -lm
 EXTRA_CFLAGS_viewer/ := $(call pkgconf,--cflags gtk4 sqlite3)
 VIEWER_GTK_LIBS := $(call pkgconf,--libs gtk4 fontconfig)
 
@@ -25,10 +25,10 @@ $(VIEWER_LIB): $(VIEWER_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(DECODE_LIB)
+$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(FORMATS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(VIEWER_APP_OBJS) $(VIEWER_LIB) \
-		$(DECODE_LIB) $(VIEWER_GTK_LIBS) \
+		$(FORMATS_LIBS) $(VIEWER_GTK_LIBS) \
 		$(VIEWER_LIBS)
 
 all: $(VIEWER_BIN)

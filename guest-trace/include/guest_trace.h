@@ -3,7 +3,7 @@
  *
  * A freestanding library: it needs <stdint.h>, <stddef.h> and the embedding
  * kernel's memcpy/memset, nothing else. It writes the region described in
- * formats/ringside_ring.h using the protocol in formats/RING.md.
+ * formats/contract/ringside_ring.h using the protocol in formats/contract/RING.md.
  *
  * The emit path is inline because it is the hottest code in the project: a
  * call through a library boundary would cost as much as the emit itself.

@@ -7,7 +7,7 @@
 #include "../core/platform.h"
 #include "../core/timer.h"
 
-/* The one list of names (formats/guest_cmdline.h), which the collector
+/* The one list of names (formats/contract/guest_cmdline.h), which the collector
  * checks `run --workload` against before it boots the kernel. */
 #define WORKLOAD_ENTRY(name) &workload_##name,
 const struct workload *const workload_table[] = {

@@ -11,9 +11,9 @@ STRESS_RING   ?= 65536
 STRESS_OBJS := $(OBJ)/tests/stress/stress.o $(OBJ)/tests/stress/stress_main.o
 STRESS_BIN  := $(BUILD)/stress/ringside-stress
 
-$(STRESS_BIN): $(STRESS_OBJS) $(DECODE_LIB) $(GT_LIB)
+$(STRESS_BIN): $(STRESS_OBJS) $(FORMATS_LIBS) $(GT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $(STRESS_OBJS) $(DECODE_LIB) $(GT_LIB) \
+	$(CC) $(HOST_LDFLAGS) -o $@ $(STRESS_OBJS) $(FORMATS_LIBS) $(GT_LIB) \
 		-lpthread
 
 .PHONY: stress

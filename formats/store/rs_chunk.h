@@ -8,7 +8,7 @@
  * compressed as one zstd frame. Reading a chunk back decompresses it and
  * hands every record to rs_decode_record(), the same function the ring
  * reader validates guest memory with, so there is still exactly one
- * decoder of records (formats/RING.md) and no second event encoding.
+ * decoder of records (formats/contract/RING.md) and no second event encoding.
  *
  * Why not one row per event: a row costs SQLite ~0.5-1 us and ~40-60
  * bytes; the guest writes 32-40 byte records at millions per second.

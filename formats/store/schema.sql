@@ -3,7 +3,7 @@
 -- The collector embeds this file at build time and runs it on every open,
 -- so every statement must be idempotent (IF NOT EXISTS / OR IGNORE).
 -- Readers (viewer, report, your own SQL) see the layout described in
--- formats/SCHEMA.md. Bump user_version and document the change there when
+-- formats/store/SCHEMA.md. Bump user_version and document the change there when
 -- anything here changes shape.
 --
 -- Conventions:
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS event_types (
 -- Every record the guest wrote and the collector accepted, verbatim: runs
 -- of one CPU's consecutive records (record numbers first_seq ..
 -- first_seq + count - 1) as they sat in the ring, compressed as one zstd
--- frame (formats/rs_chunk.h). Record numbers are the guest's own, so
+-- frame (formats/store/rs_chunk.h). Record numbers are the guest's own, so
 -- collecting twice adds nothing. SQL sees one row per record through the
 -- `events` virtual table below.
 CREATE TABLE IF NOT EXISTS chunks (
@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS type_counts (
 
 -- One row per record: (trace_id, cpu, seq, ts_ns, type, ctx, a, b, c, str),
 -- arguments a type does not carry NULL. A virtual table: its module
--- (formats/sql_events.c) decodes the chunks above with the one decoder,
+-- (formats/store/sql_events.c) decodes the chunks above with the one decoder,
 -- and stores nothing of its own. ringside's tools register the module;
 -- the sqlite3 shell loads it with `.load build/lib/libringside_sqlite`
 -- (SCHEMA.md). Filters on trace_id, cpu, seq and ts_ns skip the chunks
@@ -208,7 +208,7 @@ CREATE TABLE IF NOT EXISTS trace_cpu (
 -- ---- Views for your own SQL, shaped like Perfetto trace_processor's ----
 -- tables (slice, flow, counter, thread_state), so queries people already
 -- know carry over. They are derived on the fly from the tables above;
--- nothing is stored twice. formats/SCHEMA.md has example queries.
+-- nothing is stored twice. formats/store/SCHEMA.md has example queries.
 
 -- Thread run intervals, per CPU: from a switch to a thread until the next
 -- switch (or idle) on that CPU. The last interval ends at the CPU's last

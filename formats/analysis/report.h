@@ -5,7 +5,7 @@
  * The computation is kept apart from printing so the viewer can call it
  * too: rs_report_compute fills a struct rs_report with groups, each with
  * an HDR histogram (hdr.h); report_print.c turns that into text or JSON.
- * What every figure means, exactly, is in formats/REPORT.md.
+ * What every figure means, exactly, is in formats/analysis/REPORT.md.
  */
 #ifndef RS_REPORT_H
 #define RS_REPORT_H

@@ -56,7 +56,7 @@ struct rs_gap {
 };
 
 /* The store's identity: PRAGMA application_id "RSDB" and the schema
- * version this build writes and reads (formats/schema.sql). */
+ * version this build writes and reads (formats/store/schema.sql). */
 #define RS_DB_APP_ID  0x52534442
 #define RS_DB_VERSION 2
 

@@ -408,7 +408,7 @@ static void usage(FILE *o)
 		"  interrupts, timer lateness and allocations; times may carry a\n"
 		"  unit (ns, us, ms, s). SECTION is one of promise_lifetime,\n"
 		"  wait_time, wake_to_run, runq_len, irq, timer_lateness,\n"
-		"  page_alloc, heap_alloc. See formats/REPORT.md.\n");
+		"  page_alloc, heap_alloc. See formats/analysis/REPORT.md.\n");
 }
 
 /* A usage error: one line, in the form every ringside subcommand uses,

@@ -2,7 +2,7 @@
  * rs_decode.c - the one decoder: header validation, region discovery,
  * record decoding and the incremental lock-free reader.
  *
- * The reader side of the protocol in formats/RING.md runs here. Every value
+ * The reader side of the protocol in formats/contract/RING.md runs here. Every value
  * that comes from guest memory is copied out first and checked after the
  * copy, so a guest that rewrites its memory while we look cannot make us
  * use a value we did not check (no double fetch).

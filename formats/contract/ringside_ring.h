@@ -4,7 +4,7 @@
  * This is the only file both sides include. It describes bytes in guest
  * memory, so it uses fixed-width types, explicit offsets (checked below with
  * static asserts) and no pointers. The protocol that moves data through these
- * structures is documented in formats/RING.md; read it before changing
+ * structures is documented in formats/contract/RING.md; read it before changing
  * anything here, and bump RS_ABI_VERSION when the layout changes.
  *
  * Freestanding: this header needs only <stdint.h>, so Mini-OS, Unikraft and
