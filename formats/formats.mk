@@ -11,7 +11,8 @@
 FORMATS_LAYERS := contract store interchange analysis
 FORMATS_INC := $(addprefix -Iformats/,$(FORMATS_LAYERS))
 
-CONTRACT_SRCS    := formats/contract/rs_decode.c
+CONTRACT_SRCS    := formats/contract/rs_decode.c formats/contract/rs_layout.c \
+                    formats/contract/rs_reader.c
 STORE_SRCS       := formats/store/rs_chunk.c formats/store/sql_events.c \
                     formats/store/rs_file.c formats/store/trace_read.c
 INTERCHANGE_SRCS := formats/interchange/export_ctf.c \
@@ -54,7 +55,8 @@ all: $(FORMATS_LIBS)
 # and only unsanitized (the shell has no ASan runtime).
 SQLITE_EXT := $(LIB)/libringside_sqlite.so
 SQLITE_EXT_SRCS := formats/store/sql_events.c formats/store/rs_chunk.c \
-                   formats/contract/rs_decode.c
+                   formats/contract/rs_decode.c formats/contract/rs_layout.c \
+                   formats/contract/rs_reader.c
 $(SQLITE_EXT): $(SQLITE_EXT_SRCS) $(wildcard formats/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -DRS_SQLITE_LOADABLE -fPIC \
