@@ -458,41 +458,11 @@ static uint8_t block_kind(uint64_t reason)
 	}
 }
 
-void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
-		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
-		      const char *str)
+/* A thread's events: its life, its switches, and why it waits. */
+static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
+			 uint64_t a, uint64_t bb, uint64_t c, const char *str)
 {
 	rv_model *m = b->m;
-	if (cpu < 0 || cpu >= m->ncpus)
-		cpu = 0;
-	cpu_state *cs = &b->cpu[cpu];
-	if (m->nevents == b->ev_cap) {
-		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
-		GROW(m->ev_t, b->ev_cap);
-		GROW(m->ev_type, b->ev_cap);
-	}
-	m->ev_t[m->nevents] = t;
-	m->ev_type[m->nevents++] = (uint8_t)type;
-	if (t < m->t_min)
-		m->t_min = t;
-	if (t > m->t_max)
-		m->t_max = t;
-
-	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
-	    (type == RS_EV_COUNTER && str))
-		counter_sample(b, type, str, t, (int64_t)a);
-	bool alloc = type == RS_EV_PAGE_ALLOC || type == RS_EV_PAGE_FREE ||
-		     type == RS_EV_HEAP;
-	if (alloc) {
-		if (!cs->burst_n)
-			cs->burst_start = t;
-		cs->burst_last = t;
-		cs->burst_n++;
-		return;
-	}
-	if (cs->burst_n && type != RS_EV_RUNQ_LEN && type != RS_EV_COUNTER)
-		close_burst(m, cs, cpu);
-
 	switch (type) {
 	case RS_EV_THREAD_CREATE: {
 		uint32_t ti = thread_get(b, a, t);
@@ -560,6 +530,16 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 			thread_state(m, ti, t, RV_K_RUNNABLE, 0);
 		break;
 	}
+	}
+}
+
+/* What a CPU does besides running threads: interrupts and idle. */
+static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
+		      uint64_t a)
+{
+	rv_model *m = b->m;
+	cpu_state *cs = &b->cpu[cpu];
+	switch (type) {
 	case RS_EV_IRQ_ENTER:
 		if (cs->irq_depth++ == 0) {
 			cs->irq_since = t;
@@ -589,21 +569,71 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 					      t, RV_K_IDLE, 0);
 		}
 		break;
-	case RS_EV_MARK:
-		if (m->nmarks == m->cap_marks) {
-			m->cap_marks = m->cap_marks ? m->cap_marks * 2 : 16;
-			GROW(m->marks, m->cap_marks);
-		}
-		m->marks[m->nmarks].t = t;
-		m->marks[m->nmarks].value = (int64_t)a;
-		m->marks[m->nmarks++].text = str ?
-			g_string_chunk_insert(m->strings, str) : "";
-		break;
-	default:
-		if (type >= RS_EV_PROMISE_CREATE && type <= RS_EV_PROMISE_CANCEL)
-			promise_event(b, t, type, ctx, a, bb, c, str);
-		break;
 	}
+}
+
+static void mark_event(rv_model *m, int64_t t, uint64_t a, const char *str)
+{
+	if (m->nmarks == m->cap_marks) {
+		m->cap_marks = m->cap_marks ? m->cap_marks * 2 : 16;
+		GROW(m->marks, m->cap_marks);
+	}
+	m->marks[m->nmarks].t = t;
+	m->marks[m->nmarks].value = (int64_t)a;
+	m->marks[m->nmarks++].text = str ?
+		g_string_chunk_insert(m->strings, str) : "";
+}
+
+/* Allocator events on a CPU gather into one burst until something else
+ * happens there; true if this event was one of them. */
+static bool alloc_burst(rv_builder *b, int cpu, int64_t t, int type)
+{
+	cpu_state *cs = &b->cpu[cpu];
+	if (type == RS_EV_PAGE_ALLOC || type == RS_EV_PAGE_FREE ||
+	    type == RS_EV_HEAP) {
+		if (!cs->burst_n)
+			cs->burst_start = t;
+		cs->burst_last = t;
+		cs->burst_n++;
+		return true;
+	}
+	if (cs->burst_n && type != RS_EV_RUNQ_LEN && type != RS_EV_COUNTER)
+		close_burst(b->m, cs, cpu);
+	return false;
+}
+
+void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
+		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
+		      const char *str)
+{
+	rv_model *m = b->m;
+	if (cpu < 0 || cpu >= m->ncpus)
+		cpu = 0;
+	if (m->nevents == b->ev_cap) {
+		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
+		GROW(m->ev_t, b->ev_cap);
+		GROW(m->ev_type, b->ev_cap);
+	}
+	m->ev_t[m->nevents] = t;
+	m->ev_type[m->nevents++] = (uint8_t)type;
+	if (t < m->t_min)
+		m->t_min = t;
+	if (t > m->t_max)
+		m->t_max = t;
+
+	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
+	    (type == RS_EV_COUNTER && str))
+		counter_sample(b, type, str, t, (int64_t)a);
+	if (alloc_burst(b, cpu, t, type))
+		return;
+	if (type >= RS_EV_THREAD_CREATE && type <= RS_EV_THREAD_WAKE)
+		thread_event(b, cpu, t, type, a, bb, c, str);
+	else if (type >= RS_EV_PROMISE_CREATE && type <= RS_EV_PROMISE_CANCEL)
+		promise_event(b, t, type, ctx, a, bb, c, str);
+	else if (type == RS_EV_MARK)
+		mark_event(m, t, a, str);
+	else
+		cpu_event(b, cpu, t, type, a);
 }
 
 /* Union of several sorted span lists into one (for the all-CPU bands). */
