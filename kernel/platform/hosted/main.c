@@ -49,6 +49,93 @@ static int parse_uint(const char *s, unsigned long long *out)
 	return errno || end == s || *end || s[0] == '-' ? -1 : 0;
 }
 
+/* What the command line asks for; the ring's path and size apart from
+ * the kernel's own options. */
+struct hosted_args {
+	struct kernel_options ko;
+	const char *ring;
+	unsigned long long ring_pages, tick_hz;
+};
+
+/* One option's value into *a. 0, or the exit status (2: a usage error,
+ * its line printed). */
+static int parse_opt(int c, const char *arg, struct hosted_args *a)
+{
+	unsigned long long v;
+
+	switch (c) {
+	case 'w':
+		a->ko.workload = arg;
+		return 0;
+	case 'r':
+		a->ring = arg;
+		return 0;
+	case 's':
+		if (!kernel_parse_seconds(arg, &a->ko.duration_ns))
+			return 0;
+		fprintf(stderr, "bad --seconds '%s'\n", arg);
+		return 2;
+	case 'n':
+		if (parse_uint(arg, &v)) {
+			fprintf(stderr, "bad --count '%s'\n", arg);
+			return 2;
+		}
+		a->ko.count = v;
+		return 0;
+	case 'p':
+		/* The bare-metal kernel's ring_pages= rule. */
+		if (!parse_uint(arg, &a->ring_pages) &&
+		    rs_ring_pages_ok(a->ring_pages))
+			return 0;
+		fprintf(stderr, "bad --ring-pages '%s' (a power of two from %u"
+			" to %u)\n", arg, RS_RING_PAGES_MIN, RS_RING_PAGES_MAX);
+		return 2;
+	case 'm':
+		if (!strcmp(arg, "overwrite"))
+			a->ko.mode = RS_MODE_OVERWRITE;
+		else if (!strcmp(arg, "discard"))
+			a->ko.mode = RS_MODE_DISCARD;
+		else {
+			fprintf(stderr, "bad --mode '%s'\n", arg);
+			return 2;
+		}
+		return 0;
+	case 't':
+		if (!parse_uint(arg, &a->tick_hz) && a->tick_hz <= 10000)
+			return 0;
+		fprintf(stderr, "bad --tick-hz '%s'\n", arg);
+		return 2;
+	case 'q':
+		a->ko.quiet = true;
+		return 0;
+	default:
+		usage(stderr);
+		return 2;
+	}
+}
+
+/* The ring file, created at its size and mapped shared: the collector
+ * reads the same bytes with `collect file:`. NULL after one line. */
+static void *map_ring(const char *path, size_t len)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)len) != 0) {
+		fprintf(stderr, "ringside-hosted: %s: %s\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED) {
+		fprintf(stderr, "ringside-hosted: mmap %s: %s\n", path,
+			strerror(errno));
+		return NULL;
+	}
+	return base;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -63,101 +150,41 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kernel_options ko = { .mode = RS_MODE_OVERWRITE };
-	const char *ring = NULL;
-	unsigned long long ring_pages = RS_RING_PAGES_DEFAULT;
-	unsigned long long tick_hz = DEFAULT_TICK_HZ, v;
-	int c;
+	struct hosted_args a = {
+		.ko = { .mode = RS_MODE_OVERWRITE },
+		.ring_pages = RS_RING_PAGES_DEFAULT,
+		.tick_hz = DEFAULT_TICK_HZ,
+	};
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "w:r:s:n:p:m:t:qh", opts, NULL)) !=
 	       -1) {
-		switch (c) {
-		case 'w':
-			ko.workload = optarg;
-			break;
-		case 'r':
-			ring = optarg;
-			break;
-		case 's':
-			if (kernel_parse_seconds(optarg, &ko.duration_ns)) {
-				fprintf(stderr, "bad --seconds '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'n':
-			if (parse_uint(optarg, &v)) {
-				fprintf(stderr, "bad --count '%s'\n", optarg);
-				return 2;
-			}
-			ko.count = v;
-			break;
-		case 'p':
-			/* The bare-metal kernel's ring_pages= rule. */
-			if (parse_uint(optarg, &ring_pages) ||
-			    !rs_ring_pages_ok(ring_pages)) {
-				fprintf(stderr, "bad --ring-pages '%s' (a power of"
-					" two from %u to %u)\n", optarg,
-					RS_RING_PAGES_MIN, RS_RING_PAGES_MAX);
-				return 2;
-			}
-			break;
-		case 'm':
-			if (!strcmp(optarg, "overwrite"))
-				ko.mode = RS_MODE_OVERWRITE;
-			else if (!strcmp(optarg, "discard"))
-				ko.mode = RS_MODE_DISCARD;
-			else {
-				fprintf(stderr, "bad --mode '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_uint(optarg, &tick_hz) || tick_hz > 10000) {
-				fprintf(stderr, "bad --tick-hz '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'q':
-			ko.quiet = true;
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
+		if ((rc = parse_opt(c, optarg, &a)) != 0)
+			return rc;
 	}
-	if (optind != argc || !ko.workload || !ring) {
+	if (optind != argc || !a.ko.workload || !a.ring) {
 		usage(stderr);
 		return 2;
 	}
-	if (!workload_find(ko.workload)) {
+	if (!workload_find(a.ko.workload)) {
 		fprintf(stderr, "ringside-hosted: unknown workload '%s'\n",
-			ko.workload);
+			a.ko.workload);
 		usage(stderr);
 		return 2;
 	}
 
-	size_t len = (size_t)(1 + ring_pages) * RS_PAGE_SIZE;
-	int fd = open(ring, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)len) != 0) {
-		fprintf(stderr, "ringside-hosted: %s: %s\n", ring,
-			strerror(errno));
+	size_t len = (size_t)(1 + a.ring_pages) * RS_PAGE_SIZE;
+	void *base = map_ring(a.ring, len);
+	if (!base)
 		return 2;
-	}
-	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (base == MAP_FAILED) {
-		fprintf(stderr, "ringside-hosted: mmap %s: %s\n", ring,
-			strerror(errno));
-		return 2;
-	}
-
 	struct hosted_config hc = {
 		.ring_base = base,
 		.ring_size = len,
-		.tick_hz = (unsigned)tick_hz,
+		.tick_hz = (unsigned)a.tick_hz,
 		.console_fd = 1,
 	};
 	if (hosted_platform_init(&hc) != 0) {
@@ -167,5 +194,5 @@ int main(int argc, char **argv)
 	/* stdout is shared with the kernel console (raw writes): keep the
 	 * two from interleaving out of order. */
 	setvbuf(stdout, NULL, _IONBF, 0);
-	kernel_main(&ko);
+	kernel_main(&a.ko);
 }
