@@ -220,6 +220,106 @@ static int push(struct rs_cpath *p, size_t *cap)
 	return 0;
 }
 
+/* 1 if promise id appears in the trace (the promises table or any
+ * record naming it), 0 if not (err set), -1 on a database error. */
+static int promise_exists(struct walk *w, uint64_t id)
+{
+	struct ev e;
+	int64_t args[1] = { (int64_t)id };
+	int rc = one(w, COLS "WHERE type IN (17, 19, 20, 21, 24) AND a = ?1 LIMIT 1", 1, args, &e);
+	if (rc == 0) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(w->db, "SELECT 1 FROM promises WHERE"
+				       " trace_id = ?1 AND id = ?2", -1, &s,
+				       NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(s, 1, w->trace);
+			sqlite3_bind_int64(s, 2, (int64_t)id);
+			rc = sqlite3_step(s) == SQLITE_ROW;
+		}
+		sqlite3_finalize(s);
+	}
+	if (rc == 0)
+		snprintf(w->err, w->errlen, "no promise %llu in trace %lld",
+			 (unsigned long long)id, (long long)w->trace);
+	return rc;
+}
+
+/* The settle e came straight from the timer or event path: a root, since
+ * nothing in the trace caused it but the clock or a device. 1 if so (p's
+ * root filled in), 0 if not, -1 on error. */
+static int settled_by_root(struct walk *w, const struct rs_trace_meta *m,
+			   uint64_t boot_tsc, const struct ev *e,
+			   struct rs_cpath *p)
+{
+	struct ev root;
+	int rc = find_root(w, e, &root);
+	if (rc <= 0)
+		return rc;
+	p->root = root.type == RS_EV_TIMER_FIRE ? RS_ROOT_TIMER : RS_ROOT_EVTCHN;
+	p->root_id = root.a;
+	p->root_ts_ns = root.ts;
+	p->root_late_ns = -1;
+	if (root.type == RS_EV_TIMER_FIRE && m->tsc_hz && root.b >= boot_tsc) {
+		int64_t due = (int64_t)((unsigned __int128)(root.b - boot_tsc) *
+					1000000000u / m->tsc_hz);
+		p->root_late_ns = root.ts > due ? root.ts - due : 0;
+	}
+	return 1;
+}
+
+/* One step of the walk: how promise cur settled and what caused that.
+ * 1 with *next set to walk on, 0 when the path ends here (p->root set),
+ * -1 on error. */
+static int walk_step(struct walk *w, const struct rs_trace_meta *m,
+		     uint64_t boot_tsc, uint64_t cur, struct rs_cpath *p,
+		     size_t *cap, uint64_t *next)
+{
+	struct ev e;
+	int rc;
+
+	if (p->n >= RS_CPATH_MAX) {
+		p->root = RS_ROOT_LIMIT;
+		return 0;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->steps[i].promise == cur) {
+			p->root = RS_ROOT_CYCLE;
+			return 0;
+		}
+	if (push(p, cap) != 0) {
+		snprintf(w->err, w->errlen, "out of memory");
+		return -1;
+	}
+	struct rs_cpath_step *st = &p->steps[p->n++];
+	memset(st, 0, sizeof(*st));
+	st->promise = cur;
+	if ((rc = find_settle(w, cur, &e)) < 0)
+		return -1;
+	st->settled = rc;
+	if (!st->settled) {
+		step_info(w, st);
+		p->root = RS_ROOT_UNSETTLED;
+		return 0;
+	}
+	st->how = e.type == RS_EV_PROMISE_RESOLVE ? "resolved"
+		  : e.type == RS_EV_PROMISE_FAIL  ? "failed"
+						  : "cancelled";
+	st->ts_ns = e.ts;
+	st->cpu = (uint16_t)e.cpu;
+	st->thread = e.ctx;
+	st->resolver = e.b;
+	step_info(w, st);
+	if ((rc = settled_by_root(w, m, boot_tsc, &e, p)) != 0)
+		return rc < 0 ? -1 : 0;
+	if ((rc = find_cause(w, cur, &e, next, &st->via, &st->via_ts_ns)) < 0)
+		return -1;
+	if (rc == 0) {
+		p->root = RS_ROOT_NONE;
+		return 0;
+	}
+	return 1;
+}
+
 int rs_report_critical_path(struct rs_trace_db *db, int64_t trace_id,
 			    uint64_t id, struct rs_cpath *p, char *err,
 			    size_t errlen)
@@ -228,6 +328,7 @@ int rs_report_critical_path(struct rs_trace_db *db, int64_t trace_id,
 	struct walk w = { rs_trace_sqlite(db), 0, err, errlen };
 	size_t cap = 0;
 	uint64_t boot_tsc = 0;
+	int rc;
 
 	memset(p, 0, sizeof(*p));
 	if (rs_trace_meta(db, trace_id, &m) != 0) {
@@ -238,93 +339,13 @@ int rs_report_critical_path(struct rs_trace_db *db, int64_t trace_id,
 	rs_report_boot_tsc(db, m.id, &boot_tsc);
 	if (prepare_table(&w) != 0)
 		return -1;
-
-	/* The promise must exist somewhere: the table or any record. */
-	struct ev e;
-	int64_t args[1] = { (int64_t)id };
-	int rc = one(&w, COLS "WHERE type IN (17, 19, 20, 21, 24) AND a = ?1 LIMIT 1", 1, args, &e);
-	if (rc == 0) {
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(w.db, "SELECT 1 FROM promises WHERE"
-				       " trace_id = ?1 AND id = ?2", -1, &s,
-				       NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(s, 1, m.id);
-			sqlite3_bind_int64(s, 2, (int64_t)id);
-			rc = sqlite3_step(s) == SQLITE_ROW;
-		}
-		sqlite3_finalize(s);
-	}
-	if (rc <= 0) {
-		if (rc == 0)
-			snprintf(err, errlen, "no promise %llu in trace %lld",
-				 (unsigned long long)id, (long long)m.id);
+	if (promise_exists(&w, id) <= 0)
 		return -1;
-	}
-
-	for (uint64_t cur = id;;) {
-		if (p->n >= RS_CPATH_MAX) {
-			p->root = RS_ROOT_LIMIT;
-			break;
-		}
-		for (size_t i = 0; i < p->n; i++)
-			if (p->steps[i].promise == cur) {
-				p->root = RS_ROOT_CYCLE;
-				goto done;
-			}
-		if (push(p, &cap) != 0) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		struct rs_cpath_step *st = &p->steps[p->n++];
-		memset(st, 0, sizeof(*st));
-		st->promise = cur;
-		if ((rc = find_settle(&w, cur, &e)) < 0)
-			return -1;
-		st->settled = rc;
-		if (!st->settled) {
-			step_info(&w, st);
-			p->root = RS_ROOT_UNSETTLED;
-			break;
-		}
-		st->how = e.type == RS_EV_PROMISE_RESOLVE ? "resolved"
-			  : e.type == RS_EV_PROMISE_FAIL  ? "failed"
-							  : "cancelled";
-		st->ts_ns = e.ts;
-		st->cpu = (uint16_t)e.cpu;
-		st->thread = e.ctx;
-		st->resolver = e.b;
-		step_info(&w, st);
-
-		/* A settle straight from the timer or event path is a root:
-		 * nothing in the trace caused it but the clock or a device. */
-		struct ev root;
-		if ((rc = find_root(&w, &e, &root)) < 0)
-			return -1;
-		if (rc) {
-			p->root = root.type == RS_EV_TIMER_FIRE ? RS_ROOT_TIMER
-								: RS_ROOT_EVTCHN;
-			p->root_id = root.a;
-			p->root_ts_ns = root.ts;
-			p->root_late_ns = -1;
-			if (root.type == RS_EV_TIMER_FIRE && m.tsc_hz &&
-			    root.b >= boot_tsc) {
-				int64_t due = (int64_t)((unsigned __int128)
-					(root.b - boot_tsc) * 1000000000u / m.tsc_hz);
-				p->root_late_ns = root.ts > due ? root.ts - due : 0;
-			}
-			break;
-		}
-		uint64_t next;
-		if ((rc = find_cause(&w, cur, &e, &next, &st->via,
-				     &st->via_ts_ns)) < 0)
-			return -1;
-		if (rc == 0) {
-			p->root = RS_ROOT_NONE;
-			break;
-		}
-		cur = next;
-	}
-done:
+	for (uint64_t cur = id;
+	     (rc = walk_step(&w, &m, boot_tsc, cur, p, &cap, &cur)) > 0;)
+		;
+	if (rc < 0)
+		return -1;
 	sqlite3_exec(w.db, "DROP TABLE IF EXISTS temp.rs_cp", NULL, NULL, NULL);
 	return 0;
 }
