@@ -381,91 +381,96 @@ const char *rs_cpath_root_name(enum rs_cpath_root r)
 
 /* ---- printing -------------------------------------------------------- */
 
-void rs_cpath_print(FILE *o, int json, uint64_t id, const struct rs_cpath *p)
+static void cpath_print_json(FILE *o, uint64_t id, const struct rs_cpath *p)
 {
-	char t[32], d[32], late[32];
-
-	if (json) {
-		fprintf(o, "{\"promise\":%" PRIu64 ",\"steps\":[", id);
-		for (size_t i = 0; i < p->n; i++) {
-			const struct rs_cpath_step *s = &p->steps[i];
-			fprintf(o, "%s\n {\"promise\":%" PRIu64 ",\"label\":",
-				i ? "," : "", s->promise);
-			rs_report_json_str(o, s->label);
-			fprintf(o, ",\"type\":");
-			rs_report_json_str(o, s->type);
-			fprintf(o, ",\"settled\":%s", s->settled ? "true" : "false");
-			if (s->settled) {
-				fprintf(o, ",\"how\":\"%s\",\"ts_ns\":%" PRId64
-					",\"delta_ns\":%" PRId64 ",\"cpu\":%u,"
-					"\"thread\":%u,\"thread_name\":", s->how,
-					s->ts_ns, i ? p->steps[i - 1].ts_ns - s->ts_ns : 0,
-					s->cpu, s->thread);
-				rs_report_json_str(o, s->thread_name);
-				fprintf(o, ",\"resolver\":%" PRIu64, s->resolver);
-			}
-			fprintf(o, ",\"via\":\"%s\"", rs_cpath_via_name(s->via));
-			if (s->via != RS_CPATH_END)
-				fprintf(o, ",\"via_ts_ns\":%" PRId64, s->via_ts_ns);
-			fputc('}', o);
-		}
-		fprintf(o, "],\n\"root\":{\"kind\":\"%s\"", rs_cpath_root_name(p->root));
-		if (p->root == RS_ROOT_TIMER || p->root == RS_ROOT_EVTCHN) {
-			fprintf(o, ",\"id\":%" PRIu64 ",\"ts_ns\":%" PRId64,
-				p->root_id, p->root_ts_ns);
-			if (p->root == RS_ROOT_TIMER && p->root_late_ns >= 0)
-				fprintf(o, ",\"late_ns\":%" PRId64, p->root_late_ns);
-		}
-		fprintf(o, "}}\n");
-		return;
-	}
-	fprintf(o, "critical path of promise %" PRIu64 " (latest first):\n", id);
+	fprintf(o, "{\"promise\":%" PRIu64 ",\"steps\":[", id);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct rs_cpath_step *s = &p->steps[i];
-		fprintf(o, "  %2zu. promise %" PRIu64, i + 1, s->promise);
-		if (s->label[0])
-			fprintf(o, " \"%s\"", s->label);
-		if (s->type[0])
-			fprintf(o, " (%s)", s->type);
-		if (!s->settled) {
-			fprintf(o, ": never settled in this trace\n");
-			continue;
+		fprintf(o, "%s\n {\"promise\":%" PRIu64 ",\"label\":",
+			i ? "," : "", s->promise);
+		rs_report_json_str(o, s->label);
+		fprintf(o, ",\"type\":");
+		rs_report_json_str(o, s->type);
+		fprintf(o, ",\"settled\":%s", s->settled ? "true" : "false");
+		if (s->settled) {
+			fprintf(o, ",\"how\":\"%s\",\"ts_ns\":%" PRId64
+				",\"delta_ns\":%" PRId64 ",\"cpu\":%u,"
+				"\"thread\":%u,\"thread_name\":", s->how,
+				s->ts_ns, i ? p->steps[i - 1].ts_ns - s->ts_ns : 0,
+				s->cpu, s->thread);
+			rs_report_json_str(o, s->thread_name);
+			fprintf(o, ",\"resolver\":%" PRIu64, s->resolver);
 		}
-		fprintf(o, " %s at %s", s->how, rs_report_fmt_ns(t, sizeof(t), s->ts_ns));
-		if (i)
-			fprintf(o, ", %s before step %zu",
-				rs_report_fmt_ns(d, sizeof(d), p->steps[i - 1].ts_ns - s->ts_ns), i);
-		fprintf(o, ", on thread %u", s->thread);
-		if (s->thread_name[0])
-			fprintf(o, " (%s)", s->thread_name);
-		if (s->resolver)
-			fprintf(o, ", resolver promise %" PRIu64, s->resolver);
-		fputc('\n', o);
-		if (s->via == RS_CPATH_END || i + 1 >= p->n)
-			continue;
-		uint64_t next = p->steps[i + 1].promise;
-		rs_report_fmt_ns(t, sizeof(t), s->via_ts_ns);
-		switch (s->via) {
-		case RS_CPATH_BECOMES:
-			fprintf(o, "      <- it followed promise %" PRIu64
-				" (becomes, at %s)\n", next, t);
-			break;
-		case RS_CPATH_RESOLVER:
-			fprintf(o, "      <- settled by its resolver, promise %"
-				PRIu64 ", which had settled at %s\n", next, t);
-			break;
-		case RS_CPATH_READ:
-			fprintf(o, "      <- its resolver %" PRIu64 " had read "
-				"promise %" PRIu64 " at %s\n", s->resolver, next, t);
-			break;
-		case RS_CPATH_BLOCKED:
-			fprintf(o, "      <- thread %u had blocked on promise %"
-				PRIu64 " at %s\n", s->thread, next, t);
-			break;
-		default:
-			break;
-		}
+		fprintf(o, ",\"via\":\"%s\"", rs_cpath_via_name(s->via));
+		if (s->via != RS_CPATH_END)
+			fprintf(o, ",\"via_ts_ns\":%" PRId64, s->via_ts_ns);
+		fputc('}', o);
 	}
+	fprintf(o, "],\n\"root\":{\"kind\":\"%s\"", rs_cpath_root_name(p->root));
+	if (p->root == RS_ROOT_TIMER || p->root == RS_ROOT_EVTCHN) {
+		fprintf(o, ",\"id\":%" PRIu64 ",\"ts_ns\":%" PRId64,
+			p->root_id, p->root_ts_ns);
+		if (p->root == RS_ROOT_TIMER && p->root_late_ns >= 0)
+			fprintf(o, ",\"late_ns\":%" PRId64, p->root_late_ns);
+	}
+	fprintf(o, "}}\n");
+}
+
+/* Step i of the text form, and the edge that led from it to step i + 1. */
+static void cpath_print_step(FILE *o, const struct rs_cpath *p, size_t i)
+{
+	char t[32], d[32];
+	const struct rs_cpath_step *s = &p->steps[i];
+	fprintf(o, "  %2zu. promise %" PRIu64, i + 1, s->promise);
+	if (s->label[0])
+		fprintf(o, " \"%s\"", s->label);
+	if (s->type[0])
+		fprintf(o, " (%s)", s->type);
+	if (!s->settled) {
+		fprintf(o, ": never settled in this trace\n");
+		return;
+	}
+	fprintf(o, " %s at %s", s->how, rs_report_fmt_ns(t, sizeof(t), s->ts_ns));
+	if (i)
+		fprintf(o, ", %s before step %zu",
+			rs_report_fmt_ns(d, sizeof(d), p->steps[i - 1].ts_ns - s->ts_ns), i);
+	fprintf(o, ", on thread %u", s->thread);
+	if (s->thread_name[0])
+		fprintf(o, " (%s)", s->thread_name);
+	if (s->resolver)
+		fprintf(o, ", resolver promise %" PRIu64, s->resolver);
+	fputc('\n', o);
+	if (s->via == RS_CPATH_END || i + 1 >= p->n)
+		return;
+	uint64_t next = p->steps[i + 1].promise;
+	rs_report_fmt_ns(t, sizeof(t), s->via_ts_ns);
+	switch (s->via) {
+	case RS_CPATH_BECOMES:
+		fprintf(o, "      <- it followed promise %" PRIu64
+			" (becomes, at %s)\n", next, t);
+		break;
+	case RS_CPATH_RESOLVER:
+		fprintf(o, "      <- settled by its resolver, promise %"
+			PRIu64 ", which had settled at %s\n", next, t);
+		break;
+	case RS_CPATH_READ:
+		fprintf(o, "      <- its resolver %" PRIu64 " had read "
+			"promise %" PRIu64 " at %s\n", s->resolver, next, t);
+		break;
+	case RS_CPATH_BLOCKED:
+		fprintf(o, "      <- thread %u had blocked on promise %"
+			PRIu64 " at %s\n", s->thread, next, t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The text form's last line: where the walk ended and why. */
+static void cpath_print_root(FILE *o, const struct rs_cpath *p)
+{
+	char t[32], late[32];
+
 	switch (p->root) {
 	case RS_ROOT_TIMER:
 		fprintf(o, "  root: timer %" PRIu64 " fired at %s", p->root_id,
@@ -493,5 +498,16 @@ void rs_cpath_print(FILE *o, int json, uint64_t id, const struct rs_cpath *p)
 		fprintf(o, "  root: no further edge in the trace (no becomes, "
 			"resolver, read or block before the last settle)\n");
 		break;
+	}}
+
+void rs_cpath_print(FILE *o, int json, uint64_t id, const struct rs_cpath *p)
+{
+	if (json) {
+		cpath_print_json(o, id, p);
+		return;
 	}
+	fprintf(o, "critical path of promise %" PRIu64 " (latest first):\n", id);
+	for (size_t i = 0; i < p->n; i++)
+		cpath_print_step(o, p, i);
+	cpath_print_root(o, p);
 }
