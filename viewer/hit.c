@@ -93,43 +93,33 @@ static void describe_span(GString *s, const rv_spans *sp, int64_t i,
 	g_string_append_printf(s, "%s\nfrom %s for %s", what, a, d);
 }
 
-char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
-		      double y)
+static void describe_panic(GString *s, const rv_model *m)
 {
-	if (!m || x < RV_LEFT_W)
-		return NULL;
-	rv_geom g;
-	rv_geom_compute(m, &g);
-	double t = rv_t(v, x);
-	GString *s = g_string_new(NULL);
 	char buf[64];
-	if (m->panicked && fabs(rv_x(v, (double)m->panic_t) - x) <= 4) {
-		rv_fmt_time(buf, sizeof buf, (double)m->panic_t);
-		g_string_append_printf(s, "PANIC at %s on cpu %lld\n%s\n", buf,
-				       (long long)m->panic_cpu,
-				       m->panic_reason ? m->panic_reason : "");
-		if (m->panic_vector != 4294967295LL)
-			g_string_append_printf(s, "vector %lld, fault address "
-					       "0x%llx\n",
-					       (long long)m->panic_vector,
-					       (unsigned long long)m->panic_fault_addr);
-		g_string_append_printf(s, "rip 0x%llx", (unsigned long long)m->panic_rip);
-		if (m->panic_rip_name)
-			g_string_append_printf(s, " in %s", m->panic_rip_name);
-		g_string_append_printf(s, "\nregs %s\n", m->panic_regs ? m->panic_regs
-								 : "{}");
-		if (m->panic_frames)
-			g_string_append_printf(s, "backtrace:\n%s", m->panic_frames);
-		else
-			g_string_append_printf(s, "backtrace %s", m->panic_backtrace ?
-					       m->panic_backtrace : "[]");
-		return g_string_free(s, FALSE);
-	}
-	if (m->hung && fabs(rv_x(v, (double)m->hung_at) - x) <= 4) {
-		rv_fmt_time(buf, sizeof buf, (double)m->hung_at);
-		g_string_append_printf(s, "HANG: the heartbeat stopped at %s", buf);
-		return g_string_free(s, FALSE);
-	}
+	rv_fmt_time(buf, sizeof buf, (double)m->panic_t);
+	g_string_append_printf(s, "PANIC at %s on cpu %lld\n%s\n", buf,
+			       (long long)m->panic_cpu,
+			       m->panic_reason ? m->panic_reason : "");
+	if (m->panic_vector != 4294967295LL)
+		g_string_append_printf(s, "vector %lld, fault address 0x%llx\n",
+				       (long long)m->panic_vector,
+				       (unsigned long long)m->panic_fault_addr);
+	g_string_append_printf(s, "rip 0x%llx", (unsigned long long)m->panic_rip);
+	if (m->panic_rip_name)
+		g_string_append_printf(s, " in %s", m->panic_rip_name);
+	g_string_append_printf(s, "\nregs %s\n", m->panic_regs ? m->panic_regs
+							 : "{}");
+	if (m->panic_frames)
+		g_string_append_printf(s, "backtrace:\n%s", m->panic_frames);
+	else
+		g_string_append_printf(s, "backtrace %s", m->panic_backtrace ?
+				       m->panic_backtrace : "[]");
+}
+
+/* A loss drawn under x (at least 3 px wide, so a short one can be hit). */
+static bool describe_lost(GString *s, const rv_model *m, const rv_view *v,
+			  double x)
+{
 	for (uint32_t i = 0; i < m->nlost; i++) {
 		const rv_lost *l = &m->lost[i];
 		double a = l->from == INT64_MIN ? (double)m->t_min : (double)l->from;
@@ -138,73 +128,129 @@ char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
 			g_string_append_printf(s, "%lld records lost on cpu %d "
 					       "between these times",
 					       (long long)l->count, l->cpu);
-			return g_string_free(s, FALSE);
+			return true;
 		}
 	}
-	if (y < RV_RULER_H) {
-		for (uint32_t i = 0; i < m->nmarks; i++)
-			if (fabs(rv_x(v, (double)m->marks[i].t) - x) <= 3) {
-				g_string_append_printf(s, "mark %lld: %s",
-						       (long long)m->marks[i].value,
-						       m->marks[i].text);
-				return g_string_free(s, FALSE);
-			}
-		rv_fmt_time(buf, sizeof buf, t);
-		g_string_append(s, buf);
+	return false;
+}
+
+/* The ruler: a mark near x, else the time at x. */
+static void describe_ruler(GString *s, const rv_model *m, const rv_view *v,
+			   double x, double t)
+{
+	for (uint32_t i = 0; i < m->nmarks; i++)
+		if (fabs(rv_x(v, (double)m->marks[i].t) - x) <= 3) {
+			g_string_append_printf(s, "mark %lld: %s",
+					       (long long)m->marks[i].value,
+					       m->marks[i].text);
+			return;
+		}
+	char buf[64];
+	rv_fmt_time(buf, sizeof buf, t);
+	g_string_append(s, buf);
+}
+
+/* CPU lane c at time t: an interrupt, idle or the thread running, and an
+ * allocator burst over any of them. */
+static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
+			 int c, double t)
+{
+	char buf[64];
+	int64_t i = span_at(&m->cpu_irq[c], v, t);
+	if (i >= 0) {
+		snprintf(buf, sizeof buf, "cpu %d: interrupt, vector %u", c,
+			 m->cpu_irq[c].ref[i]);
+		describe_span(s, &m->cpu_irq[c], i, buf);
+	} else if ((i = span_at(&m->cpu_idle[c], v, t)) >= 0) {
+		snprintf(buf, sizeof buf, "cpu %d: idle", c);
+		describe_span(s, &m->cpu_idle[c], i, buf);
+	} else if ((i = span_at(&m->cpu_lane[c], v, t)) >= 0) {
+		uint32_t th = m->cpu_lane[c].ref[i];
+		snprintf(buf, sizeof buf, "cpu %d: thread %s (tid %llu)", c,
+			 th < m->nthreads ? m->threads[th].name : "?",
+			 th < m->nthreads ?
+			 (unsigned long long)m->threads[th].tid : 0ull);
+		describe_span(s, &m->cpu_lane[c], i, buf);
+	}
+	if ((i = span_at(&m->cpu_alloc[c], v, t)) >= 0)
+		g_string_append_printf(s, "\nallocator burst: %u records",
+				       m->cpu_alloc[c].ref[i]);
+}
+
+/* Thread row th at time t: its state then. */
+static void describe_thread(GString *s, const rv_model *m, const rv_view *v,
+			    uint32_t th, double t)
+{
+	const rv_spans *st = &m->threads[th].states;
+	int64_t i = span_at(st, v, t);
+	if (i < 0)
+		return;
+	char what[128];
+	if (st->kind[i] == RV_K_RUNNING)
+		snprintf(what, sizeof what, "%s: running on cpu %u",
+			 m->threads[th].name, st->ref[i]);
+	else if (st->kind[i] >= RV_K_BLOCK_PROMISE)
+		snprintf(what, sizeof what, "%s: %s (object %u)",
+			 m->threads[th].name, rv_kind_name(st->kind[i]),
+			 st->ref[i]);
+	else
+		snprintf(what, sizeof what, "%s: %s", m->threads[th].name,
+			 rv_kind_name(st->kind[i]));
+	describe_span(s, st, i, what);
+}
+
+/* The k-th counter shown, its value at time t. */
+static void describe_counter(GString *s, const rv_model *m, uint32_t k,
+			     double t)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m->ncounters; i++) {
+		const rv_counter *c = &m->counters[i];
+		if (!c->shown || n++ != k)
+			continue;
+		uint32_t j = rv_lower_bound(c->t, c->n, (int64_t)t + 1);
+		g_string_append_printf(s, "%s = %lld", c->name,
+				       j ? (long long)c->v[j - 1] : 0LL);
+	}
+}
+
+/* What is drawn at (x, y): the panic and hang markers and losses first
+ * (they are drawn over everything), then by band from the top. */
+char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
+		      double y)
+{
+	if (!m || x < RV_LEFT_W)
+		return NULL;
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	const double t = rv_t(v, x);
+	const double by = y - RV_RULER_H + v->yscroll;
+	GString *s = g_string_new(NULL);
+	if (m->panicked && fabs(rv_x(v, (double)m->panic_t) - x) <= 4) {
+		describe_panic(s, m);
 		return g_string_free(s, FALSE);
 	}
-	double by = y - RV_RULER_H + v->yscroll;
+	if (m->hung && fabs(rv_x(v, (double)m->hung_at) - x) <= 4) {
+		char buf[64];
+		rv_fmt_time(buf, sizeof buf, (double)m->hung_at);
+		g_string_append_printf(s, "HANG: the heartbeat stopped at %s", buf);
+		return g_string_free(s, FALSE);
+	}
+	if (describe_lost(s, m, v, x))
+		return g_string_free(s, FALSE);
+	if (y < RV_RULER_H) {
+		describe_ruler(s, m, v, x, t);
+		return g_string_free(s, FALSE);
+	}
 	if (by >= g.cpu_y && by < g.cpu_y + m->ncpus * RV_LANE_H) {
-		int c = (int)((by - g.cpu_y) / RV_LANE_H);
-		int64_t i = span_at(&m->cpu_irq[c], v, t);
-		if (i >= 0) {
-			snprintf(buf, sizeof buf, "cpu %d: interrupt, vector %u",
-				 c, m->cpu_irq[c].ref[i]);
-			describe_span(s, &m->cpu_irq[c], i, buf);
-		} else if ((i = span_at(&m->cpu_idle[c], v, t)) >= 0) {
-			snprintf(buf, sizeof buf, "cpu %d: idle", c);
-			describe_span(s, &m->cpu_idle[c], i, buf);
-		} else if ((i = span_at(&m->cpu_lane[c], v, t)) >= 0) {
-			uint32_t th = m->cpu_lane[c].ref[i];
-			snprintf(buf, sizeof buf, "cpu %d: thread %s (tid %llu)", c,
-				 th < m->nthreads ? m->threads[th].name : "?",
-				 th < m->nthreads ?
-				 (unsigned long long)m->threads[th].tid : 0ull);
-			describe_span(s, &m->cpu_lane[c], i, buf);
-		}
-		if ((i = span_at(&m->cpu_alloc[c], v, t)) >= 0)
-			g_string_append_printf(s, "\nallocator burst: %u records",
-					       m->cpu_alloc[c].ref[i]);
+		describe_cpu(s, m, v, (int)((by - g.cpu_y) / RV_LANE_H), t);
 	} else if (m->show_threads && by >= g.thread_y &&
 		   by < g.thread_y + m->nthreads * RV_THREAD_H) {
-		uint32_t th = (uint32_t)((by - g.thread_y) / RV_THREAD_H);
-		const rv_spans *st = &m->threads[th].states;
-		int64_t i = span_at(st, v, t);
-		if (i >= 0) {
-			char what[128];
-			if (st->kind[i] == RV_K_RUNNING)
-				snprintf(what, sizeof what, "%s: running on cpu %u",
-					 m->threads[th].name, st->ref[i]);
-			else if (st->kind[i] >= RV_K_BLOCK_PROMISE)
-				snprintf(what, sizeof what, "%s: %s (object %u)",
-					 m->threads[th].name,
-					 rv_kind_name(st->kind[i]), st->ref[i]);
-			else
-				snprintf(what, sizeof what, "%s: %s",
-					 m->threads[th].name,
-					 rv_kind_name(st->kind[i]));
-			describe_span(s, st, i, what);
-		}
+		describe_thread(s, m, v, (uint32_t)((by - g.thread_y) /
+						    RV_THREAD_H), t);
 	} else if (by >= g.counter_y && by < g.rows_y - RV_GAP) {
-		uint32_t k = (uint32_t)((by - g.counter_y) / RV_COUNTER_H), n = 0;
-		for (uint32_t i = 0; i < m->ncounters; i++) {
-			const rv_counter *c = &m->counters[i];
-			if (!c->shown || n++ != k)
-				continue;
-			uint32_t j = rv_lower_bound(c->t, c->n, (int64_t)t + 1);
-			g_string_append_printf(s, "%s = %lld", c->name,
-					       j ? (long long)c->v[j - 1] : 0LL);
-		}
+		describe_counter(s, m, (uint32_t)((by - g.counter_y) /
+						  RV_COUNTER_H), t);
 	} else {
 		int64_t p = rv_hit_pp(m, v, x, y);
 		if (p >= 0)
