@@ -169,6 +169,56 @@ static const Elf64_Shdr *section(const uint8_t *f, const char *name)
  * at the gfns its header names: a real Xen container around a real ring of
  * a few pages, where the dump's own ring is a megabyte.
  */
+/* The ringside region in an xl dump: where the replacement ring says
+ * it is, or the first page with the magic followed by enough contiguous
+ * gfns. Its first gfn; *n its pages. */
+static uint64_t xl_find_region(const struct rs_dumpcore *d, const uint8_t *ring,
+			       size_t ring_len, uint64_t *n)
+{
+	struct rs_layout l;
+	char why[300];
+
+	if (ring) {
+		if (rs_layout_read(ring, ring_len, RS_GPA_ANY, &l, why, sizeof(why)) != 0)
+			die("replacement ring", why);
+		*n = (l.region_size + PAGE - 1) / PAGE;
+		return l.region_gpa / PAGE;
+	}
+	for (uint64_t k = 0; k < d->nvalid; k++) {
+		const uint8_t *pg = rs_dumpcore_page(d, k);
+		uint64_t magic, size;
+		memcpy(&magic, pg, 8);
+		if (magic != RS_MAGIC)
+			continue;
+		memcpy(&size, pg + offsetof(struct rs_header, region_size), 8);
+		*n = (size + PAGE - 1) / PAGE;
+		if (*n == 0 || *n > d->nvalid - k ||
+		    rs_dumpcore_gfn(d, k + *n - 1) != rs_dumpcore_gfn(d, k) + *n - 1)
+			continue;
+		return rs_dumpcore_gfn(d, k);
+	}
+	die("xl dump-core", "no ringside region");
+	return 0;
+}
+
+/* In the copied .note.Xen section: walk to the Xen header note (type
+ * 0x2000001) and set nr_pages, its third u64, to what the trimmed dump
+ * holds. */
+static void xl_set_nr_pages(uint8_t *notes, uint64_t size, uint64_t nout)
+{
+	for (uint64_t p = 0; p + sizeof(Elf64_Nhdr) <= size;) {
+		Elf64_Nhdr nh;
+		uint8_t *at = notes + p;
+		memcpy(&nh, at, sizeof(nh));
+		uint64_t n4 = (nh.n_namesz + 3u) & ~3u, d4 = (nh.n_descsz + 3u) & ~3u;
+		if (nh.n_type == 0x2000001 && nh.n_descsz >= 32) {
+			memcpy(at + sizeof(nh) + n4 + 16, &nout, 8);
+			return;
+		}
+		p += sizeof(nh) + n4 + d4;
+	}
+}
+
 static void trim_xl(const uint8_t *f, size_t len, const char *out_core,
 		    const char *out_region, const char *out_scan,
 		    const uint8_t *ring, size_t ring_len)
@@ -180,33 +230,11 @@ static void trim_xl(const uint8_t *f, size_t len, const char *out_core,
 	struct rs_dumpcore d;
 	struct rs_layout l;
 	char why[300];
-	uint64_t rgfn = UINT64_MAX, n = 0;
+	uint64_t rgfn, n = 0;
 
 	if (rs_dumpcore_parse(f, len, &d, why, sizeof(why)) != 0)
 		die("xl dump-core", why);
-	if (ring) {
-		if (rs_layout_read(ring, ring_len, RS_GPA_ANY, &l, why, sizeof(why)) != 0)
-			die("replacement ring", why);
-		rgfn = l.region_gpa / PAGE;
-		n = (l.region_size + PAGE - 1) / PAGE;
-	}
-	for (uint64_t k = 0; k < d.nvalid && !ring; k++) {
-		const uint8_t *pg = rs_dumpcore_page(&d, k);
-		uint64_t magic, size;
-		memcpy(&magic, pg, 8);
-		if (magic != RS_MAGIC)
-			continue;
-		memcpy(&size, pg + offsetof(struct rs_header, region_size), 8);
-		n = (size + PAGE - 1) / PAGE;
-		if (n == 0 || n > d.nvalid - k ||
-		    rs_dumpcore_gfn(&d, k + n - 1) != rs_dumpcore_gfn(&d, k) + n - 1)
-			continue;
-		rgfn = rs_dumpcore_gfn(&d, k);
-		break;
-	}
-	if (rgfn == UINT64_MAX)
-		die("xl dump-core", "no ringside region");
-
+	rgfn = xl_find_region(&d, ring, ring_len, &n);
 	/* The output pages: the page before (when the dump has one), then
 	 * the region, each with its gfn. */
 	const uint8_t **pg = calloc(n + 1, sizeof(*pg));
@@ -253,19 +281,7 @@ static void trim_xl(const uint8_t *f, size_t len, const char *out_core,
 		memcpy(o + sh[5].sh_offset + k * 8, &gfn[k], 8);
 	}
 	memset(o + sh[5].sh_offset + npages * 8, 0xff, 8);
-	/* The header note: walk to the Xen note of type 0x2000001 and set
-	 * nr_pages (its third u64). */
-	for (uint64_t p = 0; p + sizeof(Elf64_Nhdr) <= size[1];) {
-		Elf64_Nhdr nh;
-		uint8_t *at = o + sh[2].sh_offset + p;
-		memcpy(&nh, at, sizeof(nh));
-		uint64_t n4 = (nh.n_namesz + 3u) & ~3u, d4 = (nh.n_descsz + 3u) & ~3u;
-		if (nh.n_type == 0x2000001 && nh.n_descsz >= 32) {
-			memcpy(at + sizeof(nh) + n4 + 16, &nout, 8);
-			break;
-		}
-		p += sizeof(nh) + n4 + d4;
-	}
+	xl_set_nr_pages(o + sh[2].sh_offset, size[1], nout);
 	eh.e_phoff = 0;
 	eh.e_phnum = 0;
 	eh.e_shoff = sizeof(eh);
