@@ -14,7 +14,9 @@
 #include "ringside_ring.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* The ASan runtime's count (declared here: gcc ships no header for it,
+ * clang's is sanitizer/allocator_interface.h). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 static size_t heap_in_use(void)
 {
 	return __sanitizer_get_current_allocated_bytes();
