@@ -11,6 +11,8 @@
 #   make stress     writers at full speed against a live reader, 10^8 events
 #   make fuzz       fuzz every reader of foreign input (fuzz/README.md)
 #   make demo       boot the demo workload and show its trace
+#   make install    the programs, the SQLite extension, guest-trace for
+#                   other kernels, the man pages (PREFIX, DESTDIR: install.mk)
 
 BUILD    ?= build
 CC       ?= gcc
@@ -66,6 +68,8 @@ include tests/stress/stress.mk
 -include viewer/viewer.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
+# Last: it installs what the fragments above build.
+include install.mk
 
 # The loud half of pkgconf: before anything hosted is compiled.
 .PHONY: pkg-check

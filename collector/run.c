@@ -52,10 +52,15 @@ enum run_end {
 	END_SHUTDOWN, END_LIMIT, END_SIGNAL, END_REINIT,
 };
 
-/* <dir of /proc/self/exe>/../kernel/ringside-kernel.elf: the kernel built
- * with this binary (build/bin -> build/kernel, build/asan/bin -> ...). */
+/* The kernel beside this binary: <dir of /proc/self/exe>/../kernel/ in a
+ * build tree (build/bin -> build/kernel, build/asan/bin -> ...), else
+ * ../lib/ringside/ where `make install` and the Debian package put it.
+ * The build tree's path is what `out` says when neither exists. */
 static int default_kernel(char *out, size_t outlen)
 {
+	static const char *const rel[] = {
+		"../kernel/ringside-kernel.elf", "../lib/ringside/ringside-kernel.elf",
+	};
 	char exe[PATH_MAX - 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -66,7 +71,12 @@ static int default_kernel(char *out, size_t outlen)
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	snprintf(out, outlen, "%s/../kernel/ringside-kernel.elf", exe);
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(out, outlen, "%s/%s", exe, rel[i]);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	snprintf(out, outlen, "%s/%s", exe, rel[0]);
 	return 0;
 }
 

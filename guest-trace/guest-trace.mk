@@ -5,6 +5,8 @@ GT_SRCS := guest-trace/gt.c
 GT_OBJS := $(patsubst %.c,$(BUILD)/free/%.o,$(GT_SRCS))
 GT_LIB  := $(LIB)/libguest-trace.a
 GT_PC   := $(LIB)/pkgconfig/guest-trace.pc
+# What a user of the archive includes: the API and the ring ABI under it.
+GT_HEADERS := guest-trace/include/guest_trace.h formats/contract/ringside_ring.h
 
 # Freestanding, but position-independent so one archive links into PIE host
 # programs and non-PIC kernels alike.
@@ -21,8 +23,15 @@ $(GT_LIB): $(GT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(GT_PC): guest-trace/guest-trace.pc.in
+# $(call gt_pc_subst,PREFIX,LIBDIR,INCLUDEDIR,CONTRACTDIR): the sed that
+# fills the template. The build tree's copy points into the source tree;
+# install.mk writes the installed one with the installed paths.
+gt_pc_subst = sed -e 's|@PREFIX@|$(strip $(1))|' -e 's|@LIBDIR@|$(strip $(2))|' \
+	-e 's|@INCLUDEDIR@|$(strip $(3))|' -e 's|@CONTRACTDIR@|$(strip $(4))|'
+
+$(GT_PC): guest-trace/guest-trace.pc.in guest-trace/guest-trace.mk
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(abspath .)|' -e 's|@LIBDIR@|$(abspath $(LIB))|' $< > $@
+	$(call gt_pc_subst,$(abspath .),$(abspath $(LIB)),\
+		$(abspath guest-trace/include),$(abspath formats/contract)) $< > $@
 
 all: $(GT_LIB) $(GT_PC)
