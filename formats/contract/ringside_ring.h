@@ -130,8 +130,8 @@ enum rs_event_type {
 #define RS_EV_GEN_NARGS_(id, value, name, n, ...) RS_EV_NARGS_##id = n,
 #define RS_EV_GEN_NOSTR_(id, ...) RS_EV_HAS_STR_##id = 0,
 #define RS_EV_GEN_STR_(id, ...) RS_EV_HAS_STR_##id = 1,
-enum rs_event_nargs { RS_EVENT_TABLE(RS_EV_GEN_NARGS_, RS_EV_GEN_NARGS_) };
-enum rs_event_has_str { RS_EVENT_TABLE(RS_EV_GEN_NOSTR_, RS_EV_GEN_STR_) };
+enum { RS_EVENT_TABLE(RS_EV_GEN_NARGS_, RS_EV_GEN_NARGS_) };
+enum { RS_EVENT_TABLE(RS_EV_GEN_NOSTR_, RS_EV_GEN_STR_) };
 #undef RS_EV_GEN_NARGS_
 #undef RS_EV_GEN_NOSTR_
 #undef RS_EV_GEN_STR_
