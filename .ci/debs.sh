@@ -54,6 +54,7 @@ holds ringside ./usr/bin/ringside ./usr/lib/ringside/ringside-kernel.elf \
 holds ringside-viewer ./usr/bin/ringside-view
 holds libguest-trace-dev ./usr/include/guest-trace/guest_trace.h \
 	./usr/include/guest-trace/ringside_ring.h \
+	./usr/include/guest-trace/rs_event_table.h \
 	./usr/lib/x86_64-linux-gnu/libguest-trace.a \
 	./usr/lib/x86_64-linux-gnu/pkgconfig/guest-trace.pc
 echo "debs: ringside, ringside-viewer and libguest-trace-dev built and checked"

@@ -39,7 +39,8 @@ __attribute__((noinline)) static void bare_loop(uint32_t n)
 __attribute__((noinline)) static void emit_loop(struct rs_header *h, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		gt_emit(h, 0, RS_EV_THREAD_BLOCK, 7, 3, i, ~(uint64_t)i, 3);
+		gt_emit(h, 0, RS_EV_THREAD_BLOCK, 7, RS_EV_NARGS(THREAD_BLOCK),
+			i, ~(uint64_t)i, 3);
 }
 
 void bench_emit(struct bench_results *res)

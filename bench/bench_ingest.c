@@ -70,10 +70,14 @@ static void make_events(struct event_buf *b, struct rs_layout *l)
 	for (uint64_t i = 0; i < EVENTS; i++) {
 		uint64_t p = i / 4 + 1;
 		switch (i & 3) {
-		case 0: gt_emit(h, 0, RS_EV_PROMISE_CREATE, 2, 3, p, p - 1, 2); break;
-		case 1: gt_emit(h, 0, RS_EV_PROMISE_READ, 2, 2, p, 3, 0); break;
-		case 2: gt_emit(h, 0, RS_EV_THREAD_SWITCH, 2, 2, 2, 3, 0); break;
-		default: gt_emit(h, 0, RS_EV_PROMISE_RESOLVE, 3, 2, p, 3, 0); break;
+		case 0: gt_emit(h, 0, RS_EV_PROMISE_CREATE, 2, RS_EV_NARGS(PROMISE_CREATE),
+				p, p - 1, 2); break;
+		case 1: gt_emit(h, 0, RS_EV_PROMISE_READ, 2, RS_EV_NARGS(PROMISE_READ),
+				p, 3, 0); break;
+		case 2: gt_emit(h, 0, RS_EV_THREAD_SWITCH, 2, RS_EV_NARGS(THREAD_SWITCH),
+				2, 3, 0); break;
+		default: gt_emit(h, 0, RS_EV_PROMISE_RESOLVE, 3, RS_EV_NARGS(PROMISE_RESOLVE),
+				 p, 3, 0); break;
 		}
 	}
 	if (rs_layout_read(h, size, RS_GPA_ANY, l, err, sizeof(err)) != 0 ||

@@ -65,9 +65,12 @@ static void drain(gen *g)
 	g->since_poll = 0;
 }
 
+/* The argument count is the event table's (rs_event_table.h). */
 static void emit(gen *g, int cpu, int type, uint64_t ctx, int64_t a,
-		 int64_t b, int64_t c, int nargs, const char *str)
+		 int64_t b, int64_t c, const char *str)
 {
+	const int nargs = rs_event_nargs((uint16_t)type);
+
 	if (g->n >= g->limit)
 		return;
 	g->t += 40 + rnd(g) % 200;
@@ -96,13 +99,13 @@ static void generate(gen *g)
 	char label[64];
 	for (int th = 1; th <= NTHREADS; th++) {
 		snprintf(label, sizeof label, "worker %d", th);
-		emit(g, (th - 1) / 4, RS_EV_THREAD_CREATE, 0, th, 0, 0, 2, label);
+		emit(g, (th - 1) / 4, RS_EV_THREAD_CREATE, 0, th, 0, 0, label);
 	}
 	for (uint64_t step = 0; g->n < g->limit; step++) {
 		int cpu = (int)(step & 1);
 		uint64_t th = 1 + (uint64_t)cpu * 4 + (step / 2) % 4;
 		emit(g, cpu, RS_EV_THREAD_SWITCH, cur[cpu], (int64_t)cur[cpu],
-		     (int64_t)th, 0, 2, NULL);
+		     (int64_t)th, 0, NULL);
 		cur[cpu] = th;
 		/* resolve and read the oldest pending promise of this thread */
 		uint64_t *slot = &pend[th][step / 2 % PENDING];
@@ -110,54 +113,54 @@ static void generate(gen *g)
 			bool fail = rnd(g) % 16 == 0;
 			if (fail)
 				emit(g, cpu, RS_EV_PROMISE_FAIL, th, (int64_t)*slot,
-				     0, 0, 2, "synthetic failure");
+				     0, 0, "synthetic failure");
 			else
 				emit(g, cpu, RS_EV_PROMISE_RESOLVE, th,
-				     (int64_t)*slot, 0, 0, 2, NULL);
+				     (int64_t)*slot, 0, 0, NULL);
 			emit(g, cpu, RS_EV_PROMISE_READ, th, (int64_t)*slot, 0, 0,
-			     2, NULL);
+			     NULL);
 		}
 		uint64_t id = next_id++;
 		/* every third is a child of the thread's previous promise:
 		 * nesting without unbounded depth */
 		emit(g, cpu, RS_EV_PROMISE_CREATE, th, (int64_t)id,
-		     id % 3 == 0 ? (int64_t)last[th] : 0, (int64_t)(rnd(g) % RS_PT_COUNT), 3, NULL);
+		     id % 3 == 0 ? (int64_t)last[th] : 0, (int64_t)(rnd(g) % RS_PT_COUNT), NULL);
 		if (id % 4 == 0) {
 			snprintf(label, sizeof label, "request %llu",
 				   (unsigned long long)id);
-			emit(g, cpu, RS_EV_PROMISE_LABEL, th, (int64_t)id, 0, 0, 1,
+			emit(g, cpu, RS_EV_PROMISE_LABEL, th, (int64_t)id, 0, 0,
 			     label);
 		}
 		*slot = id;
 		last[th] = id;
 		heap += 128;
-		emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, 128, 0, 2, NULL);
+		emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, 128, 0, NULL);
 		if (rnd(g) % 8 == 0) {
 			emit(g, cpu, RS_EV_PAGE_ALLOC, th, 0x100000 + step * 4096,
-			     0, 0, 2, NULL);
+			     0, 0, NULL);
 			heap -= 128;
-			emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, -128, 0, 2, NULL);
+			emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, -128, 0, NULL);
 		}
 		if (rnd(g) % 10 == 0) {
-			emit(g, cpu, RS_EV_IRQ_ENTER, th, 32, 0, 0, 1, NULL);
-			emit(g, cpu, RS_EV_TIMER_FIRE, th, 1, 0, 0, 2, NULL);
-			emit(g, cpu, RS_EV_IRQ_EXIT, th, 32, 0, 0, 1, NULL);
+			emit(g, cpu, RS_EV_IRQ_ENTER, th, 32, 0, 0, NULL);
+			emit(g, cpu, RS_EV_TIMER_FIRE, th, 1, 0, 0, NULL);
+			emit(g, cpu, RS_EV_IRQ_EXIT, th, 32, 0, 0, NULL);
 		}
 		if (step % 64 == 0)
 			emit(g, cpu, RS_EV_COUNTER, th, (int64_t)(step / 64), 0, 0,
-			     1, "requests");
+			     "requests");
 		emit(g, cpu, RS_EV_THREAD_BLOCK, th, (int64_t)th,
-		     1 + (int64_t)(rnd(g) % 4), (int64_t)id, 3, NULL);
-		emit(g, cpu, RS_EV_THREAD_WAKE, th, (int64_t)th, 0, 0, 2, NULL);
-		emit(g, cpu, RS_EV_RUNQ_LEN, th, (int64_t)(rnd(g) % 5), 0, 0, 1,
+		     1 + (int64_t)(rnd(g) % 4), (int64_t)id, NULL);
+		emit(g, cpu, RS_EV_THREAD_WAKE, th, (int64_t)th, 0, 0, NULL);
+		emit(g, cpu, RS_EV_RUNQ_LEN, th, (int64_t)(rnd(g) % 5), 0, 0,
 		     NULL);
 		if (rnd(g) % 12 == 0) {
-			emit(g, cpu, RS_EV_THREAD_SWITCH, th, (int64_t)th, 0, 0, 2,
+			emit(g, cpu, RS_EV_THREAD_SWITCH, th, (int64_t)th, 0, 0,
 			     NULL);
 			cur[cpu] = 0;
-			emit(g, cpu, RS_EV_IDLE_ENTER, 0, 0, 0, 0, 0, NULL);
+			emit(g, cpu, RS_EV_IDLE_ENTER, 0, 0, 0, 0, NULL);
 			g->t += 2000;
-			emit(g, cpu, RS_EV_IDLE_EXIT, 0, 0, 0, 0, 0, NULL);
+			emit(g, cpu, RS_EV_IDLE_EXIT, 0, 0, 0, 0, NULL);
 		}
 	}
 }

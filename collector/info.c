@@ -348,7 +348,7 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	fprintf(out, "    rip 0x%" PRIx64, s->panic_rip);
 	print_name(out, &s->panic_rip_name);
 	fprintf(out, ", cpu %" PRId64, s->panic_cpu);
-	if (s->panic_vector != 0xffffffffu)
+	if (s->panic_vector != RS_PANIC_VECTOR_NONE)
 		fprintf(out, ", vector %" PRIu64 ", error code 0x%" PRIx64
 			", fault address 0x%" PRIx64, s->panic_vector,
 			s->panic_error_code, s->panic_fault_addr);

@@ -260,7 +260,7 @@ void rs_sym_summary(struct rs_symbolizer *s, struct rs_summary *sum)
 	/* A software panic() records its return address as rip; an
 	 * exception, the faulting instruction; the host's verdict, where
 	 * the vCPU stood. */
-	int rip_returns = sum->has_vector && sum->panic_vector == 0xffffffffu;
+	int rip_returns = sum->has_vector && sum->panic_vector == RS_PANIC_VECTOR_NONE;
 
 	if (sum->has_panic && sum->has_rip)
 		rs_sym_lookup(s, sum->panic_rip, rip_returns, &sum->panic_rip_name);

@@ -6,7 +6,8 @@ GT_OBJS := $(patsubst %.c,$(BUILD)/free/%.o,$(GT_SRCS))
 GT_LIB  := $(LIB)/libguest-trace.a
 GT_PC   := $(LIB)/pkgconfig/guest-trace.pc
 # What a user of the archive includes: the API and the ring ABI under it.
-GT_HEADERS := guest-trace/include/guest_trace.h formats/contract/ringside_ring.h
+GT_HEADERS := guest-trace/include/guest_trace.h formats/contract/ringside_ring.h \
+              formats/contract/rs_event_table.h
 
 # Freestanding, but position-independent so one archive links into PIE host
 # programs and non-PIC kernels alike.

@@ -79,19 +79,23 @@ void emit_range(struct rs_header *h, uint32_t ncpus, uint64_t from,
 		switch (i % 4) {
 		case 0:
 			type = RS_EV_PROMISE_CREATE;
-			gt_emit(h, cpu, type, 1, 3, i, 0, RS_PT_TASK);
+			gt_emit(h, cpu, type, 1, RS_EV_NARGS(PROMISE_CREATE), i,
+				0, RS_PT_TASK);
 			break;
 		case 1:
 			type = RS_EV_PROMISE_RESOLVE;
-			gt_emit(h, cpu, type, 1, 2, i - 1, 1, 0);
+			gt_emit(h, cpu, type, 1, RS_EV_NARGS(PROMISE_RESOLVE),
+				i - 1, 1, 0);
 			break;
 		case 2:
 			type = RS_EV_COUNTER;
-			gt_emit_str(h, cpu, type, 1, 1, i, 0, "queue");
+			gt_emit_str(h, cpu, type, 1, RS_EV_NARGS(COUNTER), i, 0,
+				    "queue");
 			break;
 		default:
 			type = RS_EV_THREAD_SWITCH;
-			gt_emit(h, cpu, type, 1, 2, 1, 2, 0);
+			gt_emit(h, cpu, type, 1, RS_EV_NARGS(THREAD_SWITCH), 1, 2,
+				0);
 			break;
 		}
 		if (counts)
@@ -553,10 +557,11 @@ static void test_collect_twice_no_duplicates(void **state)
 	char *out = NULL;
 
 	init_region(h, 4 * MiB, 3, RS_MODE_OVERWRITE, 0xabcdef);
-	gt_emit_str(h, 0, RS_EV_THREAD_CREATE, 0, 2, 7, 0, "worker");
+	gt_emit_str(h, 0, RS_EV_THREAD_CREATE, 0, RS_EV_NARGS(THREAD_CREATE),
+		    7, 0, "worker");
 	counts[RS_EV_THREAD_CREATE]++;
 	emit_range(h, 3, 0, n, counts);
-	gt_emit(h, 1, RS_EV_THREAD_EXIT, 7, 1, 7, 0, 0);
+	gt_emit(h, 1, RS_EV_THREAD_EXIT, 7, RS_EV_NARGS(THREAD_EXIT), 7, 0, 0);
 	counts[RS_EV_THREAD_EXIT]++;
 	gt_set_state(h, RS_STATE_EXITED);
 

@@ -42,7 +42,7 @@ static void test_hosted_crash(void **state)
 	assert_non_null(strstr(out, "kernel panic: crash workload"));
 	free(out);
 	check_crashed(&t, &st);
-	assert_int_equal(st.panic.vector, 0xffffffffu);
+	assert_int_equal(st.panic.vector, RS_PANIC_VECTOR_NONE);
 	assert_non_null(strstr(st.panic.reason, "crash workload: deliberate "
 						"panic after 100 rounds"));
 	assert_string_equal(t.last_mark, "crash: about to panic");
@@ -77,7 +77,7 @@ static void test_hosted_panic(void **state)
 	assert_int_equal(st.state, RS_STATE_CRASHED);
 	assert_true(st.panic_valid);
 	assert_int_equal(st.panic.depth, 1);
-	assert_int_equal(st.panic.vector, 0xffffffffu);
+	assert_int_equal(st.panic.vector, RS_PANIC_VECTOR_NONE);
 	assert_string_equal(st.panic.reason, "panic workload: ledger out of "
 					     "balance: 1042 != 1041");
 	/* audit_level3/2/1, auditor, thread entry. */
@@ -109,7 +109,7 @@ static void test_hosted_nested_panic(void **state)
 	assert_int_equal(st.state, RS_STATE_CRASHED);
 	assert_true(st.panic_valid);
 	assert_int_equal(st.panic.depth, 2);
-	assert_int_equal(st.panic.vector, 0xffffffffu);
+	assert_int_equal(st.panic.vector, RS_PANIC_VECTOR_NONE);
 	assert_true(strncmp(st.panic.reason, "nestedpanic: ", 13) == 0);
 	assert_non_null(strstr(st.panic.reason, "[nested panic in the panic path]"));
 	/* Registers and the backtrace were filled before the fault. */

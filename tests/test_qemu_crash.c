@@ -85,7 +85,8 @@ static void test_run_crash_and_dump(void **state)
 	qrun(&q, "--workload crash --count 20 --dump '%s'", core);
 	want_crashed(&q, "crash workload: deliberate panic after 20 rounds");
 	assert_true(exists(core));
-	assert_int_equal(sql_int(q.db, "SELECT panic_vector FROM trace"), 0xffffffffll);
+	assert_int_equal(sql_int(q.db, "SELECT panic_vector FROM trace"),
+			 RS_PANIC_VECTOR_NONE);
 	assert_true(sql_int(q.db, "SELECT panic_rip FROM trace") > 0x100000);
 	/* The live read and the dump agree, event for event. */
 	char *cdb = collect_core(&q, core);
@@ -122,7 +123,8 @@ static void test_run_nested_panic(void **state)
 	qrun(&q, "--workload nestedpanic");
 	want_crashed(&q, "[nested panic in the panic path]");
 	assert_int_equal(sql_int(q.db, "SELECT panic_depth FROM trace"), 2);
-	assert_int_equal(sql_int(q.db, "SELECT panic_vector FROM trace"), 0xffffffffll);
+	assert_int_equal(sql_int(q.db, "SELECT panic_vector FROM trace"),
+			 RS_PANIC_VECTOR_NONE);
 	assert_true(sql_int(q.db, "SELECT panic_rip FROM trace") > 0x100000);
 	assert_non_null(strstr(q.out, "nestedpanic: "));
 	qrun_end(&q);

@@ -86,9 +86,11 @@ static int check_cb(void *opaque, const struct rs_event *ev)
 
 /* The pattern needs a type with three u64 arguments. */
 #define PATTERN_TYPE RS_EV_THREAD_BLOCK
+#define PATTERN_NARGS RS_EV_NARGS(THREAD_BLOCK)
 static void emit_pattern(struct rs_header *h, unsigned cpu, uint64_t i)
 {
-	gt_emit(h, cpu, PATTERN_TYPE, 7, 3, i, ~i, i * 0x9e3779b97f4a7c15ull);
+	gt_emit(h, cpu, PATTERN_TYPE, 7, PATTERN_NARGS, i, ~i,
+		i * 0x9e3779b97f4a7c15ull);
 }
 
 /* ---- encode / decode --------------------------------------------------- */
@@ -119,14 +121,21 @@ static void test_roundtrip_every_type(void **state)
 	struct collect c = { .n = 0 };
 
 	ring_open(&r, 64 * 1024, 1, RS_MODE_OVERWRITE, 0);
-	gt_emit_str(r.h, 0, RS_EV_THREAD_CREATE, 1, 2, 5, 1, "worker-5");
-	gt_emit(r.h, 0, RS_EV_THREAD_SWITCH, 1, 2, 1, 5, 0);
-	gt_emit(r.h, 0, RS_EV_THREAD_BLOCK, 5, 3, 5, RS_BLOCK_SLEEP, 99);
-	gt_emit(r.h, 0, RS_EV_PROMISE_CREATE, 5, 3, 42, 41, RS_PT_BIND);
-	gt_emit_str(r.h, 0, RS_EV_PROMISE_FAIL, 5, 2, 42, 43, "boom");
-	gt_emit_str(r.h, 0, RS_EV_PROMISE_LABEL, 5, 1, 42, 0, "");
-	gt_emit(r.h, 0, RS_EV_IDLE_ENTER, 0, 0, 0, 0, 0);
-	gt_emit_str(r.h, 0, RS_EV_COUNTER, 0, 1, 4096, 0, "heap");
+	gt_emit_str(r.h, 0, RS_EV_THREAD_CREATE, 1, RS_EV_NARGS(THREAD_CREATE),
+		    5, 1, "worker-5");
+	gt_emit(r.h, 0, RS_EV_THREAD_SWITCH, 1, RS_EV_NARGS(THREAD_SWITCH),
+		1, 5, 0);
+	gt_emit(r.h, 0, RS_EV_THREAD_BLOCK, 5, RS_EV_NARGS(THREAD_BLOCK),
+		5, RS_BLOCK_SLEEP, 99);
+	gt_emit(r.h, 0, RS_EV_PROMISE_CREATE, 5, RS_EV_NARGS(PROMISE_CREATE),
+		42, 41, RS_PT_BIND);
+	gt_emit_str(r.h, 0, RS_EV_PROMISE_FAIL, 5, RS_EV_NARGS(PROMISE_FAIL),
+		    42, 43, "boom");
+	gt_emit_str(r.h, 0, RS_EV_PROMISE_LABEL, 5, RS_EV_NARGS(PROMISE_LABEL),
+		    42, 0, "");
+	gt_emit(r.h, 0, RS_EV_IDLE_ENTER, 0, RS_EV_NARGS(IDLE_ENTER), 0, 0, 0);
+	gt_emit_str(r.h, 0, RS_EV_COUNTER, 0, RS_EV_NARGS(COUNTER),
+		    4096, 0, "heap");
 
 	assert_int_equal(rs_reader_poll(&r.reader, collect_cb, &c), 8);
 	assert_int_equal(c.n, 8);
@@ -162,7 +171,7 @@ static void test_long_string_truncated(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ring_open(&r, 64 * 1024, 1, RS_MODE_OVERWRITE, 0);
-	gt_emit_str(r.h, 0, RS_EV_MARK, 0, 1, 1, 0, big);
+	gt_emit_str(r.h, 0, RS_EV_MARK, 0, RS_EV_NARGS(MARK), 1, 0, big);
 	assert_int_equal(rs_reader_poll(&r.reader, collect_cb, &c), 1);
 	assert_true(c.ev[0].str_len > 900);
 	assert_true(c.ev[0].str_len < RS_MAX_RECORD);
@@ -300,7 +309,8 @@ static void test_multi_cpu_rings_independent(void **state)
 	ring_open(&r, RS_HEADER_SIZE + 4 * 16384, 4, RS_MODE_OVERWRITE, 0);
 	for (unsigned cpu = 0; cpu < 4; cpu++)
 		for (unsigned i = 0; i <= cpu; i++)
-			gt_emit(r.h, cpu, RS_EV_IRQ_ENTER, 0, 1, cpu * 10 + i, 0, 0);
+			gt_emit(r.h, cpu, RS_EV_IRQ_ENTER, 0, RS_EV_NARGS(IRQ_ENTER),
+				cpu * 10 + i, 0, 0);
 	assert_int_equal(rs_reader_poll(&r.reader, collect_cb, &c), 10);
 	int per_cpu[4] = { 0 };
 	for (int i = 0; i < c.n; i++) {
@@ -516,7 +526,8 @@ static void test_batch_same_events(void **state)
 		/* Some rounds overwrite what the readers have not read. */
 		for (uint64_t i = 0; i < (uint64_t)(round % 3 ? 40 : 400); i++) {
 			if (i % 5 == 0)
-				gt_emit_str(r.h, 0, RS_EV_MARK, 1, 1, i, 0,
+				gt_emit_str(r.h, 0, RS_EV_MARK, 1, RS_EV_NARGS(MARK),
+					    i, 0,
 					    round % 2 ? "odd" : "even");
 			else
 				emit_pattern(r.h, 0, i);
@@ -695,6 +706,7 @@ static void test_published_lies_bounded(void **state)
  * thread is anywhere inside an emit. */
 /* Another three-argument type, so the handler's records carry a check too. */
 #define NEST_IRQ_TYPE RS_EV_PROMISE_CREATE
+#define NEST_IRQ_NARGS RS_EV_NARGS(PROMISE_CREATE)
 static struct rs_header *nest_ring;
 static volatile uint64_t nest_irq_count;
 
@@ -702,8 +714,9 @@ static void nest_handler(int sig)
 {
 	(void)sig;
 	uint64_t i = nest_irq_count;
-	gt_emit(nest_ring, 0, NEST_IRQ_TYPE, 0, 3, i, ~i, 0);
-	gt_emit_str(nest_ring, 0, RS_EV_MARK, 0, 1, i, 0, "irq");
+	gt_emit(nest_ring, 0, NEST_IRQ_TYPE, 0, NEST_IRQ_NARGS, i, ~i, 0);
+	gt_emit_str(nest_ring, 0, RS_EV_MARK, 0, RS_EV_NARGS(MARK),
+		    i, 0, "irq");
 	nest_irq_count = i + 1;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ringside_ring.h"
+#include "rs_decode.h"
 
 /* Map from guest id to pp index. Kernels hand out promise and thread ids
  * from counters, so ids below DENSE_MAX go to a plain array indexed by id:
@@ -417,9 +418,9 @@ static void counter_sample(rv_builder *b, int type, const char *name,
 	rv_model *m = b->m;
 	int32_t *cache = type == RS_EV_HEAP ? &b->heap_ctr :
 		type == RS_EV_RUNQ_LEN ? &b->runq_ctr : NULL;
-	if (!name)
-		name = type == RS_EV_HEAP ? "heap" : "runq_len";
 	int32_t i = cache ? *cache : -1;
+	if (i < 0 && !name)   /* heap and runq_len: named after their type */
+		name = rs_event_name((uint16_t)type);
 	if (i < 0)
 		for (uint32_t k = 0; k < m->ncounters; k++)
 			if (!strcmp(m->counters[k].name, name)) {

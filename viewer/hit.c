@@ -100,7 +100,7 @@ static void describe_panic(GString *s, const rv_model *m)
 	g_string_append_printf(s, "PANIC at %s on cpu %lld\n%s\n", buf,
 			       (long long)m->panic_cpu,
 			       m->panic_reason ? m->panic_reason : "");
-	if (m->panic_vector != 4294967295LL)
+	if (m->panic_vector != RS_PANIC_VECTOR_NONE)
 		g_string_append_printf(s, "vector %lld, fault address 0x%llx\n",
 				       (long long)m->panic_vector,
 				       (unsigned long long)m->panic_fault_addr);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ringside_ring.h"
+#include "rs_decode.h"
 
 #define MAX_ROWS 20000  /* beyond this, items share the last row */
 
@@ -170,51 +171,23 @@ uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t)
 	return rv_lower_bound(r->end, r->n, t);
 }
 
+/* Names come from the decoder, which takes them from the one event
+ * table (rs_event_table.h): the viewer spells none itself. */
 const char *rv_ptype_name(int t)
 {
-	static const char *const names[] = {
-		"wait", "task", "bind", "try", "choose", "pick", "join", "map",
-		"condition", "on_success", "on_failure", "on_termination",
-		"async", "sleep", "event",
-	};
 	if (t == 255)
 		return "thread";
-	return t >= 0 && t < (int)G_N_ELEMENTS(names) ? names[t] : "?";
+	return t >= 0 && t < RS_PT_COUNT ? rs_promise_type_name((uint64_t)t)
+					  : "?";
 }
 
 const char *rv_event_name(int type)
 {
-	switch (type) {
-	case RS_EV_LOST: return "lost";
-	case RS_EV_THREAD_CREATE: return "thread_create";
-	case RS_EV_THREAD_EXIT: return "thread_exit";
-	case RS_EV_THREAD_SWITCH: return "thread_switch";
-	case RS_EV_THREAD_BLOCK: return "thread_block";
-	case RS_EV_THREAD_WAKE: return "thread_wake";
-	case RS_EV_THREAD_YIELD: return "thread_yield";
-	case RS_EV_RUNQ_LEN: return "runq_len";
-	case RS_EV_PROMISE_CREATE: return "promise_create";
-	case RS_EV_PROMISE_READ: return "promise_read";
-	case RS_EV_PROMISE_TRY_READ: return "promise_try_read";
-	case RS_EV_PROMISE_RESOLVE: return "promise_resolve";
-	case RS_EV_PROMISE_FAIL: return "promise_fail";
-	case RS_EV_PROMISE_BECOMES: return "promise_becomes";
-	case RS_EV_PROMISE_LABEL: return "promise_label";
-	case RS_EV_PROMISE_SIGNAL: return "promise_signal";
-	case RS_EV_PROMISE_CANCEL: return "promise_cancel";
-	case RS_EV_PAGE_ALLOC: return "page_alloc";
-	case RS_EV_PAGE_FREE: return "page_free";
-	case RS_EV_HEAP: return "heap";
-	case RS_EV_IRQ_ENTER: return "irq_enter";
-	case RS_EV_IRQ_EXIT: return "irq_exit";
-	case RS_EV_TIMER_FIRE: return "timer_fire";
-	case RS_EV_EVTCHN_NOTIFY: return "evtchn_notify";
-	case RS_EV_IDLE_ENTER: return "idle_enter";
-	case RS_EV_IDLE_EXIT: return "idle_exit";
-	case RS_EV_COUNTER: return "counter";
-	case RS_EV_MARK: return "mark";
-	default: return NULL;
-	}
+	/* PAD only fills ring chunks: no model holds one. */
+	if (type <= RS_EV_PAD || type >= RS_EV_TYPE_LIMIT ||
+	    rs_event_nargs((uint16_t)type) < 0)
+		return NULL;
+	return rs_event_name((uint16_t)type);
 }
 
 const char *rv_kind_name(int kind)

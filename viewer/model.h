@@ -230,6 +230,8 @@ void rv_layout(rv_model *m);
 /* Which row a pp is drawn on at time t (continuations move rows). */
 int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t);
 
+/* The decoder's names (rs_decode.h): a promise kind ("thread" for 255,
+ * "?" for none), an event type (NULL for PAD and numbers no type has). */
 const char *rv_ptype_name(int t);
 const char *rv_event_name(int type);
 const char *rv_kind_name(int kind);

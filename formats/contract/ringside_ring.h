@@ -1,19 +1,22 @@
 /*
  * ringside_ring.h - the ring ABI shared by the guest writer and every reader.
  *
- * This is the only file both sides include. It describes bytes in guest
+ * This file, with the event table it includes (rs_event_table.h, beside
+ * it), is all that both sides include. It describes bytes in guest
  * memory, so it uses fixed-width types, explicit offsets (checked below with
  * static asserts) and no pointers. The protocol that moves data through these
  * structures is documented in formats/contract/RING.md; read it before changing
  * anything here, and bump RS_ABI_VERSION when the layout changes.
  *
- * Freestanding: this header needs only <stdint.h>, so Mini-OS, Unikraft and
- * our own kernel can include it.
+ * Freestanding: this header needs only <stdint.h> (the table includes
+ * nothing), so Mini-OS, Unikraft and our own kernel can include it.
  */
 #ifndef RINGSIDE_RING_H
 #define RINGSIDE_RING_H
 
 #include <stdint.h>
+
+#include "rs_event_table.h"
 
 /* "RNGSIDE1" read as a little-endian u64. Written last, after a release
  * barrier, so a reader that sees it sees a complete header. */
@@ -105,53 +108,35 @@ enum rs_promise_type {
 };
 
 /*
- * Record types. Payload words are u64 unless noted; "str" means the rest of
- * the record is a NUL-padded string. Every record carries `ctx`, the id of
- * the kernel thread that was running when it was emitted (0 = boot/idle).
+ * Record types: made from the one table in rs_event_table.h, where each
+ * type's value, name, argument count and argument names are one line.
+ * Payload words are u64; a type with a string ends in a NUL-padded one.
+ * Every record carries `ctx`, the id of the kernel thread that was
+ * running when it was emitted (0 = boot/idle).
  */
+#define RS_EV_GEN_ENUM_(id, value, ...) RS_EV_##id = value,
 enum rs_event_type {
-	RS_EV_PAD            = 0,   /* filler to the end of a chunk; 8 bytes min */
-	RS_EV_LOST           = 1,   /* a: count, b: first tsc, c: last tsc (reader) */
-
-	/* scheduler */
-	RS_EV_THREAD_CREATE  = 2,   /* a: tid, b: parent tid, str: name */
-	RS_EV_THREAD_EXIT    = 3,   /* a: tid */
-	RS_EV_THREAD_SWITCH  = 4,   /* a: from tid, b: to tid */
-	RS_EV_THREAD_BLOCK   = 5,   /* a: tid, b: rs_block_reason, c: object id */
-	RS_EV_THREAD_WAKE    = 6,   /* a: tid, b: waker tid */
-	RS_EV_THREAD_YIELD   = 7,   /* a: tid */
-	RS_EV_RUNQ_LEN       = 8,   /* a: runnable threads */
-
-	/* promises (mirage-profile's vocabulary, plus cancel) */
-	RS_EV_PROMISE_CREATE = 16,  /* a: id, b: parent id, c: rs_promise_type */
-	RS_EV_PROMISE_READ   = 17,  /* a: id read, b: reader id */
-	RS_EV_PROMISE_TRY_READ = 18,/* a: id not yet ready, b: reader id */
-	RS_EV_PROMISE_RESOLVE = 19, /* a: id, b: resolver id */
-	RS_EV_PROMISE_FAIL   = 20,  /* a: id, b: resolver id, str: message */
-	RS_EV_PROMISE_BECOMES = 21, /* a: id, b: the id it now follows */
-	RS_EV_PROMISE_LABEL  = 22,  /* a: id, str: label */
-	RS_EV_PROMISE_SIGNAL = 23,  /* a: id signalled, b: signaller id */
-	RS_EV_PROMISE_CANCEL = 24,  /* a: id, b: canceller id */
-
-	/* allocator */
-	RS_EV_PAGE_ALLOC     = 32,  /* a: address, b: order */
-	RS_EV_PAGE_FREE      = 33,  /* a: address, b: order */
-	RS_EV_HEAP           = 34,  /* a: bytes in use, b: signed delta */
-
-	/* event paths */
-	RS_EV_IRQ_ENTER      = 48,  /* a: vector */
-	RS_EV_IRQ_EXIT       = 49,  /* a: vector */
-	RS_EV_TIMER_FIRE     = 50,  /* a: timer id, b: due tsc */
-	RS_EV_EVTCHN_NOTIFY  = 51,  /* a: port */
-	RS_EV_IDLE_ENTER     = 52,
-	RS_EV_IDLE_EXIT      = 53,
-
-	/* generic */
-	RS_EV_COUNTER        = 64,  /* a: absolute value, str: name */
-	RS_EV_MARK           = 65,  /* a: value, str: text */
-
-	RS_EV_TYPE_LIMIT     = 128, /* types at or above this are invalid */
+	RS_EVENT_TABLE(RS_EV_GEN_ENUM_, RS_EV_GEN_ENUM_)
+	RS_EV_TYPE_LIMIT = 128, /* types at or above this are invalid */
 };
+#undef RS_EV_GEN_ENUM_
+
+/*
+ * The same table as compile-time constants, for writers that know the
+ * type they emit: RS_EV_NARGS(THREAD_EXIT) is its argument count and
+ * RS_EV_HAS_STR(THREAD_EXIT) whether it ends in a string (1 or 0), so a
+ * writer takes its count from the table instead of spelling it.
+ */
+#define RS_EV_GEN_NARGS_(id, value, name, n, ...) RS_EV_NARGS_##id = n,
+#define RS_EV_GEN_NOSTR_(id, ...) RS_EV_HAS_STR_##id = 0,
+#define RS_EV_GEN_STR_(id, ...) RS_EV_HAS_STR_##id = 1,
+enum { RS_EVENT_TABLE(RS_EV_GEN_NARGS_, RS_EV_GEN_NARGS_) };
+enum { RS_EVENT_TABLE(RS_EV_GEN_NOSTR_, RS_EV_GEN_STR_) };
+#undef RS_EV_GEN_NARGS_
+#undef RS_EV_GEN_NOSTR_
+#undef RS_EV_GEN_STR_
+#define RS_EV_NARGS(id)   RS_EV_NARGS_##id
+#define RS_EV_HAS_STR(id) RS_EV_HAS_STR_##id
 
 /*
  * Every record starts with this header and is a multiple of 8 bytes long.
@@ -213,10 +198,13 @@ enum rs_reg {
 	RS_REG_RFLAGS, RS_REG_CS, RS_REG_SS, RS_REG_COUNT
 };
 
+/* rs_panic.vector of a software panic() rather than an exception. */
+#define RS_PANIC_VECTOR_NONE 0xffffffffu
+
 struct rs_panic {
 	uint32_t valid;         /* 1 once the record is complete; written last */
 	uint32_t cpu;
-	uint32_t vector;        /* exception vector, or 0xffffffff for a panic() */
+	uint32_t vector;        /* exception vector, or RS_PANIC_VECTOR_NONE */
 	uint32_t depth;         /* panics seen; >1 means a panic in the panic path */
 	uint64_t error_code;
 	uint64_t fault_addr;    /* CR2 for page faults */
@@ -292,5 +280,13 @@ RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, panic) == 192, "panic");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, cpu) == 2048, "cpus");
 RS_STATIC_ASSERT(sizeof(struct rs_header) == RS_HEADER_SIZE,
 		 "the header is exactly one page");
+/* Type numbers are ABI: stored traces and the schema's counters view
+ * (8, 34, 64) spell them. tests/test_event_table.c pins every one. */
+RS_STATIC_ASSERT(RS_EV_PAD == 0 && RS_EV_LOST == 1 &&
+		 RS_EV_THREAD_CREATE == 2 && RS_EV_RUNQ_LEN == 8 &&
+		 RS_EV_PROMISE_CREATE == 16 && RS_EV_PAGE_ALLOC == 32 &&
+		 RS_EV_HEAP == 34 && RS_EV_IRQ_ENTER == 48 &&
+		 RS_EV_COUNTER == 64 && RS_EV_MARK == 65 &&
+		 RS_EV_TYPE_LIMIT == 128, "event type numbers are ABI");
 
 #endif /* RINGSIDE_RING_H */

@@ -18,43 +18,10 @@
 
 /* ---- the vocabulary ---------------------------------------------------- */
 
-/* The vocabulary, in one place: how many u64 arguments each type carries,
- * what they mean, and what its string is. Exporters and tools take field
- * names from here so every output calls a field the same thing.
- * X(type, name, nargs, argument names...) is a type without a string,
- * XS(type, name, nargs, string name, argument names...) one with. PAD and
- * LOST are special and listed by hand below. */
-#define RS_VOCAB(X, XS)                                                      \
-	XS(RS_EV_THREAD_CREATE, "thread_create", 2, "name", "tid", "parent")  \
-	X(RS_EV_THREAD_EXIT, "thread_exit", 1, "tid")                         \
-	X(RS_EV_THREAD_SWITCH, "thread_switch", 2, "prev_tid", "next_tid")    \
-	X(RS_EV_THREAD_BLOCK, "thread_block", 3, "tid", "reason", "object")   \
-	X(RS_EV_THREAD_WAKE, "thread_wake", 2, "tid", "waker")                \
-	X(RS_EV_THREAD_YIELD, "thread_yield", 1, "tid")                       \
-	X(RS_EV_RUNQ_LEN, "runq_len", 1, "runnable")                          \
-	X(RS_EV_PROMISE_CREATE, "promise_create", 3, "promise", "parent",     \
-	  "type")                                                             \
-	X(RS_EV_PROMISE_READ, "promise_read", 2, "promise", "reader")         \
-	X(RS_EV_PROMISE_TRY_READ, "promise_try_read", 2, "promise", "reader") \
-	X(RS_EV_PROMISE_RESOLVE, "promise_resolve", 2, "promise", "resolver") \
-	XS(RS_EV_PROMISE_FAIL, "promise_fail", 2, "message", "promise",       \
-	   "resolver")                                                        \
-	X(RS_EV_PROMISE_BECOMES, "promise_becomes", 2, "promise", "follows")  \
-	XS(RS_EV_PROMISE_LABEL, "promise_label", 1, "label", "promise")       \
-	X(RS_EV_PROMISE_SIGNAL, "promise_signal", 2, "promise", "signaller")  \
-	X(RS_EV_PROMISE_CANCEL, "promise_cancel", 2, "promise", "canceller")  \
-	X(RS_EV_PAGE_ALLOC, "page_alloc", 2, "addr", "order")                 \
-	X(RS_EV_PAGE_FREE, "page_free", 2, "addr", "order")                   \
-	X(RS_EV_HEAP, "heap", 2, "in_use", "delta")                           \
-	X(RS_EV_IRQ_ENTER, "irq_enter", 1, "vector")                          \
-	X(RS_EV_IRQ_EXIT, "irq_exit", 1, "vector")                            \
-	X(RS_EV_TIMER_FIRE, "timer_fire", 2, "timer", "due_tsc")              \
-	X(RS_EV_EVTCHN_NOTIFY, "evtchn_notify", 1, "port")                    \
-	X(RS_EV_IDLE_ENTER, "idle_enter", 0, 0)                               \
-	X(RS_EV_IDLE_EXIT, "idle_exit", 0, 0)                                 \
-	XS(RS_EV_COUNTER, "counter", 1, "name", "value")                      \
-	XS(RS_EV_MARK, "mark", 1, "text", "value")
-
+/* The vocabulary comes from the one event table (rs_event_table.h): how
+ * many u64 arguments each type carries, what they are called, and what
+ * its string is called. Exporters and tools take field names from here
+ * so every output calls a field the same thing. */
 struct type_info {
 	const char *name;
 	int8_t nargs;
@@ -62,28 +29,35 @@ struct type_info {
 	const char *str;       /* name of the string field, or NULL */
 };
 
-#define TYPE_INFO(t, nm, n, ...)     [t] = { nm, n, { __VA_ARGS__ }, NULL },
-#define TYPE_INFO_S(t, nm, n, s, ...) [t] = { nm, n, { __VA_ARGS__ }, s },
+#define TYPE_INFO(id, v, nm, n, ...)                                        \
+	[RS_EV_##id] = { nm, n, { __VA_ARGS__ }, NULL },
+#define TYPE_INFO_S(id, v, nm, n, s, ...)                                   \
+	[RS_EV_##id] = { nm, n, { __VA_ARGS__ }, s },
 static const struct type_info types[RS_EV_TYPE_LIMIT] = {
-	[RS_EV_PAD]  = { "pad", 0, { 0 }, 0 },
-	[RS_EV_LOST] = { "lost", 3, { "count", "from_tsc", "to_tsc" }, 0 },
-	RS_VOCAB(TYPE_INFO, TYPE_INFO_S)
+	RS_EVENT_TABLE(TYPE_INFO, TYPE_INFO_S)
 };
 
-/* The rules (struct rule, rs_decode_internal.h), from the vocabulary. */
+/* The rules (struct rule, rs_decode_internal.h), from the table. */
 #define KEEP(n)       { (n) > 0 ? ~0ull : 0, (n) > 1 ? ~0ull : 0,         \
 			(n) > 2 ? ~0ull : 0 }
-#define RULE(t, nm, n, ...)                                                 \
-	[t] = { KEEP(n), FIXED_MIN(n), RS_MAX_RECORD - FIXED_MIN(n) + 1, n, 0 },
-#define RULE_S(t, nm, n, ...)                                               \
-	[t] = { KEEP(n), FIXED_MIN(n) + 1, RS_MAX_RECORD - FIXED_MIN(n), n, 1 },
+/* s: 1 if the type ends in a string (at least its NUL). */
+#define RULE_MIN(id, n, s)                                                  \
+	(RS_EV_##id == RS_EV_PAD ? RS_PAD_MIN : FIXED_MIN(n) + (s))
+#define RULE_LIM(id, n, s)                                                  \
+	(RS_EV_##id == RS_EV_PAD ? UINT16_MAX - RS_PAD_MIN + 1 :            \
+	 RS_EV_##id == RS_EV_LOST ? 0 : RS_MAX_RECORD - FIXED_MIN(n) + 1 - (s))
+#define RULE_OF(id, n, s)                                                   \
+	[RS_EV_##id] = { KEEP(n), RULE_MIN(id, n, s), RULE_LIM(id, n, s), n, s },
+#define RULE(id, v, nm, n, ...)   RULE_OF(id, n, 0)
+#define RULE_S(id, v, nm, n, ...) RULE_OF(id, n, 1)
 const struct rule rs_decode_rules[RS_EV_TYPE_LIMIT] = {
-	/* PAD fills the rest of a chunk, so it may exceed RS_MAX_RECORD. */
-	[RS_EV_PAD] = { KEEP(0), RS_PAD_MIN, UINT16_MAX - RS_PAD_MIN + 1, 0, 0 },
-	/* Readers synthesize LOST; a guest that writes one is lying about
-	 * losses we count ourselves: no size is valid (zero rule). */
-	RS_VOCAB(RULE, RULE_S)
+	RS_EVENT_TABLE(RULE, RULE_S)
 };
+
+/* The rule and the writer (gt_emit) hold three argument words at most. */
+#define AT_MOST_3(id, v, nm, n, ...)                                        \
+	_Static_assert((n) <= 3, #id ": more than three arguments");
+RS_EVENT_TABLE(AT_MOST_3, AT_MOST_3)
 
 int rs_event_nargs(uint16_t type)
 {

@@ -16,10 +16,12 @@
  * indexes it with a shift: a record of the type is valid iff
  * size - min < lim (unsigned). Types a guest may not write (unknown
  * ones, and LOST) have lim = 0, which nothing passes. The rule follows
- * from the vocabulary (rs_decode.c): header and arguments, plus the NUL of a
- * string, never above RS_MAX_RECORD. `keep` masks the three argument
- * words: all ones for those the type has, zero for absent ones, so
- * loading all three and masking costs no branch on the count. */
+ * from the event table (rs_decode.c builds it): header and arguments,
+ * plus the NUL of a string, never above RS_MAX_RECORD; PAD alone may be
+ * as small as RS_PAD_MIN and fill the rest of a chunk past
+ * RS_MAX_RECORD. `keep` masks the three argument words: all ones for
+ * those the type has, zero for absent ones, so loading all three and
+ * masking costs no branch on the count. */
 struct rule {
 	uint64_t keep[3];
 	uint16_t min, lim;

@@ -131,8 +131,9 @@ static int on_event(void *opaque, const struct rs_row *r)
 	case RS_EV_RUNQ_LEN:
 		sep(c);
 		fputs("{\"ph\":\"C\",\"pid\":1,\"name\":", c->f);
+		/* heap and runq_len are counters named after their type */
 		json_str(c->f, r->type == RS_EV_COUNTER ? r->str
-			 : r->type == RS_EV_HEAP ? "heap" : "runq_len");
+			 : rs_event_name(r->type));
 		fputs(",\"ts\":", c->f);
 		us(c->f, r->ts_ns);
 		fprintf(c->f, ",\"args\":{\"value\":%" PRIu64 "}}", r->a);

@@ -26,7 +26,7 @@ const char *panic_vector_name(uint32_t vector)
 {
 	if (vector < KARRAY_SIZE(vector_names))
 		return vector_names[vector];
-	return vector == PANIC_VECTOR_NONE ? "panic" : "irq";
+	return vector == RS_PANIC_VECTOR_NONE ? "panic" : "irq";
 }
 
 /*
@@ -183,7 +183,7 @@ void panic(const char *fmt, ...)
 	regs.r[RS_REG_RIP] = fp[1];                /* return into the caller */
 	regs.r[RS_REG_RSP] = (uint64_t)(uintptr_t)(fp + 2);
 	va_start(ap, fmt);
-	panic_common(PANIC_VECTOR_NONE, 0, 0, &regs, fmt, ap);
+	panic_common(RS_PANIC_VECTOR_NONE, 0, 0, &regs, fmt, ap);
 }
 
 static void __attribute__((noreturn))

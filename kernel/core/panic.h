@@ -13,8 +13,6 @@ struct panic_regs {
 	uint64_t r[RS_REG_COUNT];
 };
 
-#define PANIC_VECTOR_NONE 0xffffffffu
-
 /* A software panic: registers and backtrace are taken at the call site. */
 void panic(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));

@@ -52,126 +52,145 @@ static inline void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
 }
 #endif
 
+/*
+ * One record of type RS_EV_<T>, its argument count taken from the event
+ * table (rs_event_table.h), so a helper below cannot write a count the
+ * decoder would reject; and a type with a string must go through
+ * TRACE_EMIT_STR, one without through TRACE_EMIT, or the build fails.
+ * trace_emit_str carries two words before its string.
+ */
+#define TRACE_EMIT(T, a, b, c)                                              \
+	do {                                                                \
+		_Static_assert(!RS_EV_HAS_STR(T), #T " has a string");      \
+		trace_emit(RS_EV_##T, RS_EV_NARGS(T), a, b, c);             \
+	} while (0)
+#define TRACE_EMIT_STR(T, a, b, s)                                          \
+	do {                                                                \
+		_Static_assert(RS_EV_HAS_STR(T) && RS_EV_NARGS(T) <= 2,     \
+			       #T " has no string, or too many words");     \
+		trace_emit_str(RS_EV_##T, RS_EV_NARGS(T), a, b, s);         \
+	} while (0)
+
 /* scheduler */
 static inline void trace_thread_create(uint32_t tid, uint32_t parent,
 				       const char *name)
 {
-	trace_emit_str(RS_EV_THREAD_CREATE, 2, tid, parent, name);
+	TRACE_EMIT_STR(THREAD_CREATE, tid, parent, name);
 }
 static inline void trace_thread_exit(uint32_t tid)
 {
-	trace_emit(RS_EV_THREAD_EXIT, 1, tid, 0, 0);
+	TRACE_EMIT(THREAD_EXIT, tid, 0, 0);
 }
 static inline void trace_thread_switch(uint32_t from, uint32_t to)
 {
-	trace_emit(RS_EV_THREAD_SWITCH, 2, from, to, 0);
+	TRACE_EMIT(THREAD_SWITCH, from, to, 0);
 }
 static inline void trace_thread_block(uint32_t tid, uint32_t reason,
 				      uint64_t obj)
 {
-	trace_emit(RS_EV_THREAD_BLOCK, 3, tid, reason, obj);
+	TRACE_EMIT(THREAD_BLOCK, tid, reason, obj);
 }
 static inline void trace_thread_wake(uint32_t tid, uint32_t waker)
 {
-	trace_emit(RS_EV_THREAD_WAKE, 2, tid, waker, 0);
+	TRACE_EMIT(THREAD_WAKE, tid, waker, 0);
 }
 static inline void trace_thread_yield(uint32_t tid)
 {
-	trace_emit(RS_EV_THREAD_YIELD, 1, tid, 0, 0);
+	TRACE_EMIT(THREAD_YIELD, tid, 0, 0);
 }
 static inline void trace_runq_len(uint64_t n)
 {
-	trace_emit(RS_EV_RUNQ_LEN, 1, n, 0, 0);
+	TRACE_EMIT(RUNQ_LEN, n, 0, 0);
 }
 
 /* promises */
 static inline void trace_promise_create(uint64_t id, uint64_t parent,
 					uint64_t type)
 {
-	trace_emit(RS_EV_PROMISE_CREATE, 3, id, parent, type);
+	TRACE_EMIT(PROMISE_CREATE, id, parent, type);
 }
 static inline void trace_promise_read(uint64_t id, uint64_t reader)
 {
-	trace_emit(RS_EV_PROMISE_READ, 2, id, reader, 0);
+	TRACE_EMIT(PROMISE_READ, id, reader, 0);
 }
 static inline void trace_promise_try_read(uint64_t id, uint64_t reader)
 {
-	trace_emit(RS_EV_PROMISE_TRY_READ, 2, id, reader, 0);
+	TRACE_EMIT(PROMISE_TRY_READ, id, reader, 0);
 }
 static inline void trace_promise_resolve(uint64_t id, uint64_t resolver)
 {
-	trace_emit(RS_EV_PROMISE_RESOLVE, 2, id, resolver, 0);
+	TRACE_EMIT(PROMISE_RESOLVE, id, resolver, 0);
 }
 static inline void trace_promise_fail(uint64_t id, uint64_t resolver,
 				      const char *msg)
 {
-	trace_emit_str(RS_EV_PROMISE_FAIL, 2, id, resolver, msg);
+	TRACE_EMIT_STR(PROMISE_FAIL, id, resolver, msg);
 }
 static inline void trace_promise_becomes(uint64_t id, uint64_t follows)
 {
-	trace_emit(RS_EV_PROMISE_BECOMES, 2, id, follows, 0);
+	TRACE_EMIT(PROMISE_BECOMES, id, follows, 0);
 }
 static inline void trace_promise_label(uint64_t id, const char *label)
 {
-	trace_emit_str(RS_EV_PROMISE_LABEL, 1, id, 0, label);
+	TRACE_EMIT_STR(PROMISE_LABEL, id, 0, label);
 }
 static inline void trace_promise_signal(uint64_t id, uint64_t signaller)
 {
-	trace_emit(RS_EV_PROMISE_SIGNAL, 2, id, signaller, 0);
+	TRACE_EMIT(PROMISE_SIGNAL, id, signaller, 0);
 }
 static inline void trace_promise_cancel(uint64_t id, uint64_t canceller)
 {
-	trace_emit(RS_EV_PROMISE_CANCEL, 2, id, canceller, 0);
+	TRACE_EMIT(PROMISE_CANCEL, id, canceller, 0);
 }
 
 /* allocator */
 static inline void trace_page_alloc(uint64_t addr, uint64_t order)
 {
-	trace_emit(RS_EV_PAGE_ALLOC, 2, addr, order, 0);
+	TRACE_EMIT(PAGE_ALLOC, addr, order, 0);
 }
 static inline void trace_page_free(uint64_t addr, uint64_t order)
 {
-	trace_emit(RS_EV_PAGE_FREE, 2, addr, order, 0);
+	TRACE_EMIT(PAGE_FREE, addr, order, 0);
 }
 static inline void trace_heap(uint64_t in_use, int64_t delta)
 {
-	trace_emit(RS_EV_HEAP, 2, in_use, (uint64_t)delta, 0);
+	TRACE_EMIT(HEAP, in_use, (uint64_t)delta, 0);
 }
 
 /* event paths */
 static inline void trace_irq_enter(uint64_t vector)
 {
-	trace_emit(RS_EV_IRQ_ENTER, 1, vector, 0, 0);
+	TRACE_EMIT(IRQ_ENTER, vector, 0, 0);
 }
 static inline void trace_irq_exit(uint64_t vector)
 {
-	trace_emit(RS_EV_IRQ_EXIT, 1, vector, 0, 0);
+	TRACE_EMIT(IRQ_EXIT, vector, 0, 0);
 }
 static inline void trace_timer_fire(uint64_t id, uint64_t due)
 {
-	trace_emit(RS_EV_TIMER_FIRE, 2, id, due, 0);
+	TRACE_EMIT(TIMER_FIRE, id, due, 0);
 }
 static inline void trace_evtchn_notify(uint64_t port)
 {
-	trace_emit(RS_EV_EVTCHN_NOTIFY, 1, port, 0, 0);
+	TRACE_EMIT(EVTCHN_NOTIFY, port, 0, 0);
 }
 static inline void trace_idle_enter(void)
 {
-	trace_emit(RS_EV_IDLE_ENTER, 0, 0, 0, 0);
+	TRACE_EMIT(IDLE_ENTER, 0, 0, 0);
 }
 static inline void trace_idle_exit(void)
 {
-	trace_emit(RS_EV_IDLE_EXIT, 0, 0, 0, 0);
+	TRACE_EMIT(IDLE_EXIT, 0, 0, 0);
 }
 
 /* generic */
 static inline void trace_counter(uint64_t value, const char *name)
 {
-	trace_emit_str(RS_EV_COUNTER, 1, value, 0, name);
+	TRACE_EMIT_STR(COUNTER, value, 0, name);
 }
 static inline void trace_mark(uint64_t value, const char *text)
 {
-	trace_emit_str(RS_EV_MARK, 1, value, 0, text);
+	TRACE_EMIT_STR(MARK, value, 0, text);
 }
 
 /* The header's stall (RING.md): `nthreads` blocked with nothing that could

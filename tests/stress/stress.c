@@ -18,7 +18,9 @@
 #include "rs_decode.h"
 
 #define FIXED_TYPE RS_EV_THREAD_BLOCK   /* three u64 arguments */
+#define FIXED_NARGS RS_EV_NARGS(THREAD_BLOCK)
 #define STR_TYPE   RS_EV_MARK           /* one argument and a string */
+#define STR_NARGS  RS_EV_NARGS(MARK)
 #define STR_MAX    97                   /* string records: 32..128 bytes */
 #define CTX_BASE   0x100u               /* ctx = CTX_BASE + cpu */
 
@@ -82,10 +84,11 @@ static void *writer_main(void *arg)
 	for (uint64_t i = 0; i < w->count; i++) {
 		if (is_str_record(w->o, i)) {
 			payload_str(i, w->cpu, s);
-			gt_emit_str(w->h, w->cpu, STR_TYPE, ctx, 1, i, 0, s);
+			gt_emit_str(w->h, w->cpu, STR_TYPE, ctx, STR_NARGS, i, 0,
+				    s);
 		} else {
 			const uint64_t b = payload_b(i, w->cpu);
-			gt_emit(w->h, w->cpu, FIXED_TYPE, ctx, 3, i, b,
+			gt_emit(w->h, w->cpu, FIXED_TYPE, ctx, FIXED_NARGS, i, b,
 				payload_c(i, b, ctx));
 		}
 	}
