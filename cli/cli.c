@@ -67,6 +67,8 @@ int cli_parse_ns(const char *s, int64_t unit_ns, int negative_ok, int64_t *out)
 		    __builtin_add_overflow(whole, *p - '0', &whole))
 			return -1;
 	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -1;   /* "1." or "1.ms": a typo, not a number */
 		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
 			if (scale == 1000000000)
 				return -1;   /* finer than 1 ns in any unit */
@@ -317,6 +319,10 @@ int cli_parse(const struct cli_program *p, const struct cli_command *c,
 
 	fill_defaults(c, vals);
 	*operand = NULL;
+	/* --help wins wherever it is, even after a mistake. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (common_option(p, c, argv[i]))
+			return CLI_EXIT_OK;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!only_operands && a[0] == '-' && a[1]) {
@@ -324,8 +330,6 @@ int cli_parse(const struct cli_program *p, const struct cli_command *c,
 				only_operands = 1;
 				continue;
 			}
-			if (common_option(p, c, a))
-				return CLI_EXIT_OK;
 			if ((rc = parse_option(p, c, argc, argv, &i, vals)) != 0)
 				return rc;
 		} else if (!*operand && c->positional) {
