@@ -19,6 +19,7 @@ PACKAGES=(
 	liblttng-ust-dev lttng-tools  # the LTTng-UST side of the emit benchmark
 	libclang-rt-dev               # libFuzzer and the sanitizer runtimes (make fuzz)
 	debootstrap cpio              # the dom0 root for make check-xen
+	groff-base man-db             # test_cli renders the man pages
 )
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
 # then QEMU without -display none fails (ANCHORS.md, section 2).
