@@ -85,14 +85,14 @@ FUZZ_ALL_TARGETS := decode region qemucore xlcore db viewer
 FUZZ_REPLAY_BINS := $(patsubst %,$(FUZZ_REPLAY_DIR)/fuzz-replay-%,$(FUZZ_ALL_TARGETS))
 
 $(FUZZ_REPLAY_DIR)/fuzz-replay-%: $(OBJ)/fuzz/fuzz_%.o $(OBJ)/fuzz/fuzz_common.o \
-		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(FORMATS_LIBS)
+		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(FORMATS_LIBS) $(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(FORMATS_LDLIBS) -lm
 
 # The viewer's loader comes from the viewer's own library.
 $(FUZZ_REPLAY_DIR)/fuzz-replay-viewer: $(OBJ)/fuzz/fuzz_viewer.o \
 		$(OBJ)/fuzz/fuzz_common.o $(OBJ)/fuzz/replay.o $(VIEWER_LIB) \
-		$(COLLECTOR_LIB) $(FORMATS_LIBS)
+		$(COLLECTOR_LIB) $(FORMATS_LIBS) $(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(VIEWER_LIBS) -lm
 
