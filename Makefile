@@ -15,6 +15,8 @@
 #                   other kernels, the man pages (PREFIX, DESTDIR: install.mk)
 
 BUILD    ?= build
+# The one version of everything built here: --version, the man pages.
+VERSION  := 0.1.0
 CC       ?= gcc
 SANITIZE ?= 0
 
@@ -30,7 +32,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer \
                -D_GNU_SOURCE $(SAN_FLAGS) -Iformats/contract -Iformats/store \
-               -Iformats/interchange -Iformats/analysis -Iguest-trace/include
+               -Iformats/interchange -Iformats/analysis -Iguest-trace/include \
+               -Icli
 HOST_LDFLAGS := $(SAN_FLAGS)
 
 # Freestanding flags for code that runs in a guest (guest-trace, kernel core
@@ -57,6 +60,7 @@ OBJ := $(BUILD)/obj
 all:
 
 include formats/formats.mk
+include cli/cli.mk
 include guest-trace/guest-trace.mk
 -include kernel/kernel.mk
 -include kernel/platform/pvh/pvh.mk
@@ -70,6 +74,25 @@ include tests/stress/stress.mk
 -include fuzz/fuzz.mk
 # Last: it installs what the fragments above build.
 include install.mk
+
+# Man pages: ringside(1) and ringside-view(1) are printed by the programs
+# themselves from the option tables that parse their command lines (cli/);
+# guest-trace(3) is written by hand. `make install` puts each where its
+# suffix says (man1, man3).
+MAN_DIR   := $(BUILD)/man
+MAN_PAGES := $(MAN_DIR)/ringside.1 $(MAN_DIR)/ringside-view.1 \
+             guest-trace/guest-trace.3
+.PHONY: man
+man: $(MAN_PAGES)
+all: man
+
+$(MAN_DIR)/ringside.1: $(COLLECTOR_BIN)
+	@mkdir -p $(dir $@)
+	$(COLLECTOR_BIN) --man > $@.tmp && mv $@.tmp $@
+
+$(MAN_DIR)/ringside-view.1: $(VIEWER_BIN)
+	@mkdir -p $(dir $@)
+	$(VIEWER_BIN) --man > $@.tmp && mv $@.tmp $@
 
 # The loud half of pkgconf: before anything hosted is compiled.
 .PHONY: pkg-check

@@ -14,6 +14,12 @@ fail() { echo "debs: FAIL: $*" >&2; exit 1; }
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
 	fail "dpkg-buildpackage or dh missing (make deps installs them)"
 dpkg-checkbuilddeps 2>&1 || fail "Build-Depends of debian/control not installed"
+# One version: the Makefile's VERSION (what --version prints) is the
+# packages' too.
+want=$(sed -n 's/^VERSION *:= *//p' Makefile)
+have=$(dpkg-parsechangelog -S Version)
+[ "$want" = "$have" ] ||
+	fail "debian/changelog says $have, the Makefile's VERSION is $want"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -20,6 +20,7 @@ PACKAGES=(
 	libclang-rt-dev               # libFuzzer and the sanitizer runtimes (make fuzz)
 	debootstrap cpio              # the dom0 root for make check-xen
 	debhelper dpkg-dev fakeroot   # dpkg-buildpackage for debian/ (.ci/debs.sh)
+	groff-base man-db             # test_cli renders the man pages
 )
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
 # then QEMU without -display none fails (ANCHORS.md, section 2).

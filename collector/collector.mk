@@ -1,4 +1,4 @@
-# collector: the `ringside` CLI (run, collect, info) and the library the tests
+# collector: the `ringside` CLI (run, collect, info, report, export) and the library the tests
 # link (everything but main.o and the Xen files). Needs SQLite and Xen's
 # dom0 libraries (libxen-dev), never GTK.
 
@@ -10,7 +10,8 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/json_scan.c collector/qmp.c collector/qemu.c \
                   collector/lag.c collector/run.c collector/host_tsc.c \
                   collector/dumpcore.c collector/source_xlcore.c \
-                  collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c
+                  collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c \
+                  collector/cmd_tables.c collector/cmd_report.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a
@@ -58,7 +59,8 @@ $(XEN_LIB): $(XEN_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(FORMATS_LIBS)
+$(COLLECTOR_BIN): $(OBJ)/collector/main.o $(XEN_LIB) $(COLLECTOR_LIB) $(FORMATS_LIBS) \
+		$(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(FORMATS_LDLIBS) $(XEN_LIBS) \
 		$(COLLECTOR_LDLIBS) -lm

@@ -23,13 +23,13 @@ FUZZ_SAN := -fsanitize=$(FUZZ_SANITIZERS) -fno-sanitize-recover=all
 # The project's warnings, so the fuzz build breaks where the real one does.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
                -D_GNU_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
-               $(FORMATS_INC) -Iguest-trace/include
+               $(FORMATS_INC) -Iguest-trace/include -Icli
 EXTRA_CFLAGS_fuzz/ := -Icollector -Iviewer $(call pkgconf,--cflags sqlite3 glib-2.0)
 
 # The same sources the tools link, instrumented; the linker pulls from the
 # archive only what a harness reaches.
 FUZZ_LIB_SRCS := $(FORMATS_SRCS) $(COLLECTOR_SRCS) \
-                 $(VIEWER_LIB_SRCS)
+                 $(VIEWER_LIB_SRCS) $(CLI_SRCS)
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(FUZZ_LIB_SRCS)) \
                  $(FUZZ_OBJ)/gen/schema_sql.o
 FUZZ_LIB := $(FUZZ_OBJ)/libringside-fuzz.a
@@ -85,14 +85,14 @@ FUZZ_ALL_TARGETS := decode region qemucore xlcore db viewer
 FUZZ_REPLAY_BINS := $(patsubst %,$(FUZZ_REPLAY_DIR)/fuzz-replay-%,$(FUZZ_ALL_TARGETS))
 
 $(FUZZ_REPLAY_DIR)/fuzz-replay-%: $(OBJ)/fuzz/fuzz_%.o $(OBJ)/fuzz/fuzz_common.o \
-		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(FORMATS_LIBS)
+		$(OBJ)/fuzz/replay.o $(COLLECTOR_LIB) $(FORMATS_LIBS) $(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(FORMATS_LDLIBS) -lm
 
 # The viewer's loader comes from the viewer's own library.
 $(FUZZ_REPLAY_DIR)/fuzz-replay-viewer: $(OBJ)/fuzz/fuzz_viewer.o \
 		$(OBJ)/fuzz/fuzz_common.o $(OBJ)/fuzz/replay.o $(VIEWER_LIB) \
-		$(COLLECTOR_LIB) $(FORMATS_LIBS)
+		$(COLLECTOR_LIB) $(FORMATS_LIBS) $(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(VIEWER_LIBS) -lm
 

@@ -2,7 +2,8 @@
  * fuzz_db.c - libFuzzer target: opening a database ringside did not write,
  * through the very functions `ringside info`, `ringside report` and
  * `ringside export --ctf/--chrome` call (collector/info.c, store*.c,
- * formats/store/trace_read.c, report*.c, export_*.c).
+ * formats/store/trace_read.c, collector/cmd_report.c, report*.c,
+ * export_*.c).
  *
  * The README promises that a database that is not ours gets one line on
  * stderr and is never modified; a database that only looks like ours
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "export.h"
 #include "fuzz.h"
 #include "info.h"
@@ -63,7 +65,7 @@ static void report(const char *db, const char *a, const char *b,
 	if (d) argv[argc++] = (char *)d;
 	argv[argc++] = (char *)db;
 	argv[argc] = NULL;
-	int rc = rs_report_main(argc, argv);
+	int rc = rs_report_cmd(argc, argv);
 	FUZZ_CHECK(rc == 0 || rc == 1);   /* 2 would be a usage error: ours */
 }
 

@@ -6,14 +6,12 @@
  * chain for --critical-path; lost ranges; a foreign database; and a real
  * hosted fanout trace whose label groups must match the promises table.
  *
- * The report runs through the real `ringside report` when the CLI has it,
- * else in-process through rs_report_main with stdout/stderr captured.
+ * The report runs through the real `ringside report`.
  * JSON is read back with SQLite's JSON functions, sharing no code with
  * the writer.
  */
 #include "testlib.h"
 
-#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -29,18 +27,6 @@
 #define NPROM       10000
 
 /* ---- running the report ----------------------------------------------- */
-
-static int cli_has_report(void)
-{
-	static int known = -1;
-	if (known < 0) {
-		char *out = NULL;
-		known = rs_run(&out, 10, "'%s' report --help", rs_bin("ringside")) == 0 &&
-			out && strstr(out, "--critical-path");
-		free(out);
-	}
-	return known;
-}
 
 /*
  * Run `ringside report ARGS...` (NULL-terminated); stdout into *out and
@@ -60,32 +46,13 @@ static int report(char **out, char **err, const char *first, ...)
 	char *dir = rs_tmpdir(), *po, *pe;
 	if (asprintf(&po, "%s/out", dir) < 0 || asprintf(&pe, "%s/err", dir) < 0)
 		abort();
-	int rc;
-	if (cli_has_report()) {
-		char cmd[8192];
-		size_t at = (size_t)snprintf(cmd, sizeof(cmd), "'%s'",
-					     rs_bin("ringside"));
-		for (int i = 0; i < n; i++)  /* no quotes in our arguments */
-			at += (size_t)snprintf(cmd + at, sizeof(cmd) - at,
-					       " '%s'", args[i]);
-		snprintf(cmd + at, sizeof(cmd) - at, " >'%s' 2>'%s'", po, pe);
-		rc = rs_run(NULL, 120, "%s", cmd);
-	} else {
-		int fo = open(po, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		int fe = open(pe, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		assert_true(fo >= 0 && fe >= 0);
-		fflush(stdout);
-		fflush(stderr);
-		int so = dup(1), se = dup(2);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		rc = rs_report_main(n, (char **)args);
-		fflush(stdout);
-		fflush(stderr);
-		dup2(so, 1);
-		dup2(se, 2);
-		close(so), close(se), close(fo), close(fe);
-	}
+	char cmd[8192];
+	size_t at = (size_t)snprintf(cmd, sizeof(cmd), "'%s'", rs_bin("ringside"));
+	for (int i = 0; i < n; i++)  /* no quotes in our arguments */
+		at += (size_t)snprintf(cmd + at, sizeof(cmd) - at, " '%s'",
+				       args[i]);
+	snprintf(cmd + at, sizeof(cmd) - at, " >'%s' 2>'%s'", po, pe);
+	int rc = rs_run(NULL, 120, "%s", cmd);
 	size_t len;
 	*out = rs_read_file(po, &len);
 	*err = rs_read_file(pe, &len);

@@ -13,7 +13,7 @@ CMOCKA_LIBS := $(call pkgconf,--libs cmocka)
 
 # Libraries a suite may call; fragments that exist add theirs.
 TEST_LIBS = $(COLLECTOR_LIB) $(VIEWER_LIB) $(KERNEL_HOSTED_LIB) $(FORMATS_LIBS) \
-            $(GT_LIB)
+            $(GT_LIB) $(CLI_LIB)
 
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 	@mkdir -p $(dir $@)

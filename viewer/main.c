@@ -2,7 +2,9 @@
  * main.c - ringside-view's command line: the window (default), --render
  * (headless PNG/SVG of the same drawing), --render-histogram (the
  * histogram pane's drawing, headless) and --bench.
- * Every failure is one line on stderr and a non-zero exit.
+ * Options come from options.c's table through the command-line layer
+ * (cli/). Every failure is one line on stderr and a non-zero exit (1, or
+ * 2 for a usage error).
  */
 #include <cairo.h>
 #include <cairo-svg.h>
@@ -14,30 +16,8 @@
 #include "export.h"
 #include "histogram.h"
 #include "model.h"
+#include "options.h"
 #include "viewer.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: ringside-view [--follow] TRACE.db\n"
-"       ringside-view --render OUT.png|OUT.svg [--from NS] [--to NS]\n"
-"                     [--size WxH] TRACE.db\n"
-"       ringside-view --render-histogram OUT.png|OUT.svg GROUPSPEC\n"
-"                     [--size WxH] TRACE.db\n"
-"       ringside-view --bench TRACE.db [--size WxH]\n"
-"\n"
-"Opens a ringside trace database read-only and draws its timeline.\n"
-"--follow   keep polling the database (every 200 ms) for new events\n"
-"--render   draw headlessly into a PNG or SVG file and exit; --from/--to\n"
-"           are ts_ns values (default: the whole trace); the plot starts\n"
-"           at x = 130 and maps [from, to] onto [130, W)\n"
-"--render-histogram  draw one group's latency histogram, as the window's\n"
-"           pane does, and print its figures and bars; GROUPSPEC is\n"
-"           [wait:]label:NAME | [wait:]type:NAME | [wait:]thread:TID\n"
-"           (promise lifetimes, or with wait: wait times) or wake:TID\n"
-"--bench    print load seconds and the slowest of a sweep of frames\n"
-);
-}
 
 static int parse_size(const char *s, int *w, int *h)
 {
@@ -45,8 +25,9 @@ static int parse_size(const char *s, int *w, int *h)
 	       *w <= 20000 && *h <= 20000 ? 0 : -1;
 }
 
-static int do_render(const char *db, const char *out, const char *from,
-		     const char *to, int w, int h)
+/* --render: [from, to] in ts_ns, each NULL for the trace's own end. */
+static int do_render(const char *db, const char *out, const int64_t *from,
+		     const int64_t *to, int w, int h)
 {
 	char err[512];
 	rv_model *m = rv_model_load(db, err, sizeof err);
@@ -57,10 +38,11 @@ static int do_render(const char *db, const char *out, const char *from,
 	rv_view v = { .width = w, .height = h };
 	rv_view_fit(&v, m);
 	if (from || to) {
-		double f = from ? strtod(from, NULL) : (double)m->t_min;
-		double t = to ? strtod(to, NULL) : (double)m->t_max;
+		double f = from ? (double)*from : (double)m->t_min;
+		double t = to ? (double)*to : (double)m->t_max;
 		if (t <= f) {
-			fprintf(stderr, "ringside-view: --to must be after --from\n");
+			cli_usage_error(&rv_program, &rv_cmd, "--to must be"
+					" after --from");
 			rv_model_free(m);
 			return 2;
 		}
@@ -105,10 +87,10 @@ static int do_render_hist(const char *db, const char *out, const char *spec,
 	enum rs_report_by by;
 	const char *name;
 	if (parse_spec(spec, &sec, &by, &name)) {
-		fprintf(stderr, "ringside-view: bad GROUPSPEC '%s' (want "
-			"label:NAME, type:NAME, thread:TID, wait:..., "
-			"wake:TID)\n", spec);
-		return 2;
+		return cli_usage_error(&rv_program, &rv_cmd, "bad GROUPSPEC"
+				       " '%s' (want label:NAME, type:NAME,"
+				       " thread:TID, wait:..., wake:TID)",
+				       spec);
 	}
 	char err[512];
 	rv_hist_src *s = rv_hist_src_new(db, 0, by, err, sizeof err);
@@ -146,63 +128,31 @@ static int do_render_hist(const char *db, const char *out, const char *spec,
 
 int main(int argc, char **argv)
 {
-	const char *render = NULL, *from = NULL, *to = NULL, *db = NULL;
-	const char *script = NULL, *hist = NULL, *spec = NULL;
-	bool follow = false, bench = false, sized = false;
+	struct cli_value v[RV_NOPTS];
+	const char *db;
+	int rc = cli_parse(&rv_program, &rv_cmd, argc, argv, v, &db);
+	if (rc)
+		return cli_exit(rc);
+	const char *render = v[RV_OPT_RENDER].str, *hist = v[RV_OPT_HIST].str;
+	bool sized = v[RV_OPT_SIZE].set;
 	int w = 1200, h = 700;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool more = i + 1 < argc;
-		if (!strcmp(a, "--render") && more)
-			render = argv[++i];
-		else if (!strcmp(a, "--render-histogram") && i + 2 < argc) {
-			hist = argv[++i];
-			spec = argv[++i];
-		} else if (!strcmp(a, "--from") && more)
-			from = argv[++i];
-		else if (!strcmp(a, "--to") && more)
-			to = argv[++i];
-		else if (!strcmp(a, "--size") && more) {
-			if (parse_size(argv[++i], &w, &h)) {
-				fprintf(stderr, "ringside-view: bad --size '%s' "
-					"(want WxH, at least 200x100)\n", argv[i]);
-				return 2;
-			}
-			sized = true;
-		} else if (!strcmp(a, "--follow"))
-			follow = true;
-		else if (!strcmp(a, "--bench"))
-			bench = true;
-		else if (!strcmp(a, "--test-script") && more)
-			script = argv[++i];
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "ringside-view: unknown option '%s' "
-				"(try --help)\n", a);
-			return 2;
-		} else if (!db)
-			db = a;
-		else {
-			fprintf(stderr, "ringside-view: unexpected '%s'\n", a);
-			return 2;
-		}
-	}
-	if (!db) {
-		usage(stderr);
-		return 2;
-	}
-	if (render || bench || hist) {
-		int rc = hist ? do_render_hist(db, hist, spec, sized ? w : 640,
-					       sized ? h : 400)
-			: render ? do_render(db, render, from, to, w, h)
-				: rv_bench(db, w, h);
+	if (sized && parse_size(v[RV_OPT_SIZE].str, &w, &h))
+		return cli_usage_error(&rv_program, &rv_cmd, "--size wants WxH,"
+				       " at least 200x100, not '%s'",
+				       v[RV_OPT_SIZE].str);
+	if (render || v[RV_OPT_BENCH].set || hist) {
+		rc = hist ? do_render_hist(db, hist, v[RV_OPT_HIST].str2,
+					   sized ? w : 640, sized ? h : 400)
+		   : render ? do_render(db, render, v[RV_OPT_FROM].set ?
+					&v[RV_OPT_FROM].ns : NULL,
+					v[RV_OPT_TO].set ? &v[RV_OPT_TO].ns :
+					NULL, w, h)
+		   : rv_bench(db, w, h);
 		/* cairo's toy text API keeps fontconfig state for the life of
 		 * the process; hand it back so leak checkers see a clean exit */
 		cairo_debug_reset_static_data();
 		FcFini();
 		return rc;
 	}
-	return rv_window_run(db, follow, script);
+	return rv_window_run(db, v[RV_OPT_FOLLOW].set, v[RV_OPT_SCRIPT].str);
 }

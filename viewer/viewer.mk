@@ -7,7 +7,7 @@
 VIEWER_LIB_SRCS := viewer/model.c viewer/derive.c viewer/layout.c \
                    viewer/draw.c viewer/draw_promises.c viewer/hit.c \
                    viewer/export.c viewer/histogram.c \
-                   viewer/strip.c
+                   viewer/strip.c viewer/options.c
 VIEWER_LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(VIEWER_LIB_SRCS))
 VIEWER_APP_OBJS := $(patsubst %.c,$(OBJ)/%.o,viewer/main.c viewer/window.c \
                    viewer/histogram_panel.c viewer/bench.c)
@@ -25,10 +25,10 @@ $(VIEWER_LIB): $(VIEWER_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(FORMATS_LIBS)
+$(VIEWER_BIN): $(VIEWER_APP_OBJS) $(VIEWER_LIB) $(FORMATS_LIBS) $(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(VIEWER_APP_OBJS) $(VIEWER_LIB) \
-		$(FORMATS_LIBS) $(VIEWER_GTK_LIBS) \
+		$(FORMATS_LIBS) $(CLI_LIB) $(VIEWER_GTK_LIBS) \
 		$(VIEWER_LIBS)
 
 all: $(VIEWER_BIN)

@@ -171,8 +171,23 @@ void rs_report_json_str(FILE *o, const char *s);
 /* The critical path as text or JSON. */
 void rs_cpath_print(FILE *o, int json, uint64_t id, const struct rs_cpath *p);
 
-/* `ringside report ...`; argv[0] is "report". Exit status: 0 ok, 1 bad
- * input (one line on stderr), 2 usage. */
-int rs_report_main(int argc, char **argv);
+/* ---- one report ---------------------------------------------------------- */
+
+/* What `ringside report` was asked for, parsed (collector/cmd_report.c). */
+struct rs_report_opts {
+	int64_t trace_id;       /* 0: the latest */
+	int json;
+	enum rs_report_by by;
+	int64_t from_ns, to_ns; /* INT64_MIN / INT64_MAX: all; from <= to */
+	const char *histogram;  /* "SECTION[:GROUP]", or NULL */
+	int has_cpath;          /* the critical path of promise `cpath`
+				 * instead (not with a histogram) */
+	uint64_t cpath;
+};
+
+/* Compute the report `o` asks for and print it to `out`. Returns 0, or
+ * -1 with a one-line reason in `err` (nothing printed to stderr). */
+int rs_report_run(struct rs_trace_db *db, const struct rs_report_opts *o,
+		  FILE *out, char *err, size_t errlen);
 
 #endif /* RS_REPORT_H */

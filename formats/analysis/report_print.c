@@ -1,6 +1,8 @@
 /*
- * report_print.c - `ringside report` on the command line: options, and the
- * text and JSON renderings of what report.c and report_cpath.c compute.
+ * report_print.c - the text and JSON renderings of what report.c and
+ * report_cpath.c compute, and rs_report_run: one report as the options
+ * struct asks for it. The command line is the command layer's
+ * (collector/cmd_report.c); nothing here reads argv or prints to stderr.
  *
  * The loss line comes before any figure, and a warning follows it when a
  * gap overlaps the range, so nobody reads a percentile over a gap as if it
@@ -9,11 +11,8 @@
 #include "report.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,197 +394,54 @@ static void print_histogram(FILE *o, int json, const struct rs_report *r,
 	}
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- one report, as asked ------------------------------------------------ */
 
-static void usage(FILE *o)
+static int run_cpath(struct rs_trace_db *db, const struct rs_report_opts *o,
+		     FILE *out, char *err, size_t errlen)
 {
-	fprintf(o,
-		"usage: ringside report TRACE.db [--json] [--by label|type|thread]\n"
-		"           [--from NS] [--to NS] [--trace ID]\n"
-		"           [--histogram SECTION[:GROUP]] [--critical-path PROMISE]\n"
-		"  latency and size distributions (count, min, p50, p90, p99, p99.9,\n"
-		"  max) of promise lifetimes, waits, wake->run, run-queue length,\n"
-		"  interrupts, timer lateness and allocations; times may carry a\n"
-		"  unit (ns, us, ms, s). SECTION is one of promise_lifetime,\n"
-		"  wait_time, wake_to_run, runq_len, irq, timer_lateness,\n"
-		"  page_alloc, heap_alloc. See formats/analysis/REPORT.md.\n");
+	struct rs_cpath p;
+	int rc = rs_report_critical_path(db, o->trace_id, o->cpath, &p, err,
+					 errlen);
+	if (rc == 0)
+		rs_cpath_print(out, o->json, o->cpath, &p);
+	rs_cpath_free(&p);
+	return rc ? -1 : 0;
 }
 
-/* A usage error: one line, in the form every ringside subcommand uses,
- * and exit status 2. */
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int rs_report_run(struct rs_trace_db *db, const struct rs_report_opts *o,
+		  FILE *out, char *err, size_t errlen)
 {
-	va_list ap;
-
-	fputs("ringside: report: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see ringside report --help)\n", stderr);
-	return 2;
-}
-
-/* An integer with an optional time unit; 0 or -1. */
-static int parse_ns(const char *s, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	int64_t mul = 1;
-	if (!*end || strcmp(end, "ns") == 0)
-		mul = 1;
-	else if (strcmp(end, "us") == 0)
-		mul = 1000;
-	else if (strcmp(end, "ms") == 0)
-		mul = 1000000;
-	else if (strcmp(end, "s") == 0)
-		mul = 1000000000;
-	else
-		return -1;
-	if (__builtin_mul_overflow((int64_t)v, mul, out))
-		return -1;
-	return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (*s == '-')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int rs_report_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "histogram", required_argument, NULL, 'H' },
-		{ "critical-path", required_argument, NULL, 'c' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int json = 0, opt, has_cpath = 0;
-	enum rs_report_by by = RS_REPORT_BY_LABEL;
-	int64_t from = INT64_MIN, to = INT64_MAX;
-	const char *from_arg = NULL, *to_arg = NULL;
-	uint64_t trace = 0, cpath = 0;
-	const char *hist = NULL;
-	char err[512];
-
-	optind = 0;   /* the CLI (or a test) may have run getopt before */
-	opterr = 0;   /* unknown options get our one line, not getopt's */
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j': json = 1; break;
-		case 'b':
-			if (strcmp(optarg, "label") == 0)
-				by = RS_REPORT_BY_LABEL;
-			else if (strcmp(optarg, "type") == 0)
-				by = RS_REPORT_BY_TYPE;
-			else if (strcmp(optarg, "thread") == 0)
-				by = RS_REPORT_BY_THREAD;
-			else
-				return usage_error("--by takes label, type or"
-						   " thread, not '%s'", optarg);
-			break;
-		case 'f':
-		case 't':
-			if (parse_ns(optarg, opt == 'f' ? &from : &to) != 0)
-				return usage_error("--%s wants a time in ns, or"
-						   " with a unit (us, ms, s), not"
-						   " '%s'", opt == 'f' ? "from" :
-						   "to", optarg);
-			*(opt == 'f' ? &from_arg : &to_arg) = optarg;
-			break;
-		case 'H': hist = optarg; break;
-		case 'c':
-			if (parse_u64(optarg, &cpath) != 0)
-				return usage_error("bad promise id '%s'", optarg);
-			has_cpath = 1;
-			break;
-		case 'T':
-			if (parse_u64(optarg, &trace) != 0 || trace > INT64_MAX)
-				return usage_error("bad trace id '%s'", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return usage_error("bad option or missing value '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return usage_error("missing TRACE.db");
-	if (optind < argc - 1)
-		return usage_error("unexpected argument '%s'", argv[optind + 1]);
-	if (hist && has_cpath)
-		return usage_error("--histogram and --critical-path are two"
-				   " reports: give one");
-	/* Only two given bounds can cross: the defaults are the extremes. */
-	assert(from <= to || (from_arg && to_arg));
-	if (from > to)
-		return usage_error("--from %s is after --to %s: the range is"
-				   " empty", from_arg, to_arg);
-
-	struct rs_trace_db *db = rs_trace_open(argv[optind], err, sizeof(err));
-	if (!db) {
-		fprintf(stderr, "ringside: %s\n", err);
-		return 1;
-	}
-	int rc = 0;
-	if (has_cpath) {
-		struct rs_cpath p;
-		if (rs_report_critical_path(db, (int64_t)trace, cpath, &p, err,
-					    sizeof(err)) != 0) {
-			fprintf(stderr, "ringside: report: %s\n", err);
-			rc = 1;
-		} else {
-			rs_cpath_print(stdout, json, cpath, &p);
-		}
-		rs_cpath_free(&p);
-		rs_trace_close(db);
-		return rc;
-	}
+	/* The command refuses both at once and crossed bounds (usage). */
+	assert(!(o->histogram && o->has_cpath));
+	assert(o->from_ns <= o->to_ns);
+	if (o->has_cpath)
+		return run_cpath(db, o, out, err, errlen);
 
 	struct rs_report r;
-	if (rs_report_compute(db, (int64_t)trace, from, to, by, &r, err,
-			      sizeof(err)) != 0) {
-		fprintf(stderr, "ringside: report: %s\n", err);
-		rc = 1;
-	} else if (hist) {
+	int rc = 0;
+	if (rs_report_compute(db, o->trace_id, o->from_ns, o->to_ns, o->by, &r,
+			      err, errlen) != 0) {
+		rc = -1;
+	} else if (o->histogram) {
 		const struct rs_report_section *s = NULL;
-		const struct rs_report_group *g = rs_report_find(&r, hist, &s);
+		const struct rs_report_group *g = rs_report_find(&r, o->histogram,
+								 &s);
 		if (!g) {
-			fprintf(stderr, "ringside: report: no group '%s' in this "
-				"range (%s)\n", hist, s ? "no such group in the "
-				"section" : "unknown section");
-			rc = 1;
+			snprintf(err, errlen, "no group '%s' in this range (%s)",
+				 o->histogram, s ? "no such group in the section"
+				 : "unknown section");
+			rc = -1;
 		} else {
-			if (!json)
-				text_lost(stdout, &r);
-			print_histogram(stdout, json, &r, hist, s, g);
+			if (!o->json)
+				text_lost(out, &r);
+			print_histogram(out, o->json, &r, o->histogram, s, g);
 		}
-	} else if (json) {
-		print_json(stdout, &r);
+	} else if (o->json) {
+		print_json(out, &r);
 	} else {
-		print_text(stdout, &r);
+		print_text(out, &r);
 	}
-	fflush(stdout);
+	fflush(out);
 	rs_report_free(&r);
-	rs_trace_close(db);
 	return rc;
 }
