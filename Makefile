@@ -72,9 +72,6 @@ include tests/stress/stress.mk
 -include viewer/viewer.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
-# Last: it installs what the fragments above build.
-include install.mk
-
 # Man pages: ringside(1) and ringside-view(1) are printed by the programs
 # themselves from the option tables that parse their command lines (cli/);
 # guest-trace(3) is written by hand. `make install` puts each where its
@@ -93,6 +90,9 @@ $(MAN_DIR)/ringside.1: $(COLLECTOR_BIN)
 $(MAN_DIR)/ringside-view.1: $(VIEWER_BIN)
 	@mkdir -p $(dir $@)
 	$(VIEWER_BIN) --man > $@.tmp && mv $@.tmp $@
+
+# Last: it installs what the fragments and the man pages above build.
+include install.mk
 
 # The loud half of pkgconf: before anything hosted is compiled.
 .PHONY: pkg-check

@@ -56,9 +56,12 @@ holds() {
 depends ringside 'libxen' 'gtk|adwaita'
 depends ringside-viewer 'libgtk-4' 'libxen'
 holds ringside ./usr/bin/ringside ./usr/lib/ringside/ringside-kernel.elf \
-	./usr/lib/ringside/libringside_sqlite.so
-holds ringside-viewer ./usr/bin/ringside-view
+	./usr/lib/ringside/libringside_sqlite.so \
+	./usr/share/man/man1/ringside.1.gz
+holds ringside-viewer ./usr/bin/ringside-view \
+	./usr/share/man/man1/ringside-view.1.gz
 holds libguest-trace-dev ./usr/include/guest-trace/guest_trace.h \
+	./usr/share/man/man3/guest-trace.3.gz \
 	./usr/include/guest-trace/ringside_ring.h \
 	./usr/include/guest-trace/rs_event_table.h \
 	./usr/lib/x86_64-linux-gnu/libguest-trace.a \

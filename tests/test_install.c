@@ -172,6 +172,9 @@ static void test_make_install_and_uninstall(void **state)
 	assert_file(root, "/usr/include/guest-trace/guest_trace.h", 0);
 	assert_file(root, "/usr/include/guest-trace/ringside_ring.h", 0);
 	assert_file(root, "/usr/include/guest-trace/rs_event_table.h", 0);
+	assert_file(root, "/usr/share/man/man1/ringside.1", 0);
+	assert_file(root, "/usr/share/man/man1/ringside-view.1", 0);
+	assert_file(root, "/usr/share/man/man3/guest-trace.3", 0);
 	assert_absent(root, "/usr/bin/ringside-hosted");
 	assert_pc_in_prefix(root);
 	assert_embed_links(root, dir);
