@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rs_db.h"
 #include "store_internal.h"
 
 static int query(struct rs_store *st, sqlite3_stmt **s, const char *sql,
@@ -40,24 +41,18 @@ static void copy_text(char *dst, size_t n, sqlite3_stmt *s, int col)
 	snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
+/* The trace row (the one reader of it, rs_trace_row_read), into the
+ * summary: identity, verdict and why, the stall, the clocks' calibration
+ * (unknown in a version 2 file from before those columns) and the panic
+ * record's scalars. */
 static int trace_row(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
-	sqlite3_stmt *s;
-	const char *sql =
-		"SELECT id, source, nonce, region_gpa, region_size, ncpus, mode,"
-		" tsc_hz, boot_wall_ns, guest_state, hung_at_ns, collected_at,"
-		" panic_reason, panic_rip, panic_vector, panic_error_code,"
-		" panic_fault_addr, panic_cpu, panic_depth"
-		" FROM trace WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM trace))";
+	struct rs_trace_row r;
+	int rc = rs_trace_row_read(st->db, trace_id, &r, st->err,
+				   sizeof(st->err));
 
-	if (query(st, &s, sql, trace_id) != 0)
-		return -1;
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE)
-			return rs_store_fail(st, "trace");
+	if (rc == RS_DB_NO_TRACE) {
 		if (trace_id)
 			snprintf(st->err, sizeof(st->err), "no trace %lld in this database",
 				 (long long)trace_id);
@@ -65,53 +60,40 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 			snprintf(st->err, sizeof(st->err), "the database holds no trace");
 		return -1;
 	}
-	o->trace_id = sqlite3_column_int64(s, 0);
-	copy_text(o->source, sizeof(o->source), s, 1);
-	o->nonce = (uint64_t)sqlite3_column_int64(s, 2);
-	o->region_gpa = (uint64_t)sqlite3_column_int64(s, 3);
-	o->region_size = (uint64_t)sqlite3_column_int64(s, 4);
-	o->ncpus = sqlite3_column_int64(s, 5);
-	copy_text(o->mode, sizeof(o->mode), s, 6);
-	o->tsc_hz = (uint64_t)sqlite3_column_int64(s, 7);
-	o->boot_wall_ns = (uint64_t)sqlite3_column_int64(s, 8);
-	copy_text(o->guest_state, sizeof(o->guest_state), s, 9);
-	o->has_hung_at = sqlite3_column_type(s, 10) != SQLITE_NULL;
-	o->hung_at_ns = sqlite3_column_int64(s, 10);
-	o->collected_at = sqlite3_column_int64(s, 11);
-	o->has_panic = sqlite3_column_type(s, 12) != SQLITE_NULL;
-	copy_text(o->panic_reason, sizeof(o->panic_reason), s, 12);
-	o->panic_rip = (uint64_t)sqlite3_column_int64(s, 13);
-	o->panic_vector = (uint64_t)sqlite3_column_int64(s, 14);
-	o->panic_error_code = (uint64_t)sqlite3_column_int64(s, 15);
-	o->panic_fault_addr = (uint64_t)sqlite3_column_int64(s, 16);
-	o->has_vector = sqlite3_column_type(s, 14) != SQLITE_NULL;
-	o->has_rip = sqlite3_column_type(s, 13) != SQLITE_NULL;
-	o->panic_cpu = sqlite3_column_int64(s, 17);
-	o->panic_depth = sqlite3_column_int64(s, 18);
-	sqlite3_finalize(s);
-	return 0;
-}
-
-/* How the guest calibrated its clocks. A version 2 file from before these
- * columns (opened read-only, so never upgraded) has none: unknown. */
-static int clock_detail(struct rs_store *st, struct rs_summary *o)
-{
-	sqlite3_stmt *s;
-
-	if (!rs_store_has_column(st, "trace", "tsc_source"))
-		return 0;
-	if (query(st, &s, "SELECT tsc_source, tick_method, tick_hz, timer_hz"
-		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
+	if (rc != 0)
 		return -1;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_text(o->tsc_source, sizeof(o->tsc_source), s, 0);
-		copy_text(o->tick_method, sizeof(o->tick_method), s, 1);
-		o->tick_hz = sqlite3_column_int64(s, 2);
-		o->timer_hz = sqlite3_column_int64(s, 3);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
+	o->trace_id = r.id;
+	snprintf(o->source, sizeof(o->source), "%s", r.source);
+	o->nonce = r.nonce;
+	o->region_gpa = r.region_gpa;
+	o->region_size = r.region_size;
+	o->ncpus = r.ncpus;
+	snprintf(o->mode, sizeof(o->mode), "%s", r.mode);
+	o->tsc_hz = r.tsc_hz;
+	o->boot_wall_ns = r.boot_wall_ns;
+	snprintf(o->guest_state, sizeof(o->guest_state), "%s", r.guest_state);
+	o->has_hung_at = r.has_hung_at;
+	o->hung_at_ns = r.hung_at_ns;
+	o->collected_at = r.collected_at;
+	o->has_panic = r.has_panic;
+	memcpy(o->panic_reason, r.panic_reason, sizeof(o->panic_reason));
+	o->panic_rip = r.panic_rip;
+	o->panic_vector = r.panic_vector;
+	o->panic_error_code = r.panic_error_code;
+	o->panic_fault_addr = r.panic_fault_addr;
+	o->has_vector = r.has_panic_vector;
+	o->has_rip = r.has_panic_rip;
+	o->panic_cpu = r.panic_cpu;
+	o->panic_depth = r.panic_depth;
+	snprintf(o->state_why, sizeof(o->state_why), "%s", r.state_why);
+	o->has_stall = r.has_stall;
+	o->stalled_at_ns = r.stalled_at_ns;
+	o->stalled_threads = r.stalled_threads;
+	snprintf(o->tsc_source, sizeof(o->tsc_source), "%s", r.tsc_source);
+	snprintf(o->tick_method, sizeof(o->tick_method), "%s", r.tick_method);
+	o->tick_hz = r.tick_hz;
+	o->timer_hz = r.timer_hz;
+	return 0;
 }
 
 static int by_type(struct rs_store *st, struct rs_summary *o)
@@ -288,28 +270,6 @@ static int frame_names(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "frames");
 }
 
-/* Why the state is what it is, and the stall. A version 2 file from
- * before these columns (opened read-only, so never upgraded) has none. */
-static int verdict_detail(struct rs_store *st, struct rs_summary *o)
-{
-	sqlite3_stmt *s;
-
-	if (!rs_store_has_column(st, "trace", "state_why"))
-		return 0;
-	if (query(st, &s, "SELECT state_why, stalled_at_ns, stalled_threads"
-		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
-		return -1;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_text(o->state_why, sizeof(o->state_why), s, 0);
-		o->has_stall = sqlite3_column_type(s, 2) != SQLITE_NULL;
-		o->stalled_at_ns = sqlite3_column_int64(s, 1);
-		o->stalled_threads = sqlite3_column_int64(s, 2);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
-}
-
 /*
  * The threads a deadlock holds: those whose last scheduling event
  * (THREAD_BLOCK, WAKE, YIELD, EXIT, or a SWITCH to them) is a block,
@@ -370,8 +330,6 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		   o->trace_id, &o->lost_events) != 0)
 		return -1;
 	if (o->has_panic && panic_detail(st, o) != 0)
-		return -1;
-	if (verdict_detail(st, o) != 0 || clock_detail(st, o) != 0)
 		return -1;
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)

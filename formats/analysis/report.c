@@ -519,10 +519,7 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 		snprintf(err, errlen, "%s", rs_trace_error(db));
 		return -1;
 	}
-	if (rs_report_boot_tsc(db, r->meta.id, &c.boot_tsc) != 0) {
-		snprintf(err, errlen, "reading the trace's clock failed");
-		return -1;
-	}
+	c.boot_tsc = r->meta.boot_tsc;
 	/* With no bound given, the range reaches over losses at the edges
 	 * too: a ring that lapped its reader lost the trace's start, and
 	 * the loss line must say how much of the run that was. */
