@@ -201,12 +201,18 @@ static void test_ingest_across_batches(void **state)
 	gt_emit_str_at(r.h, 0, 11, RS_EV_PROMISE_LABEL, 1, 1, 42, 0, "answer");
 	struct rs_store *st = store_for(dir, &r);
 	ingest(&r, st, 1);
+	/* New ids first: the batch's map must not remember 42's place in
+	 * the batch before. */
+	gt_emit_at(r.h, 0, 18, RS_EV_PROMISE_CREATE, 1, 3, 50, 0, 1);
+	gt_emit_at(r.h, 0, 19, RS_EV_PROMISE_CREATE, 1, 3, 51, 0, 1);
 	gt_emit_at(r.h, 0, 20, RS_EV_PROMISE_RESOLVE, 1, 2, 42, 1, 0);
 	ingest(&r, st, 1);
 	rs_store_close(st);
 
 	sqlite3 *db = open_ro(dir);
-	assert_int_equal(q64(db, "SELECT count(*) FROM promises"), 1);
+	assert_int_equal(q64(db, "SELECT count(*) FROM promises"), 3);
+	assert_int_equal(q64(db, "SELECT count(*) FROM promises WHERE id IN"
+			     " (50, 51) AND state = 'pending'"), 2);
 	assert_int_equal(q64(db, "SELECT parent = 41 AND label = 'answer' AND"
 			     " state = 'resolved' AND resolved_ns > created_ns"
 			     " FROM promises WHERE id = 42"), 1);
