@@ -119,6 +119,7 @@ struct rv_builder {
 void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 		   uint32_t ref)
 {
+	assert(s && s->n <= s->cap);
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->start = g_realloc_n(s->start, s->cap, sizeof *s->start);
@@ -260,6 +261,7 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 
 rv_builder *rv_builder_new(rv_model *m)
 {
+	assert(m && m->strings);
 	rv_builder *b = g_new0(rv_builder, 1);
 	b->m = m;
 	b->cpu = g_new0(cpu_state, m->ncpus);
@@ -424,6 +426,7 @@ static uint8_t block_kind(uint64_t reason)
 static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 			 uint64_t a, uint64_t bb, uint64_t c, const char *str)
 {
+	assert(b && b->m);
 	rv_model *m = b->m;
 	switch (type) {
 	case RS_EV_THREAD_CREATE: {
@@ -646,6 +649,7 @@ static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 
 void rv_builder_finish(rv_builder *b)
 {
+	assert(b);
 	rv_model *m = b->m;
 	if (m->t_min > m->t_max)
 		m->t_min = m->t_max = 0;

@@ -14,6 +14,7 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <sqlite3.h>
 #include <errno.h>
@@ -223,8 +224,11 @@ static gpointer fetch_worker(gpointer data)
 				break;
 			g_cond_wait(&j->cond, &j->lock);
 		}
-		if (i < j->nchunks)
+		if (i < j->nchunks) {
+			/* Within its CPU's lookahead: the merge will come for it. */
+			assert(i / j->ncpus < j->consumed[i % j->ncpus] + LOOKAHEAD);
 			j->chunks[i].claimed = true;
+		}
 		g_mutex_unlock(&j->lock);
 		if (i >= j->nchunks)
 			break;
@@ -401,6 +405,7 @@ static int latest_trace(sqlite3 *db, const char *path,
 
 bool rv_model_check(const char *path, char *err, size_t errlen)
 {
+	assert(path && err && errlen > 0);
 	struct rs_trace_row row;
 	sqlite3 *db = open_ro(path, err, errlen);
 	if (!db)
@@ -466,6 +471,7 @@ static int plan_ranges(sqlite3 *db, fetch_job *j, char *err, size_t errlen)
 	if (per_cpu > NCHUNKS_MAX)
 		per_cpu = NCHUNKS_MAX;
 	const int n = (int)per_cpu;
+	assert(n >= 1 && n <= NCHUNKS_MAX && j->ncpus >= 1 && j->ncpus <= 256);
 	j->nchunks = j->ncpus * n;
 	j->chunks = g_new0(chunk, j->nchunks);
 	j->consumed = g_new0(int, j->ncpus);
@@ -575,6 +581,7 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 {
+	assert(path && err && errlen > 0);
 	double t0 = now_s();
 	sqlite3 *db = open_ro(path, err, errlen);
 	if (!db)

@@ -9,6 +9,7 @@
 #include "report.h"
 
 #include <sqlite3.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,7 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 		      int64_t from_ns, int64_t to_ns, enum rs_report_by by,
 		      struct rs_report *r, char *err, size_t errlen)
 {
+	assert(db && r && err && errlen > 0);
 	struct ctx c = { .r = r, .db = db };
 	int rc = -1;
 

@@ -323,6 +323,8 @@ int rs_trace_events(struct rs_trace_db *t, int64_t trace_id,
 		    enum rs_order order, int64_t from_ns, int64_t to_ns,
 		    rs_row_cb cb, void *opaque)
 {
+	assert(t && cb);
+	assert(order == RS_ORDER_TIME || order == RS_ORDER_CPU_TIME);
 	struct stream s[RS_MAX_CPUS];
 	int nstreams = 0, result = 0;
 	uint32_t mask;
@@ -392,6 +394,7 @@ out:
 int rs_trace_gaps(struct rs_trace_db *t, int64_t trace_id, rs_gap_cb cb,
 		  void *opaque)
 {
+	assert(t && cb);
 	static const char sql[] =
 		"SELECT cpu, count, coalesce(from_ns, -1), coalesce(to_ns, -1)"
 		" FROM lost WHERE trace_id = ?1 AND count > 0"
