@@ -46,10 +46,9 @@ static void copy_text(char *dst, size_t n, sqlite3_stmt *s, int col)
  * (unknown in a version 2 file from before those columns) and the panic
  * record's scalars. */
 static int trace_row(struct rs_store *st, int64_t trace_id,
-		     struct rs_summary *o)
+		     struct rs_trace_row *row, struct rs_summary *o)
 {
-	struct rs_trace_row r;
-	int rc = rs_trace_row_read(st->db, trace_id, &r, st->err,
+	int rc = rs_trace_row_read(st->db, trace_id, row, st->err,
 				   sizeof(st->err));
 
 	if (rc == RS_DB_NO_TRACE) {
@@ -62,37 +61,37 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	}
 	if (rc != 0)
 		return -1;
-	o->trace_id = r.id;
-	snprintf(o->source, sizeof(o->source), "%s", r.source);
-	o->nonce = r.nonce;
-	o->region_gpa = r.region_gpa;
-	o->region_size = r.region_size;
-	o->ncpus = r.ncpus;
-	snprintf(o->mode, sizeof(o->mode), "%s", r.mode);
-	o->tsc_hz = r.tsc_hz;
-	o->boot_wall_ns = r.boot_wall_ns;
-	snprintf(o->guest_state, sizeof(o->guest_state), "%s", r.guest_state);
-	o->has_hung_at = r.has_hung_at;
-	o->hung_at_ns = r.hung_at_ns;
-	o->collected_at = r.collected_at;
-	o->has_panic = r.has_panic;
-	memcpy(o->panic_reason, r.panic_reason, sizeof(o->panic_reason));
-	o->panic_rip = r.panic_rip;
-	o->panic_vector = r.panic_vector;
-	o->panic_error_code = r.panic_error_code;
-	o->panic_fault_addr = r.panic_fault_addr;
-	o->has_vector = r.has_panic_vector;
-	o->has_rip = r.has_panic_rip;
-	o->panic_cpu = r.panic_cpu;
-	o->panic_depth = r.panic_depth;
-	snprintf(o->state_why, sizeof(o->state_why), "%s", r.state_why);
-	o->has_stall = r.has_stall;
-	o->stalled_at_ns = r.stalled_at_ns;
-	o->stalled_threads = r.stalled_threads;
-	snprintf(o->tsc_source, sizeof(o->tsc_source), "%s", r.tsc_source);
-	snprintf(o->tick_method, sizeof(o->tick_method), "%s", r.tick_method);
-	o->tick_hz = r.tick_hz;
-	o->timer_hz = r.timer_hz;
+	o->trace_id = row->id;
+	snprintf(o->source, sizeof(o->source), "%s", row->source);
+	o->nonce = row->nonce;
+	o->region_gpa = row->region_gpa;
+	o->region_size = row->region_size;
+	o->ncpus = row->ncpus;
+	snprintf(o->mode, sizeof(o->mode), "%s", row->mode);
+	o->tsc_hz = row->tsc_hz;
+	o->boot_wall_ns = row->boot_wall_ns;
+	snprintf(o->guest_state, sizeof(o->guest_state), "%s", row->guest_state);
+	o->has_hung_at = row->has_hung_at;
+	o->hung_at_ns = row->hung_at_ns;
+	o->collected_at = row->collected_at;
+	o->has_panic = row->has_panic;
+	memcpy(o->panic_reason, row->panic_reason, sizeof(o->panic_reason));
+	o->panic_rip = row->panic_rip;
+	o->panic_vector = row->panic_vector;
+	o->panic_error_code = row->panic_error_code;
+	o->panic_fault_addr = row->panic_fault_addr;
+	o->has_vector = row->has_panic_vector;
+	o->has_rip = row->has_panic_rip;
+	o->panic_cpu = row->panic_cpu;
+	o->panic_depth = row->panic_depth;
+	snprintf(o->state_why, sizeof(o->state_why), "%s", row->state_why);
+	o->has_stall = row->has_stall;
+	o->stalled_at_ns = row->stalled_at_ns;
+	o->stalled_threads = row->stalled_threads;
+	snprintf(o->tsc_source, sizeof(o->tsc_source), "%s", row->tsc_source);
+	snprintf(o->tick_method, sizeof(o->tick_method), "%s", row->tick_method);
+	o->tick_hz = row->tick_hz;
+	o->timer_hz = row->timer_hz;
 	return 0;
 }
 
@@ -156,15 +155,17 @@ static int time_range(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "events");
 }
 
-/* The JSON columns are ours; SQLite's json_each reads them back. */
-static int panic_detail(struct rs_store *st, struct rs_summary *o)
+/* The trace row's JSON columns are ours; SQLite's json_each reads them
+ * back. */
+static int panic_detail(struct rs_store *st, const struct rs_trace_row *r,
+			struct rs_summary *o)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if (query(st, &s, "SELECT j.key, j.value FROM trace, json_each(trace.panic_regs) j"
-		  " WHERE trace.id = ?1", o->trace_id) != 0)
+	if (query(st, &s, "SELECT j.key, j.value FROM json_each(?1) j", 0) != 0)
 		return -1;
+	sqlite3_bind_text(s, 1, r->panic_regs, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->npanic_regs < RS_REG_COUNT) {
 		copy_text(o->panic_regs[o->npanic_regs][0], 24, s, 0);
 		copy_text(o->panic_regs[o->npanic_regs][1], 24, s, 1);
@@ -174,9 +175,9 @@ static int panic_detail(struct rs_store *st, struct rs_summary *o)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return rs_store_fail(st, "panic_regs");
 
-	if (query(st, &s, "SELECT j.value FROM trace, json_each(trace.panic_backtrace) j"
-		  " WHERE trace.id = ?1", o->trace_id) != 0)
+	if (query(st, &s, "SELECT j.value FROM json_each(?1) j", 0) != 0)
 		return -1;
+	sqlite3_bind_text(s, 1, r->panic_backtrace, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
 	       o->nbacktrace < (int)RS_BACKTRACE_MAX) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
@@ -319,8 +320,10 @@ static int blocked_threads(struct rs_store *st, struct rs_summary *o)
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
+	struct rs_trace_row row;
+
 	memset(o, 0, sizeof(*o));
-	if (trace_row(st, trace_id, o) != 0 ||
+	if (trace_row(st, trace_id, &row, o) != 0 ||
 	    rs_store_scalar(st, "SELECT count(*) FROM trace", 0, &o->ntraces) != 0 ||
 	    by_type(st, o) != 0 || promise_states(st, o) != 0 ||
 	    time_range(st, o) != 0 ||
@@ -329,7 +332,7 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 	    rs_store_scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
 		   o->trace_id, &o->lost_events) != 0)
 		return -1;
-	if (o->has_panic && panic_detail(st, o) != 0)
+	if (o->has_panic && panic_detail(st, &row, o) != 0)
 		return -1;
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)

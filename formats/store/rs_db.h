@@ -111,8 +111,10 @@ struct rs_trace_row {
 	int has_panic_vector, has_panic_rip;
 	int64_t panic_cpu, panic_depth, panic_ts_ns;
 	uint64_t panic_vector, panic_error_code, panic_fault_addr, panic_rip;
-	char panic_regs[1024];      /* JSON object text */
-	char panic_backtrace[1024]; /* JSON array text */
+	/* JSON text, as long as the collector writes it at most (a longer,
+	 * foreign one is cut, and no longer parses as JSON). */
+	char panic_regs[RS_REG_COUNT * 48 + 8];          /* object */
+	char panic_backtrace[RS_BACKTRACE_MAX * 24 + 8]; /* array */
 	int64_t collected_at;
 };
 

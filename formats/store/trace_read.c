@@ -127,7 +127,7 @@ int rs_trace_meta(struct rs_trace_db *t, int64_t trace_id,
 	m->panic_vector = r.panic_vector;
 	m->panic_fault_addr = r.panic_fault_addr;
 	m->panic_cpu = (uint32_t)r.panic_cpu;
-	memcpy(m->panic_regs, r.panic_regs, sizeof(m->panic_regs));
+	snprintf(m->panic_regs, sizeof(m->panic_regs), "%s", r.panic_regs);
 	return trace_totals(t, m);
 }
 
