@@ -17,6 +17,7 @@
  */
 #include <assert.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -177,12 +178,39 @@ struct rs_session {
 	int guest_done;             /* the ring said exited or crashed */
 	uint64_t rewrites;          /* looks at a header the guest rewrote */
 	char rewrite_why[160];      /* the last such header's fault */
+	char err[480];              /* the last failure, for rs_session_error */
 	/* timestamps of this batch's events, for the commit hook */
 	rs_committed_cb on_commit;
 	void *commit_opaque;
 	uint64_t *batch_tsc;
 	size_t nbatch, batch_cap;
 };
+
+/* Say why the session failed (rs_session_error); returns -1. The
+ * command prints it: nothing here writes to stderr. */
+static int session_fail(struct rs_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int session_fail(struct rs_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The database's last error, as a session failure. */
+static int store_fail(struct rs_session *s)
+{
+	return session_fail(s, "%s: %s", s->o->db_path,
+			    rs_store_error(s->store));
+}
+
+const char *rs_session_error(const struct rs_session *s)
+{
+	return s->err;
+}
 
 /* Does the ring say the guest is up (booting or running, no panic)? */
 static int ring_says_running(const struct rs_status *st)
@@ -414,9 +442,7 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	return 0;
 
 db_fail:
-	fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
-		rs_store_error(s->store));
-	return -1;
+	return store_fail(s);
 }
 
 /* poll_once with SIGBUS turned into an error (see on_bus). */
@@ -426,9 +452,8 @@ int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop)
 	if (sigsetjmp(bus_jmp, 1)) {
 		bus_armed = 0;
 		rs_store_rollback(s->store);
-		fprintf(stderr, "ringside: %s: guest memory vanished while reading"
-			" (file truncated?); stopped\n", s->o->source);
-		return -1;
+		return session_fail(s, "%s: guest memory vanished while reading"
+				    " (file truncated?); stopped", s->o->source);
 	}
 	bus_armed = 1;
 	int rc = poll_once(s, stop, last);
@@ -490,24 +515,24 @@ int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
 		return -1;
 	s->reader = calloc(1, sizeof(*s->reader));
 	if (!s->reader) {
-		fprintf(stderr, "ringside: out of memory\n");
-		return -2;
+		snprintf(err, errlen, "out of memory");
+		return RS_ATTACH_FAIL;
 	}
 	if (rs_reader_init(s->reader, src->base + s->off, src->len - s->off,
 			   &s->layout) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", src->spec, s->reader->err);
+		snprintf(err, errlen, "%s: %s", src->spec, s->reader->err);
 		goto fail;
 	}
 	/* Only now, with a valid ring in hand, may the database be created. */
 	s->store = rs_store_open(s->o->db_path, 1, why, sizeof(why));
 	if (!s->store) {
-		fprintf(stderr, "ringside: %s\n", why);
+		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
 	if (rs_store_trace_begin(s->store, src->spec, &s->layout, resume,
 				 &resumed) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
-			rs_store_error(s->store));
+		snprintf(err, errlen, "%s: %s", s->o->db_path,
+			 rs_store_error(s->store));
 		goto fail;
 	}
 	if (resumed)
@@ -523,7 +548,7 @@ fail:
 	rs_reader_free(s->reader);
 	free(s->reader);
 	s->reader = NULL;
-	return -2;
+	return RS_ATTACH_FAIL;
 }
 
 void rs_session_set_running(struct rs_session *s, int running)
@@ -549,22 +574,16 @@ const char *rs_session_state(struct rs_session *s)
 int rs_session_host_crash(struct rs_session *s, const char *reason,
 			  int has_rip, uint64_t rip)
 {
-	if (rs_store_set_host_crash(s->store, reason, has_rip, rip) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
-			rs_store_error(s->store));
-		return -1;
-	}
+	if (rs_store_set_host_crash(s->store, reason, has_rip, rip) != 0)
+		return store_fail(s);
 	return 0;
 }
 
 int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 			 unsigned n, const char *origin)
 {
-	if (rs_store_set_vcpu_regs(s->store, r, n, origin) != 0) {
-		fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
-			rs_store_error(s->store));
-		return -1;
-	}
+	if (rs_store_set_vcpu_regs(s->store, r, n, origin) != 0)
+		return store_fail(s);
 	return 0;
 }
 
@@ -580,9 +599,7 @@ int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym)
 		goto fail;
 	return 0;
 fail:
-	fprintf(stderr, "ringside: %s: %s\n", s->o->db_path,
-		rs_store_error(s->store));
-	return -1;
+	return store_fail(s);
 }
 
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
@@ -618,7 +635,7 @@ static int open_and_attach(const struct rs_collect_opts *o,
 
 	for (;;) {
 		int rc = rs_source_open(o->source, &src, why, sizeof(why));
-		if (rc == -2) {
+		if (rc == RS_SOURCE_USAGE) {
 			fprintf(stderr, "ringside: %s (see ringside --help)\n", why);
 			return 2;
 		}
@@ -632,8 +649,10 @@ static int open_and_attach(const struct rs_collect_opts *o,
 			if (rc == 0)
 				return 0;
 			rs_source_close(&src);
-			if (rc == -2)
+			if (rc == RS_ATTACH_FAIL) {
+				fprintf(stderr, "ringside: %s\n", why);
 				return 1;
+			}
 		}
 		if (rs_mono_now() >= deadline || stop_signal) {
 			fprintf(stderr, "ringside: %s: %s\n", o->source, why);
@@ -665,21 +684,24 @@ int rs_collect(const struct rs_collect_opts *o)
 	if (s->src.nvcpu &&
 	    rs_session_vcpu_regs(s, s->src.vcpu, s->src.nvcpu,
 				 s->src.vcpu_origin) != 0)
-		goto out;
+		goto fail;
 	for (;;) {
 		/* A core never changes: one read is all a follow could get. */
 		int last = !o->follow || !s->src.live || stop_signal;
 
 		if (rs_session_poll(s, last, &stop) != 0)
-			goto out;
+			goto fail;
 		if (last || stop != RS_STOP_NONE)
 			break;
 		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
 	if (sym && rs_session_name_frames(s, sym) != 0)
-		goto out;
+		goto fail;
 	rs_session_print_summary(s, stop);
 	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "ringside: %s\n", rs_session_error(s));
 out:
 	rs_sym_close(sym);
 	rs_session_free(s);

@@ -49,17 +49,32 @@ struct rs_session;
 void rs_collect_install_signals(void);
 int rs_collect_stop_signal(void);
 
+/*
+ * Errors: a session prints nothing. Every function below that can fail
+ * returns -1 (or, for rs_session_attach, one of its codes) and leaves a
+ * one-line reason, "<path>: ..." where a file is concerned, for the
+ * command to print: rs_session_attach in its `err`, the others in
+ * rs_session_error(). rs_session_print_summary is the one that prints,
+ * as its name says.
+ */
 struct rs_session *rs_session_new(const struct rs_collect_opts *o);
+/* The last failure of a session function, one line ("" if none). */
+const char *rs_session_error(const struct rs_session *s);
+
+/* rs_session_attach's failure that waiting will not mend (the value of
+ * RS_SOURCE_NEVER, which means the same for a source). */
+#define RS_ATTACH_FAIL (-3)
 /*
  * Find the region in `src`, start a reader, open the database and its
- * trace row. On 0 the session owns `src` (closes it in rs_session_free);
- * -1: no valid region yet (reason in err; `src` is still the caller's);
- * -2: a database or reader error (printed), `src` still the caller's.
+ * trace row. On 0 the session owns `src` (closes it in rs_session_free).
+ * On failure `src` is still the caller's, with the reason in err:
+ * -1, no valid region yet (it may appear: try again); RS_ATTACH_FAIL, the
+ * ring cannot be read, the database refused, or out of memory.
  */
 int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
 		      size_t errlen);
 /* One poll, stored as one transaction. `last` makes it the final one.
- * Sets *stop (RS_STOP_NONE to go on). 0, or -1 with a message printed. */
+ * Sets *stop (RS_STOP_NONE to go on). 0, or -1 (rs_session_error). */
 int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop);
 /* Hang detection only runs while the VM runs (a paused VM beats no
  * heartbeat): run.c says when it is paused. */
@@ -72,16 +87,17 @@ const char *rs_session_state(struct rs_session *s);
 /*
  * The host's own verdict when the ring cannot give one (a triple fault
  * leaves no panic record): mark the trace crashed with `reason`, and
- * `rip` as the panic address if has_rip.
+ * `rip` as the panic address if has_rip. 0, or -1 (rs_session_error).
  */
 int rs_session_host_crash(struct rs_session *s, const char *reason,
 			  int has_rip, uint64_t rip);
-/* Store vCPU registers the host read (QEMU monitor, core notes). */
+/* Store vCPU registers the host read (QEMU monitor, core notes). 0, or
+ * -1 (rs_session_error). */
 int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 			 unsigned n, const char *origin);
 /* Name the current trace's code addresses (panic rip, backtrace, vCPU
  * rips as stored) from the kernel ELF and store the names (table frames).
- * 0, or -1 with a message printed. */
+ * 0, or -1 (rs_session_error). */
 struct rs_symbolizer;
 int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym);
 /* Called with every event stored, after its batch is committed. */

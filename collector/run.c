@@ -209,7 +209,8 @@ struct run {
 	struct rs_symbolizer *sym;  /* the kernel's names for crash frames */
 };
 
-/* Wait for the VM to run (gdb) and the region to appear. 0, or 1. */
+/* Wait for the VM to run (gdb) and the region to appear: 0, or
+ * rs_session_attach's -1 (not yet) or RS_ATTACH_FAIL, with why. */
 static int attach_step(struct run *r, char *why, size_t whylen)
 {
 	int rc = rs_session_attach(r->s, &r->src, why, whylen);
@@ -221,7 +222,14 @@ static int attach_step(struct run *r, char *why, size_t whylen)
 			rs_session_on_commit(r->s, rs_lag_committed, r->lag);
 		return 0;
 	}
-	return rc == -2 ? -2 : -1;
+	return rc;
+}
+
+/* A session function failed: say why (the session prints nothing). */
+static int session_failed(struct run *r)
+{
+	fprintf(stderr, "ringside: %s\n", rs_session_error(r->s));
+	return -1;
 }
 
 /* One turn of the loop: what, if anything, ended the run. */
@@ -242,7 +250,8 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 		 * the attach sees is final; if it goes meanwhile, try again. */
 		int gone = rs_qemu_exited(&r->q) || r->q.qmp.closed;
 		int rc = attach_step(r, why, sizeof(why));
-		if (rc == -2) {
+		if (rc == RS_ATTACH_FAIL) {
+			fprintf(stderr, "ringside: %s\n", why);
 			*fail = 1;
 			return END_QEMU_GONE;
 		}
@@ -258,6 +267,7 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 	}
 	rs_session_set_running(r->s, running);
 	if (rs_session_poll(r->s, 0, stop) != 0) {
+		session_failed(r);
 		*fail = 1;
 		return END_QEMU_GONE;
 	}
@@ -298,7 +308,7 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 	/* A verdict's poll was the last: the state it stored stands. */
 	if (end != END_GUEST && end != END_HUNG && end != END_DEADLOCK &&
 	    rs_session_poll(r->s, 1, &stop) != 0)
-		return -1;
+		return session_failed(r);
 	int done = rs_session_guest_done(r->s);
 	if (done && end == END_QEMU_GONE)
 		end = END_GUEST;  /* the last poll saw it leave; QEMU followed */
@@ -309,7 +319,7 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		have_regs = monitor_regs(&r->q, &regs) == 0;
 		if (have_regs &&
 		    rs_session_vcpu_regs(r->s, &regs, 1, "qemu monitor") != 0)
-			return -1;
+			return session_failed(r);
 	}
 	if (!done && (end == END_RESET || end == END_PVPANIC)) {
 		uint64_t rip = 0;
@@ -318,10 +328,10 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 			? "triple fault: guest reset, no panic record"
 			: "guest panicked (pvpanic) without a complete panic record";
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
-			return -1;
+			return session_failed(r);
 	}
 	if (rs_session_name_frames(r->s, r->sym) != 0)
-		return -1;
+		return session_failed(r);
 	/* A guest that exited leaves QEMU (isa-debug-exit) at once: a dump
 	 * would race it, so a clean exit never gets one, by rule. A dump that
 	 * was asked for and not written fails the run. */

@@ -15,7 +15,7 @@ int rs_source_open(const char *spec, struct rs_source *src, char *err,
 	if (strncmp(spec, "file:", 5) == 0) {
 		if (spec[5] == '\0') {
 			snprintf(err, errlen, "file: needs a path");
-			return -2;
+			return RS_SOURCE_USAGE;
 		}
 		int rc = rs_source_file_open(spec + 5, src, err, errlen);
 		if (rc != 0)
@@ -23,7 +23,7 @@ int rs_source_open(const char *spec, struct rs_source *src, char *err,
 	} else if (strncmp(spec, "core:", 5) == 0) {
 		if (spec[5] == '\0') {
 			snprintf(err, errlen, "core: needs a path");
-			return -2;
+			return RS_SOURCE_USAGE;
 		}
 		int rc = rs_source_core_open(spec + 5, src, err, errlen);
 		if (rc != 0)
@@ -33,7 +33,7 @@ int rs_source_open(const char *spec, struct rs_source *src, char *err,
 			 "unknown source '%s' (expected file:PATH, core:PATH or"
 			 " xen:DOMAIN)",
 			 spec);
-		return -2;
+		return RS_SOURCE_USAGE;
 	}
 	snprintf(src->spec, sizeof(src->spec), "%s", spec);
 	return 0;

@@ -55,16 +55,19 @@ struct rs_source {
 	void *priv;
 };
 
-/* A source that can never open, however long one waits: the path is a
- * FIFO, socket, device or directory, or a core given to file:. */
+/* rs_source_open's results, one meaning each, every failure with a
+ * one-line reason in `err`:
+ *   0                 open;
+ *   -1                not there yet (it may appear: --wait-secs tries again);
+ *   RS_SOURCE_USAGE   `spec` names no known kind of source, or no path: a
+ *                     usage error (exit 2), not bad input;
+ *   RS_SOURCE_NEVER   can never open, however long one waits: the path is a
+ *                     FIFO, socket, device or directory, or a core given to
+ *                     file:. */
+#define RS_SOURCE_USAGE (-2)
 #define RS_SOURCE_NEVER (-3)
 
-/*
- * Open the source named by `spec` ("file:PATH", ...). Returns 0, or -1
- * with a one-line reason in `err` (it may yet appear: --wait-secs tries
- * again), or RS_SOURCE_NEVER, also with a reason; returns -2 if `spec`
- * names no known kind of source (a usage error, not bad input).
- */
+/* Open the source named by `spec` ("file:PATH", ...): see above. */
 int rs_source_open(const char *spec, struct rs_source *src, char *err,
 		   size_t errlen);
 void rs_source_close(struct rs_source *src);

@@ -4,24 +4,18 @@
  * summaries in store_summary.c.
  *
  * The rule that shapes open: a file that is not already ours is never
- * written. We look at the raw bytes before SQLite touches the file, and
- * ask SQLite (read-only) for the application id before any write.
+ * written. rs_db_open (formats/store/rs_db.c) looks at the raw bytes before
+ * SQLite touches the file, and asks SQLite for the application id before
+ * any write; only then does setup_writable give it our schema.
  */
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "rs_file.h"
-#include "sql_events.h"
+#include "rs_db.h"
 #include "store_internal.h"
-#include "trace_read.h"
 
 int rs_store_fail(struct rs_store *st, const char *what)
 {
@@ -33,50 +27,6 @@ int rs_store_fail(struct rs_store *st, const char *what)
 const char *rs_store_error(const struct rs_store *st)
 {
 	return st->err;
-}
-
-/*
- * One collector per database. Two would both append the same records (a
- * UNIQUE failure for one of them, or worse), and the second used to see
- * the first's schema transaction as "not a SQLite database". The writer
- * holds an exclusive flock(2) on the file for as long as the store is
- * open; readers (info, report, the viewer) take none and read on. flock
- * is independent of SQLite's own fcntl locks, and this descriptor stays
- * open until after sqlite3_close, so closing it cannot drop them.
- */
-static int lock_writer(struct rs_store *st, const char *path, char *err,
-		       size_t errlen)
-{
-	struct stat sb;
-
-	st->lock_fd = rs_open_regular(path, &sb, err, errlen);
-	if (st->lock_fd < 0)
-		return -1;
-	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			snprintf(err, errlen, "%s: database is busy: another"
-				 " ringside collector is writing it", path);
-		else
-			snprintf(err, errlen, "%s: lock: %s", path,
-				 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Is the (existing, SQLite) database ours, of this schema version? The
- * readers' check (formats/store/trace_read.c), so what collect will write into
- * is exactly what info, report and the viewer will open. Only reads. */
-static int check_ours(struct rs_store *st, const char *path)
-{
-	char why[280];
-
-	if (rs_db_check(st->db, path, why, sizeof(why)) != 0) {
-		snprintf(st->err, sizeof(st->err), "%s; refusing to touch it",
-			 why);
-		return -1;
-	}
-	return 0;
 }
 
 static int exec(struct rs_store *st, const char *sql, const char *what)
@@ -219,55 +169,37 @@ static int setup_writable(struct rs_store *st)
 struct rs_store *rs_store_open(const char *path, int writable, char *err,
 			       size_t errlen)
 {
-	int pc = rs_db_precheck(path, writable, err, errlen);
-
-	if (pc < 0) {
-		if (writable && strlen(err) + 24 < errlen)
-			strcat(err, "; refusing to touch it");
-		return NULL;
-	}
 	struct rs_store *st = calloc(1, sizeof(*st));
+
+	assert(path && err);
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->writable = writable;
 	st->lock_fd = -1;
-	int flags = SQLITE_OPEN_READONLY;
-	if (writable)
-		flags = SQLITE_OPEN_READWRITE | (pc == 1 ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : "cannot open");
-		goto fail;
+	/* The policy (one writer, busy timeouts, the "is this ours" check
+	 * before anything is written) is rs_db_open's. */
+	int rc = rs_db_open(path, writable ? RS_DB_WRITE : RS_DB_READ, &st->db,
+			    writable ? &st->lock_fd : NULL, NULL, err, errlen);
+	/* What collect would write into is exactly what info, report and
+	 * the viewer will open; a file they refuse is not touched. */
+	if ((rc == RS_DB_EPATH && writable) || rc == RS_DB_ECHECK) {
+		if (strlen(err) + 24 < errlen)
+			strcat(err, "; refusing to touch it");
 	}
-	/* SQLite has created a missing file by now: lock it before any
-	 * look inside, so a second collector learns it is second. */
-	if (writable && lock_writer(st, path, err, errlen) != 0)
-		goto fail;
-	sqlite3_busy_timeout(st->db, 5000);
-	sqlite3_extended_result_codes(st->db, 1);
-	/* The `events` virtual table (and the views over it) need this. */
-	if (rs_sql_register(st->db) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
-		goto fail;
-	}
-	if (pc == 0 && check_ours(st, path) != 0) {
-		snprintf(err, errlen, "%s", st->err);
-		goto fail;
+	if (rc != RS_DB_OK) {
+		free(st);
+		return NULL;
 	}
 	if (writable && setup_writable(st) != 0) {
 		snprintf(err, errlen, "%s: %s", path, st->err);
-		goto fail;
+		rs_store_finalize_ingest(st);
+		rs_db_close(st->db, st->lock_fd);
+		free(st);
+		return NULL;
 	}
 	return st;
-fail:
-	rs_store_finalize_ingest(st);
-	sqlite3_close(st->db);
-	if (st->lock_fd >= 0)
-		close(st->lock_fd);
-	free(st);
-	return NULL;
 }
 
 void rs_store_close(struct rs_store *st)
@@ -277,9 +209,7 @@ void rs_store_close(struct rs_store *st)
 	if (st->in_txn)
 		rs_store_rollback(st);
 	rs_store_finalize_ingest(st);
-	sqlite3_close(st->db);
-	if (st->lock_fd >= 0)
-		close(st->lock_fd);  /* after sqlite3_close: see lock_writer */
+	rs_db_close(st->db, st->lock_fd);
 	free(st);
 }
 

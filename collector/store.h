@@ -17,7 +17,7 @@
 #include "symbolize.h"
 
 /* The store's identity (application id, schema version) is
- * RS_DB_APP_ID / RS_DB_VERSION in formats/store/trace_read.h. */
+ * RS_DB_APP_ID / RS_DB_VERSION in formats/store/rs_db.h. */
 
 /* The guest states a store records (trace.guest_state). */
 #define RS_GS_RUNNING "running"

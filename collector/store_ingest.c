@@ -113,7 +113,8 @@ void rs_store_finalize_ingest(struct rs_store *st)
 	forget_batch(st);
 	for (unsigned c = 0; c < RS_MAX_CPUS; c++)
 		free(st->open[c].raw);
-	free(st->promises.slot);
+	rs_u64map_free(&st->promises.index);
+	free(st->promises.delta);
 	rs_chunk_reader_free(st->chunk_reader);
 	st->chunk_reader = NULL;
 }
@@ -146,14 +147,12 @@ static void forget_batch(struct rs_store *st)
 	struct rs_promise_map *m = &st->promises;
 	/* The map keeps its size; clearing it costs its whole size, so an
 	 * empty one (a batch without promises) is left alone. */
-	if (m->used) {
-		for (size_t i = 0; i < m->cap; i++) {
-			free(m->slot[i].fail_message);
-			free(m->slot[i].label);
-		}
-		memset(m->slot, 0, m->cap * sizeof(*m->slot));
-		m->used = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->delta[i].fail_message);
+		free(m->delta[i].label);
 	}
+	m->n = 0;
+	rs_u64map_clear(&m->index);
 	memset(st->type_count, 0, sizeof(st->type_count));
 }
 
@@ -201,36 +200,24 @@ static struct promise_delta *promise_slot(struct rs_store *st, uint64_t id)
 {
 	struct rs_promise_map *m = &st->promises;
 
-	if (2 * (m->used + 1) > m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 4096;
-		struct promise_delta *slot = calloc(cap, sizeof(*slot));
-		if (!slot)
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 2048;
+		void *p = realloc(m->delta, cap * sizeof(*m->delta));
+		if (!p)
 			return NULL;
-		for (size_t i = 0; i < m->cap; i++) {
-			if (!m->slot[i].known)
-				continue;
-			size_t j = (m->slot[i].id * 0x9e3779b97f4a7c15u) >> 32;
-			while (slot[j & (cap - 1)].known)
-				j++;
-			slot[j & (cap - 1)] = m->slot[i];
-		}
-		free(m->slot);
-		m->slot = slot;
+		m->delta = p;
 		m->cap = cap;
 	}
-	/* Linear probing over a power-of-two table; `known` != 0 marks a
-	 * used slot (every delta knows at least one group). */
-	size_t j = (id * 0x9e3779b97f4a7c15u) >> 32;
-	for (;; j++) {
-		struct promise_delta *p = &m->slot[j & (m->cap - 1)];
-		if (!p->known) {
-			p->id = id;
-			m->used++;
-			return p;
-		}
-		if (p->id == id)
-			return p;
+	/* A new id gets the next delta; a known one its own. */
+	uint64_t *at = rs_u64map_put(&m->index, id, m->n);
+	if (!at)
+		return NULL;
+	if (*at == m->n) {
+		m->delta[m->n] = (struct promise_delta){ .id = id };
+		m->n++;
 	}
+	assert(*at < m->n && m->delta[*at].id == id);
+	return &m->delta[*at];
 }
 
 static char *copy_str(const struct rs_event *ev)
@@ -301,19 +288,14 @@ static int write_promises(struct rs_store *st)
 	struct rs_promise_map *m = &st->promises;
 	sqlite3_stmt *s = st->stmt[ST_PROMISE];
 
-	if (m->used == 0)
+	if (m->n == 0)
 		return 0;
 	/* In id order: the table's key order, so the B-tree is walked
-	 * forward instead of probed at random. Compacting in place is fine,
-	 * the map is emptied after this. */
-	size_t n = 0;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slot[i].known)
-			m->slot[n++] = m->slot[i];
-	memset(m->slot + n, 0, (m->cap - n) * sizeof(*m->slot));
-	qsort(m->slot, n, sizeof(*m->slot), cmp_delta_id);
-	for (size_t i = 0; i < n; i++) {
-		const struct promise_delta *p = &m->slot[i];
+	 * forward instead of probed at random. Sorting in place leaves the
+	 * index stale, which is fine: the map is emptied after this. */
+	qsort(m->delta, m->n, sizeof(*m->delta), cmp_delta_id);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct promise_delta *p = &m->delta[i];
 		sqlite3_bind_int64(s, 1, st->trace_id);
 		sqlite3_bind_int64(s, 2, rs_i64(p->id));
 		if (p->known & PROM_CREATE) {

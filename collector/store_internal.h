@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "rs_u64map.h"
 #include "store.h"
 
 /* Generated from formats/store/schema.sql by collector.mk. */
@@ -35,11 +36,12 @@ struct rs_chunk_tail {
 	uint64_t next_seq;          /* records below this are stored */
 };
 
-/* Promise rows changed by the batch, by id (open addressing). */
+/* Promise rows changed by the batch: the deltas, and by id their index. */
 struct promise_delta;
 struct rs_promise_map {
-	struct promise_delta *slot;
-	size_t cap, used;
+	struct rs_u64map index;     /* promise id -> index in delta */
+	struct promise_delta *delta;
+	size_t n, cap;
 };
 
 struct rs_chunk_reader;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rs_db.h"
 #include "store_internal.h"
 
 static int query(struct rs_store *st, sqlite3_stmt **s, const char *sql,
@@ -40,24 +41,17 @@ static void copy_text(char *dst, size_t n, sqlite3_stmt *s, int col)
 	snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
+/* The trace row (the one reader of it, rs_trace_row_read), into the
+ * summary: identity, verdict and why, the stall, the clocks' calibration
+ * (unknown in a version 2 file from before those columns) and the panic
+ * record's scalars. */
 static int trace_row(struct rs_store *st, int64_t trace_id,
-		     struct rs_summary *o)
+		     struct rs_trace_row *row, struct rs_summary *o)
 {
-	sqlite3_stmt *s;
-	const char *sql =
-		"SELECT id, source, nonce, region_gpa, region_size, ncpus, mode,"
-		" tsc_hz, boot_wall_ns, guest_state, hung_at_ns, collected_at,"
-		" panic_reason, panic_rip, panic_vector, panic_error_code,"
-		" panic_fault_addr, panic_cpu, panic_depth"
-		" FROM trace WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM trace))";
+	int rc = rs_trace_row_read(st->db, trace_id, row, st->err,
+				   sizeof(st->err));
 
-	if (query(st, &s, sql, trace_id) != 0)
-		return -1;
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE)
-			return rs_store_fail(st, "trace");
+	if (rc == RS_DB_NO_TRACE) {
 		if (trace_id)
 			snprintf(st->err, sizeof(st->err), "no trace %lld in this database",
 				 (long long)trace_id);
@@ -65,53 +59,40 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 			snprintf(st->err, sizeof(st->err), "the database holds no trace");
 		return -1;
 	}
-	o->trace_id = sqlite3_column_int64(s, 0);
-	copy_text(o->source, sizeof(o->source), s, 1);
-	o->nonce = (uint64_t)sqlite3_column_int64(s, 2);
-	o->region_gpa = (uint64_t)sqlite3_column_int64(s, 3);
-	o->region_size = (uint64_t)sqlite3_column_int64(s, 4);
-	o->ncpus = sqlite3_column_int64(s, 5);
-	copy_text(o->mode, sizeof(o->mode), s, 6);
-	o->tsc_hz = (uint64_t)sqlite3_column_int64(s, 7);
-	o->boot_wall_ns = (uint64_t)sqlite3_column_int64(s, 8);
-	copy_text(o->guest_state, sizeof(o->guest_state), s, 9);
-	o->has_hung_at = sqlite3_column_type(s, 10) != SQLITE_NULL;
-	o->hung_at_ns = sqlite3_column_int64(s, 10);
-	o->collected_at = sqlite3_column_int64(s, 11);
-	o->has_panic = sqlite3_column_type(s, 12) != SQLITE_NULL;
-	copy_text(o->panic_reason, sizeof(o->panic_reason), s, 12);
-	o->panic_rip = (uint64_t)sqlite3_column_int64(s, 13);
-	o->panic_vector = (uint64_t)sqlite3_column_int64(s, 14);
-	o->panic_error_code = (uint64_t)sqlite3_column_int64(s, 15);
-	o->panic_fault_addr = (uint64_t)sqlite3_column_int64(s, 16);
-	o->has_vector = sqlite3_column_type(s, 14) != SQLITE_NULL;
-	o->has_rip = sqlite3_column_type(s, 13) != SQLITE_NULL;
-	o->panic_cpu = sqlite3_column_int64(s, 17);
-	o->panic_depth = sqlite3_column_int64(s, 18);
-	sqlite3_finalize(s);
-	return 0;
-}
-
-/* How the guest calibrated its clocks. A version 2 file from before these
- * columns (opened read-only, so never upgraded) has none: unknown. */
-static int clock_detail(struct rs_store *st, struct rs_summary *o)
-{
-	sqlite3_stmt *s;
-
-	if (!rs_store_has_column(st, "trace", "tsc_source"))
-		return 0;
-	if (query(st, &s, "SELECT tsc_source, tick_method, tick_hz, timer_hz"
-		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
+	if (rc != 0)
 		return -1;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_text(o->tsc_source, sizeof(o->tsc_source), s, 0);
-		copy_text(o->tick_method, sizeof(o->tick_method), s, 1);
-		o->tick_hz = sqlite3_column_int64(s, 2);
-		o->timer_hz = sqlite3_column_int64(s, 3);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
+	o->trace_id = row->id;
+	snprintf(o->source, sizeof(o->source), "%s", row->source);
+	o->nonce = row->nonce;
+	o->region_gpa = row->region_gpa;
+	o->region_size = row->region_size;
+	o->ncpus = row->ncpus;
+	snprintf(o->mode, sizeof(o->mode), "%s", row->mode);
+	o->tsc_hz = row->tsc_hz;
+	o->boot_wall_ns = row->boot_wall_ns;
+	snprintf(o->guest_state, sizeof(o->guest_state), "%s", row->guest_state);
+	o->has_hung_at = row->has_hung_at;
+	o->hung_at_ns = row->hung_at_ns;
+	o->collected_at = row->collected_at;
+	o->has_panic = row->has_panic;
+	memcpy(o->panic_reason, row->panic_reason, sizeof(o->panic_reason));
+	o->panic_rip = row->panic_rip;
+	o->panic_vector = row->panic_vector;
+	o->panic_error_code = row->panic_error_code;
+	o->panic_fault_addr = row->panic_fault_addr;
+	o->has_vector = row->has_panic_vector;
+	o->has_rip = row->has_panic_rip;
+	o->panic_cpu = row->panic_cpu;
+	o->panic_depth = row->panic_depth;
+	snprintf(o->state_why, sizeof(o->state_why), "%s", row->state_why);
+	o->has_stall = row->has_stall;
+	o->stalled_at_ns = row->stalled_at_ns;
+	o->stalled_threads = row->stalled_threads;
+	snprintf(o->tsc_source, sizeof(o->tsc_source), "%s", row->tsc_source);
+	snprintf(o->tick_method, sizeof(o->tick_method), "%s", row->tick_method);
+	o->tick_hz = row->tick_hz;
+	o->timer_hz = row->timer_hz;
+	return 0;
 }
 
 static int by_type(struct rs_store *st, struct rs_summary *o)
@@ -174,15 +155,17 @@ static int time_range(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "events");
 }
 
-/* The JSON columns are ours; SQLite's json_each reads them back. */
-static int panic_detail(struct rs_store *st, struct rs_summary *o)
+/* The trace row's JSON columns are ours; SQLite's json_each reads them
+ * back. */
+static int panic_detail(struct rs_store *st, const struct rs_trace_row *r,
+			struct rs_summary *o)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if (query(st, &s, "SELECT j.key, j.value FROM trace, json_each(trace.panic_regs) j"
-		  " WHERE trace.id = ?1", o->trace_id) != 0)
+	if (query(st, &s, "SELECT j.key, j.value FROM json_each(?1) j", 0) != 0)
 		return -1;
+	sqlite3_bind_text(s, 1, r->panic_regs, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->npanic_regs < RS_REG_COUNT) {
 		copy_text(o->panic_regs[o->npanic_regs][0], 24, s, 0);
 		copy_text(o->panic_regs[o->npanic_regs][1], 24, s, 1);
@@ -192,9 +175,9 @@ static int panic_detail(struct rs_store *st, struct rs_summary *o)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return rs_store_fail(st, "panic_regs");
 
-	if (query(st, &s, "SELECT j.value FROM trace, json_each(trace.panic_backtrace) j"
-		  " WHERE trace.id = ?1", o->trace_id) != 0)
+	if (query(st, &s, "SELECT j.value FROM json_each(?1) j", 0) != 0)
 		return -1;
+	sqlite3_bind_text(s, 1, r->panic_backtrace, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
 	       o->nbacktrace < (int)RS_BACKTRACE_MAX) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
@@ -288,28 +271,6 @@ static int frame_names(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "frames");
 }
 
-/* Why the state is what it is, and the stall. A version 2 file from
- * before these columns (opened read-only, so never upgraded) has none. */
-static int verdict_detail(struct rs_store *st, struct rs_summary *o)
-{
-	sqlite3_stmt *s;
-
-	if (!rs_store_has_column(st, "trace", "state_why"))
-		return 0;
-	if (query(st, &s, "SELECT state_why, stalled_at_ns, stalled_threads"
-		  " FROM trace WHERE id = ?1", o->trace_id) != 0)
-		return -1;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_text(o->state_why, sizeof(o->state_why), s, 0);
-		o->has_stall = sqlite3_column_type(s, 2) != SQLITE_NULL;
-		o->stalled_at_ns = sqlite3_column_int64(s, 1);
-		o->stalled_threads = sqlite3_column_int64(s, 2);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace");
-}
-
 /*
  * The threads a deadlock holds: those whose last scheduling event
  * (THREAD_BLOCK, WAKE, YIELD, EXIT, or a SWITCH to them) is a block,
@@ -359,8 +320,10 @@ static int blocked_threads(struct rs_store *st, struct rs_summary *o)
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
+	struct rs_trace_row row;
+
 	memset(o, 0, sizeof(*o));
-	if (trace_row(st, trace_id, o) != 0 ||
+	if (trace_row(st, trace_id, &row, o) != 0 ||
 	    rs_store_scalar(st, "SELECT count(*) FROM trace", 0, &o->ntraces) != 0 ||
 	    by_type(st, o) != 0 || promise_states(st, o) != 0 ||
 	    time_range(st, o) != 0 ||
@@ -369,9 +332,7 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 	    rs_store_scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
 		   o->trace_id, &o->lost_events) != 0)
 		return -1;
-	if (o->has_panic && panic_detail(st, o) != 0)
-		return -1;
-	if (verdict_detail(st, o) != 0 || clock_detail(st, o) != 0)
+	if (o->has_panic && panic_detail(st, &row, o) != 0)
 		return -1;
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)

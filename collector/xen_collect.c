@@ -103,8 +103,10 @@ static int attach(struct rs_xen *x, uint32_t domid, const struct rs_collect_opts
 				if (rc == 0)
 					return 0;
 				rs_source_close(&src);
-				if (rc == -2)
+				if (rc == RS_ATTACH_FAIL) {
+					fprintf(stderr, "ringside: %s\n", why);
 					return 1;
+				}
 			}
 		}
 		/* A domain that shut down or is dying publishes nothing more:
@@ -229,7 +231,7 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 		int last = !o->follow || rs_collect_stop_signal() || over(&di);
 		rs_session_set_running(s, di.exists && !di.paused && !di.shutdown);
 		if (rs_session_poll(s, last, &stop) != 0)
-			goto out;
+			goto fail;
 		if (last || stop != RS_STOP_NONE)
 			break;
 		rs_sleep_secs(o->poll_ms / 1000.0);
@@ -244,13 +246,16 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 			domain_state(x, domid, &di);
 		}
 		if (rs_session_poll(s, 1, &stop) != 0)
-			goto out;
+			goto fail;
 	}
 	if (finish(x, domid, s, &di) != 0 ||
 	    (sym && rs_session_name_frames(s, sym) != 0))
-		goto out;
+		goto fail;
 	rs_session_print_summary(s, stop);
 	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "ringside: %s\n", rs_session_error(s));
 out:
 	/* The session closes the source: the mapping goes before the handle. */
 	rs_session_free(s);

@@ -14,7 +14,9 @@ FORMATS_INC := $(addprefix -Iformats/,$(FORMATS_LAYERS))
 CONTRACT_SRCS    := formats/contract/rs_decode.c formats/contract/rs_layout.c \
                     formats/contract/rs_reader.c
 STORE_SRCS       := formats/store/rs_chunk.c formats/store/sql_events.c \
-                    formats/store/rs_file.c formats/store/trace_read.c
+                    formats/store/rs_file.c formats/store/rs_db.c \
+                    formats/store/rs_u64map.c \
+                    formats/store/trace_read.c
 INTERCHANGE_SRCS := formats/interchange/export_ctf.c \
                     formats/interchange/export_chrome.c
 ANALYSIS_SRCS    := formats/analysis/hdr.c formats/analysis/report.c \

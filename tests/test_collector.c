@@ -477,8 +477,8 @@ static void test_info_missing_db(void **state)
 /*
  * Ours, but another process holds SQLite's lock on the whole file (here
  * the test, in exclusive locking mode): `info` and `collect` say the database is busy once the
- * store's busy timeout (5 s) runs out, not that it is "not a SQLite
- * database". 60 s is 12x that timeout, for a slow, loaded host.
+ * busy timeout (rs_db.h: 2 s reading, 5 s writing) runs out, not that it is "not a SQLite
+ * database". 60 s is 12x the longer timeout, for a slow, loaded host.
  */
 static void test_locked_db_is_busy(void **state)
 {

@@ -17,19 +17,21 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <string.h>
 
 #include "ringside_ring.h"
 #include "rs_decode.h"
+#include "rs_u64map.h"
 
 /* Map from guest id to pp index. Kernels hand out promise and thread ids
  * from counters, so ids below DENSE_MAX go to a plain array indexed by id:
  * the events of a trace touch recent ids, which stay in cache, where a
  * hash spreads them over tens of MB (a hash probe per promise event was
  * the largest cost of loading 10 M events). Other ids, which a guest may
- * choose freely, go to an open-addressing hash (GHashTable would allocate
- * per entry, too slow at millions of promises). */
+ * choose freely, go to the shared open-addressing map (rs_u64map.h;
+ * GHashTable would allocate per entry, too slow at millions of promises). */
 #define DENSE_MAX (1u << 24)   /* at most 64 MB of dense slots */
 /* ...and the array grows to cover an id only while it stays within this
  * many slots per id held: a trace whose ids are sparse (a guest's own
@@ -41,34 +43,8 @@ typedef struct {
 	uint32_t *dense;   /* pp index + 1 by id; 0 = none */
 	uint32_t dense_cap;
 	uint32_t dense_n;  /* ids held in dense */
-	uint64_t *key;
-	uint32_t *val;     /* pp index + 1; 0 = empty slot */
-	uint32_t cap, n;
+	struct rs_u64map hash;   /* id -> pp index: the rest */
 } idmap;
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
-static void idmap_hash_put(idmap *m, uint64_t k, uint32_t v);
-
-static void idmap_grow(idmap *m)
-{
-	idmap old = *m;
-	m->cap = old.cap ? old.cap * 2 : 1024;
-	m->key = g_new0(uint64_t, m->cap);
-	m->val = g_new0(uint32_t, m->cap);
-	m->n = 0;
-	for (uint32_t i = 0; i < old.cap; i++)
-		if (old.val[i])
-			idmap_hash_put(m, old.key[i], old.val[i] - 1);
-	g_free(old.key);
-	g_free(old.val);
-}
 
 /* Room in the dense array for id k, growing it if the ids held stay
  * dense enough to pay for it; 0 if k belongs in the hash. */
@@ -81,13 +57,14 @@ static int idmap_dense_fits(idmap *m, uint64_t k)
 	uint32_t cap = m->dense_cap ? m->dense_cap : 4096;
 	while (cap <= k)
 		cap *= 2;
-	const uint64_t held = (uint64_t)m->dense_n + m->n + 1;
+	const uint64_t held = (uint64_t)m->dense_n + rs_u64map_count(&m->hash) + 1;
 	if (cap > 4096 && cap > held * DENSE_SLOTS_PER_ID)
 		return 0;
 	m->dense = g_renew(uint32_t, m->dense, cap);
 	memset(m->dense + m->dense_cap, 0,
 	       (cap - m->dense_cap) * sizeof(*m->dense));
 	m->dense_cap = cap;
+	assert(m->dense_cap > k && m->dense_cap <= DENSE_MAX);
 	return 1;
 }
 
@@ -96,40 +73,24 @@ static int idmap_dense_fits(idmap *m, uint64_t k)
  * hides the stale one. */
 static void idmap_put(idmap *m, uint64_t k, uint32_t v)
 {
+	assert(v < UINT32_MAX);
 	if (idmap_dense_fits(m, k)) {
 		m->dense_n += m->dense[k] == 0;
 		m->dense[k] = v + 1;
 		return;
 	}
-	idmap_hash_put(m, k, v);
-}
-
-static void idmap_hash_put(idmap *m, uint64_t k, uint32_t v)
-{
-	if ((m->n + 1) * 2 > m->cap)
-		idmap_grow(m);
-	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
-	while (m->val[i] && m->key[i] != k)
-		i = (i + 1) & (m->cap - 1);
-	if (!m->val[i])
-		m->n++;
-	m->key[i] = k;
-	m->val[i] = v + 1;
+	uint64_t *slot = rs_u64map_put(&m->hash, k, v);
+	if (!slot)
+		g_error("out of memory");   /* as g_new would */
+	*slot = v;
 }
 
 static int64_t idmap_get(const idmap *m, uint64_t k)
 {
 	if (k < m->dense_cap && m->dense[k])
 		return (int64_t)m->dense[k] - 1;
-	if (!m->cap)
-		return -1;
-	uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
-	while (m->val[i]) {
-		if (m->key[i] == k)
-			return m->val[i] - 1;
-		i = (i + 1) & (m->cap - 1);
-	}
-	return -1;
+	const uint64_t *v = rs_u64map_find(&m->hash, k);
+	return v ? (int64_t)*v : -1;
 }
 
 typedef struct {
@@ -158,6 +119,7 @@ struct rv_builder {
 void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 		   uint32_t ref)
 {
+	assert(s && s->n <= s->cap);
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->start = g_realloc_n(s->start, s->cap, sizeof *s->start);
@@ -299,6 +261,7 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 
 rv_builder *rv_builder_new(rv_model *m)
 {
+	assert(m && m->strings);
 	rv_builder *b = g_new0(rv_builder, 1);
 	b->m = m;
 	b->cpu = g_new0(cpu_state, m->ncpus);
@@ -463,6 +426,7 @@ static uint8_t block_kind(uint64_t reason)
 static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 			 uint64_t a, uint64_t bb, uint64_t c, const char *str)
 {
+	assert(b && b->m);
 	rv_model *m = b->m;
 	switch (type) {
 	case RS_EV_THREAD_CREATE: {
@@ -685,6 +649,7 @@ static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 
 void rv_builder_finish(rv_builder *b)
 {
+	assert(b);
 	rv_model *m = b->m;
 	if (m->t_min > m->t_max)
 		m->t_min = m->t_max = 0;
@@ -719,8 +684,8 @@ void rv_builder_finish(rv_builder *b)
 	for (uint32_t i = 0; i < m->pp.n; i++)
 		if (m->pp.follows[i] < 0)
 			m->pp.own_end[i] = m->pp.resolved[i];
-	g_free(b->promises.key); g_free(b->promises.val); g_free(b->promises.dense);
-	g_free(b->threads.key); g_free(b->threads.val); g_free(b->threads.dense);
+	rs_u64map_free(&b->promises.hash); g_free(b->promises.dense);
+	rs_u64map_free(&b->threads.hash); g_free(b->threads.dense);
 	g_free(b->cpu);
 	g_free(b);
 }

@@ -11,6 +11,7 @@
  */
 #include "draw.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 void rv_geom_compute(const rv_model *m, rv_geom *g)
 {
+	assert(m && g);
 	memset(g, 0, sizeof *g);
 	g->cpu_y = RV_RULER_H + 2;
 	g->thread_y = g->cpu_y + m->ncpus * RV_LANE_H + RV_GAP;
@@ -31,6 +33,7 @@ void rv_geom_compute(const rv_model *m, rv_geom *g)
 
 void rv_view_fit(rv_view *v, const rv_model *m)
 {
+	assert(v && m);
 	/* 2% to spare on the right so end marks (arrowheads, the panic
 	 * line) at the last event stay visible */
 	double span = (double)(m->t_max - m->t_min);
@@ -614,6 +617,7 @@ static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
 
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 {
+	assert(cr && v);   /* m NULL: still loading */
 	cairo_save(cr);
 	cairo_rectangle(cr, 0, 0, v->width, v->height);
 	cairo_clip(cr);

@@ -5,6 +5,7 @@
 #include "export.h"
 
 #include <cairo-svg.h>
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,7 @@ static int ends_with(const char *s, const char *suf)
 int rv_export(const rv_model *m, const rv_view *v, const char *path,
 	      char *err, size_t errlen)
 {
+	assert(v && path);   /* m may be NULL: "Loading..." is drawn */
 	cairo_surface_t *surf;
 	bool svg = ends_with(path, ".svg");
 	if (svg)

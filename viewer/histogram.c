@@ -5,6 +5,7 @@
  */
 #include "histogram.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <math.h>
@@ -222,6 +223,7 @@ static const struct rs_report_group *find(const struct rs_report_section *sec,
 bool rv_hist_build(rv_hist *h, const rv_hist_src *s, int section,
 		   const char *group)
 {
+	assert(h && s);
 	memset(h, 0, sizeof *h);
 	h->sel = -1;
 	h->section = section;

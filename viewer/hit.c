@@ -5,6 +5,7 @@
  */
 #include "draw.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -219,6 +220,7 @@ static void describe_counter(GString *s, const rv_model *m, uint32_t k,
 char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
 		      double y)
 {
+	assert(v);   /* m NULL: still loading, nothing to describe */
 	if (!m || x < RV_LEFT_W)
 		return NULL;
 	rv_geom g;
@@ -267,6 +269,7 @@ char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
 
 char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
 {
+	assert(m);
 	if (a > b) {
 		int64_t t = a;
 		a = b;
@@ -301,6 +304,7 @@ char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
 
 void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain)
 {
+	assert(m && chain && pp < m->pp.n);
 	memset(chain, 0, m->pp.n);
 	/* back to the head of the chain: the root, or whoever became us */
 	uint32_t head = m->pp.cont_root[pp] >= 0 ? (uint32_t)m->pp.cont_root[pp]
@@ -314,6 +318,7 @@ void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain)
 
 uint32_t rv_search(const rv_model *m, const char *needle, uint8_t *match)
 {
+	assert(m && needle && match);
 	uint32_t n = 0;
 	char *low = g_utf8_casefold(needle, -1);
 	for (uint32_t i = 0; i < m->pp.n; i++) {

@@ -14,6 +14,7 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <string.h>
 
@@ -148,6 +149,7 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 
 void rv_layout(rv_model *m)
 {
+	assert(m && m->ncpus >= 1);
 	layout_rows(m);
 	for (uint32_t i = 0; i < m->ncounters; i++)
 		build_pyramid(&m->counters[i]);
@@ -155,6 +157,7 @@ void rv_layout(rv_model *m)
 
 int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
 {
+	assert(m && p < m->pp.n);
 	const rv_pps *pp = &m->pp;
 	if (pp->cont_root[p] >= 0 && t >= pp->cont_start[p])
 		return pp->row[pp->cont_root[p]];

@@ -1,11 +1,11 @@
 /*
  * model.c - opening a trace database and loading it into an rv_model.
  *
- * The database is opened read-only (SQLITE_OPEN_READONLY): the viewer must
- * never change a trace, and a foreign file must come out untouched. Before
- * SQLite sees it we check the 16-byte header ourselves, so "not a
- * database" is a clear message rather than whatever the first failing
- * statement says.
+ * The database is opened read-only, through the one opener every tool
+ * uses (rs_db_open): the viewer must never change a trace, and a foreign
+ * file must come out untouched. The 16-byte header is checked before
+ * SQLite sees it, so "not a database" is a clear message rather than
+ * whatever the first failing statement says.
  *
  * Speed: stored chunks (formats/store/rs_chunk.h) are read and decoded on
  * several threads, each with its own connection, in ranges of record
@@ -14,6 +14,7 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <sqlite3.h>
 #include <errno.h>
@@ -67,17 +68,16 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static sqlite3 *open_ro(const char *path)
+/* Every connection the viewer makes: read-only, with the one policy
+ * every tool shares (rs_db_open). NOMUTEX: each connection is used by one
+ * thread only, and SQLite's per-call locking showed up at the top of the
+ * load profile. NULL with the reason in err. */
+static sqlite3 *open_ro(const char *path, char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	/* NOMUTEX: each connection is used by one thread only, and SQLite's
-	 * per-call locking showed up at the top of the load profile */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
+	sqlite3 *db;
+	if (rs_db_open(path, RS_DB_READ | RS_DB_NOMUTEX, &db, NULL, NULL, err,
+		       errlen) != RS_DB_OK)
 		return NULL;
-	}
-	sqlite3_busy_timeout(db, 2000);
 	return db;
 }
 
@@ -201,7 +201,8 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 static gpointer fetch_worker(gpointer data)
 {
 	fetch_job *j = data;
-	sqlite3 *db = open_ro(j->path);
+	char open_err[sizeof j->err];
+	sqlite3 *db = open_ro(j->path, open_err, sizeof open_err);
 	struct rs_chunk_reader *rd = rs_chunk_reader_new();
 	for (;;) {
 		/* The first unclaimed range within its CPU's lookahead. The
@@ -223,12 +224,16 @@ static gpointer fetch_worker(gpointer data)
 				break;
 			g_cond_wait(&j->cond, &j->lock);
 		}
-		if (i < j->nchunks)
+		if (i < j->nchunks) {
+			/* Within its CPU's lookahead: the merge will come for it. */
+			assert(i / j->ncpus < j->consumed[i % j->ncpus] + LOOKAHEAD);
 			j->chunks[i].claimed = true;
+		}
 		g_mutex_unlock(&j->lock);
 		if (i >= j->nchunks)
 			break;
-		char err[sizeof j->err] = "cannot open the database";
+		char err[sizeof j->err];
+		g_strlcpy(err, db ? "out of memory" : open_err, sizeof err);
 		bool ok = db && rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
 						  &j->chunks[i], err, sizeof err);
 		g_mutex_lock(&j->lock);
@@ -284,14 +289,6 @@ static int64_t query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 	return v;
 }
 
-/* The shared look before SQLite (formats/store/trace_read.c): a FIFO or a
- * device is refused without blocking, a foreign file never reaches
- * SQLite at all. */
-static bool looks_like_sqlite(const char *path, char *err, size_t errlen)
-{
-	return rs_db_precheck(path, 0, err, errlen) == 0;
-}
-
 static char *dup_col(GStringChunk *sc, sqlite3_stmt *st, int i)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
@@ -299,42 +296,37 @@ static char *dup_col(GStringChunk *sc, sqlite3_stmt *st, int i)
 	return g_string_chunk_insert(sc, (const char *)sqlite3_column_text(st, i));
 }
 
-static void load_trace_row(sqlite3 *db, rv_model *m)
+static char *dup_text(GStringChunk *sc, const char *v)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-		"SELECT ncpus, guest_state, hung_at_ns, panic_reason, "
-		"panic_ts_ns, panic_regs, panic_backtrace, panic_cpu, "
-		"panic_vector, panic_rip, panic_fault_addr "
-		"FROM trace WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, m->trace_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		GStringChunk *sc = m->strings;
-		m->ncpus = sqlite3_column_int(st, 0);
-		const char *gs = (const char *)sqlite3_column_text(st, 1);
-		g_strlcpy(m->guest_state, gs ? gs : "unknown",
-			  sizeof m->guest_state);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-			m->hung = true;
-			m->hung_at = sqlite3_column_int64(st, 2);
-		} else if (!strcmp(m->guest_state, "hung")) {
-			m->hung = true;   /* never beat: mark the start */
-			m->hung_at = INT64_MIN;
-		}
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-			m->panicked = true;
-			m->panic_reason = dup_col(sc, st, 3);
-			m->panic_t = sqlite3_column_int64(st, 4);
-			m->panic_regs = dup_col(sc, st, 5);
-			m->panic_backtrace = dup_col(sc, st, 6);
-			m->panic_cpu = sqlite3_column_int64(st, 7);
-			m->panic_vector = sqlite3_column_int64(st, 8);
-			m->panic_rip = sqlite3_column_int64(st, 9);
-			m->panic_fault_addr = sqlite3_column_int64(st, 10);
-		}
+	return v[0] ? g_string_chunk_insert(sc, v) : NULL;
+}
+
+/* What the viewer shows of the trace row (rs_trace_row_read). */
+static void take_trace_row(const struct rs_trace_row *r, rv_model *m)
+{
+	GStringChunk *sc = m->strings;
+	m->ncpus = (int)r->ncpus;
+	g_strlcpy(m->guest_state, r->guest_state[0] ? r->guest_state
+						      : "unknown",
+		  sizeof m->guest_state);
+	if (r->has_hung_at) {
+		m->hung = true;
+		m->hung_at = r->hung_at_ns;
+	} else if (!strcmp(m->guest_state, "hung")) {
+		m->hung = true;   /* never beat: mark the start */
+		m->hung_at = INT64_MIN;
 	}
-	sqlite3_finalize(st);
+	if (r->has_panic) {
+		m->panicked = true;
+		m->panic_reason = g_string_chunk_insert(sc, r->panic_reason);
+		m->panic_t = r->panic_ts_ns;
+		m->panic_regs = dup_text(sc, r->panic_regs);
+		m->panic_backtrace = dup_text(sc, r->panic_backtrace);
+		m->panic_cpu = r->panic_cpu;
+		m->panic_vector = (int64_t)r->panic_vector;
+		m->panic_rip = (int64_t)r->panic_rip;
+		m->panic_fault_addr = (int64_t)r->panic_fault_addr;
+	}
 }
 
 /* The names `ringside run` or `collect --kernel` stored for the panic's
@@ -398,28 +390,29 @@ static void load_lost(sqlite3 *db, rv_model *m)
 	sqlite3_finalize(st);
 }
 
-/* The one check every tool makes (formats/store/trace_read.c). */
-static bool validate(sqlite3 *db, const char *path, char *err, size_t errlen)
+/* The trace the viewer shows: the newest. 0, or -1 with err set. */
+static int latest_trace(sqlite3 *db, const char *path,
+			struct rs_trace_row *row, char *err, size_t errlen)
 {
-	return rs_db_check(db, path, err, errlen) == 0;
+	char why[256];
+	int rc = rs_trace_row_read(db, 0, row, why, sizeof why);
+	if (rc == RS_DB_NO_TRACE)
+		snprintf(err, errlen, "%s: ringside database holds no trace", path);
+	else if (rc != 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return rc == 0 ? 0 : -1;
 }
 
 bool rv_model_check(const char *path, char *err, size_t errlen)
 {
-	if (!looks_like_sqlite(path, err, errlen))
+	assert(path && err && errlen > 0);
+	struct rs_trace_row row;
+	sqlite3 *db = open_ro(path, err, errlen);
+	if (!db)
 		return false;
-	sqlite3 *db = open_ro(path);
-	if (!db) {
-		snprintf(err, errlen, "%s: cannot open read-only", path);
-		return false;
-	}
-	bool ok = validate(db, path, err, errlen);
-	if (ok && query_i64(db, "SELECT max(id) FROM trace", -1) < 0) {
-		snprintf(err, errlen, "%s: ringside database holds no trace", path);
-		ok = false;
-	}
+	int rc = latest_trace(db, path, &row, err, errlen);
 	sqlite3_close(db);
-	return ok;
+	return rc == 0;
 }
 
 /* Records per range, roughly: small enough that a range decodes in a few
@@ -478,6 +471,7 @@ static int plan_ranges(sqlite3 *db, fetch_job *j, char *err, size_t errlen)
 	if (per_cpu > NCHUNKS_MAX)
 		per_cpu = NCHUNKS_MAX;
 	const int n = (int)per_cpu;
+	assert(n >= 1 && n <= NCHUNKS_MAX && j->ncpus >= 1 && j->ncpus <= 256);
 	j->nchunks = j->ncpus * n;
 	j->chunks = g_new0(chunk, j->nchunks);
 	j->consumed = g_new0(int, j->ncpus);
@@ -587,29 +581,22 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 {
+	assert(path && err && errlen > 0);
 	double t0 = now_s();
-	if (!looks_like_sqlite(path, err, errlen))
+	sqlite3 *db = open_ro(path, err, errlen);
+	if (!db)
 		return NULL;
-	sqlite3 *db = open_ro(path);
-	if (!db) {
-		snprintf(err, errlen, "%s: cannot open read-only", path);
-		return NULL;
-	}
-	if (!validate(db, path, err, errlen)) {
+	struct rs_trace_row row;
+	if (latest_trace(db, path, &row, err, errlen) != 0) {
 		sqlite3_close(db);
 		return NULL;
 	}
-	int64_t tid = query_i64(db, "SELECT max(id) FROM trace", -1);
-	if (tid < 0) {
-		snprintf(err, errlen, "%s: ringside database holds no trace", path);
-		sqlite3_close(db);
-		return NULL;
-	}
+	int64_t tid = row.id;
 	rv_model *m = g_new0(rv_model, 1);
 	m->path = g_strdup(path);
 	m->trace_id = tid;
 	m->strings = g_string_chunk_new(1 << 16);
-	load_trace_row(db, m);
+	take_trace_row(&row, m);
 	load_frame_names(db, m);
 	if (m->ncpus < 1)
 		m->ncpus = 1;
@@ -630,12 +617,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus };
 	g_mutex_init(&j.lock);
 	g_cond_init(&j.cond);
-	snprintf(sql, sizeof sql, "SELECT tsc_hz FROM trace WHERE id = %lld",
-		 (long long)tid);
-	j.clock.tsc_hz = (uint64_t)query_i64(db, sql, 0);
-	snprintf(sql, sizeof sql, "SELECT boot_tsc FROM trace WHERE id = %lld",
-		 (long long)tid);
-	j.clock.boot_tsc = (uint64_t)query_i64(db, sql, 0);
+	j.clock.tsc_hz = row.tsc_hz;
+	j.clock.boot_tsc = row.boot_tsc;
 	int per_cpu = plan_ranges(db, &j, err, errlen);
 	if (per_cpu < 1) {
 		sqlite3_close(db);
@@ -692,7 +675,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 
 int64_t rv_db_event_count(const char *path)
 {
-	sqlite3 *db = open_ro(path);
+	char err[256];
+	sqlite3 *db = open_ro(path, err, sizeof err);
 	if (!db)
 		return -1;
 	/* max(seq) per CPU summed is an index-only probe; count(*) on 10 M

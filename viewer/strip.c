@@ -15,6 +15,7 @@
  */
 #include "draw.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static uint32_t argb(const double rgba[4])
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4])
 {
+	assert(s && rgba);
 	x0 -= s->x; x1 -= s->x;
 	y0 -= s->y; y1 -= s->y;
 	x0 = x0 < 0 ? 0 : x0;

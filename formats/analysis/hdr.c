@@ -10,6 +10,7 @@
  */
 #include "hdr.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,7 @@ static uint64_t *slot(struct rs_hdr *h, uint64_t v)
 
 int rs_hdr_record(struct rs_hdr *h, uint64_t value, uint64_t count)
 {
+	assert(h);
 	if (count == 0)
 		return 0;
 	uint64_t *c = slot(h, value);
@@ -118,6 +120,7 @@ int rs_hdr_record(struct rs_hdr *h, uint64_t value, uint64_t count)
 
 int rs_hdr_merge(struct rs_hdr *dst, const struct rs_hdr *src)
 {
+	assert(dst && src && dst != src);
 	struct rs_hdr_iter it;
 
 	if (src->count == 0)
@@ -178,6 +181,7 @@ uint64_t rs_hdr_percentile(const struct rs_hdr *h, double p)
 
 void rs_hdr_iter_init(struct rs_hdr_iter *it, const struct rs_hdr *h)
 {
+	assert(it && h);
 	memset(it, 0, sizeof(*it));
 	it->h = h;
 }

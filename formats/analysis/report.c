@@ -9,79 +9,13 @@
 #include "report.h"
 
 #include <sqlite3.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rs_decode.h"
-
-/* ---- a small u64 -> u64 map (open addressing, never shrinks) ---------- */
-
-/* Promise ids and tids come from the guest: any 64-bit value, including
- * 0, so presence is kept apart from the key. */
-struct u64map {
-	uint64_t *keys, *vals;
-	uint8_t *used;
-	size_t cap, n;
-};
-
-static size_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
-static uint64_t *map_find(const struct u64map *m, uint64_t k)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = mix(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->used[i])
-			return NULL;
-		if (m->keys[i] == k)
-			return &m->vals[i];
-	}
-}
-
-/* The value slot for k, inserted as `init` if absent; NULL on ENOMEM. */
-static uint64_t *map_put(struct u64map *m, uint64_t k, uint64_t init)
-{
-	uint64_t *v = map_find(m, k);
-	if (v)
-		return v;
-	if ((m->n + 1) * 2 > m->cap) {
-		struct u64map g = { 0 };
-		g.cap = m->cap ? m->cap * 2 : 64;
-		g.keys = malloc(g.cap * sizeof(uint64_t));
-		g.vals = malloc(g.cap * sizeof(uint64_t));
-		g.used = calloc(g.cap, 1);
-		if (!g.keys || !g.vals || !g.used) {
-			free(g.keys), free(g.vals), free(g.used);
-			return NULL;
-		}
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->used[i])
-				*map_put(&g, m->keys[i], m->vals[i]) = m->vals[i];
-		free(m->keys), free(m->vals), free(m->used);
-		*m = g;
-	}
-	size_t i = mix(k) & (m->cap - 1);
-	while (m->used[i])
-		i = (i + 1) & (m->cap - 1);
-	m->used[i] = 1;
-	m->keys[i] = k;
-	m->vals[i] = init;
-	m->n++;
-	return &m->vals[i];
-}
-
-static void map_free(struct u64map *m)
-{
-	free(m->keys), free(m->vals), free(m->used);
-	memset(m, 0, sizeof(*m));
-}
+#include "rs_u64map.h"
 
 /* ---- groups ------------------------------------------------------------ */
 
@@ -180,13 +114,13 @@ struct ctx {
 	int oom;
 	struct pinfo *p;
 	size_t np;
-	struct u64map pmap;     /* promise id -> index in p */
-	struct u64map tnames;   /* tid -> thread name (char *) */
-	struct u64map open;     /* tid -> promise it is blocked on */
-	struct u64map wheads;   /* promise id -> first waiter index + 1 */
+	struct rs_u64map pmap;     /* promise id -> index in p */
+	struct rs_u64map tnames;   /* tid -> thread name (char *) */
+	struct rs_u64map open;     /* tid -> promise it is blocked on */
+	struct rs_u64map wheads;   /* promise id -> first waiter index + 1 */
 	struct waiter *w;
 	size_t nw, capw;
-	struct u64map woken;    /* tid -> wake time, UINT64_MAX: none */
+	struct rs_u64map woken;    /* tid -> wake time, UINT64_MAX: none */
 	struct {                /* per-CPU irq nesting */
 		uint64_t vec[16];
 		int64_t at[16];
@@ -198,7 +132,7 @@ struct ctx {
 
 static const char *thread_name(struct ctx *c, uint32_t tid)
 {
-	uint64_t *v = map_find(&c->tnames, tid);
+	uint64_t *v = rs_u64map_find(&c->tnames, tid);
 	return v ? (const char *)(uintptr_t)*v : NULL;
 }
 
@@ -244,7 +178,7 @@ static void record_promise(struct ctx *c, enum rs_report_section_id sec,
 
 static struct pinfo *pinfo(struct ctx *c, uint64_t id)
 {
-	uint64_t *v = map_find(&c->pmap, id);
+	uint64_t *v = rs_u64map_find(&c->pmap, id);
 	return v ? &c->p[*v] : NULL;
 }
 
@@ -293,7 +227,7 @@ static int load_tables(struct ctx *c, char *err, size_t errlen)
 				     strcmp((const char *)st, "failed") == 0) &&
 			      sqlite3_column_type(s, 3) != SQLITE_NULL &&
 			      sqlite3_column_type(s, 4) != SQLITE_NULL;
-		uint64_t *slot = map_put(&c->pmap,
+		uint64_t *slot = rs_u64map_put(&c->pmap,
 					 (uint64_t)sqlite3_column_int64(s, 0),
 					 c->np);
 		if (!slot)
@@ -311,7 +245,7 @@ static int load_tables(struct ctx *c, char *err, size_t errlen)
 	sqlite3_bind_int64(s, 1, c->r->meta.id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		char *name = col_dup(s, 1);
-		uint64_t *v = map_put(&c->tnames,
+		uint64_t *v = rs_u64map_put(&c->tnames,
 				      (uint64_t)sqlite3_column_int64(s, 0), 0);
 		if (!name || !v || *v) {   /* duplicate tid: keep the first */
 			free(name);
@@ -330,13 +264,13 @@ sqlfail:
 
 static void settle(struct ctx *c, const struct rs_row *e, int sample)
 {
-	uint64_t *head = map_find(&c->wheads, e->a);
+	uint64_t *head = rs_u64map_find(&c->wheads, e->a);
 	if (!head || !*head)
 		return;
 	const struct pinfo *p = pinfo(c, e->a);
 	for (size_t i = *head; i; i = c->w[i - 1].next) {
 		struct waiter *w = &c->w[i - 1];
-		uint64_t *o = map_find(&c->open, w->tid);
+		uint64_t *o = rs_u64map_find(&c->open, w->tid);
 		/* Only if the thread is still waiting on this promise: it
 		 * may have been woken by something else and moved on. */
 		if (!o || *o != e->a)
@@ -352,8 +286,8 @@ static void settle(struct ctx *c, const struct rs_row *e, int sample)
 static void block(struct ctx *c, const struct rs_row *e)
 {
 	uint32_t tid = (uint32_t)e->a;
-	uint64_t *o = map_put(&c->open, tid, UINT64_MAX);
-	uint64_t *head = map_put(&c->wheads, e->c, 0);
+	uint64_t *o = rs_u64map_put(&c->open, tid, UINT64_MAX);
+	uint64_t *head = rs_u64map_put(&c->wheads, e->c, 0);
 	if (!o || !head) {
 		c->oom = 1;
 		return;
@@ -439,7 +373,7 @@ static int on_event(void *opaque, const struct rs_row *e)
 		break;
 	}
 	case RS_EV_THREAD_WAKE: {
-		uint64_t *w = map_put(&c->woken, e->a, UINT64_MAX);
+		uint64_t *w = rs_u64map_put(&c->woken, e->a, UINT64_MAX);
 		if (!w)
 			c->oom = 1;
 		else if (*w == UINT64_MAX)   /* the first wake counts */
@@ -447,7 +381,7 @@ static int on_event(void *opaque, const struct rs_row *e)
 		break;
 	}
 	case RS_EV_THREAD_SWITCH: {
-		uint64_t *w = map_find(&c->woken, e->b);
+		uint64_t *w = rs_u64map_find(&c->woken, e->b);
 		if (w && *w != UINT64_MAX) {
 			if ((uint64_t)e->ts_ns >= *w)
 				record_tid(c, RS_REPORT_WAKE, (uint32_t)e->b,
@@ -504,6 +438,7 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 		      int64_t from_ns, int64_t to_ns, enum rs_report_by by,
 		      struct rs_report *r, char *err, size_t errlen)
 {
+	assert(db && r && err && errlen > 0);
 	struct ctx c = { .r = r, .db = db };
 	int rc = -1;
 
@@ -519,10 +454,7 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 		snprintf(err, errlen, "%s", rs_trace_error(db));
 		return -1;
 	}
-	if (rs_report_boot_tsc(db, r->meta.id, &c.boot_tsc) != 0) {
-		snprintf(err, errlen, "reading the trace's clock failed");
-		return -1;
-	}
+	c.boot_tsc = r->meta.boot_tsc;
 	/* With no bound given, the range reaches over losses at the edges
 	 * too: a ring that lapped its reader lost the trace's start, and
 	 * the loss line must say how much of the run that was. */
@@ -581,14 +513,14 @@ out:
 	for (size_t i = 0; i < c.np; i++)
 		free(c.p[i].label), free(c.p[i].type);
 	free(c.p);
-	for (size_t i = 0; i < c.tnames.cap; i++)
-		if (c.tnames.used[i])
-			free((void *)(uintptr_t)c.tnames.vals[i]);
-	map_free(&c.pmap);
-	map_free(&c.tnames);
-	map_free(&c.open);
-	map_free(&c.wheads);
-	map_free(&c.woken);
+	uint64_t tid, name;
+	for (size_t pos = 0; rs_u64map_next(&c.tnames, &pos, &tid, &name);)
+		free((void *)(uintptr_t)name);
+	rs_u64map_free(&c.pmap);
+	rs_u64map_free(&c.tnames);
+	rs_u64map_free(&c.open);
+	rs_u64map_free(&c.wheads);
+	rs_u64map_free(&c.woken);
 	free(c.w);
 	return rc;
 }

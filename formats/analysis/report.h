@@ -147,11 +147,6 @@ void rs_cpath_free(struct rs_cpath *p);
 const char *rs_cpath_via_name(enum rs_cpath_via v);
 const char *rs_cpath_root_name(enum rs_cpath_root r);
 
-/* The trace's boot_tsc (timer due times are tsc; the meta does not
- * carry it). Returns 0 or -1. */
-int rs_report_boot_tsc(struct rs_trace_db *db, int64_t trace_id,
-		       uint64_t *boot_tsc);
-
 /* Losses overlapping [from_ns, to_ns] (see REPORT.md). Returns 0 or -1
  * (rs_trace_error says why). */
 int rs_report_lost(struct rs_trace_db *db, const struct rs_trace_meta *m,

@@ -336,7 +336,7 @@ int rs_report_critical_path(struct rs_trace_db *db, int64_t trace_id,
 		return -1;
 	}
 	w.trace = m.id;
-	rs_report_boot_tsc(db, m.id, &boot_tsc);
+	boot_tsc = m.boot_tsc;
 	if (prepare_table(&w) != 0)
 		return -1;
 	if (promise_exists(&w, id) <= 0)

@@ -1,7 +1,7 @@
 /*
  * report_lost.c - the report's questions to the store that stand on their
  * own: what was lost in a range (so every figure can be qualified), how
- * far the losses reach, the trace's boot_tsc; and freeing / looking up a
+ * far the losses reach; and freeing / looking up a
  * computed report. Split from report.c to keep each file readable.
  */
 #include "report.h"
@@ -10,23 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int rs_report_boot_tsc(struct rs_trace_db *db, int64_t trace_id,
-		       uint64_t *boot_tsc)
-{
-	sqlite3_stmt *s;
-	int ok = sqlite3_prepare_v2(rs_trace_sqlite(db),
-				    "SELECT boot_tsc FROM trace WHERE id = ?1",
-				    -1, &s, NULL) == SQLITE_OK;
-	if (ok) {
-		sqlite3_bind_int64(s, 1, trace_id);
-		ok = sqlite3_step(s) == SQLITE_ROW;
-		if (ok)
-			*boot_tsc = (uint64_t)sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	return ok ? 0 : -1;
-}
 
 /* Gaps overlapping the range: count them, and measure the union of their
  * spans (gaps on different CPUs may overlap in time). */

@@ -135,6 +135,9 @@ const char *rs_reg_name(unsigned reg)
 size_t rs_decode_record(const uint8_t *p, size_t avail, struct rs_event *ev,
 			char *strbuf)
 {
+	/* Caller contract: somewhere to decode into (strbuf holds a record's
+	 * string, RS_MAX_RECORD bytes). */
+	assert(ev && strbuf && (p || avail == 0));
 	int used;
 	return decode_record(p, avail, ev, strbuf, 0, &used, 0, 0);
 }

@@ -7,6 +7,7 @@
  */
 #include "rs_decode_internal.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ static int is_pow2(uint64_t x)
 int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 		   struct rs_layout *out, char *err, size_t errlen)
 {
+	assert(out && err && errlen > 0 && (base || avail == 0));
 	/* One copy, then every check on the copy: the guest may change the
 	 * original while we look at it. */
 	struct rs_header h;
@@ -111,6 +113,7 @@ int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 int64_t rs_region_find(const volatile void *map, size_t len, uint64_t map_gpa,
 		       struct rs_layout *out, char *err, size_t errlen)
 {
+	assert(out && err && errlen > 0 && (map || len == 0));
 	const volatile uint8_t *m = map;
 	char why[160] = "";
 	uint64_t candidates = 0;
@@ -139,6 +142,8 @@ int64_t rs_region_find(const volatile void *map, size_t len, uint64_t map_gpa,
 void rs_status_read(const volatile void *region, const struct rs_layout *l,
 		    struct rs_status *out)
 {
+	/* l was validated by rs_layout_read: ncpus bounds the arrays below. */
+	assert(region && l && out && l->ncpus <= RS_MAX_CPUS);
 	const volatile struct rs_header *h = region;
 
 	memset(out, 0, sizeof(*out));

@@ -16,6 +16,9 @@
 int rs_reader_init(struct rs_reader *r, const volatile void *region,
 		   size_t avail, const struct rs_layout *layout)
 {
+	/* The layout comes from rs_layout_read, never straight from a guest. */
+	assert(r && layout && layout->ncpus >= 1 &&
+	       layout->ncpus <= RS_MAX_CPUS);
 	memset(r, 0, sizeof(*r));
 	r->region = region;
 	r->avail = avail;
@@ -550,12 +553,14 @@ static long poll(struct rs_reader *r, const struct sink *sk)
 
 long rs_reader_poll(struct rs_reader *r, rs_event_cb cb, void *opaque)
 {
+	assert(r && cb);
 	const struct sink sk = { .one = cb, .opaque = opaque };
 	return poll(r, &sk);
 }
 
 long rs_reader_poll_batch(struct rs_reader *r, rs_batch_cb cb, void *opaque)
 {
+	assert(r && cb);
 	const struct sink sk = { .many = cb, .opaque = opaque };
 	return poll(r, &sk);
 }

@@ -14,6 +14,7 @@
  */
 #include "export.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -246,6 +247,7 @@ static int gap_row(struct chrome *c, sqlite3_stmt *s)
 int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 		     const char *path, char *err, size_t errlen)
 {
+	assert(db && path && err && errlen > 0);
 	struct rs_trace_meta m;
 	struct chrome c = { .first = 1 };
 	sqlite3 *sql = rs_trace_sqlite(db);

@@ -17,6 +17,7 @@
  */
 #include "export.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,7 @@ static void write_metadata(FILE *f, const struct ctf_writer *w,
 int rs_export_ctf(struct rs_trace_db *db, int64_t trace_id, const char *dir,
 		  uint64_t *events_out, char *err, size_t errlen)
 {
+	assert(db && dir && err && errlen > 0);
 	struct rs_trace_meta m;
 	struct ctf_writer *w = calloc(1, sizeof(*w));
 	char path[4096];

@@ -4,6 +4,7 @@
  */
 #include "rs_chunk.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <zstd.h>
@@ -21,6 +22,7 @@ struct rs_chunk_reader {
 
 int rs_chunk_pack(const uint8_t *raw, size_t len, void **out, size_t *outlen)
 {
+	assert(out && outlen && (raw || len == 0));
 	if (len > RS_CHUNK_MAX_RAW)
 		return -1;
 	size_t cap = ZSTD_compressBound(len);
@@ -77,6 +79,7 @@ static const uint8_t *corrupt(struct rs_chunk_reader *r,
 const uint8_t *rs_chunk_unpack(struct rs_chunk_reader *r,
 			       const struct rs_chunk *c)
 {
+	assert(r && c);
 	if (c->raw_size > RS_CHUNK_MAX_RAW)
 		return corrupt(r, c, "declared size over the limit");
 	/* The smallest record is 8 bytes: a count the bytes cannot hold is a
@@ -103,6 +106,9 @@ int rs_chunk_next(struct rs_chunk_reader *r, const struct rs_chunk *c,
 		  const uint8_t *raw, size_t *off, uint64_t *index,
 		  struct rs_event *ev)
 {
+	assert(r && c && raw && off && index && ev);
+	/* The caller walks one unpacked chunk: off never passes its end. */
+	assert(*off <= c->raw_size);
 	if (*off >= c->raw_size) {
 		if (*index != c->count) {
 			corrupt(r, c, "fewer records than the row says");
@@ -130,6 +136,7 @@ int rs_chunk_next(struct rs_chunk_reader *r, const struct rs_chunk *c,
 int rs_chunk_decode(struct rs_chunk_reader *r, const struct rs_chunk *c,
 		    rs_event_cb cb, void *opaque)
 {
+	assert(r && c && cb);
 	const uint8_t *raw = rs_chunk_unpack(r, c);
 	if (!raw)
 		return RS_CHUNK_CORRUPT;

@@ -22,6 +22,7 @@ SQLITE_EXTENSION_INIT1
 #include <sqlite3.h>
 #endif
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,7 @@ static const sqlite3_module events_module = {
 
 int rs_sql_register(sqlite3 *db)
 {
+	assert(db);
 	return sqlite3_create_module_v2(db, "rs_events", &events_module, NULL,
 					NULL);
 }

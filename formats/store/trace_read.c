@@ -7,6 +7,7 @@
  */
 #include "trace_read.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -16,8 +17,6 @@
 #include <unistd.h>
 
 #include "rs_chunk.h"
-#include "rs_file.h"
-#include "sql_events.h"
 
 
 struct rs_trace_db {
@@ -34,138 +33,18 @@ static int fail(struct rs_trace_db *t, const char *fmt, ...)
 	return -1;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *s;
-	int ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-		 sqlite3_step(s) == SQLITE_ROW;
-	if (ok)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return ok ? 0 : -1;
-}
-
-static int has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *s;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE"
-			       " type = 'table' AND name = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_finalize(s);
-	return found;
-}
-
-int rs_db_precheck(const char *path, int may_create, char *err,
-		   size_t errlen)
-{
-	static const char sqlite_magic[16] = "SQLite format 3";
-	char hdr[sizeof(sqlite_magic)];
-	struct stat st;
-	int fd = rs_open_regular(path, &st, err, errlen);
-
-	if (fd < 0)
-		return fd == -1 && errno == ENOENT && may_create ? 1 : -1;
-	if (st.st_size == 0) {
-		close(fd);
-		if (may_create)
-			return 1;
-		snprintf(err, errlen, "%s: empty file, not a ringside database",
-			 path);
-		return -1;
-	}
-	ssize_t n = read(fd, hdr, sizeof(hdr));
-	close(fd);
-	if (n != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, sqlite_magic, sizeof(sqlite_magic)) != 0) {
-		snprintf(err, errlen, "%s: not a ringside database (not a SQLite"
-			 " file)", path);
-		return -1;
-	}
-	return 0;
-}
-
-int rs_db_check(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
-	static const char *const need[] = { "trace", "chunks", "lost",
-					    "trace_cpu", "promises", "threads" };
-	int64_t app = 0, version = 0;
-
-	if (pragma_int(db, "PRAGMA application_id", &app) != 0 ||
-	    pragma_int(db, "PRAGMA user_version", &version) != 0) {
-		/* Locked is not foreign: a writer (a collector creating the
-		 * store) held it for longer than the caller's busy timeout. */
-		if ((sqlite3_errcode(db) & 0xff) == SQLITE_BUSY)
-			snprintf(err, errlen, "%s: database is busy (locked by"
-				 " another process, e.g. a collector writing"
-				 " it); try again", path);
-		else
-			snprintf(err, errlen, "%s: not a SQLite database (%s)",
-				 path, sqlite3_errmsg(db));
-		return -1;
-	}
-	if (app != RS_DB_APP_ID) {
-		snprintf(err, errlen, "%s: not a ringside trace database "
-			 "(application_id 0x%llx, expected 0x%x)", path,
-			 (unsigned long long)(uint32_t)app, RS_DB_APP_ID);
-		return -1;
-	}
-	/* Version 0 was never written by a ringside: let the tables say
-	 * what is missing. Any other version is a ringside of another age. */
-	if (version != 0 && version != RS_DB_VERSION) {
-		snprintf(err, errlen, "%s: written by %s ringside (schema "
-			 "version %lld; this one reads %d)", path,
-			 version > RS_DB_VERSION ? "a newer" : "an older",
-			 (long long)version, RS_DB_VERSION);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!has_table(db, need[i])) {
-			snprintf(err, errlen, "%s: not a ringside trace database"
-				 " (no table '%s')", path, need[i]);
-			return -1;
-		}
-	if (version != RS_DB_VERSION) {
-		snprintf(err, errlen, "%s: ringside tables without a schema "
-			 "version", path);
-		return -1;
-	}
-	return 0;
-}
-
 struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen)
 {
 	struct rs_trace_db *t = calloc(1, sizeof(*t));
 
+	assert(path && err);
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (rs_db_precheck(path, 0, err, errlen) != 0) {
+	if (rs_db_open(path, RS_DB_READ, &t->db, NULL, NULL, err,
+		       errlen) != RS_DB_OK) {
 		free(t);
-		return NULL;
-	}
-	/* Read-only, and no creation: a missing file is an error, not a new
-	 * empty database. */
-	if (sqlite3_open_v2(path, &t->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 t->db ? sqlite3_errmsg(t->db) : "out of memory");
-		rs_trace_close(t);
-		return NULL;
-	}
-	sqlite3_busy_timeout(t->db, 2000);
-	if (rs_db_check(t->db, path, err, errlen) != 0) {
-		rs_trace_close(t);
-		return NULL;
-	}
-	/* The `events` virtual table decodes chunks through this module. */
-	if (rs_sql_register(t->db) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(t->db));
-		rs_trace_close(t);
 		return NULL;
 	}
 	return t;
@@ -189,71 +68,67 @@ struct sqlite3 *rs_trace_sqlite(struct rs_trace_db *t)
 	return t->db;
 }
 
-static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
+/* The totals of the trace's chunks and losses. */
+static int trace_totals(struct rs_trace_db *t, struct rs_trace_meta *m)
 {
-	const unsigned char *v = sqlite3_column_text(s, col);
-	snprintf(dst, len, "%s", v ? (const char *)v : "");
+	static const char sql[] =
+		"SELECT (SELECT coalesce(sum(count), 0) FROM chunks"
+		"  WHERE trace_id = ?1),"
+		" (SELECT coalesce(sum(count), 0) FROM lost WHERE trace_id = ?1),"
+		" (SELECT coalesce(min(min_ns), 0) FROM chunks WHERE trace_id = ?1),"
+		" (SELECT coalesce(max(max_ns), 0) FROM chunks WHERE trace_id = ?1)";
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(t->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return fail(t, "reading the trace: %s", sqlite3_errmsg(t->db));
+	sqlite3_bind_int64(s, 1, m->id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		m->events = sqlite3_column_int64(s, 0);
+		m->lost = sqlite3_column_int64(s, 1);
+		m->first_ts_ns = sqlite3_column_int64(s, 2);
+		m->last_ts_ns = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return fail(t, "reading the trace: %s", sqlite3_errmsg(t->db));
+	return 0;
 }
 
 int rs_trace_meta(struct rs_trace_db *t, int64_t trace_id,
 		  struct rs_trace_meta *m)
 {
-	static const char sql[] =
-		"SELECT id, source, nonce, tsc_hz, coalesce(boot_wall_ns, 0),"
-		" region_gpa, ncpus, mode, guest_state, hung_at_ns,"
-		" panic_reason, coalesce(panic_ts_ns, 0), coalesce(panic_rip, 0),"
-		" coalesce(panic_vector, 0), coalesce(panic_fault_addr, 0),"
-		" coalesce(panic_cpu, 0), coalesce(panic_regs, ''),"
-		" (SELECT coalesce(sum(count), 0) FROM chunks"
-		"  WHERE trace_id = trace.id),"
-		" (SELECT coalesce(sum(count), 0) FROM lost"
-		"  WHERE trace_id = trace.id),"
-		" (SELECT coalesce(min(min_ns), 0) FROM chunks"
-		"  WHERE trace_id = trace.id),"
-		" (SELECT coalesce(max(max_ns), 0) FROM chunks"
-		"  WHERE trace_id = trace.id)"
-		" FROM trace WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id)"
-		" FROM trace))";
-	sqlite3_stmt *s;
+	struct rs_trace_row r;
 
+	assert(t && m);
 	memset(m, 0, sizeof(*m));
-	if (sqlite3_prepare_v2(t->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(t, "reading the trace: %s", sqlite3_errmsg(t->db));
-	sqlite3_bind_int64(s, 1, trace_id);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		if (rc == SQLITE_DONE)
-			return fail(t, "no trace %lld in the database",
-				    (long long)trace_id);
-		return fail(t, "reading the trace: %s", sqlite3_errmsg(t->db));
-	}
-	m->id = sqlite3_column_int64(s, 0);
-	copy_text(m->source, sizeof(m->source), s, 1);
-	m->nonce = (uint64_t)sqlite3_column_int64(s, 2);
-	m->tsc_hz = (uint64_t)sqlite3_column_int64(s, 3);
-	m->boot_wall_ns = (uint64_t)sqlite3_column_int64(s, 4);
-	m->region_gpa = (uint64_t)sqlite3_column_int64(s, 5);
-	int64_t ncpus = sqlite3_column_int64(s, 6);
-	m->ncpus = ncpus > 0 && ncpus <= RS_MAX_CPUS ? (uint32_t)ncpus : 1;
-	copy_text(m->mode, sizeof(m->mode), s, 7);
-	copy_text(m->guest_state, sizeof(m->guest_state), s, 8);
-	m->has_hung_at = sqlite3_column_type(s, 9) != SQLITE_NULL;
-	m->hung_at_ns = sqlite3_column_int64(s, 9);
-	m->has_panic = sqlite3_column_type(s, 10) != SQLITE_NULL;
-	copy_text(m->panic_reason, sizeof(m->panic_reason), s, 10);
-	m->panic_ts_ns = sqlite3_column_int64(s, 11);
-	m->panic_rip = (uint64_t)sqlite3_column_int64(s, 12);
-	m->panic_vector = (uint64_t)sqlite3_column_int64(s, 13);
-	m->panic_fault_addr = (uint64_t)sqlite3_column_int64(s, 14);
-	m->panic_cpu = (uint32_t)sqlite3_column_int64(s, 15);
-	copy_text(m->panic_regs, sizeof(m->panic_regs), s, 16);
-	m->events = sqlite3_column_int64(s, 17);
-	m->lost = sqlite3_column_int64(s, 18);
-	m->first_ts_ns = sqlite3_column_int64(s, 19);
-	m->last_ts_ns = sqlite3_column_int64(s, 20);
-	sqlite3_finalize(s);
-	return 0;
+	int rc = rs_trace_row_read(t->db, trace_id, &r, t->err, sizeof(t->err));
+	if (rc == RS_DB_NO_TRACE)
+		return fail(t, "no trace %lld in the database",
+			    (long long)trace_id);
+	if (rc != 0)
+		return -1;
+	m->id = r.id;
+	snprintf(m->source, sizeof(m->source), "%s", r.source);
+	m->nonce = r.nonce;
+	m->tsc_hz = r.tsc_hz;
+	m->boot_tsc = r.boot_tsc;
+	m->boot_wall_ns = r.boot_wall_ns;
+	m->region_gpa = r.region_gpa;
+	m->ncpus = r.ncpus > 0 && r.ncpus <= RS_MAX_CPUS ? (uint32_t)r.ncpus : 1;
+	snprintf(m->mode, sizeof(m->mode), "%s", r.mode);
+	snprintf(m->guest_state, sizeof(m->guest_state), "%s", r.guest_state);
+	m->has_hung_at = r.has_hung_at;
+	m->hung_at_ns = r.hung_at_ns;
+	m->has_panic = r.has_panic;
+	memcpy(m->panic_reason, r.panic_reason, sizeof(m->panic_reason));
+	m->panic_ts_ns = r.panic_ts_ns;
+	m->panic_rip = r.panic_rip;
+	m->panic_vector = r.panic_vector;
+	m->panic_fault_addr = r.panic_fault_addr;
+	m->panic_cpu = (uint32_t)r.panic_cpu;
+	snprintf(m->panic_regs, sizeof(m->panic_regs), "%s", r.panic_regs);
+	return trace_totals(t, m);
 }
 
 /*
@@ -384,18 +259,19 @@ static int stream_open(struct rs_trace_db *t, struct stream *s,
 static int trace_clock(struct rs_trace_db *t, int64_t trace_id,
 		       struct rs_layout *clock)
 {
-	sqlite3_stmt *q;
+	struct rs_trace_row r;
 
 	memset(clock, 0, sizeof(*clock));
-	if (sqlite3_prepare_v2(t->db, "SELECT tsc_hz, boot_tsc FROM trace"
-			       " WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+	/* trace_id 0 would read the newest row: here it means none. */
+	if (trace_id == 0)
+		return 0;
+	int rc = rs_trace_row_read(t->db, trace_id, &r, t->err, sizeof(t->err));
+	if (rc < 0)
 		return fail(t, "reading events: %s", sqlite3_errmsg(t->db));
-	sqlite3_bind_int64(q, 1, trace_id);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		clock->tsc_hz = (uint64_t)sqlite3_column_int64(q, 0);
-		clock->boot_tsc = (uint64_t)sqlite3_column_int64(q, 1);
+	if (rc == 0) {
+		clock->tsc_hz = r.tsc_hz;
+		clock->boot_tsc = r.boot_tsc;
 	}
-	sqlite3_finalize(q);
 	return 0;
 }
 
@@ -447,6 +323,8 @@ int rs_trace_events(struct rs_trace_db *t, int64_t trace_id,
 		    enum rs_order order, int64_t from_ns, int64_t to_ns,
 		    rs_row_cb cb, void *opaque)
 {
+	assert(t && cb);
+	assert(order == RS_ORDER_TIME || order == RS_ORDER_CPU_TIME);
 	struct stream s[RS_MAX_CPUS];
 	int nstreams = 0, result = 0;
 	uint32_t mask;
@@ -516,6 +394,7 @@ out:
 int rs_trace_gaps(struct rs_trace_db *t, int64_t trace_id, rs_gap_cb cb,
 		  void *opaque)
 {
+	assert(t && cb);
 	static const char sql[] =
 		"SELECT cpu, count, coalesce(from_ns, -1), coalesce(to_ns, -1)"
 		" FROM lost WHERE trace_id = ?1 AND count > 0"

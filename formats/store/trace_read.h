@@ -2,10 +2,11 @@
  * trace_read.h - reading a ringside trace database, for everything that
  * consumes one after the fact: the exporters, the report, the viewer's
  * loader. One place knows how events are laid out in the store, so a
- * change of storage touches only trace_read.c.
+ * change of storage touches only trace_read.c; the trace row itself is
+ * read by rs_trace_row_read (rs_db.h).
  *
- * Opens read-only and refuses, with a one-line reason, any file that is
- * not a ringside database; it never writes.
+ * Opens read-only (rs_db_open) and refuses, with a one-line reason, any
+ * file that is not a ringside database; it never writes.
  */
 #ifndef RS_TRACE_READ_H
 #define RS_TRACE_READ_H
@@ -14,14 +15,16 @@
 #include <stdint.h>
 
 #include "ringside_ring.h"
+#include "rs_db.h"
 
 struct rs_trace_db;
 
-/* What the trace row says. */
+/* What the trace row says (rs_trace_row, narrowed: ncpus is within
+ * 1..RS_MAX_CPUS), with the trace's totals. */
 struct rs_trace_meta {
 	int64_t id;
 	char source[256];
-	uint64_t nonce, tsc_hz, boot_wall_ns, region_gpa;
+	uint64_t nonce, tsc_hz, boot_tsc, boot_wall_ns, region_gpa;
 	uint32_t ncpus;
 	char mode[16];
 	char guest_state[16];
@@ -55,41 +58,13 @@ struct rs_gap {
 	int64_t from_ns, to_ns;   /* -1 if unknown */
 };
 
-/* The store's identity: PRAGMA application_id "RSDB" and the schema
- * version this build writes and reads (formats/store/schema.sql). */
-#define RS_DB_APP_ID  0x52534442
-#define RS_DB_VERSION 2
-
-/*
- * Is `db` a ringside trace database this build can read? Checks, in this
- * order, the application id, the schema version and the tables every
- * reader needs, and says which failed in one line ("<path>: ..."). Only
- * reads. Every tool that opens a store asks this one function, so they
- * agree on what is ours. Returns 0 or -1.
- */
-struct sqlite3;
-int rs_db_check(struct sqlite3 *db, const char *path, char *err,
-		size_t errlen);
-
-/*
- * The look at a database path before SQLite may open it; every tool that
- * opens a store by path (collect's -o, info, report, export, the viewer)
- * asks this one function first. It never blocks (rs_file.h: a FIFO, a
- * socket, a device or a directory is refused at once), and refuses a file
- * that does not start with SQLite's magic, so a foreign file never
- * reaches SQLite. Returns 0 (starts like SQLite), 1 (absent or empty,
- * only if `may_create`: a new store may be made there), or -1 with a
- * one-line reason "<path>: ..." in err.
- */
-int rs_db_precheck(const char *path, int may_create, char *err,
-		   size_t errlen);
-
 /* Returns NULL with a one-line reason in `err`. */
 struct rs_trace_db *rs_trace_open(const char *path, char *err, size_t errlen);
 void rs_trace_close(struct rs_trace_db *db);
 const char *rs_trace_error(const struct rs_trace_db *db);
 
-/* trace_id 0 = the most recently created trace. Returns 0 or -1. */
+/* trace_id 0 = the most recently created trace. Returns 0 or -1 (no such
+ * trace, or a database error; rs_trace_error says which). */
 int rs_trace_meta(struct rs_trace_db *db, int64_t trace_id,
 		  struct rs_trace_meta *out);
 
