@@ -155,6 +155,17 @@ static int time_range(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_ROW ? 0 : rs_store_fail(st, "events");
 }
 
+/* A JSON column of the trace row as json_each's argument: the row reader
+ * gives "" for NULL (a host verdict, a triple fault, stores no registers),
+ * and json_each("") is malformed where json_each(NULL) is no rows. */
+static void bind_json(sqlite3_stmt *s, const char *text)
+{
+	if (text[0])
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 1);
+}
+
 /* The trace row's JSON columns are ours; SQLite's json_each reads them
  * back. */
 static int panic_detail(struct rs_store *st, const struct rs_trace_row *r,
@@ -165,7 +176,7 @@ static int panic_detail(struct rs_store *st, const struct rs_trace_row *r,
 
 	if (query(st, &s, "SELECT j.key, j.value FROM json_each(?1) j", 0) != 0)
 		return -1;
-	sqlite3_bind_text(s, 1, r->panic_regs, -1, SQLITE_STATIC);
+	bind_json(s, r->panic_regs);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->npanic_regs < RS_REG_COUNT) {
 		copy_text(o->panic_regs[o->npanic_regs][0], 24, s, 0);
 		copy_text(o->panic_regs[o->npanic_regs][1], 24, s, 1);
@@ -177,7 +188,7 @@ static int panic_detail(struct rs_store *st, const struct rs_trace_row *r,
 
 	if (query(st, &s, "SELECT j.value FROM json_each(?1) j", 0) != 0)
 		return -1;
-	sqlite3_bind_text(s, 1, r->panic_backtrace, -1, SQLITE_STATIC);
+	bind_json(s, r->panic_backtrace);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
 	       o->nbacktrace < (int)RS_BACKTRACE_MAX) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
