@@ -112,35 +112,10 @@ static void json_clocks(FILE *out, const struct rs_summary *s)
 	json_int_or_null(out, s->timer_hz);
 }
 
-void rs_info_print_json(FILE *out, const struct rs_summary *s)
+/* The panic's fields: the record the guest wrote (or the host's verdict,
+ * which has no vector), its registers, backtrace and named frames. */
+static void json_panic(FILE *out, const struct rs_summary *s)
 {
-	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
-		s->trace_id, s->ntraces);
-	json_string(out, s->source);
-	fprintf(out, ", \"nonce\": \"0x%" PRIx64 "\", \"cpus\": %" PRId64
-		", \"mode\": \"%s\", \"tsc_hz\": %" PRIu64,
-		s->nonce, s->ncpus, s->mode, s->tsc_hz);
-	json_clocks(out, s);
-	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
-		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
-		s->events, s->lost_events, s->threads, s->promises);
-	fprintf(out, ", \"promise_states\": {\"pending\": %" PRId64
-		", \"resolved\": %" PRId64 ", \"failed\": %" PRId64
-		", \"cancelled\": %" PRId64 "}",
-		s->promises_by_state[0], s->promises_by_state[1],
-		s->promises_by_state[2], s->promises_by_state[3]);
-	if (s->has_ts)
-		fprintf(out, ", \"first_ts_ns\": %" PRId64 ", \"last_ts_ns\": %" PRId64,
-			s->first_ts_ns, s->last_ts_ns);
-	else
-		fprintf(out, ", \"first_ts_ns\": null, \"last_ts_ns\": null");
-	fprintf(out, ", \"guest_state\": ");
-	json_string(out, s->guest_state);
-	if (s->has_hung_at)
-		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
-	else
-		fprintf(out, ", \"hung_at_ns\": null");
-	json_verdict(out, s);
 	fprintf(out, ", \"panic_reason\": ");
 	if (s->has_panic) {
 		json_string(out, s->panic_reason);
@@ -190,6 +165,11 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, "null, \"panic_rip\": null, \"panic_rip_frame\": null,"
 			" \"panic_frames\": null");
 	}
+}
+
+/* Every vCPU's registers as the collector stored them, rip named. */
+static void json_vcpus(FILE *out, const struct rs_summary *s)
+{
 	fprintf(out, ", \"vcpus\": [");
 	for (int i = 0; i < s->nvcpu; i++) {
 		fprintf(out, "%s{\"cpu\": %u, \"origin\": ", i ? ", " : "", s->vcpu[i].cpu);
@@ -209,6 +189,39 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, "}");
 	}
 	fprintf(out, "]");
+}
+
+void rs_info_print_json(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, "{\"trace_id\": %" PRId64 ", \"traces\": %" PRId64 ", \"source\": ",
+		s->trace_id, s->ntraces);
+	json_string(out, s->source);
+	fprintf(out, ", \"nonce\": \"0x%" PRIx64 "\", \"cpus\": %" PRId64
+		", \"mode\": \"%s\", \"tsc_hz\": %" PRIu64,
+		s->nonce, s->ncpus, s->mode, s->tsc_hz);
+	json_clocks(out, s);
+	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
+		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
+		s->events, s->lost_events, s->threads, s->promises);
+	fprintf(out, ", \"promise_states\": {\"pending\": %" PRId64
+		", \"resolved\": %" PRId64 ", \"failed\": %" PRId64
+		", \"cancelled\": %" PRId64 "}",
+		s->promises_by_state[0], s->promises_by_state[1],
+		s->promises_by_state[2], s->promises_by_state[3]);
+	if (s->has_ts)
+		fprintf(out, ", \"first_ts_ns\": %" PRId64 ", \"last_ts_ns\": %" PRId64,
+			s->first_ts_ns, s->last_ts_ns);
+	else
+		fprintf(out, ", \"first_ts_ns\": null, \"last_ts_ns\": null");
+	fprintf(out, ", \"guest_state\": ");
+	json_string(out, s->guest_state);
+	if (s->has_hung_at)
+		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
+	else
+		fprintf(out, ", \"hung_at_ns\": null");
+	json_verdict(out, s);
+	json_panic(out, s);
+	json_vcpus(out, s);
 	fprintf(out, ", \"by_type\": {");
 	for (int i = 0; i < s->nby_type; i++) {
 		fprintf(out, "%s", i ? ", " : "");

@@ -244,6 +244,52 @@ static int gap_row(struct chrome *c, sqlite3_stmt *s)
 	return 0;
 }
 
+/* Flow arrows: creates (the parent's thread at creation -> the thread
+ * that settled it) and resolves (the settle -> each later read of the
+ * same promise). The events view decodes chunks and has no index on `a`,
+ * so the promise events are copied once into a temporary table that has
+ * one (the file itself stays read-only). */
+static int write_flows(sqlite3 *sql, int64_t trace, struct chrome *c)
+{
+	int rc = query_each(sql,
+		"CREATE TEMP TABLE IF NOT EXISTS rs_chrome_flow AS"
+		" SELECT type, a, ts_ns, ctx FROM events"
+		" WHERE trace_id = ?1 AND type IN (16, 17, 19, 20, 24)",
+		trace, NULL, c);
+	if (rc == 0)
+		rc = query_each(sql,
+			"CREATE INDEX IF NOT EXISTS temp.rs_chrome_flow_a"
+			" ON rs_chrome_flow (a, type)", trace, NULL, c);
+	if (rc == 0)
+		rc = query_each(sql,
+			"SELECT 'creates', cr.ts_ns, cr.ctx, st.ts_ns, st.ctx"
+			" FROM rs_chrome_flow cr JOIN rs_chrome_flow st"
+			" ON st.a = cr.a AND st.type IN (19, 20, 24)"
+			" WHERE cr.type = 16"
+			" UNION ALL "
+			"SELECT 'resolves', st.ts_ns, st.ctx, rd.ts_ns, rd.ctx"
+			" FROM rs_chrome_flow st JOIN rs_chrome_flow rd"
+			" ON rd.a = st.a AND rd.type = 17 AND rd.ts_ns >= st.ts_ns"
+			" WHERE st.type IN (19, 20)",
+			0, flow_row, c);
+	if (rc == 0)
+		rc = query_each(sql, "DROP TABLE temp.rs_chrome_flow", 0, NULL, c);
+	return rc;
+}
+
+/* The panic as a global instant event. */
+static void write_panic(struct chrome *c, const struct rs_trace_meta *m)
+{
+	sep(c);
+	fputs("{\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"name\":", c->f);
+	char name[RS_REASON_LEN + 16];
+	snprintf(name, sizeof(name), "panic: %s", m->panic_reason);
+	json_str(c->f, name);
+	fputs(",\"ts\":", c->f);
+	us(c->f, m->panic_ts_ns);
+	fprintf(c->f, ",\"args\":{\"rip\":\"0x%" PRIx64 "\"}}", m->panic_rip);
+}
+
 int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 		     const char *path, char *err, size_t errlen)
 {
@@ -288,52 +334,14 @@ int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 				" resolved_ns FROM promises WHERE trace_id = ?1"
 				" AND created_ns IS NOT NULL", m.id,
 				promise_row, &c);
-	/* creates: parent's thread at creation -> the thread that settled
-	 * it; resolve -> each later read of the same promise. The events
-	 * view decodes chunks and has no index on `a`, so the promise events
-	 * are copied once into a temporary table that has one (the file
-	 * itself stays read-only). */
 	if (rc == 0)
-		rc = query_each(sql,
-			"CREATE TEMP TABLE IF NOT EXISTS rs_chrome_flow AS"
-			" SELECT type, a, ts_ns, ctx FROM events"
-			" WHERE trace_id = ?1 AND type IN (16, 17, 19, 20, 24)",
-			m.id, NULL, &c);
-	if (rc == 0)
-		rc = query_each(sql,
-			"CREATE INDEX IF NOT EXISTS temp.rs_chrome_flow_a"
-			" ON rs_chrome_flow (a, type)", m.id, NULL, &c);
-	if (rc == 0)
-		rc = query_each(sql,
-			"SELECT 'creates', cr.ts_ns, cr.ctx, st.ts_ns, st.ctx"
-			" FROM rs_chrome_flow cr JOIN rs_chrome_flow st"
-			" ON st.a = cr.a AND st.type IN (19, 20, 24)"
-			" WHERE cr.type = 16"
-			" UNION ALL "
-			"SELECT 'resolves', st.ts_ns, st.ctx, rd.ts_ns, rd.ctx"
-			" FROM rs_chrome_flow st JOIN rs_chrome_flow rd"
-			" ON rd.a = st.a AND rd.type = 17 AND rd.ts_ns >= st.ts_ns"
-			" WHERE st.type IN (19, 20)",
-			0, flow_row, &c);
-	if (rc == 0)
-		rc = query_each(sql, "DROP TABLE temp.rs_chrome_flow", 0, NULL,
-				&c);
+		rc = write_flows(sql, m.id, &c);
 	if (rc == 0)
 		rc = query_each(sql, "SELECT cpu, count, coalesce(from_ns, 0)"
 				" FROM lost WHERE trace_id = ?1", m.id, gap_row,
 				&c);
-	if (rc == 0 && m.has_panic) {
-		sep(&c);
-		fputs("{\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"name\":",
-		      c.f);
-		char name[RS_REASON_LEN + 16];
-		snprintf(name, sizeof(name), "panic: %s", m.panic_reason);
-		json_str(c.f, name);
-		fputs(",\"ts\":", c.f);
-		us(c.f, m.panic_ts_ns);
-		fprintf(c.f, ",\"args\":{\"rip\":\"0x%" PRIx64 "\"}}",
-			m.panic_rip);
-	}
+	if (rc == 0 && m.has_panic)
+		write_panic(&c, &m);
 	fputs("\n]}\n", c.f);
 	if (fclose(c.f) != 0 && rc == 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
