@@ -2,7 +2,7 @@
  * dumpcore.c - the xl dump-core parser behind `collect core:` for Xen
  * dumps (dumpcore.h).
  *
- * The rules, each of which tests/test_dumpcore.c breaks on purpose:
+ * The rules, each of which tests/collector/test_dumpcore.c breaks on purpose:
  *   - the section table, the section-name table and every section used
  *     lie inside the file, with sizes checked for overflow and counts
  *     bounded before anything is multiplied by them;

@@ -2,7 +2,7 @@
  * test_collector.h - helpers shared by the tests that drive the `ringside`
  * binary (test_collector*.c, test_qemu*.c, test_core.c): ring files made
  * with the real guest-trace writer, reading the resulting database, and
- * the output contract. Implemented in tests/test_collector.c.
+ * the output contract. Implemented in tests/collector/test_collector.c.
  */
 #ifndef RS_TEST_COLLECTOR_H
 #define RS_TEST_COLLECTOR_H

@@ -1,7 +1,7 @@
 /*
  * test_kernel.h - what the kernel test files (tests/test_kernel*.c) share:
  * decoding a ring into per-type tallies, and running ringside-hosted.
- * Implemented in tests/test_kernel.c.
+ * Implemented in tests/kernel/test_kernel.c.
  */
 #ifndef RS_TEST_KERNEL_H
 #define RS_TEST_KERNEL_H

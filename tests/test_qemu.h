@@ -2,7 +2,7 @@
  * test_qemu.h - what the QEMU test files (tests/test_qemu*.c) share:
  * running `ringside run` on the real kernel under QEMU TCG in a private
  * temp dir, and checking nothing is left behind. Implemented in
- * tests/test_qemu.c.
+ * tests/collector/test_qemu.c.
  */
 #ifndef RS_TEST_QEMU_H
 #define RS_TEST_QEMU_H

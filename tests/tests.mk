@@ -2,8 +2,11 @@
 # against the real libraries. `make check` builds it and everything it
 # drives, then runs it with RS_BIN_DIR pointing at the built programs.
 
+# Suites sit in a folder per part of the tree they test (tests/README.md);
+# the helpers every suite may use stay at the top of tests/.
+TEST_DIRS := formats guest-trace kernel collector cli viewer build
 TEST_SRCS := tests/testlib.c tests/testlib_events.c tests/stress/stress.c \
-             $(wildcard tests/test_*.c)
+             $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
 # The kernel's clock calibration is plain C but for rdtsc: test_refclock.c
 # runs it here, against simulated references.
 TEST_SRCS += kernel/platform/pvh/refclock.c
@@ -49,3 +52,6 @@ ifneq ($(SANITIZE),1)
 check-run: $(EMBED_BIN)
 endif
 EXTRA_CFLAGS_tests/ := $(call pkgconf,--cflags sqlite3)
+# Every suite folder compiles like tests/ itself (later fragments add to
+# EXTRA_CFLAGS_tests/, hence `=`), and finds the shared helpers there.
+$(foreach d,$(TEST_DIRS),$(eval EXTRA_CFLAGS_tests/$(d)/ = $$(EXTRA_CFLAGS_tests/) -Itests))

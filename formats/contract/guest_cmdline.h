@@ -19,7 +19,7 @@
 /*
  * Every workload, by name: X(name) for each. The kernel defines
  * `const struct workload workload_<name>` with .name "<name>" for each
- * (tests/test_qemu_checks.c checks that the kernel lists exactly these).
+ * (tests/collector/test_qemu_checks.c checks that the kernel lists exactly these).
  */
 #define RS_WORKLOADS(X)                                                     \
 	X(pingpong) X(fanout) X(alloc) X(hang) X(crash) X(fault) X(panic)   \

@@ -281,7 +281,7 @@ RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, cpu) == 2048, "cpus");
 RS_STATIC_ASSERT(sizeof(struct rs_header) == RS_HEADER_SIZE,
 		 "the header is exactly one page");
 /* Type numbers are ABI: stored traces and the schema's counters view
- * (8, 34, 64) spell them. tests/test_event_table.c pins every one. */
+ * (8, 34, 64) spell them. tests/formats/test_event_table.c pins every one. */
 RS_STATIC_ASSERT(RS_EV_PAD == 0 && RS_EV_LOST == 1 &&
 		 RS_EV_THREAD_CREATE == 2 && RS_EV_RUNQ_LEN == 8 &&
 		 RS_EV_PROMISE_CREATE == 16 && RS_EV_PAGE_ALLOC == 32 &&

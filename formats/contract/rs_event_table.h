@@ -7,7 +7,7 @@
  * argument names and size rules (rs_decode.c), the argument counts the
  * kernel's emit helpers pass (kernel/core/trace.h), the store's
  * event_types rows (collector/store.c, from the decoder) and the viewer's
- * names. A new type is one new line here; tests/test_event_table.c checks
+ * names. A new type is one new line here; tests/formats/test_event_table.c checks
  * that every consumer agrees, and pins the released values.
  *
  * Freestanding and includes nothing: ringside_ring.h includes it, and

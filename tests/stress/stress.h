@@ -1,7 +1,7 @@
 /*
  * stress.h - the full-speed ring stress, shared by `make stress` (the
  * standalone tests/stress/stress_main.c, 10^8 events by default) and the
- * short run inside `make check` (tests/test_stress.c, test_ring.c).
+ * short run inside `make check` (tests/guest-trace/test_stress.c, test_ring.c).
  *
  * Several writer threads each own one CPU ring and emit with the real
  * guest-trace writer as fast as they can; one reader polls the real

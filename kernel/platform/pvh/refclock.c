@@ -2,7 +2,7 @@
  * refclock.c - measuring one clock against another on a vCPU that can be
  * descheduled at any moment: the TSC against the HPET or PIT (tsc.c), the
  * LAPIC timer against the TSC (lapic.c). Declared in pvh.h; free of
- * anything bare-metal but rdtsc, so tests/test_refclock.c runs it in a
+ * anything bare-metal but rdtsc, so tests/kernel/test_refclock.c runs it in a
  * Linux process against a reference that stalls on purpose.
  *
  * Every reading of the reference is bracketed by two TSC reads and only

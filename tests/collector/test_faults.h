@@ -2,7 +2,7 @@
  * test_faults.h - what the fault suites (tests/test_faults_*.c) share:
  * checking a database after a kill or a hostile guest, and reading its
  * events through the public trace_read API only. Implemented in
- * tests/test_faults_kill.c.
+ * tests/collector/test_faults_kill.c.
  */
 #ifndef RS_TEST_FAULTS_H
 #define RS_TEST_FAULTS_H

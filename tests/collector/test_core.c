@@ -293,7 +293,7 @@ static void test_core_no_region(void **state)
 }
 
 /* An xl dump-core file is recognised by its sections and handed to the xl
- * parser (tests/test_dumpcore.c), which finds this one empty. */
+ * parser (tests/collector/test_dumpcore.c), which finds this one empty. */
 static void test_core_xl_dump(void **state)
 {
 	static const char names[] = "\0.shstrtab\0.note.Xen\0.xen_pages\0.xen_pfn\0";

@@ -141,6 +141,58 @@ static png render(const char *dir, const char *name, const char *db,
 	return p;
 }
 
+/* The resolve arrow spanning rows that lies farthest in time from every
+ * other arrow (*arrow_gap, in ns, where the others cross its height), or
+ * -1: arrows are dense in pingpong, and a window this narrow around it
+ * shows it alone. */
+static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
+				   const rv_view *vp, int64_t *arrow_gap)
+{
+	const rv_geom g = *gp;
+	const rv_view v = *vp;
+	int arrow = -1;
+	*arrow_gap = 0;
+	for (uint32_t i = 0; i < m->arrows.n; i++) {
+		if (m->arrows.kind[i] != RV_A_RESOLVE)
+			continue;
+		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
+				m->arrows.from[i], m->arrows.t0[i]));
+		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
+				m->arrows.to[i], m->arrows.t1[i]));
+		if (abs(y1 - y0) < 2 * RV_ROW_H)
+			continue;
+		int64_t gap = INT64_MAX, t = m->arrows.t1[i];
+		int ym = (y0 + y1) / 2;
+		for (uint32_t j = 0; j < m->arrows.n; j++) {
+			if (j == i)
+				continue;
+			/* where arrow j crosses the height ym, if it does: an
+			 * arrow is a straight line between its endpoints */
+			int a0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
+					m->arrows.from[j], m->arrows.t0[j]));
+			int a1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
+					m->arrows.to[j], m->arrows.t1[j]));
+			if ((a0 < ym - 3 && a1 < ym - 3) ||
+			    (a0 > ym + 3 && a1 > ym + 3))
+				continue;
+			int64_t tj0 = m->arrows.t0[j], tj1 = m->arrows.t1[j];
+			int64_t cross = tj0;
+			if (a1 != a0)
+				cross = tj0 + (int64_t)((double)(tj1 - tj0) *
+					(ym - a0) / (double)(a1 - a0));
+			int64_t d = llabs(cross - t);
+			if (a1 == a0 && t >= MIN(tj0, tj1) && t <= MAX(tj0, tj1))
+				d = 0;
+			gap = d < gap ? d : gap;
+		}
+		if (gap > *arrow_gap) {
+			*arrow_gap = gap;
+			arrow = (int)i;
+		}
+	}
+	return arrow;
+}
+
 static void test_render_pingpong_promises(void **state)
 {
 	const char *db = SAMPLES "/pingpong.db";
@@ -195,46 +247,8 @@ static void test_render_pingpong_promises(void **state)
 	 * arrow and draw a window around it narrow enough that nothing else
 	 * is near it on screen. */
 	bool found = false;
-	int arrow = -1;
 	int64_t arrow_gap = 0;
-	for (uint32_t i = 0; i < m->arrows.n; i++) {
-		if (m->arrows.kind[i] != RV_A_RESOLVE)
-			continue;
-		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[i], m->arrows.t0[i]));
-		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.to[i], m->arrows.t1[i]));
-		if (abs(y1 - y0) < 2 * RV_ROW_H)
-			continue;
-		int64_t gap = INT64_MAX, t = m->arrows.t1[i];
-		int ym = (y0 + y1) / 2;
-		for (uint32_t j = 0; j < m->arrows.n; j++) {
-			if (j == i)
-				continue;
-			/* where arrow j crosses the height ym, if it does: an
-			 * arrow is a straight line between its endpoints */
-			int a0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-					m->arrows.from[j], m->arrows.t0[j]));
-			int a1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-					m->arrows.to[j], m->arrows.t1[j]));
-			if ((a0 < ym - 3 && a1 < ym - 3) ||
-			    (a0 > ym + 3 && a1 > ym + 3))
-				continue;
-			int64_t tj0 = m->arrows.t0[j], tj1 = m->arrows.t1[j];
-			int64_t cross = tj0;
-			if (a1 != a0)
-				cross = tj0 + (int64_t)((double)(tj1 - tj0) *
-					(ym - a0) / (double)(a1 - a0));
-			int64_t d = llabs(cross - t);
-			if (a1 == a0 && t >= MIN(tj0, tj1) && t <= MAX(tj0, tj1))
-				d = 0;
-			gap = d < gap ? d : gap;
-		}
-		if (gap > arrow_gap) {
-			arrow_gap = gap;
-			arrow = (int)i;
-		}
-	}
+	int arrow = loneliest_resolve_arrow(m, &g, &v, &arrow_gap);
 	if (arrow >= 0 && arrow_gap >= 4) {
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 				m->arrows.from[arrow], m->arrows.t0[arrow]));
