@@ -118,6 +118,11 @@ static void test_ruler_labels_exact(void **state)
 			check_ruler(m, &v);   /* the hang hides some tooltips */
 			view_range(&v, w, 1234567890123.0, 1234567890123.0 + 40);
 			assert_true(check_ruler(m, &v) >= want);
+			/* panned to before boot */
+			view_range(&v, w, -3e6, 3e6);
+			assert_true(check_ruler(m, &v) >= want);
+			view_range(&v, w, -300e9 - 5e3, -300e9);
+			assert_true(check_ruler(m, &v) >= want);
 		}
 		rv_model_free(m);
 	}
