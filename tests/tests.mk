@@ -22,7 +22,7 @@ $(TEST_BIN): $(TEST_OBJS) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIBS) \
 		$(VIEWER_LIBS) $(CMOCKA_LIBS) $(FORMATS_LDLIBS) \
-		$(COLLECTOR_LDLIBS) -lpthread -lm
+		$(COLLECTOR_LDLIBS) $(TEST_LDLIBS) -lpthread -lm
 
 # Programs the tests drive, when their fragments exist.
 TEST_PROGS = $(filter $(BIN)/%,$(ALL_PROGS))

@@ -46,6 +46,13 @@ void rv_view_fit(rv_view *v, const rv_model *m)
 	v->from = (double)m->t_min;
 }
 
+void rv_view_range(rv_view *v, double from, double to)
+{
+	assert(v && to > from);
+	v->from = from;
+	v->ns_per_px = (to - from) / (v->width - RV_LEFT_W);
+}
+
 void rv_fmt_dur(char *buf, size_t len, double ns)
 {
 	double a = fabs(ns);
@@ -59,9 +66,14 @@ void rv_fmt_dur(char *buf, size_t len, double ns)
 		snprintf(buf, len, "%.4g s", ns / 1e9);
 }
 
+/* To the ns, so a tooltip tells apart the ruler's ticks at any zoom;
+ * seconds past one, where milliseconds would need six leading digits. */
 void rv_fmt_time(char *buf, size_t len, double ns)
 {
-	snprintf(buf, len, "%.6f ms", ns / 1e6);
+	if (fabs(ns) >= 1e9)
+		snprintf(buf, len, "%.9f s", ns / 1e9);
+	else
+		snprintf(buf, len, "%.6f ms", ns / 1e6);
 }
 
 void rv_thread_rgb(uint32_t thread, double rgb[3])
@@ -341,39 +353,41 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 	}
 }
 
-static void nice_step(double ns_per_px, double *step)
+/* The ruler's left end says what its numbers count from: boot, or the
+ * origin its labels are offsets of (shrunk to fit the lane-name column),
+ * and the grid step below. */
+static void draw_ruler_caption(cairo_t *cr, const rv_ruler *r)
 {
-	double want = ns_per_px * 90;  /* a grid line every ~90 px */
-	double p = pow(10, floor(log10(want)));
-	double s = p;
-	if (want > 5 * p)
-		s = 10 * p;
-	else if (want > 2 * p)
-		s = 5 * p;
-	else if (want > p)
-		s = 2 * p;
-	*step = s < 1 ? 1 : s;
+	char buf[64];
+	if (*r->origin_text)
+		snprintf(buf, sizeof buf, "boot + %s", r->origin_text);
+	else
+		snprintf(buf, sizeof buf, "since boot");
+	cairo_text_extents_t e;
+	cairo_set_font_size(cr, 10);
+	cairo_text_extents(cr, buf, &e);
+	if (e.x_advance > RV_LEFT_W - 10)
+		cairo_set_font_size(cr, 10 * (RV_LEFT_W - 10) / e.x_advance);
+	cairo_set_source_rgb(cr, 0.3, 0.3, 0.35);
+	cairo_move_to(cr, 6, 11);
+	cairo_show_text(cr, buf);
+	cairo_set_font_size(cr, 9);
+	snprintf(buf, sizeof buf, "grid %s", r->step_text);
+	cairo_move_to(cr, 6, RV_RULER_H - 3);
+	cairo_show_text(cr, buf);
 }
 
 static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
 {
-	double step;
-	nice_step(v->ns_per_px, &step);
-	/* grid counted from the trace's first event, so labels are round */
-	double base = (double)m->t_min;
-	double t0 = base + floor((v->from - base) / step) * step;
-	double t_to = rv_t(v, v->width);
+	rv_ruler r;
+	rv_ruler_compute(v, &r);
 	cairo_set_source_rgb(cr, 0.95, 0.95, 0.97);
 	cairo_rectangle(cr, 0, 0, v->width, RV_RULER_H);
 	cairo_fill(cr);
 	cairo_set_font_size(cr, 10);
 	cairo_set_line_width(cr, 1);
-	char buf[64], unit[48];
-	rv_fmt_dur(unit, sizeof unit, step);
-	for (double t = t0; t <= t_to; t += step) {
-		double x = floor(rv_x(v, t)) + 0.5;
-		if (x < RV_LEFT_W)
-			continue;
+	for (int i = 0; i < r.n; i++) {
+		double x = r.x[i];
 		cairo_set_source_rgba(cr, 0.5, 0.5, 0.6, 0.25);
 		cairo_move_to(cr, x, RV_RULER_H);
 		cairo_line_to(cr, x, v->height);
@@ -382,14 +396,16 @@ static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
 		cairo_move_to(cr, x, RV_RULER_H - 6);
 		cairo_line_to(cr, x, RV_RULER_H);
 		cairo_stroke(cr);
-		rv_fmt_dur(buf, sizeof buf, t - base);
-		cairo_move_to(cr, x + 3, 11);
-		cairo_show_text(cr, buf);
+		/* right of its tick, or left of it where it would run off
+		 * the right edge */
+		cairo_text_extents_t e;
+		cairo_text_extents(cr, r.label[i], &e);
+		double lx = x + 3 + e.x_advance > v->width ? x - 3 - e.x_advance
+							    : x + 3;
+		cairo_move_to(cr, lx, 11);
+		cairo_show_text(cr, r.label[i]);
 	}
-	cairo_set_source_rgb(cr, 0.3, 0.3, 0.35);
-	snprintf(buf, sizeof buf, "grid %s", unit);
-	cairo_move_to(cr, 6, 11);
-	cairo_show_text(cr, buf);
+	draw_ruler_caption(cr, &r);
 	/* marks (MARK records) as small purple flags in the ruler */
 	cairo_set_font_size(cr, 9);
 	double last_x = -1e9;

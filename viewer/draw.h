@@ -45,6 +45,9 @@ void rv_geom_compute(const rv_model *m, rv_geom *g);
 
 /* Fit the whole trace into the view's width. */
 void rv_view_fit(rv_view *v, const rv_model *m);
+/* Show [from, to] (ns since boot, to > from) across the plot's width:
+ * --render's --from/--to. */
+void rv_view_range(rv_view *v, double from, double to);
 static inline double rv_x(const rv_view *v, double t)
 {
 	return RV_LEFT_W + (t - v->from) / v->ns_per_px;
@@ -112,6 +115,27 @@ void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4]);
 void rv_strip_paint(cairo_t *cr, rv_strip *s);
 void rv_strip_free(rv_strip *s);
+
+/* The ruler (ruler.c). Every time a person reads -- ruler, tooltips,
+ * --from/--to, `ringside info`, `report`, the exports -- is ns since the
+ * guest's boot (the store's ts_ns). Ticks fall every `step` ns (1, 2 or 5
+ * x 10^k, about 90 px apart) and each label is its tick's time exactly,
+ * with just the decimals the step needs, so neighbours always differ.
+ * When that would take more than 6 digits (deep zoom far from boot),
+ * origin_text holds a round time (`origin`) shown once at the left and
+ * the labels are "+" offsets from it; otherwise origin_text is "". */
+#define RV_RULER_MAX 256
+typedef struct {
+	double step;                   /* ns between ticks */
+	char step_text[24];            /* the step, e.g. "2 ms" */
+	double origin;                 /* ns; 0 when labels are absolute */
+	char origin_text[32];
+	int n;
+	double t[RV_RULER_MAX];        /* tick times, ns since boot */
+	double x[RV_RULER_MAX];        /* where each tick's line is drawn */
+	char label[RV_RULER_MAX][24];
+} rv_ruler;
+void rv_ruler_compute(const rv_view *v, rv_ruler *r);
 
 /* Text helpers shared with hit testing. */
 void rv_fmt_dur(char *buf, size_t len, double ns);

@@ -148,7 +148,7 @@ static void describe_ruler(GString *s, const rv_model *m, const rv_view *v,
 		}
 	char buf[64];
 	rv_fmt_time(buf, sizeof buf, t);
-	g_string_append(s, buf);
+	g_string_append_printf(s, "%s since boot", buf);
 }
 
 /* CPU lane c at time t: an interrupt, idle or the thread running, and an

@@ -46,8 +46,7 @@ static int do_render(const char *db, const char *out, const int64_t *from,
 			rv_model_free(m);
 			return 2;
 		}
-		v.from = f;
-		v.ns_per_px = (t - f) / (w - RV_LEFT_W);
+		rv_view_range(&v, f, t);
 	}
 	int rc = rv_export(m, &v, out, err, sizeof err);
 	if (rc)

@@ -15,12 +15,13 @@ static const struct cli_opt opts[] = {
 			" [--from, --to] onto [130, W)." },
 	[RV_OPT_FROM] = { .name = "from", .kind = CLI_TIME, .metavar = "T",
 		.unit_ns = 1,
-		.help = "--render: the ts_ns at the plot's left edge (default:"
-			" the trace's first)." },
+		.help = "--render: the time since boot (ts_ns) at the plot's"
+			" left edge, e.g. 22ms (default: the trace's first"
+			" event)." },
 	[RV_OPT_TO] = { .name = "to", .kind = CLI_TIME, .metavar = "T",
 		.unit_ns = 1,
-		.help = "--render: the ts_ns at the right edge (default: the"
-			" trace's last)." },
+		.help = "--render: the time since boot at the right edge"
+			" (default: the trace's last event)." },
 	[RV_OPT_SIZE] = { .name = "size", .kind = CLI_STRING,
 		.metavar = "WxH",
 		.help = "The picture's size in pixels, at least 200x100"

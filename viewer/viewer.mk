@@ -7,7 +7,7 @@
 VIEWER_LIB_SRCS := viewer/model.c viewer/derive.c viewer/layout.c \
                    viewer/draw.c viewer/draw_promises.c viewer/hit.c \
                    viewer/export.c viewer/histogram.c \
-                   viewer/strip.c viewer/options.c
+                   viewer/strip.c viewer/options.c viewer/ruler.c
 VIEWER_LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(VIEWER_LIB_SRCS))
 VIEWER_APP_OBJS := $(patsubst %.c,$(OBJ)/%.o,viewer/main.c viewer/window.c \
                    viewer/histogram_panel.c viewer/bench.c)
@@ -36,7 +36,10 @@ ALL_PROGS += $(VIEWER_BIN)
 
 # The viewer's tests include its headers and cairo's. (Appends, so this
 # fragment must be included after tests/tests.mk.)
-EXTRA_CFLAGS_tests/ += -Iviewer $(call pkgconf,--cflags cairo glib-2.0)
+EXTRA_CFLAGS_tests/ += -Iviewer $(call pkgconf,--cflags cairo glib-2.0 fontconfig)
+# The ruler's tests draw text in-process to compare with a render, then
+# hand fontconfig's state back (FcFini) so the leak checker sees none.
+TEST_LDLIBS += $(call pkgconf,--libs fontconfig)
 
 # tests.mk names its libraries before this fragment defines VIEWER_LIB, so
 # the test binary's dependency on it is stated here, where it is known.

@@ -157,7 +157,8 @@ static void print_text(FILE *o, const struct rs_report *r)
 	fprintf(o, "trace %" PRId64 ": %s, %s, %u CPU%s\n", r->meta.id,
 		r->meta.source, r->meta.guest_state, r->meta.ncpus,
 		r->meta.ncpus == 1 ? "" : "s");
-	fprintf(o, "range: %s .. %s (%s)\n", rs_report_fmt_ns(a, sizeof(a), r->from_ns),
+	fprintf(o, "range: %s .. %s after boot (%s)\n",
+		rs_report_fmt_ns(a, sizeof(a), r->from_ns),
 		rs_report_fmt_ns(b, sizeof(b), r->to_ns),
 		rs_report_fmt_ns(c, sizeof(c), r->to_ns - r->from_ns));
 	text_lost(o, r);
