@@ -368,8 +368,8 @@ rv_builder *rv_builder_new(rv_model *m)
 static void close_burst(rv_model *m, cpu_state *cs, int cpu)
 {
 	if (cs->burst_n)
-		rv_spans_push(&m->cpu_alloc[cpu], cs->burst_start, cs->burst_last,
-			      RV_K_ALLOC, cs->burst_n);
+		push_cut(&m->cpu_alloc[cpu], &m->cpu_gap[cpu], cs->burst_start,
+			 cs->burst_last, RV_K_ALLOC, cs->burst_n);
 	cs->burst_n = 0;
 }
 

@@ -199,10 +199,11 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 	} else if (m->pp.state[p] == RV_PS_END_UNKNOWN) {
 		/* end unknown (lost records): a cut, two slanted strokes */
 		cairo_set_line_width(cr, 1.5);
-		cairo_move_to(cr, x1 - 1, ly + 5);
-		cairo_line_to(cr, x1 + 2, ly - 5);
-		cairo_move_to(cr, x1 + 3, ly + 5);
-		cairo_line_to(cr, x1 + 6, ly - 5);
+		/* ...on the line's end, not in the gap that follows */
+		cairo_move_to(cr, x1 - 7, ly + 5);
+		cairo_line_to(cr, x1 - 4, ly - 5);
+		cairo_move_to(cr, x1 - 3, ly + 5);
+		cairo_line_to(cr, x1, ly - 5);
 		cairo_stroke(cr);
 	} else if (m->pp.resolved[p] == INT64_MAX) {
 		/* never resolved: an arrowhead at the end of what we know */
