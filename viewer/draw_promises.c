@@ -21,6 +21,7 @@
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row)
 {
@@ -441,7 +442,9 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 
 /* The double-clicked chain, over rows, running overlays and arrows: an
  * orange 4 px line along each member's own row and the row it carries on
- * in. Walks every pp (a byte each), only while a chain is shown. */
+ * in. rv_chain_mark marks a head and whom it became, in turn: memchr
+ * finds the head (the window always has a chain array, mostly empty),
+ * then the chain is followed. */
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g)
 {
@@ -451,8 +454,13 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 	const rv_pps *pp = &m->pp;
 	rv_batch *b = rv_batch_new(cr);
 	const int64_t t_to = (int64_t)rv_t(v, v->width) + 1;
-	for (uint32_t p = 0; p < pp->n; p++) {
-		if (!v->chain[p] || hidden(v, p))
+	const uint8_t *head = memchr(v->chain, 1, pp->n);
+	/* a lying trace's becomes can loop: at most n steps */
+	uint32_t steps = 0;
+	for (int32_t q = head ? (int32_t)(head - v->chain) : -1;
+	     q >= 0 && v->chain[q] && steps++ < pp->n; q = pp->follows[q]) {
+		const uint32_t p = (uint32_t)q;
+		if (hidden(v, p))
 			continue;
 		int64_t end = pp->own_end[p] == INT64_MAX ? m->t_max
 							   : pp->own_end[p];
