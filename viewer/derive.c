@@ -18,7 +18,9 @@
  *     interrupt span, or thread state crosses a gap of the CPU it belongs
  *     to (a thread's state belongs to the CPU of the event that set it;
  *     the all-CPU idle band to every CPU), since what happened there is
- *     unknown: the span stops at the gap's start and resumes after it.
+ *     unknown: the span stops at the gap's start and resumes after it;
+ *     the CPU's lane resumes with the thread its first record after the
+ *     gap names (ctx), since whoever ran before may not run any more.
  *   - A promise with no resolve/fail/cancel and no becomes whose CPU (that
  *     of its first record) lost records after its creation ends "unknown"
  *     at the start of the first such gap (RV_PS_END_UNKNOWN), rather than
@@ -125,6 +127,7 @@ struct rv_builder {
 	uint64_t ev_cap;
 	int32_t heap_ctr, runq_ctr;   /* counter indexes, -1 until seen */
 	uint8_t ev_cpu;               /* CPU of the event being derived */
+	uint32_t *gap_pos;            /* per CPU: its first gap not yet passed */
 	rv_spans gap_all;             /* every CPU's gaps, merged */
 };
 
@@ -360,6 +363,7 @@ rv_builder *rv_builder_new(rv_model *m)
 	m->cpu_idle = g_new0(rv_spans, m->ncpus);
 	m->cpu_alloc = g_new0(rv_spans, m->ncpus);
 	gaps_from_lost(b);
+	b->gap_pos = g_new0(uint32_t, m->ncpus);
 	m->t_min = INT64_MAX;
 	m->t_max = INT64_MIN;
 	return b;
@@ -381,6 +385,22 @@ static void cpu_switch(rv_builder *b, int cpu, int64_t t, int32_t to)
 			 RV_K_THREAD, (uint32_t)cs->thread);
 	cs->thread = to;
 	cs->since = t;
+}
+
+/* The first record after a gap of its CPU says again which thread runs
+ * there (ctx): the lane resumes with that thread, not with whichever ran
+ * before the records were lost. */
+static void gap_resume(rv_builder *b, int cpu, int64_t t, uint64_t ctx)
+{
+	const rv_spans *g = &b->m->cpu_gap[cpu];
+	uint32_t *pos = &b->gap_pos[cpu];
+	if (*pos >= g->n || g->end[*pos] > t)
+		return;
+	while (*pos < g->n && g->end[*pos] <= t)
+		(*pos)++;
+	int32_t th = (int32_t)thread_get(b, ctx, t);
+	if (th != b->cpu[cpu].thread)
+		cpu_switch(b, cpu, t, th);
 }
 
 static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
@@ -675,6 +695,7 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	if (t > m->t_max)
 		m->t_max = t;
 
+	gap_resume(b, cpu, t, ctx);
 	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
 	    (type == RS_EV_COUNTER && str))
 		counter_sample(b, type, str, t, (int64_t)a);
@@ -776,6 +797,7 @@ void rv_builder_finish(rv_builder *b)
 			m->pp.own_end[i] = m->pp.resolved[i];
 	end_unknown(m);
 	rv_spans_free(&b->gap_all);
+	g_free(b->gap_pos);
 	rs_u64map_free(&b->promises.hash); g_free(b->promises.dense);
 	rs_u64map_free(&b->threads.hash); g_free(b->threads.dense);
 	g_free(b->cpu);

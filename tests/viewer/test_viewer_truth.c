@@ -93,6 +93,7 @@ typedef struct {
 	int64_t ta, tb;
 	int64_t from, to;   /* the lost row's: last record before, first after */
 	int64_t count;
+	uint32_t ctx_after; /* the running thread in the first record after */
 } cut;
 
 static void exec(sqlite3 *db, const char *sql)
@@ -139,8 +140,10 @@ static char *lossy_copy(const char *dir, const char *src, cut *cuts,
 			cuts[k].count++;
 			continue;
 		}
-		if (in >= 0)
+		if (in >= 0) {
 			cuts[in].to = t;
+			cuts[in].ctx_after = (uint32_t)sqlite3_column_int64(q, 2);
+		}
 		in = -1;
 		last = t;
 		rs_events_add(w, 0, t, (uint16_t)sqlite3_column_int(q, 1),
@@ -196,6 +199,11 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 {
 	assert_int_equal(m->nlost, 3);
 	assert_false(crosses(&m->cpu_lane[0], big->from, big->to));
+	/* after it, the lane resumes with the thread its first record names */
+	const rv_spans *lane = &m->cpu_lane[0];
+	uint32_t after = rv_spans_first_ending_after(lane, big->to + 1);
+	assert_true(after < lane->n && lane->start[after] == big->to);
+	assert_int_equal(m->threads[lane->ref[after]].tid, big->ctx_after);
 	assert_false(crosses(&m->cpu_idle[0], big->from, big->to));
 	assert_false(crosses(&m->band_idle, big->from, big->to));
 	for (uint32_t i = 0; i < m->nthreads; i++)
@@ -280,7 +288,7 @@ static void test_losses_drawn_as_gaps(void **state)
 	const uint64_t ne = full->nevents;
 	const int64_t *et = full->ev_t;
 	rv_view v0 = fit(full, 1000, 100);
-	cut cuts[3] = { { et[ne * 40 / 100], et[ne * 55 / 100], 0, 0, 0 } };
+	cut cuts[3] = { { et[ne * 40 / 100], et[ne * 55 / 100], 0, 0, 0, 0 } };
 	uint64_t k = ne * 80 / 100;
 	while (k + 4 < ne && et[k + 3] == et[k])
 		k++;
