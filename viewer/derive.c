@@ -14,6 +14,18 @@
  *     one CPU with nothing else in between; it spans first..last record.
  *   - Records whose resolver/reader id is 0 come from the kernel thread
  *     itself (ctx), so their arrows start at that thread's row.
+ *   - Lost records (table lost) leave gaps: no CPU lane span, idle or
+ *     interrupt span, or thread state crosses a gap of the CPU it belongs
+ *     to (a thread's state belongs to the CPU of the event that set it;
+ *     the all-CPU idle band to every CPU), since what happened there is
+ *     unknown: the span stops at the gap's start and resumes after it;
+ *     the CPU's lane resumes with the thread its first record after the
+ *     gap names (ctx), since whoever ran before may not run any more.
+ *   - A promise with no resolve/fail/cancel and no becomes whose CPU (that
+ *     of its first record) lost records after its creation ends "unknown"
+ *     at the start of the first such gap (RV_PS_END_UNKNOWN), rather than
+ *     "never resolved" to the end of the trace: its end may be among the
+ *     lost records.
  */
 #include "model.h"
 
@@ -114,6 +126,9 @@ struct rv_builder {
 	int64_t all_idle_since;
 	uint64_t ev_cap;
 	int32_t heap_ctr, runq_ctr;   /* counter indexes, -1 until seen */
+	uint8_t ev_cpu;               /* CPU of the event being derived */
+	uint32_t *gap_pos;            /* per CPU: its first gap not yet passed */
+	rv_spans gap_all;             /* every CPU's gaps, merged */
 };
 
 void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
@@ -135,7 +150,25 @@ void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 
 #define GROW(arr, cap) arr = g_realloc_n(arr, cap, sizeof *(arr))
 
-static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t)
+/* Push [s, e) minus the gaps in `gaps` (sorted, disjoint): the pieces
+ * before, between and after them. */
+static void push_cut(rv_spans *out, const rv_spans *gaps, int64_t s,
+		     int64_t e, uint8_t kind, uint32_t ref)
+{
+	if (e > s)
+		for (uint32_t k = rv_spans_first_ending_after(gaps, s + 1);
+		     k < gaps->n && gaps->start[k] < e; k++) {
+			if (gaps->start[k] > s)
+				rv_spans_push(out, s, gaps->start[k], kind, ref);
+			if (gaps->end[k] >= e)
+				return;
+			if (gaps->end[k] > s)
+				s = gaps->end[k];
+		}
+	rv_spans_push(out, s, e, kind, ref);
+}
+
+static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
 {
 	rv_pps *p = &m->pp;
 	if (p->n == p->cap) {
@@ -147,6 +180,7 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t)
 		GROW(p->follows, p->cap); GROW(p->row, p->cap);
 		GROW(p->ptype, p->cap); GROW(p->state, p->cap);
 		GROW(p->is_thread, p->cap); GROW(p->lost_create, p->cap);
+		GROW(p->cpu, p->cap);
 		GROW(p->label, p->cap); GROW(p->fail_msg, p->cap);
 		GROW(p->label_t, p->cap);
 	}
@@ -165,6 +199,7 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t)
 	p->state[i] = RV_PS_PENDING;
 	p->is_thread[i] = 0;
 	p->lost_create[i] = 0;
+	p->cpu[i] = cpu;
 	p->label[i] = NULL;
 	p->fail_msg[i] = NULL;
 	p->label_t[i] = t;
@@ -196,7 +231,8 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	th->parent = -1;
 	th->cur_kind = RV_K_RUNNABLE;
 	th->cur_since = t;
-	th->pp = pp_new(m, tid, t);
+	th->cur_cpu = b->ev_cpu;
+	th->pp = pp_new(m, tid, t, b->ev_cpu);
 	m->pp.is_thread[th->pp] = 1;
 	m->pp.thread[th->pp] = (int32_t)k;
 	m->pp.ptype[th->pp] = 255;
@@ -205,13 +241,15 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	return k;
 }
 
-static void thread_state(rv_model *m, uint32_t ti, int64_t t, uint8_t kind,
+static void thread_state(rv_builder *b, uint32_t ti, int64_t t, uint8_t kind,
 			 uint32_t ref)
 {
+	rv_model *m = b->m;
 	rv_thread *th = &m->threads[ti];
 	if (th->cur_kind && t > th->cur_since)
-		rv_spans_push(&th->states, th->cur_since, t, th->cur_kind,
-			      th->cur_ref);
+		push_cut(&th->states, &m->cpu_gap[th->cur_cpu], th->cur_since,
+			 t, th->cur_kind, th->cur_ref);
+	th->cur_cpu = b->ev_cpu;
 	th->cur_kind = kind;
 	th->cur_ref = ref;
 	th->cur_since = t;
@@ -224,7 +262,7 @@ static uint32_t promise_get(rv_builder *b, uint64_t id, int64_t t,
 	if (i >= 0)
 		return (uint32_t)i;
 	/* create lost: the promise starts where we first hear of it */
-	uint32_t p = pp_new(b->m, id, t);
+	uint32_t p = pp_new(b->m, id, t, b->ev_cpu);
 	uint32_t th = thread_get(b, ctx, t);
 	b->m->pp.lost_create[p] = 1;
 	b->m->pp.thread[p] = (int32_t)th;
@@ -259,6 +297,58 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 	a->kind[i] = kind;
 }
 
+static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind);
+
+/* The lost ranges as per-CPU gap lists (and one of all CPUs), sorted and
+ * merged whatever order the table gave them in. */
+static void gaps_from_lost(rv_builder *b)
+{
+	rv_model *m = b->m;
+	m->cpu_gap = g_new0(rv_spans, m->ncpus);
+	rv_spans *raw = g_new0(rv_spans, m->ncpus);
+	for (uint32_t i = 0; i < m->nlost; i++) {
+		const rv_lost *l = &m->lost[i];
+		if (l->cpu >= 0 && l->cpu < m->ncpus && l->to >= l->from)
+			rv_spans_push(&raw[l->cpu], l->from, l->to, 0, 0);
+	}
+	for (int c = 0; c < m->ncpus; c++) {
+		rv_spans *r = &raw[c];
+		/* insertion sort: the table is ordered by from_ns already */
+		for (uint32_t i = 1; i < r->n; i++)
+			for (uint32_t j = i; j && r->start[j] < r->start[j - 1];
+			     j--) {
+				int64_t ts = r->start[j], te = r->end[j];
+				r->start[j] = r->start[j - 1];
+				r->end[j] = r->end[j - 1];
+				r->start[j - 1] = ts;
+				r->end[j - 1] = te;
+			}
+		/* a gap of no length (from = to) cuts nothing */
+		union_spans(&m->cpu_gap[c], r, 1, 0);
+		rv_spans_free(r);
+	}
+	g_free(raw);
+	union_spans(&b->gap_all, m->cpu_gap, m->ncpus, 0);
+}
+
+/* The rule for promises whose end is unknown (see the top of the file). */
+static void end_unknown(rv_model *m)
+{
+	rv_pps *p = &m->pp;
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (p->is_thread[i] || p->follows[i] >= 0 ||
+		    p->resolved[i] != INT64_MAX || p->cpu[i] >= m->ncpus)
+			continue;
+		const rv_spans *g = &m->cpu_gap[p->cpu[i]];
+		uint32_t k = rv_spans_first_ending_after(g, p->created[i] + 1);
+		if (k == g->n)
+			continue;
+		p->state[i] = RV_PS_END_UNKNOWN;
+		p->own_end[i] = g->start[k] > p->created[i] ? g->start[k]
+							    : p->created[i];
+	}
+}
+
 rv_builder *rv_builder_new(rv_model *m)
 {
 	assert(m && m->strings);
@@ -272,6 +362,8 @@ rv_builder *rv_builder_new(rv_model *m)
 	m->cpu_irq = g_new0(rv_spans, m->ncpus);
 	m->cpu_idle = g_new0(rv_spans, m->ncpus);
 	m->cpu_alloc = g_new0(rv_spans, m->ncpus);
+	gaps_from_lost(b);
+	b->gap_pos = g_new0(uint32_t, m->ncpus);
 	m->t_min = INT64_MAX;
 	m->t_max = INT64_MIN;
 	return b;
@@ -280,8 +372,8 @@ rv_builder *rv_builder_new(rv_model *m)
 static void close_burst(rv_model *m, cpu_state *cs, int cpu)
 {
 	if (cs->burst_n)
-		rv_spans_push(&m->cpu_alloc[cpu], cs->burst_start, cs->burst_last,
-			      RV_K_ALLOC, cs->burst_n);
+		push_cut(&m->cpu_alloc[cpu], &m->cpu_gap[cpu], cs->burst_start,
+			 cs->burst_last, RV_K_ALLOC, cs->burst_n);
 	cs->burst_n = 0;
 }
 
@@ -289,10 +381,26 @@ static void cpu_switch(rv_builder *b, int cpu, int64_t t, int32_t to)
 {
 	cpu_state *cs = &b->cpu[cpu];
 	if (cs->thread >= 0 && t > cs->since)
-		rv_spans_push(&b->m->cpu_lane[cpu], cs->since, t, RV_K_THREAD,
-			      (uint32_t)cs->thread);
+		push_cut(&b->m->cpu_lane[cpu], &b->m->cpu_gap[cpu], cs->since, t,
+			 RV_K_THREAD, (uint32_t)cs->thread);
 	cs->thread = to;
 	cs->since = t;
+}
+
+/* The first record after a gap of its CPU says again which thread runs
+ * there (ctx): the lane resumes with that thread, not with whichever ran
+ * before the records were lost. */
+static void gap_resume(rv_builder *b, int cpu, int64_t t, uint64_t ctx)
+{
+	const rv_spans *g = &b->m->cpu_gap[cpu];
+	uint32_t *pos = &b->gap_pos[cpu];
+	if (*pos >= g->n || g->end[*pos] > t)
+		return;
+	while (*pos < g->n && g->end[*pos] <= t)
+		(*pos)++;
+	int32_t th = (int32_t)thread_get(b, ctx, t);
+	if (th != b->cpu[cpu].thread)
+		cpu_switch(b, cpu, t, th);
 }
 
 static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
@@ -305,7 +413,7 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 	case RS_EV_PROMISE_CREATE: {
 		uint32_t th = thread_get(b, ctx, t);
 		int64_t old = idmap_get(&b->promises, a);
-		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t);
+		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t, b->ev_cpu);
 		idmap_put(&b->promises, a, x);
 		p->created[x] = t;
 		p->label_t[x] = t;
@@ -452,7 +560,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 	}
 	case RS_EV_THREAD_EXIT: {
 		uint32_t ti = thread_get(b, a, t);
-		thread_state(m, ti, t, 0, 0);
+		thread_state(b, ti, t, 0, 0);
 		m->threads[ti].exited = t;
 		uint32_t pp = m->threads[ti].pp;
 		m->pp.resolved[pp] = t;
@@ -465,14 +573,14 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		rv_thread *f = &m->threads[from];
 		if (f->cur_kind == RV_K_RUNNING) {
 			if (f->pending_block)
-				thread_state(m, from, t, f->pending_block,
+				thread_state(b, from, t, f->pending_block,
 					     f->pending_obj);
 			else
-				thread_state(m, from, t, RV_K_RUNNABLE, 0);
+				thread_state(b, from, t, RV_K_RUNNABLE, 0);
 		}
 		f->pending_block = 0;
 		if (m->threads[to].cur_kind)
-			thread_state(m, to, t, RV_K_RUNNING, (uint32_t)cpu);
+			thread_state(b, to, t, RV_K_RUNNING, (uint32_t)cpu);
 		cpu_switch(b, cpu, t, (int32_t)to);
 		break;
 	}
@@ -482,7 +590,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		th->pending_block = block_kind(bb);
 		th->pending_obj = (uint32_t)c;
 		if (th->cur_kind != RV_K_RUNNING && th->cur_kind) {
-			thread_state(m, ti, t, th->pending_block, (uint32_t)c);
+			thread_state(b, ti, t, th->pending_block, (uint32_t)c);
 			th->pending_block = 0;
 		}
 		break;
@@ -492,7 +600,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		rv_thread *th = &m->threads[ti];
 		th->pending_block = 0;
 		if (th->cur_kind >= RV_K_BLOCK_PROMISE)
-			thread_state(m, ti, t, RV_K_RUNNABLE, 0);
+			thread_state(b, ti, t, RV_K_RUNNABLE, 0);
 		break;
 	}
 	}
@@ -513,8 +621,8 @@ static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
 		break;
 	case RS_EV_IRQ_EXIT:
 		if (cs->irq_depth > 0 && --cs->irq_depth == 0)
-			rv_spans_push(&m->cpu_irq[cpu], cs->irq_since, t,
-				      RV_K_IRQ, cs->irq_vec);
+			push_cut(&m->cpu_irq[cpu], &m->cpu_gap[cpu],
+				 cs->irq_since, t, RV_K_IRQ, cs->irq_vec);
 		break;
 	case RS_EV_IDLE_ENTER:
 		if (!cs->idle) {
@@ -527,11 +635,11 @@ static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
 	case RS_EV_IDLE_EXIT:
 		if (cs->idle) {
 			cs->idle = false;
-			rv_spans_push(&m->cpu_idle[cpu], cs->idle_since, t,
-				      RV_K_IDLE, 0);
+			push_cut(&m->cpu_idle[cpu], &m->cpu_gap[cpu],
+				 cs->idle_since, t, RV_K_IDLE, 0);
 			if (b->nidle-- == m->ncpus)
-				rv_spans_push(&m->band_idle, b->all_idle_since,
-					      t, RV_K_IDLE, 0);
+				push_cut(&m->band_idle, &b->gap_all,
+					 b->all_idle_since, t, RV_K_IDLE, 0);
 		}
 		break;
 	}
@@ -574,6 +682,7 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	rv_model *m = b->m;
 	if (cpu < 0 || cpu >= m->ncpus)
 		cpu = 0;
+	b->ev_cpu = (uint8_t)cpu;
 	if (m->nevents == b->ev_cap) {
 		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
 		GROW(m->ev_t, b->ev_cap);
@@ -586,6 +695,7 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	if (t > m->t_max)
 		m->t_max = t;
 
+	gap_resume(b, cpu, t, ctx);
 	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
 	    (type == RS_EV_COUNTER && str))
 		counter_sample(b, type, str, t, (int64_t)a);
@@ -659,17 +769,18 @@ void rv_builder_finish(rv_builder *b)
 		close_burst(m, cs, c);
 		cpu_switch(b, c, end, -1);
 		if (cs->idle)
-			rv_spans_push(&m->cpu_idle[c], cs->idle_since, end,
-				      RV_K_IDLE, 0);
+			push_cut(&m->cpu_idle[c], &m->cpu_gap[c], cs->idle_since,
+				 end, RV_K_IDLE, 0);
 		if (cs->irq_depth)
-			rv_spans_push(&m->cpu_irq[c], cs->irq_since, end,
-				      RV_K_IRQ, cs->irq_vec);
+			push_cut(&m->cpu_irq[c], &m->cpu_gap[c], cs->irq_since,
+				 end, RV_K_IRQ, cs->irq_vec);
 	}
 	if (b->nidle == m->ncpus && m->ncpus)
-		rv_spans_push(&m->band_idle, b->all_idle_since, end, RV_K_IDLE, 0);
+		push_cut(&m->band_idle, &b->gap_all, b->all_idle_since, end,
+			 RV_K_IDLE, 0);
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		if (m->threads[i].cur_kind)
-			thread_state(m, i, end, 0, 0);
+			thread_state(b, i, end, 0, 0);
 	union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
 	union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
 	span_lengths(&m->band_idle);
@@ -684,6 +795,9 @@ void rv_builder_finish(rv_builder *b)
 	for (uint32_t i = 0; i < m->pp.n; i++)
 		if (m->pp.follows[i] < 0)
 			m->pp.own_end[i] = m->pp.resolved[i];
+	end_unknown(m);
+	rv_spans_free(&b->gap_all);
+	g_free(b->gap_pos);
 	rs_u64map_free(&b->promises.hash); g_free(b->promises.dense);
 	rs_u64map_free(&b->threads.hash); g_free(b->threads.dense);
 	g_free(b->cpu);

@@ -181,6 +181,21 @@ void rv_batch_free(rv_batch *b)
 typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
 			  double rgba[4]);
 
+/* How much of [t0, t1) spans i.. fill (s->cum set; i = the first span
+ * ending after t0): whole spans from the running totals, less the parts
+ * of the first and last that lie outside. */
+static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
+{
+	uint32_t e = i + rv_lower_bound(s->start + i, s->n - i,
+					(int64_t)ceil(t1));
+	if (e <= i)
+		return 0;
+	double in = (double)(s->cum[e] - s->cum[i]);
+	in -= fmax(0, t0 - (double)s->start[i]);
+	in -= fmax(0, (double)s->end[e - 1] - t1);
+	return fmax(0, in);
+}
+
 /* Draw a span list as boxes in [y, y+h), merging sub-pixel spans. Returns
  * nothing; text labels are drawn by the caller if it wants them. */
 static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
@@ -207,9 +222,16 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		memcpy(prgba, (C), sizeof prgba); \
 		have = true; \
 	} while (0)
+	/* With running totals, a pixel already marked is not marked again
+	 * by the span that runs on from it: its mark holds that pixel's
+	 * whole fill (a second mark there replaced the first, and a band of
+	 * spans shorter than a pixel faded to a fraction of what it fills). */
+	double done_x = RV_LEFT_W;
 	while (i < s->n && s->start[i] <= t_to) {
 		double x0 = rv_x(v, (double)s->start[i]);
 		double x1 = rv_x(v, (double)s->end[i]);
+		if (s->cum && x0 < done_x)
+			x0 = fmin(done_x, x1);
 		if (x0 < RV_LEFT_W)
 			x0 = RV_LEFT_W;
 		if (x1 > v->width)
@@ -225,18 +247,20 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 				 * whole zoomed-out timeline (kept faintly
 				 * visible) */
 				if (s->cum) {
-					uint32_t e = j > i ? j : i + 1;
-					double fill = (double)(s->cum[e] - s->cum[i]) /
-						      v->ns_per_px;
+					double fill = span_fill(s, i,
+						rv_t(v, px), rv_t(v, px + 1)) /
+						v->ns_per_px;
 					rgba[3] *= fmin(1.0, fmax(0.12, fill));
 				}
 				RV_EMIT(px, 1, rgba);
 			}
+			done_x = px + 1;
 			i = j > i ? j : i + 1;
 			continue;
 		}
 		if (col(m, s->kind[i], s->ref[i], rgba))
 			RV_EMIT(x0, x1 - x0, rgba);
+		done_x = x1;
 		i++;
 	}
 	if (have)
@@ -488,42 +512,103 @@ static void draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 #undef VY
 }
 
-static void draw_overlays(cairo_t *cr, const rv_model *m, const rv_view *v)
+/* A lost range's screen extent, at least 3 px wide; false if off view. */
+static bool lost_x(const rv_model *m, const rv_view *v, const rv_lost *l,
+		   double *x0, double *x1)
 {
-	double t_to = rv_t(v, v->width);
-	cairo_set_font_size(cr, 10);
-	char buf[200];
-	/* lost records: hatched red, never hidden, at least 3 px wide */
-	for (uint32_t i = 0; i < m->nlost; i++) {
-		const rv_lost *l = &m->lost[i];
-		double a = l->from == INT64_MIN ? (double)m->t_min : (double)l->from;
-		double b = l->to == INT64_MAX ? (double)m->t_max : (double)l->to;
-		if (b < v->from || a > t_to)
+	double a = l->from == INT64_MIN ? (double)m->t_min : (double)l->from;
+	double b = l->to == INT64_MAX ? (double)m->t_max : (double)l->to;
+	if (b < v->from || a > rv_t(v, v->width))
+		return false;
+	*x0 = fmax(rv_x(v, a), RV_LEFT_W);
+	*x1 = fmax(rv_x(v, b), *x0 + 3);
+	return true;
+}
+
+static void lost_text(char *buf, size_t len, long long n, int k, int cpu)
+{
+	if (k == 1)
+		snprintf(buf, len, "%lld lost (cpu %d)", n, cpu);
+	else if (cpu >= 0)
+		snprintf(buf, len, "%lld lost in %d gaps (cpu %d)", n, k, cpu);
+	else
+		snprintf(buf, len, "%lld lost in %d gaps", n, k);
+}
+
+/* Labels are 10 px Sans: about 6 px a character, measured without cairo
+ * so a test can ask for them too. m->lost is ordered by from_ns. */
+int rv_lost_labels(const rv_model *m, const rv_view *v, rv_lost_label *out,
+		   int max)
+{
+	int n = 0;
+	for (uint32_t i = 0; i < m->nlost && n < max; ) {
+		double x0, x1;
+		if (!lost_x(m, v, &m->lost[i], &x0, &x1)) {
+			i++;
 			continue;
-		double x0 = fmax(rv_x(v, a), RV_LEFT_W), x1 = rv_x(v, b);
-		if (x1 - x0 < 3)
-			x1 = x0 + 3;
-		cairo_set_source_rgba(cr, 0.9, 0.1, 0.1, 0.18);
-		cairo_rectangle(cr, x0, RV_RULER_H, x1 - x0, v->height);
-		cairo_fill(cr);
-		cairo_set_source_rgba(cr, 0.8, 0.0, 0.0, 0.5);
-		cairo_set_line_width(cr, 1);
-		for (double hx = x0 - v->height; hx < x1; hx += 8) {
-			cairo_move_to(cr, fmax(hx, x0), RV_RULER_H + fmax(hx, x0) - hx);
-			cairo_line_to(cr, fmin(hx + v->height, x1),
-				      RV_RULER_H + fmin(hx + v->height, x1) - hx);
 		}
+		rv_lost_label *o = &out[n++];
+		long long total = 0;
+		int k = 0, cpu = m->lost[i].cpu;
+		o->x = x0 + 2;
+		for (; i < m->nlost; i++) {
+			double a, b;
+			if (!lost_x(m, v, &m->lost[i], &a, &b))
+				continue;
+			char next[sizeof o->text];
+			int c = m->lost[i].cpu == cpu ? cpu : -1;
+			lost_text(next, sizeof next, total + m->lost[i].count,
+				  k + 1, c);
+			/* the gap's own label would start under this one's */
+			if (k && a >= o->x + 6.0 * strlen(o->text) + 8)
+				break;
+			total += m->lost[i].count;
+			k++;
+			cpu = c;
+			memcpy(o->text, next, sizeof next);
+		}
+	}
+	return n;
+}
+
+static void draw_lost(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	/* hatched red, never hidden, at least 3 px wide */
+	for (uint32_t i = 0; i < m->nlost; i++) {
+		double x0, x1;
+		if (!lost_x(m, v, &m->lost[i], &x0, &x1))
+			continue;
 		cairo_save(cr);
 		cairo_rectangle(cr, x0, RV_RULER_H, x1 - x0, v->height);
 		cairo_clip(cr);
+		cairo_set_source_rgba(cr, 0.9, 0.1, 0.1, 0.18);
+		cairo_paint(cr);
+		cairo_set_source_rgba(cr, 0.8, 0.0, 0.0, 0.5);
+		cairo_set_line_width(cr, 1);
+		/* on the whole-pixel grid, so the hatch is as crisp as the
+		 * README says at every position */
+		for (double hx = floor(x0) - v->height + 0.5; hx < x1; hx += 8) {
+			cairo_move_to(cr, hx, RV_RULER_H);
+			cairo_line_to(cr, hx + v->height, RV_RULER_H + v->height);
+		}
 		cairo_stroke(cr);
 		cairo_restore(cr);
-		snprintf(buf, sizeof buf, "%lld lost (cpu %d)",
-			 (long long)l->count, l->cpu);
-		cairo_set_source_rgb(cr, 0.7, 0, 0);
-		cairo_move_to(cr, x0 + 2, RV_RULER_H + 12);
-		cairo_show_text(cr, buf);
 	}
+	rv_lost_label lab[64];
+	int n = rv_lost_labels(m, v, lab, 64);
+	cairo_set_font_size(cr, 10);
+	cairo_set_source_rgb(cr, 0.7, 0, 0);
+	for (int i = 0; i < n; i++) {
+		cairo_move_to(cr, lab[i].x, RV_RULER_H + 12);
+		cairo_show_text(cr, lab[i].text);
+	}
+}
+
+static void draw_overlays(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	cairo_set_font_size(cr, 10);
+	char buf[200];
+	draw_lost(cr, m, v);
 	if (m->hung) {
 		double t = m->hung_at == INT64_MIN ? (double)m->t_min :
 			(double)m->hung_at;
@@ -692,6 +777,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	}
 	rv_draw_rows(cr, m, v, &g);
 	rv_draw_arrows(cr, m, v, &g);
+	rv_draw_chain(cr, m, v, &g);
 	cairo_restore(cr);
 
 	draw_margin(cr, m, v, &g);

@@ -90,7 +90,19 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g);
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		    const rv_geom *g);
+void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
+		   const rv_geom *g);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
+
+/* The labels of the lost ranges in view, left to right: gaps whose labels
+ * would touch on screen share one, "N lost in K gaps". Fills up to max;
+ * returns how many. */
+typedef struct {
+	double x;          /* where the text starts */
+	char text[80];
+} rv_lost_label;
+int rv_lost_labels(const rv_model *m, const rv_view *v, rv_lost_label *out,
+		   int max);
 
 /* Rectangles batched by colour: rects added with one of up to a few
  * dozen colours are filled with one cairo_fill per colour at flush, and a

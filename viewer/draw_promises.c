@@ -5,7 +5,11 @@
  * with an end bar when it failed, an arrowhead when it never resolved;
  * labels at their time with a tick (pinned to the left margin when the
  * promise started off-screen), the type in grey; arrows coloured by kind
- * and fading as they get longer on screen.
+ * and fading as they get longer on screen. Lines stop where records of
+ * their CPU were lost and resume after (model.h, cpu_gap); a line whose
+ * end may be among the lost records ends in a "cut" mark at the gap. The
+ * double-clicked becomes chain is drawn again, last, over everything but
+ * the overlays of draw.c (losses, panic).
  *
  * "Running" is derived as: the times its creating kernel thread was
  * running on a CPU, within the promise's lifetime (for a thread's own row,
@@ -17,6 +21,7 @@
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row)
 {
@@ -162,6 +167,29 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	return x + 10 + e1.x_advance + e2.x_advance;
 }
 
+/* A line from s to e on one row, minus the gaps of pp p's CPU. */
+static void line_cut(rv_batch *lines, const rv_model *m, const rv_view *v,
+		     uint32_t p, int64_t s, int64_t e, double ly, double lw,
+		     const double c[4])
+{
+	const double lo = RV_LEFT_W - 2, hi = v->width + 10;
+	double x = fmax(rv_x(v, (double)s), lo);
+	const double x1 = fmin(rv_x(v, (double)e), hi);
+	if (m->cpu_gap && m->pp.cpu[p] < m->ncpus) {
+		const rv_spans *g = &m->cpu_gap[m->pp.cpu[p]];
+		for (uint32_t k = rv_spans_first_ending_after(g, s + 1);
+		     k < g->n && g->start[k] < e && x < x1; k++) {
+			double gx = rv_x(v, (double)g->start[k]);
+			if (gx > x)
+				rv_batch_rect(lines, c, x, ly - lw / 2,
+					      fmin(gx, x1) - x, lw);
+			x = fmax(x, rv_x(v, (double)g->end[k]));
+		}
+	}
+	if (x1 > x)
+		rv_batch_rect(lines, c, x, ly - lw / 2, x1 - x, lw);
+}
+
 static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 		     double x1, double ly)
 {
@@ -169,6 +197,15 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 		cairo_set_source_rgb(cr, 0.85, 0, 0);
 		cairo_rectangle(cr, x1 - 1, ly - 5, 2, 10);
 		cairo_fill(cr);
+	} else if (m->pp.state[p] == RV_PS_END_UNKNOWN) {
+		/* end unknown (lost records): a cut, two slanted strokes */
+		cairo_set_line_width(cr, 1.5);
+		/* ...on the line's end, not in the gap that follows */
+		cairo_move_to(cr, x1 - 7, ly + 5);
+		cairo_line_to(cr, x1 - 4, ly - 5);
+		cairo_move_to(cr, x1 - 3, ly + 5);
+		cairo_line_to(cr, x1, ly - 5);
+		cairo_stroke(cr);
 	} else if (m->pp.resolved[p] == INT64_MAX) {
 		/* never resolved: an arrowhead at the end of what we know */
 		cairo_move_to(cr, x1 + 6, ly);
@@ -231,7 +268,8 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 				continue;
 			double c[4];
 			double lw = line_rgb(m, v, p, c);
-			rv_batch_rect(lines, c, x0, ly - lw / 2, x1 - x0, lw);
+			line_cut(lines, m, v, p, row->start[i - 1],
+				 row->end[i - 1], ly, lw, c);
 			if (x1 - x0 >= 3)
 				draw_running(&run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
@@ -377,7 +415,11 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
 			continue;
 		double x0 = rv_x(v, (double)a->t0[k]);
-		double y0 = rv_row_line_y(g, v, rv_pp_row_at(m, a->from[k], a->t0[k]));
+		/* "X becomes Y": from Y's own row, where its line stops, to
+		 * the row it carries on in (X's), at that instant */
+		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
+			rv_pp_row_at(m, a->from[k], a->t0[k]);
+		double y0 = rv_row_line_y(g, v, r0);
 		double y1 = rv_row_line_y(g, v, rv_pp_row_at(m, a->to[k], a->t1[k]));
 		if ((y0 < RV_RULER_H && y1 < RV_RULER_H) ||
 		    (y0 > v->height && y1 > v->height))
@@ -396,4 +438,40 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	}
 	arrow_flush(cr, &batch);
 	cairo_restore(cr);
+}
+
+/* The double-clicked chain, over rows, running overlays and arrows: an
+ * orange 4 px line along each member's own row and the row it carries on
+ * in. rv_chain_mark marks a head and whom it became, in turn: memchr
+ * finds the head (the window always has a chain array, mostly empty),
+ * then the chain is followed. */
+void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
+		   const rv_geom *g)
+{
+	if (!v->chain)
+		return;
+	static const double orange[4] = { 1.0, 0.55, 0.0, 1 };
+	const rv_pps *pp = &m->pp;
+	rv_batch *b = rv_batch_new(cr);
+	const int64_t t_to = (int64_t)rv_t(v, v->width) + 1;
+	const uint8_t *head = memchr(v->chain, 1, pp->n);
+	/* a lying trace's becomes can loop: at most n steps */
+	uint32_t steps = 0;
+	for (int32_t q = head ? (int32_t)(head - v->chain) : -1;
+	     q >= 0 && v->chain[q] && steps++ < pp->n; q = pp->follows[q]) {
+		const uint32_t p = (uint32_t)q;
+		if (hidden(v, p))
+			continue;
+		int64_t end = pp->own_end[p] == INT64_MAX ? m->t_max
+							   : pp->own_end[p];
+		int64_t mid = pp->cont_root[p] >= 0 ? pp->cont_start[p] : end;
+		if (pp->created[p] > t_to || end < (int64_t)v->from)
+			continue;
+		line_cut(b, m, v, p, pp->created[p], mid,
+			 rv_row_line_y(g, v, pp->row[p]), 4, orange);
+		if (pp->cont_root[p] >= 0)
+			line_cut(b, m, v, p, mid, end, rv_row_line_y(g, v,
+				 pp->row[pp->cont_root[p]]), 4, orange);
+	}
+	rv_batch_free(b);
 }

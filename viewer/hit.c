@@ -66,6 +66,10 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 		g_string_append_printf(s, "%s: %s (after %s)\n",
 				       pp->is_thread[p] ? "exited" :
 				       st[pp->state[p] & 3], a, b);
+	} else if (pp->state[p] == RV_PS_END_UNKNOWN) {
+		rv_fmt_time(a, sizeof a, (double)pp->own_end[p]);
+		g_string_append_printf(s, "end unknown: lost records (its cpu "
+				       "lost records from %s)\n", a);
 	} else {
 		g_string_append(s, pp->is_thread[p] ? "still running\n"
 				  : "never resolved\n");

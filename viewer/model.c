@@ -704,7 +704,9 @@ void rv_model_free(rv_model *m)
 		rv_spans_free(&m->cpu_irq[c]);
 		rv_spans_free(&m->cpu_idle[c]);
 		rv_spans_free(&m->cpu_alloc[c]);
+		rv_spans_free(&m->cpu_gap[c]);
 	}
+	g_free(m->cpu_gap);
 	g_free(m->cpu_lane); g_free(m->cpu_irq); g_free(m->cpu_idle); g_free(m->cpu_alloc);
 	rv_spans_free(&m->band_idle);
 	rv_spans_free(&m->band_irq);
@@ -717,7 +719,8 @@ void rv_model_free(rv_model *m)
 	g_free(p->resolved); g_free(p->own_end); g_free(p->cont_root);
 	g_free(p->cont_start);
 	g_free(p->follows); g_free(p->row); g_free(p->ptype); g_free(p->state);
-	g_free(p->is_thread); g_free(p->lost_create); g_free(p->label);
+	g_free(p->is_thread); g_free(p->lost_create); g_free(p->cpu);
+	g_free(p->label);
 	g_free(p->fail_msg); g_free(p->label_t);
 	rv_arrows *a = &m->arrows;
 	g_free(a->t0); g_free(a->t1); g_free(a->from); g_free(a->to);

@@ -54,7 +54,12 @@ enum {
 	RV_A_READ_FAILED, RV_A_TRY_READ, RV_A_SIGNAL, RV_A_FAIL, RV_A_COUNT
 };
 
-enum { RV_PS_PENDING = 0, RV_PS_RESOLVED, RV_PS_FAILED, RV_PS_CANCELLED };
+/* END_UNKNOWN: no resolve/fail/cancel was seen and records of its CPU
+ * were lost after its creation: its end may lie in that gap, so its line
+ * stops at the gap's start (own_end) instead of running to the end of the
+ * trace; resolved stays INT64_MAX (derive.c, rv_builder_finish). */
+enum { RV_PS_PENDING = 0, RV_PS_RESOLVED, RV_PS_FAILED, RV_PS_CANCELLED,
+       RV_PS_END_UNKNOWN };
 
 typedef struct {
 	uint64_t tid;
@@ -67,6 +72,7 @@ typedef struct {
 	uint8_t cur_kind;
 	int64_t cur_since;
 	uint32_t cur_ref;
+	uint8_t cur_cpu;          /* CPU of the event that set cur_kind */
 	uint8_t pending_block;    /* block reason seen, switch-out not yet */
 	uint32_t pending_obj;
 } rv_thread;
@@ -87,6 +93,7 @@ typedef struct {
 	uint8_t *state;
 	uint8_t *is_thread;
 	uint8_t *lost_create;
+	uint8_t *cpu;         /* CPU of its first record: whose gaps cut it */
 	const char **label;
 	const char **fail_msg;
 	int64_t *label_t;
@@ -156,6 +163,11 @@ typedef struct rv_model {
 	rv_spans *cpu_irq;        /* [ncpus] */
 	rv_spans *cpu_alloc;      /* [ncpus] */
 	rv_spans band_idle, band_irq, band_alloc;  /* all CPUs */
+	/* [ncpus]: lost ranges (start = last record before, end = first
+	 * after; INT64_MIN/MAX when unknown), merged and sorted. Spans of a
+	 * CPU's lanes, its threads' states and its promises' lines never
+	 * cross them: a gap is drawn as a gap. */
+	rv_spans *cpu_gap;
 
 	rv_thread *threads;
 	uint32_t nthreads, cap_threads;

@@ -1,7 +1,8 @@
 /*
  * test_derive.c - the viewer's derivation (viewer/derive.c) fed events
  * directly through rv_builder, without a database: how guest ids map to
- * promise rows when the ids are dense, sparse, or both.
+ * promise rows when the ids are dense, sparse, or both; what a gap of lost
+ * records does to lanes, states and promises.
  */
 #include "testlib.h"
 
@@ -113,6 +114,51 @@ static void test_sparse_ids_stay_small(void **state)
 	rv_model_free(m);
 }
 
+/* Records of CPU 0 lost between 100 and 200: thread 2's run, its
+ * running state and the lane stop at 100; the lane resumes at 200 with
+ * the thread the first record after names (3), not the one before; a
+ * promise created at 60 and never seen again ends "unknown" at 100, one
+ * resolved after the gap keeps its end (its line is cut when drawn). */
+static void test_gap_cuts_and_end_unknown(void **state)
+{
+	(void)state;
+	rv_model *m = model_new();
+	rv_lost gap = { .cpu = 0, .count = 7, .from = 100, .to = 200 };
+	m->lost = &gap;
+	m->nlost = 1;
+	rv_builder *b = rv_builder_new(m);
+	rv_builder_event(b, 0, 10, RS_EV_THREAD_SWITCH, 1, 1, 2, 0, NULL);
+	rv_builder_event(b, 0, 60, RS_EV_PROMISE_CREATE, 2, 5, 0, 0, NULL);
+	rv_builder_event(b, 0, 70, RS_EV_PROMISE_CREATE, 2, 6, 0, 0, NULL);
+	rv_builder_event(b, 0, 100, RS_EV_HEAP, 2, 64, 0, 0, NULL);
+	rv_builder_event(b, 0, 200, RS_EV_PROMISE_RESOLVE, 3, 6, 0, 0, NULL);
+	rv_builder_event(b, 0, 300, RS_EV_MARK, 3, 1, 0, 0, "end");
+	rv_builder_finish(b);
+	m->lost = NULL;
+	m->nlost = 0;
+
+	const rv_spans *lane = &m->cpu_lane[0];
+	assert_int_equal(lane->n, 2);
+	assert_int_equal(lane->start[0], 10);
+	assert_int_equal(lane->end[0], 100);
+	assert_int_equal(m->threads[lane->ref[0]].tid, 2);
+	assert_int_equal(lane->start[1], 200);
+	assert_int_equal(lane->end[1], 300);
+	assert_int_equal(m->threads[lane->ref[1]].tid, 3);
+	for (uint32_t t = 0; t < m->nthreads; t++)
+		for (uint32_t i = 0; i < m->threads[t].states.n; i++)
+			assert_true(m->threads[t].states.end[i] <= 100 ||
+				    m->threads[t].states.start[i] >= 200);
+	int64_t p5 = pp_of(m, 5), p6 = pp_of(m, 6);
+	assert_int_equal(m->pp.state[p5], RV_PS_END_UNKNOWN);
+	assert_int_equal(m->pp.own_end[p5], 100);
+	assert_int_equal(m->pp.resolved[p5], INT64_MAX);
+	assert_int_equal(m->pp.state[p6], RV_PS_RESOLVED);
+	assert_int_equal(m->pp.own_end[p6], 200);
+	rv_model_free(m);
+}
+
 RS_TEST_SUITE(derive,
 	      cmocka_unit_test(test_sparse_id_then_dense_growth),
-	      cmocka_unit_test(test_sparse_ids_stay_small))
+	      cmocka_unit_test(test_sparse_ids_stay_small),
+	      cmocka_unit_test(test_gap_cuts_and_end_unknown))

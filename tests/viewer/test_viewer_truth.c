@@ -1,0 +1,508 @@
+/*
+ * test_viewer_truth.c - what the viewer's picture says must be true
+ * (issue 14): a gap of lost records is drawn as a gap (lanes, thread
+ * states and promise lines stop at it; a promise whose end fell in it
+ * ends there as "end unknown", not "never resolved"; close gaps share one
+ * label; the band is hatched), the idle band shows at every zoom, a
+ * `becomes` is a vertical line between the two rows, and the
+ * double-clicked chain lies over the running boxes.
+ *
+ * Traces are real: the hosted kernel's demo and hang workloads, collected
+ * by `ringside collect`. The lossy one is the demo's records written again
+ * through the real writer and store (testlib_events.c) as a second trace,
+ * less three windows of records, with rows in `lost` for them as the
+ * collector writes them. Pictures are drawn in-process by rv_draw, the
+ * code --render and the window use, so a test can set a chain.
+ */
+#include "testlib.h"
+
+#include <cairo.h>
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draw.h"
+#include "model.h"
+#include "ringside_ring.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* These tests draw text in this process (the other viewer tests draw in
+ * a ringside-view child), and fontconfig keeps a few hundred bytes it
+ * never frees, unreachable once cairo lets go of its caches: a system
+ * library's, not ours, so LeakSanitizer is told to let them be. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libfontconfig.so\n";
+}
+#endif
+
+typedef struct {
+	cairo_surface_t *s;
+	int w, h, stride;
+	const unsigned char *d;
+} pic;
+
+static pic draw_view(const rv_model *m, const rv_view *v)
+{
+	pic p;
+	p.s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, v->width, v->height);
+	cairo_t *cr = cairo_create(p.s);
+	rv_draw(cr, m, v);
+	cairo_destroy(cr);
+	cairo_surface_flush(p.s);
+	/* cairo's font caches hold fontconfig patterns */
+	cairo_debug_reset_static_data();
+	p.w = v->width;
+	p.h = v->height;
+	p.stride = cairo_image_surface_get_stride(p.s);
+	p.d = cairo_image_surface_get_data(p.s);
+	return p;
+}
+
+static void px(const pic *p, int x, int y, int *r, int *g, int *b)
+{
+	assert_true(x >= 0 && x < p->w && y >= 0 && y < p->h);
+	uint32_t v = *(const uint32_t *)(p->d + y * p->stride + x * 4);
+	*r = (v >> 16) & 255;
+	*g = (v >> 8) & 255;
+	*b = v & 255;
+}
+
+static rv_model *load(const char *db)
+{
+	char err[256];
+	rv_model *m = rv_model_load(db, err, sizeof err);
+	if (!m)
+		fail_msg("%s", err);
+	return m;
+}
+
+/* The whole trace in a w x h view. */
+static rv_view fit(const rv_model *m, int w, int h)
+{
+	rv_view v = { .width = w, .height = h };
+	rv_view_fit(&v, m);
+	return v;
+}
+
+/* Windows of records left out of the lossy copy: [ta, tb) in ns. */
+typedef struct {
+	int64_t ta, tb;
+	int64_t from, to;   /* the lost row's: last record before, first after */
+	int64_t count;
+	uint32_t ctx_after; /* the running thread in the first record after */
+} cut;
+
+static void exec(sqlite3 *db, const char *sql)
+{
+	char *e = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK)
+		fail_msg("%s: %s", sql, e);
+}
+
+/* dir/lossy.db: src's trace again as trace 2, less the records in the
+ * cuts, with a row in lost for each as the collector writes them. */
+static char *lossy_copy(const char *dir, const char *src, cut *cuts,
+			int ncuts)
+{
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/lossy.db", dir) > 0);
+	assert_int_equal(rs_run(NULL, 30, "cp '%s' '%s'", src, path), 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* events: the rs_events module testlib registers on every connection */
+	exec(db, "BEGIN");
+	exec(db, "INSERT INTO trace (id, source, nonce, region_gpa, region_size,"
+	     " ncpus, mode, tsc_hz, boot_tsc, guest_state, collected_at)"
+	     " VALUES (2, 'lossy copy', 4243, 0, 0, 1, 'overwrite', 1000000000,"
+	     " 0, 'exited', 0)");
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT ts_ns, type, ctx, a, b,"
+			 " c, str FROM events WHERE trace_id = 1 AND cpu = 0"
+			 " ORDER BY seq", -1, &q, NULL), SQLITE_OK);
+	struct rs_test_events *w = rs_events_begin(db, 2);
+	int64_t last = INT64_MIN;
+	int in = -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(q, 0);
+		int k;
+		for (k = 0; k < ncuts; k++)
+			if (t >= cuts[k].ta && t < cuts[k].tb)
+				break;
+		if (k < ncuts) {
+			if (in != k) {
+				cuts[k].from = last;
+				in = k;
+			}
+			cuts[k].count++;
+			continue;
+		}
+		if (in >= 0) {
+			cuts[in].to = t;
+			cuts[in].ctx_after = (uint32_t)sqlite3_column_int64(q, 2);
+		}
+		in = -1;
+		last = t;
+		rs_events_add(w, 0, t, (uint16_t)sqlite3_column_int(q, 1),
+			      (uint32_t)sqlite3_column_int64(q, 2),
+			      (uint64_t)sqlite3_column_int64(q, 3),
+			      (uint64_t)sqlite3_column_int64(q, 4),
+			      (uint64_t)sqlite3_column_int64(q, 5),
+			      (const char *)sqlite3_column_text(q, 6));
+	}
+	sqlite3_finalize(q);
+	rs_events_end(w);
+	for (int k = 0; k < ncuts; k++) {
+		assert_true(cuts[k].count > 0 && cuts[k].to > cuts[k].from);
+		char sql[200];
+		snprintf(sql, sizeof sql, "INSERT INTO lost (trace_id, cpu, count,"
+			 " from_ns, to_ns) VALUES (2, 0, %lld, %lld, %lld)",
+			 (long long)cuts[k].count, (long long)cuts[k].from,
+			 (long long)cuts[k].to);
+		exec(db, sql);
+	}
+	exec(db, "COMMIT");
+	sqlite3_close(db);
+	return path;
+}
+
+/* Does any span of s cross the inside of (from, to)? */
+static bool crosses(const rv_spans *s, int64_t from, int64_t to)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->start[i] < to && s->end[i] > from)
+			return true;
+	return false;
+}
+
+static int64_t pp_by_id(const rv_model *m, uint64_t id)
+{
+	for (uint32_t i = 0; i < m->pp.n; i++)
+		if (!m->pp.is_thread[i] && m->pp.id[i] == id)
+			return i;
+	return -1;
+}
+
+/* What the loss band makes of an empty background: pink, g = b. */
+static bool bare(int r, int g, int b)
+{
+	return r > 215 && abs(g - b) < 10;
+}
+
+/* The model: nothing crosses the big gap, and every promise whose end
+ * fell in a gap ends there, marked end-unknown (none runs to the end). */
+static void check_gap_model(const rv_model *full, const rv_model *m,
+			    const cut *big)
+{
+	assert_int_equal(m->nlost, 3);
+	assert_false(crosses(&m->cpu_lane[0], big->from, big->to));
+	/* after it, the lane resumes with the thread its first record names */
+	const rv_spans *lane = &m->cpu_lane[0];
+	uint32_t after = rv_spans_first_ending_after(lane, big->to + 1);
+	assert_true(after < lane->n && lane->start[after] == big->to);
+	assert_int_equal(m->threads[lane->ref[after]].tid, big->ctx_after);
+	assert_false(crosses(&m->cpu_idle[0], big->from, big->to));
+	assert_false(crosses(&m->band_idle, big->from, big->to));
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		assert_false(crosses(&m->threads[i].states, big->from, big->to));
+	int ended_in_gap = 0, to_the_end = 0;
+	for (uint32_t i = 0; i < m->pp.n; i++) {
+		if (m->pp.is_thread[i])
+			continue;
+		int64_t f = pp_by_id(full, m->pp.id[i]);
+		assert_true(f >= 0);
+		/* (a promise that became another ended its line there) */
+		bool lost_end = full->pp.resolved[f] != INT64_MAX &&
+			m->pp.resolved[i] == INT64_MAX && m->pp.follows[i] < 0;
+		if (lost_end && full->pp.resolved[f] > big->from &&
+		    full->pp.resolved[f] < big->to) {
+			ended_in_gap++;
+			assert_int_equal(m->pp.state[i], RV_PS_END_UNKNOWN);
+			assert_int_equal(m->pp.own_end[i], big->from);
+		}
+		if (lost_end && m->pp.own_end[i] == INT64_MAX)
+			to_the_end++;
+	}
+	assert_true(ended_in_gap > 0);
+	assert_int_equal(to_the_end, 0);
+}
+
+/* The picture: inside the big gap the CPU lane is bare and no row has a
+ * line; across it the hatch alternates. */
+static void check_gap_pixels(const rv_model *m, const rv_view *v,
+			     const cut *big)
+{
+	pic p = draw_view(m, v);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	int x0 = (int)ceil(rv_x(v, (double)big->from)) + 3;
+	int x1 = (int)floor(rv_x(v, (double)big->to)) - 3;
+	assert_true(x1 - x0 > 20);
+	int lane = RV_RULER_H + (int)g.cpu_y;
+	for (int y = lane + 1; y < lane + RV_LANE_H - 3; y++)
+		for (int x = x0; x <= x1; x++) {
+			int r, gg, b;
+			px(&p, x, y, &r, &gg, &b);
+			if (!bare(r, gg, b))
+				fail_msg("lane pixel %d,%d in the gap: %d %d %d",
+					 x, y, r, gg, b);
+		}
+	for (uint32_t row = 0; row < m->nrows; row++) {
+		int ly = (int)lround(rv_row_line_y(&g, v, (int32_t)row));
+		if (ly + 2 >= p.h)
+			break;
+		for (int x = x0; x <= x1; x++)
+			for (int y = ly - 1; y <= ly + 1; y++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				if (gg < 90)
+					fail_msg("row %u line at %d,%d in the gap",
+						 row, x, y);
+			}
+	}
+	/* below the rows only the bands lie: hatch lines 8 px apart */
+	int y = p.h - 3, changes = 0, prev = -1;
+	assert_true(y > rv_row_line_y(&g, v, (int32_t)m->nrows) + 4);
+	for (int x = x0; x <= x1; x++) {
+		int r, gg, b;
+		px(&p, x, y, &r, &gg, &b);
+		int dark = gg < 170;
+		changes += prev >= 0 && dark != prev;
+		prev = dark;
+	}
+	if (changes < 2 * ((x1 - x0) / 8) - 2)
+		fail_msg("hatch: %d changes over %d px", changes, x1 - x0);
+	cairo_surface_destroy(p.s);
+}
+
+static void test_losses_drawn_as_gaps(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *src = rs_make_trace(dir, "demo", 12, 0);
+	rv_model *full = load(src);
+	/* a long gap, then two of three records each about 12 px apart at
+	 * full view (1000 px wide) */
+	const uint64_t ne = full->nevents;
+	const int64_t *et = full->ev_t;
+	rv_view v0 = fit(full, 1000, 100);
+	cut cuts[3] = { { et[ne * 40 / 100], et[ne * 55 / 100], 0, 0, 0, 0 } };
+	uint64_t k = ne * 80 / 100;
+	while (k + 4 < ne && et[k + 3] == et[k])
+		k++;
+	cuts[1].ta = et[k];
+	cuts[1].tb = et[k + 3];
+	while (k + 4 < ne && et[k] < cuts[1].tb + 12 * v0.ns_per_px)
+		k++;
+	assert_true(k + 4 < ne);
+	cuts[2].ta = et[k];
+	cuts[2].tb = et[k + 3];
+	char *db = lossy_copy(dir, src, cuts, 3);
+	rv_model *m = load(db);
+	check_gap_model(full, m, &cuts[0]);
+
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = fit(m, 1000, (int)g.total_h + RV_RULER_H + 20);
+	check_gap_pixels(m, &v, &cuts[0]);
+
+	/* two labels: the long gap's, and one for the two close ones */
+	rv_lost_label lab[8];
+	int n = rv_lost_labels(m, &v, lab, 8);
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "label %d at %.0f: %s\n", i, lab[i].x,
+			lab[i].text);
+	assert_int_equal(n, 2);
+	char want[80];
+	snprintf(want, sizeof want, "%lld lost (cpu 0)", (long long)cuts[0].count);
+	assert_string_equal(lab[0].text, want);
+	snprintf(want, sizeof want, "%lld lost in 2 gaps (cpu 0)",
+		 (long long)(cuts[1].count + cuts[2].count));
+	assert_string_equal(lab[1].text, want);
+
+	/* the tooltip of a promise whose end was lost says so */
+	bool said = false;
+	for (uint32_t i = 0; i < m->pp.n && !said; i++) {
+		if (m->pp.state[i] != RV_PS_END_UNKNOWN || m->pp.follows[i] >= 0)
+			continue;
+		double a = rv_x(&v, (double)m->pp.created[i]);
+		double b = rv_x(&v, (double)m->pp.own_end[i]);
+		if (b - a < 6)
+			continue;
+		char *t = rv_hit_describe(m, &v, (a + b) / 2, rv_row_line_y(&g,
+					  &v, m->pp.row[i]));
+		said = t && strstr(t, "end unknown: lost records");
+		g_free(t);
+	}
+	assert_true(said);
+	rv_model_free(m);
+	rv_model_free(full);
+	free(db);
+	free(src);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* An idle guest (hang's ticker sleeps 1 ms at a time): zoomed fully out,
+ * each pixel column holds several idle spans and the gaps between them,
+ * and the band is grey where the guest idled, not gone. */
+static void test_idle_band_at_every_zoom(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL, *db = NULL;
+	assert_true(asprintf(&db, "%s/hang.db", dir) > 0);
+	/* the hang workload spins at the end: timeout stops it */
+	int rc = rs_run(&out, 30, "timeout 2 '%s' --workload hang --seconds 0.6"
+			" --ring '%s/hang.ring' --quiet", rs_bin("ringside-hosted"),
+			dir);
+	assert_int_equal(rc, 124);
+	free(out);
+	assert_int_equal(rs_run(&out, 60, "'%s' collect 'file:%s/hang.ring' -o"
+				" '%s'", rs_bin("ringside"), dir, db), 0);
+	free(out);
+	rv_model *m = load(db);
+	assert_true(m->band_idle.n > 300);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	for (int zoom = 1; zoom <= 64; zoom *= 4) {
+		rv_view v = fit(m, 330, (int)g.total_h + RV_RULER_H + 20);
+		v.ns_per_px /= zoom;
+		if (zoom > 1)
+			v.from += (double)(m->t_max - m->t_min) / 3;
+		pic p = draw_view(m, &v);
+		int grey = 0, cols = 0;
+		for (int x = RV_LEFT_W + 1; x < v.width - 1; x++) {
+			if (rv_t(&v, x + 1) > (double)m->t_max)
+				break;
+			int r, gg, b;
+			px(&p, x, p.h - 3, &r, &gg, &b);
+			cols++;
+			grey += gg < 242;
+		}
+		if (grey < cols * 8 / 10)
+			fail_msg("zoom x%d: %d of %d columns grey", zoom, grey,
+				 cols);
+		cairo_surface_destroy(p.s);
+	}
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static bool is_dark(int r, int g, int b) { return r < 110 && g < 110 && b < 110; }
+
+/* "X becomes Y": a dark vertical line at its time between Y's own row
+ * and X's, where Y carries on. */
+static void test_becomes_vertical_line(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 12, 0);
+	rv_model *m = load(db);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	int checked = 0;
+	for (uint32_t k = 0; k < m->arrows.n && checked < 3; k++) {
+		if (m->arrows.kind[k] != RV_A_BECOMES)
+			continue;
+		uint32_t y = m->arrows.from[k], x = m->arrows.to[k];
+		int64_t t = m->arrows.t1[k];
+		int32_t ry = m->pp.row[y], rx = rv_pp_row_at(m, x, t);
+		if (abs(ry - rx) < 2)
+			continue;
+		/* 2 us across: nothing else at this time on screen */
+		rv_view v = { .width = 1000, .height = (int)g.total_h + 40,
+			      .from = (double)t - 1000, .ns_per_px = 2000.0 / 870 };
+		pic p = draw_view(m, &v);
+		int xx = (int)floor(rv_x(&v, (double)t));
+		int ya = (int)rv_row_line_y(&g, &v, ry < rx ? ry : rx);
+		int yb = (int)rv_row_line_y(&g, &v, ry < rx ? rx : ry);
+		int hits = 0, n = 0;
+		for (int yy = ya + 4; yy <= yb - 4; yy += 3, n++) {
+			int r, gg, b, found = 0;
+			for (int dx = -1; dx <= 1; dx++) {
+				px(&p, xx + dx, yy, &r, &gg, &b);
+				found |= is_dark(r, gg, b);
+			}
+			hits += found;
+		}
+		if (hits < n)
+			fail_msg("becomes at %lld: %d of %d points dark",
+				 (long long)t, hits, n);
+		cairo_surface_destroy(p.s);
+		checked++;
+	}
+	assert_true(checked > 0);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+static bool is_orange(int r, int g, int b)
+{
+	return r > 220 && g > 110 && g < 170 && b < 60;
+}
+
+/* A chain member's line where its creating thread runs (under a white
+ * running box): the chain's orange is on top. */
+static void test_chain_over_running_box(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 12, 0);
+	rv_model *m = load(db);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	uint8_t *chain = calloc(m->pp.n + 1, 1);
+	int checked = 0;
+	for (uint32_t p = 0; p < m->pp.n && checked < 3; p++) {
+		if (m->pp.is_thread[p] || m->pp.thread[p] < 0 ||
+		    (m->pp.follows[p] < 0 && m->pp.cont_root[p] < 0))
+			continue;
+		/* a run of its creating thread within its line */
+		const rv_spans *s = &m->threads[m->pp.thread[p]].states;
+		int64_t a = m->pp.created[p], e = m->pp.own_end[p];
+		if (e == INT64_MAX)
+			e = m->t_max;
+		uint32_t i;
+		for (i = 0; i < s->n; i++)
+			if (s->kind[i] == RV_K_RUNNING &&
+			    (s->end[i] < e ? s->end[i] : e) -
+			    (s->start[i] > a ? s->start[i] : a) > 400)
+				break;
+		if (i == s->n)
+			continue;
+		int64_t r0 = s->start[i] > a ? s->start[i] : a;
+		int64_t r1 = s->end[i] < e ? s->end[i] : e;
+		rv_chain_mark(m, p, chain);
+		assert_true(chain[p]);
+		int64_t len = r1 - r0, mid = r0 + len / 2;
+		rv_view v = { .width = 1000, .height = (int)g.total_h + 40,
+			      .from = (double)(r0 - len),
+			      .ns_per_px = 3.0 * (double)len / 870,
+			      .chain = chain };
+		pic pc = draw_view(m, &v);
+		int x = (int)rv_x(&v, (double)mid);
+		int ly = (int)lround(rv_row_line_y(&g, &v, rv_pp_row_at(m, p,
+							mid)));
+		int r, gg, b, orange = 0;
+		for (int y = ly - 2; y <= ly + 1; y++) {
+			px(&pc, x, y, &r, &gg, &b);
+			orange += is_orange(r, gg, b);
+		}
+		if (orange < 3)
+			fail_msg("chain of promise %llu at %d,%d: %d orange",
+				 (unsigned long long)m->pp.id[p], x, ly, orange);
+		cairo_surface_destroy(pc.s);
+		checked++;
+	}
+	assert_true(checked > 0);
+	free(chain);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+RS_TEST_SUITE(viewer_truth,
+	      cmocka_unit_test(test_losses_drawn_as_gaps),
+	      cmocka_unit_test(test_idle_band_at_every_zoom),
+	      cmocka_unit_test(test_becomes_vertical_line),
+	      cmocka_unit_test(test_chain_over_running_box))
