@@ -12,6 +12,7 @@
 #include "testlib.h"
 #include "ringside_ring.h"
 
+#include <cairo.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "draw.h"
+#include "model.h"
 
 #define SAMPLES "samples/traces"
 #define ENV "ASAN_OPTIONS=detect_leaks=0 GSK_RENDERER=cairo NO_AT_BRIDGE=1 " \
@@ -280,7 +284,40 @@ static void test_window_load_progress(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A MARK flag 4 px from the right edge: its text is drawn left of the
+ * flag instead of being cut off (the same drawing as the window's). */
+static void test_mark_label_at_right_edge(void **state)
+{
+	char err[256];
+	rv_model *m = rv_model_load(SAMPLES "/pingpong.db", err, sizeof err);
+	assert_non_null(m);
+	assert_true(m->nmarks >= 1 && m->marks[0].text);
+	const int w = 1000, h = 300;
+	rv_view v = { .width = w, .height = h };
+	rv_view_fit(&v, m);
+	v.from = (double)m->marks[0].t - (w - 4 - RV_LEFT_W) * v.ns_per_px;
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
+							  w, h);
+	cairo_t *cr = cairo_create(s);
+	rv_draw(cr, m, &v);
+	cairo_destroy(cr);
+	cairo_surface_flush(s);
+	const unsigned char *d = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s), purple = 0;
+	int flag = (int)floor(rv_x(&v, (double)m->marks[0].t));
+	for (int y = 13; y < RV_RULER_H; y++)
+		for (int x = w - 200; x < flag - 1; x++) {
+			uint32_t p = *(const uint32_t *)(d + y * stride + x * 4);
+			int r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+			purple += r > 60 && b > 90 && g < r - 30 && g < b - 30;
+		}
+	assert_true(purple >= 5);
+	cairo_surface_destroy(s);
+	rv_model_free(m);
+}
+
 RS_TEST_SUITE(viewer_live,
+	      cmocka_unit_test(test_mark_label_at_right_edge),
 	      cmocka_unit_test(test_window_follow_slides),
 	      cmocka_unit_test(test_window_follow_waits),
 	      cmocka_unit_test(test_window_search_esc_enter),
