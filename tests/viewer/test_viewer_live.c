@@ -13,6 +13,7 @@
 #include "ringside_ring.h"
 
 #include <cairo.h>
+#include <glib.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -316,7 +317,26 @@ static void test_mark_label_at_right_edge(void **state)
 	rv_model_free(m);
 }
 
+/* Counts read as English: a range holding one event says "1 event". */
+static void test_range_summary_singular(void **state)
+{
+	char err[256];
+	rv_model *m = rv_model_load(SAMPLES "/crash.db", err, sizeof err);
+	assert_non_null(m);
+	/* an event whose neighbours are at other times */
+	uint64_t i = 1;
+	while (i + 1 < m->nevents && (m->ev_t[i] == m->ev_t[i - 1] ||
+				      m->ev_t[i] == m->ev_t[i + 1]))
+		i++;
+	assert_true(i + 1 < m->nevents);
+	char *s = rv_range_summary(m, m->ev_t[i], m->ev_t[i]);
+	assert_non_null(strstr(s, " selected: 1 event -"));
+	g_free(s);
+	rv_model_free(m);
+}
+
 RS_TEST_SUITE(viewer_live,
+	      cmocka_unit_test(test_range_summary_singular),
 	      cmocka_unit_test(test_mark_label_at_right_edge),
 	      cmocka_unit_test(test_window_follow_slides),
 	      cmocka_unit_test(test_window_follow_waits),
