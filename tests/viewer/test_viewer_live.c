@@ -251,6 +251,11 @@ static void test_window_status_pan_frametime(void **state)
 	double to2 = nth(log, 71, " to="), end = nth(log, 71, "data_end=");
 	assert_true(to2 <= end + 0.02 * page + 1);
 	assert_non_null(strstr(log, "frametime shown=1"));
+	free(info);
+	assert_int_equal(rs_run(&info, 30, "%s --help",
+				rs_bin("ringside-view")), 0);
+	assert_non_null(strstr(info, "frame-time readout"));
+	assert_non_null(strstr(info, "Shift+Enter"));
 	assert_true(nth(log, 0, "frames=") >= 1);
 	free(info);
 	free(log);
