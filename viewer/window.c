@@ -526,6 +526,54 @@ static void add_input(win_t *w)
 	g_signal_connect(w->area, "query-tooltip", G_CALLBACK(tooltip_cb), w);
 }
 
+/* The search bar, the timeline with its scrollbars beside the histogram
+ * pane, and the status line. */
+static GtkWidget *build_body(win_t *w)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	w->search_bar = gtk_search_bar_new();
+	GtkWidget *sbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	w->entry = gtk_search_entry_new();
+	w->filter_check = gtk_check_button_new_with_label("filter (hide the rest)");
+	gtk_box_append(GTK_BOX(sbox), w->entry);
+	gtk_box_append(GTK_BOX(sbox), w->filter_check);
+	gtk_search_bar_set_child(GTK_SEARCH_BAR(w->search_bar), sbox);
+	gtk_search_bar_connect_entry(GTK_SEARCH_BAR(w->search_bar),
+				     GTK_EDITABLE(w->entry));
+	rv_win_search_connect(w);
+	gtk_box_append(GTK_BOX(box), w->search_bar);
+	GtkWidget *grid = gtk_grid_new();
+	w->area = gtk_drawing_area_new();
+	gtk_widget_set_hexpand(w->area, TRUE);
+	gtk_widget_set_vexpand(w->area, TRUE);
+	gtk_widget_set_focusable(w->area, TRUE);
+	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(w->area), draw_cb, w, NULL);
+	g_signal_connect(w->area, "resize", G_CALLBACK(resize_cb), w);
+	w->hadj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
+	w->vadj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
+	g_signal_connect(w->hadj, "value-changed", G_CALLBACK(hadj_cb), w);
+	g_signal_connect(w->vadj, "value-changed", G_CALLBACK(vadj_cb), w);
+	w->hbar = gtk_scrollbar_new(GTK_ORIENTATION_HORIZONTAL, w->hadj);
+	w->vbar = gtk_scrollbar_new(GTK_ORIENTATION_VERTICAL, w->vadj);
+	gtk_grid_attach(GTK_GRID(grid), w->area, 0, 0, 1, 1);
+	gtk_grid_attach(GTK_GRID(grid), w->vbar, 1, 0, 1, 1);
+	gtk_grid_attach(GTK_GRID(grid), w->hbar, 0, 1, 1, 1);
+	w->hp = rv_hpanel_new(hp_changed, w);
+	GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+	gtk_paned_set_start_child(GTK_PANED(paned), grid);
+	gtk_paned_set_end_child(GTK_PANED(paned), rv_hpanel_widget(w->hp));
+	gtk_paned_set_resize_end_child(GTK_PANED(paned), FALSE);
+	gtk_paned_set_shrink_end_child(GTK_PANED(paned), FALSE);
+	gtk_widget_set_vexpand(paned, TRUE);
+	gtk_box_append(GTK_BOX(box), paned);
+	w->status = gtk_label_new(w->v.message);
+	gtk_label_set_xalign(GTK_LABEL(w->status), 0);
+	gtk_label_set_ellipsize(GTK_LABEL(w->status), PANGO_ELLIPSIZE_END);
+	gtk_widget_set_margin_start(w->status, 6);
+	gtk_box_append(GTK_BOX(box), w->status);
+	return box;
+}
+
 int rv_window_run(const char *path, bool follow, const char *test_script)
 {
 	win_t *w = g_new0(win_t, 1);
@@ -558,49 +606,7 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	gtk_window_set_titlebar(GTK_WINDOW(w->win), build_header(w));
 	g_signal_connect(w->win, "destroy", G_CALLBACK(destroy_cb), w);
 
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-	w->search_bar = gtk_search_bar_new();
-	GtkWidget *sbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-	w->entry = gtk_search_entry_new();
-	w->filter_check = gtk_check_button_new_with_label("filter (hide the rest)");
-	gtk_box_append(GTK_BOX(sbox), w->entry);
-	gtk_box_append(GTK_BOX(sbox), w->filter_check);
-	gtk_search_bar_set_child(GTK_SEARCH_BAR(w->search_bar), sbox);
-	gtk_search_bar_connect_entry(GTK_SEARCH_BAR(w->search_bar),
-				     GTK_EDITABLE(w->entry));
-	rv_win_search_connect(w);
-	gtk_box_append(GTK_BOX(box), w->search_bar);
-
-	GtkWidget *grid = gtk_grid_new();
-	w->area = gtk_drawing_area_new();
-	gtk_widget_set_hexpand(w->area, TRUE);
-	gtk_widget_set_vexpand(w->area, TRUE);
-	gtk_widget_set_focusable(w->area, TRUE);
-	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(w->area), draw_cb, w, NULL);
-	g_signal_connect(w->area, "resize", G_CALLBACK(resize_cb), w);
-	w->hadj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
-	w->vadj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
-	g_signal_connect(w->hadj, "value-changed", G_CALLBACK(hadj_cb), w);
-	g_signal_connect(w->vadj, "value-changed", G_CALLBACK(vadj_cb), w);
-	w->hbar = gtk_scrollbar_new(GTK_ORIENTATION_HORIZONTAL, w->hadj);
-	w->vbar = gtk_scrollbar_new(GTK_ORIENTATION_VERTICAL, w->vadj);
-	gtk_grid_attach(GTK_GRID(grid), w->area, 0, 0, 1, 1);
-	gtk_grid_attach(GTK_GRID(grid), w->vbar, 1, 0, 1, 1);
-	gtk_grid_attach(GTK_GRID(grid), w->hbar, 0, 1, 1, 1);
-	w->hp = rv_hpanel_new(hp_changed, w);
-	GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
-	gtk_paned_set_start_child(GTK_PANED(paned), grid);
-	gtk_paned_set_end_child(GTK_PANED(paned), rv_hpanel_widget(w->hp));
-	gtk_paned_set_resize_end_child(GTK_PANED(paned), FALSE);
-	gtk_paned_set_shrink_end_child(GTK_PANED(paned), FALSE);
-	gtk_widget_set_vexpand(paned, TRUE);
-	gtk_box_append(GTK_BOX(box), paned);
-	w->status = gtk_label_new(w->v.message);
-	gtk_label_set_xalign(GTK_LABEL(w->status), 0);
-	gtk_label_set_ellipsize(GTK_LABEL(w->status), PANGO_ELLIPSIZE_END);
-	gtk_widget_set_margin_start(w->status, 6);
-	gtk_box_append(GTK_BOX(box), w->status);
-	gtk_window_set_child(GTK_WINDOW(w->win), box);
+	gtk_window_set_child(GTK_WINDOW(w->win), build_body(w));
 	add_input(w);
 	gtk_window_present(GTK_WINDOW(w->win));
 	gtk_widget_grab_focus(w->area);
