@@ -441,10 +441,14 @@ static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
 		cairo_rectangle(cr, floor(x), 13, 2, RV_RULER_H - 13);
 		cairo_fill(cr);
 		if (x > last_x) {
-			cairo_move_to(cr, x + 3, RV_RULER_H - 2);
-			cairo_show_text(cr, m->marks[i].text);
 			cairo_text_extents_t e;
 			cairo_text_extents(cr, m->marks[i].text, &e);
+			/* near the right edge the text goes left of its flag,
+			 * rather than being cut off */
+			double tx = x + 3 + e.x_advance > v->width - 2 ?
+				    x - 3 - e.x_advance : x + 3;
+			cairo_move_to(cr, tx, RV_RULER_H - 2);
+			cairo_show_text(cr, m->marks[i].text);
 			last_x = x + e.x_advance + 6;
 		}
 	}

@@ -130,9 +130,10 @@ static bool describe_lost(GString *s, const rv_model *m, const rv_view *v,
 		double a = l->from == INT64_MIN ? (double)m->t_min : (double)l->from;
 		double b = l->to == INT64_MAX ? (double)m->t_max : (double)l->to;
 		if (x >= rv_x(v, a) && x <= fmax(rv_x(v, b), rv_x(v, a) + 3)) {
-			g_string_append_printf(s, "%lld records lost on cpu %d "
+			g_string_append_printf(s, "%lld record%s lost on cpu %d "
 					       "between these times",
-					       (long long)l->count, l->cpu);
+					       (long long)l->count,
+					       l->count == 1 ? "" : "s", l->cpu);
 			return true;
 		}
 	}
@@ -178,8 +179,9 @@ static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
 		describe_span(s, &m->cpu_lane[c], i, buf);
 	}
 	if ((i = span_at(&m->cpu_alloc[c], v, t)) >= 0)
-		g_string_append_printf(s, "\nallocator burst: %u records",
-				       m->cpu_alloc[c].ref[i]);
+		g_string_append_printf(s, "\nallocator burst: %u record%s",
+				       m->cpu_alloc[c].ref[i],
+				       m->cpu_alloc[c].ref[i] == 1 ? "" : "s");
 }
 
 /* Thread row th at time t: its state then. */
@@ -288,7 +290,8 @@ char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
 	char d[48];
 	rv_fmt_dur(d, sizeof d, (double)(b - a));
 	GString *s = g_string_new(NULL);
-	g_string_append_printf(s, "%s selected: %u events", d, i1 - i0);
+	g_string_append_printf(s, "%s selected: %u event%s", d, i1 - i0,
+			       i1 - i0 == 1 ? "" : "s");
 	/* biggest first, so the summary reads as "mostly switches" */
 	for (int shown = 0; shown < 8; shown++) {
 		int best = -1;

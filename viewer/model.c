@@ -59,6 +59,9 @@ typedef struct {
 	char err[256];            /* why the first failed range failed */
 	GMutex lock;
 	GCond cond;
+	rv_progress_fn progress;  /* or NULL; called from the merge */
+	void *progress_data;
+	int ranges_done;          /* ranges the merge has used up, all CPUs */
 } fetch_job;
 
 static double now_s(void)
@@ -531,6 +534,10 @@ static chunk *merge_head(fetch_job *j, int cpu, int per_cpu, int *ck,
 		j->consumed[cpu] = ck[cpu];
 		g_cond_broadcast(&j->cond);
 		g_mutex_unlock(&j->lock);
+		j->ranges_done++;
+		if (j->progress)
+			j->progress(j->progress_data, (int)((int64_t)j->ranges_done
+						* 1000 / j->nchunks));
 	}
 	return NULL;
 }
@@ -581,6 +588,12 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 {
+	return rv_model_load_progress(path, err, errlen, NULL, NULL);
+}
+
+rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
+				 rv_progress_fn progress, void *data)
+{
 	assert(path && err && errlen > 0);
 	double t0 = now_s();
 	sqlite3 *db = open_ro(path, err, errlen);
@@ -614,7 +627,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
-	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus };
+	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus,
+			.progress = progress, .progress_data = data };
 	g_mutex_init(&j.lock);
 	g_cond_init(&j.cond);
 	j.clock.tsc_hz = row.tsc_hz;

@@ -193,6 +193,12 @@ typedef struct rv_model {
 /* Open read-only and check it is ours. On failure returns NULL and writes
  * one line (no newline) into err. */
 rv_model *rv_model_load(const char *path, char *err, size_t errlen);
+/* The same, calling progress(data, permille) from the loading thread each
+ * time the merge has used up one more range of records (0..1000: ranges
+ * finished of all planned), so a window can say how far it got. */
+typedef void (*rv_progress_fn)(void *data, int permille);
+rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
+				 rv_progress_fn progress, void *data);
 void rv_model_free(rv_model *m);
 /* The same checks as rv_model_load without loading: true if path is a
  * ringside database holding a trace. */

@@ -7,7 +7,9 @@
 static const struct cli_opt opts[] = {
 	[RV_OPT_FOLLOW] = { .name = "follow", .kind = CLI_FLAG,
 		.help = "Keep polling the database (every 200 ms) for new"
-			" events." },
+			" events and follow the newest until you zoom or pan"
+			" (End follows again). A database that does not exist"
+			" yet is waited for." },
 	[RV_OPT_RENDER] = { .name = "render", .kind = CLI_PATH,
 		.metavar = "OUT.png|OUT.svg",
 		.help = "Draw the timeline headlessly into a PNG or SVG file"
@@ -47,7 +49,14 @@ const struct cli_command rv_cmd = {
 		"Opens a ringside trace database read-only and draws its"
 		" timeline: CPU and thread lanes, promises, counters,"
 		" interrupts, the panic, hangs and losses. Without --render,"
-		" --render-histogram or --bench it opens a window.",
+		" --render-histogram or --bench it opens a window.\n\n"
+		"Keys in the window: wheel or + and - zoom, drag or the arrows"
+		" pan, Home fits the whole trace, End shows the newest data"
+		" (with --follow: and follows it again), / searches labels"
+		" (Enter: next match, Shift+Enter: previous, Esc clears the"
+		" search and its filter), t thread lanes, h the latency pane,"
+		" F the frame-time readout (last frame, worst of the last 60),"
+		" Ctrl+S and Ctrl+P export the view.",
 	.opts = opts, .nopts = CLI_NOPTS(opts),
 };
 

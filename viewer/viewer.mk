@@ -10,6 +10,8 @@ VIEWER_LIB_SRCS := viewer/model.c viewer/derive.c viewer/layout.c \
                    viewer/strip.c viewer/options.c viewer/ruler.c
 VIEWER_LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(VIEWER_LIB_SRCS))
 VIEWER_APP_OBJS := $(patsubst %.c,$(OBJ)/%.o,viewer/main.c viewer/window.c \
+                   viewer/window_load.c viewer/window_search.c \
+                   viewer/window_script.c \
                    viewer/histogram_panel.c viewer/bench.c)
 VIEWER_LIB      := $(LIB)/libringside-view.a
 VIEWER_BIN      := $(BIN)/ringside-view

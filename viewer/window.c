@@ -17,31 +17,10 @@
 #include <string.h>
 
 #include "export.h"
-#include "histogram_panel.h"
-#include "viewer.h"
+#include "window.h"
 
-typedef struct {
-	GtkWidget *win, *area, *hbar, *vbar, *status, *search_bar, *entry;
-	GtkWidget *filter_check, *counter_box;
-	GtkAdjustment *hadj, *vadj;
-	rv_hpanel *hp;
-	char *path;
-	rv_model *m;
-	rv_view v;
-	uint8_t *match, *chain;
-	bool loading, fitted, follow, updating_adj;
-	int64_t last_count;
-	double px, py;            /* pointer */
-	double drag_from, drag_scroll;
-	bool selecting;
-	char **script;            /* --test-script steps */
-	int script_pos;
-	int exit_code;
-	bool done, destroyed;
-} win_t;
 
-static void set_status(win_t *w, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void set_status(win_t *w, const char *fmt, ...)
+void rv_win_status(win_t *w, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -69,10 +48,68 @@ static void sync_adjustments(win_t *w)
 	w->updating_adj = false;
 }
 
-static void redraw(win_t *w)
+void rv_win_redraw(win_t *w)
 {
 	sync_adjustments(w);
 	gtk_widget_queue_draw(w->area);
+}
+
+void rv_win_clamp(win_t *w)
+{
+	if (!w->m)
+		return;
+	/* the trace's ends stay in reach: at most 2 % of the page past
+	 * either end (or, zoomed out past the whole trace, the trace stays
+	 * inside the page) */
+	double page = w->v.ns_per_px * (w->v.width - RV_LEFT_W);
+	double margin = page * 0.02;
+	double a = (double)w->m->t_min - margin;
+	double b = (double)w->m->t_max + margin - page;
+	double lo = fmin(a, b), hi = fmax(a, b);
+	w->v.from = fmax(lo, fmin(hi, w->v.from));
+}
+
+/* The user moved the view: it stops following the end (End resumes). */
+static void user_moved(win_t *w)
+{
+	w->following = false;
+	rv_win_clamp(w);
+	rv_win_redraw(w);
+}
+
+/* The F readout: the last frame's draw time and the worst of the last
+ * RV_FRAMES_KEPT, top right over the ruler. */
+static double frame_worst(const win_t *w)
+{
+	double worst = 0;
+	for (int i = 0; i < w->frame_n; i++)
+		worst = fmax(worst, w->frame_ms[i]);
+	return worst;
+}
+
+static double frame_last(const win_t *w)
+{
+	return w->frame_n ? w->frame_ms[(w->frame_pos + RV_FRAMES_KEPT - 1) %
+					RV_FRAMES_KEPT] : 0;
+}
+
+static void draw_frametime(win_t *w, cairo_t *cr, int width)
+{
+	char s[96];
+	g_snprintf(s, sizeof s, "frame %.1f ms, worst %.1f ms of last %d",
+		   frame_last(w), frame_worst(w), w->frame_n);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, 11);
+	cairo_text_extents_t e;
+	cairo_text_extents(cr, s, &e);
+	double x = width - e.x_advance - 10, y = RV_RULER_H + 4;
+	cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+	cairo_rectangle(cr, x - 4, y, e.x_advance + 8, 16);
+	cairo_fill(cr);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_move_to(cr, x, y + 12);
+	cairo_show_text(cr, s);
 }
 
 static void draw_cb(GtkDrawingArea *a, cairo_t *cr, int width, int height,
@@ -81,14 +118,37 @@ static void draw_cb(GtkDrawingArea *a, cairo_t *cr, int width, int height,
 	win_t *w = data;
 	w->v.width = width;
 	w->v.height = height;
+	w->v.match = w->match;
+	w->v.chain = w->chain;
+	gint64 t0 = g_get_monotonic_time();
+	rv_draw(cr, w->m, &w->v);
+	if (w->m) {
+		w->frame_ms[w->frame_pos] = (g_get_monotonic_time() - t0) / 1e3;
+		w->frame_pos = (w->frame_pos + 1) % RV_FRAMES_KEPT;
+		if (w->frame_n < RV_FRAMES_KEPT)
+			w->frame_n++;
+	}
+	if (w->show_frametime)
+		draw_frametime(w, cr, width);
+}
+
+/* The area's size is known here, before it is drawn: the first fit and
+ * the scrollbars' adjustments are set now, not while drawing (changing
+ * an adjustment in the draw function left the scrollbar's slider
+ * unallocated while GTK drew it: "Trying to snapshot GtkGizmo without a
+ * current allocation"). */
+static void resize_cb(GtkDrawingArea *a, int width, int height, gpointer data)
+{
+	win_t *w = data;
+	w->v.width = width;
+	w->v.height = height;
 	if (w->m && !w->fitted) {
 		rv_view_fit(&w->v, w->m);
 		w->fitted = true;
-		sync_adjustments(w);
+	} else if (w->m && w->following) {
+		rv_win_follow_end(w);
 	}
-	w->v.match = w->match;
-	w->v.chain = w->chain;
-	rv_draw(cr, w->m, &w->v);
+	sync_adjustments(w);
 }
 
 static void zoom_at(win_t *w, double x, double factor)
@@ -101,7 +161,7 @@ static void zoom_at(win_t *w, double x, double factor)
 		npp = 0.01;
 	w->v.ns_per_px = npp;
 	w->v.from = t - (x - RV_LEFT_W) * npp;
-	redraw(w);
+	user_moved(w);
 }
 
 static void scroll_y(win_t *w, double dy)
@@ -109,7 +169,7 @@ static void scroll_y(win_t *w, double dy)
 	double upper = gtk_adjustment_get_upper(w->vadj) -
 		       gtk_adjustment_get_page_size(w->vadj);
 	w->v.yscroll = fmax(0, fmin(upper, w->v.yscroll + dy));
-	redraw(w);
+	rv_win_redraw(w);
 }
 
 static void export(win_t *w, const char *ext)
@@ -125,26 +185,14 @@ static void export(win_t *w, const char *ext)
 	char *out = g_strdup_printf("%s-%s.%s", base, stamp, ext);
 	char err[512];
 	if (rv_export(w->m, &w->v, out, err, sizeof err))
-		set_status(w, "export failed: %s", err);
+		rv_win_status(w, "export failed: %s", err);
 	else
-		set_status(w, "exported the view to %s", out);
+		rv_win_status(w, "exported the view to %s", out);
 	g_free(out); g_free(stamp); g_free(base);
 	g_date_time_unref(now);
 }
 
-static void run_search(win_t *w)
-{
-	if (!w->m)
-		return;
-	const char *q = gtk_editable_get_text(GTK_EDITABLE(w->entry));
-	uint32_t n = rv_search(w->m, q, w->match);
-	w->v.filter = gtk_check_button_get_active(GTK_CHECK_BUTTON(w->filter_check));
-	set_status(w, "%u match%s for \"%s\"%s", n, n == 1 ? "" : "es", q,
-		   w->v.filter ? " (filter: hiding the rest)" : "");
-	redraw(w);
-}
-
-static gboolean handle_key(win_t *w, guint key, GdkModifierType mods)
+gboolean rv_win_handle_key(win_t *w, guint key, GdkModifierType mods)
 {
 	double page = w->v.ns_per_px * (w->v.width - RV_LEFT_W);
 	bool ctrl = mods & GDK_CONTROL_MASK;
@@ -153,15 +201,31 @@ static gboolean handle_key(win_t *w, guint key, GdkModifierType mods)
 		zoom_at(w, -1, 1 / 1.2); return TRUE;
 	case GDK_KEY_minus: case GDK_KEY_KP_Subtract:
 		zoom_at(w, -1, 1.2); return TRUE;
-	case GDK_KEY_Left: w->v.from -= page / 10; redraw(w); return TRUE;
-	case GDK_KEY_Right: w->v.from += page / 10; redraw(w); return TRUE;
+	case GDK_KEY_Left: w->v.from -= page / 10; user_moved(w); return TRUE;
+	case GDK_KEY_Right: w->v.from += page / 10; user_moved(w); return TRUE;
+	case GDK_KEY_End:
+		/* the newest data, the same width; --follow slides with it */
+		w->following = w->follow;
+		rv_win_follow_end(w);
+		rv_win_redraw(w);
+		return TRUE;
+	case GDK_KEY_Return: case GDK_KEY_KP_Enter:
+		rv_win_search_step(w, mods & GDK_SHIFT_MASK ? -1 : 1);
+		return TRUE;
+	case GDK_KEY_F:
+	case GDK_KEY_f:
+		if (ctrl)
+			break;
+		w->show_frametime = !w->show_frametime;
+		gtk_widget_queue_draw(w->area);
+		return TRUE;
 	case GDK_KEY_Up: scroll_y(w, -3 * RV_ROW_H); return TRUE;
 	case GDK_KEY_Down: scroll_y(w, 3 * RV_ROW_H); return TRUE;
 	case GDK_KEY_Home:
 		if (w->m)
 			rv_view_fit(&w->v, w->m);
 		w->v.yscroll = 0;
-		redraw(w);
+		rv_win_redraw(w);
 		return TRUE;
 	case GDK_KEY_slash:
 		gtk_search_bar_set_search_mode(GTK_SEARCH_BAR(w->search_bar), TRUE);
@@ -170,18 +234,12 @@ static gboolean handle_key(win_t *w, guint key, GdkModifierType mods)
 	case GDK_KEY_Escape:
 		w->v.has_sel = false;
 		rv_hpanel_clear_bar(w->hp);
-		if (w->m) {
-			memset(w->chain, 0, w->m->pp.n);
-			memset(w->match, 0, w->m->pp.n);
-		}
-		w->v.filter = false;
-		gtk_search_bar_set_search_mode(GTK_SEARCH_BAR(w->search_bar), FALSE);
-		redraw(w);
+		rv_win_search_clear(w);
 		return TRUE;
 	case GDK_KEY_t:
 		if (w->m && !ctrl) {
 			w->m->show_threads = !w->m->show_threads;
-			redraw(w);
+			rv_win_redraw(w);
 			return TRUE;
 		}
 		break;
@@ -208,7 +266,7 @@ static gboolean key_cb(GtkEventControllerKey *c, guint key, guint code,
 	/* typing into the search entry must not zoom */
 	if (gtk_widget_has_focus(w->entry) && key != GDK_KEY_Escape)
 		return FALSE;
-	return handle_key(w, key, mods);
+	return rv_win_handle_key(w, key, mods);
 }
 
 static gboolean wheel_cb(GtkEventControllerScroll *c, double dx, double dy,
@@ -268,12 +326,14 @@ static void drag_update(GtkGestureDrag *g, double dx, double dy, gpointer data)
 		w->v.sel_b = (int64_t)rv_t(&w->v, sx + dx);
 		char d[48];
 		rv_fmt_dur(d, sizeof d, fabs((double)(w->v.sel_b - w->v.sel_a)));
-		set_status(w, "selecting %s", d);
+		rv_win_status(w, "selecting %s", d);
 	} else {
 		w->v.from = w->drag_from - dx * w->v.ns_per_px;
 		w->v.yscroll = fmax(0, w->drag_scroll - dy);
+		w->following = false;
+		rv_win_clamp(w);
 	}
-	redraw(w);
+	rv_win_redraw(w);
 }
 
 static void drag_end(GtkGestureDrag *g, double dx, double dy, gpointer data)
@@ -281,7 +341,7 @@ static void drag_end(GtkGestureDrag *g, double dx, double dy, gpointer data)
 	win_t *w = data;
 	if (w->selecting && w->m && w->v.sel_a != w->v.sel_b) {
 		char *s = rv_range_summary(w->m, w->v.sel_a, w->v.sel_b);
-		set_status(w, "%s", s);
+		rv_win_status(w, "%s", s);
 		g_free(s);
 	}
 	w->selecting = false;
@@ -311,9 +371,9 @@ static void click_cb(GtkGestureClick *g, int n, double x, double y,
 		uint32_t len = 0;
 		for (uint32_t i = 0; i < w->m->pp.n; i++)
 			len += w->chain[i];
-		set_status(w, "becomes chain of %u highlighted (Esc clears)", len);
+		rv_win_status(w, "becomes chain of %u highlighted (Esc clears)", len);
 	}
-	redraw(w);
+	rv_win_redraw(w);
 }
 
 static void hadj_cb(GtkAdjustment *a, gpointer data)
@@ -322,6 +382,8 @@ static void hadj_cb(GtkAdjustment *a, gpointer data)
 	if (w->updating_adj || !w->m)
 		return;
 	w->v.from = (double)w->m->t_min + gtk_adjustment_get_value(a);
+	w->following = false;
+	rv_win_clamp(w);
 	gtk_widget_queue_draw(w->area);
 }
 
@@ -340,7 +402,7 @@ static void counter_toggled(GtkCheckButton *b, gpointer data)
 	int i = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(b), "counter"));
 	if (w->m && i < (int)w->m->ncounters)
 		w->m->counters[i].shown = gtk_check_button_get_active(b);
-	redraw(w);
+	rv_win_redraw(w);
 }
 
 static void rebuild_counter_toggles(win_t *w)
@@ -358,204 +420,47 @@ static void rebuild_counter_toggles(win_t *w)
 	}
 }
 
-static gboolean script_step(gpointer data);
-
-static void load_thread(GTask *task, gpointer src, gpointer data,
-			GCancellable *cancel)
+/* Threads as `info` counts them: the boot context (tid 0) the viewer
+ * draws as a lane of its own is no thread of the guest's. */
+static uint32_t guest_threads(const rv_model *m)
 {
-	char err[512];
-	rv_model *m = rv_model_load(data, err, sizeof err);
-	if (m)
-		g_task_return_pointer(task, m, (GDestroyNotify)rv_model_free);
-	else
-		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED,
-					"%s", err);
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		n += m->threads[i].tid != 0;
+	return n;
 }
 
-static void loaded(GObject *src, GAsyncResult *res, gpointer data)
+static uint32_t guest_promises(const rv_model *m)
 {
-	win_t *w = data;
-	GError *e = NULL;
-	rv_model *m = g_task_propagate_pointer(G_TASK(res), &e);
-	w->loading = false;
-	if (!m) {
-		if (!w->m) {
-			/* first load failed: same contract as the CLI */
-			fprintf(stderr, "ringside-view: %s\n", e->message);
-			w->exit_code = 1;
-			w->done = true;
-		}
-		g_error_free(e);
-		return;
-	}
-	/* keep counter toggles across reloads */
-	for (uint32_t i = 0; w->m && i < m->ncounters; i++)
-		for (uint32_t j = 0; j < w->m->ncounters; j++)
-			if (!strcmp(m->counters[i].name, w->m->counters[j].name))
-				m->counters[i].shown = w->m->counters[j].shown;
-	rv_hpanel_set_model(w->hp, NULL, NULL);
-	rv_model_free(w->m);
-	w->m = m;
-	g_free(w->match);
-	g_free(w->chain);
-	w->match = g_malloc0(m->pp.n + 1);
-	w->chain = g_malloc0(m->pp.n + 1);
-	rv_hpanel_set_model(w->hp, m, w->match);
-	w->v.message = NULL;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m->pp.n; i++)
+		n += !m->pp.is_thread[i];
+	return n;
+}
+
+void rv_win_model_swapped(win_t *w)
+{
+	rv_model *m = w->m;
 	rebuild_counter_toggles(w);
+	uint32_t nt = guest_threads(m), np = guest_promises(m);
+	g_free(w->base_status);
+	w->base_status = g_strdup_printf(
+		"%s: %llu event%s, %u thread%s, %u promise%s, state %s; "
+		"loaded in %.2f s%s", w->path, (unsigned long long)m->nevents,
+		m->nevents == 1 ? "" : "s", nt, nt == 1 ? "" : "s", np,
+		np == 1 ? "" : "s", m->guest_state, m->load_secs,
+		w->following ? " (following the end)" : w->follow ?
+		" (following; End: the newest data)" : "");
+	rv_win_status(w, "%s", w->base_status);
 	if (gtk_search_bar_get_search_mode(GTK_SEARCH_BAR(w->search_bar)))
-		run_search(w);
-	set_status(w, "%s: %llu events, %u threads, %u promise rows, state %s; "
-		   "loaded in %.2f s%s", w->path,
-		   (unsigned long long)m->nevents, m->nthreads, m->nrows,
-		   m->guest_state, m->load_secs, w->follow ? " (following)" : "");
-	redraw(w);
-	if (w->script && w->script_pos == 0)
-		g_timeout_add(300, script_step, w);
-}
-
-static void start_load(win_t *w)
-{
-	w->loading = true;
-	GTask *t = g_task_new(NULL, NULL, loaded, w);
-	g_task_set_task_data(t, g_strdup(w->path), g_free);
-	g_task_run_in_thread(t, load_thread);
-	g_object_unref(t);
-}
-
-static gboolean follow_tick(gpointer data)
-{
-	win_t *w = data;
-	if (w->loading)
-		return G_SOURCE_CONTINUE;
-	int64_t n = rv_db_event_count(w->path);
-	if (n >= 0 && n != w->last_count) {
-		w->last_count = n;
-		start_load(w);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-/* Screenshot of the whole window as GTK renders it (not rv_draw again),
- * so a test sees what a user would. */
-static bool screenshot(win_t *w, const char *path)
-{
-	int wd = gtk_widget_get_width(w->win), ht = gtk_widget_get_height(w->win);
-	GdkPaintable *p = gtk_widget_paintable_new(w->win);
-	GtkSnapshot *snap = gtk_snapshot_new();
-	gdk_paintable_snapshot(p, snap, wd, ht);
-	GskRenderNode *node = gtk_snapshot_free_to_node(snap);
-	bool ok = false;
-	if (node) {
-		GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w->win));
-		GdkTexture *tex = gsk_renderer_render_texture(
-			r, node, &GRAPHENE_RECT_INIT(0, 0, wd, ht));
-		ok = tex && gdk_texture_save_to_png(tex, path);
-		if (tex)
-			g_object_unref(tex);
-		gsk_render_node_unref(node);
-	}
-	g_object_unref(p);
-	return ok;
+		rv_win_search_run(w);
 }
 
 static void hp_changed(void *data, uint32_t n, const char *what)
 {
 	win_t *w = data;
-	set_status(w, "%s", what);
-	redraw(w);
-}
-
-/* The histogram pane's script steps; false if s is not one. */
-static bool script_hist(win_t *w, const char *s)
-{
-	if (g_str_has_prefix(s, "select:") || g_str_has_prefix(s, "thread:")) {
-		bool thr = s[0] == 't';
-		uint64_t id = g_ascii_strtoull(strchr(s, ':') + 1, NULL, 10);
-		for (uint32_t i = 0; thr && i < w->m->nthreads; i++)
-			if (w->m->threads[i].tid == id)
-				rv_hpanel_select_thread(w->hp, i);
-		for (uint32_t i = 0; !thr && i < w->m->pp.n; i++)
-			if (!w->m->pp.is_thread[i] && w->m->pp.id[i] == id)
-				rv_hpanel_select_pp(w->hp, i);
-		printf("selected %s %llu\n", thr ? "thread" : "promise",
-		       (unsigned long long)id);
-	} else if (g_str_has_prefix(s, "by:")) {
-		rv_hpanel_set_by(w->hp, !strcmp(s + 3, "type") ? RS_REPORT_BY_TYPE
-				 : !strcmp(s + 3, "thread") ? RS_REPORT_BY_THREAD
-				 : RS_REPORT_BY_LABEL);
-	} else if (!strcmp(s, "hist")) {
-		const rv_hist *h = rv_hpanel_hist(w->hp);
-		if (h)
-			rv_hist_print(stdout, h);
-		else
-			printf("hist none\n");
-	} else if (g_str_has_prefix(s, "bar:")) {
-		bool ok = rv_hpanel_click_bar(w->hp, atoi(s + 4));
-		uint32_t n = 0;
-		GString *ids = g_string_new(NULL);
-		for (uint32_t i = 0; w->m && i < w->m->pp.n; i++)
-			if (w->match[i]) {
-				n++;
-				g_string_append_printf(ids, " %llu",
-					(unsigned long long)w->m->pp.id[i]);
-			}
-		printf("bar %s: highlighted %u\nhighlighted_ids%s\nstatus %s\n",
-		       ok ? "clicked" : "MISSING", n, ids->str,
-		       gtk_label_get_text(GTK_LABEL(w->status)));
-		g_string_free(ids, TRUE);
-	} else
-		return false;
-	fflush(stdout);
-	return true;
-}
-
-/* --test-script "key:plus;key:minus;shot:/tmp/x.png;quit": one step per
- * 150 ms once the trace has loaded; keys go through the same handler as
- * real key presses; each key prints the view so a test can check it.
- * Also "sleep:MS" and "events" (prints how many events are loaded), and
- * for the histogram pane "select:PROMISE_ID", "thread:TID",
- * "by:label|type|thread", "hist" (prints it, as --render-histogram does)
- * and "bar:I" (a click on bar I; prints the highlighted promise ids);
- * steps wait while a report is being computed. */
-static gboolean script_step(gpointer data)
-{
-	win_t *w = data;
-	if (!w->script[w->script_pos]) {
-		w->done = true;
-		return G_SOURCE_REMOVE;
-	}
-	const char *s = w->script[w->script_pos++];
-	if (rv_hpanel_busy(w->hp)) {
-		w->script_pos--;
-		g_timeout_add(50, script_step, w);
-		return G_SOURCE_REMOVE;
-	}
-	if (script_hist(w, s)) {
-	} else if (g_str_has_prefix(s, "key:")) {
-		guint k = gdk_keyval_from_name(s + 4);
-		handle_key(w, k, 0);
-		printf("view from=%.0f ns_per_px=%.6f\n", w->v.from, w->v.ns_per_px);
-		fflush(stdout);
-	} else if (g_str_has_prefix(s, "shot:")) {
-		bool ok = screenshot(w, s + 5);
-		printf("screenshot %s %s\n", s + 5, ok ? "written" : "FAILED");
-		fflush(stdout);
-		if (!ok)
-			w->exit_code = 3;
-	} else if (!strcmp(s, "events")) {
-		printf("events %llu\n", w->m ? (unsigned long long)w->m->nevents
-					     : 0ull);
-		fflush(stdout);
-	} else if (g_str_has_prefix(s, "sleep:")) {
-		g_timeout_add((guint)atoi(s + 6), script_step, w);
-		return G_SOURCE_REMOVE;
-	} else if (!strcmp(s, "quit")) {
-		w->done = true;
-		return G_SOURCE_REMOVE;
-	}
-	g_timeout_add(150, script_step, w);
-	return G_SOURCE_REMOVE;
+	rv_win_status(w, "%s", what);
+	rv_win_redraw(w);
 }
 
 static void destroy_cb(GtkWidget *win, gpointer data)
@@ -621,47 +526,10 @@ static void add_input(win_t *w)
 	g_signal_connect(w->area, "query-tooltip", G_CALLBACK(tooltip_cb), w);
 }
 
-static void search_changed(GtkSearchEntry *e, gpointer data)
+/* The search bar, the timeline with its scrollbars beside the histogram
+ * pane, and the status line. */
+static GtkWidget *build_body(win_t *w)
 {
-	run_search(data);
-}
-
-static void filter_toggled(GtkCheckButton *b, gpointer data)
-{
-	run_search(data);
-}
-
-int rv_window_run(const char *path, bool follow, const char *test_script)
-{
-	/* Refuse bad input before any window appears: the check is cheap
-	 * (header and pragmas), the full load happens in the background. */
-	char err[512];
-	if (!rv_model_check(path, err, sizeof err)) {
-		fprintf(stderr, "ringside-view: %s\n", err);
-		return 1;
-	}
-	if (!gtk_init_check()) {
-		fprintf(stderr, "ringside-view: cannot open a display (try "
-			"--render OUT.png for headless use)\n");
-		return 1;
-	}
-	win_t *w = g_new0(win_t, 1);
-	w->path = g_strdup(path);
-	w->follow = follow;
-	w->v.ns_per_px = 1;
-	w->v.message = "Loading...";
-	w->last_count = rv_db_event_count(path);
-	if (test_script)
-		w->script = g_strsplit(test_script, ";", -1);
-
-	w->win = gtk_window_new();
-	char *title = g_strdup_printf("ringside-view - %s", path);
-	gtk_window_set_title(GTK_WINDOW(w->win), title);
-	g_free(title);
-	gtk_window_set_default_size(GTK_WINDOW(w->win), 1200, 750);
-	gtk_window_set_titlebar(GTK_WINDOW(w->win), build_header(w));
-	g_signal_connect(w->win, "destroy", G_CALLBACK(destroy_cb), w);
-
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 	w->search_bar = gtk_search_bar_new();
 	GtkWidget *sbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
@@ -672,16 +540,15 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	gtk_search_bar_set_child(GTK_SEARCH_BAR(w->search_bar), sbox);
 	gtk_search_bar_connect_entry(GTK_SEARCH_BAR(w->search_bar),
 				     GTK_EDITABLE(w->entry));
-	g_signal_connect(w->entry, "search-changed", G_CALLBACK(search_changed), w);
-	g_signal_connect(w->filter_check, "toggled", G_CALLBACK(filter_toggled), w);
+	rv_win_search_connect(w);
 	gtk_box_append(GTK_BOX(box), w->search_bar);
-
 	GtkWidget *grid = gtk_grid_new();
 	w->area = gtk_drawing_area_new();
 	gtk_widget_set_hexpand(w->area, TRUE);
 	gtk_widget_set_vexpand(w->area, TRUE);
 	gtk_widget_set_focusable(w->area, TRUE);
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(w->area), draw_cb, w, NULL);
+	g_signal_connect(w->area, "resize", G_CALLBACK(resize_cb), w);
 	w->hadj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
 	w->vadj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
 	g_signal_connect(w->hadj, "value-changed", G_CALLBACK(hadj_cb), w);
@@ -699,32 +566,76 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	gtk_paned_set_shrink_end_child(GTK_PANED(paned), FALSE);
 	gtk_widget_set_vexpand(paned, TRUE);
 	gtk_box_append(GTK_BOX(box), paned);
-	w->status = gtk_label_new("Loading...");
+	w->status = gtk_label_new(w->v.message);
 	gtk_label_set_xalign(GTK_LABEL(w->status), 0);
 	gtk_label_set_ellipsize(GTK_LABEL(w->status), PANGO_ELLIPSIZE_END);
 	gtk_widget_set_margin_start(w->status, 6);
 	gtk_box_append(GTK_BOX(box), w->status);
-	gtk_window_set_child(GTK_WINDOW(w->win), box);
+	return box;
+}
+
+int rv_window_run(const char *path, bool follow, const char *test_script)
+{
+	win_t *w = g_new0(win_t, 1);
+	w->path = g_strdup(path);
+	w->follow = w->following = follow;
+	w->cur_match = -1;
+	int rc = rv_win_precheck(w);
+	if (!rc && !gtk_init_check()) {
+		fprintf(stderr, "ringside-view: cannot open a display (try "
+			"--render OUT.png for headless use)\n");
+		rc = 1;
+	}
+	if (rc) {
+		g_free(w->wait_msg);
+		g_free(w->path);
+		g_free(w);
+		return 1;
+	}
+	w->v.ns_per_px = 1;
+	w->v.message = w->waiting ? w->wait_msg : "Loading...";
+	w->last_count = rv_db_event_count(path);
+	if (test_script)
+		w->script = g_strsplit(test_script, ";", -1);
+
+	w->win = gtk_window_new();
+	char *title = g_strdup_printf("ringside-view - %s", path);
+	gtk_window_set_title(GTK_WINDOW(w->win), title);
+	g_free(title);
+	gtk_window_set_default_size(GTK_WINDOW(w->win), 1200, 750);
+	gtk_window_set_titlebar(GTK_WINDOW(w->win), build_header(w));
+	g_signal_connect(w->win, "destroy", G_CALLBACK(destroy_cb), w);
+
+	gtk_window_set_child(GTK_WINDOW(w->win), build_body(w));
 	add_input(w);
 	gtk_window_present(GTK_WINDOW(w->win));
 	gtk_widget_grab_focus(w->area);
 
-	start_load(w);
-	guint follow_id = follow ? g_timeout_add(200, follow_tick, w) : 0;
+	if (!w->waiting)
+		rv_win_start_load(w);
+	guint follow_id = follow ? rv_win_follow_start(w) : 0;
 	while (!w->done)
 		g_main_context_iteration(NULL, TRUE);
 	/* a load still running owns the path copy it was given; let it end */
-	while (w->loading || rv_hpanel_busy(w->hp))
+	while (w->loading || rv_hpanel_busy(w->hp) || w->search_busy)
 		g_main_context_iteration(NULL, TRUE);
 	if (follow_id)
 		g_source_remove(follow_id);
-	int rc = w->exit_code;
+	rc = w->exit_code;
 	if (!w->destroyed)
 		gtk_window_destroy(GTK_WINDOW(w->win));
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	rv_hpanel_free(w->hp);
 	rv_model_free(w->m);
+	if (w->retired) {
+		rv_win_search_drop_model(w, NULL);
+		for (guint i = 0; i < w->retired->len; i++)
+			rv_model_free(g_ptr_array_index(w->retired, i));
+		g_ptr_array_free(w->retired, TRUE);
+	}
+	g_free(w->base_status);
+	g_free(w->wait_msg);
 	g_free(w->match);
 	g_free(w->chain);
 	g_strfreev(w->script);

@@ -1,0 +1,82 @@
+/*
+ * window.h - the window's state, shared by window.c (widgets, input,
+ * drawing, test script), window_load.c (loading with progress, --follow:
+ * waiting for the database, reloading, sliding with the end) and
+ * window_search.c (search off the UI thread, filter, next/previous
+ * match). Not a library interface: one window per process.
+ */
+#ifndef RV_WINDOW_H
+#define RV_WINDOW_H
+
+#include <gtk/gtk.h>
+
+#include "draw.h"
+#include "histogram_panel.h"
+#include "model.h"
+#include "viewer.h"
+
+#define RV_FRAMES_KEPT 60   /* the frame-time readout's "worst of last N" */
+
+typedef struct {
+	GtkWidget *win, *area, *hbar, *vbar, *status, *search_bar, *entry;
+	GtkWidget *filter_check, *counter_box;
+	GtkAdjustment *hadj, *vadj;
+	rv_hpanel *hp;
+	char *path;
+	rv_model *m;
+	rv_view v;
+	uint8_t *match, *chain;
+	bool loading, fitted, follow, updating_adj;
+	/* --follow: slide with the newest data until the user zooms or pans
+	 * (End resumes); waiting: the database does not exist yet */
+	bool following, waiting;
+	char *wait_msg;           /* what the area says while waiting */
+	char load_msg[64];        /* "Loading... 37 %" */
+	int64_t last_count;
+	char *base_status;        /* the status after loading (Esc restores) */
+	/* search: one worker at a time; gen drops results of older queries */
+	guint search_gen;
+	bool search_busy, search_again, search_quiet;
+	int64_t cur_match;        /* pp selected by Enter / Shift+Enter, or -1 */
+	GPtrArray *retired;       /* models a running search still reads */
+	bool show_frametime;
+	double frame_ms[RV_FRAMES_KEPT];
+	int frame_n, frame_pos;
+	double px, py;            /* pointer */
+	double drag_from, drag_scroll;
+	bool selecting;
+	char **script;            /* --test-script steps */
+	int script_pos;
+	int exit_code;
+	bool done, destroyed;
+} win_t;
+
+void rv_win_status(win_t *w, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void rv_win_redraw(win_t *w);
+/* Keep from within the trace's ends (with a small margin). */
+void rv_win_clamp(win_t *w);
+
+gboolean rv_win_handle_key(win_t *w, guint key, GdkModifierType mods);
+
+/* window_load.c */
+void rv_win_start_load(win_t *w);
+/* Before any window: refuse a bad file (1) or, with --follow and no file
+ * yet, set w->waiting (0). */
+int rv_win_precheck(win_t *w);
+guint rv_win_follow_start(win_t *w);
+/* Put the view's right edge at the data's end, keeping its width. */
+void rv_win_follow_end(win_t *w);
+/* Called by loaded() once the new model is in place. */
+void rv_win_model_swapped(win_t *w);
+
+/* window_script.c: the test script's first step, once loaded */
+void rv_win_script_start(win_t *w);
+
+/* window_search.c */
+void rv_win_search_run(win_t *w);
+void rv_win_search_clear(win_t *w);
+void rv_win_search_step(win_t *w, int dir);   /* +1 next, -1 previous */
+void rv_win_search_connect(win_t *w);
+void rv_win_search_drop_model(win_t *w, rv_model *old);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * window_load.c - getting a model into the window: the load in a GTask
+ * with its progress ("Loading... 37 %", from the ranges the loader has
+ * used up), and --follow: waiting for a database that does not exist yet
+ * (as `collect --wait-secs` waits for a guest), polling it every 200 ms,
+ * reloading when it grew, and sliding the view with the newest data
+ * until the user zooms or pans (End resumes: window.c).
+ *
+ * A reload builds a whole new model off the UI thread and swaps it in;
+ * the view keeps its from/zoom/scroll unless it is following the end.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "window.h"
+
+/* Progress from the loading thread to the UI thread: one message per
+ * range, in order, so the window (and a test script) sees each step. */
+typedef struct {
+	win_t *w;
+	int permille;
+} progress_msg;
+
+static gboolean progress_ui(gpointer data)
+{
+	progress_msg *p = data;
+	win_t *w = p->w;
+	if (w->loading && p->permille < 1000) {
+		g_snprintf(w->load_msg, sizeof w->load_msg, "Loading... %d %%",
+			   p->permille / 10);
+		if (!w->m) {
+			w->v.message = w->load_msg;
+			rv_win_status(w, "%s", w->load_msg);
+			gtk_widget_queue_draw(w->area);
+		}
+		if (w->script) {
+			printf("loading %d %%\n", p->permille / 10);
+			fflush(stdout);
+		}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void progress_cb(void *data, int permille)
+{
+	progress_msg *p = g_new(progress_msg, 1);
+	p->w = data;
+	p->permille = permille;
+	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, progress_ui, p,
+				   g_free);
+}
+
+/* A load's own copy of the path (the window may go first), and the
+ * window its progress messages go to (the window waits for the load). */
+typedef struct {
+	char *path;
+	win_t *w;
+} load_req;
+
+static void load_req_free(gpointer data)
+{
+	load_req *r = data;
+	g_free(r->path);
+	g_free(r);
+}
+
+static void load_thread(GTask *task, gpointer src, gpointer data,
+			GCancellable *cancel)
+{
+	load_req *r = data;
+	char err[512];
+	rv_model *m = rv_model_load_progress(r->path, err, sizeof err,
+					     progress_cb, r->w);
+	if (m)
+		g_task_return_pointer(task, m, (GDestroyNotify)rv_model_free);
+	else
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED,
+					"%s", err);
+}
+
+static void loaded(GObject *src, GAsyncResult *res, gpointer data)
+{
+	win_t *w = data;
+	GError *e = NULL;
+	rv_model *m = g_task_propagate_pointer(G_TASK(res), &e);
+	w->loading = false;
+	if (!m) {
+		if (!w->m) {
+			/* first load failed: same contract as the CLI */
+			fprintf(stderr, "ringside-view: %s\n", e->message);
+			w->exit_code = 1;
+			w->done = true;
+		}
+		g_error_free(e);
+		return;
+	}
+	/* keep counter toggles across reloads */
+	for (uint32_t i = 0; w->m && i < m->ncounters; i++)
+		for (uint32_t j = 0; j < w->m->ncounters; j++)
+			if (!strcmp(m->counters[i].name, w->m->counters[j].name))
+				m->counters[i].shown = w->m->counters[j].shown;
+	rv_hpanel_set_model(w->hp, NULL, NULL);
+	rv_model *old = w->m;
+	w->m = m;
+	rv_win_search_drop_model(w, old);
+	g_free(w->match);
+	g_free(w->chain);
+	w->match = g_malloc0(m->pp.n + 1);
+	w->chain = g_malloc0(m->pp.n + 1);
+	w->cur_match = -1;
+	rv_hpanel_set_model(w->hp, m, w->match);
+	w->v.message = NULL;
+	if (w->v.width > RV_LEFT_W) {
+		if (!w->fitted)
+			rv_view_fit(&w->v, m);
+		else if (w->following)
+			rv_win_follow_end(w);
+		w->fitted = true;
+	}
+	rv_win_model_swapped(w);
+	rv_win_redraw(w);
+	if (w->script && w->script_pos == 0)
+		rv_win_script_start(w);
+}
+
+void rv_win_start_load(win_t *w)
+{
+	w->loading = true;
+	GTask *t = g_task_new(NULL, NULL, loaded, w);
+	load_req *r = g_new(load_req, 1);
+	r->path = g_strdup(w->path);
+	r->w = w;
+	g_task_set_task_data(t, r, load_req_free);
+	g_task_run_in_thread(t, load_thread);
+	g_object_unref(t);
+}
+
+void rv_win_follow_end(win_t *w)
+{
+	if (!w->m)
+		return;
+	/* the same 2 % to spare as rv_view_fit: a fitted view follows */
+	double page = w->v.ns_per_px * (w->v.width - RV_LEFT_W);
+	w->v.from = (double)w->m->t_max + page * (0.02 / 1.02) - page;
+}
+
+/* While waiting: is the file there and a ringside database yet? The
+ * collector creates it and then writes its schema, so a file that is not
+ * one yet is waited for too (the reason shown in the window). */
+static void wait_poll(win_t *w)
+{
+	struct stat st;
+	if (stat(w->path, &st) != 0)
+		return;
+	char err[512];
+	if (!rv_model_check(w->path, err, sizeof err)) {
+		g_free(w->wait_msg);
+		w->wait_msg = g_strdup_printf("waiting for %s (%s)", w->path, err);
+		w->v.message = w->wait_msg;
+		gtk_widget_queue_draw(w->area);
+		return;
+	}
+	w->waiting = false;
+	w->v.message = "Loading...";
+	rv_win_status(w, "Loading...");
+	w->last_count = rv_db_event_count(w->path);
+	rv_win_start_load(w);
+}
+
+static gboolean follow_tick(gpointer data)
+{
+	win_t *w = data;
+	if (w->loading)
+		return G_SOURCE_CONTINUE;
+	if (w->waiting) {
+		wait_poll(w);
+		return G_SOURCE_CONTINUE;
+	}
+	int64_t n = rv_db_event_count(w->path);
+	if (n >= 0 && n != w->last_count) {
+		w->last_count = n;
+		rv_win_start_load(w);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+guint rv_win_follow_start(win_t *w)
+{
+	return g_timeout_add(200, follow_tick, w);
+}
+
+int rv_win_precheck(win_t *w)
+{
+	/* Refuse bad input before any window appears: the check is cheap
+	 * (header and pragmas), the full load happens in the background. */
+	struct stat st;
+	if (w->follow && stat(w->path, &st) != 0 && errno == ENOENT) {
+		w->waiting = true;
+		w->wait_msg = g_strdup_printf("waiting for %s", w->path);
+		return 0;
+	}
+	char err[512];
+	if (!rv_model_check(w->path, err, sizeof err)) {
+		fprintf(stderr, "ringside-view: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
