@@ -21,6 +21,7 @@ PACKAGES=(
 	debootstrap cpio              # the dom0 root for make check-xen
 	debhelper dpkg-dev fakeroot   # dpkg-buildpackage for debian/ (.ci/debs.sh)
 	groff-base man-db             # test_cli renders the man pages
+	librsvg2-bin libxml2-utils    # the viewer's SVG test rasterizes (rsvg-convert) and parses (xmllint) it
 )
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
 # then QEMU without -display none fails (ANCHORS.md, section 2).

@@ -12,12 +12,17 @@
  * Coordinates are whole device pixels: callers round. A later write to a
  * pixel replaces an earlier one (drawing order within a strip), and the
  * strip as a whole is composited OVER what is already drawn.
+ *
+ * Into a vector document (the SVG export) an image would be a raster
+ * blob in the drawing: there the strip's pixels are painted as filled
+ * rectangles instead, one path per colour, the same picture as shapes.
  */
 #include "draw.h"
 
 #include <assert.h>
 #include <glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct rv_strip {
@@ -71,8 +76,119 @@ void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 	}
 }
 
+/* Does cr draw into a vector document (SVG, PDF, PostScript)? There a
+ * strip must be shapes, not an embedded image. The window's and PNG's
+ * targets (image and recording surfaces) keep the one blit. */
+static bool vector_target(cairo_t *cr)
+{
+	switch (cairo_surface_get_type(cairo_get_group_target(cr))) {
+	case CAIRO_SURFACE_TYPE_SVG:
+	case CAIRO_SURFACE_TYPE_PDF:
+	case CAIRO_SURFACE_TYPE_PS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A rectangle of one colour, in the strip's pixels. */
+typedef struct {
+	uint32_t c;
+	int x, y, w, h;
+} vrect;
+
+static int vrect_cmp(const void *a, const void *b)
+{
+	const vrect *p = a, *q = b;
+	return p->c < q->c ? -1 : p->c > q->c;
+}
+
+/* The strip's pixels as rectangles: each row's runs of one colour, a run
+ * that repeats the one above it (same colour and columns) growing that
+ * rectangle down. They tile the drawn pixels exactly, without overlap,
+ * so filling them is the same picture as the blit in any order, and
+ * "later writes replace earlier" already holds in the pixels. */
+static GArray *strip_rects(const rv_strip *s)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(vrect));
+	/* indices into out of the rectangles ending at the previous row,
+	 * left to right, and of those ending at this row */
+	GArray *prev = g_array_new(FALSE, FALSE, sizeof(guint));
+	GArray *cur = g_array_new(FALSE, FALSE, sizeof(guint));
+	for (int y = 0; y < s->h; y++) {
+		const uint32_t *row = s->px + (size_t)y * (size_t)s->stride;
+		guint k = 0;   /* next candidate in prev */
+		g_array_set_size(cur, 0);
+		for (int x = 0; x < s->w;) {
+			const uint32_t c = row[x];
+			int x1 = x + 1;
+			while (x1 < s->w && row[x1] == c)
+				x1++;
+			if (c) {
+				while (k < prev->len &&
+				       g_array_index(out, vrect,
+					g_array_index(prev, guint, k)).x < x)
+					k++;
+				vrect *up = k < prev->len ? &g_array_index(out,
+					vrect, g_array_index(prev, guint, k)) :
+					NULL;
+				guint idx;
+				if (up && up->x == x && up->w == x1 - x &&
+				    up->c == c) {
+					up->h++;
+					idx = g_array_index(prev, guint, k);
+				} else {
+					vrect r = { c, x, y, x1 - x, 1 };
+					g_array_append_val(out, r);
+					idx = out->len - 1;
+				}
+				g_array_append_val(cur, idx);
+			}
+			x = x1;
+		}
+		GArray *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	g_array_free(prev, TRUE);
+	g_array_free(cur, TRUE);
+	return out;
+}
+
+/* For vector targets: one filled path per colour, made of the strip's
+ * rectangles, so every mark is a shape in the document. */
+static void paint_vector(cairo_t *cr, const rv_strip *s)
+{
+	GArray *rects = strip_rects(s);
+	qsort(rects->data, rects->len, sizeof(vrect), vrect_cmp);
+	cairo_save(cr);
+	for (guint i = 0; i < rects->len;) {
+		const uint32_t c = g_array_index(rects, vrect, i).c;
+		/* back from premultiplied: the colour cairo premultiplies
+		 * again to the same stored value */
+		const double a = (double)(c >> 24) / 255;
+		const double k = (double)(c >> 24);
+		cairo_set_source_rgba(cr, (double)(c >> 16 & 255) / k,
+				      (double)(c >> 8 & 255) / k,
+				      (double)(c & 255) / k, a);
+		for (; i < rects->len && g_array_index(rects, vrect, i).c == c;
+		     i++) {
+			const vrect *r = &g_array_index(rects, vrect, i);
+			cairo_rectangle(cr, s->x + r->x, s->y + r->y, r->w,
+					r->h);
+		}
+		cairo_fill(cr);
+	}
+	cairo_restore(cr);
+	g_array_free(rects, TRUE);
+}
+
 void rv_strip_paint(cairo_t *cr, rv_strip *s)
 {
+	if (vector_target(cr)) {
+		paint_vector(cr, s);
+		return;
+	}
 	cairo_surface_mark_dirty(s->s);
 	cairo_save(cr);
 	cairo_set_source_surface(cr, s->s, s->x, s->y);
