@@ -118,11 +118,13 @@ static void set_line(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_set_line_width(cr, lw);
 }
 
-/* The label (and grey type) of segment k of a row; returns where the text
- * ends so the next label in the row can keep clear of it. */
+/* The label (and grey type) of segment k of a row, if it fits before
+ * room_end (the next segment's start) and after min_x (the last label's
+ * end); returns where the text ends so the next label in the row can keep
+ * clear of it, and writes its box into *box when drawn. */
 static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 			 uint32_t p, double s, double e, double ly,
-			 double min_x)
+			 double min_x, double room_end, rv_label_box *box)
 {
 	const char *label = m->pp.label[p];
 	const char *type = rv_ptype_name(m->pp.ptype[p]);
@@ -142,11 +144,6 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double room = rv_x(v, e) - x;
 	if (!label && room < 30)
 		return min_x;
-	if (!pinned) {
-		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		cairo_rectangle(cr, floor(x), ly - 6, 1, 6);
-		cairo_fill(cr);
-	}
 	char id[40];
 	if (!label) {
 		g_snprintf(id, sizeof id, "#%llu",
@@ -156,15 +153,24 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_text_extents_t e1, e2;
 	cairo_set_font_size(cr, 9);
 	cairo_text_extents(cr, label, &e1);
+	cairo_text_extents(cr, type, &e2);
+	double end = x + 10 + e1.x_advance + e2.x_advance;
+	if (end > room_end)
+		return min_x;  /* would run over the next promise's line */
+	if (!pinned) {
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		cairo_rectangle(cr, floor(x), ly - 6, 1, 6);
+		cairo_fill(cr);
+	}
 	cairo_set_source_rgb(cr, v->match && v->match[p] ? 0.7 : 0.05, 0.05,
 			     v->match && v->match[p] ? 0.6 : 0.05);
 	cairo_move_to(cr, x + 2, ly - 4);
 	cairo_show_text(cr, label);
-	cairo_text_extents(cr, type, &e2);
 	cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
 	cairo_move_to(cr, x + 6 + e1.x_advance, ly - 4);
 	cairo_show_text(cr, type);
-	return x + 10 + e1.x_advance + e2.x_advance;
+	*box = (rv_label_box){ floor(x), ly - 13, end, ly, 0, 0 };
+	return end;
 }
 
 /* A line from s to e on one row, minus the gaps of pp p's CPU. */
@@ -216,10 +222,122 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 	}
 }
 
+void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1)
+{
+	*t0 = (int64_t)ceil(rv_t(v, x));
+	*t1 = (int64_t)ceil(rv_t(v, x + 1));
+}
+
+void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
+		rv_agg *out)
+{
+	/* start and end are both sorted (segments do not overlap): each
+	 * count is a difference of two prefix lengths */
+	h->s0 = rv_gallop(row->start, row->n, h->s0, t0);
+	h->s1 = rv_gallop(row->start, row->n, h->s1 > h->s0 ? h->s1 : h->s0, t1);
+	h->e0 = rv_gallop(row->end, row->n, h->e0, t0);
+	h->el = rv_gallop(row->end, row->n, h->el > h->e0 ? h->el : h->e0,
+			  t0 + 1);
+	h->e1 = rv_gallop(row->end, row->n, h->e1 > h->el ? h->e1 : h->el, t1);
+	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
+	out->created = h->s1 - h->s0;
+	out->resolved = row->nres[h->e1] - row->nres[h->e0];
+	out->failed = row->nfail[h->e1] - row->nfail[h->e0];
+}
+
+int rv_agg_height(uint32_t live)
+{
+	/* 1, 2, 4, 8+ live: 3, 5, 7, 9 px: a count read at a glance, not a
+	 * ruler; zooming in gives the promises themselves */
+	if (!live)
+		return 0;
+	int h = 3 + 2 * (int)floor(log2((double)live));
+	return h > 9 ? 9 : h;
+}
+
+bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
+{
+	const rv_row *row = &m->rows[r];
+	uint32_t i0 = rv_row_first_ending_after(row, (int64_t)v->from);
+	uint32_t i1 = rv_lower_bound(row->start, row->n,
+				     (int64_t)ceil(rv_t(v, v->width)));
+	if (i1 < i0 + 2)
+		return false;
+	double xa = fmax(rv_x(v, (double)row->start[i0]), RV_LEFT_W);
+	double xb = fmin(rv_x(v, (double)row->end[i1 - 1]), v->width);
+	return xb - xa < RV_AGG_PX * (i1 - i0);
+}
+
+/* A dense row, per pixel column (see RV_AGG_PX), as pixels. */
+static void draw_agg_row(cairo_t *cr, const rv_row *row, const rv_view *v,
+			 double ly)
+{
+	static const double area[4] = { 0.55, 0.62, 0.80, 1 };
+	static const double tick[3][4] = {
+		{ 0.1, 0.1, 0.1, 1 }, { 0.0, 0.65, 0.0, 1 },
+		{ 0.85, 0.0, 0.0, 1 } };
+	const int base = (int)lround(ly) + 1, top = base - 13;
+	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W, 13);
+	rv_agg_hint h = { 0 };
+	for (int x = RV_LEFT_W; x < v->width; x++) {
+		int64_t t0, t1;
+		rv_col_times(v, x, &t0, &t1);
+		rv_agg a;
+		rv_row_agg(row, t0, t1, &h, &a);
+		int ah = rv_agg_height(a.live);
+		if (ah)
+			rv_strip_fill(st, x, x + 1, base - ah, base, area);
+		const uint32_t n[3] = { a.created, a.resolved, a.failed };
+		for (int k = 0; k < 3; k++)
+			if (n[k])
+				rv_strip_fill(st, x, x + 1, top + k,
+					      top + k + 1, tick[k]);
+		if (h.s1 >= row->n && h.e1 >= row->n)
+			break;   /* nothing further in this row */
+	}
+	rv_strip_paint(cr, st);
+	rv_strip_free(st);
+}
+
+/* Labels of a dense row: only those that fit (draw_label decides). */
+static int agg_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
+		      int32_t r, double ly, rv_label_box *out, int max, int n)
+{
+	const rv_row *row = &m->rows[r];
+	double t_to = rv_t(v, v->width), text_x = RV_LEFT_W;
+	for (uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
+	     i < row->n && row->start[i] <= t_to; i++) {
+		double s = (double)row->start[i], e = (double)row->end[i];
+		double room = i + 1 < row->n ? rv_x(v, (double)row->start[i + 1])
+					     : v->width;
+		/* a label needs far more than a promise's width here: skip
+		 * to where the next one could start */
+		if (room - rv_x(v, s) < 12 || hidden(v, row->pp[i]))
+			continue;
+		rv_label_box box;
+		double nx = draw_label(cr, m, v, row->pp[i], s, e, ly, text_x,
+				       room, &box);
+		if (nx != text_x && n < max) {
+			box.row = r;
+			box.seg = i;
+			out[n++] = box;
+		}
+		text_x = nx;
+	}
+	return n;
+}
+
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g)
 {
+	rv_draw_rows_labels(cr, m, v, g, NULL, 0);
+}
+
+int rv_draw_rows_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
+			const rv_geom *g, rv_label_box *out, int max)
+{
 	double t_to = rv_t(v, v->width);
+	int nlab = 0;
 	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
 	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
 				   RV_ROW_H);
@@ -236,6 +354,11 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
 		double text_x = RV_LEFT_W;
+		if (rv_row_dense(m, v, r)) {
+			draw_agg_row(cr, row, v, ly);
+			nlab = agg_labels(cr, m, v, r, ly, out, max, nlab);
+			continue;
+		}
 		/* sub-pixel promises: one mark per pixel column, as pixels */
 		rv_strip *marks = NULL;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
@@ -285,7 +408,17 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			if (x1 - x0 >= 12 || s < v->from) {
 				rv_batch_flush(lines);
 				run_flush(cr, &run);
-				text_x = draw_label(cr, m, v, p, s, e, ly, text_x);
+				double room = i < row->n ?
+					rv_x(v, (double)row->start[i]) : INFINITY;
+				rv_label_box box;
+				double nx = draw_label(cr, m, v, p, s, e, ly,
+						       text_x, room, &box);
+				if (nx != text_x && nlab < max) {
+					box.row = r;
+					box.seg = i - 1;
+					out[nlab++] = box;
+				}
+				text_x = nx;
 			}
 		}
 		rv_batch_flush(lines);
@@ -296,6 +429,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		run_flush(cr, &run);
 	}
 	rv_batch_free(lines);
+	return nlab;
 }
 
 static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
@@ -382,6 +516,16 @@ static void arrow_flush(cairo_t *cr, arrow_batch *b)
 		}
 }
 
+static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
+		      int32_t r)
+{
+	if (r < 0 || (uint32_t)r >= m->nrows)
+		return false;
+	if (dense[r] < 0)
+		dense[r] = rv_row_dense(m, v, r);
+	return dense[r];
+}
+
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		    const rv_geom *g)
 {
@@ -392,6 +536,10 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
 	uint32_t i = rv_lower_bound(a->t1, a->n, (int64_t)v->from);
+	/* per row, 1 when dense in this view (-1 not yet asked): the
+	 * aggregate's ticks stand for the arrows that touch such a row */
+	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
+	memset(dense, -1, m->nrows);
 	double col = -1;
 	int in_col = 0;
 	cairo_save(cr);
@@ -419,8 +567,12 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		 * the row it carries on in (X's), at that instant */
 		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
 			rv_pp_row_at(m, a->from[k], a->t0[k]);
+		int32_t r1 = rv_pp_row_at(m, a->to[k], a->t1[k]);
+		if (a->kind[k] != RV_A_BECOMES &&
+		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))
+			continue;
 		double y0 = rv_row_line_y(g, v, r0);
-		double y1 = rv_row_line_y(g, v, rv_pp_row_at(m, a->to[k], a->t1[k]));
+		double y1 = rv_row_line_y(g, v, r1);
 		if ((y0 < RV_RULER_H && y1 < RV_RULER_H) ||
 		    (y0 > v->height && y1 > v->height))
 			continue;
@@ -438,6 +590,7 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	}
 	arrow_flush(cr, &batch);
 	cairo_restore(cr);
+	g_free(dense);
 }
 
 /* The double-clicked chain, over rows, running overlays and arrows: an
