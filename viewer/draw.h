@@ -127,10 +127,11 @@ typedef struct {
 	int32_t row;
 	uint32_t seg;            /* segment index in the row */
 } rv_label_box;
-/* rv_draw_rows, also writing the labels it drew (up to max) into out;
- * returns how many it drew. */
-int rv_draw_rows_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
-			const rv_geom *g, rv_label_box *out, int max);
+/* Draws the labels of the rows in view (after the arrows, so they stay
+ * readable), writing those it drew (up to max) into out; returns how many
+ * it drew. */
+int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       const rv_geom *g, rv_label_box *out, int max);
 
 /* The labels of the lost ranges in view, left to right: gaps whose labels
  * would touch on screen share one, "N lost in K gaps". Fills up to max;

@@ -157,6 +157,10 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double end = x + 10 + e1.x_advance + e2.x_advance;
 	if (end > room_end)
 		return min_x;  /* would run over the next promise's line */
+	/* a pale backdrop: arrows and lines under the text stay faint */
+	cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
+	cairo_rectangle(cr, x + 1, ly - 12, end - x - 3, 10);
+	cairo_fill(cr);
 	if (!pinned) {
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
 		cairo_rectangle(cr, floor(x), ly - 6, 1, 6);
@@ -299,30 +303,50 @@ static void draw_agg_row(cairo_t *cr, const rv_row *row, const rv_view *v,
 	rv_strip_free(st);
 }
 
-/* Labels of a dense row: only those that fit (draw_label decides). */
-static int agg_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
-		      int32_t r, double ly, rv_label_box *out, int max, int n)
+/* The labels of the rows in view, drawn after the arrows so none is
+ * drawn over (rv_draw): each only where it fits (draw_label), and a
+ * promise under a pixel wide is skipped to the next pixel, so a frame
+ * costs O(width) per row however many promises it holds. */
+int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       const rv_geom *g, rv_label_box *out, int max)
 {
-	const rv_row *row = &m->rows[r];
-	double t_to = rv_t(v, v->width), text_x = RV_LEFT_W;
-	for (uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
-	     i < row->n && row->start[i] <= t_to; i++) {
-		double s = (double)row->start[i], e = (double)row->end[i];
-		double room = i + 1 < row->n ? rv_x(v, (double)row->start[i + 1])
-					     : v->width;
-		/* a label needs far more than a promise's width here: skip
-		 * to where the next one could start */
-		if (room - rv_x(v, s) < 12 || hidden(v, row->pp[i]))
-			continue;
-		rv_label_box box;
-		double nx = draw_label(cr, m, v, row->pp[i], s, e, ly, text_x,
-				       room, &box);
-		if (nx != text_x && n < max) {
-			box.row = r;
-			box.seg = i;
-			out[n++] = box;
+	double t_to = rv_t(v, v->width);
+	int n = 0;
+	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
+	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
+				   RV_ROW_H);
+	r0 = r0 < 0 ? 0 : r0;
+	r1 = r1 > (int32_t)m->nrows ? (int32_t)m->nrows : r1;
+	for (int32_t r = r0; r < r1; r++) {
+		const rv_row *row = &m->rows[r];
+		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
+		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
+		while (i < row->n && row->start[i] <= t_to) {
+			double s = (double)row->start[i], e = (double)row->end[i];
+			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
+			double x1 = fmin(rv_x(v, e), v->width + 10);
+			if (x1 - x0 < 1) {
+				uint32_t j = rv_gallop(row->end, row->n, i,
+					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
+				i = j > i ? j : i + 1;
+				continue;
+			}
+			uint32_t k = i++;
+			double room = i < row->n ? rv_x(v, (double)row->start[i])
+						 : v->width;
+			if ((room - x0 < 12 && s >= v->from) ||
+			    hidden(v, row->pp[k]))
+				continue;
+			rv_label_box box;
+			double nx = draw_label(cr, m, v, row->pp[k], s, e, ly,
+					       text_x, room, &box);
+			if (nx != text_x && n < max) {
+				box.row = r;
+				box.seg = k;
+				out[n++] = box;
+			}
+			text_x = nx;
 		}
-		text_x = nx;
 	}
 	return n;
 }
@@ -330,14 +354,7 @@ static int agg_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g)
 {
-	rv_draw_rows_labels(cr, m, v, g, NULL, 0);
-}
-
-int rv_draw_rows_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
-			const rv_geom *g, rv_label_box *out, int max)
-{
 	double t_to = rv_t(v, v->width);
-	int nlab = 0;
 	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
 	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
 				   RV_ROW_H);
@@ -353,10 +370,8 @@ int rv_draw_rows_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
-		double text_x = RV_LEFT_W;
 		if (rv_row_dense(m, v, r)) {
 			draw_agg_row(cr, row, v, ly);
-			nlab = agg_labels(cr, m, v, r, ly, out, max, nlab);
 			continue;
 		}
 		/* sub-pixel promises: one mark per pixel column, as pixels */
@@ -405,21 +420,6 @@ int rv_draw_rows_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 				set_line(cr, m, v, p);
 				draw_end(cr, m, p, x1, ly);
 			}
-			if (x1 - x0 >= 12 || s < v->from) {
-				rv_batch_flush(lines);
-				run_flush(cr, &run);
-				double room = i < row->n ?
-					rv_x(v, (double)row->start[i]) : INFINITY;
-				rv_label_box box;
-				double nx = draw_label(cr, m, v, p, s, e, ly,
-						       text_x, room, &box);
-				if (nx != text_x && nlab < max) {
-					box.row = r;
-					box.seg = i - 1;
-					out[nlab++] = box;
-				}
-				text_x = nx;
-			}
 		}
 		rv_batch_flush(lines);
 		if (marks) {
@@ -429,7 +429,6 @@ int rv_draw_rows_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 		run_flush(cr, &run);
 	}
 	rv_batch_free(lines);
-	return nlab;
 }
 
 static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
