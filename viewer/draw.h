@@ -88,8 +88,11 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
 /* Pieces of rv_draw in draw_promises.c. */
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g);
+/* Arrows but becomes; becomes lines alone (drawn over the row labels). */
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		    const rv_geom *g);
+void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     const rv_geom *g);
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);

@@ -525,8 +525,12 @@ static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
 	return dense[r];
 }
 
-void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
-		    const rv_geom *g)
+/* The arrows of every kind but becomes (becomes = false), or only the
+ * becomes lines (true): those go over the row labels, the others under
+ * them (rv_draw). Both pass over the same arrows with the same per-column
+ * cap, so the split does not change which arrows are drawn. */
+static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
+			const rv_geom *g, bool becomes)
 {
 	arrow_batch batch = { { { NULL } } };
 	const rv_arrows *a = &m->arrows;
@@ -557,6 +561,8 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			continue;
 		}
 		uint32_t k = i++;
+		if ((a->kind[k] == RV_A_BECOMES) != becomes)
+			continue;
 		if ((double)a->t0[k] > t_to)
 			continue;
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
@@ -590,6 +596,18 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	arrow_flush(cr, &batch);
 	cairo_restore(cr);
 	g_free(dense);
+}
+
+void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
+		    const rv_geom *g)
+{
+	draw_arrows(cr, m, v, g, false);
+}
+
+void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     const rv_geom *g)
+{
+	draw_arrows(cr, m, v, g, true);
 }
 
 /* The double-clicked chain, over rows, running overlays and arrows: an
