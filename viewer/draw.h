@@ -113,6 +113,8 @@ typedef struct {
 /* Per-column lookups, galloping forward from the last column's. */
 typedef struct {
 	uint32_t s0, s1, e0, e1, el;
+	int64_t t1;   /* the last call's t1, when next */
+	bool next;
 } rv_agg_hint;
 bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r);
 /* Segments of row in ns [t0, t1): live (overlapping it), created (start

@@ -237,9 +237,17 @@ void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
 {
 	/* start and end are both sorted (segments do not overlap): each
 	 * count is a difference of two prefix lengths */
-	h->s0 = rv_gallop(row->start, row->n, h->s0, t0);
+	if (h->next && t0 == h->t1) {
+		/* the last column ended where this one starts */
+		h->s0 = h->s1;
+		h->e0 = h->e1;
+	} else {
+		h->s0 = rv_gallop(row->start, row->n, h->s0, t0);
+		h->e0 = rv_gallop(row->end, row->n, h->e0, t0);
+	}
+	h->next = true;
+	h->t1 = t1;
 	h->s1 = rv_gallop(row->start, row->n, h->s1 > h->s0 ? h->s1 : h->s0, t1);
-	h->e0 = rv_gallop(row->end, row->n, h->e0, t0);
 	h->el = rv_gallop(row->end, row->n, h->el > h->e0 ? h->el : h->e0,
 			  t0 + 1);
 	h->e1 = rv_gallop(row->end, row->n, h->e1 > h->el ? h->e1 : h->el, t1);
