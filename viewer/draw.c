@@ -781,6 +781,8 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	}
 	rv_draw_rows(cr, m, v, &g);
 	rv_draw_arrows(cr, m, v, &g);
+	rv_draw_row_labels(cr, m, v, &g, NULL, 0);
+	rv_draw_becomes(cr, m, v, &g);
 	rv_draw_chain(cr, m, v, &g);
 	cairo_restore(cr);
 

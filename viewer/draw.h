@@ -88,11 +88,55 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
 /* Pieces of rv_draw in draw_promises.c. */
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g);
+/* Arrows but becomes; becomes lines alone (drawn over the row labels). */
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		    const rv_geom *g);
+void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     const rv_geom *g);
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
+
+/* Zoomed out (draw_promises.c): a row whose promises in view are on
+ * average closer than RV_AGG_PX pixels apart is "dense" and drawn per
+ * pixel column as an aggregate: a pale area whose height grows with the
+ * number of its promises live in the column (rv_agg_height), and three
+ * 1 px tick lines along the top of the row for those created (black),
+ * resolved (green) and failed (red) there, which stand for the arrows
+ * that touch the row (not drawn; becomes lines still are). As the view
+ * zooms in the row
+ * thins out below the threshold and its individual lines return. */
+#define RV_AGG_PX 8.0
+typedef struct {
+	uint32_t live, created, resolved, failed;
+} rv_agg;
+/* Per-column lookups, galloping forward from the last column's. */
+typedef struct {
+	uint32_t s0, s1, e0, e1, el;
+	int64_t t1;   /* the last call's t1, when next */
+	bool next;
+} rv_agg_hint;
+bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r);
+/* Segments of row in ns [t0, t1): live (overlapping it), created (start
+ * in it), resolved and failed (the promise's end in it). hint starts
+ * zeroed and t0 must not decrease between calls that share it. */
+void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *hint,
+		rv_agg *out);
+/* The pixel column x's time range, as rv_row_agg takes it. */
+void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1);
+int rv_agg_height(uint32_t live);
+/* Promise labels are drawn only where they fit: from their tick to the
+ * next segment's start in their row, and never over another label. */
+typedef struct {
+	double x0, y0, x1, y1;   /* the text and its tick */
+	int32_t row;
+	uint32_t seg;            /* segment index in the row */
+} rv_label_box;
+/* Draws the labels of the rows in view (after the arrows, so they stay
+ * readable), writing those it drew (up to max) into out; returns how many
+ * it drew. */
+int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       const rv_geom *g, rv_label_box *out, int max);
 
 /* The labels of the lost ranges in view, left to right: gaps whose labels
  * would touch on screen share one, "N lost in K gaps". Fills up to max;

@@ -118,11 +118,13 @@ static void set_line(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_set_line_width(cr, lw);
 }
 
-/* The label (and grey type) of segment k of a row; returns where the text
- * ends so the next label in the row can keep clear of it. */
+/* The label (and grey type) of segment k of a row, if it fits before
+ * room_end (the next segment's start) and after min_x (the last label's
+ * end); returns where the text ends so the next label in the row can keep
+ * clear of it, and writes its box into *box when drawn. */
 static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 			 uint32_t p, double s, double e, double ly,
-			 double min_x)
+			 double min_x, double room_end, rv_label_box *box)
 {
 	const char *label = m->pp.label[p];
 	const char *type = rv_ptype_name(m->pp.ptype[p]);
@@ -142,11 +144,6 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double room = rv_x(v, e) - x;
 	if (!label && room < 30)
 		return min_x;
-	if (!pinned) {
-		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		cairo_rectangle(cr, floor(x), ly - 6, 1, 6);
-		cairo_fill(cr);
-	}
 	char id[40];
 	if (!label) {
 		g_snprintf(id, sizeof id, "#%llu",
@@ -156,15 +153,28 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_text_extents_t e1, e2;
 	cairo_set_font_size(cr, 9);
 	cairo_text_extents(cr, label, &e1);
+	cairo_text_extents(cr, type, &e2);
+	double end = x + 10 + e1.x_advance + e2.x_advance;
+	if (end > room_end)
+		return min_x;  /* would run over the next promise's line */
+	/* a pale backdrop: arrows and lines under the text stay faint */
+	cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
+	cairo_rectangle(cr, x + 1, ly - 12, end - x - 3, 10);
+	cairo_fill(cr);
+	if (!pinned) {
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		cairo_rectangle(cr, floor(x), ly - 6, 1, 6);
+		cairo_fill(cr);
+	}
 	cairo_set_source_rgb(cr, v->match && v->match[p] ? 0.7 : 0.05, 0.05,
 			     v->match && v->match[p] ? 0.6 : 0.05);
 	cairo_move_to(cr, x + 2, ly - 4);
 	cairo_show_text(cr, label);
-	cairo_text_extents(cr, type, &e2);
 	cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
 	cairo_move_to(cr, x + 6 + e1.x_advance, ly - 4);
 	cairo_show_text(cr, type);
-	return x + 10 + e1.x_advance + e2.x_advance;
+	*box = (rv_label_box){ floor(x), ly - 13, end, ly, 0, 0 };
+	return end;
 }
 
 /* A line from s to e on one row, minus the gaps of pp p's CPU. */
@@ -216,6 +226,139 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 	}
 }
 
+void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1)
+{
+	*t0 = (int64_t)ceil(rv_t(v, x));
+	*t1 = (int64_t)ceil(rv_t(v, x + 1));
+}
+
+void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
+		rv_agg *out)
+{
+	/* start and end are both sorted (segments do not overlap): each
+	 * count is a difference of two prefix lengths */
+	if (h->next && t0 == h->t1) {
+		/* the last column ended where this one starts */
+		h->s0 = h->s1;
+		h->e0 = h->e1;
+	} else {
+		h->s0 = rv_gallop(row->start, row->n, h->s0, t0);
+		h->e0 = rv_gallop(row->end, row->n, h->e0, t0);
+	}
+	h->next = true;
+	h->t1 = t1;
+	h->s1 = rv_gallop(row->start, row->n, h->s1 > h->s0 ? h->s1 : h->s0, t1);
+	h->el = rv_gallop(row->end, row->n, h->el > h->e0 ? h->el : h->e0,
+			  t0 + 1);
+	h->e1 = rv_gallop(row->end, row->n, h->e1 > h->el ? h->e1 : h->el, t1);
+	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
+	out->created = h->s1 - h->s0;
+	out->resolved = row->nres[h->e1] - row->nres[h->e0];
+	out->failed = row->nfail[h->e1] - row->nfail[h->e0];
+}
+
+int rv_agg_height(uint32_t live)
+{
+	/* 1, 2, 4, 8+ live: 3, 5, 7, 9 px: a count read at a glance, not a
+	 * ruler; zooming in gives the promises themselves */
+	if (!live)
+		return 0;
+	int h = 3 + 2 * (int)floor(log2((double)live));
+	return h > 9 ? 9 : h;
+}
+
+bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
+{
+	const rv_row *row = &m->rows[r];
+	uint32_t i0 = rv_row_first_ending_after(row, (int64_t)v->from);
+	uint32_t i1 = rv_lower_bound(row->start, row->n,
+				     (int64_t)ceil(rv_t(v, v->width)));
+	if (i1 < i0 + 2)
+		return false;
+	double xa = fmax(rv_x(v, (double)row->start[i0]), RV_LEFT_W);
+	double xb = fmin(rv_x(v, (double)row->end[i1 - 1]), v->width);
+	return xb - xa < RV_AGG_PX * (i1 - i0);
+}
+
+/* A dense row, per pixel column (see RV_AGG_PX), as pixels. */
+static void draw_agg_row(cairo_t *cr, const rv_row *row, const rv_view *v,
+			 double ly)
+{
+	static const double area[4] = { 0.55, 0.62, 0.80, 1 };
+	static const double tick[3][4] = {
+		{ 0.1, 0.1, 0.1, 1 }, { 0.0, 0.65, 0.0, 1 },
+		{ 0.85, 0.0, 0.0, 1 } };
+	const int base = (int)lround(ly) + 1, top = base - 13;
+	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W, 13);
+	rv_agg_hint h = { 0 };
+	for (int x = RV_LEFT_W; x < v->width; x++) {
+		int64_t t0, t1;
+		rv_col_times(v, x, &t0, &t1);
+		rv_agg a;
+		rv_row_agg(row, t0, t1, &h, &a);
+		int ah = rv_agg_height(a.live);
+		if (ah)
+			rv_strip_fill(st, x, x + 1, base - ah, base, area);
+		const uint32_t n[3] = { a.created, a.resolved, a.failed };
+		for (int k = 0; k < 3; k++)
+			if (n[k])
+				rv_strip_fill(st, x, x + 1, top + k,
+					      top + k + 1, tick[k]);
+		if (h.s1 >= row->n && h.e1 >= row->n)
+			break;   /* nothing further in this row */
+	}
+	rv_strip_paint(cr, st);
+	rv_strip_free(st);
+}
+
+/* The labels of the rows in view, drawn after the arrows so none is
+ * drawn over (rv_draw): each only where it fits (draw_label), and a
+ * promise under a pixel wide is skipped to the next pixel, so a frame
+ * costs O(width) per row however many promises it holds. */
+int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       const rv_geom *g, rv_label_box *out, int max)
+{
+	double t_to = rv_t(v, v->width);
+	int n = 0;
+	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
+	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
+				   RV_ROW_H);
+	r0 = r0 < 0 ? 0 : r0;
+	r1 = r1 > (int32_t)m->nrows ? (int32_t)m->nrows : r1;
+	for (int32_t r = r0; r < r1; r++) {
+		const rv_row *row = &m->rows[r];
+		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
+		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
+		while (i < row->n && row->start[i] <= t_to) {
+			double s = (double)row->start[i], e = (double)row->end[i];
+			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
+			double x1 = fmin(rv_x(v, e), v->width + 10);
+			if (x1 - x0 < 1) {
+				uint32_t j = rv_gallop(row->end, row->n, i,
+					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
+				i = j > i ? j : i + 1;
+				continue;
+			}
+			uint32_t k = i++;
+			double room = i < row->n ? rv_x(v, (double)row->start[i])
+						 : v->width;
+			if ((room - x0 < 12 && s >= v->from) ||
+			    hidden(v, row->pp[k]))
+				continue;
+			rv_label_box box;
+			double nx = draw_label(cr, m, v, row->pp[k], s, e, ly,
+					       text_x, room, &box);
+			if (nx != text_x && n < max) {
+				box.row = r;
+				box.seg = k;
+				out[n++] = box;
+			}
+			text_x = nx;
+		}
+	}
+	return n;
+}
+
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g)
 {
@@ -235,7 +378,10 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
-		double text_x = RV_LEFT_W;
+		if (rv_row_dense(m, v, r)) {
+			draw_agg_row(cr, row, v, ly);
+			continue;
+		}
 		/* sub-pixel promises: one mark per pixel column, as pixels */
 		rv_strip *marks = NULL;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
@@ -281,11 +427,6 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 				run_flush(cr, &run);
 				set_line(cr, m, v, p);
 				draw_end(cr, m, p, x1, ly);
-			}
-			if (x1 - x0 >= 12 || s < v->from) {
-				rv_batch_flush(lines);
-				run_flush(cr, &run);
-				text_x = draw_label(cr, m, v, p, s, e, ly, text_x);
 			}
 		}
 		rv_batch_flush(lines);
@@ -382,8 +523,22 @@ static void arrow_flush(cairo_t *cr, arrow_batch *b)
 		}
 }
 
-void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
-		    const rv_geom *g)
+static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
+		      int32_t r)
+{
+	if (r < 0 || (uint32_t)r >= m->nrows)
+		return false;
+	if (dense[r] < 0)
+		dense[r] = rv_row_dense(m, v, r);
+	return dense[r];
+}
+
+/* The arrows of every kind but becomes (becomes = false), or only the
+ * becomes lines (true): those go over the row labels, the others under
+ * them (rv_draw). Both pass over the same arrows with the same per-column
+ * cap, so the split does not change which arrows are drawn. */
+static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
+			const rv_geom *g, bool becomes)
 {
 	arrow_batch batch = { { { NULL } } };
 	const rv_arrows *a = &m->arrows;
@@ -392,6 +547,10 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
 	uint32_t i = rv_lower_bound(a->t1, a->n, (int64_t)v->from);
+	/* per row, 1 when dense in this view (-1 not yet asked): the
+	 * aggregate's ticks stand for the arrows that touch such a row */
+	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
+	memset(dense, -1, m->nrows);
 	double col = -1;
 	int in_col = 0;
 	cairo_save(cr);
@@ -410,6 +569,8 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			continue;
 		}
 		uint32_t k = i++;
+		if ((a->kind[k] == RV_A_BECOMES) != becomes)
+			continue;
 		if ((double)a->t0[k] > t_to)
 			continue;
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
@@ -419,8 +580,12 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		 * the row it carries on in (X's), at that instant */
 		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
 			rv_pp_row_at(m, a->from[k], a->t0[k]);
+		int32_t r1 = rv_pp_row_at(m, a->to[k], a->t1[k]);
+		if (a->kind[k] != RV_A_BECOMES &&
+		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))
+			continue;
 		double y0 = rv_row_line_y(g, v, r0);
-		double y1 = rv_row_line_y(g, v, rv_pp_row_at(m, a->to[k], a->t1[k]));
+		double y1 = rv_row_line_y(g, v, r1);
 		if ((y0 < RV_RULER_H && y1 < RV_RULER_H) ||
 		    (y0 > v->height && y1 > v->height))
 			continue;
@@ -438,6 +603,19 @@ void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	}
 	arrow_flush(cr, &batch);
 	cairo_restore(cr);
+	g_free(dense);
+}
+
+void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
+		    const rv_geom *g)
+{
+	draw_arrows(cr, m, v, g, false);
+}
+
+void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     const rv_geom *g)
+{
+	draw_arrows(cr, m, v, g, true);
 }
 
 /* The double-clicked chain, over rows, running overlays and arrows: an

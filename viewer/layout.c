@@ -83,6 +83,29 @@ static void layout_rows(rv_model *m)
 	g_free(busy);
 }
 
+/* Per row, running counts of segments that end with a resolve or a
+ * fail: a segment does when it is its promise's last (no hand-over to a
+ * continuation) and the promise was resolved or failed by its end. */
+static void count_ends(rv_model *m)
+{
+	const rv_pps *pp = &m->pp;
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		rv_row *row = &m->rows[r];
+		row->nres = g_new(uint32_t, row->n + 1);
+		row->nfail = g_new(uint32_t, row->n + 1);
+		row->nres[0] = row->nfail[0] = 0;
+		for (uint32_t i = 0; i < row->n; i++) {
+			uint32_t p = row->pp[i];
+			bool ends = pp->follows[p] < 0 &&
+				    pp->resolved[p] <= row->end[i];
+			row->nres[i + 1] = row->nres[i] +
+				(ends && pp->state[p] == RV_PS_RESOLVED);
+			row->nfail[i + 1] = row->nfail[i] +
+				(ends && pp->state[p] == RV_PS_FAILED);
+		}
+	}
+}
+
 static void build_pyramid(rv_counter *c)
 {
 	c->vmin = INT64_MAX;
@@ -151,6 +174,7 @@ void rv_layout(rv_model *m)
 {
 	assert(m && m->ncpus >= 1);
 	layout_rows(m);
+	count_ends(m);
 	for (uint32_t i = 0; i < m->ncounters; i++)
 		build_pyramid(&m->counters[i]);
 }

@@ -742,6 +742,7 @@ void rv_model_free(rv_model *m)
 	for (uint32_t r = 0; r < m->nrows; r++) {
 		g_free(m->rows[r].start); g_free(m->rows[r].end);
 		g_free(m->rows[r].pp);
+		g_free(m->rows[r].nres); g_free(m->rows[r].nfail);
 	}
 	g_free(m->rows);
 	for (uint32_t i = 0; i < m->ncounters; i++) {

@@ -106,11 +106,15 @@ typedef struct {
 	uint8_t *kind;
 } rv_arrows;
 
-/* One promise row: segments sorted by start, non-overlapping. */
+/* One promise row: segments sorted by start, non-overlapping (so end is
+ * sorted too). nres[i] / nfail[i]: how many of segments 0..i-1 end with
+ * their promise's resolve / fail (n + 1 values, layout.c), so a zoomed-out
+ * pixel column counts its ends by two lookups. */
 typedef struct {
 	uint32_t n, cap;
 	int64_t *start, *end;
 	uint32_t *pp;
+	uint32_t *nres, *nfail;
 } rv_row;
 
 /* Counter samples with a min/max pyramid: level k holds the min and max

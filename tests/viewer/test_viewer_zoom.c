@@ -1,0 +1,338 @@
+/*
+ * test_viewer_zoom.c - zoomed out, the promise area shows its shape
+ * (issue 14, "Zoomed out"): a row whose promises are denser than
+ * RV_AGG_PX pixels each is drawn per pixel column as an aggregate whose
+ * counts are the model's, the picture is no longer a block of dark lines,
+ * row labels are drawn only where they fit and never over each other,
+ * and zoomed in the individual lines are back.
+ *
+ * Traces are real: samples/traces/pingpong.db and the hosted kernel's
+ * demo collected by `ringside collect`. Pictures are drawn in-process by
+ * rv_draw (the code --render and the window use); the fontconfig leak
+ * suppression of test_viewer_truth.c covers this binary too.
+ */
+#include "testlib.h"
+
+#include <cairo.h>
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draw.h"
+#include "model.h"
+
+#define PINGPONG "samples/traces/pingpong.db"
+
+typedef struct {
+	cairo_surface_t *s;
+	int w, h, stride;
+	const unsigned char *d;
+} pic;
+
+/* Draws v into a fresh picture; labels drawn by the rows go into out. */
+static pic draw_view(const rv_model *m, const rv_view *v)
+{
+	pic p;
+	p.s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, v->width, v->height);
+	cairo_t *cr = cairo_create(p.s);
+	rv_draw(cr, m, v);
+	cairo_destroy(cr);
+	cairo_surface_flush(p.s);
+	cairo_debug_reset_static_data();
+	p.w = v->width;
+	p.h = v->height;
+	p.stride = cairo_image_surface_get_stride(p.s);
+	p.d = cairo_image_surface_get_data(p.s);
+	return p;
+}
+
+static void px(const pic *p, int x, int y, int *r, int *g, int *b)
+{
+	assert_true(x >= 0 && x < p->w && y >= 0 && y < p->h);
+	uint32_t v = *(const uint32_t *)(p->d + y * p->stride + x * 4);
+	*r = (v >> 16) & 255;
+	*g = (v >> 8) & 255;
+	*b = v & 255;
+}
+
+static bool is_dark(int r, int g, int b) { return r < 110 && g < 110 && b < 110; }
+
+static rv_model *load(const char *db)
+{
+	char err[256];
+	rv_model *m = rv_model_load(db, err, sizeof err);
+	if (!m)
+		fail_msg("%s", err);
+	return m;
+}
+
+/* The whole trace, tall enough for every row. */
+static rv_view fit(const rv_model *m, int w)
+{
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .width = w, .height = (int)g.total_h + RV_RULER_H + 20 };
+	rv_view_fit(&v, m);
+	return v;
+}
+
+/* Segments of a row, in the window [t0, t1), counted one by one from the
+ * model: what the aggregate must say. */
+static void brute_agg(const rv_model *m, const rv_row *row, int64_t t0,
+		      int64_t t1, rv_agg *a)
+{
+	memset(a, 0, sizeof *a);
+	for (uint32_t i = 0; i < row->n; i++) {
+		uint32_t p = row->pp[i];
+		a->live += row->start[i] < t1 && row->end[i] > t0;
+		a->created += row->start[i] >= t0 && row->start[i] < t1;
+		bool ends = row->end[i] >= t0 && row->end[i] < t1 &&
+			    m->pp.follows[p] < 0 &&
+			    m->pp.resolved[p] <= row->end[i];
+		a->resolved += ends && m->pp.state[p] == RV_PS_RESOLVED;
+		a->failed += ends && m->pp.state[p] == RV_PS_FAILED;
+	}
+}
+
+/* Rows a test reads: those with more visible promises than pixels / 8,
+ * counted from the model, not from the code under test. */
+static bool crowded(const rv_row *row, const rv_view *v)
+{
+	if (row->n < 2)
+		return false;
+	double xa = fmax(rv_x(v, (double)row->start[0]), RV_LEFT_W);
+	double xb = fmin(rv_x(v, (double)row->end[row->n - 1]), v->width);
+	return xb - xa < 8.0 * row->n;
+}
+
+/* Of the crowded rows' bands (their pixel extent), the share that is
+ * dark: lines, arrows, end marks. */
+static double dark_share(const rv_model *m, const rv_view *v, const pic *p,
+			 const rv_geom *g)
+{
+	long dark = 0, all = 0;
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		const rv_row *row = &m->rows[r];
+		if (!crowded(row, v))
+			continue;
+		int xa = (int)fmax(rv_x(v, (double)row->start[0]), RV_LEFT_W);
+		int xb = (int)fmin(rv_x(v, (double)row->end[row->n - 1]),
+				   v->width - 1);
+		int ly = (int)rv_row_line_y(g, v, (int32_t)r);
+		for (int y = ly - 12; y <= ly + 3; y++)
+			for (int x = xa; x <= xb; x++) {
+				int rr, gg, bb;
+				px(p, x, y, &rr, &gg, &bb);
+				dark += is_dark(rr, gg, bb);
+				all++;
+			}
+	}
+	assert_true(all > 0);
+	return (double)dark / (double)all;
+}
+
+/* Per pixel column of every dense row: the aggregate's counts are the
+ * model's, and the area is drawn as high as rv_agg_height says. */
+static void check_aggregate(const rv_model *m, const rv_view *v,
+			    const pic *p, const rv_geom *g, int *dense_rows)
+{
+	static const int area[3] = { 140, 158, 204 };  /* 0.55 0.62 0.80 */
+	/* becomes lines are drawn across rows at any zoom */
+	uint8_t *becomes = g_malloc0((size_t)v->width + 2);
+	for (uint32_t k = 0; k < m->arrows.n; k++) {
+		double bx = floor(rv_x(v, (double)m->arrows.t1[k]));
+		if (m->arrows.kind[k] == RV_A_BECOMES && bx >= 1 &&
+		    bx < v->width)
+			becomes[(int)bx - 1] = becomes[(int)bx] =
+				becomes[(int)bx + 1] = 1;
+	}
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		const rv_row *row = &m->rows[r];
+		if (!rv_row_dense(m, v, (int32_t)r))
+			continue;
+		(*dense_rows)++;
+		int base = (int)lround(rv_row_line_y(g, v, (int32_t)r)) + 1;
+		int cols = 0, drawn = 0;
+		for (int x = RV_LEFT_W; x < v->width; x++) {
+			int64_t t0, t1;
+			rv_col_times(v, x, &t0, &t1);
+			rv_agg a, b;
+			rv_agg_hint h = { 0 };
+			rv_row_agg(row, t0, t1, &h, &a);
+			brute_agg(m, row, t0, t1, &b);
+			if (memcmp(&a, &b, sizeof a))
+				fail_msg("row %u x %d: live %u/%u created "
+					 "%u/%u resolved %u/%u failed %u/%u",
+					 r, x, a.live, b.live, a.created,
+					 b.created, a.resolved, b.resolved,
+					 a.failed, b.failed);
+			int ah = rv_agg_height(a.live);
+			if (!ah || becomes[x])
+				continue;
+			cols++;
+			int rr, gg, bb;
+			px(p, x, base - ah, &rr, &gg, &bb);
+			bool ok = abs(rr - area[0]) < 8 && abs(gg - area[1]) < 8 &&
+				 abs(bb - area[2]) < 8;
+			drawn += ok;
+		}
+		/* labels (only where they fit) lie on a few columns */
+		if (cols && drawn < cols * 9 / 10)
+			fail_msg("row %u: area drawn in %d of %d columns", r,
+				 drawn, cols);
+	}
+	g_free(becomes);
+}
+
+static void zoomed_out(const char *db, double max_dark)
+{
+	rv_model *m = load(db);
+	rv_view v = fit(m, 1200);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	pic p = draw_view(m, &v);
+	int dense = 0;
+	check_aggregate(m, &v, &p, &g, &dense);
+	assert_true(dense > 0);
+	double share = dark_share(m, &v, &p, &g);
+	print_message("%s: %d dense rows, %.1f %% of the crowded rows dark\n",
+		      db, dense, 100 * share);
+	if (share > max_dark)
+		fail_msg("%s: %.1f %% of the crowded rows is dark", db,
+			 100 * share);
+	cairo_surface_destroy(p.s);
+	rv_model_free(m);
+}
+
+static void test_zoomed_out_aggregate_pingpong(void **state)
+{
+	zoomed_out(PINGPONG, 0.10);
+}
+
+static void test_zoomed_out_aggregate_demo(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 200, 0);
+	zoomed_out(db, 0.10);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* Pixels of a label's box in a colour no label has (arrows: green,
+ * blue, red, yellow; labels are black and grey): drawn over it. */
+static int coloured_in(const pic *p, const rv_label_box *b)
+{
+	int n = 0;
+	/* the text's part of the box: not the tick, not the line below */
+	for (int y = (int)b->y0 + 1; y < (int)b->y1 - 2; y++)
+		for (int x = (int)b->x0 + 2; x < (int)b->x1 - 2 && x < p->w;
+		     x++) {
+			int r, g, bl;
+			px(p, x, y, &r, &g, &bl);
+			int hi = MAX(r, MAX(g, bl)), lo = MIN(r, MIN(g, bl));
+			n += hi - lo > 100;
+		}
+	return n;
+}
+
+/* Labels at full span: each ends before the next promise of its row
+ * starts, no two overlap, and nothing coloured (arrows) is drawn over
+ * them. */
+static void labels_fit(const char *db)
+{
+	rv_model *m = load(db);
+	rv_view v = fit(m, 1200);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							v.width, v.height);
+	cairo_t *cr = cairo_create(s);
+	rv_label_box box[1024];
+	int n = rv_draw_row_labels(cr, m, &v, &g, box, 1024);
+	cairo_destroy(cr);
+	cairo_surface_destroy(s);
+	assert_true(n > 0 && n < 1024);
+	pic p = draw_view(m, &v);
+	for (int i = 0; i < n; i++) {
+		int over = coloured_in(&p, &box[i]);
+		if (over > 3)
+			fail_msg("%s: row %d label at x %.0f..%.0f: %d coloured "
+				 "pixels drawn over it", db, box[i].row,
+				 box[i].x0, box[i].x1, over);
+		const rv_row *row = &m->rows[box[i].row];
+		if (box[i].seg + 1 < row->n) {
+			double next = rv_x(&v, (double)row->start[box[i].seg + 1]);
+			if (box[i].x1 > next)
+				fail_msg("%s: row %d label at x %.0f..%.0f runs "
+					 "over the next promise at %.0f", db,
+					 box[i].row, box[i].x0, box[i].x1, next);
+		}
+		for (int j = 0; j < i; j++)
+			if (box[i].x0 < box[j].x1 && box[j].x0 < box[i].x1 &&
+			    box[i].y0 < box[j].y1 && box[j].y0 < box[i].y1)
+				fail_msg("%s: labels of rows %d and %d overlap",
+					 db, box[i].row, box[j].row);
+	}
+	cairo_surface_destroy(p.s);
+	rv_model_free(m);
+}
+
+static void test_zoomed_out_labels_fit(void **state)
+{
+	labels_fit(PINGPONG);
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 200, 0);
+	labels_fit(db);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* Zoomed into the first few promises of the most crowded row: no row is
+ * aggregated and each of them is its own dark line again. */
+static void test_zoomed_in_lines_return(void **state)
+{
+	rv_model *m = load(PINGPONG);
+	rv_view full = fit(m, 1200);
+	uint32_t best = 0;
+	for (uint32_t r = 0; r < m->nrows; r++)
+		if (rv_row_dense(m, &full, (int32_t)r) &&
+		    m->rows[r].n > m->rows[best].n)
+			best = r;
+	const rv_row *row = &m->rows[best];
+	assert_true(rv_row_dense(m, &full, (int32_t)best) && row->n > 4);
+	rv_view v = full;
+	v.from = (double)row->start[0] - 50;
+	v.ns_per_px = (double)(row->end[2] + 100 - row->start[0]) /
+		      (v.width - RV_LEFT_W);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	for (uint32_t r = 0; r < m->nrows; r++)
+		assert_false(rv_row_dense(m, &v, (int32_t)r));
+	pic p = draw_view(m, &v);
+	int ly = (int)rv_row_line_y(&g, &v, (int32_t)best);
+	int lines = 0;
+	for (uint32_t i = 0; i < 3; i++) {
+		double x0 = rv_x(&v, (double)row->start[i]);
+		double x1 = rv_x(&v, (double)row->end[i]);
+		if (x1 - x0 < 8)
+			continue;
+		int hit = 0, r, gg, b;
+		for (int y = ly - 3; y <= ly + 3; y++) {
+			px(&p, (int)((x0 + x1) / 2), y, &r, &gg, &b);
+			hit |= is_dark(r, gg, b);
+		}
+		assert_true(hit);
+		lines++;
+	}
+	assert_true(lines > 0);
+	cairo_surface_destroy(p.s);
+	rv_model_free(m);
+}
+
+RS_TEST_SUITE(viewer_zoom,
+	      cmocka_unit_test(test_zoomed_out_aggregate_pingpong),
+	      cmocka_unit_test(test_zoomed_out_aggregate_demo),
+	      cmocka_unit_test(test_zoomed_out_labels_fit),
+	      cmocka_unit_test(test_zoomed_in_lines_return))
