@@ -9,6 +9,7 @@
 
 #include <cairo.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -29,6 +30,8 @@ typedef struct {
 	double yscroll;       /* px the body (below the ruler) is scrolled */
 	const uint8_t *match; /* per pp: search match, or NULL */
 	bool filter;          /* hide what does not match */
+	/* match counted per row (rv_match_rows_new), for packed rows */
+	const struct rv_match_rows *match_rows;
 	const uint8_t *chain; /* per pp: double-clicked becomes chain, or NULL */
 	bool has_sel;
 	int64_t sel_a, sel_b; /* selected range (ns) */
@@ -109,6 +112,7 @@ double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
 #define RV_AGG_PX 8.0
 typedef struct {
 	uint32_t live, created, resolved, failed;
+	uint32_t matched;   /* live segments whose promise matches */
 } rv_agg;
 /* Per-column lookups, galloping forward from the last column's. */
 typedef struct {
@@ -122,6 +126,26 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r);
  * zeroed and t0 must not decrease between calls that share it. */
 void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *hint,
 		rv_agg *out);
+/* Per row, running counts of the segments whose promise is set in a
+ * match array (the search's, or a histogram bar's): all of them, and
+ * those ending with a resolve / a fail, n + 1 values a row as rv_row's
+ * nres. A packed row's column then counts its matches, and with the
+ * filter on only what the filter shows, by lookups instead of visiting
+ * its promises every frame. Built in O(segments) when the matches
+ * change (the window: a search result, a bar click, a clear, a load).
+ * A view with match set but no match_rows marks no matches and hides
+ * nothing in its packed rows. */
+typedef struct rv_match_rows {
+	uint32_t nrows;
+	size_t *off;                  /* row r's counts start at off[r] */
+	uint32_t *n, *nres, *nfail;
+} rv_match_rows;
+rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match);
+void rv_match_rows_free(rv_match_rows *mr);
+/* rv_row_agg of row r as v draws it: matched from v's match_rows, and
+ * with the filter on every count only of matching (shown) segments. */
+void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
+		     int64_t t0, int64_t t1, rv_agg_hint *hint, rv_agg *out);
 /* The pixel column x's time range, as rv_row_agg takes it. */
 void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1);
 int rv_agg_height(uint32_t live);

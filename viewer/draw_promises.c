@@ -255,6 +255,71 @@ void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
 	out->created = h->s1 - h->s0;
 	out->resolved = row->nres[h->e1] - row->nres[h->e0];
 	out->failed = row->nfail[h->e1] - row->nfail[h->e0];
+	out->matched = 0;
+}
+
+rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match)
+{
+	if (!m || !match)
+		return NULL;
+	rv_match_rows *mr = g_new0(rv_match_rows, 1);
+	size_t total = 0;
+	mr->nrows = m->nrows;
+	mr->off = g_new(size_t, m->nrows + 1);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		mr->off[r] = total;
+		total += m->rows[r].n + 1;
+	}
+	mr->off[m->nrows] = total;
+	mr->n = g_new(uint32_t, total);
+	mr->nres = g_new(uint32_t, total);
+	mr->nfail = g_new(uint32_t, total);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		const rv_row *row = &m->rows[r];
+		uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
+		uint32_t *nfail = mr->nfail + mr->off[r];
+		n[0] = nres[0] = nfail[0] = 0;
+		for (uint32_t i = 0; i < row->n; i++) {
+			const uint32_t hit = match[row->pp[i]] != 0;
+			n[i + 1] = n[i] + hit;
+			/* a matching segment that ends with a resolve / fail */
+			nres[i + 1] = nres[i] + (hit &&
+				row->nres[i + 1] != row->nres[i]);
+			nfail[i + 1] = nfail[i] + (hit &&
+				row->nfail[i + 1] != row->nfail[i]);
+		}
+	}
+	return mr;
+}
+
+void rv_match_rows_free(rv_match_rows *mr)
+{
+	if (!mr)
+		return;
+	g_free(mr->off);
+	g_free(mr->n);
+	g_free(mr->nres);
+	g_free(mr->nfail);
+	g_free(mr);
+}
+
+void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
+		     int64_t t0, int64_t t1, rv_agg_hint *h, rv_agg *out)
+{
+	rv_row_agg(&m->rows[r], t0, t1, h, out);
+	const rv_match_rows *mr = v->match_rows;
+	if (!v->match || !mr || mr->nrows != m->nrows)
+		return;   /* no matches indexed: nothing marked or hidden */
+	const uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
+	const uint32_t *nfail = mr->nfail + mr->off[r];
+	/* live segments are [el, s1), created [s0, s1), ends [e0, e1) */
+	out->matched = h->s1 > h->el ? n[h->s1] - n[h->el] : 0;
+	if (!v->filter)
+		return;
+	out->live = out->matched;
+	out->created = n[h->s1] - n[h->s0];
+	out->resolved = nres[h->e1] - nres[h->e0];
+	out->failed = nfail[h->e1] - nfail[h->e0];
 }
 
 int rv_agg_height(uint32_t live)
@@ -281,10 +346,13 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
 }
 
 /* A dense row, per pixel column (see RV_AGG_PX), as pixels. */
-static void draw_agg_row(cairo_t *cr, const rv_row *row, const rv_view *v,
-			 double ly)
+static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
+			 int32_t r, double ly)
 {
 	static const double area[4] = { 0.55, 0.62, 0.80, 1 };
+	/* the detailed view's match colour (line_rgb), filter off */
+	static const double match[4] = { 0.85, 0.0, 0.75, 1 };
+	const rv_row *row = &m->rows[r];
 	static const double tick[3][4] = {
 		{ 0.1, 0.1, 0.1, 1 }, { 0.0, 0.65, 0.0, 1 },
 		{ 0.85, 0.0, 0.0, 1 } };
@@ -295,10 +363,14 @@ static void draw_agg_row(cairo_t *cr, const rv_row *row, const rv_view *v,
 		int64_t t0, t1;
 		rv_col_times(v, x, &t0, &t1);
 		rv_agg a;
-		rv_row_agg(row, t0, t1, &h, &a);
+		rv_row_agg_view(m, v, r, t0, t1, &h, &a);
 		int ah = rv_agg_height(a.live);
+		/* a column holding a match is tinted whole, as a matching
+		 * line is drawn magenta and thick (with the filter on the
+		 * counts are of matches only, so nothing is tinted) */
 		if (ah)
-			rv_strip_fill(st, x, x + 1, base - ah, base, area);
+			rv_strip_fill(st, x, x + 1, base - ah, base,
+				      a.matched && !v->filter ? match : area);
 		const uint32_t n[3] = { a.created, a.resolved, a.failed };
 		for (int k = 0; k < 3; k++)
 			if (n[k])
@@ -379,7 +451,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
 		if (rv_row_dense(m, v, r)) {
-			draw_agg_row(cr, row, v, ly);
+			draw_agg_row(cr, m, v, r, ly);
 			continue;
 		}
 		/* sub-pixel promises: one mark per pixel column, as pixels */

@@ -459,6 +459,7 @@ void rv_win_model_swapped(win_t *w)
 static void hp_changed(void *data, uint32_t n, const char *what)
 {
 	win_t *w = data;
+	rv_win_matches_changed(w);
 	rv_win_status(w, "%s", what);
 	rv_win_redraw(w);
 }
@@ -636,6 +637,7 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	}
 	g_free(w->base_status);
 	g_free(w->wait_msg);
+	rv_match_rows_free(w->match_rows);
 	g_free(w->match);
 	g_free(w->chain);
 	g_strfreev(w->script);

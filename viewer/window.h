@@ -26,6 +26,7 @@ typedef struct {
 	rv_model *m;
 	rv_view v;
 	uint8_t *match, *chain;
+	rv_match_rows *match_rows; /* match counted per row (draw.h) */
 	bool loading, fitted, follow, updating_adj;
 	/* --follow: slide with the newest data until the user zooms or pans
 	 * (End resumes); waiting: the database does not exist yet */
@@ -53,6 +54,8 @@ typedef struct {
 
 void rv_win_status(win_t *w, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void rv_win_redraw(win_t *w);
+/* After match[] changed: re-count it per row for packed rows. */
+void rv_win_matches_changed(win_t *w);
 /* Keep from within the trace's ends (with a small margin). */
 void rv_win_clamp(win_t *w);
 

@@ -110,6 +110,7 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer data)
 	w->match = g_malloc0(m->pp.n + 1);
 	w->chain = g_malloc0(m->pp.n + 1);
 	w->cur_match = -1;
+	rv_win_matches_changed(w);
 	rv_hpanel_set_model(w->hp, m, w->match);
 	w->v.message = NULL;
 	if (w->v.width > RV_LEFT_W) {

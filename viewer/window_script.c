@@ -64,6 +64,20 @@ static bool script_more(win_t *w, const char *s)
 		for (uint32_t i = 0; i < all; i++)
 			n += !(w->v.filter && !w->match[i]);
 		printf("shown %u of %u filter=%d\n", n, all, w->v.filter);
+	} else if (!strcmp(s, "indexed")) {
+		/* matching segments as the packed rows count them (the
+		 * window's match_rows) and as match[] says: equal unless the
+		 * index missed a change of the matches */
+		long long idx = w->match_rows ? 0 : -1, want = 0;
+		for (uint32_t r = 0; w->m && r < w->m->nrows; r++) {
+			const rv_row *row = &w->m->rows[r];
+			for (uint32_t i = 0; i < row->n; i++)
+				want += w->match[row->pp[i]] != 0;
+			if (w->match_rows && w->match_rows->nrows == w->m->nrows)
+				idx += w->match_rows->n[w->match_rows->off[r] +
+							row->n];
+		}
+		printf("indexed %lld of %lld\n", idx, want);
 	} else if (!strcmp(s, "status")) {
 		printf("status %s\n", gtk_label_get_text(GTK_LABEL(w->status)));
 	} else if (!strcmp(s, "frametime")) {
@@ -131,7 +145,8 @@ static bool script_hist(win_t *w, const char *s)
  * "by:label|type|thread", "hist" (prints it, as --render-histogram does)
  * and "bar:I" (a click on bar I; prints the highlighted promise ids);
  * steps wait while a report is being computed. And (script_more) "view",
- * "search:TEXT", "filter", "shown", "status", "frametime", "selected"; steps
+ * "search:TEXT", "filter", "shown", "indexed", "status", "frametime",
+ * "selected"; steps
  * wait while a search or a load runs. */
 static gboolean script_step(gpointer data)
 {

@@ -51,6 +51,13 @@ static void free_retired(win_t *w)
 	g_ptr_array_set_size(w->retired, 0);
 }
 
+void rv_win_matches_changed(win_t *w)
+{
+	rv_match_rows_free(w->match_rows);
+	w->match_rows = rv_match_rows_new(w->m, w->match);
+	w->v.match_rows = w->match_rows;
+}
+
 void rv_win_search_drop_model(win_t *w, rv_model *old)
 {
 	if (!old)
@@ -80,6 +87,7 @@ static void search_done(GObject *src, GAsyncResult *res, gpointer data)
 	bool current = j->gen == w->search_gen && j->m == w->m;
 	if (current) {
 		memcpy(w->match, j->match, w->m->pp.n);
+		rv_win_matches_changed(w);
 		w->cur_match = -1;
 		w->v.filter = *j->needle && gtk_check_button_get_active(
 			GTK_CHECK_BUTTON(w->filter_check));
@@ -124,6 +132,7 @@ void rv_win_search_clear(win_t *w)
 		memset(w->match, 0, w->m->pp.n);
 		memset(w->chain, 0, w->m->pp.n);
 	}
+	rv_win_matches_changed(w);
 	/* quiet: these emit toggled / search-changed, which must not start
 	 * a new search */
 	w->search_quiet = true;

@@ -202,6 +202,37 @@ static void test_window_search_esc_enter(void **state)
 	free(log);
 }
 
+/* The packed rows' per-row match counts follow every change of the
+ * matches: a search, the filter, Esc, a histogram bar (pingpong's packed
+ * rows hold its "wait" promises, which no label search finds). */
+static void test_window_search_indexed(void **state)
+{
+	const char *display = rs_test_display();
+	char *log = NULL;
+	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --test-script "
+			"'search:n;indexed;filter;indexed;key:Escape;sleep:500;"
+			"indexed;select:5;by:type;bar:0;indexed;quit' %s",
+			display, rs_bin("ringside-view"),
+			SAMPLES "/pingpong.db");
+	if (rc)
+		fprintf(stderr, "%s\n", log ? log : "");
+	assert_int_equal(rc, 0);
+	/* matching segments: some, some, none after Esc, some */
+	const bool some[4] = { true, true, false, true };
+	const char *at = log;
+	for (int i = 0; i < 4; i++) {
+		long long idx = -2, all = -2;
+		at = strstr(at, "indexed ");
+		assert_non_null(at);
+		at += strlen("indexed ");
+		assert_int_equal(sscanf(at, "%lld of %lld", &idx, &all), 2);
+		if (idx != all || (all > 0) != some[i])
+			fail_msg("step %d: indexed %lld of %lld\n%s", i, idx,
+				 all, log);
+	}
+	free(log);
+}
+
 static int info_count(const char *info, const char *key)
 {
 	const char *p = strstr(info, key);
@@ -348,5 +379,6 @@ RS_TEST_SUITE(viewer_live,
 	      cmocka_unit_test(test_window_follow_slides),
 	      cmocka_unit_test(test_window_follow_waits),
 	      cmocka_unit_test(test_window_search_esc_enter),
+	      cmocka_unit_test(test_window_search_indexed),
 	      cmocka_unit_test(test_window_status_pan_frametime),
 	      cmocka_unit_test(test_window_load_progress))

@@ -4,7 +4,9 @@
  * RV_AGG_PX pixels each is drawn per pixel column as an aggregate whose
  * counts are the model's, the picture is no longer a block of dark lines,
  * row labels are drawn only where they fit and never over each other,
- * and zoomed in the individual lines are back.
+ * and zoomed in the individual lines are back. With a search, a packed
+ * column holding a match shows the match colour; with the filter on, the
+ * counts are of the promises the filter shows.
  *
  * Traces are real: samples/traces/pingpong.db and the hosted kernel's
  * demo collected by `ringside collect`. Pictures are drawn in-process by
@@ -79,14 +81,19 @@ static rv_view fit(const rv_model *m, int w)
 }
 
 /* Segments of a row, in the window [t0, t1), counted one by one from the
- * model: what the aggregate must say. */
+ * model: what the aggregate must say. With match, matched counts the
+ * live matching ones, and with filter only matching ones count at all. */
 static void brute_agg(const rv_model *m, const rv_row *row, int64_t t0,
-		      int64_t t1, rv_agg *a)
+		      int64_t t1, const uint8_t *match, bool filter, rv_agg *a)
 {
 	memset(a, 0, sizeof *a);
 	for (uint32_t i = 0; i < row->n; i++) {
 		uint32_t p = row->pp[i];
-		a->live += row->start[i] < t1 && row->end[i] > t0;
+		bool live = row->start[i] < t1 && row->end[i] > t0;
+		a->matched += match && match[p] && live;
+		if (filter && !match[p])
+			continue;
+		a->live += live;
 		a->created += row->start[i] >= t0 && row->start[i] < t1;
 		bool ends = row->end[i] >= t0 && row->end[i] < t1 &&
 			    m->pp.follows[p] < 0 &&
@@ -161,7 +168,7 @@ static void check_aggregate(const rv_model *m, const rv_view *v,
 			rv_agg a, b;
 			rv_agg_hint h = { 0 };
 			rv_row_agg(row, t0, t1, &h, &a);
-			brute_agg(m, row, t0, t1, &b);
+			brute_agg(m, row, t0, t1, NULL, false, &b);
 			if (memcmp(&a, &b, sizeof a))
 				fail_msg("row %u x %d: live %u/%u created "
 					 "%u/%u resolved %u/%u failed %u/%u",
@@ -331,8 +338,173 @@ static void test_zoomed_in_lines_return(void **state)
 	rv_model_free(m);
 }
 
+/* The window's match array as a search or a histogram bar fills it:
+ * here every third promise of pingpong's packed rows (its waits have no
+ * label a search could find), so their columns hold matches and not. */
+static uint8_t *mark_some(const rv_model *m, const rv_view *v)
+{
+	uint8_t *match = g_malloc0(m->pp.n + 1);
+	for (uint32_t r = 0; r < m->nrows; r++)
+		if (rv_row_dense(m, v, (int32_t)r))
+			for (uint32_t i = 0; i < m->rows[r].n; i += 3)
+				match[m->rows[r].pp[i]] = 1;
+	return match;
+}
+
+/* Per row and column, 1 where something else is drawn over the row's
+ * aggregate: a becomes line (any row) or one of the row's labels. */
+static uint8_t *covered(const rv_model *m, const rv_view *v,
+			const rv_geom *g)
+{
+	const int w = v->width;
+	uint8_t *c = g_malloc0((size_t)m->nrows * w);
+	for (uint32_t k = 0; k < m->arrows.n; k++) {
+		int bx = (int)floor(rv_x(v, (double)m->arrows.t1[k]));
+		if (m->arrows.kind[k] != RV_A_BECOMES || bx < 1 || bx >= w - 1)
+			continue;
+		for (uint32_t r = 0; r < m->nrows; r++)
+			memset(c + (size_t)r * w + bx - 1, 1, 3);
+	}
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							w, v->height);
+	cairo_t *cr = cairo_create(s);
+	rv_label_box box[256];
+	int n = rv_draw_row_labels(cr, m, v, g, box, 256);
+	cairo_destroy(cr);
+	cairo_surface_destroy(s);
+	for (int i = 0; i < n; i++)
+		for (int x = (int)box[i].x0 - 1; x <= (int)box[i].x1 + 1; x++)
+			if (x >= 0 && x < w)
+				c[(size_t)box[i].row * w + x] = 1;
+	return c;
+}
+
+static bool is_magenta(int r, int g, int b)
+{
+	return r > 150 && g < 80 && b > 120;   /* 0.85 0 0.75 */
+}
+
+/* A search at full span: every column of a packed row that holds a
+ * matching promise shows the detailed view's match colour, and a column
+ * without one shows none. */
+static void test_zoomed_out_search_marks(void **state)
+{
+	rv_model *m = load(PINGPONG);
+	rv_view v = fit(m, 1200);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	uint8_t *match = mark_some(m, &v);
+	rv_match_rows *mr = rv_match_rows_new(m, match);
+	v.match = match;
+	v.match_rows = mr;
+	pic p = draw_view(m, &v);
+	uint8_t *cov = covered(m, &v, &g);
+	int with = 0, without = 0;
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		if (!rv_row_dense(m, &v, (int32_t)r))
+			continue;
+		const rv_row *row = &m->rows[r];
+		int base = (int)lround(rv_row_line_y(&g, &v, (int32_t)r)) + 1;
+		rv_agg_hint h = { 0 };
+		for (int x = RV_LEFT_W; x < v.width; x++) {
+			int64_t t0, t1;
+			rv_col_times(&v, x, &t0, &t1);
+			rv_agg a, b;
+			rv_row_agg_view(m, &v, (int32_t)r, t0, t1, &h, &a);
+			brute_agg(m, row, t0, t1, match, false, &b);
+			assert_int_equal(a.matched, b.matched);
+			if (cov[(size_t)r * v.width + x])
+				continue;
+			bool seen = false;
+			for (int y = base - 13; y < base; y++) {
+				int rr, gg, bb;
+				px(&p, x, y, &rr, &gg, &bb);
+				seen |= is_magenta(rr, gg, bb);
+			}
+			if (seen != (b.matched > 0))
+				fail_msg("row %u x %d: %u matches live, match "
+					 "colour %s", r, x, b.matched,
+					 seen ? "drawn" : "missing");
+			with += b.matched > 0;
+			without += !b.matched && b.live;
+		}
+	}
+	print_message("%d packed columns with a match, %d without\n", with,
+		      without);
+	assert_true(with > 10 && without > 10);
+	g_free(cov);
+	cairo_surface_destroy(p.s);
+	rv_match_rows_free(mr);
+	g_free(match);
+	rv_model_free(m);
+}
+
+/* The filter on at full span: a packed row's counts are those of the
+ * promises it shows, one by one, and its area is drawn from them (a
+ * column whose live promises are all hidden has no area). */
+static void test_zoomed_out_filter_counts(void **state)
+{
+	static const int area[3] = { 140, 158, 204 };  /* 0.55 0.62 0.80 */
+	rv_model *m = load(PINGPONG);
+	rv_view v = fit(m, 1200);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	uint8_t *match = mark_some(m, &v);
+	rv_match_rows *mr = rv_match_rows_new(m, match);
+	v.match = match;
+	v.match_rows = mr;
+	v.filter = true;
+	pic p = draw_view(m, &v);
+	uint8_t *cov = covered(m, &v, &g);
+	int fewer = 0, emptied = 0;
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		if (!rv_row_dense(m, &v, (int32_t)r))
+			continue;
+		const rv_row *row = &m->rows[r];
+		int base = (int)lround(rv_row_line_y(&g, &v, (int32_t)r)) + 1;
+		rv_agg_hint h = { 0 };
+		for (int x = RV_LEFT_W; x < v.width; x++) {
+			int64_t t0, t1;
+			rv_col_times(&v, x, &t0, &t1);
+			rv_agg a, b, all;
+			rv_row_agg_view(m, &v, (int32_t)r, t0, t1, &h, &a);
+			brute_agg(m, row, t0, t1, match, true, &b);
+			brute_agg(m, row, t0, t1, NULL, false, &all);
+			if (memcmp(&a, &b, sizeof a))
+				fail_msg("row %u x %d: live %u/%u created "
+					 "%u/%u resolved %u/%u failed %u/%u "
+					 "matched %u/%u", r, x, a.live, b.live,
+					 a.created, b.created, a.resolved,
+					 b.resolved, a.failed, b.failed,
+					 a.matched, b.matched);
+			fewer += all.live > b.live;
+			if (cov[(size_t)r * v.width + x] || !all.live)
+				continue;
+			int ah = rv_agg_height(b.live), rr, gg, bb;
+			px(&p, x, base - (ah ? ah : 2), &rr, &gg, &bb);
+			bool is_area = abs(rr - area[0]) < 8 &&
+				abs(gg - area[1]) < 8 && abs(bb - area[2]) < 8;
+			if (is_area != (ah > 0))
+				fail_msg("row %u x %d: %u of %u live shown, area "
+					 "%s", r, x, b.live, all.live,
+					 is_area ? "drawn" : "missing");
+			emptied += !ah;
+		}
+	}
+	print_message("%d packed columns count fewer, %d emptied\n", fewer,
+		      emptied);
+	assert_true(fewer > 10 && emptied > 5);
+	g_free(cov);
+	cairo_surface_destroy(p.s);
+	rv_match_rows_free(mr);
+	g_free(match);
+	rv_model_free(m);
+}
+
 RS_TEST_SUITE(viewer_zoom,
 	      cmocka_unit_test(test_zoomed_out_aggregate_pingpong),
 	      cmocka_unit_test(test_zoomed_out_aggregate_demo),
 	      cmocka_unit_test(test_zoomed_out_labels_fit),
-	      cmocka_unit_test(test_zoomed_in_lines_return))
+	      cmocka_unit_test(test_zoomed_in_lines_return),
+	      cmocka_unit_test(test_zoomed_out_search_marks),
+	      cmocka_unit_test(test_zoomed_out_filter_counts))
