@@ -35,75 +35,7 @@
 
 #include "ringside_ring.h"
 #include "rs_decode.h"
-#include "rs_u64map.h"
-
-/* Map from guest id to pp index. Kernels hand out promise and thread ids
- * from counters, so ids below DENSE_MAX go to a plain array indexed by id:
- * the events of a trace touch recent ids, which stay in cache, where a
- * hash spreads them over tens of MB (a hash probe per promise event was
- * the largest cost of loading 10 M events). Other ids, which a guest may
- * choose freely, go to the shared open-addressing map (rs_u64map.h;
- * GHashTable would allocate per entry, too slow at millions of promises). */
-#define DENSE_MAX (1u << 24)   /* at most 64 MB of dense slots */
-/* ...and the array grows to cover an id only while it stays within this
- * many slots per id held: a trace whose ids are sparse (a guest's own
- * choice, or a hostile one) goes to the hash instead of costing 64 MB
- * for a handful of ids. */
-#define DENSE_SLOTS_PER_ID 16u
-
-typedef struct {
-	uint32_t *dense;   /* pp index + 1 by id; 0 = none */
-	uint32_t dense_cap;
-	uint32_t dense_n;  /* ids held in dense */
-	struct rs_u64map hash;   /* id -> pp index: the rest */
-} idmap;
-
-/* Room in the dense array for id k, growing it if the ids held stay
- * dense enough to pay for it; 0 if k belongs in the hash. */
-static int idmap_dense_fits(idmap *m, uint64_t k)
-{
-	if (k < m->dense_cap)
-		return 1;
-	if (k >= DENSE_MAX)
-		return 0;
-	uint32_t cap = m->dense_cap ? m->dense_cap : 4096;
-	while (cap <= k)
-		cap *= 2;
-	const uint64_t held = (uint64_t)m->dense_n + rs_u64map_count(&m->hash) + 1;
-	if (cap > 4096 && cap > held * DENSE_SLOTS_PER_ID)
-		return 0;
-	m->dense = g_renew(uint32_t, m->dense, cap);
-	memset(m->dense + m->dense_cap, 0,
-	       (cap - m->dense_cap) * sizeof(*m->dense));
-	m->dense_cap = cap;
-	assert(m->dense_cap > k && m->dense_cap <= DENSE_MAX);
-	return 1;
-}
-
-/* An id may sit in the hash from before the dense array grew over it;
- * idmap_get looks in the dense array first, so a newer value put there
- * hides the stale one. */
-static void idmap_put(idmap *m, uint64_t k, uint32_t v)
-{
-	assert(v < UINT32_MAX);
-	if (idmap_dense_fits(m, k)) {
-		m->dense_n += m->dense[k] == 0;
-		m->dense[k] = v + 1;
-		return;
-	}
-	uint64_t *slot = rs_u64map_put(&m->hash, k, v);
-	if (!slot)
-		g_error("out of memory");   /* as g_new would */
-	*slot = v;
-}
-
-static int64_t idmap_get(const idmap *m, uint64_t k)
-{
-	if (k < m->dense_cap && m->dense[k])
-		return (int64_t)m->dense[k] - 1;
-	const uint64_t *v = rs_u64map_find(&m->hash, k);
-	return v ? (int64_t)*v : -1;
-}
+#include "idmap.h"
 
 typedef struct {
 	int32_t thread;        /* running thread index, -1 none */
@@ -119,8 +51,8 @@ typedef struct {
 
 struct rv_builder {
 	rv_model *m;
-	idmap promises;
-	idmap threads;
+	rv_idmap promises;
+	rv_idmap threads;
 	cpu_state *cpu;
 	int nidle;
 	int64_t all_idle_since;
@@ -210,7 +142,7 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
  * or it is tid 0, the boot context). */
 static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 {
-	int64_t i = idmap_get(&b->threads, tid);
+	int64_t i = rv_idmap_get(&b->threads, tid);
 	if (i >= 0)
 		return (uint32_t)i;
 	rv_model *m = b->m;
@@ -237,7 +169,7 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	m->pp.thread[th->pp] = (int32_t)k;
 	m->pp.ptype[th->pp] = 255;
 	m->pp.label[th->pp] = th->name;
-	idmap_put(&b->threads, tid, k);
+	rv_idmap_put(&b->threads, tid, k);
 	return k;
 }
 
@@ -258,7 +190,7 @@ static void thread_state(rv_builder *b, uint32_t ti, int64_t t, uint8_t kind,
 static uint32_t promise_get(rv_builder *b, uint64_t id, int64_t t,
 			    uint64_t ctx)
 {
-	int64_t i = idmap_get(&b->promises, id);
+	int64_t i = rv_idmap_get(&b->promises, id);
 	if (i >= 0)
 		return (uint32_t)i;
 	/* create lost: the promise starts where we first hear of it */
@@ -267,7 +199,7 @@ static uint32_t promise_get(rv_builder *b, uint64_t id, int64_t t,
 	b->m->pp.lost_create[p] = 1;
 	b->m->pp.thread[p] = (int32_t)th;
 	b->m->pp.parent[p] = (int32_t)b->m->threads[th].pp;
-	idmap_put(&b->promises, id, p);
+	rv_idmap_put(&b->promises, id, p);
 	return p;
 }
 
@@ -412,9 +344,9 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 	switch (type) {
 	case RS_EV_PROMISE_CREATE: {
 		uint32_t th = thread_get(b, ctx, t);
-		int64_t old = idmap_get(&b->promises, a);
+		int64_t old = rv_idmap_get(&b->promises, a);
 		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t, b->ev_cpu);
-		idmap_put(&b->promises, a, x);
+		rv_idmap_put(&b->promises, a, x);
 		p->created[x] = t;
 		p->label_t[x] = t;
 		p->thread[x] = (int32_t)th;
@@ -798,8 +730,8 @@ void rv_builder_finish(rv_builder *b)
 	end_unknown(m);
 	rv_spans_free(&b->gap_all);
 	g_free(b->gap_pos);
-	rs_u64map_free(&b->promises.hash); g_free(b->promises.dense);
-	rs_u64map_free(&b->threads.hash); g_free(b->threads.dense);
+	rv_idmap_free(&b->promises);
+	rv_idmap_free(&b->threads);
 	g_free(b->cpu);
 	g_free(b);
 }
