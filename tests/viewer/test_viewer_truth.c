@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view_fixture.h"
 #include "draw.h"
 #include "model.h"
 #include "ringside_ring.h"
@@ -39,46 +40,6 @@ const char *__lsan_default_suppressions(void)
 }
 #endif
 
-typedef struct {
-	cairo_surface_t *s;
-	int w, h, stride;
-	const unsigned char *d;
-} pic;
-
-static pic draw_view(const rv_model *m, const rv_view *v)
-{
-	pic p;
-	p.s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, v->width, v->height);
-	cairo_t *cr = cairo_create(p.s);
-	rv_draw(cr, m, v);
-	cairo_destroy(cr);
-	cairo_surface_flush(p.s);
-	/* cairo's font caches hold fontconfig patterns */
-	cairo_debug_reset_static_data();
-	p.w = v->width;
-	p.h = v->height;
-	p.stride = cairo_image_surface_get_stride(p.s);
-	p.d = cairo_image_surface_get_data(p.s);
-	return p;
-}
-
-static void px(const pic *p, int x, int y, int *r, int *g, int *b)
-{
-	assert_true(x >= 0 && x < p->w && y >= 0 && y < p->h);
-	uint32_t v = *(const uint32_t *)(p->d + y * p->stride + x * 4);
-	*r = (v >> 16) & 255;
-	*g = (v >> 8) & 255;
-	*b = v & 255;
-}
-
-static rv_model *load(const char *db)
-{
-	char err[256];
-	rv_model *m = rv_model_load(db, err, sizeof err);
-	if (!m)
-		fail_msg("%s", err);
-	return m;
-}
 
 /* The whole trace in a w x h view. */
 static rv_view fit(const rv_model *m, int w, int h)
@@ -389,7 +350,6 @@ static void test_idle_band_at_every_zoom(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
-static bool is_dark(int r, int g, int b) { return r < 110 && g < 110 && b < 110; }
 
 /* "X becomes Y": a dark vertical line at its time between Y's own row
  * and X's, where Y carries on. */

@@ -22,53 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view_fixture.h"
 #include "draw.h"
 #include "model.h"
 
 #define PINGPONG "samples/traces/pingpong.db"
 
-typedef struct {
-	cairo_surface_t *s;
-	int w, h, stride;
-	const unsigned char *d;
-} pic;
 
-/* Draws v into a fresh picture; labels drawn by the rows go into out. */
-static pic draw_view(const rv_model *m, const rv_view *v)
-{
-	pic p;
-	p.s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, v->width, v->height);
-	cairo_t *cr = cairo_create(p.s);
-	rv_draw(cr, m, v);
-	cairo_destroy(cr);
-	cairo_surface_flush(p.s);
-	cairo_debug_reset_static_data();
-	p.w = v->width;
-	p.h = v->height;
-	p.stride = cairo_image_surface_get_stride(p.s);
-	p.d = cairo_image_surface_get_data(p.s);
-	return p;
-}
-
-static void px(const pic *p, int x, int y, int *r, int *g, int *b)
-{
-	assert_true(x >= 0 && x < p->w && y >= 0 && y < p->h);
-	uint32_t v = *(const uint32_t *)(p->d + y * p->stride + x * 4);
-	*r = (v >> 16) & 255;
-	*g = (v >> 8) & 255;
-	*b = v & 255;
-}
-
-static bool is_dark(int r, int g, int b) { return r < 110 && g < 110 && b < 110; }
-
-static rv_model *load(const char *db)
-{
-	char err[256];
-	rv_model *m = rv_model_load(db, err, sizeof err);
-	if (!m)
-		fail_msg("%s", err);
-	return m;
-}
 
 /* The whole trace, tall enough for every row. */
 static rv_view fit(const rv_model *m, int w)

@@ -1,0 +1,64 @@
+/*
+ * view_fixture.h - what the in-process drawing suites (test_viewer_truth.c,
+ * test_viewer_zoom.c) share: a model loaded from a database, a view drawn
+ * into a fresh RGB picture by the viewer's own rv_draw, and its pixels.
+ */
+#ifndef VIEW_FIXTURE_H
+#define VIEW_FIXTURE_H
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "draw.h"
+#include "model.h"
+#include "testlib.h"
+
+typedef struct {
+	cairo_surface_t *s;
+	int w, h, stride;
+	const unsigned char *d;
+} pic;
+
+static inline pic draw_view(const rv_model *m, const rv_view *v)
+{
+	pic p;
+	p.s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, v->width, v->height);
+	cairo_t *cr = cairo_create(p.s);
+	rv_draw(cr, m, v);
+	cairo_destroy(cr);
+	cairo_surface_flush(p.s);
+	/* cairo's font caches hold fontconfig patterns */
+	cairo_debug_reset_static_data();
+	p.w = v->width;
+	p.h = v->height;
+	p.stride = cairo_image_surface_get_stride(p.s);
+	p.d = cairo_image_surface_get_data(p.s);
+	return p;
+}
+
+static inline void px(const pic *p, int x, int y, int *r, int *g, int *b)
+{
+	assert_true(x >= 0 && x < p->w && y >= 0 && y < p->h);
+	uint32_t v = *(const uint32_t *)(p->d + y * p->stride + x * 4);
+	*r = (v >> 16) & 255;
+	*g = (v >> 8) & 255;
+	*b = v & 255;
+}
+
+/* A line or text pixel, whatever its hue. */
+static inline bool is_dark(int r, int g, int b)
+{
+	return r < 110 && g < 110 && b < 110;
+}
+
+static inline rv_model *load(const char *db)
+{
+	char err[256];
+	rv_model *m = rv_model_load(db, err, sizeof err);
+	if (!m)
+		fail_msg("%s", err);
+	return m;
+}
+
+#endif
