@@ -54,7 +54,7 @@ typedef struct {
 	int64_t ta, tb;
 	int64_t from, to;   /* the lost row's: last record before, first after */
 	int64_t count;
-	uint32_t ctx_after; /* the running thread in the first record after */
+	uint32_t ctx_after; /* the thread running after the first record after */
 } cut;
 
 static void exec(sqlite3 *db, const char *sql)
@@ -103,7 +103,10 @@ static char *lossy_copy(const char *dir, const char *src, cut *cuts,
 		}
 		if (in >= 0) {
 			cuts[in].to = t;
-			cuts[in].ctx_after = (uint32_t)sqlite3_column_int64(q, 2);
+			/* the thread running once that record is done: a
+			 * switch's first record already hands the CPU on */
+			cuts[in].ctx_after = (uint32_t)sqlite3_column_int64(q,
+				sqlite3_column_int(q, 1) == RS_EV_THREAD_SWITCH ? 4 : 2);
 		}
 		in = -1;
 		last = t;
