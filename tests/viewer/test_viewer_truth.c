@@ -3,7 +3,7 @@
  * (issue 14): a gap of lost records is drawn as a gap (lanes, thread
  * states and promise lines stop at it; a promise whose end fell in it
  * ends there as "end unknown", not "never resolved"; close gaps share one
- * label; the band is hatched), the idle band shows at every zoom, a
+ * label; the band is hatched; counters stop at it), the idle band shows at every zoom, a
  * `becomes` is a vertical line between the two rows, try_read and signal
  * arrows are drawn in their colours, and the
  * double-clicked chain lies over the running boxes.
@@ -157,6 +157,12 @@ static bool bare(int r, int g, int b)
 	return r > 215 && abs(g - b) < 10;
 }
 
+/* A counter's step line (0.15, 0.35, 0.65). */
+static bool is_ink(int r, int g, int b)
+{
+	return r < 90 && b > 120 && b - r > 60;
+}
+
 /* The model: nothing crosses the big gap, and every promise whose end
  * fell in a gap ends there, marked end-unknown (none runs to the end). */
 static void check_gap_model(const rv_model *full, const rv_model *m,
@@ -227,6 +233,31 @@ static void check_gap_pixels(const rv_model *m, const rv_view *v,
 					fail_msg("row %u line at %d,%d in the gap",
 						 row, x, y);
 			}
+	}
+	/* counters: their step lines stop at the gap (the records lost
+	 * there may have changed them) and were drawn before it */
+	for (uint32_t i = 0, k = 0; i < m->ncounters; i++) {
+		if (!m->counters[i].shown)
+			continue;
+		int top = RV_RULER_H + (int)g.counter_y + (int)k++ * RV_COUNTER_H;
+		int before = 0;
+		for (int y = top + 1; y < top + RV_COUNTER_H - 1; y++) {
+			for (int x = x0; x <= x1; x++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				if (is_ink(r, gg, b))
+					fail_msg("counter %s at %d,%d in the gap",
+						 m->counters[i].name, x, y);
+			}
+			for (int x = x0 - 40; x < x0 - 3; x++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				before += is_ink(r, gg, b);
+			}
+		}
+		if (before < 30)
+			fail_msg("counter %s: no line before the gap",
+				 m->counters[i].name);
 	}
 	/* below the rows only the bands lie: hatch lines 8 px apart */
 	int y = p.h - 3, changes = 0, prev = -1;
