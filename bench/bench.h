@@ -36,6 +36,7 @@ struct bench_results {
 	double lag_p50_ms, lag_p99_ms, lag_loadavg;
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
+	double view_search_ms;
 	/* why a figure is missing or needs a caveat; one per line */
 	char notes[2048];
 };

@@ -130,6 +130,7 @@ static const struct {
 	FIELD(ingest_eps), FIELD(bare_insert_eps), FIELD(bytes_per_event),
 	FIELD(lag_p50_ms), FIELD(lag_p99_ms), FIELD(lag_loadavg),
 	FIELD(view_open_s), FIELD(view_frame_ms_max), FIELD(view_frame_ms_avg),
+	FIELD(view_search_ms),
 };
 #define NFIELDS (sizeof(json_fields) / sizeof(json_fields[0]))
 
@@ -221,6 +222,8 @@ static const struct row {
 	{ "viewer frame, worst of zoom sweep", OFF(view_frame_ms_max), NO_REF,
 	  U_MS, C_NONE, "<= 16 ms" },
 	{ "viewer frame, average", OFF(view_frame_ms_avg), NO_REF, U_MS,
+	  C_NONE, "-" },
+	{ "viewer search, 10 M events", OFF(view_search_ms), NO_REF, U_MS,
 	  C_NONE, "-" },
 };
 

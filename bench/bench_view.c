@@ -237,4 +237,10 @@ void bench_view(struct bench_results *res, const char *dir)
 	res->view_open_s = open_s;
 	res->view_frame_ms_max = worst;
 	res->view_frame_ms_avg = avg;
+	double search;
+	if (bench_grep_last(log, "search_ms", line, sizeof(line)) == 0 &&
+	    sscanf(line, "search_ms %lf", &search) == 1)
+		res->view_search_ms = search;
+	else
+		bench_note(res, "viewer: no search time in %s", log);
 }

@@ -1,7 +1,7 @@
 /*
  * bench.c - measuring the viewer on big traces: --bench loads a trace and
  * renders a sweep of zoom levels headlessly, printing the load time and
- * the slowest frame. `make bench` runs it on a generated 10 M-event trace
+ * the slowest frame, then times a label search. `make bench` runs it on a generated 10 M-event trace
  * (bench/bench_view.c makes it through the real writer and store).
  */
 #include <cairo.h>
@@ -63,6 +63,17 @@ int rv_bench(const char *path, int width, int height)
 			}
 		}
 	}
+	/* a search as the window runs it per keystroke (in a worker, but
+	 * what it costs is how long the matches take to show) */
+	static const char *needles[] = { "e", "4242", "no such label" };
+	uint8_t *match = g_malloc(m->pp.n ? m->pp.n : 1);
+	double search_worst = 0;
+	for (size_t k = 0; k < G_N_ELEMENTS(needles); k++) {
+		double f0 = now_s();
+		rv_search(m, needles[k], match);
+		search_worst = MAX(search_worst, (now_s() - f0) * 1e3);
+	}
+	g_free(match);
 	char wbuf[48];
 	rv_fmt_dur(wbuf, sizeof wbuf, worst_w);
 	printf("events %llu  promises+threads %u  rows %u  arrows %u\n",
@@ -70,6 +81,8 @@ int rv_bench(const char *path, int width, int height)
 	printf("open_s %.3f  frames %d  avg_frame_ms %.2f  max_frame_ms %.2f "
 	       "(window %s)  size %dx%d\n", open_s, frames, sum / frames, worst,
 	       wbuf, width, height);
+	printf("search_ms %.2f (worst of %d needles over %u labels)\n",
+	       search_worst, (int)G_N_ELEMENTS(needles), m->pp.n);
 	cairo_destroy(cr);
 	cairo_surface_destroy(s);
 	rv_model_free(m);

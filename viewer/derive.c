@@ -442,6 +442,7 @@ static void counter_sample(rv_builder *b, int type, const char *name,
 	if (cache)
 		*cache = i;
 	rv_counter *c = &m->counters[i];
+	c->cpus |= 1ull << (b->ev_cpu < 63 ? b->ev_cpu : 63);
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 256;
 		GROW(c->t, c->cap);

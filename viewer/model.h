@@ -127,6 +127,8 @@ typedef struct {
 	int64_t vmin, vmax;
 	int nlevels;
 	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k) */
+	uint64_t cpus;           /* CPUs its samples came from (bit 63: 63+):
+				  * their gaps make its value unknown */
 	bool shown;
 } rv_counter;
 

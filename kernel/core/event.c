@@ -116,7 +116,9 @@ void event_dispatch(void)
 			struct ev_waiter *next = w->next;
 			E.nwaiters--;
 			promise_set_hook(w->p, NULL, NULL);
-			promise_resolve(w->p, port);
+			/* An event signals its waiters: the record says who
+			 * delivered it (PROMISE_SIGNAL), then the resolve. */
+			promise_signal(w->p, port);
 			promise_unref(w->p);
 			kfree(w);
 			w = next;

@@ -11,7 +11,8 @@
  *                      worker's event wait, join, choose
  *   PROMISE_RESOLVE 9, PROMISE_FAIL 4 (parts 1 and 5, join, choose),
  *   PROMISE_CANCEL 1 (deadline)  -> creates == resolves + fails + cancels
- *   PROMISE_BECOMES 2, PROMISE_LABEL 10, TIMER_FIRE 4, EVTCHN_NOTIFY 1
+ *   PROMISE_BECOMES 2, PROMISE_LABEL 10, TIMER_FIRE 4, EVTCHN_NOTIFY 1,
+ *   PROMISE_SIGNAL 1 (the event wakes the worker's wait)
  *   THREAD_CREATE 1 (the worker), plus main once for the whole run
  * and MARK 1 at the end (a = R, "fanout done").
  */

@@ -239,6 +239,7 @@ static void test_run_fanout(void **state)
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_LABEL), 10 * r);
 	assert_int_equal(ev_count(q.db, RS_EV_TIMER_FIRE), 4 * r);
 	assert_int_equal(ev_count(q.db, RS_EV_EVTCHN_NOTIFY), r);
+	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_SIGNAL), r);
 	assert_int_equal(ev_count(q.db, RS_EV_THREAD_CREATE), r + 1);
 	qrun_end(&q);
 }
@@ -276,6 +277,8 @@ static void test_run_demo(void **state)
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_FAIL), 4 * f);
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_BECOMES), 2 * s);
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_READ), 2 * n + 1);
+	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_TRY_READ), n);
+	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_SIGNAL), n);
 	assert_int_equal(ev_count(q.db, RS_EV_PROMISE_LABEL), 4 * s + 2 * f + n + 1);
 	assert_int_equal(ev_count(q.db, RS_EV_TIMER_FIRE), 3 * s + f);
 	assert_int_equal(ev_count(q.db, RS_EV_EVTCHN_NOTIFY), n);

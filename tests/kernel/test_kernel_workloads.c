@@ -61,6 +61,7 @@ static void test_hosted_fanout(void **state)
 	assert_int_equal(t.n[RS_EV_PROMISE_LABEL], 10 * r);
 	assert_int_equal(t.n[RS_EV_TIMER_FIRE], 4 * r);
 	assert_int_equal(t.n[RS_EV_EVTCHN_NOTIFY], r);
+	assert_int_equal(t.n[RS_EV_PROMISE_SIGNAL], r);
 	assert_int_equal(t.promise_types[RS_PT_JOIN], r);
 	assert_int_equal(t.promise_types[RS_PT_CHOOSE], r);
 	assert_int_equal(t.promise_types[RS_PT_SLEEP], 5 * r);
@@ -127,6 +128,8 @@ static void check_demo(const struct tally *t, uint64_t n)
 	assert_int_equal(t->n[RS_EV_PROMISE_CANCEL], 0);
 	assert_int_equal(t->n[RS_EV_PROMISE_BECOMES], 2 * s);
 	assert_int_equal(t->n[RS_EV_PROMISE_READ], 2 * n + 1);
+	assert_int_equal(t->n[RS_EV_PROMISE_TRY_READ], n);
+	assert_int_equal(t->n[RS_EV_PROMISE_SIGNAL], n);
 	assert_int_equal(t->n[RS_EV_PROMISE_LABEL], 4 * s + 2 * f + n + 1);
 	assert_int_equal(t->n[RS_EV_TIMER_FIRE], 3 * s + f);
 	assert_int_equal(t->n[RS_EV_EVTCHN_NOTIFY], n);

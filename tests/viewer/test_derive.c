@@ -2,7 +2,7 @@
  * test_derive.c - the viewer's derivation (viewer/derive.c) fed events
  * directly through rv_builder, without a database: how guest ids map to
  * promise rows when the ids are dense, sparse, or both; what a gap of lost
- * records does to lanes, states and promises.
+ * records does to lanes, states and promises; what a search matches.
  */
 #include "testlib.h"
 
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "draw.h"
 #include "model.h"
 #include "ringside_ring.h"
 
@@ -158,7 +159,60 @@ static void test_gap_cuts_and_end_unknown(void **state)
 	rv_model_free(m);
 }
 
+/* rv_search ignores case, ASCII or not: its in-place ASCII path and the
+ * casefolding path find the same labels. */
+static void test_search_ignores_case(void **state)
+{
+	static const char *labels[] = {
+		"GET /index 12", "get /Index 3", "POST /api", "Überweisung 7",
+		"ÜBERWEISUNG 8", "db query 12", NULL, "K-line",
+		"\xe2\x84\xaa-mark",  /* KELVIN SIGN, casefolded to k */
+	};
+	const int n = (int)(sizeof labels / sizeof labels[0]);
+	rv_model *m = model_new();
+	rv_builder *b = rv_builder_new(m);
+	for (int i = 0; i < n; i++) {
+		create(b, 10 * i + 1, 100 + i);
+		if (labels[i])
+			rv_builder_event(b, 0, 10 * i + 2, RS_EV_PROMISE_LABEL,
+					 1, 100 + i, 0, 0, labels[i]);
+	}
+	rv_builder_finish(b);
+	uint8_t *match = g_malloc0(m->pp.n);
+	static const struct {
+		const char *needle;
+		const char *want;   /* one letter per label: 1 = match */
+	} cases[] = {
+		{ "get /index", "110000000" }, { "INDEX", "110000000" },
+		{ "überw", "000110000" },      { "ÜBERW", "000110000" },
+		{ "12", "100001000" },         { "", "000000000" },
+		{ "/", "111000000" },          { "zzz", "000000000" },
+		/* U+212A KELVIN SIGN casefolds to an ASCII k */
+		{ "\xe2\x84\xaa-LINE", "000000010" },
+		{ "k-MARK", "000000001" },     { "-", "000000011" },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		uint32_t hits = rv_search(m, cases[c].needle, match);
+		uint32_t want = 0;
+		for (int i = 0; i < n; i++) {
+			int64_t p = pp_of(m, 100 + i);
+			assert_true(p >= 0);
+			bool w = cases[c].want[i] == '1';
+			want += w;
+			if (match[p] != w)
+				fail_msg("search '%s': label %d ('%s') %s",
+					 cases[c].needle, i,
+					 labels[i] ? labels[i] : "(none)",
+					 w ? "missed" : "matched");
+		}
+		assert_int_equal(hits, want);
+	}
+	g_free(match);
+	rv_model_free(m);
+}
+
 RS_TEST_SUITE(derive,
 	      cmocka_unit_test(test_sparse_id_then_dense_growth),
 	      cmocka_unit_test(test_sparse_ids_stay_small),
-	      cmocka_unit_test(test_gap_cuts_and_end_unknown))
+	      cmocka_unit_test(test_gap_cuts_and_end_unknown),
+	      cmocka_unit_test(test_search_ignores_case))

@@ -3,8 +3,9 @@
  * (issue 14): a gap of lost records is drawn as a gap (lanes, thread
  * states and promise lines stop at it; a promise whose end fell in it
  * ends there as "end unknown", not "never resolved"; close gaps share one
- * label; the band is hatched), the idle band shows at every zoom, a
- * `becomes` is a vertical line between the two rows, and the
+ * label; the band is hatched; counters stop at it), the idle band shows at every zoom, a
+ * `becomes` is a vertical line between the two rows, try_read and signal
+ * arrows are drawn in their colours, and the
  * double-clicked chain lies over the running boxes.
  *
  * Traces are real: the hosted kernel's demo and hang workloads, collected
@@ -156,6 +157,12 @@ static bool bare(int r, int g, int b)
 	return r > 215 && abs(g - b) < 10;
 }
 
+/* A counter's step line (0.15, 0.35, 0.65). */
+static bool is_ink(int r, int g, int b)
+{
+	return r < 90 && b > 120 && b - r > 60;
+}
+
 /* The model: nothing crosses the big gap, and every promise whose end
  * fell in a gap ends there, marked end-unknown (none runs to the end). */
 static void check_gap_model(const rv_model *full, const rv_model *m,
@@ -226,6 +233,31 @@ static void check_gap_pixels(const rv_model *m, const rv_view *v,
 					fail_msg("row %u line at %d,%d in the gap",
 						 row, x, y);
 			}
+	}
+	/* counters: their step lines stop at the gap (the records lost
+	 * there may have changed them) and were drawn before it */
+	for (uint32_t i = 0, k = 0; i < m->ncounters; i++) {
+		if (!m->counters[i].shown)
+			continue;
+		int top = RV_RULER_H + (int)g.counter_y + (int)k++ * RV_COUNTER_H;
+		int before = 0;
+		for (int y = top + 1; y < top + RV_COUNTER_H - 1; y++) {
+			for (int x = x0; x <= x1; x++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				if (is_ink(r, gg, b))
+					fail_msg("counter %s at %d,%d in the gap",
+						 m->counters[i].name, x, y);
+			}
+			for (int x = x0 - 40; x < x0 - 3; x++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				before += is_ink(r, gg, b);
+			}
+		}
+		if (before < 30)
+			fail_msg("counter %s: no line before the gap",
+				 m->counters[i].name);
 	}
 	/* below the rows only the bands lie: hatch lines 8 px apart */
 	int y = p.h - 3, changes = 0, prev = -1;
@@ -405,6 +437,75 @@ static bool is_orange(int r, int g, int b)
 	return r > 220 && g > 110 && g < 170 && b < 60;
 }
 
+/* try_read's yellow (0.85, 0.75, 0) at full strength. */
+static bool is_yellow(int r, int g, int b)
+{
+	return r > 190 && g > 165 && g < 215 && b < 50;
+}
+
+/* The demo polls each rx event before blocking on it (PROMISE_TRY_READ)
+ * and each delivered event signals its waiter (PROMISE_SIGNAL): one arrow
+ * per record, drawn in its own colour from the actor's row to the
+ * promise's at that instant. Arrows short enough to be drawn at full
+ * strength are checked pixel by pixel along their shaft. */
+static void check_arrows_of(const rv_model *m, const rv_geom *g, uint8_t kind,
+			    bool (*hue)(int, int, int), int want)
+{
+	int n = 0, checked = 0;
+	for (uint32_t k = 0; k < m->arrows.n; k++) {
+		if (m->arrows.kind[k] != kind)
+			continue;
+		n++;
+		int64_t t = m->arrows.t1[k];
+		assert_int_equal(m->arrows.t0[k], t);
+		int32_t r0 = rv_pp_row_at(m, m->arrows.from[k], t);
+		int32_t r1 = rv_pp_row_at(m, m->arrows.to[k], t);
+		rv_view v = { .width = 1000, .height = (int)g->total_h + 40,
+			      .from = (double)t - 1000,
+			      .ns_per_px = 2000.0 / 870 };
+		double y0 = rv_row_line_y(g, &v, r0), y1 = rv_row_line_y(g, &v, r1);
+		/* alpha is 1 up to 120 px (draw_promises.c) */
+		if (checked >= 3 || fabs(y1 - y0) < 14 || fabs(y1 - y0) > 110)
+			continue;
+		pic p = draw_view(m, &v);
+		int x = (int)floor(rv_x(&v, (double)t));
+		/* Rows between the two are drawn under the arrow, but row
+		 * labels (on a pale backdrop) over it, so only part of the
+		 * shaft shows: count its pixels in the arrow's colour, in
+		 * the arrow's column; nothing else there has that colour. */
+		int hits = 0;
+		for (int y = (int)ceil(fmin(y0, y1)); y <= (int)fmax(y0, y1); y++)
+			for (int dx = -1; dx <= 1; dx++) {
+				int r, gg, b;
+				px(&p, x + dx, y, &r, &gg, &b);
+				hits += hue(r, gg, b);
+			}
+		if (hits < 4)
+			fail_msg("arrow kind %d at %lld (rows %d->%d): %d pixels"
+				 " in its colour", kind, (long long)t, r0, r1,
+				 hits);
+		cairo_surface_destroy(p.s);
+		checked++;
+	}
+	assert_int_equal(n, want);
+	assert_true(checked > 0);
+}
+
+static void test_try_read_and_signal_arrows(void **state)
+{
+	char *dir = rs_tmpdir();
+	const int requests = 12;
+	char *db = rs_make_trace(dir, "demo", requests, 0);
+	rv_model *m = load(db);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	check_arrows_of(m, &g, RV_A_TRY_READ, is_yellow, requests);
+	check_arrows_of(m, &g, RV_A_SIGNAL, is_orange, requests);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 /* A chain member's line where its creating thread runs (under a white
  * running box): the chain's orange is on top. */
 static void test_chain_over_running_box(void **state)
@@ -468,4 +569,5 @@ RS_TEST_SUITE(viewer_truth,
 	      cmocka_unit_test(test_losses_drawn_as_gaps),
 	      cmocka_unit_test(test_idle_band_at_every_zoom),
 	      cmocka_unit_test(test_becomes_vertical_line),
+	      cmocka_unit_test(test_try_read_and_signal_arrows),
 	      cmocka_unit_test(test_chain_over_running_box))
