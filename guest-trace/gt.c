@@ -106,6 +106,18 @@ void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc)
 	GT_WRITE_ONCE(h->heartbeat_ticks, ticks);
 }
 
+void gt_heartbeat_cpu(struct rs_header *h, unsigned cpu, uint64_t ticks,
+		      uint64_t tsc)
+{
+	if (cpu >= h->ncpus)
+		return;
+	struct rs_cpu_ring *r = &h->cpu[cpu];
+	/* the same order as the header's: tsc, then the count */
+	GT_WRITE_ONCE(r->hb_tsc, tsc);
+	gt_barrier();
+	GT_WRITE_ONCE(r->hb_ticks, ticks);
+}
+
 void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads)
 {
 	/* A reader that sees a non-zero count sees its tsc (x86 keeps store

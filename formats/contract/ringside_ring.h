@@ -99,6 +99,22 @@ enum rs_block_reason {
 	RS_BLOCK_JOIN    = 4,   /* waiting for another thread to exit */
 };
 
+/* Locks named by RS_EV_LOCK_CONTEND: the shared state of a kernel on
+ * several CPUs (kernel/README.md says what each guards). */
+enum rs_lock {
+	RS_LOCK_RUNQ = 1,       /* a CPU's run queue */
+	RS_LOCK_PROMISE = 2,    /* promises, waiters, timers and events */
+	RS_LOCK_PAGES = 3,      /* the page allocator */
+	RS_LOCK_HEAP = 4,       /* the heap */
+	RS_LOCK_OTHER = 5,
+};
+
+/* Why one CPU interrupted another (RS_EV_IPI_SEND / RS_EV_IPI_RECV). */
+enum rs_ipi_reason {
+	RS_IPI_WAKE = 1,        /* work was queued for an idle CPU */
+	RS_IPI_STOP = 2,        /* another CPU panicked: save registers, halt */
+};
+
 /* Promise kinds carried by RS_EV_PROMISE_CREATE (mirage-profile's list). */
 enum rs_promise_type {
 	RS_PT_WAIT = 0, RS_PT_TASK, RS_PT_BIND, RS_PT_TRY, RS_PT_CHOOSE,
@@ -174,7 +190,12 @@ struct rs_cpu_ring {
 	uint64_t head_pair;     /* the consistent pair, packed: RS_PAIR_* */
 	uint64_t head;          /* every record below head is complete */
 	uint64_t head_written;  /* number of records below head */
-	uint64_t pad2[5];
+	/* this CPU's own heartbeat (RING.md, "Several CPUs"): its tick
+	 * count and tsc, tsc written first; zero when the writer keeps only
+	 * the header's (gt_heartbeat) */
+	uint64_t hb_tsc;
+	uint64_t hb_ticks;
+	uint64_t pad2[3];
 };
 
 /*
@@ -265,6 +286,9 @@ struct rs_header {
 #define RS_STATIC_ASSERT(c, m) _Static_assert(c, m)
 RS_STATIC_ASSERT(sizeof(struct rs_record) == 16, "record header is 16 bytes");
 RS_STATIC_ASSERT(sizeof(struct rs_cpu_ring) == 128, "cpu ring is two lines");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, hb_tsc) == 88 &&
+		 __builtin_offsetof(struct rs_cpu_ring, hb_ticks) == 96,
+		 "a CPU's heartbeat follows its head in line 1");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, head_pair) == 64,
 		 "published state starts the second line");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_hz) == 64, "line 1");

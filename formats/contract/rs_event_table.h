@@ -48,6 +48,11 @@
 	X(THREAD_WAKE,       6, "thread_wake",      2, "tid", "waker")                  \
 	X(THREAD_YIELD,      7, "thread_yield",     1, "tid")                           \
 	X(RUNQ_LEN,          8, "runq_len",         1, "runnable")                      \
+	    /* runnable: on this CPU's run queue */                                     \
+	X(THREAD_MIGRATE,    9, "thread_migrate",   3, "tid", "from_cpu", "to_cpu")     \
+	    /* on the CPU it moved to, before it runs there */                          \
+	X(LOCK_CONTEND,     10, "lock_contend",     2, "lock", "wait_cycles")           \
+	    /* lock: enum rs_lock; emitted once it is taken, after waiting */           \
 	/* promises (mirage-profile's vocabulary, plus cancel) */                       \
 	X(PROMISE_CREATE,   16, "promise_create",   3, "promise", "parent", "type")     \
 	    /* type: enum rs_promise_type */                                            \
@@ -73,6 +78,9 @@
 	X(EVTCHN_NOTIFY,    51, "evtchn_notify",    1, "port")                          \
 	X(IDLE_ENTER,       52, "idle_enter",       0, 0)                               \
 	X(IDLE_EXIT,        53, "idle_exit",        0, 0)                               \
+	X(IPI_SEND,         54, "ipi_send",         2, "cpu", "reason")                 \
+	    /* cpu: the target; reason: enum rs_ipi_reason */                           \
+	X(IPI_RECV,         55, "ipi_recv",         1, "reason")                        \
 	/* generic */                                                                   \
 	XS(COUNTER,         64, "counter",          1, "name", "value")                 \
 	    /* value: the counter's absolute value */                                   \

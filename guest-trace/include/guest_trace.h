@@ -54,6 +54,11 @@ int gt_region_init(void *base, const struct gt_config *cfg);
 /* Liveness and state, written by the timer tick and by state changes. */
 void gt_set_state(struct rs_header *h, uint32_t state);
 void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc);
+/* CPU `cpu`'s own heartbeat (its ring's hb_ticks / hb_tsc): a kernel on
+ * several CPUs calls it from each CPU's tick, so a host can tell one
+ * stuck CPU from a hung guest. */
+void gt_heartbeat_cpu(struct rs_header *h, unsigned cpu, uint64_t ticks,
+		      uint64_t tsc);
 /* A stall (every thread blocked, nothing can wake one) found at `tsc`
  * with `nthreads` blocked; nthreads == 0 clears it (a thread ran again). */
 void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads);

@@ -60,8 +60,31 @@ void platform_trace_ready(void);
 /* Memory handed to the page allocator: [*start, *end), page aligned. */
 void platform_free_range(uintptr_t *start, uintptr_t *end);
 
-/* Current CPU; the kernel is uniprocessor, so 0 for now. */
+/*
+ * Several CPUs (issue 15; kernel/README.md, "SMP"). CPU 0 boots; the
+ * core starts the others with platform_start_cpu once it is ready for
+ * them. A platform that runs one CPU returns 1 from platform_ncpus and
+ * never gets the other calls.
+ */
+#define KERNEL_MAX_CPUS 16u             /* RS_MAX_CPUS: a ring each */
+/* CPUs the kernel may use, 1..KERNEL_MAX_CPUS (firmware tables, PVH
+ * start info, Xen, or the hosted --cpus); fixed once the core runs. */
+unsigned platform_ncpus(void);
+/* The running CPU, 0..ncpus-1: cheap, and safe in interrupt context and
+ * in a panic. */
 unsigned platform_cpu(void);
+/* Brings CPU `cpu` (1..ncpus-1) up: its own descriptor tables, stacks,
+ * interrupt controller and tick, then entry() on a stack of its own with
+ * interrupts disabled; entry does not return. 0 once the CPU has reached
+ * entry, -1 if it did not come up in time. */
+int platform_start_cpu(unsigned cpu, void (*entry)(void));
+/* Interrupts CPU `cpu`; there the platform calls kernel_ipi() (tick.h)
+ * in interrupt context. A no-op for the calling CPU itself. */
+void platform_send_ipi(unsigned cpu);
+/* From a panicking CPU: every other CPU stops (an NMI or IPI), records
+ * its registers for the crash report, and halts. Returns once they have
+ * stopped or a short bounded wait has passed. */
+void platform_stop_other_cpus(void);
 
 /* Clean exit with a status (the ring state is already RS_STATE_EXITED). */
 void platform_exit(int status) __attribute__((noreturn));

@@ -53,6 +53,12 @@ void kernel_tick(void)
 	}
 }
 
+/* One CPU has nobody to interrupt it; the SMP scheduler gives this its
+ * work (a wake-up of an idle CPU, a stop on panic). */
+void kernel_ipi(void)
+{
+}
+
 uint64_t kernel_ticks(void)
 {
 	return ticks;

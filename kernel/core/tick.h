@@ -12,6 +12,9 @@ void tick_init(void);
 /* Called by the platform from interrupt context, interrupts disabled. */
 void kernel_tick(void);
 uint64_t kernel_ticks(void);
+/* Called by the platform on an inter-processor interrupt (platform.h),
+ * interrupt context, interrupts disabled. */
+void kernel_ipi(void);
 
 /*
  * A simulated device interrupt (a "network card") raised from the tick:

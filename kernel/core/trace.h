@@ -102,6 +102,15 @@ static inline void trace_runq_len(uint64_t n)
 {
 	TRACE_EMIT(RUNQ_LEN, n, 0, 0);
 }
+static inline void trace_thread_migrate(uint32_t tid, uint32_t from_cpu,
+					uint32_t to_cpu)
+{
+	TRACE_EMIT(THREAD_MIGRATE, tid, from_cpu, to_cpu);
+}
+static inline void trace_lock_contend(uint32_t lock, uint64_t wait_cycles)
+{
+	TRACE_EMIT(LOCK_CONTEND, lock, wait_cycles, 0);
+}
 
 /* promises */
 static inline void trace_promise_create(uint64_t id, uint64_t parent,
@@ -181,6 +190,14 @@ static inline void trace_idle_enter(void)
 static inline void trace_idle_exit(void)
 {
 	TRACE_EMIT(IDLE_EXIT, 0, 0, 0);
+}
+static inline void trace_ipi_send(uint32_t cpu, uint32_t reason)
+{
+	TRACE_EMIT(IPI_SEND, cpu, reason, 0);
+}
+static inline void trace_ipi_recv(uint32_t reason)
+{
+	TRACE_EMIT(IPI_RECV, reason, 0, 0);
 }
 
 /* generic */

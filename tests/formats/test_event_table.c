@@ -62,7 +62,8 @@ static const struct released {
 	{ 2, "thread_create", 2, 1 },     { 3, "thread_exit", 1, 0 },
 	{ 4, "thread_switch", 2, 0 },     { 5, "thread_block", 3, 0 },
 	{ 6, "thread_wake", 2, 0 },       { 7, "thread_yield", 1, 0 },
-	{ 8, "runq_len", 1, 0 },          { 16, "promise_create", 3, 0 },
+	{ 8, "runq_len", 1, 0 },          { 9, "thread_migrate", 3, 0 },
+	{ 10, "lock_contend", 2, 0 },     { 16, "promise_create", 3, 0 },
 	{ 17, "promise_read", 2, 0 },     { 18, "promise_try_read", 2, 0 },
 	{ 19, "promise_resolve", 2, 0 },  { 20, "promise_fail", 2, 1 },
 	{ 21, "promise_becomes", 2, 0 },  { 22, "promise_label", 1, 1 },
@@ -71,7 +72,8 @@ static const struct released {
 	{ 34, "heap", 2, 0 },             { 48, "irq_enter", 1, 0 },
 	{ 49, "irq_exit", 1, 0 },         { 50, "timer_fire", 2, 0 },
 	{ 51, "evtchn_notify", 1, 0 },    { 52, "idle_enter", 0, 0 },
-	{ 53, "idle_exit", 0, 0 },        { 64, "counter", 1, 1 },
+	{ 53, "idle_exit", 0, 0 },        { 54, "ipi_send", 2, 0 },
+	{ 55, "ipi_recv", 1, 0 },         { 64, "counter", 1, 1 },
 	{ 65, "mark", 1, 1 },
 };
 
@@ -248,13 +250,14 @@ static int seen_cb(void *opaque, const struct rs_event *ev)
 static const uint16_t helper_types[] = {
 	RS_EV_THREAD_CREATE, RS_EV_THREAD_EXIT, RS_EV_THREAD_SWITCH,
 	RS_EV_THREAD_BLOCK, RS_EV_THREAD_WAKE, RS_EV_THREAD_YIELD,
-	RS_EV_RUNQ_LEN, RS_EV_PROMISE_CREATE, RS_EV_PROMISE_READ,
+	RS_EV_RUNQ_LEN, RS_EV_THREAD_MIGRATE, RS_EV_LOCK_CONTEND,
+	RS_EV_PROMISE_CREATE, RS_EV_PROMISE_READ,
 	RS_EV_PROMISE_TRY_READ, RS_EV_PROMISE_RESOLVE, RS_EV_PROMISE_FAIL,
 	RS_EV_PROMISE_BECOMES, RS_EV_PROMISE_LABEL, RS_EV_PROMISE_SIGNAL,
 	RS_EV_PROMISE_CANCEL, RS_EV_PAGE_ALLOC, RS_EV_PAGE_FREE, RS_EV_HEAP,
 	RS_EV_IRQ_ENTER, RS_EV_IRQ_EXIT, RS_EV_TIMER_FIRE,
 	RS_EV_EVTCHN_NOTIFY, RS_EV_IDLE_ENTER, RS_EV_IDLE_EXIT,
-	RS_EV_COUNTER, RS_EV_MARK,
+	RS_EV_IPI_SEND, RS_EV_IPI_RECV, RS_EV_COUNTER, RS_EV_MARK,
 };
 #define NHELPERS (sizeof(helper_types) / sizeof(helper_types[0]))
 
@@ -268,6 +271,8 @@ static void call_every_helper(void)
 	trace_thread_wake(ARG(i, 0), ARG(i, 1)); i++;
 	trace_thread_yield(ARG(i, 0)); i++;
 	trace_runq_len(ARG(i, 0)); i++;
+	trace_thread_migrate(ARG(i, 0), ARG(i, 1), ARG(i, 2)); i++;
+	trace_lock_contend(ARG(i, 0), ARG(i, 1)); i++;
 	trace_promise_create(ARG(i, 0), ARG(i, 1), ARG(i, 2)); i++;
 	trace_promise_read(ARG(i, 0), ARG(i, 1)); i++;
 	trace_promise_try_read(ARG(i, 0), ARG(i, 1)); i++;
@@ -286,6 +291,8 @@ static void call_every_helper(void)
 	trace_evtchn_notify(ARG(i, 0)); i++;
 	trace_idle_enter(); i++;
 	trace_idle_exit(); i++;
+	trace_ipi_send(ARG(i, 0), ARG(i, 1)); i++;
+	trace_ipi_recv(ARG(i, 0)); i++;
 	trace_counter(ARG(i, 0), "s"); i++;
 	trace_mark(ARG(i, 0), "s"); i++;
 	assert_int_equal(i, NHELPERS);

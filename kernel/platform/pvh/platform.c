@@ -125,9 +125,28 @@ void platform_free_range(uintptr_t *start, uintptr_t *end)
 	*end = boot.free_end;
 }
 
+/* One CPU until this platform brings up the others (issue 15). */
+unsigned platform_ncpus(void)
+{
+	return 1;
+}
+
 unsigned platform_cpu(void)
 {
 	return 0;
+}
+
+int platform_start_cpu(unsigned cpu, void (*entry)(void))
+{
+	return -1;
+}
+
+void platform_send_ipi(unsigned cpu)
+{
+}
+
+void platform_stop_other_cpus(void)
+{
 }
 
 void platform_exit(int status)
