@@ -29,14 +29,20 @@ int gt_region_init(void *base, const struct gt_config *cfg)
 
 	if (cfg->ncpus == 0 || cfg->ncpus > RS_MAX_CPUS)
 		return -1;
-	if (cfg->region_size < RS_HEADER_SIZE + cfg->ncpus * 2ull * RS_PAGE_SIZE)
+	/* With several CPUs and cpu_regs asked for, a page for their
+	 * registers on a panic follows the header; otherwise the layout is
+	 * as it always was. */
+	const uint64_t regs_size = cfg->cpu_regs && cfg->ncpus > 1 ?
+				   RS_PAGE_SIZE : 0;
+	const uint64_t rings_at = RS_HEADER_SIZE + regs_size;
+	if (cfg->region_size < rings_at + cfg->ncpus * 2ull * RS_PAGE_SIZE)
 		return -1;
 	if (((uintptr_t)base & (RS_PAGE_SIZE - 1)) != 0)
 		return -1;
 
 	/* Every CPU gets the same power-of-two ring; what does not divide
 	 * evenly is left unused rather than making ring sizes differ. */
-	uint64_t per_cpu = (cfg->region_size - RS_HEADER_SIZE) / cfg->ncpus;
+	uint64_t per_cpu = (cfg->region_size - rings_at) / cfg->ncpus;
 	uint64_t data_size = pow2_floor(per_cpu);
 	if (data_size < 2 * RS_PAGE_SIZE)
 		return -1;
@@ -63,8 +69,11 @@ int gt_region_init(void *base, const struct gt_config *cfg)
 	h->header_size = RS_HEADER_SIZE;
 	h->nonce = cfg->nonce;
 	h->region_gpa = cfg->region_gpa;
-	h->region_size = RS_HEADER_SIZE + data_size * cfg->ncpus;
+	h->region_size = rings_at + data_size * cfg->ncpus;
 	h->ncpus = cfg->ncpus;
+	h->cpu_regs_offset = regs_size ? RS_HEADER_SIZE : 0;
+	if (regs_size)
+		memset((uint8_t *)h + RS_HEADER_SIZE, 0, regs_size);
 	h->mode = cfg->mode;
 	h->tsc_hz = cfg->tsc_hz;
 	h->boot_tsc = cfg->boot_tsc;
@@ -77,7 +86,7 @@ int gt_region_init(void *base, const struct gt_config *cfg)
 
 	for (uint32_t i = 0; i < cfg->ncpus; i++) {
 		struct rs_cpu_ring *r = &h->cpu[i];
-		r->data_offset = RS_HEADER_SIZE + data_size * i;
+		r->data_offset = rings_at + data_size * i;
 		r->data_size = data_size;
 		r->chunk_size = (uint32_t)chunk;
 		/* Stale bytes from an earlier boot must not parse as records
@@ -116,6 +125,24 @@ void gt_heartbeat_cpu(struct rs_header *h, unsigned cpu, uint64_t ticks,
 	GT_WRITE_ONCE(r->hb_tsc, tsc);
 	gt_barrier();
 	GT_WRITE_ONCE(r->hb_ticks, ticks);
+}
+
+int gt_cpu_regs_set(struct rs_header *h, unsigned cpu, uint32_t state,
+		    uint64_t tsc, const uint64_t regs[RS_REG_COUNT])
+{
+	if (!h->cpu_regs_offset || cpu >= h->ncpus)
+		return -1;
+	struct rs_cpu_regs *r = (struct rs_cpu_regs *)((uint8_t *)h +
+		h->cpu_regs_offset) + cpu;
+	GT_WRITE_ONCE(r->state, RS_CPU_REGS_NONE);
+	gt_barrier();
+	r->cpu = cpu;
+	r->tsc = tsc;
+	for (unsigned i = 0; i < RS_REG_COUNT; i++)
+		r->regs[i] = regs ? regs[i] : 0;
+	gt_barrier();
+	GT_WRITE_ONCE(r->state, state);
+	return 0;
 }
 
 void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads)

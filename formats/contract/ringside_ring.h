@@ -238,6 +238,25 @@ struct rs_panic {
 };
 
 /*
+ * A CPU's registers as another CPU's panic found it (RING.md, "Several
+ * CPUs"): ncpus of these, one page at rs_header.cpu_regs_offset. The
+ * writer fills regs and tsc, then sets state (store order), so a reader
+ * that loads state first and sees it non-zero sees the rest.
+ */
+enum rs_cpu_regs_state {
+	RS_CPU_REGS_NONE = 0,     /* nothing recorded */
+	RS_CPU_REGS_STOPPED = 1,  /* stopped by the panic; regs as it stopped */
+	RS_CPU_REGS_NO_ANSWER = 2,/* asked to stop, did not in time: no regs */
+	RS_CPU_REGS_PANICKED = 3, /* the CPU that panicked (also in `panic`) */
+};
+struct rs_cpu_regs {
+	uint32_t state;         /* enum rs_cpu_regs_state, written last */
+	uint32_t cpu;
+	uint64_t tsc;           /* when they were taken */
+	uint64_t regs[RS_REG_COUNT];
+};
+
+/*
  * The region header: the first page of the region. Offsets are fixed by the
  * static asserts below.
  */
@@ -251,7 +270,10 @@ struct rs_header {
 	uint64_t region_size;   /* header + all rings, bytes */
 	uint32_t ncpus;         /* 1..RS_MAX_CPUS */
 	uint32_t mode;          /* enum rs_mode */
-	uint64_t pad0[2];
+	/* from the region start: ncpus struct rs_cpu_regs in a page of their
+	 * own before the rings; 0 = none (one CPU, or an older writer) */
+	uint64_t cpu_regs_offset;
+	uint64_t pad0[1];
 	/* line 1: clock, written once at init */
 	uint64_t tsc_hz;
 	uint64_t boot_tsc;
@@ -291,6 +313,11 @@ RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, hb_tsc) == 88 &&
 		 "a CPU's heartbeat follows its head in line 1");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_cpu_ring, head_pair) == 64,
 		 "published state starts the second line");
+RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, cpu_regs_offset) == 48,
+		 "the registers' offset in line 0's former padding");
+RS_STATIC_ASSERT(sizeof(struct rs_cpu_regs) == 176 &&
+		 RS_MAX_CPUS * sizeof(struct rs_cpu_regs) <= RS_PAGE_SIZE,
+		 "every CPU's registers fit in one page");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_hz) == 64, "line 1");
 RS_STATIC_ASSERT(__builtin_offsetof(struct rs_header, tsc_source) == 88 &&
 		 __builtin_offsetof(struct rs_header, tick_hz) == 96 &&

@@ -76,6 +76,7 @@ struct rs_layout {
 	uint32_t tick_method;   /* enum rs_tick_method, unchecked */
 	uint32_t tick_hz;
 	uint64_t timer_hz;
+	uint64_t cpu_regs_offset;   /* 0: no register page */
 	struct {
 		uint64_t data_offset;
 		uint64_t data_size;
@@ -112,6 +113,12 @@ struct rs_status {
 	struct rs_panic panic;       /* copied; reason is NUL-terminated */
 	uint64_t dropped[RS_MAX_CPUS];
 	uint64_t first_drop_tsc[RS_MAX_CPUS];
+	/* each CPU's own heartbeat (0 ticks: the writer keeps none) */
+	uint64_t hb_ticks[RS_MAX_CPUS];
+	uint64_t hb_tsc[RS_MAX_CPUS];
+	/* each CPU's registers from another CPU's panic; state NONE when
+	 * there is no register page or nothing was recorded */
+	struct rs_cpu_regs cpu_regs[RS_MAX_CPUS];
 };
 void rs_status_read(const volatile void *region, const struct rs_layout *l,
 		    struct rs_status *out);

@@ -95,6 +95,24 @@ int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 		out->cpu[i].chunk_size = (uint32_t)chunk;
 	}
 
+	/* The register page, if any: inside the region, after the header,
+	 * clear of every ring. */
+	const uint64_t ro = hp->cpu_regs_offset;
+	const uint64_t rsize = hp->ncpus * (uint64_t)sizeof(struct rs_cpu_regs);
+	if (ro) {
+		if (ro < RS_HEADER_SIZE || (ro & (RS_PAGE_SIZE - 1)) ||
+		    ro > hp->region_size || rsize > hp->region_size - ro)
+			FAIL("register page at 0x%llx lies outside the %llu-byte "
+			     "region or inside the header",
+			     (unsigned long long)ro,
+			     (unsigned long long)hp->region_size);
+		for (uint32_t j = 0; j < hp->ncpus; j++) {
+			const uint64_t o2 = out->cpu[j].data_offset;
+			if (ro < o2 + out->cpu[j].data_size && o2 < ro + rsize)
+				FAIL("register page overlaps cpu %u's ring", j);
+		}
+	}
+	out->cpu_regs_offset = ro;
 	out->nonce = hp->nonce;
 	out->region_gpa = hp->region_gpa;
 	out->region_size = hp->region_size;
@@ -166,6 +184,25 @@ void rs_status_read(const volatile void *region, const struct rs_layout *l,
 	for (uint32_t i = 0; i < l->ncpus; i++) {
 		out->dropped[i] = VREAD(h->cpu[i].dropped);
 		out->first_drop_tsc[i] = VREAD(h->cpu[i].first_drop_tsc);
+		/* count first, as the header's heartbeat is read */
+		out->hb_ticks[i] = VREAD(h->cpu[i].hb_ticks);
+		RMB();
+		out->hb_tsc[i] = VREAD(h->cpu[i].hb_tsc);
+	}
+	if (!l->cpu_regs_offset)
+		return;
+	/* l->cpu_regs_offset and ncpus were checked against the region */
+	const volatile struct rs_cpu_regs *r = (const volatile struct rs_cpu_regs *)
+		((const volatile uint8_t *)region + l->cpu_regs_offset);
+	for (uint32_t i = 0; i < l->ncpus; i++) {
+		uint32_t st = VREAD(r[i].state);
+		if (st == RS_CPU_REGS_NONE)
+			continue;
+		RMB();
+		memcpy(&out->cpu_regs[i], (const void *)&r[i], sizeof(r[i]));
+		/* what the state said when we looked, whatever it says now */
+		out->cpu_regs[i].state = st;
+		out->cpu_regs[i].cpu = i;
 	}
 }
 

@@ -42,6 +42,10 @@ struct gt_config {
 	uint32_t tick_method;    /* enum rs_tick_method */
 	uint32_t tick_hz;
 	uint64_t timer_hz;
+	/* 1: with several CPUs, keep a page after the header for every
+	 * CPU's registers on a panic (gt_cpu_regs_set); it comes out of the
+	 * rings' share of region_size. 0: no such page. */
+	uint32_t cpu_regs;
 };
 
 /*
@@ -59,6 +63,13 @@ void gt_heartbeat(struct rs_header *h, uint64_t ticks, uint64_t tsc);
  * stuck CPU from a hung guest. */
 void gt_heartbeat_cpu(struct rs_header *h, unsigned cpu, uint64_t ticks,
 		      uint64_t tsc);
+/* CPU `cpu`'s registers as a panic on another CPU stopped it (state
+ * RS_CPU_REGS_STOPPED), or that it did not answer (NO_ANSWER, regs may
+ * be NULL), or the panicking CPU's own (PANICKED). State is written
+ * last. -1 if the region has no register page (one CPU) or cpu is out of
+ * range. */
+int gt_cpu_regs_set(struct rs_header *h, unsigned cpu, uint32_t state,
+		    uint64_t tsc, const uint64_t regs[RS_REG_COUNT]);
 /* A stall (every thread blocked, nothing can wake one) found at `tsc`
  * with `nthreads` blocked; nthreads == 0 clears it (a thread ran again). */
 void gt_set_stall(struct rs_header *h, uint64_t tsc, uint64_t nthreads);
