@@ -1,7 +1,12 @@
 /*
  * console.c - boot and panic output to both QEMU's debug port 0xE9
- * (-debugcon; Xen forwards it too) and COM1. No locks and no interrupts:
- * it must work from the panic path with everything else broken.
+ * (-debugcon; Xen forwards it too) and COM1. No interrupts, and no lock
+ * that can hang: it must work from the panic path with everything else
+ * broken. With several CPUs a line is written whole under a lock, so
+ * lines do not interleave; but the lock is only waited for a bounded
+ * time (a CPU stopped or stuck while holding it must not silence the
+ * panic), and a CPU that already holds it (an NMI or fault in the middle
+ * of a line) writes straight through.
  */
 #include "pvh.h"
 
@@ -39,8 +44,25 @@ static void com1_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
+#define LOCK_SPINS (1u << 22)
+
+static volatile uint32_t owner;         /* 1 + the CPU writing, 0: free */
+
 void platform_console_write(const char *s, size_t n)
 {
+	uint32_t me = platform_cpu() + 1, none = 0;
+	bool locked = false;
+
+	for (unsigned i = 0; owner != me && i < LOCK_SPINS; i++) {
+		none = 0;
+		if (__atomic_compare_exchange_n(&owner, &none, me, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			locked = true;
+			break;
+		}
+		__asm__ __volatile__("pause");
+	}
 	for (size_t i = 0; i < n; i++) {
 		outb(DEBUGCON, (uint8_t)s[i]);
 		if (com1_ok) {
@@ -49,6 +71,8 @@ void platform_console_write(const char *s, size_t n)
 			com1_putc(s[i]);
 		}
 	}
+	if (locked)
+		__atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
 }
 
 void console_puts(const char *s)

@@ -110,3 +110,9 @@ int xen_evtchn_send(uint32_t port)
 		return -1;
 	return (int)hypercall2(HYPERVISOR_event_channel_op, EVTCHNOP_send, &a);
 }
+
+int xen_vcpu_start(uint32_t vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi)
+{
+	(void)vcpu; (void)rip; (void)rsp; (void)rdi;
+	return -1;
+}
