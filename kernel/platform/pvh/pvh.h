@@ -164,6 +164,8 @@ int xen_evtchn_send(uint32_t port);
 /* Starts vCPU `vcpu` in long mode at `rip` (the kernel's page tables)
  * with rsp and rdi as given: VCPUOP_initialise, then VCPUOP_up. */
 int xen_vcpu_start(uint32_t vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi);
+/* VCPUOP_is_up: 1 up, 0 down, -1 no such vCPU (or not on Xen). */
+int xen_vcpu_is_up(uint32_t vcpu);
 
 /* xenstore.c: publishes data/ringside/{gfn,pages,nonce}; best effort. */
 void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz);

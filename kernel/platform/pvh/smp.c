@@ -106,6 +106,8 @@ static const void *map_phys(uint64_t pa, uint64_t len, void *ctx)
 	return (const void *)(uintptr_t)pa;
 }
 
+static void xen_count_vcpus(const char *why);
+
 void smp_detect(uint64_t rsdp_paddr)
 {
 	struct acpi_cpus a;
@@ -114,6 +116,10 @@ void smp_detect(uint64_t rsdp_paddr)
 
 	cpus[0].apic_id = bsp;
 	const char *why = acpi_find_cpus(rsdp_paddr, map_phys, NULL, bsp, &a);
+	if (why && xen_present()) {
+		xen_count_vcpus(why);
+		return;
+	}
 	if (why) {
 		kprintf("pvh: smp: %s; using one CPU\n", why);
 		return;
@@ -137,6 +143,30 @@ void smp_detect(uint64_t rsdp_paddr)
 	ncpus = n;
 	if (n > 1)
 		kprintf("pvh: smp: %u CPUs in the MADT\n", n);
+}
+
+/*
+ * A Xen guest without ACPI tables (acpi=0): the vCPUs Xen says are up,
+ * by VCPUOP_is_up from vCPU 1 until one does not exist. Their APIC ids
+ * follow Xen's rule (vlapic: id = 2 x vCPU id), which is what its MADT
+ * would have said.
+ */
+static void xen_count_vcpus(const char *why)
+{
+	unsigned n = 1;
+
+	for (uint32_t v = 1; v < KERNEL_MAX_CPUS; v++) {
+		int up = xen_vcpu_is_up(v);
+		if (up < 0)
+			break;
+		if (!up)
+			continue;
+		cpus[n] = (struct pvh_cpu){ .index = n, .apic_id = 2 * v,
+					    .acpi_uid = v };
+		n++;
+	}
+	ncpus = n;
+	kprintf("pvh: smp: %s; Xen says %u vCPUs are up\n", why, n);
 }
 
 void smp_reserve(uint64_t *start, uint64_t *end)
