@@ -3,7 +3,8 @@
  * QEMU TCG (kernel/platform/pvh/smp.c), checked at the platform level:
  * with `smptest` on the command line the platform starts every AP itself
  * (smptest.c), each says it is online and ticks, takes an IPI, and is
- * stopped by the panic path's NMI in its idle loop, all on the console.
+ * stopped by the panic path's NMI (CPU 1 while it spins with interrupts
+ * off, the others in their idle loop), all on the console.
  * With -smp 1, 2 and 4. And a plain workload on -smp 4 runs as on one
  * CPU (the core does not start the APs yet) and exits cleanly.
  *
@@ -123,8 +124,13 @@ static void selftest(unsigned ncpus)
 			snprintf(line, sizeof(line), "smp: cpu %u took the IPI", i);
 			expect_line(console, line);
 			snprintf(line, sizeof(line), "smp: cpu %u stopped at rip ", i);
-			if (!strstr(console, line))
+			const char *at = strstr(console, line);
+			if (!at)
 				fail_msg("cpu %u not stopped:\n%s", i, console);
+			/* The NMI stops a CPU that has interrupts off. */
+			if (i == 1 && !strstr(at, "interrupts off\n"))
+				fail_msg("cpu 1 not stopped in its spin:\n%s",
+					 console);
 		}
 		if (ticks_of(console, i) < 10)
 			fail_msg("cpu %u: under 10 ticks:\n%s", i, console);

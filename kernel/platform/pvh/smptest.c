@@ -8,8 +8,11 @@
  *
  * Every AP is started with platform_start_cpu, says "cpu N online (apic
  * A)" and idles taking ticks; CPU 0 then says "smp: N of M CPUs online",
- * each AP's tick count, that each AP took an IPI, and where the stop NMI
- * found each, and exits 0 if all of it held ("smp: selftest passed").
+ * each AP's tick count, that each AP took an IPI; then CPU 1 spins with
+ * interrupts off (a stuck CPU, as the stuckcpu workload will have), and
+ * CPU 0 stops them all and says where the stop NMI found each (CPU 1 in
+ * its spin, interrupts off); it exits 0 if all of it held ("smp:
+ * selftest passed").
  */
 #include "pvh.h"
 
@@ -20,7 +23,9 @@
 #define WAIT_MS 5000u           /* for each step; all are bounded */
 #define MIN_TICKS 10u
 
-static volatile uint32_t arrived;
+#define RFLAGS_IF 0x200u
+
+static volatile uint32_t arrived, get_stuck, stuck;
 
 static void ap_entry(void)
 {
@@ -28,8 +33,15 @@ static void ap_entry(void)
 
 	__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
 	kprintf("cpu %u online (apic %u)\n", me, smp_apic_id(me));
-	for (;;)
-		platform_idle();
+	for (;;) {
+		if (me == 1 && get_stuck) {
+			platform_irq_disable();
+			stuck = 1;
+			for (;;)
+				__asm__ __volatile__("pause");
+		}
+		platform_idle();        /* until the next tick */
+	}
 }
 
 /* Spins until cond(cpu) or WAIT_MS have passed; returns cond(cpu). */
@@ -57,6 +69,36 @@ static bool ticked(unsigned cpu, uint64_t n)
 static bool took_ipi(unsigned cpu, uint64_t before)
 {
 	return smp_ipis(cpu) > before;
+}
+
+static bool is_stuck(unsigned cpu, uint64_t unused)
+{
+	(void)cpu;
+	(void)unused;
+	return stuck;
+}
+
+/* Where the stop found each AP: in the kernel's code, and CPU 1 with
+ * interrupts off. */
+static bool check_stopped(const bool *online, unsigned n)
+{
+	bool ok = true;
+
+	for (unsigned i = 1; i < n; i++) {
+		struct panic_regs r;
+		if (!online[i])
+			continue;
+		bool t = smp_stopped_regs(i, &r) == 0;
+		uint64_t rip = t ? r.r[RS_REG_RIP] : 0;
+		bool irq_on = t && (r.r[RS_REG_RFLAGS] & RFLAGS_IF);
+		t = t && rip >= (uintptr_t)__kernel_start &&
+		    rip < (uintptr_t)__kernel_end && (i != 1 || !irq_on);
+		kprintf("smp: cpu %u %s at rip %lx, interrupts %s\n", i,
+			t ? "stopped" : "NOT stopped", (unsigned long)rip,
+			irq_on ? "on" : "off");
+		ok = ok && t;
+	}
+	return ok;
 }
 
 void smp_selftest(void)
@@ -89,20 +131,15 @@ void smp_selftest(void)
 		kprintf("smp: cpu %u %s the IPI\n", i, t ? "took" : "missed");
 		ok = ok && t;
 	}
-	platform_stop_other_cpus();
-	for (unsigned i = 1; i < n; i++) {
-		struct panic_regs r;
-		if (!online[i])
-			continue;
-		bool t = smp_stopped_regs(i, &r) == 0;
-		uint64_t rip = t ? r.r[RS_REG_RIP] : 0;
-		/* Stopped in its idle loop, in the kernel's code. */
-		t = t && rip >= (uintptr_t)__kernel_start &&
-		    rip < (uintptr_t)__kernel_end;
-		kprintf("smp: cpu %u %s at rip %lx\n", i,
-			t ? "stopped" : "NOT stopped", (unsigned long)rip);
+	if (n > 1 && online[1]) {
+		get_stuck = 1;
+		bool t = wait_for(is_stuck, 1, 0);
+		kprintf("smp: cpu 1 %s with interrupts off\n",
+			t ? "spins" : "does NOT spin");
 		ok = ok && t;
 	}
+	platform_stop_other_cpus();
+	ok = check_stopped(online, n) && ok;
 	kprintf("smp: selftest %s\n", ok ? "passed" : "FAILED");
 	platform_exit(ok ? 0 : 1);
 }
