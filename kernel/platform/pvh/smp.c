@@ -387,7 +387,7 @@ void platform_stop_other_cpus(void)
 			__asm__ __volatile__("pause");
 }
 
-int smp_stopped_regs(unsigned cpu, struct panic_regs *out)
+int platform_stopped_regs(unsigned cpu, struct panic_regs *out)
 {
 	if (cpu >= ncpus || !__atomic_load_n(&cpus[cpu].regs_saved,
 					     __ATOMIC_ACQUIRE))

@@ -88,7 +88,7 @@ static bool check_stopped(const bool *online, unsigned n)
 		struct panic_regs r;
 		if (!online[i])
 			continue;
-		bool t = smp_stopped_regs(i, &r) == 0;
+		bool t = platform_stopped_regs(i, &r) == 0;
 		uint64_t rip = t ? r.r[RS_REG_RIP] : 0;
 		bool irq_on = t && (r.r[RS_REG_RFLAGS] & RFLAGS_IF);
 		t = t && rip >= (uintptr_t)__kernel_start &&
