@@ -3,8 +3,10 @@
  * QEMU TCG (kernel/platform/pvh/smp.c), checked at the platform level:
  * with `smptest` on the command line the platform starts every AP itself
  * (smptest.c), each says it is online and ticks, takes an IPI, and is
- * stopped by the panic path's NMI (CPU 1 while it spins with interrupts
- * off, the others in their idle loop), all on the console.
+ * sends one back to CPU 0, and is stopped by the panic path's NMI (CPU 1
+ * while it spins with interrupts off, the others in their idle loop; the
+ * stop sent by an AP, which stops CPU 0 too, from 3 CPUs on), all on the
+ * console.
  * With -smp 1, 2 and 4. And a plain workload on -smp 4 runs as on one
  * CPU (the core does not start the APs yet) and exits cleanly.
  *
@@ -115,7 +117,27 @@ static void selftest(unsigned ncpus)
 			 "console:\n%s", ncpus, rc, console);
 	snprintf(line, sizeof(line), "smp: %u of %u CPUs online", ncpus, ncpus);
 	expect_line(console, line);
+	/* Who stops the others: the last AP from 3 CPUs on, else CPU 0. */
+	unsigned stopper = ncpus >= 3 ? ncpus - 1 : 0;
+	snprintf(line, sizeof(line), "smp: cpu %u stops the others", stopper);
+	if (ncpus > 1)
+		expect_line(console, line);
+	if (ncpus > 1) {
+		snprintf(line, sizeof(line), "smp: cpu 0 took the IPI from cpu %u",
+			 ncpus - 1);
+		expect_line(console, line);
+	}
 	for (unsigned i = 0; i < ncpus; i++) {
+		if (i != stopper && ncpus > 1) {
+			snprintf(line, sizeof(line), "smp: cpu %u stopped at rip ", i);
+			const char *at = strstr(console, line);
+			if (!at)
+				fail_msg("cpu %u not stopped:\n%s", i, console);
+			/* The NMI stops a CPU that has interrupts off. */
+			if (i == 1 && strncmp(strchr(at, ','), ", interrupts off\n", 17))
+				fail_msg("cpu 1 not stopped in its spin:\n%s",
+					 console);
+		}
 		/* QEMU numbers the APIC ids of -smp N's CPUs 0..N-1. */
 		if (i > 0) {
 			snprintf(line, sizeof(line), "cpu %u online (apic %u)",
@@ -123,14 +145,6 @@ static void selftest(unsigned ncpus)
 			expect_line(console, line);
 			snprintf(line, sizeof(line), "smp: cpu %u took the IPI", i);
 			expect_line(console, line);
-			snprintf(line, sizeof(line), "smp: cpu %u stopped at rip ", i);
-			const char *at = strstr(console, line);
-			if (!at)
-				fail_msg("cpu %u not stopped:\n%s", i, console);
-			/* The NMI stops a CPU that has interrupts off. */
-			if (i == 1 && !strstr(at, "interrupts off\n"))
-				fail_msg("cpu 1 not stopped in its spin:\n%s",
-					 console);
 		}
 		if (ticks_of(console, i) < 10)
 			fail_msg("cpu %u: under 10 ticks:\n%s", i, console);

@@ -93,6 +93,7 @@ static uint64_t ms_cycles(uint64_t ms)
 void smp_early(void)
 {
 	cpus[0].index = 0;
+	cpus[0].state = CPU_ONLINE;     /* an AP may IPI or stop it */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)&cpus[0]);
 }
 

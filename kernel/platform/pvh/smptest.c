@@ -8,11 +8,12 @@
  *
  * Every AP is started with platform_start_cpu, says "cpu N online (apic
  * A)" and idles taking ticks; CPU 0 then says "smp: N of M CPUs online",
- * each AP's tick count, that each AP took an IPI; then CPU 1 spins with
- * interrupts off (a stuck CPU, as the stuckcpu workload will have), and
- * CPU 0 stops them all and says where the stop NMI found each (CPU 1 in
- * its spin, interrupts off); it exits 0 if all of it held ("smp:
- * selftest passed").
+ * each CPU's tick count, that each AP took an IPI and CPU 0 one from the
+ * last AP; then CPU 1 spins with interrupts off (a stuck CPU, as the
+ * stuckcpu workload will have), and the last AP (CPU 0 if there are only
+ * two) stops all the others, as a panic would, and says where the stop
+ * NMI found each (CPU 1 in its spin, interrupts off); it exits 0 if all
+ * of it held ("smp: selftest passed").
  */
 #include "pvh.h"
 
@@ -25,7 +26,14 @@
 
 #define RFLAGS_IF 0x200u
 
-static volatile uint32_t arrived, get_stuck, stuck;
+/* What CPU 0 asks of the APs, each read in their idle loop: CPU 1 to
+ * spin with interrupts off; `last` to send CPU 0 an IPI, and to finish
+ * the test (stop the others, CPU 0 included, report and exit). */
+static volatile uint32_t arrived, get_stuck, stuck, ipi_back, finish;
+static unsigned ncpu, last;
+static bool online[KERNEL_MAX_CPUS] = { true }, ok = true;
+
+static void finish_test(void) __attribute__((noreturn));
 
 static void ap_entry(void)
 {
@@ -40,6 +48,12 @@ static void ap_entry(void)
 			for (;;)
 				__asm__ __volatile__("pause");
 		}
+		if (me == last && ipi_back) {
+			ipi_back = 0;
+			platform_send_ipi(0);
+		}
+		if (me == last && finish)
+			finish_test();
 		platform_idle();        /* until the next tick */
 	}
 }
@@ -78,15 +92,17 @@ static bool is_stuck(unsigned cpu, uint64_t unused)
 	return stuck;
 }
 
-/* Where the stop found each AP: in the kernel's code, and CPU 1 with
- * interrupts off. */
-static bool check_stopped(const bool *online, unsigned n)
+/* Stops every other CPU from this one and says where each was found: in
+ * the kernel's code, CPU 1 with interrupts off. Then the verdict. */
+static void finish_test(void)
 {
-	bool ok = true;
+	unsigned me = platform_cpu();
 
-	for (unsigned i = 1; i < n; i++) {
+	kprintf("smp: cpu %u stops the others\n", me);
+	platform_stop_other_cpus();
+	for (unsigned i = 0; i < ncpu; i++) {
 		struct panic_regs r;
-		if (!online[i])
+		if (!online[i] || i == me)
 			continue;
 		bool t = platform_stopped_regs(i, &r) == 0;
 		uint64_t rip = t ? r.r[RS_REG_RIP] : 0;
@@ -98,23 +114,14 @@ static bool check_stopped(const bool *online, unsigned n)
 			irq_on ? "on" : "off");
 		ok = ok && t;
 	}
-	return ok;
+	kprintf("smp: selftest %s\n", ok ? "passed" : "FAILED");
+	platform_exit(ok ? 0 : 1);
 }
 
-void smp_selftest(void)
+/* Ticks on every CPU, an IPI to every AP and one back to CPU 0. */
+static void check_ticks_and_ipis(void)
 {
-	unsigned n = platform_ncpus(), up = 1;
-	bool ok = true, online[KERNEL_MAX_CPUS] = { true };
-
-	kprintf("smp: cpu 0 is apic %u; %u CPUs\n", smp_apic_id(0), n);
-	platform_irq_enable();
-	for (unsigned i = 1; i < n; i++) {
-		online[i] = platform_start_cpu(i, ap_entry) == 0;
-		up += online[i];
-	}
-	ok = wait_for(all_arrived, up - 1, 0) && up == n;
-	kprintf("smp: %u of %u CPUs online\n", up, n);
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < ncpu; i++) {
 		if (!online[i])
 			continue;
 		bool t = wait_for(ticked, i, MIN_TICKS);
@@ -122,7 +129,7 @@ void smp_selftest(void)
 			(unsigned long)smp_ticks(i));
 		ok = ok && t;
 	}
-	for (unsigned i = 1; i < n; i++) {
+	for (unsigned i = 1; i < ncpu; i++) {
 		if (!online[i])
 			continue;
 		uint64_t before = smp_ipis(i);
@@ -131,15 +138,44 @@ void smp_selftest(void)
 		kprintf("smp: cpu %u %s the IPI\n", i, t ? "took" : "missed");
 		ok = ok && t;
 	}
-	if (n > 1 && online[1]) {
+	if (last) {
+		uint64_t before = smp_ipis(0);
+		ipi_back = 1;
+		bool t = wait_for(took_ipi, 0, before);
+		kprintf("smp: cpu 0 %s the IPI from cpu %u\n",
+			t ? "took" : "missed", last);
+		ok = ok && t;
+	}
+}
+
+void smp_selftest(void)
+{
+	unsigned up = 1;
+
+	ncpu = platform_ncpus();
+	kprintf("smp: cpu 0 is apic %u; %u CPUs\n", smp_apic_id(0), ncpu);
+	platform_irq_enable();
+	for (unsigned i = 1; i < ncpu; i++) {
+		online[i] = platform_start_cpu(i, ap_entry) == 0;
+		up += online[i];
+		if (online[i])
+			last = i;
+	}
+	ok = wait_for(all_arrived, up - 1, 0) && up == ncpu;
+	kprintf("smp: %u of %u CPUs online\n", up, ncpu);
+	check_ticks_and_ipis();
+	if (online[1]) {
 		get_stuck = 1;
 		bool t = wait_for(is_stuck, 1, 0);
 		kprintf("smp: cpu 1 %s with interrupts off\n",
 			t ? "spins" : "does NOT spin");
 		ok = ok && t;
 	}
-	platform_stop_other_cpus();
-	ok = check_stopped(online, n) && ok;
-	kprintf("smp: selftest %s\n", ok ? "passed" : "FAILED");
-	platform_exit(ok ? 0 : 1);
+	/* With a third CPU, an AP stops everyone, CPU 0 included, as a
+	 * panic on an AP would; else CPU 0 does. */
+	if (last < 2)
+		finish_test();
+	finish = 1;
+	for (;;)
+		platform_idle();
 }
