@@ -48,21 +48,31 @@ static void com1_putc(char c)
 
 static volatile uint32_t owner;         /* 1 + the CPU writing, 0: free */
 
-void platform_console_write(const char *s, size_t n)
+/* Takes the console for this CPU, waiting a bounded time; a holder that
+ * kept it that long (stopped, or stuck with interrupts off) loses it, so
+ * a panic's lines after the first do not wait again. */
+static void console_lock(uint32_t me)
 {
-	uint32_t me = platform_cpu() + 1, none = 0;
-	bool locked = false;
-
-	for (unsigned i = 0; owner != me && i < LOCK_SPINS; i++) {
-		none = 0;
+	for (unsigned spin = 0; spin < LOCK_SPINS; spin++) {
+		uint32_t none = 0;
 		if (__atomic_compare_exchange_n(&owner, &none, me, false,
 						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
-			locked = true;
-			break;
-		}
+						__ATOMIC_RELAXED))
+			return;
 		__asm__ __volatile__("pause");
 	}
+	__atomic_store_n(&owner, me, __ATOMIC_SEQ_CST);
+}
+
+void platform_console_write(const char *s, size_t n)
+{
+	uint32_t me = platform_cpu() + 1;
+	/* Already ours: an NMI or a fault in the middle of this CPU's own
+	 * line writes straight through and leaves the lock to that line. */
+	bool nested = owner == me;
+
+	if (!nested)
+		console_lock(me);
 	for (size_t i = 0; i < n; i++) {
 		outb(DEBUGCON, (uint8_t)s[i]);
 		if (com1_ok) {
@@ -71,8 +81,11 @@ void platform_console_write(const char *s, size_t n)
 			com1_putc(s[i]);
 		}
 	}
-	if (locked)
-		__atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
+	/* Released only if nobody took it over meanwhile. */
+	uint32_t mine = me;
+	if (!nested)
+		__atomic_compare_exchange_n(&owner, &mine, 0, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 void console_puts(const char *s)

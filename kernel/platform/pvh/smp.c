@@ -70,6 +70,7 @@ struct pvh_cpu {
 
 _Static_assert(__builtin_offsetof(struct pvh_cpu, index) == 0,
 	       "platform_cpu reads %gs:0");
+_Static_assert(ACPI_MAX_CPUS == KERNEL_MAX_CPUS, "acpi.h keeps them all");
 
 static struct pvh_cpu cpus[KERNEL_MAX_CPUS];
 static unsigned ncpus = 1;
