@@ -2,12 +2,13 @@
  * test_pvh_smp.c - the bare-metal kernel bringing up its other CPUs under
  * QEMU TCG (kernel/platform/pvh/smp.c), checked at the platform level:
  * with `smptest` on the command line the platform starts every AP itself
- * (smptest.c), each says it is online and ticks, takes an IPI, and is
- * sends one back to CPU 0, and is stopped by the panic path's NMI (CPU 1
- * while it spins with interrupts off, the others in their idle loop; the
- * stop sent by an AP, which stops CPU 0 too, from 3 CPUs on), all on the
- * console.
- * With -smp 1, 2 and 4. And a plain workload on -smp 4 runs as on one
+ * (smptest.c); each says it is online, has a TSC in step with CPU 0's
+ * (bracketed; RING.md, "Several CPUs", wants one counter for all CPUs),
+ * ticks, takes an IPI, and is stopped by the panic path's NMI (CPU 1
+ * while it spins with interrupts off, the others in their idle loop);
+ * the last AP sends CPU 0 an IPI, and from 3 CPUs on it is an AP that
+ * stops the others, CPU 0 included. All of it read from the console,
+ * with -smp 1, 2 and 4. And a plain workload on -smp 4 runs as on one
  * CPU (the core does not start the APs yet) and exits cleanly.
  *
  * QEMU is started directly, with `ringside run`'s flags (collector/
@@ -145,6 +146,11 @@ static void selftest(unsigned ncpus)
 			expect_line(console, line);
 			snprintf(line, sizeof(line), "smp: cpu %u took the IPI", i);
 			expect_line(console, line);
+			/* QEMU's TSCs all follow the host's. */
+			snprintf(line, sizeof(line), "smp: cpu %u tsc in step with "
+				 "cpu 0's", i);
+			if (!strstr(console, line))
+				fail_msg("cpu %u: TSC not in step:\n%s", i, console);
 		}
 		if (ticks_of(console, i) < 10)
 			fail_msg("cpu %u: under 10 ticks:\n%s", i, console);
