@@ -35,20 +35,22 @@ static bool online[KERNEL_MAX_CPUS] = { true }, ok = true;
 
 static void finish_test(void) __attribute__((noreturn));
 
-/* The TSC probe (check_tsc): CPU 0 writes a round number to `probe`, the
- * AP being measured answers with its TSC in `answer` and the number in
+/* The TSC probe (check_tsc), a set per AP: CPU 0 writes a round number
+ * to `probe`, the AP answers with its TSC in `answer` and the number in
  * `acked`, until CPU 0 sets `probed`. */
 #define TSC_ROUNDS 16u
-static volatile uint32_t probe, acked, probed;
-static volatile uint64_t answer;
+static struct {
+	volatile uint32_t probe, acked, probed;
+	volatile uint64_t answer;
+} tp[KERNEL_MAX_CPUS];
 
-static void answer_probes(void)
+static void answer_probes(unsigned me)
 {
-	while (!probed) {
-		uint32_t k = probe;
-		if (k != acked) {
-			answer = rdtsc();
-			__atomic_store_n(&acked, k, __ATOMIC_RELEASE);
+	while (!tp[me].probed) {
+		uint32_t k = tp[me].probe;
+		if (k != tp[me].acked) {
+			tp[me].answer = rdtsc();
+			__atomic_store_n(&tp[me].acked, k, __ATOMIC_RELEASE);
 		}
 		__asm__ __volatile__("pause");
 	}
@@ -60,7 +62,7 @@ static void ap_entry(void)
 
 	__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
 	kprintf("cpu %u online (apic %u)\n", me, smp_apic_id(me));
-	answer_probes();
+	answer_probes(me);
 	for (;;) {
 		if (me == 1 && get_stuck) {
 			platform_irq_disable();
@@ -164,19 +166,20 @@ static bool check_tsc(unsigned cpu)
 
 	for (uint32_t k = 1; k <= TSC_ROUNDS && answered; k++) {
 		uint64_t t0 = rdtsc();
-		__atomic_store_n(&probe, k, __ATOMIC_RELEASE);
-		while (acked != k && rdtsc() - t0 < limit)
+		__atomic_store_n(&tp[cpu].probe, k, __ATOMIC_RELEASE);
+		while (tp[cpu].acked != k && rdtsc() - t0 < limit)
 			__asm__ __volatile__("pause");
 		uint64_t t1 = rdtsc();
-		answered = __atomic_load_n(&acked, __ATOMIC_ACQUIRE) == k;
-		int64_t a = (int64_t)(answer - t1), b = (int64_t)(answer - t0);
+		answered = __atomic_load_n(&tp[cpu].acked, __ATOMIC_ACQUIRE) == k;
+		uint64_t ans = tp[cpu].answer;
+		int64_t a = (int64_t)(ans - t1), b = (int64_t)(ans - t0);
 		if (answered && (!have || b - a < hi - lo)) {
 			lo = a;
 			hi = b;
 			have = true;
 		}
 	}
-	probed = 1;
+	tp[cpu].probed = 1;
 	bool ok_tsc = answered && lo <= 0 && hi >= 0;
 	kprintf("smp: cpu %u tsc %s cpu 0's (offset in [%ld, %ld] cycles)\n",
 		cpu, ok_tsc ? "in step with" : "NOT in step with", (long)lo,
@@ -222,7 +225,6 @@ void smp_selftest(void)
 	kprintf("smp: cpu 0 is apic %u; %u CPUs\n", smp_apic_id(0), ncpu);
 	platform_irq_enable();
 	for (unsigned i = 1; i < ncpu; i++) {
-		probe = acked = probed = 0;
 		online[i] = platform_start_cpu(i, ap_entry) == 0;
 		up += online[i];
 		if (online[i]) {
