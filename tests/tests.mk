@@ -10,6 +10,9 @@ TEST_SRCS := tests/testlib.c tests/testlib_events.c tests/stress/stress.c \
 # The kernel's clock calibration is plain C but for rdtsc: test_refclock.c
 # runs it here, against simulated references.
 TEST_SRCS += kernel/platform/pvh/refclock.c
+# The bare-metal kernel's ACPI CPU count, plain C behind a map function:
+# test_acpi_madt.c runs it on hand-made tables.
+TEST_SRCS += kernel/platform/pvh/acpi.c
 TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/ringside-tests
 CMOCKA_LIBS := $(call pkgconf,--libs cmocka)

@@ -8,6 +8,13 @@
  * with a table from a small static pool; when the pool is used up, later
  * stacks in unsplit regions simply go unguarded (best effort, as
  * platform.h allows).
+ *
+ * The page tables are shared by every CPU, so a change is made under a
+ * spinlock. Only the changing CPU's TLB is flushed: another CPU that
+ * still caches the page as present misses the guard until its next
+ * flush (no shootdown IPI yet), and one that cached the 2 MiB page keeps
+ * a mapping that says the same; a guard removed needs no flush
+ * elsewhere, as not-present entries are not cached.
  */
 #include "pvh.h"
 
@@ -25,6 +32,19 @@
 
 static uint64_t split_pool[SPLIT_TABLES][512] __attribute__((aligned(4096)));
 static unsigned split_used;
+static volatile uint32_t pt_lock;
+
+/* Interrupts are already off: the holder is never interrupted. */
+static void pt_lock_take(void)
+{
+	while (__atomic_exchange_n(&pt_lock, 1, __ATOMIC_ACQUIRE))
+		__asm__ __volatile__("pause");
+}
+
+static void pt_lock_drop(void)
+{
+	__atomic_store_n(&pt_lock, 0, __ATOMIC_RELEASE);
+}
 
 static uint64_t read_cr3(void)
 {
@@ -79,22 +99,26 @@ static uint64_t *pte_of(uintptr_t va, bool split)
 void platform_stack_guard(void *lo)
 {
 	unsigned long flags = platform_irq_save();
+	pt_lock_take();
 	uint64_t *pte = pte_of((uintptr_t)lo, true);
 	if (pte) {
 		*pte &= ~PTE_P;
 		flush_one((uintptr_t)lo);
 	}
+	pt_lock_drop();
 	platform_irq_restore(flags);
 }
 
 void platform_stack_unguard(void *lo)
 {
 	unsigned long flags = platform_irq_save();
+	pt_lock_take();
 	uint64_t *pte = pte_of((uintptr_t)lo, false);
 	if (pte) {
 		*pte |= PTE_P;
 		flush_one((uintptr_t)lo);
 	}
+	pt_lock_drop();
 	platform_irq_restore(flags);
 }
 

@@ -3,8 +3,16 @@
  * TSS, whose only job here is the IST stacks: #DF, NMI and #MC switch to
  * a known-good stack, so a fault caused by a bad rsp (a stack overflow)
  * still reaches the panic path instead of triple-faulting.
+ *
+ * Every CPU has its own GDT and TSS (ltr marks a TSS descriptor busy, and
+ * each CPU needs IST stacks of its own): CPU 0 the static ones below,
+ * which boot.S uses too; the others (smp.c) a copy each, with IST stacks
+ * smp.c carved from free RAM.
  */
 #include "pvh.h"
+
+#include "../../core/klib.h"
+#include "../../core/platform.h"
 
 #define IST_STACK_SIZE 16384
 
@@ -40,24 +48,50 @@ struct gdt_ptr pvh_gdt_ptr = {
 static struct tss64 tss __attribute__((aligned(16)));
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
-void gdt_init(void)
+/* The other CPUs' tables, slot 0 unused. */
+static struct {
+	uint64_t gdt[5];
+	struct tss64 tss;
+} ap_tables[KERNEL_MAX_CPUS] __attribute__((aligned(16)));
+
+/* Fills `t` with IST stacks whose tops are ist_top[0..2], points the TSS
+ * descriptor in gdt[3..4] at it and loads both. */
+static void load_tables(uint64_t *gdt, struct tss64 *t,
+			const uintptr_t ist_top[3])
 {
-	uint64_t base = (uint64_t)(uintptr_t)&tss;
-	uint64_t limit = sizeof(tss) - 1;
+	uint64_t base = (uint64_t)(uintptr_t)t;
+	uint64_t limit = sizeof(*t) - 1;
+	struct gdt_ptr p = { 5 * sizeof(uint64_t) - 1, (uint64_t)(uintptr_t)gdt };
 
 	for (unsigned i = 0; i < 3; i++)
-		tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i] +
-						   IST_STACK_SIZE);
+		t->ist[i] = ist_top[i];
 	/* No I/O bitmap: ring 0 needs none. */
-	tss.iomap_base = sizeof(tss);
+	t->iomap_base = sizeof(*t);
 
-	pvh_gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-		     (0x89ull << 40) |          /* present, 64-bit TSS */
-		     (((limit >> 16) & 0xf) << 48) |
-		     (((base >> 24) & 0xff) << 56);
-	pvh_gdt[4] = base >> 32;
+	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+		 (0x89ull << 40) |              /* present, 64-bit TSS */
+		 (((limit >> 16) & 0xf) << 48) |
+		 (((base >> 24) & 0xff) << 56);
+	gdt[4] = base >> 32;
 
 	/* Reload with the full 64-bit base, then the task register. */
-	__asm__ __volatile__("lgdt %0" : : "m"(pvh_gdt_ptr));
+	__asm__ __volatile__("lgdt %0" : : "m"(p));
 	__asm__ __volatile__("ltr %w0" : : "r"(0x18));
+}
+
+void gdt_init(void)
+{
+	uintptr_t top[3];
+
+	for (unsigned i = 0; i < 3; i++)
+		top[i] = (uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
+	load_tables(pvh_gdt, &tss, top);
+}
+
+void gdt_init_ap(unsigned cpu, const uintptr_t ist_top[3])
+{
+	if (cpu == 0 || cpu >= KERNEL_MAX_CPUS)
+		halt_forever();
+	memcpy(ap_tables[cpu].gdt, pvh_gdt, 3 * sizeof(uint64_t));
+	load_tables(ap_tables[cpu].gdt, &ap_tables[cpu].tss, ist_top);
 }

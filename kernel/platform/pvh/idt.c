@@ -60,6 +60,12 @@ void idt_init(void)
 	}
 	/* Vectors left empty raise #NP with the vector in the error code,
 	 * which the panic record then shows: better than ignoring them. */
+	idt_load();
+}
+
+/* Every CPU shares the one IDT: the gates are the same everywhere. */
+void idt_load(void)
+{
 	struct idt_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ __volatile__("lidt %0" : : "m"(p));
 }
@@ -91,6 +97,9 @@ void pvh_exception(const struct trap_frame *f)
 	r.r[RS_REG_RFLAGS] = f->rflags;
 	r.r[RS_REG_CS] = f->cs;
 	r.r[RS_REG_SS] = f->ss;
+	/* The NMI of platform_stop_other_cpus: not a fault of this CPU's. */
+	if (f->vector == 2 && smp_nmi_stop(&r))
+		halt_forever();
 	panic_exception((uint32_t)f->vector, f->error, cr2, &r);
 }
 
@@ -100,7 +109,8 @@ void pvh_exception(const struct trap_frame *f)
 void pvh_timer_irq(void);
 void pvh_timer_irq(void)
 {
-	kernel_tick();
+	if (smp_count_tick())
+		kernel_tick();
 	lapic_timer_rearm();
 	lapic_eoi();
 }

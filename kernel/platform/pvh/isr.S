@@ -7,8 +7,8 @@
  * record holds the exact register file at the fault. The layout must
  * match struct trap_frame in idt.c.
  *
- * Interrupts: the timer saves only the caller-saved registers (C saves the
- * rest) and returns; the spurious vector returns without an EOI, as the
+ * Interrupts: the timer and the IPI save only the caller-saved registers
+ * (C saves the rest) and return; the spurious vector returns without an EOI, as the
  * LAPIC requires.
  */
 	.text
@@ -75,13 +75,17 @@ exc_common:
 pvh_exc_stubs:
 	STUB_ADDRS 0, 31
 
+/*
+ * An interrupt that calls C (`cfunc`): the timer and the IPI. A frame
+ * record first, so a panic inside backtraces through the interrupted
+ * code.
+ */
+.macro IRQ_STUB name, cfunc
 	.text
-	.globl pvh_irq_timer
-	.type pvh_irq_timer, @function
+	.globl \name
+	.type \name, @function
 	.p2align 4
-pvh_irq_timer:
-	/* A frame record, so a panic inside the tick backtraces through
-	 * the interrupted code. */
+\name:
 	pushq %rbp
 	movq %rsp, %rbp
 	pushq %rax
@@ -95,7 +99,7 @@ pvh_irq_timer:
 	pushq %r11
 	subq $8, %rsp           /* 5 + 1 + 9 + 1 words: aligned */
 	cld
-	call pvh_timer_irq
+	call \cfunc
 	addq $8, %rsp
 	popq %r11
 	popq %r10
@@ -108,7 +112,11 @@ pvh_irq_timer:
 	popq %rax
 	popq %rbp
 	iretq
-	.size pvh_irq_timer, .-pvh_irq_timer
+	.size \name, .-\name
+.endm
+
+	IRQ_STUB pvh_irq_timer, pvh_timer_irq
+	IRQ_STUB pvh_irq_ipi, pvh_ipi_irq
 
 	.globl pvh_irq_spurious
 	.type pvh_irq_spurious, @function

@@ -24,20 +24,29 @@
  * RS_TICK_TSC_DEADLINE is there for guests that use it.)
  *
  * Works in xAPIC (MMIO, mapped uncached by paging.S) and x2APIC (MSR)
- * mode, whichever the firmware left on.
+ * mode, whichever the firmware left on; the other CPUs (smp.c) are put in
+ * CPU 0's mode and tick at its rate from its calibration (the timers of
+ * one machine share a clock), each with its own next due time.
+ *
+ * Inter-processor interrupts go through the ICR (lapic_send_ipi).
  */
 #include "pvh.h"
 
 #include "../../core/klib.h"
+#include "../../core/platform.h"
 #include "ringside_ring.h"
 
 #define MSR_APIC_BASE   0x1b
 #define APIC_BASE_EN    (1u << 11)
 #define APIC_BASE_X2    (1u << 10)
 
+#define REG_ID          0x020
 #define REG_TPR         0x080
 #define REG_EOI         0x0b0
 #define REG_SVR         0x0f0
+#define REG_ICR_LO      0x300
+#define REG_ICR_HI      0x310
+#define ICR_PENDING     (1u << 12)      /* xAPIC: not yet accepted */
 #define REG_LVT_TIMER   0x320
 #define REG_LVT_LINT0   0x350
 #define REG_LVT_ERROR   0x370
@@ -58,7 +67,9 @@
 static volatile uint32_t *lapic_mmio;
 static bool x2apic;
 static uint64_t timer_hz, tsc_rate;
-static uint64_t period_cycles, next_due;       /* TSC */
+static uint32_t timer_div;      /* CPU 0's divide register, for the others */
+static uint64_t period_cycles;                  /* TSC */
+static uint64_t next_due[KERNEL_MAX_CPUS];      /* TSC, per CPU */
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -112,15 +123,15 @@ uint32_t lapic_timer_method(void)
 
 /* Arms the one-shot for next_due, first moving it past now by whole
  * periods if the vCPU was away that long. */
-static void arm_next(void)
+static void arm_next(uint64_t *due)
 {
 	uint64_t now = rdtsc();
 
-	if (next_due <= now)
-		next_due += ((now - next_due) / period_cycles + 1) * period_cycles;
+	if (*due <= now)
+		*due += ((now - *due) / period_cycles + 1) * period_cycles;
 	/* Fits: at most one period (a tenth of a second at the slowest
 	 * tick) of a 2^34 Hz TSC times a timer below 2^30 Hz. */
-	uint64_t counts = (next_due - now) * timer_hz / tsc_rate;
+	uint64_t counts = (*due - now) * timer_hz / tsc_rate;
 	if (counts == 0)
 		counts = 1;
 	if (counts > 0xffffffffu)
@@ -130,8 +141,10 @@ static void arm_next(void)
 
 void lapic_timer_rearm(void)
 {
-	next_due += period_cycles;
-	arm_next();
+	uint64_t *due = &next_due[platform_cpu()];
+
+	*due += period_cycles;
+	arm_next(due);
 }
 
 static uint64_t timer_count_read(void)
@@ -155,6 +168,16 @@ static uint64_t timer_calibrate(uint64_t tsc_hz)
 	return hz;
 }
 
+/* Software-enables this CPU's LAPIC with nothing but the timer able to
+ * raise an interrupt. */
+static void lapic_enable(void)
+{
+	lapic_write(REG_SVR, 0x100 | SPURIOUS_VECTOR);  /* software enable */
+	lapic_write(REG_TPR, 0);
+	lapic_write(REG_LVT_LINT0, LVT_MASKED);         /* ExtINT from PIC */
+	lapic_write(REG_LVT_ERROR, LVT_MASKED);
+}
+
 void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
@@ -168,11 +191,7 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 
 	idt_set_gate(TIMER_VECTOR, pvh_irq_timer, 0);
 	idt_set_gate(SPURIOUS_VECTOR, pvh_irq_spurious, 0);
-
-	lapic_write(REG_SVR, 0x100 | SPURIOUS_VECTOR);  /* software enable */
-	lapic_write(REG_TPR, 0);
-	lapic_write(REG_LVT_LINT0, LVT_MASKED);         /* ExtINT from PIC */
-	lapic_write(REG_LVT_ERROR, LVT_MASKED);
+	lapic_enable();
 
 	/* Under Xen the emulated LAPIC's clock is Xen's own constant (see
 	 * TIMER_HZ_XEN), so it is taken, not measured: measuring costs
@@ -187,7 +206,70 @@ void lapic_timer_start(uint64_t tsc_hz, unsigned hz)
 	}
 	tsc_rate = tsc_hz;
 	period_cycles = tsc_hz / hz ? tsc_hz / hz : 1;
+	timer_div = lapic_read(REG_TIMER_DIV);
 	lapic_write(REG_LVT_TIMER, TIMER_VECTOR);       /* one-shot, unmasked */
-	next_due = rdtsc();
+	next_due[platform_cpu()] = rdtsc();
 	lapic_timer_rearm();
+}
+
+void lapic_ap_timer_start(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	/* INIT left this LAPIC enabled in xAPIC mode, at the address CPU 0's
+	 * has (both are the reset value); x2APIC is entered from there. */
+	if (!(base & APIC_BASE_EN)) {
+		base |= APIC_BASE_EN;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	if (x2apic && !(base & APIC_BASE_X2))
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2);
+	lapic_enable();
+	lapic_write(REG_TIMER_DIV, timer_div);          /* CPU 0's clock */
+	lapic_write(REG_LVT_TIMER, TIMER_VECTOR);       /* one-shot, unmasked */
+	next_due[platform_cpu()] = rdtsc();
+	lapic_timer_rearm();
+}
+
+uint32_t lapic_id(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	/* From the MSR, not the cached mode: CPU 0 asks before
+	 * lapic_timer_start, and an AP before it switched to x2APIC. */
+	if (base & APIC_BASE_X2)
+		return (uint32_t)rdmsr(0x802);
+	volatile uint32_t *m =
+		(volatile uint32_t *)(uintptr_t)(base & 0xffffff000ull);
+	return m[REG_ID / 4] >> 24;
+}
+
+bool lapic_x2apic(void)
+{
+	return x2apic;
+}
+
+int lapic_send_ipi(uint32_t apic_id, uint32_t icr_lo)
+{
+	unsigned long flags;
+	int rc = 0;
+
+	/* xAPIC: two writes that an interrupt's own IPI must not split. */
+	__asm__ __volatile__("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	if (x2apic) {
+		wrmsr(0x800 + (REG_ICR_LO >> 4),
+		      (uint64_t)apic_id << 32 | icr_lo);
+	} else {
+		lapic_write(REG_ICR_HI, apic_id << 24);
+		lapic_write(REG_ICR_LO, icr_lo);
+		/* Accepted within microseconds; a bound, not a hang, if the
+		 * target is gone. */
+		unsigned i = 0;
+		while ((lapic_read(REG_ICR_LO) & ICR_PENDING) && ++i < 1000000)
+			__asm__ __volatile__("pause");
+		rc = i < 1000000 ? 0 : -1;
+	}
+	if (flags & 0x200)
+		__asm__ __volatile__("sti" : : : "memory");
+	return rc;
 }

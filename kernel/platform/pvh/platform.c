@@ -32,6 +32,9 @@ static uint64_t tick_hz = TICK_HZ;
 /* noxenstore on the command line: the ring is not published, so dom0
  * must find it by scanning guest RAM (tests/xen exercises that). */
 static bool no_xenstore;
+/* smptest: the platform checks its own SMP bring-up instead of running
+ * the core (smptest.c). */
+static bool smptest;
 
 uint64_t platform_cycles(void)
 {
@@ -125,30 +128,6 @@ void platform_free_range(uintptr_t *start, uintptr_t *end)
 	*end = boot.free_end;
 }
 
-/* One CPU until this platform brings up the others (issue 15). */
-unsigned platform_ncpus(void)
-{
-	return 1;
-}
-
-unsigned platform_cpu(void)
-{
-	return 0;
-}
-
-int platform_start_cpu(unsigned cpu, void (*entry)(void))
-{
-	return -1;
-}
-
-void platform_send_ipi(unsigned cpu)
-{
-}
-
-void platform_stop_other_cpus(void)
-{
-}
-
 void platform_exit(int status)
 {
 	if (xen_present()) {
@@ -193,7 +172,7 @@ static int option_u64(const char *tok, size_t len, const char *key,
 
 /*
  * Takes the platform's own options (ring_pages=, tsc_khz=, tick_hz=,
- * noxenstore) out of the command line (the core rejects keys it does not
+ * noxenstore, smptest) out of the command line (the core rejects keys it does not
  * know) and copies the rest into `out`.
  * Returns -1 on a bad value.
  */
@@ -245,6 +224,10 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 			no_xenstore = true;
 			continue;
 		}
+		if (len == 7 && !kstrncmp(tok, "smptest", 7)) {
+			smptest = true;
+			continue;
+		}
 		if (o + len + 2 > outlen) {
 			kprintf("pvh: command line too long\n");
 			return -1;
@@ -264,6 +247,7 @@ void pvh_main(uint32_t start_info)
 	struct kernel_options opts = { 0 };
 	uint64_t ring_pages = RS_RING_PAGES_DEFAULT, tsc_khz = 0;
 
+	smp_early();            /* platform_cpu() works from here on */
 	console_init();
 	gdt_init();
 	idt_init();
@@ -272,6 +256,7 @@ void pvh_main(uint32_t start_info)
 
 	if (start_info_capture(start_info))
 		platform_exit(2);
+	smp_detect(start_info_rsdp());          /* reads the BIOS data area */
 	paging_unmap_null();
 	/* The ring size is on the command line: read that first, then lay
 	 * out memory. */
@@ -281,6 +266,8 @@ void pvh_main(uint32_t start_info)
 		platform_exit(2);
 	if (start_info_layout((ring_pages + 1) * 4096, &boot))
 		platform_exit(2);
+	smp_reserve(&boot.free_start, &boot.free_end);
+	smp_install_ipi();
 
 	if (tsc_khz) {
 		tsc_hz = tsc_khz * 1000;
@@ -290,6 +277,8 @@ void pvh_main(uint32_t start_info)
 	}
 	wall_ns = rtc_read_ns();
 	wall_tsc = rdtsc();
+	if (smptest)
+		smp_set_selftest();     /* before the first tick */
 	lapic_timer_start(tsc_hz, (unsigned)tick_hz);
 
 	if (!opts.quiet)
@@ -305,5 +294,7 @@ void pvh_main(uint32_t start_info)
 			(unsigned long)boot.ring_gpa,
 			(unsigned long)((boot.free_end - boot.free_start) >>
 					10));
+	if (smptest)
+		smp_selftest();
 	kernel_main(&opts);
 }

@@ -65,6 +65,7 @@ static inline void __attribute__((noreturn)) halt_forever(void)
 extern char __kernel_start[], __kernel_end[];
 extern const uint64_t pvh_exc_stubs[32];
 void pvh_irq_timer(void);
+void pvh_irq_ipi(void);
 void pvh_irq_spurious(void);
 
 /* console.c */
@@ -74,9 +75,12 @@ void console_puts(const char *s);
 /* gdt.c: GDT, TSS and the IST stacks for faults that cannot trust rsp. */
 enum { IST_DF = 1, IST_NMI = 2, IST_MC = 3 };
 void gdt_init(void);
+/* An AP's own GDT and TSS, IST stacks topped at ist_top[IST_x - 1]. */
+void gdt_init_ap(unsigned cpu, const uintptr_t ist_top[3]);
 
 /* idt.c */
 void idt_init(void);
+void idt_load(void);            /* an AP: the IDT idt_init built */
 void idt_set_gate(unsigned vector, void (*handler)(void), unsigned ist);
 
 /* tsc.c: returns the TSC frequency and says where it came from (enum
@@ -116,6 +120,16 @@ void lapic_timer_rearm(void);
 void lapic_eoi(void);
 uint64_t lapic_timer_hz(void);
 uint32_t lapic_timer_method(void);
+/* An AP's LAPIC: CPU 0's mode, its timer at CPU 0's rate (no
+ * calibration), armed; interrupts stay as they are. */
+void lapic_ap_timer_start(void);
+/* This CPU's APIC id (from the MSR-selected mode; usable before
+ * lapic_timer_start). */
+uint32_t lapic_id(void);
+bool lapic_x2apic(void);
+/* Writes the ICR: `icr_lo` (vector, delivery mode, level) to `apic_id`.
+ * -1 if an xAPIC did not accept it within a bounded wait. */
+int lapic_send_ipi(uint32_t apic_id, uint32_t icr_lo);
 
 /* rtc.c: Unix time in ns from the CMOS clock, 0 if there is none. */
 uint64_t rtc_read_ns(void);
@@ -133,6 +147,11 @@ const char *start_info_cmdline(void);
 /* Picks the ring and allocator ranges. Returns 0, or -1 after printing
  * why. */
 int start_info_layout(uint64_t ring_bytes, struct pvh_boot *b);
+/* The RSDP's address the loader gave (0 if none). */
+uint64_t start_info_rsdp(void);
+/* A free RAM page in [4 KiB, 640 KiB) that the loader put nothing in
+ * (the AP trampoline's), 0 if there is none. */
+uint64_t start_info_low_page(void);
 
 /* xen.c: Xen PVH guest support; all no-ops when not on Xen. */
 #define SHUTDOWN_POWEROFF 0u
@@ -142,9 +161,42 @@ bool xen_present(void);
 void xen_shutdown(unsigned reason);     /* returns only if not on Xen */
 int xen_hvm_get_param(uint32_t index, uint64_t *value);
 int xen_evtchn_send(uint32_t port);
+/* Starts vCPU `vcpu` in long mode at `rip` (the kernel's page tables)
+ * with rsp and rdi as given: VCPUOP_initialise, then VCPUOP_up. */
+int xen_vcpu_start(uint32_t vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi);
+/* VCPUOP_is_up: 1 up, 0 down, -1 no such vCPU (or not on Xen). */
+int xen_vcpu_is_up(uint32_t vcpu);
 
 /* xenstore.c: publishes data/ringside/{gfn,pages,nonce}; best effort. */
 void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz);
+
+/* smp.c: the other CPUs (platform.h's SMP calls are there too). */
+struct panic_regs;
+void smp_early(void);           /* CPU 0's per-CPU area: first thing */
+/* How many CPUs, from ACPI (rsdp_paddr from start_info, 0: search); needs
+ * page 0 still mapped (the BIOS data area's EBDA pointer). */
+void smp_detect(uint64_t rsdp_paddr);
+/* Takes the other CPUs' stacks from the top of [*start, *end) and copies
+ * the trampoline below 1 MiB; on failure the kernel keeps one CPU. */
+void smp_reserve(uint64_t *start, uint64_t *end);
+void smp_install_ipi(void);     /* the IPI's gate in the shared IDT */
+/* The timer interrupt's count for this CPU; true if the core's
+ * kernel_tick should run (not in the smptest self-check). */
+bool smp_count_tick(void);
+/* From the NMI handler: if the CPUs are being stopped, saves `r` as this
+ * CPU's and returns true (then the caller halts). */
+bool smp_nmi_stop(const struct panic_regs *r);
+/* smptest: the platform's own check of the bring-up (smptest.c). */
+void smp_selftest(void) __attribute__((noreturn));
+void smp_set_selftest(void);
+uint32_t smp_apic_id(unsigned cpu);
+uint64_t smp_ticks(unsigned cpu);
+uint64_t smp_ipis(unsigned cpu);
+/* After platform_stop_other_cpus: CPU `cpu`'s registers where the stop
+ * found it; 0, or -1 if it did not stop (or never came up). Meant for
+ * core/platform.h, for the panic record of every CPU: declared here
+ * until the core asks for it. */
+int platform_stopped_regs(unsigned cpu, struct panic_regs *out);
 
 /* paging.S: drop the boot-time mapping of page 0. */
 void paging_unmap_null(void);

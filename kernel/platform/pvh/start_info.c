@@ -102,6 +102,7 @@ static bool below_4g(uint64_t addr, uint64_t len)
 static struct hvm_memmap_entry memmap[MAX_MEMMAP];
 static uint32_t memmap_entries, version;
 static char cmdline[2048];
+static uint64_t rsdp;
 
 int start_info_capture(uint32_t paddr)
 {
@@ -113,6 +114,7 @@ int start_info_capture(uint32_t paddr)
 		return -1;
 	}
 	version = si->version;
+	rsdp = si->rsdp_paddr;
 	reserve(paddr, sizeof(*si));
 	if (si->cmdline_paddr && below_4g(si->cmdline_paddr, 1)) {
 		const char *c = (const char *)(uintptr_t)si->cmdline_paddr;
@@ -142,6 +144,32 @@ int start_info_capture(uint32_t paddr)
 const char *start_info_cmdline(void)
 {
 	return cmdline;
+}
+
+uint64_t start_info_rsdp(void)
+{
+	return rsdp;
+}
+
+uint64_t start_info_low_page(void)
+{
+	const uint64_t lo = PAGE, hi = 0xa0000;  /* below the VGA hole */
+
+	for (uint32_t i = 0; i < memmap_entries; i++) {
+		const struct hvm_memmap_entry *e = &memmap[i];
+		if (e->type != E820_RAM || e->addr >= hi ||
+		    e->addr + e->size <= lo || e->addr + e->size < e->addr)
+			continue;
+		uint64_t a = up(e->addr > lo ? e->addr : lo);
+		uint64_t end = e->addr + e->size;
+		uint64_t b = down(end < hi ? end : hi);
+		if (b <= a)
+			continue;
+		struct range r = largest_free(a, b, 0);
+		if (r.hi - r.lo >= PAGE)
+			return r.lo;
+	}
+	return 0;
 }
 
 int start_info_layout(uint64_t ring_bytes, struct pvh_boot *b)

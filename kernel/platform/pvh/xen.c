@@ -1,18 +1,25 @@
 /*
  * xen.c - running as a Xen PVH guest: detection through Xen's CPUID
  * leaves, the hypercall page, and the few hypercalls the kernel needs
- * (shutdown, HVM params, event channel send). Constants and layouts follow
- * Xen's public headers (xen.h, sched.h, event_channel.h, hvm/hvm_op.h,
- * hvm/params.h, arch-x86/cpuid.h). Under QEMU nothing here runs: xen_init()
- * finds no signature and every other call is a no-op.
+ * (shutdown, HVM params, event channel send, starting vCPUs). Constants
+ * and layouts follow Xen's public headers (xen.h, sched.h,
+ * event_channel.h, hvm/hvm_op.h, hvm/params.h, arch-x86/cpuid.h, vcpu.h,
+ * hvm/hvm_vcpu.h). Under QEMU nothing here runs: xen_init() finds no
+ * signature and every other call is a no-op.
  */
 #include "pvh.h"
 
 #include "../../core/klib.h"
 
+#define HYPERVISOR_vcpu_op          24
 #define HYPERVISOR_sched_op         29
 #define HYPERVISOR_event_channel_op 32
 #define HYPERVISOR_hvm_op           34
+
+#define VCPUOP_initialise 0
+#define VCPUOP_up         1
+#define VCPUOP_is_up      3
+#define MSR_EFER          0xc0000080u
 
 #define SCHEDOP_shutdown 2
 #define EVTCHNOP_send    4
@@ -33,6 +40,28 @@ struct hvm_param_arg {
 	uint32_t index;
 	uint64_t value;
 };
+
+/* hvm/hvm_vcpu.h: VCPUOP_initialise's argument for HVM and PVH guests.
+ * The union is as large as its 32-bit member (120 bytes), which Xen
+ * copies in whole whichever mode is used. */
+#define VCPU_HVM_MODE_64B 1
+struct vcpu_hvm_x86_64 {
+	uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+	uint64_t rip, rflags;
+	uint64_t cr0, cr3, cr4, efer;
+};
+
+struct vcpu_hvm_context {
+	uint32_t mode;
+	uint32_t pad;
+	union {
+		struct vcpu_hvm_x86_64 x86_64;
+		uint8_t x86_32[120];
+	} regs;
+};
+
+_Static_assert(sizeof(struct vcpu_hvm_context) == 128,
+	       "vcpu_hvm_context as Xen's public header has it");
 
 extern char xen_hypercall_page[4096];
 static bool on_xen;
@@ -109,4 +138,63 @@ int xen_evtchn_send(uint32_t port)
 	if (!on_xen)
 		return -1;
 	return (int)hypercall2(HYPERVISOR_event_channel_op, EVTCHNOP_send, &a);
+}
+
+/* Three-argument hypercall, as hypercall2 plus rdx. */
+static long hypercall3(unsigned nr, unsigned long a1, unsigned long a2,
+		       void *a3)
+{
+	register unsigned long rdi __asm__("rdi") = a1;
+	register unsigned long rsi __asm__("rsi") = a2;
+	register unsigned long rdx __asm__("rdx") = (uintptr_t)a3;
+	register unsigned long r10 __asm__("r10");
+	register unsigned long r8 __asm__("r8");
+	long ret;
+
+	__asm__ __volatile__("call *%[stub]"
+			     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx),
+			       "=r"(r10), "=r"(r8)
+			     : [stub] "r"(xen_hypercall_page + nr * 32)
+			     : "rcx", "r9", "r11", "memory");
+	return ret;
+}
+
+int xen_vcpu_is_up(uint32_t vcpu)
+{
+	if (!on_xen)
+		return -1;
+	long rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_is_up, vcpu, NULL);
+	return rc < 0 ? -1 : rc > 0;
+}
+
+/*
+ * A PVH vCPU starts where VCPUOP_initialise says, here directly in long
+ * mode with CPU 0's control registers (so the kernel's page tables) and
+ * flat segments (Xen sets their hidden parts for VCPU_HVM_MODE_64B; the
+ * code at rip loads the kernel's GDT before touching a selector).
+ */
+int xen_vcpu_start(uint32_t vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi)
+{
+	struct vcpu_hvm_context ctx = { .mode = VCPU_HVM_MODE_64B };
+	uint64_t cr0, cr3, cr4;
+
+	if (!on_xen)
+		return -1;
+	__asm__ __volatile__("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ __volatile__("mov %%cr3, %0" : "=r"(cr3));
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	ctx.regs.x86_64 = (struct vcpu_hvm_x86_64){
+		.rsp = rsp, .rdi = rdi, .rip = rip,
+		.rflags = 0x2,          /* bit 1 always set; IF clear */
+		.cr0 = cr0, .cr3 = cr3, .cr4 = cr4,
+		.efer = rdmsr(MSR_EFER),
+	};
+	long rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_initialise, vcpu, &ctx);
+	if (rc == 0)
+		rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_up, vcpu, NULL);
+	if (rc) {
+		kprintf("xen: starting vcpu %u failed (%ld)\n", vcpu, rc);
+		return -1;
+	}
+	return 0;
 }
