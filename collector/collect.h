@@ -38,6 +38,7 @@ enum rs_stop {
 	RS_STOP_STATE,     /* the guest says it exited or crashed */
 	RS_STOP_HUNG,      /* the heartbeat stopped while the guest ran */
 	RS_STOP_DEADLOCK,  /* ticks go on, but the guest says no thread can run */
+	RS_STOP_STUCK_CPU, /* one CPU's own heartbeat stopped, others' went on */
 	RS_STOP_SIGNAL,    /* SIGINT / SIGTERM / SIGHUP */
 	RS_STOP_REBOOT,    /* the region was re-initialised */
 };

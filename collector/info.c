@@ -60,6 +60,14 @@ static void json_verdict(FILE *out, const struct rs_summary *s)
 			PRId64, s->stalled_at_ns, s->stalled_threads);
 	else
 		fprintf(out, ", \"stalled_at_ns\": null, \"stalled_threads\": null");
+	if (s->has_stuck)
+		fprintf(out, ", \"stuck_cpu\": %" PRId64, s->stuck_cpu);
+	else
+		fprintf(out, ", \"stuck_cpu\": null");
+	if (s->has_stuck && s->stuck_at_ns >= 0)
+		fprintf(out, ", \"stuck_at_ns\": %" PRId64, s->stuck_at_ns);
+	else
+		fprintf(out, ", \"stuck_at_ns\": null");
 	fprintf(out, ", \"blocked_threads\": [");
 	for (int i = 0; i < s->nblocked; i++) {
 		const struct rs_blocked_thread *b = &s->blocked[i];
@@ -275,6 +283,14 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 		fprintf(out, ")");
 	}
 	fprintf(out, "\n");
+	if (s->has_stuck) {
+		fprintf(out, "    cpu %" PRId64 " stuck", s->stuck_cpu);
+		if (s->stuck_at_ns >= 0) {
+			fprintf(out, " since ");
+			print_ns(out, s->stuck_at_ns);
+		}
+		fprintf(out, " (heartbeat stopped; others running)\n");
+	}
 	if (s->state_why[0])
 		fprintf(out, "    why: %s\n", s->state_why);
 	for (int i = 0; i < s->nblocked; i++) {

@@ -28,6 +28,9 @@
 /* Ticks go on but every thread is blocked with nothing to wake one: the
  * guest published a stall in its header (RING.md). */
 #define RS_GS_DEADLOCKED "deadlocked"
+/* The guest-wide heartbeat goes on, but one CPU's own heartbeat stopped
+ * (RING.md, "Several CPUs"): that CPU spins or has interrupts off. */
+#define RS_GS_STUCK_CPU "stuck-cpu"
 
 struct rs_store;
 
@@ -76,6 +79,9 @@ struct rs_verdict {
 	const char *state;      /* one of RS_GS_* */
 	uint64_t hung_at_ns;    /* hung: the last heartbeat; UINT64_MAX: none */
 	const char *why;        /* why, when the ring did not say it; or NULL */
+	/* stuck-cpu: the CPU, and its last own heartbeat (UINT64_MAX: none) */
+	uint32_t stuck_cpu;
+	uint64_t stuck_at_ns;
 };
 
 /*
@@ -132,6 +138,8 @@ struct rs_summary {
 	char state_why[200];          /* "" when the ring said it itself */
 	int has_hung_at;
 	int64_t hung_at_ns;
+	int has_stuck;                /* stuck-cpu: which CPU, since when */
+	int64_t stuck_cpu, stuck_at_ns;  /* stuck_at_ns < 0: unknown */
 	int has_stall;                /* deadlocked: the stall the guest published */
 	int64_t stalled_at_ns, stalled_threads;
 	/* deadlocked: threads whose last scheduling event is a block */

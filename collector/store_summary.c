@@ -88,6 +88,9 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	o->has_stall = row->has_stall;
 	o->stalled_at_ns = row->stalled_at_ns;
 	o->stalled_threads = row->stalled_threads;
+	o->has_stuck = row->has_stuck;
+	o->stuck_cpu = row->stuck_cpu;
+	o->stuck_at_ns = row->has_stuck_at ? row->stuck_at_ns : -1;
 	snprintf(o->tsc_source, sizeof(o->tsc_source), "%s", row->tsc_source);
 	snprintf(o->tick_method, sizeof(o->tick_method), "%s", row->tick_method);
 	o->tick_hz = row->tick_hz;

@@ -39,8 +39,8 @@ CREATE TABLE IF NOT EXISTS trace (
 	timer_hz        INTEGER,            -- LAPIC timer clock as measured
 	guest_state     TEXT NOT NULL DEFAULT 'unknown'
 	                CHECK (guest_state IN ('running', 'exited', 'hung',
-	                                       'deadlocked', 'crashed',
-	                                       'unknown')),
+	                                       'deadlocked', 'stuck-cpu',
+	                                       'crashed', 'unknown')),
 	state_why       TEXT,               -- the collector's reason, for a state
 	                                    -- the ring did not state itself
 	heartbeat_ticks INTEGER,            -- last heartbeat seen by the collector
@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS trace (
 	stalled_at_ns   INTEGER,            -- ts_ns the guest found every thread
 	                                    -- blocked, if deadlocked
 	stalled_threads INTEGER,            -- threads blocked then, if deadlocked
+	stuck_cpu       INTEGER,            -- the CPU whose own heartbeat stopped
+	                                    -- while another's went on, if stuck-cpu
+	stuck_at_ns     INTEGER,            -- ts_ns of that CPU's last heartbeat
 	panic_reason    TEXT,               -- NULL unless the guest panicked
 	panic_cpu       INTEGER,
 	panic_vector    INTEGER,            -- 4294967295 = software panic()

@@ -1,0 +1,143 @@
+/*
+ * test_smp_collect.c - the collector on a guest of several CPUs, each
+ * keeping a heartbeat of its own (RING.md, "Several CPUs"): a CPU whose
+ * heartbeat stops while another's goes on is the verdict stuck-cpu, in a
+ * follow and in a one-shot read; a guest whose CPUs all beat is running.
+ * The guest is a forked producer using the real guest-trace writer.
+ */
+#include "testlib.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest_trace.h"
+#include "test_collector.h"
+
+#define CPUS 2
+
+static void nap_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A child that acts as a guest of CPUS CPUs: events on each, then the
+ * guest-wide heartbeat and CPU 0's every millisecond; CPU 1 beats once
+ * only, unless `all_beat`. Runs until killed (60 s at most).
+ */
+static pid_t start_guest(const char *ring, int all_beat)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid != 0)
+		return pid;
+	struct rs_header *h = map_file(ring, 1 * MiB);
+	init_region(h, 1 * MiB, CPUS, RS_MODE_OVERWRITE, 0x57c0000ull + (uint64_t)getpid());
+	emit_range(h, CPUS, 0, 1000, NULL);
+	for (uint64_t tick = 1; tick < 60000; tick++) {
+		uint64_t tsc = gt_rdtsc();
+		gt_heartbeat_cpu(h, 0, tick, tsc);
+		if (tick == 1 || all_beat)
+			gt_heartbeat_cpu(h, 1, tick, tsc);
+		gt_heartbeat(h, tick, tsc);
+		nap_ms(1);
+	}
+	_exit(0);
+}
+
+static void stop_guest(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Wait (30 s at most, whatever the machine) until CPU 1 has beaten: a
+ * collect that starts before would see its first beat as movement. */
+static void wait_cpu1_beat(const char *ring)
+{
+	assert_int_equal(rs_wait_ring_magic(ring, 30), 0);
+	struct rs_header *h = map_file(ring, 1 * MiB);
+	const volatile uint64_t *t = &h->cpu[1].hb_ticks;
+	for (int i = 0; i < 30000 && *t == 0; i++)
+		nap_ms(1);
+	assert_true(*t != 0);
+	munmap(h, 1 * MiB);
+}
+
+/* Collect the stuck guest as `extra` says; the verdict must name CPU 1. */
+static void stuck_case(const char *extra)
+{
+	char *dir = rs_tmpdir();
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db"), *out = NULL;
+	pid_t pid = start_guest(ring, 0);
+
+	wait_cpu1_beat(ring);
+	int rc = collect(ring, db, extra, &out);
+	stop_guest(pid);
+	if (rc != 0)
+		fail_msg("collect %s: exit %d: %s", extra, rc, out);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"stuck-cpu\"") ||
+	    json_int(js, "stuck_cpu") != 1 || json_int(js, "stuck_at_ns") <= 0)
+		fail_msg("want stuck-cpu on cpu 1: %s", js);
+	free(js);
+	assert_int_equal(rs_run(&out, 30, "'%s' info '%s'", rs_bin("ringside"), db), 0);
+	if (!strstr(out, "guest state: stuck-cpu") ||
+	    !strstr(out, "cpu 1 stuck since ") ||
+	    !strstr(out, "(heartbeat stopped; others running)"))
+		fail_msg("info: %s", out);
+	free(out);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* A follow ends on the verdict, as on hung. */
+static void test_follow_stuck_cpu(void **state)
+{
+	stuck_case("--follow --hang-secs 0.5");
+}
+
+/* A one-shot read watches every CPU's heartbeat, not only the guest's. */
+static void test_snapshot_stuck_cpu(void **state)
+{
+	stuck_case("--hang-secs 0.5");
+}
+
+/* Every CPU beats: running, no CPU named. */
+static void test_snapshot_all_cpus_beat(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *ring = path_in(dir, "ring"), *db = path_in(dir, "t.db"), *out = NULL;
+	pid_t pid = start_guest(ring, 1);
+
+	wait_cpu1_beat(ring);
+	int rc = collect(ring, db, "--hang-secs 30", &out);
+	stop_guest(pid);
+	if (rc != 0)
+		fail_msg("collect: exit %d: %s", rc, out);
+	free(out);
+	char *js = info_json(db);
+	if (!json_has(js, "guest_state", "\"running\"") ||
+	    !json_has(js, "stuck_cpu", "null"))
+		fail_msg("want running: %s", js);
+	free(js);
+	free(ring);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+RS_TEST_SUITE(smp_collect,
+	cmocka_unit_test(test_follow_stuck_cpu),
+	cmocka_unit_test(test_snapshot_stuck_cpu),
+	cmocka_unit_test(test_snapshot_all_cpus_beat),
+);
