@@ -29,6 +29,7 @@
 #include "cpu_beats.h"
 #include "mono.h"
 #include "rs_decode.h"
+#include "skew.h"
 #include "source.h"
 #include "store.h"
 #include "symbolize.h"
@@ -640,6 +641,34 @@ fail:
 	return store_fail(s);
 }
 
+int rs_session_measure_skew(struct rs_session *s)
+{
+	static struct rs_skew k;   /* 4 KiB: off the stack */
+	char why[300];
+
+	/* One CPU has no other to disagree with: nothing to measure. */
+	if (s->layout.ncpus < 2)
+		return 0;
+	/* Read back through the store's reader, as info and the report
+	 * do: the pairs need every CPU's events merged by time. */
+	struct rs_trace_db *db = rs_trace_open(s->o->db_path, why, sizeof(why));
+	if (!db)
+		return session_fail(s, "%s", why);
+	int rc = rs_skew_measure(db, rs_store_trace_id(s->store), &k, why,
+				 sizeof(why));
+	rs_trace_close(db);
+	if (rc != 0)
+		return session_fail(s, "%s: measuring clock skew: %s",
+				    s->o->db_path, why);
+	if (rs_store_begin(s->store) != 0 || rs_store_set_skew(s->store, &k) != 0) {
+		rs_store_rollback(s->store);
+		return store_fail(s);
+	}
+	if (rs_store_commit(s->store) != 0)
+		return store_fail(s);
+	return 0;
+}
+
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque)
 {
@@ -733,7 +762,8 @@ int rs_collect(const struct rs_collect_opts *o)
 			break;
 		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
-	if (sym && rs_session_name_frames(s, sym) != 0)
+	if (rs_session_measure_skew(s) != 0 ||
+	    (sym && rs_session_name_frames(s, sym) != 0))
 		goto fail;
 	rs_session_print_summary(s, stop);
 	status = 0;

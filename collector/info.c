@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "info.h"
+#include "skew.h"
 #include "store.h"
 
 static void json_string(FILE *out, const char *s)
@@ -118,6 +119,24 @@ static void json_clocks(FILE *out, const struct rs_summary *s)
 	json_int_or_null(out, s->tick_hz);
 	fputs(", \"timer_hz\": ", out);
 	json_int_or_null(out, s->timer_hz);
+	/* across CPUs (several only): what causal pairs showed */
+	if (s->ncpus < 2) {
+		fputs(", \"cpu_clocks\": null", out);
+		return;
+	}
+	int disagree = 0, n = 0;
+	fprintf(out, ", \"cpu_clocks\": {\"pairs\": %" PRId64 ", \"behind\": [",
+		s->skew_pairs);
+	for (int c = 0; c < s->ncpus && c < (int)RS_MAX_CPUS; c++) {
+		const struct rs_cpu_behind *b = &s->behind[c];
+		if (!b->ns)
+			continue;
+		disagree |= b->ns > RS_SKEW_FLAG_NS;
+		fprintf(out, "%s{\"cpu\": %d, \"of_cpu\": %" PRId64 ", \"ns_at_least\": %"
+			PRId64 "}", n++ ? ", " : "", c, b->of_cpu, b->ns);
+	}
+	fprintf(out, "], \"disagree\": %s, \"flag_ns\": %d}",
+		disagree ? "true" : "false", RS_SKEW_FLAG_NS);
 }
 
 /* The panic's fields: the record the guest wrote (or the host's verdict,
@@ -309,6 +328,37 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 	}
 }
 
+/* Whether the CPUs' clocks agree, as far as causal pairs across them
+ * show (cpu_skew): never silent on a guest of several CPUs. */
+static void print_cpu_clocks(FILE *out, const struct rs_summary *s)
+{
+	int behind = 0;
+
+	if (s->ncpus < 2)
+		return;
+	for (int c = 0; c < s->ncpus && c < (int)RS_MAX_CPUS; c++) {
+		const struct rs_cpu_behind *b = &s->behind[c];
+		if (!b->ns)
+			continue;
+		behind = 1;
+		if (b->ns > RS_SKEW_FLAG_NS)
+			fprintf(out, "  clocks disagree: cpu %d is >= %" PRId64 " ns behind"
+				" cpu %" PRId64 " (an effect stamped before its cause);"
+				" times across these CPUs are off by that much\n",
+				c, b->ns, b->of_cpu);
+		else
+			fprintf(out, "  clocks across cpus: cpu %d is >= %" PRId64 " ns"
+				" behind cpu %" PRId64 " (under %d ns: not flagged)\n",
+				c, b->ns, b->of_cpu, RS_SKEW_FLAG_NS);
+	}
+	if (!behind && s->skew_pairs)
+		fprintf(out, "  clocks across cpus: agree as far as %" PRId64
+			" causal pairs show\n", s->skew_pairs);
+	else if (!behind)
+		fprintf(out, "  clocks across cpus: not measured (no causal pairs"
+			" across cpus stored)\n");
+}
+
 /* "clocks: tsc from hpet, tick 1000 Hz by lapic-oneshot (timer 62500000
  * Hz)": how far the trace's times can be trusted. */
 static void print_clocks(FILE *out, const struct rs_summary *s)
@@ -322,6 +372,7 @@ static void print_clocks(FILE *out, const struct rs_summary *s)
 	if (s->timer_hz)
 		fprintf(out, " (timer %" PRId64 " Hz)", s->timer_hz);
 	fputc('\n', out);
+	print_cpu_clocks(out, s);
 }
 
 void rs_info_print_text(FILE *out, const struct rs_summary *s)

@@ -337,7 +337,8 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
 			return session_failed(r);
 	}
-	if (rs_session_name_frames(r->s, r->sym) != 0)
+	if (rs_session_measure_skew(r->s) != 0 ||
+	    rs_session_name_frames(r->s, r->sym) != 0)
 		return session_failed(r);
 	/* A guest that exited leaves QEMU (isa-debug-exit) at once: a dump
 	 * would race it, so a clean exit never gets one, by rule. A dump that

@@ -110,6 +110,11 @@ int rs_store_set_vcpu_regs(struct rs_store *st, const struct rs_vcpu_regs *r,
 int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 			    int has_rip, uint64_t rip);
 
+struct rs_skew;
+/* Store the measured disagreement of the CPUs' clocks (table cpu_skew)
+ * for the current trace, replacing its earlier rows. */
+int rs_store_set_skew(struct rs_store *st, const struct rs_skew *k);
+
 struct rs_summary;
 /* Store the names `sum` carries for its trace's code addresses (table
  * frames), replacing the trace's earlier ones. */
@@ -172,6 +177,13 @@ struct rs_summary {
 	struct rs_vcpu_regs vcpu[RS_MAX_CPUS];
 	char vcpu_origin[RS_MAX_CPUS][32];
 	int nvcpu;
+	/* How far the CPUs' clocks disagree (table cpu_skew): causal pairs
+	 * across CPUs, and per CPU the most it is seen behind another */
+	int64_t skew_pairs;
+	struct rs_cpu_behind {
+		int64_t ns;             /* at least this; 0: not seen behind */
+		int64_t of_cpu;
+	} behind[RS_MAX_CPUS];
 	/* Names of the code addresses above (table frames, or named at
 	 * print time by info --kernel); .tried is 0 where none is known. */
 	struct rs_sym_name panic_rip_name;

@@ -208,6 +208,20 @@ CREATE TABLE IF NOT EXISTS trace_cpu (
 	PRIMARY KEY (trace_id, cpu)
 ) WITHOUT ROWID;
 
+-- How far the CPUs' clocks disagree, as far as causal pairs show it (a
+-- thread_wake on from_cpu and the woken thread's switch in on cpu; an
+-- ipi_send and its ipi_recv): written when a collect ends, one row per
+-- (cpu, from_cpu) with pairs. min_gap_ns < 0: cpu's clock is behind
+-- from_cpu's by at least -min_gap_ns. SCHEMA.md, "Clocks across CPUs".
+CREATE TABLE IF NOT EXISTS cpu_skew (
+	trace_id   INTEGER NOT NULL REFERENCES trace(id),
+	cpu        INTEGER NOT NULL,      -- where the effects were stamped
+	from_cpu   INTEGER NOT NULL,      -- where their causes were
+	pairs      INTEGER NOT NULL,
+	min_gap_ns INTEGER NOT NULL,      -- smallest effect minus cause
+	PRIMARY KEY (trace_id, cpu, from_cpu)
+) WITHOUT ROWID;
+
 -- ---- Views for your own SQL, shaped like Perfetto trace_processor's ----
 -- tables (slice, flow, counter, thread_state), so queries people already
 -- know carry over. They are derived on the fly from the tables above;

@@ -4,6 +4,9 @@
  * heartbeat stops while another's goes on is the verdict stuck-cpu, in a
  * follow and in a one-shot read; a guest whose CPUs all beat is running.
  * The guest is a forked producer using the real guest-trace writer.
+ * And the skew between the CPUs' clocks, bounded from causal pairs of
+ * the four-CPU story (smp_fixture.h), stored in cpu_skew and stated by
+ * info: flagged when over 1 µs, never silent.
  */
 #include "testlib.h"
 
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "guest_trace.h"
+#include "smp_fixture.h"
 #include "test_collector.h"
 
 #define CPUS 2
@@ -136,7 +140,77 @@ static void test_snapshot_all_cpus_beat(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* The story with cpu 1's clock `skew` ns behind: info's text and JSON. */
+static void skew_info(int64_t skew, char **text, char **js, char **db_out,
+		      char **dir_out)
+{
+	char *dir = rs_tmpdir();
+	char *db = rs_smp_fixture(dir, skew);
+
+	assert_int_equal(rs_run(text, 30, "'%s' info '%s'", rs_bin("ringside"), db), 0);
+	*js = info_json(db);
+	*db_out = db;
+	*dir_out = dir;
+}
+
+static void test_skew_flagged(void **state)
+{
+	char *text, *js, *db, *dir;
+
+	skew_info(20000, &text, &js, &db, &dir);
+	/* the IPI sent at 100 was stamped received at 85: 15 µs at least */
+	assert_int_equal(sql_int(db, "SELECT min_gap_ns FROM cpu_skew WHERE"
+				 " cpu = 1 AND from_cpu = 0"), -15000);
+	if (!strstr(text, "clocks disagree: cpu 1 is >= 15000 ns behind cpu 0"))
+		fail_msg("info: %s", text);
+	if (!strstr(js, "\"behind\": [{\"cpu\": 1, \"of_cpu\": 0, \"ns_at_least\": 15000}]") ||
+	    !json_has(js, "disagree", "true"))
+		fail_msg("info --json: %s", js);
+	free(text);
+	free(js);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* Clocks in step: the pairs are counted, nothing is behind. */
+static void test_skew_agree(void **state)
+{
+	char *text, *js, *db, *dir;
+
+	skew_info(0, &text, &js, &db, &dir);
+	/* wake 0->1, IPI 0->1, IPI 3->2 */
+	assert_int_equal(sql_int(db, "SELECT sum(pairs) FROM cpu_skew"), 3);
+	assert_int_equal(sql_int(db, "SELECT min(min_gap_ns) FROM cpu_skew"), 5000);
+	if (!strstr(text, "clocks across cpus: agree as far as 3 causal pairs show") ||
+	    strstr(text, "disagree"))
+		fail_msg("info: %s", text);
+	if (!json_has(js, "disagree", "false"))
+		fail_msg("info --json: %s", js);
+	free(text);
+	free(js);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* Under the threshold: stated, not flagged. */
+static void test_skew_small_stated(void **state)
+{
+	char *text, *js, *db, *dir;
+
+	skew_info(5500, &text, &js, &db, &dir);
+	if (!strstr(text, "clocks across cpus: cpu 1 is >= 500 ns behind cpu 0") ||
+	    strstr(text, "clocks disagree"))
+		fail_msg("info: %s", text);
+	free(text);
+	free(js);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(smp_collect,
+	cmocka_unit_test(test_skew_flagged),
+	cmocka_unit_test(test_skew_agree),
+	cmocka_unit_test(test_skew_small_stated),
 	cmocka_unit_test(test_follow_stuck_cpu),
 	cmocka_unit_test(test_snapshot_stuck_cpu),
 	cmocka_unit_test(test_snapshot_all_cpus_beat),
