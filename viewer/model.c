@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "rs_chunk.h"
+#include "xcpu.h"
 #include "trace_read.h"
 
 #define NCHUNKS_MAX 64
@@ -721,6 +722,7 @@ void rv_model_free(rv_model *m)
 		rv_spans_free(&m->cpu_gap[c]);
 	}
 	g_free(m->cpu_gap);
+	rv_xcpu_free(&m->xcpu);
 	g_free(m->cpu_lane); g_free(m->cpu_irq); g_free(m->cpu_idle); g_free(m->cpu_alloc);
 	rv_spans_free(&m->band_idle);
 	rv_spans_free(&m->band_irq);
