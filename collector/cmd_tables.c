@@ -72,6 +72,10 @@ static const struct cli_opt run_opts[] = {
 	[RUN_MEMORY] = { .name = "memory", .kind = CLI_INT, .metavar = "MB",
 		.min = 16, .max = 2047, .def = "64",
 		.help = "Guest RAM in MiB." },
+	[RUN_SMP] = { .name = "smp", .kind = CLI_INT, .metavar = "N",
+		.min = 1, .max = RS_MAX_CPUS, .def = "1",
+		.help = "Virtual CPUs, 1 to 16 (QEMU's -smp N; the guest"
+			" lays out a ring per CPU it uses)." },
 	[RUN_RING_PAGES] = { .name = "ring-pages", .kind = CLI_INT,
 		.metavar = "N", .min = RS_RING_PAGES_MIN,
 		.max = RS_RING_PAGES_MAX, .valid = ring_pages_ok,

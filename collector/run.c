@@ -449,7 +449,7 @@ int rs_run(const struct rs_run_opts *o)
 	build_append(o, append, sizeof(append));
 	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
 				   .append = append, .mem_mb = o->mem_mb,
-				   .gdb = o->gdb };
+				   .smp = o->smp, .gdb = o->gdb };
 	if (rs_qemu_start(&r.q, &qo, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ringside: %s\n", err);
 		rs_qemu_print_logs(&r.q, stderr, 10);
