@@ -122,6 +122,40 @@ void rv_xcpu_free(rv_xcpu *x)
 	memset(x, 0, sizeof(*x));
 }
 
+static const char *thread_name(const rv_model *m, uint64_t tid)
+{
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		if (m->threads[i].tid == tid && m->threads[i].name)
+			return m->threads[i].name;
+	return "?";
+}
+
+void rv_xcpu_describe(GString *s, const rv_model *m, const rv_view *v,
+		      int c, double t)
+{
+	const rv_xcpu *x = &m->xcpu;
+	const double slack = 3 * v->ns_per_px;
+
+	for (uint32_t i = 0; i < x->n; i++) {
+		const bool here0 = x->from[i] == c && fabs((double)x->t0[i] - t) <= slack;
+		const bool here1 = x->to[i] == c && fabs((double)x->t1[i] - t) <= slack;
+		if (!here0 && !here1)
+			continue;
+		const char *name = thread_name(m, x->tid[i]);
+		if (x->kind[i] == RV_X_MIGRATE)
+			g_string_append_printf(s, "\nthread %s (tid %llu) migrated"
+					       " from cpu %u to cpu %u", name,
+					       (unsigned long long)x->tid[i],
+					       x->from[i], x->to[i]);
+		else
+			g_string_append_printf(s, "\nthread %s (tid %llu) woken on"
+					       " cpu %u, ran on cpu %u %.3f us later",
+					       name, (unsigned long long)x->tid[i],
+					       x->from[i], x->to[i],
+					       (double)(x->t1[i] - x->t0[i]) / 1e3);
+	}
+}
+
 static void arrowhead(cairo_t *cr, double x0, double y0, double x1, double y1)
 {
 	double a = atan2(y1 - y0, x1 - x0);

@@ -13,6 +13,7 @@
 #define RV_XCPU_H
 
 #include <cairo.h>
+#include <glib.h>
 
 #include "draw.h"
 #include "model.h"
@@ -30,6 +31,11 @@ void rv_xcpu_free(rv_xcpu *x);
 /* Migration and wake colours (the tests look for them). */
 #define RV_XCPU_MIGRATE_RGB 0.85, 0.35, 0.0
 #define RV_XCPU_WAKE_RGB    0.1, 0.3, 0.9
+
+/* For a tooltip on CPU lane c at time t: the crossings that leave or
+ * reach it within 3 px, one line each, appended to s. */
+void rv_xcpu_describe(GString *s, const rv_model *m, const rv_view *v,
+		      int c, double t);
 
 /* Draw over the CPU lanes, whose first lane's top is at `lanes_y`. */
 void rv_draw_xcpu(cairo_t *cr, const rv_model *m, const rv_view *v,

@@ -8,7 +8,9 @@
  */
 #include "testlib.h"
 
+#include <glib.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "smp_fixture.h"
 #include "view_fixture.h"
@@ -87,6 +89,18 @@ static void test_viewer_smp_model(void **state)
 	if (near(&p, rv_x(&v, (double)SMP_NS(300)), lanes + 1.0 * RV_LANE_H, blue) ||
 	    near(&p, rv_x(&v, (double)SMP_NS(450)), lanes + 3.0 * RV_LANE_H, orange))
 		fail_msg("a crossing drawn where none was");
+	/* the tooltip on cpu 2's lane at the migration says what crossed */
+	char *tip = rv_hit_describe(m, &v, rv_x(&v, (double)SMP_NS(600)),
+				    lanes + 2.5 * RV_LANE_H);
+	if (!tip || !strstr(tip, "thread wc (tid 4) migrated from cpu 3 to cpu 2"))
+		fail_msg("tooltip: %s", tip ? tip : "(none)");
+	g_free(tip);
+	tip = rv_hit_describe(m, &v, rv_x(&v, (double)SMP_NS(110)),
+			      lanes + 1.5 * RV_LANE_H);
+	if (!tip || !strstr(tip, "thread wa (tid 2) woken on cpu 0, ran on cpu 1"
+			    " 10.000 us later"))
+		fail_msg("tooltip: %s", tip ? tip : "(none)");
+	g_free(tip);
 	if (getenv("RS_SHOW"))
 		cairo_surface_write_to_png(p.s, getenv("RS_SHOW"));
 	cairo_surface_destroy(p.s);
