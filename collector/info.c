@@ -246,6 +246,12 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
 	else
 		fprintf(out, ", \"hung_at_ns\": null");
+	fprintf(out, ", \"per_cpu\": [");
+	for (int i = 0; i < s->nper_cpu; i++)
+		fprintf(out, "%s{\"cpu\": %" PRId64 ", \"events\": %" PRId64
+			", \"lost\": %" PRId64 "}", i ? ", " : "", s->per_cpu[i].cpu,
+			s->per_cpu[i].accepted, s->per_cpu[i].lost);
+	fputc(']', out);
 	json_verdict(out, s);
 	json_panic(out, s);
 	json_vcpus(out, s);
@@ -328,6 +334,22 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 	}
 }
 
+/* Each CPU's share, on a guest of several: where the work was. */
+static void print_per_cpu(FILE *out, const struct rs_summary *s)
+{
+	if (s->ncpus < 2 || !s->nper_cpu)
+		return;
+	fprintf(out, "  per cpu:");
+	for (int i = 0; i < s->nper_cpu; i++) {
+		const struct rs_cpu_count *c = &s->per_cpu[i];
+		fprintf(out, "%s cpu %" PRId64 " %" PRId64 " events", i ? "," : "",
+			c->cpu, c->accepted);
+		if (c->lost)
+			fprintf(out, " (%" PRId64 " lost)", c->lost);
+	}
+	fputc('\n', out);
+}
+
 /* Whether the CPUs' clocks agree, as far as causal pairs across them
  * show (cpu_skew): never silent on a guest of several CPUs. */
 static void print_cpu_clocks(FILE *out, const struct rs_summary *s)
@@ -393,6 +415,7 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	print_verdict(out, s);
 	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
 		s->events, s->lost_events);
+	print_per_cpu(out, s);
 	if (s->has_ts) {
 		fprintf(out, "  time: ");
 		print_ns(out, s->first_ts_ns);

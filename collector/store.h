@@ -180,6 +180,11 @@ struct rs_summary {
 	/* How far the CPUs' clocks disagree (table cpu_skew): causal pairs
 	 * across CPUs, and per CPU the most it is seen behind another */
 	int64_t skew_pairs;
+	/* per CPU, over all collects (trace_cpu): records stored and lost */
+	int nper_cpu;
+	struct rs_cpu_count {
+		int64_t cpu, accepted, lost;
+	} per_cpu[RS_MAX_CPUS];
 	struct rs_cpu_behind {
 		int64_t ns;             /* at least this; 0: not seen behind */
 		int64_t of_cpu;

@@ -261,6 +261,27 @@ static int cpu_skew(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "cpu_skew");
 }
 
+/* Each CPU's records (trace_cpu): that every CPU did work shows here. */
+static int per_cpu(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT cpu, accepted, lost FROM trace_cpu"
+			       " WHERE trace_id = ?1 ORDER BY cpu", -1, &s,
+			       NULL) != SQLITE_OK)
+		return rs_store_fail(st, "trace_cpu");
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->nper_cpu < (int)RS_MAX_CPUS) {
+		struct rs_cpu_count *c = &o->per_cpu[o->nper_cpu++];
+		c->cpu = sqlite3_column_int64(s, 0);
+		c->accepted = sqlite3_column_int64(s, 1);
+		c->lost = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace_cpu");
+}
+
 /* The name a frames row gives, if its address is still the one the trace
  * holds there (a later collect may have replaced the panic record). */
 static struct rs_sym_name *frame_slot(struct rs_summary *o, const char *kind,
@@ -377,7 +398,7 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)
 		return -1;
-	if (vcpu_regs(st, o) != 0 || cpu_skew(st, o) != 0)
+	if (vcpu_regs(st, o) != 0 || cpu_skew(st, o) != 0 || per_cpu(st, o) != 0)
 		return -1;
 	return frame_names(st, o);
 }

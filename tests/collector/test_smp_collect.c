@@ -158,6 +158,8 @@ static void test_skew_flagged(void **state)
 	char *text, *js, *db, *dir;
 
 	skew_info(20000, &text, &js, &db, &dir);
+	if (getenv("RS_SHOW"))
+		fprintf(stderr, "%s\n%s\n", text, js);
 	/* the IPI sent at 100 was stamped received at 85: 15 µs at least */
 	assert_int_equal(sql_int(db, "SELECT min_gap_ns FROM cpu_skew WHERE"
 				 " cpu = 1 AND from_cpu = 0"), -15000);
@@ -181,6 +183,13 @@ static void test_skew_agree(void **state)
 	/* wake 0->1, IPI 0->1, IPI 3->2 */
 	assert_int_equal(sql_int(db, "SELECT sum(pairs) FROM cpu_skew"), 3);
 	assert_int_equal(sql_int(db, "SELECT min(min_gap_ns) FROM cpu_skew"), 5000);
+	/* every CPU's work */
+	if (!strstr(text, "  per cpu: cpu 0 13 events, cpu 1 11 events, cpu 2 9"
+		    " events, cpu 3 4 events\n") ||
+	    !strstr(js, "\"per_cpu\": [{\"cpu\": 0, \"events\": 13, \"lost\": 0}, {\"cpu\": 1,"
+		    " \"events\": 11, \"lost\": 0}, {\"cpu\": 2, \"events\": 9, \"lost\": 0},"
+		    " {\"cpu\": 3, \"events\": 4, \"lost\": 0}]"))
+		fail_msg("per cpu: %s\n%s", text, js);
 	if (!strstr(text, "clocks across cpus: agree as far as 3 causal pairs show") ||
 	    strstr(text, "disagree"))
 		fail_msg("info: %s", text);
