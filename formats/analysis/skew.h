@@ -26,9 +26,21 @@ struct rs_skew {
 	 * among them; negative: `to` is at least -min_gap behind `from` */
 	uint64_t pairs[RS_MAX_CPUS][RS_MAX_CPUS];
 	int64_t min_gap[RS_MAX_CPUS][RS_MAX_CPUS];
+	/* effects stamped before their cause but left out: records were
+	 * lost near them, so the cause may be one the reader never saw (an
+	 * ipi_recv whose ipi_send was lost pairs with a later send) */
+	uint64_t doubtful;
+	/* the trace's gaps (rs_skew_measure), as [from, to] in ns */
+	int64_t (*gaps)[2];
+	size_t ngaps;
 };
 
-/* Count one pair (same-CPU pairs say nothing about skew: ignored). */
+/*
+ * Count one pair (same-CPU pairs say nothing about skew: ignored). An
+ * effect stamped before its cause counts only if no CPU lost records from
+ * as long before the effect as it came before the cause, up to the
+ * cause: a skew that large would have put the true cause there.
+ */
 void rs_skew_add(struct rs_skew *s, const struct rs_causal_pair *p);
 /* Measure trace `trace_id` (0 = the latest). 0, or -1 with a reason. */
 int rs_skew_measure(struct rs_trace_db *db, int64_t trace_id,
