@@ -320,6 +320,11 @@ static void take_trace_row(const struct rs_trace_row *r, rv_model *m)
 		m->hung = true;   /* never beat: mark the start */
 		m->hung_at = INT64_MIN;
 	}
+	if (r->has_stuck && r->stuck_cpu >= 0 && r->stuck_cpu < r->ncpus) {
+		m->stuck = true;
+		m->stuck_cpu = (int)r->stuck_cpu;
+		m->stuck_at = r->has_stuck_at ? r->stuck_at_ns : INT64_MIN;
+	}
 	if (r->has_panic) {
 		m->panicked = true;
 		m->panic_reason = g_string_chunk_insert(sc, r->panic_reason);

@@ -161,6 +161,11 @@ typedef struct rv_model {
 	char guest_state[16];
 	bool hung;
 	int64_t hung_at;
+	/* guest_state stuck-cpu: that CPU's last heartbeat (INT64_MIN if
+	 * unknown); drawn on its lane (xcpu.c) */
+	bool stuck;
+	int stuck_cpu;
+	int64_t stuck_at;
 	bool panicked;
 	int64_t panic_t;
 	char *panic_reason, *panic_regs, *panic_backtrace;

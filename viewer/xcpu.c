@@ -136,6 +136,14 @@ void rv_xcpu_describe(GString *s, const rv_model *m, const rv_view *v,
 	const rv_xcpu *x = &m->xcpu;
 	const double slack = 3 * v->ns_per_px;
 
+	if (m->stuck && m->stuck_cpu == c && t >= (double)m->stuck_at) {
+		char buf[64] = "an unknown time";
+		if (m->stuck_at != INT64_MIN)
+			rv_fmt_time(buf, sizeof buf, (double)m->stuck_at);
+		g_string_append_printf(s, "\nSTUCK: cpu %d's own heartbeat stopped"
+				       " at %s while the other CPUs' went on", c, buf);
+	}
+
 	for (uint32_t i = 0; i < x->n; i++) {
 		const bool here0 = x->from[i] == c && fabs((double)x->t0[i] - t) <= slack;
 		const bool here1 = x->to[i] == c && fabs((double)x->t1[i] - t) <= slack;
@@ -167,6 +175,25 @@ static void arrowhead(cairo_t *cr, double x0, double y0, double x1, double y1)
 	cairo_fill(cr);
 }
 
+/* The stuck CPU's lane from its last heartbeat on: a red band along the
+ * lane's top and bottom edges, what ran there still visible between. */
+static void draw_stuck(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       double lanes_y)
+{
+	const double t = m->stuck_at == INT64_MIN ? (double)m->t_min
+						   : (double)m->stuck_at;
+	const double x = MAX(rv_x(v, t), (double)RV_LEFT_W);
+	const double y = lanes_y + m->stuck_cpu * RV_LANE_H;
+
+	if (x > v->width)
+		return;
+	cairo_set_source_rgb(cr, RV_XCPU_STUCK_RGB);
+	cairo_rectangle(cr, x, y, v->width - x, 3);
+	cairo_rectangle(cr, x, y + RV_LANE_H - 5, v->width - x, 3);
+	cairo_rectangle(cr, floor(x) - 1, y, 3, RV_LANE_H - 2);
+	cairo_fill(cr);
+}
+
 void rv_draw_xcpu(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  double lanes_y)
 {
@@ -174,6 +201,8 @@ void rv_draw_xcpu(cairo_t *cr, const rv_model *m, const rv_view *v,
 	const double t_end = rv_t(v, v->width);
 
 	cairo_save(cr);
+	if (m->stuck)
+		draw_stuck(cr, m, v, lanes_y);
 	cairo_set_line_width(cr, 1.5);
 	for (uint32_t i = 0; i < x->n; i++) {
 		const int64_t lo = MIN(x->t0[i], x->t1[i]);

@@ -7,7 +7,8 @@
  * lanes: a migration as a vertical line at its time from the lane it left
  * to the lane it entered, with a notch there; a cross-CPU wake as an
  * arrow from the waker's lane at the wake to the woken thread's lane
- * where it ran.
+ * where it ran. A stuck CPU (guest_state stuck-cpu) gets a red band on
+ * its lane from its last heartbeat on.
  */
 #ifndef RV_XCPU_H
 #define RV_XCPU_H
@@ -31,6 +32,7 @@ void rv_xcpu_free(rv_xcpu *x);
 /* Migration and wake colours (the tests look for them). */
 #define RV_XCPU_MIGRATE_RGB 0.85, 0.35, 0.0
 #define RV_XCPU_WAKE_RGB    0.1, 0.3, 0.9
+#define RV_XCPU_STUCK_RGB   0.85, 0.0, 0.0
 
 /* For a tooltip on CPU lane c at time t: the crossings that leave or
  * reach it within 3 px, one line each, appended to s. */

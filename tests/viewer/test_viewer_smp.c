@@ -4,11 +4,13 @@
  * CPU with what ran there, the migration of thread 4 from cpu 3 to cpu 2
  * drawn between their lanes, and the wake of thread 2 on cpu 0 drawn as
  * an arrow to cpu 1's lane where it ran; with cpu 1's clock behind, the
- * same wake still pairs (its arrow runs back in time).
+ * same wake still pairs (its arrow runs back in time); a stuck CPU's lane
+ * is marked from its last heartbeat.
  */
 #include "testlib.h"
 
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +127,55 @@ static void test_viewer_smp_skewed_wake(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+static bool red(int r, int g, int b) { return r > 180 && g < 40 && b < 40; }
+
+/* A trace whose cpu 2 is stuck since 700 µs (the verdict as the collector
+ * stores it): its lane is banded red from there, the others not, and its
+ * tooltip says so. */
+static void test_viewer_smp_stuck_cpu(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *db = rs_smp_fixture(dir, 0);
+	sqlite3 *q;
+	char sql[200];
+
+	assert_int_equal(sqlite3_open(db, &q), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE trace SET guest_state = 'stuck-cpu',"
+		 " stuck_cpu = 2, stuck_at_ns = %lld", (long long)SMP_NS(700));
+	assert_int_equal(sqlite3_exec(q, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(q);
+	rv_model *m = load(db);
+	assert_true(m->stuck);
+	assert_int_equal(m->stuck_cpu, 2);
+	assert_int_equal(m->stuck_at, SMP_NS(700));
+
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .width = 1000, .height = (int)g.total_h + RV_RULER_H + 20 };
+	rv_view_range(&v, (double)SMP_NS(0), (double)SMP_NS(1000));
+	pic p = draw_view(m, &v);
+	const double lanes = RV_RULER_H + g.cpu_y;
+	const double after = rv_x(&v, (double)SMP_NS(900));
+	const double before = rv_x(&v, (double)SMP_NS(500));
+	if (!near(&p, after, lanes + 2 * RV_LANE_H + 1, red))
+		fail_msg("cpu 2's lane is not marked stuck after 700 us");
+	if (near(&p, before, lanes + 2 * RV_LANE_H + 1, red) ||
+	    near(&p, after, lanes + 1 * RV_LANE_H + 1, red))
+		fail_msg("a stuck mark before 700 us, or on another lane");
+	if (getenv("RS_SHOW"))
+		cairo_surface_write_to_png(p.s, getenv("RS_SHOW"));
+	char *tip = rv_hit_describe(m, &v, after, lanes + 2.5 * RV_LANE_H);
+	if (!tip || !strstr(tip, "STUCK: cpu 2's own heartbeat stopped at"))
+		fail_msg("tooltip: %s", tip ? tip : "(none)");
+	g_free(tip);
+	cairo_surface_destroy(p.s);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_smp,
+	cmocka_unit_test(test_viewer_smp_stuck_cpu),
 	cmocka_unit_test(test_viewer_smp_model),
 	cmocka_unit_test(test_viewer_smp_skewed_wake),
 );
