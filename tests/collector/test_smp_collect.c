@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../collector/cpu_beats.h"
 #include "guest_trace.h"
 #include "skew.h"
 #include "smp_fixture.h"
@@ -267,7 +268,42 @@ static void test_skew_ignores_pairs_near_losses(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* The rule itself, on a header in memory and times we choose: stuck is
+ * one CPU silent for hang_secs while another beat since and lately; all
+ * silent is no stuck CPU (the guest hangs); a CPU that never beat (0) and
+ * a paused VM are never judged. */
+static void test_beats_rule(void **state)
+{
+	struct rs_header *h = calloc(1, sizeof(*h));
+	struct rs_cpu_beats b;
+	unsigned cpu = 99;
+	uint64_t tsc = 0;
+
+	assert_non_null(h);
+	rs_beats_reset(&b, 3);
+	h->cpu[0].hb_ticks = h->cpu[1].hb_ticks = 1;
+	h->cpu[1].hb_tsc = 777;
+	rs_beats_look(&b, h, 0.0, 0);
+	h->cpu[0].hb_ticks = 2;
+	rs_beats_look(&b, h, 1.0, 0);
+	assert_int_equal(rs_beats_stuck(&b, 0.9, 1.0, &cpu, &tsc), 0);
+	assert_int_equal(rs_beats_stuck(&b, 1.5, 1.0, &cpu, &tsc), 1);
+	assert_int_equal(cpu, 1);
+	assert_int_equal(tsc, 777);
+	/* cpu 0 silent too, for as long: the guest hangs, no CPU is named */
+	assert_int_equal(rs_beats_stuck(&b, 2.5, 1.0, &cpu, &tsc), 0);
+	/* cpu 2 never beat: never judged, and all-moved ignores it */
+	h->cpu[1].hb_ticks = 2;
+	rs_beats_look(&b, h, 3.0, 0);
+	assert_true(rs_beats_all_moved(&b));
+	/* a paused VM's silence restarts every clock */
+	rs_beats_look(&b, h, 10.0, 1);
+	assert_int_equal(rs_beats_stuck(&b, 10.5, 1.0, &cpu, &tsc), 0);
+	free(h);
+}
+
 RS_TEST_SUITE(smp_collect,
+	cmocka_unit_test(test_beats_rule),
 	cmocka_unit_test(test_skew_ignores_pairs_near_losses),
 	cmocka_unit_test(test_skew_flagged),
 	cmocka_unit_test(test_skew_agree),
