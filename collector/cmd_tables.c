@@ -72,6 +72,10 @@ static const struct cli_opt run_opts[] = {
 	[RUN_MEMORY] = { .name = "memory", .kind = CLI_INT, .metavar = "MB",
 		.min = 16, .max = 2047, .def = "64",
 		.help = "Guest RAM in MiB." },
+	[RUN_SMP] = { .name = "smp", .kind = CLI_INT, .metavar = "N",
+		.min = 1, .max = RS_MAX_CPUS, .def = "1",
+		.help = "Virtual CPUs, 1 to 16 (QEMU's -smp N; the guest"
+			" lays out a ring per CPU it uses)." },
 	[RUN_RING_PAGES] = { .name = "ring-pages", .kind = CLI_INT,
 		.metavar = "N", .min = RS_RING_PAGES_MIN,
 		.max = RS_RING_PAGES_MAX, .valid = ring_pages_ok,
@@ -103,7 +107,8 @@ const struct cli_command rs_cmd_run = {
 		" guest RAM shared with ringside) and collects it live until"
 		" it exits, crashes (panic or triple fault), hangs (no"
 		" heartbeat for --hang-secs), deadlocks (ticks go on, no thread"
-		" can run) or --seconds of run time pass. Prints the info"
+		" can run), has a stuck CPU (its own heartbeat stopped while"
+		" another CPU's went on) or --seconds of run time pass. Prints the info"
 		" summary at the end. What can fail without the guest fails"
 		" before QEMU starts, and no QEMU process or /dev/shm file is"
 		" ever left behind.",
@@ -115,8 +120,8 @@ static const struct cli_opt collect_opts[] = {
 	[COL_FOLLOW] = { .name = "follow", .short_name = 'f',
 		.kind = CLI_FLAG,
 		.help = "Keep reading until the guest exits, crashes, hangs,"
-			" deadlocks, reboots, or ringside gets SIGINT or"
-			" SIGTERM." },
+			" deadlocks, has a stuck CPU, reboots, or ringside"
+			" gets SIGINT or SIGTERM." },
 	[COL_POLL] = OPT_POLL,
 	[COL_HANG] = OPT_HANG,
 	[COL_WAIT] = { .name = "wait-secs", .kind = CLI_DURATION,
@@ -152,8 +157,12 @@ const struct cli_command rs_cmd_collect = {
 		" preserved triple-fault reset counts as a crash)."
 		"\n\n"
 		"Without --follow, a live guest that says it runs is watched"
-		" up to --hang-secs for a heartbeat (else: hung); a core cannot"
-		" show one (unknown, or deadlocked).",
+		" up to --hang-secs for a heartbeat (else: hung), and for each"
+		" CPU's own heartbeat, if the guest keeps one (a CPU that does"
+		" not beat while another does: stuck-cpu); a core cannot show"
+		" one (unknown, or deadlocked). When reading ends, the skew"
+		" between the CPUs' clocks is measured from causal pairs and"
+		" stored.",
 	.opts = collect_opts, .nopts = CLI_NOPTS(collect_opts),
 };
 
@@ -172,8 +181,10 @@ const struct cli_command rs_cmd_info = {
 	.description =
 		"Summarises a trace: events, losses, threads, promises, CPUs,"
 		" time span, how the guest calibrated its clocks, the final"
-		" guest state and why, the panic record, the vCPU registers"
-		" and a deadlock's blocked threads.",
+		" guest state and why (a stuck CPU named), whether the CPUs'"
+		" clocks agree (flagged when one is seen over 1 us behind"
+		" another), the panic record, the vCPU registers and a"
+		" deadlock's blocked threads.",
 	.opts = info_opts, .nopts = CLI_NOPTS(info_opts),
 };
 

@@ -26,8 +26,10 @@
 #include <time.h>
 
 #include "collect.h"
+#include "cpu_beats.h"
 #include "mono.h"
 #include "rs_decode.h"
+#include "skew.h"
 #include "source.h"
 #include "store.h"
 #include "symbolize.h"
@@ -171,6 +173,7 @@ struct rs_session {
 	double hb_moved_at;
 	int hb_seen_moving;         /* we saw the heartbeat change */
 	int paused;                 /* the VM is stopped: no hang verdict */
+	struct rs_cpu_beats beats;  /* each CPU's own heartbeat (stuck CPU) */
 	/* the guest's published stall as first seen, and the heartbeat then */
 	uint64_t stall_tsc, stall_ticks;
 	char why[200];              /* the last verdict's reason */
@@ -242,26 +245,34 @@ static int ticks_went_on_after_stall(const struct rs_session *s,
 /*
  * A one-shot read of a live guest cannot take the ring's "running" on
  * trust: a guest that stopped beating says it too. Watch the heartbeat for
- * up to --hang-secs, returning as soon as it (or the state) moves: 1 if it
- * did, 0 if not, -1 if a signal cut the watch short.
+ * up to --hang-secs, returning as soon as it (or the state) moves, and
+ * every CPU that keeps a heartbeat of its own was seen to beat too (a CPU
+ * that did not, while the guest's went on, is stuck: s->beats says): 1 if
+ * the guest's moved, 0 if not, -1 if a signal cut the watch short.
  */
 static int heartbeat_moves(struct rs_session *s)
 {
 	const double until = rs_mono_now() + s->o->hang_secs;
 	struct rs_status first, now;
+	int moved = 0;
 
 	rs_status_read(s->reader->region, &s->layout, &first);
 	note_stall(s, &first);
+	rs_beats_reset(&s->beats, s->layout.ncpus);
+	rs_beats_look(&s->beats, s->reader->region, rs_mono_now(), 0);
 	for (;;) {
 		rs_sleep_secs(0.001);
 		rs_status_read(s->reader->region, &s->layout, &now);
-		if (now.heartbeat_ticks != first.heartbeat_ticks ||
-		    !ring_says_running(&now))
+		rs_beats_look(&s->beats, s->reader->region, rs_mono_now(), 0);
+		if (!ring_says_running(&now))
+			return 1;
+		moved |= now.heartbeat_ticks != first.heartbeat_ticks;
+		if (moved && rs_beats_all_moved(&s->beats))
 			return 1;
 		if (stop_signal)
-			return -1;
+			return moved ? 1 : -1;
 		if (rs_mono_now() >= until)
-			return 0;
+			return moved;
 	}
 }
 
@@ -279,6 +290,26 @@ static void verdict_hung(struct rs_session *s, const struct rs_status *st,
 		 " %g s (--hang-secs) %s", booting ? "the guest says it is booting"
 		 " and " : "", s->o->hang_secs, how);
 	v->why = s->why;
+}
+
+/* One CPU stopped beating while another went on (rs_beats_stuck). */
+static int verdict_stuck_cpu(struct rs_session *s, struct rs_verdict *v,
+			     const char *how)
+{
+	unsigned cpu = 0;
+	uint64_t tsc = 0;
+
+	if (!rs_beats_stuck(&s->beats, rs_mono_now(), s->o->hang_secs, &cpu,
+			    &tsc))
+		return 0;
+	v->state = RS_GS_STUCK_CPU;
+	v->stuck_cpu = cpu;
+	v->stuck_at_ns = tsc ? rs_tsc_to_ns(&s->layout, tsc) : UINT64_MAX;
+	snprintf(s->why, sizeof(s->why), "cpu %u's own heartbeat did not move"
+		 " for %g s (--hang-secs) %s, while another CPU's went on", cpu,
+		 s->o->hang_secs, how);
+	v->why = s->why;
+	return 1;
 }
 
 static void verdict_deadlocked(struct rs_session *s, const struct rs_status *st,
@@ -326,6 +357,7 @@ static void judge_running(struct rs_session *s, const struct rs_status *st,
 		s->hb_seen_moving = 1;
 	} else {
 		double now = rs_mono_now();
+		rs_beats_look(&s->beats, s->reader->region, now, s->paused);
 		if (st->heartbeat_ticks != s->hb_ticks || s->paused) {
 			if (s->hb_ticks != UINT64_MAX &&
 			    st->heartbeat_ticks != s->hb_ticks)
@@ -348,7 +380,12 @@ static void judge_running(struct rs_session *s, const struct rs_status *st,
 		verdict_deadlocked(s, st, v, "went on");
 		if (s->o->follow)
 			*stop = RS_STOP_DEADLOCK;
+		return;
 	}
+	if (verdict_stuck_cpu(s, v, s->o->follow ? "while the collector"
+			      " followed it" : "while this snapshot watched") &&
+	    s->o->follow)
+		*stop = RS_STOP_STUCK_CPU;
 }
 
 static int store_cb(void *opaque, const struct rs_event *ev)
@@ -388,7 +425,7 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 		*stop = RS_STOP_REBOOT;
 		return 0;
 	}
-	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL };
+	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
 
 	if (rs_store_begin(s->store) != 0)
 		goto db_fail;
@@ -429,7 +466,8 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	if (s->on_commit && s->nbatch)
 		s->on_commit(s->commit_opaque, s->batch_tsc, s->nbatch);
 
-	if (*stop == RS_STOP_HUNG || *stop == RS_STOP_DEADLOCK)
+	if (*stop == RS_STOP_HUNG || *stop == RS_STOP_DEADLOCK ||
+	    *stop == RS_STOP_STUCK_CPU)
 		return 0;
 	/* The state was read before the poll, so everything the guest wrote
 	 * before saying "done" is in this batch. */
@@ -541,6 +579,7 @@ int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
 	s->attached = 1;
 	s->hb_moved_at = rs_mono_now();
 	s->hb_ticks = UINT64_MAX;  /* the first look counts as movement */
+	rs_beats_reset(&s->beats, s->layout.ncpus);
 	return 0;
 fail:
 	rs_store_close(s->store);
@@ -600,6 +639,34 @@ int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym)
 	return 0;
 fail:
 	return store_fail(s);
+}
+
+int rs_session_measure_skew(struct rs_session *s)
+{
+	static struct rs_skew k;   /* 4 KiB: off the stack */
+	char why[300];
+
+	/* One CPU has no other to disagree with: nothing to measure. */
+	if (s->layout.ncpus < 2)
+		return 0;
+	/* Read back through the store's reader, as info and the report
+	 * do: the pairs need every CPU's events merged by time. */
+	struct rs_trace_db *db = rs_trace_open(s->o->db_path, why, sizeof(why));
+	if (!db)
+		return session_fail(s, "%s", why);
+	int rc = rs_skew_measure(db, rs_store_trace_id(s->store), &k, why,
+				 sizeof(why));
+	rs_trace_close(db);
+	if (rc != 0)
+		return session_fail(s, "%s: measuring clock skew: %s",
+				    s->o->db_path, why);
+	if (rs_store_begin(s->store) != 0 || rs_store_set_skew(s->store, &k) != 0) {
+		rs_store_rollback(s->store);
+		return store_fail(s);
+	}
+	if (rs_store_commit(s->store) != 0)
+		return store_fail(s);
+	return 0;
 }
 
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
@@ -695,7 +762,8 @@ int rs_collect(const struct rs_collect_opts *o)
 			break;
 		rs_sleep_secs(o->poll_ms / 1000.0);
 	}
-	if (sym && rs_session_name_frames(s, sym) != 0)
+	if (rs_session_measure_skew(s) != 0 ||
+	    (sym && rs_session_name_frames(s, sym) != 0))
 		goto fail;
 	rs_session_print_summary(s, stop);
 	status = 0;

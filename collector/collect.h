@@ -38,6 +38,7 @@ enum rs_stop {
 	RS_STOP_STATE,     /* the guest says it exited or crashed */
 	RS_STOP_HUNG,      /* the heartbeat stopped while the guest ran */
 	RS_STOP_DEADLOCK,  /* ticks go on, but the guest says no thread can run */
+	RS_STOP_STUCK_CPU, /* one CPU's own heartbeat stopped, others' went on */
 	RS_STOP_SIGNAL,    /* SIGINT / SIGTERM / SIGHUP */
 	RS_STOP_REBOOT,    /* the region was re-initialised */
 };
@@ -100,6 +101,10 @@ int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
  * 0, or -1 (rs_session_error). */
 struct rs_symbolizer;
 int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym);
+/* When reading is over: measure how far the CPUs' clocks disagree from
+ * the stored events (formats/analysis/skew.h) and store it (cpu_skew).
+ * 0, or -1 (rs_session_error says why). */
+int rs_session_measure_skew(struct rs_session *s);
 /* Called with every event stored, after its batch is committed. */
 typedef void (*rs_committed_cb)(void *opaque, const uint64_t *tsc, size_t n);
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "info.h"
+#include "skew.h"
 #include "store.h"
 
 static void json_string(FILE *out, const char *s)
@@ -60,6 +61,14 @@ static void json_verdict(FILE *out, const struct rs_summary *s)
 			PRId64, s->stalled_at_ns, s->stalled_threads);
 	else
 		fprintf(out, ", \"stalled_at_ns\": null, \"stalled_threads\": null");
+	if (s->has_stuck)
+		fprintf(out, ", \"stuck_cpu\": %" PRId64, s->stuck_cpu);
+	else
+		fprintf(out, ", \"stuck_cpu\": null");
+	if (s->has_stuck && s->stuck_at_ns >= 0)
+		fprintf(out, ", \"stuck_at_ns\": %" PRId64, s->stuck_at_ns);
+	else
+		fprintf(out, ", \"stuck_at_ns\": null");
 	fprintf(out, ", \"blocked_threads\": [");
 	for (int i = 0; i < s->nblocked; i++) {
 		const struct rs_blocked_thread *b = &s->blocked[i];
@@ -110,6 +119,24 @@ static void json_clocks(FILE *out, const struct rs_summary *s)
 	json_int_or_null(out, s->tick_hz);
 	fputs(", \"timer_hz\": ", out);
 	json_int_or_null(out, s->timer_hz);
+	/* across CPUs (several only): what causal pairs showed */
+	if (s->ncpus < 2) {
+		fputs(", \"cpu_clocks\": null", out);
+		return;
+	}
+	int disagree = 0, n = 0;
+	fprintf(out, ", \"cpu_clocks\": {\"pairs\": %" PRId64 ", \"behind\": [",
+		s->skew_pairs);
+	for (int c = 0; c < s->ncpus && c < (int)RS_MAX_CPUS; c++) {
+		const struct rs_cpu_behind *b = &s->behind[c];
+		if (!b->ns)
+			continue;
+		disagree |= b->ns > RS_SKEW_FLAG_NS;
+		fprintf(out, "%s{\"cpu\": %d, \"of_cpu\": %" PRId64 ", \"ns_at_least\": %"
+			PRId64 "}", n++ ? ", " : "", c, b->of_cpu, b->ns);
+	}
+	fprintf(out, "], \"disagree\": %s, \"flag_ns\": %d}",
+		disagree ? "true" : "false", RS_SKEW_FLAG_NS);
 }
 
 /* The panic's fields: the record the guest wrote (or the host's verdict,
@@ -219,6 +246,12 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 		fprintf(out, ", \"hung_at_ns\": %" PRId64, s->hung_at_ns);
 	else
 		fprintf(out, ", \"hung_at_ns\": null");
+	fprintf(out, ", \"per_cpu\": [");
+	for (int i = 0; i < s->nper_cpu; i++)
+		fprintf(out, "%s{\"cpu\": %" PRId64 ", \"events\": %" PRId64
+			", \"lost\": %" PRId64 "}", i ? ", " : "", s->per_cpu[i].cpu,
+			s->per_cpu[i].accepted, s->per_cpu[i].lost);
+	fputc(']', out);
 	json_verdict(out, s);
 	json_panic(out, s);
 	json_vcpus(out, s);
@@ -275,6 +308,14 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 		fprintf(out, ")");
 	}
 	fprintf(out, "\n");
+	if (s->has_stuck) {
+		fprintf(out, "    cpu %" PRId64 " stuck", s->stuck_cpu);
+		if (s->stuck_at_ns >= 0) {
+			fprintf(out, " since ");
+			print_ns(out, s->stuck_at_ns);
+		}
+		fprintf(out, " (heartbeat stopped; others running)\n");
+	}
 	if (s->state_why[0])
 		fprintf(out, "    why: %s\n", s->state_why);
 	for (int i = 0; i < s->nblocked; i++) {
@@ -293,6 +334,53 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 	}
 }
 
+/* Each CPU's share, on a guest of several: where the work was. */
+static void print_per_cpu(FILE *out, const struct rs_summary *s)
+{
+	if (s->ncpus < 2 || !s->nper_cpu)
+		return;
+	fprintf(out, "  per cpu:");
+	for (int i = 0; i < s->nper_cpu; i++) {
+		const struct rs_cpu_count *c = &s->per_cpu[i];
+		fprintf(out, "%s cpu %" PRId64 " %" PRId64 " events", i ? "," : "",
+			c->cpu, c->accepted);
+		if (c->lost)
+			fprintf(out, " (%" PRId64 " lost)", c->lost);
+	}
+	fputc('\n', out);
+}
+
+/* Whether the CPUs' clocks agree, as far as causal pairs across them
+ * show (cpu_skew): never silent on a guest of several CPUs. */
+static void print_cpu_clocks(FILE *out, const struct rs_summary *s)
+{
+	int behind = 0;
+
+	if (s->ncpus < 2)
+		return;
+	for (int c = 0; c < s->ncpus && c < (int)RS_MAX_CPUS; c++) {
+		const struct rs_cpu_behind *b = &s->behind[c];
+		if (!b->ns)
+			continue;
+		behind = 1;
+		if (b->ns > RS_SKEW_FLAG_NS)
+			fprintf(out, "  clocks disagree: cpu %d is >= %" PRId64 " ns behind"
+				" cpu %" PRId64 " (an effect stamped before its cause);"
+				" times across these CPUs are off by that much\n",
+				c, b->ns, b->of_cpu);
+		else
+			fprintf(out, "  clocks across cpus: cpu %d is >= %" PRId64 " ns"
+				" behind cpu %" PRId64 " (under %d ns: not flagged)\n",
+				c, b->ns, b->of_cpu, RS_SKEW_FLAG_NS);
+	}
+	if (!behind && s->skew_pairs)
+		fprintf(out, "  clocks across cpus: agree as far as %" PRId64
+			" causal pairs show\n", s->skew_pairs);
+	else if (!behind)
+		fprintf(out, "  clocks across cpus: not measured (no causal pairs"
+			" across cpus stored)\n");
+}
+
 /* "clocks: tsc from hpet, tick 1000 Hz by lapic-oneshot (timer 62500000
  * Hz)": how far the trace's times can be trusted. */
 static void print_clocks(FILE *out, const struct rs_summary *s)
@@ -306,6 +394,7 @@ static void print_clocks(FILE *out, const struct rs_summary *s)
 	if (s->timer_hz)
 		fprintf(out, " (timer %" PRId64 " Hz)", s->timer_hz);
 	fputc('\n', out);
+	print_cpu_clocks(out, s);
 }
 
 void rs_info_print_text(FILE *out, const struct rs_summary *s)
@@ -326,6 +415,7 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	print_verdict(out, s);
 	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
 		s->events, s->lost_events);
+	print_per_cpu(out, s);
 	if (s->has_ts) {
 		fprintf(out, "  time: ");
 		print_ns(out, s->first_ts_ns);

@@ -71,6 +71,7 @@ static int cmd_run(int argc, char **argv)
 		.force_dump = v[RUN_FORCE_DUMP].set,
 		.seconds = secs(v[RUN_SECONDS].ns),
 		.mem_mb = (unsigned)v[RUN_MEMORY].u,
+		.smp = (unsigned)v[RUN_SMP].u,
 		.count = v[RUN_COUNT].u,
 		.ring_pages = (unsigned)v[RUN_RING_PAGES].u,
 		.gdb = v[RUN_GDB].set,

@@ -121,6 +121,8 @@ static void build_argv(const struct rs_qemu_opts *o, const char *qmp_path,
 		argv[n++] = (char *)fixed[i];
 	argv[n++] = "-m";
 	FMT("%uM", o->mem_mb);
+	argv[n++] = "-smp";
+	FMT("%u", o->smp ? o->smp : 1);
 	argv[n++] = "-object";
 	FMT("memory-backend-file,id=mem,size=%uM,mem-path=/proc/self/fd/%d,share=on",
 	    o->mem_mb, MEM_FD);

@@ -16,6 +16,7 @@ struct rs_qemu_opts {
 	const char *kernel;    /* PVH ELF */
 	const char *append;    /* kernel command line */
 	unsigned mem_mb;
+	unsigned smp;          /* vCPUs: -smp N (0 taken as 1) */
 	int gdb;               /* -s -S: wait for a debugger to continue */
 };
 

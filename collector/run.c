@@ -13,6 +13,8 @@
  *   hung     no heartbeat for --hang-secs while the VM was running
  *   deadlocked  the ticks went on after the guest published a stall (every
  *            thread blocked, nothing to wake one; RING.md)
+ *   stuck-cpu  one CPU's own heartbeat stopped for --hang-secs while
+ *            another CPU's went on (RING.md, "Several CPUs")
  *   running  --seconds ran out (plus grace) first, or we were signalled
  *
  * Before QEMU is stopped, a crashed, hung or stopped guest's registers
@@ -48,7 +50,7 @@
 #define BOOT_TIMEOUT 10.0
 
 enum run_end {
-	END_NONE, END_GUEST, END_HUNG, END_DEADLOCK, END_RESET, END_PVPANIC, END_QEMU_GONE,
+	END_NONE, END_GUEST, END_HUNG, END_DEADLOCK, END_STUCK_CPU, END_RESET, END_PVPANIC, END_QEMU_GONE,
 	END_SHUTDOWN, END_LIMIT, END_SIGNAL, END_REINIT,
 };
 
@@ -183,6 +185,8 @@ static const char *end_text(enum run_end e, const struct rs_qemu *q)
 	case END_HUNG: return "the guest hung: its heartbeat stopped while the VM ran";
 	case END_DEADLOCK: return "the guest deadlocked: its ticks went on while no"
 		" thread could run";
+	case END_STUCK_CPU: return "a CPU is stuck: its own heartbeat stopped while"
+		" the other CPUs' went on (see guest state below)";
 	case END_RESET: return "triple fault: the guest reset the CPU; QEMU paused with RAM intact";
 	case END_PVPANIC: return "the guest signalled a panic (pvpanic)";
 	case END_QEMU_GONE: return "QEMU exited";
@@ -277,6 +281,8 @@ static enum run_end watch(struct run *r, enum rs_stop *stop, int *fail)
 		return END_HUNG;
 	if (*stop == RS_STOP_DEADLOCK)
 		return END_DEADLOCK;
+	if (*stop == RS_STOP_STUCK_CPU)
+		return END_STUCK_CPU;
 	/* With -action reboot=shutdown a reset pauses QEMU before the guest
 	 * could lay out a new ring: a new ring here is the guest's doing. */
 	if (*stop == RS_STOP_REBOOT)
@@ -307,6 +313,7 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 			       err, sizeof(err));
 	/* A verdict's poll was the last: the state it stored stands. */
 	if (end != END_GUEST && end != END_HUNG && end != END_DEADLOCK &&
+	    end != END_STUCK_CPU &&
 	    rs_session_poll(r->s, 1, &stop) != 0)
 		return session_failed(r);
 	int done = rs_session_guest_done(r->s);
@@ -330,7 +337,8 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 		if (rs_session_host_crash(r->s, reason, has_rip, rip) != 0)
 			return session_failed(r);
 	}
-	if (rs_session_name_frames(r->s, r->sym) != 0)
+	if (rs_session_measure_skew(r->s) != 0 ||
+	    rs_session_name_frames(r->s, r->sym) != 0)
 		return session_failed(r);
 	/* A guest that exited leaves QEMU (isa-debug-exit) at once: a dump
 	 * would race it, so a clean exit never gets one, by rule. A dump that
@@ -441,7 +449,7 @@ int rs_run(const struct rs_run_opts *o)
 	build_append(o, append, sizeof(append));
 	struct rs_qemu_opts qo = { .qemu = o->qemu, .kernel = kernel,
 				   .append = append, .mem_mb = o->mem_mb,
-				   .gdb = o->gdb };
+				   .smp = o->smp, .gdb = o->gdb };
 	if (rs_qemu_start(&r.q, &qo, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ringside: %s\n", err);
 		rs_qemu_print_logs(&r.q, stderr, 10);

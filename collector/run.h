@@ -16,6 +16,7 @@ struct rs_run_opts {
 	int force_dump;          /* --force-dump: CORE may be overwritten */
 	double seconds;          /* 0: no limit */
 	unsigned mem_mb;
+	unsigned smp;            /* vCPUs (QEMU -smp), 1..RS_MAX_CPUS */
 	uint64_t count;          /* 0: the workload's default */
 	unsigned ring_pages;     /* 0: the kernel's default */
 	int gdb;

@@ -82,18 +82,70 @@ int rs_store_has_column(struct rs_store *st, const char *table,
 	return found;
 }
 
-#define TRACE_CHECK_WIDENED \
-	"SELECT instr(sql, '''deadlocked''') FROM sqlite_master" \
-	" WHERE type = 'table' AND name = 'trace'"
+/* The guest_state check's widenings, in the order they came: each adds
+ * `name` after `after` (which every list that lacks `name` holds). */
+static const struct {
+	const char *after, *name;
+} check_widening[] = {
+	{ "hung", "deadlocked" },
+	{ "deadlocked", "stuck-cpu" },
+};
+
+/* Does the stored CREATE of trace already allow `name`? 1, 0, or -1. */
+static int check_allows(struct rs_store *st, const char *name)
+{
+	char sql[200];
+	int64_t at = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT instr(sql, '''%s''') FROM sqlite_master"
+		 " WHERE type = 'table' AND name = 'trace'", name);
+	if (rs_store_scalar(st, sql, 0, &at) != 0)
+		return -1;
+	return at != 0;
+}
+
+/* Widen the check to allow `name` (after `after`), editing the stored
+ * CREATE statement; see upgrade_trace_table. */
+static int widen_check(struct rs_store *st, const char *after,
+		       const char *name)
+{
+	const char *what = "upgrading the trace table";
+	int64_t version = 0;
+	char sql[300];
+
+	if (rs_store_scalar(st, "PRAGMA schema_version", 0, &version) != 0)
+		return -1;
+	if (exec(st, "PRAGMA writable_schema = ON", what) != 0)
+		return -1;
+	/* `after` is in every list this ringside ever wrote that lacks
+	 * `name`, whatever the line breaks around it; `name` goes after it. */
+	snprintf(sql, sizeof(sql), "UPDATE sqlite_master SET sql = replace(sql,"
+		 " '''%s'',', '''%s'', ''%s'',')"
+		 " WHERE type = 'table' AND name = 'trace'", after, after, name);
+	int rc = exec(st, sql, what);
+	/* A new schema version makes every connection re-read the CREATE. */
+	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
+		 (long long)version + 1);
+	if (rc == 0)
+		rc = exec(st, sql, what);
+	if (exec(st, "PRAGMA writable_schema = OFF", what) != 0)
+		rc = -1;
+	if (rc == 0 && check_allows(st, name) != 1) {
+		snprintf(st->err, sizeof(st->err), "%s: its guest_state check is"
+			 " not one this ringside knows", what);
+		rc = -1;
+	}
+	return rc;
+}
 
 /*
- * Version 2 grew without a bump (as vcpu_regs did): the verdict
- * 'deadlocked', the columns that explain verdicts, and how the guest
- * calibrated its clocks. A file made before
- * them gets the columns, and its CHECK is widened in place: SQLite cannot
- * ALTER a CHECK, and editing the stored CREATE through writable_schema is
- * the way its documentation gives for loosening one (every stored row
- * already satisfies the wider list). Runs inside the schema transaction.
+ * Version 2 grew without a bump (as vcpu_regs did): the verdicts
+ * 'deadlocked' and 'stuck-cpu', the columns that explain verdicts, and
+ * how the guest calibrated its clocks. A file made before them gets the
+ * columns, and its CHECK is widened in place: SQLite cannot ALTER a
+ * CHECK, and editing the stored CREATE through writable_schema is the way
+ * its documentation gives for loosening one (every stored row already
+ * satisfies the wider list). Runs inside the schema transaction.
  */
 static int upgrade_trace_table(struct rs_store *st)
 {
@@ -101,10 +153,10 @@ static int upgrade_trace_table(struct rs_store *st)
 		{ "state_why", "TEXT" }, { "stalled_at_ns", "INTEGER" },
 		{ "stalled_threads", "INTEGER" }, { "tsc_source", "TEXT" },
 		{ "tick_method", "TEXT" }, { "tick_hz", "INTEGER" },
-		{ "timer_hz", "INTEGER" },
+		{ "timer_hz", "INTEGER" }, { "stuck_cpu", "INTEGER" },
+		{ "stuck_at_ns", "INTEGER" },
 	};
 	const char *what = "upgrading the trace table";
-	int64_t widened = 0, version = 0;
 	char sql[200];
 
 	for (size_t i = 0; i < sizeof(column) / sizeof(column[0]); i++) {
@@ -115,33 +167,16 @@ static int upgrade_trace_table(struct rs_store *st)
 		if (exec(st, sql, what) != 0)
 			return -1;
 	}
-	if (rs_store_scalar(st, TRACE_CHECK_WIDENED, 0, &widened) != 0)
-		return -1;
-	if (widened)
-		return 0;
-	if (rs_store_scalar(st, "PRAGMA schema_version", 0, &version) != 0)
-		return -1;
-	if (exec(st, "PRAGMA writable_schema = ON", what) != 0)
-		return -1;
-	/* 'hung' is in every list this ringside ever wrote, whatever the
-	 * line breaks around it; the new name goes after it. */
-	int rc = exec(st, "UPDATE sqlite_master SET sql = replace(sql,"
-		      " '''hung'',', '''hung'', ''deadlocked'',')"
-		      " WHERE type = 'table' AND name = 'trace'", what);
-	/* A new schema version makes every connection re-read the CREATE. */
-	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
-		 (long long)version + 1);
-	if (rc == 0)
-		rc = exec(st, sql, what);
-	if (exec(st, "PRAGMA writable_schema = OFF", what) != 0)
-		rc = -1;
-	if (rc == 0 && (rs_store_scalar(st, TRACE_CHECK_WIDENED, 0, &widened) != 0 ||
-			!widened)) {
-		snprintf(st->err, sizeof(st->err), "%s: its guest_state check is"
-			 " not one this ringside knows", what);
-		rc = -1;
+	for (size_t i = 0; i < sizeof(check_widening) / sizeof(check_widening[0]);
+	     i++) {
+		int allowed = check_allows(st, check_widening[i].name);
+		if (allowed < 0)
+			return -1;
+		if (!allowed && widen_check(st, check_widening[i].after,
+					    check_widening[i].name) != 0)
+			return -1;
 	}
-	return rc;
+	return 0;
 }
 
 /*
@@ -479,7 +514,7 @@ static int save_panic(struct rs_store *st, const struct rs_panic *p)
  * same boot) does not undo it. Every column below reads the old row.
  */
 #define KEEP_VERDICT \
-	"(guest_state IN ('hung', 'deadlocked', 'crashed')" \
+	"(guest_state IN ('hung', 'deadlocked', 'stuck-cpu', 'crashed')" \
 	" AND ?1 IN ('running', 'unknown') AND heartbeat_ticks IS ?2)"
 
 int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
@@ -502,6 +537,10 @@ int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
 			       "   WHEN " KEEP_VERDICT " THEN stalled_at_ns ELSE NULL END,"
 			       " stalled_threads = CASE WHEN ?1 = 'deadlocked' THEN ?7"
 			       "   WHEN " KEEP_VERDICT " THEN stalled_threads ELSE NULL END,"
+			       " stuck_cpu = CASE WHEN ?1 = 'stuck-cpu' THEN ?8"
+			       "   WHEN " KEEP_VERDICT " THEN stuck_cpu ELSE NULL END,"
+			       " stuck_at_ns = CASE WHEN ?1 = 'stuck-cpu' THEN ?9"
+			       "   WHEN " KEEP_VERDICT " THEN stuck_at_ns ELSE NULL END,"
 			       " heartbeat_ticks = ?2"
 			       " WHERE id = ?4 RETURNING guest_state",
 			       -1, &q, NULL) != SQLITE_OK)
@@ -521,6 +560,11 @@ int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
 		sqlite3_bind_int64(q, 6, rs_i64(rs_tsc_to_ns(&st->layout,
 							     s->stall_tsc)));
 		sqlite3_bind_int64(q, 7, rs_i64(s->stall_threads));
+	}
+	if (strcmp(v->state, RS_GS_STUCK_CPU) == 0) {
+		sqlite3_bind_int64(q, 8, v->stuck_cpu);
+		if (v->stuck_at_ns != UINT64_MAX)
+			sqlite3_bind_int64(q, 9, rs_i64(v->stuck_at_ns));
 	}
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)

@@ -28,6 +28,9 @@
 /* Ticks go on but every thread is blocked with nothing to wake one: the
  * guest published a stall in its header (RING.md). */
 #define RS_GS_DEADLOCKED "deadlocked"
+/* The guest-wide heartbeat goes on, but one CPU's own heartbeat stopped
+ * (RING.md, "Several CPUs"): that CPU spins or has interrupts off. */
+#define RS_GS_STUCK_CPU "stuck-cpu"
 
 struct rs_store;
 
@@ -76,6 +79,9 @@ struct rs_verdict {
 	const char *state;      /* one of RS_GS_* */
 	uint64_t hung_at_ns;    /* hung: the last heartbeat; UINT64_MAX: none */
 	const char *why;        /* why, when the ring did not say it; or NULL */
+	/* stuck-cpu: the CPU, and its last own heartbeat (UINT64_MAX: none) */
+	uint32_t stuck_cpu;
+	uint64_t stuck_at_ns;
 };
 
 /*
@@ -103,6 +109,11 @@ int rs_store_set_vcpu_regs(struct rs_store *st, const struct rs_vcpu_regs *r,
  */
 int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 			    int has_rip, uint64_t rip);
+
+struct rs_skew;
+/* Store the measured disagreement of the CPUs' clocks (table cpu_skew)
+ * for the current trace, replacing its earlier rows. */
+int rs_store_set_skew(struct rs_store *st, const struct rs_skew *k);
 
 struct rs_summary;
 /* Store the names `sum` carries for its trace's code addresses (table
@@ -132,6 +143,8 @@ struct rs_summary {
 	char state_why[200];          /* "" when the ring said it itself */
 	int has_hung_at;
 	int64_t hung_at_ns;
+	int has_stuck;                /* stuck-cpu: which CPU, since when */
+	int64_t stuck_cpu, stuck_at_ns;  /* stuck_at_ns < 0: unknown */
 	int has_stall;                /* deadlocked: the stall the guest published */
 	int64_t stalled_at_ns, stalled_threads;
 	/* deadlocked: threads whose last scheduling event is a block */
@@ -164,6 +177,18 @@ struct rs_summary {
 	struct rs_vcpu_regs vcpu[RS_MAX_CPUS];
 	char vcpu_origin[RS_MAX_CPUS][32];
 	int nvcpu;
+	/* How far the CPUs' clocks disagree (table cpu_skew): causal pairs
+	 * across CPUs, and per CPU the most it is seen behind another */
+	int64_t skew_pairs;
+	/* per CPU, over all collects (trace_cpu): records stored and lost */
+	int nper_cpu;
+	struct rs_cpu_count {
+		int64_t cpu, accepted, lost;
+	} per_cpu[RS_MAX_CPUS];
+	struct rs_cpu_behind {
+		int64_t ns;             /* at least this; 0: not seen behind */
+		int64_t of_cpu;
+	} behind[RS_MAX_CPUS];
 	/* Names of the code addresses above (table frames, or named at
 	 * print time by info --kernel); .tried is 0 where none is known. */
 	struct rs_sym_name panic_rip_name;

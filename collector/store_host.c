@@ -6,12 +6,50 @@
  *
  * Kept apart from store.c because these rows have a different author: a
  * reader of the database must be able to tell "the guest said" from "the
- * host saw", and SCHEMA.md documents which columns are which.
+ * host saw", and SCHEMA.md documents which columns are which. The skew
+ * between the CPUs' clocks is the host's measurement too.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "skew.h"
 #include "store_internal.h"
+
+int rs_store_set_skew(struct rs_store *st, const struct rs_skew *k)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM cpu_skew WHERE trace_id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "cpu_skew");
+	sqlite3_bind_int64(s, 1, st->trace_id);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return rs_store_fail(st, "cpu_skew");
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO cpu_skew (trace_id, cpu, from_cpu, pairs,"
+			       " min_gap_ns) VALUES (?, ?, ?, ?, ?)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return rs_store_fail(st, "cpu_skew");
+	for (unsigned from = 0; from < k->ncpus && from < RS_MAX_CPUS; from++)
+		for (unsigned to = 0; to < k->ncpus && to < RS_MAX_CPUS; to++) {
+			if (!k->pairs[from][to])
+				continue;
+			sqlite3_bind_int64(s, 1, st->trace_id);
+			sqlite3_bind_int(s, 2, (int)to);
+			sqlite3_bind_int(s, 3, (int)from);
+			sqlite3_bind_int64(s, 4, rs_i64(k->pairs[from][to]));
+			sqlite3_bind_int64(s, 5, k->min_gap[from][to]);
+			if (sqlite3_step(s) != SQLITE_DONE) {
+				sqlite3_finalize(s);
+				return rs_store_fail(st, "cpu_skew");
+			}
+			sqlite3_reset(s);
+		}
+	sqlite3_finalize(s);
+	return 0;
+}
 
 int rs_store_set_vcpu_regs(struct rs_store *st, const struct rs_vcpu_regs *r,
 			   unsigned n, const char *origin)
@@ -58,6 +96,7 @@ int rs_store_set_host_crash(struct rs_store *st, const char *reason,
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE trace SET guest_state = 'crashed', hung_at_ns = NULL,"
 			       " state_why = NULL, stalled_at_ns = NULL, stalled_threads = NULL,"
+			       " stuck_cpu = NULL, stuck_at_ns = NULL,"
 			       " panic_reason = ?1, panic_rip = ?2"
 			       " WHERE id = ?3 AND (panic_reason IS NULL OR panic_vector IS NULL)"
 			       " RETURNING guest_state",

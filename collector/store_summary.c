@@ -88,6 +88,9 @@ static int trace_row(struct rs_store *st, int64_t trace_id,
 	o->has_stall = row->has_stall;
 	o->stalled_at_ns = row->stalled_at_ns;
 	o->stalled_threads = row->stalled_threads;
+	o->has_stuck = row->has_stuck;
+	o->stuck_cpu = row->stuck_cpu;
+	o->stuck_at_ns = row->has_stuck_at ? row->stuck_at_ns : -1;
 	snprintf(o->tsc_source, sizeof(o->tsc_source), "%s", row->tsc_source);
 	snprintf(o->tick_method, sizeof(o->tick_method), "%s", row->tick_method);
 	o->tick_hz = row->tick_hz;
@@ -232,6 +235,53 @@ static int vcpu_regs(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "vcpu_regs");
 }
 
+/* The clocks' disagreement the collect measured (cpu_skew). A database
+ * from before the table existed (opened read-only) has none. */
+static int cpu_skew(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT cpu, from_cpu, pairs, min_gap_ns"
+			       " FROM cpu_skew WHERE trace_id = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t cpu = sqlite3_column_int64(s, 0);
+		int64_t gap = sqlite3_column_int64(s, 3);
+		o->skew_pairs += sqlite3_column_int64(s, 2);
+		if (cpu < 0 || cpu >= (int64_t)RS_MAX_CPUS || gap >= 0 ||
+		    gap == INT64_MIN || -gap <= o->behind[cpu].ns)
+			continue;
+		o->behind[cpu].ns = -gap;
+		o->behind[cpu].of_cpu = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "cpu_skew");
+}
+
+/* Each CPU's records (trace_cpu): that every CPU did work shows here. */
+static int per_cpu(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT cpu, accepted, lost FROM trace_cpu"
+			       " WHERE trace_id = ?1 ORDER BY cpu", -1, &s,
+			       NULL) != SQLITE_OK)
+		return rs_store_fail(st, "trace_cpu");
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->nper_cpu < (int)RS_MAX_CPUS) {
+		struct rs_cpu_count *c = &o->per_cpu[o->nper_cpu++];
+		c->cpu = sqlite3_column_int64(s, 0);
+		c->accepted = sqlite3_column_int64(s, 1);
+		c->lost = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "trace_cpu");
+}
+
 /* The name a frames row gives, if its address is still the one the trace
  * holds there (a later collect may have replaced the panic record). */
 static struct rs_sym_name *frame_slot(struct rs_summary *o, const char *kind,
@@ -348,7 +398,7 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)
 		return -1;
-	if (vcpu_regs(st, o) != 0)
+	if (vcpu_regs(st, o) != 0 || cpu_skew(st, o) != 0 || per_cpu(st, o) != 0)
 		return -1;
 	return frame_names(st, o);
 }

@@ -248,7 +248,7 @@ int rs_xen_collect(const struct rs_collect_opts *o)
 		if (rs_session_poll(s, 1, &stop) != 0)
 			goto fail;
 	}
-	if (finish(x, domid, s, &di) != 0 ||
+	if (finish(x, domid, s, &di) != 0 || rs_session_measure_skew(s) != 0 ||
 	    (sym && rs_session_name_frames(s, sym) != 0))
 		goto fail;
 	rs_session_print_summary(s, stop);

@@ -22,7 +22,9 @@ INTERCHANGE_SRCS := formats/interchange/export_ctf.c \
 ANALYSIS_SRCS    := formats/analysis/hdr.c formats/analysis/report.c \
                     formats/analysis/report_print.c \
                     formats/analysis/report_cpath.c \
-                    formats/analysis/report_lost.c
+                    formats/analysis/report_lost.c \
+                    formats/analysis/causal.c formats/analysis/skew.c \
+                    formats/analysis/report_smp.c
 
 CONTRACT_LIB    := $(LIB)/libringside-contract.a
 STORE_LIB       := $(LIB)/libringside-store.a

@@ -36,6 +36,7 @@
 #include "ringside_ring.h"
 #include "rs_decode.h"
 #include "idmap.h"
+#include "xcpu.h"
 
 typedef struct {
 	int32_t thread;        /* running thread index, -1 none */
@@ -61,6 +62,7 @@ struct rv_builder {
 	uint8_t ev_cpu;               /* CPU of the event being derived */
 	uint32_t *gap_pos;            /* per CPU: its first gap not yet passed */
 	rv_spans gap_all;             /* every CPU's gaps, merged */
+	rv_xcpu_builder *xcpu;        /* migrations, cross-CPU wakes */
 };
 
 void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
@@ -296,6 +298,7 @@ rv_builder *rv_builder_new(rv_model *m)
 	m->cpu_alloc = g_new0(rv_spans, m->ncpus);
 	gaps_from_lost(b);
 	b->gap_pos = g_new0(uint32_t, m->ncpus);
+	b->xcpu = rv_xcpu_builder_new(m);
 	m->t_min = INT64_MAX;
 	m->t_max = INT64_MIN;
 	return b;
@@ -629,6 +632,7 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		m->t_max = t;
 
 	gap_resume(b, cpu, t, ctx);
+	rv_xcpu_event(b->xcpu, cpu, t, type, a, bb, c);
 	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
 	    (type == RS_EV_COUNTER && str))
 		counter_sample(b, type, str, t, (int64_t)a);
@@ -729,6 +733,7 @@ void rv_builder_finish(rv_builder *b)
 		if (m->pp.follows[i] < 0)
 			m->pp.own_end[i] = m->pp.resolved[i];
 	end_unknown(m);
+	rv_xcpu_builder_finish(b->xcpu);
 	rv_spans_free(&b->gap_all);
 	g_free(b->gap_pos);
 	rv_idmap_free(&b->promises);

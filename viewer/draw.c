@@ -10,6 +10,7 @@
  * so a frame costs O(visible pixels x log n), whatever the zoom.
  */
 #include "draw.h"
+#include "xcpu.h"
 
 #include <assert.h>
 #include <glib.h>
@@ -816,6 +817,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 			continue;
 		draw_counter(cr, m, v, &m->counters[i], y);
 	}
+	rv_draw_xcpu(cr, m, v, off + g.cpu_y);
 	rv_draw_rows(cr, m, v, &g);
 	rv_draw_arrows(cr, m, v, &g);
 	rv_draw_row_labels(cr, m, v, &g, NULL, 0);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ringside_ring.h"
+#include "xcpu.h"
 
 /* The span of s under time t, or -1 (with a pixel of slack either side
  * so sub-pixel spans can be pointed at). */
@@ -182,6 +183,7 @@ static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
 		g_string_append_printf(s, "\nallocator burst: %u record%s",
 				       m->cpu_alloc[c].ref[i],
 				       m->cpu_alloc[c].ref[i] == 1 ? "" : "s");
+	rv_xcpu_describe(s, m, v, c, t);
 }
 
 /* Thread row th at time t: its state then. */

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "rs_chunk.h"
+#include "xcpu.h"
 #include "trace_read.h"
 
 #define NCHUNKS_MAX 64
@@ -318,6 +319,11 @@ static void take_trace_row(const struct rs_trace_row *r, rv_model *m)
 	} else if (!strcmp(m->guest_state, "hung")) {
 		m->hung = true;   /* never beat: mark the start */
 		m->hung_at = INT64_MIN;
+	}
+	if (r->has_stuck && r->stuck_cpu >= 0 && r->stuck_cpu < r->ncpus) {
+		m->stuck = true;
+		m->stuck_cpu = (int)r->stuck_cpu;
+		m->stuck_at = r->has_stuck_at ? r->stuck_at_ns : INT64_MIN;
 	}
 	if (r->has_panic) {
 		m->panicked = true;
@@ -721,6 +727,7 @@ void rv_model_free(rv_model *m)
 		rv_spans_free(&m->cpu_gap[c]);
 	}
 	g_free(m->cpu_gap);
+	rv_xcpu_free(&m->xcpu);
 	g_free(m->cpu_lane); g_free(m->cpu_irq); g_free(m->cpu_idle); g_free(m->cpu_alloc);
 	rv_spans_free(&m->band_idle);
 	rv_spans_free(&m->band_irq);

@@ -106,6 +106,18 @@ typedef struct {
 	uint8_t *kind;
 } rv_arrows;
 
+/* Migrations and cross-CPU wakes between CPU lanes (xcpu.c), sorted by
+ * min(t0, t1). A migration has t0 == t1; a wake goes from the waker's
+ * CPU at t0 to the CPU the woken thread ran on at t1 (t1 < t0 when that
+ * CPU's clock is behind). */
+enum { RV_X_MIGRATE = 1, RV_X_WAKE = 2 };
+typedef struct {
+	uint32_t n, cap;
+	int64_t *t0, *t1;
+	uint64_t *tid;
+	uint8_t *from, *to, *kind;
+} rv_xcpu;
+
 /* One promise row: segments sorted by start, non-overlapping (so end is
  * sorted too). nres[i] / nfail[i]: how many of segments 0..i-1 end with
  * their promise's resolve / fail (n + 1 values, layout.c), so a zoomed-out
@@ -151,6 +163,11 @@ typedef struct rv_model {
 	char guest_state[16];
 	bool hung;
 	int64_t hung_at;
+	/* guest_state stuck-cpu: that CPU's last heartbeat (INT64_MIN if
+	 * unknown); drawn on its lane (xcpu.c) */
+	bool stuck;
+	int stuck_cpu;
+	int64_t stuck_at;
 	bool panicked;
 	int64_t panic_t;
 	char *panic_reason, *panic_regs, *panic_backtrace;
@@ -174,6 +191,7 @@ typedef struct rv_model {
 	 * CPU's lanes, its threads' states and its promises' lines never
 	 * cross them: a gap is drawn as a gap. */
 	rv_spans *cpu_gap;
+	rv_xcpu xcpu;             /* migrations, cross-CPU wakes */
 
 	rv_thread *threads;
 	uint32_t nthreads, cap_threads;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "rs_decode.h"
+#include "report_smp.h"
 #include "rs_u64map.h"
 
 /* ---- groups ------------------------------------------------------------ */
@@ -29,6 +30,8 @@ static const struct {
 	[RS_REPORT_RUNQ]       = { "runq_len", "run-queue length", "", 0 },
 	[RS_REPORT_IRQ]        = { "irq", "interrupt handler duration, by vector", "ns", 1 },
 	[RS_REPORT_TIMER]      = { "timer_lateness", "timer lateness (fire - due)", "ns", 0 },
+	[RS_REPORT_WAKE_CPU]   = { "wake_to_run_cpu", "wake -> run latency, same CPU or across CPUs", "ns", 1 },
+	[RS_REPORT_LOCK]       = { "lock_wait", "lock contention wait, by lock", "ns", 1 },
 	[RS_REPORT_PAGE_ALLOC] = { "page_alloc", "page block allocations", "bytes", 0 },
 	[RS_REPORT_HEAP_ALLOC] = { "heap_alloc", "heap allocations (positive deltas)", "bytes", 0 },
 };
@@ -121,6 +124,7 @@ struct ctx {
 	struct waiter *w;
 	size_t nw, capw;
 	struct rs_u64map woken;    /* tid -> wake time, UINT64_MAX: none */
+	struct rs_smp_acc *smp;    /* several CPUs (report_smp.c) */
 	struct {                /* per-CPU irq nesting */
 		uint64_t vec[16];
 		int64_t at[16];
@@ -142,6 +146,13 @@ static void record(struct ctx *c, enum rs_report_section_id sec,
 	struct rs_report_group *g = group(&c->r->sec[sec], name, detail);
 	if (!g || rs_hdr_record(g->h, value, 1) != 0)
 		c->oom = 1;
+}
+
+int rs_report_record(struct rs_report *r, enum rs_report_section_id sec,
+		     const char *name, uint64_t value)
+{
+	struct rs_report_group *g = group(&r->sec[sec], name, NULL);
+	return g && rs_hdr_record(g->h, value, 1) == 0 ? 0 : -1;
 }
 
 static void record_tid(struct ctx *c, enum rs_report_section_id sec,
@@ -352,6 +363,9 @@ static int on_event(void *opaque, const struct rs_row *e)
 		c->cpu[e->cpu].seen = 1;
 		c->cpu[e->cpu].last_seq = e->seq;
 	}
+	if (rs_smp_event(c->smp, e, e->type == RS_EV_THREAD_MIGRATE
+				    ? thread_name(c, (uint32_t)e->a) : NULL) != 0)
+		c->oom = 1;
 	switch (e->type) {
 	case RS_EV_THREAD_BLOCK:
 		if (e->b == RS_BLOCK_PROMISE)
@@ -467,6 +481,11 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 	if (r->to_ns < r->from_ns)
 		r->to_ns = r->from_ns;     /* empty range: nothing in it */
 
+	c.smp = rs_smp_acc_new(r);
+	if (!c.smp) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	if (load_tables(&c, err, errlen) != 0)
 		goto out;
 	int ev = rs_trace_events(db, r->meta.id, RS_ORDER_TIME, r->from_ns,
@@ -521,6 +540,7 @@ out:
 	rs_u64map_free(&c.open);
 	rs_u64map_free(&c.wheads);
 	rs_u64map_free(&c.woken);
+	rs_smp_acc_free(c.smp);
 	free(c.w);
 	return rc;
 }

@@ -33,6 +33,8 @@ enum rs_report_section_id {
 	RS_REPORT_RUNQ,         /* run-queue length samples, plain numbers */
 	RS_REPORT_IRQ,          /* irq enter -> exit, ns, per vector */
 	RS_REPORT_TIMER,        /* timer fire - due, ns */
+	RS_REPORT_WAKE_CPU,     /* wake -> run, ns: same CPU or across CPUs */
+	RS_REPORT_LOCK,         /* lock_contend waits, ns, per lock */
 	RS_REPORT_PAGE_ALLOC,   /* page block sizes, bytes */
 	RS_REPORT_HEAP_ALLOC,   /* heap allocation sizes, bytes */
 	RS_REPORT_SECTIONS
@@ -63,6 +65,31 @@ struct rs_report_lost {
 	double fraction;        /* ns / range length */
 };
 
+/* Several CPUs (report_smp.c): where the time went and what crossed
+ * between CPUs. */
+#define RS_REPORT_LOCKS 6       /* enum rs_lock 1..5; 0: any other id */
+#define RS_REPORT_IPIS 3        /* enum rs_ipi_reason 1..2; 0: other */
+struct rs_report_smp {
+	/* from each CPU's first event in the range to its last: time with
+	 * a thread switched in and not idle, and time idle */
+	struct rs_report_cpu {
+		int64_t run_ns, idle_ns;
+		int seen;
+	} cpu[RS_MAX_CPUS];
+	uint64_t migrations;
+	struct rs_report_migr {
+		uint64_t tid, n;
+		char *name;             /* NULL if unknown */
+	} *by_thread;               /* sorted by tid */
+	size_t nthreads, cap;
+	uint64_t ipi_sent[RS_REPORT_IPIS], ipi_recv[RS_REPORT_IPIS];
+	uint64_t lock_total_ns[RS_REPORT_LOCKS];
+	/* wake -> run pairs across CPUs whose run was stamped before the
+	 * wake: the clocks disagree (ringside info states by how much) */
+	uint64_t wake_before_cause;
+	int any;                    /* any SMP event in the range */
+};
+
 struct rs_report {
 	struct rs_trace_meta meta;
 	int64_t from_ns, to_ns; /* the range actually covered */
@@ -72,6 +99,7 @@ struct rs_report {
 	int has_heap;
 	uint64_t heap_high_water;         /* max HEAP `a` in the range */
 	double page_allocs_per_sec, heap_allocs_per_sec;
+	struct rs_report_smp smp;
 };
 
 /*

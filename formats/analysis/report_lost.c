@@ -5,6 +5,7 @@
  * computed report. Split from report.c to keep each file readable.
  */
 #include "report.h"
+#include "report_smp.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -113,6 +114,7 @@ void rs_report_free(struct rs_report *r)
 		s->slots = NULL;
 		s->n = s->cap = s->nslots = 0;
 	}
+	rs_report_smp_free(&r->smp);
 }
 
 const struct rs_report_group *rs_report_find(const struct rs_report *r,

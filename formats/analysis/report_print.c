@@ -9,6 +9,7 @@
  * were complete (REPORT.md).
  */
 #include "report.h"
+#include "report_smp.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -98,6 +99,8 @@ static const char *section_by(const struct rs_report *r, int i)
 	case RS_REPORT_WAIT: return by_name(r->by);
 	case RS_REPORT_WAKE: return "thread";
 	case RS_REPORT_IRQ:  return "vector";
+	case RS_REPORT_WAKE_CPU: return "cpu";
+	case RS_REPORT_LOCK: return "lock";
 	default:             return NULL;
 	}
 }
@@ -184,6 +187,7 @@ static void print_text(FILE *o, const struct rs_report *r)
 			text_stats(o, name, width, s->groups[g].h, s->unit);
 		}
 	}
+	rs_report_smp_text(o, r);
 	fprintf(o, "\nallocation rates: %.1f page blocks/s, %.1f heap "
 		"allocations/s\n", r->page_allocs_per_sec, r->heap_allocs_per_sec);
 	if (r->has_heap)
@@ -271,6 +275,7 @@ static void print_json(FILE *o, const struct rs_report *r)
 		}
 		fprintf(o, "]},\n");
 	}
+	rs_report_smp_json(o, r);
 	fprintf(o, "\"alloc\":{\"pages\":");
 	json_single(o, &r->sec[RS_REPORT_PAGE_ALLOC]);
 	fprintf(o, ",\"per_sec\":%.3f},\n \"heap\":", r->page_allocs_per_sec);

@@ -3,7 +3,8 @@
  * Perfetto UI.
  *
  * Tracks: process 1 holds one track per kernel thread (its run slices);
- * process 2 one track per CPU (which thread ran, and idle); process 3 the
+ * process 2 one track per CPU, tid = the CPU (which thread ran, and idle;
+ * migrations and IPIs as instants on the CPU's track); process 3 the
  * promises. Promise lifetimes overlap freely, so they are async events
  * (b/e with cat and id), never B/E, which must nest. Creates and
  * resolve->read become flows (s/f, bound to the enclosing run slice with
@@ -107,6 +108,33 @@ static void cpu_slice_end(struct chrome *c, unsigned cpu, int64_t ts)
 	c->since[cpu] = ts;
 }
 
+/* What crosses between CPUs, as an instant on the CPU's own track: a
+ * migration on the CPU the thread moved to, an IPI on its sender and on
+ * its receiver. */
+static void cpu_instant(struct chrome *c, unsigned cpu, const struct rs_row *r)
+{
+	char name[96];
+
+	if (r->type == RS_EV_THREAD_MIGRATE)
+		snprintf(name, sizeof(name), "migrate thread %" PRIu64
+			 " from cpu %" PRIu64, r->a, r->b);
+	else if (r->type == RS_EV_IPI_SEND)
+		snprintf(name, sizeof(name), "ipi to cpu %" PRIu64 " (%s)", r->a,
+			 r->b == RS_IPI_WAKE ? "wake" : r->b == RS_IPI_STOP
+			 ? "stop" : "other");
+	else
+		snprintf(name, sizeof(name), "ipi received (%s)",
+			 r->a == RS_IPI_WAKE ? "wake" : r->a == RS_IPI_STOP
+			 ? "stop" : "other");
+	sep(c);
+	fprintf(c->f, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%u,"
+		"\"name\":", PID_CPUS, cpu);
+	json_str(c->f, name);
+	fputs(",\"ts\":", c->f);
+	us(c->f, r->ts_ns);
+	fputc('}', c->f);
+}
+
 static int on_event(void *opaque, const struct rs_row *r)
 {
 	struct chrome *c = opaque;
@@ -138,6 +166,11 @@ static int on_event(void *opaque, const struct rs_row *r)
 		fputs(",\"ts\":", c->f);
 		us(c->f, r->ts_ns);
 		fprintf(c->f, ",\"args\":{\"value\":%" PRIu64 "}}", r->a);
+		break;
+	case RS_EV_THREAD_MIGRATE:
+	case RS_EV_IPI_SEND:
+	case RS_EV_IPI_RECV:
+		cpu_instant(c, cpu, r);
 		break;
 	case RS_EV_MARK:
 		sep(c);

@@ -258,6 +258,7 @@ static const struct {
 	{ "panic_error_code", 0 }, { "panic_fault_addr", 0 },
 	{ "panic_rip", 0 }, { "panic_ts_ns", 0 }, { "panic_depth", 0 },
 	{ "panic_regs", 0 }, { "panic_backtrace", 0 }, { "collected_at", 0 },
+	{ "stuck_cpu", 1 }, { "stuck_at_ns", 1 },
 };
 #define TRACE_NCOLS (sizeof(trace_col) / sizeof(trace_col[0]))
 
@@ -314,6 +315,10 @@ static void fill_row(sqlite3_stmt *s, struct rs_trace_row *r)
 	copy_text(r->panic_regs, sizeof(r->panic_regs), s, 27);
 	copy_text(r->panic_backtrace, sizeof(r->panic_backtrace), s, 28);
 	r->collected_at = col_i64(s, 29);
+	r->has_stuck = col_set(s, 30);
+	r->stuck_cpu = col_i64(s, 30);
+	r->has_stuck_at = col_set(s, 31);
+	r->stuck_at_ns = col_i64(s, 31);
 }
 
 int rs_trace_row_read(sqlite3 *db, int64_t trace_id, struct rs_trace_row *out,

@@ -106,6 +106,10 @@ struct rs_trace_row {
 	int64_t hung_at_ns;
 	int has_stall;              /* stalled_threads set */
 	int64_t stalled_at_ns, stalled_threads;
+	int has_stuck;              /* stuck_cpu set (guest_state stuck-cpu) */
+	int64_t stuck_cpu;
+	int has_stuck_at;
+	int64_t stuck_at_ns;
 	int has_panic;              /* panic_reason set */
 	char panic_reason[RS_REASON_LEN + 1];
 	int has_panic_vector, has_panic_rip;

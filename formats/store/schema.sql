@@ -39,8 +39,8 @@ CREATE TABLE IF NOT EXISTS trace (
 	timer_hz        INTEGER,            -- LAPIC timer clock as measured
 	guest_state     TEXT NOT NULL DEFAULT 'unknown'
 	                CHECK (guest_state IN ('running', 'exited', 'hung',
-	                                       'deadlocked', 'crashed',
-	                                       'unknown')),
+	                                       'deadlocked', 'stuck-cpu',
+	                                       'crashed', 'unknown')),
 	state_why       TEXT,               -- the collector's reason, for a state
 	                                    -- the ring did not state itself
 	heartbeat_ticks INTEGER,            -- last heartbeat seen by the collector
@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS trace (
 	stalled_at_ns   INTEGER,            -- ts_ns the guest found every thread
 	                                    -- blocked, if deadlocked
 	stalled_threads INTEGER,            -- threads blocked then, if deadlocked
+	stuck_cpu       INTEGER,            -- the CPU whose own heartbeat stopped
+	                                    -- while another's went on, if stuck-cpu
+	stuck_at_ns     INTEGER,            -- ts_ns of that CPU's last heartbeat
 	panic_reason    TEXT,               -- NULL unless the guest panicked
 	panic_cpu       INTEGER,
 	panic_vector    INTEGER,            -- 4294967295 = software panic()
@@ -203,6 +206,20 @@ CREATE TABLE IF NOT EXISTS trace_cpu (
 	lost         INTEGER NOT NULL,      -- records lost, all collects
 	rejected     INTEGER NOT NULL,      -- inconsistent guest metadata seen
 	PRIMARY KEY (trace_id, cpu)
+) WITHOUT ROWID;
+
+-- How far the CPUs' clocks disagree, as far as causal pairs show it (a
+-- thread_wake on from_cpu and the woken thread's switch in on cpu; an
+-- ipi_send and its ipi_recv): written when a collect ends, one row per
+-- (cpu, from_cpu) with pairs. min_gap_ns < 0: cpu's clock is behind
+-- from_cpu's by at least -min_gap_ns. SCHEMA.md, "Clocks across CPUs".
+CREATE TABLE IF NOT EXISTS cpu_skew (
+	trace_id   INTEGER NOT NULL REFERENCES trace(id),
+	cpu        INTEGER NOT NULL,      -- where the effects were stamped
+	from_cpu   INTEGER NOT NULL,      -- where their causes were
+	pairs      INTEGER NOT NULL,
+	min_gap_ns INTEGER NOT NULL,      -- smallest effect minus cause
+	PRIMARY KEY (trace_id, cpu, from_cpu)
 ) WITHOUT ROWID;
 
 -- ---- Views for your own SQL, shaped like Perfetto trace_processor's ----

@@ -660,6 +660,12 @@ static void test_deadlock_into_older_database(void **state)
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM trace"), 2);
 	assert_deadlock_info(db);
 	assert_int_equal(sql_int(db, "SELECT guest_state = 'hung' FROM trace WHERE id = 1"), 1);
+	/* ... and the later stuck-cpu verdict and its columns (the sample
+	 * predates them too) */
+	assert_int_equal(sql_int(db, "SELECT instr(sql, 'stuck-cpu') > 0 FROM"
+				 " sqlite_master WHERE name = 'trace'"), 1);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('trace')"
+				 " WHERE name IN ('stuck_cpu', 'stuck_at_ns')"), 2);
 	free(ring);
 	free(db);
 	rs_tmpdir_cleanup(dir);

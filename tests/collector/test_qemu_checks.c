@@ -109,6 +109,55 @@ static void test_run_ring_pages_rule(void **state)
 	qrun_end(&q);
 }
 
+/* --smp N is 1 to 16 (the ring's CPU slots), refused before QEMU. */
+static void test_run_smp_rule(void **state)
+{
+	static const char *const bad[] = { "0", "17", "-1", "2.5", "four" };
+	char args[100];
+	struct qrun q;
+
+	qrun_begin(&q);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(args, sizeof(args), "--workload demo --smp %s", bad[i]);
+		expect_refused(&q, 2, args, "--smp wants an integer from 1 to 16");
+	}
+	qrun_end(&q);
+}
+
+/* The QEMU that `run` starts gets -smp N: a stand-in QEMU writes down
+ * its arguments (and fails, so nothing boots). Without --smp, 1. */
+static void test_run_smp_reaches_qemu(void **state)
+{
+	static const struct { const char *opt, *want; } cases[] = {
+		{ "--smp 4", " -smp 4 " }, { "--smp 16", " -smp 16 " },
+		{ "", " -smp 1 " },
+	};
+	struct qrun q;
+
+	qrun_begin(&q);
+	char *args = path_in(q.dir, "qemu-args"), *qemu = NULL;
+	char script[4400];
+	snprintf(script, sizeof(script), "#!/bin/sh\necho \" $* \" > '%s'\nexit 1\n",
+		 args);
+	free(write_bytes(q.dir, "args-qemu", (const uint8_t *)script,
+			 strlen(script)));
+	qemu = path_in(q.dir, "args-qemu");
+	assert_int_equal(chmod(qemu, 0755), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unlink(args);
+		qrun(&q, "--qemu '%s' --workload demo %s", qemu, cases[i].opt);
+		char *out = NULL;
+		assert_int_equal(rs_run(&out, 10, "cat '%s'", args), 0);
+		if (!strstr(out, cases[i].want))
+			fail_msg("run %s: QEMU got%s(want '%s')", cases[i].opt,
+				 out, cases[i].want);
+		free(out);
+	}
+	free(qemu);
+	free(args);
+	qrun_end(&q);
+}
+
 /* The guest parses ring_pages= by the same rule: booted by hand (no
  * `run` in between), a value outside it stops the kernel with the rule's
  * message (isa-debug-exit status 2: QEMU exits 5), the smallest inside it
@@ -273,6 +322,8 @@ RS_TEST_SUITE(qemu_checks,
 	cmocka_unit_test(test_run_unknown_workload),
 	cmocka_unit_test(test_run_workload_names_are_the_kernels),
 	cmocka_unit_test(test_run_ring_pages_rule),
+	cmocka_unit_test(test_run_smp_rule),
+	cmocka_unit_test(test_run_smp_reaches_qemu),
 	cmocka_unit_test(test_kernel_ring_pages_rule),
 	cmocka_unit_test(test_hosted_ring_pages_rule),
 	cmocka_unit_test(test_run_checks_output_before_boot),

@@ -1,0 +1,236 @@
+/*
+ * xcpu.c - migrations and cross-CPU wakes: derived while loading, drawn
+ * over the CPU lanes (xcpu.h).
+ */
+#include "xcpu.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causal.h"
+#include "ringside_ring.h"
+
+struct rv_xcpu_builder {
+	rv_model *m;
+	struct rs_causal causal;
+};
+
+static void push(rv_model *m, uint8_t kind, int64_t t0, int64_t t1,
+		 unsigned from, unsigned to, uint64_t tid)
+{
+	rv_xcpu *x = &m->xcpu;
+
+	if (from >= (unsigned)m->ncpus || to >= (unsigned)m->ncpus)
+		return;   /* the guest's word: a CPU it does not have */
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->t0 = g_renew(int64_t, x->t0, x->cap);
+		x->t1 = g_renew(int64_t, x->t1, x->cap);
+		x->tid = g_renew(uint64_t, x->tid, x->cap);
+		x->from = g_renew(uint8_t, x->from, x->cap);
+		x->to = g_renew(uint8_t, x->to, x->cap);
+		x->kind = g_renew(uint8_t, x->kind, x->cap);
+	}
+	x->t0[x->n] = t0;
+	x->t1[x->n] = t1;
+	x->tid[x->n] = tid;
+	x->from[x->n] = (uint8_t)from;
+	x->to[x->n] = (uint8_t)to;
+	x->kind[x->n++] = kind;
+}
+
+static void on_pair(void *opaque, const struct rs_causal_pair *p)
+{
+	rv_xcpu_builder *x = opaque;
+
+	if (p->kind == RS_CAUSAL_WAKE && p->from_cpu != p->to_cpu)
+		push(x->m, RV_X_WAKE, p->from_ns, p->to_ns, p->from_cpu,
+		     p->to_cpu, p->tid);
+}
+
+rv_xcpu_builder *rv_xcpu_builder_new(rv_model *m)
+{
+	rv_xcpu_builder *x = g_new0(rv_xcpu_builder, 1);
+
+	x->m = m;
+	rs_causal_init(&x->causal, on_pair, x);
+	return x;
+}
+
+void rv_xcpu_event(rv_xcpu_builder *x, int cpu, int64_t t, int type,
+		   uint64_t a, uint64_t b, uint64_t c)
+{
+	const struct rs_row row = {
+		.ts_ns = t, .type = (uint16_t)type, .cpu = (uint16_t)cpu,
+		.a = a, .b = b, .c = c,
+	};
+
+	if (type == RS_EV_THREAD_MIGRATE && b < RS_MAX_CPUS && c < RS_MAX_CPUS)
+		push(x->m, RV_X_MIGRATE, t, t, (unsigned)b, (unsigned)c, a);
+	rs_causal_feed(&x->causal, &row);
+}
+
+/* By first time (a wake stamped after its run, clocks disagreeing, has
+ * t1 < t0), so drawing can start at the view's left edge. */
+static int cmp_first(const void *pa, const void *pb, void *data)
+{
+	const rv_xcpu *x = data;
+	uint32_t i = *(const uint32_t *)pa, j = *(const uint32_t *)pb;
+	int64_t a = MIN(x->t0[i], x->t1[i]), b = MIN(x->t0[j], x->t1[j]);
+	return (a > b) - (a < b);
+}
+
+#define PERMUTE(arr, type) do {                                   \
+		type *tmp = g_new(type, x->n);                    \
+		for (uint32_t k = 0; k < x->n; k++)               \
+			tmp[k] = (arr)[order[k]];                 \
+		memcpy((arr), tmp, sizeof(type) * x->n);          \
+		g_free(tmp);                                      \
+	} while (0)
+
+void rv_xcpu_builder_finish(rv_xcpu_builder *xb)
+{
+	rv_xcpu *x = &xb->m->xcpu;
+
+	if (x->n > 1) {
+		uint32_t *order = g_new(uint32_t, x->n);
+		for (uint32_t k = 0; k < x->n; k++)
+			order[k] = k;
+		g_qsort_with_data(order, (gint)x->n, sizeof(*order), cmp_first, x);
+		PERMUTE(x->t0, int64_t);
+		PERMUTE(x->t1, int64_t);
+		PERMUTE(x->tid, uint64_t);
+		PERMUTE(x->from, uint8_t);
+		PERMUTE(x->to, uint8_t);
+		PERMUTE(x->kind, uint8_t);
+		g_free(order);
+	}
+	rs_causal_free(&xb->causal);
+	g_free(xb);
+}
+
+void rv_xcpu_free(rv_xcpu *x)
+{
+	g_free(x->t0);
+	g_free(x->t1);
+	g_free(x->tid);
+	g_free(x->from);
+	g_free(x->to);
+	g_free(x->kind);
+	memset(x, 0, sizeof(*x));
+}
+
+static const char *thread_name(const rv_model *m, uint64_t tid)
+{
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		if (m->threads[i].tid == tid && m->threads[i].name)
+			return m->threads[i].name;
+	return "?";
+}
+
+void rv_xcpu_describe(GString *s, const rv_model *m, const rv_view *v,
+		      int c, double t)
+{
+	const rv_xcpu *x = &m->xcpu;
+	const double slack = 3 * v->ns_per_px;
+
+	if (m->stuck && m->stuck_cpu == c && t >= (double)m->stuck_at) {
+		char buf[64] = "an unknown time";
+		if (m->stuck_at != INT64_MIN)
+			rv_fmt_time(buf, sizeof buf, (double)m->stuck_at);
+		g_string_append_printf(s, "\nSTUCK: cpu %d's own heartbeat stopped"
+				       " at %s while the other CPUs' went on", c, buf);
+	}
+
+	for (uint32_t i = 0; i < x->n; i++) {
+		const bool here0 = x->from[i] == c && fabs((double)x->t0[i] - t) <= slack;
+		const bool here1 = x->to[i] == c && fabs((double)x->t1[i] - t) <= slack;
+		if (!here0 && !here1)
+			continue;
+		const char *name = thread_name(m, x->tid[i]);
+		if (x->kind[i] == RV_X_MIGRATE)
+			g_string_append_printf(s, "\nthread %s (tid %llu) migrated"
+					       " from cpu %u to cpu %u", name,
+					       (unsigned long long)x->tid[i],
+					       x->from[i], x->to[i]);
+		else
+			g_string_append_printf(s, "\nthread %s (tid %llu) woken on"
+					       " cpu %u, ran on cpu %u %.3f us later",
+					       name, (unsigned long long)x->tid[i],
+					       x->from[i], x->to[i],
+					       (double)(x->t1[i] - x->t0[i]) / 1e3);
+	}
+}
+
+static void arrowhead(cairo_t *cr, double x0, double y0, double x1, double y1)
+{
+	double a = atan2(y1 - y0, x1 - x0);
+
+	cairo_move_to(cr, x1, y1);
+	cairo_line_to(cr, x1 - 6 * cos(a - 0.45), y1 - 6 * sin(a - 0.45));
+	cairo_line_to(cr, x1 - 6 * cos(a + 0.45), y1 - 6 * sin(a + 0.45));
+	cairo_close_path(cr);
+	cairo_fill(cr);
+}
+
+/* The stuck CPU's lane from its last heartbeat on: a red band along the
+ * lane's top and bottom edges, what ran there still visible between. */
+static void draw_stuck(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       double lanes_y)
+{
+	const double t = m->stuck_at == INT64_MIN ? (double)m->t_min
+						   : (double)m->stuck_at;
+	const double x = MAX(rv_x(v, t), (double)RV_LEFT_W);
+	const double y = lanes_y + m->stuck_cpu * RV_LANE_H;
+
+	if (x > v->width)
+		return;
+	cairo_set_source_rgb(cr, RV_XCPU_STUCK_RGB);
+	cairo_rectangle(cr, x, y, v->width - x, 3);
+	cairo_rectangle(cr, x, y + RV_LANE_H - 5, v->width - x, 3);
+	cairo_rectangle(cr, floor(x) - 1, y, 3, RV_LANE_H - 2);
+	cairo_fill(cr);
+}
+
+void rv_draw_xcpu(cairo_t *cr, const rv_model *m, const rv_view *v,
+		  double lanes_y)
+{
+	const rv_xcpu *x = &m->xcpu;
+	const double t_end = rv_t(v, v->width);
+
+	cairo_save(cr);
+	if (m->stuck)
+		draw_stuck(cr, m, v, lanes_y);
+	cairo_set_line_width(cr, 1.5);
+	for (uint32_t i = 0; i < x->n; i++) {
+		const int64_t lo = MIN(x->t0[i], x->t1[i]);
+		const int64_t hi = MAX(x->t0[i], x->t1[i]);
+		if (lo > t_end)
+			break;   /* sorted by first time */
+		if (hi < v->from)
+			continue;
+		const double x0 = rv_x(v, (double)x->t0[i]);
+		const double x1 = rv_x(v, (double)x->t1[i]);
+		const double y0 = lanes_y + (x->from[i] + 0.5) * RV_LANE_H;
+		const double y1 = lanes_y + (x->to[i] + 0.5) * RV_LANE_H;
+		const double dir = y1 > y0 ? 1 : -1;
+		if (x->kind[i] == RV_X_MIGRATE) {
+			cairo_set_source_rgb(cr, RV_XCPU_MIGRATE_RGB);
+			cairo_move_to(cr, x0, y0);
+			cairo_line_to(cr, x1, y1);
+			cairo_stroke(cr);
+			/* the notch: where it went */
+			cairo_rectangle(cr, x1 - 3, y1 - 3, 6, 6);
+			cairo_fill(cr);
+		} else {
+			cairo_set_source_rgb(cr, RV_XCPU_WAKE_RGB);
+			cairo_move_to(cr, x0, y0);
+			cairo_line_to(cr, x1, y1 - dir * 2);
+			cairo_stroke(cr);
+			arrowhead(cr, x0, y0, x1, y1);
+		}
+	}
+	cairo_restore(cr);
+}
