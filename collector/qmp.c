@@ -20,6 +20,8 @@
 #include "json_scan.h"
 #include "mono.h"
 #include "qmp.h"
+#include "ringside_ring.h"
+#include "source.h"
 
 static void on_event(struct rs_qmp *q, const char *line, size_t n)
 {
@@ -239,4 +241,79 @@ void rs_qmp_close(struct rs_qmp *q)
 	free(q->buf);
 	q->buf = NULL;
 	q->closed = 1;
+}
+
+/* ---- the monitor's register dump ---------------------------------------- */
+
+/* One CPU's block [text, end): "RAX=0000... RBX=...". */
+static void parse_hmp_block(const char *text, const char *end,
+			    struct rs_vcpu_regs *r)
+{
+	static const struct { const char *tag, *name; } regs[] = {
+		{ "RAX=", "rax" }, { "RBX=", "rbx" }, { "RCX=", "rcx" },
+		{ "RDX=", "rdx" }, { "RSI=", "rsi" }, { "RDI=", "rdi" },
+		{ "RBP=", "rbp" }, { "RSP=", "rsp" }, { "R8 =", "r8" },
+		{ "R9 =", "r9" }, { "R10=", "r10" }, { "R11=", "r11" },
+		{ "R12=", "r12" }, { "R13=", "r13" }, { "R14=", "r14" },
+		{ "R15=", "r15" }, { "RIP=", "rip" }, { "RFL=", "rflags" },
+		{ "CS =", "cs" }, { "SS =", "ss" }, { "CR0=", "cr0" },
+		{ "CR2=", "cr2" }, { "CR3=", "cr3" }, { "CR4=", "cr4" },
+		{ "EFER=", "efer" },
+		/* a CPU not in long mode (an AP still waiting for its start
+		 * IPI is in real mode) is shown with 32-bit names */
+		{ "EAX=", "eax" }, { "EBX=", "ebx" }, { "ECX=", "ecx" },
+		{ "EDX=", "edx" }, { "ESI=", "esi" }, { "EDI=", "edi" },
+		{ "EBP=", "ebp" }, { "ESP=", "esp" }, { "EIP=", "eip" },
+		{ "EFL=", "eflags" },
+	};
+
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		const size_t tl = strlen(regs[i].tag);
+		const char *p = text;
+		/* at a word start: "RAX=" must not hit inside "XRAX=" */
+		while ((p = memmem(p, (size_t)(end - p), regs[i].tag, tl)) &&
+		       p != text && p[-1] != ' ' && p[-1] != '\n')
+			p++;
+		if (!p || end - (p + tl) < 1)
+			continue;
+		/* a bounded copy: strtoull must not run into the next block */
+		char num[24];
+		size_t n = 0;
+		for (const char *d = p + tl; d < end && n + 1 < sizeof num &&
+		     strchr("0123456789abcdefABCDEF", *d) && *d; d++)
+			num[n++] = *d;
+		num[n] = '\0';
+		if (n == 0)
+			continue;
+		rs_vcpu_regs_add(r, regs[i].name, strtoull(num, NULL, 16));
+	}
+}
+
+unsigned rs_hmp_regs_parse(const char *text, struct rs_vcpu_regs *out,
+			   unsigned max)
+{
+	unsigned n = 0;
+	const char *at = strstr(text, "CPU#");
+	if (!at) {
+		if (max == 0)
+			return 0;
+		memset(&out[0], 0, sizeof out[0]);
+		parse_hmp_block(text, text + strlen(text), &out[0]);
+		return out[0].n ? 1 : 0;
+	}
+	while (at && n < max) {
+		char *after;
+		errno = 0;
+		unsigned long cpu = strtoul(at + 4, &after, 10);
+		const char *next = strstr(at + 4, "CPU#");
+		const char *end = next ? next : at + strlen(at);
+		if (!errno && after != at + 4 && cpu < RS_MAX_CPUS) {
+			memset(&out[n], 0, sizeof out[n]);
+			out[n].cpu = (unsigned)cpu;
+			parse_hmp_block(after, end, &out[n]);
+			n += out[n].n != 0;
+		}
+		at = next;
+	}
+	return n;
 }

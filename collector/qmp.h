@@ -45,4 +45,14 @@ int rs_qmp_command(struct rs_qmp *q, const char *cmd, double timeout,
 int rs_qmp_pump(struct rs_qmp *q, int timeout_ms);
 void rs_qmp_close(struct rs_qmp *q);
 
+struct rs_vcpu_regs;
+/*
+ * The registers in the human monitor's `info registers -a` text: a block
+ * per "CPU#N" line (a text without one is CPU 0's alone), each named by
+ * its N. Fills out[0..max) in the monitor's order and returns how many; a
+ * block without a single register, or with N past RS_MAX_CPUS, is left out.
+ */
+unsigned rs_hmp_regs_parse(const char *text, struct rs_vcpu_regs *out,
+			   unsigned max);
+
 #endif /* RS_COLLECTOR_QMP_H */

@@ -82,49 +82,19 @@ static int default_kernel(char *out, size_t outlen)
 	return 0;
 }
 
-/* Parse the monitor's `info registers` text ("RAX=0000... RBX=..."). */
-static void parse_hmp_regs(const char *text, struct rs_vcpu_regs *r)
+/* Every vCPU's registers from the monitor (`info registers -a`); the
+ * count read, 0 if the monitor gave none. */
+static unsigned monitor_regs(struct rs_qemu *q, struct rs_vcpu_regs *r,
+			     unsigned max)
 {
-	static const struct { const char *tag, *name; } regs[] = {
-		{ "RAX=", "rax" }, { "RBX=", "rbx" }, { "RCX=", "rcx" },
-		{ "RDX=", "rdx" }, { "RSI=", "rsi" }, { "RDI=", "rdi" },
-		{ "RBP=", "rbp" }, { "RSP=", "rsp" }, { "R8 =", "r8" },
-		{ "R9 =", "r9" }, { "R10=", "r10" }, { "R11=", "r11" },
-		{ "R12=", "r12" }, { "R13=", "r13" }, { "R14=", "r14" },
-		{ "R15=", "r15" }, { "RIP=", "rip" }, { "RFL=", "rflags" },
-		{ "CS =", "cs" }, { "SS =", "ss" }, { "CR0=", "cr0" },
-		{ "CR2=", "cr2" }, { "CR3=", "cr3" }, { "CR4=", "cr4" },
-		{ "EFER=", "efer" },
-	};
-
-	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
-		const char *p = text;
-		/* Match at a word start: "RAX=" must not hit inside "XRAX=". */
-		while ((p = strstr(p, regs[i].tag)) &&
-		       p != text && p[-1] != ' ' && p[-1] != '\n')
-			p++;
-		if (!p)
-			continue;
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(p + strlen(regs[i].tag), &end, 16);
-		if (!errno && end != p + strlen(regs[i].tag))
-			rs_vcpu_regs_add(r, regs[i].name, v);
-	}
-}
-
-static int monitor_regs(struct rs_qemu *q, struct rs_vcpu_regs *r)
-{
-	static char text[16384];
+	static char text[64 * 1024];
 	char err[200];
 
 	if (rs_qmp_command(&q->qmp, "{\"execute\": \"human-monitor-command\","
-			   " \"arguments\": {\"command-line\": \"info registers\"}}",
+			   " \"arguments\": {\"command-line\": \"info registers -a\"}}",
 			   5, text, sizeof(text), err, sizeof(err)) != 0)
-		return -1;
-	parse_hmp_regs(text, r);
-	return r->n ? 0 : -1;
+		return 0;
+	return rs_hmp_regs_parse(text, r, max);
 }
 
 static int write_dump(struct rs_qemu *q, const char *path, int force)
@@ -319,18 +289,21 @@ static int finish(struct run *r, enum run_end end, enum rs_stop stop)
 	int done = rs_session_guest_done(r->s);
 	if (done && end == END_QEMU_GONE)
 		end = END_GUEST;  /* the last poll saw it leave; QEMU followed */
-	struct rs_vcpu_regs regs;
-	int have_regs = 0;
-	/* Where the vCPU is matters for every end but a clean exit. */
+	/* every vCPU's (off the stack: 16 of them are 10 KiB) */
+	static struct rs_vcpu_regs regs[RS_MAX_CPUS];
+	unsigned nregs = 0;
+	/* Where the vCPUs are matters for every end but a clean exit. */
 	if (qemu_alive && strcmp(rs_session_state(r->s), "exited") != 0) {
-		have_regs = monitor_regs(&r->q, &regs) == 0;
-		if (have_regs &&
-		    rs_session_vcpu_regs(r->s, &regs, 1, "qemu monitor") != 0)
+		nregs = monitor_regs(&r->q, regs, RS_MAX_CPUS);
+		if (nregs &&
+		    rs_session_vcpu_regs(r->s, regs, nregs, "qemu monitor") != 0)
 			return session_failed(r);
 	}
+	const int have_regs = nregs > 0;
 	if (!done && (end == END_RESET || end == END_PVPANIC)) {
 		uint64_t rip = 0;
-		int has_rip = have_regs && rs_vcpu_regs_get(&regs, "rip", &rip) == 0;
+		/* the boot CPU's, the monitor's first */
+		int has_rip = have_regs && rs_vcpu_regs_get(&regs[0], "rip", &rip) == 0;
 		const char *reason = end == END_RESET
 			? "triple fault: guest reset, no panic record"
 			: "guest panicked (pvpanic) without a complete panic record";

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "../collector/qmp.h"
+#include "../collector/source.h"
+#include "ringside_ring.h"
 
 /*
  * A script is a list of steps: "<TEXT" reads one line from the client
@@ -235,8 +237,61 @@ static void test_qmp_hostile_peer(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* `info registers -a` as QEMU 7.2 prints it for three vCPUs (trimmed),
+ * then texts that lie or wander. */
+static void test_hmp_registers_of_every_vcpu(void **state)
+{
+	static const char two[] =
+		"CPU#0\r\nRAX=0000000000000001 RBX=0000000000000002 "
+		"RCX=0000000000000003 RDX=0000000000000004\r\n"
+		"R8 =0000000000000008 R9 =0000000000000009\r\n"
+		"RIP=ffffffff81000010 RFL=00000246 [---Z-P-] CPL=0\r\n"
+		"CS =0010 0000000000000000 ffffffff 00a09b00 DPL=0\r\n"
+		"CPU#1\r\nRAX=00000000000000aa RBX=0000000000000000 "
+		"RIP=000000000000fff0 RFL=00000002\r\n"
+		"CPU#2\r\nEAX=00000000 EBX=00000000 ECX=00000000 EDX=00050656\r\n"
+		"EIP=0000fff0 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=1\r\n";
+	struct rs_vcpu_regs r[RS_MAX_CPUS];
+	uint64_t v;
+	assert_int_equal(rs_hmp_regs_parse(two, r, RS_MAX_CPUS), 3);
+	assert_int_equal(r[0].cpu, 0);
+	assert_int_equal(rs_vcpu_regs_get(&r[0], "rax", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(rs_vcpu_regs_get(&r[0], "r9", &v), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(rs_vcpu_regs_get(&r[0], "rip", &v), 0);
+	assert_int_equal(v, 0xffffffff81000010ull);
+	assert_int_equal(rs_vcpu_regs_get(&r[0], "cs", &v), 0);
+	assert_int_equal(v, 0x10);
+	/* CPU 1's block is its own: not CPU 0's values, nor they its */
+	assert_int_equal(r[1].cpu, 1);
+	assert_int_equal(rs_vcpu_regs_get(&r[1], "rax", &v), 0);
+	assert_int_equal(v, 0xaa);
+	assert_int_equal(rs_vcpu_regs_get(&r[1], "rip", &v), 0);
+	assert_int_equal(v, 0xfff0);
+	assert_int_not_equal(rs_vcpu_regs_get(&r[1], "rcx", &v), 0);
+	/* an AP in real mode, waiting for its start IPI: 32-bit names */
+	assert_int_equal(r[2].cpu, 2);
+	assert_int_equal(rs_vcpu_regs_get(&r[2], "eip", &v), 0);
+	assert_int_equal(v, 0xfff0);
+	assert_int_equal(rs_vcpu_regs_get(&r[2], "edx", &v), 0);
+	assert_int_equal(v, 0x50656);
+	/* at most max */
+	assert_int_equal(rs_hmp_regs_parse(two, r, 1), 1);
+	/* one vCPU: QEMU prints no CPU# line */
+	assert_int_equal(rs_hmp_regs_parse("RAX=0000000000000005 RIP=10\n", r,
+					   RS_MAX_CPUS), 1);
+	assert_int_equal(r[0].cpu, 0);
+	/* lies: a CPU past the ring's, a block with nothing, no digits */
+	assert_int_equal(rs_hmp_regs_parse("CPU#99\nRAX=1\nCPU#2\nnothing\n"
+					   "CPU#\nRAX=5\nCPU#3\nRAX= RIP=zz\n",
+					   r, RS_MAX_CPUS), 0);
+	assert_int_equal(rs_hmp_regs_parse("", r, RS_MAX_CPUS), 0);
+}
+
 RS_TEST_SUITE(qmp,
 	cmocka_unit_test(test_qmp_reply_and_events),
 	cmocka_unit_test(test_qmp_error_timeout_hangup),
 	cmocka_unit_test(test_qmp_hostile_peer),
+	cmocka_unit_test(test_hmp_registers_of_every_vcpu),
 )
