@@ -41,6 +41,7 @@ struct rs_xen_dominfo {
 	int hvm;           /* HVM or PVH: gfns are guest-physical */
 	int paused, shutdown, dying;
 	unsigned reason;   /* SHUTDOWN_* when shutdown */
+	unsigned vcpus;    /* max_vcpu_id + 1, at most RS_MAX_CPUS */
 	uint64_t max_gpfn; /* highest gfn the guest can have */
 };
 /* 0 (exists may be 0), or -1 with err (the hypercall itself failed). */

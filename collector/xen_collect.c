@@ -135,10 +135,11 @@ static int finish(struct rs_xen *x, uint32_t domid, struct rs_session *s,
 	const char *verdict = rs_xen_end_verdict(di, state);
 	int hung = strcmp(state, "hung") == 0;
 	int alive = di->exists && !di->dying;
-	struct rs_vcpu_regs regs;
-	const char *origin = NULL;
+	/* every vCPU's (off the stack: 16 of them are 10 KiB) */
+	static struct rs_vcpu_regs regs[RS_MAX_CPUS];
 	uint64_t rip = 0;
 	int have = 0;
+	unsigned n = 0;
 
 	if (!di->exists)
 		fprintf(stderr, "ringside: domain %u was destroyed; stored what our"
@@ -149,18 +150,26 @@ static int finish(struct rs_xen *x, uint32_t domid, struct rs_session *s,
 	else if (di->shutdown)
 		fprintf(stderr, "ringside: domain %u shut down (reason %u, %s)\n",
 			domid, di->reason, rs_xen_reason_name(di->reason));
-	/* vCPU 0: the ringside kernel panics and triple-faults there. */
-	if (alive && (verdict || hung)) {
-		have = rs_xen_vcpu_regs(x, domid, di->hvm, 0, &regs, &origin) == 0;
-		if (have && rs_session_vcpu_regs(s, &regs, 1, origin) != 0)
-			return -1;
-		if (!have)
-			fprintf(stderr, "ringside: warning: could not read domain %u's"
-				" vCPU 0 registers\n", domid);
+	/* Every vCPU's; vCPU 0's rip names the host's crash verdict (the
+	 * ringside kernel panics and triple-faults on its boot CPU). */
+	if (alive && (verdict || hung || strcmp(state, "stuck-cpu") == 0)) {
+		for (unsigned v = 0; v < (di->vcpus ? di->vcpus : 1); v++) {
+			const char *o = NULL;
+			if (rs_xen_vcpu_regs(x, domid, di->hvm, v, &regs[n], &o) != 0) {
+				fprintf(stderr, "ringside: warning: could not read"
+					" domain %u's vCPU %u registers\n", domid, v);
+				continue;
+			}
+			regs[n].cpu = v;
+			have |= v == 0;
+			if (rs_session_vcpu_regs(s, &regs[n], 1, o) != 0)
+				return -1;
+			n++;
+		}
 	}
 	if (!verdict)
 		return 0;
-	int has_rip = have && rs_vcpu_regs_get(&regs, "rip", &rip) == 0;
+	int has_rip = have && rs_vcpu_regs_get(&regs[0], "rip", &rip) == 0;
 	/* Stored only when the guest left no panic record (store_host.c). */
 	return rs_session_host_crash(s, verdict, has_rip, rip);
 }

@@ -207,6 +207,10 @@ int rs_xen_dominfo(struct rs_xen *x, uint32_t domid, struct rs_xen_dominfo *out,
 	out->dying = !!(info.flags & XEN_DOMINF_dying);
 	out->reason = (info.flags >> XEN_DOMINF_shutdownshift) &
 		      XEN_DOMINF_shutdownmask;
+	/* a guest's rings never outnumber RS_MAX_CPUS; nor do the vCPUs
+	 * whose registers are kept */
+	out->vcpus = info.max_vcpu_id < RS_MAX_CPUS ? info.max_vcpu_id + 1
+						    : RS_MAX_CPUS;
 	/* Bounds the xenstore keys and the scan. Should Xen not say, assume
 	 * guest RAM below 4 GiB, where the ringside kernel keeps its ring. */
 	out->max_gpfn = 0xFFFFF;
