@@ -373,12 +373,10 @@ static void load_frame_names(sqlite3 *db, rv_model *m)
 	g_string_free(bt, TRUE);
 }
 
-/* Each CPU's state at the panic (table panic_cpus; none in an older
- * database), one line each, its rip named by frames (kind cpu_rip). */
+/* Each CPU at the panic (panic_cpus), a line each, rip named (frames). */
 static void load_panic_cpus(sqlite3 *db, rv_model *m)
 {
 	sqlite3_stmt *st;
-
 	if (!m->panicked ||
 	    sqlite3_prepare_v2(db,
 			       "SELECT 'cpu ' || p.cpu || ': ' || p.state ||"
@@ -394,7 +392,7 @@ static void load_panic_cpus(sqlite3 *db, rv_model *m)
 		return;
 	sqlite3_bind_int64(st, 1, m->trace_id);
 	GString *s = g_string_new(NULL);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		g_string_append_printf(s, "%s%s", s->len ? "\n" : "",
 				       (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
