@@ -268,10 +268,10 @@ static char *panic_tooltip(const char *db)
 }
 
 /*
- * The rips named from the kernel ELF when collect knows it, into a
- * database whose frames table predates kind cpu_rip (its check is
- * widened in place): info names them without the ELF, and so does the
- * viewer's panic tooltip, one line per CPU.
+ * The rips named from the kernel ELF: by info --kernel at print time,
+ * and stored when collect knows it, into a database whose frames table
+ * predates kind cpu_rip (its check is widened in place): info names them
+ * without the ELF, and so does the viewer's panic tooltip, a line a CPU.
  */
 static void test_panic_cpus_named(void **state)
 {
@@ -286,9 +286,20 @@ static void test_panic_cpus_named(void **state)
 	char *ring = ring_with_panic_cpus(dir, 4, rips, 0);
 	char *db = path_in(dir, "t.db");
 
-	/* an older database: its frames check without cpu_rip */
+	/* stored without names: info --kernel names them at print time */
 	assert_int_equal(collect(ring, db, NULL, &out), 0);
 	free(out);
+	char want[300];
+	snprintf(want, sizeof want, "      cpu 1 (stopped by the panic at 1.500000000 s):"
+		 " rip=0x%" PRIx64 " rsp=0x7001000 in crash_level1 (", rips[1]);
+	assert_int_equal(rs_run(&out, 30, "'%s' info '%s' --kernel '%s'",
+				rs_bin("ringside"), db, kernel), 0);
+	if (!strstr(out, want))
+		fail_msg("info --kernel lacks '%s': %s", want, out);
+	free(out);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM frames"), 0);
+
+	/* an older database: its frames check without cpu_rip */
 	assert_int_equal(rs_run(&out, 30, "sqlite3 '%s' \"PRAGMA writable_schema = ON;"
 				" UPDATE sqlite_master SET sql = replace(sql,"
 				" ' OR kind = ''cpu_rip''', '') WHERE name = 'frames';"
@@ -304,9 +315,6 @@ static void test_panic_cpus_named(void **state)
 				 " AND function IS NOT NULL"), 3);
 
 	assert_int_equal(rs_run(&out, 30, "'%s' info '%s'", rs_bin("ringside"), db), 0);
-	char want[300];
-	snprintf(want, sizeof want, "      cpu 1 (stopped by the panic at 1.500000000 s):"
-		 " rip=0x%" PRIx64 " rsp=0x7001000 in crash_level1 (", rips[1]);
 	if (!strstr(out, want) || !strstr(out, "      cpu 0 (stopped by the panic"
 					  " at 1.500000000 s): rip=") ||
 	    !strstr(out, "rsp=0x7000000 in crash_level2 (") ||
