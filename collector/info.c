@@ -194,6 +194,47 @@ static void json_panic(FILE *out, const struct rs_summary *s)
 	}
 }
 
+/* A set of named registers as a JSON object of hex strings. */
+static void json_named_regs(FILE *out, const struct rs_vcpu_regs *r)
+{
+	fputc('{', out);
+	for (unsigned k = 0; k < r->n; k++) {
+		fprintf(out, "%s", k ? ", " : "");
+		json_string(out, r->reg[k].name);
+		fprintf(out, ": \"0x%" PRIx64 "\"", r->reg[k].value);
+	}
+	fputc('}', out);
+}
+
+/* Every CPU's registers as the guest's panic path recorded them. */
+static void json_panic_cpus(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, ", \"panic_cpus\": [");
+	for (int i = 0; i < s->npanic_cpus; i++) {
+		const struct rs_panic_cpu *p = &s->panic_cpus[i];
+		uint64_t rip;
+		fprintf(out, "%s{\"cpu\": %u, \"state\": ", i ? ", " : "", p->regs.cpu);
+		json_string(out, p->state);
+		fprintf(out, ", \"ts_ns\": ");
+		if (p->ts_ns >= 0)
+			fprintf(out, "%" PRId64, p->ts_ns);
+		else
+			fputs("null", out);
+		fprintf(out, ", \"regs\": ");
+		if (p->regs.n)
+			json_named_regs(out, &p->regs);
+		else
+			fputs("null", out);
+		fprintf(out, ", \"rip_frame\": ");
+		if (rs_vcpu_regs_get(&p->regs, "rip", &rip) == 0)
+			json_frame(out, rip, &s->panic_cpu_rip_name[i]);
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
 /* Every vCPU's registers as the collector stored them, rip named. */
 static void json_vcpus(FILE *out, const struct rs_summary *s)
 {
@@ -201,14 +242,10 @@ static void json_vcpus(FILE *out, const struct rs_summary *s)
 	for (int i = 0; i < s->nvcpu; i++) {
 		fprintf(out, "%s{\"cpu\": %u, \"origin\": ", i ? ", " : "", s->vcpu[i].cpu);
 		json_string(out, s->vcpu_origin[i]);
-		fprintf(out, ", \"regs\": {");
-		for (unsigned k = 0; k < s->vcpu[i].n; k++) {
-			fprintf(out, "%s", k ? ", " : "");
-			json_string(out, s->vcpu[i].reg[k].name);
-			fprintf(out, ": \"0x%" PRIx64 "\"", s->vcpu[i].reg[k].value);
-		}
+		fprintf(out, ", \"regs\": ");
+		json_named_regs(out, &s->vcpu[i]);
 		uint64_t rip;
-		fprintf(out, "}, \"rip_frame\": ");
+		fprintf(out, ", \"rip_frame\": ");
 		if (rs_vcpu_regs_get(&s->vcpu[i], "rip", &rip) == 0)
 			json_frame(out, rip, &s->vcpu_rip_name[i]);
 		else
@@ -254,6 +291,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	fputc(']', out);
 	json_verdict(out, s);
 	json_panic(out, s);
+	json_panic_cpus(out, s);
 	json_vcpus(out, s);
 	fprintf(out, ", \"by_type\": {");
 	for (int i = 0; i < s->nby_type; i++) {
@@ -397,44 +435,9 @@ static void print_clocks(FILE *out, const struct rs_summary *s)
 	print_cpu_clocks(out, s);
 }
 
-void rs_info_print_text(FILE *out, const struct rs_summary *s)
+/* The panic record (or the host's verdict, which has none). */
+static void print_panic(FILE *out, const struct rs_summary *s)
 {
-	fprintf(out, "trace %" PRId64 " of %" PRId64 ": %s\n", s->trace_id,
-		s->ntraces, s->source);
-	fprintf(out, "  boot nonce 0x%" PRIx64 ", region 0x%" PRIx64 " (+%" PRIu64
-		" bytes), %" PRId64 " cpus, %s mode, tsc %" PRIu64 " Hz\n",
-		s->nonce, s->region_gpa, s->region_size, s->ncpus, s->mode,
-		s->tsc_hz);
-	print_clocks(out, s);
-	fprintf(out, "  guest state: %s", s->guest_state);
-	if (s->has_hung_at) {
-		fprintf(out, " (heartbeat stopped at ");
-		print_ns(out, s->hung_at_ns);
-		fprintf(out, ")");
-	}
-	print_verdict(out, s);
-	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
-		s->events, s->lost_events);
-	print_per_cpu(out, s);
-	if (s->has_ts) {
-		fprintf(out, "  time: ");
-		print_ns(out, s->first_ts_ns);
-		fprintf(out, " .. ");
-		print_ns(out, s->last_ts_ns);
-		fprintf(out, " after boot\n");
-	}
-	fprintf(out, "  threads: %" PRId64 "\n", s->threads);
-	fprintf(out, "  promises: %" PRId64 " (%" PRId64 " pending, %" PRId64
-		" resolved, %" PRId64 " failed, %" PRId64 " cancelled)\n",
-		s->promises, s->promises_by_state[0], s->promises_by_state[1],
-		s->promises_by_state[2], s->promises_by_state[3]);
-	if (s->nby_type) {
-		fprintf(out, "  by type:\n");
-		for (int i = 0; i < s->nby_type; i++)
-			fprintf(out, "    %-18s %" PRId64 "\n", s->by_type[i].name,
-				s->by_type[i].count);
-	}
-	print_vcpus(out, s);
 	if (!s->has_panic)
 		return;
 	fprintf(out, "  panic: %s\n", s->panic_reason);
@@ -476,6 +479,80 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 			fprintf(out, " 0x%" PRIx64, s->backtrace[i]);
 		fprintf(out, "\n");
 	}
+}
+
+/* Under the panic, each CPU as the panic path left it: one line each,
+ * its rip named as the panic's frames are. */
+static void print_panic_cpus(FILE *out, const struct rs_summary *s)
+{
+	if (!s->npanic_cpus)
+		return;
+	fprintf(out, s->has_panic ? "    cpus:\n" : "  cpus at a panic:\n");
+	for (int i = 0; i < s->npanic_cpus; i++) {
+		const struct rs_panic_cpu *p = &s->panic_cpus[i];
+		const char *what = strcmp(p->state, "stopped") == 0
+			? "stopped by the panic"
+			: strcmp(p->state, "no answer") == 0
+			? "did not answer the stop" : p->state;
+		fprintf(out, "      cpu %u (%s", p->regs.cpu, what);
+		if (p->ts_ns >= 0) {
+			fprintf(out, " at ");
+			print_ns(out, p->ts_ns);
+		}
+		fprintf(out, ")");
+		uint64_t rip, rsp;
+		if (rs_vcpu_regs_get(&p->regs, "rip", &rip) != 0) {
+			fprintf(out, ": no registers\n");
+			continue;
+		}
+		fprintf(out, ": rip=0x%" PRIx64, rip);
+		if (rs_vcpu_regs_get(&p->regs, "rsp", &rsp) == 0)
+			fprintf(out, " rsp=0x%" PRIx64, rsp);
+		print_name(out, &s->panic_cpu_rip_name[i]);
+		fputc('\n', out);
+	}
+}
+
+void rs_info_print_text(FILE *out, const struct rs_summary *s)
+{
+	fprintf(out, "trace %" PRId64 " of %" PRId64 ": %s\n", s->trace_id,
+		s->ntraces, s->source);
+	fprintf(out, "  boot nonce 0x%" PRIx64 ", region 0x%" PRIx64 " (+%" PRIu64
+		" bytes), %" PRId64 " cpus, %s mode, tsc %" PRIu64 " Hz\n",
+		s->nonce, s->region_gpa, s->region_size, s->ncpus, s->mode,
+		s->tsc_hz);
+	print_clocks(out, s);
+	fprintf(out, "  guest state: %s", s->guest_state);
+	if (s->has_hung_at) {
+		fprintf(out, " (heartbeat stopped at ");
+		print_ns(out, s->hung_at_ns);
+		fprintf(out, ")");
+	}
+	print_verdict(out, s);
+	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
+		s->events, s->lost_events);
+	print_per_cpu(out, s);
+	if (s->has_ts) {
+		fprintf(out, "  time: ");
+		print_ns(out, s->first_ts_ns);
+		fprintf(out, " .. ");
+		print_ns(out, s->last_ts_ns);
+		fprintf(out, " after boot\n");
+	}
+	fprintf(out, "  threads: %" PRId64 "\n", s->threads);
+	fprintf(out, "  promises: %" PRId64 " (%" PRId64 " pending, %" PRId64
+		" resolved, %" PRId64 " failed, %" PRId64 " cancelled)\n",
+		s->promises, s->promises_by_state[0], s->promises_by_state[1],
+		s->promises_by_state[2], s->promises_by_state[3]);
+	if (s->nby_type) {
+		fprintf(out, "  by type:\n");
+		for (int i = 0; i < s->nby_type; i++)
+			fprintf(out, "    %-18s %" PRId64 "\n", s->by_type[i].name,
+				s->by_type[i].count);
+	}
+	print_vcpus(out, s);
+	print_panic(out, s);
+	print_panic_cpus(out, s);
 }
 
 int rs_info(const char *db_path, int64_t trace_id, int json)

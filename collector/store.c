@@ -82,46 +82,64 @@ int rs_store_has_column(struct rs_store *st, const char *table,
 	return found;
 }
 
-/* The guest_state check's widenings, in the order they came: each adds
- * `name` after `after` (which every list that lacks `name` holds). */
+/* The checks' widenings, in the order they came: each lets `table`'s
+ * check allow `name`, by replacing `from` (which every stored CREATE
+ * that lacks `name` holds, whatever the line breaks around it) by `to`. */
 static const struct {
-	const char *after, *name;
+	const char *table, *name, *from, *to;
 } check_widening[] = {
-	{ "hung", "deadlocked" },
-	{ "deadlocked", "stuck-cpu" },
+	{ "trace", "'deadlocked'", "'hung',", "'hung', 'deadlocked'," },
+	{ "trace", "'stuck-cpu'", "'deadlocked',", "'deadlocked', 'stuck-cpu'," },
+	{ "frames", "'cpu_rip'", "kind = 'vcpu_rip')",
+	  "kind = 'vcpu_rip' OR kind = 'cpu_rip')" },
 };
 
-/* Does the stored CREATE of trace already allow `name`? 1, 0, or -1. */
-static int check_allows(struct rs_store *st, const char *name)
+/* SQL text of `s` with its quotes doubled, for a literal. */
+static void sql_quote(char *out, size_t n, const char *s)
 {
-	char sql[200];
+	size_t at = 0;
+
+	for (; *s && at + 2 < n; s++) {
+		out[at++] = *s;
+		if (*s == '\'')
+			out[at++] = '\'';
+	}
+	out[at] = '\0';
+}
+
+/* Does the stored CREATE of `table` already allow `name` (quoted)? 1, 0,
+ * or -1. */
+static int check_allows(struct rs_store *st, const char *table,
+			const char *name)
+{
+	char sql[200], quoted[40];
 	int64_t at = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT instr(sql, '''%s''') FROM sqlite_master"
-		 " WHERE type = 'table' AND name = 'trace'", name);
+	sql_quote(quoted, sizeof(quoted), name);
+	snprintf(sql, sizeof(sql), "SELECT instr(sql, '%s') FROM sqlite_master"
+		 " WHERE type = 'table' AND name = '%s'", quoted, table);
 	if (rs_store_scalar(st, sql, 0, &at) != 0)
 		return -1;
 	return at != 0;
 }
 
-/* Widen the check to allow `name` (after `after`), editing the stored
- * CREATE statement; see upgrade_trace_table. */
-static int widen_check(struct rs_store *st, const char *after,
-		       const char *name)
+/* Widen check_widening[i], editing the stored CREATE statement; see
+ * upgrade_trace_table. */
+static int widen_check(struct rs_store *st, size_t i)
 {
-	const char *what = "upgrading the trace table";
+	const char *what = "upgrading the schema";
 	int64_t version = 0;
-	char sql[300];
+	char sql[400], from[80], to[120];
 
 	if (rs_store_scalar(st, "PRAGMA schema_version", 0, &version) != 0)
 		return -1;
 	if (exec(st, "PRAGMA writable_schema = ON", what) != 0)
 		return -1;
-	/* `after` is in every list this ringside ever wrote that lacks
-	 * `name`, whatever the line breaks around it; `name` goes after it. */
+	sql_quote(from, sizeof(from), check_widening[i].from);
+	sql_quote(to, sizeof(to), check_widening[i].to);
 	snprintf(sql, sizeof(sql), "UPDATE sqlite_master SET sql = replace(sql,"
-		 " '''%s'',', '''%s'', ''%s'',')"
-		 " WHERE type = 'table' AND name = 'trace'", after, after, name);
+		 " '%s', '%s') WHERE type = 'table' AND name = '%s'", from, to,
+		 check_widening[i].table);
 	int rc = exec(st, sql, what);
 	/* A new schema version makes every connection re-read the CREATE. */
 	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld",
@@ -130,9 +148,11 @@ static int widen_check(struct rs_store *st, const char *after,
 		rc = exec(st, sql, what);
 	if (exec(st, "PRAGMA writable_schema = OFF", what) != 0)
 		rc = -1;
-	if (rc == 0 && check_allows(st, name) != 1) {
-		snprintf(st->err, sizeof(st->err), "%s: its guest_state check is"
-			 " not one this ringside knows", what);
+	if (rc == 0 && check_allows(st, check_widening[i].table,
+				    check_widening[i].name) != 1) {
+		snprintf(st->err, sizeof(st->err), "%s: the check of table %s is"
+			 " not one this ringside knows", what,
+			 check_widening[i].table);
 		rc = -1;
 	}
 	return rc;
@@ -140,12 +160,12 @@ static int widen_check(struct rs_store *st, const char *after,
 
 /*
  * Version 2 grew without a bump (as vcpu_regs did): the verdicts
- * 'deadlocked' and 'stuck-cpu', the columns that explain verdicts, and
- * how the guest calibrated its clocks. A file made before them gets the
- * columns, and its CHECK is widened in place: SQLite cannot ALTER a
- * CHECK, and editing the stored CREATE through writable_schema is the way
- * its documentation gives for loosening one (every stored row already
- * satisfies the wider list). Runs inside the schema transaction.
+ * 'deadlocked' and 'stuck-cpu', the columns that explain verdicts, how
+ * the guest calibrated its clocks, and the frames kind 'cpu_rip'. A file
+ * made before them gets the columns, and its CHECKs are widened in place:
+ * SQLite cannot ALTER a CHECK, and editing the stored CREATE through
+ * writable_schema is the way its documentation gives for loosening one
+ * (every stored row already satisfies the wider list). Runs inside the schema transaction.
  */
 static int upgrade_trace_table(struct rs_store *st)
 {
@@ -169,11 +189,11 @@ static int upgrade_trace_table(struct rs_store *st)
 	}
 	for (size_t i = 0; i < sizeof(check_widening) / sizeof(check_widening[0]);
 	     i++) {
-		int allowed = check_allows(st, check_widening[i].name);
+		int allowed = check_allows(st, check_widening[i].table,
+					   check_widening[i].name);
 		if (allowed < 0)
 			return -1;
-		if (!allowed && widen_check(st, check_widening[i].after,
-					    check_widening[i].name) != 0)
+		if (!allowed && widen_check(st, i) != 0)
 			return -1;
 	}
 	return 0;
@@ -505,6 +525,60 @@ static int save_panic(struct rs_store *st, const struct rs_panic *p)
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "panic");
 }
 
+/* The panic_cpus.state of a register slot's state; NULL for NONE or a
+ * value the contract does not define (no row: its registers mean
+ * nothing we know). */
+static const char *cpu_regs_state_name(uint32_t state)
+{
+	switch (state) {
+	case RS_CPU_REGS_STOPPED: return "stopped";
+	case RS_CPU_REGS_NO_ANSWER: return "no answer";
+	case RS_CPU_REGS_PANICKED: return "panicked";
+	default: return NULL;
+	}
+}
+
+/* Every CPU's registers the panic path recorded (table panic_cpus). Each
+ * poll sees them again; a slot that reads the same gives the same row. */
+static int save_panic_cpus(struct rs_store *st, const struct rs_status *s)
+{
+	sqlite3_stmt *q = NULL;
+	char regs[RS_REG_COUNT * 48 + 8];
+
+	for (uint32_t i = 0; i < st->layout.ncpus && i < RS_MAX_CPUS; i++) {
+		const struct rs_cpu_regs *r = &s->cpu_regs[i];
+		const char *state = cpu_regs_state_name(r->state);
+		if (!state)
+			continue;
+		if (!q && sqlite3_prepare_v2(st->db,
+				"INSERT OR REPLACE INTO panic_cpus (trace_id, cpu,"
+				" state, ts_ns, regs) VALUES (?, ?, ?, ?, ?)",
+				-1, &q, NULL) != SQLITE_OK)
+			return rs_store_fail(st, "panic_cpus");
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		sqlite3_bind_int64(q, 1, st->trace_id);
+		sqlite3_bind_int64(q, 2, i);
+		sqlite3_bind_text(q, 3, state, -1, SQLITE_STATIC);
+		/* rs_tsc_to_ns gives 0 for a tsc before boot: unknown */
+		uint64_t ns = rs_tsc_to_ns(&st->layout, r->tsc);
+		if (ns)
+			sqlite3_bind_int64(q, 4, rs_i64(ns));
+		/* a CPU that did not answer left no registers */
+		if (r->state != RS_CPU_REGS_NO_ANSWER) {
+			json_regs(regs, sizeof(regs), r->regs);
+			sqlite3_bind_text(q, 5, regs, -1, SQLITE_TRANSIENT);
+		}
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			rs_store_fail(st, "panic_cpus");
+			sqlite3_finalize(q);
+			return -1;
+		}
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
 /*
  * "hung" and "deadlocked" are verdicts the collector reached by watching,
  * and a host-seen crash (triple fault, store_host.c) one it reached from
@@ -575,5 +649,7 @@ int rs_store_set_status(struct rs_store *st, const struct rs_status *s,
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		return rs_store_fail(st, "state");
-	return s->panic_valid ? save_panic(st, &s->panic) : 0;
+	if (s->panic_valid && save_panic(st, &s->panic) != 0)
+		return -1;
+	return save_panic_cpus(st, s);
 }

@@ -177,6 +177,15 @@ struct rs_summary {
 	struct rs_vcpu_regs vcpu[RS_MAX_CPUS];
 	char vcpu_origin[RS_MAX_CPUS][32];
 	int nvcpu;
+	/* Every CPU's registers the guest's panic path recorded (table
+	 * panic_cpus), by CPU: state "stopped", "no answer" or "panicked";
+	 * regs.n == 0 when it left none (no answer) */
+	struct rs_panic_cpu {
+		char state[16];
+		int64_t ts_ns;          /* < 0: unknown */
+		struct rs_vcpu_regs regs;   /* regs.cpu is the CPU */
+	} panic_cpus[RS_MAX_CPUS];
+	int npanic_cpus;
 	/* How far the CPUs' clocks disagree (table cpu_skew): causal pairs
 	 * across CPUs, and per CPU the most it is seen behind another */
 	int64_t skew_pairs;
@@ -194,6 +203,7 @@ struct rs_summary {
 	struct rs_sym_name panic_rip_name;
 	struct rs_sym_name backtrace_name[RS_BACKTRACE_MAX];
 	struct rs_sym_name vcpu_rip_name[RS_MAX_CPUS];
+	struct rs_sym_name panic_cpu_rip_name[RS_MAX_CPUS];
 };
 
 /* Summarize trace `trace_id` (0 = the most recently created). Returns 0,

@@ -180,6 +180,13 @@ int rs_store_set_frames(struct rs_store *st, const struct rs_summary *sum)
 			rc = frame_row(s, sum->trace_id, "vcpu_rip", sum->vcpu[i].cpu,
 				       rip, &sum->vcpu_rip_name[i]);
 	}
+	for (int i = 0; rc == SQLITE_DONE && i < sum->npanic_cpus; i++) {
+		uint64_t rip;
+		if (rs_vcpu_regs_get(&sum->panic_cpus[i].regs, "rip", &rip) == 0)
+			rc = frame_row(s, sum->trace_id, "cpu_rip",
+				       sum->panic_cpus[i].regs.cpu, rip,
+				       &sum->panic_cpu_rip_name[i]);
+	}
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(s);

@@ -235,6 +235,46 @@ static int vcpu_regs(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rs_store_fail(st, "vcpu_regs");
 }
 
+/* Every CPU's registers from the guest's panic path (panic_cpus). A
+ * database from before the table existed (opened read-only) has none. */
+static int panic_cpus(struct rs_store *st, struct rs_summary *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT p.cpu, p.state, p.ts_ns, j.key, j.value"
+			       " FROM panic_cpus p LEFT JOIN json_each(p.regs) j"
+			       " WHERE p.trace_id = ?1 ORDER BY p.cpu",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, o->trace_id);
+	int64_t cur = -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t cpu = sqlite3_column_int64(s, 0);
+		if (cpu < 0 || cpu >= (int64_t)RS_MAX_CPUS)
+			continue;
+		if (cpu != cur) {
+			if (o->npanic_cpus >= (int)RS_MAX_CPUS)
+				break;
+			cur = cpu;
+			struct rs_panic_cpu *p = &o->panic_cpus[o->npanic_cpus++];
+			p->regs.cpu = (unsigned)cpu;
+			copy_text(p->state, sizeof(p->state), s, 1);
+			p->ts_ns = sqlite3_column_type(s, 2) == SQLITE_NULL ? -1
+				   : sqlite3_column_int64(s, 2);
+		}
+		const char *name = (const char *)sqlite3_column_text(s, 3);
+		const char *v = (const char *)sqlite3_column_text(s, 4);
+		if (name)
+			rs_vcpu_regs_add(&o->panic_cpus[o->npanic_cpus - 1].regs,
+					 name, v ? strtoull(v, NULL, 0) : 0);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0
+						     : rs_store_fail(st, "panic_cpus");
+}
+
 /* The clocks' disagreement the collect measured (cpu_skew). A database
  * from before the table existed (opened read-only) has none. */
 static int cpu_skew(struct rs_store *st, struct rs_summary *o)
@@ -292,6 +332,16 @@ static struct rs_sym_name *frame_slot(struct rs_summary *o, const char *kind,
 	if (strcmp(kind, "backtrace") == 0)
 		return idx >= 0 && idx < o->nbacktrace && o->backtrace[idx] == addr
 			       ? &o->backtrace_name[idx] : NULL;
+	if (strcmp(kind, "cpu_rip") == 0) {
+		for (int i = 0; i < o->npanic_cpus; i++) {
+			uint64_t rip;
+			if (o->panic_cpus[i].regs.cpu == idx &&
+			    rs_vcpu_regs_get(&o->panic_cpus[i].regs, "rip", &rip) == 0 &&
+			    rip == addr)
+				return &o->panic_cpu_rip_name[i];
+		}
+		return NULL;
+	}
 	for (int i = 0; i < o->nvcpu; i++) {
 		uint64_t rip;
 		if (o->vcpu[i].cpu == idx &&
@@ -398,7 +448,8 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 	if (strcmp(o->guest_state, RS_GS_DEADLOCKED) == 0 &&
 	    blocked_threads(st, o) != 0)
 		return -1;
-	if (vcpu_regs(st, o) != 0 || cpu_skew(st, o) != 0 || per_cpu(st, o) != 0)
+	if (vcpu_regs(st, o) != 0 || panic_cpus(st, o) != 0 ||
+	    cpu_skew(st, o) != 0 || per_cpu(st, o) != 0)
 		return -1;
 	return frame_names(st, o);
 }

@@ -275,6 +275,15 @@ void rs_sym_summary(struct rs_symbolizer *s, struct rs_summary *sum)
 		if (rs_vcpu_regs_get(&sum->vcpu[i], "rip", &rip) == 0)
 			rs_sym_lookup(s, rip, 0, &sum->vcpu_rip_name[i]);
 	}
+	/* A CPU the panic stopped, where the stop interrupted it (exact);
+	 * the CPU that panicked, as the panic record's rip. */
+	for (int i = 0; i < sum->npanic_cpus; i++) {
+		const struct rs_panic_cpu *p = &sum->panic_cpus[i];
+		uint64_t rip;
+		if (rs_vcpu_regs_get(&p->regs, "rip", &rip) == 0)
+			rs_sym_lookup(s, rip, strcmp(p->state, "panicked") == 0 &&
+				      rip_returns, &sum->panic_cpu_rip_name[i]);
+	}
 }
 
 int rs_info_kernel(const char *db_path, int64_t trace_id, int json,

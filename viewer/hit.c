@@ -115,6 +115,8 @@ static void describe_panic(GString *s, const rv_model *m)
 		g_string_append_printf(s, " in %s", m->panic_rip_name);
 	g_string_append_printf(s, "\nregs %s\n", m->panic_regs ? m->panic_regs
 							 : "{}");
+	if (m->panic_cpus)
+		g_string_append_printf(s, "%s\n", m->panic_cpus);
 	if (m->panic_frames)
 		g_string_append_printf(s, "backtrace:\n%s", m->panic_frames);
 	else

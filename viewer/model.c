@@ -373,6 +373,34 @@ static void load_frame_names(sqlite3 *db, rv_model *m)
 	g_string_free(bt, TRUE);
 }
 
+/* Each CPU at the panic (panic_cpus), a line each, rip named (frames). */
+static void load_panic_cpus(sqlite3 *db, rv_model *m)
+{
+	sqlite3_stmt *st;
+	if (!m->panicked ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT 'cpu ' || p.cpu || ': ' || p.state ||"
+			       " coalesce(' at rip ' || json_extract(p.regs, '$.rip'), '') ||"
+			       " CASE WHEN f.idx IS NULL THEN '' ELSE ' in ' ||"
+			       "   coalesce(f.function, '?" "?') ||"
+			       "   coalesce(' (' || f.file || ':' || f.line || ')', '') END"
+			       " FROM panic_cpus p LEFT JOIN frames f ON f.trace_id = p.trace_id"
+			       " AND f.kind = 'cpu_rip' AND f.idx = p.cpu"
+			       " AND printf('0x%x', f.addr) = json_extract(p.regs, '$.rip')"
+			       " WHERE p.trace_id = ?1 ORDER BY p.cpu", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, m->trace_id);
+	GString *s = g_string_new(NULL);
+	while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "",
+				       (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (s->len)
+		m->panic_cpus = g_string_chunk_insert(m->strings, s->str);
+	g_string_free(s, TRUE);
+}
+
 static void load_lost(sqlite3 *db, rv_model *m)
 {
 	sqlite3_stmt *st;
@@ -617,6 +645,7 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	m->strings = g_string_chunk_new(1 << 16);
 	take_trace_row(&row, m);
 	load_frame_names(db, m);
+	load_panic_cpus(db, m);
 	if (m->ncpus < 1)
 		m->ncpus = 1;
 

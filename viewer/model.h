@@ -175,6 +175,9 @@ typedef struct rv_model {
 	/* Stored names (table frames), NULL without: the rip's
 	 * "FUNCTION (FILE:LINE)", the backtrace one "#N 0xADDR ..." a line. */
 	char *panic_rip_name, *panic_frames;
+	/* Every CPU as the panic path left it (table panic_cpus), one
+	 * "cpu N: STATE at rip 0x.. in NAME" a line; NULL without. */
+	char *panic_cpus;
 
 	/* per-event (time order), for range summaries */
 	uint64_t nevents;

@@ -182,14 +182,34 @@ CREATE TABLE IF NOT EXISTS vcpu_regs (
 CREATE TABLE IF NOT EXISTS frames (
 	trace_id INTEGER NOT NULL REFERENCES trace(id),
 	kind     TEXT NOT NULL              -- panic_rip | backtrace | vcpu_rip
+	                                    -- | cpu_rip
 	         CHECK (kind = 'panic_rip' OR kind = 'backtrace' OR
-	                kind = 'vcpu_rip'),
-	idx      INTEGER NOT NULL,          -- frame number; vCPU index; 0
+	                kind = 'vcpu_rip' OR kind = 'cpu_rip'),
+	idx      INTEGER NOT NULL,          -- frame number; CPU index; 0
 	addr     INTEGER NOT NULL,          -- the address named
 	function TEXT,                      -- NULL: not this kernel's code
 	file     TEXT,                      -- NULL without line information
 	line     INTEGER,
 	PRIMARY KEY (trace_id, kind, idx)
+) WITHOUT ROWID;
+
+-- Every CPU's registers as the guest's own panic path recorded them, in
+-- the ring's register page (RING.md, "Several CPUs"): the CPU that
+-- panicked, and each other CPU it stopped or that did not answer. Written
+-- by every status read that finds a slot filled (the same row again, so
+-- a follow rewrites it unchanged). Unlike vcpu_regs (read by the host)
+-- these are the guest's; unlike trace.panic_regs, one row per CPU. Added
+-- in version 2 without a bump.
+CREATE TABLE IF NOT EXISTS panic_cpus (
+	trace_id INTEGER NOT NULL REFERENCES trace(id),
+	cpu      INTEGER NOT NULL,
+	state    TEXT NOT NULL
+	         CHECK (state = 'stopped' OR state = 'no answer' OR
+	                state = 'panicked'),
+	ts_ns    INTEGER,                   -- when recorded; NULL if unknown
+	regs     TEXT,                      -- JSON {"rax": "0x..", ...}; NULL
+	                                    -- for 'no answer'
+	PRIMARY KEY (trace_id, cpu)
 ) WITHOUT ROWID;
 
 -- Per-CPU reader state, so a later collect resumes where this one stopped
