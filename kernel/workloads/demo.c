@@ -25,6 +25,10 @@
  *   every request, and both once more at the end
  *   MARK 1 (a = N, "demo done")
  *   PAGE_ALLOC == PAGE_FREE, last HEAP 0 (counts depend on slab reuse).
+ * On several CPUs the same counts hold: the handlers are spread over the
+ * CPUs (placement), and what they share (the in-flight count, the
+ * completed count, the drain) changes under the promise lock, as it would
+ * in Lwt's one-threaded world.
  */
 #include "workloads.h"
 
@@ -129,11 +133,15 @@ static void handler(void *arg)
 	sched_set_promise_ctx(saved);
 	kfree(rq);
 
+	/* The last handler out resolves the drain, and d (main's) must not
+	 * be touched after that: all of it under the lock. */
+	unsigned long flags = promise_lock();
 	d->completed++;
 	trace_counter(d->completed, "requests");
 	trace_counter(heap_in_use(), "heap_in_use");
 	if (--d->inflight == 0 && !d->listening)
 		promise_resolve(d->drained, d->completed);
+	promise_unlock(flags);
 }
 
 static void listener(void *arg)
@@ -155,18 +163,27 @@ static void listener(void *arg)
 		rq->r = &routes[n % KARRAY_SIZE(routes)];
 		char name[24];
 		ksnprintf(name, sizeof(name), "http %u", n);
+		/* Counted before the handler can run (on another CPU) and
+		 * take it off again. */
+		unsigned long flags = promise_lock();
+		d->inflight++;
+		promise_unlock(flags);
 		struct thread *t = thread_create(name, handler, rq);
 		if (!t) {
+			flags = promise_lock();
+			d->inflight--;
+			promise_unlock(flags);
 			kfree(rq);
 			break;
 		}
-		d->inflight++;
 		thread_detach(t);
 	}
 	tick_set_device(0, 0, 0);
+	unsigned long flags = promise_lock();
 	d->listening = false;
 	if (d->inflight == 0)
 		promise_resolve(d->drained, d->completed);
+	promise_unlock(flags);
 }
 
 static int demo_run(const struct workload_args *args)
