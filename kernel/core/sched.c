@@ -273,8 +273,10 @@ static unsigned place(void)
 	return best;
 }
 
-/* The oldest unpinned thread of the longest other queue, now c's
- * (thread_migrate on c's ring); NULL if there is none. */
+/* The oldest unpinned thread of the longest queue of another CPU that is
+ * busy running a thread, now c's (thread_migrate on c's ring); NULL if
+ * there is none. A CPU in its idle loop runs its own queue as soon as it
+ * comes round (it was kicked), so its work is left to it. */
 static struct thread *steal(struct cpu *c)
 {
 	struct cpu *victim = NULL;
@@ -282,7 +284,8 @@ static struct thread *steal(struct cpu *c)
 	for (unsigned i = 0; i < kernel_ncpus; i++) {
 		struct cpu *o = &kernel_cpus[i];
 		uint32_t len = LOAD(o->runq_len);
-		if (o != c && len > most && LOAD(o->online)) {
+		if (o != c && len > most && LOAD(o->online) &&
+		    LOAD(o->current) != o->idle) {
 			most = len;
 			victim = o;
 		}

@@ -1,0 +1,359 @@
+/*
+ * test_kernel_smp.c - the kernel on several CPUs (issue 15), hosted:
+ * ringside-hosted --cpus N runs N pthreads as N CPUs with the same core.
+ * Each run's ring file is decoded with the one decoder, every CPU's
+ * records kept and then merged by time, and checked: each CPU did work,
+ * nothing was lost on any (accepted + lost == written per CPU), the
+ * workloads' exact counts still hold, and the SMP records agree with each
+ * other (a migration is written on the CPU the thread moved to, an IPI is
+ * received only after it was sent, wakes cross CPUs). The stuck-CPU run
+ * watches CPU 1's own heartbeat stop while CPU 0's goes on.
+ */
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_kernel.h"
+
+struct smp_ev {
+	uint64_t tsc, seq;
+	uint16_t type, cpu;
+	uint32_t ctx;
+	uint64_t a, b, c;
+	char str[96];
+	int has_str;
+};
+
+/* One run, decoded: its events merged by time, per-CPU counts. */
+struct smp_run {
+	int rc;
+	unsigned ncpus;
+	struct smp_ev *ev;
+	size_t n, cap;
+	uint64_t by_cpu[RS_MAX_CPUS][RS_EV_TYPE_LIMIT];
+	uint64_t accepted[RS_MAX_CPUS], lost[RS_MAX_CPUS];
+	uint64_t written[RS_MAX_CPUS];
+	struct tally t;                 /* over the merged events */
+	struct rs_status st;
+};
+
+static int collect_cb(void *opaque, const struct rs_event *ev)
+{
+	struct smp_run *r = opaque;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 4096;
+		r->ev = realloc(r->ev, r->cap * sizeof(*r->ev));
+		assert_non_null(r->ev);
+	}
+	struct smp_ev *e = &r->ev[r->n++];
+	*e = (struct smp_ev){ ev->tsc, ev->seq, ev->type, ev->cpu, ev->ctx,
+			      ev->a, ev->b, ev->c, "", ev->str != NULL };
+	if (ev->str)
+		snprintf(e->str, sizeof(e->str), "%s", ev->str);
+	if (ev->cpu < RS_MAX_CPUS && ev->type < RS_EV_TYPE_LIMIT)
+		r->by_cpu[ev->cpu][ev->type]++;
+	return 0;
+}
+
+static int by_time(const void *x, const void *y)
+{
+	const struct smp_ev *a = x, *b = y;
+	if (a->tsc != b->tsc)
+		return a->tsc < b->tsc ? -1 : 1;
+	if (a->cpu != b->cpu)
+		return a->cpu < b->cpu ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Decodes the ring file at `path` into r: per CPU, then merged. */
+static void decode(const char *path, struct smp_run *r)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat sb;
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(m != MAP_FAILED);
+
+	struct rs_layout l;
+	struct rs_reader *rd = calloc(1, sizeof(*rd));
+	char err[160];
+	assert_non_null(rd);
+	assert_int_equal(rs_layout_read(m, (size_t)sb.st_size, RS_GPA_ANY, &l,
+					err, sizeof(err)), 0);
+	assert_int_equal(rs_reader_init(rd, m, (size_t)sb.st_size, &l), 0);
+	assert_true(rs_reader_poll(rd, collect_cb, r) >= 0);
+	rs_status_read(m, &l, &r->st);
+	const struct rs_header *h = m;
+	r->ncpus = h->ncpus;
+	for (unsigned i = 0; i < r->ncpus && i < RS_MAX_CPUS; i++) {
+		r->accepted[i] = rd->cpu[i].stats.accepted;
+		r->lost[i] = rd->cpu[i].stats.lost;
+		r->written[i] = h->cpu[i].head_written;
+	}
+	rs_reader_free(rd);
+	free(rd);
+	munmap(m, (size_t)sb.st_size);
+
+	qsort(r->ev, r->n, sizeof(*r->ev), by_time);
+	memset(&r->t, 0, sizeof(r->t));
+	for (size_t i = 0; i < r->n; i++) {
+		const struct smp_ev *e = &r->ev[i];
+		struct rs_event ev = { .seq = e->seq, .tsc = e->tsc,
+				       .type = e->type, .cpu = e->cpu,
+				       .ctx = e->ctx, .a = e->a, .b = e->b,
+				       .c = e->c,
+				       .str = e->has_str ? e->str : NULL };
+		tally_event(&r->t, &ev);
+	}
+}
+
+/* ringside-hosted --cpus `cpus` `extra`, to the end, decoded. */
+static struct smp_run *run_smp(const char *workload, unsigned cpus,
+			       const char *extra)
+{
+	struct smp_run *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	char *dir = rs_tmpdir();
+	char ring[4200];
+	snprintf(ring, sizeof(ring), "%s/%s.ring", dir, workload);
+	char *out = NULL;
+	r->rc = rs_run(&out, 120,
+		       "%s --workload %s --ring %s --ring-pages 4096 "
+		       "--cpus %u --quiet %s",
+		       rs_bin("ringside-hosted"), workload, ring, cpus, extra);
+	if (r->rc != 0)
+		fprintf(stderr, "%s", out ? out : "");
+	free(out);
+	assert_int_equal(r->rc, 0);
+	decode(ring, r);
+	rs_tmpdir_cleanup(dir);
+	assert_int_equal(r->ncpus, cpus);
+	return r;
+}
+
+static void free_run(struct smp_run *r)
+{
+	free(r->ev);
+	free(r);
+}
+
+/* Every CPU ran threads (switched to one) and lost nothing. */
+static void check_every_cpu(const struct smp_run *r)
+{
+	for (unsigned i = 0; i < r->ncpus; i++) {
+		if (r->by_cpu[i][RS_EV_THREAD_SWITCH] == 0)
+			fail_msg("cpu %u never switched to a thread", i);
+		assert_true(r->accepted[i] > 0);
+		assert_int_equal(r->lost[i], 0);
+		assert_int_equal(r->accepted[i] + r->lost[i], r->written[i]);
+	}
+}
+
+struct smp_counts {
+	uint64_t migrations, ipi_sent, ipi_recv, wakes, cross_wakes;
+};
+
+/* Where thread `tid` runs next after event i: the CPU of the first
+ * switch to it; -1 if it never runs again. */
+static int next_run_cpu(const struct smp_run *r, size_t i, uint64_t tid)
+{
+	for (size_t j = i + 1; j < r->n; j++)
+		if (r->ev[j].type == RS_EV_THREAD_SWITCH && r->ev[j].b == tid)
+			return r->ev[j].cpu;
+	return -1;
+}
+
+/* The SMP records against each other, in time order: a migration is
+ * written on the CPU it moved to; an IPI arrives only after one was sent
+ * to that CPU; a wake's thread runs next on some CPU (cross if it is not
+ * the waker's). */
+static struct smp_counts check_smp_records(const struct smp_run *r)
+{
+	struct smp_counts k = { 0 };
+	uint64_t sent_to[RS_MAX_CPUS] = { 0 }, got[RS_MAX_CPUS] = { 0 };
+	for (size_t i = 0; i < r->n; i++) {
+		const struct smp_ev *e = &r->ev[i];
+		switch (e->type) {
+		case RS_EV_THREAD_MIGRATE:
+			assert_int_equal(e->c, e->cpu);
+			assert_true(e->b < r->ncpus && e->b != e->c);
+			k.migrations++;
+			break;
+		case RS_EV_IPI_SEND:
+			assert_true(e->a < r->ncpus && e->a != e->cpu);
+			assert_int_equal(e->b, RS_IPI_WAKE);
+			sent_to[e->a]++;
+			k.ipi_sent++;
+			break;
+		case RS_EV_IPI_RECV:
+			if (++got[e->cpu] > sent_to[e->cpu])
+				fail_msg("ipi_recv on cpu %u at tsc %lu with "
+					 "no ipi_send to it before",
+					 e->cpu, (unsigned long)e->tsc);
+			k.ipi_recv++;
+			break;
+		case RS_EV_THREAD_WAKE: {
+			int to = next_run_cpu(r, i, e->a);
+			k.wakes++;
+			if (to >= 0 && to != e->cpu)
+				k.cross_wakes++;
+			break;
+		}
+		case RS_EV_LOCK_CONTEND:
+			assert_true(e->a >= RS_LOCK_RUNQ &&
+				    e->a <= RS_LOCK_OTHER);
+			break;
+		}
+	}
+	return k;
+}
+
+static void test_smp_fanout(void **state)
+{
+	const uint64_t r = 40;
+	struct smp_run *run = run_smp("fanout", 4, "--count 40");
+	check_clean(&run->t, &run->st);
+	check_fanout(&run->t, r);
+	/* Real parallel work: a thread ran on every CPU. */
+	check_every_cpu(run);
+	struct smp_counts k = check_smp_records(run);
+	/* Workers are placed away from main, which each wakes when it
+	 * resolves main's parts: cross-CPU wakes, each an IPI to an idle
+	 * CPU. */
+	assert_true(k.cross_wakes > 0);
+	assert_true(k.ipi_sent > 0 && k.ipi_recv > 0);
+	free_run(run);
+}
+
+static void test_smp_demo(void **state)
+{
+	struct smp_run *run = run_smp("demo", 4, "--count 30");
+	check_clean(&run->t, &run->st);
+	check_demo(&run->t, 30);
+	check_every_cpu(run);
+	struct smp_counts k = check_smp_records(run);
+	assert_true(k.cross_wakes > 0);
+	assert_true(k.ipi_recv > 0);
+	free_run(run);
+}
+
+/*
+ * The cross-CPU wake stress: pingpong on several CPUs keeps ping on CPU 0
+ * and pong on CPU 1, so each of the 2N promise resolutions wakes a waiter
+ * on the other CPU. A lost wake-up would leave both blocked: the run
+ * would end in a deadlock report instead of exiting (rs_run gives it
+ * 120 s; it needs well under 1 s).
+ */
+static void check_pingpong_smp(unsigned cpus)
+{
+	const uint64_t n = 5000;
+	struct smp_run *run = run_smp("pingpong", cpus, "--count 5000");
+	const struct tally *t = &run->t;
+	check_clean(t, &run->st);
+	assert_int_equal(t->n[RS_EV_PROMISE_CREATE], 2 * n);
+	assert_int_equal(t->n[RS_EV_PROMISE_RESOLVE], 2 * n);
+	assert_int_equal(t->n[RS_EV_PROMISE_READ], 2 * n);
+	/* Every block was woken (pingpong.c: near 2N on several CPUs). */
+	assert_int_equal(t->n[RS_EV_THREAD_BLOCK], t->n[RS_EV_THREAD_WAKE]);
+	assert_int_equal(t->n[RS_EV_MARK], 1);
+	assert_string_equal(t->last_mark, "pingpong done");
+	assert_int_equal(t->last_mark_a, n);
+	assert_int_equal(run->st.stall_threads, 0);
+	for (unsigned i = 0; i < cpus; i++)
+		assert_int_equal(run->accepted[i] + run->lost[i],
+				 run->written[i]);
+	struct smp_counts k = check_smp_records(run);
+	/* Nearly all 2N wakes cross CPUs; a loaded host may let a
+	 * resolution come before its waiter blocked (no wake then), so a
+	 * wide margin: a quarter of them, still thousands. */
+	assert_true(k.cross_wakes >= n / 2);
+	assert_int_equal(k.migrations, 0);      /* both pinned */
+	assert_true(k.ipi_recv > 0 && k.ipi_recv <= k.ipi_sent);
+	free_run(run);
+}
+
+static void test_smp_cross_cpu_wake_stress(void **state)
+{
+	check_pingpong_smp(2);
+	check_pingpong_smp(4);
+}
+
+/* CPU i's own heartbeat and the guest-wide one, from the ring's header. */
+static void read_hb(const char *ring, uint64_t cpu_ticks[2], uint64_t *all)
+{
+	int fd = open(ring, O_RDONLY);
+	assert_true(fd >= 0);
+	struct rs_header h;
+	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	close(fd);
+	assert_true(h.ncpus >= 2);
+	cpu_ticks[0] = h.cpu[0].hb_ticks;
+	cpu_ticks[1] = h.cpu[1].hb_ticks;
+	*all = h.heartbeat_ticks;
+}
+
+/*
+ * stuckcpu: once its mark is out, CPU 1 spins with interrupts off. Its
+ * heartbeat must stand while CPU 0's moves on by 100 ticks (0.1 s at
+ * 1 kHz; polled up to 30 s, so a slow host passes and a stopped CPU 0
+ * does not).
+ */
+static void test_smp_stuckcpu(void **state)
+{
+	char *dir = rs_tmpdir();
+	char ring[4200];
+	snprintf(ring, sizeof(ring), "%s/stuckcpu.ring", dir);
+	const char *const args[] = { "--cpus", "2", "--seconds", "0.1", NULL };
+	pid_t pid = spawn_hosted("stuckcpu", ring, args);
+	wait_for_mark(pid, ring, "stuckcpu: cpu 1 interrupts off");
+
+	uint64_t a[2], b[2], all_a, all_b;
+	read_hb(ring, a, &all_a);
+	for (int i = 0; i < 3000; i++) {
+		read_hb(ring, b, &all_b);
+		if (b[0] >= a[0] + 100)
+			break;
+		hosted_sleep_ms(10);
+	}
+	int status = 0;
+	pid_t alive = waitpid(pid, &status, WNOHANG);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	struct smp_run *run = calloc(1, sizeof(*run));
+	assert_non_null(run);
+	decode(ring, run);
+	rs_tmpdir_cleanup(dir);
+
+	assert_int_equal(alive, 0);             /* it was still running */
+	assert_int_equal(run->st.state, RS_STATE_RUNNING);
+	assert_true(a[1] > 0);                  /* CPU 1 ticked, then... */
+	assert_true(b[0] >= a[0] + 100);        /* ...CPU 0 went on */
+	assert_int_equal(b[1], a[1]);           /* ...and CPU 1 did not */
+	assert_true(all_b >= all_a + 100);      /* the guest is alive */
+	/* The mark is CPU 1's last record; the other CPUs kept working. */
+	assert_int_equal(run->by_cpu[1][RS_EV_MARK], 1);
+	const struct smp_ev *last1 = NULL;
+	for (size_t i = 0; i < run->n; i++)
+		if (run->ev[i].cpu == 1)
+			last1 = &run->ev[i];
+	assert_non_null(last1);
+	assert_int_equal(last1->type, RS_EV_MARK);
+	assert_true(run->t.n[RS_EV_TIMER_FIRE] > 10);
+	free_run(run);
+}
+
+RS_TEST_SUITE(kernel_smp,
+	cmocka_unit_test(test_smp_fanout),
+	cmocka_unit_test(test_smp_demo),
+	cmocka_unit_test(test_smp_cross_cpu_wake_stress),
+	cmocka_unit_test(test_smp_stuckcpu))
