@@ -9,7 +9,9 @@
  * CPU 1, so that CPU has ticked. Then: MARK 1 (a = 1, "stuckcpu: cpu 1
  * interrupts off") on CPU 1's ring, and nothing more there. Meanwhile,
  * and forever after, a "ticker" thread sleeps 1 ms at a time (TIMER_FIRE
- * records) and main 10 ms at a time, on the other CPUs. Never exits.
+ * records) and main 10 ms at a time. The ticker starts on CPU 1 (CPU 0
+ * runs main): once CPU 1 is stuck, the ticker woken there is stolen by an
+ * idle CPU (THREAD_MIGRATE from 1), and goes on there. Never exits.
  * Needs two CPUs: on one it says so and exits with status 1.
  */
 #include "workloads.h"

@@ -7,7 +7,8 @@
  * workloads' exact counts still hold, and the SMP records agree with each
  * other (a migration is written on the CPU the thread moved to, an IPI is
  * received only after it was sent, wakes cross CPUs). The stuck-CPU run
- * watches CPU 1's own heartbeat stop while CPU 0's goes on.
+ * watches CPU 1's own heartbeat stop while CPU 0's goes on, and the
+ * thread left on CPU 1's queue move to CPU 0.
  */
 #include "testlib.h"
 
@@ -349,6 +350,12 @@ static void test_smp_stuckcpu(void **state)
 	assert_non_null(last1);
 	assert_int_equal(last1->type, RS_EV_MARK);
 	assert_true(run->t.n[RS_EV_TIMER_FIRE] > 10);
+	/* The ticker was placed on CPU 1 (CPU 0 ran main) and is woken
+	 * there after CPU 1 stopped: CPU 0, idle, steals it from the busy
+	 * CPU 1, and says so on its own ring. */
+	struct smp_counts k = check_smp_records(run);
+	assert_true(k.migrations >= 1);
+	assert_true(run->by_cpu[0][RS_EV_THREAD_MIGRATE] >= 1);
 	free_run(run);
 }
 
