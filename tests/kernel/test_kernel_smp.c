@@ -22,6 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../kernel/core/kernel.h"
+#include "../kernel/core/platform.h"
+#include "../kernel/core/promise.h"
+#include "../kernel/core/sched.h"
+#include "../kernel/platform/hosted/hosted.h"
 #include "test_kernel.h"
 
 struct smp_ev {
@@ -74,24 +79,16 @@ static int by_time(const void *x, const void *y)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Decodes the ring file at `path` into r: per CPU, then merged. */
-static void decode(const char *path, struct smp_run *r)
+/* Decodes the ring at m (len bytes) into r: per CPU, then merged. */
+static void decode_region(const void *m, size_t len, struct smp_run *r)
 {
-	int fd = open(path, O_RDONLY);
-	struct stat sb;
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &sb), 0);
-	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	assert_true(m != MAP_FAILED);
-
 	struct rs_layout l;
 	struct rs_reader *rd = calloc(1, sizeof(*rd));
 	char err[160];
 	assert_non_null(rd);
-	assert_int_equal(rs_layout_read(m, (size_t)sb.st_size, RS_GPA_ANY, &l,
-					err, sizeof(err)), 0);
-	assert_int_equal(rs_reader_init(rd, m, (size_t)sb.st_size, &l), 0);
+	assert_int_equal(rs_layout_read(m, len, RS_GPA_ANY, &l, err,
+					sizeof(err)), 0);
+	assert_int_equal(rs_reader_init(rd, m, len, &l), 0);
 	assert_true(rs_reader_poll(rd, collect_cb, r) >= 0);
 	rs_status_read(m, &l, &r->st);
 	const struct rs_header *h = m;
@@ -103,7 +100,6 @@ static void decode(const char *path, struct smp_run *r)
 	}
 	rs_reader_free(rd);
 	free(rd);
-	munmap(m, (size_t)sb.st_size);
 
 	qsort(r->ev, r->n, sizeof(*r->ev), by_time);
 	memset(&r->t, 0, sizeof(r->t));
@@ -116,6 +112,19 @@ static void decode(const char *path, struct smp_run *r)
 				       .str = e->has_str ? e->str : NULL };
 		tally_event(&r->t, &ev);
 	}
+}
+
+static void decode(const char *path, struct smp_run *r)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat sb;
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(m != MAP_FAILED);
+	decode_region(m, (size_t)sb.st_size, r);
+	munmap(m, (size_t)sb.st_size);
 }
 
 /* ringside-hosted --cpus `cpus` `extra`, to the end, decoded. */
@@ -289,6 +298,128 @@ static void test_smp_cross_cpu_wake_stress(void **state)
 	check_pingpong_smp(4);
 }
 
+/*
+ * The race a lost wake-up needs, run in a child process (the core on two
+ * hosted CPUs, in-process): a waiter on CPU 0 publishes a promise and
+ * waits for it while a resolver on CPU 1, never idle, polls for it and
+ * resolves it at once, so resolutions keep landing while the waiter is
+ * on its way to blocking. A wake lost there leaves the waiter blocked and
+ * the resolver polling forever: the run then ends at its deadline (60 s;
+ * it needs well under 1 s) instead of with both threads done.
+ */
+#define RACE_ROUNDS 20000
+
+static struct {
+	struct promise *slot;           /* under the promise lock */
+	uint64_t resolved, waited, bad;
+} race;
+
+static void race_waiter(void *arg)
+{
+	for (uint64_t i = 0; i < RACE_ROUNDS; i++) {
+		struct promise *p = promise_create(RS_PT_WAIT);
+		unsigned long f = promise_lock();
+		race.slot = promise_ref(p);
+		promise_unlock(f);
+		uint64_t v = ~0ull;
+		if (promise_wait(p, &v) != PROMISE_OK || v != i)
+			race.bad++;
+		race.waited++;
+		promise_unref(p);
+	}
+}
+
+static void race_resolver(void *arg)
+{
+	while (race.resolved < RACE_ROUNDS) {
+		unsigned long f = promise_lock();
+		struct promise *p = race.slot;
+		race.slot = NULL;
+		promise_unlock(f);
+		if (!p) {
+			/* Polls without records: the ring keeps them all. */
+			__builtin_ia32_pause();
+			continue;
+		}
+		promise_resolve(p, race.resolved++);
+		promise_unref(p);
+	}
+}
+
+static int race_child(void *ring, size_t len)
+{
+	struct hosted_config hc = {
+		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
+		.tick_hz = 1000, .ncpus = 2, .console_fd = -1,
+	};
+	if (hosted_platform_init(&hc) != 0 ||
+	    kernel_trace_init(RS_MODE_DISCARD) != 0)
+		return 10;
+	kernel_core_init();
+	if (platform_start_cpu(1, sched_secondary) != 0)
+		return 11;
+	struct thread *w = thread_create_on(0, "waiter", race_waiter, NULL);
+	struct thread *r = NULL;
+	/* CPU 1 is running once it has marked itself online. */
+	for (int i = 0; i < 10000 && !r; i++) {
+		r = thread_create_on(1, "resolver", race_resolver, NULL);
+		if (!r)
+			hosted_sleep_ms(1);
+	}
+	if (!w || !r)
+		return 12;
+	uint64_t deadline = platform_cycles() + 60 * platform_tsc_hz();
+	if (sched_run_until(deadline) != 0)
+		return 1;                       /* stuck: a lost wake-up */
+	thread_join(w);
+	thread_join(r);
+	if (race.waited != RACE_ROUNDS || race.resolved != RACE_ROUNDS ||
+	    race.bad != 0)
+		return 2;
+	return sched_deadlock_reported() ? 3 : 0;
+}
+
+static void test_smp_wake_race(void **state)
+{
+	/* 32 MiB a CPU: a round writes a dozen records on CPU 0. */
+	size_t len = (1 + 16384) * RS_PAGE_SIZE;
+	void *ring = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(ring != MAP_FAILED);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(race_child(ring, len));
+	int status = 0;
+	/* The child bounds itself (60 s); this only catches a child that
+	 * hangs some other way. */
+	for (int i = 0; i < 12000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		hosted_sleep_ms(10);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("the wake race child hung");
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	struct smp_run *run = calloc(1, sizeof(*run));
+	assert_non_null(run);
+	decode_region(ring, len, run);
+	munmap(ring, len);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(run->lost[i], 0);
+		assert_int_equal(run->accepted[i], run->written[i]);
+	}
+	/* Every block was woken; the waiter blocked at least sometimes. */
+	assert_int_equal(run->t.n[RS_EV_THREAD_BLOCK],
+			 run->t.n[RS_EV_THREAD_WAKE]);
+	assert_true(run->t.n[RS_EV_THREAD_BLOCK] > 0);
+	assert_int_equal(run->t.n[RS_EV_PROMISE_RESOLVE], RACE_ROUNDS);
+	check_smp_records(run);
+	free_run(run);
+}
+
 /* CPU i's own heartbeat and the guest-wide one, from the ring's header. */
 static void read_hb(const char *ring, uint64_t cpu_ticks[2], uint64_t *all)
 {
@@ -363,4 +494,5 @@ RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_fanout),
 	cmocka_unit_test(test_smp_demo),
 	cmocka_unit_test(test_smp_cross_cpu_wake_stress),
+	cmocka_unit_test(test_smp_wake_race),
 	cmocka_unit_test(test_smp_stuckcpu))
