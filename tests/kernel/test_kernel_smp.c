@@ -379,9 +379,59 @@ static int race_child(void *ring, size_t len)
 	return sched_deadlock_reported() ? 3 : 0;
 }
 
-static void test_smp_wake_race(void **state)
+/*
+ * The race on_cpu closes: a thread that yields is on its CPU's queue while
+ * it still runs there, so an idle CPU that steals it then must wait until
+ * its context is saved before resuming it. Two unpinned threads yield
+ * YIELD_ROUNDS times each on three CPUs; the third CPU, idle, steals one
+ * of them at its ticks (10 kHz, so it looks often; and the CPU left idle
+ * steals back): every such migration happens inside that window. A few
+ * to a few dozen a run here (one is needed); without the wait for
+ * on_cpu the child crashes at the first.
+ */
+#define YIELD_ROUNDS 100000
+
+static uint64_t yields[2];
+
+static void yielder(void *arg)
 {
-	/* 32 MiB a CPU: a round writes a dozen records on CPU 0. */
+	uint64_t *n = arg;
+	for (uint64_t i = 0; i < YIELD_ROUNDS; i++) {
+		thread_yield();
+		(*n)++;
+	}
+}
+
+static int yield_child(void *ring, size_t len)
+{
+	struct hosted_config hc = {
+		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
+		.tick_hz = 10000, .ncpus = 3, .console_fd = -1,
+	};
+	if (hosted_platform_init(&hc) != 0 ||
+	    kernel_trace_init(RS_MODE_DISCARD) != 0)
+		return 10;
+	kernel_core_init();
+	for (unsigned cpu = 1; cpu < 3; cpu++)
+		if (platform_start_cpu(cpu, sched_secondary) != 0)
+			return 11;
+	struct thread *a = thread_create("yield a", yielder, &yields[0]);
+	struct thread *b = thread_create("yield b", yielder, &yields[1]);
+	if (!a || !b)
+		return 12;
+	uint64_t deadline = platform_cycles() + 60 * platform_tsc_hz();
+	if (sched_run_until(deadline) != 0)
+		return 1;
+	thread_join(a);
+	thread_join(b);
+	return yields[0] == YIELD_ROUNDS && yields[1] == YIELD_ROUNDS ? 0 : 2;
+}
+
+/* Runs `child` on a fresh shared ring in a child process; decodes the
+ * ring once it exited 0. */
+static struct smp_run *run_child(int (*child)(void *, size_t))
+{
+	/* 32 MiB a CPU on two, 16 on three: nothing is lost. */
 	size_t len = (1 + 16384) * RS_PAGE_SIZE;
 	void *ring = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -389,7 +439,7 @@ static void test_smp_wake_race(void **state)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(race_child(ring, len));
+		_exit(child(ring, len));
 	int status = 0;
 	/* The child bounds itself (60 s); this only catches a child that
 	 * hangs some other way. */
@@ -400,23 +450,37 @@ static void test_smp_wake_race(void **state)
 		waitpid(pid, &status, 0);
 		fail_msg("the wake race child hung");
 	}
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the child ended with status 0x%x", status);
 
 	struct smp_run *run = calloc(1, sizeof(*run));
 	assert_non_null(run);
 	decode_region(ring, len, run);
 	munmap(ring, len);
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < run->ncpus; i++) {
 		assert_int_equal(run->lost[i], 0);
 		assert_int_equal(run->accepted[i], run->written[i]);
 	}
+	check_smp_records(run);
+	return run;
+}
+
+static void test_smp_wake_race(void **state)
+{
+	struct smp_run *run = run_child(race_child);
 	/* Every block was woken; the waiter blocked at least sometimes. */
 	assert_int_equal(run->t.n[RS_EV_THREAD_BLOCK],
 			 run->t.n[RS_EV_THREAD_WAKE]);
 	assert_true(run->t.n[RS_EV_THREAD_BLOCK] > 0);
 	assert_int_equal(run->t.n[RS_EV_PROMISE_RESOLVE], RACE_ROUNDS);
-	check_smp_records(run);
+	free_run(run);
+}
+
+static void test_smp_steal_while_switching(void **state)
+{
+	struct smp_run *run = run_child(yield_child);
+	assert_int_equal(run->t.n[RS_EV_THREAD_YIELD], 2 * YIELD_ROUNDS);
+	assert_true(run->t.n[RS_EV_THREAD_MIGRATE] >= 1);
 	free_run(run);
 }
 
@@ -495,4 +559,5 @@ RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_demo),
 	cmocka_unit_test(test_smp_cross_cpu_wake_stress),
 	cmocka_unit_test(test_smp_wake_race),
+	cmocka_unit_test(test_smp_steal_while_switching),
 	cmocka_unit_test(test_smp_stuckcpu))
