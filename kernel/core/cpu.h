@@ -40,8 +40,7 @@ struct cpu {
 } __attribute__((aligned(64)));
 
 extern struct cpu kernel_cpus[KERNEL_MAX_CPUS];
-/* platform_ncpus(), fixed at sched_init. */
-extern unsigned kernel_ncpus;
+/* platform_ncpus(), fixed at sched_init (declared in spinlock.h). */
 
 static inline struct cpu *cpu_this(void)
 {

@@ -224,6 +224,20 @@ static void test_hosted_bad_args(void **state)
 	rc = rs_run(&out, 30, "%s --ring /dev/null", rs_bin("ringside-hosted"));
 	assert_int_equal(rc, 2);
 	free(out);
+	/* --cpus: 1 to 16, a ring and a thread each. */
+	static const char *const bad_cpus[] = { "0", "17", "-1", "x" };
+	for (unsigned i = 0; i < NELEM(bad_cpus); i++) {
+		rc = rs_run(&out, 30, "%s --workload pingpong --ring /dev/null"
+			    " --cpus %s", rs_bin("ringside-hosted"),
+			    bad_cpus[i]);
+		assert_int_equal(rc, 2);
+		assert_non_null(strstr(out, "bad --cpus"));
+		free(out);
+	}
+	rc = rs_run(&out, 30, "%s --help", rs_bin("ringside-hosted"));
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "--cpus N"));
+	free(out);
 }
 
 static void test_cmdline(void **state)
