@@ -187,7 +187,10 @@ void kernel_main(const struct kernel_options *o)
 		platform_exit(2);
 	}
 	if (kernel_trace_init(o->mode) != 0) {
-		kprintf("kernel: cannot lay out the trace ring\n");
+		/* gt_region_init: at least two pages a CPU. */
+		kprintf("kernel: cannot lay out the trace ring (%u cpus need "
+			"at least %u ring pages)\n", platform_ncpus(),
+			2 * platform_ncpus());
 		platform_exit(2);
 	}
 	platform_trace_ready();
