@@ -14,7 +14,8 @@
  * between a waiter's last look and its block. `on_cpu` is set while a
  * thread's context is live on some CPU and cleared by that CPU only after
  * the switch away has saved it: whoever wants to run the thread elsewhere
- * waits for it first. Interrupts are off across every switch.
+ * waits for it first (a thief leaves it queued meanwhile). Interrupts are
+ * off across every switch.
  */
 #include "sched.h"
 
@@ -189,12 +190,16 @@ static void runq_append(struct cpu *c, struct thread *t)
 		trace_runq_len(c->runq_len);
 }
 
-/* The oldest thread on c's queue (a thief skips pinned ones); the caller
- * holds c->runq_lock. */
+/* The oldest thread on c's queue; the caller holds c->runq_lock. A thief
+ * skips pinned threads and threads still switching out on c (queued by a
+ * yield, or woken while blocking): waiting for those while c might be
+ * waiting, the same way, for one of the thief's would deadlock both. */
 static struct thread *runq_take(struct cpu *c, bool thief)
 {
 	struct thread **pp = &c->runq_head, *prev = NULL;
-	while (thief && *pp && (*pp)->pinned) {
+	while (thief && *pp &&
+	       ((*pp)->pinned ||
+		__atomic_load_n(&(*pp)->on_cpu, __ATOMIC_ACQUIRE))) {
 		prev = *pp;
 		pp = &prev->next;
 	}
@@ -382,8 +387,9 @@ static void after_switch(void)
 
 static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 {
-	/* Woken or stolen while it was still blocking on another CPU: wait
-	 * until that CPU has saved its context. */
+	/* A thread is taken only once its context is saved (a thief skips
+	 * it before; its own CPU saved it itself): this wait is the guard of
+	 * that rule, it does not spin. */
 	for (unsigned n = 0; __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE);) {
 		cpu_pause();
 		if (++n % 64 == 0)
