@@ -486,6 +486,38 @@ static void test_smp_steal_while_switching(void **state)
 	free_run(run);
 }
 
+/*
+ * deadlock on four CPUs: the verdict needs every CPU idle with nothing
+ * queued, armed or pending anywhere; it comes once, and the stall is in
+ * the header. 100 ms more of ticks on every CPU add no second report.
+ */
+static void test_smp_deadlock(void **state)
+{
+	char *dir = rs_tmpdir();
+	char ring[4200];
+	snprintf(ring, sizeof(ring), "%s/deadlock.ring", dir);
+	const char *const args[] = { "--cpus", "4", NULL };
+	pid_t pid = spawn_hosted("deadlock", ring, args);
+	wait_for_mark(pid, ring, "deadlock: 2 threads blocked on promises");
+	hosted_sleep_ms(100);
+	int status = 0;
+	pid_t alive = waitpid(pid, &status, WNOHANG);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	struct smp_run *run = calloc(1, sizeof(*run));
+	assert_non_null(run);
+	decode(ring, run);
+	rs_tmpdir_cleanup(dir);
+
+	assert_int_equal(alive, 0);
+	assert_int_equal(run->t.n[RS_EV_MARK], 2);      /* its own, then ours */
+	assert_string_equal(run->t.last_mark,
+			    "deadlock: 2 threads blocked on promises");
+	assert_int_equal(run->st.stall_threads, 3);     /* main, alice, bob */
+	check_smp_records(run);
+	free_run(run);
+}
+
 /* CPU i's own heartbeat and the guest-wide one, from the ring's header. */
 static void read_hb(const char *ring, uint64_t cpu_ticks[2], uint64_t *all)
 {
@@ -562,4 +594,5 @@ RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_cross_cpu_wake_stress),
 	cmocka_unit_test(test_smp_wake_race),
 	cmocka_unit_test(test_smp_steal_while_switching),
+	cmocka_unit_test(test_smp_deadlock),
 	cmocka_unit_test(test_smp_stuckcpu))

@@ -57,6 +57,7 @@ void check_fanout(const struct tally *t, uint64_t r)
 	assert_int_equal(t->promise_types[RS_PT_SLEEP], 5 * r);
 	assert_int_equal(t->promise_types[RS_PT_EVENT], r);
 	assert_true(t->saw_label_req3_part7);
+	assert_int_equal(t->n[RS_EV_MARK], 1);
 	assert_int_equal(t->last_mark_a, r);
 	assert_string_equal(t->last_mark, "fanout done");
 }
