@@ -44,6 +44,11 @@ void thread_yield(void);
  * promise lock (promise.h) around its look and the block cannot miss a
  * wake from another CPU; sched_block lets it go while blocked. */
 void sched_block(uint32_t reason, uint64_t object);
+/* Called by sched_block after it let the promise lock go and before it
+ * switches away, the moment a wake from another CPU may already be under
+ * way. A weak no-op: the test suite defines its own, which widens that
+ * window to show no wake is lost in it (tests/kernel/test_kernel_smp.c). */
+void sched_block_window(void);
 /* Makes a blocked thread runnable; a no-op for any other state. */
 void sched_wake(struct thread *t);
 
