@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "rs_decode.h"
 
@@ -34,6 +35,8 @@ struct tally {
 	uint64_t page_alloc_pages, page_free_pages;
 };
 
+/* Adds one decoded event to the tallies. */
+void tally_event(struct tally *t, const struct rs_event *ev);
 /* Decodes everything published in a ring held in memory / in a file. */
 void tally_region(const void *base, size_t len, struct tally *t,
 		  struct rs_status *st);
@@ -49,5 +52,18 @@ int run_hosted(const char *workload, const char *extra, struct tally *t,
 
 /* What every clean run must satisfy. */
 void check_clean(const struct tally *t, const struct rs_status *st);
+/* The exact counts fanout.c (r requests) and demo.c (n served) document. */
+void check_fanout(const struct tally *t, uint64_t r);
+void check_demo(const struct tally *t, uint64_t n);
+
+/* ringside-hosted running `workload` in the background, its ring at
+ * `ring`, with the options in `extra` (NULL-terminated, may be NULL);
+ * stdout to /dev/null. */
+pid_t spawn_hosted(const char *workload, const char *ring,
+		   const char *const *extra);
+void hosted_sleep_ms(long ms);
+/* Polls (every 10 ms, up to 30 s) until the hosted kernel `pid` has
+ * `mark` as the last MARK in its ring; kills it if that never comes. */
+void wait_for_mark(pid_t pid, const char *ring, const char *mark);
 
 #endif

@@ -110,7 +110,7 @@ int kernel_trace_init(uint32_t mode)
 	struct gt_config cfg = {
 		.region_gpa = gpa,
 		.region_size = size,
-		.ncpus = 1,
+		.ncpus = platform_ncpus(),
 		.mode = mode,
 		.chunk_size = 0,
 		/* Differs across boots even without a wall clock: the cycle
@@ -148,6 +148,21 @@ void kernel_core_init(void)
 	sched_init();
 }
 
+/* CPUs 1..n-1, once the core is ready for them: each enters its idle
+ * loop (sched_secondary). One that does not come up is left out. */
+static void start_cpus(bool quiet)
+{
+	unsigned n = platform_ncpus(), up = 1;
+	for (unsigned cpu = 1; cpu < n && cpu < KERNEL_MAX_CPUS; cpu++) {
+		if (platform_start_cpu(cpu, sched_secondary) == 0)
+			up++;
+		else
+			kprintf("kernel: cpu %u did not come up\n", cpu);
+	}
+	if (!quiet && n > 1)
+		kprintf("kernel: %u of %u cpus up\n", up, n);
+}
+
 struct main_ctx {
 	const struct workload *w;
 	struct workload_args args;
@@ -172,11 +187,15 @@ void kernel_main(const struct kernel_options *o)
 		platform_exit(2);
 	}
 	if (kernel_trace_init(o->mode) != 0) {
-		kprintf("kernel: cannot lay out the trace ring\n");
+		/* gt_region_init: at least two pages a CPU. */
+		kprintf("kernel: cannot lay out the trace ring (%u cpus need "
+			"at least %u ring pages)\n", platform_ncpus(),
+			2 * platform_ncpus());
 		platform_exit(2);
 	}
 	platform_trace_ready();
 	kernel_core_init();
+	start_cpus(o->quiet);
 	gt_set_state(trace_region, RS_STATE_RUNNING);
 	if (!o->quiet)
 		kprintf("kernel: booted, running workload '%s'\n", w->name);

@@ -3,6 +3,8 @@
  * in a pending mask and returns: it runs with interrupts off and may have
  * interrupted anything. The scheduler half (event_dispatch, thread context)
  * turns bits into promise resolutions, where it is safe to wake threads.
+ * The waiter lists are the promise lock's (promise.h); the pending mask is
+ * atomic, set by any CPU's interrupt.
  */
 #include "event.h"
 
@@ -74,6 +76,7 @@ struct promise *event_wait(unsigned port)
 {
 	if (port >= EVENT_PORTS)
 		panic("event_wait: bad port %u", port);
+	unsigned long f = promise_lock();
 	struct promise *p = promise_create(RS_PT_EVENT);
 	struct ev_waiter *w = kmalloc(sizeof(*w));
 	if (!w)
@@ -87,6 +90,7 @@ struct promise *event_wait(unsigned port)
 	E.nwaiters++;
 	E.waited |= 1ull << port;
 	promise_set_hook(p, event_hook, (void *)(uintptr_t)(port + 1));
+	promise_unlock(f);
 	return p;
 }
 
@@ -100,6 +104,7 @@ bool event_pending_any(void)
 
 void event_dispatch(void)
 {
+	unsigned long f = promise_lock();
 	uint64_t bits = E.pending;
 	for (unsigned port = 0; bits; port++, bits >>= 1) {
 		if (!(bits & 1) || !E.waiters[port])
@@ -124,6 +129,7 @@ void event_dispatch(void)
 			w = next;
 		}
 	}
+	promise_unlock(f);
 }
 
 unsigned event_waiter_count(void)

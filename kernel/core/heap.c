@@ -13,6 +13,7 @@
 #include "mm.h"
 #include "panic.h"
 #include "platform.h"
+#include "spinlock.h"
 #include "trace.h"
 
 #define SLAB_MAGIC  0x51ab51ab
@@ -58,9 +59,16 @@ static struct {
 	struct heap_stats stats;
 } heap;
 
+/* Slabs and accounting are shared by every CPU: one lock (RS_LOCK_HEAP),
+ * taken before the page allocator's (heap, then pages). The HEAP record
+ * is written under it, so the records' in_use values follow the order
+ * the changes happened in, on whichever CPU each happened. */
+static struct spinlock heap_lock = SPINLOCK_INIT(RS_LOCK_HEAP);
+
 void heap_init(void)
 {
 	memset(&heap, 0, sizeof(heap));
+	spin_init(&heap_lock, RS_LOCK_HEAP);
 }
 
 static unsigned size_class(size_t size)
@@ -137,10 +145,8 @@ static struct slab *slab_new(unsigned cls)
 	return s;
 }
 
-void *kmalloc(size_t size)
+static void *kmalloc_locked(size_t size)
 {
-	if (size == 0)
-		return NULL;
 	void *ret;
 	int64_t acct;
 
@@ -171,6 +177,16 @@ void *kmalloc(size_t size)
 	return ret;
 }
 
+void *kmalloc(size_t size)
+{
+	if (size == 0)
+		return NULL;
+	unsigned long flags = spin_lock_irqsave(&heap_lock);
+	void *p = kmalloc_locked(size);
+	spin_unlock_irqrestore(&heap_lock, flags);
+	return p;
+}
+
 void *kzalloc(size_t size)
 {
 	void *p = kmalloc(size);
@@ -179,10 +195,8 @@ void *kzalloc(size_t size)
 	return p;
 }
 
-void kfree(void *ptr)
+static void kfree_locked(void *ptr)
 {
-	if (!ptr)
-		return;
 	uintptr_t page = (uintptr_t)ptr & ~(PAGE_SIZE - 1);
 
 	if ((uintptr_t)ptr - page == sizeof(struct large) &&
@@ -220,6 +234,15 @@ void kfree(void *ptr)
 	}
 }
 
+void kfree(void *ptr)
+{
+	if (!ptr)
+		return;
+	unsigned long flags = spin_lock_irqsave(&heap_lock);
+	kfree_locked(ptr);
+	spin_unlock_irqrestore(&heap_lock, flags);
+}
+
 uint64_t heap_in_use(void)
 {
 	return heap.stats.in_use;
@@ -227,5 +250,7 @@ uint64_t heap_in_use(void)
 
 void heap_stats(struct heap_stats *out)
 {
+	unsigned long flags = spin_lock_irqsave(&heap_lock);
 	*out = heap.stats;
+	spin_unlock_irqrestore(&heap_lock, flags);
 }

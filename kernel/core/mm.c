@@ -12,6 +12,7 @@
 #include "klib.h"
 #include "panic.h"
 #include "platform.h"
+#include "spinlock.h"
 #include "trace.h"
 
 #define PS_USED  0xff   /* page is allocated or inside a larger free block */
@@ -20,6 +21,10 @@
 struct free_block {
 	struct free_block *next, *prev;
 };
+
+/* Every CPU allocates: the lists and the page states are under one lock
+ * (RS_LOCK_PAGES), taken with interrupts off, as the heap's calls it. */
+static struct spinlock mm_lock = SPINLOCK_INIT(RS_LOCK_PAGES);
 
 static struct {
 	uintptr_t base;            /* first managed page */
@@ -62,6 +67,7 @@ static void list_remove(unsigned order, uintptr_t addr)
 void init_page_allocator(uintptr_t min, uintptr_t max)
 {
 	memset(&mm, 0, sizeof(mm));
+	spin_init(&mm_lock, RS_LOCK_PAGES);
 	min = (min + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	max &= ~(PAGE_SIZE - 1);
 	if (max <= min)
@@ -97,12 +103,12 @@ void *alloc_pages(unsigned order)
 {
 	if (order >= MM_MAX_ORDER)
 		return NULL;
-	unsigned long flags = platform_irq_save();
+	unsigned long flags = spin_lock_irqsave(&mm_lock);
 	unsigned o = order;
 	while (o < MM_MAX_ORDER && !mm.free_list[o])
 		o++;
 	if (o == MM_MAX_ORDER) {
-		platform_irq_restore(flags);
+		spin_unlock_irqrestore(&mm_lock, flags);
 		return NULL;
 	}
 	uintptr_t addr = (uintptr_t)mm.free_list[o];
@@ -114,7 +120,7 @@ void *alloc_pages(unsigned order)
 	}
 	mm.stats.free_pages -= 1ull << order;
 	mm.stats.allocs++;
-	platform_irq_restore(flags);
+	spin_unlock_irqrestore(&mm_lock, flags);
 	trace_page_alloc(addr, order);
 	return (void *)addr;
 }
@@ -133,11 +139,10 @@ void free_pages(void *ptr, unsigned order)
 	    addr + size > mm.base + (mm.npages << PAGE_SHIFT) ||
 	    (addr & (size - 1)) != 0)
 		panic("free_pages: bad block %p order %u", ptr, order);
+	trace_page_free(addr, order);
+	unsigned long flags = spin_lock_irqsave(&mm_lock);
 	if (mm.state[page_index(addr)] != PS_USED)
 		panic("free_pages: double free of %p order %u", ptr, order);
-
-	trace_page_free(addr, order);
-	unsigned long flags = platform_irq_save();
 	mm.stats.free_pages += 1ull << order;
 	mm.stats.frees++;
 	/* Merge with the buddy for as long as it is a free block of the
@@ -155,7 +160,7 @@ void free_pages(void *ptr, unsigned order)
 		order++;
 	}
 	list_push(order, addr);
-	platform_irq_restore(flags);
+	spin_unlock_irqrestore(&mm_lock, flags);
 }
 
 void free_page(void *ptr)
@@ -165,5 +170,7 @@ void free_page(void *ptr)
 
 void mm_stats(struct mm_stats *out)
 {
+	unsigned long flags = spin_lock_irqsave(&mm_lock);
 	*out = mm.stats;
+	spin_unlock_irqrestore(&mm_lock, flags);
 }

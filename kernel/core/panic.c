@@ -121,6 +121,9 @@ panic_common(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 	platform_irq_disable();
 	if (depth++ != 0)
 		panic_nested(h);
+	/* The other CPUs stop before the record is written: nothing they do
+	 * can change what it describes (p->cpu says which CPU panicked). */
+	platform_stop_other_cpus();
 	if (h) {
 		p = gt_panic_begin(h);
 		if (!p) {
@@ -202,5 +205,5 @@ void panic_exception(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 			    "exception %u (%s) at rip %lx in thread %u",
 			    vector, panic_vector_name(vector),
 			    (unsigned long)regs->r[RS_REG_RIP],
-			    kernel_current_tid);
+			    kernel_current_tid(platform_cpu()));
 }

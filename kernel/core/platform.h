@@ -85,6 +85,11 @@ void platform_send_ipi(unsigned cpu);
  * its registers for the crash report, and halts. Returns once they have
  * stopped or a short bounded wait has passed. */
 void platform_stop_other_cpus(void);
+/* Called now and then by a CPU that spins waiting for another (a lock, a
+ * thread still being switched away from). Optional: spinlock.c holds a
+ * weak no-op, right for real CPUs; the hosted platform, whose CPUs are
+ * threads that may outnumber the host's cores, yields the core. */
+void platform_cpu_relax(void);
 
 /* Clean exit with a status (the ring state is already RS_STATE_EXITED). */
 void platform_exit(int status) __attribute__((noreturn));

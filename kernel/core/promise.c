@@ -12,6 +12,7 @@
 #include "klib.h"
 #include "panic.h"
 #include "sched.h"
+#include "spinlock.h"
 #include "trace.h"
 
 struct waiter;
@@ -41,15 +42,70 @@ static struct {
 	struct promise_stats stats;
 } P;
 
+/* The lock and which CPU holds it how deep. `owner` is read without the
+ * lock: only the holder ever sets it to its own number, and it is reset
+ * before the lock is released, so a CPU never sees itself there wrongly. */
+static struct {
+	struct spinlock l;
+	int owner;
+	unsigned depth;
+} PL = { SPINLOCK_INIT(RS_LOCK_PROMISE), -1, 0 };
+
 void promise_init(void)
 {
 	memset(&P, 0, sizeof(P));
 	P.next_id = 1;
+	spin_init(&PL.l, RS_LOCK_PROMISE);
+	PL.owner = -1;
+	PL.depth = 0;
+}
+
+unsigned long promise_lock(void)
+{
+	unsigned long flags = platform_irq_save();
+	int me = (int)platform_cpu();
+	if (__atomic_load_n(&PL.owner, __ATOMIC_RELAXED) == me) {
+		PL.depth++;
+		return flags;
+	}
+	spin_lock(&PL.l);
+	__atomic_store_n(&PL.owner, me, __ATOMIC_RELAXED);
+	PL.depth = 1;
+	return flags;
+}
+
+void promise_unlock(unsigned long flags)
+{
+	if (--PL.depth == 0) {
+		__atomic_store_n(&PL.owner, -1, __ATOMIC_RELAXED);
+		spin_unlock(&PL.l);
+	}
+	platform_irq_restore(flags);
+}
+
+unsigned promise_lock_drop(void)
+{
+	unsigned depth = PL.depth;
+	if (__atomic_load_n(&PL.owner, __ATOMIC_RELAXED) != (int)platform_cpu())
+		panic("promise_lock_drop: not held on this CPU");
+	PL.depth = 0;
+	__atomic_store_n(&PL.owner, -1, __ATOMIC_RELAXED);
+	spin_unlock(&PL.l);
+	return depth;
+}
+
+void promise_lock_retake(unsigned depth)
+{
+	spin_lock(&PL.l);
+	__atomic_store_n(&PL.owner, (int)platform_cpu(), __ATOMIC_RELAXED);
+	PL.depth = depth;
 }
 
 void promise_stats(struct promise_stats *out)
 {
+	unsigned long f = promise_lock();
 	*out = P.stats;
+	promise_unlock(f);
 }
 
 uint64_t promise_id(const struct promise *p)
@@ -77,7 +133,7 @@ enum rs_promise_type promise_type(const struct promise *p)
 	return (enum rs_promise_type)p->type;
 }
 
-struct promise *promise_create(enum rs_promise_type type)
+static struct promise *promise_create_locked(enum rs_promise_type type)
 {
 	struct promise *p = kzalloc(sizeof(*p));
 	if (!p)
@@ -93,13 +149,15 @@ struct promise *promise_create(enum rs_promise_type type)
 	return p;
 }
 
-struct promise *promise_ref(struct promise *p)
+
+static struct promise *promise_ref_locked(struct promise *p)
 {
 	p->refs++;
 	return p;
 }
 
-void promise_unref(struct promise *p)
+
+static void promise_unref_locked(struct promise *p)
 {
 	if (!p)
 		return;
@@ -114,7 +172,9 @@ void promise_unref(struct promise *p)
 	kfree(p);
 }
 
-void promise_set_hook(struct promise *p, promise_hook_fn fn, void *arg)
+
+static void promise_set_hook_locked(struct promise *p, promise_hook_fn fn,
+				    void *arg)
 {
 	if (p->hook && fn)
 		panic("promise_set_hook: promise %lu already has a hook",
@@ -122,6 +182,7 @@ void promise_set_hook(struct promise *p, promise_hook_fn fn, void *arg)
 	p->hook = fn;
 	p->hook_arg = arg;
 }
+
 
 static void add_waiter(struct promise *p, struct waiter *w)
 {
@@ -196,30 +257,34 @@ static void settle_like(struct promise *dst, struct promise *src)
 	       src->id);
 }
 
-int promise_resolve(struct promise *p, uint64_t value)
+static int promise_resolve_locked(struct promise *p, uint64_t value)
 {
 	return settle(p, PROMISE_RESOLVED, value, NULL, sched_promise_ctx());
 }
 
-int promise_fail(struct promise *p, const char *msg)
+
+static int promise_fail_locked(struct promise *p, const char *msg)
 {
 	return settle(p, PROMISE_FAILED, 0, msg ? msg : "failed",
 		      sched_promise_ctx());
 }
 
-int promise_cancel(struct promise *p)
+
+static int promise_cancel_locked(struct promise *p)
 {
 	return settle(p, PROMISE_CANCELLED, 0, "canceled",
 		      sched_promise_ctx());
 }
 
-int promise_signal(struct promise *p, uint64_t value)
+
+static int promise_signal_locked(struct promise *p, uint64_t value)
 {
 	if (p->state != PROMISE_PENDING)
 		return -1;
 	trace_promise_signal(p->id, sched_promise_ctx());
 	return promise_resolve(p, value);
 }
+
 
 struct promise *promise_resolved(uint64_t value)
 {
@@ -276,8 +341,12 @@ static void wake_thread(struct waiter *w, struct promise *src)
 	sched_wake(tw->t);
 }
 
+/* Blocks under the promise lock: sched_block marks the thread blocked
+ * before it lets the lock go, so a resolver on another CPU that runs the
+ * moment it is free finds a blocked thread to wake, never a lost wake. */
 int promise_wait(struct promise *p, uint64_t *value)
 {
+	unsigned long f = promise_lock();
 	if (p->state == PROMISE_PENDING) {
 		struct thread_waiter tw = { { NULL, wake_thread },
 					    sched_current(), false };
@@ -289,10 +358,12 @@ int promise_wait(struct promise *p, uint64_t *value)
 			sched_block(reason, p->id);
 	}
 	trace_promise_read(p->id, sched_promise_ctx());
-	return result_of(p, value);
+	int rc = result_of(p, value);
+	promise_unlock(f);
+	return rc;
 }
 
-int promise_try_read(struct promise *p, uint64_t *value)
+static int promise_try_read_locked(struct promise *p, uint64_t *value)
 {
 	if (p->state == PROMISE_PENDING) {
 		trace_promise_try_read(p->id, sched_promise_ctx());
@@ -301,6 +372,7 @@ int promise_try_read(struct promise *p, uint64_t *value)
 	trace_promise_read(p->id, sched_promise_ctx());
 	return result_of(p, value);
 }
+
 
 /* ---- bind ---------------------------------------------------------------- */
 
@@ -384,8 +456,8 @@ static void bind_fire(struct waiter *w, struct promise *src)
 	kfree(b);
 }
 
-struct promise *promise_bind(struct promise *src, promise_bind_fn fn,
-			     void *arg)
+static struct promise *promise_bind_locked(struct promise *src,
+					   promise_bind_fn fn, void *arg)
 {
 	struct promise *r = promise_create(RS_PT_BIND);
 
@@ -533,15 +605,19 @@ static struct promise *multi_create(struct promise *const *parts, unsigned n,
 	return r;
 }
 
-struct promise *promise_join(struct promise *const *parts, unsigned n)
+static struct promise *promise_join_locked(struct promise *const *parts,
+					   unsigned n)
 {
 	return multi_create(parts, n, false);
 }
 
-struct promise *promise_choose(struct promise *const *parts, unsigned n)
+
+static struct promise *promise_choose_locked(struct promise *const *parts,
+					     unsigned n)
 {
 	return multi_create(parts, n, true);
 }
+
 
 /* ---- condition variables ------------------------------------------------ */
 
@@ -550,7 +626,7 @@ void kcond_init(struct kcond *c)
 	c->head = c->tail = NULL;
 }
 
-struct promise *kcond_wait_promise(struct kcond *c)
+static struct promise *kcond_wait_promise_locked(struct kcond *c)
 {
 	struct promise *p = promise_create(RS_PT_CONDITION);
 	promise_ref(p);                 /* the queue's reference */
@@ -562,6 +638,7 @@ struct promise *kcond_wait_promise(struct kcond *c)
 	c->tail = p;
 	return p;
 }
+
 
 int kcond_wait(struct kcond *c, uint64_t *value)
 {
@@ -583,7 +660,7 @@ static struct promise *kcond_pop(struct kcond *c)
 	return p;
 }
 
-bool kcond_signal(struct kcond *c, uint64_t value)
+static bool kcond_signal_locked(struct kcond *c, uint64_t value)
 {
 	struct promise *p;
 	while ((p = kcond_pop(c))) {
@@ -596,6 +673,7 @@ bool kcond_signal(struct kcond *c, uint64_t value)
 	return false;
 }
 
+
 unsigned kcond_broadcast(struct kcond *c, uint64_t value)
 {
 	unsigned n = 0;
@@ -603,3 +681,44 @@ unsigned kcond_broadcast(struct kcond *c, uint64_t value)
 		n++;
 	return n;
 }
+
+/* ---- the public entry points ----------------------------------------------- */
+
+/* Each takes the promise lock around its body above; the lock is
+ * reentrant, so the bodies call each other's public names freely. */
+#define LOCKED(ret, name, params, args)                                     \
+	ret name params                                                     \
+	{                                                                   \
+		unsigned long f = promise_lock();                           \
+		ret r = name##_locked args;                                 \
+		promise_unlock(f);                                          \
+		return r;                                                   \
+	}
+#define LOCKED_VOID(name, params, args)                                     \
+	void name params                                                    \
+	{                                                                   \
+		unsigned long f = promise_lock();                           \
+		name##_locked args;                                         \
+		promise_unlock(f);                                          \
+	}
+
+LOCKED(struct promise *, promise_create, (enum rs_promise_type type), (type))
+LOCKED(struct promise *, promise_ref, (struct promise *p), (p))
+LOCKED_VOID(promise_unref, (struct promise *p), (p))
+LOCKED_VOID(promise_set_hook, (struct promise *p, promise_hook_fn fn,
+			       void *arg), (p, fn, arg))
+LOCKED(int, promise_resolve, (struct promise *p, uint64_t value), (p, value))
+LOCKED(int, promise_fail, (struct promise *p, const char *msg), (p, msg))
+LOCKED(int, promise_cancel, (struct promise *p), (p))
+LOCKED(int, promise_signal, (struct promise *p, uint64_t value), (p, value))
+LOCKED(int, promise_try_read, (struct promise *p, uint64_t *value),
+       (p, value))
+LOCKED(struct promise *, promise_bind, (struct promise *src,
+					promise_bind_fn fn, void *arg),
+       (src, fn, arg))
+LOCKED(struct promise *, promise_join, (struct promise *const *parts,
+					unsigned n), (parts, n))
+LOCKED(struct promise *, promise_choose, (struct promise *const *parts,
+					  unsigned n), (parts, n))
+LOCKED(struct promise *, kcond_wait_promise, (struct kcond *c), (c))
+LOCKED(bool, kcond_signal, (struct kcond *c, uint64_t value), (c, value))

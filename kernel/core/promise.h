@@ -47,6 +47,21 @@ typedef void (*promise_hook_fn)(struct promise *p, void *arg, bool cancelled);
 
 void promise_init(void);
 
+/*
+ * The promise world's lock (RS_LOCK_PROMISE; kernel/README.md, "SMP"):
+ * promises and their waiters, timers and event ports. Every function in
+ * promise.h, timer.h and event.h takes it, so a callback runs to completion
+ * as Lwt's do, never interleaved with another CPU's. Reentrant on the CPU
+ * that holds it (callbacks call back in); held with interrupts off, so the
+ * holder cannot be switched away except by sched_block, which drops it.
+ */
+unsigned long promise_lock(void);
+void promise_unlock(unsigned long flags);
+/* sched_block: let go of every level held (interrupts stay off) and take
+ * the same levels back after the switch. */
+unsigned promise_lock_drop(void);
+void promise_lock_retake(unsigned depth);
+
 struct promise *promise_create(enum rs_promise_type type);
 /* Already settled promises (Lwt.return / Lwt.fail). */
 struct promise *promise_resolved(uint64_t value);

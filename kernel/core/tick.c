@@ -2,17 +2,22 @@
  * tick.c - what the kernel does on every timer interrupt: prove it is alive
  * (the heartbeat a host watches to tell a hang from a quiet guest) and
  * notice due timers. It runs in interrupt context, possibly in the middle
- * of a thread's trace emit, which the writer is built to allow.
+ * of a thread's trace emit, which the writer is built to allow. Every CPU
+ * ticks on its own timer.
  */
 #include "tick.h"
 
+#include "cpu.h"
 #include "event.h"
 #include "guest_trace.h"
 #include "platform.h"
+#include "sched.h"
 #include "timer.h"
 #include "trace.h"
 
-static volatile uint64_t ticks;
+/* Every CPU's ticks, and who is writing the header's heartbeat now. */
+static uint64_t ticks;
+static uint32_t hb_busy;
 
 /* A simulated device that the tick drives (tick_set_device). */
 static struct {
@@ -24,6 +29,7 @@ static struct {
 void tick_init(void)
 {
 	ticks = 0;
+	hb_busy = 0;
 	dev.period = 0;
 }
 
@@ -37,29 +43,48 @@ void tick_set_device(uint64_t period_cycles, unsigned vector, unsigned port)
 	platform_irq_restore(flags);
 }
 
+/* The CPU's own heartbeat, then the guest-wide one (RING.md, "Several
+ * CPUs"): that one is written by whichever CPU gets to it, never by two at
+ * once, so its tsc and count stay a pair and the count never goes back. */
+static void heartbeat(struct cpu *c, uint64_t now)
+{
+	c->ticks++;
+	__atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+	if (!trace_region)
+		return;
+	gt_heartbeat_cpu(trace_region, c->id, c->ticks, now);
+	if (__atomic_exchange_n(&hb_busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	gt_heartbeat(trace_region, __atomic_load_n(&ticks, __ATOMIC_RELAXED),
+		     now);
+	__atomic_store_n(&hb_busy, 0, __ATOMIC_RELEASE);
+}
+
 void kernel_tick(void)
 {
+	struct cpu *c = cpu_this();
 	trace_irq_enter(TICK_VECTOR);
 	uint64_t now = platform_cycles();
-	ticks = ticks + 1;
-	if (trace_region)
-		gt_heartbeat(trace_region, ticks, now);
+	heartbeat(c, now);
 	timer_tick(now);
 	trace_irq_exit(TICK_VECTOR);
-	/* The device's own interrupt, taken right after the tick's. */
-	if (dev.period && now >= dev.next) {
+	/* The device's own interrupt, taken right after the tick's; it is
+	 * wired to CPU 0, as a device's interrupt is routed to one CPU. */
+	if (c->id == 0 && dev.period && now >= dev.next) {
 		dev.next = now + dev.period;
 		event_irq(dev.vector, dev.port);
 	}
 }
 
-/* One CPU has nobody to interrupt it; the SMP scheduler gives this its
- * work (a wake-up of an idle CPU, a stop on panic). */
+/* An idle CPU woken because work was queued for it: the wait is over
+ * (the interrupt ended it); what is left is to record why. A stop on
+ * panic is the platform's own (platform_stop_other_cpus). */
 void kernel_ipi(void)
 {
+	sched_ipi();
 }
 
 uint64_t kernel_ticks(void)
 {
-	return ticks;
+	return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
 }

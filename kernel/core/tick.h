@@ -11,9 +11,11 @@
 void tick_init(void);
 /* Called by the platform from interrupt context, interrupts disabled. */
 void kernel_tick(void);
+/* Ticks of every CPU together. */
 uint64_t kernel_ticks(void);
 /* Called by the platform on an inter-processor interrupt (platform.h),
- * interrupt context, interrupts disabled. */
+ * on the CPU it was sent to, interrupt context, interrupts disabled: one
+ * call may stand for several IPIs sent meanwhile. */
 void kernel_ipi(void);
 
 /*

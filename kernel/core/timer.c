@@ -4,7 +4,8 @@
  * size and constant factors.
  *
  * The tick reads a single word (the earliest deadline) and sets a flag;
- * list surgery happens only in thread context, so the list needs no lock.
+ * list surgery happens only in thread context, under the promise lock
+ * (promise.h), which every CPU's tick and idle loop may end up taking.
  */
 #include "timer.h"
 
@@ -88,6 +89,7 @@ static void timer_hook(struct promise *p, void *arg, bool cancelled)
 
 struct promise *timer_sleep_until(uint64_t due)
 {
+	unsigned long f = promise_lock();
 	struct timer *t = kmalloc(sizeof(*t));
 	if (!t)
 		panic("timer_sleep_until: out of memory");
@@ -104,6 +106,7 @@ struct promise *timer_sleep_until(uint64_t due)
 	*pp = t;
 	T.armed++;
 	update_next_due();
+	promise_unlock(f);
 	return p;
 }
 
@@ -132,6 +135,7 @@ bool timer_due(void)
 
 void timer_run_due(void)
 {
+	unsigned long f = promise_lock();
 	T.due = false;
 	uint64_t now = platform_cycles();
 	while (T.head && T.head->due <= now) {
@@ -145,6 +149,7 @@ void timer_run_due(void)
 		promise_unref(t->p);
 		kfree(t);
 	}
+	promise_unlock(f);
 }
 
 unsigned timer_armed_count(void)

@@ -4,13 +4,15 @@
  * Every record goes through here so that (1) tracing can be switched off at
  * run time by leaving trace_region NULL (one predictable branch per event)
  * and (2) compiled out entirely with -DKERNEL_TRACE=0, which the overhead
- * benchmarks need as their baseline. ctx is always the running thread.
+ * benchmarks need as their baseline. ctx is always the running thread, and
+ * a record goes to the ring of the CPU it happens on.
  */
 #ifndef KERNEL_TRACE_H
 #define KERNEL_TRACE_H
 
 #include <stdint.h>
 
+#include "cpu.h"
 #include "guest_trace.h"
 #include "platform.h"
 
@@ -20,25 +22,32 @@
 
 /* Set by boot once the region is initialised; NULL means tracing is off. */
 extern struct rs_header *trace_region;
-/* Id of the running thread (0 = boot/idle); kept by the scheduler. */
-extern uint32_t kernel_current_tid;
+/* Id of the thread running on this CPU (0 = boot/idle); kept by the
+ * scheduler in the CPU's own slot (cpu.h). */
+static inline uint32_t kernel_current_tid(unsigned cpu)
+{
+	return kernel_cpus[cpu].current_tid;
+}
 
 #if KERNEL_TRACE
 static inline void trace_emit(uint16_t type, unsigned n, uint64_t a,
 			      uint64_t b, uint64_t c)
 {
 	struct rs_header *h = trace_region;
-	if (h)
-		gt_emit(h, platform_cpu(), type, kernel_current_tid, n, a, b, c);
+	if (h) {
+		unsigned cpu = platform_cpu();
+		gt_emit(h, cpu, type, kernel_current_tid(cpu), n, a, b, c);
+	}
 }
 
 static inline void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
 				  uint64_t b, const char *s)
 {
 	struct rs_header *h = trace_region;
-	if (h)
-		gt_emit_str(h, platform_cpu(), type, kernel_current_tid, n, a,
-			    b, s);
+	if (h) {
+		unsigned cpu = platform_cpu();
+		gt_emit_str(h, cpu, type, kernel_current_tid(cpu), n, a, b, s);
+	}
 }
 #else
 static inline void trace_emit(uint16_t type, unsigned n, uint64_t a,

@@ -27,6 +27,10 @@
  *   every request, and both once more at the end
  *   MARK 1 (a = N, "demo done")
  *   PAGE_ALLOC == PAGE_FREE, last HEAP 0 (counts depend on slab reuse).
+ * On several CPUs the same counts hold: the handlers are spread over the
+ * CPUs (placement), and what they share (the in-flight count, the
+ * completed count, the drain) changes under the promise lock, as it would
+ * in Lwt's one-threaded world.
  */
 #include "workloads.h"
 
@@ -131,11 +135,15 @@ static void handler(void *arg)
 	sched_set_promise_ctx(saved);
 	kfree(rq);
 
+	/* The last handler out resolves the drain, and d (main's) must not
+	 * be touched after that: all of it under the lock. */
+	unsigned long flags = promise_lock();
 	d->completed++;
 	trace_counter(d->completed, "requests");
 	trace_counter(heap_in_use(), "heap_in_use");
 	if (--d->inflight == 0 && !d->listening)
 		promise_resolve(d->drained, d->completed);
+	promise_unlock(flags);
 }
 
 static void listener(void *arg)
@@ -144,13 +152,18 @@ static void listener(void *arg)
 
 	tick_set_device(ns_to_cycles(NET_PERIOD_NS), NET_VECTOR, NET_PORT);
 	for (unsigned n = 0; !workload_done(&d->args, n, 0, d->start); n++) {
+		/* Poll before sleeping, as a driver checks its rx ring: a
+		 * packet already delivered is taken without blocking. Events
+		 * are delivered by a scheduler's dispatch under the promise
+		 * lock, so with the wait and the poll under it too (it is
+		 * reentrant) the poll finds the new wait pending on any
+		 * number of CPUs: one PROMISE_TRY_READ per request. */
+		unsigned long pflags = promise_lock();
 		struct promise *ev = event_wait(NET_PORT);
 		promise_label(ev, "rx %u", n);
-		/* Poll before sleeping, as a driver checks its rx ring: a
-		 * packet already delivered is taken without blocking. The
-		 * event is only delivered by the scheduler's dispatch, so the
-		 * poll finds it pending and records a PROMISE_TRY_READ. */
-		if (promise_try_read(ev, NULL) == PROMISE_EPENDING)
+		int polled = promise_try_read(ev, NULL);
+		promise_unlock(pflags);
+		if (polled == PROMISE_EPENDING)
 			promise_wait(ev, NULL);
 		promise_unref(ev);
 
@@ -162,18 +175,27 @@ static void listener(void *arg)
 		rq->r = &routes[n % KARRAY_SIZE(routes)];
 		char name[24];
 		ksnprintf(name, sizeof(name), "http %u", n);
+		/* Counted before the handler can run (on another CPU) and
+		 * take it off again. */
+		unsigned long flags = promise_lock();
+		d->inflight++;
+		promise_unlock(flags);
 		struct thread *t = thread_create(name, handler, rq);
 		if (!t) {
+			flags = promise_lock();
+			d->inflight--;
+			promise_unlock(flags);
 			kfree(rq);
 			break;
 		}
-		d->inflight++;
 		thread_detach(t);
 	}
 	tick_set_device(0, 0, 0);
+	unsigned long flags = promise_lock();
 	d->listening = false;
 	if (d->inflight == 0)
 		promise_resolve(d->drained, d->completed);
+	promise_unlock(flags);
 }
 
 static int demo_run(const struct workload_args *args)

@@ -10,11 +10,14 @@
 #include "testlib.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kernel/core/kernel.h"
@@ -22,9 +25,8 @@
 
 /* ---- decoding a ring --------------------------------------------------------- */
 
-static int tally_cb(void *opaque, const struct rs_event *ev)
+void tally_event(struct tally *t, const struct rs_event *ev)
 {
-	struct tally *t = opaque;
 	if (ev->type < RS_EV_TYPE_LIMIT)
 		t->n[ev->type]++;
 	if (ev->ctx > t->max_ctx)
@@ -83,6 +85,11 @@ static int tally_cb(void *opaque, const struct rs_event *ev)
 		t->page_free_pages += 1ull << ev->b;
 		break;
 	}
+}
+
+static int tally_cb(void *opaque, const struct rs_event *ev)
+{
+	tally_event(opaque, ev);
 	return 0;
 }
 
@@ -156,6 +163,54 @@ void check_clean(const struct tally *t, const struct rs_status *st)
 	assert_int_equal(t->n[RS_EV_IDLE_ENTER], t->n[RS_EV_IDLE_EXIT]);
 }
 
+/* ---- a hosted kernel in the background ---------------------------------------------- */
+
+pid_t spawn_hosted(const char *workload, const char *ring,
+		   const char *const *extra)
+{
+	const char *argv[16] = { "ringside-hosted", "--workload", workload,
+				 "--ring", ring };
+	unsigned n = 5;
+	for (; extra && *extra && n < NELEM(argv) - 1; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execv(rs_bin("ringside-hosted"), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void hosted_sleep_ms(long ms)
+{
+	struct timespec d = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&d, NULL);
+}
+
+void wait_for_mark(pid_t pid, const char *ring, const char *mark)
+{
+	if (rs_wait_ring_magic(ring, 30) != 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("%s: no ring laid out in 30 s", ring);
+	}
+	for (int i = 0; i < 3000; i++) {
+		struct tally t;
+		struct rs_status st;
+		tally_file(ring, &t, &st);
+		if (strcmp(t.last_mark, mark) == 0)
+			return;
+		hosted_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fail_msg("%s: no \"%s\" in 30 s", ring, mark);
+}
+
 /* ---- tests ---------------------------------------------------------------------- */
 
 static void test_hosted_bad_args(void **state)
@@ -168,6 +223,20 @@ static void test_hosted_bad_args(void **state)
 	free(out);
 	rc = rs_run(&out, 30, "%s --ring /dev/null", rs_bin("ringside-hosted"));
 	assert_int_equal(rc, 2);
+	free(out);
+	/* --cpus: 1 to 16, a ring and a thread each. */
+	static const char *const bad_cpus[] = { "0", "17", "-1", "x" };
+	for (unsigned i = 0; i < NELEM(bad_cpus); i++) {
+		rc = rs_run(&out, 30, "%s --workload pingpong --ring /dev/null"
+			    " --cpus %s", rs_bin("ringside-hosted"),
+			    bad_cpus[i]);
+		assert_int_equal(rc, 2);
+		assert_non_null(strstr(out, "bad --cpus"));
+		free(out);
+	}
+	rc = rs_run(&out, 30, "%s --help", rs_bin("ringside-hosted"));
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "--cpus N"));
 	free(out);
 }
 

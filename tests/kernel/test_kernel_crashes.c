@@ -194,65 +194,21 @@ static uint64_t read_heartbeat(const char *path, uint32_t *state)
 	return st.heartbeat_ticks;
 }
 
-/* Starts ringside-hosted in the background, stdout to /dev/null. */
-static pid_t spawn_hosted(const char *workload, const char *ring,
-			  const char *seconds)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		execl(rs_bin("ringside-hosted"), "ringside-hosted", "--workload",
-		      workload, "--ring", ring, seconds ? "--seconds" : NULL,
-		      seconds, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec d = { ms / 1000, (ms % 1000) * 1000000 };
-	nanosleep(&d, NULL);
-}
-
-/* Polls (every 10 ms, up to 30 s) until the hosted kernel `pid` has
- * `mark` as the last MARK in its ring; kills it if that never comes. */
-static void wait_for_mark(pid_t pid, const char *ring, const char *mark)
-{
-	if (rs_wait_ring_magic(ring, 30) != 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		fail_msg("%s: no ring laid out in 30 s", ring);
-	}
-	for (int i = 0; i < 3000; i++) {
-		struct tally t;
-		struct rs_status st;
-		tally_file(ring, &t, &st);
-		if (strcmp(t.last_mark, mark) == 0)
-			return;
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fail_msg("%s: no \"%s\" in 30 s", ring, mark);
-}
-
 static void test_hosted_hang(void **state)
 {
 	char *dir = rs_tmpdir();
 	char ring[4200];
 	snprintf(ring, sizeof(ring), "%s/hang.ring", dir);
 
-	pid_t pid = spawn_hosted("hang", ring, "0.1");
+	const char *const args[] = { "--seconds", "0.1", NULL };
+	pid_t pid = spawn_hosted("hang", ring, args);
 	/* Once it has hung (its mark is out after 0.1 s of work: 0.2 s here
 	 * with two busy loops; polled for up to 30 s on a slow host), watch
 	 * the heartbeat stand still. */
 	wait_for_mark(pid, ring, "hang: interrupts off");
 	uint32_t s1, s2;
 	uint64_t hb1 = read_heartbeat(ring, &s1);
-	sleep_ms(400);
+	hosted_sleep_ms(400);
 	uint64_t hb2 = read_heartbeat(ring, &s2);
 	int status = 0;
 	pid_t alive = waitpid(pid, &status, WNOHANG);
@@ -291,7 +247,7 @@ static void test_hosted_deadlock(void **state)
 	uint32_t s1, s2;
 	uint64_t hb1 = read_heartbeat(ring, &s1), hb2 = hb1;
 	for (int i = 0; i < 3000 && hb2 <= hb1 + 100; i++) {
-		sleep_ms(10);
+		hosted_sleep_ms(10);
 		hb2 = read_heartbeat(ring, &s2);
 	}
 	int status = 0;

@@ -41,32 +41,39 @@ static void test_hosted_pingpong(void **state)
 	assert_string_equal(t.last_mark, "pingpong done");
 }
 
+void check_fanout(const struct tally *t, uint64_t r)
+{
+	assert_int_equal(t->n[RS_EV_THREAD_CREATE], 1 + r);
+	assert_int_equal(t->n[RS_EV_PROMISE_CREATE], 14 * r);
+	assert_int_equal(t->n[RS_EV_PROMISE_RESOLVE], 9 * r);
+	assert_int_equal(t->n[RS_EV_PROMISE_FAIL], 4 * r);
+	assert_int_equal(t->n[RS_EV_PROMISE_CANCEL], r);
+	assert_int_equal(t->n[RS_EV_PROMISE_BECOMES], 2 * r);
+	assert_int_equal(t->n[RS_EV_PROMISE_LABEL], 10 * r);
+	assert_int_equal(t->n[RS_EV_TIMER_FIRE], 4 * r);
+	assert_int_equal(t->n[RS_EV_EVTCHN_NOTIFY], r);
+	assert_int_equal(t->n[RS_EV_PROMISE_SIGNAL], r);
+	assert_int_equal(t->promise_types[RS_PT_JOIN], r);
+	assert_int_equal(t->promise_types[RS_PT_CHOOSE], r);
+	assert_int_equal(t->promise_types[RS_PT_SLEEP], 5 * r);
+	assert_int_equal(t->promise_types[RS_PT_EVENT], r);
+	assert_true(t->saw_label_req3_part7);
+	assert_int_equal(t->n[RS_EV_MARK], 1);
+	assert_int_equal(t->last_mark_a, r);
+	assert_string_equal(t->last_mark, "fanout done");
+}
+
 static void test_hosted_fanout(void **state)
 {
 	struct tally t;
 	struct rs_status st;
 	char *out = NULL;
-	const uint64_t r = 20;
 
 	assert_int_equal(run_hosted("fanout", "--count 20 --quiet", &t, &st,
 				    &out), 0);
 	free(out);
 	check_clean(&t, &st);
-	assert_int_equal(t.n[RS_EV_THREAD_CREATE], 1 + r);
-	assert_int_equal(t.n[RS_EV_PROMISE_CREATE], 14 * r);
-	assert_int_equal(t.n[RS_EV_PROMISE_RESOLVE], 9 * r);
-	assert_int_equal(t.n[RS_EV_PROMISE_FAIL], 4 * r);
-	assert_int_equal(t.n[RS_EV_PROMISE_CANCEL], r);
-	assert_int_equal(t.n[RS_EV_PROMISE_BECOMES], 2 * r);
-	assert_int_equal(t.n[RS_EV_PROMISE_LABEL], 10 * r);
-	assert_int_equal(t.n[RS_EV_TIMER_FIRE], 4 * r);
-	assert_int_equal(t.n[RS_EV_EVTCHN_NOTIFY], r);
-	assert_int_equal(t.n[RS_EV_PROMISE_SIGNAL], r);
-	assert_int_equal(t.promise_types[RS_PT_JOIN], r);
-	assert_int_equal(t.promise_types[RS_PT_CHOOSE], r);
-	assert_int_equal(t.promise_types[RS_PT_SLEEP], 5 * r);
-	assert_int_equal(t.promise_types[RS_PT_EVENT], r);
-	assert_true(t.saw_label_req3_part7);
+	check_fanout(&t, 20);
 	/* Timers only fire from ticks, so the tick must have run. */
 	assert_true(st.heartbeat_ticks > 0);
 	assert_true(t.n[RS_EV_IRQ_ENTER] > 0);
@@ -111,7 +118,7 @@ static void test_hosted_alloc(void **state)
 }
 
 /* demo.c's documented counts for N requests served. */
-static void check_demo(const struct tally *t, uint64_t n)
+void check_demo(const struct tally *t, uint64_t n)
 {
 	const uint64_t f = n / 5 + (n % 5 == 4 ? 1 : 0), s = n - f;
 

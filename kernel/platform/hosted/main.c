@@ -5,7 +5,7 @@
  *
  *   ringside-hosted --workload NAME --ring PATH [--seconds S] [--count N]
  *                   [--ring-pages N] [--mode overwrite|discard]
- *                   [--tick-hz N] [--quiet]
+ *                   [--tick-hz N] [--cpus N] [--quiet]
  *
  * The file is (1 + ring pages) pages: the header page, then the ring; the
  * region's guest-physical address is 0, i.e. the file offset.
@@ -21,6 +21,7 @@
 
 #include "../../core/kernel.h"
 #include "../../core/mm.h"
+#include "../../core/platform.h"
 #include "../../workloads/workloads.h"
 #include "hosted.h"
 #include "guest_cmdline.h"
@@ -34,8 +35,10 @@ static void usage(FILE *f)
 		"usage: ringside-hosted --workload NAME --ring PATH [--seconds S]\n"
 		"                       [--count N] [--ring-pages N]\n"
 		"                       [--mode overwrite|discard] [--tick-hz N]\n"
-		"                       [--quiet]\n"
-		"workloads:");
+		"                       [--cpus N] [--quiet]\n"
+		"--cpus N: run the kernel on N CPUs (1..%u, default 1), each a\n"
+		"          thread with its own tick, and a ring each\n"
+		"workloads:", KERNEL_MAX_CPUS);
 	for (unsigned i = 0; workload_table[i]; i++)
 		fprintf(f, " %s", workload_table[i]->name);
 	fprintf(f, "\n");
@@ -54,7 +57,7 @@ static int parse_uint(const char *s, unsigned long long *out)
 struct hosted_args {
 	struct kernel_options ko;
 	const char *ring;
-	unsigned long long ring_pages, tick_hz;
+	unsigned long long ring_pages, tick_hz, cpus;
 };
 
 /* One option's value into *a. 0, or the exit status (2: a usage error,
@@ -105,6 +108,13 @@ static int parse_opt(int c, const char *arg, struct hosted_args *a)
 			return 0;
 		fprintf(stderr, "bad --tick-hz '%s'\n", arg);
 		return 2;
+	case 'c':
+		if (!parse_uint(arg, &a->cpus) && a->cpus >= 1 &&
+		    a->cpus <= KERNEL_MAX_CPUS)
+			return 0;
+		fprintf(stderr, "bad --cpus '%s' (1 to %u)\n", arg,
+			KERNEL_MAX_CPUS);
+		return 2;
 	case 'q':
 		a->ko.quiet = true;
 		return 0;
@@ -146,6 +156,7 @@ int main(int argc, char **argv)
 		{ "ring-pages", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "tick-hz", required_argument, NULL, 't' },
+		{ "cpus", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -154,10 +165,11 @@ int main(int argc, char **argv)
 		.ko = { .mode = RS_MODE_OVERWRITE },
 		.ring_pages = RS_RING_PAGES_DEFAULT,
 		.tick_hz = DEFAULT_TICK_HZ,
+		.cpus = 1,
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "w:r:s:n:p:m:t:qh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "w:r:s:n:p:m:t:c:qh", opts, NULL)) !=
 	       -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -185,6 +197,7 @@ int main(int argc, char **argv)
 		.ring_base = base,
 		.ring_size = len,
 		.tick_hz = (unsigned)a.tick_hz,
+		.ncpus = (unsigned)a.cpus,
 		.console_fd = 1,
 	};
 	if (hosted_platform_init(&hc) != 0) {

@@ -8,16 +8,29 @@
  * that its interrupt is pending, and re-enabling runs what is pending.
  * With the flag clear the tick runs right inside the signal handler, on
  * top of whatever thread code was doing, including a half-done trace emit.
+ *
+ * Several CPUs (--cpus N) are N pthreads. Everything a CPU has to itself
+ * is __thread: its number, its interrupt flag and pending bits (the flag
+ * stays a variable rather than a pthread_sigmask call, for the same cost
+ * reason; platform_idle blocks the signals for real around its wait).
+ * Each CPU's tick is its own timer (timer_create, SIGEV_THREAD_ID), an
+ * IPI is SIGUSR2 sent with pthread_kill, and the device interrupt
+ * (SIGUSR1 from outside) lands on whichever CPU the kernel picks. Kernel
+ * threads move between the pthreads: nothing here keeps a pointer to a
+ * __thread variable across a context switch (none happens in this file).
  */
 #include "hosted.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <ucontext.h>
@@ -39,9 +52,31 @@
 #define MEM_ALIGN     (4ul << 20)       /* the buddy allocator's largest block */
 #define ALTSTACK_SIZE (256ul << 10)
 
-static volatile sig_atomic_t irqs_off;
-static volatile sig_atomic_t tick_pending;
-static volatile sig_atomic_t device_pending;
+#define SIG_IPI SIGUSR2
+
+/* This pthread's CPU and its interrupt state. */
+static __thread unsigned cpu_index;
+static __thread volatile sig_atomic_t irqs_off;
+static __thread volatile sig_atomic_t tick_pending;
+static __thread volatile sig_atomic_t device_pending;
+static __thread volatile sig_atomic_t ipi_pending;
+
+/* What every CPU's pthread has: its timer, the thread to signal, the
+ * alternate stack its faults are handled on. */
+struct hosted_cpu {
+	pthread_t thread;
+	timer_t timer;
+	bool has_timer;
+	bool started;
+	void *altstack;
+	void (*entry)(void);
+	volatile int reached;           /* it is running entry() */
+};
+
+/* Set by platform_stop_other_cpus: an IPI now means "stop here". */
+static volatile sig_atomic_t stop_requested;
+static volatile unsigned stop_by;
+static unsigned stopped_count;
 
 static struct {
 	bool up;
@@ -51,13 +86,14 @@ static struct {
 	size_t mem_len;
 	uintptr_t free_start, free_end;
 	unsigned tick_hz;
+	unsigned ncpus;
 	int console_fd;
-	void *altstack;
+	struct hosted_cpu cpu[KERNEL_MAX_CPUS];
 	void *noaccess;                 /* one PROT_NONE page */
 	stack_t old_altstack;
-	struct sigaction old_alrm, old_usr1, old_ill, old_segv, old_bus,
-		old_fpe;
-} H = { .console_fd = 1 };
+	struct sigaction old_alrm, old_usr1, old_usr2, old_ill, old_segv,
+		old_bus, old_fpe;
+} H = { .ncpus = 1, .console_fd = 1 };
 
 static uint64_t tsc_hz_cached;
 
@@ -135,6 +171,11 @@ static inline void compiler_barrier(void)
 	__asm__ __volatile__("" ::: "memory");
 }
 
+static bool any_pending(void)
+{
+	return tick_pending || device_pending || ipi_pending;
+}
+
 /* Runs with irqs_off set, like a real handler. */
 static void run_pending(void)
 {
@@ -146,13 +187,34 @@ static void run_pending(void)
 		device_pending = 0;
 		event_irq(HOSTED_DEVICE_VECTOR, HOSTED_DEVICE_PORT);
 	}
+	if (ipi_pending) {
+		ipi_pending = 0;
+		kernel_ipi();
+	}
+}
+
+/* Another CPU panicked or the kernel exits: this one stops where it is,
+ * whatever its interrupt flag says (an NMI would), with every signal
+ * blocked so that nothing runs here again. */
+static void stop_here(void)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	__atomic_add_fetch(&stopped_count, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
 }
 
 static void on_interrupt(int sig)
 {
 	int saved = errno;
+	if (sig == SIG_IPI && stop_requested && stop_by != cpu_index)
+		stop_here();
 	if (sig == SIGALRM)
 		tick_pending = 1;
+	else if (sig == SIG_IPI)
+		ipi_pending = 1;
 	else
 		device_pending = 1;
 	if (!irqs_off) {
@@ -184,7 +246,7 @@ void platform_irq_enable(void)
 		compiler_barrier();
 		irqs_off = 0;
 		compiler_barrier();
-		if (!tick_pending && !device_pending)
+		if (!any_pending())
 			return;
 		irqs_off = 1;
 		compiler_barrier();
@@ -208,14 +270,20 @@ void platform_irq_restore(unsigned long flags)
 
 /* The flag cannot make a wait atomic, so the signals are blocked for real
  * around the check and sigsuspend() opens them and sleeps in one step. */
+static void interrupt_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGALRM);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIG_IPI);
+}
+
 void platform_idle(void)
 {
 	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGALRM);
-	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	if (tick_pending || device_pending) {
+	interrupt_signals(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (any_pending()) {
 		run_pending();
 	} else {
 		irqs_off = 0;
@@ -223,11 +291,12 @@ void platform_idle(void)
 		sigset_t wait = old;
 		sigdelset(&wait, SIGALRM);
 		sigdelset(&wait, SIGUSR1);
+		sigdelset(&wait, SIG_IPI);
 		sigsuspend(&wait);
 		compiler_barrier();
 		irqs_off = 1;
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* ---- faults ------------------------------------------------------------------ */
@@ -288,28 +357,139 @@ void platform_free_range(uintptr_t *start, uintptr_t *end)
 	*end = H.free_end;
 }
 
-/* One CPU until this platform brings up the others (issue 15). */
+/* ---- CPUs ------------------------------------------------------------------------ */
+
 unsigned platform_ncpus(void)
 {
-	return 1;
+	return H.ncpus;
 }
 
 unsigned platform_cpu(void)
 {
-	return 0;
+	return cpu_index;
 }
 
+/* A spinning CPU gives its core away now and then: the CPUs are threads
+ * that may outnumber the host's cores, and the one a spinner waits for
+ * may be the one that is not running. */
+void platform_cpu_relax(void)
+{
+	sched_yield();
+}
+
+static void set_altstack(struct hosted_cpu *c, stack_t *old)
+{
+	c->altstack = malloc(ALTSTACK_SIZE);
+	if (c->altstack) {
+		stack_t ss = { .ss_sp = c->altstack, .ss_size = ALTSTACK_SIZE };
+		sigaltstack(&ss, old);
+	}
+}
+
+/* The calling pthread's tick: a timer that signals this thread only. */
+static void start_tick(struct hosted_cpu *c)
+{
+	if (!H.tick_hz)
+		return;
+	struct sigevent sev;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGALRM;
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &c->timer) != 0)
+		return;
+	c->has_timer = true;
+	long ns = 1000000000l / (long)H.tick_hz;
+	struct itimerspec its = {
+		.it_interval = { ns / 1000000000l, ns % 1000000000l },
+		.it_value = { ns / 1000000000l, ns % 1000000000l },
+	};
+	timer_settime(c->timer, 0, &its, NULL);
+}
+
+static void stop_tick(struct hosted_cpu *c)
+{
+	if (c->has_timer)
+		timer_delete(c->timer);
+	c->has_timer = false;
+}
+
+static void *cpu_thread(void *arg)
+{
+	struct hosted_cpu *c = arg;
+	cpu_index = (unsigned)(c - H.cpu);
+	irqs_off = 1;
+	set_altstack(c, NULL);
+	start_tick(c);
+	sigset_t sigs;
+	interrupt_signals(&sigs);
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	__atomic_store_n(&c->reached, 1, __ATOMIC_RELEASE);
+	c->entry();
+	return NULL;
+}
+
+/* The new pthread starts with the interrupt signals blocked (it inherits
+ * the mask set here) and opens them once its interrupt flag is set. */
 int platform_start_cpu(unsigned cpu, void (*entry)(void))
 {
-	return -1;
+	if (cpu == 0 || cpu >= H.ncpus || H.cpu[cpu].started)
+		return -1;
+	struct hosted_cpu *c = &H.cpu[cpu];
+	sigset_t sigs, old;
+	interrupt_signals(&sigs);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	c->entry = entry;
+	c->reached = 0;
+	int rc = pthread_create(&c->thread, NULL, cpu_thread, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -1;
+	c->started = true;
+	/* Up to 10 s: the host may be busy, but a thread that has not run
+	 * by then is not coming. */
+	for (int i = 0; i < 10000 && !__atomic_load_n(&c->reached,
+						     __ATOMIC_ACQUIRE); i++) {
+		struct timespec d = { 0, 1000000 };
+		nanosleep(&d, NULL);
+	}
+	return c->reached ? 0 : -1;
 }
 
 void platform_send_ipi(unsigned cpu)
 {
+	if (cpu < H.ncpus && cpu != cpu_index && H.cpu[cpu].started)
+		pthread_kill(H.cpu[cpu].thread, SIG_IPI);
 }
 
+/* The other CPUs stop in their IPI handler (stop_here); a hosted CPU has
+ * no registers of its own to leave behind, its pthread's are the host's.
+ * Waits up to a second for them. */
 void platform_stop_other_cpus(void)
 {
+	unsigned want = 0;
+	stop_by = cpu_index;
+	stop_requested = 1;
+	for (unsigned i = 0; i < H.ncpus; i++) {
+		if (i == cpu_index || !H.cpu[i].started)
+			continue;
+		want++;
+		pthread_kill(H.cpu[i].thread, SIG_IPI);
+	}
+	for (int i = 0; i < 1000 && __atomic_load_n(&stopped_count,
+						    __ATOMIC_SEQ_CST) < want;
+	     i++) {
+		struct timespec d = { 0, 1000000 };
+		nanosleep(&d, NULL);
+	}
+}
+
+static bool others_started(void)
+{
+	for (unsigned i = 1; i < H.ncpus; i++)
+		if (H.cpu[i].started)
+			return true;
+	return false;
 }
 
 /* ---- deliberate failures ------------------------------------------------------ */
@@ -349,6 +529,11 @@ void platform_triple_fault(void)
 
 void platform_exit(int status)
 {
+	/* The other CPUs have parked (sched_run); stopped for good with
+	 * their signals blocked, no tick of theirs can outlive the handlers
+	 * that fini takes down. */
+	if (others_started())
+		platform_stop_other_cpus();
 	hosted_platform_fini();
 	exit(status);
 }
@@ -373,6 +558,7 @@ static void install(int sig, void (*h)(int), struct sigaction *old)
 	/* Interrupt handlers do not nest with each other. */
 	sigaddset(&sa.sa_mask, SIGALRM);
 	sigaddset(&sa.sa_mask, SIGUSR1);
+	sigaddset(&sa.sa_mask, SIG_IPI);
 	sigaction(sig, &sa, old);
 }
 
@@ -391,17 +577,6 @@ static void install_fault(int sig, struct sigaction *old)
 	sigaction(sig, &sa, old);
 }
 
-static void set_timer(unsigned hz)
-{
-	struct itimerval it;
-	memset(&it, 0, sizeof(it));
-	if (hz) {
-		it.it_interval.tv_usec = (suseconds_t)(1000000u / hz);
-		it.it_value = it.it_interval;
-	}
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 int hosted_platform_init(const struct hosted_config *cfg)
 {
 	if (H.up)
@@ -409,6 +584,13 @@ int hosted_platform_init(const struct hosted_config *cfg)
 	H.ring_base = cfg->ring_base;
 	H.ring_size = cfg->ring_size;
 	H.tick_hz = cfg->tick_hz;
+	H.ncpus = cfg->ncpus ? cfg->ncpus : 1;
+	if (H.ncpus > KERNEL_MAX_CPUS)
+		H.ncpus = KERNEL_MAX_CPUS;
+	memset(H.cpu, 0, sizeof(H.cpu));
+	stop_requested = 0;
+	stopped_count = 0;
+	cpu_index = 0;
 	H.console_fd = cfg->console_fd;
 	H.mem_len = (cfg->mem_bytes ? cfg->mem_bytes : DEFAULT_MEM) + MEM_ALIGN;
 	H.mem = mmap(NULL, H.mem_len, PROT_READ | PROT_WRITE,
@@ -426,21 +608,20 @@ int hosted_platform_init(const struct hosted_config *cfg)
 	calibrate_tsc();
 
 	irqs_off = 1;
-	tick_pending = device_pending = 0;
+	tick_pending = device_pending = ipi_pending = 0;
 
-	H.altstack = malloc(ALTSTACK_SIZE);
-	if (H.altstack) {
-		stack_t ss = { .ss_sp = H.altstack, .ss_size = ALTSTACK_SIZE };
-		sigaltstack(&ss, &H.old_altstack);
-	}
+	set_altstack(&H.cpu[0], &H.old_altstack);
 	install(SIGALRM, on_interrupt, &H.old_alrm);
 	install(SIGUSR1, on_interrupt, &H.old_usr1);
+	install(SIG_IPI, on_interrupt, &H.old_usr2);
 	install_fault(SIGILL, &H.old_ill);
 	install_fault(SIGSEGV, &H.old_segv);
 	install_fault(SIGBUS, &H.old_bus);
 	install_fault(SIGFPE, &H.old_fpe);
 	H.up = true;
-	set_timer(H.tick_hz);
+	H.cpu[0].started = true;
+	H.cpu[0].thread = pthread_self();
+	start_tick(&H.cpu[0]);
 	platform_irq_enable();
 	return 0;
 }
@@ -449,18 +630,22 @@ void hosted_platform_fini(void)
 {
 	if (!H.up)
 		return;
-	set_timer(0);
+	/* Every CPU's timer, so no tick outlives its handler; the other
+	 * CPUs' pthreads, stopped, stay until the process exits. */
+	for (unsigned i = 0; i < H.ncpus; i++)
+		stop_tick(&H.cpu[i]);
 	irqs_off = 1;
 	sigaction(SIGALRM, &H.old_alrm, NULL);
 	sigaction(SIGUSR1, &H.old_usr1, NULL);
+	sigaction(SIG_IPI, &H.old_usr2, NULL);
 	sigaction(SIGILL, &H.old_ill, NULL);
 	sigaction(SIGSEGV, &H.old_segv, NULL);
 	sigaction(SIGBUS, &H.old_bus, NULL);
 	sigaction(SIGFPE, &H.old_fpe, NULL);
-	if (H.altstack) {
+	if (H.cpu[0].altstack) {
 		sigaltstack(&H.old_altstack, NULL);
-		free(H.altstack);
-		H.altstack = NULL;
+		free(H.cpu[0].altstack);
+		H.cpu[0].altstack = NULL;
 	}
 	/* The heap poisons free objects and dead threads leave poisoned
 	 * frames; ASan keeps shadow across munmap, and a later mapping at the
@@ -472,6 +657,6 @@ void hosted_platform_fini(void)
 		munmap(H.noaccess, RS_PAGE_SIZE);
 	H.noaccess = NULL;
 	H.up = false;
-	tick_pending = device_pending = 0;
+	tick_pending = device_pending = ipi_pending = 0;
 	irqs_off = 0;
 }
