@@ -49,9 +49,10 @@ struct bench_results {
 	double emit_smp_cpu0_ns, emit_smp_cpu1_ns, emit_smp_cpu2_ns,
 	       emit_smp_cpu3_ns;
 	/* `ringside collect file:` on N rings and on one ring, same events
-	 * (bench_collect_smp.c): events/s of the whole collect and of its
-	 * read+store poll alone */
+	 * (bench_collect_smp.c): events/s of the whole collect, the same in
+	 * CPU time, and of its read+store poll alone */
 	double collect_smp_eps, collect_one_eps, collect_smp_ncpus;
+	double collect_smp_cpu_eps, collect_one_cpu_eps;
 	double collect_smp_store_eps, collect_one_store_eps;
 	/* why a figure is missing or needs a caveat; one per line */
 	char notes[2048];

@@ -12,9 +12,11 @@
  * event into the store, one transaction) and, as `ringside collect` does
  * when reading ends, the clock-skew measure (only for several CPUs: it
  * reads every stored event back merged by time), then the session closed.
- * collect_*_eps is events/s of all of that; collect_*_store_eps of the
- * poll alone, the part both layouts share. The figures are medians of
- * rounds that alternate the two files.
+ * collect_*_eps is events/s of all of that in wall time, collect_*_cpu_eps
+ * in the process's CPU time (steadier on a busy machine: the collect is
+ * one thread), collect_*_store_eps of the poll alone, the part both
+ * layouts share. The figures are medians of rounds that alternate the
+ * two files.
  */
 #include "bench.h"
 
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../collector/collect.h"
@@ -110,12 +113,23 @@ static void remove_db(const char *db)
 	unlink(p);
 }
 
-/*
- * One collect of `ring` into a fresh `db`, as rs_collect runs it (no
- * --follow, no --kernel). *store_s is the poll's seconds; returns the
- * whole collect's.
- */
-static double collect_once(const char *ring, const char *db, double *store_s)
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One collect's seconds: wall and CPU time, whole and its parts. */
+struct took {
+	double wall, cpu;           /* the whole collect */
+	double poll, poll_cpu;      /* the read+store poll */
+	double skew_cpu, close_cpu; /* the skew measure; closing */
+};
+
+/* One collect of `ring` into a fresh `db`, as rs_collect runs it (no
+ * --follow, no --kernel). */
+static void collect_once(const char *ring, const char *db, struct took *t)
 {
 	char spec[1200], why[400];
 	struct rs_collect_opts o = {
@@ -127,54 +141,89 @@ static double collect_once(const char *ring, const char *db, double *store_s)
 
 	snprintf(spec, sizeof(spec), "file:%s", ring);
 	remove_db(db);
-	double t0 = bench_now();
+	const double t0 = bench_now(), c0 = cpu_now();
 	struct rs_session *s = rs_session_new(&o);
 	if (!s || rs_source_open(spec, &src, why, sizeof(why)) != 0)
 		bench_fail("collect smp: %s: %s", spec, s ? why : "no memory");
 	if (rs_session_attach(s, &src, why, sizeof(why)) != 0)
 		bench_fail("collect smp: %s", why);
-	double t1 = bench_now();
+	const double t1 = bench_now(), c1 = cpu_now();
 	if (rs_session_poll(s, 1, &stop) != 0)
 		bench_fail("collect smp: %s", rs_session_error(s));
-	double t2 = bench_now();
+	const double t2 = bench_now(), c2 = cpu_now();
 	if (rs_session_measure_skew(s) != 0)
 		bench_fail("collect smp: %s", rs_session_error(s));
+	const double c3 = cpu_now();
 	rs_session_free(s);
-	double t3 = bench_now();
-	*store_s = t2 - t1;
-	return t3 - t0;
+	const double t4 = bench_now(), c4 = cpu_now();
+	*t = (struct took){ .wall = t4 - t0, .cpu = c4 - c0, .poll = t2 - t1,
+			    .poll_cpu = c2 - c1, .skew_cpu = c3 - c2,
+			    .close_cpu = c4 - c3 };
+}
+
+/* Medians of RUNS collects, as events/s (and seconds for the parts). */
+struct rates {
+	double eps, cpu_eps, poll_eps, poll_cpu_eps, skew_s, close_s;
+};
+
+static void medians(const struct took *t, struct rates *r)
+{
+	double v[6][RUNS];
+
+	for (int i = 0; i < RUNS; i++) {
+		v[0][i] = EVENTS / t[i].wall;
+		v[1][i] = EVENTS / t[i].cpu;
+		v[2][i] = EVENTS / t[i].poll;
+		v[3][i] = EVENTS / t[i].poll_cpu;
+		v[4][i] = t[i].skew_cpu;
+		v[5][i] = t[i].close_cpu;
+	}
+	*r = (struct rates){ bench_median(v[0], RUNS), bench_median(v[1], RUNS),
+			     bench_median(v[2], RUNS), bench_median(v[3], RUNS),
+			     bench_median(v[4], RUNS), bench_median(v[5], RUNS) };
+}
+
+static void print_rates(const char *what, const struct rates *r)
+{
+	printf("collect smp: %s: %.2f M/s (CPU time %.2f M/s); read+store"
+	       " %.2f M/s (CPU time %.2f M/s); skew %.3f s, close %.3f s of"
+	       " CPU\n", what, r->eps / 1e6, r->cpu_eps / 1e6,
+	       r->poll_eps / 1e6, r->poll_cpu_eps / 1e6, r->skew_s, r->close_s);
 }
 
 void bench_collect_smp(struct bench_results *res, const char *dir)
 {
-	char ring1[1100], ringn[1100], db[1100];
-	double one[RUNS], smp[RUNS], one_st[RUNS], smp_st[RUNS];
+	char ring1[1100], ringn[1100], db[1100], what[32];
+	static struct took one[RUNS], smp[RUNS];
+	struct rates r1, rn;
 
 	snprintf(ring1, sizeof(ring1), "%s/collect-1cpu.ring", dir);
 	snprintf(ringn, sizeof(ringn), "%s/collect-%ucpu.ring", dir, NCPUS);
 	snprintf(db, sizeof(db), "%s/collect-smp.db", dir);
 	make_ring(ring1, 1);
 	make_ring(ringn, NCPUS);
-	/* The first round of either warms the page cache for both. */
+	/* Alternate: the first round of either warms the page cache for
+	 * both, and noise hits both alike. */
 	for (int r = 0; r < RUNS; r++) {
-		double s;
-		one[r] = EVENTS / collect_once(ring1, db, &s);
-		one_st[r] = EVENTS / s;
+		collect_once(ring1, db, &one[r]);
 		check_db(db, 1);
-		smp[r] = EVENTS / collect_once(ringn, db, &s);
-		smp_st[r] = EVENTS / s;
+		collect_once(ringn, db, &smp[r]);
 		check_db(db, NCPUS);
 	}
-	res->collect_one_eps = bench_median(one, RUNS);
-	res->collect_smp_eps = bench_median(smp, RUNS);
-	res->collect_one_store_eps = bench_median(one_st, RUNS);
-	res->collect_smp_store_eps = bench_median(smp_st, RUNS);
+	medians(one, &r1);
+	medians(smp, &rn);
+	res->collect_one_eps = r1.eps;
+	res->collect_smp_eps = rn.eps;
+	res->collect_one_cpu_eps = r1.cpu_eps;
+	res->collect_smp_cpu_eps = rn.cpu_eps;
+	res->collect_one_store_eps = r1.poll_eps;
+	res->collect_smp_store_eps = rn.poll_eps;
 	res->collect_smp_ncpus = NCPUS;
-	printf("collect smp: %u events, %u rings %.2f M/s (read+store %.2f"
-	       " M/s), one ring %.2f M/s (read+store %.2f M/s)\n", EVENTS,
-	       NCPUS, res->collect_smp_eps / 1e6,
-	       res->collect_smp_store_eps / 1e6, res->collect_one_eps / 1e6,
-	       res->collect_one_store_eps / 1e6);
+	printf("collect smp: %u events, medians of %d collects each\n",
+	       EVENTS, RUNS);
+	snprintf(what, sizeof(what), "%u rings", NCPUS);
+	print_rates(what, &rn);
+	print_rates("one ring", &r1);
 	remove_db(db);
 	unlink(ring1);
 	unlink(ringn);

@@ -138,7 +138,8 @@ static const struct {
 	FIELD(emit_smp_cpu0_ns), FIELD(emit_smp_cpu1_ns),
 	FIELD(emit_smp_cpu2_ns), FIELD(emit_smp_cpu3_ns),
 	FIELD(collect_smp_eps), FIELD(collect_one_eps),
-	FIELD(collect_smp_ncpus), FIELD(collect_smp_store_eps),
+	FIELD(collect_smp_ncpus), FIELD(collect_smp_cpu_eps),
+	FIELD(collect_one_cpu_eps), FIELD(collect_smp_store_eps),
 	FIELD(collect_one_store_eps),
 };
 #define NFIELDS (sizeof(json_fields) / sizeof(json_fields[0]))
@@ -228,6 +229,8 @@ static const struct row {
 	  OFF(bare_insert_eps), U_EPS, C_RATIO, ">= 0.7, >= 3 M/s" },
 	{ "collect file:, 4 rings vs 1 ring", OFF(collect_smp_eps),
 	  OFF(collect_one_eps), U_EPS, C_RATIO, ">= 0.9" },
+	{ "collect file:, CPU time, 4 vs 1", OFF(collect_smp_cpu_eps),
+	  OFF(collect_one_cpu_eps), U_EPS, C_RATIO, "-" },
 	{ "collect read+store, 4 rings vs 1", OFF(collect_smp_store_eps),
 	  OFF(collect_one_store_eps), U_EPS, C_RATIO, "-" },
 	{ "database bytes per event", OFF(bytes_per_event), NO_REF, U_B,
