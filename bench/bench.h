@@ -45,6 +45,9 @@ struct bench_results {
 	 * in the threads' CPU time, and the share of slices that were clean */
 	double emit_smp_ns, emit_smp_one_ns, emit_smp_ncpus, emit_smp_clean;
 	double emit_smp_cputime_ns, emit_smp_one_cputime_ns;
+	/* its control: a bare loop with its position on a line of its own
+	 * per CPU, and in one line all CPUs share (worst CPU, clean slices) */
+	double emit_smp_ctl_own_ns, emit_smp_ctl_shared_ns;
 	double emit_smp2_ns, emit_smp4_ns;
 	double emit_smp_cpu0_ns, emit_smp_cpu1_ns, emit_smp_cpu2_ns,
 	       emit_smp_cpu3_ns;

@@ -20,7 +20,15 @@
  * and a slice counts for the wall-time figure only if it was "clean":
  * every thread was on its CPU for at least 95 % of it (its own CPU time
  * against wall time) and the threads' slices overlapped for 95 % of the
- * longest. The threads' CPU time over all slices is recorded beside it.
+ * longest. The threads' CPU time over all slices is recorded beside it;
+ * on a busy machine most slices did not run together, so it shows the
+ * emit's cost, not what running together changes.
+ *
+ * A control, in the same rounds, shows that the harness can see sharing
+ * when there is some: a bare rdtsc-plus-store loop on each CPU whose
+ * position lives in memory, once on a line of its own per CPU and once
+ * in slots of one line all CPUs write (false sharing). If the second is
+ * not clearly slower, the threads did not really run together.
  */
 #include "bench.h"
 
@@ -47,6 +55,8 @@ struct worker {
 	unsigned ring;              /* the ring (CPU index in the region) */
 	int os_cpu;                 /* the CPU it is pinned to */
 	pthread_barrier_t *bar;
+	/* the control loop's position counter, or NULL to run gt_emit */
+	volatile uint64_t *ctl_pos;
 	int pinned;
 	/* each slice: CLOCK_MONOTONIC and the thread's CPU time */
 	double t0[SLICES], t1[SLICES], c0[SLICES], c1[SLICES];
@@ -58,6 +68,47 @@ __attribute__((noinline)) static void emit_loop_cpu(struct rs_header *h,
 	for (uint32_t i = 0; i < n; i++)
 		gt_emit(h, cpu, RS_EV_THREAD_BLOCK, 7, RS_EV_NARGS(THREAD_BLOCK),
 			i, ~(uint64_t)i, 3);
+}
+
+/*
+ * The control (see the top of the file): a bare rdtsc-plus-store into
+ * this CPU's ring, like bench_emit.c's floor, but with its position kept
+ * in memory at `pos`. Given positions on lines of their own it shares
+ * nothing; given slots of one line it is false sharing, and shows what
+ * this harness measures when CPUs do share a line.
+ */
+__attribute__((noinline)) static void control_loop(struct rs_header *h,
+						   unsigned cpu,
+						   volatile uint64_t *pos,
+						   uint32_t n)
+{
+	uint64_t *ring = (uint64_t *)((uint8_t *)h + h->cpu[cpu].data_offset);
+	const uint64_t mask = h->cpu[cpu].data_size / 8 - 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const uint64_t p = *pos;
+		uint64_t *w = ring + ((p / 8) & mask);
+		*pos = p + 40;
+		w[0] = (uint64_t)RS_EV_THREAD_BLOCK | (40ull << 16) | (7ull << 32);
+		w[1] = gt_rdtsc();
+		w[2] = i;
+		w[3] = ~(uint64_t)i;
+		w[4] = 3;
+	}
+}
+
+/* The control's positions: each on its own line, or all on one. */
+static struct {
+	volatile uint64_t v;
+} __attribute__((aligned(128))) ctl_own[MAX_N];
+static volatile uint64_t ctl_shared[MAX_N] __attribute__((aligned(128)));
+
+static void run_loop(struct worker *w, uint32_t n)
+{
+	if (w->ctl_pos)
+		control_loop(w->h, w->ring, w->ctl_pos, n);
+	else
+		emit_loop_cpu(w->h, w->ring, n);
 }
 
 static double thread_cpu_now(void)
@@ -77,12 +128,12 @@ static void *worker_main(void *arg)
 	w->pinned = pthread_setaffinity_np(pthread_self(), sizeof(set),
 					   &set) == 0;
 	/* Warm the ring, the TLB and the branch predictors on this CPU. */
-	emit_loop_cpu(w->h, w->ring, 32 * SLICE);
+	run_loop(w, 32 * SLICE);
 	for (int k = 0; k < SLICES; k++) {
 		pthread_barrier_wait(w->bar);
 		w->t0[k] = bench_now();
 		w->c0[k] = thread_cpu_now();
-		emit_loop_cpu(w->h, w->ring, SLICE);
+		run_loop(w, SLICE);
 		w->c1[k] = thread_cpu_now();
 		w->t1[k] = bench_now();
 	}
@@ -90,8 +141,11 @@ static void *worker_main(void *arg)
 }
 
 /* Every slice's figures, pooled over rounds. */
+enum loop { L_EMIT, L_CTL_OWN, L_CTL_SHARED };
+
 struct pool {
 	unsigned n;                        /* threads (CPUs) */
+	enum loop loop;
 	double wall[MAX_N][ROUNDS * SLICES];   /* ns/event, every slice */
 	double cpu[MAX_N][ROUNDS * SLICES];    /* CPU-time ns/event */
 	double clean[MAX_N][ROUNDS * SLICES];  /* wall, clean slices only */
@@ -132,6 +186,8 @@ static int round_of(struct rs_header *h, const int *cpus, struct pool *p)
 		w[i].ring = i;
 		w[i].os_cpu = cpus[i];
 		w[i].bar = &bar;
+		w[i].ctl_pos = p->loop == L_CTL_OWN ? &ctl_own[i].v :
+			       p->loop == L_CTL_SHARED ? &ctl_shared[i] : NULL;
 		if (pthread_create(&th[i], NULL, worker_main, &w[i]) != 0)
 			bench_fail("emit smp: cannot start a thread");
 	}
@@ -184,24 +240,32 @@ static unsigned online_cpus(int *cpus, unsigned max)
 	return n;
 }
 
-/* ROUNDS rounds of one CPU interleaved with rounds of n CPUs. -1 if
- * threads could not be pinned. */
-static int measure(unsigned n, const int *cpus, struct pool *one,
-		   struct pool *smp)
+/* The pools of one measure: one CPU, N CPUs, and the two controls. */
+enum { P_ONE, P_SMP, P_CTL_OWN, P_CTL_SHARED, NPOOLS };
+
+/* ROUNDS rounds of each pool, interleaved. -1 if threads could not be
+ * pinned. */
+static int measure(unsigned n, const int *cpus, struct pool *p)
 {
-	struct rs_header *h1 = region(1), *hn = region(n);
+	struct rs_header *h1 = region(1), *hn = region(n), *hc = region(n);
+	static const enum loop loops[NPOOLS] = { L_EMIT, L_EMIT, L_CTL_OWN,
+						 L_CTL_SHARED };
 	int rc = 0;
 
-	memset(one, 0, sizeof(*one));
-	memset(smp, 0, sizeof(*smp));
-	one->n = 1;
-	smp->n = n;
+	for (int k = 0; k < NPOOLS; k++) {
+		memset(&p[k], 0, sizeof(p[k]));
+		p[k].n = k == P_ONE ? 1 : n;
+		p[k].loop = loops[k];
+	}
 	for (int r = 0; r < ROUNDS && rc == 0; r++)
-		if (round_of(h1, cpus, one) != 0 ||
-		    round_of(hn, cpus, smp) != 0)
+		if (round_of(h1, cpus, &p[P_ONE]) != 0 ||
+		    round_of(hn, cpus, &p[P_SMP]) != 0 ||
+		    round_of(hc, cpus, &p[P_CTL_OWN]) != 0 ||
+		    round_of(hc, cpus, &p[P_CTL_SHARED]) != 0)
 			rc = -1;
 	free(h1);
 	free(hn);
+	free(hc);
 	return rc;
 }
 
@@ -213,9 +277,20 @@ static double wall_median(struct pool *p, unsigned i)
 	return bench_median(p->wall[i], p->nall);
 }
 
-static void record(struct bench_results *res, struct pool *one,
-		   struct pool *smp)
+/* The worst CPU's wall-time median of a pool. */
+static double worst_wall(struct pool *p)
 {
+	double w = 0;
+	for (unsigned i = 0; i < p->n; i++) {
+		double v = wall_median(p, i);
+		w = v > w ? v : w;
+	}
+	return w;
+}
+
+static void record(struct bench_results *res, struct pool *pools)
+{
+	struct pool *one = &pools[P_ONE], *smp = &pools[P_SMP];
 	const unsigned n = smp->n;
 	double wall[MAX_N], cpu[MAX_N];
 	double *slot[MAX_N] = { &res->emit_smp_cpu0_ns, &res->emit_smp_cpu1_ns,
@@ -241,6 +316,13 @@ static void record(struct bench_results *res, struct pool *one,
 	       " %.3f); clean slices %d/%d, one CPU %d/%d\n", one_wall,
 	       one_cpu, worst / one_wall, worst_cpu / one_cpu, smp->nclean,
 	       smp->nall, one->nclean, one->nall);
+	const double own = worst_wall(&pools[P_CTL_OWN]);
+	const double shared = worst_wall(&pools[P_CTL_SHARED]);
+	printf("emit smp: control, bare loop with its position on a line of"
+	       " its own %.2f ns/event, in one line shared by the %u CPUs %.2f"
+	       " (%.2fx; clean slices %d and %d/%d)\n", own, n, shared,
+	       shared / own, pools[P_CTL_OWN].nclean,
+	       pools[P_CTL_SHARED].nclean, smp->nall);
 	if (smp->nclean < MIN_CLEAN || one->nclean < MIN_CLEAN)
 		bench_note(res, "emit smp: %u CPUs: only %d (one CPU: %d) of %d"
 			   " slices ran clean (machine busy): the wall figures"
@@ -257,6 +339,8 @@ static void record(struct bench_results *res, struct pool *one,
 	res->emit_smp_one_cputime_ns = one_cpu;
 	res->emit_smp_ncpus = n;
 	res->emit_smp_clean = (double)smp->nclean / smp->nall;
+	res->emit_smp_ctl_own_ns = own;
+	res->emit_smp_ctl_shared_ns = shared;
 	for (unsigned i = 0; i < MAX_N; i++)
 		*slot[i] = i < n ? wall[i] : BENCH_NONE;
 }
@@ -264,7 +348,7 @@ static void record(struct bench_results *res, struct pool *one,
 void bench_emit_smp(struct bench_results *res)
 {
 	static const unsigned sizes[] = { 2, MAX_N };
-	static struct pool one, smp;
+	static struct pool pools[NPOOLS];
 	int cpus[MAX_N];
 	unsigned online = online_cpus(cpus, MAX_N);
 
@@ -277,11 +361,11 @@ void bench_emit_smp(struct bench_results *res)
 				   " measure time-sharing)", online, n);
 			continue;
 		}
-		if (measure(n, cpus, &one, &smp) != 0) {
+		if (measure(n, cpus, pools) != 0) {
 			bench_note(res, "emit smp: cannot pin threads to CPUs;"
 				   " no %u-CPU figure", n);
 			continue;
 		}
-		record(res, &one, &smp);
+		record(res, pools);
 	}
 }
