@@ -323,6 +323,12 @@ static void record(struct bench_results *res, struct pool *pools)
 	       " (%.2fx; clean slices %d and %d/%d)\n", own, n, shared,
 	       shared / own, pools[P_CTL_OWN].nclean,
 	       pools[P_CTL_SHARED].nclean, smp->nall);
+	if (pools[P_CTL_OWN].nclean < MIN_CLEAN ||
+	    pools[P_CTL_SHARED].nclean < MIN_CLEAN)
+		bench_note(res, "emit smp: the control ran clean in only %d and"
+			   " %d of %d slices: its ratio is over every slice and"
+			   " says nothing", pools[P_CTL_OWN].nclean,
+			   pools[P_CTL_SHARED].nclean, smp->nall);
 	if (smp->nclean < MIN_CLEAN || one->nclean < MIN_CLEAN)
 		bench_note(res, "emit smp: %u CPUs: only %d (one CPU: %d) of %d"
 			   " slices ran clean (machine busy): the wall figures"
