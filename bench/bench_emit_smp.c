@@ -83,11 +83,15 @@ __attribute__((noinline)) static void control_loop(struct rs_header *h,
 						   uint32_t n)
 {
 	uint64_t *ring = (uint64_t *)((uint8_t *)h + h->cpu[cpu].data_offset);
-	const uint64_t mask = h->cpu[cpu].data_size / 8 - 1;
+	/* 40 does not divide the ring: wrap before a record would cross
+	 * its end (into the next CPU's ring). */
+	const uint64_t last = h->cpu[cpu].data_size - 40;
 
 	for (uint32_t i = 0; i < n; i++) {
-		const uint64_t p = *pos;
-		uint64_t *w = ring + ((p / 8) & mask);
+		uint64_t p = *pos;
+		if (p > last)
+			p = 0;
+		uint64_t *w = ring + p / 8;
 		*pos = p + 40;
 		w[0] = (uint64_t)RS_EV_THREAD_BLOCK | (40ull << 16) | (7ull << 32);
 		w[1] = gt_rdtsc();
