@@ -37,6 +37,26 @@ struct bench_results {
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
+	/* emit with several CPUs at once (bench_emit_smp.c): the worst CPU's
+	 * ns/event at 2 and 4 CPUs (never more than are online), the
+	 * headline at the largest N measured (emit_smp_ncpus) with each
+	 * CPU's figure, the one-CPU reference of the same rounds (wall
+	 * time, medians over clean slices: bench_emit_smp.c), the same two
+	 * in the threads' CPU time, and the share of slices that were clean */
+	double emit_smp_ns, emit_smp_one_ns, emit_smp_ncpus, emit_smp_clean;
+	double emit_smp_cputime_ns, emit_smp_one_cputime_ns;
+	/* its control: a bare loop with its position on a line of its own
+	 * per CPU, and in one line all CPUs share (worst CPU, clean slices) */
+	double emit_smp_ctl_own_ns, emit_smp_ctl_shared_ns;
+	double emit_smp2_ns, emit_smp4_ns;
+	double emit_smp_cpu0_ns, emit_smp_cpu1_ns, emit_smp_cpu2_ns,
+	       emit_smp_cpu3_ns;
+	/* `ringside collect file:` on N rings and on one ring, same events
+	 * (bench_collect_smp.c): events/s of the whole collect, the same in
+	 * CPU time, and of its read+store poll alone */
+	double collect_smp_eps, collect_one_eps, collect_smp_ncpus;
+	double collect_smp_cpu_eps, collect_one_cpu_eps;
+	double collect_smp_store_eps, collect_one_store_eps;
 	/* why a figure is missing or needs a caveat; one per line */
 	char notes[2048];
 };
@@ -64,6 +84,8 @@ void bench_decode(struct bench_results *res, const char *dir);
 void bench_ingest(struct bench_results *res, const char *dir);
 void bench_lag(struct bench_results *res, const char *dir);
 void bench_view(struct bench_results *res, const char *dir);
+void bench_emit_smp(struct bench_results *res);
+void bench_collect_smp(struct bench_results *res, const char *dir);
 /* The synthetic N-event trace bench_view measures, into `out`. */
 int bench_gen_trace(const char *out, uint64_t n);
 

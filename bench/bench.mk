@@ -65,7 +65,7 @@ $(BENCH_NOTRACE_BIN): $(BENCH_NOTRACE_OBJS) $(GT_LIB)
 $(BENCH_BIN): $(BENCH_OBJS) $(BENCH_LIBS) $(FORMATS_LIBS) $(GT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_LIBS) $(FORMATS_LIBS) \
-		$(GT_LIB) $(FORMATS_LDLIBS) -lpthread -lm
+		$(GT_LIB) $(FORMATS_LDLIBS) $(COLLECTOR_LDLIBS) -lpthread -lm
 
 .PHONY: bench-progs
 bench-progs: $(BENCH_BIN) $(BENCH_NOTRACE_BIN)

@@ -131,6 +131,17 @@ static const struct {
 	FIELD(lag_p50_ms), FIELD(lag_p99_ms), FIELD(lag_loadavg),
 	FIELD(view_open_s), FIELD(view_frame_ms_max), FIELD(view_frame_ms_avg),
 	FIELD(view_search_ms),
+	FIELD(emit_smp_ns), FIELD(emit_smp_one_ns), FIELD(emit_smp_ncpus),
+	FIELD(emit_smp_clean), FIELD(emit_smp_cputime_ns),
+	FIELD(emit_smp_one_cputime_ns), FIELD(emit_smp_ctl_own_ns),
+	FIELD(emit_smp_ctl_shared_ns),
+	FIELD(emit_smp2_ns), FIELD(emit_smp4_ns),
+	FIELD(emit_smp_cpu0_ns), FIELD(emit_smp_cpu1_ns),
+	FIELD(emit_smp_cpu2_ns), FIELD(emit_smp_cpu3_ns),
+	FIELD(collect_smp_eps), FIELD(collect_one_eps),
+	FIELD(collect_smp_ncpus), FIELD(collect_smp_cpu_eps),
+	FIELD(collect_one_cpu_eps), FIELD(collect_smp_store_eps),
+	FIELD(collect_one_store_eps),
 };
 #define NFIELDS (sizeof(json_fields) / sizeof(json_fields[0]))
 
@@ -184,7 +195,7 @@ static void write_json(struct bench_results *r, const char *path)
 
 /* ---- the printed table ------------------------------------------------- */
 
-enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S };
+enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N };
 /* What the last column says: ours/reference, or (ours - ref)/ref in %. */
 enum cmp { C_NONE, C_RATIO, C_PCT };
 
@@ -199,6 +210,14 @@ static const struct row {
 #define OFF(k) offsetof(struct bench_results, k)
 	{ "emit vs bare rdtsc+store", OFF(emit_ns), OFF(bare_ns), U_NS,
 	  C_RATIO, "<= 1.25" },
+	{ "emit, N CPUs at once (worst) vs 1", OFF(emit_smp_ns),
+	  OFF(emit_smp_one_ns), U_NS, C_RATIO, "<= 1.05" },
+	{ "emit, N CPUs, thread CPU time", OFF(emit_smp_cputime_ns),
+	  OFF(emit_smp_one_cputime_ns), U_NS, C_RATIO, "-" },
+	{ "control: one line shared vs own", OFF(emit_smp_ctl_shared_ns),
+	  OFF(emit_smp_ctl_own_ns), U_NS, C_RATIO, "> 1 (sees sharing)" },
+	{ "emit, N = CPUs emitting at once", OFF(emit_smp_ncpus), NO_REF,
+	  U_N, C_NONE, "-" },
 	{ "emit vs LTTng-UST (snapshot)", OFF(emit_ns), OFF(lttng_ust_ns),
 	  U_NS, C_RATIO, "<= 0.125" },
 	{ "pingpong Ir/round, trace on/off", OFF(overhead_ir_on),
@@ -211,6 +230,12 @@ static const struct row {
 	  OFF(babeltrace_eps), U_EPS, C_RATIO, "-" },
 	{ "ingest vs bare prepared insert", OFF(ingest_eps),
 	  OFF(bare_insert_eps), U_EPS, C_RATIO, ">= 0.7, >= 3 M/s" },
+	{ "collect file:, 4 rings vs 1 ring", OFF(collect_smp_eps),
+	  OFF(collect_one_eps), U_EPS, C_RATIO, ">= 0.9" },
+	{ "collect file:, CPU time, 4 vs 1", OFF(collect_smp_cpu_eps),
+	  OFF(collect_one_cpu_eps), U_EPS, C_RATIO, "-" },
+	{ "collect read+store, 4 rings vs 1", OFF(collect_smp_store_eps),
+	  OFF(collect_one_store_eps), U_EPS, C_RATIO, "-" },
 	{ "database bytes per event", OFF(bytes_per_event), NO_REF, U_B,
 	  C_NONE, "-" },
 	{ "live lag emit->row p50", OFF(lag_p50_ms), NO_REF, U_MS, C_NONE,
@@ -240,10 +265,12 @@ static void cell(char *buf, size_t len, double v, enum unit u)
 	case U_MS: snprintf(buf, len, "%.2f ms", v); break;
 	case U_B: snprintf(buf, len, "%.1f B", v); break;
 	case U_S: snprintf(buf, len, "%.2f s", v); break;
+	case U_N: snprintf(buf, len, "%.0f", v); break;
 	}
 }
 
-static void print_table(struct bench_results *r)
+/* `partial`: leave out rows with no figure (a run of some rows only). */
+static void print_table(struct bench_results *r, int partial)
 {
 	printf("%-34s %14s %14s %10s   %s\n", "benchmark", "ringside",
 	       "reference", "ratio", "target");
@@ -252,6 +279,9 @@ static void print_table(struct bench_results *r)
 		double a = *field(r, w->ours);
 		double b = w->ref == NO_REF ? BENCH_NONE : *field(r, w->ref);
 		char ca[32], cb[32], cc[32];
+
+		if (partial && isnan(a) && isnan(b))
+			continue;
 
 		cell(ca, sizeof(ca), a, w->unit);
 		if (w->ref == NO_REF)
@@ -279,7 +309,16 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--gen-trace") == 0)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
-	const char *json = argc > 1 ? argv[1] : "build/bench/results.json";
+	/* --smp: only the rows of several CPUs (quick; no QEMU). */
+	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
+	if (smp_only) {
+		argc--;
+		argv++;
+	}
+	/* A partial run must not overwrite the full run's results. */
+	const char *json = argc > 1 ? argv[1] : smp_only ?
+			   "build/bench/results-smp.json" :
+			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
 
 	memset(&r, 0, sizeof(r));
@@ -289,16 +328,23 @@ int main(int argc, char **argv)
 	 * with the helpers' output. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	bench_emit(&r);
-	bench_lttng(&r, dir);
-	bench_overhead(&r, dir);
-	bench_decode(&r, dir);
-	bench_ingest(&r, dir);
-	bench_lag(&r, dir);
-	bench_view(&r, dir);
+	if (smp_only) {
+		bench_emit_smp(&r);
+		bench_collect_smp(&r, dir);
+	} else {
+		bench_emit(&r);
+		bench_emit_smp(&r);
+		bench_lttng(&r, dir);
+		bench_overhead(&r, dir);
+		bench_decode(&r, dir);
+		bench_ingest(&r, dir);
+		bench_collect_smp(&r, dir);
+		bench_lag(&r, dir);
+		bench_view(&r, dir);
+	}
 
 	printf("\n");
-	print_table(&r);
+	print_table(&r, smp_only);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;

@@ -194,7 +194,8 @@ int bench_gen_trace(const char *out, uint64_t n)
 	generate(&g);
 	drain(&g);
 	struct rs_status s = { .state = RS_STATE_EXITED };
-	struct rs_verdict exited = { RS_GS_EXITED, UINT64_MAX, NULL };
+	struct rs_verdict exited = { RS_GS_EXITED, UINT64_MAX, NULL, 0,
+				     UINT64_MAX };
 	if (rs_store_begin(g.st) != 0 ||
 	    rs_store_set_status(g.st, &s, &exited) != 0 ||
 	    rs_store_commit(g.st) != 0)
