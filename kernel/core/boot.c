@@ -111,6 +111,8 @@ int kernel_trace_init(uint32_t mode)
 		.region_gpa = gpa,
 		.region_size = size,
 		.ncpus = platform_ncpus(),
+		/* every CPU's registers on a panic (only with several) */
+		.cpu_regs = 1,
 		.mode = mode,
 		.chunk_size = 0,
 		/* Differs across boots even without a wall clock: the cycle

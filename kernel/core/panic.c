@@ -7,6 +7,7 @@
  */
 #include "panic.h"
 
+#include "cpu.h"
 #include "guest_trace.h"
 #include "klib.h"
 #include "platform.h"
@@ -106,6 +107,26 @@ static void __attribute__((noreturn)) panic_nested(struct rs_header *h)
 	platform_halt_crashed();
 }
 
+/* Every CPU's registers beside the record (RING.md, "Several CPUs"):
+ * the panicking CPU's, and each other online CPU's as the stop found it,
+ * or that it did not answer. Before the commit, which a host's follow
+ * takes as the last word. A CPU that never came up has no slot filled. */
+static void record_cpus(struct rs_header *h, unsigned me,
+			const struct panic_regs *mine)
+{
+	const uint64_t now = platform_cycles();
+	gt_cpu_regs_set(h, me, RS_CPU_REGS_PANICKED, now, mine->r);
+	for (unsigned c = 0; c < platform_ncpus(); c++) {
+		struct panic_regs r;
+		if (c == me || !kernel_cpus[c].online)
+			continue;
+		if (platform_stopped_regs(c, &r) == 0)
+			gt_cpu_regs_set(h, c, RS_CPU_REGS_STOPPED, now, r.r);
+		else
+			gt_cpu_regs_set(h, c, RS_CPU_REGS_NO_ANSWER, now, NULL);
+	}
+}
+
 /* Fills and commits the record. Without a ring a local copy still gets
  * printed, so the console report does not depend on tracing. The riskiest
  * steps come last: walking the stack, then formatting caller arguments. */
@@ -142,6 +163,8 @@ panic_common(uint32_t vector, uint64_t error_code, uint64_t fault_addr,
 	p->tsc = platform_cycles();
 	for (unsigned i = 0; i < RS_REG_COUNT; i++)
 		p->regs[i] = regs->r[i];
+	if (h)
+		record_cpus(h, p->cpu, regs);
 	for (unsigned i = 0; i < RS_BACKTRACE_MAX; i++)
 		p->backtrace[i] = 0;
 	/* Zeroed, so a reason cut short by a nested fault stays terminated. */

@@ -85,6 +85,10 @@ void platform_send_ipi(unsigned cpu);
  * its registers for the crash report, and halts. Returns once they have
  * stopped or a short bounded wait has passed. */
 void platform_stop_other_cpus(void);
+/* Where CPU `cpu` was when platform_stop_other_cpus stopped it: 0 and
+ * *out filled, or -1 if it did not stop (or was never asked to). */
+struct panic_regs;
+int platform_stopped_regs(unsigned cpu, struct panic_regs *out);
 /* Called now and then by a CPU that spins waiting for another (a lock, a
  * thread still being switched away from). Optional: spinlock.c holds a
  * weak no-op, right for real CPUs; the hosted platform, whose CPUs are

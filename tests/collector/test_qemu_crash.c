@@ -159,6 +159,27 @@ static void test_run_fault_and_stackoverflow(void **state)
 	qrun_end(&q);
 }
 
+/* On two CPUs, the crash on one stops the other (an NMI), and the ring
+ * holds both CPUs' registers: the panicking one's, and the other's
+ * where the stop found it, each named from the kernel ELF. */
+static void test_run_crash_two_cpus(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	qrun(&q, "--workload crash --smp 2");
+	want_crashed(&q, "crash workload: deliberate panic after 100 rounds");
+	assert_int_equal(sql_int(q.db, "SELECT count(*) FROM panic_cpus"), 2);
+	assert_int_equal(sql_int(q.db, "SELECT count(*) FROM panic_cpus p, trace t"
+				 " WHERE p.cpu = t.panic_cpu AND p.state = 'panicked'"), 1);
+	assert_int_equal(sql_int(q.db, "SELECT count(*) FROM panic_cpus p, trace t"
+				 " WHERE p.cpu != t.panic_cpu AND p.state = 'stopped'"
+				 " AND p.regs LIKE '%rip%'"), 1);
+	assert_non_null(strstr(q.out, "(stopped by the panic at"));
+	assert_non_null(strstr(q.out, "(panicked at"));
+	qrun_end(&q);
+}
+
 static void test_run_triple(void **state)
 {
 	struct qrun q;
@@ -300,6 +321,7 @@ RS_TEST_SUITE(qemu_crash,
 	cmocka_unit_test(test_run_nested_panic),
 	cmocka_unit_test(test_run_pagefault),
 	cmocka_unit_test(test_run_fault_and_stackoverflow),
+	cmocka_unit_test(test_run_crash_two_cpus),
 	cmocka_unit_test(test_run_triple),
 	cmocka_unit_test(test_run_hang),
 	cmocka_unit_test(test_run_deadlock))

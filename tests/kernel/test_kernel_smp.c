@@ -128,9 +128,10 @@ static void decode(const char *path, struct smp_run *r)
 	munmap(m, (size_t)sb.st_size);
 }
 
-/* ringside-hosted --cpus `cpus` `extra`, to the end, decoded. */
-static struct smp_run *run_smp(const char *workload, unsigned cpus,
-			       const char *extra)
+/* ringside-hosted --cpus `cpus` `extra`, to the end (its exit status
+ * `want`: a crash aborts), decoded. */
+static struct smp_run *run_smp_status(const char *workload, unsigned cpus,
+				      const char *extra, int want)
 {
 	struct smp_run *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
@@ -142,14 +143,20 @@ static struct smp_run *run_smp(const char *workload, unsigned cpus,
 		       "%s --workload %s --ring %s --ring-pages 4096 "
 		       "--cpus %u --quiet %s",
 		       rs_bin("ringside-hosted"), workload, ring, cpus, extra);
-	if (r->rc != 0)
+	if (r->rc != want)
 		fprintf(stderr, "%s", out ? out : "");
 	free(out);
-	assert_int_equal(r->rc, 0);
+	assert_int_equal(r->rc, want);
 	decode(ring, r);
 	rs_tmpdir_cleanup(dir);
 	assert_int_equal(r->ncpus, cpus);
 	return r;
+}
+
+static struct smp_run *run_smp(const char *workload, unsigned cpus,
+			       const char *extra)
+{
+	return run_smp_status(workload, cpus, extra, 0);
 }
 
 static void free_run(struct smp_run *r)
@@ -553,6 +560,37 @@ static void test_smp_deadlock(void **state)
 	free_run(run);
 }
 
+/* A panic on one CPU of four stops the other three, and the ring holds
+ * every CPU's registers beside the record: the panicking CPU's own, and
+ * each other's as the stop found it (hosted: from the stop signal's
+ * context, so a real rip and rsp). */
+static void test_smp_panic_records_every_cpu(void **state)
+{
+	/* SIGABRT: the hosted platform's halt after a panic (128 + 6) */
+	struct smp_run *r = run_smp_status("crash", 4, "", 128 + 6);
+	assert_true(r->st.panic_valid);
+	const unsigned me = r->st.panic.cpu;
+	assert_true(me < 4);
+	for (unsigned c = 0; c < 4; c++) {
+		const struct rs_cpu_regs *g = &r->st.cpu_regs[c];
+		if (c == me) {
+			assert_int_equal(g->state, RS_CPU_REGS_PANICKED);
+			assert_memory_equal(g->regs, r->st.panic.regs,
+					    sizeof g->regs);
+			continue;
+		}
+		if (g->state != RS_CPU_REGS_STOPPED)
+			fail_msg("cpu %u: state %u, want stopped", c, g->state);
+		assert_true(g->regs[RS_REG_RIP] != 0 && g->regs[RS_REG_RSP] != 0);
+		/* each on its own stack */
+		for (unsigned d = 0; d < c; d++)
+			if (d != me)
+				assert_true(g->regs[RS_REG_RSP] !=
+					    r->st.cpu_regs[d].regs[RS_REG_RSP]);
+	}
+	free_run(r);
+}
+
 /* CPU i's own heartbeat and the guest-wide one, from the ring's header. */
 static void read_hb(const char *ring, uint64_t cpu_ticks[2], uint64_t *all)
 {
@@ -630,4 +668,5 @@ RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_wake_race),
 	cmocka_unit_test(test_smp_steal_while_switching),
 	cmocka_unit_test(test_smp_deadlock),
-	cmocka_unit_test(test_smp_stuckcpu))
+	cmocka_unit_test(test_smp_stuckcpu),
+	cmocka_unit_test(test_smp_panic_records_every_cpu))

@@ -189,7 +189,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	size_t len = (size_t)(1 + a.ring_pages) * RS_PAGE_SIZE;
+	/* the header, a page for every CPU's registers on a panic (used
+	 * only with several CPUs: gt_region_init), then the rings */
+	size_t len = (size_t)(2 + a.ring_pages) * RS_PAGE_SIZE;
 	void *base = map_ring(a.ring, len);
 	if (!base)
 		return 2;

@@ -196,6 +196,11 @@ static void run_pending(void)
 /* Another CPU panicked or the kernel exits: this one stops where it is,
  * whatever its interrupt flag says (an NMI would), with every signal
  * blocked so that nothing runs here again. */
+/* Where each stopped CPU was when the stop reached it, for the panic
+ * record of every CPU (platform_stopped_regs). */
+static struct panic_regs stop_regs[KERNEL_MAX_CPUS];
+static volatile int stop_regs_saved[KERNEL_MAX_CPUS];
+
 static void stop_here(void)
 {
 	sigset_t all;
@@ -204,6 +209,31 @@ static void stop_here(void)
 	__atomic_add_fetch(&stopped_count, 1, __ATOMIC_SEQ_CST);
 	for (;;)
 		pause();
+}
+
+static void on_interrupt(int sig);
+static void regs_of(const ucontext_t *uc, struct panic_regs *regs);
+
+/* The IPI's handler: a stop saves where this CPU was, then parks; any
+ * other IPI is an interrupt like the rest. */
+static void on_ipi(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	if (stop_requested && stop_by != cpu_index && cpu_index < KERNEL_MAX_CPUS) {
+		regs_of(uc, &stop_regs[cpu_index]);
+		__atomic_store_n(&stop_regs_saved[cpu_index], 1, __ATOMIC_RELEASE);
+		stop_here();
+	}
+	on_interrupt(sig);
+}
+
+int platform_stopped_regs(unsigned cpu, struct panic_regs *out)
+{
+	if (cpu >= KERNEL_MAX_CPUS ||
+	    !__atomic_load_n(&stop_regs_saved[cpu], __ATOMIC_ACQUIRE))
+		return -1;
+	*out = stop_regs[cpu];
+	return 0;
 }
 
 static void on_interrupt(int sig)
@@ -315,11 +345,10 @@ static uint32_t signal_vector(int sig, int code)
 	}
 }
 
-static void on_fault(int sig, siginfo_t *si, void *uc_)
+/* The registers a signal interrupted, in the panic record's order. */
+static void regs_of(const ucontext_t *uc, struct panic_regs *regs)
 {
-	ucontext_t *uc = uc_;
 	const greg_t *g = uc->uc_mcontext.gregs;
-	struct panic_regs regs;
 	static const int map[RS_REG_COUNT] = {
 		[RS_REG_RAX] = REG_RAX, [RS_REG_RBX] = REG_RBX,
 		[RS_REG_RCX] = REG_RCX, [RS_REG_RDX] = REG_RDX,
@@ -333,9 +362,17 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
 		[RS_REG_CS] = REG_CSGSFS, [RS_REG_SS] = REG_CSGSFS,
 	};
 	for (unsigned i = 0; i < RS_REG_COUNT; i++)
-		regs.r[i] = (uint64_t)g[map[i]];
-	regs.r[RS_REG_CS] &= 0xffff;
-	regs.r[RS_REG_SS] = 0;
+		regs->r[i] = (uint64_t)g[map[i]];
+	regs->r[RS_REG_CS] &= 0xffff;
+	regs->r[RS_REG_SS] = 0;
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	struct panic_regs regs;
+	regs_of(uc, &regs);
 	irqs_off = 1;
 	panic_exception(signal_vector(sig, si->si_code), (uint64_t)g[REG_ERR],
 			sig == SIGILL ? 0 : (uint64_t)(uintptr_t)si->si_addr,
@@ -552,8 +589,13 @@ static void install(int sig, void (*h)(int), struct sigaction *old)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = h;
-	sa.sa_flags = SA_RESTART;
+	if (sig == SIG_IPI) {
+		sa.sa_sigaction = on_ipi;
+		sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	} else {
+		sa.sa_handler = h;
+		sa.sa_flags = SA_RESTART;
+	}
 	sigemptyset(&sa.sa_mask);
 	/* Interrupt handlers do not nest with each other. */
 	sigaddset(&sa.sa_mask, SIGALRM);
@@ -590,6 +632,7 @@ int hosted_platform_init(const struct hosted_config *cfg)
 	memset(H.cpu, 0, sizeof(H.cpu));
 	stop_requested = 0;
 	stopped_count = 0;
+	memset((void *)stop_regs_saved, 0, sizeof(stop_regs_saved));
 	cpu_index = 0;
 	H.console_fd = cfg->console_fd;
 	H.mem_len = (cfg->mem_bytes ? cfg->mem_bytes : DEFAULT_MEM) + MEM_ALIGN;

@@ -264,7 +264,9 @@ void pvh_main(uint32_t start_info)
 			  &ring_pages, &tsc_khz, &tick_hz) ||
 	    kernel_parse_cmdline(cmdline, &opts, storage, sizeof(storage)))
 		platform_exit(2);
-	if (start_info_layout((ring_pages + 1) * 4096, &boot))
+	/* the header, a page for every CPU's registers on a panic (used
+	 * only with several CPUs: gt_region_init), then the rings */
+	if (start_info_layout((ring_pages + 2) * 4096, &boot))
 		platform_exit(2);
 	smp_reserve(&boot.free_start, &boot.free_end);
 	smp_install_ipi();

@@ -192,11 +192,7 @@ void smp_set_selftest(void);
 uint32_t smp_apic_id(unsigned cpu);
 uint64_t smp_ticks(unsigned cpu);
 uint64_t smp_ipis(unsigned cpu);
-/* After platform_stop_other_cpus: CPU `cpu`'s registers where the stop
- * found it; 0, or -1 if it did not stop (or never came up). Meant for
- * core/platform.h, for the panic record of every CPU: declared here
- * until the core asks for it. */
-int platform_stopped_regs(unsigned cpu, struct panic_regs *out);
+/* platform_stopped_regs: core/platform.h */
 
 /* paging.S: drop the boot-time mapping of page 0. */
 void paging_unmap_null(void);
