@@ -26,6 +26,7 @@ struct bench_results {
 	/* kernel tracing overhead (bench_overhead.c): pingpong, callgrind
 	 * instructions per round trip with tracing on and compiled out */
 	double overhead_pct, overhead_ir_on, overhead_ir_off;
+	double xwake_ir_on, xwake_ir_off;
 	double overhead_wall_pct, overhead_wall_on_ns, overhead_wall_off_ns;
 	/* decode (bench_decode.c): events/s on the same events; decode_eps
 	 * through rs_reader_poll_batch, decode_cb_eps rs_reader_poll */
@@ -80,6 +81,8 @@ long bench_ctf_count(const char *ctf, const char *dir);
 void bench_emit(struct bench_results *res);
 void bench_lttng(struct bench_results *res, const char *dir);
 void bench_overhead(struct bench_results *res, const char *dir);
+/* instructions per cross-CPU wake (sched_wake), tracing on and off */
+void bench_xwake(struct bench_results *res, const char *dir);
 void bench_decode(struct bench_results *res, const char *dir);
 void bench_ingest(struct bench_results *res, const char *dir);
 void bench_lag(struct bench_results *res, const char *dir);

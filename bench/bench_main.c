@@ -123,6 +123,7 @@ static const struct {
 } json_fields[] = {
 	FIELD(emit_ns), FIELD(bare_ns), FIELD(lttng_ust_ns),
 	FIELD(overhead_pct), FIELD(overhead_ir_on), FIELD(overhead_ir_off),
+	FIELD(xwake_ir_on), FIELD(xwake_ir_off),
 	FIELD(overhead_wall_pct), FIELD(overhead_wall_on_ns),
 	FIELD(overhead_wall_off_ns),
 	FIELD(decode_eps), FIELD(decode_cb_eps), FIELD(decode_events),
@@ -222,6 +223,8 @@ static const struct row {
 	  U_NS, C_RATIO, "<= 0.125" },
 	{ "pingpong Ir/round, trace on/off", OFF(overhead_ir_on),
 	  OFF(overhead_ir_off), U_IR, C_PCT, "<= 1 %" },
+	{ "cross-CPU wake Ir, trace on/off", OFF(xwake_ir_on),
+	  OFF(xwake_ir_off), U_IR, C_PCT, "-" },
 	{ "pingpong ns/round, trace on/off", OFF(overhead_wall_on_ns),
 	  OFF(overhead_wall_off_ns), U_NS, C_PCT, "-" },
 	{ "decode vs babeltrace2 dummy", OFF(decode_eps), OFF(babeltrace_eps),
@@ -331,11 +334,13 @@ int main(int argc, char **argv)
 	if (smp_only) {
 		bench_emit_smp(&r);
 		bench_collect_smp(&r, dir);
+		bench_xwake(&r, dir);
 	} else {
 		bench_emit(&r);
 		bench_emit_smp(&r);
 		bench_lttng(&r, dir);
 		bench_overhead(&r, dir);
+		bench_xwake(&r, dir);
 		bench_decode(&r, dir);
 		bench_ingest(&r, dir);
 		bench_collect_smp(&r, dir);

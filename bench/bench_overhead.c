@@ -22,6 +22,8 @@
 #define ROUNDS_2    60000
 #define WALL_ROUNDS 1000000
 #define WALL_RUNS   3
+#define XWAKE_ROUNDS_1 2000
+#define XWAKE_ROUNDS_2 6000
 
 /* Instructions for one whole run, from callgrind's "summary:" line. */
 static double count_ir(const char *bin, const char *dir, const char *tag,
@@ -37,6 +39,38 @@ static double count_ir(const char *bin, const char *dir, const char *tag,
 	    bench_grep_last(out, "summary: ", line, sizeof(line)) != 0)
 		return BENCH_NONE;
 	return strtod(line + strlen("summary: "), NULL);
+}
+
+/*
+ * The cross-CPU wake: pingpong on two hosted CPUs keeps ping on CPU 0 and
+ * pong on CPU 1, so each resolution wakes a waiter on the other CPU (its
+ * run queue, then an IPI when that CPU idles). The whole run's count is
+ * not repeatable there (a CPU spins or idles for as long as the other
+ * takes, which valgrind's scheduler decides), but sched_wake's inclusive
+ * count is: it holds no wait. Its instructions for one run, from
+ * callgrind_annotate's inclusive listing.
+ */
+static double count_wake_ir(const char *bin, const char *dir, const char *tag,
+			    unsigned rounds)
+{
+	char out[1100], line[256];
+
+	snprintf(out, sizeof(out), "%s/callgrind.xwake.%s.%u", dir, tag, rounds);
+	/* the function's own line, not its callers' "=>" lines */
+	if (bench_sh("valgrind --tool=callgrind --callgrind-out-file='%s' "
+		     "'%s' --workload pingpong --ring '%s/overhead.ring' "
+		     "--count %u --tick-hz 0 --cpus 2 --quiet >'%s/overhead.log'"
+		     " 2>&1 && callgrind_annotate --inclusive=yes '%s' | awk"
+		     " '/sched[.]c:sched_wake$/ && !/=>/ { gsub(\",\", \"\", $1);"
+		     " print \"wake_ir \" $1 }' >'%s.txt'",
+		     out, bin, dir, rounds, dir, out, out) != 0)
+		return BENCH_NONE;
+	char txt[1200];
+	snprintf(txt, sizeof(txt), "%s.txt", out);
+	if (bench_grep_last(txt, "wake_ir ", line, sizeof(line)) != 0)
+		return BENCH_NONE;
+	double v = strtod(line + strlen("wake_ir "), NULL);
+	return v > 0 ? v : BENCH_NONE;
 }
 
 static double wall_ns_per_round(const char *bin, const char *dir)
@@ -87,4 +121,31 @@ void bench_overhead(struct bench_results *res, const char *dir)
 	res->overhead_ir_off = (off2 - off1) / (ROUNDS_2 - ROUNDS_1);
 	res->overhead_pct = (res->overhead_ir_on - res->overhead_ir_off) /
 			    res->overhead_ir_off * 100;
+}
+
+void bench_xwake(struct bench_results *res, const char *dir)
+{
+	char on[1024], off[1024];
+
+	snprintf(on, sizeof(on), "%s/ringside-hosted", BENCH_BIN_DIR);
+	snprintf(off, sizeof(off), "%s/ringside-hosted-notrace", BENCH_DIR);
+	if (bench_sh("valgrind --version >/dev/null 2>&1") != 0) {
+		bench_note(res, "xwake: valgrind not installed");
+		return;
+	}
+	/* Per cross-CPU wake: two per round trip (each side wakes the
+	 * other); the difference of two round counts cancels start-up. */
+	printf("overhead: cross-CPU wakes under callgrind, tracing on and off\n");
+	double w_on1 = count_wake_ir(on, dir, "on", XWAKE_ROUNDS_1);
+	double w_on2 = count_wake_ir(on, dir, "on", XWAKE_ROUNDS_2);
+	double w_off1 = count_wake_ir(off, dir, "off", XWAKE_ROUNDS_1);
+	double w_off2 = count_wake_ir(off, dir, "off", XWAKE_ROUNDS_2);
+	if (isnan(w_on1) || isnan(w_on2) || isnan(w_off1) || isnan(w_off2)) {
+		bench_note(res, "overhead: the cross-CPU wake count failed (see"
+			   " %s/callgrind.xwake.*)", dir);
+		return;
+	}
+	const double wakes = 2.0 * (XWAKE_ROUNDS_2 - XWAKE_ROUNDS_1);
+	res->xwake_ir_on = (w_on2 - w_on1) / wakes;
+	res->xwake_ir_off = (w_off2 - w_off1) / wakes;
 }
