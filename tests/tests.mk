@@ -6,6 +6,7 @@
 # the helpers every suite may use stay at the top of tests/.
 TEST_DIRS := formats guest-trace kernel collector cli viewer build
 TEST_SRCS := tests/testlib.c tests/testlib_events.c tests/stress/stress.c \
+             tests/stress/stress_qemu.c \
              tests/smp_fixture.c \
              $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
 # The kernel's clock calibration is plain C but for rdtsc: test_refclock.c

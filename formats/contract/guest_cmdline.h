@@ -24,7 +24,7 @@
 #define RS_WORKLOADS(X)                                                     \
 	X(pingpong) X(fanout) X(alloc) X(hang) X(crash) X(fault) X(panic)   \
 	X(pagefault) X(stackoverflow) X(triple) X(deadlock) X(demo)         \
-	X(nestedpanic) X(evil) X(stuckcpu)
+	X(nestedpanic) X(evil) X(stuckcpu) X(emitstorm)
 
 /*
  * ring_pages=N: the trace region's data pages (one more page holds the
