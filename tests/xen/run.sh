@@ -20,7 +20,9 @@
 # $BUILD/xen/run; runs sharing one take turns), RINGSIDE_XEN_DUMPCORE=1
 # (also run `xl dump-core` in dom0, minutes under TCG, and compare it),
 # RINGSIDE_XEN_FIXTURE_OUT=FILE (with it: write that dump as the new
-# fixture; `make xen-fixture`).
+# fixture; `make xen-fixture`), RINGSIDE_XEN_ONLY="NAME ..." (dom0 runs
+# only those scenarios, named as in scenarios.sh's header, e.g.
+# "smp-selftest smp-follow"; the host's fixture checks still run).
 set -euo pipefail
 # The whole script is one block, read before any of it runs: editing this
 # file during a run (which takes minutes) cannot derail that run.
@@ -96,6 +98,11 @@ rs_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [ "${RINGSIDE_XEN_DUMPCORE:-0}" != 1 ]; then
 	echo "the dump-core is checked from $fixture on the host; make xen-fixture redoes it" \
 		>"$ov/ringside/skip-dump-core"
+fi
+# A subset of the scenarios, for a quick look at one (scenarios.sh).
+if [ -n "${RINGSIDE_XEN_ONLY:-}" ]; then
+	echo "$RINGSIDE_XEN_ONLY" | tr ',' ' ' >"$ov/ringside/only"
+	echo "check-xen: only the scenarios $RINGSIDE_XEN_ONLY (RINGSIDE_XEN_ONLY)"
 fi
 (cd "$ov" && find . -mindepth 1 | cpio -o -H newc --quiet) >"$run/overlay.cpio"
 cat "$root" "$run/overlay.cpio" >"$run/initrd.cpio"

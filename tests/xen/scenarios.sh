@@ -22,6 +22,14 @@
 #   7. the dump-core of 1, read back with core: (only with
 #      RINGSIDE_XEN_DUMPCORE=1: minutes under TCG; by default the host
 #      checks the committed fixture instead, tests/xen/fixture.sh)
+#   8. smp-selftest  2 vCPUs (smp.cfg): the platform's SMP self-test
+#   9. smp-follow    2 vCPUs: fanout --follow to a clean exit, work on both
+#  10. smp-crash     2 vCPUs: --follow through the panic, both CPUs' registers
+#  11. smp-hang      2 vCPUs: hang spins on one CPU while the other goes on:
+#                    --follow names that CPU stuck
+# The names (crash demo noxenstore hang triple triple-crash smp-selftest
+# smp-follow smp-crash smp-hang) select a subset: /ringside/only, written
+# by run.sh from RINGSIDE_XEN_ONLY, lists the ones to run (all without it).
 #
 # No wait here assumes this machine's speed: each is a deadline in seconds
 # with a wide stated margin (WAIT_SECS) and prints a line every 30 s while
@@ -38,6 +46,9 @@ declare -A domids=()            # rs-NAME -> domid, for diagnose
 npass=0 nfail=0 nskip=0 id='' dump_pid='' fpid='' cur=''
 # The demo's request count, and the crash workload's rounds (its default).
 DEMO_N=20 CRASH_N=100
+# The scenarios to run (run.sh: RINGSIDE_XEN_ONLY), or all.
+only=$(cat "$R/only" 2>/dev/null || true)
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 # How long any wait for a guest may take before it is a FAIL: every one of
 # them (a domain's state, a xenstore key, a console line) was seen here
 # within 5 s under TCG on a loaded host; 300 s is a 60x margin, so a 2.5x
@@ -129,19 +140,24 @@ diagnose() {
 }
 
 # create CFG PAUSED [KEY=VALUE...]: xl create $R/cfg/CFG.cfg (paused when
-# PAUSED is 1) for the domain rs-CFG; sets $id, or FAILs.
+# PAUSED is 1) for the domain rs-CFG, or the name a name="X" sets; sets
+# $id and $cur (the domain's name), or FAILs.
 create() {
-	local cfg=$1 paused=$2 log=$OUT/xl-create-$1.log
+	local cfg=$1 paused=$2 log=$OUT/xl-create-$1.log a
 	local -a opt=()
 	shift 2
 	[ "$paused" = 1 ] && opt=(-p)
 	cur=rs-$cfg
+	for a in "$@"; do
+		[[ $a == name=* ]] && { cur=${a#name=}; cur=${cur//\"/}; }
+	done
+	log=$OUT/xl-create-${cur#rs-}.log
 	if ! xl create "${opt[@]}" "$R/cfg/$cfg.cfg" "$@" >"$log" 2>&1; then
-		fail "$cfg-create" "xl create: $(tail -n 3 "$log" | tr '\n' ' ')"
+		fail "${cur#rs-}-create" "xl create: $(tail -n 3 "$log" | tr '\n' ' ')"
 		return 1
 	fi
-	id=$(xl domid "rs-$cfg")
-	domids[rs-$cfg]=$id
+	id=$(xl domid "$cur")
+	domids[$cur]=$id
 }
 
 # Does this ringside know the xen: source? (Probed, not assumed.)
@@ -222,18 +238,27 @@ follow_stopped() {
 
 # info_check NAME COND...: `ringside info --json NAME.db`, then each COND,
 # "EXPR OP VALUE" with EXPR free of spaces, evaluated in Python with j (the
-# JSON) and t (its by_type counts, 0 when absent): one PASS/FAIL info-NAME.
-info_check() {
-	local n=$1 js=$OUT/$1.dom0-info.json out
-	shift
-	if ! "$RS" info --json "$OUT/$n.db" >"$js" 2>"$OUT/$n.dom0-info.err"; then
-		fail "info-$n" "ringside info: $(tail -n 1 "$OUT/$n.dom0-info.err")"
+# JSON), t (its by_type counts, 0 when absent) and col(ROWS,KEY) (KEY of
+# each row, e.g. col(j['per_cpu'],'events')): one PASS/FAIL info-NAME.
+# With FRAMES=1 in its environment, info names rips (--kernel, the ELF).
+info_check() { json_check info "$@"; }
+# report_check NAME COND...: the same on `ringside report --json NAME.db`
+# (per-CPU running time, migrations, IPIs): PASS/FAIL report-NAME.
+report_check() { json_check report "$@"; }
+json_check() {
+	local cmd=$1 n=$2 js=$OUT/$2.dom0-$1.json out
+	local -a kopt=()
+	shift 2
+	[ "${FRAMES:-0}" = 1 ] && kopt=(--kernel "$R/ringside-kernel.elf")
+	if ! "$RS" "$cmd" --json "${kopt[@]}" "$OUT/$n.db" >"$js" 2>"$OUT/$n.dom0-$cmd.err"; then
+		fail "$cmd-$n" "ringside $cmd: $(tail -n 1 "$OUT/$n.dom0-$cmd.err")"
 		return 1
 	fi
 	if out=$(python3 - "$js" "$@" <<'EOF'
 import collections, json, operator, sys
 j = json.load(open(sys.argv[1]))
 t = collections.defaultdict(int, j.get("by_type") or {})
+col = lambda rows, key: [r[key] for r in rows]
 ops = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge,
        "<=": operator.le, ">": operator.gt, "in": lambda a, b: a in b,
        "is": operator.is_, "isnot": operator.is_not}
@@ -247,14 +272,18 @@ for cond in sys.argv[2:]:
         got, ok = "error %r" % e, False
     if not ok:
         bad.append("%s=%r, want %s %s" % (lhs, got, op, rhs))
-print("; ".join(bad) if bad else "%d events, %s" % (j.get("events", 0),
-      j.get("guest_state")))
+if bad:
+    print("; ".join(bad))
+elif "events" in j:
+    print("%d events, %s" % (j["events"], j.get("guest_state")))
+else:
+    print("ok")
 sys.exit(1 if bad else 0)
 EOF
 	); then
-		pass "info-$n ($out)"
+		pass "$cmd-$n ($out)"
 	else
-		fail "info-$n" "$out"
+		fail "$cmd-$n" "$out"
 		return 1
 	fi
 }
@@ -288,7 +317,7 @@ print(j["events"] + j["lost_events"])' "$OUT/$1.dom0-info.json" 2>/dev/null || e
 # 1. crash: followed from before the guest runs through its panic and
 # SCHEDOP_shutdown(SHUTDOWN_crash); preserved as ---sc-, collected again,
 # and dumped (first, since the dump takes minutes under TCG).
-if create crash 1; then
+if want crash && create crash 1; then
 	if [ $xen_src = 1 ]; then
 		follow_start crash-follow xen:rs-crash
 		sleep 1                 # attached and waiting for the ring
@@ -335,7 +364,7 @@ fi
 
 # 2. demo: count=N requests, followed to the guest's clean exit; the ring
 # is published in xenstore; the poweroff is preserved as ---s--.
-if create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
+if want demo && create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 	[ $xen_src = 1 ] && follow_start demo xen:rs-demo
 	xl unpause rs-demo
 	if gfn=$(wait_key "$id" gfn); then
@@ -375,7 +404,7 @@ fi
 
 # 3. noxenstore: the guest publishes no xenstore keys, so the collector
 # must find the ring by scanning guest RAM for its magic.
-if create noxenstore 1; then
+if want noxenstore && create noxenstore 1; then
 	[ $xen_src = 1 ] && follow_start noxenstore xen:rs-noxenstore
 	xl unpause rs-noxenstore
 	if wait_console "$id" 'pvh: noxenstore' && ! wait_key "$id" gfn 2 >/dev/null &&
@@ -406,7 +435,7 @@ hang_over() {
 	{ [ -n "$t_hang" ] || [ -n "$t_down" ]; } &&
 		{ [ $xen_src = 0 ] || [ -s "$OUT/collect-hang-follow.end" ]; }
 }
-if create hang 1; then
+if want hang && create hang 1; then
 	[ $xen_src = 1 ] && follow_start hang-follow xen:rs-hang --hang-secs 1
 	xl unpause rs-hang
 	t_hang='' t_down=''
@@ -465,7 +494,7 @@ fi
 # 5. triple fault with on_reboot="preserve": a reboot to Xen, kept ---sr-.
 # A follow started before it ran must stop within STOP_SECS of the triple
 # fault with the host's verdict; a snapshot afterwards says the same.
-if create triple 1; then
+if want triple && create triple 1; then
 	[ $xen_src = 1 ] && follow_start triple-follow xen:rs-triple
 	xl unpause rs-triple
 	t_down=$(now)
@@ -491,7 +520,7 @@ fi
 # 6. triple fault without on_reboot="preserve": only the collector's
 # --crash-on-triple-fault (set while the domain is still paused) turns it
 # into a crash that on_crash="preserve" keeps (---sc-).
-if [ $xen_src = 1 ] && create triple-crash 1; then
+if [ $xen_src = 1 ] && want triple-crash && create triple-crash 1; then
 	follow_start triple-crash xen:rs-triple-crash --crash-on-triple-fault
 	# The parameter must be set before the guest runs; the collector says
 	# when it is.
@@ -510,6 +539,122 @@ if [ $xen_src = 1 ] && create triple-crash 1; then
 			"j['events']+j['lost_events'] == $(total_of triple-crash)" || true
 	else
 		fail triple-crash-state "state '$(state rs-triple-crash)', want ---sc- (crashed)"
+	fi
+fi
+
+# 8-11. Two vCPUs (smp.cfg): vCPU 1 started with VCPUOP_initialise and
+# VCPUOP_up. Each guest is a domain of its own (rs-smp-NAME), destroyed
+# once read: a spinning one would take a CPU from the rest. Counts are
+# kept small (about 10 s of guest time each under TCG here).
+SMP_N=8 SMP_CRASH_N=20          # fanout requests (smp.cfg), crash rounds
+# 8. smp-selftest: the platform's own SMP check (smptest.c): vCPU 1 up,
+# its TSC in step with vCPU 0's, ticks and IPIs both ways, the stop NMI;
+# it powers off after "smp: selftest passed".
+if want smp-selftest && create smp 1 'name="rs-smp-selftest"' 'cmdline="smptest"'; then
+	xl unpause "$cur"
+	if wait_console "$id" 'smp: selftest (passed|FAILED)' &&
+		console_has "$id" 'smp: selftest passed'; then
+		pass "smp-selftest ($(xl dmesg | grep -a -o "smp: [0-9]* of [0-9]* CPUs online" | tail -n 1))"
+	else
+		fail smp-selftest "no 'smp: selftest passed' from domain $id"
+	fi
+	if wait_state "$cur" '^---s--$'; then
+		pass smp-selftest-poweroff
+	else
+		fail smp-selftest-poweroff "state '$(state "$cur")', want ---s--"
+	fi
+	xl destroy "$cur" 2>/dev/null || true
+fi
+
+# 9. smp-follow: fanout on two vCPUs followed to its clean exit: two
+# rings, fanout's exact counts (kernel/workloads/fanout.c), and threads
+# ran on each CPU (report: running time per CPU).
+if [ $xen_src = 1 ] && want smp-follow && create smp 1 'name="rs-smp-follow"'; then
+	follow_start smp-follow "xen:$cur"
+	xl unpause "$cur"
+	if follow_end smp-follow; then
+		xl destroy "$cur" 2>/dev/null || true
+		info_check smp-follow "j['guest_state'] == 'exited'" "j['cpus'] == 2" \
+			"j['lost_events'] == 0" "len(j['per_cpu']) == 2" \
+			"min(col(j['per_cpu'],'events')) > 0" \
+			"t['promise_create'] == 14*$SMP_N" "t['thread_create'] == $SMP_N+1" \
+			"t['thread_exit'] == $SMP_N+1" "t['evtchn_notify'] == $SMP_N" \
+			"t['promise_label'] == 10*$SMP_N" "t['mark'] == 1" || true
+		report_check smp-follow "len(j['smp']['cpus']) == 2" \
+			"min(col(j['smp']['cpus'],'running_ns')) > 0" || true
+	fi
+	xl destroy "$cur" 2>/dev/null || true
+fi
+
+# 10. smp-crash: the crash workload on two vCPUs. The panicking CPU stops
+# the other by NMI, which halts it (Xen then counts that vCPU down); the
+# collector reads both vCPUs' registers from Xen: the panicking one in
+# the hypercall page (SHUTDOWN_crash), the other in halt_forever. The
+# guest's own record of every CPU (panic_cpus, RING.md) is checked once
+# the kernel writes it (gt_config.cpu_regs); a SKIP says it does not yet.
+if [ $xen_src = 1 ] && want smp-crash &&
+	create smp 1 'name="rs-smp-crash"' "cmdline=\"workload=crash count=$SMP_CRASH_N\""; then
+	follow_start smp-crash "xen:$cur"
+	xl unpause "$cur"
+	if follow_end smp-crash; then
+		FRAMES=1 info_check smp-crash "${crashed[@]}" "$nolost" "j['cpus'] == 2" \
+			"j['panic_reason'] == 'crash workload: deliberate panic after $SMP_CRASH_N rounds'" \
+			"t['promise_create'] == $SMP_CRASH_N" "t['thread_create'] == $SMP_CRASH_N+1" \
+			"len(j['vcpus']) == 2" "col(j['vcpus'],'cpu') == [0,1]" \
+			"j['vcpus'][1-j['panic_cpu']]['rip_frame']['function'] == 'halt_forever'" \
+			"t['mark'] == 1" || true
+		np=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["panic_cpus"]))' \
+			"$OUT/smp-crash.dom0-info.json" 2>/dev/null || echo 0)
+		if [ "$np" = 0 ]; then
+			skip smp-crash-panic-cpus "the guest recorded no panic_cpus (the kernel does not set gt_config.cpu_regs yet)"
+		else
+			info_check smp-crash "len(j['panic_cpus']) == 2" || true
+		fi
+	fi
+	if wait_state "$cur" '^---sc-$'; then
+		pass smp-crash-state
+	else
+		fail smp-crash-state "state '$(state "$cur")', want ---sc-"
+	fi
+	xl destroy "$cur" 2>/dev/null || true
+fi
+
+# 11. smp-hang: the hang workload disables interrupts and spins on the
+# CPU its main thread is on, while the other CPU goes on ticking (the
+# ticker thread moves there): the guest as a whole still beats, so the
+# follow (--hang-secs 1) must name that CPU stuck, with its registers in
+# hang_run, within STOP_SECS of the guest's "hang:" line. (All CPUs
+# hung at once would be `hung`; the hang workload stops only one.)
+smp_hang_over() {
+	if [ -z "$t_hang" ] && console_has "$id" 'hang: disabling interrupts'; then
+		t_hang=$(now)
+	fi
+	[ -s "$OUT/collect-smp-hang.end" ]
+}
+if [ $xen_src = 1 ] && want smp-hang &&
+	create smp 1 'name="rs-smp-hang"' 'cmdline="workload=hang seconds=1"'; then
+	follow_start smp-hang "xen:$cur" --hang-secs 1
+	xl unpause "$cur"
+	t_hang=''
+	wait_for "$WAIT_SECS" "$cur to hang and its follow to end" smp_hang_over || true
+	if [ -n "$t_hang" ]; then
+		follow_stopped smp-hang-timely smp-hang "$t_hang" "the hang message" || true
+	else
+		fail smp-hang-timely "no hang message from domain $id (state '$(state "$cur")')"
+	fi
+	s=$(state "$cur")
+	if [ -n "$t_hang" ] && [[ $s =~ ^[rb-]+$ ]] && [[ $s != *s* ]]; then
+		pass "smp-hang-running ($s)"
+	else
+		fail smp-hang-running "hang message seen: ${t_hang:-no}, state '$s'"
+	fi
+	xl destroy "$cur" 2>/dev/null || true  # it would spin on a CPU for ever
+	if follow_end smp-hang; then
+		FRAMES=1 info_check smp-hang "j['guest_state'] == 'stuck-cpu'" "j['cpus'] == 2" \
+			"j['stuck_cpu'] in (0,1)" "j['stuck_at_ns'] isnot None" \
+			"len(j['vcpus']) == 2" \
+			"j['vcpus'][j['stuck_cpu']]['rip_frame']['function'] == 'hang_run'" \
+			"t['mark'] == 1" || true
 	fi
 fi
 
