@@ -189,6 +189,10 @@ void rv_batch_free(rv_batch *b);   /* flushes first */
  * whole-pixel device coordinates, then composited with one paint. For the
  * per-pixel-column marks of zoomed-out frames, where a cairo path per
  * mark costs far more than its pixels. Later writes replace earlier. */
+/* One counter's band at y (draw_counters.c). */
+void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     const rv_counter *c, double y);
+
 typedef struct rv_strip rv_strip;
 rv_strip *rv_strip_new(int x, int y, int w, int h);
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,

@@ -5,7 +5,7 @@
 # collector code.
 
 VIEWER_LIB_SRCS := viewer/model.c viewer/derive.c viewer/idmap.c viewer/layout.c \
-                   viewer/draw.c viewer/draw_promises.c viewer/hit.c \
+                   viewer/draw.c viewer/draw_counters.c viewer/draw_promises.c viewer/hit.c \
                    viewer/export.c viewer/histogram.c \
                    viewer/strip.c viewer/options.c viewer/ruler.c \
                    viewer/xcpu.c

@@ -1,0 +1,109 @@
+/*
+ * draw_counters.c - a counter's step graph in its band: a 1-px line on
+ * whole pixels, a min..max bar in every pixel column zoomed out (from the
+ * counter's pyramid, so O(width x log n) a frame), and no line where a
+ * gap of lost records makes its value unknown.
+ */
+#include "draw.h"
+
+#include <glib.h>
+#include <math.h>
+
+static const double counter_ink[4] = { 0.15, 0.35, 0.65, 1 };
+
+/* Where in (a, b) a lost range of a CPU that c has samples from begins
+ * (a if one covers a), or INT64_MAX: records lost there may have changed
+ * the value, so it is unknown from there to the next sample. */
+static int64_t counter_gap(const rv_model *m, const rv_counter *c, int64_t a,
+			   int64_t b)
+{
+	int64_t first = INT64_MAX;
+	for (int cpu = 0; m->cpu_gap && cpu < m->ncpus; cpu++) {
+		if (!(c->cpus & (1ull << (cpu < 63 ? cpu : 63))))
+			continue;
+		const rv_spans *g = &m->cpu_gap[cpu];
+		uint32_t k = rv_spans_first_ending_after(g, a == INT64_MAX ?
+							 a : a + 1);
+		if (k < g->n && g->start[k] < b)
+			first = MIN(first, MAX(g->start[k], a));
+	}
+	return first;
+}
+
+/* The flat part of the step line, columns [x, xe), from the sample at ta
+ * (INT64_MIN: none, the line sits at the base) to the one at tb; it stops
+ * where a gap begins. True if one did: the next sample starts afresh. */
+static bool counter_flat(rv_strip *st, const rv_model *m, const rv_view *v,
+			 const rv_counter *c, int x, int xe, int64_t ta,
+			 int64_t tb, int level)
+{
+	int64_t gap = ta == INT64_MIN ? INT64_MAX : counter_gap(m, c, ta, tb);
+	if (gap != INT64_MAX)
+		xe = MIN(xe, MAX(x, (int)floor(rv_x(v, (double)gap))));
+	if (xe > x)
+		rv_strip_fill(st, x, xe, level, level + 1, counter_ink);
+	return gap != INT64_MAX;
+}
+
+void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     const rv_counter *c, double y)
+{
+	double h = RV_COUNTER_H - 6, base = y + RV_COUNTER_H - 3;
+	double range = (double)(c->vmax - c->vmin);
+	if (range <= 0)
+		range = 1;
+#define VY(val) (base - ((double)(val) - (double)c->vmin) / range * h)
+	cairo_set_source_rgb(cr, 0.97, 0.97, 0.99);
+	cairo_rectangle(cr, RV_LEFT_W, y + 1, v->width - RV_LEFT_W,
+			RV_COUNTER_H - 2);
+	cairo_fill(cr);
+	if (!c->n)
+		return;
+	double t_to = rv_t(v, v->width);
+	uint32_t i0 = rv_lower_bound(c->t, c->n, (int64_t)v->from);
+	uint32_t i1 = rv_lower_bound(c->t, c->n, (int64_t)t_to + 1);
+	/* A 1-px step line on whole pixels, written as pixels (strip.c):
+	 * zoomed out, a counter is a min..max bar in every pixel column,
+	 * thousands of segments a stroke would rasterize one by one. */
+	const int top = (int)floor(y + 1), bottom = (int)ceil(base) + 1;
+	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W,
+				    bottom - top);
+	/* value carried in from the left edge */
+	int cur = (int)lround(i0 ? VY(c->v[i0 - 1]) : base);
+	int x = RV_LEFT_W;
+	uint32_t i = i0;
+	while (i < i1) {
+		int xi = (int)floor(rv_x(v, (double)c->t[i]));
+		/* all samples within this pixel column: one min..max bar */
+		uint32_t j = rv_gallop(c->t, c->n, i,
+					 (int64_t)ceil(rv_t(v, xi + 1)));
+		if (j > i1)
+			j = i1;
+		if (j <= i)
+			j = i + 1;
+		int next = (int)lround(VY(c->v[j - 1]));
+		/* after a gap the old level is unknown: no step from it */
+		if (counter_flat(st, m, v, c, x, xi, i ? c->t[i - 1] : INT64_MIN,
+				 c->t[i], cur))
+			cur = (int)lround(VY(c->v[i]));
+		int lo = cur, hi = cur;
+		if (j - i > 1) {
+			int64_t mn, mx;
+			rv_counter_extent(c, i, j, &mn, &mx);
+			int ymx = (int)lround(VY(mx)), ymn = (int)lround(VY(mn));
+			lo = MIN(lo, MIN(ymx, ymn));
+			hi = MAX(hi, MAX(ymx, ymn));
+		}
+		lo = MIN(lo, next);
+		hi = MAX(hi, next);
+		rv_strip_fill(st, xi, xi + 1, lo, hi + 1, counter_ink);
+		cur = next;
+		x = xi + 1;
+		i = j;
+	}
+	counter_flat(st, m, v, c, x, v->width, i ? c->t[i - 1] : INT64_MIN,
+		     i < c->n ? c->t[i] : m->t_max, cur);
+	rv_strip_paint(cr, st);
+	rv_strip_free(st);
+#undef VY
+}
