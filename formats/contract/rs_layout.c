@@ -20,6 +20,28 @@ static int is_pow2(uint64_t x)
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
+/* The register page, if any (RING.md, "Several CPUs"): inside the
+ * region, after the header, clear of every ring already checked. */
+static int regs_page_check(const struct rs_header *hp,
+			   const struct rs_layout *out, char *err, size_t errlen)
+{
+	const uint64_t ro = hp->cpu_regs_offset;
+	const uint64_t rsize = hp->ncpus * (uint64_t)sizeof(struct rs_cpu_regs);
+	if (!ro)
+		return 0;
+	if (ro < RS_HEADER_SIZE || (ro & (RS_PAGE_SIZE - 1)) ||
+	    ro > hp->region_size || rsize > hp->region_size - ro)
+		FAIL("register page at 0x%llx lies outside the %llu-byte "
+		     "region or inside the header", (unsigned long long)ro,
+		     (unsigned long long)hp->region_size);
+	for (uint32_t j = 0; j < hp->ncpus; j++) {
+		const uint64_t o2 = out->cpu[j].data_offset;
+		if (ro < o2 + out->cpu[j].data_size && o2 < ro + rsize)
+			FAIL("register page overlaps cpu %u's ring", j);
+	}
+	return 0;
+}
+
 int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 		   struct rs_layout *out, char *err, size_t errlen)
 {
@@ -95,24 +117,9 @@ int rs_layout_read(const volatile void *base, size_t avail, uint64_t expect_gpa,
 		out->cpu[i].chunk_size = (uint32_t)chunk;
 	}
 
-	/* The register page, if any: inside the region, after the header,
-	 * clear of every ring. */
-	const uint64_t ro = hp->cpu_regs_offset;
-	const uint64_t rsize = hp->ncpus * (uint64_t)sizeof(struct rs_cpu_regs);
-	if (ro) {
-		if (ro < RS_HEADER_SIZE || (ro & (RS_PAGE_SIZE - 1)) ||
-		    ro > hp->region_size || rsize > hp->region_size - ro)
-			FAIL("register page at 0x%llx lies outside the %llu-byte "
-			     "region or inside the header",
-			     (unsigned long long)ro,
-			     (unsigned long long)hp->region_size);
-		for (uint32_t j = 0; j < hp->ncpus; j++) {
-			const uint64_t o2 = out->cpu[j].data_offset;
-			if (ro < o2 + out->cpu[j].data_size && o2 < ro + rsize)
-				FAIL("register page overlaps cpu %u's ring", j);
-		}
-	}
-	out->cpu_regs_offset = ro;
+	if (regs_page_check(hp, out, err, errlen) != 0)
+		return -1;
+	out->cpu_regs_offset = hp->cpu_regs_offset;
 	out->nonce = hp->nonce;
 	out->region_gpa = hp->region_gpa;
 	out->region_size = hp->region_size;
