@@ -5,11 +5,13 @@
  * drawn between their lanes, and the wake of thread 2 on cpu 0 drawn as
  * an arrow to cpu 1's lane where it ran; with cpu 1's clock behind, the
  * same wake still pairs (its arrow runs back in time); a stuck CPU's lane
- * is marked from its last heartbeat.
+ * is marked from its last heartbeat. And the real kernel's fanout on
+ * four vCPUs under QEMU: a thread's run in every CPU's lane.
  */
 #include "testlib.h"
 
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +176,71 @@ static void test_viewer_smp_stuck_cpu(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* The real kernel on four vCPUs under QEMU (`ringside run --smp 4
+ * --workload fanout`): every CPU's lane shows a thread other than its
+ * idle context running, drawn in that lane, and the cross-CPU wakes the
+ * scheduler made are in the model. */
+static void test_viewer_smp_real_fanout(void **state)
+{
+	char *dir = rs_tmpdir(), *db = NULL, *out = NULL;
+	assert_true(asprintf(&db, "%s/fanout4.db", dir) > 0);
+	/* 300 s: one short boot, a wide margin on a slow, busy machine */
+	if (rs_run(&out, 300, "'%s' run --smp 4 --workload fanout --count 20"
+		   " -o '%s'", rs_bin("ringside"), db) != 0)
+		fail_msg("ringside run: %s", out ? out : "");
+	free(out);
+	rv_model *m = load(db);
+	assert_int_equal(m->ncpus, 4);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .width = 1000, .height = (int)g.total_h + RV_RULER_H + 20 };
+	rv_view_fit(&v, m);
+	pic p = draw_view(m, &v);
+	const double lanes = RV_RULER_H + g.cpu_y;
+	for (int c = 0; c < 4; c++) {
+		const rv_spans *l = &m->cpu_lane[c];
+		int64_t longest = -1;
+		uint32_t at = 0;
+		for (uint32_t i = 0; i < l->n; i++)
+			if (m->threads[l->ref[i]].tid != 0 &&
+			    l->end[i] - l->start[i] > longest) {
+				longest = l->end[i] - l->start[i];
+				at = i;
+			}
+		if (longest < 0)
+			fail_msg("cpu %d: no thread ran in its lane", c);
+		/* the run is in the picture: inked in its lane across its
+		 * columns (at least the one it falls in) */
+		const int x0 = (int)floor(rv_x(&v, (double)l->start[at]));
+		const int x1 = (int)ceil(rv_x(&v, (double)l->end[at]));
+		const int y = (int)(lanes + c * RV_LANE_H + RV_LANE_H / 2);
+		int inked = 0;
+		for (int x = x0 - 1; x <= x1 + 1; x++) {
+			int r, gg, b;
+			if (x < RV_LEFT_W || x >= v.width)
+				continue;
+			px(&p, x, y, &r, &gg, &b);
+			inked += !(r > 235 && gg > 235 && b > 235);
+		}
+		if (!inked) {
+			if (getenv("RS_SHOW"))
+				cairo_surface_write_to_png(p.s, getenv("RS_SHOW"));
+			fail_msg("cpu %d: its longest run (%lld ns, x %d..%d) is not"
+				 " drawn", c, (long long)longest, x0, x1);
+		}
+	}
+	assert_true(m->xcpu.n > 0);
+	if (getenv("RS_SHOW"))
+		cairo_surface_write_to_png(p.s, getenv("RS_SHOW"));
+	cairo_surface_destroy(p.s);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_smp,
 	cmocka_unit_test(test_viewer_smp_stuck_cpu),
 	cmocka_unit_test(test_viewer_smp_model),
 	cmocka_unit_test(test_viewer_smp_skewed_wake),
+	cmocka_unit_test(test_viewer_smp_real_fanout),
 );
