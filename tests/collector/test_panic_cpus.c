@@ -19,6 +19,7 @@
 #include "model.h"
 #include "test_collector.h"
 #include "test_qemu.h"
+#include "kernel_fixture.h"
 
 #define HZ 2000000000ull
 #define AT_1_5_S (HZ + HZ / 2)  /* ticks after boot: 1.5 s */
@@ -227,44 +228,6 @@ static void test_panic_cpus_unknown_state_not_stored(void **state)
 	free(ring);
 	free(db);
 	rs_tmpdir_cleanup(dir);
-}
-
-static const char *kernel_or_skip(void)
-{
-	const char *k = qemu_kernel();
-	if (!k)
-		skip();
-	return k;
-}
-
-/* A symbol's address, from binutils' nm. */
-static uint64_t nm_addr(const char *kernel, const char *name)
-{
-	char *out = NULL;
-	int rc = rs_run(&out, 30, "nm '%s' | awk '$3 == \"%s\" { print $1 }'",
-			kernel, name);
-	uint64_t a = rc == 0 && out ? strtoull(out, NULL, 16) : 0;
-	if (!a)
-		fail_msg("nm %s: no %s (%s)", kernel, name, out ? out : "");
-	free(out);
-	return a;
-}
-
-/* The viewer's tooltip over the panic mark of `db`. */
-static char *panic_tooltip(const char *db)
-{
-	char err[256];
-	rv_model *m = rv_model_load(db, err, sizeof err);
-	if (!m)
-		fail_msg("viewer: %s", err);
-	assert_true(m->panicked);
-	rv_view v = { .width = 1000, .height = 600, .ns_per_px = 10,
-		      .from = (double)m->panic_t - 1000 };
-	char *tip = rv_hit_describe(m, &v, rv_x(&v, (double)m->panic_t),
-				    RV_RULER_H + 40);
-	rv_model_free(m);
-	assert_non_null(tip);
-	return tip;
 }
 
 /*

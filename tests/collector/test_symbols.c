@@ -24,30 +24,10 @@
 #include "ringside_ring.h"
 #include "test_collector.h"
 #include "test_qemu.h"
+#include "kernel_fixture.h"
 
 #define CRASH_C "kernel/workloads/crash.c"
 #define NOT_KERNEL 0xffffffff81234567ull  /* outside the kernel's text */
-
-static const char *kernel_or_skip(void)
-{
-	const char *k = qemu_kernel();
-	if (!k)
-		skip();
-	return k;
-}
-
-/* A symbol's address, from binutils' nm. */
-static uint64_t nm_addr(const char *kernel, const char *name)
-{
-	char *out = NULL;
-	int rc = rs_run(&out, 30, "nm '%s' | awk '$3 == \"%s\" { print $1 }'",
-			kernel, name);
-	uint64_t a = rc == 0 && out ? strtoull(out, NULL, 16) : 0;
-	if (!a)
-		fail_msg("nm %s: no %s (%s)", kernel, name, out ? out : "");
-	free(out);
-	return a;
-}
 
 /* "FILE:LINE" binutils' addr2line gives `addr`, with FILE relative to the
  * source tree (addr2line prints the absolute path). */
@@ -91,25 +71,6 @@ static int json_names(const char *js, const char *function,
 	snprintf(want, sizeof want, "\"function\": \"%s\", \"file\": \"%s\","
 		 " \"line\": %s}", function, file, colon + 1);
 	return strstr(js, want) != NULL;
-}
-
-/* The viewer's tooltip over the panic mark of `db`. */
-static char *panic_tooltip(const char *db)
-{
-	char err[256];
-	rv_model *m = rv_model_load(db, err, sizeof err);
-	if (!m)
-		fail_msg("viewer: %s", err);
-	assert_true(m->panicked);
-	/* The panic 100 px into the plot, wherever its time is (a hand-made
-	 * record has none). */
-	rv_view v = { .width = 1000, .height = 600, .ns_per_px = 10,
-		      .from = (double)m->panic_t - 1000 };
-	char *tip = rv_hit_describe(m, &v, rv_x(&v, (double)m->panic_t),
-				    RV_RULER_H + 40);
-	rv_model_free(m);
-	assert_non_null(tip);
-	return tip;
 }
 
 /* A ring whose panic record is an exception in crash_level2 (rip exact),
