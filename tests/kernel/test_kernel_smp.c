@@ -23,10 +23,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../kernel/core/cpu.h"
 #include "../kernel/core/kernel.h"
 #include "../kernel/core/platform.h"
 #include "../kernel/core/promise.h"
 #include "../kernel/core/sched.h"
+#include "../kernel/core/timer.h"
 #include "../kernel/platform/hosted/hosted.h"
 #include "test_kernel.h"
 
@@ -48,6 +50,7 @@ struct smp_run {
 	uint64_t by_cpu[RS_MAX_CPUS][RS_EV_TYPE_LIMIT];
 	uint64_t accepted[RS_MAX_CPUS], lost[RS_MAX_CPUS];
 	uint64_t written[RS_MAX_CPUS];
+	uint64_t tsc_hz;
 	struct tally t;                 /* over the merged events */
 	struct rs_status st;
 };
@@ -94,6 +97,7 @@ static void decode_region(const void *m, size_t len, struct smp_run *r)
 	rs_status_read(m, &l, &r->st);
 	const struct rs_header *h = m;
 	r->ncpus = h->ncpus;
+	r->tsc_hz = h->tsc_hz;
 	for (unsigned i = 0; i < r->ncpus && i < RS_MAX_CPUS; i++) {
 		r->accepted[i] = rd->cpu[i].stats.accepted;
 		r->lost[i] = rd->cpu[i].stats.lost;
@@ -574,6 +578,181 @@ static void test_smp_steal_while_switching(void **state)
 }
 
 /*
+ * Per-CPU timers: a sleeper pinned on each of two CPUs sleeps
+ * SLEEP_ROUNDS x 1 ms, so timers are due on both CPUs all the time. Each
+ * sleep's promise must be resolved (its TIMER_FIRE, its wake) on the CPU
+ * that created it, by that CPU's own tick; with one shared list, about
+ * half would be fired by whichever CPU came round first. The only
+ * exceptions allowed are rescues (timer.c: a list 100 ms overdue, a
+ * host CPU taken away that long), which the child counts: the two
+ * numbers must be equal.
+ */
+#define SLEEP_ROUNDS 300
+
+static uint64_t *timer_child_rescued;   /* shared with the parent */
+
+static void sleeper(void *arg)
+{
+	for (unsigned i = 0; i < SLEEP_ROUNDS; i++)
+		ksleep_ns(1000000);
+}
+
+static int timer_child(void *ring, size_t len)
+{
+	struct hosted_config hc = {
+		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
+		.tick_hz = 1000, .ncpus = 2, .console_fd = -1,
+	};
+	if (hosted_platform_init(&hc) != 0 ||
+	    kernel_trace_init(RS_MODE_DISCARD) != 0)
+		return 10;
+	kernel_core_init();
+	if (platform_start_cpu(1, sched_secondary) != 0)
+		return 11;
+	struct thread *a = thread_create_on(0, "sleeper 0", sleeper, NULL);
+	struct thread *b = NULL;
+	for (int i = 0; i < 10000 && !b; i++) {
+		b = thread_create_on(1, "sleeper 1", sleeper, NULL);
+		if (!b)
+			hosted_sleep_ms(1);
+	}
+	if (!a || !b)
+		return 12;
+	uint64_t fired = ~0ull;
+	while (sched_run_until(platform_cycles() + 5 * platform_tsc_hz())) {
+		if (timer_fired_count() == fired)
+			return 1;               /* no timer fired in 5 s */
+		fired = timer_fired_count();
+	}
+	thread_join(a);
+	thread_join(b);
+	*timer_child_rescued = timer_rescued_count();
+	return timer_fired_count() == 2 * SLEEP_ROUNDS ? 0 : 2;
+}
+
+/*
+ * The rescue: a thread pinned on CPU 1 arms a 1 ms sleep there and
+ * blocks; the spinner, pinned there too, then takes CPU 1 with
+ * interrupts off, so CPU 1 never fires its own timer. CPU 0 must, once
+ * it is 100 ms overdue (timer.c, RESCUE_NS), on its own ring; then the
+ * child lets the spinner go, and both exit.
+ */
+static volatile bool spin_release;
+
+static void rescue_spinner(void *arg)
+{
+	platform_irq_disable();
+	while (!__atomic_load_n(&spin_release, __ATOMIC_ACQUIRE))
+		platform_cpu_relax();
+	platform_irq_enable();
+}
+
+static void rescue_sleeper(void *arg)
+{
+	struct promise *p = timer_sleep_ns(1000000);
+	if (!thread_create_on(1, "spinner", rescue_spinner, NULL))
+		return;
+	promise_wait(p, NULL);
+	promise_unref(p);
+}
+
+static int rescue_child(void *ring, size_t len)
+{
+	struct hosted_config hc = {
+		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
+		.tick_hz = 1000, .ncpus = 2, .console_fd = -1,
+	};
+	if (hosted_platform_init(&hc) != 0 ||
+	    kernel_trace_init(RS_MODE_DISCARD) != 0)
+		return 10;
+	kernel_core_init();
+	if (platform_start_cpu(1, sched_secondary) != 0)
+		return 11;
+	struct thread *s = NULL;
+	for (int i = 0; i < 10000 && !s; i++) {
+		s = thread_create_on(1, "sleeper", rescue_sleeper, NULL);
+		if (!s)
+			hosted_sleep_ms(1);
+	}
+	if (!s)
+		return 12;
+	/* Rounds of 10 ms until the rescue, then to the end. A rescue is
+	 * due after 100 of CPU 0's ticks; none after 10,000 of them (a
+	 * slow host only slows the ticks) is a failure. */
+	while (sched_run_until(platform_cycles() + platform_tsc_hz() / 100)) {
+		if (timer_rescued_count() > 0)
+			__atomic_store_n(&spin_release, true, __ATOMIC_RELEASE);
+		else if (__atomic_load_n(&kernel_cpus[0].ticks,
+					 __ATOMIC_RELAXED) > 10000)
+			return 1;
+	}
+	thread_join(s);
+	*timer_child_rescued = timer_rescued_count();
+	return 0;
+}
+
+static void test_smp_timer_rescued_from_a_stuck_cpu(void **state)
+{
+	timer_child_rescued = mmap(NULL, sizeof(uint64_t),
+				   PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(timer_child_rescued != MAP_FAILED);
+	struct smp_run *run = run_child(rescue_child);
+	assert_int_equal(*timer_child_rescued, 1);
+	munmap(timer_child_rescued, sizeof(uint64_t));
+	/* Armed on CPU 1, fired on CPU 0 at least 100 ms past due. */
+	assert_int_equal(run->by_cpu[1][RS_EV_TIMER_FIRE], 0);
+	assert_int_equal(run->by_cpu[0][RS_EV_TIMER_FIRE], 1);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct smp_ev *e = &run->ev[i];
+		if (e->type == RS_EV_PROMISE_CREATE && e->c == RS_PT_SLEEP)
+			assert_int_equal(e->cpu, 1);
+		if (e->type == RS_EV_TIMER_FIRE)
+			assert_true(e->tsc >= e->b + run->tsc_hz / 10);
+	}
+	assert_int_equal(run->t.n[RS_EV_THREAD_EXIT], 2);
+	free_run(run);
+}
+
+static void test_smp_timers_fire_on_their_cpu(void **state)
+{
+	timer_child_rescued = mmap(NULL, sizeof(uint64_t),
+				   PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(timer_child_rescued != MAP_FAILED);
+	*timer_child_rescued = ~0ull;
+	struct smp_run *run = run_child(timer_child);
+	uint64_t rescued = *timer_child_rescued;
+	munmap(timer_child_rescued, sizeof(uint64_t));
+
+	/* Each sleep promise: the CPU of its create, then of its resolve. */
+	uint64_t sleeps = 0, elsewhere = 0, per_cpu[2] = { 0, 0 };
+	for (size_t i = 0; i < run->n; i++) {
+		const struct smp_ev *e = &run->ev[i];
+		if (e->type != RS_EV_PROMISE_CREATE || e->c != RS_PT_SLEEP)
+			continue;
+		size_t j = i + 1;
+		while (j < run->n && !(run->ev[j].type == RS_EV_PROMISE_RESOLVE
+				       && run->ev[j].a == e->a))
+			j++;
+		assert_true(j < run->n);
+		sleeps++;
+		per_cpu[e->cpu]++;
+		elsewhere += run->ev[j].cpu != e->cpu;
+	}
+	assert_int_equal(sleeps, 2 * SLEEP_ROUNDS);
+	assert_int_equal(per_cpu[0], SLEEP_ROUNDS);
+	assert_int_equal(per_cpu[1], SLEEP_ROUNDS);
+	assert_int_equal(run->by_cpu[0][RS_EV_TIMER_FIRE] +
+			 run->by_cpu[1][RS_EV_TIMER_FIRE], 2 * SLEEP_ROUNDS);
+	if (elsewhere != rescued)
+		fail_msg("%lu of %lu sleeps were fired by another CPU, but "
+			 "%lu were rescues", (unsigned long)elsewhere,
+			 (unsigned long)sleeps, (unsigned long)rescued);
+	free_run(run);
+}
+
+/*
  * deadlock on four CPUs: the verdict needs every CPU idle with nothing
  * queued, armed or pending anywhere; it comes once, and the stall is in
  * the header. 100 ms more of ticks on every CPU add no second report.
@@ -667,9 +846,11 @@ static void test_smp_stuckcpu(void **state)
 
 	uint64_t a[2], b[2], all_a, all_b;
 	read_hb(ring, a, &all_a);
+	/* 300 of CPU 0's ticks: past the 100 ms after which CPU 1's timers
+	 * are rescued (timer.c), with room for the steal that follows. */
 	for (int i = 0; i < 3000; i++) {
 		read_hb(ring, b, &all_b);
-		if (b[0] >= a[0] + 100)
+		if (b[0] >= a[0] + 300)
 			break;
 		hosted_sleep_ms(10);
 	}
@@ -685,7 +866,7 @@ static void test_smp_stuckcpu(void **state)
 	assert_int_equal(alive, 0);             /* it was still running */
 	assert_int_equal(run->st.state, RS_STATE_RUNNING);
 	assert_true(a[1] > 0);                  /* CPU 1 ticked, then... */
-	assert_true(b[0] >= a[0] + 100);        /* ...CPU 0 went on */
+	assert_true(b[0] >= a[0] + 300);        /* ...CPU 0 went on */
 	assert_int_equal(b[1], a[1]);           /* ...and CPU 1 did not */
 	assert_true(all_b >= all_a + 100);      /* the guest is alive */
 	/* The mark is CPU 1's last record; the other CPUs kept working. */
@@ -698,8 +879,9 @@ static void test_smp_stuckcpu(void **state)
 	assert_int_equal(last1->type, RS_EV_MARK);
 	assert_true(run->t.n[RS_EV_TIMER_FIRE] > 10);
 	/* The ticker was placed on CPU 1 (CPU 0 ran main) and is woken
-	 * there after CPU 1 stopped: CPU 0, idle, steals it from the busy
-	 * CPU 1, and says so on its own ring. */
+	 * there after CPU 1 stopped (if it slept there, CPU 0 rescued its
+	 * timer 100 ms late): CPU 0, idle, steals it from the busy CPU 1,
+	 * and says so on its own ring. */
 	struct smp_counts k = check_smp_records(run);
 	assert_true(k.migrations >= 1);
 	assert_true(run->by_cpu[0][RS_EV_THREAD_MIGRATE] >= 1);
@@ -712,6 +894,8 @@ RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_cross_cpu_wake_stress),
 	cmocka_unit_test(test_smp_wake_race),
 	cmocka_unit_test(test_smp_steal_while_switching),
+	cmocka_unit_test(test_smp_timers_fire_on_their_cpu),
+	cmocka_unit_test(test_smp_timer_rescued_from_a_stuck_cpu),
 	cmocka_unit_test(test_smp_deadlock),
 	cmocka_unit_test(test_smp_stuckcpu),
 	cmocka_unit_test(test_smp_panic_records_every_cpu))
