@@ -8,11 +8,13 @@
  *     bounded before anything is multiplied by them;
  *   - a used section appears once (two .xen_pfn would make "which one"
  *     an attacker's choice);
- *   - .xen_pages holds exactly npages pages and .xen_pfn exactly npages
+ *   - the header's magic and the page index agree: HVM/PVH with .xen_pfn,
+ *     PV with .xen_p2m, never both;
+ *   - .xen_pages holds exactly npages pages and the index exactly npages
  *     entries, agreeing with the header note's nr_pages;
- *   - .xen_pfn is strictly ascending up to the all-ones padding, and only
- *     padding follows: checked once here, so the binary search can trust
- *     it;
+ *   - the index is strictly ascending up to the all-ones padding, and
+ *     only padding follows: checked once here, so the binary search can
+ *     trust it (libxenguest writes both kinds in frame order);
  *   - .xen_prstatus holds nr_vcpus contexts of at least the size we read.
  */
 #include <elf.h>
@@ -30,6 +32,7 @@
 #define MAX_VCPUS   4096u         /* Xen's HVM limit is 128; be generous */
 #define XEN_ELFNOTE_DUMPCORE_HEADER 0x2000001u
 #define PAGE        RS_PAGE_SIZE
+#define P2M_ENTRY   16u           /* struct xen_dumpcore_p2m: pfn, gmfn */
 
 enum { SEC_NOTE, SEC_PRSTATUS, SEC_PAGES, SEC_PFN, SEC_P2M, NSEC };
 static const char *const sec_name[NSEC] = {
@@ -181,9 +184,15 @@ static int read_header_note(const uint8_t *file, const Elf64_Shdr *note,
 		    " .note.Xen", XEN_ELFNOTE_DUMPCORE_HEADER);
 }
 
+static const char *index_name(const struct rs_dumpcore *d)
+{
+	return sec_name[d->pv ? SEC_P2M : SEC_PFN];
+}
+
 /* Ascending gfns, then only padding: the binary search relies on it. */
 static int check_pfns(struct rs_dumpcore *d, char *err, size_t errlen)
 {
+	const char *idx_name = index_name(d);
 	uint64_t k = 0;
 
 	for (; k < d->npages; k++) {
@@ -191,25 +200,25 @@ static int check_pfns(struct rs_dumpcore *d, char *err, size_t errlen)
 		if (g == RS_XC_CORE_INVALID_PFN)
 			break;
 		if (k && g <= rs_dumpcore_gfn(d, k - 1))
-			return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn is not"
+			return rs_elf_fail(err, errlen, "xl dump-core: %s is not"
 				    " sorted: entry %llu (gfn 0x%llx) follows gfn"
-				    " 0x%llx", (unsigned long long)k,
+				    " 0x%llx", idx_name, (unsigned long long)k,
 				    (unsigned long long)g,
 				    (unsigned long long)rs_dumpcore_gfn(d, k - 1));
 		/* A gfn this large is no guest-physical page (52-bit maximum);
 		 * it also keeps gfn << 12 from overflowing. */
 		if (g >> 40)
-			return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn entry %llu"
-				    " holds gfn 0x%llx, beyond any guest-physical"
-				    " address", (unsigned long long)k,
+			return rs_elf_fail(err, errlen, "xl dump-core: %s entry %llu"
+				    " holds frame 0x%llx, beyond any guest-physical"
+				    " address", idx_name, (unsigned long long)k,
 				    (unsigned long long)g);
 	}
 	d->nvalid = k;
 	for (; k < d->npages; k++)
 		if (rs_dumpcore_gfn(d, k) != RS_XC_CORE_INVALID_PFN)
-			return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn is not"
-				    " sorted: gfn entry %llu follows the padding"
-				    " at %llu", (unsigned long long)k,
+			return rs_elf_fail(err, errlen, "xl dump-core: %s is not"
+				    " sorted: entry %llu follows the padding"
+				    " at %llu", idx_name, (unsigned long long)k,
 				    (unsigned long long)d->nvalid);
 	return 0;
 }
@@ -242,6 +251,41 @@ static int read_prstatus(struct rs_dumpcore *d, const Elf64_Shdr *sh,
 	return 0;
 }
 
+/* The page index the header's magic calls for: .xen_pfn (u64 gfns) for
+ * HVM/PVH, .xen_p2m ({pfn, gmfn} pairs) for PV. A dump with the other
+ * one, or both, is not what libxenguest writes: which to trust would be
+ * the file's choice. Sets npages, pfn_off, pfn_stride and pv. */
+static int pick_index(uint64_t magic, const Elf64_Shdr sec[NSEC],
+		      const int have[NSEC], struct rs_dumpcore *d, char *err,
+		      size_t errlen)
+{
+	if (magic != RS_XC_CORE_MAGIC && magic != RS_XC_CORE_MAGIC_HVM)
+		return rs_elf_fail(err, errlen, "xl dump-core: header magic 0x%llx, expected"
+			    " 0x%llx (HVM/PVH) or 0x%llx (PV)",
+			    (unsigned long long)magic, RS_XC_CORE_MAGIC_HVM,
+			    RS_XC_CORE_MAGIC);
+	d->pv = magic == RS_XC_CORE_MAGIC;
+	int want = d->pv ? SEC_P2M : SEC_PFN, other = d->pv ? SEC_PFN : SEC_P2M;
+	if (have[other])
+		return rs_elf_fail(err, errlen, "xl dump-core: the header says %s but"
+			    " the dump has a %s section, which only %s dumps have",
+			    d->pv ? "PV" : "HVM/PVH", sec_name[other],
+			    d->pv ? "HVM/PVH" : "PV");
+	if (!have[want])
+		return rs_elf_fail(err, errlen, "xl dump-core: no %s section (a %s"
+			    " dump's page index)", sec_name[want],
+			    d->pv ? "PV" : "HVM/PVH");
+	d->pfn_stride = d->pv ? P2M_ENTRY : 8;
+	if (sec[want].sh_size % d->pfn_stride)
+		return rs_elf_fail(err, errlen, "xl dump-core: %s is %llu bytes, not"
+			    " a whole number of %llu-byte entries", sec_name[want],
+			    (unsigned long long)sec[want].sh_size,
+			    (unsigned long long)d->pfn_stride);
+	d->npages = sec[want].sh_size / d->pfn_stride;
+	d->pfn_off = sec[want].sh_offset;
+	return 0;
+}
+
 int rs_dumpcore_parse(const uint8_t *file, size_t len, struct rs_dumpcore *d,
 		      char *err, size_t errlen)
 {
@@ -266,38 +310,28 @@ int rs_dumpcore_parse(const uint8_t *file, size_t len, struct rs_dumpcore *d,
 		return rs_elf_fail(err, errlen, "xl dump-core: no .note.Xen section");
 	if (read_header_note(file, &sec[SEC_NOTE], hdr, err, errlen) != 0)
 		return -1;
-	if (hdr[0] == RS_XC_CORE_MAGIC || have[SEC_P2M])
-		return rs_elf_fail(err, errlen, "xl dump-core of a PV domain (pages"
-			    " indexed by .xen_p2m); only HVM/PVH dumps are supported");
-	if (hdr[0] != RS_XC_CORE_MAGIC_HVM)
-		return rs_elf_fail(err, errlen, "xl dump-core: header magic 0x%llx, expected"
-			    " 0x%llx (HVM/PVH)", (unsigned long long)hdr[0],
-			    RS_XC_CORE_MAGIC_HVM);
+	if (pick_index(hdr[0], sec, have, d, err, errlen) != 0)
+		return -1;
 	if (hdr[3] != PAGE)
 		return rs_elf_fail(err, errlen, "xl dump-core: page size %llu, only %u is"
 			    " supported", (unsigned long long)hdr[3], PAGE);
-	if (!have[SEC_PAGES] || !have[SEC_PFN])
-		return rs_elf_fail(err, errlen, "xl dump-core: no %s section",
-			    have[SEC_PAGES] ? ".xen_pfn" : ".xen_pages");
-	if (sec[SEC_PFN].sh_size % 8)
-		return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn is %llu bytes, not"
-			    " a whole number of 8-byte entries",
-			    (unsigned long long)sec[SEC_PFN].sh_size);
-	d->npages = sec[SEC_PFN].sh_size / 8;
-	d->pfn_off = sec[SEC_PFN].sh_offset;
+	if (!have[SEC_PAGES])
+		return rs_elf_fail(err, errlen, "xl dump-core: no .xen_pages section");
 	d->pages_off = sec[SEC_PAGES].sh_offset;
 	/* Both sections are inside the file, so npages <= len / 8 and the
 	 * product below cannot overflow; still, say so rather than assume. */
 	if (__builtin_mul_overflow(d->npages, (uint64_t)PAGE, &bytes) ||
 	    bytes != sec[SEC_PAGES].sh_size)
-		return rs_elf_fail(err, errlen, "xl dump-core: .xen_pfn lists %llu pages"
+		return rs_elf_fail(err, errlen, "xl dump-core: %s lists %llu pages"
 			    " but .xen_pages holds %llu bytes (%llu pages)",
+			    index_name(d),
 			    (unsigned long long)d->npages,
 			    (unsigned long long)sec[SEC_PAGES].sh_size,
 			    (unsigned long long)(sec[SEC_PAGES].sh_size / PAGE));
 	if (hdr[2] != d->npages)
 		return rs_elf_fail(err, errlen, "xl dump-core: header says %llu pages,"
-			    " .xen_pfn lists %llu", (unsigned long long)hdr[2],
+			    " %s lists %llu", (unsigned long long)hdr[2],
+			    index_name(d),
 			    (unsigned long long)d->npages);
 	if (d->npages == 0)
 		return rs_elf_fail(err, errlen, "xl dump-core holds no guest pages");
@@ -320,7 +354,8 @@ void rs_dumpcore_free(struct rs_dumpcore *d)
 
 uint64_t rs_dumpcore_gfn(const struct rs_dumpcore *d, uint64_t k)
 {
-	return u64_at(d->file + d->pfn_off + k * 8);
+	/* A .xen_p2m entry starts with its pfn. */
+	return u64_at(d->file + d->pfn_off + k * d->pfn_stride);
 }
 
 int64_t rs_dumpcore_find(const struct rs_dumpcore *d, uint64_t gfn)

@@ -8,11 +8,18 @@
  *                  PV), nr_vcpus, nr_pages, page_size
  *   .xen_prstatus  nr_vcpus x vcpu_guest_context (online vCPUs, in order)
  *   .xen_pages     nr_pages x 4096 bytes of guest memory
- *   .xen_pfn       nr_pages x u64: the gfn of each page, ascending; pages
- *                  the dumper could not map are left out (holes), and the
- *                  unused entries at the end are all ones (padding pages)
- * Only HVM/PVH dumps are read: a PV dump indexes pages by .xen_p2m, and
- * the ringside kernel is PVH.
+ *   .xen_pfn       HVM/PVH: nr_pages x u64, the gfn of each page,
+ *                  ascending; pages the dumper could not map are left out
+ *                  (holes), and the unused entries at the end are all ones
+ *                  (padding pages)
+ *   .xen_p2m       PV, instead of .xen_pfn: nr_pages x { u64 pfn; u64
+ *                  gmfn }, the guest's pseudo-physical frame of each page
+ *                  (and the machine frame it had, not needed here), with
+ *                  the same order and padding rules
+ * A dump has exactly one of the two, the one its header's magic says.
+ * Below, "gfn" is a guest frame in the guest's own physical space: the
+ * gfn of an HVM/PVH guest, the pfn of a PV guest, which is what a PV
+ * guest (Mini-OS) writes as its ring's region_gpa.
  */
 #ifndef RS_COLLECTOR_DUMPCORE_H
 #define RS_COLLECTOR_DUMPCORE_H
@@ -33,8 +40,10 @@ struct rs_dumpcore {
 	const uint8_t *file;
 	size_t len;
 	uint64_t pages_off;     /* .xen_pages: page k at pages_off + k*4096 */
-	uint64_t pfn_off;       /* .xen_pfn */
+	uint64_t pfn_off;       /* .xen_pfn or .xen_p2m */
+	uint64_t pfn_stride;    /* 8 (.xen_pfn) or 16 (.xen_p2m) */
 	uint64_t npages;        /* entries in both */
+	int pv;                 /* a PV domain's dump (.xen_p2m) */
 	uint64_t nvalid;        /* entries before the all-ones padding */
 	struct rs_vcpu_regs *vcpu;  /* from .xen_prstatus; NULL if none */
 	unsigned nvcpu;

@@ -6,8 +6,10 @@
  * .note.Xen (header note, magic 0xF00FEBEE), .xen_prstatus (one 64-bit
  * vcpu_guest_context), .xen_pages and .xen_pfn. The dumped gfns have
  * holes, so page index and gfn differ; .xen_pfn ends in all-ones padding;
- * a decoy copy of the ring header sits at the wrong address. The ring is
- * written by the real guest-trace writer. That dump must collect exactly
+ * a decoy copy of the ring header sits at the wrong address. The PV
+ * variant is the same with the header magic 0xF00FEBED and .xen_p2m,
+ * {pfn, gmfn} pairs, in place of .xen_pfn. The ring is written by the
+ * real guest-trace writer. That dump must collect exactly
  * the events written; then each bad case breaks one field and must get
  * exit 1, one line naming the problem, and no database. A real dump from
  * the tests/xen harness is read too when one is present.
@@ -15,6 +17,7 @@
 #include "testlib.h"
 
 #include <elf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +57,11 @@ struct dump {
 	uint8_t *img;
 	size_t len;
 	uint64_t npages, ring_index;
+	bool pv;                        /* .xen_p2m, PV magic */
+	uint64_t stride;                /* bytes per index entry: 8 or 16 */
 };
+
+#define GMFN_BASE   0x80000ull      /* a PV page's machine frame: pfn + this */
 
 static uint64_t count_pages(void)
 {
@@ -70,19 +77,22 @@ static uint64_t pfn_off(const struct dump *d)
 	return PAGES_OFF + d->npages * PAGE;
 }
 
+/* Index entry k's frame (a .xen_p2m entry's pfn comes first). */
 static uint64_t *pfn_at(struct dump *d, uint64_t k)
 {
-	return (uint64_t *)(d->img + pfn_off(d) + k * 8);
+	return (uint64_t *)(d->img + pfn_off(d) + k * d->stride);
 }
 
-static void make_dump(struct dump *d, uint64_t nevents)
+static void make_dump_kind(struct dump *d, uint64_t nevents, bool pv)
 {
 	void *ring = NULL;
 	Elf64_Ehdr eh = { 0 };
 	Elf64_Shdr sh[NSECT] = { { 0 } };
 
+	d->pv = pv;
+	d->stride = pv ? 16 : 8;
 	d->npages = count_pages();
-	d->len = pfn_off(d) + d->npages * 8;
+	d->len = pfn_off(d) + d->npages * d->stride;
 	d->img = calloc(1, d->len);
 	assert_non_null(d->img);
 
@@ -111,13 +121,17 @@ static void make_dump(struct dump *d, uint64_t nevents)
 		.sh_offset = PAGES_OFF, .sh_size = d->npages * PAGE,
 		.sh_entsize = PAGE };
 	sh[S_PFN] = (Elf64_Shdr){ .sh_name = 46, .sh_type = SHT_PROGBITS,
-		.sh_offset = pfn_off(d), .sh_size = d->npages * 8, .sh_entsize = 8 };
+		.sh_offset = pfn_off(d), .sh_size = d->npages * d->stride,
+		.sh_entsize = d->stride };
 	memcpy(d->img + SHOFF, sh, sizeof(sh));
 	memcpy(d->img + STRTAB_OFF, strtab, sizeof(strtab));
+	if (pv)         /* the same length: ".xen_pfn" becomes ".xen_p2m" */
+		memcpy(d->img + STRTAB_OFF + 46, ".xen_p2m", 8);
 
 	/* The header note: namesz 4 "Xen", then magic, vcpus, pages, size. */
 	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = 32, .n_type = 0x2000001 };
-	uint64_t hdr[4] = { 0xF00FEBEEull, 1, d->npages, PAGE };
+	uint64_t hdr[4] = { pv ? 0xF00FEBEDull : 0xF00FEBEEull, 1, d->npages,
+			    PAGE };
 	memcpy(d->img + NOTE_OFF, &nh, sizeof(nh));
 	memcpy(d->img + NOTE_OFF + sizeof(nh), "Xen", 4);
 	memcpy(d->img + NOTE_OFF + sizeof(nh) + 4, hdr, sizeof(hdr));
@@ -141,6 +155,8 @@ static void make_dump(struct dump *d, uint64_t nevents)
 			uint64_t gfn = runs[r].first + i;
 			uint8_t *page = d->img + PAGES_OFF + k * PAGE;
 			*pfn_at(d, k) = gfn;
+			if (pv)
+				pfn_at(d, k)[1] = gfn + GMFN_BASE;
 			if (gfn == RING_GFN)
 				d->ring_index = k;
 			if (gfn >= RING_GFN && gfn < RING_GFN + RING_PAGES)
@@ -150,17 +166,25 @@ static void make_dump(struct dump *d, uint64_t nevents)
 			else
 				memset(page, (int)(gfn & 0xff), PAGE);
 		}
-	for (; k < d->npages; k++)
+	for (; k < d->npages; k++) {
 		*pfn_at(d, k) = UINT64_MAX;
+		if (pv)
+			pfn_at(d, k)[1] = UINT64_MAX;
+	}
 	free(ring);
 }
 
-static void test_dumpcore_ok(void **state)
+static void make_dump(struct dump *d, uint64_t nevents)
+{
+	make_dump_kind(d, nevents, false);
+}
+
+static void check_dump_ok(bool pv)
 {
 	char *dir = rs_tmpdir(), *out = NULL;
 	struct dump d;
 
-	make_dump(&d, 300);
+	make_dump_kind(&d, 300, pv);
 	/* The layout this test claims: gfn and page index really differ. */
 	assert_int_not_equal(d.ring_index, RING_GFN);
 	char *core = write_bytes(dir, "xl.core", d.img, d.len);
@@ -186,6 +210,17 @@ static void test_dumpcore_ok(void **state)
 	free(core);
 	free(d.img);
 	rs_tmpdir_cleanup(dir);
+}
+
+static void test_dumpcore_ok(void **state)
+{
+	check_dump_ok(false);
+}
+
+/* A PV domain's dump: pages indexed by pfn in .xen_p2m. */
+static void test_dumpcore_pv_ok(void **state)
+{
+	check_dump_ok(true);
 }
 
 /* Break one thing in a good dump (`len` bytes at `off`, or only the file
@@ -334,13 +369,66 @@ static void test_dumpcore_note_lies(void **state)
 	bad_dump("note.core", &d, 0, "run past .note.Xen");
 }
 
-static void test_dumpcore_pv(void **state)
+/* The magic and the index disagree, both ways; a magic of neither. */
+static void test_dumpcore_pv_magic_with_pfn(void **state)
 {
 	struct dump d;
 
 	make_dump(&d, 10);
 	set_u64(&d, NOTE_OFF + sizeof(Elf64_Nhdr) + 4, 0xF00FEBEDull);
-	bad_dump("pv.core", &d, 0, "PV domain");
+	bad_dump("pv.core", &d, 0, "the header says PV but the dump has a"
+		 " .xen_pfn section");
+}
+
+static void test_dumpcore_hvm_magic_with_p2m(void **state)
+{
+	struct dump d;
+
+	make_dump_kind(&d, 10, true);
+	set_u64(&d, NOTE_OFF + sizeof(Elf64_Nhdr) + 4, 0xF00FEBEEull);
+	bad_dump("hvm.core", &d, 0, "the header says HVM/PVH but the dump has"
+		 " a .xen_p2m section");
+}
+
+static void test_dumpcore_bad_magic(void **state)
+{
+	struct dump d;
+
+	make_dump(&d, 10);
+	set_u64(&d, NOTE_OFF + sizeof(Elf64_Nhdr) + 4, 0xF00FEBEFull);
+	bad_dump("magic.core", &d, 0, "header magic 0xf00febef");
+}
+
+/* .xen_p2m cut to a size that is no whole number of pairs. */
+static void test_dumpcore_p2m_partial_entry(void **state)
+{
+	struct dump d;
+
+	make_dump_kind(&d, 10, true);
+	set_u64(&d, SH(S_PFN) + offsetof(Elf64_Shdr, sh_size),
+		d.npages * 16 - 8);
+	bad_dump("p2msize.core", &d, 0, ".xen_p2m is");
+}
+
+static void test_dumpcore_p2m_unsorted(void **state)
+{
+	struct dump d;
+
+	make_dump_kind(&d, 10, true);
+	uint64_t a = *pfn_at(&d, 3);
+	*pfn_at(&d, 3) = *pfn_at(&d, 4);
+	*pfn_at(&d, 4) = a;
+	bad_dump("p2munsorted.core", &d, 0, ".xen_p2m is not sorted");
+}
+
+/* A pfn past the padding, in the PV index. */
+static void test_dumpcore_p2m_after_padding(void **state)
+{
+	struct dump d;
+
+	make_dump_kind(&d, 10, true);
+	*pfn_at(&d, d.npages - 1) = 0x7777;
+	bad_dump("p2mpad.core", &d, 0, "follows the padding");
 }
 
 static void test_dumpcore_prstatus_lies(void **state)
@@ -412,6 +500,13 @@ static void test_dumpcore_real_xen(void **state)
 
 RS_TEST_SUITE(dumpcore,
 	cmocka_unit_test(test_dumpcore_ok),
+	cmocka_unit_test(test_dumpcore_pv_ok),
+	cmocka_unit_test(test_dumpcore_pv_magic_with_pfn),
+	cmocka_unit_test(test_dumpcore_hvm_magic_with_p2m),
+	cmocka_unit_test(test_dumpcore_bad_magic),
+	cmocka_unit_test(test_dumpcore_p2m_partial_entry),
+	cmocka_unit_test(test_dumpcore_p2m_unsorted),
+	cmocka_unit_test(test_dumpcore_p2m_after_padding),
 	cmocka_unit_test(test_dumpcore_truncated),
 	cmocka_unit_test(test_dumpcore_pages_size_lies),
 	cmocka_unit_test(test_dumpcore_offset_wraps),
@@ -424,7 +519,6 @@ RS_TEST_SUITE(dumpcore,
 	cmocka_unit_test(test_dumpcore_strndx_bad),
 	cmocka_unit_test(test_dumpcore_header_pages_lie),
 	cmocka_unit_test(test_dumpcore_note_lies),
-	cmocka_unit_test(test_dumpcore_pv),
 	cmocka_unit_test(test_dumpcore_prstatus_lies),
 	cmocka_unit_test(test_dumpcore_ring_not_contiguous),
 	cmocka_unit_test(test_dumpcore_no_ring),
