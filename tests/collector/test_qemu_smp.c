@@ -215,6 +215,38 @@ static void test_smp_run_stuckcpu(void **state)
 	qrun_end(&q);
 }
 
+/* hang on two CPUs: both stop, so the guest as a whole is `hung` (not
+ * one CPU stuck): the run ends on that verdict after --hang-secs, both
+ * vCPUs' registers are stored, each caught in `spin` (hang.c), and the
+ * mark is the last record of every CPU. */
+static void test_smp_run_hang(void **state)
+{
+	struct qrun q;
+
+	qrun_begin(&q);
+	qrun(&q, "--smp 2 --workload hang");
+	if (q.rc != 0)
+		fail_msg("ringside run: exit %d: %s", q.rc, q.out);
+	char *js = info_json(q.db);
+	if (!json_has(js, "guest_state", "\"hung\"") ||
+	    json_int(js, "hung_at_ns") <= 0)
+		fail_msg("want hung: %s\n%s", js, q.out);
+	free(js);
+	assert_non_null(strstr(q.out, "guest state: hung"));
+	assert_int_equal(sql_int(q.db, "SELECT count(*) FROM vcpu_regs"), 2);
+	assert_int_equal(sql_int(q.db, "SELECT count(*) FROM frames WHERE"
+				 " kind = 'vcpu_rip' AND function = 'spin'"), 2);
+	assert_int_equal(ev_count_where(q.db, RS_EV_MARK,
+					"str = 'hang: interrupts off'"), 1);
+	char mark_sql[160];
+	snprintf(mark_sql, sizeof(mark_sql), "SELECT ts_ns FROM events WHERE"
+		 " type = %d", RS_EV_MARK);
+	const int64_t mark = sql_int(q.db, mark_sql);
+	assert_true(mark > 0);
+	assert_int_equal(sql_int(q.db, "SELECT max(ts_ns) FROM events"), mark);
+	qrun_end(&q);
+}
+
 /*
  * The short SMP ring stress (`make stress` runs it for 10 s): emitstorm
  * on two CPUs into the default ring for 1 s; run stops the guest 1 s
@@ -253,4 +285,5 @@ RS_TEST_SUITE(qemu_smp,
 	cmocka_unit_test(test_smp_run_fanout),
 	cmocka_unit_test(test_smp_run_demo),
 	cmocka_unit_test(test_smp_run_stuckcpu),
+	cmocka_unit_test(test_smp_run_hang),
 	cmocka_unit_test(test_smp_emitstorm))

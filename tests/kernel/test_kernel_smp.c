@@ -888,6 +888,69 @@ static void test_smp_stuckcpu(void **state)
 	free_run(run);
 }
 
+/*
+ * hang on several CPUs stops them all: once its mark is out, no CPU's
+ * heartbeat moves, nor the guest's, and no record on any CPU is stamped
+ * after the mark (the last stopper writes it once every CPU is silent).
+ * The beats are read twice, 300 ms apart: a CPU still ticking at 1 kHz
+ * moves by hundreds; one descheduled by a busy host moves by fewer, but
+ * any move fails.
+ */
+static void check_hang_smp(unsigned cpus)
+{
+	char *dir = rs_tmpdir();
+	char ring[4200], ncpu[8];
+	snprintf(ring, sizeof(ring), "%s/hang.ring", dir);
+	snprintf(ncpu, sizeof(ncpu), "%u", cpus);
+	const char *const args[] = { "--cpus", ncpu, "--seconds", "0.1", NULL };
+	pid_t pid = spawn_hosted("hang", ring, args);
+	wait_for_mark(pid, ring, "hang: interrupts off");
+
+	struct rs_header a, b;
+	int fd = open(ring, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &a, sizeof(a), 0), (ssize_t)sizeof(a));
+	hosted_sleep_ms(300);
+	assert_int_equal(pread(fd, &b, sizeof(b), 0), (ssize_t)sizeof(b));
+	close(fd);
+	int status = 0;
+	pid_t alive = waitpid(pid, &status, WNOHANG);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	struct smp_run *run = calloc(1, sizeof(*run));
+	assert_non_null(run);
+	decode(ring, run);
+	rs_tmpdir_cleanup(dir);
+
+	assert_int_equal(alive, 0);             /* it was still running */
+	assert_int_equal(run->st.state, RS_STATE_RUNNING);
+	assert_int_equal(b.heartbeat_ticks, a.heartbeat_ticks);
+	for (unsigned i = 0; i < cpus; i++) {
+		assert_true(a.cpu[i].hb_ticks > 0);      /* it ticked, then... */
+		if (b.cpu[i].hb_ticks != a.cpu[i].hb_ticks)
+			fail_msg("cpu %u still beats after the hang's mark "
+				 "(%lu then %lu)", i,
+				 (unsigned long)a.cpu[i].hb_ticks,
+				 (unsigned long)b.cpu[i].hb_ticks);
+	}
+	/* One mark, the last record of all, and every CPU ran a stopper. */
+	assert_int_equal(run->t.n[RS_EV_MARK], 1);
+	assert_true(run->n > 0);
+	assert_int_equal(run->ev[run->n - 1].type, RS_EV_MARK);
+	size_t stoppers;
+	unsigned used;
+	placed_away(run, "stopper ", &stoppers, &used);
+	assert_int_equal(stoppers, cpus);
+	assert_int_equal(used, cpus);
+	free_run(run);
+}
+
+static void test_smp_hang_stops_every_cpu(void **state)
+{
+	check_hang_smp(2);
+	check_hang_smp(4);
+}
+
 RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_fanout),
 	cmocka_unit_test(test_smp_demo),
@@ -898,4 +961,5 @@ RS_TEST_SUITE(kernel_smp,
 	cmocka_unit_test(test_smp_timer_rescued_from_a_stuck_cpu),
 	cmocka_unit_test(test_smp_deadlock),
 	cmocka_unit_test(test_smp_stuckcpu),
+	cmocka_unit_test(test_smp_hang_stops_every_cpu),
 	cmocka_unit_test(test_smp_panic_records_every_cpu))

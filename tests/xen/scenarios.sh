@@ -25,10 +25,11 @@
 #   8. smp-selftest  2 vCPUs (smp.cfg): the platform's SMP self-test
 #   9. smp-follow    2 vCPUs: fanout --follow to a clean exit, work on both
 #  10. smp-crash     2 vCPUs: --follow through the panic, both CPUs' registers
-#  11. smp-hang      2 vCPUs: hang spins on one CPU while the other goes on:
-#                    --follow names that CPU stuck
+#  11. smp-hang      2 vCPUs: hang stops every CPU: --follow says hung
+#  12. smp-stuck     2 vCPUs: stuckcpu stops CPU 1 while CPU 0 goes on:
+#                    --follow names CPU 1 stuck
 # The names (crash demo noxenstore hang triple triple-crash smp-selftest
-# smp-follow smp-crash smp-hang) select a subset: /ringside/only, written
+# smp-follow smp-crash smp-hang smp-stuck) select a subset: /ringside/only, written
 # by run.sh from RINGSIDE_XEN_ONLY, lists the ones to run (all without it).
 #
 # No wait here assumes this machine's speed: each is a deadline in seconds
@@ -613,43 +614,56 @@ if [ $xen_src = 1 ] && want smp-crash &&
 	xl destroy "$cur" 2>/dev/null || true
 fi
 
-# 11. smp-hang: the hang workload disables interrupts and spins on the
-# CPU its main thread is on, while the other CPU goes on ticking (the
-# ticker thread moves there): the guest as a whole still beats, so the
-# follow (--hang-secs 1) must name that CPU stuck, with its registers in
-# hang_run, within STOP_SECS of the guest's "hang:" line. (All CPUs
-# hung at once would be `hung`; the hang workload stops only one.)
-smp_hang_over() {
-	if [ -z "$t_hang" ] && console_has "$id" 'hang: disabling interrupts'; then
-		t_hang=$(now)
+# 11. smp-hang and 12. smp-stuck: a 2-vCPU guest that stops, whole or in
+# part. The follow (--hang-secs 1) must end on the verdict within
+# STOP_SECS of the guest's console line, the domain still running (it
+# spins), and info must name what stopped, with each vCPU's registers:
+#   smp-hang   the hang workload stops every CPU (interrupts off, in
+#              `spin`): the guest as a whole is `hung`;
+#   smp-stuck  stuckcpu stops CPU 1 only (in `spinner`) while CPU 0 goes
+#              on ticking: `stuck-cpu`, naming CPU 1.
+smp_stop_over() {
+	if [ -z "$t_stop" ] && console_has "$id" "$stop_line"; then
+		t_stop=$(now)
 	fi
-	[ -s "$OUT/collect-smp-hang.end" ]
+	[ -s "$OUT/collect-$cur_name.end" ]
 }
-if [ $xen_src = 1 ] && want smp-hang &&
-	create smp 1 'name="rs-smp-hang"' 'cmdline="workload=hang seconds=1"'; then
-	follow_start smp-hang "xen:$cur" --hang-secs 1
+smp_stop() {
+	local name=$1 workload=$2
+	stop_line=$3 cur_name=$1
+	shift 3
+	want "$name" && create smp 1 "name=\"rs-$name\"" \
+		"cmdline=\"workload=$workload seconds=1\"" || return 0
+	follow_start "$name" "xen:$cur" --hang-secs 1
 	xl unpause "$cur"
-	t_hang=''
-	wait_for "$WAIT_SECS" "$cur to hang and its follow to end" smp_hang_over || true
-	if [ -n "$t_hang" ]; then
-		follow_stopped smp-hang-timely smp-hang "$t_hang" "the hang message" || true
+	t_stop=''
+	wait_for "$WAIT_SECS" "$cur to stop and its follow to end" smp_stop_over || true
+	if [ -n "$t_stop" ]; then
+		follow_stopped "$name-timely" "$name" "$t_stop" "the '$stop_line' line" || true
 	else
-		fail smp-hang-timely "no hang message from domain $id (state '$(state "$cur")')"
+		fail "$name-timely" "no '$stop_line' line from domain $id (state '$(state "$cur")')"
 	fi
+	local s
 	s=$(state "$cur")
-	if [ -n "$t_hang" ] && [[ $s =~ ^[rb-]+$ ]] && [[ $s != *s* ]]; then
-		pass "smp-hang-running ($s)"
+	if [ -n "$t_stop" ] && [[ $s =~ ^[rb-]+$ ]] && [[ $s != *s* ]]; then
+		pass "$name-running ($s)"
 	else
-		fail smp-hang-running "hang message seen: ${t_hang:-no}, state '$s'"
+		fail "$name-running" "'$stop_line' seen: ${t_stop:-no}, state '$s'"
 	fi
-	xl destroy "$cur" 2>/dev/null || true  # it would spin on a CPU for ever
-	if follow_end smp-hang; then
-		FRAMES=1 info_check smp-hang "j['guest_state'] == 'stuck-cpu'" "j['cpus'] == 2" \
-			"j['stuck_cpu'] in (0,1)" "j['stuck_at_ns'] isnot None" \
-			"len(j['vcpus']) == 2" \
-			"j['vcpus'][j['stuck_cpu']]['rip_frame']['function'] == 'hang_run'" \
-			"t['mark'] == 1" || true
+	xl destroy "$cur" 2>/dev/null || true  # it would spin for ever
+	if follow_end "$name"; then
+		FRAMES=1 info_check "$name" "j['cpus'] == 2" "len(j['vcpus']) == 2" \
+			"t['mark'] == 1" "$@" || true
 	fi
+}
+if [ $xen_src = 1 ]; then
+	smp_stop smp-hang hang 'hang: disabling interrupts' \
+		"j['guest_state'] == 'hung'" "j['hung_at_ns'] isnot None" \
+		"[v['rip_frame']['function']for(v)in(j['vcpus'])] == ['spin','spin']"
+	smp_stop smp-stuck stuckcpu 'stuckcpu: cpu 1 disabling interrupts' \
+		"j['guest_state'] == 'stuck-cpu'" "j['stuck_cpu'] == 1" \
+		"j['stuck_at_ns'] isnot None" \
+		"j['vcpus'][1]['rip_frame']['function'] == 'spinner'"
 fi
 
 # 7, continued: the dump-core of the crashed guest, then reading it back.
