@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# tests/unikraft/run.sh - `make check-unikraft`: ringside's tracer inside
+# a real Unikraft (0.17), under QEMU TCG, collected live.
+#
+#   1. unpacks Unikraft from $PEERS/unikraft/ under $BUILD/unikraft/ and
+#      applies guest-trace/ports/unikraft/patches/ (again only when the
+#      archive or the patch changed);
+#   2. builds tests/unikraft/app/ with the library (L=guest-trace/ports/unikraft);
+#   3. per workload (clean, crash, fault, hang): boots it with its RAM in a
+#      shared file (memory-backend-file,share=on), runs
+#      `ringside collect file:RAM --follow` on it live, and checks the
+#      database with sqlite3 and `ringside info --json`.
+#
+# Prints "PASS name" / "FAIL name: why" per check and one summary line;
+# exits 1 on any FAIL. Without the peers directory it says so and exits 0.
+# Env: PEERS (default ../shared/peers from the repository's root), BUILD
+# (default build), QEMU (default qemu-system-x86_64), UK_ONLY="clean hang"
+# (only those workloads).
+#
+# Timeouts are bounds, not expectations: here a workload takes about a
+# second; each run may take RUN_SECS (default 300), the build BUILD_SECS
+# (default 900). A hang is declared by the collector after HANG_SECS
+# (3 s) without a heartbeat: the guest beats every 50 ms of its own time
+# and at most ~25 ms of work runs between two beats, so a machine 2.5x
+# slower stays far inside it, while a hung guest is found within seconds.
+set -uo pipefail
+{
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+PEERS=${PEERS:-../shared/peers}
+QEMU=${QEMU:-qemu-system-x86_64}
+RUN_SECS=${RUN_SECS:-300}
+BUILD_SECS=${BUILD_SECS:-900}
+HANG_SECS=${HANG_SECS:-3}
+WORKLOADS=${UK_ONLY:-clean crash fault hang}
+rs=$top/$BUILD/bin/ringside
+port=$top/guest-trace/ports/unikraft
+app=$top/tests/unikraft/app
+work=$top/$BUILD/unikraft
+pass=0
+fail=0
+t0=$SECONDS
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+summary() {
+	echo "unikraft: $pass passed, $fail failed ($((SECONDS - t0)) s)"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+shopt -s nullglob
+uk_tar=("$PEERS"/unikraft/unikraft-*.tar.xz)
+shopt -u nullglob
+if [ ${#uk_tar[@]} -ne 1 ]; then
+	echo "unikraft: SKIP: no Unikraft archive (unikraft-*.tar.xz) in" \
+	     "$PEERS/unikraft; set PEERS=DIR to the peers directory" \
+	     "(/work/shared/peers/README.md)"
+	exit 0
+fi
+for tool in flex bison gcc make patch sqlite3 "$QEMU"; do
+	if ! command -v "$tool" >/dev/null; then
+		bad setup "$tool is missing (make deps installs it)"
+		summary
+	fi
+done
+if [ ! -x "$rs" ]; then
+	bad setup "$rs is not built"
+	summary
+fi
+
+# ---- 1. the source, patched ------------------------------------------
+mkdir -p "$work"
+patches=("$port"/patches/*.patch)
+stamp=$(cat "${uk_tar[0]}" "${patches[@]}" | sha256sum | cut -c1-16)
+if [ "$(cat "$work/src.stamp" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$work/src" "$work/app-build"
+	mkdir -p "$work/src"
+	if ! tar -xJf "${uk_tar[0]}" -C "$work/src"; then
+		bad unpack "tar failed on ${uk_tar[0]}"
+		summary
+	fi
+	for p in "${patches[@]}"; do
+		if ! patch -s -p1 -d "$work/src/unikraft" < "$p"; then
+			bad patch "$(basename "$p") does not apply"
+			summary
+		fi
+	done
+	echo "$stamp" > "$work/src.stamp"
+fi
+ok unpack
+
+# ---- 2. the app with the library -------------------------------------
+# A Unikraft build writes .config, build files and kconfig output; C= and
+# O= keep all of it under $BUILD so the source tree stays clean.
+out=$work/app-build
+mkdir -p "$out"
+ukmake() {
+	timeout "$BUILD_SECS" make -C "$work/src/unikraft" A="$app" L="$port" \
+		O="$out" C="$out/.config" "$@"
+}
+if ! { [ -f "$out/.config" ] && [ "$out/.config" -nt "$app/defconfig" ]; }; then
+	ukmake UK_DEFCONFIG="$app/defconfig" defconfig > "$work/config.log" 2>&1 ||
+		{ bad build "defconfig failed (see $work/config.log)"; summary; }
+fi
+if grep -q '^CONFIG_LIBUKRANDOM=y' "$out/.config"; then
+	bad build "LIBUKRANDOM is on: TCG has no RDSEED, boot would fail"
+	summary
+fi
+if ! ukmake -j2 > "$work/build.log" 2>&1; then
+	bad build "Unikraft build failed: $(grep -m1 -i 'error' "$work/build.log")"
+	summary
+fi
+kernel=$out/ringside-test_qemu-x86_64
+[ -f "$kernel" ] || { bad build "no $kernel"; summary; }
+ok build
+
+# ---- 3. boot, collect, check -----------------------------------------
+# The events table is the ringside SQLite extension's virtual table.
+ext=$top/$BUILD/lib/libringside_sqlite
+q() { sqlite3 -readonly -cmd ".load $ext" "$1" "$2" 2>/dev/null; }
+count() { q "$1" "SELECT coalesce(sum(t.count), 0) FROM type_counts t JOIN event_types e ON e.id = t.type WHERE e.name = '$2'"; }
+
+# Boots workload $1 and collects it into $work/$1.db; sets $elapsed (s).
+boot_and_collect() {
+	local w=$1 ram=$work/$1.ram db=$work/$1.db log=$work/$1.console
+	rm -f "$ram" "$db" "$db-wal" "$db-shm" "$log"
+	# A fresh file every boot: a stale region from the last run must not
+	# be there for the collector to find.
+	truncate -s 64M "$ram"
+	timeout "$RUN_SECS" "$QEMU" -accel tcg -cpu max -m 64M \
+		-object memory-backend-file,id=mem,size=64M,mem-path="$ram",share=on \
+		-machine pc,memory-backend=mem -nodefaults -display none \
+		-serial file:"$log" -no-reboot \
+		-kernel "$kernel" -append "$w" > "$work/$w.qemu" 2>&1 &
+	local qpid=$! s=$SECONDS
+	timeout "$RUN_SECS" "$rs" collect file:"$ram" --follow \
+		--wait-secs "$RUN_SECS" --hang-secs "$HANG_SECS" -o "$db" \
+		> "$work/$w.collect" 2>&1
+	collect_rc=$?
+	elapsed=$((SECONDS - s))
+	echo "unikraft: $w: collected in $elapsed s: $(tail -1 "$work/$w.collect")"
+	# Exited and crashed guests power QEMU off themselves; a hung one
+	# spins until stopped.
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	info=$("$rs" info --json "$db" 2>/dev/null)
+}
+
+json() { printf '%s' "$info" | sed -n "s/.*\"$1\": \(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"'; }
+
+check_clean() {
+	local db=$work/clean.db
+	boot_and_collect clean
+	local st; st=$(json guest_state)
+	if [ "$st" = exited ] && [ "$collect_rc" -eq 0 ]; then ok clean-exit
+	else bad clean-exit "guest_state '$st', collector rc $collect_rc ($(tail -1 "$work/clean.collect"))"; fi
+	local lost; lost=$(json lost_events)
+	[ "$lost" = 0 ] && ok clean-no-loss || bad clean-no-loss "lost_events '$lost'"
+
+	# The workload: 3 workers x 30 rounds, each a malloc, a tracepoint,
+	# a sleep, a free and a yield; main joins by sleeping.
+	local sw cr ex bl wk yi
+	sw=$(count "$db" thread_switch); cr=$(count "$db" thread_create)
+	ex=$(count "$db" thread_exit); bl=$(count "$db" thread_block)
+	wk=$(count "$db" thread_wake); yi=$(count "$db" thread_yield)
+	local workers; workers=$(q "$db" "SELECT count(*) FROM threads WHERE name LIKE 'worker-%' AND exited_ns IS NOT NULL")
+	if [ "$workers" = 3 ] && [ "$ex" -ge 3 ] && [ "$cr" -ge 4 ] &&
+	   [ "$sw" -ge 180 ] && [ "$bl" -ge 90 ] && [ "$wk" -ge 90 ] && [ "$yi" -ge 90 ]; then
+		ok clean-scheduler
+	else
+		bad clean-scheduler "workers made and gone $workers/3, create $cr, exit $ex, switch $sw, block $bl, wake $wk, yield $yi"
+	fi
+	local pa pf he
+	pa=$(count "$db" page_alloc); pf=$(count "$db" page_free); he=$(count "$db" heap)
+	if [ "$he" -ge 180 ] && [ "$pa" -ge 90 ] && [ "$pf" -ge 90 ]; then ok clean-allocator
+	else bad clean-allocator "heap $he (want >= 180), page_alloc $pa, page_free $pf (want >= 90)"; fi
+	local ie ix tf id
+	ie=$(count "$db" irq_enter); ix=$(count "$db" irq_exit)
+	tf=$(count "$db" timer_fire); id=$(count "$db" idle_enter)
+	if [ "$ie" -ge 10 ] && [ "$ie" = "$ix" ] && [ "$tf" -ge 90 ] && [ "$id" -ge 10 ]; then
+		ok clean-interrupts
+	else
+		bad clean-interrupts "irq_enter $ie, irq_exit $ix (equal, >= 10), timer_fire $tf (>= 90), idle_enter $id (>= 10)"
+	fi
+	local tp; tp=$(q "$db" "SELECT count(*) FROM events WHERE type = 65 AND str = 'trace_ringside_test_round'")
+	[ "$tp" = 90 ] && ok clean-tracepoints || bad clean-tracepoints "$tp of 90 UK_TRACEPOINT marks"
+	local beat; beat=$(q "$db" "SELECT count(*) FROM threads WHERE name = 'ringside-heartbeat'")
+	[ "$beat" = 1 ] && ok clean-heartbeat || bad clean-heartbeat "no heartbeat thread in the trace"
+	local cps; cps=$(q "$db" "SELECT a FROM events WHERE type = 65 AND str = 'emit_cps'")
+	if [ -n "$cps" ]; then
+		echo "unikraft: emit cost $((cps / 100)).$(printf '%02d' $((cps % 100))) ns/event" \
+		     "(200,000 gt_emit, Unikraft's clock, TCG)"
+	fi
+	echo "unikraft: clean run events by type: $(q "$db" "SELECT group_concat(e.name || ' ' || t.count, ', ') FROM type_counts t JOIN event_types e ON e.id = t.type")"
+}
+
+# $1 workload, $2 the reason's text, $3 the vector wanted
+check_crash() {
+	local w=$1 db=$work/$1.db
+	boot_and_collect "$w"
+	local st; st=$(json guest_state)
+	local reason vec rip rsp bt
+	reason=$(q "$db" "SELECT panic_reason FROM trace")
+	vec=$(q "$db" "SELECT panic_vector FROM trace")
+	rip=$(q "$db" "SELECT panic_rip FROM trace")
+	rsp=$(q "$db" "SELECT json_extract(panic_regs, '\$.rsp') FROM trace")
+	bt=$(q "$db" "SELECT json_array_length(panic_backtrace) FROM trace")
+	if [ "$st" = crashed ] && [[ "$reason" == *"$2"* ]]; then ok "$w-reason"
+	else bad "$w-reason" "guest_state '$st', reason '$reason' (want '$2')"; fi
+	# The registers are the crash site's: rip inside the image (loaded
+	# at 1 MiB, a few MiB long), a stack pointer that is not zero.
+	if [ "$vec" = "$3" ] && [ "${rip:-0}" -ge 1048576 ] &&
+	   [ "${rip:-0}" -lt 67108864 ] && [ -n "$rsp" ] && [ "$rsp" != 0x0 ]; then
+		ok "$w-registers"
+	else
+		bad "$w-registers" "vector '$vec' (want $3), rip '$rip', rsp '$rsp'"
+	fi
+	[ "${bt:-0}" -ge 2 ] && ok "$w-backtrace" || bad "$w-backtrace" "backtrace of '${bt:-0}' frames"
+	# Named from the image's symbols, the rip is in the app's main():
+	# the registers are the crash site's, not the tracer's.
+	local site; site=$("$rs" info --kernel "$kernel.dbg" "$db" 2>/dev/null | grep -m1 ' rip 0x')
+	[[ "$site" == *" in main ("* ]] && ok "$w-site" || bad "$w-site" "panic rip not in main: '$site'"
+}
+
+check_hang() {
+	local db=$work/hang.db
+	boot_and_collect hang
+	local st; st=$(json guest_state)
+	local spin; spin=$(grep -c 'spinning with interrupts off' "$work/hang.console" 2>/dev/null)
+	if [ "$st" = hung ] && [ "${spin:-0}" -ge 1 ]; then ok hang-verdict
+	else bad hang-verdict "guest_state '$st' (console saw the spin: ${spin:-0})"; fi
+	# Found by the heartbeat within --hang-secs of its last beat (plus
+	# the collector's polling), not by a time limit here.
+	local last hung
+	hung=$(json hung_at_ns)
+	last=$(q "$db" "SELECT max(ts_ns) FROM events")
+	if [ -n "$hung" ] && [ "$hung" != null ] && [ "$elapsed" -lt "$RUN_SECS" ]; then
+		ok hang-within-hang-secs
+	else
+		bad hang-within-hang-secs "hung_at_ns '$hung', last event at $last ns, collector took $elapsed s"
+	fi
+}
+
+for w in $WORKLOADS; do
+	case $w in
+	clean) check_clean ;;
+	crash) check_crash crash "deliberate crash, code 42" 4294967295 ;;
+	fault) check_crash fault "general protection" 13 ;;
+	hang) check_hang ;;
+	*) bad "$w" "no such workload" ;;
+	esac
+done
+summary
+}
