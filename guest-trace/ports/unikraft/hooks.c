@@ -30,27 +30,47 @@
  * A small table maps thread to id, filled as threads are made (before the
  * region exists too, so the first threads keep their ids). The idle
  * thread is 0, as "idle/boot" is in ringside's own kernel. A guest with
- * more live threads than slots gets id RSUK_TID_NONE for the rest. */
+ * more live threads than slots gets id RSUK_TID_NONE for the rest.
+ *
+ * A thread's term callback runs before it switches away for the last
+ * time, so its slot stays (marked gone) and keeps answering for it; a
+ * gone slot is reused only by a new thread at the same address (made
+ * after the old one was released) or when no slot is free. */
 #define RSUK_MAX_THREADS 128
 #define RSUK_TID_NONE 0xffffffffu
 
 static struct {
 	const struct uk_thread *t;
 	uint32_t id;
+	uint32_t gone;
 } tids[RSUK_MAX_THREADS];
 static uint32_t next_tid = 1;
 static const struct uk_thread *idle_thread;
 
+/* Call with interrupts off. */
 static uint32_t tid_add(const struct uk_thread *t)
 {
-	for (unsigned i = 0; i < RSUK_MAX_THREADS; i++) {
-		if (!tids[i].t) {
-			tids[i].t = t;
-			tids[i].id = next_tid++;
-			return tids[i].id;
+	int free_slot = -1, gone_slot = -1;
+
+	for (int i = 0; i < (int)RSUK_MAX_THREADS; i++) {
+		if (tids[i].t == t) {
+			/* The address of a released thread, made anew. */
+			free_slot = i;
+			break;
 		}
+		if (!tids[i].t && free_slot < 0)
+			free_slot = i;
+		if (tids[i].t && tids[i].gone && gone_slot < 0)
+			gone_slot = i;
 	}
-	return RSUK_TID_NONE;
+	int i = free_slot >= 0 ? free_slot : gone_slot;
+
+	if (i < 0)
+		return RSUK_TID_NONE;
+	tids[i].t = t;
+	tids[i].id = next_tid++;
+	tids[i].gone = 0;
+	return tids[i].id;
 }
 
 /* Interrupts off around the table: a wake from an interrupt handler
@@ -93,9 +113,9 @@ static void thread_term_cb(struct uk_thread *child)
 	unsigned long flags = ukplat_lcpu_save_irqf();
 
 	for (unsigned i = 0; i < RSUK_MAX_THREADS; i++) {
-		if (tids[i].t == child) {
+		if (tids[i].t == child && !tids[i].gone) {
 			RSUK_EMIT(THREAD_EXIT, tids[i].id, 0, 0);
-			tids[i].t = NULL;
+			tids[i].gone = 1;
 			break;
 		}
 	}
@@ -370,7 +390,7 @@ void rsuk_hooks_start(void)
 	for (unsigned i = 0; i < RSUK_MAX_THREADS; i++) {
 		const struct uk_thread *t = tids[i].t;
 
-		if (t)
+		if (t && !tids[i].gone)
 			RSUK_EMIT_STR(THREAD_CREATE, tids[i].id, 0,
 				      t->name ? t->name : "");
 	}
