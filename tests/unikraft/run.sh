@@ -234,7 +234,7 @@ check_clean() {
 	local cps; cps=$(q "$db" "SELECT a FROM events WHERE type = 65 AND str = 'emit_cps'")
 	if [ -n "$cps" ]; then
 		echo "unikraft: emit cost $((cps / 100)).$(printf '%02d' $((cps % 100))) ns/event" \
-		     "(200,000 gt_emit, Unikraft's clock, TCG)"
+		     "(best of 5 x 40,000 gt_emit, Unikraft's clock, TCG)"
 	fi
 	echo "unikraft: clean run events by type: $(q "$db" "SELECT group_concat(e.name || ' ' || t.count, ', ') FROM type_counts t JOIN event_types e ON e.id = t.type")"
 }

@@ -76,17 +76,23 @@ static void run_workers(void)
 
 /*
  * The emit path's cost inside Unikraft, against Unikraft's own clock:
- * N fixed-size emits into a scratch region laid out like the real one.
+ * fixed-size emits into a scratch region laid out like the real one.
  * Its magic is cleared at once, so the collector never takes it for the
  * guest's ring, and the real ring is not flooded. The emit does not
  * read the magic, so the path timed is the one every hook takes.
+ * Best of EMIT_BATCHES batches, interrupts off in each: what the path
+ * costs, not what a timer interrupt or TCG's translation of the first
+ * batch adds (each batch is about 2 ms here: the heartbeat never waits
+ * long).
  */
-#define EMIT_N 200000u
+#define EMIT_N 40000u
+#define EMIT_BATCHES 5u
 static uint8_t scratch[68u * 1024u] __attribute__((aligned(4096)));
 
 static void time_emit(void)
 {
 	struct gt_config cfg;
+	__nsec best = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.region_gpa = 0;
@@ -99,16 +105,26 @@ static void time_emit(void)
 	struct rs_header *h = (struct rs_header *)scratch;
 	*(volatile uint64_t *)&h->magic = 0;
 
-	__nsec t0 = ukplat_monotonic_clock();
-	for (unsigned i = 0; i < EMIT_N; i++)
-		gt_emit(h, 0, RS_EV_THREAD_YIELD, 1, RS_EV_NARGS(THREAD_YIELD),
-			i, 0, 0);
-	__nsec t1 = ukplat_monotonic_clock();
-	/* Hundredths of a ns: TCG is slow, a real CPU is not. */
-	unsigned long cps = (unsigned long)((t1 - t0) * 100u / EMIT_N);
+	for (unsigned b = 0; b < EMIT_BATCHES; b++) {
+		unsigned long flags = ukplat_lcpu_save_irqf();
+		__nsec t0 = ukplat_monotonic_clock();
 
-	printf("ringside-test: emit %u events in %lu ns: %lu.%02lu ns/event\n",
-	       EMIT_N, (unsigned long)(t1 - t0), cps / 100, cps % 100);
+		for (unsigned i = 0; i < EMIT_N; i++)
+			gt_emit(h, 0, RS_EV_THREAD_YIELD, 1,
+				RS_EV_NARGS(THREAD_YIELD), i, 0, 0);
+		__nsec t1 = ukplat_monotonic_clock();
+
+		ukplat_lcpu_restore_irqf(flags);
+		if (b == 0 || t1 - t0 < best)
+			best = t1 - t0;
+		uk_sched_yield();
+	}
+	/* Hundredths of a ns: TCG is slow, a real CPU is not. */
+	unsigned long cps = (unsigned long)(best * 100u / EMIT_N);
+
+	printf("ringside-test: emit %u events in %lu ns (best of %u): "
+	       "%lu.%02lu ns/event\n", EMIT_N, (unsigned long)best,
+	       EMIT_BATCHES, cps / 100, cps % 100);
 	ringside_uk_mark("emit_cps", cps);
 }
 
