@@ -222,6 +222,16 @@ check_clean() {
 	else
 		bad clean-interrupts "irq_enter $ie, irq_exit $ix (equal, >= 10), timer_fire $tf (>= 90), idle_enter $id (>= 10)"
 	fi
+	# Exactly what each worker did, by the records it is the context or
+	# the subject of: 30 mallocs and 30 frees (heap), 30 tracepoints,
+	# 30 sleeps (block, reason 2) each ended by the timer, 30 yields.
+	local per want="60 30 30 30 30" w_bad=
+	per=$(q "$db" "SELECT t.name || ':' || (SELECT count(*) FROM events e WHERE e.type = 34 AND e.ctx = t.tid) || ' ' || (SELECT count(*) FROM events e WHERE e.type = 65 AND e.ctx = t.tid) || ' ' || (SELECT count(*) FROM events e WHERE e.type = 5 AND e.a = t.tid AND e.b = 2) || ' ' || (SELECT count(*) FROM events e WHERE e.type = 50 AND e.a = t.tid) || ' ' || (SELECT count(*) FROM events e WHERE e.type = 7 AND e.a = t.tid) FROM threads t WHERE t.name LIKE 'worker-%' ORDER BY t.name")
+	for r in worker-0 worker-1 worker-2; do
+		grep -qx "$r:$want" <<< "$per" || w_bad=1
+	done
+	[ -z "$w_bad" ] && ok clean-per-worker ||
+		bad clean-per-worker "heap, marks, sleeps, timer fires, yields per worker (want $want): $(tr '\n' ';' <<< "$per")"
 	local tp; tp=$(q "$db" "SELECT count(*) FROM events WHERE type = 65 AND str = 'trace_ringside_test_round'")
 	[ "$tp" = 90 ] && ok clean-tracepoints || bad clean-tracepoints "$tp of 90 UK_TRACEPOINT marks"
 	# Beats come from the heartbeat thread (every 50 ms) and from every
