@@ -147,7 +147,13 @@ void uk_sched_thread_switch_hook(struct uk_thread *prev, struct uk_thread *next)
 
 /* ---- the scheduler's table -------------------------------------------- */
 
-static struct uk_sched orig_sched;
+/* The scheduler's own functions, called by the wrappers. */
+static struct {
+	uk_sched_yield_func_t yield;
+	uk_sched_thread_blocked_func_t thread_blocked;
+	uk_sched_thread_woken_func_t thread_woken;
+	uk_sched_thread_woken_func_t thread_woken_isr;
+} orig_sched;
 
 static void sched_yield(struct uk_sched *s)
 {
@@ -199,7 +205,10 @@ static void hook_sched(struct uk_sched *s)
 {
 	unsigned long flags = ukplat_lcpu_save_irqf();
 
-	orig_sched = *s;
+	orig_sched.yield = s->yield;
+	orig_sched.thread_blocked = s->thread_blocked;
+	orig_sched.thread_woken = s->thread_woken;
+	orig_sched.thread_woken_isr = s->thread_woken_isr;
 	s->yield = sched_yield;
 	s->thread_blocked = sched_blocked;
 	s->thread_woken = sched_woken;
@@ -215,7 +224,17 @@ static void hook_sched(struct uk_sched *s)
  * so it is clamped at 0 if they are freed). Every malloc of the default
  * buddy allocator takes whole pages, so its delta is what the heap
  * really cost, not what was asked for. */
-static struct uk_alloc orig_alloc;
+/* The allocator's own functions, called by the wrappers. */
+static struct {
+	uk_alloc_malloc_func_t malloc;
+	uk_alloc_calloc_func_t calloc;
+	uk_alloc_realloc_func_t realloc;
+	uk_alloc_posix_memalign_func_t posix_memalign;
+	uk_alloc_memalign_func_t memalign;
+	uk_alloc_free_func_t free;
+	uk_alloc_palloc_func_t palloc;
+	uk_alloc_pfree_func_t pfree;
+} orig_alloc;
 static int64_t pages_held;
 
 static unsigned page_order(unsigned long n)
@@ -317,7 +336,14 @@ static void hook_alloc(struct uk_alloc *a)
 {
 	unsigned long flags = ukplat_lcpu_save_irqf();
 
-	orig_alloc = *a;
+	orig_alloc.malloc = a->malloc;
+	orig_alloc.calloc = a->calloc;
+	orig_alloc.realloc = a->realloc;
+	orig_alloc.posix_memalign = a->posix_memalign;
+	orig_alloc.memalign = a->memalign;
+	orig_alloc.free = a->free;
+	orig_alloc.palloc = a->palloc;
+	orig_alloc.pfree = a->pfree;
 	a->malloc = alloc_malloc;
 	a->calloc = alloc_calloc;
 	a->realloc = alloc_realloc;
