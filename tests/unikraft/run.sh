@@ -271,6 +271,16 @@ check_crash() {
 		bad "$w-registers" "vector '$vec' (want $3), rip '$rip', rsp '$rsp'"
 	fi
 	[ "${bt:-0}" -ge 2 ] && ok "$w-backtrace" || bad "$w-backtrace" "backtrace of '${bt:-0}' frames"
+	# After the fact: QEMU is gone, its RAM file stays; read once more
+	# (no --follow) it gives the same crash and the same records.
+	local after=$work/$w-after.db n1 n2 r2
+	rm -f "$after" "$after-wal" "$after-shm"
+	timeout "$RUN_SECS" "$rs" collect file:"$work/$w.ram" -o "$after" > "$work/$w-after.collect" 2>&1
+	n1=$(q "$db" "SELECT sum(count) FROM type_counts")
+	n2=$(q "$after" "SELECT sum(count) FROM type_counts")
+	r2=$(q "$after" "SELECT panic_reason FROM trace")
+	if [ -n "$n1" ] && [ "$n1" = "$n2" ] && [ "$r2" = "$reason" ]; then ok "$w-after"
+	else bad "$w-after" "read after the crash: $n2 records (live: $n1), reason '$r2' ($(tail -1 "$work/$w-after.collect"))"; fi
 	# Named from the image's symbols, the rip is in the app's main():
 	# the registers are the crash site's, not the tracer's.
 	local site; site=$("$rs" info --kernel "$kernel.dbg" "$db" 2>/dev/null | grep -m1 ' rip 0x')
