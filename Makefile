@@ -7,6 +7,7 @@
 #   make            build everything hosted (and the kernel, when present)
 #   make deps       install every Debian package the project needs
 #   make check      run the whole test suite (SANITIZE=1: under ASan+UBSan)
+#   make check-unikraft  the tracer inside a real Unikraft (PEERS=DIR)
 #   make bench      run the benchmarks side by side, print one table
 #   make stress     writers at full speed against a live reader, 10^8 events
 #   make fuzz       fuzz every reader of foreign input (fuzz/README.md)
@@ -71,6 +72,7 @@ include guest-trace/guest-trace.mk
 include tests/tests.mk
 include tests/stress/stress.mk
 -include tests/xen/xen.mk
+-include tests/unikraft/unikraft.mk
 # After tests.mk: it adds the viewer's include flags to the tests'.
 -include viewer/viewer.mk
 -include bench/bench.mk

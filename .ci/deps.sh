@@ -19,6 +19,7 @@ PACKAGES=(
 	liblttng-ust-dev lttng-tools  # the LTTng-UST side of the emit benchmark
 	libclang-rt-dev               # libFuzzer and the sanitizer runtimes (make fuzz)
 	debootstrap cpio              # the dom0 root for make check-xen
+	flex bison patch xz-utils python3  # make check-unikraft: Unikraft's kconfig and boot-info script, its patch, its archive
 	debhelper dpkg-dev fakeroot   # dpkg-buildpackage for debian/ (.ci/debs.sh)
 	groff-base man-db             # test_cli renders the man pages
 	librsvg2-bin libxml2-utils    # the viewer's SVG test rasterizes (rsvg-convert) and parses (xmllint) it
