@@ -5,7 +5,8 @@
 #   1. fetch.sh: Debian's hypervisor and dom0 kernel (cached);
 #   2. mkroot.sh: the dom0 root as a cpio (cached, about a minute cold);
 #   3. a small second cpio with /init, scenarios.sh, samples/xen/*.cfg, the
-#      kernel ELF and build/bin/ringside with the libraries dom0 lacks;
+#      kernel ELF, the traced Mini-OS image (if built) and build/bin/ringside
+#      with the libraries dom0 lacks;
 #   4. QEMU boots Xen + dom0; scenarios.sh prints RINGSIDE-XEN markers on
 #      the serial console and leaves files in a raw tar on a virtio disk;
 #   5. here: markers counted, files unpacked to build/xen/run/results;
@@ -79,6 +80,10 @@ install -m 755 "$here/init" "$ov/init"
 install -m 755 "$here/scenarios.sh" "$ov/ringside/scenarios.sh"
 install -m 644 samples/xen/*.cfg "$ov/ringside/cfg/"
 install -m 644 "$elf" "$ov/ringside/ringside-kernel.elf"
+# The traced Mini-OS (make mini-os), when the peers were there to build it:
+# the minios-* scenarios skip without it.
+minios=$BUILD/mini-os/mini-os.gz
+[ -f "$minios" ] && install -m 644 "$minios" "$ov/ringside/mini-os.gz"
 if [ -x "$rs" ]; then
 	install -m 755 "$rs" "$ov/ringside/bin/ringside"
 	# Libraries the dom0 root lacks (libsqlite3, ...); libxen* match.

@@ -28,12 +28,17 @@
 
 #include "ringside_minios.h"
 
-/* 1 MiB of ring after the header page. Mini-OS's buddy allocator hands
- * out powers of two, so this takes an order-9 (2 MiB) block and uses 257
- * pages of it: 257 grant references, well inside the 2040 Mini-OS has. */
-#define RS_MO_RING_BYTES (1u << 20)
+/* 512 KiB of ring after the header page: 129 pages, so 129 grant
+ * references. The bound is Mini-OS's xenbus, which sends a message in one
+ * piece through its 1 KiB ring (a longer one is a BUG()): 129 references
+ * below 2048 (Mini-OS's grant table) take at most 644 bytes of text.
+ * The buddy allocator hands out powers of two: an order-8 (1 MiB) block,
+ * of which the region uses 129 pages. */
+#define RS_MO_RING_BYTES (1u << 19)
 #define RS_MO_PAGES (1u + RS_MO_RING_BYTES / 4096u)
-#define RS_MO_ORDER 9
+#define RS_MO_ORDER 8
+/* What a xenbus message may carry besides the header and the path. */
+#define RS_MO_XENBUS_VALUE_MAX 900u
 /* The heartbeat's rate, and the longest a traced guest sleeps in
  * block_domain(): an idle guest still beats 10 times a second, so a
  * collector's --hang-secs of 1 never mistakes idle for hung. */
@@ -45,7 +50,8 @@ static unsigned int cur_tid;          /* 0: the boot context */
 static unsigned int next_tid = 1;
 static uint64_t ticks;
 static int panic_recorded;
-/* Big enough for every reference in decimal with a separator. */
+/* Big enough for every reference in decimal (up to 10 digits) with a
+ * separator; what is written is checked against the xenbus limit. */
 static char ref_list[RS_MO_PAGES * 11 + 1];
 
 struct rs_header *ringside_minios_region(void)
@@ -324,6 +330,11 @@ int ringside_minios_publish(void)
 
 		at += snprintf(ref_list + at, sizeof(ref_list) - at, "%s%u",
 			       i ? " " : "", (unsigned int)ref);
+	}
+	if (at > RS_MO_XENBUS_VALUE_MAX) {
+		printk("ringside: %zu bytes of grant references do not fit one"
+		       " xenbus message; not published\n", at);
+		return -1;
 	}
 	/* gfn, pages and nonce first: a collector that sees ring-ref sees
 	 * the rest (xenstore applies one connection's writes in order). */
