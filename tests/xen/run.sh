@@ -78,6 +78,7 @@ trap 'rm -rf "$ov"; [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null' EXIT
 mkdir -p "$ov/ringside/cfg" "$ov/ringside/bin" "$ov/usr/lib/x86_64-linux-gnu"
 install -m 755 "$here/init" "$ov/init"
 install -m 755 "$here/scenarios.sh" "$ov/ringside/scenarios.sh"
+install -m 644 "$here/minios.sh" "$ov/ringside/minios.sh"
 install -m 644 samples/xen/*.cfg "$ov/ringside/cfg/"
 install -m 644 "$elf" "$ov/ringside/ringside-kernel.elf"
 # The traced Mini-OS (make mini-os), when the peers were there to build it:
