@@ -201,3 +201,26 @@ if [ "$xen_src" = 1 ] && want minios-hang && minios_ok minios-hang &&
 	minios_keep minios-hang
 fi
 
+
+# 17. minios-pvh: a probe, run only when RINGSIDE_XEN_ONLY names it (it
+# does not pass yet): Mini-OS's PVH build (make mini-os-pvh, the same
+# app) booted, and what became of it: pass once the app finished; else a
+# FAIL, with xl's state, the guest's console (its port 0xe9 echo) and Xen's
+# lines in xl dmesg, and the vCPU as Xen's HVM save record has it.
+if [[ " $only " == *" minios-pvh "* ]] && [ -s "$R/mini-os-pvh" ] &&
+	create minios 1 'name="rs-minios-pvh"' 'type="pvh"' 'kernel="/ringside/mini-os-pvh"' \
+		'cmdline="workload=exit count=1"'; then
+	xl unpause "$cur"
+	pvh_over() { [[ $(state "$cur") == *s* ]] || appkey "$id" "done" >/dev/null; }
+	wait_for 60 "$cur to finish or stop" pvh_over || true
+	s=$(state "$cur")
+	if appkey "$id" "done" >/dev/null; then
+		pass "minios-pvh ($s)"
+	else
+		fail minios-pvh "state '$s' and no data/ringside-app/done"
+		{ /usr/lib/xen-4.17/bin/xen-hvmctx "$id" 2>&1 || true; } |
+			grep -a -E '^ +(CPU|rip|rsp|cr0|cr3|event|idtr|gdtr|tr) |^ +[a-z0-9]+ 0x' |
+			head -n 16 | sed 's/^/RINGSIDE-XEN: |   hvm save record: /' || true
+	fi
+	xl destroy "$cur" 2>/dev/null || true
+fi

@@ -85,6 +85,8 @@ install -m 644 "$elf" "$ov/ringside/ringside-kernel.elf"
 # the minios-* scenarios skip without it.
 minios=$BUILD/mini-os/mini-os.gz
 [ -f "$minios" ] && install -m 644 "$minios" "$ov/ringside/mini-os.gz"
+# Its PVH build (CONFIG_PARAVIRT=n), for the minios-pvh probe.
+[ -f "$BUILD/mini-os/mini-os-pvh" ] && install -m 644 "$BUILD/mini-os/mini-os-pvh" "$ov/ringside/mini-os-pvh"
 if [ -x "$rs" ]; then
 	install -m 755 "$rs" "$ov/ringside/bin/ringside"
 	# Libraries the dom0 root lacks (libsqlite3, ...); libxen* match.
