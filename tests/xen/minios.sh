@@ -6,7 +6,7 @@
 # names and tests/xen/README.md for what each checks.
 # shellcheck disable=SC2154  # xen_src, cur, id, nolost...: set by scenarios.sh
 
-# 12-16. The traced Mini-OS (guest-trace/ports/mini-os) as a PV guest,
+# 13-17. The traced Mini-OS (guest-trace/ports/mini-os) as a PV guest,
 # beside the ringside kernel's PVH ones: it grants its ring's pages to
 # dom0 and writes the references to data/ringside/ring-ref, the only way
 # a PV guest's ring is read. Each guest is rs-minios-NAME (minios.cfg),
@@ -44,7 +44,7 @@ print("RINGSIDE-XEN: NOTE %s: %d events: %s" % (sys.argv[2], j["events"],
 }
 appkey() { xenstore-read "/local/domain/$1/data/ringside-app/$2" 2>/dev/null; }
 
-# 12. minios-exit: followed from before it runs to its clean exit; the
+# 13. minios-exit: followed from before it runs to its clean exit; the
 # follow maps it by grant references; the emit cost it measured.
 if [ "$xen_src" = 1 ] && want minios-exit && minios_ok minios-exit &&
 	create minios 1 'name="rs-minios-exit"' "cmdline=\"workload=exit count=$MINIOS_N\""; then
@@ -75,7 +75,7 @@ if [ "$xen_src" = 1 ] && want minios-exit && minios_ok minios-exit &&
 	xl destroy "$cur" 2>/dev/null || true
 fi
 
-# 13. minios-grant: the ring-ref layout in xenstore (collector/README.md:
+# 14. minios-grant: the ring-ref layout in xenstore (collector/README.md:
 # `pages` distinct decimal references, single spaces), and a snapshot of
 # the powered-off, preserved domain read through them.
 if [ "$xen_src" = 1 ] && want minios-grant && minios_ok minios-grant &&
@@ -131,11 +131,11 @@ print(dict(json.load(open(sys.argv[1]))["by_type"]))' "$OUT/minios-crash.dom0-in
 	rm -f "$core"
 }
 
-# 14. minios-crash: a write to an unmapped address: Mini-OS's page-fault
+# 15. minios-crash: a write to an unmapped address: Mini-OS's page-fault
 # handler (the port's hook writes the panic record with the trap frame's
 # registers) and SHUTDOWN_crash; the vCPU's registers from Xen
-# (xc_vcpu_getcontext: PV); then its dump-core (minios_dump_core). 15. minios-bug: BUG_ON(), the assertion hook
-# and do_exit.
+# (xc_vcpu_getcontext: PV); then its dump-core (minios_dump_core).
+# 16. minios-bug: BUG_ON(), the assertion hook and do_exit.
 for w in crash bug; do
 	if [ "$xen_src" = 1 ] && want "minios-$w" && minios_ok "minios-$w" &&
 		create minios 1 "name=\"rs-minios-$w\"" "cmdline=\"workload=$w count=2\""; then
@@ -165,7 +165,7 @@ for w in crash bug; do
 	fi
 done
 
-# 16. minios-hang: events masked and a spin (app.c): the heartbeat stops
+# 17. minios-hang: events masked and a spin (app.c): the heartbeat stops
 # while the domain runs on; --follow --hang-secs 1 must say hung within
 # STOP_SECS of the app's data/ringside-app/hang key, with the vCPU's
 # registers read from Xen.
@@ -202,7 +202,7 @@ if [ "$xen_src" = 1 ] && want minios-hang && minios_ok minios-hang &&
 fi
 
 
-# 17. minios-pvh: a probe, run only when RINGSIDE_XEN_ONLY names it (it
+# 18. minios-pvh: a probe, run only when RINGSIDE_XEN_ONLY names it (it
 # does not pass yet): Mini-OS's PVH build (make mini-os-pvh, the same
 # app) booted, and what became of it: pass once the app finished; else a
 # FAIL, with xl's state, the guest's console (its port 0xe9 echo) and Xen's
