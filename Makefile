@@ -66,6 +66,7 @@ all:
 include formats/formats.mk
 include cli/cli.mk
 include guest-trace/guest-trace.mk
+-include guest-trace/ports/mini-os/mini-os.mk
 -include kernel/kernel.mk
 -include kernel/platform/pvh/pvh.mk
 -include collector/collector.mk

@@ -12,7 +12,7 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/dumpcore.c collector/source_xlcore.c \
                   collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c \
                   collector/cmd_tables.c collector/cmd_report.c \
-                  collector/cpu_beats.c
+                  collector/cpu_beats.c collector/xen_refs.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a
@@ -25,7 +25,7 @@ XEN_SRCS := collector/xen_domain.c collector/source_xen.c \
             collector/xen_collect.c
 XEN_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(XEN_SRCS))
 XEN_LIB  := $(LIB)/libringside-xen.a
-XEN_PKGS := xencontrol xenforeignmemory xenstore xentoollog
+XEN_PKGS := xencontrol xenforeignmemory xengnttab xenstore xentoollog
 
 SQLITE_CFLAGS := $(call pkgconf,--cflags sqlite3)
 # elfutils' libdw names crash frames (symbolize.c). What a program linking

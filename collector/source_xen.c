@@ -3,7 +3,17 @@
  * preserved) domain's ring, mapped read-only from dom0 with
  * libxenforeignmemory.
  *
- * Where the ring is: the guest publishes data/ringside/{gfn,pages,nonce}
+ * Where the ring is, in this order:
+ *  1. data/ringside/ring-ref: the grant references of the region's pages
+ *     (collector/README.md), mapped with libxengnttab. Any guest may
+ *     publish them; for a PV guest it is the only way, since its pfns
+ *     are not what dom0 maps (machine frames) and nothing here walks its
+ *     p2m. The list is parsed by xen_refs.c; its count must equal
+ *     `pages`, and the header found there must say it lives at `gfn`
+ *     (the guest's own pseudo-physical address) with the same nonce.
+ *  2. (HVM/PVH only) data/ringside/{gfn,pages,nonce}, mapped by gfn.
+ *  3. (HVM/PVH only) a magic scan of guest RAM.
+ * The guest publishes data/ringside/{gfn,pages,nonce}
  * under its xenstore home. Those keys are the guest's to write, so they
  * are bounded, the pages are mapped and the header is validated against
  * them (self-address = gfn << 12, nonce equal) exactly as if they were a
@@ -27,6 +37,7 @@
 #include "dumpcore.h"   /* RS_XEN_REGION_PAGES_MAX */
 #include "rs_decode.h"
 #include "xen_internal.h"
+#include "xen_refs.h"
 
 #define SCAN_BATCH 1024u   /* pages per map call while scanning */
 /* While scanning, look for the guest's keys again every this many
@@ -198,6 +209,150 @@ static int from_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 	return 0;
 }
 
+/* ---- grant references ------------------------------------------------- */
+
+struct grant_map {
+	xengnttab_handle *gnt;
+	void *addr;
+	uint32_t count;
+};
+
+static void grant_map_close(struct rs_source *src)
+{
+	struct grant_map *m = src->priv;
+
+	if (m) {
+		xengnttab_unmap(m->gnt, m->addr, m->count);
+		free(m);
+	}
+	src->priv = NULL;
+}
+
+/* The region's gfn, page count and nonce, as the grant path needs them
+ * (all three: the header is held to the first and the last). */
+static int grant_keys(struct rs_xen *x, uint32_t domid, uint64_t *gfn,
+		      uint64_t *pages, uint64_t *nonce, char *why, size_t whylen)
+{
+	char gfn_s[32], pages_s[32], nonce_s[32];
+
+	if (rs_xen_guest_key(x, domid, "gfn", gfn_s, sizeof(gfn_s)) != 0 ||
+	    rs_xen_guest_key(x, domid, "pages", pages_s, sizeof(pages_s)) != 0 ||
+	    rs_xen_guest_key(x, domid, "nonce", nonce_s, sizeof(nonce_s)) != 0) {
+		snprintf(why, whylen, "data/ringside/ring-ref without gfn, pages"
+			 " and nonce");
+		return -1;
+	}
+	if (parse_u64(gfn_s, 10, gfn) != 0 || parse_u64(pages_s, 10, pages) != 0 ||
+	    parse_u64(nonce_s, 16, nonce) != 0) {
+		snprintf(why, whylen, "data/ringside/gfn '%s', pages '%s' or nonce"
+			 " '%s' is not a number", gfn_s, pages_s, nonce_s);
+		return -1;
+	}
+	/* gfn << 12 must not wrap: the header's self-address is compared */
+	if (*pages == 0 || *pages > RS_XEN_REGION_PAGES_MAX ||
+	    *gfn > (UINT64_MAX >> 12) - *pages) {
+		snprintf(why, whylen, "data/ringside/gfn %s, pages %s: not a"
+			 " region (1 to %u pages)", gfn_s, pages_s,
+			 RS_XEN_REGION_PAGES_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Map the mapped refs' header and hold it to the keys. 0, or -1. */
+static int grant_check(void *addr, size_t len, uint64_t gfn, uint64_t nonce,
+		       char *why, size_t whylen)
+{
+	struct rs_layout l;
+	char e[300];
+
+	if (rs_layout_read(addr, len, gfn * RS_PAGE_SIZE, &l, e, sizeof(e)) != 0) {
+		snprintf(why, whylen, "the granted pages: %s", e);
+		return -1;
+	}
+	if (l.nonce != nonce) {
+		snprintf(why, whylen, "the granted header has nonce 0x%llx,"
+			 " xenstore says 0x%llx (stale keys?)",
+			 (unsigned long long)l.nonce, (unsigned long long)nonce);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The guest's grant references. 0 and the source; 1 when the guest
+ * publishes none (try another way); -1 with why when it does and they
+ * do not lead to its ring.
+ */
+static int from_grants(struct rs_xen *x, uint32_t domid, struct rs_source *src,
+		       unsigned *nrefs, char *why, size_t whylen)
+{
+	/* each reference but the last takes two bytes or more */
+	enum { REFS_MAX = RS_XEN_REFS_TEXT_MAX / 2 + 1 };
+	char text[RS_XEN_REFS_TEXT_MAX + 1];
+	uint64_t gfn, pages, nonce;
+	size_t n = 0;
+
+	if (rs_xen_guest_key(x, domid, "ring-ref", text, sizeof(text)) != 0) {
+		snprintf(why, whylen, "no data/ringside/ring-ref");
+		return 1;
+	}
+	if (grant_keys(x, domid, &gfn, &pages, &nonce, why, whylen) != 0)
+		return -1;
+	uint32_t *refs = calloc(REFS_MAX, sizeof(*refs));
+	if (!refs) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (rs_xen_parse_refs(text, refs, REFS_MAX, &n, why, whylen) != 0)
+		goto fail;
+	if (n != pages) {
+		snprintf(why, whylen, "data/ringside/ring-ref has %zu references,"
+			 " pages says %llu", n, (unsigned long long)pages);
+		goto fail;
+	}
+	if (!x->gnt && !(x->gnt = xengnttab_open(&x->log.vtable, 0))) {
+		snprintf(why, whylen, "cannot open /dev/xen/gntdev (is the"
+			 " xen-gntdev module loaded?): %s", strerror(errno));
+		goto fail;
+	}
+	/* gntdev maps every reference or none (a bad one fails the call), so
+	 * no page of this mapping can fault on access. */
+	void *addr = xengnttab_map_domain_grant_refs(x->gnt, (uint32_t)n, domid,
+						     refs, PROT_READ);
+	if (!addr) {
+		snprintf(why, whylen, "cannot map domain %u's %zu grant"
+			 " references: %s", domid, n, strerror(errno));
+		goto fail;
+	}
+	size_t len = n * RS_PAGE_SIZE;
+	struct grant_map *m = calloc(1, sizeof(*m));
+	if (!m || grant_check(addr, len, gfn, nonce, why, whylen) != 0) {
+		if (!m)
+			snprintf(why, whylen, "out of memory");
+		free(m);
+		xengnttab_unmap(x->gnt, addr, (uint32_t)n);
+		goto fail;
+	}
+	free(refs);
+	*m = (struct grant_map){ .gnt = x->gnt, .addr = addr, .count = (uint32_t)n };
+	src->base = addr;
+	src->len = len;
+	src->gpa = gfn * RS_PAGE_SIZE;
+	src->live = 1;
+	src->hint_offset = 0;
+	src->check_gpa = 1;
+	src->close = grant_map_close;
+	src->priv = m;
+	*nrefs = (unsigned)n;
+	return 0;
+fail:
+	free(refs);
+	return -1;
+}
+
+/* ---- the gfn keys and the scan (HVM/PVH) --------------------------------- */
+
 /* gfns never scanned: the legacy VGA/ROM hole and the MMIO hole below
  * 4 GiB (emulated or absent; mapping them is pointless or has effects). */
 static uint64_t skip_hole(uint64_t gfn)
@@ -283,16 +438,29 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 	return -1;
 }
 
-int rs_source_xen_open(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
-		       struct rs_source *src, char *err, size_t errlen)
+int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
+		       uint64_t max_gpfn, struct rs_source *src, unsigned *nrefs,
+		       char *err, size_t errlen)
 {
-	char keys[400], scanned[400];
+	char grants[400], keys[400], scanned[400];
 
 	memset(src, 0, sizeof(*src));
+	*nrefs = 0;
+	int g = from_grants(x, domid, src, nrefs, grants, sizeof(grants));
+	if (g == 0)
+		return 0;
+	if (!hvm) {
+		snprintf(err, errlen, "domain %u is PV: its ring is read only"
+			 " through grant references, and %s", domid, grants);
+		return -1;
+	}
 	if (from_keys(x, domid, max_gpfn, src, keys, sizeof(keys)) == 0)
 		return 0;
 	if (scan(x, domid, max_gpfn, src, scanned, sizeof(scanned)) == 0)
 		return 0;
-	snprintf(err, errlen, "%s; %s", keys, scanned);
+	if (g < 0)
+		snprintf(err, errlen, "%s; %s; %s", grants, keys, scanned);
+	else
+		snprintf(err, errlen, "%s; %s", keys, scanned);
 	return -1;
 }

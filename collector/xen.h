@@ -87,12 +87,15 @@ int rs_xen_guest_key(struct rs_xen *x, uint32_t domid, const char *key,
 		     char *out, size_t outlen);
 
 /*
- * The live source (source_xen.c): find the region (the guest's xenstore
- * keys first, else a magic scan of guest RAM), map it read-only. The
- * source keeps the mapping until closed; `x` must outlive it. 0, or -1
- * with err.
+ * The live source (source_xen.c): find the region (the guest's grant
+ * references in xenstore first; for HVM/PVH then its gfn keys, else a
+ * magic scan of guest RAM), map it read-only. A PV guest (hvm == 0) is
+ * read through grant references only. *nrefs: how many grant references
+ * were mapped (0 by gfn). The source keeps the mapping until closed; `x`
+ * must outlive it. 0, or -1 with err.
  */
-int rs_source_xen_open(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
-		       struct rs_source *src, char *err, size_t errlen);
+int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
+		       uint64_t max_gpfn, struct rs_source *src, unsigned *nrefs,
+		       char *err, size_t errlen);
 
 #endif /* RS_COLLECTOR_XEN_H */

@@ -91,15 +91,21 @@ static int attach(struct rs_xen *x, uint32_t domid, const struct rs_collect_opts
 			snprintf(why, sizeof(why), "domain %u does not exist", domid);
 		else if (di.exists && di.dying)
 			snprintf(why, sizeof(why), "domain %u is dying", domid);
-		else if (di.exists && !di.hvm)
-			snprintf(why, sizeof(why), "domain %u is PV; only HVM/PVH"
-				 " domains (guest-physical gfns) are supported", domid);
 		else if (di.exists) {
-			int rc = rs_source_xen_open(x, domid, di.max_gpfn, &src, why,
-						    sizeof(why));
+			unsigned nrefs = 0;
+			int rc = rs_source_xen_open(x, domid, di.hvm, di.max_gpfn,
+						    &src, &nrefs, why, sizeof(why));
 			if (rc == 0) {
 				snprintf(src.spec, sizeof(src.spec), "%s", o->source);
 				rc = rs_session_attach(s, &src, why, sizeof(why));
+				/* Which way the ring was found is worth a line:
+				 * grant references, or the guest's gfn. */
+				if (rc == 0 && nrefs)
+					fprintf(stderr, "ringside: %s: %s domain %u's"
+						" ring mapped through %u grant"
+						" references\n", o->source,
+						di.hvm ? "HVM/PVH" : "PV", domid,
+						nrefs);
 				if (rc == 0)
 					return 0;
 				rs_source_close(&src);

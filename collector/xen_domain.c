@@ -119,6 +119,8 @@ void rs_xen_close(struct rs_xen *x)
 {
 	if (!x)
 		return;
+	if (x->gnt)
+		xengnttab_close(x->gnt);
 	if (x->xs)
 		xs_close(x->xs);
 	if (x->fmem)

@@ -7,6 +7,7 @@
 
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
+#include <xengnttab.h>
 #include <xenstore.h>
 
 #include "xen.h"
@@ -23,6 +24,9 @@ struct rs_xen {
 	xc_interface *xch;
 	xenforeignmemory_handle *fmem;
 	struct xs_handle *xs;
+	/* Opened on first use (source_xen.c): only a guest that shares its
+	 * ring by grant references needs /dev/xen/gntdev. */
+	xengnttab_handle *gnt;
 };
 
 #endif /* RS_COLLECTOR_XEN_INTERNAL_H */

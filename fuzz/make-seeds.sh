@@ -26,7 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ringside-seeds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 rm -rf "$out"
-mkdir -p "$out"/{decode,region,qemucore,xlcore,db,viewer}
+mkdir -p "$out"/{decode,region,qemucore,xlcore,xenrefs,db,viewer}
 
 # A region seed: 8-byte little-endian gpa, then memory.
 with_gpa() {  # GPA FILE OUT
@@ -111,6 +111,6 @@ for db in "$out"/db/*.db; do
 	"$trim" viewer "$db" "$out/viewer/$(basename "$db" .db).seed" ||
 		echo "make-seeds: no viewer seed from $db" >&2
 done
-for t in decode region qemucore xlcore db viewer; do
+for t in decode region qemucore xlcore xenrefs db viewer; do
 	printf 'make-seeds: %-9s %3d seeds\n' "$t" "$(ls "$out/$t" | wc -l)"
 done

@@ -59,6 +59,7 @@ enum rs_clock_source {
 	RS_CLOCK_PIT       = 6, /* measured against the PIT (8254) */
 	RS_CLOCK_HOSTED    = 7, /* a Linux process: measured with clock_gettime */
 	RS_CLOCK_GUESS     = 8, /* nothing to measure against: a fixed guess */
+	RS_CLOCK_XEN_PVCLOCK = 9, /* Xen's vcpu_time_info scale (PV guests: Mini-OS) */
 	RS_CLOCK_LIMIT
 };
 
@@ -70,6 +71,8 @@ enum rs_tick_method {
 	RS_TICK_HOSTED        = 3, /* a Linux process: an interval timer's signal */
 	RS_TICK_LAPIC_ONESHOT = 4, /* LAPIC timer, one-shot, re-armed per tick from
 				    * the TSC; its rate measured against the TSC */
+	RS_TICK_XEN_TIMER     = 5, /* Xen's one-shot timer (set_timer_op, VIRQ_TIMER),
+				    * re-armed per tick from Xen's system time */
 	RS_TICK_LIMIT
 };
 
@@ -77,7 +80,7 @@ static inline const char *rs_clock_source_name(uint32_t s)
 {
 	static const char *const names[RS_CLOCK_LIMIT] = {
 		"unknown", "cmdline", "xen-cpuid", "cpuid-15h", "cpuid-16h",
-		"hpet", "pit", "hosted", "guess",
+		"hpet", "pit", "hosted", "guess", "xen-pvclock",
 	};
 	return s < RS_CLOCK_LIMIT ? names[s] : "invalid";
 }
@@ -86,7 +89,7 @@ static inline const char *rs_tick_method_name(uint32_t m)
 {
 	static const char *const names[RS_TICK_LIMIT] = {
 		"unknown", "lapic-periodic", "tsc-deadline", "hosted",
-		"lapic-oneshot",
+		"lapic-oneshot", "xen-timer",
 	};
 	return m < RS_TICK_LIMIT ? names[m] : "invalid";
 }

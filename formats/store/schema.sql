@@ -33,8 +33,10 @@ CREATE TABLE IF NOT EXISTS trace (
 	-- How the guest calibrated its clocks (the ring header's line 1);
 	-- NULL where it does not say (a guest older than these fields).
 	tsc_source      TEXT,               -- cmdline | xen-cpuid | cpuid-15h |
-	                                    -- cpuid-16h | hpet | pit | hosted | guess
-	tick_method     TEXT,               -- lapic-periodic | tsc-deadline | hosted
+	                                    -- cpuid-16h | hpet | pit | hosted | guess |
+	                                    -- xen-pvclock
+	tick_method     TEXT,               -- lapic-periodic | tsc-deadline | hosted |
+	                                    -- lapic-oneshot | xen-timer
 	tick_hz         INTEGER,            -- heartbeat tick rate asked for
 	timer_hz        INTEGER,            -- LAPIC timer clock as measured
 	guest_state     TEXT NOT NULL DEFAULT 'unknown'

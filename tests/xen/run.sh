@@ -5,7 +5,8 @@
 #   1. fetch.sh: Debian's hypervisor and dom0 kernel (cached);
 #   2. mkroot.sh: the dom0 root as a cpio (cached, about a minute cold);
 #   3. a small second cpio with /init, scenarios.sh, samples/xen/*.cfg, the
-#      kernel ELF and build/bin/ringside with the libraries dom0 lacks;
+#      kernel ELF, the traced Mini-OS image (if built) and build/bin/ringside
+#      with the libraries dom0 lacks;
 #   4. QEMU boots Xen + dom0; scenarios.sh prints RINGSIDE-XEN markers on
 #      the serial console and leaves files in a raw tar on a virtio disk;
 #   5. here: markers counted, files unpacked to build/xen/run/results;
@@ -77,8 +78,15 @@ trap 'rm -rf "$ov"; [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null' EXIT
 mkdir -p "$ov/ringside/cfg" "$ov/ringside/bin" "$ov/usr/lib/x86_64-linux-gnu"
 install -m 755 "$here/init" "$ov/init"
 install -m 755 "$here/scenarios.sh" "$ov/ringside/scenarios.sh"
+install -m 644 "$here/minios.sh" "$ov/ringside/minios.sh"
 install -m 644 samples/xen/*.cfg "$ov/ringside/cfg/"
 install -m 644 "$elf" "$ov/ringside/ringside-kernel.elf"
+# The traced Mini-OS (make mini-os), when the peers were there to build it:
+# the minios-* scenarios skip without it.
+minios=$BUILD/mini-os/mini-os.gz
+[ -f "$minios" ] && install -m 644 "$minios" "$ov/ringside/mini-os.gz"
+# Its PVH build (CONFIG_PARAVIRT=n), for the minios-pvh probe.
+[ -f "$BUILD/mini-os/mini-os-pvh" ] && install -m 644 "$BUILD/mini-os/mini-os-pvh" "$ov/ringside/mini-os-pvh"
 if [ -x "$rs" ]; then
 	install -m 755 "$rs" "$ov/ringside/bin/ringside"
 	# Libraries the dom0 root lacks (libsqlite3, ...); libxen* match.

@@ -28,8 +28,13 @@
 #  11. smp-hang      2 vCPUs: hang stops every CPU: --follow says hung
 #  12. smp-stuck     2 vCPUs: stuckcpu stops CPU 1 while CPU 0 goes on:
 #                    --follow names CPU 1 stuck
+#  13-17. minios-exit, minios-grant, minios-crash, minios-bug, minios-hang:
+#                    the traced Mini-OS as a PV guest, read through the
+#                    grant references it publishes (skipped without the
+#                    image: make mini-os needs the peers)
 # The names (crash demo noxenstore hang triple triple-crash smp-selftest
-# smp-follow smp-crash smp-hang smp-stuck) select a subset: /ringside/only, written
+# smp-follow smp-crash smp-hang smp-stuck minios-exit minios-grant
+# minios-crash minios-bug minios-hang) select a subset: /ringside/only, written
 # by run.sh from RINGSIDE_XEN_ONLY, lists the ones to run (all without it).
 #
 # No wait here assumes this machine's speed: each is a deadline in seconds
@@ -133,6 +138,11 @@ diagnose() {
 				"$RS" info "/tmp/diagnose-$dom.db" 2>&1 | head -n 40
 		fi
 		db=$OUT/${check#*-}.db
+		# A PV guest's console (Mini-OS) reaches only this log.
+		if [ -s "/var/log/xen/console/guest-$dom.log" ]; then
+			echo "its console (last 25 lines):"
+			tail -n 25 "/var/log/xen/console/guest-$dom.log"
+		fi
 		if [ -x "$RS" ] && [ -s "$db" ]; then
 			echo "ringside info $(basename "$db"):"
 			"$RS" info "$db" 2>&1 | head -n 40
@@ -665,6 +675,11 @@ if [ $xen_src = 1 ]; then
 		"j['stuck_at_ns'] isnot None" \
 		"j['vcpus'][1]['rip_frame']['function'] == 'spinner'"
 fi
+
+# 13-17. The traced Mini-OS as PV guests (minios.sh, sourced: it uses the
+# helpers above).
+# shellcheck source=minios.sh
+. "$R/minios.sh"
 
 # 7, continued: the dump-core of the crashed guest, then reading it back.
 # (The host compares its events with the live reads: run.sh.)
