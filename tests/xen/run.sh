@@ -219,6 +219,27 @@ done
 
 echo "check-xen: $((SECONDS - t0)) s in all"
 echo "xen: $npass passed, $nfail failed, $nskip skipped"
+# A guest that Xen triple-faulted without being asked to (issue 12: under
+# QEMU TCG, about one 2-vCPU pingpong boot in ten dies so, right after
+# Xen handled an instruction it intercepts; tests/xen/README.md) fails
+# its scenario for a reason outside ringside. Such a run is repeated
+# once, whole, and the repeat decides: a fault that comes back, or any
+# other failure, still fails. The `triple` scenarios' own faults follow
+# their "(dN) triple:" line and do not count.
+unasked=$(grep -a -o -E '\(XEN\) d[0-9]+v[0-9]+ Triple fault' "$run/serial.log" |
+	sed -E 's/.* d([0-9]+)v.*/\1/' | sort -un |
+	while read -r d; do
+		grep -a -q "(d$d) triple:" "$run/serial.log" || echo "$d"
+	done | tr '\n' ' ')
+if { [ "$fails" -ne 0 ] || [ "$nfail" -ne 0 ]; } && [ -n "$unasked" ]; then
+	echo "check-xen: Xen triple-faulted domain(s) $unasked unasked (issue 12; see tests/xen/README.md)"
+	if [ -z "${RINGSIDE_XEN_RETRIED:-}" ]; then
+		echo "check-xen: repeating the whole run once; the repeat decides"
+		cp "$run/serial.log" "$run/serial-first.log"
+		RINGSIDE_XEN_RETRIED=1 exec "$here/run.sh"
+	fi
+	echo "check-xen: this was already the repeat: failing"
+fi
 [ "$fails" -eq 0 ] && [ "$nfail" -eq 0 ]
 exit
 }
