@@ -426,27 +426,49 @@ static void race_resolver(void *arg)
 	}
 }
 
-static int race_child(void *ring, size_t len)
+/* A child's kernel core, booted in-process on `ncpus` hosted CPUs (CPU 0
+ * is the caller's thread) with a discard-mode ring at `ring`: 0, or the
+ * child's exit status for what failed (10 setup, 11 a CPU). */
+static int boot_child(void *ring, size_t len, unsigned ncpus,
+		      unsigned tick_hz)
 {
 	struct hosted_config hc = {
 		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
-		.tick_hz = 1000, .ncpus = 2, .console_fd = -1,
+		.tick_hz = tick_hz, .ncpus = ncpus, .console_fd = -1,
 	};
 	if (hosted_platform_init(&hc) != 0 ||
 	    kernel_trace_init(RS_MODE_DISCARD) != 0)
 		return 10;
 	kernel_core_init();
-	race.widen = true;
-	if (platform_start_cpu(1, sched_secondary) != 0)
-		return 11;
-	struct thread *w = thread_create_on(0, "waiter", race_waiter, NULL);
-	struct thread *r = NULL;
-	/* CPU 1 is running once it has marked itself online. */
-	for (int i = 0; i < 10000 && !r; i++) {
-		r = thread_create_on(1, "resolver", race_resolver, NULL);
-		if (!r)
+	for (unsigned cpu = 1; cpu < ncpus; cpu++)
+		if (platform_start_cpu(cpu, sched_secondary) != 0)
+			return 11;
+	return 0;
+}
+
+/* thread_create_on, once that CPU is running (it has marked itself
+ * online): up to 10 s of retries. */
+static struct thread *create_on_when_up(unsigned cpu, const char *name,
+					void (*fn)(void *), void *arg)
+{
+	struct thread *t = NULL;
+	for (int i = 0; i < 10000 && !t; i++) {
+		t = thread_create_on(cpu, name, fn, arg);
+		if (!t)
 			hosted_sleep_ms(1);
 	}
+	return t;
+}
+
+static int race_child(void *ring, size_t len)
+{
+	int rc = boot_child(ring, len, 2, 1000);
+	if (rc != 0)
+		return rc;
+	race.widen = true;
+	struct thread *w = thread_create_on(0, "waiter", race_waiter, NULL);
+	struct thread *r = create_on_when_up(1, "resolver", race_resolver,
+					     NULL);
 	if (!w || !r)
 		return 12;
 	/* Rounds of 5 s for as long as the waiter gets on: a lost wake-up
@@ -490,17 +512,9 @@ static void yielder(void *arg)
 
 static int yield_child(void *ring, size_t len)
 {
-	struct hosted_config hc = {
-		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
-		.tick_hz = 10000, .ncpus = 3, .console_fd = -1,
-	};
-	if (hosted_platform_init(&hc) != 0 ||
-	    kernel_trace_init(RS_MODE_DISCARD) != 0)
-		return 10;
-	kernel_core_init();
-	for (unsigned cpu = 1; cpu < 3; cpu++)
-		if (platform_start_cpu(cpu, sched_secondary) != 0)
-			return 11;
+	int rc = boot_child(ring, len, 3, 10000);
+	if (rc != 0)
+		return rc;
 	struct thread *a = thread_create("yield a", yielder, &yields[0]);
 	struct thread *b = thread_create("yield b", yielder, &yields[1]);
 	if (!a || !b)
@@ -599,23 +613,11 @@ static void sleeper(void *arg)
 
 static int timer_child(void *ring, size_t len)
 {
-	struct hosted_config hc = {
-		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
-		.tick_hz = 1000, .ncpus = 2, .console_fd = -1,
-	};
-	if (hosted_platform_init(&hc) != 0 ||
-	    kernel_trace_init(RS_MODE_DISCARD) != 0)
-		return 10;
-	kernel_core_init();
-	if (platform_start_cpu(1, sched_secondary) != 0)
-		return 11;
+	int rc = boot_child(ring, len, 2, 1000);
+	if (rc != 0)
+		return rc;
 	struct thread *a = thread_create_on(0, "sleeper 0", sleeper, NULL);
-	struct thread *b = NULL;
-	for (int i = 0; i < 10000 && !b; i++) {
-		b = thread_create_on(1, "sleeper 1", sleeper, NULL);
-		if (!b)
-			hosted_sleep_ms(1);
-	}
+	struct thread *b = create_on_when_up(1, "sleeper 1", sleeper, NULL);
 	if (!a || !b)
 		return 12;
 	uint64_t fired = ~0ull;
@@ -658,22 +660,10 @@ static void rescue_sleeper(void *arg)
 
 static int rescue_child(void *ring, size_t len)
 {
-	struct hosted_config hc = {
-		.ring_base = ring, .ring_size = len, .mem_bytes = 32ul << 20,
-		.tick_hz = 1000, .ncpus = 2, .console_fd = -1,
-	};
-	if (hosted_platform_init(&hc) != 0 ||
-	    kernel_trace_init(RS_MODE_DISCARD) != 0)
-		return 10;
-	kernel_core_init();
-	if (platform_start_cpu(1, sched_secondary) != 0)
-		return 11;
-	struct thread *s = NULL;
-	for (int i = 0; i < 10000 && !s; i++) {
-		s = thread_create_on(1, "sleeper", rescue_sleeper, NULL);
-		if (!s)
-			hosted_sleep_ms(1);
-	}
+	int rc = boot_child(ring, len, 2, 1000);
+	if (rc != 0)
+		return rc;
+	struct thread *s = create_on_when_up(1, "sleeper", rescue_sleeper, NULL);
 	if (!s)
 		return 12;
 	/* Rounds of 10 ms until the rescue, then to the end. A rescue is
