@@ -176,34 +176,57 @@ static int parse_u64(const char *s, int base, uint64_t *out)
 	return 0;
 }
 
+/* The guest's data/ringside/{gfn,pages} (decimal) and, if there, nonce
+ * (hex): what both ways of finding its ring start from. */
+struct region_keys {
+	uint64_t gfn, pages, nonce;
+	int have_nonce;
+	char gfn_s[32], pages_s[32];    /* as written, for messages */
+};
+
+/* 0; 1 when gfn or pages is missing; -1 with why when a key is there
+ * but not a number. */
+static int read_region_keys(struct rs_xen *x, uint32_t domid,
+			    struct region_keys *k, char *why, size_t whylen)
+{
+	char nonce_s[32];
+
+	memset(k, 0, sizeof(*k));
+	if (rs_xen_guest_key(x, domid, "gfn", k->gfn_s, sizeof(k->gfn_s)) != 0 ||
+	    rs_xen_guest_key(x, domid, "pages", k->pages_s,
+			     sizeof(k->pages_s)) != 0)
+		return 1;
+	if (parse_u64(k->gfn_s, 10, &k->gfn) != 0 ||
+	    parse_u64(k->pages_s, 10, &k->pages) != 0) {
+		snprintf(why, whylen, "data/ringside/gfn '%s' or pages '%s' is not"
+			 " a decimal number", k->gfn_s, k->pages_s);
+		return -1;
+	}
+	k->have_nonce = rs_xen_guest_key(x, domid, "nonce", nonce_s,
+					 sizeof(nonce_s)) == 0;
+	if (k->have_nonce && parse_u64(nonce_s, 16, &k->nonce) != 0) {
+		snprintf(why, whylen, "data/ringside/nonce '%s' is not hex", nonce_s);
+		return -1;
+	}
+	return 0;
+}
+
 /* The guest's own keys. 0 and the source, or -1 with why. */
 static int from_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		     struct rs_source *src, char *why, size_t whylen)
 {
-	char gfn_s[32], pages_s[32], nonce_s[32];
-	uint64_t gfn, pages, nonce = 0;
+	struct region_keys k;
+	int rc = read_region_keys(x, domid, &k, why, whylen);
 
-	if (rs_xen_guest_key(x, domid, "gfn", gfn_s, sizeof(gfn_s)) != 0 ||
-	    rs_xen_guest_key(x, domid, "pages", pages_s, sizeof(pages_s)) != 0) {
+	if (rc > 0)
 		snprintf(why, whylen, "no data/ringside/gfn and pages in xenstore");
+	if (rc != 0)
 		return -1;
-	}
-	if (parse_u64(gfn_s, 10, &gfn) != 0 || parse_u64(pages_s, 10, &pages) != 0) {
-		snprintf(why, whylen, "data/ringside/gfn '%s' or pages '%s' is not"
-			 " a decimal number", gfn_s, pages_s);
-		return -1;
-	}
-	int have_nonce = rs_xen_guest_key(x, domid, "nonce", nonce_s,
-					  sizeof(nonce_s)) == 0;
-	if (have_nonce && parse_u64(nonce_s, 16, &nonce) != 0) {
-		snprintf(why, whylen, "data/ringside/nonce '%s' is not hex", nonce_s);
-		return -1;
-	}
 	char e[300];
-	if (try_region(x, domid, gfn, pages, max_gpfn, have_nonce, nonce, src, e,
-		       sizeof(e)) != 0) {
-		snprintf(why, whylen, "xenstore's gfn %s, %s pages: %s", gfn_s,
-			 pages_s, e);
+	if (try_region(x, domid, k.gfn, k.pages, max_gpfn, k.have_nonce, k.nonce,
+		       src, e, sizeof(e)) != 0) {
+		snprintf(why, whylen, "xenstore's gfn %s, %s pages: %s", k.gfn_s,
+			 k.pages_s, e);
 		return -1;
 	}
 	return 0;
@@ -233,29 +256,27 @@ static void grant_map_close(struct rs_source *src)
 static int grant_keys(struct rs_xen *x, uint32_t domid, uint64_t *gfn,
 		      uint64_t *pages, uint64_t *nonce, char *why, size_t whylen)
 {
-	char gfn_s[32], pages_s[32], nonce_s[32];
+	struct region_keys k;
+	int rc = read_region_keys(x, domid, &k, why, whylen);
 
-	if (rs_xen_guest_key(x, domid, "gfn", gfn_s, sizeof(gfn_s)) != 0 ||
-	    rs_xen_guest_key(x, domid, "pages", pages_s, sizeof(pages_s)) != 0 ||
-	    rs_xen_guest_key(x, domid, "nonce", nonce_s, sizeof(nonce_s)) != 0) {
+	if (rc < 0)
+		return -1;
+	if (rc > 0 || !k.have_nonce) {
 		snprintf(why, whylen, "data/ringside/ring-ref without gfn, pages"
 			 " and nonce");
 		return -1;
 	}
-	if (parse_u64(gfn_s, 10, gfn) != 0 || parse_u64(pages_s, 10, pages) != 0 ||
-	    parse_u64(nonce_s, 16, nonce) != 0) {
-		snprintf(why, whylen, "data/ringside/gfn '%s', pages '%s' or nonce"
-			 " '%s' is not a number", gfn_s, pages_s, nonce_s);
-		return -1;
-	}
 	/* gfn << 12 must not wrap: the header's self-address is compared */
-	if (*pages == 0 || *pages > RS_XEN_REGION_PAGES_MAX ||
-	    *gfn > (UINT64_MAX >> 12) - *pages) {
+	if (k.pages == 0 || k.pages > RS_XEN_REGION_PAGES_MAX ||
+	    k.gfn > (UINT64_MAX >> 12) - k.pages) {
 		snprintf(why, whylen, "data/ringside/gfn %s, pages %s: not a"
-			 " region (1 to %u pages)", gfn_s, pages_s,
+			 " region (1 to %u pages)", k.gfn_s, k.pages_s,
 			 RS_XEN_REGION_PAGES_MAX);
 		return -1;
 	}
+	*gfn = k.gfn;
+	*pages = k.pages;
+	*nonce = k.nonce;
 	return 0;
 }
 

@@ -40,6 +40,8 @@ void tally_event(struct tally *t, const struct rs_event *ev);
 /* Decodes everything published in a ring held in memory / in a file. */
 void tally_region(const void *base, size_t len, struct tally *t,
 		  struct rs_status *st);
+/* A ring file mapped read-only, whole (*len bytes); munmap it after. */
+const void *map_ring_file(const char *path, size_t *len);
 void tally_file(const char *path, struct tally *t, struct rs_status *st);
 
 /* Runs ringside-hosted with a ring big enough that nothing is lost, and

@@ -113,7 +113,7 @@ void tally_region(const void *base, size_t len, struct tally *t,
 	free(r);
 }
 
-void tally_file(const char *path, struct tally *t, struct rs_status *st)
+const void *map_ring_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat sb;
@@ -122,8 +122,16 @@ void tally_file(const char *path, struct tally *t, struct rs_status *st)
 	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	assert_true(m != MAP_FAILED);
-	tally_region(m, (size_t)sb.st_size, t, st);
-	munmap(m, (size_t)sb.st_size);
+	*len = (size_t)sb.st_size;
+	return m;
+}
+
+void tally_file(const char *path, struct tally *t, struct rs_status *st)
+{
+	size_t len;
+	const void *m = map_ring_file(path, &len);
+	tally_region(m, len, t, st);
+	munmap((void *)m, len);
 }
 
 /* ---- running the hosted binary ------------------------------------------------ */

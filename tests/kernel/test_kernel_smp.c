@@ -107,6 +107,23 @@ static void test_smp_cross_cpu_wake_stress(void **state)
 	check_pingpong_smp(4);
 }
 
+/* Ends the ringside-hosted `pid` spawned on `ring` (in the temporary
+ * `dir`, removed here) and decodes its ring; *running: it had not exited
+ * by itself. */
+static struct smp_run *stop_and_decode(pid_t pid, const char *ring,
+				       char *dir, bool *running)
+{
+	int status = 0;
+	*running = waitpid(pid, &status, WNOHANG) == 0;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	struct smp_run *run = calloc(1, sizeof(*run));
+	assert_non_null(run);
+	smp_decode(ring, run);
+	rs_tmpdir_cleanup(dir);
+	return run;
+}
+
 /*
  * deadlock on four CPUs: the verdict needs every CPU idle with nothing
  * queued, armed or pending anywhere; it comes once, and the stall is in
@@ -121,16 +138,10 @@ static void test_smp_deadlock(void **state)
 	pid_t pid = spawn_hosted("deadlock", ring, args);
 	wait_for_mark(pid, ring, "deadlock: 2 threads blocked on promises");
 	hosted_sleep_ms(100);
-	int status = 0;
-	pid_t alive = waitpid(pid, &status, WNOHANG);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	struct smp_run *run = calloc(1, sizeof(*run));
-	assert_non_null(run);
-	smp_decode(ring, run);
-	rs_tmpdir_cleanup(dir);
+	bool running;
+	struct smp_run *run = stop_and_decode(pid, ring, dir, &running);
 
-	assert_int_equal(alive, 0);
+	assert_true(running);
 	assert_int_equal(run->t.n[RS_EV_MARK], 2);      /* its own, then ours */
 	assert_string_equal(run->t.last_mark,
 			    "deadlock: 2 threads blocked on promises");
@@ -209,16 +220,10 @@ static void test_smp_stuckcpu(void **state)
 			break;
 		hosted_sleep_ms(10);
 	}
-	int status = 0;
-	pid_t alive = waitpid(pid, &status, WNOHANG);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	struct smp_run *run = calloc(1, sizeof(*run));
-	assert_non_null(run);
-	smp_decode(ring, run);
-	rs_tmpdir_cleanup(dir);
+	bool running;
+	struct smp_run *run = stop_and_decode(pid, ring, dir, &running);
 
-	assert_int_equal(alive, 0);             /* it was still running */
+	assert_true(running);             /* it was still running */
 	assert_int_equal(run->st.state, RS_STATE_RUNNING);
 	assert_true(a[1] > 0);                  /* CPU 1 ticked, then... */
 	assert_true(b[0] >= a[0] + 300);        /* ...CPU 0 went on */
@@ -268,16 +273,10 @@ static void check_hang_smp(unsigned cpus)
 	hosted_sleep_ms(300);
 	assert_int_equal(pread(fd, &b, sizeof(b), 0), (ssize_t)sizeof(b));
 	close(fd);
-	int status = 0;
-	pid_t alive = waitpid(pid, &status, WNOHANG);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	struct smp_run *run = calloc(1, sizeof(*run));
-	assert_non_null(run);
-	smp_decode(ring, run);
-	rs_tmpdir_cleanup(dir);
+	bool running;
+	struct smp_run *run = stop_and_decode(pid, ring, dir, &running);
 
-	assert_int_equal(alive, 0);             /* it was still running */
+	assert_true(running);             /* it was still running */
 	assert_int_equal(run->st.state, RS_STATE_RUNNING);
 	assert_int_equal(b.heartbeat_ticks, a.heartbeat_ticks);
 	for (unsigned i = 0; i < cpus; i++) {

@@ -82,15 +82,10 @@ void smp_decode_region(const void *m, size_t len, struct smp_run *r)
 
 void smp_decode(const char *path, struct smp_run *r)
 {
-	int fd = open(path, O_RDONLY);
-	struct stat sb;
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &sb), 0);
-	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	assert_true(m != MAP_FAILED);
-	smp_decode_region(m, (size_t)sb.st_size, r);
-	munmap(m, (size_t)sb.st_size);
+	size_t len;
+	const void *m = map_ring_file(path, &len);
+	smp_decode_region(m, len, r);
+	munmap((void *)m, len);
 }
 
 /* ringside-hosted --cpus `cpus` `extra`, to the end (its exit status
