@@ -48,7 +48,7 @@ struct chrome {
 	int idle[RS_MAX_CPUS];
 	int seen[RS_MAX_CPUS];
 	int64_t last_ts;
-	struct sqlite3_stmt *add_ev;  /* into temp.rs_cj_ev */
+	sqlite3_stmt *add_ev;     /* into temp.rs_cj_ev */
 	int add_rc;               /* 0, or the first insert's failure */
 	uint64_t flows;          /* flows written */
 	uint64_t events;         /* events of the window */
@@ -67,18 +67,21 @@ void cj_slice(struct chrome *c, int pid, uint32_t tid, const char *cat,
 	      const char *name, int64_t from, int64_t to, const char *args);
 
 /* The promise events of the window are kept, as the stream passes, in a
- * temporary table: cj_events_begin makes it (and opens a transaction),
- * cj_event adds one (with the start of the slice it happened in),
- * cj_promises_and_flows then writes the promise lifetimes (pid 3, one
- * lane per tid, so that the slices of a lane never overlap) and the
- * flows creates, reads, resolves and becomes, and drops it. Each returns
- * 0 or -1 (SQLite's error is on `sql`). */
-struct sqlite3;
+ * temporary table, temp.rs_cj_ev (type, a, b, ts, tid, slice_ts), which
+ * the Chrome and FXT exporters both make their flows from:
+ * cj_events_begin makes it (and opens a transaction) and prepares *add;
+ * cj_event adds one (with the start of the slice it happened in; the
+ * first failure stays in *rc); cj_events_end ends the transaction and
+ * drops the tables. cj_promises_and_flows writes the Chrome promise
+ * lifetimes (pid 3, one lane per tid, so that the slices of a lane never
+ * overlap) and the flows creates, reads, resolves and becomes, then
+ * calls cj_events_end. Each returns 0 or -1 (SQLite's error is on
+ * `sql`). */
 struct rs_row;
-int cj_events_begin(struct sqlite3 *sql, struct chrome *c);
-void cj_event(struct chrome *c, const struct rs_row *r, uint32_t tid,
-	      int64_t slice_ts);
-int cj_promises_and_flows(struct sqlite3 *sql, int64_t trace,
-			  struct chrome *c);
+int cj_events_begin(sqlite3 *sql, sqlite3_stmt **add);
+void cj_event(sqlite3_stmt *add, int *rc, const struct rs_row *r,
+	      uint32_t tid, int64_t slice_ts);
+void cj_events_end(sqlite3 *sql);
+int cj_promises_and_flows(sqlite3 *sql, int64_t trace, struct chrome *c);
 
 #endif

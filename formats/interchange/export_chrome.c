@@ -232,7 +232,7 @@ static void promise_mark(struct chrome *c, const struct rs_row *r,
 	int64_t slice_ts = r->ts_ns;
 	if (c->seen[cpu] && !c->idle[cpu] && c->running[cpu] == r->ctx)
 		slice_ts = c->since[cpu] > c->from ? c->since[cpu] : c->from;
-	cj_event(c, r, tid, slice_ts);
+	cj_event(c->add_ev, &c->add_rc, r, tid, slice_ts);
 }
 
 static void counter(struct chrome *c, const struct rs_row *r)
@@ -414,7 +414,7 @@ int rs_export_chrome_window(struct rs_trace_db *db,
 	 * (a corrupt chunk is no SQLite error). */
 	const char *why = NULL;
 	if (rc == 0)
-		rc = cj_events_begin(sql, &c);
+		rc = cj_events_begin(sql, &c.add_ev);
 	if (rc == 0 && rs_trace_events(db, m.id, RS_ORDER_TIME, INT64_MIN,
 				       c.to, on_event, &c) != 0) {
 		rc = -1;

@@ -33,7 +33,7 @@ static int exec(sqlite3 *sql, const char *q)
 	return sqlite3_exec(sql, q, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-int cj_events_begin(sqlite3 *sql, struct chrome *c)
+int cj_events_begin(sqlite3 *sql, sqlite3_stmt **add)
 {
 	if (exec(sql, "DROP TABLE IF EXISTS temp.rs_cj_ev;"
 		 "CREATE TEMP TABLE rs_cj_ev (type INTEGER, a INTEGER,"
@@ -41,17 +41,16 @@ int cj_events_begin(sqlite3 *sql, struct chrome *c)
 		 "BEGIN") != 0)
 		return -1;
 	if (sqlite3_prepare_v2(sql, "INSERT INTO temp.rs_cj_ev VALUES"
-			       " (?1, ?2, ?3, ?4, ?5, ?6)", -1, &c->add_ev,
+			       " (?1, ?2, ?3, ?4, ?5, ?6)", -1, add,
 			       NULL) != SQLITE_OK)
 		return -1;
 	return 0;
 }
 
-void cj_event(struct chrome *c, const struct rs_row *r, uint32_t tid,
-	      int64_t slice_ts)
+void cj_event(sqlite3_stmt *s, int *rc, const struct rs_row *r,
+	      uint32_t tid, int64_t slice_ts)
 {
-	sqlite3_stmt *s = c->add_ev;
-	if (!s || c->add_rc)
+	if (!s || *rc)
 		return;
 	sqlite3_bind_int(s, 1, r->type);
 	sqlite3_bind_int64(s, 2, (int64_t)r->a);
@@ -60,8 +59,16 @@ void cj_event(struct chrome *c, const struct rs_row *r, uint32_t tid,
 	sqlite3_bind_int64(s, 5, tid);
 	sqlite3_bind_int64(s, 6, slice_ts);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		c->add_rc = -1;
+		*rc = -1;
 	sqlite3_reset(s);
+}
+
+void cj_events_end(sqlite3 *sql)
+{
+	/* Temporary tables only: nothing reaches the file. */
+	exec(sql, "COMMIT");
+	exec(sql, "DROP TABLE IF EXISTS temp.rs_cj_ev;"
+	     "DROP TABLE IF EXISTS temp.rs_cj_lane");
 }
 
 /* A binary min-heap of (key, lane). */
@@ -281,9 +288,6 @@ int cj_promises_and_flows(sqlite3 *sql, int64_t trace, struct chrome *c)
 		rc = write_lifetimes(sql, trace, c);
 	if (rc == 0)
 		rc = write_flows(sql, c);
-	/* Temporary tables only: nothing reaches the file. */
-	exec(sql, "COMMIT");
-	exec(sql, "DROP TABLE IF EXISTS temp.rs_cj_ev;"
-	     "DROP TABLE IF EXISTS temp.rs_cj_lane");
+	cj_events_end(sql);
 	return rc;
 }
