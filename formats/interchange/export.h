@@ -35,4 +35,9 @@ int rs_export_chrome_window(struct rs_trace_db *db,
 			    const struct rs_export_opts *o, const char *path,
 			    uint64_t *events_out, char *err, size_t errlen);
 
+/* The Fuchsia trace format (README.md has the mapping) into `path`. */
+int rs_export_fxt(struct rs_trace_db *db, const struct rs_export_opts *o,
+		  const char *path, uint64_t *events_out, char *err,
+		  size_t errlen);
+
 #endif
