@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "export.h"
+#include "export_walk.h"
 
 #define PID_THREADS  1
 #define PID_CPUS     2
@@ -28,25 +29,12 @@
 #define CAT_CPU     "cpu"
 #define CAT_LOST    "lost"
 
-/* The thread track of context `ctx` on `cpu`: the kernel thread's tid,
- * or, for ctx 0 (boot, idle, interrupts), one track per CPU, since every
- * CPU has its own. */
-#define CTX0_TID    0x40000000u
-static inline uint32_t cj_tid(uint32_t ctx, unsigned cpu)
-{
-	return ctx ? ctx : CTX0_TID + cpu;
-}
-
 struct chrome {
 	FILE *f;
 	int first;
 	int64_t from, to;        /* the window, ns; INT64_MIN/MAX: all */
 	int64_t end;             /* where open slices end: min(last, to) */
-	/* per CPU: who is running since when */
-	uint32_t running[RS_MAX_CPUS];
-	int64_t since[RS_MAX_CPUS];
-	int idle[RS_MAX_CPUS];
-	int seen[RS_MAX_CPUS];
+	struct xw_cpus cpus;      /* who is running since when */
 	int64_t last_ts;
 	sqlite3_stmt *add_ev;     /* into temp.rs_cj_ev */
 	int add_rc;               /* 0, or the first insert's failure */

@@ -145,28 +145,16 @@ static void meta_name(struct chrome *c, const char *what, int pid,
 	fputs("}}", c->f);
 }
 
-/* The CPU's slice since its last change ends at `ts`: on the CPU's track
- * (which thread ran, or idle), and on the thread track of what ran (a
- * kernel thread, or the CPU's ctx 0: boot, idle, interrupts). */
-static void cpu_slice_end(struct chrome *c, unsigned cpu, int64_t ts)
+/* A CPU's span ended: on the CPU's track (which thread ran, or idle),
+ * and on the thread track of what ran (a kernel thread, or the CPU's
+ * ctx 0: boot, idle, interrupts). */
+static void on_span(void *opaque, const struct xw_span *s)
 {
-	char name[32];
-	const uint32_t run = c->running[cpu];
-
-	if (!c->seen[cpu]) {            /* nothing known before this */
-		c->seen[cpu] = 1;
-		c->since[cpu] = ts;
-		return;
-	}
-	if (c->idle[cpu])
-		snprintf(name, sizeof(name), "idle");
-	else
-		snprintf(name, sizeof(name), "thread %u", run);
-	cj_slice(c, PID_CPUS, cpu, CAT_CPU, name, c->since[cpu], ts, NULL);
-	cj_slice(c, PID_THREADS, cj_tid(run, cpu), CAT_FLOW,
-		 run ? "running" : c->idle[cpu] ? "idle" : "ctx 0",
-		 c->since[cpu], ts, NULL);
-	c->since[cpu] = ts;
+	struct chrome *c = opaque;
+	cj_slice(c, PID_CPUS, s->cpu, CAT_CPU, s->cpu_name, s->from, s->to,
+		 NULL);
+	cj_slice(c, PID_THREADS, xw_ctx(s->run, s->cpu), CAT_FLOW,
+		 s->thread_name, s->from, s->to, NULL);
 }
 
 /* An instant on a thread's (s = "t") or the whole trace's (s = "g")
@@ -189,50 +177,29 @@ static void instant(struct chrome *c, int pid, uint32_t tid, char scope,
 static void cpu_instant(struct chrome *c, unsigned cpu, const struct rs_row *r)
 {
 	char name[96];
-
-	if (r->type == RS_EV_THREAD_MIGRATE)
-		snprintf(name, sizeof(name), "migrate thread %" PRIu64
-			 " from cpu %" PRIu64, r->a, r->b);
-	else if (r->type == RS_EV_IPI_SEND)
-		snprintf(name, sizeof(name), "ipi to cpu %" PRIu64 " (%s)", r->a,
-			 r->b == RS_IPI_WAKE ? "wake" : r->b == RS_IPI_STOP
-			 ? "stop" : "other");
-	else
-		snprintf(name, sizeof(name), "ipi received (%s)",
-			 r->a == RS_IPI_WAKE ? "wake" : r->a == RS_IPI_STOP
-			 ? "stop" : "other");
+	xw_cpu_instant_name(r, name, sizeof(name));
 	instant(c, PID_CPUS, cpu, 't', name, r->ts_ns);
 }
 
 /* A promise event as a 1 ns slice on the thread that did it: what the
  * flows of export_chrome_flows.c bind to, at this very ts. */
 static void promise_mark(struct chrome *c, const struct rs_row *r,
-			 unsigned cpu)
+			 unsigned cpu, const char *verb)
 {
-	const char *name;
 	char args[96];
 
-	switch (r->type) {
-	case RS_EV_PROMISE_CREATE:  name = "create";  break;
-	case RS_EV_PROMISE_READ:    name = "read";    break;
-	case RS_EV_PROMISE_RESOLVE: name = "resolve"; break;
-	case RS_EV_PROMISE_FAIL:    name = "fail";    break;
-	default:                    name = "becomes"; break;
-	}
 	if (r->type == RS_EV_PROMISE_BECOMES)
 		snprintf(args, sizeof(args), "\"promise\":%" PRIu64
 			 ",\"follows\":%" PRIu64, r->a, r->b);
 	else
 		snprintf(args, sizeof(args), "\"promise\":%" PRIu64, r->a);
-	const uint32_t tid = cj_tid(r->ctx, cpu);
-	cj_slice(c, PID_THREADS, tid, CAT_FLOW, name, r->ts_ns, r->ts_ns + 1,
+	const uint32_t tid = xw_ctx(r->ctx, cpu);
+	cj_slice(c, PID_THREADS, tid, CAT_FLOW, verb, r->ts_ns, r->ts_ns + 1,
 		 args);
-	/* The slice it happened in: the CPU's current one if it is this
-	 * context's (else none is known, and no flow starts there). */
-	int64_t slice_ts = r->ts_ns;
-	if (c->seen[cpu] && !c->idle[cpu] && c->running[cpu] == r->ctx)
-		slice_ts = c->since[cpu] > c->from ? c->since[cpu] : c->from;
-	cj_event(c->add_ev, &c->add_rc, r, tid, slice_ts);
+	/* The slice it happened in (as clipped to the window), where a
+	 * creates flow starts. */
+	int64_t start = xw_slice_start(&c->cpus, r);
+	cj_event(c->add_ev, &c->add_rc, r, tid, start > c->from ? start : c->from);
 }
 
 static void counter(struct chrome *c, const struct rs_row *r)
@@ -250,86 +217,50 @@ static int on_event(void *opaque, const struct rs_row *r)
 {
 	struct chrome *c = opaque;
 	const unsigned cpu = r->cpu < RS_MAX_CPUS ? r->cpu : 0;
+	const char *verb = xw_promise_verb(r->type);
 
 	c->last_ts = r->ts_ns;
-	if (!c->seen[cpu])
-		cpu_slice_end(c, cpu, r->ts_ns);
+	xw_event(&c->cpus, r, on_span, c);
 	/* Before the window only the CPUs' state is followed. */
-	const int in = in_window(c, r->ts_ns);
-	c->events += in;
+	if (!in_window(c, r->ts_ns))
+		return 0;
+	c->events++;
 	switch (r->type) {
-	case RS_EV_THREAD_SWITCH:
-		cpu_slice_end(c, cpu, r->ts_ns);
-		c->running[cpu] = (uint32_t)r->b;
-		c->idle[cpu] = 0;
-		break;
-	case RS_EV_IDLE_ENTER:
-		cpu_slice_end(c, cpu, r->ts_ns);
-		c->idle[cpu] = 1;
-		break;
-	case RS_EV_IDLE_EXIT:
-		cpu_slice_end(c, cpu, r->ts_ns);
-		c->idle[cpu] = 0;
-		break;
 	case RS_EV_COUNTER:
 	case RS_EV_HEAP:
 	case RS_EV_RUNQ_LEN:
-		if (in)
-			counter(c, r);
+		counter(c, r);
 		break;
 	case RS_EV_THREAD_MIGRATE:
 	case RS_EV_IPI_SEND:
 	case RS_EV_IPI_RECV:
-		if (in)
-			cpu_instant(c, cpu, r);
+		cpu_instant(c, cpu, r);
 		break;
 	case RS_EV_MARK:
-		if (in)
-			instant(c, PID_THREADS, cj_tid(r->ctx, cpu), 't',
-				r->str ? r->str : "", r->ts_ns);
-		break;
-	case RS_EV_PROMISE_CREATE:
-	case RS_EV_PROMISE_READ:
-	case RS_EV_PROMISE_RESOLVE:
-	case RS_EV_PROMISE_FAIL:
-	case RS_EV_PROMISE_BECOMES:
-		if (in)
-			promise_mark(c, r, cpu);
+		instant(c, PID_THREADS, xw_ctx(r->ctx, cpu), 't',
+			r->str ? r->str : "", r->ts_ns);
 		break;
 	default:
+		if (verb)
+			promise_mark(c, r, cpu, verb);
 		break;
 	}
 	return 0;
 }
 
-/* A loss as a range on its CPU's "lost" track, from the last record
- * before the gap to the first after it (the trace's ends where a side is
- * unknown). Gaps come by CPU, then time; a gap that starts before the
- * previous one of its CPU ended is clipped, so the track's slices never
- * overlap. */
+/* A loss as a range on its CPU's "lost" track (export_walk.h). */
 struct gap_state {
 	struct chrome *c;
-	int64_t first, last;
-	int cpu;
-	int64_t prev_end;
+	struct xw_gaps g;
 };
 
 static int on_gap(void *opaque, const struct rs_gap *g)
 {
 	struct gap_state *s = opaque;
-	int64_t from = g->from_ns >= 0 ? g->from_ns : s->first;
-	int64_t to = g->to_ns >= 0 ? g->to_ns : s->last;
 	char name[64], args[64];
+	int64_t from, to;
 
-	if (g->cpu != s->cpu) {
-		s->cpu = g->cpu;
-		s->prev_end = INT64_MIN;
-	}
-	if (from < s->prev_end)
-		from = s->prev_end;
-	if (to < from)
-		to = from;
-	s->prev_end = to;
+	xw_gap_range(&s->g, g, &from, &to);
 	snprintf(name, sizeof(name), "lost %" PRIu64 " records", g->count);
 	snprintf(args, sizeof(args), "\"count\":%" PRIu64, g->count);
 	cj_slice(s->c, PID_LOST, g->cpu, CAT_LOST, name, from, to, args);
@@ -355,11 +286,14 @@ static void write_panic(struct chrome *c, const struct rs_trace_meta *m)
 		m->panic_rip);
 }
 
+static void thread_name(void *opaque, int64_t tid, const char *name)
+{
+	meta_name(opaque, "thread_name", PID_THREADS, tid, name);
+}
+
 static void write_names(struct chrome *c, sqlite3 *sql,
 			const struct rs_trace_meta *m, int *rc)
 {
-	sqlite3_stmt *s;
-
 	meta_name(c, "process_name", PID_THREADS, -1, "kernel threads");
 	meta_name(c, "process_name", PID_CPUS, -1, "CPUs");
 	meta_name(c, "process_name", PID_PROMISES, -1, "promises");
@@ -370,22 +304,9 @@ static void write_names(struct chrome *c, sqlite3 *sql,
 		meta_name(c, "thread_name", PID_CPUS, cpu, name);
 		meta_name(c, "thread_name", PID_LOST, cpu, name);
 		snprintf(name, sizeof(name), "cpu %u ctx 0", cpu);
-		meta_name(c, "thread_name", PID_THREADS, cj_tid(0, cpu), name);
+		meta_name(c, "thread_name", PID_THREADS, xw_ctx(0, cpu), name);
 	}
-	if (sqlite3_prepare_v2(sql, "SELECT tid, name FROM threads WHERE"
-			       " trace_id = ?1", -1, &s, NULL) != SQLITE_OK) {
-		*rc = -1;
-		return;
-	}
-	sqlite3_bind_int64(s, 1, m->id);
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(s, 1);
-		meta_name(c, "thread_name", PID_THREADS,
-			  sqlite3_column_int64(s, 0), name ? name : "?");
-	}
-	sqlite3_finalize(s);
-	if (step != SQLITE_DONE)
+	if (xw_threads(sql, m->id, thread_name, c) != 0)
 		*rc = -1;
 }
 
@@ -422,13 +343,13 @@ int rs_export_chrome_window(struct rs_trace_db *db,
 	}
 	/* What still runs ends where the trace (or the window) does. */
 	c.end = c.to < m.last_ts_ns ? c.to : c.last_ts;
-	for (unsigned cpu = 0; rc == 0 && cpu < m.ncpus; cpu++)
-		if (c.seen[cpu])
-			cpu_slice_end(&c, cpu, c.end);
+	if (rc == 0)
+		xw_end(&c.cpus, c.end, on_span, &c);
 	/* Also after a failure: it ends the transaction and the tables. */
 	if (cj_promises_and_flows(sql, m.id, &c) != 0 && rc == 0)
 		rc = -1;
-	struct gap_state g = { &c, m.first_ts_ns, m.last_ts_ns, -1, 0 };
+	struct gap_state g = { .c = &c };
+	xw_gaps_init(&g.g, m.first_ts_ns, m.last_ts_ns);
 	if (rc == 0 && rs_trace_gaps(db, m.id, on_gap, &g) != 0) {
 		rc = -1;
 		why = rs_trace_error(db);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "chrome_json.h"
+#include "export_walk.h"
 #include "rs_decode.h"
 
 /* Processes (koids) and the thread koids of pseudo-threads. */
@@ -30,7 +31,7 @@
 #define KOID_CPUS      2             /* CPU n: CPU_KOID + n */
 #define KOID_PROMISES  3             /* one thread, PROMISES_KOID */
 #define KOID_LOST      4             /* CPU n's losses: LOST_KOID + n */
-#define CTX0_KOID      0x40000000u   /* ctx 0 on CPU n: + n */
+/* ctx 0 on CPU n: XW_CTX0 + n (export_walk.h) */
 #define CPU_KOID       0x50000000u
 #define PROMISES_KOID  0x60000000u
 #define LOST_KOID      0x70000000u
@@ -54,9 +55,7 @@ struct fxt {
 	struct { char *s; uint16_t idx; } strs[STR_SLOTS];
 	uint16_t nstrs;
 	int64_t from, to, end;
-	uint32_t running[RS_MAX_CPUS];
-	int64_t since[RS_MAX_CPUS];
-	int idle[RS_MAX_CPUS], seen[RS_MAX_CPUS];
+	struct xw_cpus cpus;             /* who runs where since when */
 	int64_t last_ts;
 	uint64_t events, flow_id;
 	sqlite3_stmt *add_ev;            /* promise events, see cj_event */
@@ -225,122 +224,68 @@ static void span(struct fxt *x, uint64_t pid, uint64_t tid, const char *cat,
 	event(x, EV_COMPLETE, from, pid, tid, cat, name, args, nargs, &end);
 }
 
-static uint64_t ctx_koid(uint32_t ctx, unsigned cpu)
+/* A CPU's span ended: on the CPU's thread and on what ran. */
+static void on_span(void *opaque, const struct xw_span *s)
 {
-	return ctx ? ctx : CTX0_KOID + cpu;
-}
-
-static void cpu_slice_end(struct fxt *x, unsigned cpu, int64_t ts)
-{
-	char name[32];
-	const uint32_t run = x->running[cpu];
-
-	if (!x->seen[cpu]) {
-		x->seen[cpu] = 1;
-		x->since[cpu] = ts;
-		return;
-	}
-	if (x->idle[cpu])
-		snprintf(name, sizeof(name), "idle");
-	else
-		snprintf(name, sizeof(name), "thread %u", run);
-	span(x, KOID_CPUS, CPU_KOID + cpu, "cpu", name, x->since[cpu], ts,
-	     NULL, 0);
-	span(x, KOID_THREADS, ctx_koid(run, cpu), "sched",
-	     run ? "running" : x->idle[cpu] ? "idle" : "ctx 0", x->since[cpu],
-	     ts, NULL, 0);
-	x->since[cpu] = ts;
+	struct fxt *x = opaque;
+	span(x, KOID_CPUS, CPU_KOID + s->cpu, "cpu", s->cpu_name, s->from,
+	     s->to, NULL, 0);
+	span(x, KOID_THREADS, xw_ctx(s->run, s->cpu), "sched", s->thread_name,
+	     s->from, s->to, NULL, 0);
 }
 
 static void promise_mark(struct fxt *x, const struct rs_row *r,
-			 unsigned cpu)
+			 unsigned cpu, const char *verb)
 {
-	const char *name;
 	struct arg a[2] = { { "promise", ARG_UINT64, r->a, NULL },
 			    { "follows", ARG_UINT64, r->b, NULL } };
 
-	switch (r->type) {
-	case RS_EV_PROMISE_CREATE:  name = "create";  break;
-	case RS_EV_PROMISE_READ:    name = "read";    break;
-	case RS_EV_PROMISE_RESOLVE: name = "resolve"; break;
-	case RS_EV_PROMISE_FAIL:    name = "fail";    break;
-	default:                    name = "becomes"; break;
-	}
-	const uint64_t tid = ctx_koid(r->ctx, cpu);
-	span(x, KOID_THREADS, tid, "promise", name, r->ts_ns, r->ts_ns + 1, a,
+	const uint32_t tid = xw_ctx(r->ctx, cpu);
+	span(x, KOID_THREADS, tid, "promise", verb, r->ts_ns, r->ts_ns + 1, a,
 	     r->type == RS_EV_PROMISE_BECOMES ? 2 : 1);
-	cj_event(x->add_ev, &x->add_rc, r, (uint32_t)tid, r->ts_ns);
-}
-
-static void cpu_instant(struct fxt *x, unsigned cpu, const struct rs_row *r)
-{
-	char name[96];
-
-	if (r->type == RS_EV_THREAD_MIGRATE)
-		snprintf(name, sizeof(name), "migrate thread %" PRIu64
-			 " from cpu %" PRIu64, r->a, r->b);
-	else if (r->type == RS_EV_IPI_SEND)
-		snprintf(name, sizeof(name), "ipi to cpu %" PRIu64, r->a);
-	else
-		snprintf(name, sizeof(name), "ipi received");
-	event(x, EV_INSTANT, r->ts_ns, KOID_CPUS, CPU_KOID + cpu, "cpu", name,
-	      NULL, 0, NULL);
+	cj_event(x->add_ev, &x->add_rc, r, tid, r->ts_ns);
 }
 
 static int on_event(void *opaque, const struct rs_row *r)
 {
 	struct fxt *x = opaque;
 	const unsigned cpu = r->cpu < RS_MAX_CPUS ? r->cpu : 0;
+	const char *verb = xw_promise_verb(r->type);
+	const uint32_t tid = xw_ctx(r->ctx, cpu);
+	char name[96];
 
 	x->last_ts = r->ts_ns;
-	if (!x->seen[cpu])
-		cpu_slice_end(x, cpu, r->ts_ns);
-	const int in = r->ts_ns >= x->from && r->ts_ns <= x->to;
-	x->events += in;
+	xw_event(&x->cpus, r, on_span, x);
+	if (r->ts_ns < x->from || r->ts_ns > x->to)
+		return x->err ? -1 : 0;
+	x->events++;
 	switch (r->type) {
-	case RS_EV_THREAD_SWITCH:
-	case RS_EV_IDLE_ENTER:
-	case RS_EV_IDLE_EXIT:
-		cpu_slice_end(x, cpu, r->ts_ns);
-		if (r->type == RS_EV_THREAD_SWITCH)
-			x->running[cpu] = (uint32_t)r->b;
-		x->idle[cpu] = r->type == RS_EV_IDLE_ENTER;
-		break;
 	case RS_EV_COUNTER:
 	case RS_EV_HEAP:
 	case RS_EV_RUNQ_LEN: {
 		const struct arg a = { "value", ARG_INT64, r->a, NULL };
 		const uint64_t id = 0;
-		if (in)
-			event(x, EV_COUNTER, r->ts_ns, KOID_THREADS,
-			      ctx_koid(r->ctx, cpu), "counter",
-			      r->type == RS_EV_COUNTER ? r->str
-			      : rs_event_name(r->type), &a, 1, &id);
+		event(x, EV_COUNTER, r->ts_ns, KOID_THREADS, tid, "counter",
+		      r->type == RS_EV_COUNTER ? r->str
+		      : rs_event_name(r->type), &a, 1, &id);
 		break;
 	}
 	case RS_EV_THREAD_MIGRATE:
 	case RS_EV_IPI_SEND:
 	case RS_EV_IPI_RECV:
-		if (in)
-			cpu_instant(x, cpu, r);
+		xw_cpu_instant_name(r, name, sizeof(name));
+		event(x, EV_INSTANT, r->ts_ns, KOID_CPUS, CPU_KOID + cpu, "cpu",
+		      name, NULL, 0, NULL);
 		break;
 	case RS_EV_MARK: {
 		const struct arg a = { "value", ARG_UINT64, r->a, NULL };
-		if (in)
-			event(x, EV_INSTANT, r->ts_ns, KOID_THREADS,
-			      ctx_koid(r->ctx, cpu), "mark", r->str, &a, 1,
-			      NULL);
+		event(x, EV_INSTANT, r->ts_ns, KOID_THREADS, tid, "mark",
+		      r->str, &a, 1, NULL);
 		break;
 	}
-	case RS_EV_PROMISE_CREATE:
-	case RS_EV_PROMISE_READ:
-	case RS_EV_PROMISE_RESOLVE:
-	case RS_EV_PROMISE_FAIL:
-	case RS_EV_PROMISE_BECOMES:
-		if (in)
-			promise_mark(x, r, cpu);
-		break;
 	default:
+		if (verb)
+			promise_mark(x, r, cpu, verb);
 		break;
 	}
 	return x->err ? -1 : 0;
@@ -424,37 +369,32 @@ static int write_flows(sqlite3 *sql, struct fxt *x)
 
 struct gap_state {
 	struct fxt *x;
-	int64_t first, last;
-	int cpu;
-	int64_t prev_end;
+	struct xw_gaps g;
 };
 
 /* A loss as a duration on its CPU's "lost" thread (count as an arg). */
 static int on_gap(void *opaque, const struct rs_gap *g)
 {
 	struct gap_state *st = opaque;
-	int64_t from = g->from_ns >= 0 ? g->from_ns : st->first;
-	int64_t to = g->to_ns >= 0 ? g->to_ns : st->last;
 	char name[64];
 	const struct arg a = { "count", ARG_UINT64, g->count, NULL };
+	int64_t from, to;
 
-	if (g->cpu != st->cpu) {
-		st->cpu = g->cpu;
-		st->prev_end = INT64_MIN;
-	}
-	from = from < st->prev_end ? st->prev_end : from;
-	to = to < from ? from : to;
-	st->prev_end = to;
+	xw_gap_range(&st->g, g, &from, &to);
 	snprintf(name, sizeof(name), "lost %" PRIu64 " records", g->count);
 	span(st->x, KOID_LOST, LOST_KOID + g->cpu, "lost", name, from, to,
 	     &a, 1);
 	return st->x->err ? -1 : 0;
 }
 
+static void thread_kobj(void *opaque, int64_t tid, const char *name)
+{
+	kobj(opaque, OBJ_THREAD, (uint64_t)tid, name, KOID_THREADS);
+}
+
 static void write_names(struct fxt *x, sqlite3 *sql,
 			const struct rs_trace_meta *m, int *rc)
 {
-	sqlite3_stmt *s;
 	char name[48];
 
 	kobj(x, OBJ_PROCESS, KOID_THREADS, "kernel threads", 0);
@@ -467,22 +407,9 @@ static void write_names(struct fxt *x, sqlite3 *sql,
 		kobj(x, OBJ_THREAD, CPU_KOID + cpu, name, KOID_CPUS);
 		kobj(x, OBJ_THREAD, LOST_KOID + cpu, name, KOID_LOST);
 		snprintf(name, sizeof(name), "cpu %u ctx 0", cpu);
-		kobj(x, OBJ_THREAD, CTX0_KOID + cpu, name, KOID_THREADS);
+		kobj(x, OBJ_THREAD, XW_CTX0 + cpu, name, KOID_THREADS);
 	}
-	if (sqlite3_prepare_v2(sql, "SELECT tid, name FROM threads WHERE"
-			       " trace_id = ?1", -1, &s, NULL) != SQLITE_OK) {
-		*rc = -1;
-		return;
-	}
-	sqlite3_bind_int64(s, 1, m->id);
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *tn = (const char *)sqlite3_column_text(s, 1);
-		kobj(x, OBJ_THREAD, (uint64_t)sqlite3_column_int64(s, 0),
-		     tn ? tn : "?", KOID_THREADS);
-	}
-	sqlite3_finalize(s);
-	if (step != SQLITE_DONE)
+	if (xw_threads(sql, m->id, thread_kobj, x) != 0)
 		*rc = -1;
 }
 
@@ -496,7 +423,7 @@ static void write_panic(struct fxt *x, const struct rs_trace_meta *m)
 	if (m->panic_ts_ns < x->from || m->panic_ts_ns > x->to)
 		return;
 	event(x, EV_INSTANT, m->panic_ts_ns, KOID_THREADS,
-	      CTX0_KOID + (m->panic_cpu < RS_MAX_CPUS ? m->panic_cpu : 0),
+	      XW_CTX0 + (m->panic_cpu < RS_MAX_CPUS ? m->panic_cpu : 0),
 	      "panic", "panic", a, 3, NULL);
 }
 
@@ -521,9 +448,8 @@ static int export_body(struct rs_trace_db *db, struct fxt *x,
 		*why = x->err ? strerror(x->err) : rs_trace_error(db);
 	}
 	x->end = x->to < m->last_ts_ns ? x->to : x->last_ts;
-	for (unsigned cpu = 0; rc == 0 && cpu < m->ncpus; cpu++)
-		if (x->seen[cpu])
-			cpu_slice_end(x, cpu, x->end);
+	if (rc == 0)
+		xw_end(&x->cpus, x->end, on_span, x);
 	sqlite3_finalize(x->add_ev);
 	x->add_ev = NULL;
 	if (rc == 0 && x->add_rc)
@@ -533,7 +459,8 @@ static int export_body(struct rs_trace_db *db, struct fxt *x,
 	if (rc == 0)
 		rc = write_flows(sql, x);
 	cj_events_end(sql);
-	struct gap_state g = { x, m->first_ts_ns, m->last_ts_ns, -1, 0 };
+	struct gap_state g = { .x = x };
+	xw_gaps_init(&g.g, m->first_ts_ns, m->last_ts_ns);
 	if (rc == 0 && rs_trace_gaps(db, m->id, on_gap, &g) != 0) {
 		rc = -1;
 		*why = x->err ? strerror(x->err) : rs_trace_error(db);

@@ -22,21 +22,7 @@
  * (build/tests/ or build/asan/tests/ in the source tree). */
 static const char *check_script(void)
 {
-	static char path[PATH_MAX + 64];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = 0;
-	for (char *slash; (slash = strrchr(exe, '/')) != NULL;) {
-		*slash = 0;
-		snprintf(path, sizeof(path), "%s/tests/chrome/check_chrome.mjs",
-			 exe);
-		if (access(path, R_OK) == 0)
-			return path;
-	}
-	fail_msg("tests/chrome/check_chrome.mjs not found above the test"
-		 " binary");
-	return NULL;
+	return rs_src_path("tests/chrome/check_chrome.mjs");
 }
 
 /* Runs the readers' check; returns its exit status, its counts in
@@ -206,17 +192,10 @@ static int64_t db_window_events(const char *db, int64_t from, int64_t to)
 /* --from/--to: only the window, its flows bound; a loss is a slice. */
 static void test_chrome_window_and_losses(void **state)
 {
-	char *dir = rs_tmpdir(), *out = NULL, json[PATH_MAX], db[PATH_MAX];
+	char *dir = rs_tmpdir(), *out = NULL, json[PATH_MAX];
+	char *db = rs_make_lossy_trace(dir, "demo", 40, 8);
 	long w, b, o;
 
-	/* A small ring collected once at the end loses records. */
-	snprintf(db, sizeof(db), "%s/lossy.db", dir);
-	assert_int_equal(rs_run(&out, 60, "'%s' --workload demo --count 40"
-				" --ring-pages 8 --ring '%s/r' --quiet &&"
-				" '%s' collect 'file:%s/r' -o '%s'",
-				rs_bin("ringside-hosted"), dir, rs_bin("ringside"),
-				dir, db), 0);
-	free(out);
 	snprintf(json, sizeof(json), "%s/all.json", dir);
 	assert_int_equal(rs_run(&out, 60, "'%s' export --chrome '%s' '%s'",
 				rs_bin("ringside"), json, db), 0);
@@ -273,6 +252,7 @@ static void test_chrome_window_and_losses(void **state)
 				" --from 2ms --to 1ms '%s'", rs_bin("ringside"),
 				dir, db), 2);
 	free(out);
+	free(db);
 	rs_tmpdir_cleanup(dir);
 }
 

@@ -15,19 +15,7 @@
 
 static const char *reader(void)
 {
-	static char path[PATH_MAX + 64];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = 0;
-	for (char *slash; (slash = strrchr(exe, '/')) != NULL;) {
-		*slash = 0;
-		snprintf(path, sizeof(path), "%s/tests/fxt/read_fxt.py", exe);
-		if (access(path, R_OK) == 0)
-			return path;
-	}
-	fail_msg("tests/fxt/read_fxt.py not found above the test binary");
-	return NULL;
+	return rs_src_path("tests/fxt/read_fxt.py");
 }
 
 /* The number on the reader's line that starts with `key ` (0 if none). */
@@ -75,15 +63,9 @@ static char *export_and_read(const char *dir, const char *db)
 /* A lossy demo: threads, CPUs, promises, flows, counters, marks, losses. */
 static void test_fxt_counts_match_database(void **state)
 {
-	char *dir = rs_tmpdir(), *out = NULL, db[PATH_MAX];
-	snprintf(db, sizeof(db), "%s/lossy.db", dir);
-	assert_int_equal(rs_run(&out, 60, "'%s' --workload demo --count 40"
-				" --ring-pages 8 --ring '%s/r' --quiet &&"
-				" '%s' collect 'file:%s/r' -o '%s'",
-				rs_bin("ringside-hosted"), dir, rs_bin("ringside"),
-				dir, db), 0);
-	free(out);
-	out = export_and_read(dir, db);
+	char *dir = rs_tmpdir();
+	char *db = rs_make_lossy_trace(dir, "demo", 40, 8);
+	char *out = export_and_read(dir, db);
 	sqlite3 *d;
 	assert_int_equal(sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL),
 			 SQLITE_OK);
@@ -134,6 +116,7 @@ static void test_fxt_counts_match_database(void **state)
 	assert_true(got(out, "event complete sched running") > 0);
 	sqlite3_close(d);
 	free(out);
+	free(db);
 	rs_tmpdir_cleanup(dir);
 }
 
