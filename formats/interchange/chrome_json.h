@@ -44,6 +44,7 @@ struct chrome {
 
 void cj_sep(struct chrome *c);
 void cj_str(FILE *f, const char *s);
+void cj_u64(FILE *f, uint64_t v);
 /* A time, ns since boot, as JSON microseconds (see export_chrome.c). */
 void cj_ts(FILE *f, int64_t ns);
 /* `"ts":T,"dur":D` of [from, to], with ts + dur exact in binary. */

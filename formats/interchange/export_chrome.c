@@ -42,25 +42,45 @@
 
 #include "rs_decode.h"
 
+/* The writer is the export's hot loop (a 10 M-event trace is about
+ * 1.7 GB of JSON): numbers are formatted by hand and written unlocked,
+ * rather than through printf. */
+void cj_u64(FILE *f, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	fwrite_unlocked(d + i, 1, sizeof(d) - i, f);
+}
+
+static void put(FILE *f, const char *s)
+{
+	fputs_unlocked(s, f);
+}
+
 /* JSON string body with escapes; guest strings may hold anything. */
 void cj_str(FILE *f, const char *s)
 {
-	fputc('"', f);
+	putc_unlocked('"', f);
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		if (c == '"' || c == '\\') {
+			putc_unlocked('\\', f);
+			putc_unlocked(c, f);
+		} else if (c < 0x20 || c >= 0x7f) {
 			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+		} else {
+			putc_unlocked(c, f);
+		}
 	}
-	fputc('"', f);
+	putc_unlocked('"', f);
 }
 
 void cj_sep(struct chrome *c)
 {
-	fputs(c->first ? "\n" : ",\n", c->f);
+	put(c->f, c->first ? "\n" : ",\n");
 	c->first = 0;
 }
 
@@ -80,17 +100,20 @@ static int64_t ticks(int64_t ns)
 static void put_ticks(FILE *f, int64_t k)
 {
 	if (k < 0) {
-		fputc('-', f);
+		putc_unlocked('-', f);
 		k = -k;
 	}
-	int64_t frac = (k & 1023) * 9765625;     /* ten decimals */
-	fprintf(f, "%" PRId64, k >> 10);
+	uint64_t frac = (uint64_t)(k & 1023) * 9765625;     /* ten decimals */
+	cj_u64(f, (uint64_t)k >> 10);
 	if (frac) {
 		char d[11];
-		snprintf(d, sizeof(d), "%010" PRId64, frac);
-		for (int i = 9; i > 0 && d[i] == '0'; i--)
-			d[i] = 0;
-		fprintf(f, ".%s", d);
+		int n = 10;
+		for (int i = 9; i >= 0; i--, frac /= 10)
+			d[i] = (char)('0' + frac % 10);
+		while (d[n - 1] == '0')
+			n--;
+		putc_unlocked('.', f);
+		fwrite_unlocked(d, 1, (size_t)n, f);
 	}
 }
 
@@ -102,9 +125,9 @@ void cj_ts(FILE *f, int64_t ns)
 void cj_span(FILE *f, int64_t from, int64_t to)
 {
 	const int64_t k0 = ticks(from), k1 = ticks(to);
-	fputs("\"ts\":", f);
+	put(f, "\"ts\":");
 	put_ticks(f, k0);
-	fputs(",\"dur\":", f);
+	put(f, ",\"dur\":");
 	put_ticks(f, k1 > k0 ? k1 - k0 : 0);
 }
 
@@ -118,14 +141,22 @@ void cj_slice(struct chrome *c, int pid, uint32_t tid, const char *cat,
 	if (to < from)
 		return;
 	cj_sep(c);
-	fprintf(c->f, "{\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%u,"
-		"\"name\":", cat, pid, tid);
+	put(c->f, "{\"ph\":\"X\",\"cat\":\"");
+	put(c->f, cat);
+	put(c->f, "\",\"pid\":");
+	cj_u64(c->f, (uint64_t)pid);
+	put(c->f, ",\"tid\":");
+	cj_u64(c->f, tid);
+	put(c->f, ",\"name\":");
 	cj_str(c->f, name);
-	fputc(',', c->f);
+	putc_unlocked(',', c->f);
 	cj_span(c->f, from, to);
-	if (args)
-		fprintf(c->f, ",\"args\":{%s}", args);
-	fputc('}', c->f);
+	if (args) {
+		put(c->f, ",\"args\":{");
+		put(c->f, args);
+		putc_unlocked('}', c->f);
+	}
+	putc_unlocked('}', c->f);
 }
 
 static int in_window(const struct chrome *c, int64_t ts)
@@ -329,6 +360,7 @@ int rs_export_chrome_window(struct rs_trace_db *db,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	setvbuf(c.f, NULL, _IOFBF, 1 << 20);
 	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", c.f);
 	write_names(&c, sql, &m, &rc);
 	/* The events come through trace_read, which keeps its own reason

@@ -89,6 +89,15 @@ static sqlite3 *open_both(const char *db_path, const char *json_path)
 	return d;
 }
 
+static void export_json(const char *db, const char *json)
+{
+	char *out = NULL;
+	if (rs_run(&out, 60, "'%s' export --chrome '%s' '%s'",
+		   rs_bin("ringside"), json, db) != 0)
+		fail_msg("export --chrome: %s", out);
+	free(out);
+}
+
 #define FLOWS(kind) "SELECT count(*) FROM temp.j WHERE v->>'ph' = 's' AND" \
 	" v->>'name' = '" kind "'"
 
@@ -96,14 +105,12 @@ static sqlite3 *open_both(const char *db_path, const char *json_path)
  * each kind of flow as many as the database says. */
 static void test_chrome_flows_bind_in_devtools(void **state)
 {
-	char *dir = rs_tmpdir(), *out = NULL, json[PATH_MAX];
+	char *dir = rs_tmpdir(), json[PATH_MAX];
 	char *db = rs_make_trace(dir, "demo", 40, 0);
 	long w, b, o;
 
 	snprintf(json, sizeof(json), "%s/demo.json", dir);
-	assert_int_equal(rs_run(&out, 60, "'%s' export --chrome '%s' '%s'",
-				rs_bin("ringside"), json, db), 0);
-	free(out);
+	export_json(db, json);
 	assert_int_equal(run_check(json, &w, &b, &o), 0);
 	assert_true(w > 100);
 	assert_int_equal(b, w);
@@ -148,13 +155,11 @@ static void test_chrome_flows_bind_in_devtools(void **state)
  * promise event per event, at its own time. */
 static void test_chrome_times_exact_in_binary(void **state)
 {
-	char *dir = rs_tmpdir(), *out = NULL, json[PATH_MAX];
+	char *dir = rs_tmpdir(), json[PATH_MAX];
 	char *db = rs_make_trace(dir, "fanout", 5, 0);
 
 	snprintf(json, sizeof(json), "%s/t.json", dir);
-	assert_int_equal(rs_run(&out, 60, "'%s' export --chrome '%s' '%s'",
-				rs_bin("ringside"), json, db), 0);
-	free(out);
+	export_json(db, json);
 	sqlite3 *d = open_both(db, json);
 	/* every ts and dur is k / 1024 exactly */
 	assert_int_equal(q_int(d, NULL, "SELECT count(*) FROM temp.j WHERE"
@@ -197,9 +202,7 @@ static void test_chrome_window_and_losses(void **state)
 	long w, b, o;
 
 	snprintf(json, sizeof(json), "%s/all.json", dir);
-	assert_int_equal(rs_run(&out, 60, "'%s' export --chrome '%s' '%s'",
-				rs_bin("ringside"), json, db), 0);
-	free(out);
+	export_json(db, json);
 	sqlite3 *d = open_both(db, json);
 	int64_t lost = q_int(d, NULL, "SELECT sum(count) FROM lost");
 	assert_true(lost > 0);
