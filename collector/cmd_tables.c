@@ -284,9 +284,9 @@ const struct cli_program rs_ringside = {
 		" help (from a ring file, a QEMU or Xen core, a live Xen"
 		" domain, or a kernel it boots in QEMU), stores them in an"
 		" SQLite database, and reads them back: a summary, latency"
-		" figures, CTF and Chrome JSON. Durations and times take a"
-		" unit: ns, us, ms or s (a plain number is in the unit each"
-		" option names).",
+		" figures, CTF, Chrome JSON and Fuchsia FXT. Durations and"
+		" times take a unit: ns, us, ms or s (a plain number is in the"
+		" unit each option names).",
 	.exit_status =
 		"Exit status: 0 success, 1 bad input or runtime error, 2 usage"
 		" error. Every error is one line on standard error starting"
