@@ -147,6 +147,34 @@ static void test_fxt_panic(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* The command line's rules for -o, --fxt and a window. */
+static void test_fxt_cli_usage(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL;
+	char *db = rs_make_trace(dir, "pingpong", 5, 0);
+	static const char *const bad[] = {
+		"--fxt",                               /* no -o */
+		"-o x.fxt",                            /* no --fxt */
+		"--fxt -o x.fxt --chrome x.json",      /* two formats */
+		"--ctf x --from 1ms",                  /* CTF takes no window */
+		"--fxt -o x.fxt --from 2ms --to 1ms",  /* backwards */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = rs_run(&out, 10, "cd '%s' && '%s' export %s '%s'", dir,
+				rs_bin("ringside"), bad[i], db);
+		if (rc != 2)
+			fail_msg("export %s: exit %d, want 2: %s", bad[i], rc, out);
+		free(out);
+	}
+	assert_int_equal(rs_run(&out, 30, "'%s' export --fxt -o '%s/w.fxt' --from"
+				" 1ms --to 2ms '%s'", rs_bin("ringside"), dir, db), 0);
+	assert_non_null(strstr(out, "as Fuchsia trace format to"));
+	free(out);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(export_fxt,
+	cmocka_unit_test(test_fxt_cli_usage),
 	cmocka_unit_test(test_fxt_counts_match_database),
 	cmocka_unit_test(test_fxt_panic))
