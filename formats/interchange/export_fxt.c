@@ -234,15 +234,25 @@ static void on_span(void *opaque, const struct xw_span *s)
 	     s->from, s->to, NULL, 0);
 }
 
+/* A promise event as a 1 ns slice on its context's thread, carrying every
+ * word of the record (and its string) under the vocabulary's names, so
+ * that an importer gets the record back. */
 static void promise_mark(struct fxt *x, const struct rs_row *r,
 			 unsigned cpu, const char *verb)
 {
-	struct arg a[2] = { { "promise", ARG_UINT64, r->a, NULL },
-			    { "follows", ARG_UINT64, r->b, NULL } };
+	const uint64_t w[3] = { r->a, r->b, r->c };
+	struct arg a[4];
+	int n = 0;
 
+	for (; n < rs_event_nargs(r->type) && n < 3; n++)
+		a[n] = (struct arg){ rs_event_arg_name(r->type, (unsigned)n),
+				     ARG_UINT64, w[n], NULL };
+	if (rs_event_has_str(r->type) && r->str)
+		a[n++] = (struct arg){ rs_event_str_name(r->type), ARG_STRING,
+				       0, r->str };
 	const uint32_t tid = xw_ctx(r->ctx, cpu);
 	span(x, KOID_THREADS, tid, "promise", verb, r->ts_ns, r->ts_ns + 1, a,
-	     r->type == RS_EV_PROMISE_BECOMES ? 2 : 1);
+	     n);
 	cj_event(x->add_ev, &x->add_rc, r, tid, r->ts_ns);
 }
 

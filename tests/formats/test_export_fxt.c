@@ -87,6 +87,17 @@ static void test_fxt_counts_match_database(void **state)
 	       " WHERE type = 20");
 	EXPECT("args complete promise promise", "SELECT sum(a) FROM events"
 	       " WHERE type IN (16, 17, 19, 20, 21)");
+	/* every word of the record, under its name */
+	EXPECT("args complete promise parent", "SELECT sum(b) FROM events"
+	       " WHERE type = 16");
+	EXPECT("args complete promise type", "SELECT sum(c) FROM events"
+	       " WHERE type = 16");
+	EXPECT("args complete promise reader", "SELECT sum(b) FROM events"
+	       " WHERE type = 17");
+	EXPECT("args complete promise resolver", "SELECT sum(b) FROM events"
+	       " WHERE type IN (19, 20)");
+	EXPECT("args complete promise follows", "SELECT sum(b) FROM events"
+	       " WHERE type = 21");
 	/* each promise an async begin and end */
 	EXPECT("events async_begin promise", "SELECT count(*) FROM promises"
 	       " WHERE created_ns IS NOT NULL");
