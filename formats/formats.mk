@@ -18,7 +18,10 @@ STORE_SRCS       := formats/store/rs_chunk.c formats/store/sql_events.c \
                     formats/store/rs_u64map.c \
                     formats/store/trace_read.c
 INTERCHANGE_SRCS := formats/interchange/export_ctf.c \
-                    formats/interchange/export_chrome.c
+                    formats/interchange/export_chrome.c \
+                    formats/interchange/export_chrome_flows.c \
+                    formats/interchange/export_fxt.c \
+                    formats/interchange/export_walk.c
 ANALYSIS_SRCS    := formats/analysis/hdr.c formats/analysis/report.c \
                     formats/analysis/report_print.c \
                     formats/analysis/report_cpath.c \
