@@ -17,7 +17,7 @@ enum { COL_OUTPUT, COL_FOLLOW, COL_POLL, COL_HANG, COL_WAIT,
        COL_TRIPLE_FAULT, COL_KERNEL, COL_NOPTS };
 enum { INFO_JSON, INFO_TRACE, INFO_KERNEL, INFO_NOPTS };
 enum { REP_JSON, REP_BY, REP_FROM, REP_TO, REP_HISTOGRAM, REP_CPATH,
-       REP_TRACE, REP_NOPTS };
+       REP_TRACE, REP_TOP, REP_NOPTS };
 enum { EXP_CTF, EXP_CHROME, EXP_TRACE, EXP_NOPTS };
 
 extern const struct cli_command rs_cmd_run, rs_cmd_collect, rs_cmd_info,

@@ -19,7 +19,8 @@
 
 /* How promise lifetimes and wait times are grouped. */
 enum rs_report_by {
-	RS_REPORT_BY_LABEL,     /* the promise's label ("(unlabelled)") */
+	RS_REPORT_BY_LABEL,     /* the promise's label's pattern
+				 * (rs_report_label_pattern; "(unlabelled)") */
 	RS_REPORT_BY_TYPE,      /* wait, task, bind, ... */
 	RS_REPORT_BY_THREAD,    /* creating thread (lifetime), waiting thread
 				 * (wait time) */
@@ -52,7 +53,8 @@ struct rs_report_section {
 	const char *title;
 	const char *unit;       /* "ns", "bytes" or "" (a plain number) */
 	int grouped;            /* 0: one group, printed as one line */
-	struct rs_report_group *groups;  /* sorted by name (numbers in order) */
+	struct rs_report_group *groups;  /* most samples first, then by name
+					  * (numbers in order) */
 	size_t n, cap;
 	size_t *slots;          /* name hash -> group index + 1 (compute only) */
 	size_t nslots;
@@ -206,7 +208,14 @@ struct rs_report_opts {
 	int has_cpath;          /* the critical path of promise `cpath`
 				 * instead (not with a histogram) */
 	uint64_t cpath;
+	size_t top;             /* groups shown per section; 0: all */
 };
+
+/* The group a label falls in with --by label: each 0x-prefixed hex
+ * number and each other run of decimal digits replaced by '#' ("GET
+ * /index 15" -> "GET /index #", "rx 0x1f" -> "rx #"). Writes at most
+ * `len` bytes, NUL included. */
+void rs_report_label_pattern(char *out, size_t len, const char *label);
 
 /* Compute the report `o` asks for and print it to `out`. Returns 0, or
  * -1 with a one-line reason in `err` (nothing printed to stderr). */
