@@ -498,6 +498,8 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 		snprintf(err, errlen, "%s", rs_trace_error(db));
 		return -1;
 	}
+	if (rs_report_verdict(db, r, err, errlen) != 0)
+		return -1;
 	c.boot_tsc = r->meta.boot_tsc;
 	/* With no bound given, the range reaches over losses at the edges
 	 * too: a ring that lapped its reader lost the trace's start, and

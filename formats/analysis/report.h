@@ -92,8 +92,18 @@ struct rs_report_smp {
 	int any;                    /* any SMP event in the range */
 };
 
+/* How the guest ended, said before any figure (report_verdict.c). */
+struct rs_report_verdict {
+	struct rs_trace_row row;
+	char function[128];     /* the panic rip's, from frames; "" if none */
+	char file[160];         /* "file:line"; "" if none */
+	struct rs_blocked_thread blocked[RS_BLOCKED_MAX];  /* deadlocked */
+	int nblocked;
+};
+
 struct rs_report {
 	struct rs_trace_meta meta;
+	struct rs_report_verdict verdict;
 	int64_t from_ns, to_ns; /* the range actually covered */
 	enum rs_report_by by;
 	struct rs_report_lost lost;
@@ -210,6 +220,20 @@ struct rs_report_opts {
 	uint64_t cpath;
 	size_t top;             /* groups shown per section; 0: all */
 };
+
+/* ---- how the guest ended (report_verdict.c) ---------------------------- */
+
+/* Fill r->verdict for r->meta.id. Returns 0, or -1 with a reason. */
+int rs_report_verdict(struct rs_trace_db *db, struct rs_report *r,
+		      char *err, size_t errlen);
+/* The panic (reason, where) and a deadlock's blocked threads, first in
+ * the report; the JSON's "panic" and "deadlock" members (null if none). */
+void rs_report_verdict_text(FILE *o, const struct rs_report *r);
+void rs_report_verdict_json(FILE *o, const struct rs_report *r);
+/* One blocked thread, as `info` and `report` print it: a text line
+ * ("thread 3 (http 0) waits on promise 12 \"rx 4\""), a JSON object. */
+void rs_report_blocked_text(FILE *o, const struct rs_blocked_thread *b);
+void rs_report_blocked_json(FILE *o, const struct rs_blocked_thread *b);
 
 /* The group a label falls in with --by label: each 0x-prefixed hex
  * number and each other run of decimal digits replaced by '#' ("GET

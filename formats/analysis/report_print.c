@@ -191,6 +191,7 @@ static void print_text(FILE *o, const struct rs_report *r, size_t top)
 {
 	char a[32], b[32], c[32], name[256];
 
+	rs_report_verdict_text(o, r);
 	fprintf(o, "trace %" PRId64 ": %s, %s, %u CPU%s\n", r->meta.id,
 		r->meta.source, r->meta.guest_state, r->meta.ncpus,
 		r->meta.ncpus == 1 ? "" : "s");
@@ -291,7 +292,9 @@ static void print_json(FILE *o, const struct rs_report *r, size_t top)
 	rs_report_json_str(o, r->meta.source);
 	fprintf(o, ",\"guest_state\":");
 	rs_report_json_str(o, r->meta.guest_state);
-	fprintf(o, "},\n\"range\":{\"from_ns\":%" PRId64 ",\"to_ns\":%" PRId64
+	fprintf(o, "},\n");
+	rs_report_verdict_json(o, r);
+	fprintf(o, "\"range\":{\"from_ns\":%" PRId64 ",\"to_ns\":%" PRId64
 		",\"duration_ns\":%" PRId64 "},\n", r->from_ns, r->to_ns,
 		r->to_ns - r->from_ns);
 	fprintf(o, "\"lost\":{\"gaps\":%" PRIu64 ",\"records\":%" PRIu64
