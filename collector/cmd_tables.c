@@ -198,7 +198,8 @@ static const struct cli_opt report_opts[] = {
 		.help = "Print JSON instead of text." },
 	[REP_BY] = { .name = "by", .kind = CLI_ENUM, .choices = report_by,
 		.def = "label",
-		.help = "How promise lifetimes and waits are grouped." },
+		.help = "How promise lifetimes and waits are grouped; labels"
+			" by pattern, numbers replaced by '#'." },
 	[REP_FROM] = { .name = "from", .kind = CLI_TIME, .metavar = "T",
 		.unit_ns = 1,
 		.help = "Only events at or after this ts_ns." },
@@ -216,6 +217,11 @@ static const struct cli_opt report_opts[] = {
 		.help = "Walk resolve and read edges back from this promise"
 			" to the root cause, instead." },
 	[REP_TRACE] = OPT_TRACE,
+	[REP_TOP] = { .name = "top", .kind = CLI_INT, .metavar = "N",
+		.min = 0, .max = 1000000000, .def = "10",
+		.help = "Show the N groups of each section with the most"
+			" samples, then a line for the rest and a total over"
+			" all; 0 shows every group." },
 };
 
 const struct cli_command rs_cmd_report = {

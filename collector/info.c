@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "info.h"
+#include "report.h"
 #include "skew.h"
 #include "store.h"
 
@@ -71,22 +72,8 @@ static void json_verdict(FILE *out, const struct rs_summary *s)
 		fprintf(out, ", \"stuck_at_ns\": null");
 	fprintf(out, ", \"blocked_threads\": [");
 	for (int i = 0; i < s->nblocked; i++) {
-		const struct rs_blocked_thread *b = &s->blocked[i];
-		fprintf(out, "%s{\"tid\": %" PRId64 ", \"name\": ", i ? ", " : "",
-			b->tid);
-		json_string(out, b->name);
-		fprintf(out, ", \"blocked_on\": \"%s\"", b->reason);
-		if (strcmp(b->reason, "promise") == 0) {
-			fprintf(out, ", \"promise_id\": %" PRIu64 ", \"label\": ",
-				b->object);
-			if (b->has_label)
-				json_string(out, b->label);
-			else
-				fprintf(out, "null");
-		} else {
-			fprintf(out, ", \"object\": %" PRIu64, b->object);
-		}
-		fprintf(out, "}");
+		fprintf(out, "%s", i ? ", " : "");
+		rs_report_blocked_json(out, &s->blocked[i]);
 	}
 	fprintf(out, "]");
 }
@@ -357,18 +344,8 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 	if (s->state_why[0])
 		fprintf(out, "    why: %s\n", s->state_why);
 	for (int i = 0; i < s->nblocked; i++) {
-		const struct rs_blocked_thread *b = &s->blocked[i];
-		fprintf(out, "    thread %" PRId64 " (%s) waits on ", b->tid,
-			b->name[0] ? b->name : "?");
-		if (strcmp(b->reason, "promise") == 0)
-			fprintf(out, "promise %" PRIu64 " %s%s%s\n", b->object,
-				b->has_label ? "\"" : "(no label)",
-				b->has_label ? b->label : "",
-				b->has_label ? "\"" : "");
-		else if (strcmp(b->reason, "join") == 0)
-			fprintf(out, "thread %" PRIu64 " to exit (join)\n", b->object);
-		else
-			fprintf(out, "%s %" PRIu64 "\n", b->reason, b->object);
+		fprintf(out, "    ");
+		rs_report_blocked_text(out, &s->blocked[i]);
 	}
 }
 

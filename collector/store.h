@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "rs_db.h"
 #include "rs_decode.h"
 #include "source.h"
 #include "symbolize.h"
@@ -148,14 +149,7 @@ struct rs_summary {
 	int has_stall;                /* deadlocked: the stall the guest published */
 	int64_t stalled_at_ns, stalled_threads;
 	/* deadlocked: threads whose last scheduling event is a block */
-	struct rs_blocked_thread {
-		int64_t tid;
-		char name[32];
-		char reason[12];          /* promise, sleep, event, join */
-		uint64_t object;          /* promise id, tid joined, ... */
-		int has_label;
-		char label[64];           /* the promise's label */
-	} blocked[16];
+	struct rs_blocked_thread blocked[RS_BLOCKED_MAX];
 	int nblocked;
 	int64_t collected_at;
 	int64_t events, lost_events, threads, promises;

@@ -27,7 +27,8 @@ ANALYSIS_SRCS    := formats/analysis/hdr.c formats/analysis/report.c \
                     formats/analysis/report_cpath.c \
                     formats/analysis/report_lost.c \
                     formats/analysis/causal.c formats/analysis/skew.c \
-                    formats/analysis/report_smp.c
+                    formats/analysis/report_smp.c \
+                    formats/analysis/report_verdict.c
 
 CONTRACT_LIB    := $(LIB)/libringside-contract.a
 STORE_LIB       := $(LIB)/libringside-store.a

@@ -195,49 +195,6 @@ static int64_t db_int(const char *path, const char *q)
 	return v;
 }
 
-/* The Perfetto-shaped views agree with the tables they derive from. */
-static void test_sql_views(void **state)
-{
-	char *dir = rs_tmpdir();
-	char *db = rs_make_trace(dir, "fanout", 4, 0);
-
-	/* fanout R=4: PROMISE_CREATE 14R, RESOLVE 9R, FAIL 4R, CANCEL R,
-	 * BECOMES 2R (kernel/workloads/fanout.c). */
-	assert_int_equal(db_int(db, "SELECT count(*) FROM slice"
-				" WHERE category = 'promise'"), 56);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM slice WHERE"
-				" category = 'promise' AND dur < 0"), 0);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM flow"
-				" WHERE kind = 'creates'"), 56);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM flow"
-				" WHERE kind = 'resolves'"), 36);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM flow"
-				" WHERE kind = 'fails'"), 16);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM flow"
-				" WHERE kind = 'becomes'"), 8);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM counter"),
-			 db_int(db, "SELECT count(*) FROM counters"));
-	/* Every thread that ran has run intervals, none negative, and
-	 * together they never exceed the trace's span per CPU. */
-	assert_true(db_int(db, "SELECT count(DISTINCT tid) FROM thread_run") >= 2);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM thread_run"
-				" WHERE dur < 0"), 0);
-	assert_true(db_int(db, "SELECT (SELECT sum(dur) FROM thread_run) <="
-			   " (SELECT max(ts_ns) - min(ts_ns) FROM events)") == 1);
-	/* Threads block on promises and on timers, and every block is
-	 * followed by another state. */
-	assert_true(db_int(db, "SELECT count(*) FROM thread_state WHERE"
-			   " state = 'Blocked' AND blocked_on = 'promise'") > 0);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM thread_state WHERE"
-				" state = 'Blocked' AND dur IS NULL"), 0);
-	assert_int_equal(db_int(db, "SELECT count(*) FROM thread_state"
-				" WHERE state = 'Exited'"),
-			 db_int(db, "SELECT count(*) FROM threads"
-				" WHERE exited_ns IS NOT NULL"));
-	free(db);
-	rs_tmpdir_cleanup(dir);
-}
-
 static void test_export_refuses_foreign_db(void **state)
 {
 	char *dir = rs_tmpdir(), err[256], *path;
@@ -302,6 +259,5 @@ RS_TEST_SUITE(export,
 	cmocka_unit_test(test_ctf_crashed_trace),
 	cmocka_unit_test(test_ctf_counts_losses),
 	cmocka_unit_test(test_chrome_json),
-	cmocka_unit_test(test_sql_views),
 	cmocka_unit_test(test_export_refuses_foreign_db),
 	cmocka_unit_test(test_export_cli))
