@@ -348,5 +348,9 @@ RS_STATIC_ASSERT(RS_EV_PAD == 0 && RS_EV_LOST == 1 &&
 		 RS_EV_HEAP == 34 && RS_EV_IRQ_ENTER == 48 &&
 		 RS_EV_COUNTER == 64 && RS_EV_MARK == 65 &&
 		 RS_EV_TYPE_LIMIT == 128, "event type numbers are ABI");
+RS_STATIC_ASSERT(RS_PT_CONDITION == 8 && RS_PT_ON_TERMINATION == 11 &&
+		 RS_PT_ASYNC == 12 && RS_PT_SLEEP == 13 && RS_PT_EVENT == 14 &&
+		 RS_PT_ON_ANY == 15 && RS_PT_IGNORE_RESULT == 16,
+		 "promise type numbers are ABI: new ones go at the end");
 
 #endif /* RINGSIDE_RING_H */
