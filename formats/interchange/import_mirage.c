@@ -266,6 +266,47 @@ static uint64_t id_of(uint64_t mirage_id)
 	return mirage_id + 1;   /* -1 (none) is 0 */
 }
 
+/* increase (op 6) adds to its counter's running sum, counter (11) sets
+ * it; either way the sample is the sum. */
+static int map_counter(struct stream *s, uint64_t ts, uint8_t op,
+		       const uint8_t **qp, const uint8_t *end, size_t pkt)
+{
+	const uint8_t *q = *qp;
+	size_t slen = 0;
+	if (need(s, q, end, 8, pkt, op_names[op]))
+		return -1;
+	const int64_t v = (int64_t)rs_imp_le64(q);
+	q += 8;
+	if (take_str(s, q, end, &slen, pkt, "a counter's name"))
+		return -1;
+	int64_t *sum = sum_slot(&s->sums, (const char *)q);
+	if (!sum)
+		return rs_imp_fail(s->im, "out of memory");
+	/* Wraps like the OCaml ints it sums, never undefined. */
+	*sum = op == 6 ? (int64_t)((uint64_t)*sum + (uint64_t)v) : v;
+	*qp = q + slen + 1;
+	return rs_imp_emit(s->im, s->cpu, ts, RS_EV_COUNTER, 0, (uint64_t)*sum,
+			   0, 0, (const char *)q, slen);
+}
+
+/* switch to -1 suspends (idle); to a thread, resumes it. */
+static int map_switch(struct stream *s, uint64_t ts, uint64_t thread)
+{
+	if (thread == UINT64_MAX) {
+		s->idle = 1;
+		return rs_imp_emit(s->im, s->cpu, ts, RS_EV_IDLE_ENTER, 0, 0, 0,
+				   0, NULL, 0);
+	}
+	if (s->idle) {
+		s->idle = 0;
+		if (rs_imp_emit(s->im, s->cpu, ts, RS_EV_IDLE_EXIT, 0, 0, 0, 0,
+				NULL, 0))
+			return -1;
+	}
+	return rs_imp_emit(s->im, s->cpu, ts, RS_EV_MARK, 0, id_of(thread), 0,
+			   0, "switch", 6);
+}
+
 /* One event's fields after its 9-byte header; *q moves past them. */
 static int map_event(struct stream *s, uint64_t ts, uint8_t op,
 		     const uint8_t **qp, const uint8_t *end, size_t pkt)
@@ -328,38 +369,11 @@ static int map_event(struct stream *s, uint64_t ts, uint8_t op,
 				 id_of(thread), 0, 0, (const char *)q, slen);
 		q += slen + 1;
 		break;
-	case 6: case 11: { /* increase: amount; counter: value; then name */
-		if (need(s, q, end, 8, pkt, nm))
-			return -1;
-		const int64_t v = (int64_t)rs_imp_le64(q);
-		q += 8;
-		if (take_str(s, q, end, &slen, pkt, "a counter's name"))
-			return -1;
-		int64_t *sum = sum_slot(&s->sums, (const char *)q);
-		if (!sum)
-			return rs_imp_fail(im, "out of memory");
-		/* Wraps like the OCaml ints it sums, never undefined. */
-		*sum = op == 6 ? (int64_t)((uint64_t)*sum + (uint64_t)v) : v;
-		rc = rs_imp_emit(im, cpu, ts, RS_EV_COUNTER, 0, (uint64_t)*sum,
-				 0, 0, (const char *)q, slen);
-		q += slen + 1;
+	case 6: case 11: /* increase: amount; counter: value; then name */
+		rc = map_counter(s, ts, op, &q, end, pkt);
 		break;
-	}
-	case 7: /* switch */
-		if (thread == UINT64_MAX) {
-			s->idle = 1;
-			rc = rs_imp_emit(im, cpu, ts, RS_EV_IDLE_ENTER, 0, 0, 0, 0,
-					 NULL, 0);
-			break;
-		}
-		if (s->idle) {
-			s->idle = 0;
-			if (rs_imp_emit(im, cpu, ts, RS_EV_IDLE_EXIT, 0, 0, 0, 0,
-					NULL, 0))
-				return -1;
-		}
-		rc = rs_imp_emit(im, cpu, ts, RS_EV_MARK, 0, id_of(thread), 0, 0,
-				 "switch", 6);
+	case 7:
+		rc = map_switch(s, ts, thread);
 		break;
 	case 8: /* gc: duration_ns */
 		if (need(s, q, end, 8, pkt, nm))
