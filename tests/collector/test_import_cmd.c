@@ -224,6 +224,13 @@ static void test_import_mirage_accounts_for_babeltrace(void **state)
 				rs_bin("ringside"), db), 0);
 	assert_non_null(strstr(out, "Gntshr.grant_access"));
 	free(out);
+	/* And the viewer draws it. */
+	char png[600];
+	snprintf(png, sizeof(png), "%s/net.png", dir);
+	assert_int_equal(rs_run(&out, TOOL_SECS, "'%s' --render '%s' '%s'",
+				rs_bin("ringside-view"), png, db), 0);
+	free(out);
+	assert_true(exists(png));
 	rs_tmpdir_cleanup(dir);
 	free(ring);
 	free(meta);
