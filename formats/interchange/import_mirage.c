@@ -455,18 +455,25 @@ static int read_stream(struct rs_imp *im, const uint8_t *buf, size_t len,
 	return rc;
 }
 
-int rs_import_mirage_mem(const uint8_t *buf, size_t len,
-			 const struct rs_import_sink *sink,
-			 struct rs_import_stats *st, char *err, size_t errlen)
+static int import_mem(const uint8_t *buf, size_t len, const char *name,
+		      const struct rs_import_sink *sink,
+		      struct rs_import_stats *st, char *err, size_t errlen)
 {
 	struct rs_imp im;
 	memset(st, 0, sizeof(*st));
 	rs_imp_init(&im, sink, st, err, errlen);
 	st->bytes = len;
 	st->hash = rs_imp_hash(RS_IMP_HASH0, buf, len);
-	if (read_stream(&im, buf, len, 0, "mirage ring") != 0)
+	if (read_stream(&im, buf, len, 0, name) != 0)
 		return -1;
 	return rs_imp_finish(&im);
+}
+
+int rs_import_mirage_mem(const uint8_t *buf, size_t len,
+			 const struct rs_import_sink *sink,
+			 struct rs_import_stats *st, char *err, size_t errlen)
+{
+	return import_mem(buf, len, "mirage ring", sink, st, err, errlen);
 }
 
 /* ---- a directory: metadata and streams -------------------------------- */
@@ -587,7 +594,7 @@ int rs_import_mirage(const char *path, const struct rs_import_sink *sink,
 	size_t len;
 	if (rs_imp_read_file(path, &buf, &len, err, errlen) != 0)
 		return -1;
-	int rc = rs_import_mirage_mem(buf, len, sink, st, err, errlen);
+	int rc = import_mem(buf, len, path, sink, st, err, errlen);
 	free(buf);
 	return rc;
 }
