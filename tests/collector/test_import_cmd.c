@@ -344,6 +344,11 @@ static void test_import_cmd_contract(void **state)
 	assert_non_null(strstr(out, "losses of unknown size: 1 (mirage ring"
 			       " wrapped: its oldest packet is number 2"));
 	free(out);
+	/* The report states it before any figure. */
+	assert_int_equal(rs_run(&out, TOOL_SECS, "'%s' report '%s'", rs, db), 0);
+	assert_non_null(strstr(out, "LOST: 1 gap, 0 records lost (and more in"
+			       " gaps of unknown size)"));
+	free(out);
 	out = info_json(db);
 	assert_int_equal(json_int(out, "lost_unknown"), 1);
 	assert_int_equal(json_int(out, "events"), 2);
