@@ -53,11 +53,8 @@
 #include "rs_u64map.h"
 
 #define FXT_MAGIC       0x0016547846040010ull
-#define FXT_NSTRINGS    0x8000u
 #define FXT_NTHREADS    0x100u
 #define DURATION_ID0    (1ull << 48)
-
-struct str { const char *p; uint16_t len; uint8_t set; };
 
 struct thr {
 	uint32_t tid;
@@ -69,7 +66,11 @@ struct fxt {
 	struct rs_imp *im;
 	uint64_t tps;             /* ticks per second */
 	uint64_t last_ns;
-	struct str str[FXT_NSTRINGS];
+	/* The string table: index -> offset in the file << 16 | length. A
+	 * map, not an array of 32768: most files use a few, and an array
+	 * cleared per file was most of a small file's cost. */
+	struct rs_u64map strs;
+	const uint8_t *base;
 	struct { uint64_t pid, tid; int set; } thread[FXT_NTHREADS];
 	struct rs_u64map by_koid;  /* thread koid -> index in thr */
 	struct thr *thr;
@@ -130,14 +131,15 @@ static int str_ref(struct rd *r, uint16_t ref, const char **s, size_t *len)
 		r->pos += padded;
 		return 0;
 	}
-	if (!r->f->str[ref].set) {
+	const uint64_t *at = rs_u64map_find(&r->f->strs, ref);
+	if (!at) {
 		char m[80];
 		snprintf(m, sizeof(m), "string ref %u is not in the string"
 			 " table", ref);
 		return bad(r->f, m);
 	}
-	*s = r->f->str[ref].p;
-	*len = r->f->str[ref].len;
+	*s = (const char *)r->f->base + (*at >> 16);
+	*len = *at & 0xffff;
 	return 0;
 }
 
@@ -532,7 +534,10 @@ static int string_record(struct fxt *f, const uint8_t *p, size_t n,
 		return bad(f, "its string runs past its size");
 	if (idx == 0)   /* index 0 is the empty string: ignored, says the spec */
 		return 0;
-	f->str[idx] = (struct str){ (const char *)p + 8, (uint16_t)len, 1 };
+	uint64_t *at = rs_u64map_put(&f->strs, idx, 0);
+	if (!at)
+		return rs_imp_fail(f->im, "out of memory");
+	*at = (uint64_t)(p + 8 - f->base) << 16 | len;
 	return 0;
 }
 
@@ -625,6 +630,7 @@ int rs_import_fxt_mem(const uint8_t *buf, size_t len,
 		return rs_imp_fail(&im, "out of memory");
 	f->im = &im;
 	f->tps = 1000000000ull;
+	f->base = buf;
 	st->bytes = len;
 	st->hash = rs_imp_hash(RS_IMP_HASH0, buf, len);
 	st->ncpus = 1;
@@ -636,6 +642,7 @@ int rs_import_fxt_mem(const uint8_t *buf, size_t len,
 	free(f->thr);
 	rs_u64map_free(&f->by_koid);
 	rs_u64map_free(&f->flow);
+	rs_u64map_free(&f->strs);
 	free(f);
 	return rc;
 }
