@@ -18,7 +18,8 @@ enum { COL_OUTPUT, COL_FOLLOW, COL_POLL, COL_HANG, COL_WAIT,
 enum { INFO_JSON, INFO_TRACE, INFO_KERNEL, INFO_NOPTS };
 enum { REP_JSON, REP_BY, REP_FROM, REP_TO, REP_HISTOGRAM, REP_CPATH,
        REP_TRACE, REP_NOPTS };
-enum { EXP_CTF, EXP_CHROME, EXP_TRACE, EXP_NOPTS };
+enum { EXP_CTF, EXP_CHROME, EXP_FXT, EXP_OUT, EXP_FROM, EXP_TO, EXP_TRACE,
+       EXP_NOPTS };
 enum { IMP_OUTPUT, IMP_NOPTS };
 
 extern const struct cli_command rs_cmd_run, rs_cmd_collect, rs_cmd_info,

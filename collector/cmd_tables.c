@@ -237,18 +237,36 @@ static const struct cli_opt export_opts[] = {
 			" into this directory." },
 	[EXP_CHROME] = { .name = "chrome", .kind = CLI_PATH,
 		.metavar = "FILE.json",
-		.help = "Write Chrome Trace Event JSON (for the Perfetto UI)"
-			" to this file." },
+		.help = "Write Chrome Trace Event JSON (for the Perfetto UI and"
+			" DevTools' Performance panel) to this file." },
+	[EXP_FXT] = { .name = "fxt", .kind = CLI_FLAG,
+		.help = "Write the Fuchsia trace format (for the Perfetto UI"
+			" and eio-trace) to the file given with -o." },
+	[EXP_OUT] = { .name = "output", .short_name = 'o', .kind = CLI_PATH,
+		.metavar = "FILE",
+		.help = "The file --fxt writes." },
+	[EXP_FROM] = { .name = "from", .kind = CLI_TIME, .metavar = "T",
+		.unit_ns = 1,
+		.help = "--chrome, --fxt: only the part of the trace at or after"
+			" this time since boot (ts_ns), e.g. 22ms; slices that"
+			" began before it start here." },
+	[EXP_TO] = { .name = "to", .kind = CLI_TIME, .metavar = "T",
+		.unit_ns = 1,
+		.help = "--chrome, --fxt: only the part at or before this time;"
+			" slices still open end here." },
 	[EXP_TRACE] = OPT_TRACE,
 };
 
 const struct cli_command rs_cmd_export = {
 	.name = "export",
 	.positional = "TRACE.db",
-	.summary = "write a trace as CTF or Chrome JSON",
+	.summary = "write a trace as CTF, Chrome JSON or Fuchsia FXT",
 	.description =
-		"Writes the trace as CTF 1.8 (--ctf) or as Chrome Trace Event"
-		" JSON (--chrome): exactly one of the two.",
+		"Writes the trace as CTF 1.8 (--ctf), as Chrome Trace Event"
+		" JSON (--chrome) or in the Fuchsia trace format (--fxt -o"
+		" FILE): exactly one of the three. The mappings are in"
+		" formats/interchange/README.md. The events stream from the"
+		" database to the file: memory does not grow with the trace.",
 	.opts = export_opts, .nopts = CLI_NOPTS(export_opts),
 };
 
@@ -293,9 +311,9 @@ const struct cli_program rs_ringside = {
 		" domain, or a kernel it boots in QEMU), or imports another"
 		" tracer's file (mirage-profile, FXT), stores them in an"
 		" SQLite database, and reads them back: a summary, latency"
-		" figures, CTF and Chrome JSON. Durations and times take a"
-		" unit: ns, us, ms or s (a plain number is in the unit each"
-		" option names).",
+		" figures, CTF, Chrome JSON and Fuchsia FXT. Durations and"
+		" times take a unit: ns, us, ms or s (a plain number is in the"
+		" unit each option names).",
 	.exit_status =
 		"Exit status: 0 success, 1 bad input or runtime error, 2 usage"
 		" error. Every error is one line on standard error starting"

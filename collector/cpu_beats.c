@@ -55,12 +55,18 @@ int rs_beats_stuck(const struct rs_cpu_beats *b, double now, double hang_secs,
 	for (uint32_t c = 0; c < b->ncpus; c++) {
 		if (!b->ticks[c] || now - b->moved_at[c] < hang_secs)
 			continue;
-		/* another CPU beat after this one stopped, and lately: the
-		 * guest as a whole is alive, so this is one CPU's trouble */
+		/* another CPU went on beating for at least half the hang
+		 * time after this one stopped, and lately: the guest as a
+		 * whole is alive, so this is one CPU's trouble. CPUs that go
+		 * quiet one after another within moments (every CPU of a
+		 * hung guest, each stopping in turn) are not: a later one
+		 * has beaten after the first, but only just, and the verdict
+		 * is the guest-wide one once all are silent (`hung`). */
 		int others = 0;
 		for (uint32_t d = 0; d < b->ncpus && !others; d++)
 			others = d != c && b->ticks[d] && b->moved[d] &&
-				 b->moved_at[d] > b->moved_at[c] &&
+				 b->moved_at[d] - b->moved_at[c] >=
+					 hang_secs / 2 &&
 				 now - b->moved_at[d] < hang_secs;
 		if (others && (!found || b->moved_at[c] < b->moved_at[*cpu])) {
 			*cpu = c;

@@ -31,7 +31,9 @@ void rs_beats_look(struct rs_cpu_beats *b, const volatile void *region,
 int rs_beats_all_moved(const struct rs_cpu_beats *b);
 /*
  * Is a CPU stuck: its heartbeat (non-zero) has not moved for `hang_secs`
- * while another CPU's moved since it last did and within `hang_secs`?
+ * while another CPU's went on moving for at least `hang_secs` / 2 after
+ * it stopped, and within `hang_secs`? (CPUs that stop within moments of
+ * each other are a guest-wide hang, not one stuck CPU.)
  * Returns 1 with the CPU that stopped first in *cpu and its last
  * heartbeat's tsc (0: unknown) in *tsc, else 0.
  */

@@ -20,6 +20,9 @@ STORE_SRCS       := formats/store/rs_chunk.c formats/store/sql_events.c \
                     formats/store/trace_read.c
 INTERCHANGE_SRCS := formats/interchange/export_ctf.c \
                     formats/interchange/export_chrome.c \
+                    formats/interchange/export_chrome_flows.c \
+                    formats/interchange/export_fxt.c \
+                    formats/interchange/export_walk.c \
                     formats/interchange/import_common.c \
                     formats/interchange/import_mirage.c \
                     formats/interchange/import_fxt.c

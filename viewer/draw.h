@@ -106,7 +106,8 @@ double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
  * number of its promises live in the column (rv_agg_height), and three
  * 1 px tick lines along the top of the row for those created (black),
  * resolved (green) and failed (red) there, which stand for the arrows
- * that touch the row (not drawn; becomes lines still are). As the view
+ * that touch the row (not drawn; becomes lines still are), and a fourth
+ * for its read, try_read and signal arrows (rv_row_touches_view). As the view
  * zooms in the row
  * thins out below the threshold and its individual lines return. */
 #define RV_AGG_PX 8.0
@@ -139,6 +140,10 @@ typedef struct rv_match_rows {
 	uint32_t nrows;
 	size_t *off;                  /* row r's counts start at off[r] */
 	uint32_t *n, *nres, *nfail;
+	/* row r's touches of kind t (touch.c) whose arrow has both ends
+	 * matching: running counts from tn[toff[r * RV_T_COUNT + t]] */
+	size_t *toff;
+	uint32_t *tn;
 } rv_match_rows;
 rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match);
 void rv_match_rows_free(rv_match_rows *mr);
@@ -146,6 +151,19 @@ void rv_match_rows_free(rv_match_rows *mr);
  * with the filter on every count only of matching (shown) segments. */
 void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
 		     int64_t t0, int64_t t1, rv_agg_hint *hint, rv_agg *out);
+/* Zoomed out, the read, read-failed, try_read and signal arrows with an
+ * end in a dense row (touch.c): one more 1 px tick line under the row's
+ * create/resolve/fail ticks, in the arrow's colour. rv_row_touches_view
+ * says which kinds have an end in row r in [t0, t1) (bit t = RV_T_*), of
+ * the arrows v would draw: with the filter on, both ends shown. hint
+ * starts zeroed; t0 must not decrease between calls that share it. */
+typedef struct {
+	uint32_t i[RV_T_COUNT];
+} rv_touch_hint;
+void rv_touch_match_build(rv_match_rows *mr, const rv_model *m,
+			  const uint8_t *match);
+unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
+			     int64_t t0, int64_t t1, rv_touch_hint *hint);
 /* The pixel column x's time range, as rv_row_agg takes it. */
 void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1);
 int rv_agg_height(uint32_t live);

@@ -289,6 +289,7 @@ rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match)
 				row->nfail[i + 1] != row->nfail[i]);
 		}
 	}
+	rv_touch_match_build(mr, m, match);
 	return mr;
 }
 
@@ -300,6 +301,8 @@ void rv_match_rows_free(rv_match_rows *mr)
 	g_free(mr->n);
 	g_free(mr->nres);
 	g_free(mr->nfail);
+	g_free(mr->toff);
+	g_free(mr->tn);
 	g_free(mr);
 }
 
@@ -356,9 +359,19 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	static const double tick[3][4] = {
 		{ 0.1, 0.1, 0.1, 1 }, { 0.0, 0.65, 0.0, 1 },
 		{ 0.85, 0.0, 0.0, 1 } };
+	/* a column with touches of several kinds shows the rarest kind's
+	 * colour (signal, try_read, read-failed, read: arrow_rgb's) */
+	static const int touch_order[RV_T_COUNT] = {
+		RV_T_SIGNAL, RV_T_TRY_READ, RV_T_READ_FAILED, RV_T_READ };
+	static const double touch_rgb[RV_T_COUNT][4] = {
+		[RV_T_READ] = { 0.0, 0.2, 0.95, 1 },
+		[RV_T_READ_FAILED] = { 0.9, 0.0, 0.0, 1 },
+		[RV_T_TRY_READ] = { 0.85, 0.75, 0.0, 1 },
+		[RV_T_SIGNAL] = { 1.0, 0.5, 0.0, 1 } };
 	const int base = (int)lround(ly) + 1, top = base - 13;
 	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W, 13);
 	rv_agg_hint h = { 0 };
+	rv_touch_hint th = { { 0 } };
 	for (int x = RV_LEFT_W; x < v->width; x++) {
 		int64_t t0, t1;
 		rv_col_times(v, x, &t0, &t1);
@@ -376,7 +389,17 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 			if (n[k])
 				rv_strip_fill(st, x, x + 1, top + k,
 					      top + k + 1, tick[k]);
-		if (h.s1 >= row->n && h.e1 >= row->n)
+		unsigned kinds = rv_row_touches_view(m, v, r, t0, t1, &th);
+		for (int i = 0; kinds && i < RV_T_COUNT; i++)
+			if (kinds & (1u << touch_order[i])) {
+				rv_strip_fill(st, x, x + 1, top + 3, top + 4,
+					      touch_rgb[touch_order[i]]);
+				break;
+			}
+		bool touches_left = false;
+		for (int t = 0; t < RV_T_COUNT; t++)
+			touches_left |= th.i[t] < row->ntouch[t];
+		if (h.s1 >= row->n && h.e1 >= row->n && !touches_left)
 			break;   /* nothing further in this row */
 	}
 	rv_strip_paint(cr, st);

@@ -175,8 +175,19 @@ void rv_layout(rv_model *m)
 	assert(m && m->ncpus >= 1);
 	layout_rows(m);
 	count_ends(m);
+	rv_touch_index(m);
 	for (uint32_t i = 0; i < m->ncounters; i++)
 		build_pyramid(&m->counters[i]);
+}
+
+void rv_row_free(rv_row *row)
+{
+	g_free(row->start);
+	g_free(row->end);
+	g_free(row->pp);
+	g_free(row->nres);
+	g_free(row->nfail);
+	rv_touch_free(row);
 }
 
 int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)

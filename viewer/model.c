@@ -797,9 +797,7 @@ void rv_model_free(rv_model *m)
 	g_free(a->t0); g_free(a->t1); g_free(a->from); g_free(a->to);
 	g_free(a->kind);
 	for (uint32_t r = 0; r < m->nrows; r++) {
-		g_free(m->rows[r].start); g_free(m->rows[r].end);
-		g_free(m->rows[r].pp);
-		g_free(m->rows[r].nres); g_free(m->rows[r].nfail);
+		rv_row_free(&m->rows[r]);
 	}
 	g_free(m->rows);
 	for (uint32_t i = 0; i < m->ncounters; i++) {

@@ -122,11 +122,22 @@ typedef struct {
  * sorted too). nres[i] / nfail[i]: how many of segments 0..i-1 end with
  * their promise's resolve / fail (n + 1 values, layout.c), so a zoomed-out
  * pixel column counts its ends by two lookups. */
+/* The arrow kinds a zoomed-out row summarises per column as its own
+ * ticks (touch.c): read, read-failed, try_read, signal. Create, resolve
+ * and fail are the row's create/resolve/fail ticks; becomes is drawn. */
+enum { RV_T_READ = 0, RV_T_READ_FAILED, RV_T_TRY_READ, RV_T_SIGNAL,
+       RV_T_COUNT };
+
 typedef struct {
 	uint32_t n, cap;
 	int64_t *start, *end;
 	uint32_t *pp;
 	uint32_t *nres, *nfail;
+	/* per touch kind, the arrows of that kind with an end in this row:
+	 * the end's time (sorted) and the arrow's index */
+	uint32_t ntouch[RV_T_COUNT];
+	int64_t *touch_t[RV_T_COUNT];
+	uint32_t *touch_arrow[RV_T_COUNT];
 } rv_row;
 
 /* Counter samples with a min/max pyramid: level k holds the min and max
@@ -271,6 +282,16 @@ void rv_builder_finish(rv_builder *b);
 /* Layout (layout.c): assign promise rows, build row segment lists and
  * counter pyramids. */
 void rv_layout(rv_model *m);
+
+/* Each row's touches (touch.c): rv_layout builds them after the rows;
+ * rv_touch_kind maps an arrow kind to RV_T_*, or -1 for the kinds a row
+ * does not summarise that way. */
+int rv_touch_kind(uint8_t arrow_kind);
+void rv_touch_index(rv_model *m);
+void rv_touch_free(rv_row *row);
+
+/* Frees what a row holds (not the row itself). */
+void rv_row_free(rv_row *row);
 
 /* Which row a pp is drawn on at time t (continuations move rows). */
 int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t);

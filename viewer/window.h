@@ -38,6 +38,10 @@ typedef struct {
 	/* search: one worker at a time; gen drops results of older queries */
 	guint search_gen;
 	bool search_busy, search_again, search_quiet;
+	/* --test-script's "search-delay:MS": each search worker sleeps this
+	 * long first, so a test sees the window live while one runs */
+	guint search_delay_ms;
+	gint64 search_started_us;   /* when the running search began */
 	int64_t cur_match;        /* pp selected by Enter / Shift+Enter, or -1 */
 	GPtrArray *retired;       /* models a running search still reads */
 	bool show_frametime;

@@ -78,6 +78,8 @@ static bool script_more(win_t *w, const char *s)
 							row->n];
 		}
 		printf("indexed %lld of %lld\n", idx, want);
+	} else if (g_str_has_prefix(s, "search-delay:")) {
+		w->search_delay_ms = (guint)atoi(s + 13);
 	} else if (!strcmp(s, "status")) {
 		printf("status %s\n", gtk_label_get_text(GTK_LABEL(w->status)));
 	} else if (!strcmp(s, "frametime")) {
@@ -145,9 +147,10 @@ static bool script_hist(win_t *w, const char *s)
  * "by:label|type|thread", "hist" (prints it, as --render-histogram does)
  * and "bar:I" (a click on bar I; prints the highlighted promise ids);
  * steps wait while a report is being computed. And (script_more) "view",
- * "search:TEXT", "filter", "shown", "indexed", "status", "frametime",
- * "selected"; steps
- * wait while a search or a load runs. */
+ * "search:TEXT", "search-delay:MS" (each search's worker sleeps MS
+ * first), "filter", "shown", "indexed", "status", "frametime",
+ * "selected"; steps wait while a search or a load runs, but for "busy",
+ * which prints whether a search is running. */
 static gboolean script_step(gpointer data)
 {
 	win_t *w = data;
@@ -156,6 +159,17 @@ static gboolean script_step(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	const char *s = w->script[w->script_pos++];
+	if (!strcmp(s, "busy")) {
+		/* a step that runs while a search does, and how long after
+		 * it began: under the search's time if the UI thread was free
+		 * meanwhile (the search is on a worker) */
+		printf("busy search=%d after_ms=%lld\n", w->search_busy,
+		       w->search_busy ? (long long)(g_get_monotonic_time() -
+				w->search_started_us) / 1000 : -1ll);
+		fflush(stdout);
+		g_timeout_add(150, script_step, w);
+		return G_SOURCE_REMOVE;
+	}
 	if (rv_hpanel_busy(w->hp) || w->search_busy || w->loading) {
 		w->script_pos--;
 		g_timeout_add(50, script_step, w);

@@ -23,6 +23,7 @@ typedef struct {
 	guint gen;
 	uint8_t *match;
 	uint32_t n;
+	guint delay_ms;
 } search_job;
 
 static void job_free(gpointer data)
@@ -37,6 +38,8 @@ static void search_thread(GTask *t, gpointer src, gpointer data,
 			  GCancellable *c)
 {
 	search_job *j = data;
+	if (j->delay_ms)
+		g_usleep((gulong)j->delay_ms * 1000);
 	j->match = g_malloc0(j->m->pp.n + 1);
 	j->n = rv_search(j->m, j->needle, j->match);
 	g_task_return_boolean(t, TRUE);
@@ -115,7 +118,9 @@ void rv_win_search_run(win_t *w)
 	j->m = w->m;
 	j->needle = g_strdup(gtk_editable_get_text(GTK_EDITABLE(w->entry)));
 	j->gen = w->search_gen;
+	j->delay_ms = w->search_delay_ms;
 	w->search_busy = true;
+	w->search_started_us = g_get_monotonic_time();
 	GTask *t = g_task_new(NULL, NULL, search_done, w);
 	g_task_set_task_data(t, j, job_free);
 	g_task_run_in_thread(t, search_thread);

@@ -78,6 +78,14 @@ const char *rs_event_arg_name(uint16_t type, unsigned i)
 	return types[type].arg[i];
 }
 
+int rs_event_arg_signed(uint16_t type, unsigned i)
+{
+#define SIGNED_ARG(id, n) if (type == RS_EV_##id && i == (n)) return 1;
+	RS_EVENT_SIGNED_ARGS(SIGNED_ARG)
+#undef SIGNED_ARG
+	return 0;
+}
+
 const char *rs_event_str_name(uint16_t type)
 {
 	return rs_event_has_str(type) ? types[type].str : NULL;

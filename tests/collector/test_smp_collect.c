@@ -299,6 +299,22 @@ static void test_beats_rule(void **state)
 	/* a paused VM's silence restarts every clock */
 	rs_beats_look(&b, h, 10.0, 1);
 	assert_int_equal(rs_beats_stuck(&b, 10.5, 1.0, &cpu, &tsc), 0);
+	/* every CPU stops, one 0.3 s after the other (a hung guest whose
+	 * CPUs go quiet in turn): when the first has been silent for the
+	 * hang time the other has beaten after it, but under half that
+	 * time after: no CPU is named, however long both stay silent */
+	h->cpu[0].hb_ticks = 3;
+	h->cpu[1].hb_ticks = 3;
+	rs_beats_look(&b, h, 20.0, 0);
+	h->cpu[0].hb_ticks = 4;
+	rs_beats_look(&b, h, 20.3, 0);
+	for (double now = 20.3; now < 25; now += 0.1)
+		assert_int_equal(rs_beats_stuck(&b, now, 1.0, &cpu, &tsc), 0);
+	/* the same with the other going on for half the hang time: named */
+	h->cpu[0].hb_ticks = 5;
+	rs_beats_look(&b, h, 20.5, 0);
+	assert_int_equal(rs_beats_stuck(&b, 21.0, 1.0, &cpu, &tsc), 1);
+	assert_int_equal(cpu, 1);
 	free(h);
 }
 

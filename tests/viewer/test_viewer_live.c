@@ -202,6 +202,34 @@ static void test_window_search_esc_enter(void **state)
 	free(log);
 }
 
+/* A search runs on a worker, not on the UI thread: with each search made
+ * to take 2 s (search-delay), the script's next step, 150 ms later, runs
+ * while it is still going, well before its 2 s (margin: 13x a step's
+ * delay), and the result arrives afterwards. Done on the UI thread, the
+ * search step itself would block for the 2 s, and no step could run
+ * before they were over. */
+static void test_window_search_off_ui_thread(void **state)
+{
+	const char *display = rs_test_display();
+	char *log = NULL;
+	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --test-script "
+			"'search-delay:2000;search:n;busy;status;busy;quit' %s",
+			display, rs_bin("ringside-view"),
+			SAMPLES "/pingpong.db");
+	if (rc)
+		fprintf(stderr, "%s\n", log ? log : "");
+	assert_int_equal(rc, 0);
+	const char *b1 = strstr(log, "busy search=1 after_ms=");
+	assert_non_null(b1);
+	long after = atol(b1 + strlen("busy search=1 after_ms="));
+	if (after < 0 || after >= 2000)
+		fail_msg("the step after the search ran %ld ms into it", after);
+	const char *st = strstr(b1, "status 3 matches for \"n\"");
+	assert_non_null(st);
+	assert_non_null(strstr(st, "busy search=0 after_ms=-1\n"));
+	free(log);
+}
+
 /* The packed rows' per-row match counts follow every change of the
  * matches: a search, the filter, Esc, a histogram bar (pingpong's packed
  * rows hold its "wait" promises, which no label search finds). */
@@ -379,6 +407,7 @@ RS_TEST_SUITE(viewer_live,
 	      cmocka_unit_test(test_window_follow_slides),
 	      cmocka_unit_test(test_window_follow_waits),
 	      cmocka_unit_test(test_window_search_esc_enter),
+	      cmocka_unit_test(test_window_search_off_ui_thread),
 	      cmocka_unit_test(test_window_search_indexed),
 	      cmocka_unit_test(test_window_status_pan_frametime),
 	      cmocka_unit_test(test_window_load_progress))

@@ -461,10 +461,158 @@ static void test_zoomed_out_filter_counts(void **state)
 	rv_model_free(m);
 }
 
+/* The touch kinds (RV_T_*) of an arrow kind, written out here rather than
+ * taken from touch.c. */
+static int touch_of(uint8_t kind)
+{
+	return kind == RV_A_READ ? RV_T_READ :
+	       kind == RV_A_READ_FAILED ? RV_T_READ_FAILED :
+	       kind == RV_A_TRY_READ ? RV_T_TRY_READ :
+	       kind == RV_A_SIGNAL ? RV_T_SIGNAL : -1;
+}
+
+/* Per pixel column of row r, the touch kinds with an arrow end there,
+ * from the arrows one by one; with filter, only arrows whose two ends
+ * match (those the detailed view would draw). */
+static unsigned *brute_touches(const rv_model *m, const rv_view *v, int32_t r,
+			       const uint8_t *match, bool filter)
+{
+	unsigned *mask = g_malloc0(sizeof *mask * (size_t)v->width);
+	const rv_arrows *a = &m->arrows;
+	for (uint32_t k = 0; k < a->n; k++) {
+		int t = touch_of(a->kind[k]);
+		if (t < 0 || (filter && !(match[a->from[k]] && match[a->to[k]])))
+			continue;
+		const int64_t te[2] = { a->t0[k], a->t1[k] };
+		const int32_t re[2] = { rv_pp_row_at(m, a->from[k], te[0]),
+					rv_pp_row_at(m, a->to[k], te[1]) };
+		for (int e = 0; e < 2; e++) {
+			if (re[e] != r)
+				continue;
+			int x = (int)floor(rv_x(v, (double)te[e]));
+			int64_t t0, t1;
+			for (int step = 0; step < 4; step++) {
+				rv_col_times(v, x, &t0, &t1);
+				x += te[e] < t0 ? -1 : te[e] >= t1 ? 1 : 0;
+			}
+			rv_col_times(v, x, &t0, &t1);
+			assert_true(te[e] >= t0 && te[e] < t1);
+			if (x >= RV_LEFT_W && x < v->width)
+				mask[x] |= 1u << t;
+		}
+	}
+	return mask;
+}
+
+/* arrow_rgb's colours of the four kinds, and the one a column with
+ * several kinds shows (the rarest: signal, try_read, read-failed, read) */
+static const int touch_rgb[RV_T_COUNT][3] = {
+	[RV_T_READ] = { 0, 51, 242 }, [RV_T_READ_FAILED] = { 230, 0, 0 },
+	[RV_T_TRY_READ] = { 217, 191, 0 }, [RV_T_SIGNAL] = { 255, 128, 0 } };
+
+static int shown_kind(unsigned mask)
+{
+	static const int order[] = { RV_T_SIGNAL, RV_T_TRY_READ,
+				     RV_T_READ_FAILED, RV_T_READ };
+	for (int i = 0; i < RV_T_COUNT; i++)
+		if (mask & (1u << order[i]))
+			return order[i];
+	return -1;
+}
+
+static int touch_colour(int r, int g, int b)
+{
+	for (int t = 0; t < RV_T_COUNT; t++)
+		if (abs(r - touch_rgb[t][0]) < 8 && abs(g - touch_rgb[t][1]) < 8 &&
+		    abs(b - touch_rgb[t][2]) < 8)
+			return t;
+	return -1;
+}
+
+/* Every packed column's touch kinds are the arrows', and the tick line
+ * under the create/resolve/fail ticks shows them in their colour (or
+ * nothing) wherever no becomes line or label covers it. Returns how
+ * many columns showed each kind. */
+static void check_touches(const rv_model *m, const rv_view *v,
+			  const uint8_t *match, bool filter, int seen[RV_T_COUNT])
+{
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	pic p = draw_view(m, v);
+	uint8_t *cov = covered(m, v, &g);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		if (!rv_row_dense(m, v, (int32_t)r))
+			continue;
+		unsigned *want = brute_touches(m, v, (int32_t)r, match, filter);
+		int top = (int)lround(rv_row_line_y(&g, v, (int32_t)r)) + 1 - 13;
+		rv_touch_hint h = { { 0 } };
+		for (int x = RV_LEFT_W; x < v->width; x++) {
+			int64_t t0, t1;
+			rv_col_times(v, x, &t0, &t1);
+			unsigned got = rv_row_touches_view(m, v, (int32_t)r, t0,
+							   t1, &h);
+			if (got != want[x])
+				fail_msg("row %u x %d: touch kinds %#x, the "
+					 "arrows say %#x", r, x, got, want[x]);
+			if (cov[(size_t)r * v->width + x] || top < RV_RULER_H)
+				continue;
+			int rr, gg, bb;
+			px(&p, x, top + 3, &rr, &gg, &bb);
+			int drawn = touch_colour(rr, gg, bb);
+			if (drawn != shown_kind(want[x]))
+				fail_msg("row %u x %d: tick colour %d,%d,%d for "
+					 "kinds %#x", r, x, rr, gg, bb, want[x]);
+			if (drawn >= 0)
+				seen[drawn]++;
+		}
+		g_free(want);
+	}
+	g_free(cov);
+	cairo_surface_destroy(p.s);
+}
+
+/* Zoomed out, the demo's read, try_read and signal arrows into packed
+ * rows are summarised per column (they were dropped without a trace),
+ * and with the filter on only those of arrows it would draw. */
+static void test_zoomed_out_read_ticks(void **state)
+{
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 200, 0);
+	rv_model *m = load(db);
+	rv_view v = fit(m, 1200);
+	int seen[RV_T_COUNT] = { 0 };
+	check_touches(m, &v, NULL, false, seen);
+	print_message("columns: read %d, read-failed %d, try_read %d, "
+		      "signal %d\n", seen[RV_T_READ], seen[RV_T_READ_FAILED],
+		      seen[RV_T_TRY_READ], seen[RV_T_SIGNAL]);
+	/* the demo reads, polls and signals in its packed rows */
+	assert_true(seen[RV_T_READ] > 0 && seen[RV_T_TRY_READ] > 0 &&
+		    seen[RV_T_SIGNAL] > 0);
+	uint8_t *match = mark_some(m, &v);
+	rv_match_rows *mr = rv_match_rows_new(m, match);
+	v.match = match;
+	v.match_rows = mr;
+	v.filter = true;
+	int filtered[RV_T_COUNT] = { 0 };
+	check_touches(m, &v, match, true, filtered);
+	int all = 0, some = 0;
+	for (int t = 0; t < RV_T_COUNT; t++) {
+		all += seen[t];
+		some += filtered[t];
+	}
+	assert_true(some < all);
+	rv_match_rows_free(mr);
+	g_free(match);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_zoom,
 	      cmocka_unit_test(test_zoomed_out_aggregate_pingpong),
 	      cmocka_unit_test(test_zoomed_out_aggregate_demo),
 	      cmocka_unit_test(test_zoomed_out_labels_fit),
 	      cmocka_unit_test(test_zoomed_in_lines_return),
 	      cmocka_unit_test(test_zoomed_out_search_marks),
-	      cmocka_unit_test(test_zoomed_out_filter_counts))
+	      cmocka_unit_test(test_zoomed_out_filter_counts),
+	      cmocka_unit_test(test_zoomed_out_read_ticks))
