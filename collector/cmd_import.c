@@ -128,6 +128,11 @@ static int store_import(const struct kind *k, const char *spec,
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 			 "; %" PRIu64 " records of unknown type skipped by their"
 			 " size", st->skipped);
+	if (st->derived)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			 "; ringside's own export: %" PRIu64 " records that"
+			 " restate others (runs, CPUs, pseudo-threads) not"
+			 " imported", st->derived);
 	const struct rs_status status = { 0 };
 	const struct rs_verdict v = { .state = RS_GS_UNKNOWN, .why = why,
 				      .hung_at_ns = UINT64_MAX };

@@ -57,6 +57,9 @@ struct rs_import_stats {
 	 * fxt: record type 0-15), before mapping. */
 	uint64_t source_ops[RS_IMPORT_MAX_OPS];
 	uint64_t skipped;               /* records of unknown kind, skipped */
+	/* fxt: records of ringside's own export that restate others (runs,
+	 * CPUs' occupants, pseudo-threads), not imported */
+	uint64_t derived;
 	uint64_t gaps;                  /* losses of unknown size */
 	uint64_t packets;               /* mirage: packets with events */
 	uint64_t ticks_per_second;      /* fxt: from its initialization record */

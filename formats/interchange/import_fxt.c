@@ -44,6 +44,8 @@
  * says), string and thread records set state and make no event; blob,
  * userspace object, large and unknown records are skipped and counted.
  * One string and thread table serves every provider section.
+ * ringside's own export is read back as its records (ringside_vocab):
+ * formats/interchange/README.md says how.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,12 @@ struct fxt {
 	struct thr *thr;
 	size_t nthr, cap;
 	uint32_t next_big_tid;
+	/* The file is ringside's own export (export_fxt.c: a process koid 1
+	 * "kernel threads"); its pseudo-processes (CPUs, promises, lost
+	 * records) hold views, not threads. */
+	int ringside;
+	uint64_t pseudo[4];
+	int npseudo;
 	uint64_t next_duration;
 	struct rs_u64map flow;     /* flow id -> promise it left from */
 	size_t off;                /* the record being read, for messages */
@@ -184,6 +192,9 @@ static struct thr *thread_of(struct fxt *f, uint64_t koid)
 	memset(t, 0, sizeof(*t));
 	t->tid = koid && koid <= 0x7fffffff ? (uint32_t)koid
 					    : 0x80000000u + f->next_big_tid++;
+	/* ringside's export writes ctx 0 of CPU n as 0x40000000 + n */
+	if (f->ringside && koid >= 0x40000000 && koid < 0x40000000 + RS_MAX_CPUS)
+		t->tid = 0;
 	return t;
 }
 
@@ -205,6 +216,8 @@ struct args {
 	char first_name[64];
 	uint64_t process;         /* a koid argument named "process" */
 	struct { int64_t v; char name[64]; } num[15];
+	int nstr;                 /* the first string arguments */
+	struct { char name[16]; const char *v; size_t len; } str[2];
 };
 
 static void copy_name(char *dst, size_t cap, const char *s, size_t len)
@@ -258,6 +271,12 @@ static int one_arg(struct rd *r, struct args *a)
 	case 6:
 		if (str_ref(&s, (uint16_t)(h >> 32), &sv, &svlen))
 			return -1;
+		if (a->nstr < 2) {
+			copy_name(a->str[a->nstr].name, sizeof(a->str[0].name),
+				  name, nlen);
+			a->str[a->nstr].v = sv;
+			a->str[a->nstr++].len = svlen;
+		}
 		numeric = 0;
 		break;
 	case 9: v = (h >> 32) & 1; break;
@@ -399,6 +418,99 @@ static int event_body(struct fxt *f, struct rd *r, unsigned etype,
 	}
 }
 
+static int same(const char *s, size_t len, const char *lit)
+{
+	return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+static int arg_u64(const struct args *a, const char *name, uint64_t *v)
+{
+	for (int i = 0; i < a->nnum; i++)
+		if (strcmp(a->num[i].name, name) == 0) {
+			*v = (uint64_t)a->num[i].v;
+			return 1;
+		}
+	return 0;
+}
+
+static const char *arg_str(const struct args *a, const char *name,
+			   size_t *len)
+{
+	for (int i = 0; i < a->nstr; i++)
+		if (strcmp(a->str[i].name, name) == 0) {
+			*len = a->str[i].len;
+			return a->str[i].v;
+		}
+	return NULL;
+}
+
+/* A 1 ns "promise" slice named by its verb with every word of the record
+ * under the event table's names: ringside's export of one record, read
+ * back as that record. 1 if it was one, 0 if not, -1 on error. */
+static int ringside_record(struct fxt *f, struct rd *r, struct thr *t,
+			   uint64_t ns, const struct args *a,
+			   const char *name, size_t len)
+{
+	uint64_t w[3] = { 0, 0, 0 }, end;
+	const char *s = NULL;
+	size_t slen = 0;
+	for (uint16_t ty = RS_EV_PROMISE_CREATE; ty < RS_EV_PAGE_ALLOC; ty++) {
+		const char *en = rs_event_name(ty);
+		if (!en || strncmp(en, "promise_", 8) || !same(name, len, en + 8))
+			continue;
+		for (int i = 0; i < rs_event_nargs(ty); i++)
+			if (!arg_u64(a, rs_event_arg_name(ty, (unsigned)i), &w[i]))
+				return 0;
+		if (rs_event_has_str(ty) == 1 &&
+		    !(s = arg_str(a, rs_event_str_name(ty), &slen)))
+			return 0;
+		if (word(r, &end))
+			return -1;
+		return emit(f, 0, ns, ty, t->tid, w[0], w[1], w[2], s, slen) ? -1
+									   : 1;
+	}
+	return 0;
+}
+
+/* ringside's own vocabulary (formats/interchange/README.md, FXT): its
+ * records, and what its export adds as views of them (a promise's
+ * lifetime, whose name is its label unless that is its type; flows; the
+ * threads' runs and CPUs' occupants; instants on CPUs), which make no
+ * event. 1 if handled, 0 if not, -1 on error. */
+static int ringside_vocab(struct fxt *f, struct rd *r, unsigned etype,
+			  struct thr *t, uint64_t ns, const struct args *a,
+			  const char *cat, size_t clen, const char *name,
+			  size_t len)
+{
+	uint64_t id;
+	size_t tlen;
+	const char *type;
+	if (same(cat, clen, "promise")) {
+		if (etype == 4)
+			return ringside_record(f, r, t, ns, a, name, len);
+		if (etype == 5 && (type = arg_str(a, "type", &tlen))) {
+			if (word(r, &id))
+				return -1;
+			if (same(name, len, "promise") ||
+			    (tlen == len && memcmp(type, name, len) == 0))
+				return 1;
+			return emit(f, 0, ns, RS_EV_PROMISE_LABEL, t->tid, id, 0,
+				    0, name, len) ? -1 : 1;
+		}
+		if (etype == 7 && arg_str(a, "state", &tlen))
+			return 1;
+		return 0;
+	}
+	if (f->ringside && ((etype == 4 && (same(cat, clen, "sched") ||
+					    same(cat, clen, "cpu") ||
+					    same(cat, clen, "lost"))) ||
+			    (etype == 0 && same(cat, clen, "cpu")))) {
+		f->im->st->derived++;
+		return 1;
+	}
+	return 0;
+}
+
 static int event_record(struct fxt *f, const uint8_t *p, size_t n,
 			uint64_t h)
 {
@@ -421,6 +533,10 @@ static int event_record(struct fxt *f, const uint8_t *p, size_t n,
 	struct thr *t = thread_of(f, koid);
 	if (!t)
 		return -1;
+	const int v = ringside_vocab(f, &r, etype, t, ns, &a, cat, clen, name,
+				     nlen);
+	if (v != 0)
+		return v < 0 ? -1 : 0;
 	return event_body(f, &r, etype, t, ns, &a, name, nlen);
 }
 
@@ -437,11 +553,30 @@ static int kernel_object(struct fxt *f, const uint8_t *p, size_t n,
 	if (word(&r, &koid) || str_ref(&r, (uint16_t)(h >> 24), &name, &len) ||
 	    read_args(&r, (h >> 40) & 0xf, &a))
 		return -1;
-	if (((h >> 16) & 0xff) != 2)     /* only threads (ZX_OBJ_TYPE_THREAD) */
+	const unsigned otype = (h >> 16) & 0xff;
+	if (otype == 1) {                /* a process: ringside's own? */
+		if (koid == 1 && same(name, len, "kernel threads"))
+			f->ringside = 1;
+		else if (f->npseudo < 4 && (same(name, len, "CPUs") ||
+					    same(name, len, "promises") ||
+					    same(name, len, "lost records")))
+			f->pseudo[f->npseudo++] = koid;
 		return 0;
+	}
+	if (otype != 2)                  /* only threads (ZX_OBJ_TYPE_THREAD) */
+		return 0;
+	for (int i = 0; f->ringside && i < f->npseudo; i++)
+		if (a.process == f->pseudo[i]) {
+			f->im->st->derived++;
+			return 0;
+		}
 	struct thr *t = thread_of(f, koid);
 	if (!t)
 		return -1;
+	if (f->ringside && t->tid == 0) {   /* a CPU's ctx 0: no thread */
+		f->im->st->derived++;
+		return 0;
+	}
 	return emit(f, 0, f->last_ns, RS_EV_THREAD_CREATE, t->tid, t->tid, 0, 0,
 		    name, len);
 }
