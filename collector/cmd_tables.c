@@ -276,9 +276,35 @@ const struct cli_command rs_cmd_export = {
 	.opts = export_opts, .nopts = CLI_NOPTS(export_opts),
 };
 
+static const struct cli_opt import_opts[] = {
+	[IMP_OUTPUT] = OPT_OUTPUT("store into"),
+};
+
+const struct cli_command rs_cmd_import = {
+	.name = "import",
+	.positional = "SOURCE",
+	.summary = "read another tracer's file (mirage-profile, FXT) into a"
+		   " database",
+	.description =
+		"Stores another tracer's trace in TRACE.db as ringside events,"
+		" so info, report, export and ringside-view read it like any"
+		" trace. SOURCE is mirage:PATH (a mirage-profile trace: the"
+		" raw ring file MirageOS's Xen collector saves, or a directory"
+		" with its CTF metadata and stream files; a ring that wrapped"
+		" is read in order, and the packets it overwrote are stored"
+		" as a loss of unknown size) or fxt:PATH (the Fuchsia trace"
+		" format, as eio-trace and Perfetto write it; records of a"
+		" type ringside does not read are skipped by their size and"
+		" counted). The whole file is checked before the database is"
+		" opened: bad input changes nothing. Importing the same file"
+		" again adds nothing. The mappings are in"
+		" formats/interchange/README.md.",
+	.opts = import_opts, .nopts = CLI_NOPTS(import_opts),
+};
+
 static const struct cli_command *const commands[] = {
-	&rs_cmd_run, &rs_cmd_collect, &rs_cmd_info, &rs_cmd_report,
-	&rs_cmd_export, 0,
+	&rs_cmd_run, &rs_cmd_collect, &rs_cmd_import, &rs_cmd_info,
+	&rs_cmd_report, &rs_cmd_export, 0,
 };
 
 const struct cli_program rs_ringside = {
@@ -288,7 +314,8 @@ const struct cli_program rs_ringside = {
 	.description =
 		"ringside reads a guest's trace rings without the guest's"
 		" help (from a ring file, a QEMU or Xen core, a live Xen"
-		" domain, or a kernel it boots in QEMU), stores them in an"
+		" domain, or a kernel it boots in QEMU), or imports another"
+		" tracer's file (mirage-profile, FXT), stores them in an"
 		" SQLite database, and reads them back: a summary, latency"
 		" figures, CTF, Chrome JSON and Fuchsia FXT. Durations and"
 		" times take a unit: ns, us, ms or s (a plain number is in the"

@@ -254,6 +254,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
 		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
 		s->events, s->lost_events, s->threads, s->promises);
+	fprintf(out, ", \"lost_unknown\": %" PRId64, s->lost_unknown);
 	fprintf(out, ", \"promise_states\": {\"pending\": %" PRId64
 		", \"resolved\": %" PRId64 ", \"failed\": %" PRId64
 		", \"cancelled\": %" PRId64 "}",
@@ -508,6 +509,9 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	print_verdict(out, s);
 	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
 		s->events, s->lost_events);
+	if (s->lost_unknown)
+		fprintf(out, "  losses of unknown size: %" PRId64 " (%s)\n",
+			s->lost_unknown, s->lost_unknown_what);
 	print_per_cpu(out, s);
 	if (s->has_ts) {
 		fprintf(out, "  time: ");

@@ -158,11 +158,11 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "run", cmd_run }, { "collect", cmd_collect },
 		{ "info", cmd_info }, { "report", rs_report_cmd },
-		{ "export", cmd_export },
+		{ "export", cmd_export }, { "import", rs_import_cmd },
 	};
 	if (argc < 2)
 		return cli_usage_error(&rs_ringside, NULL, "missing command:"
-				       " run, collect, info, report or export");
+				       " run, collect, import, info, report or export");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -190,6 +190,6 @@ int main(int argc, char **argv)
 		return cli_usage_error(&rs_ringside, NULL, "unknown option '%s'",
 				       cmd);
 	return cli_usage_error(&rs_ringside, NULL, "unknown command '%s'"
-			       " (expected run, collect, info, report or"
-			       " export)", cmd);
+			       " (expected run, collect, import, info, report"
+			       " or export)", cmd);
 }

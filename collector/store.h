@@ -64,6 +64,14 @@ void rs_store_rollback(struct rs_store *st);
  */
 int rs_store_event(struct rs_store *st, const struct rs_event *ev);
 
+/*
+ * Record a loss of unknown size on `cpu` of the current trace (table
+ * lost_unknown): events an imported file lost without counting them.
+ * from_ns / to_ns < 0: not known. Returns 0 or -1.
+ */
+int rs_store_lost_unknown(struct rs_store *st, uint16_t cpu, int64_t from_ns,
+			  int64_t to_ns, const char *what);
+
 /* Events inserted / duplicates skipped / records lost, since open. */
 struct rs_store_counts {
 	uint64_t inserted;
@@ -153,6 +161,9 @@ struct rs_summary {
 	int nblocked;
 	int64_t collected_at;
 	int64_t events, lost_events, threads, promises;
+	/* losses of unknown size (table lost_unknown), and the first's why */
+	int64_t lost_unknown;
+	char lost_unknown_what[160];
 	int64_t promises_by_state[4];  /* pending, resolved, failed, cancelled */
 	int has_ts;
 	int64_t first_ts_ns, last_ts_ns;

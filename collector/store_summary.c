@@ -391,6 +391,28 @@ static int blocked_threads(struct rs_store *st, struct rs_summary *o)
 	return 0;
 }
 
+/* Losses of unknown size, where the database has the table (older
+ * version 2 files do not). */
+static int lost_unknown(struct rs_store *st, struct rs_summary *o)
+{
+	if (!rs_store_has_column(st, "lost_unknown", "what"))
+		return 0;
+	if (rs_store_scalar(st, "SELECT count(*) FROM lost_unknown WHERE"
+			    " trace_id = ?1", o->trace_id, &o->lost_unknown) != 0)
+		return -1;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT what FROM lost_unknown WHERE"
+			       " trace_id = ?1 ORDER BY id LIMIT 1", -1, &q,
+			       NULL) != SQLITE_OK)
+		return rs_store_fail(st, "lost_unknown");
+	sqlite3_bind_int64(q, 1, o->trace_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		snprintf(o->lost_unknown_what, sizeof(o->lost_unknown_what),
+			 "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return 0;
+}
+
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		     struct rs_summary *o)
 {
@@ -405,6 +427,8 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		   o->trace_id, &o->threads) != 0 ||
 	    rs_store_scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
 		   o->trace_id, &o->lost_events) != 0)
+		return -1;
+	if (lost_unknown(st, o) != 0)
 		return -1;
 	if (o->has_panic && panic_detail(st, &row, o) != 0)
 		return -1;

@@ -63,6 +63,8 @@ struct rs_report_section {
 struct rs_report_lost {
 	uint64_t gaps;          /* gaps overlapping the range */
 	uint64_t records;       /* records lost in them */
+	uint64_t unknown;       /* of the gaps, those of unknown size
+				 * (an imported file's, table lost_unknown) */
 	int64_t ns;             /* union of their time spans, within the range */
 	double fraction;        /* ns / range length */
 };

@@ -142,9 +142,10 @@ static void text_lost(FILE *o, const struct rs_report *r)
 		fprintf(o, "lost: nothing lost in this range\n");
 		return;
 	}
-	fprintf(o, "LOST: %" PRIu64 " gap%s, %" PRIu64 " records lost, %s of "
+	fprintf(o, "LOST: %" PRIu64 " gap%s, %" PRIu64 " records lost%s, %s of "
 		"%s (%.2f%%) not recorded\n", r->lost.gaps,
 		r->lost.gaps == 1 ? "" : "s", r->lost.records,
+		r->lost.unknown ? " (and more in gaps of unknown size)" : "",
 		rs_report_fmt_ns(a, sizeof(a), r->lost.ns),
 		rs_report_fmt_ns(b, sizeof(b), r->to_ns - r->from_ns),
 		100.0 * r->lost.fraction);
@@ -298,8 +299,10 @@ static void print_json(FILE *o, const struct rs_report *r, size_t top)
 		",\"duration_ns\":%" PRId64 "},\n", r->from_ns, r->to_ns,
 		r->to_ns - r->from_ns);
 	fprintf(o, "\"lost\":{\"gaps\":%" PRIu64 ",\"records\":%" PRIu64
-		",\"ns\":%" PRId64 ",\"fraction\":%.6f,\"incomplete\":%s},\n",
-		r->lost.gaps, r->lost.records, r->lost.ns, r->lost.fraction,
+		",\"unknown_gaps\":%" PRIu64 ",\"ns\":%" PRId64
+		",\"fraction\":%.6f,\"incomplete\":%s},\n",
+		r->lost.gaps, r->lost.records, r->lost.unknown, r->lost.ns,
+		r->lost.fraction,
 		r->lost.gaps ? "true" : "false");
 	for (int i = 0; i < RS_REPORT_SECTIONS; i++) {
 		const struct rs_report_section *s = &r->sec[i];

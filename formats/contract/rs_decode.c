@@ -103,7 +103,7 @@ const char *rs_promise_type_name(uint64_t t)
 	static const char *const names[RS_PT_COUNT] = {
 		"wait", "task", "bind", "try", "choose", "pick", "join", "map",
 		"condition", "on_success", "on_failure", "on_termination",
-		"async", "sleep", "event",
+		"async", "sleep", "event", "on_any", "ignore_result",
 	};
 	return t < RS_PT_COUNT ? names[t] : "unknown";
 }

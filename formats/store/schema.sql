@@ -122,6 +122,20 @@ CREATE TABLE IF NOT EXISTS lost (
 );
 CREATE INDEX IF NOT EXISTS lost_by_cpu ON lost (trace_id, cpu, from_ns);
 
+-- Gaps whose size nobody can know: events lost where no count was kept,
+-- as in an imported mirage-profile ring whose writer overwrote packets
+-- (`ringside import`). Kept apart from `lost`, whose counts are exact,
+-- so `sum(lost.count)` stays a true figure. Added in version 2 without a
+-- bump: a database without the table has no such gap.
+CREATE TABLE IF NOT EXISTS lost_unknown (
+	id       INTEGER PRIMARY KEY,
+	trace_id INTEGER NOT NULL REFERENCES trace(id),
+	cpu      INTEGER NOT NULL,
+	from_ns  INTEGER,                   -- last event before the gap, if any
+	to_ns    INTEGER,                   -- first event after it, if any
+	what     TEXT NOT NULL              -- why, and what is known of it
+);
+
 -- Kernel threads, derived from thread_create / thread_exit.
 CREATE TABLE IF NOT EXISTS threads (
 	trace_id   INTEGER NOT NULL REFERENCES trace(id),
