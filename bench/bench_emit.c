@@ -10,7 +10,9 @@
  */
 #include "bench.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "guest_trace.h"
 
@@ -43,9 +45,9 @@ __attribute__((noinline)) static void emit_loop(struct rs_header *h, uint32_t n)
 			i, ~(uint64_t)i, 3);
 }
 
-void bench_emit(struct bench_results *res)
+/* The emit's region and the bare loop's ring, both fresh. */
+static struct rs_header *setup(void)
 {
-	double bare[RUNS], emit[RUNS];
 	struct rs_header *h = aligned_alloc(RS_PAGE_SIZE, RS_HEADER_SIZE + RING);
 	struct gt_config cfg = {
 		.region_size = RS_HEADER_SIZE + RING, .ncpus = 1,
@@ -57,6 +59,13 @@ void bench_emit(struct bench_results *res)
 	bare_ring = aligned_alloc(RS_PAGE_SIZE, RING + RS_PAGE_SIZE);
 	if (!h || !bare_ring || gt_region_init(h, &cfg) != 0)
 		abort();
+	return h;
+}
+
+void bench_emit(struct bench_results *res)
+{
+	double bare[RUNS], emit[RUNS];
+	struct rs_header *h = setup();
 	/* Warm both rings and the branch predictors. */
 	bare_loop(EVENTS);
 	emit_loop(h, EVENTS);
@@ -73,4 +82,74 @@ void bench_emit(struct bench_results *res)
 	res->emit_ns = bench_median(emit, RUNS);
 	free(h);
 	free(bare_ring);
+}
+
+/* `ringside-bench --emit-loops N`: each loop once, N records, for
+ * callgrind to count (bench_emit_ir). */
+int bench_emit_loops(uint32_t n)
+{
+	struct rs_header *h = setup();
+	bare_loop(n);
+	emit_loop(h, n);
+	free(h);
+	free(bare_ring);
+	return 0;
+}
+
+/* Instructions one loop function ran, inclusive, from callgrind_annotate
+ * (the function's own line, not its callers' "=>" lines). */
+static double loop_ir(const char *out, const char *fn)
+{
+	char txt[1200], line[256], prefix[64];
+
+	snprintf(txt, sizeof(txt), "%s.%s.txt", out, fn);
+	snprintf(prefix, sizeof(prefix), "%s ", fn);
+	if (bench_sh("callgrind_annotate --inclusive=yes '%s' | awk"
+		     " '/bench_emit[.]c:%s( |$)/ && !/=>/ { gsub(\",\", \"\");"
+		     " print \"%s \" $1 }' >'%s'", out, fn, fn, txt) != 0 ||
+	    bench_grep_last(txt, prefix, line, sizeof(line)) != 0)
+		return BENCH_NONE;
+	double v = strtod(line + strlen(prefix), NULL);
+	return v > 0 ? v : BENCH_NONE;
+}
+
+/*
+ * Instructions per record of the emit and of the bare loop, counted by
+ * callgrind (repeatable to the instruction, unlike the ns figures on a
+ * shared machine). Two record counts, and the difference is used, so
+ * each loop's entry and exit cancel.
+ */
+void bench_emit_ir(struct bench_results *res, const char *self,
+		   const char *dir)
+{
+	static const uint32_t n[2] = { 1u << 16, 1u << 18 };
+	double bare[2], emit[2];
+
+	if (bench_sh("valgrind --version >/dev/null 2>&1") != 0) {
+		bench_note(res, "emit_ir: valgrind not installed");
+		return;
+	}
+	printf("emit: instructions per record under callgrind\n");
+	for (int i = 0; i < 2; i++) {
+		char out[1100];
+		snprintf(out, sizeof(out), "%s/callgrind.emit.%u", dir, n[i]);
+		if (bench_sh("valgrind --tool=callgrind --dump-instr=yes "
+			     "--callgrind-out-file='%s' '%s' --emit-loops %u "
+			     ">'%s/emit-ir.log' 2>&1", out, self, n[i],
+			     dir) != 0) {
+			bench_note(res, "emit_ir: callgrind failed (see %s/"
+				   "emit-ir.log)", dir);
+			return;
+		}
+		bare[i] = loop_ir(out, "bare_loop");
+		emit[i] = loop_ir(out, "emit_loop");
+	}
+	if (isnan(bare[0]) || isnan(bare[1]) || isnan(emit[0]) ||
+	    isnan(emit[1])) {
+		bench_note(res, "emit_ir: no count for a loop in %s/"
+			   "callgrind.emit.*", dir);
+		return;
+	}
+	res->bare_ir = (bare[1] - bare[0]) / (n[1] - n[0]);
+	res->emit_ir = (emit[1] - emit[0]) / (n[1] - n[0]);
 }
