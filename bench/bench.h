@@ -23,6 +23,8 @@
 struct bench_results {
 	/* emit (bench_emit.c, bench_lttng.c): ns/event, medians */
 	double emit_ns, bare_ns, lttng_ust_ns;
+	/* the same two loops without rdtsc (a counter stands in), ns/event */
+	double emit_notsc_ns, bare_notsc_ns;
 	/* the same two loops in callgrind instructions per record */
 	double emit_ir, bare_ir;
 	/* kernel tracing overhead (bench_overhead.c): pingpong, callgrind

@@ -23,14 +23,16 @@
 /* Not static: the stores must not be optimised away. */
 uint64_t *bare_ring;
 
-__attribute__((noinline)) static void bare_loop(uint32_t n)
+/* `tsc` is a constant at each call site, so each loop is compiled once
+ * with rdtsc and once with the index standing in for it. */
+static inline void bare_body(uint32_t n, int tsc)
 {
 	uint64_t pos = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t *w = bare_ring + ((pos / 8) & (RING / 8 - 1));
 		pos += 40;
 		w[0] = (uint64_t)RS_EV_THREAD_BLOCK | (40ull << 16) | (7ull << 32);
-		w[1] = gt_rdtsc();
+		w[1] = tsc ? gt_rdtsc() : i + 1;
 		w[2] = i;
 		w[3] = ~(uint64_t)i;
 		w[4] = 3;
@@ -38,11 +40,34 @@ __attribute__((noinline)) static void bare_loop(uint32_t n)
 	}
 }
 
-__attribute__((noinline)) static void emit_loop(struct rs_header *h, uint32_t n)
+static inline void emit_body(struct rs_header *h, uint32_t n, int tsc)
 {
 	for (uint32_t i = 0; i < n; i++)
-		gt_emit(h, 0, RS_EV_THREAD_BLOCK, 7, RS_EV_NARGS(THREAD_BLOCK),
-			i, ~(uint64_t)i, 3);
+		gt_emit_tsc(h, 0, tsc ? GT_TSC_NOW : i + 1, RS_EV_THREAD_BLOCK,
+			    7, RS_EV_NARGS(THREAD_BLOCK), i, ~(uint64_t)i, 3);
+}
+
+__attribute__((noinline)) static void bare_loop(uint32_t n)
+{
+	bare_body(n, 1);
+}
+
+__attribute__((noinline)) static void emit_loop(struct rs_header *h, uint32_t n)
+{
+	emit_body(h, n, 1);
+}
+
+/* The same without rdtsc: what the protocol costs when the TSC read is
+ * not there to hide it (bench/README.md, "Emit"). */
+__attribute__((noinline)) static void bare_loop_notsc(uint32_t n)
+{
+	bare_body(n, 0);
+}
+
+__attribute__((noinline)) static void emit_loop_notsc(struct rs_header *h,
+						      uint32_t n)
+{
+	emit_body(h, n, 0);
 }
 
 /* The emit's region and the bare loop's ring, both fresh. */
@@ -64,7 +89,7 @@ static struct rs_header *setup(void)
 
 void bench_emit(struct bench_results *res)
 {
-	double bare[RUNS], emit[RUNS];
+	double bare[RUNS], emit[RUNS], bare0[RUNS], emit0[RUNS];
 	struct rs_header *h = setup();
 	/* Warm both rings and the branch predictors. */
 	bare_loop(EVENTS);
@@ -75,11 +100,19 @@ void bench_emit(struct bench_results *res)
 		double t1 = bench_now();
 		emit_loop(h, EVENTS);
 		double t2 = bench_now();
+		bare_loop_notsc(EVENTS);
+		double t3 = bench_now();
+		emit_loop_notsc(h, EVENTS);
+		double t4 = bench_now();
 		bare[r] = (t1 - t0) * 1e9 / EVENTS;
 		emit[r] = (t2 - t1) * 1e9 / EVENTS;
+		bare0[r] = (t3 - t2) * 1e9 / EVENTS;
+		emit0[r] = (t4 - t3) * 1e9 / EVENTS;
 	}
 	res->bare_ns = bench_median(bare, RUNS);
 	res->emit_ns = bench_median(emit, RUNS);
+	res->bare_notsc_ns = bench_median(bare0, RUNS);
+	res->emit_notsc_ns = bench_median(emit0, RUNS);
 	free(h);
 	free(bare_ring);
 }

@@ -122,7 +122,8 @@ static const struct {
 	size_t off;
 } json_fields[] = {
 	FIELD(emit_ns), FIELD(bare_ns), FIELD(lttng_ust_ns),
-	FIELD(emit_ir), FIELD(bare_ir),
+	FIELD(emit_ir), FIELD(bare_ir), FIELD(emit_notsc_ns),
+	FIELD(bare_notsc_ns),
 	FIELD(overhead_pct), FIELD(overhead_ir_on), FIELD(overhead_ir_off),
 	FIELD(xwake_ir_on), FIELD(xwake_ir_off),
 	FIELD(overhead_demo_pct), FIELD(overhead_demo_ir_on),
@@ -215,6 +216,8 @@ static const struct row {
 #define OFF(k) offsetof(struct bench_results, k)
 	{ "emit vs bare rdtsc+store", OFF(emit_ns), OFF(bare_ns), U_NS,
 	  C_RATIO, "<= 1.25" },
+	{ "emit vs bare, no rdtsc", OFF(emit_notsc_ns), OFF(bare_notsc_ns),
+	  U_NS, C_RATIO, "-" },
 	{ "emit vs bare, Ir per record", OFF(emit_ir), OFF(bare_ir), U_IR,
 	  C_RATIO, "<= 2" },
 	{ "emit, N CPUs at once (worst) vs 1", OFF(emit_smp_ns),
