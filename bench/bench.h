@@ -23,10 +23,18 @@
 struct bench_results {
 	/* emit (bench_emit.c, bench_lttng.c): ns/event, medians */
 	double emit_ns, bare_ns, lttng_ust_ns;
+	/* the same two loops without rdtsc (a counter stands in), ns/event */
+	double emit_notsc_ns, bare_notsc_ns;
+	/* the same two loops in callgrind instructions per record */
+	double emit_ir, bare_ir;
 	/* kernel tracing overhead (bench_overhead.c): pingpong, callgrind
 	 * instructions per round trip with tracing on and compiled out */
 	double overhead_pct, overhead_ir_on, overhead_ir_off;
 	double xwake_ir_on, xwake_ir_off;
+	/* the demo workload, instructions per request (medians of
+	 * several runs) and the smallest and largest overhead of a run */
+	double overhead_demo_pct, overhead_demo_ir_on, overhead_demo_ir_off;
+	double overhead_demo_pct_min, overhead_demo_pct_max;
 	double overhead_wall_pct, overhead_wall_on_ns, overhead_wall_off_ns;
 	/* decode (bench_decode.c): events/s on the same events; decode_eps
 	 * through rs_reader_poll_batch, decode_cb_eps rs_reader_poll */
@@ -81,8 +89,15 @@ int bench_grep_last(const char *path, const char *prefix, char *buf,
 long bench_ctf_count(const char *ctf, const char *dir);
 
 void bench_emit(struct bench_results *res);
+/* instructions per record of emit and bare loop, callgrind running
+ * `self --emit-loops N` */
+void bench_emit_ir(struct bench_results *res, const char *self,
+		   const char *dir);
+int bench_emit_loops(uint32_t n);
 void bench_lttng(struct bench_results *res, const char *dir);
 void bench_overhead(struct bench_results *res, const char *dir);
+/* the same on the demo workload, per request */
+void bench_overhead_demo(struct bench_results *res, const char *dir);
 /* instructions per cross-CPU wake (sched_wake), tracing on and off */
 void bench_xwake(struct bench_results *res, const char *dir);
 void bench_decode(struct bench_results *res, const char *dir);

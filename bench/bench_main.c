@@ -122,8 +122,13 @@ static const struct {
 	size_t off;
 } json_fields[] = {
 	FIELD(emit_ns), FIELD(bare_ns), FIELD(lttng_ust_ns),
+	FIELD(emit_ir), FIELD(bare_ir), FIELD(emit_notsc_ns),
+	FIELD(bare_notsc_ns),
 	FIELD(overhead_pct), FIELD(overhead_ir_on), FIELD(overhead_ir_off),
 	FIELD(xwake_ir_on), FIELD(xwake_ir_off),
+	FIELD(overhead_demo_pct), FIELD(overhead_demo_ir_on),
+	FIELD(overhead_demo_ir_off), FIELD(overhead_demo_pct_min),
+	FIELD(overhead_demo_pct_max),
 	FIELD(overhead_wall_pct), FIELD(overhead_wall_on_ns),
 	FIELD(overhead_wall_off_ns),
 	FIELD(decode_eps), FIELD(decode_cb_eps), FIELD(decode_events),
@@ -211,6 +216,10 @@ static const struct row {
 #define OFF(k) offsetof(struct bench_results, k)
 	{ "emit vs bare rdtsc+store", OFF(emit_ns), OFF(bare_ns), U_NS,
 	  C_RATIO, "<= 1.25" },
+	{ "emit vs bare, no rdtsc", OFF(emit_notsc_ns), OFF(bare_notsc_ns),
+	  U_NS, C_RATIO, "-" },
+	{ "emit vs bare, Ir per record", OFF(emit_ir), OFF(bare_ir), U_IR,
+	  C_RATIO, "<= 2" },
 	{ "emit, N CPUs at once (worst) vs 1", OFF(emit_smp_ns),
 	  OFF(emit_smp_one_ns), U_NS, C_RATIO, "<= 1.05" },
 	{ "emit, N CPUs, thread CPU time", OFF(emit_smp_cputime_ns),
@@ -223,6 +232,8 @@ static const struct row {
 	  U_NS, C_RATIO, "<= 0.125" },
 	{ "pingpong Ir/round, trace on/off", OFF(overhead_ir_on),
 	  OFF(overhead_ir_off), U_IR, C_PCT, "<= 1 %" },
+	{ "demo Ir/request, trace on/off", OFF(overhead_demo_ir_on),
+	  OFF(overhead_demo_ir_off), U_IR, C_PCT, "<= 1 %" },
 	{ "cross-CPU wake Ir, trace on/off", OFF(xwake_ir_on),
 	  OFF(xwake_ir_off), U_IR, C_PCT, "-" },
 	{ "pingpong ns/round, trace on/off", OFF(overhead_wall_on_ns),
@@ -314,18 +325,23 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--gen-trace") == 0)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
-	/* --smp: only the rows of several CPUs (quick; no QEMU). */
+	if (argc == 3 && strcmp(argv[1], "--emit-loops") == 0)
+		return bench_emit_loops((uint32_t)strtoul(argv[2], NULL, 10));
+	/* --smp: only the rows of several CPUs (quick; no QEMU).
+	 * --emit: only the emit path's rows (ns, Ir, overheads). */
 	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
 	/* --import: only the import row and the collect it is set beside. */
 	const int import_only = argc > 1 && strcmp(argv[1], "--import") == 0;
-	if (smp_only || import_only) {
+	const int emit_only = argc > 1 && strcmp(argv[1], "--emit") == 0;
+	if (smp_only || import_only || emit_only) {
 		argc--;
 		argv++;
 	}
 	/* A partial run must not overwrite the full run's results. */
 	const char *json = argc > 1 ? argv[1] : smp_only ?
 			   "build/bench/results-smp.json" : import_only ?
-			   "build/bench/results-import.json" :
+			   "build/bench/results-import.json" : emit_only ?
+			   "build/bench/results-emit.json" :
 			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
 
@@ -343,11 +359,18 @@ int main(int argc, char **argv)
 		bench_emit_smp(&r);
 		bench_collect_smp(&r, dir);
 		bench_xwake(&r, dir);
+	} else if (emit_only) {
+		bench_emit(&r);
+		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
+		bench_overhead(&r, dir);
+		bench_overhead_demo(&r, dir);
 	} else {
 		bench_emit(&r);
+		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
 		bench_emit_smp(&r);
 		bench_lttng(&r, dir);
 		bench_overhead(&r, dir);
+		bench_overhead_demo(&r, dir);
 		bench_xwake(&r, dir);
 		bench_decode(&r, dir);
 		bench_ingest(&r, dir);
@@ -358,7 +381,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("\n");
-	print_table(&r, smp_only || import_only);
+	print_table(&r, smp_only || import_only || emit_only);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;
