@@ -31,6 +31,7 @@
 #include "rs_decode.h"
 #include "skew.h"
 #include "source.h"
+#include "spool.h"
 #include "store.h"
 #include "symbolize.h"
 
@@ -182,11 +183,10 @@ struct rs_session {
 	uint64_t rewrites;          /* looks at a header the guest rewrote */
 	char rewrite_why[160];      /* the last such header's fault */
 	char err[480];              /* the last failure, for rs_session_error */
-	/* timestamps of this batch's events, for the commit hook */
-	rs_committed_cb on_commit;
-	void *commit_opaque;
-	uint64_t *batch_tsc;
-	size_t nbatch, batch_cap;
+	/* records read and not yet committed, and the thread committing
+	 * them (spool.h); the store is the session thread's only after
+	 * quiesce() */
+	struct rs_spool *spool;
 };
 
 /* Say why the session failed (rs_session_error); returns -1. The
@@ -203,11 +203,23 @@ static int session_fail(struct rs_session *s, const char *fmt, ...)
 	return -1;
 }
 
-/* The database's last error, as a session failure. */
+/* The database's last error (the writer thread's, if it failed), as a
+ * session failure. */
 static int store_fail(struct rs_session *s)
 {
+	const char *why = s->spool ? rs_spool_error(s->spool) : NULL;
+
 	return session_fail(s, "%s: %s", s->o->db_path,
-			    rs_store_error(s->store));
+			    why ? why : rs_store_error(s->store));
+}
+
+/* Wait for the writer to commit everything read: the store is this
+ * thread's until the next poll. 0, or -1 (rs_session_error). */
+static int quiesce(struct rs_session *s)
+{
+	if (s->spool && rs_spool_flush(s->spool) != 0)
+		return store_fail(s);
+	return 0;
 }
 
 const char *rs_session_error(const struct rs_session *s)
@@ -388,28 +400,37 @@ static void judge_running(struct rs_session *s, const struct rs_status *st,
 		*stop = RS_STOP_STUCK_CPU;
 }
 
-static int store_cb(void *opaque, const struct rs_event *ev)
+/*
+ * Copy what the rings published since the last poll into the spool, if
+ * it has room for a whole lap of every ring; else copy nothing (the
+ * writer is that far behind: the guest's ring goes on, and the decoder
+ * counts what it overwrites as lost, exactly, the next time). The last
+ * poll of a collect always reads: it waits for room. Returns the events
+ * taken, or -1 (rs_session_error).
+ */
+static long read_rings(struct rs_session *s, int last)
 {
-	struct rs_session *s = opaque;
-
-	if (rs_store_event(s->store, ev) != 0)
-		return -1;
-	if (s->on_commit && ev->type != RS_EV_LOST) {
-		if (s->nbatch == s->batch_cap) {
-			size_t cap = s->batch_cap ? s->batch_cap * 2 : 4096;
-			uint64_t *p = realloc(s->batch_tsc, cap * sizeof(*p));
-			if (!p)
-				return 0;  /* measurement only: never fail a collect */
-			s->batch_tsc = p;
-			s->batch_cap = cap;
+	if (!rs_spool_room(s->spool)) {
+		if (!last) {
+			rs_spool_defer(s->spool);
+			return 0;
 		}
-		s->batch_tsc[s->nbatch++] = ev->tsc;
+		if (quiesce(s) != 0)
+			return -1;
 	}
-	return 0;
+	long n = rs_reader_poll_batch(s->reader, rs_spool_take, s->spool);
+	if (n < 0) {
+		rs_spool_discard(s->spool);
+		return session_fail(s, "%s: the spool overflowed (a bug)",
+				    s->o->source);
+	}
+	return n;
 }
 
-/* One poll, stored atomically with the reader state and guest state.
- * Returns 0, or -1 on error (message printed). */
+/* One poll: the rings copied into the spool and handed to the writer
+ * with the reader state and guest state, to be stored atomically. A
+ * last poll or a verdict that ends the session waits for the commit.
+ * Returns 0, or -1 (rs_session_error). */
 static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 {
 	struct rs_status st;
@@ -423,25 +444,20 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
 					   s->rewrite_why, sizeof(s->rewrite_why))) {
 		*stop = RS_STOP_REBOOT;
-		return 0;
+		return quiesce(s);
 	}
 	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
 
-	if (rs_store_begin(s->store) != 0)
-		goto db_fail;
-	s->nbatch = 0;
-	long n = rs_reader_poll(s->reader, store_cb, s);
-	if (n < 0) {
-		rs_store_rollback(s->store);
-		goto db_fail;
-	}
+	long n = read_rings(s, last);
+	if (n < 0)
+		return -1;
 	/* Records read while the guest re-initialised its region would be
-	 * from a mix of boots: drop the whole batch rather than guess. */
+	 * from a mix of boots: drop the whole poll rather than guess. */
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
 					   s->rewrite_why, sizeof(s->rewrite_why))) {
-		rs_store_rollback(s->store);
+		rs_spool_discard(s->spool);
 		*stop = RS_STOP_REBOOT;
-		return 0;
+		return quiesce(s);
 	}
 
 	if (strcmp(v.state, RS_GS_RUNNING) == 0)
@@ -451,20 +467,15 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	/* An idle guest should not cost a write every few milliseconds:
 	 * with nothing new and no change of state, there is nothing to save. */
 	if (n == 0 && !last && *stop == RS_STOP_NONE && s->written_state &&
-	    strcmp(state, s->written_state) == 0) {
-		rs_store_rollback(s->store);
+	    strcmp(state, s->written_state) == 0)
 		return 0;
-	}
 	s->written_state = state;
-	if (rs_store_save_reader(s->store, s->reader) != 0 ||
-	    rs_store_set_status(s->store, &st, &v) != 0) {
-		rs_store_rollback(s->store);
-		goto db_fail;
-	}
-	if (rs_store_commit(s->store) != 0)
-		goto db_fail;
-	if (s->on_commit && s->nbatch)
-		s->on_commit(s->commit_opaque, s->batch_tsc, s->nbatch);
+	if (rs_spool_publish(s->spool, s->reader, &st, &v) != 0)
+		return store_fail(s);
+	/* A verdict, or the end: everything read is stored before the
+	 * session says so. */
+	if ((last || *stop != RS_STOP_NONE) && quiesce(s) != 0)
+		return -1;
 
 	if (*stop == RS_STOP_HUNG || *stop == RS_STOP_DEADLOCK ||
 	    *stop == RS_STOP_STUCK_CPU)
@@ -474,13 +485,11 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	if (strcmp(state, RS_GS_EXITED) == 0 || strcmp(state, RS_GS_CRASHED) == 0) {
 		s->guest_done = 1;
 		*stop = RS_STOP_STATE;
+		return quiesce(s);
 	} else if (last) {
 		*stop = stop_signal ? RS_STOP_SIGNAL : RS_STOP_SNAPSHOT;
 	}
 	return 0;
-
-db_fail:
-	return store_fail(s);
 }
 
 /* poll_once with SIGBUS turned into an error (see on_bus). */
@@ -489,7 +498,8 @@ int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop)
 	*stop = RS_STOP_NONE;
 	if (sigsetjmp(bus_jmp, 1)) {
 		bus_armed = 0;
-		rs_store_rollback(s->store);
+		rs_spool_discard(s->spool);
+		quiesce(s);
 		return session_fail(s, "%s: guest memory vanished while reading"
 				    " (file truncated?); stopped", s->o->source);
 	}
@@ -502,9 +512,12 @@ int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop)
 void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 {
 	struct rs_store_counts c;
+	struct rs_spool_stats sp;
 	uint64_t accepted = 0, lost = 0;
 
+	quiesce(s);   /* a failure was said already; count what is stored */
 	rs_store_counts(s->store, &c);
+	rs_spool_stats(s->spool, &sp);
 	for (uint32_t i = 0; i < s->layout.ncpus; i++) {
 		accepted += s->reader->cpu[i].stats.accepted;
 		lost += s->reader->cpu[i].stats.lost;
@@ -524,6 +537,14 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 		fprintf(stderr, "ringside: warning: %llu inconsistent ring states seen"
 			" and rejected (last: %s)\n",
 			(unsigned long long)s->reader->anomalies, s->reader->err);
+	/* The spool's policy at work: the losses it caused are among the
+	 * lost counted below, like any other ring loss. */
+	if (sp.deferred)
+		fprintf(stderr, "ringside: warning: storing fell behind by more"
+			" than the %zu MiB buffer; %llu polls did not read the"
+			" rings (what the guest overwrote meanwhile is counted"
+			" lost)\n", sp.cap >> 20,
+			(unsigned long long)sp.deferred);
 	fprintf(stderr,
 		"ringside: %llu events stored (%llu already present), %llu lost;"
 		" totals %llu accepted + %llu lost; guest %s\n",
@@ -575,6 +596,10 @@ int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
 	}
 	if (resumed)
 		memcpy(s->reader->cpu, resume, sizeof(resume[0]) * s->layout.ncpus);
+	s->spool = rs_spool_new(s->store, &s->layout, s->o->spool_bytes, err,
+				errlen);
+	if (!s->spool)
+		goto fail;
 	s->src = *src;
 	s->attached = 1;
 	s->hb_moved_at = rs_mono_now();
@@ -607,12 +632,17 @@ int rs_session_guest_done(const struct rs_session *s)
 
 const char *rs_session_state(struct rs_session *s)
 {
-	return s->store ? rs_store_trace_state(s->store) : RS_GS_UNKNOWN;
+	if (!s->store)
+		return RS_GS_UNKNOWN;
+	quiesce(s);   /* a failure was said already: the state as stored */
+	return rs_store_trace_state(s->store);
 }
 
 int rs_session_host_crash(struct rs_session *s, const char *reason,
 			  int has_rip, uint64_t rip)
 {
+	if (quiesce(s) != 0)
+		return -1;
 	if (rs_store_set_host_crash(s->store, reason, has_rip, rip) != 0)
 		return store_fail(s);
 	return 0;
@@ -621,6 +651,8 @@ int rs_session_host_crash(struct rs_session *s, const char *reason,
 int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 			 unsigned n, const char *origin)
 {
+	if (quiesce(s) != 0)
+		return -1;
 	if (rs_store_set_vcpu_regs(s->store, r, n, origin) != 0)
 		return store_fail(s);
 	return 0;
@@ -631,6 +663,8 @@ int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym)
 	/* Large (registers, per-type names): off the stack. */
 	static struct rs_summary sum;
 
+	if (quiesce(s) != 0)
+		return -1;
 	if (rs_store_summary(s->store, rs_store_trace_id(s->store), &sum) != 0)
 		goto fail;
 	rs_sym_summary(sym, &sum);
@@ -649,6 +683,8 @@ int rs_session_measure_skew(struct rs_session *s)
 	/* One CPU has no other to disagree with: nothing to measure. */
 	if (s->layout.ncpus < 2)
 		return 0;
+	if (quiesce(s) != 0)
+		return -1;
 	/* Read back through the store's reader, as info and the report
 	 * do: the pairs need every CPU's events merged by time. */
 	struct rs_trace_db *db = rs_trace_open(s->o->db_path, why, sizeof(why));
@@ -672,14 +708,16 @@ int rs_session_measure_skew(struct rs_session *s)
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque)
 {
-	s->on_commit = cb;
-	s->commit_opaque = opaque;
+	if (s->spool)
+		rs_spool_on_commit(s->spool, cb, opaque);
 }
 
 void rs_session_free(struct rs_session *s)
 {
 	if (!s)
 		return;
+	/* The writer first: it may be using the store. */
+	rs_spool_free(s->spool);
 	rs_store_close(s->store);
 	if (s->reader) {
 		rs_reader_free(s->reader);
@@ -687,7 +725,6 @@ void rs_session_free(struct rs_session *s)
 	}
 	if (s->attached)
 		rs_source_close(&s->src);
-	free(s->batch_tsc);
 	free(s);
 }
 
