@@ -474,7 +474,8 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 		return store_fail(s);
 	/* A verdict, or the end: everything read is stored before the
 	 * session says so. */
-	if ((last || *stop != RS_STOP_NONE) && quiesce(s) != 0)
+	if ((last || *stop != RS_STOP_NONE || s->o->store_sync) &&
+	    quiesce(s) != 0)
 		return -1;
 
 	if (*stop == RS_STOP_HUNG || *stop == RS_STOP_DEADLOCK ||

@@ -28,6 +28,8 @@ struct rs_collect_opts {
 	const char *kernel;    /* --kernel ELF: name the crash frames, or NULL */
 	size_t spool_bytes;    /* host memory for records read and not yet
 				* committed (spool.h); 0: the default */
+	int store_sync;        /* each poll waits for its commit (the design
+				* before the spool, for benchmarks) */
 };
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */

@@ -22,6 +22,7 @@
  * without the guest (the database, the dump path) is checked before QEMU
  * starts.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "guest_cmdline.h"
 #include "host_tsc.h"
 #include "mono.h"
 #include "info.h"
@@ -144,8 +146,25 @@ static void build_append(const struct rs_run_opts *o, char *buf, size_t len)
 				       (unsigned long long)o->count);
 	if (o->seconds > 0 && at < len)
 		at += (size_t)snprintf(buf + at, len - at, " seconds=%g", o->seconds);
-	if (o->ring_pages && at < len)
-		snprintf(buf + at, len - at, " ring_pages=%u", o->ring_pages);
+	if (at < len)
+		snprintf(buf + at, len - at, " ring_pages=%u", o->ring_pages ?
+			 o->ring_pages : rs_run_ring_pages(o->poll_ms, o->mem_mb,
+							   o->smp));
+}
+
+unsigned rs_run_ring_pages(unsigned poll_ms, unsigned mem_mb, unsigned smp)
+{
+	const uint64_t want = RS_RUN_GUEST_BYTES_PER_S *
+			      (poll_ms + RS_RUN_READ_SLACK_MS) / 1000 *
+			      (smp ? smp : 1) / RS_PAGE_SIZE;
+	const uint64_t most = (uint64_t)mem_mb * (1u << 20) / 4 / RS_PAGE_SIZE;
+	uint64_t pages = RS_RING_PAGES_DEFAULT;
+
+	while (pages * 2 <= want && pages * 2 <= most &&
+	       pages * 2 <= RS_RING_PAGES_MAX)
+		pages *= 2;
+	assert(rs_ring_pages_ok(pages));
+	return (unsigned)pages;
 }
 
 static const char *end_text(enum run_end e, const struct rs_qemu *q)
@@ -432,7 +451,8 @@ int rs_run(const struct rs_run_opts *o)
 	}
 	snprintf(label, sizeof(label), "qemu:%s", append);
 	r.copts = (struct rs_collect_opts){ .source = label, .db_path = o->db_path,
-		.follow = 1, .poll_ms = o->poll_ms, .hang_secs = o->hang_secs };
+		.follow = 1, .poll_ms = o->poll_ms, .hang_secs = o->hang_secs,
+		.store_sync = o->store_sync };
 	r.s = rs_session_new(&r.copts);
 	if (!r.s || rs_source_fd_open(r.q.mem_fd, r.q.shm_name, &r.src, err,
 				      sizeof(err)) != 0) {

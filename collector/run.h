@@ -18,12 +18,28 @@ struct rs_run_opts {
 	unsigned mem_mb;
 	unsigned smp;            /* vCPUs (QEMU -smp), 1..RS_MAX_CPUS */
 	uint64_t count;          /* 0: the workload's default */
-	unsigned ring_pages;     /* 0: the kernel's default */
+	unsigned ring_pages;     /* 0: rs_run_ring_pages() */
 	int gdb;
 	double hang_secs;
 	unsigned poll_ms;
 	int lag_report;          /* hidden: print emit->row latency */
+	int store_sync;          /* hidden: each poll waits for its commit,
+				  * as before the spool (a benchmark's
+				  * reference) */
 };
+
+/*
+ * The ring `run` gives the guest when --ring-pages is not given: what the
+ * fastest guest seen writes (RS_RUN_GUEST_BYTES_PER_S, pingpong under
+ * TCG) between two reads of the ring, a poll period plus
+ * RS_RUN_READ_SLACK_MS the session thread may wait for a CPU on a busy
+ * host, times the vCPUs (each has a ring of its own in the region);
+ * rounded down to a power of two, at least the guest's own default
+ * (RS_RING_PAGES_DEFAULT) and at most a quarter of guest RAM.
+ */
+#define RS_RUN_GUEST_BYTES_PER_S (160ull << 20)
+#define RS_RUN_READ_SLACK_MS 100u
+unsigned rs_run_ring_pages(unsigned poll_ms, unsigned mem_mb, unsigned smp);
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */
 int rs_run(const struct rs_run_opts *o);

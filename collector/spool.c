@@ -187,7 +187,6 @@ static int write_batch(struct rs_spool *sp, uint64_t from, uint64_t end,
 			break;
 		case ENT_MARK:
 			last = (const void *)e;
-			rc = store_mark(sp, last);
 			break;
 		default:
 			assert(e->kind == ENT_WRAP);
@@ -200,9 +199,13 @@ static int write_batch(struct rs_spool *sp, uint64_t from, uint64_t end,
 	/* Published ranges end with a MARK: `last` is the poll the reader
 	 * state is saved for. */
 	assert(rc != 0 || last);
+	/* Only the last poll's status: a verdict that keeps (hung, ...) ends
+	 * the session, so it is always a batch's last, and a panic record,
+	 * once there, is in every later status too. */
 	if (rc == 0) {
 		memcpy(sp->saved.cpu, last->cpu, sizeof(sp->saved.cpu));
-		if (rs_store_save_reader(sp->st, &sp->saved) != 0 ||
+		if (store_mark(sp, last) != 0 ||
+		    rs_store_save_reader(sp->st, &sp->saved) != 0 ||
 		    rs_store_commit(sp->st) != 0)
 			rc = writer_fail(sp, "");
 	}
