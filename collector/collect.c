@@ -404,15 +404,17 @@ static void judge_running(struct rs_session *s, const struct rs_status *st,
  * Copy what the rings published since the last poll into the spool, if
  * it has room for a whole lap of every ring; else copy nothing (the
  * writer is that far behind: the guest's ring goes on, and the decoder
- * counts what it overwrites as lost, exactly, the next time). The last
- * poll of a collect always reads: it waits for room. Returns the events
- * taken, or -1 (rs_session_error).
+ * counts what it overwrites as lost, exactly, the next time), and say
+ * so in *deferred. With `must` (the last poll, a verdict) it waits for
+ * room instead. Returns the events taken, or -1 (rs_session_error).
  */
-static long read_rings(struct rs_session *s, int last)
+static long read_rings(struct rs_session *s, int must, int *deferred)
 {
+	*deferred = 0;
 	if (!rs_spool_room(s->spool)) {
-		if (!last) {
+		if (!must) {
 			rs_spool_defer(s->spool);
+			*deferred = 1;
 			return 0;
 		}
 		if (quiesce(s) != 0)
@@ -448,7 +450,8 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	}
 	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
 
-	long n = read_rings(s, last);
+	int deferred;
+	long n = read_rings(s, last, &deferred);
 	if (n < 0)
 		return -1;
 	/* Records read while the guest re-initialised its region would be
@@ -463,6 +466,12 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	if (strcmp(v.state, RS_GS_RUNNING) == 0)
 		judge_running(s, &st, watched, &v, stop);
 	const char *state = v.state;
+	/* Not read for want of room: the state goes with the next poll that
+	 * reads, unless this one ends the session, which reads it all. */
+	if (deferred && *stop == RS_STOP_NONE)
+		return 0;
+	if (deferred && (n = read_rings(s, 1, &deferred)) < 0)
+		return -1;
 
 	/* An idle guest should not cost a write every few milliseconds:
 	 * with nothing new and no change of state, there is nothing to save. */
@@ -711,6 +720,11 @@ void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 {
 	if (s->spool)
 		rs_spool_on_commit(s->spool, cb, opaque);
+}
+
+struct rs_spool *rs_session_spool(struct rs_session *s)
+{
+	return s->spool;
 }
 
 void rs_session_free(struct rs_session *s)

@@ -114,6 +114,9 @@ int rs_session_measure_skew(struct rs_session *s);
 typedef void (*rs_committed_cb)(void *opaque, const uint64_t *tsc, size_t n);
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque);
+/* The spool between reading and committing (spool.h), NULL before
+ * attach: for its figures, and for tests that hold its writer. */
+struct rs_spool *rs_session_spool(struct rs_session *s);
 /* The one-line stderr summary `collect` prints. */
 void rs_session_print_summary(struct rs_session *s, enum rs_stop stop);
 void rs_session_free(struct rs_session *s);
