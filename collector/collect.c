@@ -10,7 +10,7 @@
  * SIGINT/SIGTERM/SIGHUP; in every case what was read so far is stored.
  * "running" is stored only for a guest whose heartbeat was seen to move:
  * a one-shot read watches it (up to --hang-secs), and a core, one instant,
- * is "unknown" unless it shows a deadlock (judge_running).
+ * is "unknown" unless it shows a deadlock (rs_judge_running, collect_verdict.c).
  *
  * The loop is a "session" (collect.h) so that `ringside run` drives the
  * same code while it also watches QEMU; rs_collect is the plain command.
@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "collect.h"
+#include "collect_internal.h"
 #include "cpu_beats.h"
 #include "mono.h"
 #include "rs_decode.h"
@@ -111,20 +112,6 @@ static int find_region(const struct rs_source *src, size_t *off,
 	return 0;
 }
 
-static const char *state_of(const struct rs_status *s)
-{
-	if (s->panic_valid || s->state == RS_STATE_CRASHED)
-		return RS_GS_CRASHED;
-	switch (s->state) {
-	case RS_STATE_BOOTING:
-	case RS_STATE_RUNNING:
-		return RS_GS_RUNNING;
-	case RS_STATE_EXITED:
-		return RS_GS_EXITED;
-	default:
-		return RS_GS_UNKNOWN;
-	}
-}
 
 /*
  * Is the region still the boot we started reading? A reboot clears the
@@ -161,33 +148,6 @@ static int same_boot(const struct rs_source *src, size_t off,
 	return 1;
 }
 
-struct rs_session {
-	const struct rs_collect_opts *o;
-	struct rs_source src;
-	int attached;
-	size_t off;
-	struct rs_layout layout;
-	struct rs_reader *reader;
-	struct rs_store *store;
-	/* hang detection: when the heartbeat last moved, by our clock */
-	uint64_t hb_ticks;
-	double hb_moved_at;
-	int hb_seen_moving;         /* we saw the heartbeat change */
-	int paused;                 /* the VM is stopped: no hang verdict */
-	struct rs_cpu_beats beats;  /* each CPU's own heartbeat (stuck CPU) */
-	/* the guest's published stall as first seen, and the heartbeat then */
-	uint64_t stall_tsc, stall_ticks;
-	char why[200];              /* the last verdict's reason */
-	const char *written_state;  /* last state stored, NULL before any */
-	int guest_done;             /* the ring said exited or crashed */
-	uint64_t rewrites;          /* looks at a header the guest rewrote */
-	char rewrite_why[160];      /* the last such header's fault */
-	char err[480];              /* the last failure, for rs_session_error */
-	/* records read and not yet committed, and the thread committing
-	 * them (spool.h); the store is the session thread's only after
-	 * quiesce() */
-	struct rs_spool *spool;
-};
 
 /* Say why the session failed (rs_session_error); returns -1. The
  * command prints it: nothing here writes to stderr. */
@@ -227,178 +187,6 @@ const char *rs_session_error(const struct rs_session *s)
 	return s->err;
 }
 
-/* Does the ring say the guest is up (booting or running, no panic)? */
-static int ring_says_running(const struct rs_status *st)
-{
-	return strcmp(state_of(st), RS_GS_RUNNING) == 0;
-}
-
-/*
- * Remember the stall the guest published and the heartbeat when we first
- * saw it: a deadlock is a stall with ticks after it (RING.md), and only
- * ticks we saw move count, so a guest that stalled and then stopped
- * beating is hung, not deadlocked.
- */
-static void note_stall(struct rs_session *s, const struct rs_status *st)
-{
-	if (st->stall_threads && st->stall_tsc != s->stall_tsc) {
-		s->stall_tsc = st->stall_tsc;
-		s->stall_ticks = st->heartbeat_ticks;
-	}
-}
-
-static int ticks_went_on_after_stall(const struct rs_session *s,
-				     const struct rs_status *st)
-{
-	return st->stall_threads && st->stall_tsc == s->stall_tsc &&
-	       st->heartbeat_ticks != s->stall_ticks;
-}
-
-/*
- * A one-shot read of a live guest cannot take the ring's "running" on
- * trust: a guest that stopped beating says it too. Watch the heartbeat for
- * up to --hang-secs, returning as soon as it (or the state) moves, and
- * every CPU that keeps a heartbeat of its own was seen to beat too (a CPU
- * that did not, while the guest's went on, is stuck: s->beats says): 1 if
- * the guest's moved, 0 if not, -1 if a signal cut the watch short.
- */
-static int heartbeat_moves(struct rs_session *s)
-{
-	const double until = rs_mono_now() + s->o->hang_secs;
-	struct rs_status first, now;
-	int moved = 0;
-
-	rs_status_read(s->reader->region, &s->layout, &first);
-	note_stall(s, &first);
-	rs_beats_reset(&s->beats, s->layout.ncpus);
-	rs_beats_look(&s->beats, s->reader->region, rs_mono_now(), 0);
-	for (;;) {
-		rs_sleep_secs(0.001);
-		rs_status_read(s->reader->region, &s->layout, &now);
-		rs_beats_look(&s->beats, s->reader->region, rs_mono_now(), 0);
-		if (!ring_says_running(&now))
-			return 1;
-		moved |= now.heartbeat_ticks != first.heartbeat_ticks;
-		if (moved && rs_beats_all_moved(&s->beats))
-			return 1;
-		if (stop_signal)
-			return moved ? 1 : -1;
-		if (rs_mono_now() >= until)
-			return moved;
-	}
-}
-
-/* Hung, for a guest that says it runs. One that still says it is booting
- * may not have started its tick yet: unknown, and no reason to stop. */
-static void verdict_hung(struct rs_session *s, const struct rs_status *st,
-			 struct rs_verdict *v, const char *how)
-{
-	const int booting = st->state == RS_STATE_BOOTING;
-
-	v->state = booting ? RS_GS_UNKNOWN : RS_GS_HUNG;
-	if (st->heartbeat_tsc && !booting)
-		v->hung_at_ns = rs_tsc_to_ns(&s->layout, st->heartbeat_tsc);
-	snprintf(s->why, sizeof(s->why), "%sthe heartbeat did not move for"
-		 " %g s (--hang-secs) %s", booting ? "the guest says it is booting"
-		 " and " : "", s->o->hang_secs, how);
-	v->why = s->why;
-}
-
-/* One CPU stopped beating while another went on (rs_beats_stuck). */
-static int verdict_stuck_cpu(struct rs_session *s, struct rs_verdict *v,
-			     const char *how)
-{
-	unsigned cpu = 0;
-	uint64_t tsc = 0;
-
-	if (!rs_beats_stuck(&s->beats, rs_mono_now(), s->o->hang_secs, &cpu,
-			    &tsc))
-		return 0;
-	v->state = RS_GS_STUCK_CPU;
-	v->stuck_cpu = cpu;
-	v->stuck_at_ns = tsc ? rs_tsc_to_ns(&s->layout, tsc) : UINT64_MAX;
-	snprintf(s->why, sizeof(s->why), "cpu %u's own heartbeat did not move"
-		 " for %g s (--hang-secs) %s, while another CPU's went on", cpu,
-		 s->o->hang_secs, how);
-	v->why = s->why;
-	return 1;
-}
-
-static void verdict_deadlocked(struct rs_session *s, const struct rs_status *st,
-			       struct rs_verdict *v, const char *how)
-{
-	v->state = RS_GS_DEADLOCKED;
-	snprintf(s->why, sizeof(s->why), "the guest found all %llu threads"
-		 " blocked with nothing that could wake one, and its ticks %s",
-		 (unsigned long long)st->stall_threads, how);
-	v->why = s->why;
-}
-
-/*
- * The verdict on a guest whose ring says it runs, which only watching can
- * confirm. `watched` is heartbeat_moves' answer for a one-shot read. Sets
- * *stop for a follow that should end (hung, deadlocked).
- */
-static void judge_running(struct rs_session *s, const struct rs_status *st,
-			  int watched, struct rs_verdict *v, enum rs_stop *stop)
-{
-	note_stall(s, st);
-	if (!s->src.live) {
-		/* One image: it cannot show the heartbeat move, but ticks
-		 * stamped after a stall show it did then. */
-		if (st->stall_threads && st->heartbeat_tsc > st->stall_tsc) {
-			verdict_deadlocked(s, st, v, "went on after that (the"
-					   " image holds later ticks)");
-			return;
-		}
-		v->state = RS_GS_UNKNOWN;
-		v->why = "one memory image: the ring says running, but a single"
-			 " image cannot show whether the heartbeat still moved";
-		return;
-	}
-	if (!s->o->follow) {
-		if (watched < 0) {
-			v->state = RS_GS_UNKNOWN;
-			v->why = "interrupted before the heartbeat was seen to move";
-			return;
-		}
-		if (watched == 0) {
-			verdict_hung(s, st, v, "while this snapshot watched");
-			return;
-		}
-		s->hb_seen_moving = 1;
-	} else {
-		double now = rs_mono_now();
-		rs_beats_look(&s->beats, s->reader->region, now, s->paused);
-		if (st->heartbeat_ticks != s->hb_ticks || s->paused) {
-			if (s->hb_ticks != UINT64_MAX &&
-			    st->heartbeat_ticks != s->hb_ticks)
-				s->hb_seen_moving = 1;
-			s->hb_ticks = st->heartbeat_ticks;
-			s->hb_moved_at = now;
-		} else if (now - s->hb_moved_at >= s->o->hang_secs) {
-			verdict_hung(s, st, v, "while the collector followed it");
-			if (strcmp(v->state, RS_GS_HUNG) == 0)
-				*stop = RS_STOP_HUNG;
-			return;
-		}
-	}
-	if (!s->hb_seen_moving) {
-		v->state = RS_GS_UNKNOWN;
-		v->why = "the heartbeat has not been seen to move yet";
-		return;
-	}
-	if (ticks_went_on_after_stall(s, st)) {
-		verdict_deadlocked(s, st, v, "went on");
-		if (s->o->follow)
-			*stop = RS_STOP_DEADLOCK;
-		return;
-	}
-	if (verdict_stuck_cpu(s, v, s->o->follow ? "while the collector"
-			      " followed it" : "while this snapshot watched") &&
-	    s->o->follow)
-		*stop = RS_STOP_STUCK_CPU;
-}
 
 /*
  * Copy what the rings published since the last poll into the spool, if
@@ -439,8 +227,8 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	int watched = 1;
 
 	rs_status_read(s->reader->region, &s->layout, &st);
-	if (!s->o->follow && s->src.live && ring_says_running(&st)) {
-		watched = heartbeat_moves(s);
+	if (!s->o->follow && s->src.live && rs_ring_says_running(&st)) {
+		watched = rs_heartbeat_moves(s);
 		rs_status_read(s->reader->region, &s->layout, &st);
 	}
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
@@ -448,7 +236,7 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 		*stop = RS_STOP_REBOOT;
 		return quiesce(s);
 	}
-	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
+	struct rs_verdict v = { rs_state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
 
 	int deferred;
 	long n = read_rings(s, last, &deferred);
@@ -464,7 +252,7 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	}
 
 	if (strcmp(v.state, RS_GS_RUNNING) == 0)
-		judge_running(s, &st, watched, &v, stop);
+		rs_judge_running(s, &st, watched, &v, stop);
 	const char *state = v.state;
 	/* Not read for want of room: the state goes with the next poll that
 	 * reads, unless this one ends the session, which reads it all. */
