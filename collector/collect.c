@@ -226,6 +226,10 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	struct rs_status st;
 	int watched = 1;
 
+	/* A writer that failed takes nothing more: the session ends with
+	 * its reason rather than go on reading into a spool nobody empties. */
+	if (rs_spool_error(s->spool))
+		return store_fail(s);
 	rs_status_read(s->reader->region, &s->layout, &st);
 	if (!s->o->follow && s->src.live && rs_ring_says_running(&st)) {
 		watched = rs_heartbeat_moves(s);
