@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spool.h"
 
@@ -285,9 +286,13 @@ struct rs_spool *rs_spool_new(struct rs_store *st, const struct rs_layout *l,
 	sp->saved.layout = *l;
 	sp->need = poll_need(l);
 	if (cap == 0) {
-		cap = 4 * sp->need;
-		cap = cap < RS_SPOOL_MIN_CAP ? RS_SPOOL_MIN_CAP : cap;
-		cap = cap > RS_SPOOL_MAX_CAP ? RS_SPOOL_MAX_CAP : cap;
+		const long pages = sysconf(_SC_PHYS_PAGES);
+		const long page = sysconf(_SC_PAGESIZE);
+		uint64_t ram8 = pages > 0 && page > 0
+			? (uint64_t)pages * (uint64_t)page / 8 : 0;
+		ram8 = ram8 > RS_SPOOL_MAX_CAP ? RS_SPOOL_MAX_CAP : ram8;
+		ram8 = ram8 < RS_SPOOL_MIN_CAP ? RS_SPOOL_MIN_CAP : ram8;
+		cap = (size_t)ram8 < 2 * sp->need ? 2 * sp->need : (size_t)ram8;
 	}
 	/* Never below one poll: the reader could not copy at all. */
 	sp->cap = (size_t)ROUND(cap < sp->need ? sp->need : cap);

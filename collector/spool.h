@@ -32,8 +32,11 @@
 #include "rs_decode.h"
 #include "store.h"
 
-/* The cap when the caller gives none: a few laps of the rings, at least
- * RS_SPOOL_MIN_CAP, at most RS_SPOOL_MAX_CAP. */
+/* The cap when the caller gives none: an eighth of the host's RAM, at
+ * least RS_SPOOL_MIN_CAP, at most RS_SPOOL_MAX_CAP (about 30 M pingpong
+ * events: several seconds of a guest writing faster than SQLite takes
+ * it), and never less than two polls. Pages are touched only as the
+ * writer falls behind, so an idle or keeping-up collect stays small. */
 #define RS_SPOOL_MIN_CAP (64ull << 20)
 #define RS_SPOOL_MAX_CAP (1024ull << 20)
 

@@ -15,7 +15,6 @@
 #include "testlib.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,23 +105,6 @@ static void last_poll(struct fixture *f)
 		fail_msg("last poll: %s", rs_session_error(f->s));
 }
 
-static int64_t db_int(const char *db, const char *sql)
-{
-	sqlite3 *d;
-	sqlite3_stmt *q;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(d, sql, -1, &q, NULL), SQLITE_OK);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_type(q, 0) == SQLITE_NULL
-			    ? 0 : sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(d);
-	return v;
-}
-
 /* A ring lapped three times while the writer commits nothing is still
  * read whole: the reader copies each poll out at once. */
 static void test_spool_drains_while_writer_held(void **state)
@@ -134,14 +116,14 @@ static void test_spool_drains_while_writer_held(void **state)
 	for (int i = 0; i < 8; i++)        /* 8000 records, ~2.9 laps */
 		write_and_poll(&f, STEP);
 	/* Nothing committed yet (no chunk), though the ring went round. */
-	assert_int_equal(db_int(f.db, "SELECT count(*) FROM chunks"), 0);
+	assert_int_equal(sql_int(f.db, "SELECT count(*) FROM chunks"), 0);
 	rs_spool_hold(rs_session_spool(f.s), 0);
 	last_poll(&f);
-	assert_int_equal(db_int(f.db, "SELECT sum(count) FROM chunks"),
+	assert_int_equal(sql_int(f.db, "SELECT sum(count) FROM chunks"),
 			 f.written);
-	assert_int_equal(db_int(f.db, "SELECT count(*) FROM lost"), 0);
-	assert_int_equal(db_int(f.db, "SELECT sum(lost) FROM trace_cpu"), 0);
-	assert_int_equal(db_int(f.db, "SELECT max(first_seq + count) FROM"
+	assert_int_equal(sql_int(f.db, "SELECT count(*) FROM lost"), 0);
+	assert_int_equal(sql_int(f.db, "SELECT sum(lost) FROM trace_cpu"), 0);
+	assert_int_equal(sql_int(f.db, "SELECT max(first_seq + count) FROM"
 				" chunks"), f.written);
 	struct rs_spool_stats st;
 	rs_spool_stats(rs_session_spool(f.s), &st);
@@ -168,24 +150,24 @@ static void test_spool_cap_counts_losses(void **state)
 	rs_spool_hold(rs_session_spool(f.s), 0);
 	last_poll(&f);
 
-	const int64_t stored = db_int(f.db, "SELECT sum(count) FROM chunks");
-	const int64_t lost = db_int(f.db, "SELECT sum(count) FROM lost");
+	const int64_t stored = sql_int(f.db, "SELECT sum(count) FROM chunks");
+	const int64_t lost = sql_int(f.db, "SELECT sum(count) FROM lost");
 	/* The first poll's records, whole, then from the first that
 	 * survived the laps to the last written, unbroken. */
-	assert_int_equal(db_int(f.db, "SELECT sum(count) FROM chunks WHERE"
+	assert_int_equal(sql_int(f.db, "SELECT sum(count) FROM chunks WHERE"
 				" first_seq < 1000"), STEP);
-	assert_int_equal(db_int(f.db, "SELECT max(first_seq + count) FROM"
+	assert_int_equal(sql_int(f.db, "SELECT max(first_seq + count) FROM"
 				" chunks"), f.written);
-	const int64_t after = db_int(f.db, "SELECT min(first_seq) FROM chunks"
+	const int64_t after = sql_int(f.db, "SELECT min(first_seq) FROM chunks"
 				     " WHERE first_seq >= 1000");
 	assert_true(after > (int64_t)STEP);
 	assert_int_equal(stored, STEP + (int64_t)f.written - after);
 	/* The hole is the lost count, exactly, in one row. */
 	assert_int_equal(lost, after - STEP);
-	assert_int_equal(db_int(f.db, "SELECT count(*) FROM lost"), 1);
+	assert_int_equal(sql_int(f.db, "SELECT count(*) FROM lost"), 1);
 	assert_int_equal(stored + lost, f.written);
-	assert_int_equal(db_int(f.db, "SELECT sum(lost) FROM trace_cpu"), lost);
-	assert_int_equal(db_int(f.db, "SELECT sum(accepted) FROM trace_cpu"),
+	assert_int_equal(sql_int(f.db, "SELECT sum(lost) FROM trace_cpu"), lost);
+	assert_int_equal(sql_int(f.db, "SELECT sum(accepted) FROM trace_cpu"),
 			 stored);
 	fixture_close(&f);
 }
