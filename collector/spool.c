@@ -285,7 +285,8 @@ struct rs_spool *rs_spool_new(struct rs_store *st, const struct rs_layout *l,
 	sp->layout = *l;
 	sp->saved.layout = *l;
 	sp->need = poll_need(l);
-	if (cap == 0) {
+	const int dflt = cap == 0;
+	if (dflt) {
 		const long pages = sysconf(_SC_PHYS_PAGES);
 		const long page = sysconf(_SC_PAGESIZE);
 		uint64_t ram8 = pages > 0 && page > 0
@@ -296,10 +297,17 @@ struct rs_spool *rs_spool_new(struct rs_store *st, const struct rs_layout *l,
 	}
 	/* Never below one poll: the reader could not copy at all. */
 	sp->cap = (size_t)ROUND(cap < sp->need ? sp->need : cap);
-	sp->stats.cap = sp->cap;
 	sp->seg = NO_SEG;
-	/* Pages are touched only as the spool fills: RSS follows use. */
+	/* Pages are touched only as the spool fills: RSS follows use. Under
+	 * an address-space limit (ulimit -v) the default shrinks to what
+	 * can be had, down to one poll. */
 	sp->buf = malloc(sp->cap);
+	while (!sp->buf && dflt && sp->cap > sp->need) {
+		sp->cap = sp->cap / 2 > sp->need ? (size_t)ROUND(sp->cap / 2)
+						 : sp->need;
+		sp->buf = malloc(sp->cap);
+	}
+	sp->stats.cap = sp->cap;
 	if (!sp->buf) {
 		snprintf(err, errlen, "out of memory for a %zu MiB spool",
 			 sp->cap >> 20);
