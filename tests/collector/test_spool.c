@@ -23,6 +23,7 @@
 
 #include "test_collector.h"
 #include "../collector/collect.h"
+#include "../collector/run.h"
 #include "../collector/spool.h"
 #include "guest_trace.h"
 #include "rs_decode.h"
@@ -172,6 +173,23 @@ static void test_spool_cap_counts_losses(void **state)
 	fixture_close(&f);
 }
 
+/* run's default ring: what 160 MiB/s writes in a poll plus 100 ms, per
+ * vCPU, rounded down to a power of two, within 256 pages and a quarter
+ * of RAM (and the guest's 65536). 5 ms: 105 ms is 4300.8 pages a vCPU. */
+static void test_run_ring_pages(void **state)
+{
+	assert_int_equal(rs_run_ring_pages(5, 64, 1), 4096);
+	assert_int_equal(rs_run_ring_pages(5, 16, 1), 1024);   /* RAM / 4 */
+	assert_int_equal(rs_run_ring_pages(5, 64, 4), 4096);   /* RAM / 4 */
+	assert_int_equal(rs_run_ring_pages(5, 2047, 4), 16384);
+	assert_int_equal(rs_run_ring_pages(5, 2047, 16), 65536); /* the max */
+	assert_int_equal(rs_run_ring_pages(1000, 2047, 1), 32768);
+	assert_int_equal(rs_run_ring_pages(1, 2047, 1), 4096); /* 101 ms */
+	/* too little RAM for more than the guest's own default */
+	assert_int_equal(rs_run_ring_pages(5, 1, 1), 256);
+}
+
 RS_TEST_SUITE(spool,
 	cmocka_unit_test(test_spool_drains_while_writer_held),
-	cmocka_unit_test(test_spool_cap_counts_losses))
+	cmocka_unit_test(test_spool_cap_counts_losses),
+	cmocka_unit_test(test_run_ring_pages))
