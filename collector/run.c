@@ -22,7 +22,6 @@
  * without the guest (the database, the dump path) is checked before QEMU
  * starts.
  */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,7 +34,6 @@
 #include <unistd.h>
 
 #include "collect.h"
-#include "guest_cmdline.h"
 #include "host_tsc.h"
 #include "mono.h"
 #include "info.h"
@@ -150,21 +148,6 @@ static void build_append(const struct rs_run_opts *o, char *buf, size_t len)
 		snprintf(buf + at, len - at, " ring_pages=%u", o->ring_pages ?
 			 o->ring_pages : rs_run_ring_pages(o->poll_ms, o->mem_mb,
 							   o->smp));
-}
-
-unsigned rs_run_ring_pages(unsigned poll_ms, unsigned mem_mb, unsigned smp)
-{
-	const uint64_t want = RS_RUN_GUEST_BYTES_PER_S *
-			      (poll_ms + RS_RUN_READ_SLACK_MS) / 1000 *
-			      (smp ? smp : 1) / RS_PAGE_SIZE;
-	const uint64_t most = (uint64_t)mem_mb * (1u << 20) / 4 / RS_PAGE_SIZE;
-	uint64_t pages = RS_RING_PAGES_DEFAULT;
-
-	while (pages * 2 <= want && pages * 2 <= most &&
-	       pages * 2 <= RS_RING_PAGES_MAX)
-		pages *= 2;
-	assert(rs_ring_pages_ok(pages));
-	return (unsigned)pages;
 }
 
 static const char *end_text(enum run_end e, const struct rs_qemu *q)

@@ -23,7 +23,7 @@
 
 #include "test_collector.h"
 #include "../collector/collect.h"
-#include "../collector/run.h"
+#include "../collector/run_ring.h"
 #include "../collector/spool.h"
 #include "guest_trace.h"
 #include "rs_decode.h"
