@@ -208,6 +208,10 @@ static long read_rings(struct rs_session *s, int must, int *deferred)
 		if (quiesce(s) != 0)
 			return -1;
 	}
+	const double now = rs_mono_now();
+	if (s->last_read > 0 && now - s->last_read > s->max_read_gap)
+		s->max_read_gap = now - s->last_read;
+	s->last_read = now;
 	long n = rs_reader_poll_batch(s->reader, rs_spool_take, s->spool);
 	if (n < 0) {
 		rs_spool_discard(s->spool);
@@ -341,6 +345,9 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 			(unsigned long long)s->reader->anomalies, s->reader->err);
 	/* The spool's policy at work: the losses it caused are among the
 	 * lost counted below, like any other ring loss. */
+	if (lost)
+		fprintf(stderr, "ringside: the rings went up to %.0f ms between"
+			" two reads\n", s->max_read_gap * 1e3);
 	if (sp.deferred)
 		fprintf(stderr, "ringside: warning: storing fell behind by more"
 			" than the %zu MiB buffer; %llu polls did not read the"

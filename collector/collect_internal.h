@@ -41,6 +41,9 @@ struct rs_session {
 	 * them (spool.h); the store is the session thread's only after
 	 * quiesce() */
 	struct rs_spool *spool;
+	/* the longest time between two reads of the rings, in seconds:
+	 * what a ring must hold not to be lapped */
+	double last_read, max_read_gap;
 };
 
 /* ---- collect_verdict.c ------------------------------------------------ */
