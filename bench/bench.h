@@ -63,6 +63,8 @@ struct bench_results {
 	double collect_smp_eps, collect_one_eps, collect_smp_ncpus;
 	double collect_smp_cpu_eps, collect_one_cpu_eps;
 	double collect_smp_store_eps, collect_one_store_eps;
+	/* `ringside import mirage:` of 2^20 events (bench_import.c) */
+	double import_eps;
 	/* why a figure is missing or needs a caveat; one per line */
 	char notes[2048];
 };
@@ -95,6 +97,7 @@ void bench_live(struct bench_results *res, const char *dir);
 void bench_view(struct bench_results *res, const char *dir);
 void bench_emit_smp(struct bench_results *res);
 void bench_collect_smp(struct bench_results *res, const char *dir);
+void bench_import(struct bench_results *res, const char *dir);
 /* The synthetic N-event trace bench_view measures, into `out`. */
 int bench_gen_trace(const char *out, uint64_t n);
 

@@ -145,7 +145,7 @@ static const struct {
 	FIELD(collect_smp_eps), FIELD(collect_one_eps),
 	FIELD(collect_smp_ncpus), FIELD(collect_smp_cpu_eps),
 	FIELD(collect_one_cpu_eps), FIELD(collect_smp_store_eps),
-	FIELD(collect_one_store_eps),
+	FIELD(collect_one_store_eps), FIELD(import_eps),
 };
 #define NFIELDS (sizeof(json_fields) / sizeof(json_fields[0]))
 
@@ -242,6 +242,8 @@ static const struct row {
 	  OFF(collect_one_cpu_eps), U_EPS, C_RATIO, "-" },
 	{ "collect read+store, 4 rings vs 1", OFF(collect_smp_store_eps),
 	  OFF(collect_one_store_eps), U_EPS, C_RATIO, "-" },
+	{ "import mirage: vs collect file:", OFF(import_eps),
+	  OFF(collect_one_eps), U_EPS, C_RATIO, "-" },
 	{ "database bytes per event", OFF(bytes_per_event), NO_REF, U_B,
 	  C_NONE, "-" },
 	{ "live lag emit->row p50", OFF(lag_p50_ms), NO_REF, U_MS, C_NONE,
@@ -322,17 +324,20 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--gen-trace") == 0)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
-	/* --smp: only the rows of several CPUs (quick; no QEMU). --live:
+	/* --smp: only the rows of several CPUs (quick; no QEMU). --import:
+	 * only the import row and the collect it is set beside. --live:
 	 * only the live rows (about 90 s of QEMU). */
 	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
+	const int import_only = argc > 1 && strcmp(argv[1], "--import") == 0;
 	const int live_only = argc > 1 && strcmp(argv[1], "--live") == 0;
-	if (smp_only || live_only) {
+	if (smp_only || import_only || live_only) {
 		argc--;
 		argv++;
 	}
 	/* A partial run must not overwrite the full run's results. */
 	const char *json = argc > 1 ? argv[1] : smp_only ?
-			   "build/bench/results-smp.json" : live_only ?
+			   "build/bench/results-smp.json" : import_only ?
+			   "build/bench/results-import.json" : live_only ?
 			   "build/bench/results-live.json" :
 			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
@@ -344,7 +349,10 @@ int main(int argc, char **argv)
 	 * with the helpers' output. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (smp_only) {
+	if (import_only) {
+		bench_collect_smp(&r, dir);
+		bench_import(&r, dir);
+	} else if (smp_only) {
 		bench_emit_smp(&r);
 		bench_collect_smp(&r, dir);
 		bench_xwake(&r, dir);
@@ -359,13 +367,14 @@ int main(int argc, char **argv)
 		bench_decode(&r, dir);
 		bench_ingest(&r, dir);
 		bench_collect_smp(&r, dir);
+		bench_import(&r, dir);
 		bench_lag(&r, dir);
 		bench_live(&r, dir);
 		bench_view(&r, dir);
 	}
 
 	printf("\n");
-	print_table(&r, smp_only || live_only);
+	print_table(&r, smp_only || import_only || live_only);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;
