@@ -43,6 +43,11 @@ struct bench_results {
 	double ingest_eps, bare_insert_eps, bytes_per_event;
 	/* live lag (bench_lag.c), ms; the 1-minute load average before it */
 	double lag_p50_ms, lag_p99_ms, lag_loadavg;
+	/* keeping up with pingpong under QEMU (bench_live.c): the guest's
+	 * events/s, % lost, events/s stored; default settings, and the
+	 * design before the spool (_old) in the same run */
+	double live_guest_eps, live_lost_pct, live_stored_eps;
+	double live_guest_old_eps, live_lost_old_pct, live_stored_old_eps;
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
@@ -103,6 +108,7 @@ void bench_xwake(struct bench_results *res, const char *dir);
 void bench_decode(struct bench_results *res, const char *dir);
 void bench_ingest(struct bench_results *res, const char *dir);
 void bench_lag(struct bench_results *res, const char *dir);
+void bench_live(struct bench_results *res, const char *dir);
 void bench_view(struct bench_results *res, const char *dir);
 void bench_emit_smp(struct bench_results *res);
 void bench_collect_smp(struct bench_results *res, const char *dir);

@@ -135,6 +135,9 @@ static const struct {
 	FIELD(babeltrace_eps),
 	FIELD(ingest_eps), FIELD(bare_insert_eps), FIELD(bytes_per_event),
 	FIELD(lag_p50_ms), FIELD(lag_p99_ms), FIELD(lag_loadavg),
+	FIELD(live_guest_eps), FIELD(live_lost_pct), FIELD(live_stored_eps),
+	FIELD(live_guest_old_eps), FIELD(live_lost_old_pct),
+	FIELD(live_stored_old_eps),
 	FIELD(view_open_s), FIELD(view_frame_ms_max), FIELD(view_frame_ms_avg),
 	FIELD(view_search_ms),
 	FIELD(emit_smp_ns), FIELD(emit_smp_one_ns), FIELD(emit_smp_ncpus),
@@ -201,7 +204,7 @@ static void write_json(struct bench_results *r, const char *path)
 
 /* ---- the printed table ------------------------------------------------- */
 
-enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N };
+enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N, U_PCT };
 /* What the last column says: ours/reference, or (ours - ref)/ref in %. */
 enum cmp { C_NONE, C_RATIO, C_PCT };
 
@@ -258,6 +261,12 @@ static const struct row {
 	  "-" },
 	{ "live lag emit->row p99", OFF(lag_p99_ms), NO_REF, U_MS, C_NONE,
 	  "<= 20" },
+	{ "live pingpong: guest rate, new/old", OFF(live_guest_eps),
+	  OFF(live_guest_old_eps), U_EPS, C_RATIO, "-" },
+	{ "live pingpong: lost, new/old", OFF(live_lost_pct),
+	  OFF(live_lost_old_pct), U_PCT, C_NONE, "<= 0.1 %" },
+	{ "live pingpong: stored, new/old", OFF(live_stored_eps),
+	  OFF(live_stored_old_eps), U_EPS, C_RATIO, ">= 1.5" },
 	{ "viewer open, 10 M events", OFF(view_open_s), NO_REF, U_S, C_NONE,
 	  "<= 1.0 s" },
 	{ "viewer frame, worst of zoom sweep", OFF(view_frame_ms_max), NO_REF,
@@ -282,6 +291,7 @@ static void cell(char *buf, size_t len, double v, enum unit u)
 	case U_B: snprintf(buf, len, "%.1f B", v); break;
 	case U_S: snprintf(buf, len, "%.2f s", v); break;
 	case U_N: snprintf(buf, len, "%.0f", v); break;
+	case U_PCT: snprintf(buf, len, "%.3f %%", v); break;
 	}
 }
 
@@ -327,20 +337,23 @@ int main(int argc, char **argv)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "--emit-loops") == 0)
 		return bench_emit_loops((uint32_t)strtoul(argv[2], NULL, 10));
-	/* --smp: only the rows of several CPUs (quick; no QEMU).
-	 * --emit: only the emit path's rows (ns, Ir, overheads). */
+	/* --smp: only the rows of several CPUs (quick; no QEMU). --import:
+	 * only the import row and the collect it is set beside. --live:
+	 * only the live rows (about 90 s of QEMU). --emit: only the emit
+	 * path's rows (ns, Ir, overheads). */
 	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
-	/* --import: only the import row and the collect it is set beside. */
 	const int import_only = argc > 1 && strcmp(argv[1], "--import") == 0;
+	const int live_only = argc > 1 && strcmp(argv[1], "--live") == 0;
 	const int emit_only = argc > 1 && strcmp(argv[1], "--emit") == 0;
-	if (smp_only || import_only || emit_only) {
+	if (smp_only || import_only || live_only || emit_only) {
 		argc--;
 		argv++;
 	}
 	/* A partial run must not overwrite the full run's results. */
 	const char *json = argc > 1 ? argv[1] : smp_only ?
 			   "build/bench/results-smp.json" : import_only ?
-			   "build/bench/results-import.json" : emit_only ?
+			   "build/bench/results-import.json" : live_only ?
+			   "build/bench/results-live.json" : emit_only ?
 			   "build/bench/results-emit.json" :
 			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
@@ -359,6 +372,8 @@ int main(int argc, char **argv)
 		bench_emit_smp(&r);
 		bench_collect_smp(&r, dir);
 		bench_xwake(&r, dir);
+	} else if (live_only) {
+		bench_live(&r, dir);
 	} else if (emit_only) {
 		bench_emit(&r);
 		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
@@ -377,11 +392,12 @@ int main(int argc, char **argv)
 		bench_collect_smp(&r, dir);
 		bench_import(&r, dir);
 		bench_lag(&r, dir);
+		bench_live(&r, dir);
 		bench_view(&r, dir);
 	}
 
 	printf("\n");
-	print_table(&r, smp_only || import_only || emit_only);
+	print_table(&r, smp_only || import_only || live_only || emit_only);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;

@@ -81,7 +81,10 @@ static const struct cli_opt run_opts[] = {
 		.max = RS_RING_PAGES_MAX, .valid = ring_pages_ok,
 		.what = "a power of two from 4 to 65536",
 		.help = "The guest's ring size in pages, a power of two from"
-			" 4 to 65536 (the guest's default: 256)." },
+			" 4 to 65536 (default: what the fastest guest writes"
+			" in --poll-ms plus 100 ms, times --smp, at most a"
+			" quarter of --memory: 4096 with the other"
+			" defaults)." },
 	[RUN_DUMP] = { .name = "dump", .kind = CLI_PATH, .metavar = "CORE",
 		.help = "Write a QEMU core here before QEMU stops; an"
 			" existing file is refused, and the run exits 1 if"
@@ -97,6 +100,9 @@ static const struct cli_opt run_opts[] = {
 			" PATH)." },
 	[RUN_LAG_REPORT] = { .name = "lag-report", .kind = CLI_FLAG,
 		.hidden = 1, .help = "Print emit-to-row latency." },
+	[RUN_STORE_SYNC] = { .name = "store-sync", .kind = CLI_FLAG,
+		.hidden = 1, .help = "Each poll waits for its commit, as before"
+			" the writer thread (a benchmark's reference)." },
 };
 
 const struct cli_command rs_cmd_run = {

@@ -13,7 +13,9 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c \
                   collector/cmd_tables.c collector/cmd_report.c \
                   collector/cmd_import.c \
-                  collector/cpu_beats.c collector/xen_refs.c
+                  collector/cpu_beats.c collector/xen_refs.c \
+                  collector/spool.c collector/collect_verdict.c \
+                  collector/run_ring.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a

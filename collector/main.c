@@ -78,6 +78,7 @@ static int cmd_run(int argc, char **argv)
 		.hang_secs = secs(v[RUN_HANG].ns),
 		.poll_ms = (unsigned)(v[RUN_POLL].ns / 1000000),
 		.lag_report = v[RUN_LAG_REPORT].set,
+		.store_sync = v[RUN_STORE_SYNC].set,
 	};
 	if (o.force_dump && !o.dump_path)
 		return cli_usage_error(&rs_ringside, c, "--force-dump goes with"

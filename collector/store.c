@@ -270,7 +270,11 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 	st->lock_fd = -1;
 	/* The policy (one writer, busy timeouts, the "is this ours" check
 	 * before anything is written) is rs_db_open's. */
-	int rc = rs_db_open(path, writable ? RS_DB_WRITE : RS_DB_READ, &st->db,
+	/* A writable store is used by one thread at a time, the session's
+	 * or the spool's writer, handed over under the spool's mutex: SQLite
+	 * need not lock every call (a few % of ingest). */
+	int rc = rs_db_open(path, writable ? RS_DB_WRITE | RS_DB_NOMUTEX
+					   : RS_DB_READ, &st->db,
 			    writable ? &st->lock_fd : NULL, NULL, err, errlen);
 	/* What collect would write into is exactly what info, report and
 	 * the viewer will open; a file they refuse is not touched. */
