@@ -16,7 +16,8 @@
 #                    ring-ref the kernel publishes (every collect of the
 #                    kernel here maps the ring through grant references:
 #                    path_check)
-#   2b. gfn          the demo with nogrant: gfn keys only, mapped by gfn
+#   2b. gfn          the demo with nogrant, and with a grant table Xen
+#                    keeps too small: gfn keys only, mapped by gfn
 #   3. noxenstore    no xenstore keys: found by the magic scan, --follow
 #   4. hang          --follow --hang-secs 1: "hung" soon after the hang;
 #                    then a second follow stops when the domain is destroyed
@@ -480,25 +481,40 @@ if want demo && create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 	fi
 fi
 
-# 2b. gfn: the demo with the kernel's nogrant option, a guest that
-# publishes data/ringside/{gfn,pages,nonce} and no ring-ref, as guests
-# that grant nothing do: the collector must map the ring by its gfn.
+# 2b. gfn: guests that publish data/ringside/{gfn,pages,nonce} and no
+# ring-ref, as guests that grant nothing do: the collector must map the
+# ring by its gfn.
+# gfn_guest NAME WHY CMDLINE [XL-OPTION...]: the demo as domain rs-NAME,
+# its console saying WHY (a regex) it publishes no ring-ref; followed to
+# its exit by gfn, with the demo's exact counts.
 GFN_N=5
-if want gfn && create demo 1 'name="rs-gfn"' "cmdline=\"workload=demo count=$GFN_N nogrant\""; then
-	[ $xen_src = 1 ] && follow_start gfn "xen:$cur"
+gfn_guest() {
+	local n=$1 why=$2 cmd=$3
+	shift 3
+	create demo 1 "name=\"rs-$n\"" "cmdline=\"$cmd\"" "$@" || return 0
+	[ $xen_src = 1 ] && follow_start "$n" "xen:$cur"
 	xl unpause "$cur"
-	if wait_key "$id" nonce >/dev/null && console_has "$id" 'pvh: nogrant' &&
+	if wait_key "$id" nonce >/dev/null && console_has "$id" "$why" &&
 		! key_read "$id" ring-ref >/dev/null; then
-		pass "gfn-no-ring-ref (gfn $(key_read "$id" gfn), $(key_read "$id" pages) pages)"
+		pass "$n-no-ring-ref (gfn $(key_read "$id" gfn), $(key_read "$id" pages) pages; $(xl dmesg | grep -a -o -E "\(d$id\) (pvh: nogrant|grant: [^;]*)" | head -n 1))"
 	else
-		fail gfn-no-ring-ref "keys: $(xenstore-list "/local/domain/$id/data/ringside" 2>&1 | tr '\n' ' '); console: $(xl dmesg | grep -a -E "\(d$id\) (pvh: nogrant|grant:)" | tr '\n' ' ')"
+		fail "$n-no-ring-ref" "keys: $(xenstore-list "/local/domain/$id/data/ringside" 2>&1 | tr '\n' ' '); console: $(xl dmesg | grep -a -E "\(d$id\) (pvh|grant):" | tr '\n' ' ')"
 	fi
-	if [ $xen_src = 1 ] && follow_end gfn; then
-		path_check gfn gfn
-		demo_info gfn "$GFN_N"
+	if [ $xen_src = 1 ] && follow_end "$n"; then
+		path_check "$n" gfn
+		demo_info "$n" "$GFN_N"
 	fi
 	wait_state "$cur" '^---s--$' || true
 	xl destroy "$cur" 2>/dev/null || true
+}
+if want gfn; then
+	# the kernel's nogrant option
+	gfn_guest gfn 'pvh: nogrant' "workload=demo count=$GFN_N nogrant"
+	# A grant setup that fails: Xen gives this domain one grant-table
+	# frame (512 entries, 8 of them the toolstack's) and its 514-page
+	# region needs two. The kernel must say so and run on by gfn.
+	gfn_guest gfn-small-table 'pvh: no grant references; the ring is published by gfn only' \
+		"workload=demo count=$GFN_N ring_pages=512" 'max_grant_frames=1'
 fi
 
 # 3. noxenstore: the guest publishes no xenstore keys, so the collector

@@ -18,9 +18,10 @@
  * sees it: Xen replaces the RAM page at each of those gfns with a frame
  * of the table, so nothing else may ever write there.
  *
- * Every failure is reported on the console and leaves the kernel as it
- * was before grants: the ring is then published by gfn only, and the
- * collector reads it that way.
+ * Every failure is reported on the console, and the kernel runs on as it
+ * did before grants: the ring is published by gfn only, and the collector
+ * reads it that way (tests/xen's gfn scenario boots one whose table Xen
+ * keeps too small).
  */
 #include "pvh.h"
 
