@@ -306,7 +306,7 @@ static int grant_check(void *addr, size_t len, uint64_t gfn, uint64_t nonce,
  * do not lead to its ring.
  */
 static int from_grants(struct rs_xen *x, uint32_t domid, struct rs_source *src,
-		       unsigned *nrefs, char *why, size_t whylen)
+		       char *why, size_t whylen)
 {
 	/* each reference but the last takes two bytes or more */
 	enum { REFS_MAX = RS_XEN_REFS_TEXT_MAX / 2 + 1 };
@@ -365,7 +365,6 @@ static int from_grants(struct rs_xen *x, uint32_t domid, struct rs_source *src,
 	src->check_gpa = 1;
 	src->close = grant_map_close;
 	src->priv = m;
-	*nrefs = (unsigned)n;
 	return 0;
 fail:
 	free(refs);
@@ -403,7 +402,8 @@ static uint64_t batch_end(uint64_t gfn, uint64_t max_gpfn)
  * that straddles two batches is found too, and the batch mapping can go.
  */
 static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
-		struct rs_source *src, char *why, size_t whylen)
+		struct rs_source *src, enum rs_xen_way *way, char *why,
+		size_t whylen)
 {
 	int errs[SCAN_BATCH];
 	uint64_t candidates = 0, mapped = 0, batches = 0;
@@ -442,10 +442,19 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		/* The whole scan maps every gfn below the special pages: tens
 		 * of seconds under TCG. A guest that was paused or still
 		 * booting when it began may publish its keys meanwhile (and
-		 * even shut down): take them as soon as they are there. */
-		if (++batches % KEYS_EVERY_BATCHES == 0 &&
-		    from_keys(x, domid, max_gpfn, src, e, sizeof(e)) == 0)
-			return 0;
+		 * even shut down): take them as soon as they are there, in
+		 * rs_source_xen_open's order, grant references first (a
+		 * collector started before its guest, as `collect --follow`
+		 * often is, ends up here). */
+		if (++batches % KEYS_EVERY_BATCHES == 0) {
+			*way = RS_XEN_BY_GRANTS;
+			if (from_grants(x, domid, src, e, sizeof(e)) == 0)
+				return 0;
+			*way = RS_XEN_BY_GFN;
+			if (from_keys(x, domid, max_gpfn, src, e, sizeof(e)) == 0)
+				return 0;
+			*way = RS_XEN_BY_SCAN;
+		}
 		gfn = skip_hole(end);
 	}
 	if (candidates)
@@ -460,14 +469,14 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 }
 
 int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
-		       uint64_t max_gpfn, struct rs_source *src, unsigned *nrefs,
-		       char *err, size_t errlen)
+		       uint64_t max_gpfn, struct rs_source *src,
+		       enum rs_xen_way *way, char *err, size_t errlen)
 {
 	char grants[400], keys[400], scanned[400];
 
 	memset(src, 0, sizeof(*src));
-	*nrefs = 0;
-	int g = from_grants(x, domid, src, nrefs, grants, sizeof(grants));
+	*way = RS_XEN_BY_GRANTS;
+	int g = from_grants(x, domid, src, grants, sizeof(grants));
 	if (g == 0)
 		return 0;
 	if (!hvm) {
@@ -475,9 +484,11 @@ int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
 			 " through grant references, and %s", domid, grants);
 		return -1;
 	}
+	*way = RS_XEN_BY_GFN;
 	if (from_keys(x, domid, max_gpfn, src, keys, sizeof(keys)) == 0)
 		return 0;
-	if (scan(x, domid, max_gpfn, src, scanned, sizeof(scanned)) == 0)
+	*way = RS_XEN_BY_SCAN;  /* unless the keys turn up meanwhile */
+	if (scan(x, domid, max_gpfn, src, way, scanned, sizeof(scanned)) == 0)
 		return 0;
 	if (g < 0)
 		snprintf(err, errlen, "%s; %s; %s", grants, keys, scanned);

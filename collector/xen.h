@@ -86,16 +86,24 @@ int rs_xen_crash_on_triple_fault(struct rs_xen *x, uint32_t domid, char *err,
 int rs_xen_guest_key(struct rs_xen *x, uint32_t domid, const char *key,
 		     char *out, size_t outlen);
 
+/* Which way rs_source_xen_open found the ring (the collector says it on
+ * stderr, and the Xen suite checks it). */
+enum rs_xen_way {
+	RS_XEN_BY_GRANTS,       /* data/ringside/ring-ref, one per page */
+	RS_XEN_BY_GFN,          /* data/ringside/{gfn,pages,nonce} */
+	RS_XEN_BY_SCAN,         /* the magic scan of guest RAM */
+};
+
 /*
  * The live source (source_xen.c): find the region (the guest's grant
  * references in xenstore first; for HVM/PVH then its gfn keys, else a
  * magic scan of guest RAM), map it read-only. A PV guest (hvm == 0) is
- * read through grant references only. *nrefs: how many grant references
- * were mapped (0 by gfn). The source keeps the mapping until closed; `x`
- * must outlive it. 0, or -1 with err.
+ * read through grant references only. *way: which of the three it was
+ * (by grants, src->len / 4096 references were mapped). The source keeps
+ * the mapping until closed; `x` must outlive it. 0, or -1 with err.
  */
 int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
-		       uint64_t max_gpfn, struct rs_source *src, unsigned *nrefs,
-		       char *err, size_t errlen);
+		       uint64_t max_gpfn, struct rs_source *src,
+		       enum rs_xen_way *way, char *err, size_t errlen);
 
 #endif /* RS_COLLECTOR_XEN_H */

@@ -86,13 +86,10 @@ if [ "$xen_src" = 1 ] && want minios-grant && minios_ok minios-grant &&
 		refs=$(key_read "$id" ring-ref || true)
 		pages=$(key_read "$id" pages || echo 0)
 		gfn=$(key_read "$id" gfn || true)
-		nrefs=$(echo "$refs" | tr ' ' '\n' | grep -c -E '^[0-9]+$' || true)
-		ndist=$(echo "$refs" | tr ' ' '\n' | sort -u | grep -c -E '^[0-9]+$' || true)
-		if [ "$pages" = 129 ] && [ "$nrefs" = 129 ] && [ "$ndist" = 129 ] &&
-			[[ $refs =~ ^[0-9]+( [0-9]+)*$ ]] && [ -n "$gfn" ]; then
+		if [ "$pages" = 129 ] && refs_layout_ok "$refs" 129 && [ -n "$gfn" ]; then
 			pass "minios-grant-xenstore (129 refs, gfn $gfn)"
 		else
-			fail minios-grant-xenstore "pages '$pages', $nrefs refs ($ndist distinct), gfn '$gfn'"
+			fail minios-grant-xenstore "pages '$pages', ring-ref '${refs:0:80}...', gfn '$gfn'"
 		fi
 		collect minios-grant "xen:$cur"
 		if grep -q 'mapped through 129 grant references' "$OUT/collect-minios-grant.log"; then

@@ -12,7 +12,12 @@
 # created paused (xl create -p), the collector started (--wait-secs: it
 # retries until the ring appears), then the domain unpaused.
 #   1. crash         --follow through SHUTDOWN_crash; snapshot after; dump-core
-#   2. demo count=N  --follow to a clean exit; exact event counts
+#   2. demo count=N  --follow to a clean exit; exact event counts; the
+#                    ring-ref the kernel publishes (every collect of the
+#                    kernel here maps the ring through grant references:
+#                    path_check)
+#   2b. gfn          the demo with nogrant, and with a grant table Xen
+#                    keeps too small: gfn keys only, mapped by gfn
 #   3. noxenstore    no xenstore keys: found by the magic scan, --follow
 #   4. hang          --follow --hang-secs 1: "hung" soon after the hang;
 #                    then a second follow stops when the domain is destroyed
@@ -32,7 +37,7 @@
 #                    the traced Mini-OS as a PV guest, read through the
 #                    grant references it publishes (skipped without the
 #                    image: make mini-os needs the peers)
-# The names (crash demo noxenstore hang triple triple-crash smp-selftest
+# The names (crash demo gfn noxenstore hang triple triple-crash smp-selftest
 # smp-follow smp-crash smp-hang smp-stuck minios-exit minios-grant
 # minios-crash minios-bug minios-hang) select a subset: /ringside/only, written
 # by run.sh from RINGSIDE_XEN_ONLY, lists the ones to run (all without it).
@@ -325,6 +330,49 @@ j = json.load(open(sys.argv[1]))
 print(j["events"] + j["lost_events"])' "$OUT/$1.dom0-info.json" 2>/dev/null || echo 0
 }
 
+# How each collect found the ring: the collector says on stderr
+# (collector/xen_collect.c) "HVM/PVH domain N's ring mapped through R
+# grant references", or "... mapped by gfn (0xG, P pages), found by its
+# xenstore keys" or "... found by scanning guest RAM". ringside's PVH
+# kernel grants its region's pages to dom0 and publishes the references
+# (kernel/platform/pvh/grant.c), so every collect of it takes the first;
+# with its nogrant option it publishes the gfn keys alone (the gfn
+# scenario), with noxenstore nothing (the noxenstore scenario).
+# path_check NAME grant|gfn|scan: PASS/FAIL NAME-WAY from collect-NAME.log
+# and NAME.db: the line for WAY and no other, its page count the region's
+# as the DB has it from the ring header (`ringside info`: "(+BYTES
+# bytes)"), and, by gfn, the DB's region address.
+path_check() {
+	local n=$1 how=$2 log=$OUT/collect-$1.log line want bytes gpa
+	line=$(grep -a "domain [0-9]*'s ring mapped " "$log" 2>/dev/null || true)
+	bytes=$("$RS" info "$OUT/$n.db" 2>/dev/null | grep -o '(+[0-9]* bytes)' |
+		tr -dc '0-9' || true)
+	gpa=$("$RS" info "$OUT/$n.db" 2>/dev/null |
+		grep -o 'region 0x[0-9a-f]* ' | awk '{ print $2 }' || true)
+	if [ -z "$bytes" ] || [ -z "$gpa" ]; then
+		fail "$n-$how" "no region from ringside info $n.db"
+		return 1
+	fi
+	case $how in
+	grant) want="HVM/PVH domain [0-9]*'s ring mapped through $((bytes / 4096)) grant references" ;;
+	gfn) want="HVM/PVH domain [0-9]*'s ring mapped by gfn \(0x$(printf %x $((gpa >> 12))), $((bytes / 4096)) pages\), found by its xenstore keys" ;;
+	scan) want="HVM/PVH domain [0-9]*'s ring mapped by gfn \(0x$(printf %x $((gpa >> 12))), $((bytes / 4096)) pages\), found by scanning guest RAM" ;;
+	esac
+	if [ "$(echo "$line" | grep -c .)" = 1 ] && echo "$line" | grep -q -E "$want\$"; then
+		pass "$n-$how (${line#*ring })"
+	else
+		fail "$n-$how" "want '$want', the collector said: '${line:-nothing}'"
+	fi
+}
+# refs_layout_ok REFS PAGES: REFS is PAGES distinct decimal references
+# separated by single spaces (data/ringside/ring-ref, collector/README.md).
+refs_layout_ok() {
+	local nrefs ndist
+	nrefs=$(echo "$1" | tr ' ' '\n' | grep -c -E '^[0-9]+$' || true)
+	ndist=$(echo "$1" | tr ' ' '\n' | sort -u | grep -c -E '^[0-9]+$' || true)
+	[[ $1 =~ ^[0-9]+( [0-9]+)*$ ]] && [ "$nrefs" = "$2" ] && [ "$ndist" = "$2" ]
+}
+
 # 1. crash: followed from before the guest runs through its panic and
 # SCHEDOP_shutdown(SHUTDOWN_crash); preserved as ---sc-, collected again,
 # and dumped (first, since the dump takes minutes under TCG).
@@ -337,6 +385,7 @@ if want crash && create crash 1; then
 	fi
 	xl unpause rs-crash
 	if [ $xen_src = 1 ] && follow_end crash-follow; then
+		path_check crash-follow grant
 		info_check crash-follow "${crashed[@]}" "$nolost" \
 			"j['panic_reason'] == 'crash workload: deliberate panic after $CRASH_N rounds'" \
 			"t['promise_create'] == $CRASH_N" "t['thread_create'] == $CRASH_N+1" \
@@ -352,6 +401,7 @@ if want crash && create crash 1; then
 		fi
 		if [ $xen_src = 1 ]; then
 			collect crash "xen:rs-crash"
+			path_check crash grant
 			info_check crash "${crashed[@]}" \
 				"j['events']+j['lost_events'] == $crash_total" || true
 		fi
@@ -373,15 +423,35 @@ if want crash && create crash 1; then
 	fi
 fi
 
+# demo_info NAME N: the demo workload's exact counts for N requests
+# (kernel/workloads/demo.c: F = N/5 (+1 if N%5 == 4) failing, S = N - F
+# succeeding) in NAME.db, followed to the guest's exit.
+demo_info() {
+	local n=$2 f s
+	f=$(($2 / 5 + ($2 % 5 == 4))) s=$(($2 - $2 / 5 - ($2 % 5 == 4)))
+	info_check "$1" "j['guest_state'] == 'exited'" "j['lost_events'] == 0" \
+		"t['thread_create'] == $((n + 2))" "t['thread_exit'] == $((n + 2))" \
+		"t['promise_create'] == $((7 * s + 6 * f + 1))" \
+		"t['promise_resolve'] == $((7 * s + 2 * f + 1))" \
+		"t['promise_fail'] == $((4 * f))" "t['promise_becomes'] == $((2 * s))" \
+		"t['promise_read'] == $((2 * n + 1))" "t['evtchn_notify'] == $n" \
+		"t['counter'] == $((2 * n + 2))" "t['mark'] == 1" \
+		"t['page_alloc'] == t['page_free']" || true
+}
+
 # 2. demo: count=N requests, followed to the guest's clean exit; the ring
-# is published in xenstore; the poweroff is preserved as ---s--.
+# is published in xenstore, with its grant references; the poweroff is
+# preserved as ---s--.
 if want demo && create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 	[ $xen_src = 1 ] && follow_start demo xen:rs-demo
 	xl unpause rs-demo
+	# ring-ref is written last, in one transaction with the rest: it is
+	# there as soon as gfn is.
 	if gfn=$(wait_key "$id" gfn); then
-		pages=$(xenstore-read "/local/domain/$id/data/ringside/pages" || echo 0)
-		nonce=$(xenstore-read "/local/domain/$id/data/ringside/nonce" || true)
-		echo "demo: domain $id: gfn $gfn, pages $pages, nonce $nonce"
+		refs=$(key_read "$id" ring-ref || true)
+		pages=$(key_read "$id" pages || echo 0)
+		nonce=$(key_read "$id" nonce || true)
+		echo "demo: domain $id: gfn $gfn, pages $pages, nonce $nonce, ring-ref ${refs:0:40}..."
 		want=$(xl dmesg | grep -o "(d$id) pvh: .* ring [0-9]* KiB at 0x[0-9a-f]*" |
 			sed 's/.* at //' | tail -n 1 || true)
 		if [ -n "$want" ] && [ "$((want >> 12))" = "$gfn" ] &&
@@ -390,27 +460,61 @@ if want demo && create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 		else
 			fail demo-xenstore "gfn $gfn, pages $pages, nonce $nonce; console says ring at '$want'"
 		fi
+		# one reference per page, as the guest says it granted them
+		if refs_layout_ok "$refs" "$pages" &&
+			console_has "$id" "grant: $pages pages granted read-only to dom0"; then
+			pass "demo-ring-ref ($pages references)"
+		else
+			fail demo-ring-ref "pages '$pages', ring-ref '${refs:0:80}...', console: $(xl dmesg | grep -a "(d$id) grant:" | tr '\n' ' ')"
+		fi
 	else
 		fail demo-xenstore "no data/ringside/gfn for domain $id in $WAIT_SECS s"
 	fi
 	if [ $xen_src = 1 ] && follow_end demo; then
-		# kernel/workloads/demo.c: N requests, F = N/5 (+1 if N%5 == 4)
-		# failing, S = N - F succeeding.
-		n=$DEMO_N f=$((DEMO_N / 5 + (DEMO_N % 5 == 4))) s=$((DEMO_N - DEMO_N / 5 - (DEMO_N % 5 == 4)))
-		info_check demo "j['guest_state'] == 'exited'" "j['lost_events'] == 0" \
-			"t['thread_create'] == $((n + 2))" "t['thread_exit'] == $((n + 2))" \
-			"t['promise_create'] == $((7 * s + 6 * f + 1))" \
-			"t['promise_resolve'] == $((7 * s + 2 * f + 1))" \
-			"t['promise_fail'] == $((4 * f))" "t['promise_becomes'] == $((2 * s))" \
-			"t['promise_read'] == $((2 * n + 1))" "t['evtchn_notify'] == $n" \
-			"t['counter'] == $((2 * n + 2))" "t['mark'] == 1" \
-			"t['page_alloc'] == t['page_free']" || true
+		path_check demo grant
+		demo_info demo "$DEMO_N"
 	fi
 	if wait_state rs-demo '^---s--$'; then
 		pass demo-poweroff
 	else
 		fail demo-poweroff "state '$(state rs-demo)' $WAIT_SECS s after start, want ---s--"
 	fi
+fi
+
+# 2b. gfn: guests that publish data/ringside/{gfn,pages,nonce} and no
+# ring-ref, as guests that grant nothing do: the collector must map the
+# ring by its gfn.
+# gfn_guest NAME WHY CMDLINE [XL-OPTION...]: the demo as domain rs-NAME,
+# its console saying WHY (a regex) it publishes no ring-ref; followed to
+# its exit by gfn, with the demo's exact counts.
+GFN_N=5
+gfn_guest() {
+	local n=$1 why=$2 cmd=$3
+	shift 3
+	create demo 1 "name=\"rs-$n\"" "cmdline=\"$cmd\"" "$@" || return 0
+	[ $xen_src = 1 ] && follow_start "$n" "xen:$cur"
+	xl unpause "$cur"
+	if wait_key "$id" nonce >/dev/null && console_has "$id" "$why" &&
+		! key_read "$id" ring-ref >/dev/null; then
+		pass "$n-no-ring-ref (gfn $(key_read "$id" gfn), $(key_read "$id" pages) pages; $(xl dmesg | grep -a -o -E "\(d$id\) (pvh: nogrant|grant: [^;]*)" | head -n 1))"
+	else
+		fail "$n-no-ring-ref" "keys: $(xenstore-list "/local/domain/$id/data/ringside" 2>&1 | tr '\n' ' '); console: $(xl dmesg | grep -a -E "\(d$id\) (pvh|grant):" | tr '\n' ' ')"
+	fi
+	if [ $xen_src = 1 ] && follow_end "$n"; then
+		path_check "$n" gfn
+		demo_info "$n" "$GFN_N"
+	fi
+	wait_state "$cur" '^---s--$' || true
+	xl destroy "$cur" 2>/dev/null || true
+}
+if want gfn; then
+	# the kernel's nogrant option
+	gfn_guest gfn 'pvh: nogrant' "workload=demo count=$GFN_N nogrant"
+	# A grant setup that fails: Xen gives this domain one grant-table
+	# frame (512 entries, 8 of them the toolstack's) and its 514-page
+	# region needs two. The kernel must say so and run on by gfn.
+	gfn_guest gfn-small-table 'pvh: no grant references; the ring is published by gfn only' \
+		"workload=demo count=$GFN_N ring_pages=512" 'max_grant_frames=1'
 fi
 
 # 3. noxenstore: the guest publishes no xenstore keys, so the collector
@@ -425,6 +529,7 @@ if want noxenstore && create noxenstore 1; then
 		fail noxenstore-no-keys "no noxenstore message, or data/ringside/ exists: $(xenstore-list "/local/domain/$id/data/ringside" 2>&1 | tr '\n' ' ')"
 	fi
 	if [ $xen_src = 1 ] && follow_end noxenstore; then
+		path_check noxenstore scan
 		info_check noxenstore "j['guest_state'] == 'exited'" "j['lost_events'] == 0" \
 			"t['thread_create'] == 7" "t['mark'] == 1" || true
 	fi
@@ -467,6 +572,7 @@ if want hang && create hang 1; then
 		# LAPIC timer measured at Xen's 100 MHz / 16 (vlapic.c), +-1 %;
 		# never more ticks than 1 kHz allows (+5 %).
 		if follow_end hang-follow; then
+			path_check hang-follow grant
 			info_check hang-follow "j['guest_state'] == 'hung'" "j['hung_at_ns'] isnot None" \
 				"t['mark'] == 1" "len(j['vcpus']) >= 1" \
 				"j['tsc_source'] == 'xen-cpuid'" "j['tick_hz'] == 1000" \
@@ -491,6 +597,7 @@ if want hang && create hang 1; then
 			timeout "$WAIT_SECS" xl destroy rs-hang || true
 			follow_stopped hang-destroy-stops hang-destroy "$t_destroy" "xl destroy" || true
 			if follow_end hang-destroy; then
+				path_check hang-destroy grant
 				info_check hang-destroy "j['guest_state'] == 'crashed'" \
 					"j['panic_by'] == 'host'" \
 					"j['panic_reason'][:16] == 'domain destroyed'" || true
@@ -518,10 +625,12 @@ if want triple && create triple 1; then
 	if [ $xen_src = 1 ]; then
 		follow_stopped triple-follow-stops triple-follow "$t_down" "the triple fault" || true
 		if follow_end triple-follow; then
+			path_check triple-follow grant
 			info_check triple-follow "${crashed[@]}" "$nolost" "t['mark'] == 1" \
 				"j['panic_reason'][:12] == 'triple fault'" || true
 		fi
 		collect triple "xen:rs-triple"
+		path_check triple grant
 		info_check triple "${crashed[@]}" "j['panic_reason'][:12] == 'triple fault'" \
 			"j['events']+j['lost_events'] == $(total_of triple-follow)" \
 			"t['mark'] == 1" || true
@@ -540,12 +649,14 @@ if [ $xen_src = 1 ] && want triple-crash && create triple-crash 1; then
 		fail triple-crash-armed "the collector never set the parameter: $(tail -n 2 "$OUT/collect-triple-crash.log" | tr '\n' ' ')"
 	xl unpause rs-triple-crash
 	if follow_end triple-crash; then
+		path_check triple-crash grant
 		info_check triple-crash "${crashed[@]}" "$nolost" "t['mark'] == 1" \
 			"j['panic_reason'] == 'domain crashed (SHUTDOWN_crash)'" || true
 	fi
 	if wait_state rs-triple-crash '^---sc-$'; then
 		pass triple-crash-state
 		collect triple-crash-after "xen:rs-triple-crash"
+		path_check triple-crash-after grant
 		info_check triple-crash-after "${crashed[@]}" \
 			"j['events']+j['lost_events'] == $(total_of triple-crash)" || true
 	else
@@ -584,6 +695,7 @@ if [ $xen_src = 1 ] && want smp-follow && create smp 1 'name="rs-smp-follow"'; t
 	follow_start smp-follow "xen:$cur"
 	xl unpause "$cur"
 	if follow_end smp-follow; then
+		path_check smp-follow grant
 		xl destroy "$cur" 2>/dev/null || true
 		info_check smp-follow "j['guest_state'] == 'exited'" "j['cpus'] == 2" \
 			"j['lost_events'] == 0" "len(j['per_cpu']) == 2" \
@@ -608,6 +720,7 @@ if [ $xen_src = 1 ] && want smp-crash &&
 	follow_start smp-crash "xen:$cur"
 	xl unpause "$cur"
 	if follow_end smp-crash; then
+		path_check smp-crash grant
 		FRAMES=1 info_check smp-crash "${crashed[@]}" "$nolost" "j['cpus'] == 2" \
 			"j['panic_reason'] == 'crash workload: deliberate panic after $SMP_CRASH_N rounds'" \
 			"t['promise_create'] == $SMP_CRASH_N" "t['thread_create'] == $SMP_CRASH_N+1" \
@@ -662,6 +775,7 @@ smp_stop() {
 	fi
 	xl destroy "$cur" 2>/dev/null || true  # it would spin for ever
 	if follow_end "$name"; then
+		path_check "$name" grant
 		FRAMES=1 info_check "$name" "j['cpus'] == 2" "len(j['vcpus']) == 2" \
 			"t['mark'] == 1" "$@" || true
 	fi

@@ -32,6 +32,12 @@ static uint64_t tick_hz = TICK_HZ;
 /* noxenstore on the command line: the ring is not published, so dom0
  * must find it by scanning guest RAM (tests/xen exercises that). */
 static bool no_xenstore;
+/* nogrant on the command line (Xen only): the ring is published by gfn
+ * alone, without grant references, as guests that grant nothing do; the
+ * Xen suite uses it to keep the collector's gfn path tested. */
+static bool no_grant;
+/* The grant table is mapped, its room the region's pages (grant.c). */
+static bool grant_table;
 /* smptest: the platform checks its own SMP bring-up instead of running
  * the core (smptest.c). */
 static bool smptest;
@@ -115,11 +121,30 @@ void platform_ring_region(void **base, uint64_t *gpa, uint64_t *size)
  * the ring is. */
 void platform_trace_ready(void)
 {
+	/* xenstore's largest value (XENSTORE_PAYLOAD_MAX, less the key):
+	 * about 1,000 pages' references */
+	static char refs[4096 - sizeof("data/ringside/ring-ref")];
+	const struct rs_header *h = (const void *)(uintptr_t)boot.ring_gpa;
+	bool granted = false;
+
 	if (no_xenstore) {
 		kprintf("pvh: noxenstore: ring not published in xenstore\n");
 		return;
 	}
-	xenstore_publish_ring(boot.ring_gpa, tsc_hz);
+	/* The header's size, which the rings' layout may have made smaller
+	 * than the room the platform gave: the collector wants one
+	 * reference per page it says. */
+	if (grant_table &&
+	    grant_share(h->region_gpa, h->region_size / 4096) == 0) {
+		granted = grant_refs_text(refs, sizeof(refs)) == 0;
+		if (!granted)
+			kprintf("pvh: the ring's grant references do not fit one "
+				"xenstore value\n");
+	}
+	if (grant_table && !granted)
+		kprintf("pvh: no grant references; the ring is published by "
+			"gfn only\n");
+	xenstore_publish_ring(boot.ring_gpa, tsc_hz, granted ? refs : NULL);
 }
 
 void platform_free_range(uintptr_t *start, uintptr_t *end)
@@ -172,8 +197,8 @@ static int option_u64(const char *tok, size_t len, const char *key,
 
 /*
  * Takes the platform's own options (ring_pages=, tsc_khz=, tick_hz=,
- * noxenstore, smptest) out of the command line (the core rejects keys it does not
- * know) and copies the rest into `out`.
+ * noxenstore, nogrant, smptest) out of the command line (the core rejects
+ * keys it does not know) and copies the rest into `out`.
  * Returns -1 on a bad value.
  */
 static int split_cmdline(const char *in, char *out, size_t outlen,
@@ -224,6 +249,10 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 			no_xenstore = true;
 			continue;
 		}
+		if (len == 7 && !kstrncmp(tok, "nogrant", 7)) {
+			no_grant = true;
+			continue;
+		}
 		if (len == 7 && !kstrncmp(tok, "smptest", 7)) {
 			smptest = true;
 			continue;
@@ -270,6 +299,19 @@ void pvh_main(uint32_t start_info)
 		platform_exit(2);
 	smp_reserve(&boot.free_start, &boot.free_end);
 	smp_install_ipi();
+	/* Grants only matter to a collector that reads xenstore. */
+	if (xen_present() && !no_xenstore) {
+		if (no_grant)
+			kprintf("pvh: nogrant: the ring is published by gfn "
+				"only\n");
+		else if (grant_table_init(boot.ring_size / 4096,
+					  &boot.free_start,
+					  &boot.free_end) == 0)
+			grant_table = true;
+		else
+			kprintf("pvh: no grant references; the ring is "
+				"published by gfn only\n");
+	}
 
 	if (tsc_khz) {
 		tsc_hz = tsc_khz * 1000;

@@ -166,9 +166,28 @@ int xen_evtchn_send(uint32_t port);
 int xen_vcpu_start(uint32_t vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi);
 /* VCPUOP_is_up: 1 up, 0 down, -1 no such vCPU (or not on Xen). */
 int xen_vcpu_is_up(uint32_t vcpu);
+/* HYPERVISOR_memory_op and HYPERVISOR_grant_table_op (`count` structures
+ * at `args`): Xen's return value, -1 when not on Xen. */
+long xen_memory_op(unsigned cmd, void *arg);
+long xen_grant_table_op(unsigned cmd, void *args, unsigned count);
 
-/* xenstore.c: publishes data/ringside/{gfn,pages,nonce}; best effort. */
-void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz);
+/* grant.c: sharing the trace region with dom0 by grant references (grant
+ * table v1). grant_table_init maps the table, with room for `max_pages`,
+ * into frames taken from the top of [*free_start, *free_end);
+ * grant_share grants [gpa, gpa + pages * 4096) read-only to dom0, page
+ * by page. Each: 0, or -1 after saying why on the console (then nothing
+ * is granted and the ring is read by gfn). */
+int grant_table_init(uint64_t max_pages, uint64_t *free_start,
+		     uint64_t *free_end);
+int grant_share(uint64_t gpa, uint64_t pages);
+/* The references in page order, decimal, single spaces between ("8 9
+ * 10 ..."): 0, or -1 when nothing is granted or they do not fit `len`. */
+int grant_refs_text(char *buf, size_t len);
+
+/* xenstore.c: publishes data/ringside/{gfn,pages,nonce} and, if not NULL,
+ * ring-ref, in one transaction; best effort. */
+void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz,
+			   const char *ring_ref);
 
 /* smp.c: the other CPUs (platform.h's SMP calls are there too). */
 struct panic_regs;

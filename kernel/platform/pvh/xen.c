@@ -1,16 +1,18 @@
 /*
  * xen.c - running as a Xen PVH guest: detection through Xen's CPUID
  * leaves, the hypercall page, and the few hypercalls the kernel needs
- * (shutdown, HVM params, event channel send, starting vCPUs). Constants
- * and layouts follow Xen's public headers (xen.h, sched.h,
- * event_channel.h, hvm/hvm_op.h, hvm/params.h, arch-x86/cpuid.h, vcpu.h,
- * hvm/hvm_vcpu.h). Under QEMU nothing here runs: xen_init() finds no
+ * (shutdown, HVM params, event channel send, starting vCPUs, and the
+ * memory and grant-table operations grant.c builds on). Constants and
+ * layouts follow Xen's public headers (xen.h, sched.h, event_channel.h,
+ * hvm/hvm_op.h, hvm/params.h, arch-x86/cpuid.h, vcpu.h, hvm/hvm_vcpu.h). Under QEMU nothing here runs: xen_init() finds no
  * signature and every other call is a no-op.
  */
 #include "pvh.h"
 
 #include "../../core/klib.h"
 
+#define HYPERVISOR_memory_op        12
+#define HYPERVISOR_grant_table_op   20
 #define HYPERVISOR_vcpu_op          24
 #define HYPERVISOR_sched_op         29
 #define HYPERVISOR_event_channel_op 32
@@ -142,11 +144,11 @@ int xen_evtchn_send(uint32_t port)
 
 /* Three-argument hypercall, as hypercall2 plus rdx. */
 static long hypercall3(unsigned nr, unsigned long a1, unsigned long a2,
-		       void *a3)
+		       unsigned long a3)
 {
 	register unsigned long rdi __asm__("rdi") = a1;
 	register unsigned long rsi __asm__("rsi") = a2;
-	register unsigned long rdx __asm__("rdx") = (uintptr_t)a3;
+	register unsigned long rdx __asm__("rdx") = a3;
 	register unsigned long r10 __asm__("r10");
 	register unsigned long r8 __asm__("r8");
 	long ret;
@@ -159,11 +161,26 @@ static long hypercall3(unsigned nr, unsigned long a1, unsigned long a2,
 	return ret;
 }
 
+long xen_memory_op(unsigned cmd, void *arg)
+{
+	if (!on_xen)
+		return -1;
+	return hypercall2(HYPERVISOR_memory_op, cmd, arg);
+}
+
+long xen_grant_table_op(unsigned cmd, void *args, unsigned count)
+{
+	if (!on_xen)
+		return -1;
+	return hypercall3(HYPERVISOR_grant_table_op, cmd, (uintptr_t)args,
+			  count);
+}
+
 int xen_vcpu_is_up(uint32_t vcpu)
 {
 	if (!on_xen)
 		return -1;
-	long rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_is_up, vcpu, NULL);
+	long rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_is_up, vcpu, 0);
 	return rc < 0 ? -1 : rc > 0;
 }
 
@@ -189,9 +206,10 @@ int xen_vcpu_start(uint32_t vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi)
 		.cr0 = cr0, .cr3 = cr3, .cr4 = cr4,
 		.efer = rdmsr(MSR_EFER),
 	};
-	long rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_initialise, vcpu, &ctx);
+	long rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_initialise, vcpu,
+			     (uintptr_t)&ctx);
 	if (rc == 0)
-		rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_up, vcpu, NULL);
+		rc = hypercall3(HYPERVISOR_vcpu_op, VCPUOP_up, vcpu, 0);
 	if (rc) {
 		kprintf("xen: starting vcpu %u failed (%ld)\n", vcpu, rc);
 		return -1;

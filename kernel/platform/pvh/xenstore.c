@@ -1,13 +1,20 @@
 /*
  * xenstore.c - a minimal, polled xenstore client, just enough to tell
- * dom0 where the trace ring is: XS_WRITE requests over the shared ring
- * page (xen/io/xs_wire.h), a kick on the store event channel, and a
+ * dom0 where the trace ring is: requests over the shared ring page
+ * (xen/io/xs_wire.h), a kick on the store event channel, and a
  * TSC-bounded poll for each reply (no interrupts, no watches).
  *
  * Publishes, relative to the guest's own /local/domain/ID:
- *   data/ringside/gfn    region_gpa >> 12, decimal
- *   data/ringside/pages  region_size / 4096, decimal
- *   data/ringside/nonce  the ring's boot nonce, hex
+ *   data/ringside/gfn      region_gpa >> 12, decimal
+ *   data/ringside/pages    region_size / 4096, decimal
+ *   data/ringside/nonce    the ring's boot nonce, hex
+ *   data/ringside/ring-ref the region's grant references, decimal, in page
+ *                          order, space-separated (grant.c), when there
+ *                          are any; written after the other three
+ * in one transaction: a collector polling for the ring (collect
+ * --follow, started before the guest runs) sees none of them or all,
+ * never gfn without the ring-ref that follows it, so it takes the
+ * grant path whenever the guest offers one (collector/README.md).
  * Best effort: any failure is logged and the boot goes on (the collector
  * can find the ring by a magic scan).
  */
@@ -19,11 +26,18 @@
 #define HVM_PARAM_STORE_PFN    1
 #define HVM_PARAM_STORE_EVTCHN 2
 
-#define XS_WRITE       11
-#define XS_WATCH_EVENT 15
-#define XS_ERROR       16
-#define RING_SIZE      1024u
-#define TIMEOUT_SEC    5u
+#define XS_TRANSACTION_START 6
+#define XS_TRANSACTION_END   7
+#define XS_WRITE             11
+#define XS_WATCH_EVENT       15
+#define XS_ERROR             16
+#define RING_SIZE            1024u
+#define PAYLOAD_MAX          4096u  /* XENSTORE_PAYLOAD_MAX */
+#define TIMEOUT_SEC          5u
+/* A transaction that conflicts with another writer of the same nodes
+ * ends in EAGAIN and is tried again; nobody else writes data/ringside/,
+ * so more than one retry would be a surprise. */
+#define TX_TRIES             4
 
 struct xs_ring {
 	char req[RING_SIZE];
@@ -103,42 +117,114 @@ static int get(void *buf, uint32_t len)
 	return 0;
 }
 
-static int xs_write(const char *path, const char *value)
+/*
+ * One request: `a` and its NUL, then `b` (without one) as the payload,
+ * in transaction `tx` (0: none). 0 with the reply in `reply`
+ * (NUL-terminated, cut to rlen); 1 if xenstored answered XS_ERROR (its
+ * errno name in `reply`); -1 when it did not answer in time, or the
+ * payload is larger than xenstored takes (it would drop the connection).
+ */
+static int xs_request(uint32_t type, uint32_t tx, const char *a,
+		      const char *b, char *reply, uint32_t rlen)
 {
-	uint32_t plen = (uint32_t)kstrlen(path) + 1;
-	uint32_t vlen = (uint32_t)kstrlen(value);
-	struct xs_msg m = { XS_WRITE, ++req_id, 0, plen + vlen };
-	char reply[64];
+	uint32_t alen = (uint32_t)kstrlen(a) + 1;
+	uint32_t blen = (uint32_t)kstrlen(b);
+	struct xs_msg m = { type, ++req_id, tx, alen + blen };
 
+	reply[0] = '\0';
+	if (alen + blen > PAYLOAD_MAX) {
+		kprintf("xenstore: %s: %u bytes, more than xenstore's %u\n",
+			a, alen + blen, PAYLOAD_MAX);
+		return -1;
+	}
 	deadline = rdtsc() + TIMEOUT_SEC * cycles_per_sec;
-	if (put(&m, sizeof(m)) || put(path, plen) || put(value, vlen))
+	if (put(&m, sizeof(m)) || put(a, alen) || put(b, blen))
 		goto timeout;
 	xen_evtchn_send(port);
 	for (;;) {
 		if (get(&m, sizeof(m)))
 			goto timeout;
-		uint32_t keep = m.len < sizeof(reply) - 1 ? m.len
-							  : sizeof(reply) - 1;
+		uint32_t keep = m.len < rlen - 1 ? m.len : rlen - 1;
 		if (get(reply, keep) || get(NULL, m.len - keep))
 			goto timeout;
 		reply[keep] = '\0';
 		if (m.type == XS_WATCH_EVENT)
 			continue;               /* not ours; we set no watches */
-		if (m.type == XS_ERROR) {
-			kprintf("xenstore: write %s: %s\n", path, reply);
-			return -1;
-		}
-		return 0;
+		return m.type == XS_ERROR;
 	}
 timeout:
-	kprintf("xenstore: write %s: no reply in %u s\n", path, TIMEOUT_SEC);
+	kprintf("xenstore: request %u (%s): no reply in %u s\n", type, a,
+		TIMEOUT_SEC);
 	return -1;
 }
 
-void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz)
+static int xs_write(uint32_t tx, const char *path, const char *value)
+{
+	char reply[64];
+	int rc = xs_request(XS_WRITE, tx, path, value, reply, sizeof(reply));
+
+	if (rc > 0)
+		kprintf("xenstore: write %s: %s\n", path, reply);
+	return rc ? -1 : 0;
+}
+
+/* A transaction's id, or 0 (after saying why) when there is none. */
+static uint32_t xs_tx_start(void)
+{
+	char reply[32];
+	uint64_t id;
+
+	if (xs_request(XS_TRANSACTION_START, 0, "", "", reply,
+		       sizeof(reply)) != 0 || kparse_u64(reply, &id) || !id ||
+	    id > 0xffffffffu) {
+		kprintf("xenstore: no transaction (%s); writing the keys one "
+			"by one\n", reply);
+		return 0;
+	}
+	return (uint32_t)id;
+}
+
+/* Commits (or with !commit, abandons) `tx`: 0 done, 1 try again (EAGAIN:
+ * another writer came first), -1 failed. */
+static int xs_tx_end(uint32_t tx, bool commit)
+{
+	char reply[64];
+	int rc = xs_request(XS_TRANSACTION_END, tx, commit ? "T" : "F", "",
+			    reply, sizeof(reply));
+
+	if (rc > 0 && commit && !kstrcmp(reply, "EAGAIN"))
+		return 1;
+	if (rc > 0)
+		kprintf("xenstore: ending the transaction: %s\n", reply);
+	return rc ? -1 : 0;
+}
+
+/* The keys, in the order collector/README.md gives: ring-ref last. */
+static int write_keys(uint32_t tx, const struct rs_header *h,
+		      const char *ring_ref)
+{
+	char buf[32];
+
+	ksnprintf(buf, sizeof(buf), "%lu",
+		  (unsigned long)(h->region_gpa >> 12));
+	if (xs_write(tx, "data/ringside/gfn", buf))
+		return -1;
+	ksnprintf(buf, sizeof(buf), "%lu",
+		  (unsigned long)(h->region_size / 4096));
+	if (xs_write(tx, "data/ringside/pages", buf))
+		return -1;
+	ksnprintf(buf, sizeof(buf), "%lx", (unsigned long)h->nonce);
+	if (xs_write(tx, "data/ringside/nonce", buf))
+		return -1;
+	if (ring_ref && xs_write(tx, "data/ringside/ring-ref", ring_ref))
+		return -1;
+	return 0;
+}
+
+void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz,
+			   const char *ring_ref)
 {
 	uint64_t pfn, evtchn;
-	char buf[32];
 
 	if (!xen_present())
 		return;
@@ -161,18 +247,26 @@ void xenstore_publish_ring(uint64_t ring_gpa, uint64_t tsc_hz)
 	}
 
 	const struct rs_header *h = (const void *)(uintptr_t)ring_gpa;
-	ksnprintf(buf, sizeof(buf), "%lu",
-		  (unsigned long)(h->region_gpa >> 12));
-	if (xs_write("data/ringside/gfn", buf))
-		return;
-	ksnprintf(buf, sizeof(buf), "%lu",
-		  (unsigned long)(h->region_size / 4096));
-	if (xs_write("data/ringside/pages", buf))
-		return;
-	ksnprintf(buf, sizeof(buf), "%lx", (unsigned long)h->nonce);
-	if (xs_write("data/ringside/nonce", buf))
-		return;
-	kprintf("xenstore: published data/ringside/{gfn,pages,nonce} "
-		"(gfn 0x%lx, %lu pages)\n", (unsigned long)(h->region_gpa >> 12),
+	for (int i = 0;; i++) {
+		uint32_t tx = xs_tx_start();
+		if (write_keys(tx, h, ring_ref)) {
+			if (tx)
+				xs_tx_end(tx, false);
+			return;
+		}
+		int rc = tx ? xs_tx_end(tx, true) : 0;
+		if (rc < 0)
+			return;
+		if (rc == 0)
+			break;
+		if (i + 1 == TX_TRIES) {
+			kprintf("xenstore: the transaction conflicted %d times; "
+				"ring not published\n", TX_TRIES);
+			return;
+		}
+	}
+	kprintf("xenstore: published data/ringside/{gfn,pages,nonce%s} "
+		"(gfn 0x%lx, %lu pages)\n", ring_ref ? ",ring-ref" : "",
+		(unsigned long)(h->region_gpa >> 12),
 		(unsigned long)(h->region_size / 4096));
 }
