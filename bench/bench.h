@@ -38,6 +38,9 @@ struct bench_results {
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
+	/* the worst frame in the drawing thread's CPU time; the model's RSS
+	 * growth per event from a 1 M- to the 10 M-event trace */
+	double view_frame_cpu_ms_max, view_bytes_per_event;
 	/* emit with several CPUs at once (bench_emit_smp.c): the worst CPU's
 	 * ns/event at 2 and 4 CPUs (never more than are online), the
 	 * headline at the largest N measured (emit_smp_ncpus) with each
