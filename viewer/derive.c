@@ -219,13 +219,15 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 	rv_arrows *a = &m->arrows;
 	if (a->n == a->cap) {
 		a->cap = a->cap ? a->cap * 2 : 1024;
-		GROW(a->t0, a->cap); GROW(a->t1, a->cap);
 		GROW(a->from, a->cap); GROW(a->to, a->cap);
 		GROW(a->kind, a->cap);
 	}
 	uint32_t i = a->n++;
-	a->t0[i] = t0 < t1 ? t0 : t1;
-	a->t1[i] = t1;
+	/* t0 is at most t1; a lying trace's times may lie more than
+	 * INT64_MAX apart, and the length saturates */
+	const uint64_t len = t0 >= t1 ? 0 : (uint64_t)t1 - (uint64_t)t0;
+	rv_times_push(&a->t1, t1);
+	rv_times_push_len(&a->len, len > INT64_MAX ? INT64_MAX : (int64_t)len);
 	a->from[i] = from;
 	a->to[i] = to;
 	a->kind[i] = kind;
@@ -448,10 +450,9 @@ static void counter_sample(rv_builder *b, int type, const char *name,
 	c->cpus |= 1ull << (b->ev_cpu < 63 ? b->ev_cpu : 63);
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 256;
-		GROW(c->t, c->cap);
 		GROW(c->v, c->cap);
 	}
-	c->t[c->n] = t;
+	rv_times_push(&c->t, t);
 	c->v[c->n++] = v;
 }
 
@@ -621,10 +622,9 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	b->ev_cpu = (uint8_t)cpu;
 	if (m->nevents == b->ev_cap) {
 		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
-		GROW(m->ev_t, b->ev_cap);
 		GROW(m->ev_type, b->ev_cap);
 	}
-	m->ev_t[m->nevents] = t;
+	rv_times_push(&m->ev_t, t);
 	m->ev_type[m->nevents++] = (uint8_t)type;
 	if (t < m->t_min)
 		m->t_min = t;
@@ -733,6 +733,7 @@ void rv_builder_finish(rv_builder *b)
 		if (m->pp.follows[i] < 0)
 			m->pp.own_end[i] = m->pp.resolved[i];
 	end_unknown(m);
+	rv_pp_sparsify(&m->pp);
 	rv_xcpu_builder_finish(b->xcpu);
 	rv_spans_free(&b->gap_all);
 	g_free(b->gap_pos);

@@ -128,7 +128,7 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 {
 	const char *label = m->pp.label[p];
 	const char *type = rv_ptype_name(m->pp.ptype[p]);
-	double lt = (double)m->pp.label_t[p];
+	double lt = (double)rv_pp_label_t(&m->pp, p);
 	if (lt < s || lt > e)
 		lt = s;
 	double x = rv_x(v, lt);
@@ -641,7 +641,7 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double span = t_to - v->from;
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
-	uint32_t i = rv_lower_bound(a->t1, a->n, (int64_t)v->from);
+	uint32_t i = rv_times_lower_bound(&a->t1, 0, a->n, (int64_t)v->from);
 	/* per row, 1 when dense in this view (-1 not yet asked): the
 	 * aggregate's ticks stand for the arrows that touch such a row */
 	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
@@ -651,14 +651,14 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_save(cr);
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	cairo_set_line_width(cr, 1);
-	while (i < a->n && (double)a->t1[i] <= t_to + span / 4) {
-		double x1 = rv_x(v, (double)a->t1[i]);
+	while (i < a->n && (double)rv_arrow_t1(a, i) <= t_to + span / 4) {
+		double x1 = rv_x(v, (double)rv_arrow_t1(a, i));
 		if (floor(x1) != col) {
 			col = floor(x1);
 			in_col = 0;
 		} else if (++in_col > 6) {
 			/* this pixel column has enough: jump to the next */
-			uint32_t j = rv_gallop(a->t1, a->n, i,
+			uint32_t j = rv_times_gallop(&a->t1, i,
 					       (int64_t)ceil(rv_t(v, col + 1)));
 			i = j > i ? j : i + 1;
 			continue;
@@ -666,16 +666,16 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		uint32_t k = i++;
 		if ((a->kind[k] == RV_A_BECOMES) != becomes)
 			continue;
-		if ((double)a->t0[k] > t_to)
+		if ((double)rv_arrow_t0(a, k) > t_to)
 			continue;
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
 			continue;
-		double x0 = rv_x(v, (double)a->t0[k]);
+		double x0 = rv_x(v, (double)rv_arrow_t0(a, k));
 		/* "X becomes Y": from Y's own row, where its line stops, to
 		 * the row it carries on in (X's), at that instant */
 		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
-			rv_pp_row_at(m, a->from[k], a->t0[k]);
-		int32_t r1 = rv_pp_row_at(m, a->to[k], a->t1[k]);
+			rv_pp_row_at(m, a->from[k], rv_arrow_t0(a, k));
+		int32_t r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
 		if (a->kind[k] != RV_A_BECOMES &&
 		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))
 			continue;
@@ -737,7 +737,8 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 			continue;
 		int64_t end = pp->own_end[p] == INT64_MAX ? m->t_max
 							   : pp->own_end[p];
-		int64_t mid = pp->cont_root[p] >= 0 ? pp->cont_start[p] : end;
+		int64_t mid = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
+						     : end;
 		if (pp->created[p] > t_to || end < (int64_t)v->from)
 			continue;
 		line_cut(b, m, v, p, pp->created[p], mid,

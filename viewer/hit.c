@@ -75,8 +75,8 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 		g_string_append(s, pp->is_thread[p] ? "still running\n"
 				  : "never resolved\n");
 	}
-	if (pp->fail_msg[p])
-		g_string_append_printf(s, "failed: %s\n", pp->fail_msg[p]);
+	if (rv_pp_fail_msg(pp, p))
+		g_string_append_printf(s, "failed: %s\n", rv_pp_fail_msg(pp, p));
 	if (pp->parent[p] >= 0)
 		g_string_append_printf(s, "parent: %s %llu\n",
 				       pp->is_thread[pp->parent[p]] ? "thread" :
@@ -219,7 +219,7 @@ static void describe_counter(GString *s, const rv_model *m, uint32_t k,
 		const rv_counter *c = &m->counters[i];
 		if (!c->shown || n++ != k)
 			continue;
-		uint32_t j = rv_lower_bound(c->t, c->n, (int64_t)t + 1);
+		uint32_t j = rv_times_lower_bound(&c->t, 0, c->n, (int64_t)t + 1);
 		g_string_append_printf(s, "%s = %lld", c->name,
 				       j ? (long long)c->v[j - 1] : 0LL);
 	}
@@ -286,9 +286,8 @@ char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
 		b = t;
 	}
 	uint64_t counts[256] = { 0 };
-	uint32_t i0 = (uint32_t)rv_lower_bound(m->ev_t, (uint32_t)m->nevents, a);
-	uint32_t i1 = (uint32_t)rv_lower_bound(m->ev_t, (uint32_t)m->nevents,
-					       b + 1);
+	uint32_t i0 = rv_times_lower_bound(&m->ev_t, 0, m->ev_t.n, a);
+	uint32_t i1 = rv_times_lower_bound(&m->ev_t, i0, m->ev_t.n, b + 1);
 	for (uint32_t i = i0; i < i1; i++)
 		counts[m->ev_type[i]]++;
 	char d[48];

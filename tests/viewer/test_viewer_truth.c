@@ -282,19 +282,21 @@ static void test_losses_drawn_as_gaps(void **state)
 	/* a long gap, then two of three records each about 12 px apart at
 	 * full view (1000 px wide) */
 	const uint64_t ne = full->nevents;
-	const int64_t *et = full->ev_t;
+	const rv_times *et = &full->ev_t;
 	rv_view v0 = fit(full, 1000, 100);
-	cut cuts[3] = { { et[ne * 40 / 100], et[ne * 55 / 100], 0, 0, 0, 0 } };
+	cut cuts[3] = { { rv_times_at(et, ne * 40 / 100),
+			  rv_times_at(et, ne * 55 / 100), 0, 0, 0, 0 } };
 	uint64_t k = ne * 80 / 100;
-	while (k + 4 < ne && et[k + 3] == et[k])
+	while (k + 4 < ne && rv_times_at(et, k + 3) == rv_times_at(et, k))
 		k++;
-	cuts[1].ta = et[k];
-	cuts[1].tb = et[k + 3];
-	while (k + 4 < ne && et[k] < cuts[1].tb + 12 * v0.ns_per_px)
+	cuts[1].ta = rv_times_at(et, k);
+	cuts[1].tb = rv_times_at(et, k + 3);
+	while (k + 4 < ne &&
+	       rv_times_at(et, k) < cuts[1].tb + 12 * v0.ns_per_px)
 		k++;
 	assert_true(k + 4 < ne);
-	cuts[2].ta = et[k];
-	cuts[2].tb = et[k + 3];
+	cuts[2].ta = rv_times_at(et, k);
+	cuts[2].tb = rv_times_at(et, k + 3);
 	char *db = lossy_copy(dir, src, cuts, 3);
 	rv_model *m = load(db);
 	check_gap_model(full, m, &cuts[0]);
@@ -411,7 +413,7 @@ static void test_becomes_vertical_line(void **state)
 		if (m->arrows.kind[k] != RV_A_BECOMES)
 			continue;
 		uint32_t y = m->arrows.from[k], x = m->arrows.to[k];
-		int64_t t = m->arrows.t1[k];
+		int64_t t = rv_arrow_t1(&m->arrows, k);
 		int32_t ry = m->pp.row[y], rx = rv_pp_row_at(m, x, t);
 		if (abs(ry - rx) < 2)
 			continue;
@@ -467,8 +469,8 @@ static void check_arrows_of(const rv_model *m, const rv_geom *g, uint8_t kind,
 		if (m->arrows.kind[k] != kind)
 			continue;
 		n++;
-		int64_t t = m->arrows.t1[k];
-		assert_int_equal(m->arrows.t0[k], t);
+		int64_t t = rv_arrow_t1(&m->arrows, k);
+		assert_int_equal(rv_arrow_t0(&m->arrows, k), t);
 		int32_t r0 = rv_pp_row_at(m, m->arrows.from[k], t);
 		int32_t r1 = rv_pp_row_at(m, m->arrows.to[k], t);
 		rv_view v = { .width = 1000, .height = (int)g->total_h + 40,

@@ -109,7 +109,8 @@ static void check_aggregate(const rv_model *m, const rv_view *v,
 	/* becomes lines are drawn across rows at any zoom */
 	uint8_t *becomes = g_malloc0((size_t)v->width + 2);
 	for (uint32_t k = 0; k < m->arrows.n; k++) {
-		double bx = floor(rv_x(v, (double)m->arrows.t1[k]));
+		double bx = floor(rv_x(v,
+				       (double)rv_arrow_t1(&m->arrows, k)));
 		if (m->arrows.kind[k] == RV_A_BECOMES && bx >= 1 &&
 		    bx < v->width)
 			becomes[(int)bx - 1] = becomes[(int)bx] =
@@ -319,7 +320,8 @@ static uint8_t *covered(const rv_model *m, const rv_view *v,
 	const int w = v->width;
 	uint8_t *c = g_malloc0((size_t)m->nrows * w);
 	for (uint32_t k = 0; k < m->arrows.n; k++) {
-		int bx = (int)floor(rv_x(v, (double)m->arrows.t1[k]));
+		int bx = (int)floor(rv_x(v,
+					 (double)rv_arrow_t1(&m->arrows, k)));
 		if (m->arrows.kind[k] != RV_A_BECOMES || bx < 1 || bx >= w - 1)
 			continue;
 		for (uint32_t r = 0; r < m->nrows; r++)
@@ -483,7 +485,7 @@ static unsigned *brute_touches(const rv_model *m, const rv_view *v, int32_t r,
 		int t = touch_of(a->kind[k]);
 		if (t < 0 || (filter && !(match[a->from[k]] && match[a->to[k]])))
 			continue;
-		const int64_t te[2] = { a->t0[k], a->t1[k] };
+		const int64_t te[2] = { rv_arrow_t0(a, k), rv_arrow_t1(a, k) };
 		const int32_t re[2] = { rv_pp_row_at(m, a->from[k], te[0]),
 					rv_pp_row_at(m, a->to[k], te[1]) };
 		for (int e = 0; e < 2; e++) {

@@ -1,0 +1,116 @@
+/*
+ * times.c - int64 times in 4 bytes each (times.h).
+ */
+#include "times.h"
+
+#include <assert.h>
+#include <glib.h>
+
+int64_t rv_times_far(const rv_times *a, uint32_t i)
+{
+	uint32_t lo = 0, hi = a->nfar;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (a->far_i[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	assert(lo < a->nfar && a->far_i[lo] == i);
+	return a->far_t[lo];
+}
+
+static void push(rv_times *a, int64_t t, int64_t new_base)
+{
+	assert(a->n < UINT32_MAX);
+	if (a->n == a->cap) {
+		a->cap = a->cap ? (a->cap > UINT32_MAX / 2 ? UINT32_MAX
+							   : a->cap * 2)
+				: RV_TB_LEN;
+		a->off = g_realloc_n(a->off, a->cap, sizeof *a->off);
+		a->base = g_realloc_n(a->base, (a->cap >> RV_TB_SHIFT) + 1,
+				      sizeof *a->base);
+	}
+	const uint32_t i = a->n++;
+	if (!(i & (RV_TB_LEN - 1)))
+		a->base[i >> RV_TB_SHIFT] = new_base;
+	const int64_t b = a->base[i >> RV_TB_SHIFT];
+	/* t - b computed unsigned: both may be anywhere in int64 */
+	if (t >= b && (uint64_t)t - (uint64_t)b < RV_TB_FAR) {
+		a->off[i] = (uint32_t)((uint64_t)t - (uint64_t)b);
+		return;
+	}
+	if (a->nfar == a->cap_far) {
+		a->cap_far = a->cap_far ? a->cap_far * 2 : 16;
+		a->far_i = g_realloc_n(a->far_i, a->cap_far, sizeof *a->far_i);
+		a->far_t = g_realloc_n(a->far_t, a->cap_far, sizeof *a->far_t);
+	}
+	a->off[i] = RV_TB_FAR;
+	a->far_i[a->nfar] = i;
+	a->far_t[a->nfar++] = t;
+}
+
+void rv_times_push(rv_times *a, int64_t t)
+{
+	push(a, t, t);
+}
+
+void rv_times_push_len(rv_times *a, int64_t len)
+{
+	push(a, len, 0);
+}
+
+void rv_times_trim(rv_times *a)
+{
+	if (a->n == a->cap)
+		return;
+	a->cap = a->n;
+	a->off = g_realloc_n(a->off, a->n ? a->n : 1, sizeof *a->off);
+	a->base = g_realloc_n(a->base, (a->n >> RV_TB_SHIFT) + 1,
+			      sizeof *a->base);
+}
+
+void rv_times_free(rv_times *a)
+{
+	g_free(a->off);
+	g_free(a->base);
+	g_free(a->far_i);
+	g_free(a->far_t);
+	*a = (rv_times){ 0 };
+}
+
+uint32_t rv_times_lower_bound(const rv_times *a, uint32_t lo, uint32_t hi,
+			      int64_t t)
+{
+	assert(lo <= hi && hi <= a->n);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (rv_times_at(a, mid) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t rv_times_gallop(const rv_times *a, uint32_t from, int64_t t)
+{
+	const uint32_t n = a->n;
+	if (from >= n || rv_times_at(a, from) >= t)
+		return from;
+	uint32_t lo = from + 1, step = 1, hi;
+	for (;;) {
+		uint64_t probe = (uint64_t)from + step;
+		if (probe >= n) {
+			hi = n;
+			break;
+		}
+		if (rv_times_at(a, (uint32_t)probe) >= t) {
+			hi = (uint32_t)probe;
+			break;
+		}
+		lo = (uint32_t)probe + 1;
+		step *= 2;
+	}
+	return rv_times_lower_bound(a, lo, hi, t);
+}
