@@ -24,8 +24,8 @@ static int64_t counter_gap(const rv_model *m, const rv_counter *c, int64_t a,
 		const rv_spans *g = &m->cpu_gap[cpu];
 		uint32_t k = rv_spans_first_ending_after(g, a == INT64_MAX ?
 							 a : a + 1);
-		if (k < g->n && g->start[k] < b)
-			first = MIN(first, MAX(g->start[k], a));
+		if (k < g->n && RV_START(g, k) < b)
+			first = MIN(first, MAX(RV_START(g, k), a));
 	}
 	return first;
 }

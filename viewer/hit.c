@@ -19,7 +19,7 @@
 static int64_t span_at(const rv_spans *s, const rv_view *v, double t)
 {
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)(t - v->ns_per_px));
-	if (i < s->n && (double)s->start[i] <= t + v->ns_per_px)
+	if (i < s->n && (double)RV_START(s, i) <= t + v->ns_per_px)
 		return i;
 	return -1;
 }
@@ -37,7 +37,7 @@ int64_t rv_hit_pp(const rv_model *m, const rv_view *v, double x, double y)
 	const rv_row *row = &m->rows[r];
 	double t = rv_t(v, x), slack = 3 * v->ns_per_px;
 	uint32_t i = rv_row_first_ending_after(row, (int64_t)(t - slack));
-	if (i < row->n && (double)row->start[i] <= t + slack)
+	if (i < row->n && (double)RV_START(row, i) <= t + slack)
 		return row->pp[i];
 	return -1;
 }
@@ -94,8 +94,8 @@ static void describe_span(GString *s, const rv_spans *sp, int64_t i,
 			  const char *what)
 {
 	char a[48], d[48];
-	rv_fmt_time(a, sizeof a, (double)sp->start[i]);
-	rv_fmt_dur(d, sizeof d, (double)(sp->end[i] - sp->start[i]));
+	rv_fmt_time(a, sizeof a, (double)RV_START(sp, i));
+	rv_fmt_dur(d, sizeof d, (double)(RV_END(sp, i) - RV_START(sp, i)));
 	g_string_append_printf(s, "%s\nfrom %s for %s", what, a, d);
 }
 

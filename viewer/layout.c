@@ -27,15 +27,13 @@ static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
-		r->start = g_realloc_n(r->start, r->cap, sizeof *r->start);
-		r->end = g_realloc_n(r->end, r->cap, sizeof *r->end);
 		r->pp = g_realloc_n(r->pp, r->cap, sizeof *r->pp);
 	}
 	/* segments never go back in time within a row */
-	if (r->n && s < r->end[r->n - 1])
-		s = r->end[r->n - 1];
-	r->start[r->n] = s;
-	r->end[r->n] = e < s ? s : e;
+	if (r->n && s < RV_END(r, r->n - 1))
+		s = RV_END(r, r->n - 1);
+	rv_times_push(&r->start, s);
+	rv_times_push(&r->end, e < s ? s : e);
 	r->pp[r->n++] = pp;
 }
 
@@ -99,7 +97,7 @@ static void count_ends(rv_model *m)
 		for (uint32_t i = 0; i < row->n; i++) {
 			uint32_t p = row->pp[i];
 			bool ends = pp->follows[p] < 0 &&
-				    pp->resolved[p] <= row->end[i];
+				    pp->resolved[p] <= RV_END(row, i);
 			row->nres[i + 1] = row->nres[i] +
 				(ends && pp->state[p] == RV_PS_RESOLVED);
 			row->nfail[i + 1] = row->nfail[i] +
@@ -211,8 +209,8 @@ void rv_layout(rv_model *m)
 
 void rv_row_free(rv_row *row)
 {
-	g_free(row->start);
-	g_free(row->end);
+	rv_times_free(&row->start);
+	rv_times_free(&row->end);
 	g_free(row->pp);
 	g_free(row->nres);
 	g_free(row->nfail);
@@ -320,12 +318,12 @@ void rv_pp_sparse_free(rv_pps *pp)
 
 uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t)
 {
-	return rv_lower_bound(s->end, s->n, t);
+	return rv_times_lower_bound(&s->end, 0, s->n, t);
 }
 
 uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t)
 {
-	return rv_lower_bound(r->end, r->n, t);
+	return rv_times_lower_bound(&r->end, 0, r->n, t);
 }
 
 /* Names come from the decoder, which takes them from the one event

@@ -739,7 +739,8 @@ int64_t rv_db_event_count(const char *path)
 
 void rv_spans_free(rv_spans *s)
 {
-	g_free(s->start); g_free(s->end); g_free(s->ref); g_free(s->kind);
+	rv_times_free(&s->start); rv_times_free(&s->end);
+	g_free(s->ref); g_free(s->kind);
 	g_free(s->cum);
 	memset(s, 0, sizeof *s);
 }

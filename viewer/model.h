@@ -27,7 +27,7 @@
 
 /* Sorted, non-overlapping intervals on one lane or row. */
 typedef struct {
-	int64_t *start, *end;
+	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
 	uint32_t *ref;   /* thread index, pp index, object id... per lane kind */
 	uint8_t *kind;
 	uint32_t n, cap;
@@ -37,6 +37,10 @@ typedef struct {
 	 * NULL elsewhere. */
 	int64_t *cum;
 } rv_spans;
+
+/* Span i's start and end, of an rv_spans or an rv_row (below). */
+#define RV_START(s, i) rv_times_at(&(s)->start, (i))
+#define RV_END(s, i) rv_times_at(&(s)->end, (i))
 
 /* Span kinds. CPU lanes: RV_K_THREAD (ref = thread), RV_K_IDLE.
  * Thread lanes: RUNNING (ref = cpu), RUNNABLE, BLOCK_* (ref = object id).
@@ -159,7 +163,7 @@ enum { RV_T_READ = 0, RV_T_READ_FAILED, RV_T_TRY_READ, RV_T_SIGNAL,
 
 typedef struct {
 	uint32_t n, cap;
-	int64_t *start, *end;
+	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
 	uint32_t *pp;
 	uint32_t *nres, *nfail;
 	/* per touch kind, the arrows of that kind with an end in this row:

@@ -60,6 +60,25 @@ void rv_times_push_len(rv_times *a, int64_t len)
 	push(a, len, 0);
 }
 
+void rv_times_set_last(rv_times *a, int64_t t)
+{
+	assert(a->n > 0);
+	const uint32_t i = a->n - 1;
+	if (a->off[i] == RV_TB_FAR) {
+		/* the last far one is this one: far_i is ascending */
+		a->far_t[a->nfar - 1] = t;
+		return;
+	}
+	const int64_t b = a->base[i >> RV_TB_SHIFT];
+	if (t >= b && (uint64_t)t - (uint64_t)b < RV_TB_FAR) {
+		a->off[i] = (uint32_t)((uint64_t)t - (uint64_t)b);
+		return;
+	}
+	/* out of reach now: it becomes far (push's path for index i) */
+	a->n--;
+	push(a, t, (i & (RV_TB_LEN - 1)) ? b : t);
+}
+
 void rv_times_trim(rv_times *a)
 {
 	if (a->n == a->cap)

@@ -44,6 +44,8 @@ void rv_times_push(rv_times *a, int64_t t);
 /* The same with a block's base fixed at 0: for lengths, which are not
  * sorted but mostly under 4.3 s. */
 void rv_times_push_len(rv_times *a, int64_t len);
+/* Replaces the last time (a span list growing its last span). */
+void rv_times_set_last(rv_times *a, int64_t t);
 void rv_times_free(rv_times *a);
 /* Shrinks the arrays to what they hold (loading doubles them). */
 void rv_times_trim(rv_times *a);

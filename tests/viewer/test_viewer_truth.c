@@ -138,7 +138,7 @@ static char *lossy_copy(const char *dir, const char *src, cut *cuts,
 static bool crosses(const rv_spans *s, int64_t from, int64_t to)
 {
 	for (uint32_t i = 0; i < s->n; i++)
-		if (s->start[i] < to && s->end[i] > from)
+		if (RV_START(s, i) < to && RV_END(s, i) > from)
 			return true;
 	return false;
 }
@@ -173,7 +173,7 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 	/* after it, the lane resumes with the thread its first record names */
 	const rv_spans *lane = &m->cpu_lane[0];
 	uint32_t after = rv_spans_first_ending_after(lane, big->to + 1);
-	assert_true(after < lane->n && lane->start[after] == big->to);
+	assert_true(after < lane->n && RV_START(lane, after) == big->to);
 	assert_int_equal(m->threads[lane->ref[after]].tid, big->ctx_after);
 	assert_false(crosses(&m->cpu_idle[0], big->from, big->to));
 	assert_false(crosses(&m->band_idle, big->from, big->to));
@@ -542,13 +542,13 @@ static void test_chain_over_running_box(void **state)
 		uint32_t i;
 		for (i = 0; i < s->n; i++)
 			if (s->kind[i] == RV_K_RUNNING &&
-			    (s->end[i] < e ? s->end[i] : e) -
-			    (s->start[i] > a ? s->start[i] : a) > 400)
+			    (RV_END(s, i) < e ? RV_END(s, i) : e) -
+			    (RV_START(s, i) > a ? RV_START(s, i) : a) > 400)
 				break;
 		if (i == s->n)
 			continue;
-		int64_t r0 = s->start[i] > a ? s->start[i] : a;
-		int64_t r1 = s->end[i] < e ? s->end[i] : e;
+		int64_t r0 = RV_START(s, i) > a ? RV_START(s, i) : a;
+		int64_t r1 = RV_END(s, i) < e ? RV_END(s, i) : e;
 		rv_chain_mark(m, p, chain);
 		assert_true(chain[p]);
 		int64_t len = r1 - r0, mid = r0 + len / 2;
