@@ -8,14 +8,7 @@
 
 int64_t rv_times_far(const rv_times *a, uint32_t i)
 {
-	uint32_t lo = 0, hi = a->nfar;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (a->far_i[mid] < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	const uint32_t lo = rv_u32_lower_bound(a->far_i, a->nfar, i);
 	assert(lo < a->nfar && a->far_i[lo] == i);
 	return a->far_t[lo];
 }
@@ -117,19 +110,13 @@ uint32_t rv_times_gallop(const rv_times *a, uint32_t from, int64_t t)
 	const uint32_t n = a->n;
 	if (from >= n || rv_times_at(a, from) >= t)
 		return from;
-	uint32_t lo = from + 1, step = 1, hi;
-	for (;;) {
-		uint64_t probe = (uint64_t)from + step;
-		if (probe >= n) {
-			hi = n;
-			break;
-		}
-		if (rv_times_at(a, (uint32_t)probe) >= t) {
-			hi = (uint32_t)probe;
-			break;
-		}
-		lo = (uint32_t)probe + 1;
-		step *= 2;
+	/* the time at lo is below t; the steps double from there */
+	uint32_t lo = from, step = 1;
+	while ((uint64_t)lo + step < n && rv_times_at(a, lo + step) < t) {
+		lo += step;
+		if (step < (1u << 31))
+			step *= 2;
 	}
-	return rv_times_lower_bound(a, lo, hi, t);
+	const uint32_t hi = (uint64_t)lo + step < n ? lo + step : n;
+	return rv_times_lower_bound(a, lo + 1, hi, t);
 }
