@@ -38,8 +38,8 @@ static void test_times_exact(void **state)
 	/* the far ones are few: the rest of a block after each gap */
 	assert_true(a.nfar > 0 && a.nfar < n / 4);
 	for (int k = 0; k < 2000; k++) {
-		int64_t q = want[0] - 10 + (int64_t)g_rand_int_range(r, 0, 1 << 30) *
-			    (int64_t)(want[n - 1] - want[0]) / (1 << 30);
+		int64_t q = want[0] - 10 + (int64_t)(g_rand_double(r) *
+			    (double)(want[n - 1] - want[0] + 20));
 		uint32_t lo = 0;
 		while (lo < n && want[lo] < q)
 			lo++;
