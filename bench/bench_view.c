@@ -23,13 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "../collector/store.h"
 #include "guest_trace.h"
+#include "rs_chunk.h"
 #include "rs_decode.h"
 
 #define VIEW_EVENTS 10000000ull
 /* the yardstick of view_bytes_per_event */
 #define VIEW_SMALL_EVENTS 1000000ull
+/* BENCH_BIG=1: the 100 M-event rows */
+#define VIEW_BIG_EVENTS 100000000ull
 /* Per CPU, overwriting; the reader drains it every POLL_EVERY events,
  * long before the writer could lap it (records are at most ~64 bytes),
  * and the generator checks that nothing was lost. */
@@ -270,6 +275,74 @@ static double bytes_per_event(const struct view_run *a, uint64_t na,
 	return (double)(b->rss_kb - a->rss_kb) * 1024.0 / (double)(nb - na);
 }
 
+static int count_record(void *opaque, const struct rs_event *ev)
+{
+	(void)ev;
+	++*(uint64_t *)opaque;
+	return 0;
+}
+
+/* Seconds the one decoder takes, on one thread, to read every stored
+ * chunk of db back into events: what the viewer's open is measured
+ * against. NaN with a note if the database cannot be read. */
+static double decode_all_s(struct bench_results *res, const char *db,
+			   uint64_t want)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	struct rs_chunk_reader *rd = rs_chunk_reader_new();
+	uint64_t n = 0;
+	double t0 = bench_now(), s = BENCH_NONE;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "SELECT cpu, first_seq, count, raw_size, "
+			       "records FROM chunks", -1, &st, NULL) != SQLITE_OK ||
+	    !rd) {
+		bench_note(res, "decode100m: cannot read %s", db);
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct rs_chunk c = {
+			.cpu = (uint16_t)sqlite3_column_int(st, 0),
+			.first_seq = (uint64_t)sqlite3_column_int64(st, 1),
+			.count = (uint64_t)sqlite3_column_int64(st, 2),
+			.raw_size = (uint64_t)sqlite3_column_int64(st, 3),
+			.blob = sqlite3_column_blob(st, 4),
+			.blob_len = (size_t)sqlite3_column_bytes(st, 4),
+		};
+		if (rs_chunk_decode(rd, &c, count_record, &n) != 0)
+			break;
+	}
+	if (n == want)
+		s = bench_now() - t0;
+	else
+		bench_note(res, "decode100m: decoded %llu of %llu events",
+			   (unsigned long long)n, (unsigned long long)want);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	rs_chunk_reader_free(rd);
+	return s;
+}
+
+/* BENCH_BIG=1 only (minutes): the viewer on 100 M events beside the
+ * decoder alone on the same database; bytes per event from 10 M to it. */
+static void bench_view_big(struct bench_results *res, const char *dir,
+			   const struct view_run *r10)
+{
+	struct view_run big;
+	char db[512];
+	if (!view_run(res, dir, VIEW_BIG_EVENTS, "100M", &big))
+		return;
+	res->view100m_open_s = big.open_s;
+	res->view100m_frame_ms_max = big.worst;
+	res->view100m_rss_gib = big.rss_kb ? big.rss_kb / 1048576.0 : BENCH_NONE;
+	res->view_bytes_per_event = bytes_per_event(r10, VIEW_EVENTS, &big,
+						    VIEW_BIG_EVENTS);
+	snprintf(db, sizeof(db), "%s/view-100M.db", dir);
+	res->decode100m_s = decode_all_s(res, db, VIEW_BIG_EVENTS);
+	unlink(db);   /* 1.2 GB */
+}
+
 void bench_view(struct bench_results *res, const char *dir)
 {
 	struct view_run small, r;
@@ -284,4 +357,7 @@ void bench_view(struct bench_results *res, const char *dir)
 	res->view_search_ms = r.search;
 	res->view_bytes_per_event = bytes_per_event(&small, VIEW_SMALL_EVENTS,
 						    &r, VIEW_EVENTS);
+	const char *big = getenv("BENCH_BIG");
+	if (big && !strcmp(big, "1"))
+		bench_view_big(res, dir, &r);
 }
