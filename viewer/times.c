@@ -90,33 +90,3 @@ void rv_times_free(rv_times *a)
 	g_free(a->far_t);
 	*a = (rv_times){ 0 };
 }
-
-uint32_t rv_times_lower_bound(const rv_times *a, uint32_t lo, uint32_t hi,
-			      int64_t t)
-{
-	assert(lo <= hi && hi <= a->n);
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (rv_times_at(a, mid) < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-uint32_t rv_times_gallop(const rv_times *a, uint32_t from, int64_t t)
-{
-	const uint32_t n = a->n;
-	if (from >= n || rv_times_at(a, from) >= t)
-		return from;
-	/* the time at lo is below t; the steps double from there */
-	uint32_t lo = from, step = 1;
-	while ((uint64_t)lo + step < n && rv_times_at(a, lo + step) < t) {
-		lo += step;
-		if (step < (1u << 31))
-			step *= 2;
-	}
-	const uint32_t hi = (uint64_t)lo + step < n ? lo + step : n;
-	return rv_times_lower_bound(a, lo + 1, hi, t);
-}
