@@ -23,7 +23,13 @@ PACKAGES=(
 	debhelper dpkg-dev fakeroot   # dpkg-buildpackage for debian/ (.ci/debs.sh)
 	groff-base man-db             # test_cli renders the man pages
 	librsvg2-bin libxml2-utils    # the viewer's SVG test rasterizes (rsvg-convert) and parses (xmllint) it
+	nodejs                        # DevTools' trace engine reads our Chrome JSON (tests/chrome)
 )
+# Debian's npm, unless npm is already there: a nodejs from elsewhere
+# (NodeSource's) ships its own npm and conflicts with Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+	PACKAGES+=(npm)
+fi
 # Without recommends: qemu-system-x86's recommends pull in a GTK UI, and
 # then QEMU without -display none fails (ANCHORS.md, section 2).
 PACKAGES_NO_RECOMMENDS=(
@@ -43,10 +49,23 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 
+# tests/chrome's npm packages (DevTools' trace engine, at the version
+# package-lock.json pins), again whenever the lock file is newer.
+npm_deps() {
+	local dir
+	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/chrome"
+	if [ ! -d "$dir/node_modules/@paulirish/trace_engine" ] ||
+	   [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		echo "deps: npm ci in tests/chrome"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+
 need=($(missing "${PACKAGES[@]}"))
 need_nr=($(missing "${PACKAGES_NO_RECOMMENDS[@]}"))
 if [ ${#need[@]} -eq 0 ] && [ ${#need_nr[@]} -eq 0 ]; then
 	echo "deps: all packages present"
+	npm_deps
 	exit 0
 fi
 
@@ -59,4 +78,5 @@ fi
 if [ ${#need_nr[@]} -gt 0 ]; then
 	$SUDO apt-get install -y -qq --no-install-recommends "${need_nr[@]}"
 fi
+npm_deps
 echo "deps: done"

@@ -23,10 +23,18 @@
 struct bench_results {
 	/* emit (bench_emit.c, bench_lttng.c): ns/event, medians */
 	double emit_ns, bare_ns, lttng_ust_ns;
+	/* the same two loops without rdtsc (a counter stands in), ns/event */
+	double emit_notsc_ns, bare_notsc_ns;
+	/* the same two loops in callgrind instructions per record */
+	double emit_ir, bare_ir;
 	/* kernel tracing overhead (bench_overhead.c): pingpong, callgrind
 	 * instructions per round trip with tracing on and compiled out */
 	double overhead_pct, overhead_ir_on, overhead_ir_off;
 	double xwake_ir_on, xwake_ir_off;
+	/* the demo workload, instructions per request (medians of
+	 * several runs) and the smallest and largest overhead of a run */
+	double overhead_demo_pct, overhead_demo_ir_on, overhead_demo_ir_off;
+	double overhead_demo_pct_min, overhead_demo_pct_max;
 	double overhead_wall_pct, overhead_wall_on_ns, overhead_wall_off_ns;
 	/* decode (bench_decode.c): events/s on the same events; decode_eps
 	 * through rs_reader_poll_batch, decode_cb_eps rs_reader_poll */
@@ -35,6 +43,11 @@ struct bench_results {
 	double ingest_eps, bare_insert_eps, bytes_per_event;
 	/* live lag (bench_lag.c), ms; the 1-minute load average before it */
 	double lag_p50_ms, lag_p99_ms, lag_loadavg;
+	/* keeping up with pingpong under QEMU (bench_live.c): the guest's
+	 * events/s, % lost, events/s stored; default settings, and the
+	 * design before the spool (_old) in the same run */
+	double live_guest_eps, live_lost_pct, live_stored_eps;
+	double live_guest_old_eps, live_lost_old_pct, live_stored_old_eps;
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
@@ -66,6 +79,8 @@ struct bench_results {
 	double collect_smp_eps, collect_one_eps, collect_smp_ncpus;
 	double collect_smp_cpu_eps, collect_one_cpu_eps;
 	double collect_smp_store_eps, collect_one_store_eps;
+	/* `ringside import mirage:` of 2^20 events (bench_import.c) */
+	double import_eps;
 	/* why a figure is missing or needs a caveat; one per line */
 	char notes[2048];
 };
@@ -87,16 +102,25 @@ int bench_grep_last(const char *path, const char *prefix, char *buf,
 long bench_ctf_count(const char *ctf, const char *dir);
 
 void bench_emit(struct bench_results *res);
+/* instructions per record of emit and bare loop, callgrind running
+ * `self --emit-loops N` */
+void bench_emit_ir(struct bench_results *res, const char *self,
+		   const char *dir);
+int bench_emit_loops(uint32_t n);
 void bench_lttng(struct bench_results *res, const char *dir);
 void bench_overhead(struct bench_results *res, const char *dir);
+/* the same on the demo workload, per request */
+void bench_overhead_demo(struct bench_results *res, const char *dir);
 /* instructions per cross-CPU wake (sched_wake), tracing on and off */
 void bench_xwake(struct bench_results *res, const char *dir);
 void bench_decode(struct bench_results *res, const char *dir);
 void bench_ingest(struct bench_results *res, const char *dir);
 void bench_lag(struct bench_results *res, const char *dir);
+void bench_live(struct bench_results *res, const char *dir);
 void bench_view(struct bench_results *res, const char *dir);
 void bench_emit_smp(struct bench_results *res);
 void bench_collect_smp(struct bench_results *res, const char *dir);
+void bench_import(struct bench_results *res, const char *dir);
 /* The synthetic N-event trace bench_view measures, into `out`. */
 int bench_gen_trace(const char *out, uint64_t n);
 

@@ -122,14 +122,22 @@ static const struct {
 	size_t off;
 } json_fields[] = {
 	FIELD(emit_ns), FIELD(bare_ns), FIELD(lttng_ust_ns),
+	FIELD(emit_ir), FIELD(bare_ir), FIELD(emit_notsc_ns),
+	FIELD(bare_notsc_ns),
 	FIELD(overhead_pct), FIELD(overhead_ir_on), FIELD(overhead_ir_off),
 	FIELD(xwake_ir_on), FIELD(xwake_ir_off),
+	FIELD(overhead_demo_pct), FIELD(overhead_demo_ir_on),
+	FIELD(overhead_demo_ir_off), FIELD(overhead_demo_pct_min),
+	FIELD(overhead_demo_pct_max),
 	FIELD(overhead_wall_pct), FIELD(overhead_wall_on_ns),
 	FIELD(overhead_wall_off_ns),
 	FIELD(decode_eps), FIELD(decode_cb_eps), FIELD(decode_events),
 	FIELD(babeltrace_eps),
 	FIELD(ingest_eps), FIELD(bare_insert_eps), FIELD(bytes_per_event),
 	FIELD(lag_p50_ms), FIELD(lag_p99_ms), FIELD(lag_loadavg),
+	FIELD(live_guest_eps), FIELD(live_lost_pct), FIELD(live_stored_eps),
+	FIELD(live_guest_old_eps), FIELD(live_lost_old_pct),
+	FIELD(live_stored_old_eps),
 	FIELD(view_open_s), FIELD(view_frame_ms_max), FIELD(view_frame_ms_avg),
 	FIELD(view_search_ms), FIELD(view_frame_cpu_ms_max),
 	FIELD(view_bytes_per_event), FIELD(view100m_open_s),
@@ -145,7 +153,7 @@ static const struct {
 	FIELD(collect_smp_eps), FIELD(collect_one_eps),
 	FIELD(collect_smp_ncpus), FIELD(collect_smp_cpu_eps),
 	FIELD(collect_one_cpu_eps), FIELD(collect_smp_store_eps),
-	FIELD(collect_one_store_eps),
+	FIELD(collect_one_store_eps), FIELD(import_eps),
 };
 #define NFIELDS (sizeof(json_fields) / sizeof(json_fields[0]))
 
@@ -199,7 +207,7 @@ static void write_json(struct bench_results *r, const char *path)
 
 /* ---- the printed table ------------------------------------------------- */
 
-enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N, U_N2 };
+enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N, U_PCT, U_GIB };
 /* What the last column says: ours/reference, or (ours - ref)/ref in %. */
 enum cmp { C_NONE, C_RATIO, C_PCT };
 
@@ -214,6 +222,10 @@ static const struct row {
 #define OFF(k) offsetof(struct bench_results, k)
 	{ "emit vs bare rdtsc+store", OFF(emit_ns), OFF(bare_ns), U_NS,
 	  C_RATIO, "<= 1.25" },
+	{ "emit vs bare, no rdtsc", OFF(emit_notsc_ns), OFF(bare_notsc_ns),
+	  U_NS, C_RATIO, "-" },
+	{ "emit vs bare, Ir per record", OFF(emit_ir), OFF(bare_ir), U_IR,
+	  C_RATIO, "<= 2" },
 	{ "emit, N CPUs at once (worst) vs 1", OFF(emit_smp_ns),
 	  OFF(emit_smp_one_ns), U_NS, C_RATIO, "<= 1.05" },
 	{ "emit, N CPUs, thread CPU time", OFF(emit_smp_cputime_ns),
@@ -226,6 +238,8 @@ static const struct row {
 	  U_NS, C_RATIO, "<= 0.125" },
 	{ "pingpong Ir/round, trace on/off", OFF(overhead_ir_on),
 	  OFF(overhead_ir_off), U_IR, C_PCT, "<= 1 %" },
+	{ "demo Ir/request, trace on/off", OFF(overhead_demo_ir_on),
+	  OFF(overhead_demo_ir_off), U_IR, C_PCT, "<= 1 %" },
 	{ "cross-CPU wake Ir, trace on/off", OFF(xwake_ir_on),
 	  OFF(xwake_ir_off), U_IR, C_PCT, "-" },
 	{ "pingpong ns/round, trace on/off", OFF(overhead_wall_on_ns),
@@ -242,12 +256,20 @@ static const struct row {
 	  OFF(collect_one_cpu_eps), U_EPS, C_RATIO, "-" },
 	{ "collect read+store, 4 rings vs 1", OFF(collect_smp_store_eps),
 	  OFF(collect_one_store_eps), U_EPS, C_RATIO, "-" },
+	{ "import mirage: vs collect file:", OFF(import_eps),
+	  OFF(collect_one_eps), U_EPS, C_RATIO, "-" },
 	{ "database bytes per event", OFF(bytes_per_event), NO_REF, U_B,
 	  C_NONE, "-" },
 	{ "live lag emit->row p50", OFF(lag_p50_ms), NO_REF, U_MS, C_NONE,
 	  "-" },
 	{ "live lag emit->row p99", OFF(lag_p99_ms), NO_REF, U_MS, C_NONE,
 	  "<= 20" },
+	{ "live pingpong: guest rate, new/old", OFF(live_guest_eps),
+	  OFF(live_guest_old_eps), U_EPS, C_RATIO, "-" },
+	{ "live pingpong: lost, new/old", OFF(live_lost_pct),
+	  OFF(live_lost_old_pct), U_PCT, C_NONE, "<= 0.1 %" },
+	{ "live pingpong: stored, new/old", OFF(live_stored_eps),
+	  OFF(live_stored_old_eps), U_EPS, C_RATIO, ">= 1.5" },
 	{ "viewer open, 10 M events", OFF(view_open_s), NO_REF, U_S, C_NONE,
 	  "<= 1.0 s" },
 	{ "viewer frame, worst of zoom sweep", OFF(view_frame_ms_max), NO_REF,
@@ -258,8 +280,8 @@ static const struct row {
 	  C_NONE, "<= 24 B" },
 	{ "viewer open 100 M vs decode alone", OFF(view100m_open_s),
 	  OFF(decode100m_s), U_S, C_RATIO, "<= 3" },
-	{ "viewer RSS, 100 M events (GiB)", OFF(view100m_rss_gib), NO_REF,
-	  U_N2, C_NONE, "<= 4" },
+	{ "viewer RSS, 100 M events", OFF(view100m_rss_gib), NO_REF,
+	  U_GIB, C_NONE, "<= 4 GiB" },
 	{ "viewer frame, worst, 100 M", OFF(view100m_frame_ms_max), NO_REF,
 	  U_MS, C_NONE, "<= 16 ms" },
 	{ "viewer frame, average", OFF(view_frame_ms_avg), NO_REF, U_MS,
@@ -282,7 +304,8 @@ static void cell(char *buf, size_t len, double v, enum unit u)
 	case U_B: snprintf(buf, len, "%.1f B", v); break;
 	case U_S: snprintf(buf, len, "%.2f s", v); break;
 	case U_N: snprintf(buf, len, "%.0f", v); break;
-	case U_N2: snprintf(buf, len, "%.2f", v); break;
+	case U_PCT: snprintf(buf, len, "%.3f %%", v); break;
+	case U_GIB: snprintf(buf, len, "%.2f GiB", v); break;
 	}
 }
 
@@ -326,15 +349,26 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--gen-trace") == 0)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
-	/* --smp: only the rows of several CPUs (quick; no QEMU). */
+	if (argc == 3 && strcmp(argv[1], "--emit-loops") == 0)
+		return bench_emit_loops((uint32_t)strtoul(argv[2], NULL, 10));
+	/* --smp: only the rows of several CPUs (quick; no QEMU). --import:
+	 * only the import row and the collect it is set beside. --live:
+	 * only the live rows (about 90 s of QEMU). --emit: only the emit
+	 * path's rows (ns, Ir, overheads). */
 	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
-	if (smp_only) {
+	const int import_only = argc > 1 && strcmp(argv[1], "--import") == 0;
+	const int live_only = argc > 1 && strcmp(argv[1], "--live") == 0;
+	const int emit_only = argc > 1 && strcmp(argv[1], "--emit") == 0;
+	if (smp_only || import_only || live_only || emit_only) {
 		argc--;
 		argv++;
 	}
 	/* A partial run must not overwrite the full run's results. */
 	const char *json = argc > 1 ? argv[1] : smp_only ?
-			   "build/bench/results-smp.json" :
+			   "build/bench/results-smp.json" : import_only ?
+			   "build/bench/results-import.json" : live_only ?
+			   "build/bench/results-live.json" : emit_only ?
+			   "build/bench/results-emit.json" :
 			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
 
@@ -345,25 +379,39 @@ int main(int argc, char **argv)
 	 * with the helpers' output. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (smp_only) {
+	if (import_only) {
+		bench_collect_smp(&r, dir);
+		bench_import(&r, dir);
+	} else if (smp_only) {
 		bench_emit_smp(&r);
 		bench_collect_smp(&r, dir);
 		bench_xwake(&r, dir);
+	} else if (live_only) {
+		bench_live(&r, dir);
+	} else if (emit_only) {
+		bench_emit(&r);
+		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
+		bench_overhead(&r, dir);
+		bench_overhead_demo(&r, dir);
 	} else {
 		bench_emit(&r);
+		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
 		bench_emit_smp(&r);
 		bench_lttng(&r, dir);
 		bench_overhead(&r, dir);
+		bench_overhead_demo(&r, dir);
 		bench_xwake(&r, dir);
 		bench_decode(&r, dir);
 		bench_ingest(&r, dir);
 		bench_collect_smp(&r, dir);
+		bench_import(&r, dir);
 		bench_lag(&r, dir);
+		bench_live(&r, dir);
 		bench_view(&r, dir);
 	}
 
 	printf("\n");
-	print_table(&r, smp_only);
+	print_table(&r, smp_only || import_only || live_only || emit_only);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;

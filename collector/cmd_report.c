@@ -30,6 +30,7 @@ int rs_report_cmd(int argc, char **argv)
 		.histogram = v[REP_HISTOGRAM].str,
 		.has_cpath = v[REP_CPATH].set,
 		.cpath = v[REP_CPATH].u,
+		.top = (size_t)v[REP_TOP].u,
 	};
 	if (o.histogram && o.has_cpath)
 		return cli_usage_error(&rs_ringside, c, "--histogram and"

@@ -81,7 +81,10 @@ static const struct cli_opt run_opts[] = {
 		.max = RS_RING_PAGES_MAX, .valid = ring_pages_ok,
 		.what = "a power of two from 4 to 65536",
 		.help = "The guest's ring size in pages, a power of two from"
-			" 4 to 65536 (the guest's default: 256)." },
+			" 4 to 65536 (default: what the fastest guest writes"
+			" in --poll-ms plus 100 ms, times --smp, at most a"
+			" quarter of --memory: 4096 with the other"
+			" defaults)." },
 	[RUN_DUMP] = { .name = "dump", .kind = CLI_PATH, .metavar = "CORE",
 		.help = "Write a QEMU core here before QEMU stops; an"
 			" existing file is refused, and the run exits 1 if"
@@ -97,6 +100,9 @@ static const struct cli_opt run_opts[] = {
 			" PATH)." },
 	[RUN_LAG_REPORT] = { .name = "lag-report", .kind = CLI_FLAG,
 		.hidden = 1, .help = "Print emit-to-row latency." },
+	[RUN_STORE_SYNC] = { .name = "store-sync", .kind = CLI_FLAG,
+		.hidden = 1, .help = "Each poll waits for its commit, as before"
+			" the writer thread (a benchmark's reference)." },
 };
 
 const struct cli_command rs_cmd_run = {
@@ -198,7 +204,8 @@ static const struct cli_opt report_opts[] = {
 		.help = "Print JSON instead of text." },
 	[REP_BY] = { .name = "by", .kind = CLI_ENUM, .choices = report_by,
 		.def = "label",
-		.help = "How promise lifetimes and waits are grouped." },
+		.help = "How promise lifetimes and waits are grouped; labels"
+			" by pattern, numbers replaced by '#'." },
 	[REP_FROM] = { .name = "from", .kind = CLI_TIME, .metavar = "T",
 		.unit_ns = 1,
 		.help = "Only events at or after this ts_ns." },
@@ -216,6 +223,11 @@ static const struct cli_opt report_opts[] = {
 		.help = "Walk resolve and read edges back from this promise"
 			" to the root cause, instead." },
 	[REP_TRACE] = OPT_TRACE,
+	[REP_TOP] = { .name = "top", .kind = CLI_INT, .metavar = "N",
+		.min = 0, .max = 1000000000, .def = "10",
+		.help = "Show the N groups of each section with the most"
+			" samples, then a line for the rest and a total over"
+			" all; 0 shows every group." },
 };
 
 const struct cli_command rs_cmd_report = {
@@ -237,24 +249,68 @@ static const struct cli_opt export_opts[] = {
 			" into this directory." },
 	[EXP_CHROME] = { .name = "chrome", .kind = CLI_PATH,
 		.metavar = "FILE.json",
-		.help = "Write Chrome Trace Event JSON (for the Perfetto UI)"
-			" to this file." },
+		.help = "Write Chrome Trace Event JSON (for the Perfetto UI and"
+			" DevTools' Performance panel) to this file." },
+	[EXP_FXT] = { .name = "fxt", .kind = CLI_FLAG,
+		.help = "Write the Fuchsia trace format (for the Perfetto UI"
+			" and eio-trace) to the file given with -o." },
+	[EXP_OUT] = { .name = "output", .short_name = 'o', .kind = CLI_PATH,
+		.metavar = "FILE",
+		.help = "The file --fxt writes." },
+	[EXP_FROM] = { .name = "from", .kind = CLI_TIME, .metavar = "T",
+		.unit_ns = 1,
+		.help = "--chrome, --fxt: only the part of the trace at or after"
+			" this time since boot (ts_ns), e.g. 22ms; slices that"
+			" began before it start here." },
+	[EXP_TO] = { .name = "to", .kind = CLI_TIME, .metavar = "T",
+		.unit_ns = 1,
+		.help = "--chrome, --fxt: only the part at or before this time;"
+			" slices still open end here." },
 	[EXP_TRACE] = OPT_TRACE,
 };
 
 const struct cli_command rs_cmd_export = {
 	.name = "export",
 	.positional = "TRACE.db",
-	.summary = "write a trace as CTF or Chrome JSON",
+	.summary = "write a trace as CTF, Chrome JSON or Fuchsia FXT",
 	.description =
-		"Writes the trace as CTF 1.8 (--ctf) or as Chrome Trace Event"
-		" JSON (--chrome): exactly one of the two.",
+		"Writes the trace as CTF 1.8 (--ctf), as Chrome Trace Event"
+		" JSON (--chrome) or in the Fuchsia trace format (--fxt -o"
+		" FILE): exactly one of the three. The mappings are in"
+		" formats/interchange/README.md. The events stream from the"
+		" database to the file: memory does not grow with the trace.",
 	.opts = export_opts, .nopts = CLI_NOPTS(export_opts),
 };
 
+static const struct cli_opt import_opts[] = {
+	[IMP_OUTPUT] = OPT_OUTPUT("store into"),
+};
+
+const struct cli_command rs_cmd_import = {
+	.name = "import",
+	.positional = "SOURCE",
+	.summary = "read another tracer's file (mirage-profile, FXT) into a"
+		   " database",
+	.description =
+		"Stores another tracer's trace in TRACE.db as ringside events,"
+		" so info, report, export and ringside-view read it like any"
+		" trace. SOURCE is mirage:PATH (a mirage-profile trace: the"
+		" raw ring file MirageOS's Xen collector saves, or a directory"
+		" with its CTF metadata and stream files; a ring that wrapped"
+		" is read in order, and the packets it overwrote are stored"
+		" as a loss of unknown size) or fxt:PATH (the Fuchsia trace"
+		" format, as eio-trace and Perfetto write it; records of a"
+		" type ringside does not read are skipped by their size and"
+		" counted). The whole file is checked before the database is"
+		" opened: bad input changes nothing. Importing the same file"
+		" again adds nothing. The mappings are in"
+		" formats/interchange/README.md.",
+	.opts = import_opts, .nopts = CLI_NOPTS(import_opts),
+};
+
 static const struct cli_command *const commands[] = {
-	&rs_cmd_run, &rs_cmd_collect, &rs_cmd_info, &rs_cmd_report,
-	&rs_cmd_export, 0,
+	&rs_cmd_run, &rs_cmd_collect, &rs_cmd_import, &rs_cmd_info,
+	&rs_cmd_report, &rs_cmd_export, 0,
 };
 
 const struct cli_program rs_ringside = {
@@ -264,11 +320,12 @@ const struct cli_program rs_ringside = {
 	.description =
 		"ringside reads a guest's trace rings without the guest's"
 		" help (from a ring file, a QEMU or Xen core, a live Xen"
-		" domain, or a kernel it boots in QEMU), stores them in an"
+		" domain, or a kernel it boots in QEMU), or imports another"
+		" tracer's file (mirage-profile, FXT), stores them in an"
 		" SQLite database, and reads them back: a summary, latency"
-		" figures, CTF and Chrome JSON. Durations and times take a"
-		" unit: ns, us, ms or s (a plain number is in the unit each"
-		" option names).",
+		" figures, CTF, Chrome JSON and Fuchsia FXT. Durations and"
+		" times take a unit: ns, us, ms or s (a plain number is in the"
+		" unit each option names).",
 	.exit_status =
 		"Exit status: 0 success, 1 bad input or runtime error, 2 usage"
 		" error. Every error is one line on standard error starting"

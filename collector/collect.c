@@ -10,7 +10,7 @@
  * SIGINT/SIGTERM/SIGHUP; in every case what was read so far is stored.
  * "running" is stored only for a guest whose heartbeat was seen to move:
  * a one-shot read watches it (up to --hang-secs), and a core, one instant,
- * is "unknown" unless it shows a deadlock (judge_running).
+ * is "unknown" unless it shows a deadlock (rs_judge_running, collect_verdict.c).
  *
  * The loop is a "session" (collect.h) so that `ringside run` drives the
  * same code while it also watches QEMU; rs_collect is the plain command.
@@ -26,11 +26,13 @@
 #include <time.h>
 
 #include "collect.h"
+#include "collect_internal.h"
 #include "cpu_beats.h"
 #include "mono.h"
 #include "rs_decode.h"
 #include "skew.h"
 #include "source.h"
+#include "spool.h"
 #include "store.h"
 #include "symbolize.h"
 
@@ -110,20 +112,6 @@ static int find_region(const struct rs_source *src, size_t *off,
 	return 0;
 }
 
-static const char *state_of(const struct rs_status *s)
-{
-	if (s->panic_valid || s->state == RS_STATE_CRASHED)
-		return RS_GS_CRASHED;
-	switch (s->state) {
-	case RS_STATE_BOOTING:
-	case RS_STATE_RUNNING:
-		return RS_GS_RUNNING;
-	case RS_STATE_EXITED:
-		return RS_GS_EXITED;
-	default:
-		return RS_GS_UNKNOWN;
-	}
-}
 
 /*
  * Is the region still the boot we started reading? A reboot clears the
@@ -160,34 +148,6 @@ static int same_boot(const struct rs_source *src, size_t off,
 	return 1;
 }
 
-struct rs_session {
-	const struct rs_collect_opts *o;
-	struct rs_source src;
-	int attached;
-	size_t off;
-	struct rs_layout layout;
-	struct rs_reader *reader;
-	struct rs_store *store;
-	/* hang detection: when the heartbeat last moved, by our clock */
-	uint64_t hb_ticks;
-	double hb_moved_at;
-	int hb_seen_moving;         /* we saw the heartbeat change */
-	int paused;                 /* the VM is stopped: no hang verdict */
-	struct rs_cpu_beats beats;  /* each CPU's own heartbeat (stuck CPU) */
-	/* the guest's published stall as first seen, and the heartbeat then */
-	uint64_t stall_tsc, stall_ticks;
-	char why[200];              /* the last verdict's reason */
-	const char *written_state;  /* last state stored, NULL before any */
-	int guest_done;             /* the ring said exited or crashed */
-	uint64_t rewrites;          /* looks at a header the guest rewrote */
-	char rewrite_why[160];      /* the last such header's fault */
-	char err[480];              /* the last failure, for rs_session_error */
-	/* timestamps of this batch's events, for the commit hook */
-	rs_committed_cb on_commit;
-	void *commit_opaque;
-	uint64_t *batch_tsc;
-	size_t nbatch, batch_cap;
-};
 
 /* Say why the session failed (rs_session_error); returns -1. The
  * command prints it: nothing here writes to stderr. */
@@ -203,11 +163,23 @@ static int session_fail(struct rs_session *s, const char *fmt, ...)
 	return -1;
 }
 
-/* The database's last error, as a session failure. */
+/* The database's last error (the writer thread's, if it failed), as a
+ * session failure. */
 static int store_fail(struct rs_session *s)
 {
+	const char *why = s->spool ? rs_spool_error(s->spool) : NULL;
+
 	return session_fail(s, "%s: %s", s->o->db_path,
-			    rs_store_error(s->store));
+			    why ? why : rs_store_error(s->store));
+}
+
+/* Wait for the writer to commit everything read: the store is this
+ * thread's until the next poll. 0, or -1 (rs_session_error). */
+static int quiesce(struct rs_session *s)
+{
+	if (s->spool && rs_spool_flush(s->spool) != 0)
+		return store_fail(s);
+	return 0;
 }
 
 const char *rs_session_error(const struct rs_session *s)
@@ -215,256 +187,101 @@ const char *rs_session_error(const struct rs_session *s)
 	return s->err;
 }
 
-/* Does the ring say the guest is up (booting or running, no panic)? */
-static int ring_says_running(const struct rs_status *st)
-{
-	return strcmp(state_of(st), RS_GS_RUNNING) == 0;
-}
 
 /*
- * Remember the stall the guest published and the heartbeat when we first
- * saw it: a deadlock is a stall with ticks after it (RING.md), and only
- * ticks we saw move count, so a guest that stalled and then stopped
- * beating is hung, not deadlocked.
+ * Copy what the rings published since the last poll into the spool, if
+ * it has room for a whole lap of every ring; else copy nothing (the
+ * writer is that far behind: the guest's ring goes on, and the decoder
+ * counts what it overwrites as lost, exactly, the next time), and say
+ * so in *deferred. With `must` (the last poll, a verdict) it waits for
+ * room instead. Returns the events taken, or -1 (rs_session_error).
  */
-static void note_stall(struct rs_session *s, const struct rs_status *st)
+static long read_rings(struct rs_session *s, int must, int *deferred)
 {
-	if (st->stall_threads && st->stall_tsc != s->stall_tsc) {
-		s->stall_tsc = st->stall_tsc;
-		s->stall_ticks = st->heartbeat_ticks;
-	}
-}
-
-static int ticks_went_on_after_stall(const struct rs_session *s,
-				     const struct rs_status *st)
-{
-	return st->stall_threads && st->stall_tsc == s->stall_tsc &&
-	       st->heartbeat_ticks != s->stall_ticks;
-}
-
-/*
- * A one-shot read of a live guest cannot take the ring's "running" on
- * trust: a guest that stopped beating says it too. Watch the heartbeat for
- * up to --hang-secs, returning as soon as it (or the state) moves, and
- * every CPU that keeps a heartbeat of its own was seen to beat too (a CPU
- * that did not, while the guest's went on, is stuck: s->beats says): 1 if
- * the guest's moved, 0 if not, -1 if a signal cut the watch short.
- */
-static int heartbeat_moves(struct rs_session *s)
-{
-	const double until = rs_mono_now() + s->o->hang_secs;
-	struct rs_status first, now;
-	int moved = 0;
-
-	rs_status_read(s->reader->region, &s->layout, &first);
-	note_stall(s, &first);
-	rs_beats_reset(&s->beats, s->layout.ncpus);
-	rs_beats_look(&s->beats, s->reader->region, rs_mono_now(), 0);
-	for (;;) {
-		rs_sleep_secs(0.001);
-		rs_status_read(s->reader->region, &s->layout, &now);
-		rs_beats_look(&s->beats, s->reader->region, rs_mono_now(), 0);
-		if (!ring_says_running(&now))
-			return 1;
-		moved |= now.heartbeat_ticks != first.heartbeat_ticks;
-		if (moved && rs_beats_all_moved(&s->beats))
-			return 1;
-		if (stop_signal)
-			return moved ? 1 : -1;
-		if (rs_mono_now() >= until)
-			return moved;
-	}
-}
-
-/* Hung, for a guest that says it runs. One that still says it is booting
- * may not have started its tick yet: unknown, and no reason to stop. */
-static void verdict_hung(struct rs_session *s, const struct rs_status *st,
-			 struct rs_verdict *v, const char *how)
-{
-	const int booting = st->state == RS_STATE_BOOTING;
-
-	v->state = booting ? RS_GS_UNKNOWN : RS_GS_HUNG;
-	if (st->heartbeat_tsc && !booting)
-		v->hung_at_ns = rs_tsc_to_ns(&s->layout, st->heartbeat_tsc);
-	snprintf(s->why, sizeof(s->why), "%sthe heartbeat did not move for"
-		 " %g s (--hang-secs) %s", booting ? "the guest says it is booting"
-		 " and " : "", s->o->hang_secs, how);
-	v->why = s->why;
-}
-
-/* One CPU stopped beating while another went on (rs_beats_stuck). */
-static int verdict_stuck_cpu(struct rs_session *s, struct rs_verdict *v,
-			     const char *how)
-{
-	unsigned cpu = 0;
-	uint64_t tsc = 0;
-
-	if (!rs_beats_stuck(&s->beats, rs_mono_now(), s->o->hang_secs, &cpu,
-			    &tsc))
-		return 0;
-	v->state = RS_GS_STUCK_CPU;
-	v->stuck_cpu = cpu;
-	v->stuck_at_ns = tsc ? rs_tsc_to_ns(&s->layout, tsc) : UINT64_MAX;
-	snprintf(s->why, sizeof(s->why), "cpu %u's own heartbeat did not move"
-		 " for %g s (--hang-secs) %s, while another CPU's went on", cpu,
-		 s->o->hang_secs, how);
-	v->why = s->why;
-	return 1;
-}
-
-static void verdict_deadlocked(struct rs_session *s, const struct rs_status *st,
-			       struct rs_verdict *v, const char *how)
-{
-	v->state = RS_GS_DEADLOCKED;
-	snprintf(s->why, sizeof(s->why), "the guest found all %llu threads"
-		 " blocked with nothing that could wake one, and its ticks %s",
-		 (unsigned long long)st->stall_threads, how);
-	v->why = s->why;
-}
-
-/*
- * The verdict on a guest whose ring says it runs, which only watching can
- * confirm. `watched` is heartbeat_moves' answer for a one-shot read. Sets
- * *stop for a follow that should end (hung, deadlocked).
- */
-static void judge_running(struct rs_session *s, const struct rs_status *st,
-			  int watched, struct rs_verdict *v, enum rs_stop *stop)
-{
-	note_stall(s, st);
-	if (!s->src.live) {
-		/* One image: it cannot show the heartbeat move, but ticks
-		 * stamped after a stall show it did then. */
-		if (st->stall_threads && st->heartbeat_tsc > st->stall_tsc) {
-			verdict_deadlocked(s, st, v, "went on after that (the"
-					   " image holds later ticks)");
-			return;
+	*deferred = 0;
+	if (!rs_spool_room(s->spool)) {
+		if (!must) {
+			rs_spool_defer(s->spool);
+			*deferred = 1;
+			return 0;
 		}
-		v->state = RS_GS_UNKNOWN;
-		v->why = "one memory image: the ring says running, but a single"
-			 " image cannot show whether the heartbeat still moved";
-		return;
+		if (quiesce(s) != 0)
+			return -1;
 	}
-	if (!s->o->follow) {
-		if (watched < 0) {
-			v->state = RS_GS_UNKNOWN;
-			v->why = "interrupted before the heartbeat was seen to move";
-			return;
-		}
-		if (watched == 0) {
-			verdict_hung(s, st, v, "while this snapshot watched");
-			return;
-		}
-		s->hb_seen_moving = 1;
-	} else {
-		double now = rs_mono_now();
-		rs_beats_look(&s->beats, s->reader->region, now, s->paused);
-		if (st->heartbeat_ticks != s->hb_ticks || s->paused) {
-			if (s->hb_ticks != UINT64_MAX &&
-			    st->heartbeat_ticks != s->hb_ticks)
-				s->hb_seen_moving = 1;
-			s->hb_ticks = st->heartbeat_ticks;
-			s->hb_moved_at = now;
-		} else if (now - s->hb_moved_at >= s->o->hang_secs) {
-			verdict_hung(s, st, v, "while the collector followed it");
-			if (strcmp(v->state, RS_GS_HUNG) == 0)
-				*stop = RS_STOP_HUNG;
-			return;
-		}
+	const double now = rs_mono_now();
+	if (s->last_read > 0 && now - s->last_read > s->max_read_gap)
+		s->max_read_gap = now - s->last_read;
+	s->last_read = now;
+	long n = rs_reader_poll_batch(s->reader, rs_spool_take, s->spool);
+	if (n < 0) {
+		rs_spool_discard(s->spool);
+		return session_fail(s, "%s: the spool overflowed (a bug)",
+				    s->o->source);
 	}
-	if (!s->hb_seen_moving) {
-		v->state = RS_GS_UNKNOWN;
-		v->why = "the heartbeat has not been seen to move yet";
-		return;
-	}
-	if (ticks_went_on_after_stall(s, st)) {
-		verdict_deadlocked(s, st, v, "went on");
-		if (s->o->follow)
-			*stop = RS_STOP_DEADLOCK;
-		return;
-	}
-	if (verdict_stuck_cpu(s, v, s->o->follow ? "while the collector"
-			      " followed it" : "while this snapshot watched") &&
-	    s->o->follow)
-		*stop = RS_STOP_STUCK_CPU;
+	return n;
 }
 
-static int store_cb(void *opaque, const struct rs_event *ev)
-{
-	struct rs_session *s = opaque;
-
-	if (rs_store_event(s->store, ev) != 0)
-		return -1;
-	if (s->on_commit && ev->type != RS_EV_LOST) {
-		if (s->nbatch == s->batch_cap) {
-			size_t cap = s->batch_cap ? s->batch_cap * 2 : 4096;
-			uint64_t *p = realloc(s->batch_tsc, cap * sizeof(*p));
-			if (!p)
-				return 0;  /* measurement only: never fail a collect */
-			s->batch_tsc = p;
-			s->batch_cap = cap;
-		}
-		s->batch_tsc[s->nbatch++] = ev->tsc;
-	}
-	return 0;
-}
-
-/* One poll, stored atomically with the reader state and guest state.
- * Returns 0, or -1 on error (message printed). */
+/* One poll: the rings copied into the spool and handed to the writer
+ * with the reader state and guest state, to be stored atomically. A
+ * last poll or a verdict that ends the session waits for the commit.
+ * Returns 0, or -1 (rs_session_error). */
 static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 {
 	struct rs_status st;
 	int watched = 1;
 
+	/* A writer that failed takes nothing more: the session ends with
+	 * its reason rather than go on reading into a spool nobody empties. */
+	if (rs_spool_error(s->spool))
+		return store_fail(s);
 	rs_status_read(s->reader->region, &s->layout, &st);
-	if (!s->o->follow && s->src.live && ring_says_running(&st)) {
-		watched = heartbeat_moves(s);
+	if (!s->o->follow && s->src.live && rs_ring_says_running(&st)) {
+		watched = rs_heartbeat_moves(s);
 		rs_status_read(s->reader->region, &s->layout, &st);
 	}
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
 					   s->rewrite_why, sizeof(s->rewrite_why))) {
 		*stop = RS_STOP_REBOOT;
-		return 0;
+		return quiesce(s);
 	}
-	struct rs_verdict v = { state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
+	struct rs_verdict v = { rs_state_of(&st), UINT64_MAX, NULL, 0, UINT64_MAX };
 
-	if (rs_store_begin(s->store) != 0)
-		goto db_fail;
-	s->nbatch = 0;
-	long n = rs_reader_poll(s->reader, store_cb, s);
-	if (n < 0) {
-		rs_store_rollback(s->store);
-		goto db_fail;
-	}
+	int deferred;
+	long n = read_rings(s, last, &deferred);
+	if (n < 0)
+		return -1;
 	/* Records read while the guest re-initialised its region would be
-	 * from a mix of boots: drop the whole batch rather than guess. */
+	 * from a mix of boots: drop the whole poll rather than guess. */
 	if (s->o->follow && !same_boot(&s->src, s->off, &s->layout, &s->rewrites,
 					   s->rewrite_why, sizeof(s->rewrite_why))) {
-		rs_store_rollback(s->store);
+		rs_spool_discard(s->spool);
 		*stop = RS_STOP_REBOOT;
-		return 0;
+		return quiesce(s);
 	}
 
 	if (strcmp(v.state, RS_GS_RUNNING) == 0)
-		judge_running(s, &st, watched, &v, stop);
+		rs_judge_running(s, &st, watched, &v, stop);
 	const char *state = v.state;
+	/* Not read for want of room: the state goes with the next poll that
+	 * reads, unless this one ends the session, which reads it all. */
+	if (deferred && *stop == RS_STOP_NONE)
+		return 0;
+	if (deferred && (n = read_rings(s, 1, &deferred)) < 0)
+		return -1;
 
 	/* An idle guest should not cost a write every few milliseconds:
 	 * with nothing new and no change of state, there is nothing to save. */
 	if (n == 0 && !last && *stop == RS_STOP_NONE && s->written_state &&
-	    strcmp(state, s->written_state) == 0) {
-		rs_store_rollback(s->store);
+	    strcmp(state, s->written_state) == 0)
 		return 0;
-	}
 	s->written_state = state;
-	if (rs_store_save_reader(s->store, s->reader) != 0 ||
-	    rs_store_set_status(s->store, &st, &v) != 0) {
-		rs_store_rollback(s->store);
-		goto db_fail;
-	}
-	if (rs_store_commit(s->store) != 0)
-		goto db_fail;
-	if (s->on_commit && s->nbatch)
-		s->on_commit(s->commit_opaque, s->batch_tsc, s->nbatch);
+	if (rs_spool_publish(s->spool, s->reader, &st, &v) != 0)
+		return store_fail(s);
+	/* A verdict, or the end: everything read is stored before the
+	 * session says so. */
+	if ((last || *stop != RS_STOP_NONE || s->o->store_sync) &&
+	    quiesce(s) != 0)
+		return -1;
 
 	if (*stop == RS_STOP_HUNG || *stop == RS_STOP_DEADLOCK ||
 	    *stop == RS_STOP_STUCK_CPU)
@@ -474,13 +291,11 @@ static int poll_once(struct rs_session *s, enum rs_stop *stop, int last)
 	if (strcmp(state, RS_GS_EXITED) == 0 || strcmp(state, RS_GS_CRASHED) == 0) {
 		s->guest_done = 1;
 		*stop = RS_STOP_STATE;
+		return quiesce(s);
 	} else if (last) {
 		*stop = stop_signal ? RS_STOP_SIGNAL : RS_STOP_SNAPSHOT;
 	}
 	return 0;
-
-db_fail:
-	return store_fail(s);
 }
 
 /* poll_once with SIGBUS turned into an error (see on_bus). */
@@ -489,7 +304,8 @@ int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop)
 	*stop = RS_STOP_NONE;
 	if (sigsetjmp(bus_jmp, 1)) {
 		bus_armed = 0;
-		rs_store_rollback(s->store);
+		rs_spool_discard(s->spool);
+		quiesce(s);
 		return session_fail(s, "%s: guest memory vanished while reading"
 				    " (file truncated?); stopped", s->o->source);
 	}
@@ -502,9 +318,12 @@ int rs_session_poll(struct rs_session *s, int last, enum rs_stop *stop)
 void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 {
 	struct rs_store_counts c;
+	struct rs_spool_stats sp;
 	uint64_t accepted = 0, lost = 0;
 
+	quiesce(s);   /* a failure was said already; count what is stored */
 	rs_store_counts(s->store, &c);
+	rs_spool_stats(s->spool, &sp);
 	for (uint32_t i = 0; i < s->layout.ncpus; i++) {
 		accepted += s->reader->cpu[i].stats.accepted;
 		lost += s->reader->cpu[i].stats.lost;
@@ -524,6 +343,17 @@ void rs_session_print_summary(struct rs_session *s, enum rs_stop stop)
 		fprintf(stderr, "ringside: warning: %llu inconsistent ring states seen"
 			" and rejected (last: %s)\n",
 			(unsigned long long)s->reader->anomalies, s->reader->err);
+	/* The spool's policy at work: the losses it caused are among the
+	 * lost counted below, like any other ring loss. */
+	if (lost)
+		fprintf(stderr, "ringside: the rings went up to %.0f ms between"
+			" two reads\n", s->max_read_gap * 1e3);
+	if (sp.deferred)
+		fprintf(stderr, "ringside: warning: storing fell behind by more"
+			" than the %zu MiB buffer; %llu polls did not read the"
+			" rings (what the guest overwrote meanwhile is counted"
+			" lost)\n", sp.cap >> 20,
+			(unsigned long long)sp.deferred);
 	fprintf(stderr,
 		"ringside: %llu events stored (%llu already present), %llu lost;"
 		" totals %llu accepted + %llu lost; guest %s\n",
@@ -575,6 +405,10 @@ int rs_session_attach(struct rs_session *s, struct rs_source *src, char *err,
 	}
 	if (resumed)
 		memcpy(s->reader->cpu, resume, sizeof(resume[0]) * s->layout.ncpus);
+	s->spool = rs_spool_new(s->store, &s->layout, s->o->spool_bytes, err,
+				errlen);
+	if (!s->spool)
+		goto fail;
 	s->src = *src;
 	s->attached = 1;
 	s->hb_moved_at = rs_mono_now();
@@ -607,12 +441,17 @@ int rs_session_guest_done(const struct rs_session *s)
 
 const char *rs_session_state(struct rs_session *s)
 {
-	return s->store ? rs_store_trace_state(s->store) : RS_GS_UNKNOWN;
+	if (!s->store)
+		return RS_GS_UNKNOWN;
+	quiesce(s);   /* a failure was said already: the state as stored */
+	return rs_store_trace_state(s->store);
 }
 
 int rs_session_host_crash(struct rs_session *s, const char *reason,
 			  int has_rip, uint64_t rip)
 {
+	if (quiesce(s) != 0)
+		return -1;
 	if (rs_store_set_host_crash(s->store, reason, has_rip, rip) != 0)
 		return store_fail(s);
 	return 0;
@@ -621,6 +460,8 @@ int rs_session_host_crash(struct rs_session *s, const char *reason,
 int rs_session_vcpu_regs(struct rs_session *s, const struct rs_vcpu_regs *r,
 			 unsigned n, const char *origin)
 {
+	if (quiesce(s) != 0)
+		return -1;
 	if (rs_store_set_vcpu_regs(s->store, r, n, origin) != 0)
 		return store_fail(s);
 	return 0;
@@ -631,6 +472,8 @@ int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym)
 	/* Large (registers, per-type names): off the stack. */
 	static struct rs_summary sum;
 
+	if (quiesce(s) != 0)
+		return -1;
 	if (rs_store_summary(s->store, rs_store_trace_id(s->store), &sum) != 0)
 		goto fail;
 	rs_sym_summary(sym, &sum);
@@ -649,6 +492,8 @@ int rs_session_measure_skew(struct rs_session *s)
 	/* One CPU has no other to disagree with: nothing to measure. */
 	if (s->layout.ncpus < 2)
 		return 0;
+	if (quiesce(s) != 0)
+		return -1;
 	/* Read back through the store's reader, as info and the report
 	 * do: the pairs need every CPU's events merged by time. */
 	struct rs_trace_db *db = rs_trace_open(s->o->db_path, why, sizeof(why));
@@ -672,14 +517,21 @@ int rs_session_measure_skew(struct rs_session *s)
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque)
 {
-	s->on_commit = cb;
-	s->commit_opaque = opaque;
+	if (s->spool)
+		rs_spool_on_commit(s->spool, cb, opaque);
+}
+
+struct rs_spool *rs_session_spool(struct rs_session *s)
+{
+	return s->spool;
 }
 
 void rs_session_free(struct rs_session *s)
 {
 	if (!s)
 		return;
+	/* The writer first: it may be using the store. */
+	rs_spool_free(s->spool);
 	rs_store_close(s->store);
 	if (s->reader) {
 		rs_reader_free(s->reader);
@@ -687,7 +539,6 @@ void rs_session_free(struct rs_session *s)
 	}
 	if (s->attached)
 		rs_source_close(&s->src);
-	free(s->batch_tsc);
 	free(s);
 }
 

@@ -26,6 +26,10 @@ struct rs_collect_opts {
 	double wait_secs;      /* how long to wait for a region to appear */
 	int crash_on_triple_fault;  /* xen: only (xen_collect.c) */
 	const char *kernel;    /* --kernel ELF: name the crash frames, or NULL */
+	size_t spool_bytes;    /* host memory for records read and not yet
+				* committed (spool.h); 0: the default */
+	int store_sync;        /* each poll waits for its commit (the design
+				* before the spool, for benchmarks) */
 };
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */
@@ -105,10 +109,14 @@ int rs_session_name_frames(struct rs_session *s, struct rs_symbolizer *sym);
  * the stored events (formats/analysis/skew.h) and store it (cpu_skew).
  * 0, or -1 (rs_session_error says why). */
 int rs_session_measure_skew(struct rs_session *s);
-/* Called with every event stored, after its batch is committed. */
+/* Called with every event stored, after its batch is committed, on the
+ * writer thread (spool.h). Set it after rs_session_attach. */
 typedef void (*rs_committed_cb)(void *opaque, const uint64_t *tsc, size_t n);
 void rs_session_on_commit(struct rs_session *s, rs_committed_cb cb,
 			  void *opaque);
+/* The spool between reading and committing (spool.h), NULL before
+ * attach: for its figures, and for tests that hold its writer. */
+struct rs_spool *rs_session_spool(struct rs_session *s);
 /* The one-line stderr summary `collect` prints. */
 void rs_session_print_summary(struct rs_session *s, enum rs_stop stop);
 void rs_session_free(struct rs_session *s);

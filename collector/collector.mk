@@ -1,4 +1,4 @@
-# collector: the `ringside` CLI (run, collect, info, report, export) and the library the tests
+# collector: the `ringside` CLI (run, collect, import, info, report, export) and the library the tests
 # link (everything but main.o and the Xen files). Needs SQLite and Xen's
 # dom0 libraries (libxen-dev), never GTK.
 
@@ -12,7 +12,10 @@ COLLECTOR_SRCS := collector/source.c collector/source_file.c \
                   collector/dumpcore.c collector/source_xlcore.c \
                   collector/xen_ctx.c collector/xen_verdict.c collector/symbolize.c \
                   collector/cmd_tables.c collector/cmd_report.c \
-                  collector/cpu_beats.c collector/xen_refs.c
+                  collector/cmd_import.c \
+                  collector/cpu_beats.c collector/xen_refs.c \
+                  collector/spool.c collector/collect_verdict.c \
+                  collector/run_ring.c
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS)) \
                   $(OBJ)/gen/schema_sql.o
 COLLECTOR_LIB  := $(LIB)/libringside-collector.a

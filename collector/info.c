@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "info.h"
+#include "report.h"
 #include "skew.h"
 #include "store.h"
 
@@ -71,22 +72,8 @@ static void json_verdict(FILE *out, const struct rs_summary *s)
 		fprintf(out, ", \"stuck_at_ns\": null");
 	fprintf(out, ", \"blocked_threads\": [");
 	for (int i = 0; i < s->nblocked; i++) {
-		const struct rs_blocked_thread *b = &s->blocked[i];
-		fprintf(out, "%s{\"tid\": %" PRId64 ", \"name\": ", i ? ", " : "",
-			b->tid);
-		json_string(out, b->name);
-		fprintf(out, ", \"blocked_on\": \"%s\"", b->reason);
-		if (strcmp(b->reason, "promise") == 0) {
-			fprintf(out, ", \"promise_id\": %" PRIu64 ", \"label\": ",
-				b->object);
-			if (b->has_label)
-				json_string(out, b->label);
-			else
-				fprintf(out, "null");
-		} else {
-			fprintf(out, ", \"object\": %" PRIu64, b->object);
-		}
-		fprintf(out, "}");
+		fprintf(out, "%s", i ? ", " : "");
+		rs_report_blocked_json(out, &s->blocked[i]);
 	}
 	fprintf(out, "]");
 }
@@ -267,6 +254,7 @@ void rs_info_print_json(FILE *out, const struct rs_summary *s)
 	fprintf(out, ", \"events\": %" PRId64 ", \"lost_events\": %" PRId64
 		", \"threads\": %" PRId64 ", \"promises\": %" PRId64,
 		s->events, s->lost_events, s->threads, s->promises);
+	fprintf(out, ", \"lost_unknown\": %" PRId64, s->lost_unknown);
 	fprintf(out, ", \"promise_states\": {\"pending\": %" PRId64
 		", \"resolved\": %" PRId64 ", \"failed\": %" PRId64
 		", \"cancelled\": %" PRId64 "}",
@@ -357,18 +345,8 @@ static void print_verdict(FILE *out, const struct rs_summary *s)
 	if (s->state_why[0])
 		fprintf(out, "    why: %s\n", s->state_why);
 	for (int i = 0; i < s->nblocked; i++) {
-		const struct rs_blocked_thread *b = &s->blocked[i];
-		fprintf(out, "    thread %" PRId64 " (%s) waits on ", b->tid,
-			b->name[0] ? b->name : "?");
-		if (strcmp(b->reason, "promise") == 0)
-			fprintf(out, "promise %" PRIu64 " %s%s%s\n", b->object,
-				b->has_label ? "\"" : "(no label)",
-				b->has_label ? b->label : "",
-				b->has_label ? "\"" : "");
-		else if (strcmp(b->reason, "join") == 0)
-			fprintf(out, "thread %" PRIu64 " to exit (join)\n", b->object);
-		else
-			fprintf(out, "%s %" PRIu64 "\n", b->reason, b->object);
+		fprintf(out, "    ");
+		rs_report_blocked_text(out, &s->blocked[i]);
 	}
 }
 
@@ -531,6 +509,9 @@ void rs_info_print_text(FILE *out, const struct rs_summary *s)
 	print_verdict(out, s);
 	fprintf(out, "  events: %" PRId64 " stored, %" PRId64 " lost\n",
 		s->events, s->lost_events);
+	if (s->lost_unknown)
+		fprintf(out, "  losses of unknown size: %" PRId64 " (%s)\n",
+			s->lost_unknown, s->lost_unknown_what);
 	print_per_cpu(out, s);
 	if (s->has_ts) {
 		fprintf(out, "  time: ");

@@ -78,6 +78,7 @@ static int cmd_run(int argc, char **argv)
 		.hang_secs = secs(v[RUN_HANG].ns),
 		.poll_ms = (unsigned)(v[RUN_POLL].ns / 1000000),
 		.lag_report = v[RUN_LAG_REPORT].set,
+		.store_sync = v[RUN_STORE_SYNC].set,
 	};
 	if (o.force_dump && !o.dump_path)
 		return cli_usage_error(&rs_ringside, c, "--force-dump goes with"
@@ -106,11 +107,25 @@ static int cmd_export(int argc, char **argv)
 	if (rc)
 		return cli_exit(rc);
 	const char *ctf = v[EXP_CTF].str, *chrome = v[EXP_CHROME].str;
-	int64_t id = (int64_t)v[EXP_TRACE].u;
-	if (!ctf == !chrome)
-		return cli_usage_error(&rs_ringside, &rs_cmd_export, "give"
-				       " exactly one of --ctf DIR or --chrome"
-				       " FILE.json");
+	const char *out = v[EXP_OUT].str;
+	const int fxt = v[EXP_FXT].set;
+	const struct rs_export_opts o = {
+		.trace_id = (int64_t)v[EXP_TRACE].u,
+		.from_ns = v[EXP_FROM].set ? v[EXP_FROM].ns : INT64_MIN,
+		.to_ns = v[EXP_TO].set ? v[EXP_TO].ns : INT64_MAX,
+	};
+	const char *why = NULL;
+	if (!ctf + !chrome + !fxt != 2)
+		why = "give exactly one of --ctf DIR, --chrome FILE.json or"
+		      " --fxt -o FILE";
+	else if (fxt != !!out)
+		why = "-o FILE goes with --fxt (and --fxt needs it)";
+	else if (ctf && (v[EXP_FROM].set || v[EXP_TO].set))
+		why = "--from and --to go with --chrome or --fxt";
+	else if (o.from_ns > o.to_ns)
+		why = "--from is after --to";
+	if (why)
+		return cli_usage_error(&rs_ringside, &rs_cmd_export, why);
 
 	char err[512];
 	uint64_t events = 0;
@@ -119,18 +134,20 @@ static int cmd_export(int argc, char **argv)
 		fprintf(stderr, "ringside: %s\n", err);
 		return 1;
 	}
-	rc = ctf ? rs_export_ctf(t, id, ctf, &events, err, sizeof(err))
-	        : rs_export_chrome(t, id, chrome, err, sizeof(err));
+	const char *what = ctf ? "CTF 1.8" : chrome ? "Chrome trace JSON"
+			   : "Fuchsia trace format";
+	const char *path = ctf ? ctf : chrome ? chrome : out;
+	rc = ctf ? rs_export_ctf(t, o.trace_id, ctf, &events, err, sizeof(err))
+	   : chrome ? rs_export_chrome_window(t, &o, chrome, &events, err,
+					      sizeof(err))
+	   : rs_export_fxt(t, &o, out, &events, err, sizeof(err));
 	rs_trace_close(t);
 	if (rc != 0) {
 		fprintf(stderr, "ringside: export: %s\n", err);
 		return 1;
 	}
-	if (ctf)
-		fprintf(stderr, "ringside: wrote %llu events as CTF 1.8 to %s\n",
-			(unsigned long long)events, ctf);
-	else
-		fprintf(stderr, "ringside: wrote Chrome trace JSON to %s\n", chrome);
+	fprintf(stderr, "ringside: wrote %llu events as %s to %s\n",
+		(unsigned long long)events, what, path);
 	return 0;
 }
 
@@ -142,11 +159,11 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "run", cmd_run }, { "collect", cmd_collect },
 		{ "info", cmd_info }, { "report", rs_report_cmd },
-		{ "export", cmd_export },
+		{ "export", cmd_export }, { "import", rs_import_cmd },
 	};
 	if (argc < 2)
 		return cli_usage_error(&rs_ringside, NULL, "missing command:"
-				       " run, collect, info, report or export");
+				       " run, collect, import, info, report or export");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -174,6 +191,6 @@ int main(int argc, char **argv)
 		return cli_usage_error(&rs_ringside, NULL, "unknown option '%s'",
 				       cmd);
 	return cli_usage_error(&rs_ringside, NULL, "unknown command '%s'"
-			       " (expected run, collect, info, report or"
-			       " export)", cmd);
+			       " (expected run, collect, import, info, report"
+			       " or export)", cmd);
 }

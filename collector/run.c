@@ -144,8 +144,10 @@ static void build_append(const struct rs_run_opts *o, char *buf, size_t len)
 				       (unsigned long long)o->count);
 	if (o->seconds > 0 && at < len)
 		at += (size_t)snprintf(buf + at, len - at, " seconds=%g", o->seconds);
-	if (o->ring_pages && at < len)
-		snprintf(buf + at, len - at, " ring_pages=%u", o->ring_pages);
+	if (at < len)
+		snprintf(buf + at, len - at, " ring_pages=%u", o->ring_pages ?
+			 o->ring_pages : rs_run_ring_pages(o->poll_ms, o->mem_mb,
+							   o->smp));
 }
 
 static const char *end_text(enum run_end e, const struct rs_qemu *q)
@@ -432,7 +434,8 @@ int rs_run(const struct rs_run_opts *o)
 	}
 	snprintf(label, sizeof(label), "qemu:%s", append);
 	r.copts = (struct rs_collect_opts){ .source = label, .db_path = o->db_path,
-		.follow = 1, .poll_ms = o->poll_ms, .hang_secs = o->hang_secs };
+		.follow = 1, .poll_ms = o->poll_ms, .hang_secs = o->hang_secs,
+		.store_sync = o->store_sync };
 	r.s = rs_session_new(&r.copts);
 	if (!r.s || rs_source_fd_open(r.q.mem_fd, r.q.shm_name, &r.src, err,
 				      sizeof(err)) != 0) {

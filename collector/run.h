@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "run_ring.h"
+
 struct rs_run_opts {
 	const char *workload;
 	const char *db_path;
@@ -18,11 +20,14 @@ struct rs_run_opts {
 	unsigned mem_mb;
 	unsigned smp;            /* vCPUs (QEMU -smp), 1..RS_MAX_CPUS */
 	uint64_t count;          /* 0: the workload's default */
-	unsigned ring_pages;     /* 0: the kernel's default */
+	unsigned ring_pages;     /* 0: rs_run_ring_pages() */
 	int gdb;
 	double hang_secs;
 	unsigned poll_ms;
 	int lag_report;          /* hidden: print emit->row latency */
+	int store_sync;          /* hidden: each poll waits for its commit,
+				  * as before the spool (a benchmark's
+				  * reference) */
 };
 
 /* Runs the whole command. Returns the process exit status (0, 1 or 2). */

@@ -199,6 +199,41 @@ static int upgrade_trace_table(struct rs_store *st)
 	return 0;
 }
 
+/* Every view of schema.sql holds this in its CREATE; change both
+ * together. */
+#define RS_VIEWS_MARK "ringside views 3"
+
+/*
+ * The views are code, not data: a database written by an older ringside
+ * keeps the views it was given (CREATE VIEW IF NOT EXISTS leaves them).
+ * Drop each of ours whose CREATE lacks this ringside's mark, before the
+ * schema runs, so the schema creates it anew (a view of the user's own,
+ * under another name, is left alone). Readers open read-only and see
+ * what the last collect left. Runs inside the schema transaction.
+ */
+static int refresh_views(struct rs_store *st)
+{
+	static const char *const ours[] = {
+		"thread_run", "sched", "thread", "counter_track",
+		"thread_track", "track", "counter", "slice", "flow",
+		"thread_state",
+	};
+	char sql[200];
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		int64_t stale = 0;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master"
+			 " WHERE type = 'view' AND name = '%s' AND"
+			 " instr(sql, '" RS_VIEWS_MARK "') = 0", ours[i]);
+		if (rs_store_scalar(st, sql, 0, &stale) != 0)
+			return -1;
+		snprintf(sql, sizeof(sql), "DROP VIEW %s", ours[i]);
+		if (stale && exec(st, sql, "refreshing the views") != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Writable setup. The schema (which sets the application id) runs before
  * WAL is switched on, so the id is in the main file from the first
@@ -208,7 +243,7 @@ static int setup_writable(struct rs_store *st)
 {
 	if (exec(st, "BEGIN", "schema") != 0)
 		return -1;
-	if (exec(st, rs_schema_sql, "schema") != 0 ||
+	if (refresh_views(st) != 0 || exec(st, rs_schema_sql, "schema") != 0 ||
 	    upgrade_trace_table(st) != 0 ||
 	    fill_event_types(st) != 0 || exec(st, "COMMIT", "schema") != 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -235,7 +270,11 @@ struct rs_store *rs_store_open(const char *path, int writable, char *err,
 	st->lock_fd = -1;
 	/* The policy (one writer, busy timeouts, the "is this ours" check
 	 * before anything is written) is rs_db_open's. */
-	int rc = rs_db_open(path, writable ? RS_DB_WRITE : RS_DB_READ, &st->db,
+	/* A writable store is used by one thread at a time, the session's
+	 * or the spool's writer, handed over under the spool's mutex: SQLite
+	 * need not lock every call (a few % of ingest). */
+	int rc = rs_db_open(path, writable ? RS_DB_WRITE | RS_DB_NOMUTEX
+					   : RS_DB_READ, &st->db,
 			    writable ? &st->lock_fd : NULL, NULL, err, errlen);
 	/* What collect would write into is exactly what info, report and
 	 * the viewer will open; a file they refuse is not touched. */

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "rs_db.h"
 #include "rs_decode.h"
 #include "source.h"
 #include "symbolize.h"
@@ -62,6 +63,14 @@ void rs_store_rollback(struct rs_store *st);
  * or -1 on a database error.
  */
 int rs_store_event(struct rs_store *st, const struct rs_event *ev);
+
+/*
+ * Record a loss of unknown size on `cpu` of the current trace (table
+ * lost_unknown): events an imported file lost without counting them.
+ * from_ns / to_ns < 0: not known. Returns 0 or -1.
+ */
+int rs_store_lost_unknown(struct rs_store *st, uint16_t cpu, int64_t from_ns,
+			  int64_t to_ns, const char *what);
 
 /* Events inserted / duplicates skipped / records lost, since open. */
 struct rs_store_counts {
@@ -148,17 +157,13 @@ struct rs_summary {
 	int has_stall;                /* deadlocked: the stall the guest published */
 	int64_t stalled_at_ns, stalled_threads;
 	/* deadlocked: threads whose last scheduling event is a block */
-	struct rs_blocked_thread {
-		int64_t tid;
-		char name[32];
-		char reason[12];          /* promise, sleep, event, join */
-		uint64_t object;          /* promise id, tid joined, ... */
-		int has_label;
-		char label[64];           /* the promise's label */
-	} blocked[16];
+	struct rs_blocked_thread blocked[RS_BLOCKED_MAX];
 	int nblocked;
 	int64_t collected_at;
 	int64_t events, lost_events, threads, promises;
+	/* losses of unknown size (table lost_unknown), and the first's why */
+	int64_t lost_unknown;
+	char lost_unknown_what[160];
 	int64_t promises_by_state[4];  /* pending, resolved, failed, cancelled */
 	int has_ts;
 	int64_t first_ts_ns, last_ts_ns;

@@ -450,6 +450,29 @@ static int store_lost(struct rs_store *st, const struct rs_event *ev)
 	return 0;
 }
 
+int rs_store_lost_unknown(struct rs_store *st, uint16_t cpu, int64_t from_ns,
+			  int64_t to_ns, const char *what)
+{
+	sqlite3_stmt *s;
+
+	assert(st->in_txn && st->trace_id != 0);
+	/* Rare (an import's few gaps): prepared where used. */
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO lost_unknown (trace_id, cpu,"
+			       " from_ns, to_ns, what) VALUES (?1, ?2, ?3, ?4, ?5)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return rs_store_fail(st, "lost_unknown");
+	sqlite3_bind_int64(s, 1, st->trace_id);
+	sqlite3_bind_int64(s, 2, cpu);
+	if (from_ns >= 0)
+		sqlite3_bind_int64(s, 3, from_ns);
+	if (to_ns >= 0)
+		sqlite3_bind_int64(s, 4, to_ns);
+	sqlite3_bind_text(s, 5, what, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "lost_unknown");
+}
+
 static int derive(struct rs_store *st, const struct rs_event *ev,
 		  sqlite3_int64 ts)
 {

@@ -382,50 +382,35 @@ static int frame_names(struct rs_store *st, struct rs_summary *o)
 	return rc == SQLITE_DONE ? 0 : rs_store_fail(st, "frames");
 }
 
-/*
- * The threads a deadlock holds: those whose last scheduling event
- * (THREAD_BLOCK, WAKE, YIELD, EXIT, or a SWITCH to them) is a block,
- * with what they wait on; for a promise, its label. Events lost to the
- * ring can hide a thread: the list is what the stored trace shows.
- */
+/* The threads a deadlock holds (rs_db_blocked_threads). */
 static int blocked_threads(struct rs_store *st, struct rs_summary *o)
 {
-	static const char *const reasons[] = { "?", "promise", "sleep",
-					       "event", "join" };
-	sqlite3_stmt *s;
-	int rc;
+	if (rs_db_blocked_threads(st->db, o->trace_id, o->blocked,
+				  &o->nblocked) != 0)
+		return rs_store_fail(st, "events");
+	return 0;
+}
 
-	if (query(st, &s,
-		  "WITH changes AS ("
-		  "  SELECT CASE type WHEN 4 THEN b ELSE a END AS tid, type,"
-		  "         b AS reason, c AS object,"
-		  "         row_number() OVER (PARTITION BY"
-		  "           CASE type WHEN 4 THEN b ELSE a END"
-		  "           ORDER BY ts_ns DESC, seq DESC) AS newest"
-		  "  FROM events WHERE trace_id = ?1 AND type IN (3, 4, 5, 6, 7))"
-		  " SELECT c.tid, t.name, c.reason, c.object, p.label"
-		  " FROM changes c"
-		  " LEFT JOIN threads t ON t.trace_id = ?1 AND t.tid = c.tid"
-		  " LEFT JOIN promises p ON c.reason = 1 AND p.trace_id = ?1"
-		  "   AND p.id = c.object"
-		  " WHERE c.newest = 1 AND c.type = 5 ORDER BY c.tid",
-		  o->trace_id) != 0)
+/* Losses of unknown size, where the database has the table (older
+ * version 2 files do not). */
+static int lost_unknown(struct rs_store *st, struct rs_summary *o)
+{
+	if (!rs_store_has_column(st, "lost_unknown", "what"))
+		return 0;
+	if (rs_store_scalar(st, "SELECT count(*) FROM lost_unknown WHERE"
+			    " trace_id = ?1", o->trace_id, &o->lost_unknown) != 0)
 		return -1;
-	const int max = (int)(sizeof(o->blocked) / sizeof(o->blocked[0]));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && o->nblocked < max) {
-		struct rs_blocked_thread *b = &o->blocked[o->nblocked++];
-		int64_t why = sqlite3_column_int64(s, 2);
-		b->tid = sqlite3_column_int64(s, 0);
-		copy_text(b->name, sizeof(b->name), s, 1);
-		snprintf(b->reason, sizeof(b->reason), "%s",
-			 why > 0 && why <= RS_BLOCK_JOIN ? reasons[why] : "?");
-		b->object = (uint64_t)sqlite3_column_int64(s, 3);
-		b->has_label = sqlite3_column_type(s, 4) != SQLITE_NULL;
-		copy_text(b->label, sizeof(b->label), s, 4);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0
-						     : rs_store_fail(st, "events");
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT what FROM lost_unknown WHERE"
+			       " trace_id = ?1 ORDER BY id LIMIT 1", -1, &q,
+			       NULL) != SQLITE_OK)
+		return rs_store_fail(st, "lost_unknown");
+	sqlite3_bind_int64(q, 1, o->trace_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		snprintf(o->lost_unknown_what, sizeof(o->lost_unknown_what),
+			 "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return 0;
 }
 
 int rs_store_summary(struct rs_store *st, int64_t trace_id,
@@ -442,6 +427,8 @@ int rs_store_summary(struct rs_store *st, int64_t trace_id,
 		   o->trace_id, &o->threads) != 0 ||
 	    rs_store_scalar(st, "SELECT sum(count) FROM lost WHERE trace_id = ?1",
 		   o->trace_id, &o->lost_events) != 0)
+		return -1;
+	if (lost_unknown(st, o) != 0)
 		return -1;
 	if (o->has_panic && panic_detail(st, &row, o) != 0)
 		return -1;

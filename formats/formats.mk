@@ -4,7 +4,8 @@
 #   contract     the ring ABI header and the one decoder; no dependency
 #   store        the SQLite schema, chunks (zstd), the events module,
 #                reading a store back
-#   interchange  CTF and Chrome JSON exporters
+#   interchange  CTF and Chrome JSON exporters; mirage-profile and FXT
+#                importers
 #   analysis     the latency report and its HDR histograms
 # A program that wants only the decoder links $(CONTRACT_LIB) alone.
 
@@ -18,13 +19,20 @@ STORE_SRCS       := formats/store/rs_chunk.c formats/store/sql_events.c \
                     formats/store/rs_u64map.c \
                     formats/store/trace_read.c
 INTERCHANGE_SRCS := formats/interchange/export_ctf.c \
-                    formats/interchange/export_chrome.c
+                    formats/interchange/export_chrome.c \
+                    formats/interchange/export_chrome_flows.c \
+                    formats/interchange/export_fxt.c \
+                    formats/interchange/export_walk.c \
+                    formats/interchange/import_common.c \
+                    formats/interchange/import_mirage.c \
+                    formats/interchange/import_fxt.c
 ANALYSIS_SRCS    := formats/analysis/hdr.c formats/analysis/report.c \
                     formats/analysis/report_print.c \
                     formats/analysis/report_cpath.c \
                     formats/analysis/report_lost.c \
                     formats/analysis/causal.c formats/analysis/skew.c \
-                    formats/analysis/report_smp.c
+                    formats/analysis/report_smp.c \
+                    formats/analysis/report_verdict.c
 
 CONTRACT_LIB    := $(LIB)/libringside-contract.a
 STORE_LIB       := $(LIB)/libringside-store.a

@@ -54,4 +54,20 @@ int fuzz_write_file(const char *path, const uint8_t *data, size_t size);
 /* Remove everything in the temp dir (files and one level of dirs). */
 void fuzz_tmp_clean(void);
 
+/*
+ * Run an importer (rs_import_mirage_mem, rs_import_fxt_mem) on the input
+ * through a sink that checks every event as the store would need it: a
+ * type the decoder knows and a guest may write, a CPU in range, record
+ * numbers from 0 without a hole per CPU, a NUL-terminated string, raw
+ * bytes that decode to the same event; and that a refusal says why in
+ * one line, and an acceptance counted what it delivered.
+ */
+struct rs_import_sink;
+struct rs_import_stats;
+typedef int (*fuzz_importer)(const uint8_t *buf, size_t len,
+			     const struct rs_import_sink *sink,
+			     struct rs_import_stats *st, char *err,
+			     size_t errlen);
+void fuzz_import(fuzz_importer imp, const uint8_t *data, size_t size);
+
 #endif /* RS_FUZZ_H */

@@ -4,7 +4,7 @@
 # [FUZZ_TARGETS="decode db"]` builds with clang and fuzzes each target in
 # turn; it is long, so it is never part of `make check` or CI.
 
-FUZZ_TARGETS ?= decode region qemucore xlcore xenrefs db viewer
+FUZZ_TARGETS ?= decode region qemucore xlcore xenrefs db viewer mirage fxt
 FUZZ_SECONDS ?= 30
 FUZZ_JOBS    ?= 2
 FUZZ_CC      ?= clang
@@ -81,7 +81,8 @@ fuzz-run: all fuzz-build fuzz-seeds
 
 # ---- replay: every saved input through the harness, normal compiler ----
 FUZZ_REPLAY_DIR := $(BUILD)/fuzz-replay
-FUZZ_ALL_TARGETS := decode region qemucore xlcore xenrefs db viewer
+FUZZ_ALL_TARGETS := decode region qemucore xlcore xenrefs db viewer mirage \
+                    fxt
 FUZZ_REPLAY_BINS := $(patsubst %,$(FUZZ_REPLAY_DIR)/fuzz-replay-%,$(FUZZ_ALL_TARGETS))
 
 $(FUZZ_REPLAY_DIR)/fuzz-replay-%: $(OBJ)/fuzz/fuzz_%.o $(OBJ)/fuzz/fuzz_common.o \

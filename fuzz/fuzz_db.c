@@ -93,19 +93,25 @@ static void read_all(const char *db, struct first_promise *fp)
 	rs_trace_close(t);
 }
 
-static void export(const char *db, int chrome)
+/* kind: 0 CTF, 1 Chrome JSON, 2 FXT (Chrome and FXT also over a window
+ * when `window`). */
+static void export(const char *db, int kind, int window)
 {
 	char err[512], out[300];
 	uint64_t events = 0;
 	struct rs_trace_db *t = rs_trace_open(db, err, sizeof(err));
+	const struct rs_export_opts o = { 0, window ? 1000 : INT64_MIN,
+					  window ? 1000000 : INT64_MAX };
 
 	if (!t) {
 		FUZZ_CHECK(err[0] != '\0');
 		return;
 	}
-	fuzz_tmp_path(chrome ? "out.json" : "ctf", out, sizeof(out));
-	if ((chrome ? rs_export_chrome(t, 0, out, err, sizeof(err))
-		    : rs_export_ctf(t, 0, out, &events, err, sizeof(err))) != 0)
+	fuzz_tmp_path(kind == 0 ? "ctf" : "out", out, sizeof(out));
+	if ((kind == 0 ? rs_export_ctf(t, 0, out, &events, err, sizeof(err))
+	     : kind == 1 ? rs_export_chrome_window(t, &o, out, &events, err,
+						   sizeof(err))
+	     : rs_export_fxt(t, &o, out, &events, err, sizeof(err))) != 0)
 		FUZZ_CHECK(err[0] != '\0');
 	rs_trace_close(t);
 }
@@ -139,8 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case 3:
+		export(db, (size / 6) % 2 ? 2 : 0, (size / 12) % 2);
+		break;
 	case 4:
-		export(db, size % 6 == 4);
+		export(db, 1, (size / 6) % 2);
 		break;
 	default:
 		read_all(db, &fp);

@@ -212,15 +212,29 @@ void gt_emit_str_at(struct rs_header *h, unsigned cpu, uint64_t tsc,
 
 	gt_local_inc32(&r->nesting);
 	gt_barrier();
-	if (tsc == GT_TSC_NOW)
-		tsc = gt_rdtsc();
-	uint64_t off = gt_reserve(h, r, data, size, tsc);
+	uint64_t off = gt_reserve(h, r, data, size, &tsc, tsc == GT_TSC_NOW);
 	if (off != GT_DROPPED) {
 		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,
 			       nargs, a, b, 0);
 		char *str = (char *)(data + off + fixed);
 		memcpy(str, s ? s : "", len);
 		memset(str + len, 0, size - fixed - len);
+		gt_barrier();
+		gt_local_inc64(&r->written);
+	}
+	gt_commit(r);
+}
+
+void gt_emit_slow(struct rs_header *h, struct rs_cpu_ring *r, uint32_t size,
+		  uint64_t tsc, int now, uint16_t type, uint32_t ctx,
+		  unsigned nargs, uint64_t a, uint64_t b, uint64_t c)
+{
+	uint8_t *data = (uint8_t *)h + r->data_offset;
+	uint64_t off = gt_reserve(h, r, data, size, &tsc, now);
+
+	if (off != GT_DROPPED) {
+		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,
+			       nargs, a, b, c);
 		gt_barrier();
 		gt_local_inc64(&r->written);
 	}

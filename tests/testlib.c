@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,24 @@ char *rs_make_trace(const char *dir, const char *workload, int count,
 	return db;
 }
 
+char *rs_make_lossy_trace(const char *dir, const char *workload, int count,
+			  int ring_pages)
+{
+	char *db, *out = NULL;
+
+	if (asprintf(&db, "%s/lossy.db", dir) < 0)
+		abort();
+	int rc = rs_run(&out, 60, "'%s' --workload %s --count %d --ring-pages"
+			" %d --ring '%s/lossy.ring' --quiet && '%s' collect"
+			" 'file:%s/lossy.ring' -o '%s'", rs_bin("ringside-hosted"),
+			workload, count, ring_pages, dir, rs_bin("ringside"), dir,
+			db);
+	if (rc != 0)
+		fail_msg("a lossy %s trace: exit %d: %s", workload, rc, out);
+	free(out);
+	return db;
+}
+
 static pid_t xvfb_pid;
 static char xvfb_display[32];
 
@@ -269,4 +288,22 @@ int main(void)
 	}
 	return _cmocka_run_group_tests("ringside", all_tests, n_tests, NULL,
 				       NULL);
+}
+
+const char *rs_src_path(const char *rel)
+{
+	static char path[PATH_MAX + 256];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		fail_msg("/proc/self/exe: %s", strerror(errno));
+	exe[n] = 0;
+	for (char *slash; (slash = strrchr(exe, '/')) != NULL;) {
+		*slash = 0;
+		snprintf(path, sizeof(path), "%s/%s", exe, rel);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	fail_msg("%s not found above the test binary", rel);
+	return NULL;
 }

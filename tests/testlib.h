@@ -64,6 +64,12 @@ const char *rs_test_display(void);
 char *rs_make_trace(const char *dir, const char *workload, int count,
 		    int hosted_status);
 
+/* Like rs_make_trace (exit 0), but the ring is `ring_pages` pages and is
+ * read once, at the end: most records are overwritten, and lost. The
+ * database is dir/lossy.db (malloc'd). */
+char *rs_make_lossy_trace(const char *dir, const char *workload, int count,
+			  int ring_pages);
+
 /*
  * Waits until the ring file at `path` has its magic (a writer lays out the
  * header and sets the magic last), polling every millisecond for up to
@@ -71,6 +77,11 @@ char *rs_make_trace(const char *dir, const char *workload, int count,
  * process's progress: the timeout only bounds a writer that never starts.
  */
 int rs_wait_ring_magic(const char *path, int timeout_s);
+
+/* A file of the source tree (e.g. "tests/chrome/check_chrome.mjs"),
+ * found in the folders above the test binary (build/tests/ or
+ * build/asan/tests/ of the tree). Static buffer; fails the test if none. */
+const char *rs_src_path(const char *rel);
 
 /* Whole file into a malloc'd buffer; NULL if unreadable. */
 char *rs_read_file(const char *path, size_t *len);

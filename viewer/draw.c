@@ -469,14 +469,22 @@ static bool lost_x(const rv_model *m, const rv_view *v, const rv_lost *l,
 	return true;
 }
 
-static void lost_text(char *buf, size_t len, long long n, int k, int cpu)
+/* n records lost in k gaps; `unknown`: some of the gaps have no count
+ * (an imported file's), so n is a least and "?" says so. */
+static void lost_text(char *buf, size_t len, long long n, int k, int cpu,
+		      int unknown)
 {
-	if (k == 1)
-		snprintf(buf, len, "%lld lost (cpu %d)", n, cpu);
-	else if (cpu >= 0)
-		snprintf(buf, len, "%lld lost in %d gaps (cpu %d)", n, k, cpu);
+	char num[32];
+	if (unknown && n == 0)
+		snprintf(num, sizeof num, "?");
 	else
-		snprintf(buf, len, "%lld lost in %d gaps", n, k);
+		snprintf(num, sizeof num, "%lld%s", n, unknown ? "+?" : "");
+	if (k == 1)
+		snprintf(buf, len, "%s lost (cpu %d)", num, cpu);
+	else if (cpu >= 0)
+		snprintf(buf, len, "%s lost in %d gaps (cpu %d)", num, k, cpu);
+	else
+		snprintf(buf, len, "%s lost in %d gaps", num, k);
 }
 
 /* Labels are 10 px Sans: about 6 px a character, measured without cairo
@@ -493,7 +501,7 @@ int rv_lost_labels(const rv_model *m, const rv_view *v, rv_lost_label *out,
 		}
 		rv_lost_label *o = &out[n++];
 		long long total = 0;
-		int k = 0, cpu = m->lost[i].cpu;
+		int k = 0, cpu = m->lost[i].cpu, unknown = 0;
 		o->x = x0 + 2;
 		for (; i < m->nlost; i++) {
 			double a, b;
@@ -501,12 +509,15 @@ int rv_lost_labels(const rv_model *m, const rv_view *v, rv_lost_label *out,
 				continue;
 			char next[sizeof o->text];
 			int c = m->lost[i].cpu == cpu ? cpu : -1;
-			lost_text(next, sizeof next, total + m->lost[i].count,
-				  k + 1, c);
+			const int64_t cnt = m->lost[i].count < 0 ? 0
+							      : m->lost[i].count;
+			const int unk = unknown || m->lost[i].count < 0;
+			lost_text(next, sizeof next, total + cnt, k + 1, c, unk);
 			/* the gap's own label would start under this one's */
 			if (k && a >= o->x + 6.0 * strlen(o->text) + 8)
 				break;
-			total += m->lost[i].count;
+			total += cnt;
+			unknown = unk;
 			k++;
 			cpu = c;
 			memcpy(o->text, next, sizeof next);

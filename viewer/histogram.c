@@ -104,9 +104,13 @@ static bool load_promises(rv_hist_src *s, struct rs_trace_db *tdb,
 						  !strcmp(state, "failed")) &&
 			       c >= r->from_ns && e <= r->to_ns && e >= c;
 		s->value[i] = s->sample[i] ? (uint64_t)(e - c) : 0;
-		if (s->by == RS_REPORT_BY_LABEL)
-			s->key[i] = g_strdup(label ? label : "(unlabelled)");
-		else if (s->by == RS_REPORT_BY_TYPE)
+		if (s->by == RS_REPORT_BY_LABEL) {
+			/* the report's group: the label's pattern */
+			char pat[256];
+			rs_report_label_pattern(pat, sizeof(pat),
+						label ? label : "(unlabelled)");
+			s->key[i] = g_strdup(pat);
+		} else if (s->by == RS_REPORT_BY_TYPE)
 			s->key[i] = g_strdup(type ? type : "(unknown)");
 		else {
 			gpointer v = g_hash_table_lookup(cr, &id);

@@ -401,20 +401,41 @@ static void load_panic_cpus(sqlite3 *db, rv_model *m)
 	g_string_free(s, TRUE);
 }
 
+/* Gaps with their counts, then those of unknown size (an imported
+ * file's, in lost_unknown; a database without the table has none), count
+ * -1; the whole list ordered by from_ns. */
+static int cmp_lost(const void *a, const void *b)
+{
+	const rv_lost *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+static void load_lost_from(sqlite3 *db, rv_model *m, const char *sql);
+
 static void load_lost(sqlite3 *db, rv_model *m)
 {
+	load_lost_from(db, m, "SELECT cpu, count, from_ns, to_ns FROM lost"
+		       " WHERE trace_id = ?1 ORDER BY from_ns");
+	const uint32_t known = m->nlost;
+	load_lost_from(db, m, "SELECT cpu, -1, from_ns, to_ns FROM lost_unknown"
+		       " WHERE trace_id = ?1");
+	if (m->nlost > known)
+		qsort(m->lost, m->nlost, sizeof *m->lost, cmp_lost);
+}
+
+static void load_lost_from(sqlite3 *db, rv_model *m, const char *sql)
+{
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT cpu, count, from_ns, to_ns FROM lost "
-			       "WHERE trace_id = ?1 ORDER BY from_ns", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, m->trace_id);
-	uint32_t cap = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (m->nlost == cap) {
-			cap = cap ? cap * 2 : 16;
-			m->lost = g_realloc_n(m->lost, cap, sizeof *m->lost);
-		}
+		/* powers of two from 16: the capacity follows from nlost */
+		if (m->nlost >= 16 && !(m->nlost & (m->nlost - 1)))
+			m->lost = g_realloc_n(m->lost, 2 * (size_t)m->nlost,
+					      sizeof *m->lost);
+		else if (m->nlost == 0)
+			m->lost = g_realloc_n(m->lost, 16, sizeof *m->lost);
 		rv_lost *l = &m->lost[m->nlost++];
 		l->cpu = sqlite3_column_int(st, 0);
 		l->count = sqlite3_column_int64(st, 1);

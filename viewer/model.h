@@ -191,7 +191,7 @@ typedef struct {
 
 typedef struct {
 	int cpu;
-	int64_t count, from, to;
+	int64_t count, from, to;   /* count < 0: unknown (table lost_unknown) */
 } rv_lost;
 
 typedef struct {

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 #include <assert.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,17 +164,42 @@ static void record_tid(struct ctx *c, enum rs_report_section_id sec,
 	record(c, sec, name, thread_name(c, tid), value);
 }
 
-/* Lifetime and wait samples are grouped by the promise's label or type,
- * or by a thread. */
+void rs_report_label_pattern(char *out, size_t len, const char *label)
+{
+	size_t at = 0;
+
+	assert(len > 0);
+	for (const char *c = label; *c && at + 1 < len;) {
+		if (c[0] == '0' && (c[1] == 'x' || c[1] == 'X') &&
+		    isxdigit((unsigned char)c[2])) {
+			for (c += 2; isxdigit((unsigned char)*c); c++)
+				;
+			out[at++] = '#';
+		} else if (isdigit((unsigned char)*c)) {
+			while (isdigit((unsigned char)*c))
+				c++;
+			out[at++] = '#';
+		} else {
+			out[at++] = *c++;
+		}
+	}
+	out[at] = '\0';
+}
+
+/* Lifetime and wait samples are grouped by the promise's label pattern
+ * or type, or by a thread. */
 static void record_promise(struct ctx *c, enum rs_report_section_id sec,
 			   const struct pinfo *p, uint32_t tid, int has_tid,
 			   uint64_t value)
 {
 	switch (c->r->by) {
-	case RS_REPORT_BY_LABEL:
-		record(c, sec, p && p->label ? p->label : "(unlabelled)", NULL,
-		       value);
+	case RS_REPORT_BY_LABEL: {
+		char pat[256];
+		rs_report_label_pattern(pat, sizeof(pat), p && p->label
+					? p->label : "(unlabelled)");
+		record(c, sec, pat, NULL, value);
 		break;
+	}
 	case RS_REPORT_BY_TYPE:
 		record(c, sec, p && p->type ? p->type : "(unknown)", NULL,
 		       value);
@@ -441,10 +467,14 @@ static int on_event(void *opaque, const struct rs_row *e)
 	return c->oom ? 1 : 0;
 }
 
-/* Numbers in names sort as numbers: "req 2" before "req 10". */
+/* Most samples first (what --top keeps); then by name, numbers in
+ * names sorting as numbers: "req 2" before "req 10". */
 static int cmp_group(const void *a, const void *b)
 {
 	const struct rs_report_group *x = a, *y = b;
+	uint64_t nx = rs_hdr_count(x->h), ny = rs_hdr_count(y->h);
+	if (nx != ny)
+		return nx > ny ? -1 : 1;
 	return strverscmp(x->name, y->name);
 }
 
@@ -468,6 +498,8 @@ int rs_report_compute(struct rs_trace_db *db, int64_t trace_id,
 		snprintf(err, errlen, "%s", rs_trace_error(db));
 		return -1;
 	}
+	if (rs_report_verdict(db, r, err, errlen) != 0)
+		return -1;
 	c.boot_tsc = r->meta.boot_tsc;
 	/* With no bound given, the range reaches over losses at the edges
 	 * too: a ring that lapped its reader lost the trace's start, and

@@ -19,7 +19,8 @@
 
 /* How promise lifetimes and wait times are grouped. */
 enum rs_report_by {
-	RS_REPORT_BY_LABEL,     /* the promise's label ("(unlabelled)") */
+	RS_REPORT_BY_LABEL,     /* the promise's label's pattern
+				 * (rs_report_label_pattern; "(unlabelled)") */
 	RS_REPORT_BY_TYPE,      /* wait, task, bind, ... */
 	RS_REPORT_BY_THREAD,    /* creating thread (lifetime), waiting thread
 				 * (wait time) */
@@ -52,7 +53,8 @@ struct rs_report_section {
 	const char *title;
 	const char *unit;       /* "ns", "bytes" or "" (a plain number) */
 	int grouped;            /* 0: one group, printed as one line */
-	struct rs_report_group *groups;  /* sorted by name (numbers in order) */
+	struct rs_report_group *groups;  /* most samples first, then by name
+					  * (numbers in order) */
 	size_t n, cap;
 	size_t *slots;          /* name hash -> group index + 1 (compute only) */
 	size_t nslots;
@@ -61,6 +63,8 @@ struct rs_report_section {
 struct rs_report_lost {
 	uint64_t gaps;          /* gaps overlapping the range */
 	uint64_t records;       /* records lost in them */
+	uint64_t unknown;       /* of the gaps, those of unknown size
+				 * (an imported file's, table lost_unknown) */
 	int64_t ns;             /* union of their time spans, within the range */
 	double fraction;        /* ns / range length */
 };
@@ -90,8 +94,18 @@ struct rs_report_smp {
 	int any;                    /* any SMP event in the range */
 };
 
+/* How the guest ended, said before any figure (report_verdict.c). */
+struct rs_report_verdict {
+	struct rs_trace_row row;
+	char function[128];     /* the panic rip's, from frames; "" if none */
+	char file[160];         /* "file:line"; "" if none */
+	struct rs_blocked_thread blocked[RS_BLOCKED_MAX];  /* deadlocked */
+	int nblocked;
+};
+
 struct rs_report {
 	struct rs_trace_meta meta;
+	struct rs_report_verdict verdict;
 	int64_t from_ns, to_ns; /* the range actually covered */
 	enum rs_report_by by;
 	struct rs_report_lost lost;
@@ -206,7 +220,28 @@ struct rs_report_opts {
 	int has_cpath;          /* the critical path of promise `cpath`
 				 * instead (not with a histogram) */
 	uint64_t cpath;
+	size_t top;             /* groups shown per section; 0: all */
 };
+
+/* ---- how the guest ended (report_verdict.c) ---------------------------- */
+
+/* Fill r->verdict for r->meta.id. Returns 0, or -1 with a reason. */
+int rs_report_verdict(struct rs_trace_db *db, struct rs_report *r,
+		      char *err, size_t errlen);
+/* The panic (reason, where) and a deadlock's blocked threads, first in
+ * the report; the JSON's "panic" and "deadlock" members (null if none). */
+void rs_report_verdict_text(FILE *o, const struct rs_report *r);
+void rs_report_verdict_json(FILE *o, const struct rs_report *r);
+/* One blocked thread, as `info` and `report` print it: a text line
+ * ("thread 3 (http 0) waits on promise 12 \"rx 4\""), a JSON object. */
+void rs_report_blocked_text(FILE *o, const struct rs_blocked_thread *b);
+void rs_report_blocked_json(FILE *o, const struct rs_blocked_thread *b);
+
+/* The group a label falls in with --by label: each 0x-prefixed hex
+ * number and each other run of decimal digits replaced by '#' ("GET
+ * /index 15" -> "GET /index #", "rx 0x1f" -> "rx #"). Writes at most
+ * `len` bytes, NUL included. */
+void rs_report_label_pattern(char *out, size_t len, const char *label);
 
 /* Compute the report `o` asks for and print it to `out`. Returns 0, or
  * -1 with a one-line reason in `err` (nothing printed to stderr). */

@@ -28,6 +28,7 @@ struct gaps {
 	struct rs_report_lost *out;
 	struct span *s;
 	size_t n, cap;
+	int unknown;                /* reading losses of unknown size */
 };
 
 static int on_gap(void *opaque, const struct rs_gap *g)
@@ -40,6 +41,8 @@ static int on_gap(void *opaque, const struct rs_gap *g)
 		return 0;
 	gs->out->gaps++;
 	gs->out->records += g->count;
+	if (gs->unknown)
+		gs->out->unknown++;
 	if (gs->n == gs->cap) {
 		gs->cap = gs->cap ? gs->cap * 2 : 64;
 		void *p = realloc(gs->s, gs->cap * sizeof(*gs->s));
@@ -56,9 +59,12 @@ int rs_report_lost(struct rs_trace_db *db, const struct rs_trace_meta *m,
 		   int64_t from_ns, int64_t to_ns, struct rs_report_lost *out)
 {
 	struct gaps gs = { m->first_ts_ns, m->last_ts_ns, from_ns, to_ns, out,
-			   NULL, 0, 0 };
+			   NULL, 0, 0, 0 };
 	memset(out, 0, sizeof(*out));
 	int rc = rs_trace_gaps(db, m->id, on_gap, &gs);
+	gs.unknown = 1;
+	if (rc == 0)
+		rc = rs_trace_unknown_gaps(db, m->id, on_gap, &gs);
 	if (rc == 0 && gs.n) {
 		qsort(gs.s, gs.n, sizeof(*gs.s), cmp_span);
 		int64_t cur_from = gs.s[0].from, cur_to = gs.s[0].to;

@@ -142,9 +142,10 @@ static void text_lost(FILE *o, const struct rs_report *r)
 		fprintf(o, "lost: nothing lost in this range\n");
 		return;
 	}
-	fprintf(o, "LOST: %" PRIu64 " gap%s, %" PRIu64 " records lost, %s of "
+	fprintf(o, "LOST: %" PRIu64 " gap%s, %" PRIu64 " records lost%s, %s of "
 		"%s (%.2f%%) not recorded\n", r->lost.gaps,
 		r->lost.gaps == 1 ? "" : "s", r->lost.records,
+		r->lost.unknown ? " (and more in gaps of unknown size)" : "",
 		rs_report_fmt_ns(a, sizeof(a), r->lost.ns),
 		rs_report_fmt_ns(b, sizeof(b), r->to_ns - r->from_ns),
 		100.0 * r->lost.fraction);
@@ -153,10 +154,45 @@ static void text_lost(FILE *o, const struct rs_report *r)
 		"are incomplete\n");
 }
 
-static void print_text(FILE *o, const struct rs_report *r)
+/* Every sample of a section's groups in one histogram; NULL when out of
+ * memory. */
+static struct rs_hdr *section_total(const struct rs_report_section *s)
+{
+	struct rs_hdr *t = rs_hdr_new();
+	for (size_t g = 0; t && g < s->n; g++)
+		if (rs_hdr_merge(t, s->groups[g].h) != 0) {
+			rs_hdr_free(t);
+			t = NULL;
+		}
+	return t;
+}
+
+/* How many of a section's groups are shown: the first `top` (0: all). */
+static size_t shown(const struct rs_report_section *s, size_t top)
+{
+	return top && top < s->n ? top : s->n;
+}
+
+/* Under a grouped section's groups: how many more there are, and the
+ * total over all of them. */
+static void text_total(FILE *o, const struct rs_report_section *s,
+		       size_t top, int width)
+{
+	size_t n = shown(s, top);
+	if (n < s->n)
+		fprintf(o, "  (%zu more group%s; --top 0 shows all)\n",
+			s->n - n, s->n - n == 1 ? "" : "s");
+	struct rs_hdr *t = section_total(s);
+	if (t)
+		text_stats(o, "(total)", width, t, s->unit);
+	rs_hdr_free(t);
+}
+
+static void print_text(FILE *o, const struct rs_report *r, size_t top)
 {
 	char a[32], b[32], c[32], name[256];
 
+	rs_report_verdict_text(o, r);
 	fprintf(o, "trace %" PRId64 ": %s, %s, %u CPU%s\n", r->meta.id,
 		r->meta.source, r->meta.guest_state, r->meta.ncpus,
 		r->meta.ncpus == 1 ? "" : "s");
@@ -169,7 +205,7 @@ static void print_text(FILE *o, const struct rs_report *r)
 	for (int i = 0; i < RS_REPORT_SECTIONS; i++) {
 		const struct rs_report_section *s = &r->sec[i];
 		int width = 12;
-		for (size_t g = 0; g < s->n; g++) {
+		for (size_t g = 0; g < shown(s, top); g++) {
 			group_display(name, sizeof(name), &s->groups[g]);
 			int l = (int)strlen(name);
 			if (l > width)
@@ -182,10 +218,12 @@ static void print_text(FILE *o, const struct rs_report *r)
 		if (!s->n)
 			continue;
 		text_header(o, width);
-		for (size_t g = 0; g < s->n; g++) {
+		for (size_t g = 0; g < shown(s, top); g++) {
 			group_display(name, sizeof(name), &s->groups[g]);
 			text_stats(o, name, width, s->groups[g].h, s->unit);
 		}
+		if (s->grouped)
+			text_total(o, s, top, width);
 	}
 	rs_report_smp_text(o, r);
 	fprintf(o, "\nallocation rates: %.1f page blocks/s, %.1f heap "
@@ -237,18 +275,34 @@ static void json_single(FILE *o, const struct rs_report_section *s)
 	rs_hdr_free(empty);
 }
 
-static void print_json(FILE *o, const struct rs_report *r)
+/* A grouped section's "total" and how many groups were left out. */
+static void json_total(FILE *o, const struct rs_report_section *s, size_t top)
+{
+	struct rs_hdr *t = section_total(s);
+	fprintf(o, "],\n \"ngroups\":%zu,\"more_groups\":%zu,\"total\":{",
+		s->n, s->n - shown(s, top));
+	if (t)
+		json_stats(o, t, s->unit);
+	fputc('}', o);
+	rs_hdr_free(t);
+}
+
+static void print_json(FILE *o, const struct rs_report *r, size_t top)
 {
 	fprintf(o, "{\"trace\":{\"id\":%" PRId64 ",\"source\":", r->meta.id);
 	rs_report_json_str(o, r->meta.source);
 	fprintf(o, ",\"guest_state\":");
 	rs_report_json_str(o, r->meta.guest_state);
-	fprintf(o, "},\n\"range\":{\"from_ns\":%" PRId64 ",\"to_ns\":%" PRId64
+	fprintf(o, "},\n");
+	rs_report_verdict_json(o, r);
+	fprintf(o, "\"range\":{\"from_ns\":%" PRId64 ",\"to_ns\":%" PRId64
 		",\"duration_ns\":%" PRId64 "},\n", r->from_ns, r->to_ns,
 		r->to_ns - r->from_ns);
 	fprintf(o, "\"lost\":{\"gaps\":%" PRIu64 ",\"records\":%" PRIu64
-		",\"ns\":%" PRId64 ",\"fraction\":%.6f,\"incomplete\":%s},\n",
-		r->lost.gaps, r->lost.records, r->lost.ns, r->lost.fraction,
+		",\"unknown_gaps\":%" PRIu64 ",\"ns\":%" PRId64
+		",\"fraction\":%.6f,\"incomplete\":%s},\n",
+		r->lost.gaps, r->lost.records, r->lost.unknown, r->lost.ns,
+		r->lost.fraction,
 		r->lost.gaps ? "true" : "false");
 	for (int i = 0; i < RS_REPORT_SECTIONS; i++) {
 		const struct rs_report_section *s = &r->sec[i];
@@ -262,7 +316,7 @@ static void print_json(FILE *o, const struct rs_report *r)
 		}
 		fprintf(o, "{\"by\":\"%s\",\"unit\":\"%s\",\"groups\":[",
 			section_by(r, i), s->unit);
-		for (size_t g = 0; g < s->n; g++) {
+		for (size_t g = 0; g < shown(s, top); g++) {
 			fprintf(o, "%s\n {\"name\":", g ? "," : "");
 			rs_report_json_str(o, s->groups[g].name);
 			if (s->groups[g].detail) {
@@ -273,7 +327,8 @@ static void print_json(FILE *o, const struct rs_report *r)
 			json_stats(o, s->groups[g].h, s->unit);
 			fputc('}', o);
 		}
-		fprintf(o, "]},\n");
+		json_total(o, s, top);
+		fprintf(o, "},\n");
 	}
 	rs_report_smp_json(o, r);
 	fprintf(o, "\"alloc\":{\"pages\":");
@@ -443,9 +498,9 @@ int rs_report_run(struct rs_trace_db *db, const struct rs_report_opts *o,
 			print_histogram(out, o->json, &r, o->histogram, s, g);
 		}
 	} else if (o->json) {
-		print_json(out, &r);
+		print_json(out, &r, o->top);
 	} else {
-		print_text(out, &r);
+		print_text(out, &r, o->top);
 	}
 	fflush(out);
 	rs_report_free(&r);

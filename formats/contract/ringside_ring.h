@@ -118,12 +118,18 @@ enum rs_ipi_reason {
 	RS_IPI_STOP = 2,        /* another CPU panicked: save registers, halt */
 };
 
-/* Promise kinds carried by RS_EV_PROMISE_CREATE (mirage-profile's list). */
+/*
+ * Promise kinds carried by RS_EV_PROMISE_CREATE. 0-11 are mirage-profile's
+ * thread types with its numbers; from 12 on the two lists part (released
+ * values never change): mirage-profile's 12 on_any, 13 ignore_result and
+ * 14 async are RS_PT_ON_ANY, RS_PT_IGNORE_RESULT and RS_PT_ASYNC here, as
+ * `ringside import mirage:` maps them (formats/interchange/import_mirage.c).
+ */
 enum rs_promise_type {
 	RS_PT_WAIT = 0, RS_PT_TASK, RS_PT_BIND, RS_PT_TRY, RS_PT_CHOOSE,
 	RS_PT_PICK, RS_PT_JOIN, RS_PT_MAP, RS_PT_CONDITION, RS_PT_ON_SUCCESS,
 	RS_PT_ON_FAILURE, RS_PT_ON_TERMINATION, RS_PT_ASYNC, RS_PT_SLEEP,
-	RS_PT_EVENT, RS_PT_COUNT
+	RS_PT_EVENT, RS_PT_ON_ANY, RS_PT_IGNORE_RESULT, RS_PT_COUNT
 };
 
 /*
@@ -342,5 +348,9 @@ RS_STATIC_ASSERT(RS_EV_PAD == 0 && RS_EV_LOST == 1 &&
 		 RS_EV_HEAP == 34 && RS_EV_IRQ_ENTER == 48 &&
 		 RS_EV_COUNTER == 64 && RS_EV_MARK == 65 &&
 		 RS_EV_TYPE_LIMIT == 128, "event type numbers are ABI");
+RS_STATIC_ASSERT(RS_PT_CONDITION == 8 && RS_PT_ON_TERMINATION == 11 &&
+		 RS_PT_ASYNC == 12 && RS_PT_SLEEP == 13 && RS_PT_EVENT == 14 &&
+		 RS_PT_ON_ANY == 15 && RS_PT_IGNORE_RESULT == 16,
+		 "promise type numbers are ABI: new ones go at the end");
 
 #endif /* RINGSIDE_RING_H */

@@ -78,6 +78,14 @@ const char *rs_event_arg_name(uint16_t type, unsigned i)
 	return types[type].arg[i];
 }
 
+int rs_event_arg_signed(uint16_t type, unsigned i)
+{
+#define SIGNED_ARG(id, n) if (type == RS_EV_##id && i == (n)) return 1;
+	RS_EVENT_SIGNED_ARGS(SIGNED_ARG)
+#undef SIGNED_ARG
+	return 0;
+}
+
 const char *rs_event_str_name(uint16_t type)
 {
 	return rs_event_has_str(type) ? types[type].str : NULL;
@@ -95,7 +103,7 @@ const char *rs_promise_type_name(uint64_t t)
 	static const char *const names[RS_PT_COUNT] = {
 		"wait", "task", "bind", "try", "choose", "pick", "join", "map",
 		"condition", "on_success", "on_failure", "on_termination",
-		"async", "sleep", "event",
+		"async", "sleep", "event", "on_any", "ignore_result",
 	};
 	return t < RS_PT_COUNT ? names[t] : "unknown";
 }

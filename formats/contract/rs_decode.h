@@ -45,6 +45,8 @@ const char *rs_event_name(uint16_t type);
 /* Field names: argument i of a type, and its string; NULL if absent. */
 const char *rs_event_arg_name(uint16_t type, unsigned i);
 const char *rs_event_str_name(uint16_t type);
+/* 1 if argument i of a type is signed (RS_EVENT_SIGNED_ARGS), else 0. */
+int rs_event_arg_signed(uint16_t type, unsigned i);
 const char *rs_promise_type_name(uint64_t t);
 const char *rs_block_reason_name(uint64_t r);
 const char *rs_state_name(uint32_t state);

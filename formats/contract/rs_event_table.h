@@ -86,4 +86,12 @@
 	    /* value: the counter's absolute value */                                   \
 	XS(MARK,            65, "mark",             1, "text", "value")
 
+/*
+ * RS_EVENT_SIGNED_ARGS(S) calls S(ID, i) for each argument word that is a
+ * signed (two's complement) number; every other word is unsigned. Outputs
+ * that type their fields (CTF) declare these signed.
+ */
+#define RS_EVENT_SIGNED_ARGS(S)                                                         \
+	S(HEAP, 1)      /* delta: bytes allocated (> 0) or freed (< 0) */
+
 #endif /* RS_EVENT_TABLE_H */

@@ -1,19 +1,36 @@
 /*
  * export_chrome.c - a trace database as Chrome Trace Event JSON, for the
- * Perfetto UI.
+ * Perfetto UI and DevTools' Performance panel.
  *
- * Tracks: process 1 holds one track per kernel thread (its run slices);
- * process 2 one track per CPU, tid = the CPU (which thread ran, and idle;
- * migrations and IPIs as instants on the CPU's track); process 3 the
- * promises. Promise lifetimes overlap freely, so they are async events
- * (b/e with cat and id), never B/E, which must nest. Creates and
- * resolve->read become flows (s/f, bound to the enclosing run slice with
- * bp "e"). Counters become counter tracks; the panic and every loss are
- * global instants, so neither can be missed. Every X carries a dur (the
- * importer drops one without), and every b has its e (a promise still
- * pending at the end of the trace ends there, marked pending).
+ * Tracks: process 1 holds one track per kernel thread (its run slices,
+ * and a short "promise" slice at each create, read, resolve, fail and
+ * becomes it did, which the flows bind to); process 2 one track per CPU,
+ * tid = the CPU (which thread ran, and idle; migrations and IPIs as
+ * instants on the CPU's track); process 3 the promises' lifetimes as
+ * slices, on as many lanes (tids) as it takes for no two slices of a lane
+ * to overlap (export_chrome_flows.c); process 4 one track per CPU with
+ * its losses, each a slice from the last record before the gap to the
+ * first after it. Counters become counter tracks; the panic is a global
+ * instant, so it cannot be missed. Every X carries a dur.
+ *
+ * Times. Readers parse ts and dur into doubles and add them: with ts and
+ * dur as decimal microseconds to the ns (3 decimals), ts + dur of a slice
+ * often lands a hair after the next slice's ts, and the reader sees two
+ * slices overlap that only touched (speedscope warned on 33 in the demo).
+ * So every time is written as a whole number of 1/1024 us (0.977 ns), the
+ * nearest to its ns: such numbers are exact in binary, every sum and
+ * difference a reader makes of them is exact, and ns -> tick is strictly
+ * increasing (1.024 ticks per ns), so order and equality are kept; no time
+ * moves by more than half a tick (0.49 ns). They are still exact decimals
+ * (k / 1024 has at most 10 decimals).
+ *
+ * A window (--from/--to): the events are read from the start (who runs on
+ * each CPU at the window's start is known only from before it), slices
+ * are clipped to the window, and flows are written only when both ends
+ * lie in it. Nothing is held per event: the events stream through, and
+ * the promises' lanes and flows come from SQLite.
  */
-#include "export.h"
+#include "chrome_json.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -25,87 +42,164 @@
 
 #include "rs_decode.h"
 
-#define PID_THREADS  1
-#define PID_CPUS     2
-#define PID_PROMISES 3
-
-struct chrome {
-	FILE *f;
-	int first;
-	/* per CPU: who is running since when */
-	uint32_t running[RS_MAX_CPUS];
-	int64_t since[RS_MAX_CPUS];
-	int idle[RS_MAX_CPUS];
-	int64_t last_ts;
-	uint64_t flow_id;
-};
-
-/* JSON string body with escapes; guest strings may hold anything. */
-static void json_str(FILE *f, const char *s)
+/* The writer is the export's hot loop (a 10 M-event trace is about
+ * 1.7 GB of JSON): numbers are formatted by hand and written unlocked,
+ * rather than through printf. */
+void cj_u64(FILE *f, uint64_t v)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	char d[24];
+	size_t i = sizeof(d);
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	fwrite_unlocked(d + i, 1, sizeof(d) - i, f);
 }
 
-static void sep(struct chrome *c)
+static void put(FILE *f, const char *s)
 {
-	fputs(c->first ? "\n" : ",\n", c->f);
+	fputs_unlocked(s, f);
+}
+
+/* JSON string body with escapes; guest strings may hold anything. */
+void cj_str(FILE *f, const char *s)
+{
+	putc_unlocked('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			putc_unlocked('\\', f);
+			putc_unlocked(c, f);
+		} else if (c < 0x20 || c >= 0x7f) {
+			fprintf(f, "\\u%04x", c);
+		} else {
+			putc_unlocked(c, f);
+		}
+	}
+	putc_unlocked('"', f);
+}
+
+void cj_sep(struct chrome *c)
+{
+	put(c->f, c->first ? "\n" : ",\n");
 	c->first = 0;
 }
 
-static void us(FILE *f, int64_t ns)
+/* ns -> ticks of 1/1024 us, rounded to nearest: 1024/1000 = 128/125.
+ * |ns| < 2^54 keeps ns * 256 inside int64 (208 days). */
+static int64_t ticks(int64_t ns)
 {
-	fprintf(f, "%" PRId64 ".%03" PRId64, ns / 1000, ns % 1000);
+	const int64_t lim = (int64_t)1 << 54;
+	if (ns > lim)
+		ns = lim;
+	if (ns < -lim)
+		ns = -lim;
+	return ns >= 0 ? (ns * 256 + 125) / 250 : -((-ns * 256 + 125) / 250);
 }
 
-static void slice(struct chrome *c, int pid, uint32_t tid, const char *name,
-		  int64_t from, int64_t to)
+/* k / 1024 us, exactly: 1/1024 = 0.0009765625. */
+static void put_ticks(FILE *f, int64_t k)
 {
+	if (k < 0) {
+		putc_unlocked('-', f);
+		k = -k;
+	}
+	uint64_t frac = (uint64_t)(k & 1023) * 9765625;     /* ten decimals */
+	cj_u64(f, (uint64_t)k >> 10);
+	if (frac) {
+		char d[11];
+		int n = 10;
+		for (int i = 9; i >= 0; i--, frac /= 10)
+			d[i] = (char)('0' + frac % 10);
+		while (d[n - 1] == '0')
+			n--;
+		putc_unlocked('.', f);
+		fwrite_unlocked(d, 1, (size_t)n, f);
+	}
+}
+
+void cj_ts(FILE *f, int64_t ns)
+{
+	put_ticks(f, ticks(ns));
+}
+
+void cj_span(FILE *f, int64_t from, int64_t to)
+{
+	const int64_t k0 = ticks(from), k1 = ticks(to);
+	put(f, "\"ts\":");
+	put_ticks(f, k0);
+	put(f, ",\"dur\":");
+	put_ticks(f, k1 > k0 ? k1 - k0 : 0);
+}
+
+void cj_slice(struct chrome *c, int pid, uint32_t tid, const char *cat,
+	      const char *name, int64_t from, int64_t to, const char *args)
+{
+	if (from < c->from)
+		from = c->from;
+	if (to > c->to)
+		to = c->to;
 	if (to < from)
-		to = from;
-	sep(c);
-	fprintf(c->f, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%u,\"name\":", pid, tid);
-	json_str(c->f, name);
-	fputs(",\"ts\":", c->f);
-	us(c->f, from);
-	fputs(",\"dur\":", c->f);
-	us(c->f, to - from);
-	fputc('}', c->f);
+		return;
+	cj_sep(c);
+	put(c->f, "{\"ph\":\"X\",\"cat\":\"");
+	put(c->f, cat);
+	put(c->f, "\",\"pid\":");
+	cj_u64(c->f, (uint64_t)pid);
+	put(c->f, ",\"tid\":");
+	cj_u64(c->f, tid);
+	put(c->f, ",\"name\":");
+	cj_str(c->f, name);
+	putc_unlocked(',', c->f);
+	cj_span(c->f, from, to);
+	if (args) {
+		put(c->f, ",\"args\":{");
+		put(c->f, args);
+		putc_unlocked('}', c->f);
+	}
+	putc_unlocked('}', c->f);
+}
+
+static int in_window(const struct chrome *c, int64_t ts)
+{
+	return ts >= c->from && ts <= c->to;
 }
 
 static void meta_name(struct chrome *c, const char *what, int pid,
 		      int64_t tid, const char *name)
 {
-	sep(c);
+	cj_sep(c);
 	fprintf(c->f, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%d", what, pid);
 	if (tid >= 0)
 		fprintf(c->f, ",\"tid\":%" PRId64, tid);
 	fputs(",\"args\":{\"name\":", c->f);
-	json_str(c->f, name);
+	cj_str(c->f, name);
 	fputs("}}", c->f);
 }
 
-static void cpu_slice_end(struct chrome *c, unsigned cpu, int64_t ts)
+/* A CPU's span ended: on the CPU's track (which thread ran, or idle),
+ * and on the thread track of what ran (a kernel thread, or the CPU's
+ * ctx 0: boot, idle, interrupts). */
+static void on_span(void *opaque, const struct xw_span *s)
 {
-	char name[32];
-	if (c->idle[cpu]) {
-		slice(c, PID_CPUS, cpu, "idle", c->since[cpu], ts);
-	} else if (c->running[cpu]) {
-		snprintf(name, sizeof(name), "thread %u", c->running[cpu]);
-		slice(c, PID_CPUS, cpu, name, c->since[cpu], ts);
-		slice(c, PID_THREADS, c->running[cpu], "running",
-		      c->since[cpu], ts);
-	}
-	c->since[cpu] = ts;
+	struct chrome *c = opaque;
+	cj_slice(c, PID_CPUS, s->cpu, CAT_CPU, s->cpu_name, s->from, s->to,
+		 NULL);
+	cj_slice(c, PID_THREADS, xw_ctx(s->run, s->cpu), CAT_FLOW,
+		 s->thread_name, s->from, s->to, NULL);
+}
+
+/* An instant on a thread's (s = "t") or the whole trace's (s = "g")
+ * track. */
+static void instant(struct chrome *c, int pid, uint32_t tid, char scope,
+		    const char *name, int64_t ts)
+{
+	cj_sep(c);
+	fprintf(c->f, "{\"ph\":\"i\",\"s\":\"%c\",\"pid\":%d,\"tid\":%u,"
+		"\"name\":", scope, pid, tid);
+	cj_str(c->f, name);
+	fputs(",\"ts\":", c->f);
+	cj_ts(c->f, ts);
+	fputc('}', c->f);
 }
 
 /* What crosses between CPUs, as an instant on the CPU's own track: a
@@ -114,58 +208,59 @@ static void cpu_slice_end(struct chrome *c, unsigned cpu, int64_t ts)
 static void cpu_instant(struct chrome *c, unsigned cpu, const struct rs_row *r)
 {
 	char name[96];
+	xw_cpu_instant_name(r, name, sizeof(name));
+	instant(c, PID_CPUS, cpu, 't', name, r->ts_ns);
+}
 
-	if (r->type == RS_EV_THREAD_MIGRATE)
-		snprintf(name, sizeof(name), "migrate thread %" PRIu64
-			 " from cpu %" PRIu64, r->a, r->b);
-	else if (r->type == RS_EV_IPI_SEND)
-		snprintf(name, sizeof(name), "ipi to cpu %" PRIu64 " (%s)", r->a,
-			 r->b == RS_IPI_WAKE ? "wake" : r->b == RS_IPI_STOP
-			 ? "stop" : "other");
+/* A promise event as a 1 ns slice on the thread that did it: what the
+ * flows of export_chrome_flows.c bind to, at this very ts. */
+static void promise_mark(struct chrome *c, const struct rs_row *r,
+			 unsigned cpu, const char *verb)
+{
+	char args[96];
+
+	if (r->type == RS_EV_PROMISE_BECOMES)
+		snprintf(args, sizeof(args), "\"promise\":%" PRIu64
+			 ",\"follows\":%" PRIu64, r->a, r->b);
 	else
-		snprintf(name, sizeof(name), "ipi received (%s)",
-			 r->a == RS_IPI_WAKE ? "wake" : r->a == RS_IPI_STOP
-			 ? "stop" : "other");
-	sep(c);
-	fprintf(c->f, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%u,"
-		"\"name\":", PID_CPUS, cpu);
-	json_str(c->f, name);
+		snprintf(args, sizeof(args), "\"promise\":%" PRIu64, r->a);
+	const uint32_t tid = xw_ctx(r->ctx, cpu);
+	cj_slice(c, PID_THREADS, tid, CAT_FLOW, verb, r->ts_ns, r->ts_ns + 1,
+		 args);
+	/* The slice it happened in (as clipped to the window), where a
+	 * creates flow starts. */
+	int64_t start = xw_slice_start(&c->cpus, r);
+	cj_event(c->add_ev, &c->add_rc, r, tid, start > c->from ? start : c->from);
+}
+
+static void counter(struct chrome *c, const struct rs_row *r)
+{
+	cj_sep(c);
+	fputs("{\"ph\":\"C\",\"pid\":1,\"name\":", c->f);
+	/* heap and runq_len are counters named after their type */
+	cj_str(c->f, r->type == RS_EV_COUNTER ? r->str : rs_event_name(r->type));
 	fputs(",\"ts\":", c->f);
-	us(c->f, r->ts_ns);
-	fputc('}', c->f);
+	cj_ts(c->f, r->ts_ns);
+	fprintf(c->f, ",\"args\":{\"value\":%" PRIu64 "}}", r->a);
 }
 
 static int on_event(void *opaque, const struct rs_row *r)
 {
 	struct chrome *c = opaque;
 	const unsigned cpu = r->cpu < RS_MAX_CPUS ? r->cpu : 0;
+	const char *verb = xw_promise_verb(r->type);
 
 	c->last_ts = r->ts_ns;
+	xw_event(&c->cpus, r, on_span, c);
+	/* Before the window only the CPUs' state is followed. */
+	if (!in_window(c, r->ts_ns))
+		return 0;
+	c->events++;
 	switch (r->type) {
-	case RS_EV_THREAD_SWITCH:
-		cpu_slice_end(c, cpu, r->ts_ns);
-		c->running[cpu] = (uint32_t)r->b;
-		c->idle[cpu] = 0;
-		break;
-	case RS_EV_IDLE_ENTER:
-		cpu_slice_end(c, cpu, r->ts_ns);
-		c->idle[cpu] = 1;
-		break;
-	case RS_EV_IDLE_EXIT:
-		cpu_slice_end(c, cpu, r->ts_ns);
-		c->idle[cpu] = 0;
-		break;
 	case RS_EV_COUNTER:
 	case RS_EV_HEAP:
 	case RS_EV_RUNQ_LEN:
-		sep(c);
-		fputs("{\"ph\":\"C\",\"pid\":1,\"name\":", c->f);
-		/* heap and runq_len are counters named after their type */
-		json_str(c->f, r->type == RS_EV_COUNTER ? r->str
-			 : rs_event_name(r->type));
-		fputs(",\"ts\":", c->f);
-		us(c->f, r->ts_ns);
-		fprintf(c->f, ",\"args\":{\"value\":%" PRIu64 "}}", r->a);
+		counter(c, r);
 		break;
 	case RS_EV_THREAD_MIGRATE:
 	case RS_EV_IPI_SEND:
@@ -173,165 +268,90 @@ static int on_event(void *opaque, const struct rs_row *r)
 		cpu_instant(c, cpu, r);
 		break;
 	case RS_EV_MARK:
-		sep(c);
-		fprintf(c->f, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%u,"
-			"\"name\":", r->ctx);
-		json_str(c->f, r->str);
-		fputs(",\"ts\":", c->f);
-		us(c->f, r->ts_ns);
-		fputc('}', c->f);
+		instant(c, PID_THREADS, xw_ctx(r->ctx, cpu), 't',
+			r->str ? r->str : "", r->ts_ns);
 		break;
 	default:
+		if (verb)
+			promise_mark(c, r, cpu, verb);
 		break;
 	}
 	return 0;
 }
 
-/* One flow arrow from (ts1, tid1) to (ts2, tid2), bound to run slices. */
-static void flow(struct chrome *c, const char *name, int64_t ts1,
-		 uint32_t tid1, int64_t ts2, uint32_t tid2)
-{
-	const uint64_t id = ++c->flow_id;
-	sep(c);
-	fprintf(c->f, "{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"%s\","
-		"\"id\":%" PRIu64 ",\"pid\":1,\"tid\":%u,\"ts\":", name, id, tid1);
-	us(c->f, ts1);
-	fputc('}', c->f);
-	sep(c);
-	fprintf(c->f, "{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":"
-		"\"%s\",\"id\":%" PRIu64 ",\"pid\":1,\"tid\":%u,\"ts\":", name,
-		id, tid2);
-	us(c->f, ts2);
-	fputc('}', c->f);
-}
+/* A loss as a range on its CPU's "lost" track (export_walk.h). */
+struct gap_state {
+	struct chrome *c;
+	struct xw_gaps g;
+};
 
-static int query_each(sqlite3 *db, const char *sql, int64_t trace_id,
-		      int (*row)(struct chrome *, sqlite3_stmt *),
-		      struct chrome *c)
+static int on_gap(void *opaque, const struct rs_gap *g)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct gap_state *s = opaque;
+	char name[64], args[64];
+	int64_t from, to;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(s, 1, trace_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (row)
-			row(c, s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int thread_row(struct chrome *c, sqlite3_stmt *s)
-{
-	const char *name = (const char *)sqlite3_column_text(s, 1);
-	meta_name(c, "thread_name", PID_THREADS, sqlite3_column_int64(s, 0),
-		  name ? name : "?");
+	xw_gap_range(&s->g, g, &from, &to);
+	snprintf(name, sizeof(name), "lost %" PRIu64 " records", g->count);
+	snprintf(args, sizeof(args), "\"count\":%" PRIu64, g->count);
+	cj_slice(s->c, PID_LOST, g->cpu, CAT_LOST, name, from, to, args);
 	return 0;
 }
 
-static int promise_row(struct chrome *c, sqlite3_stmt *s)
-{
-	const int64_t id = sqlite3_column_int64(s, 0);
-	const char *type = (const char *)sqlite3_column_text(s, 1);
-	const char *label = (const char *)sqlite3_column_text(s, 2);
-	const char *state = (const char *)sqlite3_column_text(s, 3);
-	const int64_t from = sqlite3_column_int64(s, 4);
-	const int64_t to = sqlite3_column_type(s, 5) == SQLITE_NULL
-			   ? c->last_ts : sqlite3_column_int64(s, 5);
-	const char *name = label ? label : type ? type : "promise";
-
-	for (int end = 0; end < 2; end++) {
-		sep(c);
-		fprintf(c->f, "{\"ph\":\"%s\",\"cat\":\"promise\",\"id\":%" PRId64
-			",\"pid\":3,\"tid\":0,\"name\":", end ? "e" : "b", id);
-		json_str(c->f, name);
-		fputs(",\"ts\":", c->f);
-		us(c->f, end && to > from ? to : from);
-		fputs(",\"args\":{\"type\":", c->f);
-		json_str(c->f, type ? type : "unknown");
-		fputs(",\"state\":", c->f);
-		json_str(c->f, state ? state : "pending");
-		fputs("}}", c->f);
-	}
-	return 0;
-}
-
-static int flow_row(struct chrome *c, sqlite3_stmt *s)
-{
-	flow(c, (const char *)sqlite3_column_text(s, 0),
-	     sqlite3_column_int64(s, 1), (uint32_t)sqlite3_column_int64(s, 2),
-	     sqlite3_column_int64(s, 3), (uint32_t)sqlite3_column_int64(s, 4));
-	return 0;
-}
-
-static int gap_row(struct chrome *c, sqlite3_stmt *s)
-{
-	sep(c);
-	fprintf(c->f, "{\"ph\":\"i\",\"s\":\"g\",\"pid\":2,\"tid\":%" PRId64
-		",\"name\":\"lost %" PRId64 " records\",\"ts\":",
-		(int64_t)sqlite3_column_int64(s, 0),
-		(int64_t)sqlite3_column_int64(s, 1));
-	us(c->f, sqlite3_column_int64(s, 2));
-	fputc('}', c->f);
-	return 0;
-}
-
-/* Flow arrows: creates (the parent's thread at creation -> the thread
- * that settled it) and resolves (the settle -> each later read of the
- * same promise). The events view decodes chunks and has no index on `a`,
- * so the promise events are copied once into a temporary table that has
- * one (the file itself stays read-only). */
-static int write_flows(sqlite3 *sql, int64_t trace, struct chrome *c)
-{
-	int rc = query_each(sql,
-		"CREATE TEMP TABLE IF NOT EXISTS rs_chrome_flow AS"
-		" SELECT type, a, ts_ns, ctx FROM events"
-		" WHERE trace_id = ?1 AND type IN (16, 17, 19, 20, 24)",
-		trace, NULL, c);
-	if (rc == 0)
-		rc = query_each(sql,
-			"CREATE INDEX IF NOT EXISTS temp.rs_chrome_flow_a"
-			" ON rs_chrome_flow (a, type)", trace, NULL, c);
-	if (rc == 0)
-		rc = query_each(sql,
-			"SELECT 'creates', cr.ts_ns, cr.ctx, st.ts_ns, st.ctx"
-			" FROM rs_chrome_flow cr JOIN rs_chrome_flow st"
-			" ON st.a = cr.a AND st.type IN (19, 20, 24)"
-			" WHERE cr.type = 16"
-			" UNION ALL "
-			"SELECT 'resolves', st.ts_ns, st.ctx, rd.ts_ns, rd.ctx"
-			" FROM rs_chrome_flow st JOIN rs_chrome_flow rd"
-			" ON rd.a = st.a AND rd.type = 17 AND rd.ts_ns >= st.ts_ns"
-			" WHERE st.type IN (19, 20)",
-			0, flow_row, c);
-	if (rc == 0)
-		rc = query_each(sql, "DROP TABLE temp.rs_chrome_flow", 0, NULL, c);
-	return rc;
-}
-
-/* The panic as a global instant event. */
+/* The panic as a global instant event, with its reason. */
 static void write_panic(struct chrome *c, const struct rs_trace_meta *m)
 {
-	sep(c);
-	fputs("{\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"name\":", c->f);
 	char name[RS_REASON_LEN + 16];
+
+	if (!in_window(c, m->panic_ts_ns))
+		return;
 	snprintf(name, sizeof(name), "panic: %s", m->panic_reason);
-	json_str(c->f, name);
+	cj_sep(c);
+	fputs("{\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"name\":", c->f);
+	cj_str(c->f, name);
 	fputs(",\"ts\":", c->f);
-	us(c->f, m->panic_ts_ns);
-	fprintf(c->f, ",\"args\":{\"rip\":\"0x%" PRIx64 "\"}}", m->panic_rip);
+	cj_ts(c->f, m->panic_ts_ns);
+	fprintf(c->f, ",\"args\":{\"reason\":");
+	cj_str(c->f, m->panic_reason);
+	fprintf(c->f, ",\"cpu\":%u,\"rip\":\"0x%" PRIx64 "\"}}", m->panic_cpu,
+		m->panic_rip);
 }
 
-int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
-		     const char *path, char *err, size_t errlen)
+static void thread_name(void *opaque, int64_t tid, const char *name)
 {
-	assert(db && path && err && errlen > 0);
-	struct rs_trace_meta m;
-	struct chrome c = { .first = 1 };
-	sqlite3 *sql = rs_trace_sqlite(db);
+	meta_name(opaque, "thread_name", PID_THREADS, tid, name);
+}
 
-	if (rs_trace_meta(db, trace_id, &m) != 0) {
+static void write_names(struct chrome *c, sqlite3 *sql,
+			const struct rs_trace_meta *m, int *rc)
+{
+	meta_name(c, "process_name", PID_THREADS, -1, "kernel threads");
+	meta_name(c, "process_name", PID_CPUS, -1, "CPUs");
+	meta_name(c, "process_name", PID_PROMISES, -1, "promises");
+	meta_name(c, "process_name", PID_LOST, -1, "lost records");
+	for (unsigned cpu = 0; cpu < m->ncpus; cpu++) {
+		char name[32];
+		snprintf(name, sizeof(name), "cpu %u", cpu);
+		meta_name(c, "thread_name", PID_CPUS, cpu, name);
+		meta_name(c, "thread_name", PID_LOST, cpu, name);
+		snprintf(name, sizeof(name), "cpu %u ctx 0", cpu);
+		meta_name(c, "thread_name", PID_THREADS, xw_ctx(0, cpu), name);
+	}
+	if (xw_threads(sql, m->id, thread_name, c) != 0)
+		*rc = -1;
+}
+
+int rs_export_chrome_window(struct rs_trace_db *db,
+			    const struct rs_export_opts *o, const char *path,
+			    uint64_t *events_out, char *err, size_t errlen)
+{
+	assert(db && o && path && err && errlen > 0);
+	struct rs_trace_meta m;
+	struct chrome c = { .first = 1, .from = o->from_ns, .to = o->to_ns };
+	sqlite3 *sql = rs_trace_sqlite(db);
+	int rc = 0;
+
+	if (rs_trace_meta(db, o->trace_id, &m) != 0) {
 		snprintf(err, errlen, "%s", rs_trace_error(db));
 		return -1;
 	}
@@ -340,39 +360,32 @@ int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	setvbuf(c.f, NULL, _IOFBF, 1 << 20);
 	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", c.f);
-	meta_name(&c, "process_name", PID_THREADS, -1, "kernel threads");
-	meta_name(&c, "process_name", PID_CPUS, -1, "CPUs");
-	meta_name(&c, "process_name", PID_PROMISES, -1, "promises");
-	for (unsigned cpu = 0; cpu < m.ncpus; cpu++) {
-		char name[16];
-		snprintf(name, sizeof(name), "cpu %u", cpu);
-		meta_name(&c, "thread_name", PID_CPUS, cpu, name);
-	}
-
-	int rc = query_each(sql, "SELECT tid, name FROM threads"
-			    " WHERE trace_id = ?1", m.id, thread_row, &c);
+	write_names(&c, sql, &m, &rc);
 	/* The events come through trace_read, which keeps its own reason
 	 * (a corrupt chunk is no SQLite error). */
 	const char *why = NULL;
+	if (rc == 0)
+		rc = cj_events_begin(sql, &c.add_ev);
 	if (rc == 0 && rs_trace_events(db, m.id, RS_ORDER_TIME, INT64_MIN,
-				       INT64_MAX, on_event, &c) != 0) {
+				       c.to, on_event, &c) != 0) {
 		rc = -1;
 		why = rs_trace_error(db);
 	}
-	for (unsigned cpu = 0; rc == 0 && cpu < m.ncpus; cpu++)
-		cpu_slice_end(&c, cpu, c.last_ts);
+	/* What still runs ends where the trace (or the window) does. */
+	c.end = c.to < m.last_ts_ns ? c.to : c.last_ts;
 	if (rc == 0)
-		rc = query_each(sql, "SELECT id, type, label, state, created_ns,"
-				" resolved_ns FROM promises WHERE trace_id = ?1"
-				" AND created_ns IS NOT NULL", m.id,
-				promise_row, &c);
-	if (rc == 0)
-		rc = write_flows(sql, m.id, &c);
-	if (rc == 0)
-		rc = query_each(sql, "SELECT cpu, count, coalesce(from_ns, 0)"
-				" FROM lost WHERE trace_id = ?1", m.id, gap_row,
-				&c);
+		xw_end(&c.cpus, c.end, on_span, &c);
+	/* Also after a failure: it ends the transaction and the tables. */
+	if (cj_promises_and_flows(sql, m.id, &c) != 0 && rc == 0)
+		rc = -1;
+	struct gap_state g = { .c = &c };
+	xw_gaps_init(&g.g, m.first_ts_ns, m.last_ts_ns);
+	if (rc == 0 && rs_trace_gaps(db, m.id, on_gap, &g) != 0) {
+		rc = -1;
+		why = rs_trace_error(db);
+	}
 	if (rc == 0 && m.has_panic)
 		write_panic(&c, &m);
 	fputs("\n]}\n", c.f);
@@ -385,5 +398,14 @@ int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
 			 why ? why : sqlite3_errmsg(sql));
 		return -1;
 	}
+	if (events_out)
+		*events_out = c.events;
 	return 0;
+}
+
+int rs_export_chrome(struct rs_trace_db *db, int64_t trace_id,
+		     const char *path, char *err, size_t errlen)
+{
+	const struct rs_export_opts o = { trace_id, INT64_MIN, INT64_MAX };
+	return rs_export_chrome_window(db, &o, path, NULL, err, errlen);
 }

@@ -30,7 +30,9 @@
 #define PACKET_MAX      (64u * 1024)
 #define PACKET_HDR      (4 + 16 + 4)               /* magic, uuid, stream id */
 #define PACKET_CTX      (8 * 6 + 4)                /* see metadata below */
-#define EVENT_MAX       (2 + 8 + 4 + 3 * 8 + RS_MAX_RECORD + 1)
+#define EVENT_MAX       (2 + 8 + 4 + 4 * 8 + RS_MAX_RECORD + 1)
+/* The panic's event class: past every record type (RS_EV_TYPE_LIMIT). */
+#define PANIC_ID        RS_EV_TYPE_LIMIT
 
 struct packet {
 	uint8_t buf[PACKET_MAX];
@@ -41,6 +43,7 @@ struct packet {
 
 struct ctf_writer {
 	const char *dir;
+	char name[320];          /* the trace's name (env.hostname) */
 	uint8_t uuid[16];
 	FILE *stream;            /* current CPU's file */
 	int cpu;                 /* -1 before the first row */
@@ -51,6 +54,8 @@ struct ctf_writer {
 	struct rs_gap *gaps;     /* all gaps, by cpu then time */
 	size_t ngaps, next_gap;
 	uint64_t events;
+	const struct rs_trace_meta *m;
+	int panic_done;          /* the panic event is written */
 	char err[256];
 };
 
@@ -158,6 +163,42 @@ static int apply_gaps(struct ctf_writer *w, int64_t ts)
 	return 0;
 }
 
+static int room_for_event(struct ctf_writer *w, int64_t ts)
+{
+	if (w->pkt.len + EVENT_MAX > PACKET_MAX) {
+		if (packet_close(w, 0) != 0)
+			return -1;
+		packet_open(w, ts);
+	}
+	return 0;
+}
+
+/* The panic, as an event on its CPU's stream at its time: written before
+ * that CPU's first later event, or at the end of its stream. */
+static int put_panic(struct ctf_writer *w)
+{
+	const struct rs_trace_meta *m = w->m;
+	if (w->panic_done || !m->has_panic || w->cpu != (int)m->panic_cpu)
+		return 0;
+	w->panic_done = 1;
+	if (room_for_event(w, m->panic_ts_ns) != 0)
+		return -1;
+	struct packet *p = &w->pkt;
+	const int64_t ts = m->panic_ts_ns > p->ts_end ? m->panic_ts_ns : p->ts_end;
+	put16(p, PANIC_ID);
+	put64(p, (uint64_t)ts);
+	put32(p, 0);
+	put64(p, m->panic_cpu);
+	put64(p, m->panic_vector);
+	put64(p, m->panic_rip);
+	put64(p, m->panic_fault_addr);
+	put(p, m->panic_reason, strnlen(m->panic_reason, RS_REASON_LEN));
+	put(p, "", 1);
+	p->ts_end = ts;
+	p->events++;
+	return 0;
+}
+
 static int write_event(void *opaque, const struct rs_row *r)
 {
 	struct ctf_writer *w = opaque;
@@ -165,18 +206,18 @@ static int write_event(void *opaque, const struct rs_row *r)
 
 	if (nargs < 0 || r->type == RS_EV_PAD || r->type == RS_EV_LOST)
 		return 0;  /* not an event type the metadata declares */
-	if (r->cpu != w->cpu && stream_switch(w, r->cpu, r->ts_ns) != 0)
+	if (r->cpu != w->cpu && (put_panic(w) != 0 ||
+				 stream_switch(w, r->cpu, r->ts_ns) != 0))
 		return -1;
 	if (apply_gaps(w, r->ts_ns) != 0)
 		return -1;
-	if (w->pkt.len + EVENT_MAX > PACKET_MAX) {
-		if (packet_close(w, 0) != 0)
-			return -1;
-		packet_open(w, r->ts_ns);
-	}
+	if (r->ts_ns > w->m->panic_ts_ns && put_panic(w) != 0)
+		return -1;
+	if (room_for_event(w, r->ts_ns) != 0)
+		return -1;
 	struct packet *p = &w->pkt;
 	const int64_t ts = r->ts_ns > p->ts_end ? r->ts_ns : p->ts_end;
-	const uint64_t args[3] = { r->a, r->b, r->c };
+	const uint64_t args[3] = { r->a, r->b, r->c };  /* signed: as is */
 
 	put16(p, r->type);
 	put64(p, (uint64_t)ts);
@@ -206,6 +247,40 @@ static int collect_gap(void *opaque, const struct rs_gap *g)
 	return 0;
 }
 
+/* The trace's name, which babeltrace2 prints on every line (as LTTng's
+ * host name): "ringside-" and the source's last word, e.g. ringside-demo
+ * for file:/tmp/demo.ring or xen:demo, and the trace id past the first. */
+static void trace_name(char *out, size_t len, const struct rs_trace_meta *m)
+{
+	const char *s = m->source, *p;
+	if ((p = strchr(s, ':')) != NULL)
+		s = p + 1;
+	if ((p = strrchr(s, '/')) != NULL && p[1])
+		s = p + 1;
+	size_t n = strcspn(s, ".");
+	snprintf(out, len, "ringside-%.*s", (int)(n ? n : strlen(s)), s);
+	if (m->id > 1) {
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "-%lld", (long long)m->id);
+	}
+}
+
+/* A TSDL string literal: guest text may hold anything. */
+static void tsdl_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fputc('?', f);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 /* The TSDL text. */
 static void write_metadata(FILE *f, const struct ctf_writer *w,
 			   const struct rs_trace_meta *m)
@@ -217,6 +292,7 @@ static void write_metadata(FILE *f, const struct ctf_writer *w,
 		"typealias integer { size = 16; align = 8; signed = false; } := uint16_t;\n"
 		"typealias integer { size = 32; align = 8; signed = false; } := uint32_t;\n"
 		"typealias integer { size = 64; align = 8; signed = false; } := uint64_t;\n"
+		"typealias integer { size = 64; align = 8; signed = true; } := int64_t;\n"
 		"typealias integer { size = 64; align = 8; signed = false; base = hex; } := uint64_hex_t;\n\n");
 	fprintf(f, "trace {\n\tmajor = 1;\n\tminor = 8;\n"
 		"\tuuid = \"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
@@ -225,9 +301,21 @@ static void write_metadata(FILE *f, const struct ctf_writer *w,
 		"\t\tuint8_t uuid[16];\n\t\tuint32_t stream_id;\n\t};\n};\n\n",
 		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
 		u[10], u[11], u[12], u[13], u[14], u[15]);
-	fprintf(f, "env {\n\tdomain = \"ringside\";\n\ttracer_name = \"ringside\";\n"
-		"\tguest_state = \"%s\";\n\tboot_nonce = \"0x%llx\";\n};\n\n",
+	/* babeltrace2 names the trace after env.hostname; trace_name says
+	 * the same for tools that look for it. */
+	fputs("env {\n\tdomain = \"ringside\";\n\ttracer_name = \"ringside\";\n"
+	      "\thostname = ", f);
+	tsdl_str(f, w->name);
+	fputs(";\n\ttrace_name = ", f);
+	tsdl_str(f, w->name);
+	fprintf(f, ";\n\tguest_state = \"%s\";\n\tboot_nonce = \"0x%llx\";\n",
 		m->guest_state, (unsigned long long)m->nonce);
+	if (m->has_panic) {
+		fputs("\tpanic_reason = ", f);
+		tsdl_str(f, m->panic_reason);
+		fputs(";\n", f);
+	}
+	fputs("};\n\n", f);
 	fprintf(f, "clock {\n\tname = guest;\n"
 		"\tdescription = \"guest time since boot\";\n"
 		"\tfreq = 1000000000;\n\toffset_s = %llu;\n\toffset = %llu;\n};\n\n"
@@ -267,14 +355,22 @@ static void write_metadata(FILE *f, const struct ctf_writer *w,
 					"sleep = 2, event = 3, join = 4 } %s;\n",
 					name);
 			} else {
-				fprintf(f, "\t\t%s %s;\n",
-					hex ? "uint64_hex_t" : "uint64_t", name);
+				fprintf(f, "\t\t%s %s;\n", hex ? "uint64_hex_t" :
+					rs_event_arg_signed(t, (unsigned)i) ?
+					"int64_t" : "uint64_t", name);
 			}
 		}
 		if (rs_event_has_str(t))
 			fprintf(f, "\t\tstring %s;\n", rs_event_str_name(t));
 		fprintf(f, "\t};\n};\n\n");
 	}
+	if (m->has_panic)
+		fprintf(f, "event {\n\tname = \"panic\";\n\tid = %u;\n"
+			"\tstream_id = 0;\n\tfields := struct {\n"
+			"\t\tuint32_t thread;\n\t\tuint64_t cpu;\n"
+			"\t\tuint64_t vector;\n\t\tuint64_hex_t rip;\n"
+			"\t\tuint64_hex_t fault_addr;\n\t\tstring reason;\n"
+			"\t};\n};\n\n", PANIC_ID);
 }
 
 int rs_export_ctf(struct rs_trace_db *db, int64_t trace_id, const char *dir,
@@ -292,6 +388,7 @@ int rs_export_ctf(struct rs_trace_db *db, int64_t trace_id, const char *dir,
 	}
 	w->dir = dir;
 	w->cpu = -1;
+	w->m = &m;
 	if (rs_trace_meta(db, trace_id, &m) != 0) {
 		snprintf(err, errlen, "%s", rs_trace_error(db));
 		goto out;
@@ -300,6 +397,7 @@ int rs_export_ctf(struct rs_trace_db *db, int64_t trace_id, const char *dir,
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
+	trace_name(w->name, sizeof(w->name), &m);
 	/* A stable UUID per boot: the nonce, twice, with the version bits. */
 	memcpy(w->uuid, &m.nonce, 8);
 	memcpy(w->uuid + 8, &m.id, 8);
@@ -322,6 +420,17 @@ int rs_export_ctf(struct rs_trace_db *db, int64_t trace_id, const char *dir,
 	    rs_trace_events(db, m.id, RS_ORDER_CPU_TIME, INT64_MIN, INT64_MAX,
 			    write_event, w) != 0) {
 		snprintf(err, errlen, "%s", w->err[0] ? w->err : rs_trace_error(db));
+		goto out;
+	}
+	/* a panic on a CPU with no later event, or with none at all */
+	if (m.has_panic && !w->panic_done && (int)m.panic_cpu != w->cpu &&
+	    m.panic_cpu < m.ncpus && (put_panic(w) != 0 ||
+	    stream_switch(w, (int)m.panic_cpu, m.panic_ts_ns) != 0)) {
+		snprintf(err, errlen, "%s", w->err);
+		goto out;
+	}
+	if (w->stream && put_panic(w) != 0) {
+		snprintf(err, errlen, "%s", w->err);
 		goto out;
 	}
 	if (w->stream) {

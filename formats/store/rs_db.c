@@ -354,3 +354,44 @@ int rs_trace_row_read(sqlite3 *db, int64_t trace_id, struct rs_trace_row *out,
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? RS_DB_NO_TRACE : -1;
 }
+
+int rs_db_blocked_threads(sqlite3 *db, int64_t trace_id,
+			  struct rs_blocked_thread out[RS_BLOCKED_MAX], int *n)
+{
+	static const char *const reasons[] = { "?", "promise", "sleep",
+					       "event", "join" };
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+		  "WITH changes AS ("
+		  "  SELECT CASE type WHEN 4 THEN b ELSE a END AS tid, type,"
+		  "         b AS reason, c AS object,"
+		  "         row_number() OVER (PARTITION BY"
+		  "           CASE type WHEN 4 THEN b ELSE a END"
+		  "           ORDER BY ts_ns DESC, seq DESC) AS newest"
+		  "  FROM events WHERE trace_id = ?1 AND type IN (3, 4, 5, 6, 7))"
+		  " SELECT c.tid, t.name, c.reason, c.object, p.label"
+		  " FROM changes c"
+		  " LEFT JOIN threads t ON t.trace_id = ?1 AND t.tid = c.tid"
+		  " LEFT JOIN promises p ON c.reason = 1 AND p.trace_id = ?1"
+		  "   AND p.id = c.object"
+		  " WHERE c.newest = 1 AND c.type = 5 ORDER BY c.tid",
+		  -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, trace_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < RS_BLOCKED_MAX) {
+		struct rs_blocked_thread *b = &out[(*n)++];
+		int64_t why = sqlite3_column_int64(s, 2);
+		b->tid = sqlite3_column_int64(s, 0);
+		copy_text(b->name, sizeof(b->name), s, 1);
+		snprintf(b->reason, sizeof(b->reason), "%s",
+			 why > 0 && why <= RS_BLOCK_JOIN ? reasons[why] : "?");
+		b->object = (uint64_t)sqlite3_column_int64(s, 3);
+		b->has_label = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		copy_text(b->label, sizeof(b->label), s, 4);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}

@@ -133,4 +133,26 @@ struct rs_trace_row {
 int rs_trace_row_read(struct sqlite3 *db, int64_t trace_id,
 		      struct rs_trace_row *out, char *err, size_t errlen);
 
+/*
+ * The threads a deadlock holds: those whose last scheduling event
+ * (THREAD_BLOCK, WAKE, YIELD, EXIT, or a SWITCH to them) is a block, with
+ * what they wait on; for a promise, its label. Events lost to the ring
+ * can hide a thread: the list is what the stored trace shows. `info` and
+ * `report` both list them from here.
+ */
+struct rs_blocked_thread {
+	int64_t tid;
+	char name[32];
+	char reason[12];          /* promise, sleep, event, join, ? */
+	uint64_t object;          /* promise id, tid joined, ... */
+	int has_label;
+	char label[64];           /* the promise's label */
+};
+#define RS_BLOCKED_MAX 16
+
+/* Fills out[0 .. *n - 1] (at most RS_BLOCKED_MAX, by tid) for trace
+ * `trace_id` (not 0). Returns 0, or -1 (sqlite3_errmsg says why). */
+int rs_db_blocked_threads(struct sqlite3 *db, int64_t trace_id,
+			  struct rs_blocked_thread out[RS_BLOCKED_MAX], int *n);
+
 #endif /* RS_DB_H */

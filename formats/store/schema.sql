@@ -122,6 +122,20 @@ CREATE TABLE IF NOT EXISTS lost (
 );
 CREATE INDEX IF NOT EXISTS lost_by_cpu ON lost (trace_id, cpu, from_ns);
 
+-- Gaps whose size nobody can know: events lost where no count was kept,
+-- as in an imported mirage-profile ring whose writer overwrote packets
+-- (`ringside import`). Kept apart from `lost`, whose counts are exact,
+-- so `sum(lost.count)` stays a true figure. Added in version 2 without a
+-- bump: a database without the table has no such gap.
+CREATE TABLE IF NOT EXISTS lost_unknown (
+	id       INTEGER PRIMARY KEY,
+	trace_id INTEGER NOT NULL REFERENCES trace(id),
+	cpu      INTEGER NOT NULL,
+	from_ns  INTEGER,                   -- last event before the gap, if any
+	to_ns    INTEGER,                   -- first event after it, if any
+	what     TEXT NOT NULL              -- why, and what is known of it
+);
+
 -- Kernel threads, derived from thread_create / thread_exit.
 CREATE TABLE IF NOT EXISTS threads (
 	trace_id   INTEGER NOT NULL REFERENCES trace(id),
@@ -245,93 +259,199 @@ CREATE TABLE IF NOT EXISTS cpu_skew (
 ) WITHOUT ROWID;
 
 -- ---- Views for your own SQL, shaped like Perfetto trace_processor's ----
--- tables (slice, flow, counter, thread_state), so queries people already
--- know carry over. They are derived on the fly from the tables above;
--- nothing is stored twice. formats/store/SCHEMA.md has example queries.
+-- tables (slice, flow, thread, track, counter_track, counter, sched,
+-- thread_state) with its column names and meanings, so a query written
+-- for trace_processor runs with few changes. Derived on the fly from the
+-- tables above; nothing is stored twice. formats/store/SCHEMA.md says
+-- what each column means and has tested example queries.
+--
+-- Ids: utid = (trace_id - 1) * 2^32 + tid (tids are 32-bit); track ids
+-- are (trace_id - 1) * 2^33 + tid for a thread's track, + 2^32 for the
+-- promises track, + 2^32 + n for the n-th counter by name; a slice's id
+-- is its promise id; flow, counter and sched ids are the record's
+-- seq * 256 + cpu (its event). Slice, flow, counter and sched ids are
+-- unique within one trace: in a database of several boots, add trace_id
+-- to a join.
+--
+-- Every view's CREATE holds the marker "ringside views 3": a collect
+-- that opens a database whose views lack it (written by an older
+-- ringside) drops them and this file creates them anew
+-- (collector/store.c, refresh_views). Change the marker with the views.
 
 -- Thread run intervals, per CPU: from a switch to a thread until the next
--- switch (or idle) on that CPU. The last interval ends at the CPU's last
--- event.
-CREATE VIEW IF NOT EXISTS thread_run AS
+-- switch (or idle) on that CPU; the last one ends at the CPU's last
+-- record. seq is the switch's record, end_seq the record that ended the
+-- run (NULL for a CPU's last run).
+CREATE VIEW IF NOT EXISTS thread_run AS /* ringside views 3 */
 WITH cpu_marks AS (
-	SELECT trace_id, cpu, ts_ns,
+	SELECT trace_id, cpu, seq, ts_ns,
 	       CASE type WHEN 4 THEN b ELSE 0 END AS tid,
-	       LEAD(ts_ns) OVER (PARTITION BY trace_id, cpu
-	                         ORDER BY ts_ns, seq) AS next_ts
+	       LEAD(ts_ns) OVER w AS next_ts, LEAD(seq) OVER w AS next_seq
 	FROM events WHERE type IN (4, 52)       -- thread_switch, idle_enter
+	-- Record order is the CPU's own order, and the order `events`
+	-- yields: no sort.
+	WINDOW w AS (PARTITION BY trace_id, cpu ORDER BY seq)
 )
 SELECT trace_id, cpu, tid, ts_ns AS ts,
-       coalesce(next_ts, (SELECT max(e.ts_ns) FROM events e
-                          WHERE e.trace_id = cpu_marks.trace_id
-                            AND e.cpu = cpu_marks.cpu)) - ts_ns AS dur
-FROM cpu_marks WHERE tid != 0;
+       coalesce(next_ts, (SELECT max(c.max_ns) FROM chunks c
+                          WHERE c.trace_id = m.trace_id
+                            AND c.cpu = m.cpu)) - ts_ns AS dur,
+       seq, next_seq AS end_seq
+FROM cpu_marks m WHERE tid != 0;
 
--- slice: promise lifetimes (category 'promise', track = 'promises') and
--- thread run intervals (category 'thread', track = 'thread <tid>'). A
--- pending promise has dur -1, as in Perfetto.
-CREATE VIEW IF NOT EXISTS slice AS
-SELECT p.trace_id, 'promise' AS category, 'promises' AS track,
-       coalesce(p.label, p.type, 'promise') AS name,
-       p.created_ns AS ts,
+-- sched: Perfetto's sched_slice, one row per run of a thread on a CPU
+-- (thread_run with Perfetto's names). end_state and priority: NULL (the
+-- state after a run is in thread_state).
+CREATE VIEW IF NOT EXISTS sched AS /* ringside views 3 */
+SELECT seq * 256 + cpu AS id, ts, dur, cpu,
+       (trace_id - 1) * 4294967296 + tid AS utid,
+       NULL AS end_state, NULL AS priority, trace_id
+FROM thread_run;
+
+-- thread: one row per thread the trace created or saw exit.
+CREATE VIEW IF NOT EXISTS thread AS /* ringside views 3 */
+SELECT (trace_id - 1) * 4294967296 + tid AS utid, tid, name,
+       created_ns AS start_ts, exited_ns AS end_ts, NULL AS upid,
+       NULL AS is_main_thread, trace_id
+FROM threads;
+
+-- counter_track: one per counter name (heap, runq_len, the guest's own).
+CREATE VIEW IF NOT EXISTS counter_track AS /* ringside views 3 */
+SELECT (trace_id - 1) * 8589934592 + 4294967296 +
+       row_number() OVER (PARTITION BY trace_id ORDER BY name) AS id,
+       name, 'counter' AS type, NULL AS unit, NULL AS description, trace_id
+FROM (SELECT DISTINCT trace_id, name FROM counters);
+
+-- thread_track: one per thread, holding its sched slices.
+CREATE VIEW IF NOT EXISTS thread_track AS /* ringside views 3 */
+SELECT (trace_id - 1) * 8589934592 + tid AS id,
+       coalesce(name, 'thread ' || tid) AS name, 'thread' AS type,
+       (trace_id - 1) * 4294967296 + tid AS utid, trace_id
+FROM threads;
+
+-- track: every track: each thread's, one 'promises' track per trace
+-- holding the promise slices, and the counter tracks.
+CREATE VIEW IF NOT EXISTS track AS /* ringside views 3 */
+SELECT id, name, type, utid, trace_id FROM thread_track
+UNION ALL
+SELECT (id - 1) * 8589934592 + 4294967296, 'promises', 'promises', NULL, id
+FROM trace
+UNION ALL
+SELECT id, name, type, NULL, trace_id FROM counter_track;
+
+-- counter: every sample, on its counter_track.
+CREATE VIEW IF NOT EXISTS counter AS /* ringside views 3 */
+SELECT c.seq * 256 + c.cpu AS id, c.ts_ns AS ts, t.id AS track_id,
+       c.value, NULL AS arg_set_id, c.trace_id
+FROM counters c JOIN counter_track t
+     ON t.trace_id = c.trace_id AND t.name = c.name;
+
+-- slice: one per promise whose create was recorded, on the trace's
+-- promises track, from its creation to its settling (dur -1 while
+-- pending, as in Perfetto). Promises are asynchronous and do not nest on
+-- their track: depth 0, parent_id NULL; the promise that created it is
+-- parent_promise (and a 'creates' flow).
+CREATE VIEW IF NOT EXISTS slice AS /* ringside views 3 */
+SELECT p.id AS id, p.created_ns AS ts,
        coalesce(p.resolved_ns - p.created_ns, -1) AS dur,
-       p.id AS promise_id, NULL AS tid, p.type AS promise_type,
-       p.state AS state
-FROM promises p WHERE p.created_ns IS NOT NULL
-UNION ALL
-SELECT r.trace_id, 'thread', 'thread ' || r.tid,
-       coalesce(t.name, 'thread ' || r.tid), r.ts, r.dur,
-       NULL, r.tid, NULL, 'running'
-FROM thread_run r LEFT JOIN threads t
-     ON t.trace_id = r.trace_id AND t.tid = r.tid;
+       (p.trace_id - 1) * 8589934592 + 4294967296 AS track_id,
+       'promise' AS category, coalesce(p.label, p.type, 'promise') AS name,
+       0 AS depth, NULL AS parent_id, NULL AS arg_set_id,
+       json_object('type', p.type, 'state', p.state, 'parent', p.parent,
+                   'fail_message', p.fail_message) AS args,
+       p.trace_id, p.type AS promise_type, p.state AS promise_state,
+       p.parent AS parent_promise
+FROM promises p WHERE p.created_ns IS NOT NULL;
 
--- flow: the arrows. 'creates' runs from the creating thread at creation
--- to the new promise; 'resolves' from the resolver to the promise;
--- 'reads' from the resolved promise to each reader (try_read included,
--- with kind 'try_read').
-CREATE VIEW IF NOT EXISTS flow AS
-SELECT trace_id, 'creates' AS kind, ts_ns AS ts, ctx AS from_tid,
-       b AS from_promise, a AS to_promise, cpu, seq
-FROM events WHERE type = 16
-UNION ALL
-SELECT trace_id, CASE type WHEN 19 THEN 'resolves' WHEN 20 THEN 'fails'
-                           ELSE 'cancels' END,
-       ts_ns, ctx, b, a, cpu, seq
-FROM events WHERE type IN (19, 20, 24)
-UNION ALL
-SELECT trace_id, CASE type WHEN 17 THEN 'reads' ELSE 'try_read' END,
-       ts_ns, ctx, a, b, cpu, seq
-FROM events WHERE type IN (17, 18)
-UNION ALL
-SELECT trace_id, 'becomes', ts_ns, ctx, a, b, cpu, seq
-FROM events WHERE type = 21;
+-- flow: the arrows between promise slices: 'creates' (parent -> new),
+-- 'resolves'/'fails'/'cancels' (the promise whose code settled it -> it),
+-- 'reads'/'try_read' (the promise read -> the reader), 'becomes' (a
+-- promise -> the one it now follows). Only arrows whose two ends are
+-- slices (promises with a recorded create; 0 means none) are rows.
+CREATE VIEW IF NOT EXISTS flow AS /* ringside views 3 */
+SELECT f.seq * 256 + f.cpu AS id, f.slice_out, f.slice_in,
+       NULL AS arg_set_id, f.trace_id, f.kind, f.ts_ns AS flow_ts
+FROM (SELECT trace_id, cpu, seq, ts_ns,
+             CASE type WHEN 16 THEN 'creates' WHEN 17 THEN 'reads'
+                       WHEN 18 THEN 'try_read' WHEN 19 THEN 'resolves'
+                       WHEN 20 THEN 'fails' WHEN 21 THEN 'becomes'
+                       ELSE 'cancels' END AS kind,
+             CASE WHEN type IN (17, 18, 21) THEN a ELSE b END AS slice_out,
+             CASE WHEN type IN (17, 18, 21) THEN b ELSE a END AS slice_in
+      FROM events WHERE type IN (16, 17, 18, 19, 20, 21, 24)) f
+WHERE EXISTS (SELECT 1 FROM promises o WHERE o.trace_id = f.trace_id
+              AND o.id = f.slice_out AND o.created_ns IS NOT NULL)
+  AND EXISTS (SELECT 1 FROM promises i WHERE i.trace_id = f.trace_id
+              AND i.id = f.slice_in AND i.created_ns IS NOT NULL);
 
--- counter: every sample, as Perfetto's counter table with the track
--- named by the counter.
-CREATE VIEW IF NOT EXISTS counter AS
-SELECT trace_id, name AS track, ts_ns AS ts, value FROM counters;
-
--- thread_state: what each thread was doing from each change on: 'Running'
--- (switched in), 'Runnable' (woken, or switched out without blocking:
--- a yield or preemption), 'Blocked' with the reason (promise, sleep,
--- event, join), 'Exited'. The last state has dur NULL.
-CREATE VIEW IF NOT EXISTS thread_state AS
-WITH changes AS (
-	SELECT trace_id, ts_ns, seq, cpu, b AS tid, 'Running' AS state,
-	       NULL AS blocked_on
-	FROM events WHERE type = 4
+-- thread_state: each thread's state over time, Perfetto's letters:
+-- 'Running' exactly while it is switched in on a CPU (the thread_run
+-- intervals, so per thread the Running time is its on-CPU time); off a
+-- CPU, 'S' (blocked: blocked_on says on what), 'R' (woken, waiting for a
+-- CPU; waker_utid woke it), 'R+' (switched out without blocking: a yield
+-- or preemption), 'X' (exited). The state a thread leaves a CPU in is the
+-- last of its block, wake, yield or exit records during that run ('R+'
+-- if none): blocked and woken while still on its CPU leaves it runnable.
+-- The last state lasts until the trace's last record.
+--
+-- How: per thread, its runs' starts (kind 1) and ends (kind 0) and its
+-- state records (kind 2, what they say packed in one integer: state code
+-- + 4 * reason + 64 * (waker + 1)) in order (time, cpu, record number),
+-- in one window pass: on_cpu counts starts minus ends; rs_last (the
+-- extension's "last non-NULL", sql_events.c) of -1 at a start and the
+-- packed record at a state record is, at a run's end, the record that
+-- came after its start (>= 0) or none (-1). n log n: one sort.
+CREATE VIEW IF NOT EXISTS thread_state AS /* ringside views 3 */
+WITH runs AS (
+	SELECT trace_id, tid, ts, dur, cpu, seq, end_seq FROM thread_run
+), marks AS (
+	SELECT trace_id, tid, CASE k WHEN 0 THEN ts + dur ELSE ts END AS at,
+	       dur, cpu,
+	       CASE k WHEN 0 THEN coalesce(end_seq, 9223372036854775807)
+	              ELSE seq END AS sk,
+	       k AS kind, CASE k WHEN 1 THEN -1 END AS packed
+	FROM runs CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 0)
 	UNION ALL
-	SELECT trace_id, ts_ns, seq, cpu, a, 'Runnable', NULL
-	FROM events WHERE type IN (6, 7)        -- wake, yield
-	UNION ALL
-	SELECT trace_id, ts_ns, seq, cpu, a, 'Blocked',
-	       CASE b WHEN 1 THEN 'promise' WHEN 2 THEN 'sleep'
-	              WHEN 3 THEN 'event' WHEN 4 THEN 'join' ELSE 'unknown' END
-	FROM events WHERE type = 5
-	UNION ALL
-	SELECT trace_id, ts_ns, seq, cpu, a, 'Exited', NULL
-	FROM events WHERE type = 3
+	SELECT trace_id, a, ts_ns, NULL, cpu, seq, 2,
+	       CASE type WHEN 5 THEN 0 WHEN 6 THEN 1 WHEN 7 THEN 2 ELSE 3 END
+	       + CASE WHEN type = 5 AND b BETWEEN 1 AND 4 THEN 4 * b
+	              WHEN type = 5 THEN 20 ELSE 0 END
+	       + CASE WHEN type = 6 AND b BETWEEN 0 AND 4294967295
+	              THEN 64 * (b + 1) ELSE 0 END
+	FROM events WHERE type IN (3, 5, 6, 7)  -- exit, block, wake, yield
+), ordered AS (
+	SELECT trace_id, tid, kind, dur, at, cpu,
+	       sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
+	           OVER o AS on_cpu,
+	       rs_last(packed) OVER o AS last, LEAD(at) OVER o AS next_at
+	FROM marks
+	WINDOW o AS (PARTITION BY trace_id, tid ORDER BY at, cpu, sk, kind
+	             ROWS UNBOUNDED PRECEDING)
 )
-SELECT trace_id, tid AS utid, ts_ns AS ts,
-       LEAD(ts_ns) OVER w - ts_ns AS dur, state, blocked_on
-FROM changes
-WINDOW w AS (PARTITION BY trace_id, tid ORDER BY ts_ns, cpu, seq);
+-- Running rows are the runs; off a CPU, a state record sets the state
+-- and a run's end keeps the one recorded last during that run
+-- (last_kind 2), else the thread was preempted.
+SELECT NULL AS id, at AS ts, dur, cpu,
+       (trace_id - 1) * 4294967296 + tid AS utid, state, NULL AS io_wait,
+       NULL AS blocked_function,
+       (trace_id - 1) * 4294967296 + waker AS waker_utid, trace_id,
+       blocked_on
+FROM (
+	SELECT trace_id, tid, at,
+	       CASE WHEN kind = 1 THEN dur
+	            ELSE coalesce(next_at, (SELECT max(c.max_ns) FROM chunks c
+	                                    WHERE c.trace_id = ordered.trace_id))
+	                 - at END AS dur,
+	       CASE WHEN kind = 1 THEN cpu END AS cpu,
+	       CASE WHEN kind = 1 THEN 'Running' WHEN last < 0 THEN 'R+'
+	            ELSE CASE last % 4 WHEN 0 THEN 'S' WHEN 1 THEN 'R'
+	                               WHEN 2 THEN 'R+' ELSE 'X' END
+	            END AS state,
+	       CASE WHEN kind != 1 AND last >= 0 AND last % 4 = 0 THEN
+	            CASE last / 4 % 16 WHEN 1 THEN 'promise' WHEN 2 THEN 'sleep'
+	                               WHEN 3 THEN 'event' WHEN 4 THEN 'join'
+	                               ELSE 'unknown' END END AS blocked_on,
+	       CASE WHEN kind != 1 AND last >= 64 THEN last / 64 - 1 END AS waker
+	FROM ordered WHERE kind = 1 OR on_cpu = 0
+)
+WHERE state = 'Running' OR dur > 0;

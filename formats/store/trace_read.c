@@ -391,19 +391,19 @@ out:
 	return result;
 }
 
-int rs_trace_gaps(struct rs_trace_db *t, int64_t trace_id, rs_gap_cb cb,
-		  void *opaque)
+/* Gaps from `sql` (rows cpu, count, from_ns, to_ns; ?1 the trace). A
+ * table that is not there has none when `missing_ok` (older files lack
+ * lost_unknown). */
+static int gaps_from(struct rs_trace_db *t, const char *sql, int missing_ok,
+		     int64_t trace_id, rs_gap_cb cb, void *opaque)
 {
 	assert(t && cb);
-	static const char sql[] =
-		"SELECT cpu, count, coalesce(from_ns, -1), coalesce(to_ns, -1)"
-		" FROM lost WHERE trace_id = ?1 AND count > 0"
-		" ORDER BY cpu, from_ns, id";
 	sqlite3_stmt *s;
 	int rc, result = 0;
 
 	if (sqlite3_prepare_v2(t->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(t, "reading losses: %s", sqlite3_errmsg(t->db));
+		return missing_ok ? 0 : fail(t, "reading losses: %s",
+					     sqlite3_errmsg(t->db));
 	sqlite3_bind_int64(s, 1, trace_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct rs_gap g = {
@@ -420,4 +420,21 @@ int rs_trace_gaps(struct rs_trace_db *t, int64_t trace_id, rs_gap_cb cb,
 		result = fail(t, "reading losses: %s", sqlite3_errmsg(t->db));
 	sqlite3_finalize(s);
 	return result;
+}
+
+int rs_trace_unknown_gaps(struct rs_trace_db *t, int64_t trace_id,
+			  rs_gap_cb cb, void *opaque)
+{
+	return gaps_from(t, "SELECT cpu, 0, coalesce(from_ns, -1),"
+			 " coalesce(to_ns, -1) FROM lost_unknown WHERE"
+			 " trace_id = ?1 ORDER BY id", 1, trace_id, cb, opaque);
+}
+
+int rs_trace_gaps(struct rs_trace_db *t, int64_t trace_id, rs_gap_cb cb,
+		  void *opaque)
+{
+	return gaps_from(t, "SELECT cpu, count, coalesce(from_ns, -1),"
+			 " coalesce(to_ns, -1) FROM lost WHERE trace_id = ?1"
+			 " AND count > 0 ORDER BY cpu, from_ns, id", 0,
+			 trace_id, cb, opaque);
 }

@@ -88,6 +88,12 @@ int rs_trace_events(struct rs_trace_db *db, int64_t trace_id,
 int rs_trace_gaps(struct rs_trace_db *db, int64_t trace_id, rs_gap_cb cb,
 		  void *opaque);
 
+/* Deliver every loss of unknown size (table lost_unknown: an imported
+ * file's losses nobody counted), count 0, by id; nothing for a database
+ * without the table. */
+int rs_trace_unknown_gaps(struct rs_trace_db *db, int64_t trace_id,
+			  rs_gap_cb cb, void *opaque);
+
 /* For tools that need their own queries (the report). */
 struct sqlite3 *rs_trace_sqlite(struct rs_trace_db *db);
 

@@ -86,13 +86,20 @@ void gt_panic_commit(struct rs_header *h, struct rs_panic *p);
 /* ---- the emit path ---------------------------------------------------- */
 
 #define gt_barrier() __asm__ __volatile__("" ::: "memory")
+/* The fast path is inlined at every trace point whatever the compiler's
+ * size heuristics say: an outlined emit costs a call, its argument
+ * moves and a frame that save and restore six registers (pingpong: +9
+ * instructions a record). */
+#define GT_INLINE static inline __attribute__((always_inline))
 
 static inline uint64_t gt_rdtsc(void)
 {
 #if defined(__x86_64__)
-	uint32_t lo, hi;
+	/* In 64-bit mode rdtsc clears the upper halves of rax and rdx, so
+	 * taking them as 64-bit outputs spares a zero extension. */
+	uint64_t lo, hi;
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
+	return (hi << 32) | lo;
 #else
 #error "guest-trace needs a cycle counter for this architecture"
 #endif
@@ -119,18 +126,61 @@ static inline void gt_local_inc64(uint64_t *p)
 	__asm__ __volatile__("incq %0" : "+m"(*p) :: "memory");
 }
 
+/* Success is cmpxchg's ZF, taken as a flag output: no compare after. */
 static inline int gt_local_cas64(uint64_t *p, uint64_t old, uint64_t val)
 {
-	uint64_t prev;
-	__asm__ __volatile__("cmpxchgq %2, %1"
-			     : "=a"(prev), "+m"(*p)
-			     : "r"(val), "0"(old)
-			     : "memory", "cc");
-	return prev == old;
+	int ok;
+	__asm__ __volatile__("cmpxchgq %3, %1"
+			     : "=@ccz"(ok), "+m"(*p), "+a"(old)
+			     : "r"(val)
+			     : "memory");
+	return ok;
+}
+
+/* *p == v, read once (as GT_READ_ONCE), compared straight from memory. */
+static inline int gt_eq32(const uint32_t *p, uint32_t v)
+{
+	int eq;
+	__asm__ __volatile__("cmpl %2, %1" : "=@ccz"(eq) : "m"(*p), "ir"(v));
+	return eq;
+}
+
+static inline int gt_eq64(const uint64_t *p, uint64_t v)
+{
+	int eq;
+	__asm__ __volatile__("cmpq %2, %1" : "=@ccz"(eq) : "m"(*p), "r"(v));
+	return eq;
 }
 
 #define GT_READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define GT_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/*
+ * RS_PAIR_PACK(head, n), computed in fewer instructions: head << 21 keeps
+ * head's bits 0..42 at 21..63, and >> 24 leaves bits 3..42 at 0..39,
+ * which is (head >> 3) mod 2^40; n << 40 keeps n mod 2^24 above them.
+ * tests/formats/test_ring.c checks it against the macro.
+ */
+GT_INLINE uint64_t gt_pair_pack(uint64_t head, uint64_t n)
+{
+	_Static_assert(RS_PAIR_HEAD_BITS == 40 && RS_PAIR_COUNT_BITS == 24,
+		       "gt_pair_pack is written for a 40/24 split");
+#if defined(__x86_64__)
+	/* shrd fills the top 24 bits from n's low ones in one instruction */
+	uint64_t x = head << 21;
+	__asm__("shrdq $24, %1, %0" : "+r"(x) : "r"(n) : "cc");
+	return x;
+#else
+	return ((head << 21) >> 24) | (n << 40);
+#endif
+}
+
+GT_INLINE void gt_publish(struct rs_cpu_ring *r, uint64_t res, uint64_t n)
+{
+	GT_WRITE_ONCE(r->head_pair, gt_pair_pack(res, n));
+	GT_WRITE_ONCE(r->head, res);
+	GT_WRITE_ONCE(r->head_written, n);
+}
 
 /*
  * Publish: only the outermost writer on a CPU publishes, so `head` never
@@ -160,9 +210,7 @@ static inline void gt_commit(struct rs_cpu_ring *r)
 			gt_barrier();
 		} while (res != GT_READ_ONCE(r->reserve));
 
-		GT_WRITE_ONCE(r->head_pair, RS_PAIR_PACK(res, n));
-		GT_WRITE_ONCE(r->head, res);
-		GT_WRITE_ONCE(r->head_written, n);
+		gt_publish(r, res, n);
 
 		gt_local_dec32(&r->nesting);
 		gt_barrier();
@@ -173,17 +221,47 @@ static inline void gt_commit(struct rs_cpu_ring *r)
 }
 
 /*
+ * gt_commit for a writer whose own compare-and-swap set `reserve` to
+ * `end`. If `reserve` still reads `end` after `written` was loaded, it
+ * read `end` before that load too (at the swap), and it only grows: so
+ * nothing reserved in between, and (end, written) is the consistent pair
+ * gt_commit's loop would have found, without its first load. Anything
+ * unusual (a nested writer, an interrupt that reserved since the swap)
+ * takes gt_commit's general path.
+ */
+GT_INLINE void gt_commit_end(struct rs_cpu_ring *r, uint64_t end)
+{
+	if (__builtin_expect(gt_eq32(&r->nesting, 1), 1)) {
+		uint64_t n = GT_READ_ONCE(r->written);
+		gt_barrier();
+		if (__builtin_expect(gt_eq64(&r->reserve, end), 1)) {
+			gt_publish(r, end, n);
+			gt_local_dec32(&r->nesting);
+			gt_barrier();
+			if (__builtin_expect(gt_eq64(&r->reserve, end), 1))
+				return;
+			gt_local_inc32(&r->nesting);
+		}
+	}
+	gt_commit(r);
+}
+
+/*
  * Reserve `size` bytes (a multiple of 8, <= chunk size) for a record.
  * Returns the ring offset to write at, or -1 (as uint64) if discard mode
  * dropped it. A record never spans a chunk boundary: if it does not fit in
  * what is left of the current chunk, the rest of the chunk is reserved too
  * and filled with a PAD record, so a reader that lost its place can always
  * resume at the next chunk start.
+ * With `now` set, *tsc is read after each load of `reserve`: an interrupt
+ * that emits between the two then makes the swap fail, so a record that
+ * lands after another on this CPU never has the earlier timestamp.
  */
 #define GT_DROPPED ((uint64_t)-1)
 
 static inline uint64_t gt_reserve(struct rs_header *h, struct rs_cpu_ring *r,
-				  uint8_t *data, uint32_t size, uint64_t tsc)
+				  uint8_t *data, uint32_t size, uint64_t *tsc,
+				  int now)
 {
 	const uint64_t chunk = r->chunk_size;
 	const uint64_t mask = r->data_size - 1;
@@ -191,6 +269,9 @@ static inline uint64_t gt_reserve(struct rs_header *h, struct rs_cpu_ring *r,
 
 	do {
 		pos = GT_READ_ONCE(r->reserve);
+		gt_barrier();
+		if (now)
+			*tsc = gt_rdtsc();
 		uint64_t room = chunk - (pos & (chunk - 1));
 		start = room < size ? pos + room : pos;
 		end = start + size;
@@ -198,7 +279,7 @@ static inline uint64_t gt_reserve(struct rs_header *h, struct rs_cpu_ring *r,
 		    end > r->data_size) {
 			gt_local_inc64(&r->dropped);
 			if (GT_READ_ONCE(r->first_drop_tsc) == 0)
-				gt_local_cas64(&r->first_drop_tsc, 0, tsc);
+				gt_local_cas64(&r->first_drop_tsc, 0, *tsc);
 			return GT_DROPPED;
 		}
 	} while (!gt_local_cas64(&r->reserve, pos, end));
@@ -230,37 +311,63 @@ static inline void gt_write_fixed(uint64_t *w, uint16_t type, uint32_t size,
 }
 
 /*
+ * The rest of an emit that does not take the fast path (gt_emit_tsc):
+ * a record that needs a PAD first, or discard mode near its end. Out of
+ * line: it is rare, and every trace point inlines the fast path.
+ */
+void gt_emit_slow(struct rs_header *h, struct rs_cpu_ring *r, uint32_t size,
+		  uint64_t tsc, int now, uint16_t type, uint32_t ctx,
+		  unsigned nargs, uint64_t a, uint64_t b, uint64_t c);
+
+/*
  * The fixed-size emit: a header and up to three u64 arguments. With a
  * constant `nargs` the compiler folds this to straight-line stores.
- * `tsc` is GT_TSC_NOW to read the TSC inside the nesting section (so the
- * records of one CPU are in time order even across interrupts), or a
- * timestamp the caller took (see gt_emit_at).
+ * `tsc` is GT_TSC_NOW to read the TSC inside the nesting section, after
+ * the reservation's load of `reserve` (so the records of one CPU are in
+ * time order even across interrupts), or a timestamp the caller took
+ * (see gt_emit_at).
+ * The fast path is the protocol's common case, step for step (RING.md):
+ * a record that fits its chunk, not at discard mode's end, swapped in at
+ * the first try, then gt_commit_end. Anything else is gt_emit_slow.
  */
 #define GT_TSC_NOW UINT64_MAX
-static inline void gt_emit_tsc(struct rs_header *h, unsigned cpu,
+GT_INLINE void gt_emit_tsc(struct rs_header *h, unsigned cpu,
 			       uint64_t tsc, uint16_t type, uint32_t ctx,
 			       unsigned nargs, uint64_t a, uint64_t b,
 			       uint64_t c)
 {
 	struct rs_cpu_ring *r = gt_ring_of(h, cpu);
-	uint8_t *data = (uint8_t *)h + r->data_offset;
 	const uint32_t size = RS_RECORD_HDR + 8u * nargs;
+	const uint64_t chunk = r->chunk_size;
+	const int now = tsc == GT_TSC_NOW;
+	uint64_t pos;
 
 	gt_local_inc32(&r->nesting);
 	gt_barrier();
-	if (tsc == GT_TSC_NOW)
-		tsc = gt_rdtsc();
-	uint64_t off = gt_reserve(h, r, data, size, tsc);
-	if (__builtin_expect(off != GT_DROPPED, 1)) {
-		gt_write_fixed((uint64_t *)(data + off), type, size, ctx, tsc,
-			       nargs, a, b, c);
+	do {
+		pos = GT_READ_ONCE(r->reserve);
 		gt_barrier();
-		gt_local_inc64(&r->written);
-	}
-	gt_commit(r);
+		if (now)
+			tsc = gt_rdtsc();
+		if (__builtin_expect((pos & (chunk - 1)) + size > chunk ||
+				     (h->mode == RS_MODE_DISCARD &&
+				      pos + size > r->data_size), 0)) {
+			gt_emit_slow(h, r, size, tsc, now, type, ctx, nargs,
+				     a, b, c);
+			return;
+		}
+	} while (__builtin_expect(!gt_local_cas64(&r->reserve, pos, pos + size),
+				  0));
+
+	uint8_t *data = (uint8_t *)h + r->data_offset;
+	gt_write_fixed((uint64_t *)(data + (pos & (r->data_size - 1))), type,
+		       size, ctx, tsc, nargs, a, b, c);
+	gt_barrier();
+	gt_local_inc64(&r->written);
+	gt_commit_end(r, pos + size);
 }
 
-static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
+GT_INLINE void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
 			   uint32_t ctx, unsigned nargs, uint64_t a, uint64_t b,
 			   uint64_t c)
 {
@@ -270,7 +377,7 @@ static inline void gt_emit(struct rs_header *h, unsigned cpu, uint16_t type,
 /* gt_emit with a timestamp the caller took: for a guest whose clock is
  * not the TSC, and for host tools that synthesize a trace (tests,
  * benchmarks). A CPU's records must still come in time order. */
-static inline void gt_emit_at(struct rs_header *h, unsigned cpu, uint64_t tsc,
+GT_INLINE void gt_emit_at(struct rs_header *h, unsigned cpu, uint64_t tsc,
 			      uint16_t type, uint32_t ctx, unsigned nargs,
 			      uint64_t a, uint64_t b, uint64_t c)
 {

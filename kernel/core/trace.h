@@ -30,8 +30,10 @@ static inline uint32_t kernel_current_tid(unsigned cpu)
 }
 
 #if KERNEL_TRACE
-static inline void trace_emit(uint16_t type, unsigned n, uint64_t a,
-			      uint64_t b, uint64_t c)
+/* Inlined at every trace point, as gt_emit is (GT_INLINE): outlined, it
+ * costs a call and a frame per record (pingpong: +32 instructions). */
+GT_INLINE void trace_emit(uint16_t type, unsigned n, uint64_t a, uint64_t b,
+			  uint64_t c)
 {
 	struct rs_header *h = trace_region;
 	if (h) {
@@ -40,7 +42,7 @@ static inline void trace_emit(uint16_t type, unsigned n, uint64_t a,
 	}
 }
 
-static inline void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
+GT_INLINE void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
 				  uint64_t b, const char *s)
 {
 	struct rs_header *h = trace_region;
@@ -50,12 +52,12 @@ static inline void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
 	}
 }
 #else
-static inline void trace_emit(uint16_t type, unsigned n, uint64_t a,
+GT_INLINE void trace_emit(uint16_t type, unsigned n, uint64_t a,
 			      uint64_t b, uint64_t c)
 {
 }
 
-static inline void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
+GT_INLINE void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
 				  uint64_t b, const char *s)
 {
 }
@@ -81,140 +83,140 @@ static inline void trace_emit_str(uint16_t type, unsigned n, uint64_t a,
 	} while (0)
 
 /* scheduler */
-static inline void trace_thread_create(uint32_t tid, uint32_t parent,
+GT_INLINE void trace_thread_create(uint32_t tid, uint32_t parent,
 				       const char *name)
 {
 	TRACE_EMIT_STR(THREAD_CREATE, tid, parent, name);
 }
-static inline void trace_thread_exit(uint32_t tid)
+GT_INLINE void trace_thread_exit(uint32_t tid)
 {
 	TRACE_EMIT(THREAD_EXIT, tid, 0, 0);
 }
-static inline void trace_thread_switch(uint32_t from, uint32_t to)
+GT_INLINE void trace_thread_switch(uint32_t from, uint32_t to)
 {
 	TRACE_EMIT(THREAD_SWITCH, from, to, 0);
 }
-static inline void trace_thread_block(uint32_t tid, uint32_t reason,
+GT_INLINE void trace_thread_block(uint32_t tid, uint32_t reason,
 				      uint64_t obj)
 {
 	TRACE_EMIT(THREAD_BLOCK, tid, reason, obj);
 }
-static inline void trace_thread_wake(uint32_t tid, uint32_t waker)
+GT_INLINE void trace_thread_wake(uint32_t tid, uint32_t waker)
 {
 	TRACE_EMIT(THREAD_WAKE, tid, waker, 0);
 }
-static inline void trace_thread_yield(uint32_t tid)
+GT_INLINE void trace_thread_yield(uint32_t tid)
 {
 	TRACE_EMIT(THREAD_YIELD, tid, 0, 0);
 }
-static inline void trace_runq_len(uint64_t n)
+GT_INLINE void trace_runq_len(uint64_t n)
 {
 	TRACE_EMIT(RUNQ_LEN, n, 0, 0);
 }
-static inline void trace_thread_migrate(uint32_t tid, uint32_t from_cpu,
+GT_INLINE void trace_thread_migrate(uint32_t tid, uint32_t from_cpu,
 					uint32_t to_cpu)
 {
 	TRACE_EMIT(THREAD_MIGRATE, tid, from_cpu, to_cpu);
 }
-static inline void trace_lock_contend(uint32_t lock, uint64_t wait_cycles)
+GT_INLINE void trace_lock_contend(uint32_t lock, uint64_t wait_cycles)
 {
 	TRACE_EMIT(LOCK_CONTEND, lock, wait_cycles, 0);
 }
 
 /* promises */
-static inline void trace_promise_create(uint64_t id, uint64_t parent,
+GT_INLINE void trace_promise_create(uint64_t id, uint64_t parent,
 					uint64_t type)
 {
 	TRACE_EMIT(PROMISE_CREATE, id, parent, type);
 }
-static inline void trace_promise_read(uint64_t id, uint64_t reader)
+GT_INLINE void trace_promise_read(uint64_t id, uint64_t reader)
 {
 	TRACE_EMIT(PROMISE_READ, id, reader, 0);
 }
-static inline void trace_promise_try_read(uint64_t id, uint64_t reader)
+GT_INLINE void trace_promise_try_read(uint64_t id, uint64_t reader)
 {
 	TRACE_EMIT(PROMISE_TRY_READ, id, reader, 0);
 }
-static inline void trace_promise_resolve(uint64_t id, uint64_t resolver)
+GT_INLINE void trace_promise_resolve(uint64_t id, uint64_t resolver)
 {
 	TRACE_EMIT(PROMISE_RESOLVE, id, resolver, 0);
 }
-static inline void trace_promise_fail(uint64_t id, uint64_t resolver,
+GT_INLINE void trace_promise_fail(uint64_t id, uint64_t resolver,
 				      const char *msg)
 {
 	TRACE_EMIT_STR(PROMISE_FAIL, id, resolver, msg);
 }
-static inline void trace_promise_becomes(uint64_t id, uint64_t follows)
+GT_INLINE void trace_promise_becomes(uint64_t id, uint64_t follows)
 {
 	TRACE_EMIT(PROMISE_BECOMES, id, follows, 0);
 }
-static inline void trace_promise_label(uint64_t id, const char *label)
+GT_INLINE void trace_promise_label(uint64_t id, const char *label)
 {
 	TRACE_EMIT_STR(PROMISE_LABEL, id, 0, label);
 }
-static inline void trace_promise_signal(uint64_t id, uint64_t signaller)
+GT_INLINE void trace_promise_signal(uint64_t id, uint64_t signaller)
 {
 	TRACE_EMIT(PROMISE_SIGNAL, id, signaller, 0);
 }
-static inline void trace_promise_cancel(uint64_t id, uint64_t canceller)
+GT_INLINE void trace_promise_cancel(uint64_t id, uint64_t canceller)
 {
 	TRACE_EMIT(PROMISE_CANCEL, id, canceller, 0);
 }
 
 /* allocator */
-static inline void trace_page_alloc(uint64_t addr, uint64_t order)
+GT_INLINE void trace_page_alloc(uint64_t addr, uint64_t order)
 {
 	TRACE_EMIT(PAGE_ALLOC, addr, order, 0);
 }
-static inline void trace_page_free(uint64_t addr, uint64_t order)
+GT_INLINE void trace_page_free(uint64_t addr, uint64_t order)
 {
 	TRACE_EMIT(PAGE_FREE, addr, order, 0);
 }
-static inline void trace_heap(uint64_t in_use, int64_t delta)
+GT_INLINE void trace_heap(uint64_t in_use, int64_t delta)
 {
 	TRACE_EMIT(HEAP, in_use, (uint64_t)delta, 0);
 }
 
 /* event paths */
-static inline void trace_irq_enter(uint64_t vector)
+GT_INLINE void trace_irq_enter(uint64_t vector)
 {
 	TRACE_EMIT(IRQ_ENTER, vector, 0, 0);
 }
-static inline void trace_irq_exit(uint64_t vector)
+GT_INLINE void trace_irq_exit(uint64_t vector)
 {
 	TRACE_EMIT(IRQ_EXIT, vector, 0, 0);
 }
-static inline void trace_timer_fire(uint64_t id, uint64_t due)
+GT_INLINE void trace_timer_fire(uint64_t id, uint64_t due)
 {
 	TRACE_EMIT(TIMER_FIRE, id, due, 0);
 }
-static inline void trace_evtchn_notify(uint64_t port)
+GT_INLINE void trace_evtchn_notify(uint64_t port)
 {
 	TRACE_EMIT(EVTCHN_NOTIFY, port, 0, 0);
 }
-static inline void trace_idle_enter(void)
+GT_INLINE void trace_idle_enter(void)
 {
 	TRACE_EMIT(IDLE_ENTER, 0, 0, 0);
 }
-static inline void trace_idle_exit(void)
+GT_INLINE void trace_idle_exit(void)
 {
 	TRACE_EMIT(IDLE_EXIT, 0, 0, 0);
 }
-static inline void trace_ipi_send(uint32_t cpu, uint32_t reason)
+GT_INLINE void trace_ipi_send(uint32_t cpu, uint32_t reason)
 {
 	TRACE_EMIT(IPI_SEND, cpu, reason, 0);
 }
-static inline void trace_ipi_recv(uint32_t reason)
+GT_INLINE void trace_ipi_recv(uint32_t reason)
 {
 	TRACE_EMIT(IPI_RECV, reason, 0, 0);
 }
 
 /* generic */
-static inline void trace_counter(uint64_t value, const char *name)
+GT_INLINE void trace_counter(uint64_t value, const char *name)
 {
 	TRACE_EMIT_STR(COUNTER, value, 0, name);
 }
-static inline void trace_mark(uint64_t value, const char *text)
+GT_INLINE void trace_mark(uint64_t value, const char *text)
 {
 	TRACE_EMIT_STR(MARK, value, 0, text);
 }
@@ -222,7 +224,7 @@ static inline void trace_mark(uint64_t value, const char *text)
 /* The header's stall (RING.md): `nthreads` blocked with nothing that could
  * wake one, found now; 0 clears it. Not a record: a host that missed the
  * MARK (overwritten, or it attached later) still sees the stall. */
-static inline void trace_stall(uint64_t nthreads)
+GT_INLINE void trace_stall(uint64_t nthreads)
 {
 #if KERNEL_TRACE
 	if (trace_region)

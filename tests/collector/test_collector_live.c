@@ -583,6 +583,28 @@ static void test_e2e_deadlock_follow(void **state)
 				" '%s' --render t.png t.db", dir, rs_bin("ringside"),
 				rs_bin("ringside"), rs_bin("ringside-view")), 0);
 	assert_non_null(strstr(out, "\"guest_state\":\"deadlocked\""));
+	/* The report names the blocked threads as info does (JSON objects
+	 * alike) and what each waits on. */
+	assert_non_null(strstr(out, "\"deadlock\":{\"stalled_at_ns\":"));
+	assert_non_null(strstr(out, ",\"stalled_threads\":3,\"blocked_threads\":["
+			       "{\"tid\": 1, \"name\": \"main\", \"blocked_on\":"
+			       " \"join\", \"object\": 2}, {\"tid\": 2, \"name\":"
+			       " \"alice\", \"blocked_on\": \"promise\","
+			       " \"promise_id\": 2, \"label\": \"bob's reply\"},"
+			       " {\"tid\": 3, \"name\": \"bob\", \"blocked_on\":"
+			       " \"promise\", \"promise_id\": 1, \"label\":"
+			       " \"alice's reply\"}]},\n"));
+	free(out);
+	assert_int_equal(rs_run(&out, 60, "'%s' report '%s'", rs_bin("ringside"),
+				db), 0);
+	const char *want = "DEADLOCKED: 3 threads blocked since ";
+	if (strncmp(out, want, strlen(want)) != 0 ||
+	    !strstr(out, " after boot\n"
+		    "  thread 1 (main) waits on thread 2 to exit (join)\n"
+		    "  thread 2 (alice) waits on promise 2 \"bob's reply\"\n"
+		    "  thread 3 (bob) waits on promise 1 \"alice's reply\"\n"
+		    "trace 1: "))
+		fail_msg("the report of a deadlock:\n%s", out);
 	free(out);
 	free(ring);
 	free(db);

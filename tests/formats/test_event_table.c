@@ -146,6 +146,14 @@ static void test_event_table_decoder_matches_table(void **state)
 		}
 	}
 	assert_int_equal(rs_event_nargs(RS_EV_TYPE_LIMIT), -1);
+	/* signed words: heap's delta, and nothing else (released) */
+	int nsigned = 0;
+	for (int t = 0; t < RS_EV_TYPE_LIMIT; t++)
+		for (unsigned a = 0; a < 3; a++)
+			nsigned += rs_event_arg_signed((uint16_t)t, a);
+	assert_int_equal(nsigned, 1);
+	assert_int_equal(rs_event_arg_signed(RS_EV_HEAP, 1), 1);
+	assert_string_equal(rs_event_arg_name(RS_EV_HEAP, 1), "delta");
 }
 
 /* event_types rows of the database at `path` are the table's, exactly

@@ -72,27 +72,28 @@ static void test_chrome_track_per_cpu(void **state)
 		if (!strstr(out, want))
 			fail_msg("no track for cpu %d (%s):\n%s", cpu, want, out);
 	}
-	/* what ran where: thread 4 on cpu 3 from 10 µs, on cpu 2 from 601 */
+	/* what ran where: thread 4 on cpu 3 from 10 µs, on cpu 2 from 601
+	 * (whole µs: whole multiples of the export's 1/1024 µs) */
 	snprintf(want, sizeof(want), "\"pid\":2,\"tid\":3,\"name\":\"thread 4\","
-		 "\"ts\":%.3f", SMP_NS(10) / 1000.0);
+		 "\"ts\":%lld,", (long long)SMP_NS(10) / 1000);
 	if (!strstr(out, want))
 		fail_msg("want %s:\n%s", want, out);
 	snprintf(want, sizeof(want), "\"pid\":2,\"tid\":2,\"name\":\"thread 4\","
-		 "\"ts\":%.3f", SMP_NS(601) / 1000.0);
+		 "\"ts\":%lld,", (long long)SMP_NS(601) / 1000);
 	if (!strstr(out, want))
 		fail_msg("want %s:\n%s", want, out);
 	/* what crossed between CPUs, on the CPUs' tracks */
 	snprintf(want, sizeof(want), "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":2,"
-		 "\"name\":\"migrate thread 4 from cpu 3\",\"ts\":%.3f}",
-		 SMP_NS(600) / 1000.0);
+		 "\"name\":\"migrate thread 4 from cpu 3\",\"ts\":%lld}",
+		 (long long)SMP_NS(600) / 1000);
 	if (!strstr(out, want))
 		fail_msg("want %s:\n%s", want, out);
 	snprintf(want, sizeof(want), "\"pid\":2,\"tid\":0,\"name\":\"ipi to cpu 1"
-		 " (wake)\",\"ts\":%.3f}", SMP_NS(100) / 1000.0);
+		 " (wake)\",\"ts\":%lld}", (long long)SMP_NS(100) / 1000);
 	if (!strstr(out, want))
 		fail_msg("want %s:\n%s", want, out);
 	snprintf(want, sizeof(want), "\"pid\":2,\"tid\":1,\"name\":\"ipi received"
-		 " (wake)\",\"ts\":%.3f}", SMP_NS(105) / 1000.0);
+		 " (wake)\",\"ts\":%lld}", (long long)SMP_NS(105) / 1000);
 	if (!strstr(out, want))
 		fail_msg("want %s:\n%s", want, out);
 	free(out);

@@ -604,31 +604,46 @@ static void test_report_real_fanout(void **state)
 	char *dir = rs_tmpdir(), *out, *err;
 	char *path = rs_make_trace(dir, "fanout", 5, 0);
 
-	assert_int_equal(report(&out, &err, path, "--json", NULL), 0);
-	assert_true(jgroup(out, "promise_lifetime", "req 0 part 0") >= 0);
-	assert_true(jgroup(out, "promise_lifetime", "req 4 join") >= 0);
+	assert_int_equal(report(&out, &err, path, "--json", "--top", "0", NULL),
+			 0);
+	assert_true(jgroup(out, "promise_lifetime", "req # part #") >= 0);
+	assert_true(jgroup(out, "promise_lifetime", "req # join") >= 0);
 
-	/* Every label's count equals the promises table's (resolved or
-	 * failed: lifetimes end at a resolve or a fail), and no group more. */
+	/* Every label pattern's count equals the promises table's (resolved
+	 * or failed: lifetimes end at a resolve or a fail), and no group
+	 * more. The pattern here: every digit '#', then runs of '#' one. */
 	sqlite3 *db = open_rw(path);
 	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(db,
-		"WITH p AS (SELECT coalesce(label, '(unlabelled)') AS n, count(*) AS c"
+	char digits[512] = "coalesce(label, '(unlabelled)')";
+	for (int d = 0; d < 10; d++) {
+		char tmp[512];
+		snprintf(tmp, sizeof(tmp), "replace(%s, '%d', '#')", digits, d);
+		snprintf(digits, sizeof(digits), "%s", tmp);
+	}
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+		"WITH p AS (SELECT replace(replace(replace(%s, '##', '#'), '##',"
+		"  '#'), '##', '#') AS n, count(*) AS c"
 		"  FROM promises WHERE trace_id = (SELECT max(id) FROM trace)"
-		"  AND state IN ('resolved', 'failed') GROUP BY 1),"
+		"  AND state IN ('resolved', 'failed') GROUP BY 1),", digits);
+	assert_int_equal(sqlite3_prepare_v2(db, strcat(sql,
 		" j AS (SELECT json_extract(value, '$.name') AS n,"
 		"  json_extract(value, '$.count') AS c"
 		"  FROM json_each(?1, '$.promise_lifetime.groups'))"
 		" SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM j),"
 		"  (SELECT count(*) FROM p LEFT JOIN j USING (n) WHERE j.c IS NOT p.c),"
-		"  (SELECT sum(c) FROM p)", -1, &s, NULL), SQLITE_OK);
+		"  (SELECT sum(c) FROM p)"), -1, &s, NULL), SQLITE_OK);
 	sqlite3_bind_text(s, 1, out, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_true(sqlite3_column_int(s, 0) > 40);
+	assert_true(sqlite3_column_int(s, 0) >= 2);
 	assert_int_equal(sqlite3_column_int(s, 0), sqlite3_column_int(s, 1));
+	assert_int_equal(jint(out, "$.promise_lifetime.ngroups"),
+			 sqlite3_column_int(s, 0));
 	assert_int_equal(sqlite3_column_int(s, 2), 0);
 	/* Per request 9 resolves + 4 fails, as fanout.c promises. */
 	assert_int_equal(sqlite3_column_int(s, 3), 5 * 13);
+	assert_int_equal(jint(out, "$.promise_lifetime.total.count"), 5 * 13);
+	assert_int_equal(jint(out, "$.promise_lifetime.more_groups"), 0);
 	sqlite3_finalize(s);
 
 	/* A join's critical path ends at a root the trace explains. */
@@ -662,9 +677,102 @@ static void test_report_real_fanout(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* ---- defaults: top groups with a total, how the guest ended ---------- */
+
+/* The hosted demo's wake -> run has a group per thread (22 for 20
+ * requests): --top 3 shows
+ * three, says how many more, and totals them all (--top 0's groups). */
+static void test_report_top_and_total(void **state)
+{
+	char *dir = rs_tmpdir(), *out, *err, *all, *text;
+	char *path = rs_make_trace(dir, "demo", 20, 0);
+
+	assert_int_equal(report(&all, &err, path, "--json", "--top", "0", NULL), 0);
+	free(err);
+	sqlite3 *db = mem_db();
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(json_extract("
+		"value, '$.count')) FROM json_each(?1, '$.wake_to_run.groups')",
+		-1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_text(s, 1, all, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int64_t groups = sqlite3_column_int64(s, 0), samples = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_true(groups > 10 && samples > groups);
+	assert_int_equal(jint(all, "$.wake_to_run.more_groups"), 0);
+	assert_int_equal(report(&out, &err, path, "--json", "--top", "3", NULL), 0);
+	assert_int_equal(jint(out, "$.wake_to_run.ngroups"), groups);
+	assert_int_equal(jint(out, "$.wake_to_run.more_groups"), groups - 3);
+	assert_int_equal(jint(out, "$.wake_to_run.total.count"), samples);
+	assert_int_equal(jint(out, "$.wake_to_run.groups[3].count"), -1);
+	/* The three shown have the most samples. */
+	assert_true(jint(out, "$.wake_to_run.groups[2].count") >=
+		    jint(all, "$.wake_to_run.groups[3].count"));
+	free(out), free(err);
+	/* Text: the default 10, the rest in one line, then the total. */
+	assert_int_equal(report(&text, &err, path, NULL), 0);
+	char want[128];
+	snprintf(want, sizeof(want), "  (%lld more groups; --top 0 shows all)\n"
+		 "  %-12s %9lld ", (long long)groups - 10, "(total)",
+		 (long long)samples);
+	char *at = strstr(text, "wake -> run latency, by thread");
+	assert_non_null(at);
+	if (!strstr(at, "(total)") || !strstr(at, want))
+		fail_msg("want \"%s\" in:\n%s", want, at);
+	free(text), free(err), free(all);
+	free(path);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* A crashed guest's report starts with its panic, as the trace row has
+ * it; a guest that exited has none. */
+static void test_report_starts_with_panic(void **state)
+{
+	char *dir = rs_tmpdir(), *out, *err, want[512];
+	char *path = rs_make_trace(dir, "crash", 20, 134);
+	sqlite3 *db = open_rw(path);
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT panic_reason, printf("
+		"'0x%x', panic_rip), panic_cpu, panic_ts_ns FROM trace", -1, &s,
+		NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	const char *reason = (const char *)sqlite3_column_text(s, 0);
+	assert_non_null(strstr(reason, "deliberate panic"));
+	snprintf(want, sizeof(want), "PANIC: %s\n  at rip %s, cpu %d, ", reason,
+		 sqlite3_column_text(s, 1), sqlite3_column_int(s, 2));
+	assert_int_equal(report(&out, &err, path, NULL), 0);
+	if (strncmp(out, want, strlen(want)) != 0)
+		fail_msg("want the report to start with \"%s\":\n%s", want, out);
+	free(out), free(err);
+	assert_int_equal(report(&out, &err, path, "--json", NULL), 0);
+	char *r = jtext(out, "$.panic.reason"), *rip = jtext(out, "$.panic.rip");
+	assert_string_equal(r, reason);
+	assert_string_equal(rip, (const char *)sqlite3_column_text(s, 1));
+	assert_int_equal(jint(out, "$.panic.ts_ns"), sqlite3_column_int64(s, 3));
+	assert_int_equal(jint(out, "$.panic.cpu"), sqlite3_column_int64(s, 2));
+	assert_int_equal(jint(out, "$.deadlock"), -1);
+	free(r), free(rip), free(out), free(err);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	free(path);
+	path = rs_make_trace(dir, "fanout", 2, 0);
+	assert_int_equal(report(&out, &err, path, "--json", NULL), 0);
+	assert_non_null(strstr(out, "\"panic\":null,\n\"deadlock\":null,\n"));
+	free(out), free(err);
+	assert_int_equal(report(&out, &err, path, NULL), 0);
+	assert_int_equal(strncmp(out, "trace 1: ", 9), 0);
+	free(out), free(err);
+	free(path);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(report,
 	cmocka_unit_test(test_report_known_distribution),
 	cmocka_unit_test(test_report_critical_path),
 	cmocka_unit_test(test_report_bad_input),
 	cmocka_unit_test(test_report_lost_ranges),
-	cmocka_unit_test(test_report_real_fanout))
+	cmocka_unit_test(test_report_real_fanout),
+	cmocka_unit_test(test_report_top_and_total),
+	cmocka_unit_test(test_report_starts_with_panic))

@@ -12,6 +12,7 @@
 #include "testlib.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,6 +440,26 @@ static void test_published_lies_bounded(void **state)
 	ring_close(&r);
 }
 
+/* The writer packs head_pair with its own shift sequence; it must be the
+ * contract's RS_PAIR_PACK for every head and count, wrapped bits too. */
+static void test_pair_pack_matches_contract(void **state)
+{
+	static const uint64_t heads[] = {
+		0, 8, 40, (1ull << 43) - 8, 1ull << 43, (1ull << 43) + 48,
+		0x123456789abcdef0ull, UINT64_MAX - 7,
+	};
+	static const uint64_t counts[] = {
+		0, 1, (1ull << 24) - 1, 1ull << 24, 0xfedcba987654ull,
+		UINT64_MAX,
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		for (size_t j = 0; j < sizeof(counts) / sizeof(counts[0]); j++)
+			assert_int_equal(gt_pair_pack(heads[i], counts[j]),
+					 RS_PAIR_PACK(heads[i], counts[j]));
+	/* and one worked by hand: head 0x28 is 5 words, count 3 */
+	assert_int_equal(gt_pair_pack(0x28, 3), (3ull << 40) | 5);
+}
+
 /* ---- concurrency ------------------------------------------------------- */
 
 /* Writer threads racing a live reader are in test_stress.c (the engine is
@@ -465,12 +486,22 @@ static void nest_handler(int sig)
 struct nest_tally {
 	uint64_t thread, irq, irq_marks, lost, bad, last_thread, last_irq;
 	int have_thread, have_irq;
+	/* records whose tsc is below the one before them in the ring */
+	uint64_t last_tsc, tsc_back;
 };
 
 static int nest_cb(void *opaque, const struct rs_event *ev)
 {
 	struct nest_tally *t = opaque;
 
+	/* One CPU's records are in time order, interrupts or not: the
+	 * writer reads the TSC after its reservation's load of `reserve`,
+	 * so a handler that emits in between makes its swap fail. */
+	if (ev->type != RS_EV_LOST) {
+		if (ev->tsc < t->last_tsc)
+			t->tsc_back++;
+		t->last_tsc = ev->tsc;
+	}
 	switch (ev->type) {
 	case RS_EV_LOST:
 		t->lost += ev->a;
@@ -521,6 +552,12 @@ static void *nest_writer_thread(void *arg)
 {
 	struct nest_writer *w = arg;
 
+	/* One CPU, so the TSC it reads only goes forward (the time-order
+	 * check must not see two CPUs' counters). */
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
 	/* Run until enough signals have landed mid-emit. */
 	uint64_t i = 0;
 	while (i < w->count || nest_irq_count < NEST_SIGNALS)
@@ -568,6 +605,7 @@ static void test_interrupt_nesting(void **state)
 
 	assert_true(nest_irq_count >= NEST_SIGNALS);
 	assert_int_equal(t.bad, 0);
+	assert_int_equal(t.tsc_back, 0);
 	if (r.reader.anomalies)
 		fprintf(stderr, "anomaly: %s\n", r.reader.err);
 	assert_int_equal(r.reader.anomalies, 0);
@@ -593,4 +631,5 @@ RS_TEST_SUITE(ring,
 	cmocka_unit_test(test_region_find_by_scan),
 	cmocka_unit_test(test_corrupt_record_skips_chunk),
 	cmocka_unit_test(test_published_lies_bounded),
+	cmocka_unit_test(test_pair_pack_matches_contract),
 	cmocka_unit_test(test_interrupt_nesting))

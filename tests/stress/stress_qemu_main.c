@@ -1,7 +1,8 @@
 /*
  * stress_qemu_main.c - ringside-stress-qemu, the SMP half of `make
  * stress`: the real kernel under QEMU with every CPU emitting at full
- * speed (the emitstorm workload) into the default ring, collected live by
+ * speed (the emitstorm workload) into the guest's own default ring (1 MiB,
+ * --ring-pages 256: run's larger default is meant not to overrun), collected live by
  * `ringside run`, which is stopped after SECONDS + 1 s and dumps the
  * frozen guest. Then every CPU's accepted + lost must equal what the
  * guest's own ring header says it wrote, and every record kept must fit
@@ -32,7 +33,8 @@ static int run(const char *ringside, const char *kernel, unsigned cpus,
 	char cmd[8192];
 
 	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' run --kernel '%s' --smp %u"
-		 " --workload emitstorm --seconds %g --dump '%s/guest.core'"
+		 " --ring-pages 256 --workload emitstorm --seconds %g"
+		 " --dump '%s/guest.core'"
 		 " -o '%s/t.db' > '%s/run.log' 2>&1", dir, ringside, kernel,
 		 cpus, secs, dir, dir, dir);
 	int rc = system(cmd);

@@ -578,7 +578,40 @@ static void test_chain_over_running_box(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A loss of unknown size (an imported file's, table lost_unknown) is a
+ * gap like any other, labelled "?" for its count, and "+?" beside a
+ * counted loss it is grouped with. */
+static void test_unknown_loss_labelled(void **state)
+{
+	(void)state;
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 12, 0);
+	rv_model *full = load(db);
+	const int64_t t0 = rv_times_at(&full->ev_t, full->nevents / 4);
+	const int64_t t1 = rv_times_at(&full->ev_t, full->nevents / 2);
+	rv_model_free(full);
+	sqlite3 *d;
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	char sql[300];
+	snprintf(sql, sizeof sql, "INSERT INTO lost_unknown (trace_id, cpu,"
+		 " from_ns, to_ns, what) VALUES (1, 0, %lld, %lld, 'test')",
+		 (long long)t0, (long long)t1);
+	assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(d);
+	rv_model *m = load(db);
+	rv_view v = fit(m, 1000, 100);
+	rv_lost_label lab[4];
+	assert_int_equal(rv_lost_labels(m, &v, lab, 4), 1);
+	assert_string_equal(lab[0].text, "? lost (cpu 0)");
+	assert_int_equal(m->nlost, 1);
+	assert_true(m->lost[0].count < 0);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_truth,
+	      cmocka_unit_test(test_unknown_loss_labelled),
 	      cmocka_unit_test(test_losses_drawn_as_gaps),
 	      cmocka_unit_test(test_idle_band_at_every_zoom),
 	      cmocka_unit_test(test_becomes_vertical_line),
