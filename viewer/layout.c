@@ -229,8 +229,7 @@ int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
 /* The entry of item p in a sparse list, or -1. */
 static int64_t sparse_find(const rv_sparse *s, uint32_t p)
 {
-	const uint32_t lo = rv_u32_lower_bound(s->idx, s->n, p);
-	return lo < s->n && s->idx[lo] == p ? (int64_t)lo : -1;
+	return rv_u32_find(s->idx, s->n, p);
 }
 
 int64_t rv_pp_cont_start(const rv_pps *pp, uint32_t p)

@@ -5,12 +5,25 @@
 
 #include <assert.h>
 #include <glib.h>
+#include <stdlib.h>
+
+static int u32_cmp(const void *a, const void *b)
+{
+	const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int64_t rv_u32_find(const uint32_t *a, uint32_t n, uint32_t v)
+{
+	const uint32_t *p = n ? bsearch(&v, a, n, sizeof *a, u32_cmp) : NULL;
+	return p ? p - a : -1;
+}
 
 int64_t rv_times_far(const rv_times *a, uint32_t i)
 {
-	const uint32_t lo = rv_u32_lower_bound(a->far_i, a->nfar, i);
-	assert(lo < a->nfar && a->far_i[lo] == i);
-	return a->far_t[lo];
+	const int64_t k = rv_u32_find(a->far_i, a->nfar, i);
+	assert(k >= 0);
+	return a->far_t[k];
 }
 
 static void push(rv_times *a, int64_t t, int64_t new_base)

@@ -31,20 +31,9 @@ typedef struct {
 	int64_t *far_t;
 } rv_times;
 
-/* First index of a[0..n) (ascending) holding v or more, or n. */
-static inline uint32_t rv_u32_lower_bound(const uint32_t *a, uint32_t n,
-					  uint32_t v)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
+/* Where v is in a[0..n) (ascending, distinct), or -1: for the far
+ * times and the model's sparse lists, off the hot paths. */
+int64_t rv_u32_find(const uint32_t *a, uint32_t n, uint32_t v);
 
 int64_t rv_times_far(const rv_times *a, uint32_t i);
 
