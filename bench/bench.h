@@ -51,6 +51,14 @@ struct bench_results {
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
+	/* the worst frame in the drawing thread's CPU time; the model's RSS
+	 * growth per event from a 1 M- to the 10 M-event trace */
+	double view_frame_cpu_ms_max, view_bytes_per_event;
+	/* BENCH_BIG=1: a 100 M-event trace's open, the one decoder's time
+	 * for its chunks on one thread, RSS (GiB) and worst frame; then
+	 * view_bytes_per_event is from 10 M to 100 M */
+	double view100m_open_s, decode100m_s, view100m_rss_gib;
+	double view100m_frame_ms_max;
 	/* emit with several CPUs at once (bench_emit_smp.c): the worst CPU's
 	 * ns/event at 2 and 4 CPUs (never more than are online), the
 	 * headline at the largest N measured (emit_smp_ncpus) with each

@@ -139,7 +139,10 @@ static const struct {
 	FIELD(live_guest_old_eps), FIELD(live_lost_old_pct),
 	FIELD(live_stored_old_eps),
 	FIELD(view_open_s), FIELD(view_frame_ms_max), FIELD(view_frame_ms_avg),
-	FIELD(view_search_ms),
+	FIELD(view_search_ms), FIELD(view_frame_cpu_ms_max),
+	FIELD(view_bytes_per_event), FIELD(view100m_open_s),
+	FIELD(decode100m_s), FIELD(view100m_rss_gib),
+	FIELD(view100m_frame_ms_max),
 	FIELD(emit_smp_ns), FIELD(emit_smp_one_ns), FIELD(emit_smp_ncpus),
 	FIELD(emit_smp_clean), FIELD(emit_smp_cputime_ns),
 	FIELD(emit_smp_one_cputime_ns), FIELD(emit_smp_ctl_own_ns),
@@ -204,7 +207,7 @@ static void write_json(struct bench_results *r, const char *path)
 
 /* ---- the printed table ------------------------------------------------- */
 
-enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N, U_PCT };
+enum unit { U_NS, U_EPS, U_IR, U_MS, U_B, U_S, U_N, U_PCT, U_GIB };
 /* What the last column says: ours/reference, or (ours - ref)/ref in %. */
 enum cmp { C_NONE, C_RATIO, C_PCT };
 
@@ -271,6 +274,16 @@ static const struct row {
 	  "<= 1.0 s" },
 	{ "viewer frame, worst of zoom sweep", OFF(view_frame_ms_max), NO_REF,
 	  U_MS, C_NONE, "<= 16 ms" },
+	{ "viewer frame, worst, CPU time", OFF(view_frame_cpu_ms_max),
+	  NO_REF, U_MS, C_NONE, "<= 7 ms" },
+	{ "viewer bytes per event", OFF(view_bytes_per_event), NO_REF, U_B,
+	  C_NONE, "<= 24 B" },
+	{ "viewer open 100 M vs decode alone", OFF(view100m_open_s),
+	  OFF(decode100m_s), U_S, C_RATIO, "<= 3" },
+	{ "viewer RSS, 100 M events", OFF(view100m_rss_gib), NO_REF,
+	  U_GIB, C_NONE, "<= 4 GiB" },
+	{ "viewer frame, worst, 100 M", OFF(view100m_frame_ms_max), NO_REF,
+	  U_MS, C_NONE, "<= 16 ms" },
 	{ "viewer frame, average", OFF(view_frame_ms_avg), NO_REF, U_MS,
 	  C_NONE, "-" },
 	{ "viewer search, 10 M events", OFF(view_search_ms), NO_REF, U_MS,
@@ -292,6 +305,7 @@ static void cell(char *buf, size_t len, double v, enum unit u)
 	case U_S: snprintf(buf, len, "%.2f s", v); break;
 	case U_N: snprintf(buf, len, "%.0f", v); break;
 	case U_PCT: snprintf(buf, len, "%.3f %%", v); break;
+	case U_GIB: snprintf(buf, len, "%.2f GiB", v); break;
 	}
 }
 

@@ -23,11 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "../collector/store.h"
 #include "guest_trace.h"
+#include "rs_chunk.h"
 #include "rs_decode.h"
 
 #define VIEW_EVENTS 10000000ull
+/* the yardstick of view_bytes_per_event */
+#define VIEW_SMALL_EVENTS 1000000ull
+/* BENCH_BIG=1: the 100 M-event rows */
+#define VIEW_BIG_EVENTS 100000000ull
 /* Per CPU, overwriting; the reader drains it every POLL_EVERY events,
  * long before the writer could lap it (records are at most ~64 bytes),
  * and the generator checks that nothing was lost. */
@@ -214,34 +221,143 @@ int bench_gen_trace(const char *out, uint64_t n)
 	return 0;
 }
 
-void bench_view(struct bench_results *res, const char *dir)
+/* One `ringside-view --bench` run on a trace of n events (generated into
+ * dir unless there): its log's figures. False with a note on failure. */
+struct view_run {
+	double open_s, avg, worst, cpu_worst, search;
+	long rss_kb;
+};
+
+static bool view_run(struct bench_results *res, const char *dir, uint64_t n,
+		     const char *name, struct view_run *out)
 {
 	char db[512], log[600], line[512];
 
-	snprintf(db, sizeof(db), "%s/view-10M.db", dir);
-	snprintf(log, sizeof(log), "%s/view.log", dir);
-	bench_gen_trace(db, VIEW_EVENTS);
+	snprintf(db, sizeof(db), "%s/view-%s.db", dir, name);
+	snprintf(log, sizeof(log), "%s/view-%s.log", dir, name);
+	bench_gen_trace(db, n);
 	/* The real viewer, headless: its --bench loads the trace, then draws
 	 * a sweep of zoom levels at three positions (viewer/bench.c). */
 	if (bench_sh("%s/ringside-view --bench %s > %s 2>&1", BENCH_BIN_DIR,
 		     db, log) != 0 ||
 	    bench_grep_last(log, "open_s", line, sizeof(line)) != 0) {
 		bench_note(res, "viewer: ringside-view --bench failed (%s)", log);
-		return;
+		return false;
 	}
-	double open_s, avg, worst;
 	if (sscanf(line, "open_s %lf frames %*d avg_frame_ms %lf max_frame_ms %lf",
-		   &open_s, &avg, &worst) != 3) {
+		   &out->open_s, &out->avg, &out->worst) != 3) {
 		bench_note(res, "viewer: cannot read '%s'", line);
-		return;
+		return false;
 	}
-	res->view_open_s = open_s;
-	res->view_frame_ms_max = worst;
-	res->view_frame_ms_avg = avg;
-	double search;
-	if (bench_grep_last(log, "search_ms", line, sizeof(line)) == 0 &&
-	    sscanf(line, "search_ms %lf", &search) == 1)
-		res->view_search_ms = search;
-	else
+	out->search = out->cpu_worst = BENCH_NONE;
+	out->rss_kb = 0;
+	if (bench_grep_last(log, "search_ms", line, sizeof(line)) != 0 ||
+	    sscanf(line, "search_ms %lf", &out->search) != 1)
 		bench_note(res, "viewer: no search time in %s", log);
+	if (bench_grep_last(log, "max_frame_cpu_ms", line, sizeof(line)) == 0)
+		sscanf(line, "max_frame_cpu_ms %lf", &out->cpu_worst);
+	if (bench_grep_last(log, "rss_kb", line, sizeof(line)) != 0 ||
+	    sscanf(line, "rss_kb %ld", &out->rss_kb) != 1)
+		bench_note(res, "viewer: no rss_kb in %s", log);
+	/* the 1 M run's database is only a yardstick */
+	if (n < VIEW_EVENTS)
+		unlink(db);
+	return true;
+}
+
+/* Model bytes per event: RSS growth between two traces over the events
+ * added, so the libraries' and GTK's fixed share cancels out. */
+static double bytes_per_event(const struct view_run *a, uint64_t na,
+			      const struct view_run *b, uint64_t nb)
+{
+	if (!a->rss_kb || !b->rss_kb || nb <= na)
+		return BENCH_NONE;
+	return (double)(b->rss_kb - a->rss_kb) * 1024.0 / (double)(nb - na);
+}
+
+static int count_record(void *opaque, const struct rs_event *ev)
+{
+	(void)ev;
+	++*(uint64_t *)opaque;
+	return 0;
+}
+
+/* Seconds the one decoder takes, on one thread, to read every stored
+ * chunk of db back into events: what the viewer's open is measured
+ * against. NaN with a note if the database cannot be read. */
+static double decode_all_s(struct bench_results *res, const char *db,
+			   uint64_t want)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	struct rs_chunk_reader *rd = rs_chunk_reader_new();
+	uint64_t n = 0;
+	double t0 = bench_now(), s = BENCH_NONE;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "SELECT cpu, first_seq, count, raw_size, "
+			       "records FROM chunks", -1, &st, NULL) != SQLITE_OK ||
+	    !rd) {
+		bench_note(res, "decode100m: cannot read %s", db);
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct rs_chunk c = {
+			.cpu = (uint16_t)sqlite3_column_int(st, 0),
+			.first_seq = (uint64_t)sqlite3_column_int64(st, 1),
+			.count = (uint64_t)sqlite3_column_int64(st, 2),
+			.raw_size = (uint64_t)sqlite3_column_int64(st, 3),
+			.blob = sqlite3_column_blob(st, 4),
+			.blob_len = (size_t)sqlite3_column_bytes(st, 4),
+		};
+		if (rs_chunk_decode(rd, &c, count_record, &n) != 0)
+			break;
+	}
+	if (n == want)
+		s = bench_now() - t0;
+	else
+		bench_note(res, "decode100m: decoded %llu of %llu events",
+			   (unsigned long long)n, (unsigned long long)want);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	rs_chunk_reader_free(rd);
+	return s;
+}
+
+/* BENCH_BIG=1 only (minutes): the viewer on 100 M events beside the
+ * decoder alone on the same database; bytes per event from 10 M to it. */
+static void bench_view_big(struct bench_results *res, const char *dir,
+			   const struct view_run *r10)
+{
+	struct view_run big;
+	char db[512];
+	if (!view_run(res, dir, VIEW_BIG_EVENTS, "100M", &big))
+		return;
+	res->view100m_open_s = big.open_s;
+	res->view100m_frame_ms_max = big.worst;
+	res->view100m_rss_gib = big.rss_kb ? big.rss_kb / 1048576.0 : BENCH_NONE;
+	res->view_bytes_per_event = bytes_per_event(r10, VIEW_EVENTS, &big,
+						    VIEW_BIG_EVENTS);
+	snprintf(db, sizeof(db), "%s/view-100M.db", dir);
+	res->decode100m_s = decode_all_s(res, db, VIEW_BIG_EVENTS);
+	unlink(db);   /* 1.2 GB */
+}
+
+void bench_view(struct bench_results *res, const char *dir)
+{
+	struct view_run small, r;
+
+	if (!view_run(res, dir, VIEW_SMALL_EVENTS, "1M", &small) ||
+	    !view_run(res, dir, VIEW_EVENTS, "10M", &r))
+		return;
+	res->view_open_s = r.open_s;
+	res->view_frame_ms_max = r.worst;
+	res->view_frame_ms_avg = r.avg;
+	res->view_frame_cpu_ms_max = r.cpu_worst;
+	res->view_search_ms = r.search;
+	res->view_bytes_per_event = bytes_per_event(&small, VIEW_SMALL_EVENTS,
+						    &r, VIEW_EVENTS);
+	const char *big = getenv("BENCH_BIG");
+	if (big && !strcmp(big, "1"))
+		bench_view_big(res, dir, &r);
 }

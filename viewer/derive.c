@@ -31,6 +31,7 @@
 
 #include <assert.h>
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ringside_ring.h"
@@ -71,13 +72,11 @@ void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 	assert(s && s->n <= s->cap);
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
-		s->start = g_realloc_n(s->start, s->cap, sizeof *s->start);
-		s->end = g_realloc_n(s->end, s->cap, sizeof *s->end);
 		s->ref = g_realloc_n(s->ref, s->cap, sizeof *s->ref);
 		s->kind = g_realloc_n(s->kind, s->cap, 1);
 	}
-	s->start[s->n] = start;
-	s->end[s->n] = end < start ? start : end;
+	rv_times_push(&s->start, start);
+	rv_times_push(&s->end, end < start ? start : end);
 	s->ref[s->n] = ref;
 	s->kind[s->n++] = kind;
 }
@@ -91,13 +90,13 @@ static void push_cut(rv_spans *out, const rv_spans *gaps, int64_t s,
 {
 	if (e > s)
 		for (uint32_t k = rv_spans_first_ending_after(gaps, s + 1);
-		     k < gaps->n && gaps->start[k] < e; k++) {
-			if (gaps->start[k] > s)
-				rv_spans_push(out, s, gaps->start[k], kind, ref);
-			if (gaps->end[k] >= e)
+		     k < gaps->n && RV_START(gaps, k) < e; k++) {
+			if (RV_START(gaps, k) > s)
+				rv_spans_push(out, s, RV_START(gaps, k), kind, ref);
+			if (RV_END(gaps, k) >= e)
 				return;
-			if (gaps->end[k] > s)
-				s = gaps->end[k];
+			if (RV_END(gaps, k) > s)
+				s = RV_END(gaps, k);
 		}
 	rv_spans_push(out, s, e, kind, ref);
 }
@@ -219,19 +218,27 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 	rv_arrows *a = &m->arrows;
 	if (a->n == a->cap) {
 		a->cap = a->cap ? a->cap * 2 : 1024;
-		GROW(a->t0, a->cap); GROW(a->t1, a->cap);
 		GROW(a->from, a->cap); GROW(a->to, a->cap);
 		GROW(a->kind, a->cap);
 	}
 	uint32_t i = a->n++;
-	a->t0[i] = t0 < t1 ? t0 : t1;
-	a->t1[i] = t1;
+	/* t0 is at most t1; a lying trace's times may lie more than
+	 * INT64_MAX apart, and the length saturates */
+	const uint64_t len = t0 >= t1 ? 0 : (uint64_t)t1 - (uint64_t)t0;
+	rv_times_push(&a->t1, t1);
+	rv_times_push_len(&a->len, len > INT64_MAX ? INT64_MAX : (int64_t)len);
 	a->from[i] = from;
 	a->to[i] = to;
 	a->kind[i] = kind;
 }
 
 static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind);
+
+static int lost_cmp(const void *a, const void *b)
+{
+	const rv_lost *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
 
 /* The lost ranges as per-CPU gap lists (and one of all CPUs), sorted and
  * merged whatever order the table gave them in. */
@@ -240,23 +247,18 @@ static void gaps_from_lost(rv_builder *b)
 	rv_model *m = b->m;
 	m->cpu_gap = g_new0(rv_spans, m->ncpus);
 	rv_spans *raw = g_new0(rv_spans, m->ncpus);
+	rv_lost *sorted = g_memdup2(m->lost, sizeof *m->lost * m->nlost);
+	/* the table is ordered by from_ns already: a check, mostly */
+	if (m->nlost)
+		qsort(sorted, m->nlost, sizeof *sorted, lost_cmp);
 	for (uint32_t i = 0; i < m->nlost; i++) {
-		const rv_lost *l = &m->lost[i];
+		const rv_lost *l = &sorted[i];
 		if (l->cpu >= 0 && l->cpu < m->ncpus && l->to >= l->from)
 			rv_spans_push(&raw[l->cpu], l->from, l->to, 0, 0);
 	}
+	g_free(sorted);
 	for (int c = 0; c < m->ncpus; c++) {
 		rv_spans *r = &raw[c];
-		/* insertion sort: the table is ordered by from_ns already */
-		for (uint32_t i = 1; i < r->n; i++)
-			for (uint32_t j = i; j && r->start[j] < r->start[j - 1];
-			     j--) {
-				int64_t ts = r->start[j], te = r->end[j];
-				r->start[j] = r->start[j - 1];
-				r->end[j] = r->end[j - 1];
-				r->start[j - 1] = ts;
-				r->end[j - 1] = te;
-			}
 		/* a gap of no length (from = to) cuts nothing */
 		union_spans(&m->cpu_gap[c], r, 1, 0);
 		rv_spans_free(r);
@@ -278,7 +280,7 @@ static void end_unknown(rv_model *m)
 		if (k == g->n)
 			continue;
 		p->state[i] = RV_PS_END_UNKNOWN;
-		p->own_end[i] = g->start[k] > p->created[i] ? g->start[k]
+		p->own_end[i] = RV_START(g, k) > p->created[i] ? RV_START(g, k)
 							    : p->created[i];
 	}
 }
@@ -329,9 +331,9 @@ static void gap_resume(rv_builder *b, int cpu, int64_t t, uint64_t ctx)
 {
 	const rv_spans *g = &b->m->cpu_gap[cpu];
 	uint32_t *pos = &b->gap_pos[cpu];
-	if (*pos >= g->n || g->end[*pos] > t)
+	if (*pos >= g->n || RV_END(g, *pos) > t)
 		return;
-	while (*pos < g->n && g->end[*pos] <= t)
+	while (*pos < g->n && RV_END(g, *pos) <= t)
 		(*pos)++;
 	int32_t th = (int32_t)thread_get(b, ctx, t);
 	if (th != b->cpu[cpu].thread)
@@ -448,10 +450,9 @@ static void counter_sample(rv_builder *b, int type, const char *name,
 	c->cpus |= 1ull << (b->ev_cpu < 63 ? b->ev_cpu : 63);
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 256;
-		GROW(c->t, c->cap);
 		GROW(c->v, c->cap);
 	}
-	c->t[c->n] = t;
+	rv_times_push(&c->t, t);
 	c->v[c->n++] = v;
 }
 
@@ -621,10 +622,9 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	b->ev_cpu = (uint8_t)cpu;
 	if (m->nevents == b->ev_cap) {
 		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
-		GROW(m->ev_t, b->ev_cap);
 		GROW(m->ev_type, b->ev_cap);
 	}
-	m->ev_t[m->nevents] = t;
+	rv_times_push(&m->ev_t, t);
 	m->ev_type[m->nevents++] = (uint8_t)type;
 	if (t < m->t_min)
 		m->t_min = t;
@@ -658,8 +658,8 @@ static void span_lengths(rv_spans *s)
 	for (uint32_t i = 0; i < s->n; i++) {
 		/* A lying trace's spans can be longer, and add up to more,
 		 * than int64 holds: lengths and totals saturate. */
-		const uint64_t len = s->end[i] > s->start[i] ?
-			(uint64_t)s->end[i] - (uint64_t)s->start[i] : 0;
+		const uint64_t len = RV_END(s, i) > RV_START(s, i) ?
+			(uint64_t)RV_END(s, i) - (uint64_t)RV_START(s, i) : 0;
 		const uint64_t room = (uint64_t)(INT64_MAX - s->cum[i]);
 		s->cum[i + 1] = len < room ? s->cum[i] + (int64_t)len
 					   : INT64_MAX;
@@ -673,20 +673,20 @@ static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 		int best = -1;
 		for (int i = 0; i < n; i++)
 			if (pos[i] < in[i].n &&
-			    (best < 0 || in[i].start[pos[i]] <
-					 in[best].start[pos[best]]))
+			    (best < 0 || RV_START(&in[i], pos[i]) <
+					 RV_START(&in[best], pos[best])))
 				best = i;
 		if (best < 0)
 			break;
-		int64_t s = in[best].start[pos[best]];
-		int64_t e = in[best].end[pos[best]++];
+		int64_t s = RV_START(&in[best], pos[best]);
+		int64_t e = RV_END(&in[best], pos[best]++);
 		/* a lone record has no duration: it stays a tick in its CPU
 		 * lane instead of painting the whole height */
 		if (e == s)
 			continue;
-		if (out->n && s <= out->end[out->n - 1]) {
-			if (e > out->end[out->n - 1])
-				out->end[out->n - 1] = e;
+		if (out->n && s <= RV_END(out, out->n - 1)) {
+			if (e > RV_END(out, out->n - 1))
+				rv_times_set_last(&out->end, e);
 		} else {
 			rv_spans_push(out, s, e, kind, 0);
 		}
@@ -733,6 +733,7 @@ void rv_builder_finish(rv_builder *b)
 		if (m->pp.follows[i] < 0)
 			m->pp.own_end[i] = m->pp.resolved[i];
 	end_unknown(m);
+	rv_pp_sparsify(&m->pp);
 	rv_xcpu_builder_finish(b->xcpu);
 	rv_spans_free(&b->gap_all);
 	g_free(b->gap_pos);

@@ -188,13 +188,13 @@ typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
  * of the first and last that lie outside. */
 static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
 {
-	uint32_t e = i + rv_lower_bound(s->start + i, s->n - i,
-					(int64_t)ceil(t1));
+	uint32_t e = rv_times_lower_bound(&s->start, i, s->n,
+					  (int64_t)ceil(t1));
 	if (e <= i)
 		return 0;
 	double in = (double)(s->cum[e] - s->cum[i]);
-	in -= fmax(0, t0 - (double)s->start[i]);
-	in -= fmax(0, (double)s->end[e - 1] - t1);
+	in -= fmax(0, t0 - (double)RV_START(s, i));
+	in -= fmax(0, (double)RV_END(s, e - 1) - t1);
 	return fmax(0, in);
 }
 
@@ -229,9 +229,9 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * whole fill (a second mark there replaced the first, and a band of
 	 * spans shorter than a pixel faded to a fraction of what it fills). */
 	double done_x = RV_LEFT_W;
-	while (i < s->n && s->start[i] <= t_to) {
-		double x0 = rv_x(v, (double)s->start[i]);
-		double x1 = rv_x(v, (double)s->end[i]);
+	while (i < s->n && RV_START(s, i) <= t_to) {
+		double x0 = rv_x(v, (double)RV_START(s, i));
+		double x1 = rv_x(v, (double)RV_END(s, i));
 		if (s->cum && x0 < done_x)
 			x0 = fmin(done_x, x1);
 		if (x0 < RV_LEFT_W)
@@ -241,7 +241,7 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* everything else ending within this pixel is one mark */
 			double px = floor(x0);
-			uint32_t j = rv_gallop(s->end, s->n, i,
+			uint32_t j = rv_times_gallop(&s->end, i,
 						 (int64_t)ceil(rv_t(v, px + 1)));
 			if (col(m, s->kind[i], s->ref[i], rgba)) {
 				/* a band is as strong as the time it fills:
@@ -340,13 +340,13 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)t_from);
 	cairo_set_font_size(cr, 9);
 	uint32_t budget = 400;
-	while (i < s->n && s->start[i] <= t_to && budget) {
-		if ((double)(s->end[i] - s->start[i]) < min_ns) {
+	while (i < s->n && RV_START(s, i) <= t_to && budget) {
+		if ((double)(RV_END(s, i) - RV_START(s, i)) < min_ns) {
 			/* spans are sorted and disjoint: one that ends before
 			 * start + min_ns and starts after this one is short
 			 * too, so jump past them all (>= 40 px per jump) */
-			uint32_t j = rv_gallop(s->end, s->n, i,
-						 s->start[i] + (int64_t)ceil(min_ns));
+			uint32_t j = rv_times_gallop(&s->end, i, RV_START(s, i) +
+						     (int64_t)ceil(min_ns));
 			i = j > i ? j : i + 1;
 			continue;
 		}
@@ -366,8 +366,8 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 				txt = buf;
 			}
 		}
-		double x0 = fmax(rv_x(v, (double)s->start[cur]), RV_LEFT_W) + 2;
-		double x1 = fmin(rv_x(v, (double)s->end[cur]), v->width);
+		double x0 = fmax(rv_x(v, (double)RV_START(s, cur)), RV_LEFT_W) + 2;
+		double x1 = fmin(rv_x(v, (double)RV_END(s, cur)), v->width);
 		cairo_text_extents_t ext;
 		cairo_text_extents(cr, txt, &ext);
 		if (ext.x_advance > x1 - x0 - 2)

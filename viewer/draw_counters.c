@@ -24,8 +24,8 @@ static int64_t counter_gap(const rv_model *m, const rv_counter *c, int64_t a,
 		const rv_spans *g = &m->cpu_gap[cpu];
 		uint32_t k = rv_spans_first_ending_after(g, a == INT64_MAX ?
 							 a : a + 1);
-		if (k < g->n && g->start[k] < b)
-			first = MIN(first, MAX(g->start[k], a));
+		if (k < g->n && RV_START(g, k) < b)
+			first = MIN(first, MAX(RV_START(g, k), a));
 	}
 	return first;
 }
@@ -60,8 +60,8 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	if (!c->n)
 		return;
 	double t_to = rv_t(v, v->width);
-	uint32_t i0 = rv_lower_bound(c->t, c->n, (int64_t)v->from);
-	uint32_t i1 = rv_lower_bound(c->t, c->n, (int64_t)t_to + 1);
+	uint32_t i0 = rv_times_lower_bound(&c->t, 0, c->n, (int64_t)v->from);
+	uint32_t i1 = rv_times_lower_bound(&c->t, i0, c->n, (int64_t)t_to + 1);
 	/* A 1-px step line on whole pixels, written as pixels (strip.c):
 	 * zoomed out, a counter is a min..max bar in every pixel column,
 	 * thousands of segments a stroke would rasterize one by one. */
@@ -73,9 +73,9 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	int x = RV_LEFT_W;
 	uint32_t i = i0;
 	while (i < i1) {
-		int xi = (int)floor(rv_x(v, (double)c->t[i]));
+		int xi = (int)floor(rv_x(v, (double)rv_times_at(&c->t, i)));
 		/* all samples within this pixel column: one min..max bar */
-		uint32_t j = rv_gallop(c->t, c->n, i,
+		uint32_t j = rv_times_gallop(&c->t, i,
 					 (int64_t)ceil(rv_t(v, xi + 1)));
 		if (j > i1)
 			j = i1;
@@ -83,8 +83,9 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 			j = i + 1;
 		int next = (int)lround(VY(c->v[j - 1]));
 		/* after a gap the old level is unknown: no step from it */
-		if (counter_flat(st, m, v, c, x, xi, i ? c->t[i - 1] : INT64_MIN,
-				 c->t[i], cur))
+		if (counter_flat(st, m, v, c, x, xi,
+				 i ? rv_times_at(&c->t, i - 1) : INT64_MIN,
+				 rv_times_at(&c->t, i), cur))
 			cur = (int)lround(VY(c->v[i]));
 		int lo = cur, hi = cur;
 		if (j - i > 1) {
@@ -101,8 +102,9 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 		x = xi + 1;
 		i = j;
 	}
-	counter_flat(st, m, v, c, x, v->width, i ? c->t[i - 1] : INT64_MIN,
-		     i < c->n ? c->t[i] : m->t_max, cur);
+	counter_flat(st, m, v, c, x, v->width,
+		     i ? rv_times_at(&c->t, i - 1) : INT64_MIN,
+		     i < c->n ? rv_times_at(&c->t, i) : m->t_max, cur);
 	rv_strip_paint(cr, st);
 	rv_strip_free(st);
 #undef VY

@@ -49,17 +49,17 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	double lo = fmax(a, v->from), hi = fmin(b, rv_t(v, v->width));
 	const int top = (int)lround(ly - 3);
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
-	while (i < s->n && s->start[i] <= hi) {
+	while (i < s->n && RV_START(s, i) <= hi) {
 		if (s->kind[i] != RV_K_RUNNING) {
 			i++;
 			continue;
 		}
-		double x0 = rv_x(v, fmax((double)s->start[i], lo));
-		double x1 = rv_x(v, fmin((double)s->end[i], hi));
+		double x0 = rv_x(v, fmax((double)RV_START(s, i), lo));
+		double x1 = rv_x(v, fmin((double)RV_END(s, i), hi));
 		if (x1 - x0 < 1) {
 			/* runs within one pixel: one mark, then the next pixel */
 			x1 = x0 + 1;
-			uint32_t j = rv_gallop(s->end, s->n, i,
+			uint32_t j = rv_times_gallop(&s->end, i,
 						 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
 			i = j > i ? j : i + 1;
 		} else {
@@ -128,7 +128,7 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 {
 	const char *label = m->pp.label[p];
 	const char *type = rv_ptype_name(m->pp.ptype[p]);
-	double lt = (double)m->pp.label_t[p];
+	double lt = (double)rv_pp_label_t(&m->pp, p);
 	if (lt < s || lt > e)
 		lt = s;
 	double x = rv_x(v, lt);
@@ -188,12 +188,12 @@ static void line_cut(rv_batch *lines, const rv_model *m, const rv_view *v,
 	if (m->cpu_gap && m->pp.cpu[p] < m->ncpus) {
 		const rv_spans *g = &m->cpu_gap[m->pp.cpu[p]];
 		for (uint32_t k = rv_spans_first_ending_after(g, s + 1);
-		     k < g->n && g->start[k] < e && x < x1; k++) {
-			double gx = rv_x(v, (double)g->start[k]);
+		     k < g->n && RV_START(g, k) < e && x < x1; k++) {
+			double gx = rv_x(v, (double)RV_START(g, k));
 			if (gx > x)
 				rv_batch_rect(lines, c, x, ly - lw / 2,
 					      fmin(gx, x1) - x, lw);
-			x = fmax(x, rv_x(v, (double)g->end[k]));
+			x = fmax(x, rv_x(v, (double)RV_END(g, k)));
 		}
 	}
 	if (x1 > x)
@@ -242,15 +242,15 @@ void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
 		h->s0 = h->s1;
 		h->e0 = h->e1;
 	} else {
-		h->s0 = rv_gallop(row->start, row->n, h->s0, t0);
-		h->e0 = rv_gallop(row->end, row->n, h->e0, t0);
+		h->s0 = rv_times_gallop(&row->start, h->s0, t0);
+		h->e0 = rv_times_gallop(&row->end, h->e0, t0);
 	}
 	h->next = true;
 	h->t1 = t1;
-	h->s1 = rv_gallop(row->start, row->n, h->s1 > h->s0 ? h->s1 : h->s0, t1);
-	h->el = rv_gallop(row->end, row->n, h->el > h->e0 ? h->el : h->e0,
+	h->s1 = rv_times_gallop(&row->start, h->s1 > h->s0 ? h->s1 : h->s0, t1);
+	h->el = rv_times_gallop(&row->end, h->el > h->e0 ? h->el : h->e0,
 			  t0 + 1);
-	h->e1 = rv_gallop(row->end, row->n, h->e1 > h->el ? h->e1 : h->el, t1);
+	h->e1 = rv_times_gallop(&row->end, h->e1 > h->el ? h->e1 : h->el, t1);
 	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
 	out->created = h->s1 - h->s0;
 	out->resolved = row->nres[h->e1] - row->nres[h->e0];
@@ -339,12 +339,12 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
 {
 	const rv_row *row = &m->rows[r];
 	uint32_t i0 = rv_row_first_ending_after(row, (int64_t)v->from);
-	uint32_t i1 = rv_lower_bound(row->start, row->n,
+	uint32_t i1 = rv_times_lower_bound(&row->start, 0, row->n,
 				     (int64_t)ceil(rv_t(v, v->width)));
 	if (i1 < i0 + 2)
 		return false;
-	double xa = fmax(rv_x(v, (double)row->start[i0]), RV_LEFT_W);
-	double xb = fmin(rv_x(v, (double)row->end[i1 - 1]), v->width);
+	double xa = fmax(rv_x(v, (double)RV_START(row, i0)), RV_LEFT_W);
+	double xb = fmin(rv_x(v, (double)RV_END(row, i1 - 1)), v->width);
 	return xb - xa < RV_AGG_PX * (i1 - i0);
 }
 
@@ -424,18 +424,19 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
-		while (i < row->n && row->start[i] <= t_to) {
-			double s = (double)row->start[i], e = (double)row->end[i];
+		while (i < row->n && RV_START(row, i) <= t_to) {
+			double s = (double)RV_START(row, i);
+			double e = (double)RV_END(row, i);
 			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
 			double x1 = fmin(rv_x(v, e), v->width + 10);
 			if (x1 - x0 < 1) {
-				uint32_t j = rv_gallop(row->end, row->n, i,
+				uint32_t j = rv_times_gallop(&row->end, i,
 					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
 				i = j > i ? j : i + 1;
 				continue;
 			}
 			uint32_t k = i++;
-			double room = i < row->n ? rv_x(v, (double)row->start[i])
+			double room = i < row->n ? rv_x(v, (double)RV_START(row, i))
 						 : v->width;
 			if ((room - x0 < 12 && s >= v->from) ||
 			    hidden(v, row->pp[k]))
@@ -480,9 +481,10 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		/* sub-pixel promises: one mark per pixel column, as pixels */
 		rv_strip *marks = NULL;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
-		while (i < row->n && row->start[i] <= t_to) {
+		while (i < row->n && RV_START(row, i) <= t_to) {
 			uint32_t p = row->pp[i];
-			double s = (double)row->start[i], e = (double)row->end[i];
+			double s = (double)RV_START(row, i);
+			double e = (double)RV_END(row, i);
 			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
 			double x1 = fmin(rv_x(v, e), v->width + 10);
 			if (x1 - x0 < 1) {
@@ -499,7 +501,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 						      (int)lround(ly - 1),
 						      (int)lround(ly + 1), c);
 				}
-				uint32_t j = rv_gallop(row->end, row->n, i,
+				uint32_t j = rv_times_gallop(&row->end, i,
 							 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
 				i = j > i ? j : i + 1;
 				continue;
@@ -509,8 +511,8 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 				continue;
 			double c[4];
 			double lw = line_rgb(m, v, p, c);
-			line_cut(lines, m, v, p, row->start[i - 1],
-				 row->end[i - 1], ly, lw, c);
+			line_cut(lines, m, v, p, RV_START(row, i - 1),
+				 RV_END(row, i - 1), ly, lw, c);
 			if (x1 - x0 >= 3)
 				draw_running(&run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
@@ -641,7 +643,7 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double span = t_to - v->from;
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
-	uint32_t i = rv_lower_bound(a->t1, a->n, (int64_t)v->from);
+	uint32_t i = rv_times_lower_bound(&a->t1, 0, a->n, (int64_t)v->from);
 	/* per row, 1 when dense in this view (-1 not yet asked): the
 	 * aggregate's ticks stand for the arrows that touch such a row */
 	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
@@ -651,14 +653,14 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_save(cr);
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	cairo_set_line_width(cr, 1);
-	while (i < a->n && (double)a->t1[i] <= t_to + span / 4) {
-		double x1 = rv_x(v, (double)a->t1[i]);
+	while (i < a->n && (double)rv_arrow_t1(a, i) <= t_to + span / 4) {
+		double x1 = rv_x(v, (double)rv_arrow_t1(a, i));
 		if (floor(x1) != col) {
 			col = floor(x1);
 			in_col = 0;
 		} else if (++in_col > 6) {
 			/* this pixel column has enough: jump to the next */
-			uint32_t j = rv_gallop(a->t1, a->n, i,
+			uint32_t j = rv_times_gallop(&a->t1, i,
 					       (int64_t)ceil(rv_t(v, col + 1)));
 			i = j > i ? j : i + 1;
 			continue;
@@ -666,16 +668,16 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		uint32_t k = i++;
 		if ((a->kind[k] == RV_A_BECOMES) != becomes)
 			continue;
-		if ((double)a->t0[k] > t_to)
+		if ((double)rv_arrow_t0(a, k) > t_to)
 			continue;
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
 			continue;
-		double x0 = rv_x(v, (double)a->t0[k]);
+		double x0 = rv_x(v, (double)rv_arrow_t0(a, k));
 		/* "X becomes Y": from Y's own row, where its line stops, to
 		 * the row it carries on in (X's), at that instant */
 		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
-			rv_pp_row_at(m, a->from[k], a->t0[k]);
-		int32_t r1 = rv_pp_row_at(m, a->to[k], a->t1[k]);
+			rv_pp_row_at(m, a->from[k], rv_arrow_t0(a, k));
+		int32_t r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
 		if (a->kind[k] != RV_A_BECOMES &&
 		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))
 			continue;
@@ -737,7 +739,8 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 			continue;
 		int64_t end = pp->own_end[p] == INT64_MAX ? m->t_max
 							   : pp->own_end[p];
-		int64_t mid = pp->cont_root[p] >= 0 ? pp->cont_start[p] : end;
+		int64_t mid = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
+						     : end;
 		if (pp->created[p] > t_to || end < (int64_t)v->from)
 			continue;
 		line_cut(b, m, v, p, pp->created[p], mid,

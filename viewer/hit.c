@@ -19,7 +19,7 @@
 static int64_t span_at(const rv_spans *s, const rv_view *v, double t)
 {
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)(t - v->ns_per_px));
-	if (i < s->n && (double)s->start[i] <= t + v->ns_per_px)
+	if (i < s->n && (double)RV_START(s, i) <= t + v->ns_per_px)
 		return i;
 	return -1;
 }
@@ -37,7 +37,7 @@ int64_t rv_hit_pp(const rv_model *m, const rv_view *v, double x, double y)
 	const rv_row *row = &m->rows[r];
 	double t = rv_t(v, x), slack = 3 * v->ns_per_px;
 	uint32_t i = rv_row_first_ending_after(row, (int64_t)(t - slack));
-	if (i < row->n && (double)row->start[i] <= t + slack)
+	if (i < row->n && (double)RV_START(row, i) <= t + slack)
 		return row->pp[i];
 	return -1;
 }
@@ -75,8 +75,8 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 		g_string_append(s, pp->is_thread[p] ? "still running\n"
 				  : "never resolved\n");
 	}
-	if (pp->fail_msg[p])
-		g_string_append_printf(s, "failed: %s\n", pp->fail_msg[p]);
+	if (rv_pp_fail_msg(pp, p))
+		g_string_append_printf(s, "failed: %s\n", rv_pp_fail_msg(pp, p));
 	if (pp->parent[p] >= 0)
 		g_string_append_printf(s, "parent: %s %llu\n",
 				       pp->is_thread[pp->parent[p]] ? "thread" :
@@ -94,8 +94,8 @@ static void describe_span(GString *s, const rv_spans *sp, int64_t i,
 			  const char *what)
 {
 	char a[48], d[48];
-	rv_fmt_time(a, sizeof a, (double)sp->start[i]);
-	rv_fmt_dur(d, sizeof d, (double)(sp->end[i] - sp->start[i]));
+	rv_fmt_time(a, sizeof a, (double)RV_START(sp, i));
+	rv_fmt_dur(d, sizeof d, (double)(RV_END(sp, i) - RV_START(sp, i)));
 	g_string_append_printf(s, "%s\nfrom %s for %s", what, a, d);
 }
 
@@ -219,7 +219,7 @@ static void describe_counter(GString *s, const rv_model *m, uint32_t k,
 		const rv_counter *c = &m->counters[i];
 		if (!c->shown || n++ != k)
 			continue;
-		uint32_t j = rv_lower_bound(c->t, c->n, (int64_t)t + 1);
+		uint32_t j = rv_times_lower_bound(&c->t, 0, c->n, (int64_t)t + 1);
 		g_string_append_printf(s, "%s = %lld", c->name,
 				       j ? (long long)c->v[j - 1] : 0LL);
 	}
@@ -286,9 +286,8 @@ char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
 		b = t;
 	}
 	uint64_t counts[256] = { 0 };
-	uint32_t i0 = (uint32_t)rv_lower_bound(m->ev_t, (uint32_t)m->nevents, a);
-	uint32_t i1 = (uint32_t)rv_lower_bound(m->ev_t, (uint32_t)m->nevents,
-					       b + 1);
+	uint32_t i0 = rv_times_lower_bound(&m->ev_t, 0, m->ev_t.n, a);
+	uint32_t i1 = rv_times_lower_bound(&m->ev_t, i0, m->ev_t.n, b + 1);
 	for (uint32_t i = i0; i < i1; i++)
 		counts[m->ev_type[i]]++;
 	char d[48];

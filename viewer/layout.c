@@ -27,22 +27,21 @@ static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
-		r->start = g_realloc_n(r->start, r->cap, sizeof *r->start);
-		r->end = g_realloc_n(r->end, r->cap, sizeof *r->end);
 		r->pp = g_realloc_n(r->pp, r->cap, sizeof *r->pp);
 	}
 	/* segments never go back in time within a row */
-	if (r->n && s < r->end[r->n - 1])
-		s = r->end[r->n - 1];
-	r->start[r->n] = s;
-	r->end[r->n] = e < s ? s : e;
+	if (r->n && s < RV_END(r, r->n - 1))
+		s = RV_END(r, r->n - 1);
+	rv_times_push(&r->start, s);
+	rv_times_push(&r->end, e < s ? s : e);
 	r->pp[r->n++] = pp;
 }
 
 static int64_t seg_end(const rv_model *m, uint32_t p, int64_t never)
 {
 	const rv_pps *pp = &m->pp;
-	int64_t e = pp->cont_root[p] >= 0 ? pp->cont_start[p] : pp->own_end[p];
+	int64_t e = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
+					  : pp->own_end[p];
 	return e == INT64_MAX ? never : e;
 }
 
@@ -72,7 +71,8 @@ static void layout_rows(rv_model *m)
 		     y = p->follows[y]) {
 			int64_t ye = p->own_end[y] == INT64_MAX ? never :
 				p->own_end[y];
-			row_push(&m->rows[r], p->cont_start[y], ye, (uint32_t)y);
+			row_push(&m->rows[r], rv_pp_cont_start(p, (uint32_t)y), ye,
+				 (uint32_t)y);
 			chain_end = ye;
 		}
 		/* touching is fine: a row is busy strictly before its end */
@@ -97,7 +97,7 @@ static void count_ends(rv_model *m)
 		for (uint32_t i = 0; i < row->n; i++) {
 			uint32_t p = row->pp[i];
 			bool ends = pp->follows[p] < 0 &&
-				    pp->resolved[p] <= row->end[i];
+				    pp->resolved[p] <= RV_END(row, i);
 			row->nres[i + 1] = row->nres[i] +
 				(ends && pp->state[p] == RV_PS_RESOLVED);
 			row->nfail[i + 1] = row->nfail[i] +
@@ -105,6 +105,11 @@ static void count_ends(rv_model *m)
 		}
 	}
 }
+
+/* The pyramid starts at blocks of 2^RV_PYR_BASE samples: the levels below
+ * would cost 14 of its 16 bytes a sample, and a lookup reads at most
+ * 2 * (2^RV_PYR_BASE - 1) raw samples instead. */
+#define RV_PYR_BASE 4
 
 static void build_pyramid(rv_counter *c)
 {
@@ -124,9 +129,24 @@ static void build_pyramid(rv_counter *c)
 	c->nlevels = levels;
 	c->pmin = g_new0(int64_t *, levels);
 	c->pmax = g_new0(int64_t *, levels);
-	uint32_t len = c->n;
-	const int64_t *lo = c->v, *hi = c->v;
-	for (int k = 1; k < levels; k++) {
+	if (levels <= RV_PYR_BASE)
+		return;
+	/* level RV_PYR_BASE straight from the samples, then halving */
+	const uint32_t blk = 1u << RV_PYR_BASE;
+	uint32_t len = (c->n + blk - 1) / blk;
+	c->pmin[RV_PYR_BASE] = g_new(int64_t, len);
+	c->pmax[RV_PYR_BASE] = g_new(int64_t, len);
+	for (uint32_t i = 0; i < len; i++) {
+		int64_t mn = INT64_MAX, mx = INT64_MIN;
+		for (uint32_t j = i * blk; j < c->n && j < (i + 1) * blk; j++) {
+			mn = MIN(mn, c->v[j]);
+			mx = MAX(mx, c->v[j]);
+		}
+		c->pmin[RV_PYR_BASE][i] = mn;
+		c->pmax[RV_PYR_BASE][i] = mx;
+	}
+	const int64_t *lo = c->pmin[RV_PYR_BASE], *hi = c->pmax[RV_PYR_BASE];
+	for (int k = RV_PYR_BASE + 1; k < levels; k++) {
 		uint32_t nl = (len + 1) / 2;
 		c->pmin[k] = g_new(int64_t, nl);
 		c->pmax[k] = g_new(int64_t, nl);
@@ -145,11 +165,19 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 		       int64_t *mn, int64_t *mx)
 {
 	int64_t a = INT64_MAX, b = INT64_MIN;
-	int k = 0;
+	const uint32_t blk = 1u << RV_PYR_BASE;
+	/* raw samples up to the first whole block and after the last */
+	while (i0 < i1 && (c->nlevels <= RV_PYR_BASE || (i0 & (blk - 1)))) {
+		a = MIN(a, c->v[i0]); b = MAX(b, c->v[i0]); i0++;
+	}
+	while (i0 < i1 && (i1 & (blk - 1))) {
+		i1--; a = MIN(a, c->v[i1]); b = MAX(b, c->v[i1]);
+	}
+	i0 >>= RV_PYR_BASE;
+	i1 >>= RV_PYR_BASE;
 	/* climb while aligned: each step halves the work, O(log n) total */
-	while (i0 < i1) {
-		const int64_t *lo = k ? c->pmin[k] : c->v;
-		const int64_t *hi = k ? c->pmax[k] : c->v;
+	for (int k = RV_PYR_BASE; i0 < i1; k++) {
+		const int64_t *lo = c->pmin[k], *hi = c->pmax[k];
 		if ((i0 & 1) && i0 < i1) {
 			a = MIN(a, lo[i0]); b = MAX(b, hi[i0]); i0++;
 		}
@@ -164,7 +192,6 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 		}
 		i0 /= 2;
 		i1 /= 2;
-		k++;
 	}
 	*mn = a;
 	*mx = b;
@@ -182,8 +209,8 @@ void rv_layout(rv_model *m)
 
 void rv_row_free(rv_row *row)
 {
-	g_free(row->start);
-	g_free(row->end);
+	rv_times_free(&row->start);
+	rv_times_free(&row->end);
 	g_free(row->pp);
 	g_free(row->nres);
 	g_free(row->nfail);
@@ -194,19 +221,101 @@ int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
 {
 	assert(m && p < m->pp.n);
 	const rv_pps *pp = &m->pp;
-	if (pp->cont_root[p] >= 0 && t >= pp->cont_start[p])
+	if (pp->cont_root[p] >= 0 && t >= rv_pp_cont_start(pp, p))
 		return pp->row[pp->cont_root[p]];
 	return pp->row[p];
 }
 
+/* The entry of item p in a sparse list, or -1. */
+static int64_t sparse_find(const rv_sparse *s, uint32_t p)
+{
+	return rv_u32_find(s->idx, s->n, p);
+}
+
+int64_t rv_pp_cont_start(const rv_pps *pp, uint32_t p)
+{
+	if (pp->cont_start)
+		return pp->cont_start[p];
+	int64_t k = sparse_find(&pp->cont_start_x, p);
+	return k < 0 ? INT64_MAX : pp->cont_start_x.t[k];
+}
+
+int64_t rv_pp_label_t(const rv_pps *pp, uint32_t p)
+{
+	if (pp->label_t)
+		return pp->label_t[p];
+	int64_t k = sparse_find(&pp->label_t_x, p);
+	return k < 0 ? pp->created[p] : pp->label_t_x.t[k];
+}
+
+const char *rv_pp_fail_msg(const rv_pps *pp, uint32_t p)
+{
+	if (pp->fail_msg)
+		return pp->fail_msg[p];
+	int64_t k = sparse_find(&pp->fail_msg_x, p);
+	return k < 0 ? NULL : pp->fail_msg_x.s[k];
+}
+
+/* The entries of a dense field that differ from its default (dflt, or
+ * the item's creation time with by_created). */
+static void sparsify_t(rv_sparse *out, const rv_pps *pp, const int64_t *v,
+		       int64_t dflt, bool by_created)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < pp->n; i++)
+		n += v[i] != (by_created ? pp->created[i] : dflt);
+	out->n = 0;
+	out->idx = g_new(uint32_t, n ? n : 1);
+	out->t = g_new(int64_t, n ? n : 1);
+	for (uint32_t i = 0; i < pp->n; i++)
+		if (v[i] != (by_created ? pp->created[i] : dflt)) {
+			out->idx[out->n] = i;
+			out->t[out->n++] = v[i];
+		}
+}
+
+void rv_pp_sparsify(rv_pps *pp)
+{
+	sparsify_t(&pp->cont_start_x, pp, pp->cont_start, INT64_MAX, false);
+	sparsify_t(&pp->label_t_x, pp, pp->label_t, 0, true);
+	rv_sparse *f = &pp->fail_msg_x;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < pp->n; i++)
+		n += pp->fail_msg[i] != NULL;
+	f->idx = g_new(uint32_t, n ? n : 1);
+	f->s = g_new(const char *, n ? n : 1);
+	for (uint32_t i = 0; i < pp->n; i++)
+		if (pp->fail_msg[i]) {
+			f->idx[f->n] = i;
+			f->s[f->n++] = pp->fail_msg[i];
+		}
+	g_free(pp->cont_start);
+	g_free(pp->label_t);
+	g_free(pp->fail_msg);
+	pp->cont_start = pp->label_t = NULL;
+	pp->fail_msg = NULL;
+}
+
+void rv_pp_sparse_free(rv_pps *pp)
+{
+	rv_sparse *s[3] = { &pp->cont_start_x, &pp->label_t_x,
+			    &pp->fail_msg_x };
+	for (int i = 0; i < 3; i++) {
+		g_free(s[i]->idx);
+		g_free(s[i]->t);
+		g_free((void *)s[i]->s);
+		*s[i] = (rv_sparse){ 0 };
+	}
+}
+
 uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t)
 {
-	return rv_lower_bound(s->end, s->n, t);
+	return rv_times_lower_bound(&s->end, 0, s->n, t);
 }
 
 uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t)
 {
-	return rv_lower_bound(r->end, r->n, t);
+	return rv_times_lower_bound(&r->end, 0, r->n, t);
 }
 
 /* Names come from the decoder, which takes them from the one event

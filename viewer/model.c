@@ -760,7 +760,8 @@ int64_t rv_db_event_count(const char *path)
 
 void rv_spans_free(rv_spans *s)
 {
-	g_free(s->start); g_free(s->end); g_free(s->ref); g_free(s->kind);
+	rv_times_free(&s->start); rv_times_free(&s->end);
+	g_free(s->ref); g_free(s->kind);
 	g_free(s->cum);
 	memset(s, 0, sizeof *s);
 }
@@ -793,8 +794,10 @@ void rv_model_free(rv_model *m)
 	g_free(p->is_thread); g_free(p->lost_create); g_free(p->cpu);
 	g_free(p->label);
 	g_free(p->fail_msg); g_free(p->label_t);
+	rv_pp_sparse_free(p);
 	rv_arrows *a = &m->arrows;
-	g_free(a->t0); g_free(a->t1); g_free(a->from); g_free(a->to);
+	rv_times_free(&a->t1); rv_times_free(&a->len);
+	g_free(a->from); g_free(a->to);
 	g_free(a->kind);
 	for (uint32_t r = 0; r < m->nrows; r++) {
 		rv_row_free(&m->rows[r]);
@@ -806,12 +809,12 @@ void rv_model_free(rv_model *m)
 			g_free(c->pmin[k]);
 			g_free(c->pmax[k]);
 		}
-		g_free(c->pmin); g_free(c->pmax); g_free(c->t); g_free(c->v);
+		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); g_free(c->v);
 	}
 	g_free(m->counters);
 	g_free(m->lost);
 	g_free(m->marks);
-	g_free(m->ev_t);
+	rv_times_free(&m->ev_t);
 	g_free(m->ev_type);
 	if (m->strings)
 		g_string_chunk_free(m->strings);

@@ -22,10 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "times.h"
+
 
 /* Sorted, non-overlapping intervals on one lane or row. */
 typedef struct {
-	int64_t *start, *end;
+	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
 	uint32_t *ref;   /* thread index, pp index, object id... per lane kind */
 	uint8_t *kind;
 	uint32_t n, cap;
@@ -35,6 +37,10 @@ typedef struct {
 	 * NULL elsewhere. */
 	int64_t *cum;
 } rv_spans;
+
+/* Span i's start and end, of an rv_spans or an rv_row (below). */
+#define RV_START(s, i) rv_times_at(&(s)->start, (i))
+#define RV_END(s, i) rv_times_at(&(s)->end, (i))
 
 /* Span kinds. CPU lanes: RV_K_THREAD (ref = thread), RV_K_IDLE.
  * Thread lanes: RUNNING (ref = cpu), RUNNABLE, BLOCK_* (ref = object id).
@@ -77,6 +83,15 @@ typedef struct {
 	uint32_t pending_obj;
 } rv_thread;
 
+/* Values of the few items that have one, by item index (ascending):
+ * a continuation's start, a label set after creation, a fail message. */
+typedef struct {
+	uint32_t n;
+	uint32_t *idx;
+	int64_t *t;
+	const char **s;
+} rv_sparse;
+
 /* Promise-like items, struct-of-arrays, in creation order. */
 typedef struct {
 	uint32_t n, cap;
@@ -86,7 +101,12 @@ typedef struct {
 	int64_t *created, *resolved;   /* resolved = INT64_MAX if never */
 	int64_t *own_end;     /* end of its own row segment (becomes time) */
 	int32_t *cont_root;   /* pp whose row it continues on, or -1 */
-	int64_t *cont_start;  /* when it moved onto cont_root's row */
+	/* While loading only (NULL after rv_builder_finish, which moves
+	 * what differs from the default into the rv_sparse lists below):
+	 * when it moved onto cont_root's row (INT64_MAX), when it was
+	 * labelled (created), why it failed (NULL). Read them through
+	 * rv_pp_cont_start, rv_pp_label_t, rv_pp_fail_msg. */
+	int64_t *cont_start;
 	int32_t *follows;     /* X.follows = Y after "X becomes Y", or -1 */
 	int32_t *row;
 	uint8_t *ptype;       /* rs_promise_type, 255 = thread */
@@ -97,14 +117,27 @@ typedef struct {
 	const char **label;
 	const char **fail_msg;
 	int64_t *label_t;
+	rv_sparse cont_start_x, label_t_x, fail_msg_x;
 } rv_pps;
 
 typedef struct {
 	uint32_t n, cap;
-	int64_t *t0, *t1;     /* source time, target time; sorted by t1 */
+	/* target time (sorted), and source time back from it: t0 = t1 - len;
+	 * 4 bytes each (times.h), read through rv_arrow_t0/t1 */
+	rv_times t1, len;
 	uint32_t *from, *to;  /* pp indexes */
 	uint8_t *kind;
 } rv_arrows;
+
+static inline int64_t rv_arrow_t1(const rv_arrows *a, uint32_t k)
+{
+	return rv_times_at(&a->t1, k);
+}
+
+static inline int64_t rv_arrow_t0(const rv_arrows *a, uint32_t k)
+{
+	return rv_times_at(&a->t1, k) - rv_times_at(&a->len, k);
+}
 
 /* Migrations and cross-CPU wakes between CPU lanes (xcpu.c), sorted by
  * min(t0, t1). A migration has t0 == t1; a wake goes from the waker's
@@ -130,13 +163,13 @@ enum { RV_T_READ = 0, RV_T_READ_FAILED, RV_T_TRY_READ, RV_T_SIGNAL,
 
 typedef struct {
 	uint32_t n, cap;
-	int64_t *start, *end;
+	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
 	uint32_t *pp;
 	uint32_t *nres, *nfail;
 	/* per touch kind, the arrows of that kind with an end in this row:
 	 * the end's time (sorted) and the arrow's index */
 	uint32_t ntouch[RV_T_COUNT];
-	int64_t *touch_t[RV_T_COUNT];
+	rv_times touch_t[RV_T_COUNT];
 	uint32_t *touch_arrow[RV_T_COUNT];
 } rv_row;
 
@@ -145,11 +178,12 @@ typedef struct {
 typedef struct {
 	const char *name;
 	uint32_t n, cap;
-	int64_t *t;
+	rv_times t;              /* t.n == n */
 	int64_t *v;
 	int64_t vmin, vmax;
 	int nlevels;
-	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k) */
+	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k),
+				  * k >= 4 (layout.c: RV_PYR_BASE) */
 	uint64_t cpus;           /* CPUs its samples came from (bit 63: 63+):
 				  * their gaps make its value unknown */
 	bool shown;
@@ -192,7 +226,7 @@ typedef struct rv_model {
 
 	/* per-event (time order), for range summaries */
 	uint64_t nevents;
-	int64_t *ev_t;
+	rv_times ev_t;            /* 4 bytes an event (times.h) */
 	uint8_t *ev_type;
 
 	rv_spans *cpu_lane;       /* [ncpus]: thread runs */
@@ -292,6 +326,14 @@ void rv_touch_free(rv_row *row);
 
 /* Frees what a row holds (not the row itself). */
 void rv_row_free(rv_row *row);
+
+/* The pp's sparse fields (see rv_pps). */
+int64_t rv_pp_cont_start(const rv_pps *pp, uint32_t p);
+int64_t rv_pp_label_t(const rv_pps *pp, uint32_t p);
+const char *rv_pp_fail_msg(const rv_pps *pp, uint32_t p);
+/* rv_builder_finish: the dense fields into the sparse lists. */
+void rv_pp_sparsify(rv_pps *pp);
+void rv_pp_sparse_free(rv_pps *pp);
 
 /* Which row a pp is drawn on at time t (continuations move rows). */
 int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t);

@@ -52,8 +52,8 @@ static void arrow_rows(const rv_model *m, uint32_t k, int32_t *r0,
 		       int32_t *r1)
 {
 	const rv_arrows *a = &m->arrows;
-	*r0 = rv_pp_row_at(m, a->from[k], a->t0[k]);
-	*r1 = rv_pp_row_at(m, a->to[k], a->t1[k]);
+	*r0 = rv_pp_row_at(m, a->from[k], rv_arrow_t0(a, k));
+	*r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
 }
 
 static bool row_ok(const rv_model *m, int32_t r)
@@ -61,29 +61,10 @@ static bool row_ok(const rv_model *m, int32_t r)
 	return r >= 0 && (uint32_t)r < m->nrows;
 }
 
-/* The ends are placed in the arrows' t1 order, so a list is mostly
- * sorted already (most reads' two ends are one instant): check first. */
-static void sort_touches(rv_row *row, int t)
-{
-	const uint32_t n = row->ntouch[t];
-	uint32_t i = 1;
-	while (i < n && row->touch_t[t][i - 1] <= row->touch_t[t][i])
-		i++;
-	if (i >= n)
-		return;
-	touch *tmp = g_new(touch, n);
-	for (i = 0; i < n; i++)
-		tmp[i] = (touch){ row->touch_t[t][i], row->touch_arrow[t][i] };
-	qsort(tmp, n, sizeof *tmp, touch_cmp);
-	for (i = 0; i < n; i++) {
-		row->touch_t[t][i] = tmp[i].t;
-		row->touch_arrow[t][i] = tmp[i].arrow;
-	}
-	g_free(tmp);
-}
-
-/* Pass 0 counts each row's ends per kind, pass 1 places them. */
-static void place_touches(rv_model *m, int pass)
+/* Pass 0 counts each row's ends per kind, pass 1 places them into tmp
+ * (per row and kind, at offsets off), in the arrows' t1 order. */
+static void place_touches(rv_model *m, int pass, touch *tmp,
+			  const size_t *off)
 {
 	const rv_arrows *a = &m->arrows;
 	for (uint32_t k = 0; k < a->n; k++) {
@@ -96,39 +77,60 @@ static void place_touches(rv_model *m, int pass)
 			/* an arrow within one row at one instant touches
 			 * it once */
 			if (!row_ok(m, r[e]) || (e == 1 && r[1] == r[0] &&
-						 a->t1[k] == a->t0[k]))
+						 rv_arrow_t1(a, k) ==
+						 rv_arrow_t0(a, k)))
 				continue;
 			rv_row *row = &m->rows[r[e]];
 			uint32_t i = row->ntouch[t]++;
-			if (pass == 1) {
-				row->touch_t[t][i] = e ? a->t1[k] : a->t0[k];
-				row->touch_arrow[t][i] = k;
-			}
+			if (pass == 1)
+				tmp[off[(size_t)r[e] * RV_T_COUNT + t] + i] =
+					(touch){ e ? rv_arrow_t1(a, k)
+						   : rv_arrow_t0(a, k), k };
 		}
 	}
 }
 
+/* The ends come in the arrows' t1 order, so a list is mostly sorted
+ * already (most reads' two ends are one instant): check first. Then
+ * into the row, times in 4 bytes (times.h). */
+static void store_touches(rv_row *row, int t, touch *tt)
+{
+	const uint32_t n = row->ntouch[t];
+	uint32_t i = 1;
+	while (i < n && tt[i - 1].t <= tt[i].t)
+		i++;
+	if (i < n)
+		qsort(tt, n, sizeof *tt, touch_cmp);
+	row->touch_arrow[t] = g_new(uint32_t, n ? n : 1);
+	for (i = 0; i < n; i++) {
+		rv_times_push(&row->touch_t[t], tt[i].t);
+		row->touch_arrow[t][i] = tt[i].arrow;
+	}
+	rv_times_trim(&row->touch_t[t]);
+}
+
 void rv_touch_index(rv_model *m)
 {
-	place_touches(m, 0);
-	for (uint32_t r = 0; r < m->nrows; r++)
-		for (int t = 0; t < RV_T_COUNT; t++) {
-			rv_row *row = &m->rows[r];
-			uint32_t n = row->ntouch[t] ? row->ntouch[t] : 1;
-			row->touch_t[t] = g_new(int64_t, n);
-			row->touch_arrow[t] = g_new(uint32_t, n);
-			row->ntouch[t] = 0;
-		}
-	place_touches(m, 1);
-	for (uint32_t r = 0; r < m->nrows; r++)
-		for (int t = 0; t < RV_T_COUNT; t++)
-			sort_touches(&m->rows[r], t);
+	place_touches(m, 0, NULL, NULL);
+	size_t *off = g_new(size_t, (size_t)m->nrows * RV_T_COUNT + 1), total = 0;
+	for (size_t x = 0; x < (size_t)m->nrows * RV_T_COUNT; x++) {
+		off[x] = total;
+		total += m->rows[x / RV_T_COUNT].ntouch[x % RV_T_COUNT];
+		m->rows[x / RV_T_COUNT].ntouch[x % RV_T_COUNT] = 0;
+	}
+	touch *tmp = g_new(touch, total ? total : 1);
+	place_touches(m, 1, tmp, off);
+	for (size_t x = 0; x < (size_t)m->nrows * RV_T_COUNT; x++)
+		store_touches(&m->rows[x / RV_T_COUNT], (int)(x % RV_T_COUNT),
+			      tmp + off[x]);
+	g_free(tmp);
+	g_free(off);
 }
 
 void rv_touch_free(rv_row *row)
 {
 	for (int t = 0; t < RV_T_COUNT; t++) {
-		g_free(row->touch_t[t]);
+		rv_times_free(&row->touch_t[t]);
 		g_free(row->touch_arrow[t]);
 	}
 }
@@ -171,10 +173,9 @@ unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
 			     mr->nrows == m->nrows && mr->tn;
 	unsigned kinds = 0;
 	for (int t = 0; t < RV_T_COUNT; t++) {
-		const int64_t *ts = row->touch_t[t];
-		uint32_t n = row->ntouch[t];
-		uint32_t i0 = rv_gallop(ts, n, h->i[t], t0);
-		uint32_t i1 = rv_gallop(ts, n, i0, t1);
+		const rv_times *ts = &row->touch_t[t];
+		uint32_t i0 = rv_times_gallop(ts, h->i[t], t0);
+		uint32_t i1 = rv_times_gallop(ts, i0, t1);
 		h->i[t] = i0;
 		if (i1 == i0)
 			continue;

@@ -140,16 +140,16 @@ static void test_gap_cuts_and_end_unknown(void **state)
 
 	const rv_spans *lane = &m->cpu_lane[0];
 	assert_int_equal(lane->n, 2);
-	assert_int_equal(lane->start[0], 10);
-	assert_int_equal(lane->end[0], 100);
+	assert_int_equal(RV_START(lane, 0), 10);
+	assert_int_equal(RV_END(lane, 0), 100);
 	assert_int_equal(m->threads[lane->ref[0]].tid, 2);
-	assert_int_equal(lane->start[1], 200);
-	assert_int_equal(lane->end[1], 300);
+	assert_int_equal(RV_START(lane, 1), 200);
+	assert_int_equal(RV_END(lane, 1), 300);
 	assert_int_equal(m->threads[lane->ref[1]].tid, 3);
 	for (uint32_t t = 0; t < m->nthreads; t++)
 		for (uint32_t i = 0; i < m->threads[t].states.n; i++)
-			assert_true(m->threads[t].states.end[i] <= 100 ||
-				    m->threads[t].states.start[i] >= 200);
+			assert_true(RV_END(&m->threads[t].states, i) <= 100 ||
+				    RV_START(&m->threads[t].states, i) >= 200);
 	int64_t p5 = pp_of(m, 5), p6 = pp_of(m, 6);
 	assert_int_equal(m->pp.state[p5], RV_PS_END_UNKNOWN);
 	assert_int_equal(m->pp.own_end[p5], 100);

@@ -156,12 +156,12 @@ static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
 		if (m->arrows.kind[i] != RV_A_RESOLVE)
 			continue;
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[i], m->arrows.t0[i]));
+				m->arrows.from[i], rv_arrow_t0(&m->arrows, i)));
 		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.to[i], m->arrows.t1[i]));
+				m->arrows.to[i], rv_arrow_t1(&m->arrows, i)));
 		if (abs(y1 - y0) < 2 * RV_ROW_H)
 			continue;
-		int64_t gap = INT64_MAX, t = m->arrows.t1[i];
+		int64_t gap = INT64_MAX, t = rv_arrow_t1(&m->arrows, i);
 		int ym = (y0 + y1) / 2;
 		for (uint32_t j = 0; j < m->arrows.n; j++) {
 			if (j == i)
@@ -169,13 +169,14 @@ static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
 			/* where arrow j crosses the height ym, if it does: an
 			 * arrow is a straight line between its endpoints */
 			int a0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-					m->arrows.from[j], m->arrows.t0[j]));
+					m->arrows.from[j], rv_arrow_t0(&m->arrows, j)));
 			int a1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-					m->arrows.to[j], m->arrows.t1[j]));
+					m->arrows.to[j], rv_arrow_t1(&m->arrows, j)));
 			if ((a0 < ym - 3 && a1 < ym - 3) ||
 			    (a0 > ym + 3 && a1 > ym + 3))
 				continue;
-			int64_t tj0 = m->arrows.t0[j], tj1 = m->arrows.t1[j];
+			int64_t tj0 = rv_arrow_t0(&m->arrows, j);
+			int64_t tj1 = rv_arrow_t1(&m->arrows, j);
 			int64_t cross = tj0;
 			if (a1 != a0)
 				cross = tj0 + (int64_t)((double)(tj1 - tj0) *
@@ -251,10 +252,10 @@ static void test_render_pingpong_promises(void **state)
 	int arrow = loneliest_resolve_arrow(m, &g, &v, &arrow_gap);
 	if (arrow >= 0 && arrow_gap >= 4) {
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[arrow], m->arrows.t0[arrow]));
+				m->arrows.from[arrow], rv_arrow_t0(&m->arrows, arrow)));
 		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.to[arrow], m->arrows.t1[arrow]));
-		int64_t t = m->arrows.t1[arrow], half = arrow_gap / 2;
+				m->arrows.to[arrow], rv_arrow_t1(&m->arrows, arrow)));
+		int64_t t = rv_arrow_t1(&m->arrows, arrow), half = arrow_gap / 2;
 		png z = render(dir, "zoom.png", db, t - half, t + half);
 		int x = (int)xmap(t, t - half, t + half);
 		int y = (y0 + y1) / 2;
@@ -267,12 +268,13 @@ static void test_render_pingpong_promises(void **state)
 	rv_spans *lane = &m->cpu_lane[0];
 	uint32_t best = 0;
 	for (uint32_t i = 1; i < lane->n; i++)
-		if (lane->end[i] - lane->start[i] >
-		    lane->end[best] - lane->start[best])
+		if (RV_END(lane, i) - RV_START(lane, i) >
+		    RV_END(lane, best) - RV_START(lane, best))
 			best = i;
 	double rgb[3];
 	rv_thread_rgb(lane->ref[best], rgb);
-	int x = (int)xmap((lane->start[best] + lane->end[best]) / 2, from, to);
+	int x = (int)xmap((RV_START(lane, best) + RV_END(lane, best)) / 2,
+			  from, to);
 	int rr, gg, bb;
 	px(&p, x, RV_RULER_H + (int)g.cpu_y + 3, &rr, &gg, &bb);
 	if (m->threads[lane->ref[best]].tid != 0) {
@@ -305,7 +307,8 @@ static void test_model_layout_rules(void **state)
 	assert_int_equal(m->nevents, q64(db, "SELECT count(*) FROM events"));
 	for (uint32_t r = 0; r < m->nrows; r++)
 		for (uint32_t k = 1; k < m->rows[r].n; k++)
-			assert_true(m->rows[r].start[k] >= m->rows[r].end[k - 1]);
+			assert_true(RV_START(&m->rows[r], k) >=
+				    RV_END(&m->rows[r], k - 1));
 	char *s = rv_range_summary(m, m->t_min, m->t_max);
 	assert_non_null(strstr(s, "promise_create"));
 	free(s);
@@ -430,8 +433,8 @@ static double band_fill(const rv_spans *s, double t0, double t1)
 {
 	double in = 0;
 	for (uint32_t i = 0; i < s->n; i++)
-		in += fmax(0, fmin((double)s->end[i], t1) -
-			   fmax((double)s->start[i], t0));
+		in += fmax(0, fmin((double)RV_END(s, i), t1) -
+			   fmax((double)RV_START(s, i), t0));
 	return in / (t1 - t0);
 }
 
@@ -481,11 +484,12 @@ static void test_band_strength_follows_fill(void **state)
 	const rv_spans *s = &m->band_irq;
 	uint32_t k = 0;
 	for (uint32_t i = 1; i < s->n; i++)
-		if (s->end[i] - s->start[i] > s->end[k] - s->start[k])
+		if (RV_END(s, i) - RV_START(s, i) > RV_END(s, k) - RV_START(s, k))
 			k = i;
-	int64_t len = s->end[k] - s->start[k];
+	int64_t len = RV_END(s, k) - RV_START(s, k);
 	assert_true(len > 0);
-	png z = render(dir, "one.png", db, s->start[k] - len, s->end[k] + len);
+	png z = render(dir, "one.png", db, RV_START(s, k) - len,
+		       RV_END(s, k) + len);
 	int pink = 0;
 	for (int h = 0; h < 4; h++) {
 		int r, g, b;

@@ -391,11 +391,13 @@ static void test_range_summary_singular(void **state)
 	assert_non_null(m);
 	/* an event whose neighbours are at other times */
 	uint64_t i = 1;
-	while (i + 1 < m->nevents && (m->ev_t[i] == m->ev_t[i - 1] ||
-				      m->ev_t[i] == m->ev_t[i + 1]))
+	const rv_times *et = &m->ev_t;
+	while (i + 1 < m->nevents &&
+	       (rv_times_at(et, i) == rv_times_at(et, i - 1) ||
+		rv_times_at(et, i) == rv_times_at(et, i + 1)))
 		i++;
 	assert_true(i + 1 < m->nevents);
-	char *s = rv_range_summary(m, m->ev_t[i], m->ev_t[i]);
+	char *s = rv_range_summary(m, rv_times_at(et, i), rv_times_at(et, i));
 	assert_non_null(strstr(s, " selected: 1 event -"));
 	g_free(s);
 	rv_model_free(m);

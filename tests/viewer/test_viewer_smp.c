@@ -58,9 +58,9 @@ static void test_viewer_smp_model(void **state)
 	const rv_spans *l3 = &m->cpu_lane[3], *l2 = &m->cpu_lane[2];
 	assert_true(l3->n >= 1 && l2->n >= 1);
 	assert_int_equal(l3->ref[0], thread_index(m, 4));
-	assert_int_equal(l3->start[0], SMP_NS(10));
+	assert_int_equal(RV_START(l3, 0), SMP_NS(10));
 	assert_int_equal(l2->ref[0], thread_index(m, 4));
-	assert_int_equal(l2->start[0], SMP_NS(601));
+	assert_int_equal(RV_START(l2, 0), SMP_NS(601));
 	/* the wake across CPUs (100 on cpu 0 -> 110 on cpu 1), then the
 	 * migration; thread 3's wake stayed on cpu 0 and is no crossing */
 	assert_int_equal(m->xcpu.n, 2);
@@ -203,16 +203,16 @@ static void test_viewer_smp_real_fanout(void **state)
 		uint32_t at = 0;
 		for (uint32_t i = 0; i < l->n; i++)
 			if (m->threads[l->ref[i]].tid != 0 &&
-			    l->end[i] - l->start[i] > longest) {
-				longest = l->end[i] - l->start[i];
+			    RV_END(l, i) - RV_START(l, i) > longest) {
+				longest = RV_END(l, i) - RV_START(l, i);
 				at = i;
 			}
 		if (longest < 0)
 			fail_msg("cpu %d: no thread ran in its lane", c);
 		/* the run is in the picture: inked in its lane across its
 		 * columns (at least the one it falls in) */
-		const int x0 = (int)floor(rv_x(&v, (double)l->start[at]));
-		const int x1 = (int)ceil(rv_x(&v, (double)l->end[at]));
+		const int x0 = (int)floor(rv_x(&v, (double)RV_START(l, at)));
+		const int x1 = (int)ceil(rv_x(&v, (double)RV_END(l, at)));
 		const int y = (int)(lanes + c * RV_LANE_H + RV_LANE_H / 2);
 		int inked = 0;
 		for (int x = x0 - 1; x <= x1 + 1; x++) {

@@ -138,7 +138,7 @@ static char *lossy_copy(const char *dir, const char *src, cut *cuts,
 static bool crosses(const rv_spans *s, int64_t from, int64_t to)
 {
 	for (uint32_t i = 0; i < s->n; i++)
-		if (s->start[i] < to && s->end[i] > from)
+		if (RV_START(s, i) < to && RV_END(s, i) > from)
 			return true;
 	return false;
 }
@@ -173,7 +173,7 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 	/* after it, the lane resumes with the thread its first record names */
 	const rv_spans *lane = &m->cpu_lane[0];
 	uint32_t after = rv_spans_first_ending_after(lane, big->to + 1);
-	assert_true(after < lane->n && lane->start[after] == big->to);
+	assert_true(after < lane->n && RV_START(lane, after) == big->to);
 	assert_int_equal(m->threads[lane->ref[after]].tid, big->ctx_after);
 	assert_false(crosses(&m->cpu_idle[0], big->from, big->to));
 	assert_false(crosses(&m->band_idle, big->from, big->to));
@@ -282,19 +282,21 @@ static void test_losses_drawn_as_gaps(void **state)
 	/* a long gap, then two of three records each about 12 px apart at
 	 * full view (1000 px wide) */
 	const uint64_t ne = full->nevents;
-	const int64_t *et = full->ev_t;
+	const rv_times *et = &full->ev_t;
 	rv_view v0 = fit(full, 1000, 100);
-	cut cuts[3] = { { et[ne * 40 / 100], et[ne * 55 / 100], 0, 0, 0, 0 } };
+	cut cuts[3] = { { rv_times_at(et, ne * 40 / 100),
+			  rv_times_at(et, ne * 55 / 100), 0, 0, 0, 0 } };
 	uint64_t k = ne * 80 / 100;
-	while (k + 4 < ne && et[k + 3] == et[k])
+	while (k + 4 < ne && rv_times_at(et, k + 3) == rv_times_at(et, k))
 		k++;
-	cuts[1].ta = et[k];
-	cuts[1].tb = et[k + 3];
-	while (k + 4 < ne && et[k] < cuts[1].tb + 12 * v0.ns_per_px)
+	cuts[1].ta = rv_times_at(et, k);
+	cuts[1].tb = rv_times_at(et, k + 3);
+	while (k + 4 < ne &&
+	       rv_times_at(et, k) < cuts[1].tb + 12 * v0.ns_per_px)
 		k++;
 	assert_true(k + 4 < ne);
-	cuts[2].ta = et[k];
-	cuts[2].tb = et[k + 3];
+	cuts[2].ta = rv_times_at(et, k);
+	cuts[2].tb = rv_times_at(et, k + 3);
 	char *db = lossy_copy(dir, src, cuts, 3);
 	rv_model *m = load(db);
 	check_gap_model(full, m, &cuts[0]);
@@ -411,7 +413,7 @@ static void test_becomes_vertical_line(void **state)
 		if (m->arrows.kind[k] != RV_A_BECOMES)
 			continue;
 		uint32_t y = m->arrows.from[k], x = m->arrows.to[k];
-		int64_t t = m->arrows.t1[k];
+		int64_t t = rv_arrow_t1(&m->arrows, k);
 		int32_t ry = m->pp.row[y], rx = rv_pp_row_at(m, x, t);
 		if (abs(ry - rx) < 2)
 			continue;
@@ -467,8 +469,8 @@ static void check_arrows_of(const rv_model *m, const rv_geom *g, uint8_t kind,
 		if (m->arrows.kind[k] != kind)
 			continue;
 		n++;
-		int64_t t = m->arrows.t1[k];
-		assert_int_equal(m->arrows.t0[k], t);
+		int64_t t = rv_arrow_t1(&m->arrows, k);
+		assert_int_equal(rv_arrow_t0(&m->arrows, k), t);
 		int32_t r0 = rv_pp_row_at(m, m->arrows.from[k], t);
 		int32_t r1 = rv_pp_row_at(m, m->arrows.to[k], t);
 		rv_view v = { .width = 1000, .height = (int)g->total_h + 40,
@@ -540,13 +542,13 @@ static void test_chain_over_running_box(void **state)
 		uint32_t i;
 		for (i = 0; i < s->n; i++)
 			if (s->kind[i] == RV_K_RUNNING &&
-			    (s->end[i] < e ? s->end[i] : e) -
-			    (s->start[i] > a ? s->start[i] : a) > 400)
+			    (RV_END(s, i) < e ? RV_END(s, i) : e) -
+			    (RV_START(s, i) > a ? RV_START(s, i) : a) > 400)
 				break;
 		if (i == s->n)
 			continue;
-		int64_t r0 = s->start[i] > a ? s->start[i] : a;
-		int64_t r1 = s->end[i] < e ? s->end[i] : e;
+		int64_t r0 = RV_START(s, i) > a ? RV_START(s, i) : a;
+		int64_t r1 = RV_END(s, i) < e ? RV_END(s, i) : e;
 		rv_chain_mark(m, p, chain);
 		assert_true(chain[p]);
 		int64_t len = r1 - r0, mid = r0 + len / 2;
@@ -585,8 +587,8 @@ static void test_unknown_loss_labelled(void **state)
 	char *dir = rs_tmpdir();
 	char *db = rs_make_trace(dir, "demo", 12, 0);
 	rv_model *full = load(db);
-	const int64_t t0 = full->ev_t[full->nevents / 4];
-	const int64_t t1 = full->ev_t[full->nevents / 2];
+	const int64_t t0 = rv_times_at(&full->ev_t, full->nevents / 4);
+	const int64_t t1 = rv_times_at(&full->ev_t, full->nevents / 2);
 	rv_model_free(full);
 	sqlite3 *d;
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);

@@ -49,15 +49,15 @@ static void brute_agg(const rv_model *m, const rv_row *row, int64_t t0,
 	memset(a, 0, sizeof *a);
 	for (uint32_t i = 0; i < row->n; i++) {
 		uint32_t p = row->pp[i];
-		bool live = row->start[i] < t1 && row->end[i] > t0;
+		bool live = RV_START(row, i) < t1 && RV_END(row, i) > t0;
 		a->matched += match && match[p] && live;
 		if (filter && !match[p])
 			continue;
 		a->live += live;
-		a->created += row->start[i] >= t0 && row->start[i] < t1;
-		bool ends = row->end[i] >= t0 && row->end[i] < t1 &&
+		a->created += RV_START(row, i) >= t0 && RV_START(row, i) < t1;
+		bool ends = RV_END(row, i) >= t0 && RV_END(row, i) < t1 &&
 			    m->pp.follows[p] < 0 &&
-			    m->pp.resolved[p] <= row->end[i];
+			    m->pp.resolved[p] <= RV_END(row, i);
 		a->resolved += ends && m->pp.state[p] == RV_PS_RESOLVED;
 		a->failed += ends && m->pp.state[p] == RV_PS_FAILED;
 	}
@@ -69,8 +69,8 @@ static bool crowded(const rv_row *row, const rv_view *v)
 {
 	if (row->n < 2)
 		return false;
-	double xa = fmax(rv_x(v, (double)row->start[0]), RV_LEFT_W);
-	double xb = fmin(rv_x(v, (double)row->end[row->n - 1]), v->width);
+	double xa = fmax(rv_x(v, (double)RV_START(row, 0)), RV_LEFT_W);
+	double xb = fmin(rv_x(v, (double)RV_END(row, row->n - 1)), v->width);
 	return xb - xa < 8.0 * row->n;
 }
 
@@ -84,8 +84,8 @@ static double dark_share(const rv_model *m, const rv_view *v, const pic *p,
 		const rv_row *row = &m->rows[r];
 		if (!crowded(row, v))
 			continue;
-		int xa = (int)fmax(rv_x(v, (double)row->start[0]), RV_LEFT_W);
-		int xb = (int)fmin(rv_x(v, (double)row->end[row->n - 1]),
+		int xa = (int)fmax(rv_x(v, (double)RV_START(row, 0)), RV_LEFT_W);
+		int xb = (int)fmin(rv_x(v, (double)RV_END(row, row->n - 1)),
 				   v->width - 1);
 		int ly = (int)rv_row_line_y(g, v, (int32_t)r);
 		for (int y = ly - 12; y <= ly + 3; y++)
@@ -109,7 +109,8 @@ static void check_aggregate(const rv_model *m, const rv_view *v,
 	/* becomes lines are drawn across rows at any zoom */
 	uint8_t *becomes = g_malloc0((size_t)v->width + 2);
 	for (uint32_t k = 0; k < m->arrows.n; k++) {
-		double bx = floor(rv_x(v, (double)m->arrows.t1[k]));
+		double bx = floor(rv_x(v,
+				       (double)rv_arrow_t1(&m->arrows, k)));
 		if (m->arrows.kind[k] == RV_A_BECOMES && bx >= 1 &&
 		    bx < v->width)
 			becomes[(int)bx - 1] = becomes[(int)bx] =
@@ -230,7 +231,8 @@ static void labels_fit(const char *db)
 				 box[i].x0, box[i].x1, over);
 		const rv_row *row = &m->rows[box[i].row];
 		if (box[i].seg + 1 < row->n) {
-			double next = rv_x(&v, (double)row->start[box[i].seg + 1]);
+			double next = rv_x(&v,
+				 (double)RV_START(row, box[i].seg + 1));
 			if (box[i].x1 > next)
 				fail_msg("%s: row %d label at x %.0f..%.0f runs "
 					 "over the next promise at %.0f", db,
@@ -270,8 +272,8 @@ static void test_zoomed_in_lines_return(void **state)
 	const rv_row *row = &m->rows[best];
 	assert_true(rv_row_dense(m, &full, (int32_t)best) && row->n > 4);
 	rv_view v = full;
-	v.from = (double)row->start[0] - 50;
-	v.ns_per_px = (double)(row->end[2] + 100 - row->start[0]) /
+	v.from = (double)RV_START(row, 0) - 50;
+	v.ns_per_px = (double)(RV_END(row, 2) + 100 - RV_START(row, 0)) /
 		      (v.width - RV_LEFT_W);
 	rv_geom g;
 	rv_geom_compute(m, &g);
@@ -281,8 +283,8 @@ static void test_zoomed_in_lines_return(void **state)
 	int ly = (int)rv_row_line_y(&g, &v, (int32_t)best);
 	int lines = 0;
 	for (uint32_t i = 0; i < 3; i++) {
-		double x0 = rv_x(&v, (double)row->start[i]);
-		double x1 = rv_x(&v, (double)row->end[i]);
+		double x0 = rv_x(&v, (double)RV_START(row, i));
+		double x1 = rv_x(&v, (double)RV_END(row, i));
 		if (x1 - x0 < 8)
 			continue;
 		int hit = 0, r, gg, b;
@@ -319,7 +321,8 @@ static uint8_t *covered(const rv_model *m, const rv_view *v,
 	const int w = v->width;
 	uint8_t *c = g_malloc0((size_t)m->nrows * w);
 	for (uint32_t k = 0; k < m->arrows.n; k++) {
-		int bx = (int)floor(rv_x(v, (double)m->arrows.t1[k]));
+		int bx = (int)floor(rv_x(v,
+					 (double)rv_arrow_t1(&m->arrows, k)));
 		if (m->arrows.kind[k] != RV_A_BECOMES || bx < 1 || bx >= w - 1)
 			continue;
 		for (uint32_t r = 0; r < m->nrows; r++)
@@ -483,7 +486,7 @@ static unsigned *brute_touches(const rv_model *m, const rv_view *v, int32_t r,
 		int t = touch_of(a->kind[k]);
 		if (t < 0 || (filter && !(match[a->from[k]] && match[a->to[k]])))
 			continue;
-		const int64_t te[2] = { a->t0[k], a->t1[k] };
+		const int64_t te[2] = { rv_arrow_t0(a, k), rv_arrow_t1(a, k) };
 		const int32_t re[2] = { rv_pp_row_at(m, a->from[k], te[0]),
 					rv_pp_row_at(m, a->to[k], te[1]) };
 		for (int e = 0; e < 2; e++) {

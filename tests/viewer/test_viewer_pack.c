@@ -1,0 +1,126 @@
+/*
+ * test_viewer_pack.c - the viewer model's packed storage (issue 18): times
+ * in 4 bytes (viewer/times.h) read back exactly whatever their spacing or
+ * order, and a counter's min/max over any sample range equals a plain
+ * scan now that its pyramid starts at blocks of 16.
+ */
+#include "testlib.h"
+
+#include <glib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "model.h"
+#include "ringside_ring.h"
+#include "times.h"
+
+/* Times around every edge of a block's 32-bit reach: exactly 2^32 - 2
+ * past the base (the last offset stored), 2^32 - 1 (the first that is
+ * not), gaps of seconds, the ends of int64, and a list out of order. */
+static void test_times_exact(void **state)
+{
+	(void)state;
+	const uint32_t n = 48 * RV_TB_LEN + 77;
+	int64_t *want = g_new(int64_t, n);
+	rv_times a = { 0 };
+	int64_t t = -5000;
+	GRand *r = g_rand_new_with_seed(18);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i % 3001 == 0)   /* mid-block: the rest of it is far */
+			t += 5000000000ll;   /* a 5 s gap */
+		else
+			t += g_rand_int_range(r, 0, 3000);
+		want[i] = t;
+		rv_times_push(&a, t);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(rv_times_at(&a, i), want[i]);
+	/* the far ones are few: the rest of a block after each gap */
+	assert_true(a.nfar > 0 && a.nfar < n / 4);
+	for (int k = 0; k < 2000; k++) {
+		int64_t q = want[0] - 10 + (int64_t)(g_rand_double(r) *
+			    (double)(want[n - 1] - want[0] + 20));
+		uint32_t lo = 0;
+		while (lo < n && want[lo] < q)
+			lo++;
+		assert_int_equal(rv_times_lower_bound(&a, 0, n, q), lo);
+		uint32_t from = (uint32_t)g_rand_int_range(r, 0, (gint32)n);
+		assert_int_equal(rv_times_gallop(&a, from, q),
+				 from > lo ? from : lo);
+	}
+	rv_times_free(&a);
+
+	/* the last offset a block holds and the first it does not; then
+	 * anything at all, in any order */
+	static const int64_t odd[] = { 7, 7 + (int64_t)UINT32_MAX - 1,
+				       7 + (int64_t)UINT32_MAX, 8, INT64_MAX,
+				       INT64_MIN, 0, -1, 1, INT64_MAX - 1,
+				       INT64_MIN + 1, 42 };
+	for (size_t i = 0; i < G_N_ELEMENTS(odd); i++)
+		rv_times_push(&a, odd[i]);
+	rv_times_trim(&a);
+	for (size_t i = 0; i < G_N_ELEMENTS(odd); i++)
+		assert_int_equal(rv_times_at(&a, (uint32_t)i), odd[i]);
+	assert_int_equal(a.nfar, 8);   /* all but 7, 7 + 2^32 - 2, 8, 42 */
+	rv_times_free(&a);
+	g_rand_free(r);
+	g_free(want);
+}
+
+/* rv_counter_extent against a scan, for every range of a short counter
+ * (all below, at and past the pyramid's first level) and random ranges
+ * of a long one. */
+static void check_extent(const rv_counter *c, uint32_t i0, uint32_t i1)
+{
+	int64_t mn = INT64_MAX, mx = INT64_MIN, gmn, gmx;
+	for (uint32_t i = i0; i < i1; i++) {
+		mn = MIN(mn, c->v[i]);
+		mx = MAX(mx, c->v[i]);
+	}
+	rv_counter_extent(c, i0, i1, &gmn, &gmx);
+	if (gmn != mn || gmx != mx)
+		fail_msg("[%u, %u) of %u: got %lld..%lld, want %lld..%lld", i0,
+			 i1, c->n, (long long)gmn, (long long)gmx,
+			 (long long)mn, (long long)mx);
+}
+
+static void test_counter_extent_exact(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(7);
+	static const uint32_t sizes[] = { 1, 15, 16, 17, 33, 130, 70001 };
+	for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+		rv_model *m = g_new0(rv_model, 1);
+		m->ncpus = 1;
+		m->strings = g_string_chunk_new(4096);
+		rv_builder *b = rv_builder_new(m);
+		for (uint32_t i = 0; i < sizes[s]; i++)
+			rv_builder_event(b, 0, 10 * (int64_t)i, RS_EV_RUNQ_LEN,
+					 0, (uint64_t)g_rand_int_range(r, 0, 1000000),
+					 0, 0, NULL);
+		rv_builder_finish(b);
+		rv_layout(m);
+		assert_int_equal(m->ncounters, 1);
+		const rv_counter *c = &m->counters[0];
+		assert_int_equal(c->n, sizes[s]);
+		if (c->n <= 200) {
+			for (uint32_t i0 = 0; i0 <= c->n; i0++)
+				for (uint32_t i1 = i0 + 1; i1 <= c->n; i1++)
+					check_extent(c, i0, i1);
+		} else {
+			for (int k = 0; k < 3000; k++) {
+				uint32_t i0 = (uint32_t)g_rand_int_range(r, 0, (gint32)c->n);
+				uint32_t i1 = i0 + 1 + (uint32_t)g_rand_int_range(
+					r, 0, (gint32)(c->n - i0));
+				check_extent(c, i0, i1);
+			}
+			check_extent(c, 0, c->n);
+		}
+		rv_model_free(m);
+	}
+	g_rand_free(r);
+}
+
+RS_TEST_SUITE(viewer_pack,
+	      cmocka_unit_test(test_times_exact),
+	      cmocka_unit_test(test_counter_extent_exact))

@@ -1,0 +1,93 @@
+/*
+ * times.h - a list of int64 times in 4 bytes each (issue 18: the model
+ * must hold 100 M events in 4 GiB, and 8-byte times were most of it).
+ *
+ * Times are stored in blocks of RV_TB_LEN: t[i] = base[i / RV_TB_LEN] +
+ * off[i], base being the block's first time. A time the block's base
+ * cannot reach in 32 bits (before it, or 2^32 - 1 ns = 4.3 s or more past
+ * it: a gap, or a list out of order) is exact all the same: its offset
+ * reads RV_TB_FAR and the time sits in a side list of such indexes, sorted
+ * because times are only appended. Reading one is a shift, two loads and
+ * an add; a far one a binary search among the far ones. Blocks are short
+ * (256) so that a gap costs at most the rest of its block in far ones (12
+ * bytes each), while the bases cost 8 / 256 bytes a time.
+ */
+#ifndef RV_TIMES_H
+#define RV_TIMES_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#define RV_TB_SHIFT 8
+#define RV_TB_LEN (1u << RV_TB_SHIFT)
+#define RV_TB_FAR UINT32_MAX
+
+typedef struct {
+	uint32_t *off;
+	int64_t *base;       /* per block */
+	uint32_t n, cap;
+	uint32_t nfar, cap_far;
+	uint32_t *far_i;     /* indexes whose offset is RV_TB_FAR, ascending */
+	int64_t *far_t;
+} rv_times;
+
+/* Where v is in a[0..n) (ascending, distinct), or -1: for the far
+ * times and the model's sparse lists, off the hot paths. */
+int64_t rv_u32_find(const uint32_t *a, uint32_t n, uint32_t v);
+
+int64_t rv_times_far(const rv_times *a, uint32_t i);
+
+static inline int64_t rv_times_at(const rv_times *a, uint32_t i)
+{
+	const uint32_t o = a->off[i];
+	if (o == RV_TB_FAR)
+		return rv_times_far(a, i);
+	return a->base[i >> RV_TB_SHIFT] + (int64_t)o;
+}
+
+void rv_times_push(rv_times *a, int64_t t);
+/* The same with a block's base fixed at 0: for lengths, which are not
+ * sorted but mostly under 4.3 s. */
+void rv_times_push_len(rv_times *a, int64_t len);
+/* Replaces the last time (a span list growing its last span). */
+void rv_times_set_last(rv_times *a, int64_t t);
+void rv_times_free(rv_times *a);
+/* Shrinks the arrays to what they hold (loading doubles them). */
+void rv_times_trim(rv_times *a);
+/* First index in [lo, hi) whose time is >= t, or hi; the times there
+ * must be ascending. Inline, as rv_lower_bound: drawing calls these a
+ * few times per pixel column and row (a call each was 6 % of a frame's
+ * instructions). */
+static inline uint32_t rv_times_lower_bound(const rv_times *a, uint32_t lo,
+					    uint32_t hi, int64_t t)
+{
+	assert(lo <= hi && hi <= a->n);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (rv_times_at(a, mid) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The same from a hint, galloping forward from `from` (as rv_gallop). */
+static inline uint32_t rv_times_gallop(const rv_times *a, uint32_t from,
+				       int64_t t)
+{
+	const uint32_t n = a->n;
+	if (from >= n || rv_times_at(a, from) >= t)
+		return from;
+	/* the time at lo is below t; the steps double from there */
+	uint32_t lo = from, step = 1;
+	while ((uint64_t)lo + step < n && rv_times_at(a, lo + step) < t) {
+		lo += step;
+		if (step < (1u << 31))
+			step *= 2;
+	}
+	const uint32_t hi = (uint64_t)lo + step < n ? lo + step : n;
+	return rv_times_lower_bound(a, lo + 1, hi, t);
+}
+
+#endif
