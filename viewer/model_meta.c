@@ -1,0 +1,186 @@
+/*
+ * model_meta.c - what the viewer's model reads beside the events: the
+ * trace row (source, clocks, verdict), the names of code addresses, every
+ * CPU's registers at a panic, and the losses (counted and of unknown
+ * size). Small tables, read once per load on the loader's connection;
+ * model.c reads the events themselves.
+ */
+#include "model_meta.h"
+
+#include <glib.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_read.h"
+
+int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *dup_col(GStringChunk *sc, sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	return g_string_chunk_insert(sc, (const char *)sqlite3_column_text(st, i));
+}
+
+static char *dup_text(GStringChunk *sc, const char *v)
+{
+	return v[0] ? g_string_chunk_insert(sc, v) : NULL;
+}
+
+/* What the viewer shows of the trace row (rs_trace_row_read). */
+void rv_meta_take_trace_row(const struct rs_trace_row *r, rv_model *m)
+{
+	GStringChunk *sc = m->strings;
+	m->ncpus = (int)r->ncpus;
+	g_strlcpy(m->guest_state, r->guest_state[0] ? r->guest_state
+						      : "unknown",
+		  sizeof m->guest_state);
+	if (r->has_hung_at) {
+		m->hung = true;
+		m->hung_at = r->hung_at_ns;
+	} else if (!strcmp(m->guest_state, "hung")) {
+		m->hung = true;   /* never beat: mark the start */
+		m->hung_at = INT64_MIN;
+	}
+	if (r->has_stuck && r->stuck_cpu >= 0 && r->stuck_cpu < r->ncpus) {
+		m->stuck = true;
+		m->stuck_cpu = (int)r->stuck_cpu;
+		m->stuck_at = r->has_stuck_at ? r->stuck_at_ns : INT64_MIN;
+	}
+	if (r->has_panic) {
+		m->panicked = true;
+		m->panic_reason = g_string_chunk_insert(sc, r->panic_reason);
+		m->panic_t = r->panic_ts_ns;
+		m->panic_regs = dup_text(sc, r->panic_regs);
+		m->panic_backtrace = dup_text(sc, r->panic_backtrace);
+		m->panic_cpu = r->panic_cpu;
+		m->panic_vector = (int64_t)r->panic_vector;
+		m->panic_rip = (int64_t)r->panic_rip;
+		m->panic_fault_addr = (int64_t)r->panic_fault_addr;
+	}
+}
+
+/* The names `ringside run` or `collect --kernel` stored for the panic's
+ * frames (table frames; a database without it has none): the rip's as
+ * "FUNCTION (FILE:LINE)", the backtrace as one "#N 0xADDR ..." line per
+ * frame. Formatted by SQL, so the viewer needs no kernel ELF. */
+void rv_meta_load_frame_names(sqlite3 *db, rv_model *m)
+{
+	static const char name_sql[] =
+		"coalesce(function, '?" "?') || coalesce(' (' || file || ':' || line"
+		" || ')', '')";
+	char sql[400];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof sql, "SELECT kind, idx, addr, printf('#%%-2d 0x%%x ', idx, addr)"
+		 " || %s, %s FROM frames WHERE trace_id = ?1 AND kind IN"
+		 " ('panic_rip', 'backtrace') ORDER BY kind DESC, idx", name_sql,
+		 name_sql);
+	if (!m->panicked ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, m->trace_id);
+	GString *bt = g_string_new(NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		if (kind && !strcmp(kind, "backtrace"))
+			g_string_append_printf(bt, "%s%s", bt->len ? "\n" : "",
+					       (const char *)sqlite3_column_text(st, 3));
+		else if (sqlite3_column_int64(st, 2) == m->panic_rip)
+			m->panic_rip_name = dup_col(m->strings, st, 4);
+	}
+	sqlite3_finalize(st);
+	if (bt->len)
+		m->panic_frames = g_string_chunk_insert(m->strings, bt->str);
+	g_string_free(bt, TRUE);
+}
+
+/* Each CPU at the panic (panic_cpus), a line each, rip named (frames). */
+void rv_meta_load_panic_cpus(sqlite3 *db, rv_model *m)
+{
+	sqlite3_stmt *st;
+	if (!m->panicked ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT 'cpu ' || p.cpu || ': ' || p.state ||"
+			       " coalesce(' at rip ' || json_extract(p.regs, '$.rip'), '') ||"
+			       " CASE WHEN f.idx IS NULL THEN '' ELSE ' in ' ||"
+			       "   coalesce(f.function, '?" "?') ||"
+			       "   coalesce(' (' || f.file || ':' || f.line || ')', '') END"
+			       " FROM panic_cpus p LEFT JOIN frames f ON f.trace_id = p.trace_id"
+			       " AND f.kind = 'cpu_rip' AND f.idx = p.cpu"
+			       " AND printf('0x%x', f.addr) = json_extract(p.regs, '$.rip')"
+			       " WHERE p.trace_id = ?1 ORDER BY p.cpu", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, m->trace_id);
+	GString *s = g_string_new(NULL);
+	while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "",
+				       (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (s->len)
+		m->panic_cpus = g_string_chunk_insert(m->strings, s->str);
+	g_string_free(s, TRUE);
+}
+
+/* Gaps with their counts, then those of unknown size (an imported
+ * file's, in lost_unknown; a database without the table has none), count
+ * -1; the whole list ordered by from_ns. */
+static int cmp_lost(const void *a, const void *b)
+{
+	const rv_lost *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+static void load_lost_from(sqlite3 *db, rv_model *m, const char *sql);
+
+void rv_meta_load_lost(sqlite3 *db, rv_model *m)
+{
+	load_lost_from(db, m, "SELECT cpu, count, from_ns, to_ns FROM lost"
+		       " WHERE trace_id = ?1 ORDER BY from_ns");
+	const uint32_t known = m->nlost;
+	load_lost_from(db, m, "SELECT cpu, -1, from_ns, to_ns FROM lost_unknown"
+		       " WHERE trace_id = ?1");
+	if (m->nlost > known)
+		qsort(m->lost, m->nlost, sizeof *m->lost, cmp_lost);
+}
+
+static void load_lost_from(sqlite3 *db, rv_model *m, const char *sql)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, m->trace_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		/* powers of two from 16: the capacity follows from nlost */
+		if (m->nlost >= 16 && !(m->nlost & (m->nlost - 1)))
+			m->lost = g_realloc_n(m->lost, 2 * (size_t)m->nlost,
+					      sizeof *m->lost);
+		else if (m->nlost == 0)
+			m->lost = g_realloc_n(m->lost, 16, sizeof *m->lost);
+		rv_lost *l = &m->lost[m->nlost++];
+		l->cpu = sqlite3_column_int(st, 0);
+		l->count = sqlite3_column_int64(st, 1);
+		/* unknown ends: the gap reaches the edge of what we know */
+		l->from = sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MIN :
+			sqlite3_column_int64(st, 2);
+		l->to = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT64_MAX :
+			sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+}
+
+/* The trace the viewer shows: the newest. 0, or -1 with err set. */

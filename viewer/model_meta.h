@@ -1,0 +1,21 @@
+/*
+ * model_meta.h - the model's side tables (model_meta.c), for model.c.
+ */
+#ifndef RV_MODEL_META_H
+#define RV_MODEL_META_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "trace_read.h"
+
+/* The first column of the first row of sql, or dflt (none, NULL, error). */
+int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt);
+void rv_meta_take_trace_row(const struct rs_trace_row *r, rv_model *m);
+void rv_meta_load_frame_names(sqlite3 *db, rv_model *m);
+void rv_meta_load_panic_cpus(sqlite3 *db, rv_model *m);
+/* m->lost, sorted by time: counted losses and those of unknown size. */
+void rv_meta_load_lost(sqlite3 *db, rv_model *m);
+
+#endif
