@@ -79,6 +79,7 @@ mkdir -p "$ov/ringside/cfg" "$ov/ringside/bin" "$ov/usr/lib/x86_64-linux-gnu"
 install -m 755 "$here/init" "$ov/init"
 install -m 755 "$here/scenarios.sh" "$ov/ringside/scenarios.sh"
 install -m 644 "$here/minios.sh" "$ov/ringside/minios.sh"
+install -m 644 "$here/smp.sh" "$ov/ringside/smp.sh"
 install -m 644 samples/xen/*.cfg "$ov/ringside/cfg/"
 install -m 644 "$elf" "$ov/ringside/ringside-kernel.elf"
 # The traced Mini-OS (make mini-os), when the peers were there to build it:
