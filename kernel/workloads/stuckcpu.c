@@ -37,8 +37,10 @@ static void spinner(void *arg)
 	if (!args->quiet)
 		kprintf("stuckcpu: cpu %u disabling interrupts and spinning\n",
 			platform_cpu());
-	trace_mark(STUCK_CPU, "stuckcpu: cpu 1 interrupts off");
+	/* interrupts off first, so the mark is this CPU's last record: one
+	 * written before could be followed by an interrupt's records */
 	platform_irq_disable();
+	trace_mark(STUCK_CPU, "stuckcpu: cpu 1 interrupts off");
 	for (;;)
 		__asm__ __volatile__("pause" ::: "memory");
 }
