@@ -29,6 +29,19 @@ double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row)
 	       RV_ROW_H - 4;
 }
 
+/* Arrow colours by kind (mirage's); a packed row's touch ticks use them
+ * too. */
+static const double arrow_colour[RV_A_COUNT][3] = {
+	[RV_A_CREATE] = { 0, 0, 0 },
+	[RV_A_BECOMES] = { 0, 0, 0 },
+	[RV_A_RESOLVE] = { 0.0, 0.65, 0.0 },
+	[RV_A_READ] = { 0.0, 0.2, 0.95 },
+	[RV_A_READ_FAILED] = { 0.9, 0.0, 0.0 },
+	[RV_A_TRY_READ] = { 0.85, 0.75, 0.0 },
+	[RV_A_SIGNAL] = { 1.0, 0.5, 0.0 },
+	[RV_A_FAIL] = { 0.9, 0.0, 0.0 },
+};
+
 static bool hidden(const rv_view *v, uint32_t p)
 {
 	return v->filter && v->match && !v->match[p];
@@ -363,11 +376,9 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * colour (signal, try_read, read-failed, read: arrow_rgb's) */
 	static const int touch_order[RV_T_COUNT] = {
 		RV_T_SIGNAL, RV_T_TRY_READ, RV_T_READ_FAILED, RV_T_READ };
-	static const double touch_rgb[RV_T_COUNT][4] = {
-		[RV_T_READ] = { 0.0, 0.2, 0.95, 1 },
-		[RV_T_READ_FAILED] = { 0.9, 0.0, 0.0, 1 },
-		[RV_T_TRY_READ] = { 0.85, 0.75, 0.0, 1 },
-		[RV_T_SIGNAL] = { 1.0, 0.5, 0.0, 1 } };
+	static const uint8_t touch_arrow[RV_T_COUNT] = {
+		[RV_T_READ] = RV_A_READ, [RV_T_READ_FAILED] = RV_A_READ_FAILED,
+		[RV_T_TRY_READ] = RV_A_TRY_READ, [RV_T_SIGNAL] = RV_A_SIGNAL };
 	const int base = (int)lround(ly) + 1, top = base - 13;
 	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W, 13);
 	rv_agg_hint h = { 0 };
@@ -392,8 +403,10 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 		unsigned kinds = rv_row_touches_view(m, v, r, t0, t1, &th);
 		for (int i = 0; kinds && i < RV_T_COUNT; i++)
 			if (kinds & (1u << touch_order[i])) {
-				rv_strip_fill(st, x, x + 1, top + 3, top + 4,
-					      touch_rgb[touch_order[i]]);
+				const double *c =
+					arrow_colour[touch_arrow[touch_order[i]]];
+				const double rgba[4] = { c[0], c[1], c[2], 1 };
+				rv_strip_fill(st, x, x + 1, top + 3, top + 4, rgba);
 				break;
 			}
 		bool touches_left = false;
@@ -538,17 +551,8 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 
 static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
 {
-	static const double c[RV_A_COUNT][3] = {
-		[RV_A_CREATE] = { 0, 0, 0 },
-		[RV_A_BECOMES] = { 0, 0, 0 },
-		[RV_A_RESOLVE] = { 0.0, 0.65, 0.0 },
-		[RV_A_READ] = { 0.0, 0.2, 0.95 },
-		[RV_A_READ_FAILED] = { 0.9, 0.0, 0.0 },
-		[RV_A_TRY_READ] = { 0.85, 0.75, 0.0 },
-		[RV_A_SIGNAL] = { 1.0, 0.5, 0.0 },
-		[RV_A_FAIL] = { 0.9, 0.0, 0.0 },
-	};
-	cairo_set_source_rgba(cr, c[kind][0], c[kind][1], c[kind][2], alpha);
+	const double *c = arrow_colour[kind];
+	cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
 }
 
 /*
