@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 
 #include "dumpcore.h"   /* RS_XEN_REGION_PAGES_MAX */
+#include "mono.h"
 #include "rs_decode.h"
 #include "xen_internal.h"
 #include "xen_refs.h"
@@ -43,6 +44,12 @@
 /* While scanning, look for the guest's keys again every this many
  * batches: a few xenstore reads, about 30 times in a whole scan. */
 #define KEYS_EVERY_BATCHES 32u
+/* How long a ring found by the scan in a guest that still says booting
+ * waits for the guest's keys (booting_keys): ringside's kernel publishes
+ * them a few ms to a second (TCG, loaded) after its header, or 10 s
+ * with publish_delay_ms=10000 (the Xen suite's late-keys); only a guest
+ * stuck booting waits it out. */
+#define BOOTING_KEYS_SECS 20.0
 
 struct xen_map {
 	xenforeignmemory_handle *fmem;
@@ -396,6 +403,53 @@ static uint64_t batch_end(uint64_t gfn, uint64_t max_gpfn)
 }
 
 /*
+ * A ring the scan found while its header still says RS_STATE_BOOTING may
+ * be a moment from being published: ringside's kernel writes its header,
+ * then grants the pages and writes its keys (each write answered by
+ * xenstored), and only then says running. A follow started before its
+ * guest ran could find the magic in that window and read by gfn a ring
+ * the guest shares by grants. So while the header says booting the keys
+ * are looked for again, for at most BOOTING_KEYS_SECS, and once more when
+ * it stops saying so (the keys were written before). Keys that are there
+ * win, in rs_source_xen_open's order; without them the scan's find stands.
+ */
+static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
+			 struct rs_source *src, enum rs_xen_way *way)
+{
+	const volatile struct rs_header *h = (const volatile void *)src->base;
+	const double t0 = rs_mono_now(), until = t0 + BOOTING_KEYS_SECS;
+	char e[400], ge[400] = "";
+
+	for (;;) {
+		/* read before the keys: keys missing after a non-booting
+		 * state are missing for good */
+		const uint32_t state = h->state;
+		struct rs_source k = *src;   /* spec and the rest kept */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (from_grants(x, domid, &k, ge, sizeof(ge)) == 0)
+			*way = RS_XEN_BY_GRANTS;
+		else if (from_keys(x, domid, max_gpfn, &k, e, sizeof(e)) == 0)
+			*way = RS_XEN_BY_GFN;
+		else if (state == RS_STATE_BOOTING && rs_mono_now() < until) {
+			rs_sleep_secs(0.02);
+			continue;
+		} else
+			return;
+		src->close(src);
+		*src = k;
+		if (rs_mono_now() - t0 >= 0.001)
+			fprintf(stderr, "ringside: domain %u: the RAM scan found its"
+				" ring while it booted; its keys came %.0f ms later"
+				" and are used%s%s%s\n", domid,
+				(rs_mono_now() - t0) * 1e3,
+				*way == RS_XEN_BY_GFN ? " (no grant references: " : "",
+				*way == RS_XEN_BY_GFN ? ge : "",
+				*way == RS_XEN_BY_GFN ? ")" : "");
+		return;
+	}
+}
+
+/*
  * The magic scan: batches of guest RAM, each page's first word checked
  * (only pages whose err[] is 0). A candidate is mapped on its own with
  * the size its header claims and validated by rs_layout_read, so a region
@@ -437,8 +491,10 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 			xenforeignmemory_unmap(x->fmem, (void *)b, n);
 		for (unsigned k = 0; k < nfound; k++)
 			if (try_region(x, domid, found[k].gfn, found[k].pages,
-				       max_gpfn, 0, 0, src, last, sizeof(last)) == 0)
+				       max_gpfn, 0, 0, src, last, sizeof(last)) == 0) {
+				booting_keys(x, domid, max_gpfn, src, way);
 				return 0;
+			}
 		/* The whole scan maps every gfn below the special pages: tens
 		 * of seconds under TCG. A guest that was paused or still
 		 * booting when it began may publish its keys meanwhile (and

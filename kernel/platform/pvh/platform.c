@@ -38,6 +38,11 @@ static bool no_xenstore;
 static bool no_grant;
 /* The grant table is mapped, its room the region's pages (grant.c). */
 static bool grant_table;
+/* publish_delay_ms=N: the ring is published in xenstore N ms after its
+ * header is written, while the header still says booting: the window in
+ * which a collector's RAM scan can find the ring before its keys exist,
+ * held open so the Xen suite can check the collector waits for them. */
+static uint64_t publish_delay_ms;
 /* smptest: the platform checks its own SMP bring-up instead of running
  * the core (smptest.c). */
 static bool smptest;
@@ -131,6 +136,13 @@ void platform_trace_ready(void)
 		kprintf("pvh: noxenstore: ring not published in xenstore\n");
 		return;
 	}
+	if (publish_delay_ms) {
+		kprintf("pvh: publish_delay_ms: publishing the ring %lu ms after"
+			" its header\n", (unsigned long)publish_delay_ms);
+		const uint64_t until = rdtsc() + tsc_hz / 1000 * publish_delay_ms;
+		while (rdtsc() < until)
+			__asm__ __volatile__("pause");
+	}
 	/* The header's size, which the rings' layout may have made smaller
 	 * than the room the platform gave: the collector wants one
 	 * reference per page it says. */
@@ -197,8 +209,9 @@ static int option_u64(const char *tok, size_t len, const char *key,
 
 /*
  * Takes the platform's own options (ring_pages=, tsc_khz=, tick_hz=,
- * noxenstore, nogrant, smptest) out of the command line (the core rejects
- * keys it does not know) and copies the rest into `out`.
+ * publish_delay_ms=, noxenstore, nogrant, smptest) out of the command
+ * line (the core rejects keys it does not know) and copies the rest into
+ * `out`.
  * Returns -1 on a bad value.
  */
 static int split_cmdline(const char *in, char *out, size_t outlen,
@@ -241,6 +254,9 @@ static int split_cmdline(const char *in, char *out, size_t outlen,
 		if (rc == 0)
 			rc = option_u64(tok, len, "tick_hz=", TICK_HZ_MIN,
 					TICK_HZ_MAX, tick);
+		if (rc == 0)
+			rc = option_u64(tok, len, "publish_delay_ms=", 0, 10000,
+					&publish_delay_ms);
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
