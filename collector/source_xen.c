@@ -410,8 +410,10 @@ static uint64_t batch_end(uint64_t gfn, uint64_t max_gpfn)
  * guest ran could find the magic in that window and read by gfn a ring
  * the guest shares by grants. So while the header says booting the keys
  * are looked for again, for at most BOOTING_KEYS_SECS, and once more when
- * it stops saying so (the keys were written before). Keys that are there
- * win, in rs_source_xen_open's order; without them the scan's find stands.
+ * it stops saying so (the keys were written before). Grant references win
+ * at once; the gfn keys alone only once the guest is past booting (a
+ * guest whose xenstore has no transactions writes them one by one,
+ * ring-ref last); without either the scan's find stands.
  */
 static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 			 struct rs_source *src, enum rs_xen_way *way)
@@ -426,15 +428,18 @@ static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		const uint32_t state = h->state;
 		struct rs_source k = *src;   /* spec and the rest kept */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (from_grants(x, domid, &k, ge, sizeof(ge)) == 0)
+		if (from_grants(x, domid, &k, ge, sizeof(ge)) == 0) {
 			*way = RS_XEN_BY_GRANTS;
-		else if (from_keys(x, domid, max_gpfn, &k, e, sizeof(e)) == 0)
-			*way = RS_XEN_BY_GFN;
-		else if (state == RS_STATE_BOOTING && rs_mono_now() < until) {
+		} else if (state == RS_STATE_BOOTING && rs_mono_now() < until) {
+			/* the gfn keys alone may be a publication still on
+			 * its way (ring-ref is written last) */
 			rs_sleep_secs(0.02);
 			continue;
-		} else
+		} else if (from_keys(x, domid, max_gpfn, &k, e, sizeof(e)) == 0) {
+			*way = RS_XEN_BY_GFN;
+		} else {
 			return;
+		}
 		src->close(src);
 		*src = k;
 		if (rs_mono_now() - t0 >= 0.001)
