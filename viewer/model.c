@@ -27,12 +27,15 @@
 #include "xcpu.h"
 #include "trace_read.h"
 #include "model_meta.h"
+#include "follow.h"
 
 #define NCHUNKS_MAX 64
 
 typedef struct {
 	int cpu;
 	int64_t lo, hi;           /* seq range [lo, hi] on that CPU */
+	int64_t next;             /* first record after the chunks read */
+	uint32_t nchunks;         /* stored chunks decoded */
 	uint32_t n, cap;
 	uint8_t *type;
 	int64_t *t;
@@ -192,6 +195,9 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 			.blob_len = (size_t)sqlite3_column_bytes(st, 3),
 		};
 		ok = rs_chunk_decode(rd, &ch, push_record, &p) == 0;
+		c->nchunks++;
+		if (first + count > c->next)
+			c->next = first + count;
 		if (!ok)
 			snprintf(err, errlen, "%s", rs_chunk_reader_error(rd));
 	}
@@ -481,6 +487,13 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 				 rv_progress_fn progress, void *data)
 {
+	return rv_model_load_keep(path, err, errlen, progress, data, NULL);
+}
+
+rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
+			     rv_progress_fn progress, void *data,
+			     rv_load_keep *keep)
+{
 	assert(path && err && errlen > 0);
 	double t0 = now_s();
 	sqlite3 *db = open_ro(path, err, errlen);
@@ -557,14 +570,38 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	g_mutex_unlock(&j.lock);
 	for (int i = 0; i < nworkers; i++)
 		g_thread_join(workers[i]);
+	if (keep) {
+		/* where a --follow's next read starts, per CPU */
+		keep->next_seq = g_new0(int64_t, m->ncpus);
+		for (int i = 0; i < j.nchunks; i++) {
+			int c = j.chunks[i].cpu;
+			if (j.chunks[i].next > keep->next_seq[c])
+				keep->next_seq[c] = j.chunks[i].next;
+		}
+		keep->clock = j.clock;
+	}
 	for (int i = 0; i < j.nchunks; i++)
 		chunk_free(&j.chunks[i]);
 	g_free(j.consumed);
 	g_free(j.chunks);
 	g_mutex_clear(&j.lock);
 	g_cond_clear(&j.cond);
-	rv_builder_finish(b);
+	if (keep && ok) {
+		/* a --follow goes on deriving into this builder; it lays the
+		 * model out as it grows (follow.c) */
+		keep->b = b;
+		m->load_secs = now_s() - t0;
+		return m;
+	}
+	if (keep)
+		rv_builder_free(b);
+	else
+		rv_builder_finish(b);
 	if (!ok) {
+		if (keep) {
+			g_free(keep->next_seq);
+			keep->next_seq = NULL;
+		}
 		snprintf(err, errlen, "%s: %s", path, j.err);
 		rv_model_free(m);
 		return NULL;
@@ -573,6 +610,108 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	m->show_threads = m->nthreads <= 16;
 	m->load_secs = now_s() - t0;
 	return m;
+}
+
+struct rv_newdata {
+	fetch_job j;
+	struct rs_trace_row row;
+	uint32_t nlost;
+};
+
+rv_newdata *rv_model_fetch_new(const char *path, int64_t trace_id,
+			       const struct rs_layout *clock, int ncpus,
+			       const int64_t *next_seq, char *err,
+			       size_t errlen)
+{
+	sqlite3 *db = open_ro(path, err, errlen);
+	if (!db)
+		return NULL;
+	rv_newdata *d = g_new0(rv_newdata, 1);
+	fetch_job *j = &d->j;
+	*j = (fetch_job){ .path = path, .trace_id = trace_id, .ncpus = ncpus,
+			  .nchunks = ncpus, .clock = *clock };
+	j->chunks = g_new0(chunk, ncpus);
+	j->consumed = g_new0(int, ncpus);
+	g_mutex_init(&j->lock);
+	g_cond_init(&j->cond);
+	for (int c = 0; c < ncpus; c++)
+		j->chunks[c] = (chunk){ .cpu = c, .lo = next_seq[c],
+					.hi = INT64_MAX, .next = next_seq[c],
+					.strs = g_string_chunk_new(4096) };
+	/* one read transaction: every CPU's chunks, the trace row and the
+	 * losses as of one commit */
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	char why[256];
+	bool ok = rs_trace_row_read(db, trace_id, &d->row, why, sizeof why) == 0;
+	if (ok) {
+		rv_model lost = { .trace_id = trace_id };
+		rv_meta_load_lost(db, &lost);
+		d->nlost = lost.nlost;
+		g_free(lost.lost);
+		fetch_all_here(db, j);
+		ok = !j->stop;
+		g_strlcpy(why, j->err, sizeof why);
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	if (!ok) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		rv_newdata_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+const struct rs_trace_row *rv_newdata_row(const rv_newdata *d, uint32_t *nlost)
+{
+	*nlost = d->nlost;
+	return &d->row;
+}
+
+void rv_newdata_counts(const rv_newdata *d, uint64_t *events,
+		       uint64_t *chunks)
+{
+	*events = *chunks = 0;
+	for (int c = 0; c < d->j.nchunks; c++) {
+		*events += d->j.chunks[c].n;
+		*chunks += d->j.chunks[c].nchunks;
+	}
+}
+
+int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq)
+{
+	fetch_job *j = &d->j;
+	int64_t lt;
+	int lc;
+	const bool any = rv_builder_last(b, &lt, &lc);
+	/* appending equals a fresh load only if every new event sorts
+	 * after the last one derived, as the merge orders them (time, then
+	 * CPU), and each CPU's new events are in time order */
+	for (int c = 0; c < j->ncpus; c++) {
+		const chunk *ch = &j->chunks[c];
+		if (ch->n && any && (ch->t[0] < lt || (ch->t[0] == lt && c < lc)))
+			return 0;
+		for (uint32_t k = 1; k < ch->n; k++)
+			if (ch->t[k] < ch->t[k - 1])
+				return 0;
+	}
+	merge(j, b, 1);
+	for (int c = 0; c < j->ncpus; c++)
+		next_seq[c] = j->chunks[c].next;
+	return 1;
+}
+
+void rv_newdata_free(rv_newdata *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->j.nchunks; i++)
+		chunk_free(&d->j.chunks[i]);
+	g_free(d->j.chunks);
+	g_free(d->j.consumed);
+	g_mutex_clear(&d->j.lock);
+	g_cond_clear(&d->j.cond);
+	g_free(d);
 }
 
 int64_t rv_db_event_count(const char *path)

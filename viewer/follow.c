@@ -1,0 +1,248 @@
+/*
+ * follow.c - --follow that appends what is new (follow.h).
+ *
+ * The first load is the usual one (parallel fetch, merge, derive) but
+ * keeps its builder, each CPU's next record number and the incremental
+ * layout. A reload reads each CPU's chunks from its next record on (one
+ * read transaction), and, if every new event sorts after the last one
+ * derived (time, then CPU: the order a load merges them in), takes back
+ * the last publish's show-only closing (derive_follow.c, layout.c),
+ * derives the new events, settles what they settle, and publishes again:
+ * work proportional to what is new, plus a constant per CPU, thread and
+ * open row. So a model grown by any number of reloads holds what one
+ * load of the same database would, array for array.
+ *
+ * It loads afresh instead when appending could not give that: the new
+ * events reach back before what is derived (a collector that committed a
+ * CPU's records after later ones of another), the losses or the trace
+ * row changed (gaps cut spans that are already derived; a panic or a
+ * verdict is read with the trace), an event changed something settled
+ * (rv_builder_stale), or the rows ran out (MAX_ROWS). Each is counted in
+ * the stats (rebuilds).
+ */
+#include "follow.h"
+
+#include <assert.h>
+#include <glib.h>
+#include <string.h>
+#include <time.h>
+
+#include "trace_read.h"
+
+struct rv_follow {
+	char *path;
+	rv_model *m;
+	rv_builder *b;            /* NULL: the rows ran out; reloads load afresh */
+	rv_layout_inc *l;
+	int64_t *next_seq;
+	struct rs_layout clock;
+	int64_t trace_id;
+	int ncpus;
+	struct rs_trace_row row;  /* as of the load, to see it change */
+	rv_newdata *pending;      /* fetched, not applied yet */
+	bool must_reload;
+	rv_follow_stats st;
+};
+
+/* What the model shows of the trace row; a change means a fresh load. */
+static bool row_same(const struct rs_trace_row *a, const struct rs_trace_row *b)
+{
+	return a->ncpus == b->ncpus && !strcmp(a->guest_state, b->guest_state) &&
+	       a->has_hung_at == b->has_hung_at && a->hung_at_ns == b->hung_at_ns &&
+	       a->has_stuck == b->has_stuck && a->stuck_cpu == b->stuck_cpu &&
+	       a->has_stuck_at == b->has_stuck_at &&
+	       a->stuck_at_ns == b->stuck_at_ns && a->has_panic == b->has_panic &&
+	       a->panic_ts_ns == b->panic_ts_ns;
+}
+
+/* Settles and lays out what the events so far settle, then publishes.
+ * False when the rows ran out. */
+static bool settle(rv_follow *f)
+{
+	int64_t t;
+	int cpu;
+	if (!rv_builder_last(f->b, &t, &cpu))
+		t = INT64_MIN;
+	if (!rv_layout_grow(f->m, f->l, f->b, t))
+		return false;
+	rv_builder_publish(f->b);
+	rv_layout_publish(f->m, f->l);
+	f->m->show_threads = f->m->nthreads <= 16;
+	return true;
+}
+
+static void drop_state(rv_follow *f)
+{
+	rv_builder_free(f->b);
+	rv_layout_inc_free(f->l);
+	g_free(f->next_seq);
+	f->b = NULL;
+	f->l = NULL;
+	f->next_seq = NULL;
+}
+
+/* A whole load into f (its model is replaced; the old one is the
+ * caller's). False with err. */
+static bool load(rv_follow *f, char *err, size_t errlen,
+		 rv_progress_fn progress, void *data)
+{
+	rv_load_keep keep = { 0 };
+	rv_model *m = rv_model_load_keep(f->path, err, errlen, progress, data,
+					 &keep);
+	if (!m)
+		return false;
+	drop_state(f);
+	f->m = m;
+	f->b = keep.b;
+	f->next_seq = keep.next_seq;
+	f->clock = keep.clock;
+	f->trace_id = m->trace_id;
+	f->ncpus = m->ncpus;
+	f->l = rv_layout_inc_new(m);
+	if (!settle(f)) {
+		/* more rows than an append can keep exact: a plain load,
+		 * and so every reload from now on */
+		drop_state(f);
+		rv_model_free(m);
+		f->m = rv_model_load(f->path, err, errlen);
+		if (!f->m)
+			return false;
+	}
+	return true;
+}
+
+static bool read_row(rv_follow *f, struct rs_trace_row *row)
+{
+	char err[256];
+	rv_newdata *d = f->next_seq ? rv_model_fetch_new(f->path, f->trace_id,
+		&f->clock, f->ncpus, f->next_seq, err, sizeof err) : NULL;
+	if (!d)
+		return false;
+	uint32_t nlost;
+	*row = *rv_newdata_row(d, &nlost);
+	rv_newdata_free(d);
+	return true;
+}
+
+rv_follow *rv_follow_open(const char *path, char *err, size_t errlen,
+			  rv_progress_fn progress, void *data)
+{
+	rv_follow *f = g_new0(rv_follow, 1);
+	f->path = g_strdup(path);
+	if (!load(f, err, errlen, progress, data)) {
+		rv_follow_free(f, false);
+		return NULL;
+	}
+	/* the trace row as of the load (its next read compares with it) */
+	if (!read_row(f, &f->row))
+		f->must_reload = f->b != NULL;
+	return f;
+}
+
+rv_model *rv_follow_model(const rv_follow *f)
+{
+	return f->m;
+}
+
+const rv_follow_stats *rv_follow_stats_get(const rv_follow *f)
+{
+	return &f->st;
+}
+
+int rv_follow_fetch(rv_follow *f, char *err, size_t errlen)
+{
+	if (f->pending || f->must_reload)
+		return 1;
+	if (!f->b) {
+		f->must_reload = true;
+		return 1;
+	}
+	rv_newdata *d = rv_model_fetch_new(f->path, f->trace_id, &f->clock,
+					   f->ncpus, f->next_seq, err, errlen);
+	if (!d)
+		return -1;
+	uint32_t nlost;
+	const struct rs_trace_row *row = rv_newdata_row(d, &nlost);
+	uint64_t events, chunks;
+	rv_newdata_counts(d, &events, &chunks);
+	if (nlost != f->m->nlost || !row_same(row, &f->row))
+		f->must_reload = true;
+	if (!events && !f->must_reload) {
+		rv_newdata_free(d);
+		return 0;
+	}
+	f->st.events = events;
+	f->st.chunks = chunks;
+	f->pending = d;
+	return 1;
+}
+
+static bool reload_whole(rv_follow *f, rv_model **replaced, char *err,
+			 size_t errlen)
+{
+	rv_newdata_free(f->pending);
+	f->pending = NULL;
+	rv_model *old = f->m;
+	f->m = NULL;
+	if (!load(f, err, errlen, NULL, NULL)) {
+		f->m = old;
+		return false;
+	}
+	*replaced = old;
+	f->must_reload = false;
+	read_row(f, &f->row);
+	f->st.rebuilt = true;
+	f->st.rebuilds++;
+	f->st.derived = f->m->nevents;
+	return true;
+}
+
+bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
+		     size_t errlen)
+{
+	*replaced = NULL;
+	f->st.rebuilt = false;
+	f->st.derived = 0;
+	f->st.reloads++;
+	if (f->must_reload || !f->b)
+		return reload_whole(f, replaced, err, errlen);
+	if (!f->pending)
+		return true;
+	rv_layout_unpublish(f->m, f->l);
+	rv_builder_unpublish(f->b);
+	const uint64_t before = f->m->nevents;
+	if (rv_model_merge_new(f->pending, f->b, f->next_seq) != 1 ||
+	    rv_builder_stale(f->b))
+		return reload_whole(f, replaced, err, errlen);
+	rv_newdata_free(f->pending);
+	f->pending = NULL;
+	f->st.derived = f->m->nevents - before;
+	if (!settle(f))
+		return reload_whole(f, replaced, err, errlen);
+	return true;
+}
+
+int rv_follow_reload(rv_follow *f, char *err, size_t errlen)
+{
+	int r = rv_follow_fetch(f, err, errlen);
+	rv_model *old = NULL;
+	if (r == 1 && !rv_follow_apply(f, &old, err, errlen))
+		return -1;
+	rv_model_free(old);
+	return r;
+}
+
+rv_model *rv_follow_free(rv_follow *f, bool keep_model)
+{
+	if (!f)
+		return NULL;
+	rv_model *m = f->m;
+	drop_state(f);
+	rv_newdata_free(f->pending);
+	g_free(f->path);
+	g_free(f);
+	if (keep_model)
+		return m;
+	rv_model_free(m);
+	return NULL;
+}
