@@ -19,7 +19,9 @@
 /* A first load that keeps its builder for a follow (model.c). */
 typedef struct {
 	rv_builder *b;
-	int64_t *next_seq;          /* per CPU: the first record not read */
+	/* per CPU: the first record not read, then (at [ncpus + cpu]) where
+	 * the last stored chunk read starts */
+	int64_t *next_seq;
 	struct rs_layout clock;
 } rv_load_keep;
 rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,

@@ -35,6 +35,8 @@ typedef struct {
 	int cpu;
 	int64_t lo, hi;           /* seq range [lo, hi] on that CPU */
 	int64_t next;             /* first record after the chunks read */
+	int64_t last_first;       /* the last stored chunk read starts here */
+	int64_t skip_below;       /* records below this were read before */
 	uint32_t nchunks;         /* stored chunks decoded */
 	uint32_t n, cap;
 	uint8_t *type;
@@ -140,6 +142,8 @@ typedef struct {
 static int push_record(void *opaque, const struct rs_event *ev)
 {
 	push_ctx *p = opaque;
+	if ((int64_t)ev->seq < p->c->skip_below)
+		return 0;   /* a follow read these before the chunk grew */
 	chunk_push(p->c, ev->cpu, (int64_t)rs_tsc_to_ns(p->clock, ev->tsc),
 		   ev->type, ev->ctx, ev->a, ev->b, ev->c, ev->str);
 	return 0;
@@ -198,6 +202,8 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 		c->nchunks++;
 		if (first + count > c->next)
 			c->next = first + count;
+		if (first > c->last_first)
+			c->last_first = first;
 		if (!ok)
 			snprintf(err, errlen, "%s", rs_chunk_reader_error(rd));
 	}
@@ -572,11 +578,13 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		g_thread_join(workers[i]);
 	if (keep) {
 		/* where a --follow's next read starts, per CPU */
-		keep->next_seq = g_new0(int64_t, m->ncpus);
+		keep->next_seq = g_new0(int64_t, 2 * m->ncpus);
 		for (int i = 0; i < j.nchunks; i++) {
 			int c = j.chunks[i].cpu;
 			if (j.chunks[i].next > keep->next_seq[c])
 				keep->next_seq[c] = j.chunks[i].next;
+			if (j.chunks[i].last_first > keep->next_seq[m->ncpus + c])
+				keep->next_seq[m->ncpus + c] = j.chunks[i].last_first;
 		}
 		keep->clock = j.clock;
 	}
@@ -634,9 +642,14 @@ rv_newdata *rv_model_fetch_new(const char *path, int64_t trace_id,
 	j->consumed = g_new0(int, ncpus);
 	g_mutex_init(&j->lock);
 	g_cond_init(&j->cond);
+	/* from the last chunk read: a collector extends its last chunk
+	 * in place while it is small (collector/store_ingest.c), so that
+	 * one is read again and the records read before are skipped */
 	for (int c = 0; c < ncpus; c++)
-		j->chunks[c] = (chunk){ .cpu = c, .lo = next_seq[c],
+		j->chunks[c] = (chunk){ .cpu = c, .lo = next_seq[ncpus + c],
 					.hi = INT64_MAX, .next = next_seq[c],
+					.last_first = next_seq[ncpus + c],
+					.skip_below = next_seq[c],
 					.strs = g_string_chunk_new(4096) };
 	/* one read transaction: every CPU's chunks, the trace row and the
 	 * losses as of one commit */
@@ -696,8 +709,10 @@ int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq)
 				return 0;
 	}
 	merge(j, b, 1);
-	for (int c = 0; c < j->ncpus; c++)
+	for (int c = 0; c < j->ncpus; c++) {
 		next_seq[c] = j->chunks[c].next;
+		next_seq[j->ncpus + c] = j->chunks[c].last_first;
+	}
 	return 1;
 }
 
