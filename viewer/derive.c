@@ -711,13 +711,11 @@ void rv_union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 	g_free(pos);
 }
 
-void rv_builder_finish(rv_builder *b)
+/* Everything still open closed at the last event (t_max). */
+void rv_close_open(rv_builder *b)
 {
-	assert(b);
 	rv_model *m = b->m;
-	if (m->t_min > m->t_max)
-		m->t_min = m->t_max = 0;
-	int64_t end = m->t_max;
+	const int64_t end = m->t_max;
 	for (int c = 0; c < m->ncpus; c++) {
 		cpu_state *cs = &b->cpu[c];
 		rv_close_burst(m, cs, c);
@@ -735,8 +733,10 @@ void rv_builder_finish(rv_builder *b)
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		if (m->threads[i].cur_kind)
 			rv_thread_state(b, i, end, 0, 0);
-	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
-	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+}
+
+void rv_span_totals(rv_model *m)
+{
 	rv_span_lengths(&m->band_idle);
 	rv_span_lengths(&m->band_irq);
 	rv_span_lengths(&m->band_alloc);
@@ -744,6 +744,18 @@ void rv_builder_finish(rv_builder *b)
 		rv_span_lengths(&m->cpu_irq[c]);
 		rv_span_lengths(&m->cpu_alloc[c]);
 	}
+}
+
+void rv_builder_finish(rv_builder *b)
+{
+	assert(b);
+	rv_model *m = b->m;
+	if (m->t_min > m->t_max)
+		m->t_min = m->t_max = 0;
+	rv_close_open(b);
+	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
+	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+	rv_span_totals(m);
 	/* when a line stops: becomes time if it followed another, else its
 	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead);
 	 * the events keep own_end so (a follow publishes without this pass) */

@@ -33,8 +33,9 @@ typedef struct {
 	cpu_state *cpu;           /* [ncpus] as the events left them */
 	uint32_t band_n[3];       /* idle, irq, alloc */
 	int64_t band_end[3];      /* the last settled band's end */
-	uint32_t nthreads;        /* threads then, and their states' n */
+	uint32_t nthreads;        /* threads then, their states' n and */
 	uint32_t *thread_n;
+	rv_thread *thread;        /* their state as the events left it */
 	int64_t t_min, t_max;
 	GArray *pp_undo;          /* rv_pp_undo: end_unknown's changes */
 } rv_provisional;
@@ -88,6 +89,11 @@ void rv_union_more(rv_spans *out, rv_spans *in, int n, uint8_t kind,
 void rv_union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind);
 /* Brings s->cum up to s->n (from the first value not known valid). */
 void rv_span_lengths(rv_spans *s);
+/* ... for every list that has them (the bands, CPUs' irq and alloc). */
+void rv_span_totals(rv_model *m);
+/* Closes every open span at the last event, changing the builder's
+ * state as the end of the trace would. */
+void rv_close_open(rv_builder *b);
 /* Promises whose end may lie in a gap (derive.c's rule); with undo, what
  * it changed is recorded there (rv_pp_undo). */
 void rv_end_unknown(rv_model *m, GArray *undo);

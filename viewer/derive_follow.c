@@ -96,8 +96,11 @@ static void save_ends(rv_builder *b)
 	}
 	p->nthreads = m->nthreads;
 	p->thread_n = g_renew(uint32_t, p->thread_n, m->nthreads ? m->nthreads : 1);
-	for (uint32_t i = 0; i < m->nthreads; i++)
+	p->thread = g_renew(rv_thread, p->thread, m->nthreads ? m->nthreads : 1);
+	for (uint32_t i = 0; i < m->nthreads; i++) {
 		p->thread_n[i] = m->threads[i].states.n;
+		p->thread[i] = m->threads[i];
+	}
 	p->t_min = m->t_min;
 	p->t_max = m->t_max;
 	if (!p->pp_undo)
@@ -105,37 +108,20 @@ static void save_ends(rv_builder *b)
 	g_array_set_size(p->pp_undo, 0);
 }
 
-/* What rv_builder_finish closes at the end, closed the same way on the
- * same lists, with the builder's own state put back after. */
+/* What rv_builder_finish closes at the end, closed the same way
+ * (rv_close_open), with the builder's own state put back after. */
 static void close_open(rv_builder *b)
 {
 	rv_model *m = b->m;
-	const int64_t end = m->t_max;
-	for (int c = 0; c < m->ncpus; c++) {
-		cpu_state *cs = &b->cpu[c];
-		rv_close_burst(m, cs, c);
-		rv_cpu_switch(b, c, end, -1);
-		if (cs->idle)
-			rv_push_cut(&m->cpu_idle[c], &m->cpu_gap[c], cs->idle_since,
-				    end, RV_K_IDLE, 0);
-		if (cs->irq_depth)
-			rv_push_cut(&m->cpu_irq[c], &m->cpu_gap[c], cs->irq_since,
-				    end, RV_K_IRQ, cs->irq_vec);
-	}
+	rv_close_open(b);
 	memcpy(b->cpu, b->prov.cpu, sizeof *b->cpu * m->ncpus);
-	if (b->nidle == m->ncpus && m->ncpus)
-		rv_push_cut(&m->band_idle, &b->gap_all, b->all_idle_since, end,
-			    RV_K_IDLE, 0);
 	for (uint32_t i = 0; i < m->nthreads; i++) {
 		rv_thread *th = &m->threads[i];
-		if (!th->cur_kind)
-			continue;
-		const rv_thread keep = *th;
-		rv_thread_state(b, i, end, 0, 0);
-		th->cur_kind = keep.cur_kind;
-		th->cur_since = keep.cur_since;
-		th->cur_ref = keep.cur_ref;
-		th->cur_cpu = keep.cur_cpu;
+		const rv_thread *keep = &b->prov.thread[i];
+		th->cur_kind = keep->cur_kind;
+		th->cur_since = keep->cur_since;
+		th->cur_ref = keep->cur_ref;
+		th->cur_cpu = keep->cur_cpu;
 	}
 }
 
@@ -160,12 +146,7 @@ void rv_builder_publish(rv_builder *b)
 			      k ? RV_K_ALLOC : RV_K_IRQ, pos, INT64_MAX);
 		g_free(pos);
 	}
-	for (int k = 0; k < 3; k++)
-		rv_span_lengths(band(m, k));
-	for (int c = 0; c < m->ncpus; c++) {
-		rv_span_lengths(&m->cpu_irq[c]);
-		rv_span_lengths(&m->cpu_alloc[c]);
-	}
+	rv_span_totals(m);
 	rv_end_unknown(m, b->prov.pp_undo);
 }
 
@@ -204,6 +185,7 @@ void rv_provisional_free(rv_provisional *p)
 	g_free(p->cpu_n);
 	g_free(p->cpu);
 	g_free(p->thread_n);
+	g_free(p->thread);
 	if (p->pp_undo)
 		g_array_free(p->pp_undo, TRUE);
 	memset(p, 0, sizeof *p);

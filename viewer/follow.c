@@ -40,7 +40,8 @@ struct rv_follow {
 	int ncpus;
 	struct rs_trace_row row;  /* as of the load, to see it change */
 	rv_newdata *pending;      /* fetched, not applied yet */
-	bool must_reload;
+	bool must_reload;         /* the next fetch loads afresh ... */
+	struct rv_follow *fresh;  /* ... into this, which apply swaps in */
 	rv_follow_stats st;
 };
 
@@ -56,19 +57,19 @@ static bool row_same(const struct rs_trace_row *a, const struct rs_trace_row *b)
 }
 
 /* Settles and lays out what the events so far settle, then publishes.
- * False when the rows ran out. */
+ * False when the rows ran out (it publishes all the same, so the model
+ * stays whole to draw until a fresh load replaces it). */
 static bool settle(rv_follow *f)
 {
 	int64_t t;
 	int cpu;
 	if (!rv_builder_last(f->b, &t, &cpu))
 		t = INT64_MIN;
-	if (!rv_layout_grow(f->m, f->l, f->b, t))
-		return false;
+	const bool ok = rv_layout_grow(f->m, f->l, f->b, t);
 	rv_builder_publish(f->b);
 	rv_layout_publish(f->m, f->l);
 	f->m->show_threads = f->m->nthreads <= 16;
-	return true;
+	return ok;
 }
 
 static void drop_state(rv_follow *f)
@@ -149,14 +150,27 @@ const rv_follow_stats *rv_follow_stats_get(const rv_follow *f)
 	return &f->st;
 }
 
+/* A whole load, on the fetch's thread, for apply to swap in. */
+static int fetch_whole(rv_follow *f, char *err, size_t errlen)
+{
+	rv_follow *n = g_new0(rv_follow, 1);
+	n->path = g_strdup(f->path);
+	if (!load(n, err, errlen, NULL, NULL)) {
+		rv_follow_free(n, false);
+		return -1;
+	}
+	if (n->b)
+		read_row(n, &n->row);
+	f->fresh = n;
+	return 1;
+}
+
 int rv_follow_fetch(rv_follow *f, char *err, size_t errlen)
 {
-	if (f->pending || f->must_reload)
+	if (f->pending || f->fresh)
 		return 1;
-	if (!f->b) {
-		f->must_reload = true;
-		return 1;
-	}
+	if (f->must_reload || !f->b)
+		return fetch_whole(f, err, errlen);
 	rv_newdata *d = rv_model_fetch_new(f->path, f->trace_id, &f->clock,
 					   f->ncpus, f->next_seq, err, errlen);
 	if (!d)
@@ -165,9 +179,12 @@ int rv_follow_fetch(rv_follow *f, char *err, size_t errlen)
 	const struct rs_trace_row *row = rv_newdata_row(d, &nlost);
 	uint64_t events, chunks;
 	rv_newdata_counts(d, &events, &chunks);
-	if (nlost != f->m->nlost || !row_same(row, &f->row))
-		f->must_reload = true;
-	if (!events && !f->must_reload) {
+	if (nlost != f->m->nlost || !row_same(row, &f->row)) {
+		/* gaps cut what is derived; a verdict is read with the trace */
+		rv_newdata_free(d);
+		return fetch_whole(f, err, errlen);
+	}
+	if (!events) {
 		rv_newdata_free(d);
 		return 0;
 	}
@@ -177,24 +194,36 @@ int rv_follow_fetch(rv_follow *f, char *err, size_t errlen)
 	return 1;
 }
 
-static bool reload_whole(rv_follow *f, rv_model **replaced, char *err,
-			 size_t errlen)
+bool rv_follow_behind(const rv_follow *f)
 {
-	rv_newdata_free(f->pending);
-	f->pending = NULL;
-	rv_model *old = f->m;
-	f->m = NULL;
-	if (!load(f, err, errlen, NULL, NULL)) {
-		f->m = old;
-		return false;
-	}
-	*replaced = old;
+	return f->must_reload;
+}
+
+/* The fresh load in place of what f held; the old model is the
+ * caller's. */
+static void swap_in(rv_follow *f, rv_model **replaced)
+{
+	rv_follow *n = f->fresh;
+	*replaced = f->m;
+	drop_state(f);
+	f->m = n->m;
+	f->b = n->b;
+	f->l = n->l;
+	f->next_seq = n->next_seq;
+	f->clock = n->clock;
+	f->trace_id = n->trace_id;
+	f->ncpus = n->ncpus;
+	f->row = n->row;
+	n->m = NULL;
+	n->b = NULL;
+	n->l = NULL;
+	n->next_seq = NULL;
+	rv_follow_free(n, false);
+	f->fresh = NULL;
 	f->must_reload = false;
-	read_row(f, &f->row);
 	f->st.rebuilt = true;
 	f->st.rebuilds++;
 	f->st.derived = f->m->nevents;
-	return true;
 }
 
 bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
@@ -204,32 +233,39 @@ bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
 	f->st.rebuilt = false;
 	f->st.derived = 0;
 	f->st.reloads++;
-	if (f->must_reload || !f->b)
-		return reload_whole(f, replaced, err, errlen);
+	if (f->fresh) {
+		swap_in(f, replaced);
+		return true;
+	}
 	if (!f->pending)
 		return true;
 	rv_layout_unpublish(f->m, f->l);
 	rv_builder_unpublish(f->b);
 	const uint64_t before = f->m->nevents;
-	if (rv_model_merge_new(f->pending, f->b, f->next_seq) != 1 ||
-	    rv_builder_stale(f->b))
-		return reload_whole(f, replaced, err, errlen);
+	const int r = rv_model_merge_new(f->pending, f->b, f->next_seq);
 	rv_newdata_free(f->pending);
 	f->pending = NULL;
 	f->st.derived = f->m->nevents - before;
-	if (!settle(f))
-		return reload_whole(f, replaced, err, errlen);
+	/* the model is published whole whatever happened; when appending
+	 * could not give what a load gives, the next fetch loads afresh */
+	if (!settle(f) || r != 1 || rv_builder_stale(f->b))
+		f->must_reload = true;
 	return true;
 }
 
 int rv_follow_reload(rv_follow *f, char *err, size_t errlen)
 {
 	int r = rv_follow_fetch(f, err, errlen);
-	rv_model *old = NULL;
-	if (r == 1 && !rv_follow_apply(f, &old, err, errlen))
-		return -1;
-	rv_model_free(old);
-	return r;
+	for (int again = 0; r == 1 && again < 2; again++) {
+		rv_model *old = NULL;
+		if (!rv_follow_apply(f, &old, err, errlen))
+			return -1;
+		rv_model_free(old);
+		if (!rv_follow_behind(f))
+			break;
+		r = rv_follow_fetch(f, err, errlen);   /* a whole load */
+	}
+	return r < 0 ? -1 : r;
 }
 
 rv_model *rv_follow_free(rv_follow *f, bool keep_model)
@@ -239,6 +275,7 @@ rv_model *rv_follow_free(rv_follow *f, bool keep_model)
 	rv_model *m = f->m;
 	drop_state(f);
 	rv_newdata_free(f->pending);
+	rv_follow_free(f->fresh, false);
 	g_free(f->path);
 	g_free(f);
 	if (keep_model)

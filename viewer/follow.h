@@ -66,7 +66,8 @@ void rv_layout_inc_free(rv_layout_inc *l);
 typedef struct rv_touch_undo rv_touch_undo;
 void rv_touch_add(rv_model *m, uint32_t from, uint32_t to,
 		  rv_touch_undo **undo);
-void rv_touch_undo_apply(rv_model *m, rv_touch_undo *undo);
+void rv_touch_undo_apply(rv_model *m, rv_touch_undo *undo);   /* m NULL:
+								 * just free it */
 
 /* The follow itself. */
 typedef struct {
@@ -82,15 +83,21 @@ typedef struct rv_follow rv_follow;
 rv_follow *rv_follow_open(const char *path, char *err, size_t errlen,
 			  rv_progress_fn progress, void *data);
 rv_model *rv_follow_model(const rv_follow *f);
-/* Worker side: decode what is new. 1 new data (apply it), 0 nothing
- * new, -1 error (err). */
+/* Worker side: decode what is new, or, when the follow cannot append
+ * (the losses or the trace row changed, or the last apply found it
+ * could not), load the whole database afresh. 1: something to apply,
+ * 0: nothing new, -1: error (err). Touches no model. */
 int rv_follow_fetch(rv_follow *f, char *err, size_t errlen);
-/* Model side: extend the model with what fetch found, in place, or load
- * afresh when it must: then *replaced is the old model, now the caller's
- * to free (NULL when extended in place). False with err when a fresh load
- * failed (the old model stays). */
+/* Model side: extend the model in place with what fetch decoded, or
+ * swap in the fresh load fetch made: then *replaced is the old model,
+ * now the caller's to free (NULL when extended in place). The model is
+ * always whole to draw after it. False with err only on a failure. */
 bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
 		     size_t errlen);
+/* True when the last apply found that appending could not give what a
+ * load gives (it published the model as it could): the next fetch, due
+ * at once, loads afresh. */
+bool rv_follow_behind(const rv_follow *f);
 /* Fetch then apply, on one thread (--bench-follow, tests). */
 int rv_follow_reload(rv_follow *f, char *err, size_t errlen);
 const rv_follow_stats *rv_follow_stats_get(const rv_follow *f);

@@ -439,6 +439,7 @@ void rv_layout_inc_free(rv_layout_inc *l)
 	g_free(l->openl);
 	g_free(l->row_gen);
 	g_array_free(l->row_undo, TRUE);
+	rv_touch_undo_apply(NULL, l->tundo);
 	g_free(l);
 }
 

@@ -62,31 +62,44 @@ static bool row_ok(const rv_model *m, int32_t r)
 	return r >= 0 && (uint32_t)r < m->nrows;
 }
 
+/* Arrow k's touches: the rows its ends are in (-1: none) and when.
+ * The kind (RV_T_*), or -1 for an arrow a row does not summarise. */
+static int arrow_touches(const rv_model *m, uint32_t k, int32_t r[2],
+			 int64_t t[2])
+{
+	const rv_arrows *a = &m->arrows;
+	int kind = rv_touch_kind(a->kind[k]);
+	if (kind < 0)
+		return -1;
+	arrow_rows(m, k, &r[0], &r[1]);
+	t[0] = rv_arrow_t0(a, k);
+	t[1] = rv_arrow_t1(a, k);
+	for (int e = 0; e < 2; e++)
+		if (!row_ok(m, r[e]))
+			r[e] = -1;
+	/* an arrow within one row at one instant touches it once */
+	if (r[1] == r[0] && t[1] == t[0])
+		r[1] = -1;
+	return kind;
+}
+
 /* Pass 0 counts each row's ends per kind, pass 1 places them into tmp
  * (per row and kind, at offsets off), in the arrows' t1 order. */
 static void place_touches(rv_model *m, int pass, touch *tmp,
 			  const size_t *off)
 {
-	const rv_arrows *a = &m->arrows;
-	for (uint32_t k = 0; k < a->n; k++) {
-		int t = rv_touch_kind(a->kind[k]);
-		if (t < 0)
-			continue;
+	for (uint32_t k = 0; k < m->arrows.n; k++) {
 		int32_t r[2];
-		arrow_rows(m, k, &r[0], &r[1]);
-		for (int e = 0; e < 2; e++) {
-			/* an arrow within one row at one instant touches
-			 * it once */
-			if (!row_ok(m, r[e]) || (e == 1 && r[1] == r[0] &&
-						 rv_arrow_t1(a, k) ==
-						 rv_arrow_t0(a, k)))
+		int64_t at[2];
+		const int t = arrow_touches(m, k, r, at);
+		for (int e = 0; e < 2 && t >= 0; e++) {
+			if (r[e] < 0)
 				continue;
 			rv_row *row = &m->rows[r[e]];
 			uint32_t i = row->ntouch[t]++;
 			if (pass == 1)
 				tmp[off[(size_t)r[e] * RV_T_COUNT + t] + i] =
-					(touch){ e ? rv_arrow_t1(a, k)
-						   : rv_arrow_t0(a, k), k };
+					(touch){ at[e], k };
 		}
 	}
 }
@@ -223,23 +236,15 @@ static void insert_group(rv_model *m, const new_touch *g, uint32_t n,
 void rv_touch_add(rv_model *m, uint32_t from, uint32_t to,
 		  rv_touch_undo **undo)
 {
-	const rv_arrows *a = &m->arrows;
 	GArray *nt = g_array_new(FALSE, FALSE, sizeof(new_touch));
 	for (uint32_t k = from; k < to; k++) {
-		int t = rv_touch_kind(a->kind[k]);
-		if (t < 0)
-			continue;
 		int32_t r[2];
-		arrow_rows(m, k, &r[0], &r[1]);
-		for (int e = 0; e < 2; e++) {
-			/* as place_touches: one touch for an instant in a row */
-			if (!row_ok(m, r[e]) || (e == 1 && r[1] == r[0] &&
-						 rv_arrow_t1(a, k) ==
-						 rv_arrow_t0(a, k)))
-				continue;
-			new_touch x = { (uint32_t)r[e], t, e ? rv_arrow_t1(a, k)
-						       : rv_arrow_t0(a, k), k };
-			g_array_append_val(nt, x);
+		int64_t at[2];
+		const int t = arrow_touches(m, k, r, at);
+		for (int e = 0; e < 2 && t >= 0; e++) {
+			new_touch x = { (uint32_t)r[e], t, at[e], k };
+			if (r[e] >= 0)
+				g_array_append_val(nt, x);
 		}
 	}
 	if (undo) {
@@ -247,7 +252,8 @@ void rv_touch_add(rv_model *m, uint32_t from, uint32_t to,
 		(*undo)->recs = g_array_new(FALSE, FALSE, sizeof(touch_rec));
 	}
 	const new_touch *v = (const new_touch *)(void *)nt->data;
-	qsort(nt->data, nt->len, sizeof *v, new_touch_cmp);
+	if (nt->len > 1)
+		qsort(nt->data, nt->len, sizeof *v, new_touch_cmp);
 	for (guint i = 0, j; i < nt->len; i = j) {
 		for (j = i + 1; j < nt->len && v[j].row == v[i].row &&
 				v[j].kind == v[i].kind; j++)
@@ -263,9 +269,10 @@ void rv_touch_undo_apply(rv_model *m, rv_touch_undo *undo)
 		return;
 	for (guint i = undo->recs->len; i-- > 0;) {
 		touch_rec *r = &g_array_index(undo->recs, touch_rec, i);
-		rv_row *row = &m->rows[r->row];
-		touch_cut(row, r->kind, r->pos);
-		for (uint32_t k = 0; k < r->n; k++)
+		rv_row *row = m ? &m->rows[r->row] : NULL;
+		if (row)
+			touch_cut(row, r->kind, r->pos);
+		for (uint32_t k = 0; row && k < r->n; k++)
 			touch_push(row, r->kind, r->t[k], r->arrow[k]);
 		g_free(r->t);
 		g_free(r->arrow);

@@ -237,6 +237,8 @@ static void apply(win_t *w)
 		return;
 	}
 	install(w, rv_follow_model(w->fl), old ? old : m, old ? 0 : old_n);
+	if (rv_follow_behind(w->fl))
+		w->last_count = -1;   /* a whole load, on the next tick */
 }
 
 static void fetch_thread(GTask *task, gpointer src, gpointer data,
