@@ -64,12 +64,15 @@ static point *read_points(const char *path, const char *prefix, int *n,
 	return v;
 }
 
-/* p99 of commit-to-frame over the batches some frame showed. */
+/* p99 of commit-to-frame over the batches some frame showed (a commit
+ * that added nothing, as the writer's catching up makes, is no batch). */
 static double lag_p99_ms(const point *w, int nw, const point *t, int nt)
 {
 	double *lag = malloc(sizeof(double) * (size_t)(nw ? nw : 1));
 	int n = 0, k = 0;
 	for (int i = 0; i < nw && lag; i++) {
+		if (i && w[i].n == w[i - 1].n)
+			continue;
 		while (k < nt && t[k].n < w[i].n)
 			k++;
 		if (k == nt)
