@@ -496,6 +496,49 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	return rv_model_load_keep(path, err, errlen, progress, data, NULL);
 }
 
+/* A model with what is read beside the events (model_meta.c) and its
+ * CPU count. */
+static rv_model *model_new(sqlite3 *db, const char *path,
+			   const struct rs_trace_row *row)
+{
+	rv_model *m = g_new0(rv_model, 1);
+	m->path = g_strdup(path);
+	m->trace_id = row->id;
+	m->strings = g_string_chunk_new(1 << 16);
+	rv_meta_take_trace_row(row, m);
+	rv_meta_load_frame_names(db, m);
+	rv_meta_load_panic_cpus(db, m);
+	if (m->ncpus < 1)
+		m->ncpus = 1;
+
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
+		 "trace_id = %lld", (long long)row->id);
+	const int64_t cpu_max = rv_meta_query_i64(db, sql, 0);
+	if (cpu_max + 1 > m->ncpus)
+		m->ncpus = (int)cpu_max + 1;
+	if (m->ncpus > 256)
+		m->ncpus = 256;
+	rv_meta_load_lost(db, m);
+	return m;
+}
+
+/* Where a --follow's next read starts, per CPU: the first record not
+ * read, and the last stored chunk read (rv_model_fetch_new). */
+static void keep_where(rv_load_keep *keep, const fetch_job *j)
+{
+	const int n = j->ncpus;
+	keep->next_seq = g_new0(int64_t, 2 * (size_t)n);
+	for (int i = 0; i < j->nchunks; i++) {
+		const chunk *ch = &j->chunks[i];
+		if (ch->next > keep->next_seq[ch->cpu])
+			keep->next_seq[ch->cpu] = ch->next;
+		if (ch->last_first > keep->next_seq[n + ch->cpu])
+			keep->next_seq[n + ch->cpu] = ch->last_first;
+	}
+	keep->clock = j->clock;
+}
+
 rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 			     rv_progress_fn progress, void *data,
 			     rv_load_keep *keep)
@@ -510,28 +553,8 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		sqlite3_close(db);
 		return NULL;
 	}
-	int64_t tid = row.id;
-	rv_model *m = g_new0(rv_model, 1);
-	m->path = g_strdup(path);
-	m->trace_id = tid;
-	m->strings = g_string_chunk_new(1 << 16);
-	rv_meta_take_trace_row(&row, m);
-	rv_meta_load_frame_names(db, m);
-	rv_meta_load_panic_cpus(db, m);
-	if (m->ncpus < 1)
-		m->ncpus = 1;
-
-	char sql[200];
-	int64_t cpu_max = 0;
-	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
-		 "trace_id = %lld", (long long)tid);
-	cpu_max = rv_meta_query_i64(db, sql, 0);
-	if (cpu_max + 1 > m->ncpus)
-		m->ncpus = (int)cpu_max + 1;
-	if (m->ncpus > 256)
-		m->ncpus = 256;
-	rv_meta_load_lost(db, m);
-
+	const int64_t tid = row.id;
+	rv_model *m = model_new(db, path, &row);
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
 	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus,
@@ -576,18 +599,8 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 	g_mutex_unlock(&j.lock);
 	for (int i = 0; i < nworkers; i++)
 		g_thread_join(workers[i]);
-	if (keep) {
-		/* where a --follow's next read starts, per CPU */
-		keep->next_seq = g_new0(int64_t, 2 * m->ncpus);
-		for (int i = 0; i < j.nchunks; i++) {
-			int c = j.chunks[i].cpu;
-			if (j.chunks[i].next > keep->next_seq[c])
-				keep->next_seq[c] = j.chunks[i].next;
-			if (j.chunks[i].last_first > keep->next_seq[m->ncpus + c])
-				keep->next_seq[m->ncpus + c] = j.chunks[i].last_first;
-		}
-		keep->clock = j.clock;
-	}
+	if (keep)
+		keep_where(keep, &j);
 	for (int i = 0; i < j.nchunks; i++)
 		chunk_free(&j.chunks[i]);
 	g_free(j.consumed);
