@@ -254,9 +254,9 @@ static void fetched(GObject *src, GAsyncResult *res, gpointer data)
 	win_t *w = data;
 	gssize r = g_task_propagate_int(G_TASK(res), NULL);
 	w->fetching = false;
-	if (r < 0)
-		w->last_count = -1;   /* try again on the next tick */
-	else if (r == 1) {
+	/* a failed read is tried again once the database has grown, as a
+	 * failed reload always was */
+	if (r == 1) {
 		w->apply_ready = true;
 		apply(w);
 	}
