@@ -155,6 +155,7 @@ int rv_bench_follow(const char *path, double seconds, int width, int height)
 		fprintf(stderr, "ringside-view: %s\n", err);
 		return 1;
 	}
+	rv_follow_set_slice(f, RV_FOLLOW_UI_SLICE);   /* as the window */
 	printf("open_s %.3f events %llu\n", now_s() - t0,
 	       (unsigned long long)rv_follow_model(f)->nevents);
 	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
@@ -176,13 +177,17 @@ int rv_bench_follow(const char *path, double seconds, int width, int height)
 			/* as the window: decode (its worker), then apply */
 			int r = rv_follow_fetch(f, err, sizeof err);
 			fetch_cpu = cpu_s() - c0;
-			rv_model *old = NULL;
-			if (r < 0 || (r == 1 && !rv_follow_apply(f, &old, err,
-								 sizeof err))) {
+			bool ok = r >= 0;
+			do {
+				rv_model *old = NULL;
+				ok = ok && (r == 0 || rv_follow_apply(f, &old, err,
+								      sizeof err));
+				rv_model_free(old);
+			} while (ok && rv_follow_more(f));
+			if (!ok) {
 				fprintf(stderr, "ringside-view: %s\n", err);
 				break;
 			}
-			rv_model_free(old);
 		}
 		const double a1 = now_s(), c1 = cpu_s();
 		const rv_model *m = rv_follow_model(f);

@@ -42,6 +42,7 @@ struct rv_follow {
 	rv_newdata *pending;      /* fetched, not applied yet */
 	bool must_reload;         /* the next fetch loads afresh ... */
 	struct rv_follow *fresh;  /* ... into this, which apply swaps in */
+	uint64_t slice;           /* events an apply derives at most */
 	rv_follow_stats st;
 };
 
@@ -162,6 +163,7 @@ static int fetch_whole(rv_follow *f, char *err, size_t errlen)
 	if (n->b)
 		read_row(n, &n->row);
 	f->fresh = n;
+	f->st.reloads++;
 	return 1;
 }
 
@@ -190,6 +192,9 @@ int rv_follow_fetch(rv_follow *f, char *err, size_t errlen)
 	}
 	f->st.events = events;
 	f->st.chunks = chunks;
+	f->st.derived = 0;
+	f->st.rebuilt = false;
+	f->st.reloads++;
 	f->pending = d;
 	return 1;
 }
@@ -230,9 +235,6 @@ bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
 		     size_t errlen)
 {
 	*replaced = NULL;
-	f->st.rebuilt = false;
-	f->st.derived = 0;
-	f->st.reloads++;
 	if (f->fresh) {
 		swap_in(f, replaced);
 		return true;
@@ -242,25 +244,41 @@ bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
 	rv_layout_unpublish(f->m, f->l);
 	rv_builder_unpublish(f->b);
 	const uint64_t before = f->m->nevents;
-	const int r = rv_model_merge_new(f->pending, f->b, f->next_seq);
-	rv_newdata_free(f->pending);
-	f->pending = NULL;
-	f->st.derived = f->m->nevents - before;
+	const int r = rv_model_merge_new(f->pending, f->b, f->next_seq,
+					 f->slice ? f->slice : UINT64_MAX);
+	f->st.derived += f->m->nevents - before;
 	/* the model is published whole whatever happened; when appending
 	 * could not give what a load gives, the next fetch loads afresh */
-	if (!settle(f) || r != 1 || rv_builder_stale(f->b))
+	const bool ok = settle(f) && r >= 0 && !rv_builder_stale(f->b);
+	if (r != 0 || !ok) {
+		rv_newdata_free(f->pending);
+		f->pending = NULL;
+	}
+	if (!ok)
 		f->must_reload = true;
 	return true;
+}
+
+void rv_follow_set_slice(rv_follow *f, uint64_t events)
+{
+	f->slice = events;
+}
+
+bool rv_follow_more(const rv_follow *f)
+{
+	return f->pending != NULL;
 }
 
 int rv_follow_reload(rv_follow *f, char *err, size_t errlen)
 {
 	int r = rv_follow_fetch(f, err, errlen);
 	for (int again = 0; r == 1 && again < 2; again++) {
-		rv_model *old = NULL;
-		if (!rv_follow_apply(f, &old, err, errlen))
-			return -1;
-		rv_model_free(old);
+		do {
+			rv_model *old = NULL;
+			if (!rv_follow_apply(f, &old, err, errlen))
+				return -1;
+			rv_model_free(old);
+		} while (rv_follow_more(f));
 		if (!rv_follow_behind(f))
 			break;
 		r = rv_follow_fetch(f, err, errlen);   /* a whole load */

@@ -40,11 +40,13 @@ const struct rs_trace_row *rv_newdata_row(const rv_newdata *d,
 					  uint32_t *nlost);
 void rv_newdata_counts(const rv_newdata *d, uint64_t *events,
 		       uint64_t *chunks);
-/* Derives the new events into b in the order a load merges them and
- * advances next_seq: 1. 0 (nothing derived) when some new event sorts
+/* Derives the new events into b in the order a load merges them, at
+ * most `budget` a call: 0 when there are more (call again), 1 when all
+ * are (next_seq advanced). -1 (nothing derived) when some new event sorts
  * before the last one derived, or a CPU's are out of time order: then
  * appending would not give what a fresh load gives. */
-int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq);
+int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq,
+		       uint64_t budget);
 void rv_newdata_free(rv_newdata *d);
 
 /* The incremental layout (layout.c): rows placed as items settle. */
@@ -73,7 +75,7 @@ void rv_touch_undo_apply(rv_model *m, rv_touch_undo *undo);   /* m NULL:
 typedef struct {
 	uint64_t events;       /* decoded by the last reload */
 	uint64_t chunks;       /* stored chunks read by the last reload */
-	uint64_t derived;      /* events derived by the last reload */
+	uint64_t derived;      /* events the last reload derived so far */
 	bool rebuilt;          /* the last reload loaded afresh */
 	uint64_t reloads, rebuilds;   /* since the follow began */
 } rv_follow_stats;
@@ -94,6 +96,13 @@ int rv_follow_fetch(rv_follow *f, char *err, size_t errlen);
  * always whole to draw after it. False with err only on a failure. */
 bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
 		     size_t errlen);
+/* Apply derives at most this many events a call (default: all); the
+ * model is published whole after each call, so a window can draw
+ * between slices. True from rv_follow_more while some are left. */
+void rv_follow_set_slice(rv_follow *f, uint64_t events);
+/* The window's slice: about 10 ms of deriving here. */
+#define RV_FOLLOW_UI_SLICE 50000
+bool rv_follow_more(const rv_follow *f);
 /* True when the last apply found that appending could not give what a
  * load gives (it published the model as it could): the next fetch, due
  * at once, loads afresh. */

@@ -443,14 +443,43 @@ static chunk *merge_head(fetch_job *j, int cpu, int per_cpu, int *ck,
 
 /* k-way merge of the CPUs' streams by time (ties: lower CPU) into the
  * derivation. False as soon as any range failed (reason in j->err). */
-static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
+typedef struct {
+	int *ck;             /* current range index k */
+	uint32_t *pos;
+	bool *ready;         /* ck's range is decoded */
+	chunk **head;
+} merge_state;
+
+static void merge_state_init(merge_state *s, int ncpus)
+{
+	s->ck = g_new0(int, ncpus);
+	s->pos = g_new0(uint32_t, ncpus);
+	s->ready = g_new0(bool, ncpus);
+	s->head = g_new0(chunk *, ncpus);
+}
+
+static void merge_state_free(merge_state *s)
+{
+	g_free(s->ck);
+	g_free(s->pos);
+	g_free(s->ready);
+	g_free(s->head);
+	memset(s, 0, sizeof *s);
+}
+
+/* ... deriving at most `budget` events (*more set if it stopped for it:
+ * called again with the same state, it goes on in the same order). */
+static bool merge_some(fetch_job *j, rv_builder *b, int per_cpu,
+		       merge_state *st, uint64_t budget, bool *more)
 {
 	const int ncpus = j->ncpus;
 	bool failed = false;
-	int *ck = g_new0(int, ncpus);           /* current range index k */
-	uint32_t *pos = g_new0(uint32_t, ncpus);
-	bool *ready = g_new0(bool, ncpus);      /* ck's range is decoded */
-	chunk **head = g_new0(chunk *, ncpus);
+	int *ck = st->ck;
+	uint32_t *pos = st->pos;
+	bool *ready = st->ready;
+	chunk **head = st->head;
+	uint64_t done = 0;
+	*more = false;
 	for (;;) {
 		int best = -1;
 		int64_t bt = INT64_MAX;
@@ -464,6 +493,10 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 		}
 		if (best < 0 || failed)
 			break;
+		if (done >= budget) {
+			*more = true;
+			break;
+		}
 		chunk *c = head[best];
 		/* take the whole run of this CPU that precedes the others */
 		int64_t limit = INT64_MAX;
@@ -475,14 +508,21 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 			rv_builder_event(b, best, c->t[k], c->type[k], c->ctx[k],
 					 c->a[k], c->b[k], c->c[k], c->str[k]);
 			k++;
-		} while (k < c->n && c->t[k] < limit);
+			done++;
+		} while (k < c->n && c->t[k] < limit && done < budget);
 		pos[best] = k;
 	}
-	g_free(ck);
-	g_free(pos);
-	g_free(ready);
-	g_free(head);
 	return !failed;
+}
+
+static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
+{
+	merge_state st;
+	bool more;
+	merge_state_init(&st, j->ncpus);
+	bool ok = merge_some(j, b, per_cpu, &st, UINT64_MAX, &more);
+	merge_state_free(&st);
+	return ok;
 }
 
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
@@ -637,6 +677,8 @@ struct rv_newdata {
 	fetch_job j;
 	struct rs_trace_row row;
 	uint32_t nlost;
+	bool started;        /* merging, in slices (ms) */
+	merge_state ms;
 };
 
 rv_newdata *rv_model_fetch_new(const char *path, int64_t trace_id,
@@ -704,24 +746,33 @@ void rv_newdata_counts(const rv_newdata *d, uint64_t *events,
 	}
 }
 
-int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq)
+int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq,
+		       uint64_t budget)
 {
 	fetch_job *j = &d->j;
-	int64_t lt;
-	int lc;
-	const bool any = rv_builder_last(b, &lt, &lc);
-	/* appending equals a fresh load only if every new event sorts
-	 * after the last one derived, as the merge orders them (time, then
-	 * CPU), and each CPU's new events are in time order */
-	for (int c = 0; c < j->ncpus; c++) {
-		const chunk *ch = &j->chunks[c];
-		if (ch->n && any && (ch->t[0] < lt || (ch->t[0] == lt && c < lc)))
-			return 0;
-		for (uint32_t k = 1; k < ch->n; k++)
-			if (ch->t[k] < ch->t[k - 1])
-				return 0;
+	if (!d->started) {
+		int64_t lt;
+		int lc;
+		const bool any = rv_builder_last(b, &lt, &lc);
+		/* appending equals a fresh load only if every new event sorts
+		 * after the last one derived, as the merge orders them (time,
+		 * then CPU), and each CPU's new events are in time order */
+		for (int c = 0; c < j->ncpus; c++) {
+			const chunk *ch = &j->chunks[c];
+			if (ch->n && any && (ch->t[0] < lt ||
+					     (ch->t[0] == lt && c < lc)))
+				return -1;
+			for (uint32_t k = 1; k < ch->n; k++)
+				if (ch->t[k] < ch->t[k - 1])
+					return -1;
+		}
+		merge_state_init(&d->ms, j->ncpus);
+		d->started = true;
 	}
-	merge(j, b, 1);
+	bool more;
+	merge_some(j, b, 1, &d->ms, budget, &more);
+	if (more)
+		return 0;
 	for (int c = 0; c < j->ncpus; c++) {
 		next_seq[c] = j->chunks[c].next;
 		next_seq[j->ncpus + c] = j->chunks[c].last_first;
@@ -737,6 +788,7 @@ void rv_newdata_free(rv_newdata *d)
 		chunk_free(&d->j.chunks[i]);
 	g_free(d->j.chunks);
 	g_free(d->j.consumed);
+	merge_state_free(&d->ms);
 	g_mutex_clear(&d->j.lock);
 	g_cond_clear(&d->j.cond);
 	g_free(d);

@@ -109,10 +109,14 @@ static bool any_match(const win_t *w)
 }
 
 /* The model m is the window's now: old (NULL, or the one it replaced,
- * retired while a search may read it) or m itself grown in place. */
-static void install(win_t *w, rv_model *m, rv_model *old, uint32_t old_n)
+ * retired while a search may read it) or m itself grown in place; more:
+ * a follow's apply has slices left (the pane and the search wait for the
+ * last). */
+static void install(win_t *w, rv_model *m, rv_model *old, uint32_t old_n,
+		    bool more)
 {
-	rv_hpanel_set_model(w->hp, NULL, NULL);
+	if (!more)
+		rv_hpanel_set_model(w->hp, NULL, NULL);
 	if (old == m) {
 		/* grown: the marks keep, the new promises start unmarked */
 		w->match = g_realloc(w->match, m->pp.n + 1);
@@ -139,7 +143,8 @@ static void install(win_t *w, rv_model *m, rv_model *old, uint32_t old_n)
 		w->cur_match = -1;
 		rv_win_matches_changed(w);
 	}
-	rv_hpanel_set_model(w->hp, m, w->match);
+	if (!more)
+		rv_hpanel_set_model(w->hp, m, w->match);
 	w->v.message = NULL;
 	if (w->v.width > RV_LEFT_W) {
 		if (!w->fitted)
@@ -148,7 +153,8 @@ static void install(win_t *w, rv_model *m, rv_model *old, uint32_t old_n)
 			rv_win_follow_end(w);
 		w->fitted = true;
 	}
-	rv_win_model_swapped(w);
+	if (!more)
+		rv_win_model_swapped(w);
 	rv_win_redraw(w);
 }
 
@@ -173,7 +179,9 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer data)
 		w->fl = got;
 		m = rv_follow_model(w->fl);
 	}
-	install(w, m, w->m, 0);
+	if (w->follow)
+		rv_follow_set_slice(w->fl, RV_FOLLOW_UI_SLICE);
+	install(w, m, w->m, 0, false);
 	if (w->script && w->script_pos == 0)
 		rv_win_script_start(w);
 }
@@ -223,22 +231,39 @@ static void wait_poll(win_t *w)
 	rv_win_start_load(w);
 }
 
-/* What the worker found, into the model, here between frames. */
+static gboolean apply_idle(gpointer data);
+
+/* What the worker found, into the model, here between frames: a slice
+ * of RV_FOLLOW_UI_SLICE events at a time, the next one once GTK has had
+ * its turn (an idle source runs after a pending redraw). */
 static void apply(win_t *w)
 {
-	if (w->search_busy)
+	if (w->search_busy || w->done)
 		return;   /* it reads the model: the next tick */
-	w->apply_ready = false;
 	rv_model *old = NULL, *m = w->m;
 	const uint32_t old_n = m->pp.n;
 	char err[512];
 	if (!rv_follow_apply(w->fl, &old, err, sizeof err)) {
+		w->apply_ready = false;
 		rv_win_status(w, "reload failed: %s", err);
 		return;
 	}
-	install(w, rv_follow_model(w->fl), old ? old : m, old ? 0 : old_n);
-	if (rv_follow_behind(w->fl))
+	const bool more = rv_follow_more(w->fl);
+	w->apply_ready = more;
+	install(w, rv_follow_model(w->fl), old ? old : m, old ? 0 : old_n,
+		more);
+	if (more)
+		g_idle_add(apply_idle, w);
+	else if (rv_follow_behind(w->fl))
 		w->last_count = -1;   /* a whole load, on the next tick */
+}
+
+static gboolean apply_idle(gpointer data)
+{
+	win_t *w = data;
+	if (w->apply_ready && !w->fetching)
+		apply(w);
+	return G_SOURCE_REMOVE;
 }
 
 static void fetch_thread(GTask *task, gpointer src, gpointer data,

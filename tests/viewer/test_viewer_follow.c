@@ -395,15 +395,18 @@ static void pictures_eq(const rv_model *x, const rv_model *y)
 }
 
 /* Appends l in steps of the given sizes (cycled), reloading the follow
- * after each, and checks it against a fresh load every time. */
+ * after each (deriving at most `slice` events an apply, 0: all, as the
+ * window does between frames), and checks it against a fresh load every
+ * time. */
 static void follow_steps(const char *db, const evlist *l, const size_t *sizes,
-			 int nsizes)
+			 int nsizes, uint64_t slice)
 {
 	char err[256];
 	append(db, l, 0, 1);
 	rv_follow *f = rv_follow_open(db, err, sizeof err, NULL, NULL);
 	if (!f)
 		fail_msg("%s", err);
+	rv_follow_set_slice(f, slice);
 	size_t at = 1;
 	for (int s = 0; at < l->n; s++) {
 		size_t k = sizes[s % nsizes];
@@ -440,7 +443,22 @@ static void test_follow_synthetic(void **state)
 	evlist l = { 0 };
 	synthetic(&l, 300);
 	const size_t sizes[] = { 1, 2, 3, 1, 5, 8, 1, 13, 40, 1, 1, 97 };
-	follow_steps(db, &l, sizes, (int)(sizeof sizes / sizeof *sizes));
+	follow_steps(db, &l, sizes, (int)(sizeof sizes / sizeof *sizes), 0);
+	evlist_free(&l);
+	rs_tmpdir_cleanup(dir);
+}
+
+/* The same in slices of 4 events an apply, published between. */
+static void test_follow_sliced(void **state)
+{
+	char *dir = rs_tmpdir();
+	char db[512];
+	snprintf(db, sizeof db, "%s/follow.db", dir);
+	empty_copy(rs_src_path("samples/traces/pingpong.db"), db, 2);
+	evlist l = { 0 };
+	synthetic(&l, 120);
+	const size_t sizes[] = { 1, 9, 4, 23, 2, 61 };
+	follow_steps(db, &l, sizes, (int)(sizeof sizes / sizeof *sizes), 4);
 	evlist_free(&l);
 	rs_tmpdir_cleanup(dir);
 }
@@ -456,7 +474,7 @@ static void test_follow_real_trace(void **state)
 	assert_true(l.n > 500);
 	empty_copy(src, db, 1);
 	const size_t sizes[] = { 1, 7, 3, 64, 250, 2, 999 };
-	follow_steps(db, &l, sizes, (int)(sizeof sizes / sizeof *sizes));
+	follow_steps(db, &l, sizes, (int)(sizeof sizes / sizeof *sizes), 0);
 	evlist_free(&l);
 	free(src);
 	rs_tmpdir_cleanup(dir);
@@ -590,6 +608,7 @@ static void test_follow_out_of_order(void **state)
 
 RS_TEST_SUITE(viewer_follow,
 	      cmocka_unit_test(test_follow_synthetic),
+	      cmocka_unit_test(test_follow_sliced),
 	      cmocka_unit_test(test_follow_real_trace),
 	      cmocka_unit_test(test_follow_collector_store),
 	      cmocka_unit_test(test_follow_out_of_order))
