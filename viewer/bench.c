@@ -141,11 +141,13 @@ int rv_bench(const char *path, int width, int height)
  * --bench-follow SECONDS: what the window does with --follow, headless:
  * every 200 ms the same probe (rv_db_event_count), reload (rv_follow,
  * which appends what is new) and one frame following the end (as
- * rv_win_follow_end slides it), for SECONDS. One line a tick: when the
- * frame was drawn (CLOCK_MONOTONIC ns, for bench_follow.c to set beside
- * the writer's commits) and what it held; then the process's CPU time
- * over the wall time.
+ * rv_win_follow_end slides it, 10 ms of trace wide), for SECONDS. One
+ * line a tick: when the frame was drawn (CLOCK_MONOTONIC ns, for
+ * bench_follow.c to set beside the writer's commits) and what it held;
+ * then the process's CPU time over the wall time.
  */
+#define BENCH_FOLLOW_SPAN_NS 10e6
+
 int rv_bench_follow(const char *path, double seconds, int width, int height)
 {
 	char err[512];
@@ -160,8 +162,12 @@ int rv_bench_follow(const char *path, double seconds, int width, int height)
 	       (unsigned long long)rv_follow_model(f)->nevents);
 	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
 							width, height);
+	/* the newest 10 ms, at every tick: a frame's cost should not depend
+	 * on how much there was when the follow began (the window keeps
+	 * its first fit's width) */
 	rv_view v = { .width = width, .height = height };
 	rv_view_fit(&v, rv_follow_model(f));
+	v.ns_per_px = BENCH_FOLLOW_SPAN_NS / (width - RV_LEFT_W);
 	int64_t seen = rv_db_event_count(path);
 	double next = now_s();
 	while (now_s() - t0 < seconds) {
