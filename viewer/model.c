@@ -82,7 +82,7 @@ static double now_s(void)
  * every tool shares (rs_db_open). NOMUTEX: each connection is used by one
  * thread only, and SQLite's per-call locking showed up at the top of the
  * load profile. NULL with the reason in err. */
-static sqlite3 *open_ro(const char *path, char *err, size_t errlen)
+sqlite3 *rv_db_open_ro(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db;
 	if (rs_db_open(path, RS_DB_READ | RS_DB_NOMUTEX, &db, NULL, NULL, err,
@@ -219,7 +219,7 @@ static gpointer fetch_worker(gpointer data)
 {
 	fetch_job *j = data;
 	char open_err[sizeof j->err];
-	sqlite3 *db = open_ro(j->path, open_err, sizeof open_err);
+	sqlite3 *db = rv_db_open_ro(j->path, open_err, sizeof open_err);
 	struct rs_chunk_reader *rd = rs_chunk_reader_new();
 	for (;;) {
 		/* The first unclaimed range within its CPU's lookahead. The
@@ -309,7 +309,7 @@ bool rv_model_check(const char *path, char *err, size_t errlen)
 {
 	assert(path && err && errlen > 0);
 	struct rs_trace_row row;
-	sqlite3 *db = open_ro(path, err, errlen);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
 	if (!db)
 		return false;
 	int rc = latest_trace(db, path, &row, err, errlen);
@@ -585,7 +585,7 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 {
 	assert(path && err && errlen > 0);
 	double t0 = now_s();
-	sqlite3 *db = open_ro(path, err, errlen);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
 	if (!db)
 		return NULL;
 	struct rs_trace_row row;
@@ -686,7 +686,7 @@ rv_newdata *rv_model_fetch_new(const char *path, int64_t trace_id,
 			       const int64_t *next_seq, char *err,
 			       size_t errlen)
 {
-	sqlite3 *db = open_ro(path, err, errlen);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
 	if (!db)
 		return NULL;
 	rv_newdata *d = g_new0(rv_newdata, 1);
@@ -792,19 +792,4 @@ void rv_newdata_free(rv_newdata *d)
 	g_mutex_clear(&d->j.lock);
 	g_cond_clear(&d->j.cond);
 	g_free(d);
-}
-
-int64_t rv_db_event_count(const char *path)
-{
-	char err[256];
-	sqlite3 *db = open_ro(path, err, sizeof err);
-	if (!db)
-		return -1;
-	/* max(seq) per CPU summed is an index-only probe; count(*) on 10 M
-	 * rows would cost a scan every poll. */
-	int64_t v = rv_meta_query_i64(db, "SELECT sum(accepted) + (SELECT count(*) FROM "
-			      "lost) FROM trace_cpu WHERE trace_id = "
-			      "(SELECT max(id) FROM trace)", -1);
-	sqlite3_close(db);
-	return v;
 }

@@ -186,6 +186,21 @@ static void load_lost_from(sqlite3 *db, rv_model *m, const char *sql)
 
 /* The trace the viewer shows: the newest. 0, or -1 with err set. */
 
+int64_t rv_db_event_count(const char *path)
+{
+	char err[256];
+	sqlite3 *db = rv_db_open_ro(path, err, sizeof err);
+	if (!db)
+		return -1;
+	/* max(seq) per CPU summed is an index-only probe; count(*) on 10 M
+	 * rows would cost a scan every poll. */
+	int64_t v = rv_meta_query_i64(db, "SELECT sum(accepted) + (SELECT count(*) FROM "
+			      "lost) FROM trace_cpu WHERE trace_id = "
+			      "(SELECT max(id) FROM trace)", -1);
+	sqlite3_close(db);
+	return v;
+}
+
 void rv_spans_free(rv_spans *s)
 {
 	rv_times_free(&s->start); rv_times_free(&s->end);
