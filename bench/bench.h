@@ -59,6 +59,10 @@ struct bench_results {
 	 * view_bytes_per_event is from 10 M to 100 M */
 	double view100m_open_s, decode100m_s, view100m_rss_gib;
 	double view100m_frame_ms_max;
+	/* --follow while a writer appends (bench_follow.c): the viewer's
+	 * CPU over wall time (%), the p99 of commit-to-frame lag, and the
+	 * rate the writer kept */
+	double follow_cpu_pct, follow_lag_ms, follow_writer_eps;
 	/* emit with several CPUs at once (bench_emit_smp.c): the worst CPU's
 	 * ns/event at 2 and 4 CPUs (never more than are online), the
 	 * headline at the largest N measured (emit_smp_ncpus) with each
@@ -123,5 +127,11 @@ void bench_collect_smp(struct bench_results *res, const char *dir);
 void bench_import(struct bench_results *res, const char *dir);
 /* The synthetic N-event trace bench_view measures, into `out`. */
 int bench_gen_trace(const char *out, uint64_t n);
+/* The same guest live: eps events a second of wall time into `out` for
+ * `seconds`, committed every 50 ms; `log` gets "EVENTS COMMIT_NS" per
+ * commit (CLOCK_MONOTONIC) and "# eps N" at the end. */
+int bench_gen_live(const char *out, double eps, double seconds,
+		   const char *log);
+void bench_follow(struct bench_results *res, const char *dir);
 
 #endif

@@ -143,6 +143,7 @@ static const struct {
 	FIELD(view_bytes_per_event), FIELD(view100m_open_s),
 	FIELD(decode100m_s), FIELD(view100m_rss_gib),
 	FIELD(view100m_frame_ms_max),
+	FIELD(follow_cpu_pct), FIELD(follow_lag_ms), FIELD(follow_writer_eps),
 	FIELD(emit_smp_ns), FIELD(emit_smp_one_ns), FIELD(emit_smp_ncpus),
 	FIELD(emit_smp_clean), FIELD(emit_smp_cputime_ns),
 	FIELD(emit_smp_one_cputime_ns), FIELD(emit_smp_ctl_own_ns),
@@ -288,6 +289,12 @@ static const struct row {
 	  C_NONE, "-" },
 	{ "viewer search, 10 M events", OFF(view_search_ms), NO_REF, U_MS,
 	  C_NONE, "-" },
+	{ "follow: viewer CPU, writer at 1 M/s", OFF(follow_cpu_pct), NO_REF,
+	  U_PCT, C_NONE, "< 50 %" },
+	{ "follow: commit-to-screen lag, p99", OFF(follow_lag_ms), NO_REF,
+	  U_MS, C_NONE, "<= 500 ms" },
+	{ "follow: the writer's events/s", OFF(follow_writer_eps), NO_REF,
+	  U_EPS, C_NONE, ">= 1 M/s" },
 };
 
 static void cell(char *buf, size_t len, double v, enum unit u)
@@ -349,17 +356,22 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--gen-trace") == 0)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
+	if (argc == 6 && strcmp(argv[1], "--gen-live") == 0)
+		return bench_gen_live(argv[2], strtod(argv[3], NULL),
+				      strtod(argv[4], NULL), argv[5]);
 	if (argc == 3 && strcmp(argv[1], "--emit-loops") == 0)
 		return bench_emit_loops((uint32_t)strtoul(argv[2], NULL, 10));
 	/* --smp: only the rows of several CPUs (quick; no QEMU). --import:
 	 * only the import row and the collect it is set beside. --live:
 	 * only the live rows (about 90 s of QEMU). --emit: only the emit
-	 * path's rows (ns, Ir, overheads). */
+	 * path's rows (ns, Ir, overheads). --follow: only the follow rows
+	 * (a minute). */
 	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
 	const int import_only = argc > 1 && strcmp(argv[1], "--import") == 0;
 	const int live_only = argc > 1 && strcmp(argv[1], "--live") == 0;
 	const int emit_only = argc > 1 && strcmp(argv[1], "--emit") == 0;
-	if (smp_only || import_only || live_only || emit_only) {
+	const int follow_only = argc > 1 && strcmp(argv[1], "--follow") == 0;
+	if (smp_only || import_only || live_only || emit_only || follow_only) {
 		argc--;
 		argv++;
 	}
@@ -368,7 +380,8 @@ int main(int argc, char **argv)
 			   "build/bench/results-smp.json" : import_only ?
 			   "build/bench/results-import.json" : live_only ?
 			   "build/bench/results-live.json" : emit_only ?
-			   "build/bench/results-emit.json" :
+			   "build/bench/results-emit.json" : follow_only ?
+			   "build/bench/results-follow.json" :
 			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
 
@@ -388,6 +401,8 @@ int main(int argc, char **argv)
 		bench_xwake(&r, dir);
 	} else if (live_only) {
 		bench_live(&r, dir);
+	} else if (follow_only) {
+		bench_follow(&r, dir);
 	} else if (emit_only) {
 		bench_emit(&r);
 		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
@@ -408,10 +423,12 @@ int main(int argc, char **argv)
 		bench_lag(&r, dir);
 		bench_live(&r, dir);
 		bench_view(&r, dir);
+		bench_follow(&r, dir);
 	}
 
 	printf("\n");
-	print_table(&r, smp_only || import_only || live_only || emit_only);
+	print_table(&r, smp_only || import_only || live_only || emit_only ||
+		       follow_only);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;

@@ -48,6 +48,7 @@ typedef struct {
 	uint64_t n, limit, since_poll;
 	int64_t t;
 	uint32_t rng;
+	FILE *log;   /* --gen-live: one line per commit */
 } gen;
 
 static uint32_t rnd(gen *g)
@@ -70,6 +71,12 @@ static void drain(gen *g)
 	    rs_store_commit(g->st) != 0)
 		bench_fail("gen-trace: %s", rs_store_error(g->st));
 	g->since_poll = 0;
+	if (g->log) {
+		/* events stored so far, and when (CLOCK_MONOTONIC, ns) */
+		fprintf(g->log, "%llu %.0f\n", (unsigned long long)g->n,
+			bench_now() * 1e9);
+		fflush(g->log);
+	}
 }
 
 /* The argument count is the event table's (rs_event_table.h). */
@@ -97,83 +104,104 @@ static void emit(gen *g, int cpu, int type, uint64_t ctx, int64_t a,
 #define NTHREADS 8
 #define PENDING 4
 
-static void generate(gen *g)
+/* The synthetic guest's state between steps. */
+typedef struct {
+	uint64_t next_id, heap, step;
+	uint64_t pend[NTHREADS + 1][PENDING];
+	uint64_t last[NTHREADS + 1];
+	uint64_t cur[2];
+} world;
+
+static void gen_begin(gen *g, world *w)
 {
-	uint64_t next_id = 1, heap = 4096;
-	uint64_t pend[NTHREADS + 1][PENDING] = { { 0 } };
-	uint64_t last[NTHREADS + 1] = { 0 };
-	uint64_t cur[2] = { 0, 0 };
 	char label[64];
+	memset(w, 0, sizeof(*w));
+	w->next_id = 1;
+	w->heap = 4096;
 	for (int th = 1; th <= NTHREADS; th++) {
 		snprintf(label, sizeof label, "worker %d", th);
 		emit(g, (th - 1) / 4, RS_EV_THREAD_CREATE, 0, th, 0, 0, label);
 	}
-	for (uint64_t step = 0; g->n < g->limit; step++) {
-		int cpu = (int)(step & 1);
-		uint64_t th = 1 + (uint64_t)cpu * 4 + (step / 2) % 4;
-		emit(g, cpu, RS_EV_THREAD_SWITCH, cur[cpu], (int64_t)cur[cpu],
-		     (int64_t)th, 0, NULL);
-		cur[cpu] = th;
-		/* resolve and read the oldest pending promise of this thread */
-		uint64_t *slot = &pend[th][step / 2 % PENDING];
-		if (*slot) {
-			bool fail = rnd(g) % 16 == 0;
-			if (fail)
-				emit(g, cpu, RS_EV_PROMISE_FAIL, th, (int64_t)*slot,
-				     0, 0, "synthetic failure");
-			else
-				emit(g, cpu, RS_EV_PROMISE_RESOLVE, th,
-				     (int64_t)*slot, 0, 0, NULL);
-			emit(g, cpu, RS_EV_PROMISE_READ, th, (int64_t)*slot, 0, 0,
-			     NULL);
-		}
-		uint64_t id = next_id++;
-		/* every third is a child of the thread's previous promise:
-		 * nesting without unbounded depth */
-		emit(g, cpu, RS_EV_PROMISE_CREATE, th, (int64_t)id,
-		     id % 3 == 0 ? (int64_t)last[th] : 0, (int64_t)(rnd(g) % RS_PT_COUNT), NULL);
-		if (id % 4 == 0) {
-			snprintf(label, sizeof label, "request %llu",
-				   (unsigned long long)id);
-			emit(g, cpu, RS_EV_PROMISE_LABEL, th, (int64_t)id, 0, 0,
-			     label);
-		}
-		*slot = id;
-		last[th] = id;
-		heap += 128;
-		emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, 128, 0, NULL);
-		if (rnd(g) % 8 == 0) {
-			emit(g, cpu, RS_EV_PAGE_ALLOC, th, 0x100000 + step * 4096,
-			     0, 0, NULL);
-			heap -= 128;
-			emit(g, cpu, RS_EV_HEAP, th, (int64_t)heap, -128, 0, NULL);
-		}
-		if (rnd(g) % 10 == 0) {
-			emit(g, cpu, RS_EV_IRQ_ENTER, th, 32, 0, 0, NULL);
-			emit(g, cpu, RS_EV_TIMER_FIRE, th, 1, 0, 0, NULL);
-			emit(g, cpu, RS_EV_IRQ_EXIT, th, 32, 0, 0, NULL);
-		}
-		if (step % 64 == 0)
-			emit(g, cpu, RS_EV_COUNTER, th, (int64_t)(step / 64), 0, 0,
-			     "requests");
-		emit(g, cpu, RS_EV_THREAD_BLOCK, th, (int64_t)th,
-		     1 + (int64_t)(rnd(g) % 4), (int64_t)id, NULL);
-		emit(g, cpu, RS_EV_THREAD_WAKE, th, (int64_t)th, 0, 0, NULL);
-		emit(g, cpu, RS_EV_RUNQ_LEN, th, (int64_t)(rnd(g) % 5), 0, 0,
+}
+
+/* One step: a thread runs on one CPU and does what the top says. */
+static void gen_step(gen *g, world *w)
+{
+	char label[64];
+	const uint64_t step = w->step++;
+	int cpu = (int)(step & 1);
+	uint64_t th = 1 + (uint64_t)cpu * 4 + (step / 2) % 4;
+	emit(g, cpu, RS_EV_THREAD_SWITCH, w->cur[cpu], (int64_t)w->cur[cpu],
+	     (int64_t)th, 0, NULL);
+	w->cur[cpu] = th;
+	/* resolve and read the oldest pending promise of this thread */
+	uint64_t *slot = &w->pend[th][step / 2 % PENDING];
+	if (*slot) {
+		bool fail = rnd(g) % 16 == 0;
+		if (fail)
+			emit(g, cpu, RS_EV_PROMISE_FAIL, th, (int64_t)*slot,
+			     0, 0, "synthetic failure");
+		else
+			emit(g, cpu, RS_EV_PROMISE_RESOLVE, th,
+			     (int64_t)*slot, 0, 0, NULL);
+		emit(g, cpu, RS_EV_PROMISE_READ, th, (int64_t)*slot, 0, 0,
 		     NULL);
-		if (rnd(g) % 12 == 0) {
-			emit(g, cpu, RS_EV_THREAD_SWITCH, th, (int64_t)th, 0, 0,
-			     NULL);
-			cur[cpu] = 0;
-			emit(g, cpu, RS_EV_IDLE_ENTER, 0, 0, 0, 0, NULL);
-			g->t += 2000;
-			emit(g, cpu, RS_EV_IDLE_EXIT, 0, 0, 0, 0, NULL);
-		}
+	}
+	uint64_t id = w->next_id++;
+	/* every third is a child of the thread's previous promise:
+	 * nesting without unbounded depth */
+	emit(g, cpu, RS_EV_PROMISE_CREATE, th, (int64_t)id,
+	     id % 3 == 0 ? (int64_t)w->last[th] : 0,
+	     (int64_t)(rnd(g) % RS_PT_COUNT), NULL);
+	if (id % 4 == 0) {
+		snprintf(label, sizeof label, "request %llu",
+			 (unsigned long long)id);
+		emit(g, cpu, RS_EV_PROMISE_LABEL, th, (int64_t)id, 0, 0,
+		     label);
+	}
+	*slot = id;
+	w->last[th] = id;
+	w->heap += 128;
+	emit(g, cpu, RS_EV_HEAP, th, (int64_t)w->heap, 128, 0, NULL);
+	if (rnd(g) % 8 == 0) {
+		emit(g, cpu, RS_EV_PAGE_ALLOC, th, 0x100000 + step * 4096,
+		     0, 0, NULL);
+		w->heap -= 128;
+		emit(g, cpu, RS_EV_HEAP, th, (int64_t)w->heap, -128, 0, NULL);
+	}
+	if (rnd(g) % 10 == 0) {
+		emit(g, cpu, RS_EV_IRQ_ENTER, th, 32, 0, 0, NULL);
+		emit(g, cpu, RS_EV_TIMER_FIRE, th, 1, 0, 0, NULL);
+		emit(g, cpu, RS_EV_IRQ_EXIT, th, 32, 0, 0, NULL);
+	}
+	if (step % 64 == 0)
+		emit(g, cpu, RS_EV_COUNTER, th, (int64_t)(step / 64), 0, 0,
+		     "requests");
+	emit(g, cpu, RS_EV_THREAD_BLOCK, th, (int64_t)th,
+	     1 + (int64_t)(rnd(g) % 4), (int64_t)id, NULL);
+	emit(g, cpu, RS_EV_THREAD_WAKE, th, (int64_t)th, 0, 0, NULL);
+	emit(g, cpu, RS_EV_RUNQ_LEN, th, (int64_t)(rnd(g) % 5), 0, 0,
+	     NULL);
+	if (rnd(g) % 12 == 0) {
+		emit(g, cpu, RS_EV_THREAD_SWITCH, th, (int64_t)th, 0, 0,
+		     NULL);
+		w->cur[cpu] = 0;
+		emit(g, cpu, RS_EV_IDLE_ENTER, 0, 0, 0, 0, NULL);
+		g->t += 2000;
+		emit(g, cpu, RS_EV_IDLE_EXIT, 0, 0, 0, 0, NULL);
 	}
 }
 
+static void generate(gen *g)
+{
+	world w;
+	gen_begin(g, &w);
+	while (g->n < g->limit)
+		gen_step(g, &w);
+}
 
-int bench_gen_trace(const char *out, uint64_t n)
+/* The synthetic guest's ring and the collector's store on `out`. */
+static void gen_open(gen *g, const char *out, struct rs_reader *rd)
 {
 	const size_t size = RS_HEADER_SIZE + 2 * (size_t)RING_BYTES;
 	struct gt_config cfg = {
@@ -182,21 +210,85 @@ int bench_gen_trace(const char *out, uint64_t n)
 	};
 	struct rs_reader_cpu resume[RS_MAX_CPUS];
 	struct rs_layout l;
-	struct rs_reader rd;
 	char err[320];
 	int resumed;
 
-	gen g = { .limit = n, .t = 1000000, .rng = 12345, .rd = &rd };
-	g.h = aligned_alloc(RS_PAGE_SIZE, size);
-	if (!g.h || gt_region_init(g.h, &cfg) != 0 ||
-	    rs_layout_read(g.h, size, RS_GPA_ANY, &l, err, sizeof(err)) != 0 ||
-	    rs_reader_init(&rd, g.h, size, &l) != 0)
+	g->t = 1000000;
+	g->rng = 12345;
+	g->rd = rd;
+	g->h = aligned_alloc(RS_PAGE_SIZE, size);
+	if (!g->h || gt_region_init(g->h, &cfg) != 0 ||
+	    rs_layout_read(g->h, size, RS_GPA_ANY, &l, err, sizeof(err)) != 0 ||
+	    rs_reader_init(rd, g->h, size, &l) != 0)
 		bench_fail("gen-trace: cannot set up the synthetic guest");
 	unlink(out);
-	g.st = rs_store_open(out, 1, err, sizeof(err));
-	if (!g.st || rs_store_trace_begin(g.st, "synthetic", &l, resume,
+	g->st = rs_store_open(out, 1, err, sizeof(err));
+	if (!g->st || rs_store_trace_begin(g->st, "synthetic", &l, resume,
 					  &resumed) != 0)
-		bench_fail("gen-trace: %s", g.st ? rs_store_error(g.st) : err);
+		bench_fail("gen-trace: %s", g->st ? rs_store_error(g->st) : err);
+}
+
+/* Checks nothing was lost and lets the guest go. */
+static void gen_close(gen *g)
+{
+	struct rs_store_counts c;
+	rs_store_counts(g->st, &c);
+	if (c.inserted != g->n || c.lost != 0)
+		bench_fail("gen-trace: stored %llu of %llu events, %llu lost",
+			   (unsigned long long)c.inserted,
+			   (unsigned long long)g->n, (unsigned long long)c.lost);
+	rs_store_close(g->st);
+	rs_reader_free(g->rd);
+	free(g->h);
+}
+
+/* How often --gen-live commits: a collector's batch at its poll. */
+#define LIVE_COMMIT_S 0.05
+
+int bench_gen_live(const char *out, double eps, double seconds,
+		   const char *log)
+{
+	struct rs_reader rd;
+	gen g = { .limit = UINT64_MAX };
+	world w;
+	gen_open(&g, out, &rd);
+	g.log = fopen(log, "w");
+	if (!g.log)
+		bench_fail("gen-live: cannot write %s", log);
+	gen_begin(&g, &w);
+	drain(&g);
+	const double t0 = bench_now();
+	double next = t0 + LIVE_COMMIT_S, now;
+	while ((now = bench_now()) - t0 < seconds) {
+		/* the guest's pace: eps events a second of wall time */
+		while (g.n < (uint64_t)(eps * (now - t0)) && now < next) {
+			for (int k = 0; k < 64; k++)
+				gen_step(&g, &w);
+			now = bench_now();
+		}
+		if (now >= next) {
+			drain(&g);
+			next += LIVE_COMMIT_S;
+		} else {
+			usleep(1000);
+		}
+	}
+	drain(&g);
+	const double took = bench_now() - t0;
+	fprintf(g.log, "# eps %.0f\n", (double)g.n / took);
+	fclose(g.log);
+	g.log = NULL;
+	gen_close(&g);
+	printf("gen-live: %llu events to %s in %.1f s (%.0f/s)\n",
+	       (unsigned long long)g.n, out, took, (double)g.n / took);
+	return 0;
+}
+
+int bench_gen_trace(const char *out, uint64_t n)
+{
+	struct rs_reader rd;
+	gen g = { .limit = n };
+	gen_open(&g, out, &rd);
 	double t0 = bench_now();
 	generate(&g);
 	drain(&g);
@@ -207,17 +299,9 @@ int bench_gen_trace(const char *out, uint64_t n)
 	    rs_store_set_status(g.st, &s, &exited) != 0 ||
 	    rs_store_commit(g.st) != 0)
 		bench_fail("gen-trace: %s", rs_store_error(g.st));
-	struct rs_store_counts c;
-	rs_store_counts(g.st, &c);
-	if (c.inserted != g.n || c.lost != 0)
-		bench_fail("gen-trace: stored %llu of %llu events, %llu lost",
-			   (unsigned long long)c.inserted,
-			   (unsigned long long)g.n, (unsigned long long)c.lost);
-	rs_store_close(g.st);
-	rs_reader_free(&rd);
-	free(g.h);
+	gen_close(&g);
 	printf("gen-trace: %llu events to %s in %.1f s\n",
-	       (unsigned long long)g.n, out, bench_now() - t0);
+	       (unsigned long long)n, out, bench_now() - t0);
 	return 0;
 }
 

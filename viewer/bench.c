@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "draw.h"
+#include "follow.h"
 #include "ringside_ring.h"
 #include "viewer.h"
 
@@ -133,5 +134,97 @@ int rv_bench(const char *path, int width, int height)
 	cairo_destroy(cr);
 	cairo_surface_destroy(s);
 	rv_model_free(m);
+	return 0;
+}
+
+/*
+ * --bench-follow SECONDS: what the window does with --follow, headless:
+ * every 200 ms the same probe (rv_db_event_count), reload (rv_follow,
+ * which appends what is new) and one frame following the end (as
+ * rv_win_follow_end slides it, 10 ms of trace wide), for SECONDS. One
+ * line a tick: when the frame was drawn (CLOCK_MONOTONIC ns, for
+ * bench_follow.c to set beside the writer's commits) and what it held;
+ * then the process's CPU time over the wall time.
+ */
+#define BENCH_FOLLOW_SPAN_NS 10e6
+
+int rv_bench_follow(const char *path, double seconds, int width, int height)
+{
+	char err[512];
+	const double t0 = now_s(), pc0 = proc_cpu_s();
+	rv_follow *f = rv_follow_open(path, err, sizeof err, NULL, NULL);
+	if (!f) {
+		fprintf(stderr, "ringside-view: %s\n", err);
+		return 1;
+	}
+	rv_follow_set_slice(f, RV_FOLLOW_UI_SLICE);   /* as the window */
+	printf("open_s %.3f events %llu\n", now_s() - t0,
+	       (unsigned long long)rv_follow_model(f)->nevents);
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							width, height);
+	/* the newest 10 ms, at every tick: a frame's cost should not depend
+	 * on how much there was when the follow began (the window keeps
+	 * its first fit's width) */
+	rv_view v = { .width = width, .height = height };
+	rv_view_fit(&v, rv_follow_model(f));
+	v.ns_per_px = BENCH_FOLLOW_SPAN_NS / (width - RV_LEFT_W);
+	int64_t seen = rv_db_event_count(path);
+	double next = now_s();
+	while (now_s() - t0 < seconds) {
+		next += 0.2;
+		const double wait = next - now_s();
+		if (wait > 0)
+			g_usleep((gulong)(wait * 1e6));
+		const double a0 = now_s(), c0 = cpu_s();
+		double fetch_cpu = 0;
+		const int64_t n = rv_db_event_count(path);
+		if (n >= 0 && n != seen) {
+			seen = n;
+			/* as the window: decode (its worker), then apply */
+			int r = rv_follow_fetch(f, err, sizeof err);
+			fetch_cpu = cpu_s() - c0;
+			bool ok = r >= 0;
+			do {
+				rv_model *old = NULL;
+				ok = ok && (r == 0 || rv_follow_apply(f, &old, err,
+								      sizeof err));
+				rv_model_free(old);
+			} while (ok && rv_follow_more(f));
+			if (!ok) {
+				fprintf(stderr, "ringside-view: %s\n", err);
+				break;
+			}
+		}
+		const double a1 = now_s(), c1 = cpu_s();
+		const rv_model *m = rv_follow_model(f);
+		const double page = v.ns_per_px * (v.width - RV_LEFT_W);
+		v.from = (double)m->t_max + page * (0.02 / 1.02) - page;
+		cairo_t *cr = cairo_create(s);
+		rv_draw(cr, m, &v);
+		cairo_destroy(cr);
+		cairo_surface_flush(s);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		const rv_follow_stats *st = rv_follow_stats_get(f);
+		printf("tick drawn_ns=%lld events=%llu decoded=%llu derived=%llu"
+		       " rebuilt=%d reload_ms=%.2f fetch_cpu_ms=%.2f"
+		       " apply_cpu_ms=%.2f draw_ms=%.2f\n",
+		       (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec,
+		       (unsigned long long)m->nevents,
+		       (unsigned long long)st->events,
+		       (unsigned long long)st->derived, st->rebuilt,
+		       (a1 - a0) * 1e3, fetch_cpu * 1e3,
+		       (c1 - c0 - fetch_cpu) * 1e3, (now_s() - a1) * 1e3);
+	}
+	const double wall = now_s() - t0, cpu = proc_cpu_s() - pc0;
+	const rv_follow_stats *st = rv_follow_stats_get(f);
+	long rss, hwm;
+	rss_kb(&rss, &hwm);
+	printf("rss_kb %ld  hwm_kb %ld\n", rss, hwm);
+	printf("follow_cpu_pct %.1f wall_s %.2f reloads %llu rebuilds %llu\n",
+	       100.0 * cpu / wall, wall, (unsigned long long)st->reloads,
+	       (unsigned long long)st->rebuilds);
+	cairo_surface_destroy(s);
+	rv_follow_free(f, false);
 	return 0;
 }

@@ -36,35 +36,9 @@
 
 #include "ringside_ring.h"
 #include "rs_decode.h"
+#include "derive.h"
 #include "idmap.h"
 #include "xcpu.h"
-
-typedef struct {
-	int32_t thread;        /* running thread index, -1 none */
-	int64_t since;
-	bool idle;
-	int64_t idle_since;
-	int irq_depth;
-	int64_t irq_since;
-	uint32_t irq_vec;
-	uint32_t burst_n;      /* records in the open allocator burst */
-	int64_t burst_start, burst_last;
-} cpu_state;
-
-struct rv_builder {
-	rv_model *m;
-	rv_idmap promises;
-	rv_idmap threads;
-	cpu_state *cpu;
-	int nidle;
-	int64_t all_idle_since;
-	uint64_t ev_cap;
-	int32_t heap_ctr, runq_ctr;   /* counter indexes, -1 until seen */
-	uint8_t ev_cpu;               /* CPU of the event being derived */
-	uint32_t *gap_pos;            /* per CPU: its first gap not yet passed */
-	rv_spans gap_all;             /* every CPU's gaps, merged */
-	rv_xcpu_builder *xcpu;        /* migrations, cross-CPU wakes */
-};
 
 void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 		   uint32_t ref)
@@ -85,7 +59,7 @@ void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 
 /* Push [s, e) minus the gaps in `gaps` (sorted, disjoint): the pieces
  * before, between and after them. */
-static void push_cut(rv_spans *out, const rv_spans *gaps, int64_t s,
+void rv_push_cut(rv_spans *out, const rv_spans *gaps, int64_t s,
 		     int64_t e, uint8_t kind, uint32_t ref)
 {
 	if (e > s)
@@ -174,13 +148,13 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	return k;
 }
 
-static void thread_state(rv_builder *b, uint32_t ti, int64_t t, uint8_t kind,
+void rv_thread_state(rv_builder *b, uint32_t ti, int64_t t, uint8_t kind,
 			 uint32_t ref)
 {
 	rv_model *m = b->m;
 	rv_thread *th = &m->threads[ti];
 	if (th->cur_kind && t > th->cur_since)
-		push_cut(&th->states, &m->cpu_gap[th->cur_cpu], th->cur_since,
+		rv_push_cut(&th->states, &m->cpu_gap[th->cur_cpu], th->cur_since,
 			 t, th->cur_kind, th->cur_ref);
 	th->cur_cpu = b->ev_cpu;
 	th->cur_kind = kind;
@@ -232,7 +206,6 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 	a->kind[i] = kind;
 }
 
-static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind);
 
 static int lost_cmp(const void *a, const void *b)
 {
@@ -260,18 +233,18 @@ static void gaps_from_lost(rv_builder *b)
 	for (int c = 0; c < m->ncpus; c++) {
 		rv_spans *r = &raw[c];
 		/* a gap of no length (from = to) cuts nothing */
-		union_spans(&m->cpu_gap[c], r, 1, 0);
+		rv_union_spans(&m->cpu_gap[c], r, 1, 0);
 		rv_spans_free(r);
 	}
 	g_free(raw);
-	union_spans(&b->gap_all, m->cpu_gap, m->ncpus, 0);
+	rv_union_spans(&b->gap_all, m->cpu_gap, m->ncpus, 0);
 }
 
 /* The rule for promises whose end is unknown (see the top of the file). */
-static void end_unknown(rv_model *m)
+void rv_end_unknown(rv_model *m, GArray *undo)
 {
 	rv_pps *p = &m->pp;
-	for (uint32_t i = 0; i < p->n; i++) {
+	for (uint32_t i = 0; i < p->n && m->nlost; i++) {
 		if (p->is_thread[i] || p->follows[i] >= 0 ||
 		    p->resolved[i] != INT64_MAX || p->cpu[i] >= m->ncpus)
 			continue;
@@ -279,6 +252,10 @@ static void end_unknown(rv_model *m)
 		uint32_t k = rv_spans_first_ending_after(g, p->created[i] + 1);
 		if (k == g->n)
 			continue;
+		if (undo) {
+			rv_pp_undo u = { i, p->state[i], p->own_end[i] };
+			g_array_append_val(undo, u);
+		}
 		p->state[i] = RV_PS_END_UNKNOWN;
 		p->own_end[i] = RV_START(g, k) > p->created[i] ? RV_START(g, k)
 							    : p->created[i];
@@ -306,19 +283,19 @@ rv_builder *rv_builder_new(rv_model *m)
 	return b;
 }
 
-static void close_burst(rv_model *m, cpu_state *cs, int cpu)
+void rv_close_burst(rv_model *m, cpu_state *cs, int cpu)
 {
 	if (cs->burst_n)
-		push_cut(&m->cpu_alloc[cpu], &m->cpu_gap[cpu], cs->burst_start,
+		rv_push_cut(&m->cpu_alloc[cpu], &m->cpu_gap[cpu], cs->burst_start,
 			 cs->burst_last, RV_K_ALLOC, cs->burst_n);
 	cs->burst_n = 0;
 }
 
-static void cpu_switch(rv_builder *b, int cpu, int64_t t, int32_t to)
+void rv_cpu_switch(rv_builder *b, int cpu, int64_t t, int32_t to)
 {
 	cpu_state *cs = &b->cpu[cpu];
 	if (cs->thread >= 0 && t > cs->since)
-		push_cut(&b->m->cpu_lane[cpu], &b->m->cpu_gap[cpu], cs->since, t,
+		rv_push_cut(&b->m->cpu_lane[cpu], &b->m->cpu_gap[cpu], cs->since, t,
 			 RV_K_THREAD, (uint32_t)cs->thread);
 	cs->thread = to;
 	cs->since = t;
@@ -337,7 +314,7 @@ static void gap_resume(rv_builder *b, int cpu, int64_t t, uint64_t ctx)
 		(*pos)++;
 	int32_t th = (int32_t)thread_get(b, ctx, t);
 	if (th != b->cpu[cpu].thread)
-		cpu_switch(b, cpu, t, th);
+		rv_cpu_switch(b, cpu, t, th);
 }
 
 static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
@@ -350,6 +327,10 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 	case RS_EV_PROMISE_CREATE: {
 		uint32_t th = thread_get(b, ctx, t);
 		int64_t old = rv_idmap_get(&b->promises, a);
+		/* created again: its start moves, and a follow may have
+		 * placed it already */
+		if (old >= 0 && (uint32_t)old < b->placed)
+			b->stale = true;
 		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t, b->ev_cpu);
 		rv_idmap_put(&b->promises, a, x);
 		p->created[x] = t;
@@ -378,8 +359,13 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 	case RS_EV_PROMISE_FAIL:
 	case RS_EV_PROMISE_CANCEL:
 		x = promise_get(b, a, t, ctx);
+		/* its row segment may have been settled with the first end */
+		if (p->resolved[x] != INT64_MAX && x < b->placed)
+			b->stale = true;
 		if (p->resolved[x] == INT64_MAX)
 			p->resolved[x] = t;
+		if (p->follows[x] < 0)
+			p->own_end[x] = p->resolved[x];
 		p->state[x] = type == RS_EV_PROMISE_RESOLVE ? RV_PS_RESOLVED :
 			type == RS_EV_PROMISE_FAIL ? RV_PS_FAILED :
 			RV_PS_CANCELLED;
@@ -394,6 +380,11 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		uint32_t y = promise_get(b, bb, t, ctx);
 		if (x == y || p->follows[x] >= 0 || p->cont_root[y] >= 0)
 			break;
+		/* an end a follow may have settled moves */
+		if ((x < b->placed && p->resolved[x] != INT64_MAX) ||
+		    (y < b->placed && (p->resolved[y] != INT64_MAX ||
+				       p->follows[y] >= 0)))
+			b->stale = true;
 		p->follows[x] = (int32_t)y;
 		p->own_end[x] = t;
 		p->cont_root[y] = p->cont_root[x] >= 0 ? p->cont_root[x] :
@@ -477,6 +468,8 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 	case RS_EV_THREAD_CREATE: {
 		uint32_t ti = thread_get(b, a, t);
 		rv_thread *th = &m->threads[ti];
+		if (th->pp < b->placed)
+			b->stale = true;   /* seen before its create */
 		th->created = t;
 		th->cur_since = t;
 		m->pp.created[th->pp] = t;
@@ -497,10 +490,13 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 	}
 	case RS_EV_THREAD_EXIT: {
 		uint32_t ti = thread_get(b, a, t);
-		thread_state(b, ti, t, 0, 0);
+		rv_thread_state(b, ti, t, 0, 0);
 		m->threads[ti].exited = t;
 		uint32_t pp = m->threads[ti].pp;
+		if (pp < b->placed && m->pp.resolved[pp] != INT64_MAX)
+			b->stale = true;   /* exited twice */
 		m->pp.resolved[pp] = t;
+		m->pp.own_end[pp] = t;
 		m->pp.state[pp] = RV_PS_RESOLVED;
 		break;
 	}
@@ -510,15 +506,15 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		rv_thread *f = &m->threads[from];
 		if (f->cur_kind == RV_K_RUNNING) {
 			if (f->pending_block)
-				thread_state(b, from, t, f->pending_block,
+				rv_thread_state(b, from, t, f->pending_block,
 					     f->pending_obj);
 			else
-				thread_state(b, from, t, RV_K_RUNNABLE, 0);
+				rv_thread_state(b, from, t, RV_K_RUNNABLE, 0);
 		}
 		f->pending_block = 0;
 		if (m->threads[to].cur_kind)
-			thread_state(b, to, t, RV_K_RUNNING, (uint32_t)cpu);
-		cpu_switch(b, cpu, t, (int32_t)to);
+			rv_thread_state(b, to, t, RV_K_RUNNING, (uint32_t)cpu);
+		rv_cpu_switch(b, cpu, t, (int32_t)to);
 		break;
 	}
 	case RS_EV_THREAD_BLOCK: {
@@ -527,7 +523,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		th->pending_block = block_kind(bb);
 		th->pending_obj = (uint32_t)c;
 		if (th->cur_kind != RV_K_RUNNING && th->cur_kind) {
-			thread_state(b, ti, t, th->pending_block, (uint32_t)c);
+			rv_thread_state(b, ti, t, th->pending_block, (uint32_t)c);
 			th->pending_block = 0;
 		}
 		break;
@@ -537,7 +533,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		rv_thread *th = &m->threads[ti];
 		th->pending_block = 0;
 		if (th->cur_kind >= RV_K_BLOCK_PROMISE)
-			thread_state(b, ti, t, RV_K_RUNNABLE, 0);
+			rv_thread_state(b, ti, t, RV_K_RUNNABLE, 0);
 		break;
 	}
 	}
@@ -558,7 +554,7 @@ static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
 		break;
 	case RS_EV_IRQ_EXIT:
 		if (cs->irq_depth > 0 && --cs->irq_depth == 0)
-			push_cut(&m->cpu_irq[cpu], &m->cpu_gap[cpu],
+			rv_push_cut(&m->cpu_irq[cpu], &m->cpu_gap[cpu],
 				 cs->irq_since, t, RV_K_IRQ, cs->irq_vec);
 		break;
 	case RS_EV_IDLE_ENTER:
@@ -572,10 +568,10 @@ static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
 	case RS_EV_IDLE_EXIT:
 		if (cs->idle) {
 			cs->idle = false;
-			push_cut(&m->cpu_idle[cpu], &m->cpu_gap[cpu],
+			rv_push_cut(&m->cpu_idle[cpu], &m->cpu_gap[cpu],
 				 cs->idle_since, t, RV_K_IDLE, 0);
 			if (b->nidle-- == m->ncpus)
-				push_cut(&m->band_idle, &b->gap_all,
+				rv_push_cut(&m->band_idle, &b->gap_all,
 					 b->all_idle_since, t, RV_K_IDLE, 0);
 		}
 		break;
@@ -608,7 +604,7 @@ static bool alloc_burst(rv_builder *b, int cpu, int64_t t, int type)
 		return true;
 	}
 	if (cs->burst_n && type != RS_EV_RUNQ_LEN && type != RS_EV_COUNTER)
-		close_burst(b->m, cs, cpu);
+		rv_close_burst(b->m, cs, cpu);
 	return false;
 }
 
@@ -620,6 +616,9 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	if (cpu < 0 || cpu >= m->ncpus)
 		cpu = 0;
 	b->ev_cpu = (uint8_t)cpu;
+	b->any = true;
+	b->last_t = t;
+	b->last_cpu = cpu;
 	if (m->nevents == b->ev_cap) {
 		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
 		GROW(m->ev_type, b->ev_cap);
@@ -648,14 +647,21 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		cpu_event(b, cpu, t, type, a);
 }
 
-/* Union of several sorted span lists into one (for the all-CPU bands). */
 /* Running totals of span lengths (rv_spans.cum), for drawing a pixel
- * that holds many short spans as pale as the time they fill. */
-static void span_lengths(rv_spans *s)
+ * that holds many short spans as pale as the time they fill: from the
+ * first total not known valid (cum_n) to the end, so a --follow reload
+ * computes only what is new. */
+void rv_span_lengths(rv_spans *s)
 {
-	s->cum = g_new(int64_t, (gsize)s->n + 1);
+	if (!s->cum || s->cum_cap < s->n + 1) {
+		/* exact on a first load; with room to grow on a follow */
+		s->cum_cap = s->cum ? s->cap + 1 : s->n + 1;
+		s->cum = g_renew(int64_t, s->cum, s->cum_cap);
+	}
+	if (s->cum_n > s->n)
+		s->cum_n = s->n;
 	s->cum[0] = 0;
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = s->cum_n; i < s->n; i++) {
 		/* A lying trace's spans can be longer, and add up to more,
 		 * than int64 holds: lengths and totals saturate. */
 		const uint64_t len = RV_END(s, i) > RV_START(s, i) ?
@@ -664,11 +670,12 @@ static void span_lengths(rv_spans *s)
 		s->cum[i + 1] = len < room ? s->cum[i] + (int64_t)len
 					   : INT64_MAX;
 	}
+	s->cum_n = s->n;
 }
 
-static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
+void rv_union_more(rv_spans *out, rv_spans *in, int n, uint8_t kind,
+		   uint32_t *pos, int64_t upto)
 {
-	uint32_t *pos = g_new0(uint32_t, n);
 	for (;;) {
 		int best = -1;
 		for (int i = 0; i < n; i++)
@@ -676,7 +683,7 @@ static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 			    (best < 0 || RV_START(&in[i], pos[i]) <
 					 RV_START(&in[best], pos[best])))
 				best = i;
-		if (best < 0)
+		if (best < 0 || RV_START(&in[best], pos[best]) > upto)
 			break;
 		int64_t s = RV_START(&in[best], pos[best]);
 		int64_t e = RV_END(&in[best], pos[best]++);
@@ -685,13 +692,58 @@ static void union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
 		if (e == s)
 			continue;
 		if (out->n && s <= RV_END(out, out->n - 1)) {
-			if (e > RV_END(out, out->n - 1))
+			if (e > RV_END(out, out->n - 1)) {
 				rv_times_set_last(&out->end, e);
+				if (out->cum_n >= out->n)
+					out->cum_n = out->n - 1;
+			}
 		} else {
 			rv_spans_push(out, s, e, kind, 0);
 		}
 	}
+}
+
+/* Union of several sorted span lists into one (for the all-CPU bands). */
+void rv_union_spans(rv_spans *out, rv_spans *in, int n, uint8_t kind)
+{
+	uint32_t *pos = g_new0(uint32_t, n);
+	rv_union_more(out, in, n, kind, pos, INT64_MAX);
 	g_free(pos);
+}
+
+/* Everything still open closed at the last event (t_max). */
+void rv_close_open(rv_builder *b)
+{
+	rv_model *m = b->m;
+	const int64_t end = m->t_max;
+	for (int c = 0; c < m->ncpus; c++) {
+		cpu_state *cs = &b->cpu[c];
+		rv_close_burst(m, cs, c);
+		rv_cpu_switch(b, c, end, -1);
+		if (cs->idle)
+			rv_push_cut(&m->cpu_idle[c], &m->cpu_gap[c], cs->idle_since,
+				 end, RV_K_IDLE, 0);
+		if (cs->irq_depth)
+			rv_push_cut(&m->cpu_irq[c], &m->cpu_gap[c], cs->irq_since,
+				 end, RV_K_IRQ, cs->irq_vec);
+	}
+	if (b->nidle == m->ncpus && m->ncpus)
+		rv_push_cut(&m->band_idle, &b->gap_all, b->all_idle_since, end,
+			 RV_K_IDLE, 0);
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		if (m->threads[i].cur_kind)
+			rv_thread_state(b, i, end, 0, 0);
+}
+
+void rv_span_totals(rv_model *m)
+{
+	rv_span_lengths(&m->band_idle);
+	rv_span_lengths(&m->band_irq);
+	rv_span_lengths(&m->band_alloc);
+	for (int c = 0; c < m->ncpus; c++) {
+		rv_span_lengths(&m->cpu_irq[c]);
+		rv_span_lengths(&m->cpu_alloc[c]);
+	}
 }
 
 void rv_builder_finish(rv_builder *b)
@@ -700,45 +752,34 @@ void rv_builder_finish(rv_builder *b)
 	rv_model *m = b->m;
 	if (m->t_min > m->t_max)
 		m->t_min = m->t_max = 0;
-	int64_t end = m->t_max;
-	for (int c = 0; c < m->ncpus; c++) {
-		cpu_state *cs = &b->cpu[c];
-		close_burst(m, cs, c);
-		cpu_switch(b, c, end, -1);
-		if (cs->idle)
-			push_cut(&m->cpu_idle[c], &m->cpu_gap[c], cs->idle_since,
-				 end, RV_K_IDLE, 0);
-		if (cs->irq_depth)
-			push_cut(&m->cpu_irq[c], &m->cpu_gap[c], cs->irq_since,
-				 end, RV_K_IRQ, cs->irq_vec);
-	}
-	if (b->nidle == m->ncpus && m->ncpus)
-		push_cut(&m->band_idle, &b->gap_all, b->all_idle_since, end,
-			 RV_K_IDLE, 0);
-	for (uint32_t i = 0; i < m->nthreads; i++)
-		if (m->threads[i].cur_kind)
-			thread_state(b, i, end, 0, 0);
-	union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
-	union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
-	span_lengths(&m->band_idle);
-	span_lengths(&m->band_irq);
-	span_lengths(&m->band_alloc);
-	for (int c = 0; c < m->ncpus; c++) {
-		span_lengths(&m->cpu_irq[c]);
-		span_lengths(&m->cpu_alloc[c]);
-	}
+	rv_close_open(b);
+	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
+	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+	rv_span_totals(m);
 	/* when a line stops: becomes time if it followed another, else its
-	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead) */
+	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead);
+	 * the events keep own_end so (a follow publishes without this pass) */
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		if (m->pp.follows[i] < 0)
-			m->pp.own_end[i] = m->pp.resolved[i];
-	end_unknown(m);
+		assert(m->pp.follows[i] >= 0 ||
+		       m->pp.own_end[i] == m->pp.resolved[i]);
+	rv_end_unknown(m, NULL);
 	rv_pp_sparsify(&m->pp);
-	rv_xcpu_builder_finish(b->xcpu);
+	rv_xcpu_sort_from(&m->xcpu, 0);
+	rv_builder_free(b);
+}
+
+void rv_builder_free(rv_builder *b)
+{
+	if (!b)
+		return;
+	rv_xcpu_builder_free(b->xcpu);
 	rv_spans_free(&b->gap_all);
 	g_free(b->gap_pos);
 	rv_idmap_free(&b->promises);
 	rv_idmap_free(&b->threads);
 	g_free(b->cpu);
+	g_free(b->band_pos[0]);
+	g_free(b->band_pos[1]);
+	rv_provisional_free(&b->prov);
 	g_free(b);
 }

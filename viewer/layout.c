@@ -20,6 +20,7 @@
 
 #include "ringside_ring.h"
 #include "rs_decode.h"
+#include "follow.h"
 
 #define MAX_ROWS 20000  /* beyond this, items share the last row */
 
@@ -28,6 +29,11 @@ static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->pp = g_realloc_n(r->pp, r->cap, sizeof *r->pp);
+		if (r->nres) {   /* counted as pushed (a follow's rows) */
+			r->nres = g_realloc_n(r->nres, r->cap + 1, sizeof *r->nres);
+			r->nfail = g_realloc_n(r->nfail, r->cap + 1,
+					       sizeof *r->nfail);
+		}
 	}
 	/* segments never go back in time within a row */
 	if (r->n && s < RV_END(r, r->n - 1))
@@ -37,71 +43,93 @@ static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 	r->pp[r->n++] = pp;
 }
 
-static int64_t seg_end(const rv_model *m, uint32_t p, int64_t never)
+/* Does segment i of a row end with its promise's resolve / fail? It does
+ * when it is its promise's last (no hand-over to a continuation) and the
+ * promise was resolved or failed by its end. */
+static void seg_ends(const rv_model *m, const rv_row *row, uint32_t i,
+		     uint32_t *res, uint32_t *fail)
 {
 	const rv_pps *pp = &m->pp;
-	int64_t e = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
-					  : pp->own_end[p];
-	return e == INT64_MAX ? never : e;
+	uint32_t p = row->pp[i];
+	bool ends = pp->follows[p] < 0 && pp->resolved[p] <= RV_END(row, i);
+	*res = ends && pp->state[p] == RV_PS_RESOLVED;
+	*fail = ends && pp->state[p] == RV_PS_FAILED;
 }
+
+/* A follow's push: the running counts go with it. */
+static void row_push_counted(const rv_model *m, rv_row *r, int64_t s,
+			     int64_t e, uint32_t pp)
+{
+	if (!r->nres) {
+		r->nres = g_new(uint32_t, r->cap + 1);
+		r->nfail = g_new(uint32_t, r->cap + 1);
+		r->nres[0] = r->nfail[0] = 0;
+	}
+	row_push(r, s, e, pp);
+	uint32_t i = r->n - 1, res, fail;
+	seg_ends(m, r, i, &res, &fail);
+	r->nres[i + 1] = r->nres[i] + res;
+	r->nfail[i + 1] = r->nfail[i] + fail;
+}
+
+/* The row item i goes to: below its parent's, stepping down past rows
+ * still busy at its start. */
+static uint32_t pick_row(rv_model *m, int64_t *busy, uint32_t *used,
+			 uint32_t i)
+{
+	const rv_pps *p = &m->pp;
+	int64_t s = p->created[i];
+	uint32_t r = p->parent[i] >= 0 ? (uint32_t)p->row[p->parent[i]] + 1
+				       : 0;
+	while (r < *used && busy[r] > s && r < MAX_ROWS - 1)
+		r++;
+	if (r >= MAX_ROWS)
+		r = MAX_ROWS - 1;
+	while (*used <= r)
+		busy[(*used)++] = INT64_MIN;
+	p->row[i] = (int32_t)r;
+	return r;
+}
+
+/* How busy a row stays after a chain that started at s and ends at
+ * chain_end: touching is fine, a row is busy strictly before its end. */
+static int64_t busy_after(int64_t busy0, int64_t s, int64_t chain_end)
+{
+	if (chain_end > busy0)
+		return chain_end == s ? s + 1 : chain_end;
+	return busy0;
+}
+
+/* Item i and, in its row, what it became, with the ends known now
+ * (never: the end of the trace for what has none). */
+static void place(rv_model *m, int64_t *busy, uint32_t *used, uint32_t i,
+		  int64_t never, bool counted, rv_layout_inc *undo);
 
 static void layout_rows(rv_model *m)
 {
-	rv_pps *p = &m->pp;
-	int64_t never = m->t_max;
 	int64_t *busy = g_new(int64_t, MAX_ROWS);
 	uint32_t used = 0;
 	m->rows = g_new0(rv_row, MAX_ROWS);
-	for (uint32_t i = 0; i < p->n; i++) {
-		int64_t s = p->created[i];
-		uint32_t r = p->parent[i] >= 0 ? (uint32_t)p->row[p->parent[i]] + 1
-					       : 0;
-		while (r < used && busy[r] > s && r < MAX_ROWS - 1)
-			r++;
-		if (r >= MAX_ROWS)
-			r = MAX_ROWS - 1;
-		while (used <= r)
-			busy[used++] = INT64_MIN;
-		p->row[i] = (int32_t)r;
-		int64_t e = seg_end(m, i, never);
-		row_push(&m->rows[r], s, e, i);
-		/* X's row also holds what X became, in chain order */
-		int64_t chain_end = e;
-		for (int32_t y = p->follows[i]; y >= 0 && p->cont_root[i] < 0;
-		     y = p->follows[y]) {
-			int64_t ye = p->own_end[y] == INT64_MAX ? never :
-				p->own_end[y];
-			row_push(&m->rows[r], rv_pp_cont_start(p, (uint32_t)y), ye,
-				 (uint32_t)y);
-			chain_end = ye;
-		}
-		/* touching is fine: a row is busy strictly before its end */
-		if (chain_end > busy[r])
-			busy[r] = chain_end == s ? s + 1 : chain_end;
-	}
+	for (uint32_t i = 0; i < m->pp.n; i++)
+		place(m, busy, &used, i, m->t_max, false, NULL);
 	m->nrows = used;
 	g_free(busy);
 }
 
 /* Per row, running counts of segments that end with a resolve or a
- * fail: a segment does when it is its promise's last (no hand-over to a
- * continuation) and the promise was resolved or failed by its end. */
+ * fail (seg_ends). */
 static void count_ends(rv_model *m)
 {
-	const rv_pps *pp = &m->pp;
 	for (uint32_t r = 0; r < m->nrows; r++) {
 		rv_row *row = &m->rows[r];
 		row->nres = g_new(uint32_t, row->n + 1);
 		row->nfail = g_new(uint32_t, row->n + 1);
 		row->nres[0] = row->nfail[0] = 0;
 		for (uint32_t i = 0; i < row->n; i++) {
-			uint32_t p = row->pp[i];
-			bool ends = pp->follows[p] < 0 &&
-				    pp->resolved[p] <= RV_END(row, i);
-			row->nres[i + 1] = row->nres[i] +
-				(ends && pp->state[p] == RV_PS_RESOLVED);
-			row->nfail[i + 1] = row->nfail[i] +
-				(ends && pp->state[p] == RV_PS_FAILED);
+			uint32_t res, fail;
+			seg_ends(m, row, i, &res, &fail);
+			row->nres[i + 1] = row->nres[i] + res;
+			row->nfail[i + 1] = row->nfail[i] + fail;
 		}
 	}
 }
@@ -111,11 +139,18 @@ static void count_ends(rv_model *m)
  * 2 * (2^RV_PYR_BASE - 1) raw samples instead. */
 #define RV_PYR_BASE 4
 
-static void build_pyramid(rv_counter *c)
+/* Brings the pyramid from the samples it covers (pyr_n) to c->n: the
+ * extent, the partly filled block of each level and what follows, so a
+ * follow's reload costs its new samples (plus a block a level). Sized for
+ * cap samples: exact on a first load, room to grow on a follow. */
+static void pyramid_update(rv_counter *c, uint32_t cap)
 {
-	c->vmin = INT64_MAX;
-	c->vmax = INT64_MIN;
-	for (uint32_t i = 0; i < c->n; i++) {
+	const uint32_t from = c->pyr_n;
+	if (!from) {
+		c->vmin = INT64_MAX;
+		c->vmax = INT64_MIN;
+	}
+	for (uint32_t i = from; i < c->n; i++) {
 		if (c->v[i] < c->vmin)
 			c->vmin = c->v[i];
 		if (c->v[i] > c->vmax)
@@ -123,41 +158,55 @@ static void build_pyramid(rv_counter *c)
 	}
 	if (!c->n)
 		c->vmin = c->vmax = 0;
+	c->pyr_n = c->n;
 	int levels = 1;
 	while ((1u << levels) < c->n && levels < 31)
 		levels++;
-	c->nlevels = levels;
-	c->pmin = g_new0(int64_t *, levels);
-	c->pmax = g_new0(int64_t *, levels);
+	if (levels > c->nlevels) {
+		c->pmin = g_renew(int64_t *, c->pmin, levels);
+		c->pmax = g_renew(int64_t *, c->pmax, levels);
+		for (int k = c->nlevels; k < levels; k++)
+			c->pmin[k] = c->pmax[k] = NULL;
+		c->nlevels = levels;
+	}
 	if (levels <= RV_PYR_BASE)
 		return;
+	const bool grow = cap > c->pyr_cap;
+	if (grow)
+		c->pyr_cap = cap;
 	/* level RV_PYR_BASE straight from the samples, then halving */
 	const uint32_t blk = 1u << RV_PYR_BASE;
-	uint32_t len = (c->n + blk - 1) / blk;
-	c->pmin[RV_PYR_BASE] = g_new(int64_t, len);
-	c->pmax[RV_PYR_BASE] = g_new(int64_t, len);
-	for (uint32_t i = 0; i < len; i++) {
-		int64_t mn = INT64_MAX, mx = INT64_MIN;
-		for (uint32_t j = i * blk; j < c->n && j < (i + 1) * blk; j++) {
-			mn = MIN(mn, c->v[j]);
-			mx = MAX(mx, c->v[j]);
+	uint32_t len = (c->n + blk - 1) / blk, plen = 0;
+	uint32_t lcap = (c->pyr_cap + blk - 1) / blk, d = from / blk;
+	for (int k = RV_PYR_BASE; k < levels; k++) {
+		if (k > RV_PYR_BASE) {
+			plen = len;
+			len = (len + 1) / 2;
+			lcap = (lcap + 1) / 2;
+			d /= 2;
 		}
-		c->pmin[RV_PYR_BASE][i] = mn;
-		c->pmax[RV_PYR_BASE][i] = mx;
-	}
-	const int64_t *lo = c->pmin[RV_PYR_BASE], *hi = c->pmax[RV_PYR_BASE];
-	for (int k = RV_PYR_BASE + 1; k < levels; k++) {
-		uint32_t nl = (len + 1) / 2;
-		c->pmin[k] = g_new(int64_t, nl);
-		c->pmax[k] = g_new(int64_t, nl);
-		for (uint32_t i = 0; i < nl; i++) {
-			uint32_t j = 2 * i, j2 = j + 1 < len ? j + 1 : j;
-			c->pmin[k][i] = MIN(lo[j], lo[j2]);
-			c->pmax[k][i] = MAX(hi[j], hi[j2]);
+		if (!c->pmin[k])
+			d = 0;    /* a new level: all of it */
+		if (!c->pmin[k] || grow) {
+			c->pmin[k] = g_renew(int64_t, c->pmin[k], lcap ? lcap : 1);
+			c->pmax[k] = g_renew(int64_t, c->pmax[k], lcap ? lcap : 1);
 		}
-		lo = c->pmin[k];
-		hi = c->pmax[k];
-		len = nl;
+		for (uint32_t i = d; i < len; i++) {
+			int64_t mn = INT64_MAX, mx = INT64_MIN;
+			if (k == RV_PYR_BASE) {
+				for (uint32_t j = i * blk; j < c->n && j < (i + 1) * blk; j++) {
+					mn = MIN(mn, c->v[j]);
+					mx = MAX(mx, c->v[j]);
+				}
+			} else {
+				const int64_t *lo = c->pmin[k - 1], *hi = c->pmax[k - 1];
+				uint32_t j = 2 * i, j2 = j + 1 < plen ? j + 1 : j;
+				mn = MIN(lo[j], lo[j2]);
+				mx = MAX(hi[j], hi[j2]);
+			}
+			c->pmin[k][i] = mn;
+			c->pmax[k][i] = mx;
+		}
 	}
 }
 
@@ -197,6 +246,203 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 	*mx = b;
 }
 
+/*
+ * The incremental layout of a --follow. Placing item i needs its start
+ * and parent, settled once the events have gone past its start, and how
+ * busy the rows above are: for a chain whose end is still open that is
+ * "busy past any start to come" either way (its end, known or the trace's
+ * at the end, is at least the last event's time). So items are placed in
+ * creation order once created before the last event, and a row whose
+ * chain is open holds nothing else until it closes: its segments are
+ * pushed as their ends become known, in the order rv_layout pushes them.
+ * A publish closes the open chains at the end and places the rest as
+ * rv_layout would, and unpublish takes that back.
+ */
+typedef struct {
+	uint32_t tail;      /* the pp whose segment is open */
+	bool cont;          /* that segment continues the chain (not its own) */
+	int64_t s;          /* where it starts */
+	int64_t head_s;     /* the chain head's start */
+	int64_t busy0;      /* the row's busy before the head */
+} chain;
+
+typedef struct {
+	uint32_t row, n;
+	int64_t busy;
+} row_undo;
+
+struct rv_layout_inc {
+	int64_t *busy;
+	uint32_t used, placed, touched;
+	chain *open;             /* [MAX_ROWS]: the row's open chain */
+	uint32_t *openl, nopen;  /* rows with one, in no order */
+	/* a publish's undo */
+	bool pub;
+	uint32_t pub_n;          /* pps then */
+	GArray *row_undo;
+	uint32_t *row_gen, gen;
+	rv_touch_undo *tundo;
+};
+
+/* Pushes chain c's segments in row r as far as their ends are known
+ * (never: what to take for an end not known; INT64_MAX = wait). True
+ * when the chain closed, with the row's busy set. */
+static bool advance(rv_model *m, int64_t *busy, uint32_t r, chain *c,
+		    int64_t never, bool counted)
+{
+	const rv_pps *pp = &m->pp;
+	rv_row *row = &m->rows[r];
+	for (;;) {
+		const uint32_t p = c->tail;
+		int64_t e;
+		if (!c->cont && pp->cont_root[p] >= 0) {
+			/* its own row, until its line moved to its root's */
+			e = rv_pp_cont_start(pp, p);
+		} else {
+			e = pp->own_end[p];
+			if (e == INT64_MAX && never == INT64_MAX)
+				return false;
+			if (e == INT64_MAX)
+				e = never;
+		}
+		if (counted)
+			row_push_counted(m, row, c->s, e, p);
+		else
+			row_push(row, c->s, e, p);
+		const bool moved = !c->cont && pp->cont_root[p] >= 0;
+		if (moved || pp->follows[p] < 0) {
+			busy[r] = busy_after(c->busy0, c->head_s, e);
+			return true;
+		}
+		c->tail = (uint32_t)pp->follows[p];
+		c->cont = true;
+		c->s = rv_pp_cont_start(pp, c->tail);
+	}
+}
+
+static void place(rv_model *m, int64_t *busy, uint32_t *used, uint32_t i,
+		  int64_t never, bool counted, rv_layout_inc *undo)
+{
+	uint32_t r = pick_row(m, busy, used, i);
+	if (undo && undo->row_gen[r] != undo->gen) {
+		undo->row_gen[r] = undo->gen;
+		row_undo u = { r, m->rows[r].n, busy[r] };
+		g_array_append_val(undo->row_undo, u);
+	}
+	int64_t s = m->pp.created[i];
+	chain c = { i, false, s, s, busy[r] };
+	advance(m, busy, r, &c, never, counted);
+}
+
+rv_layout_inc *rv_layout_inc_new(rv_model *m)
+{
+	rv_layout_inc *l = g_new0(rv_layout_inc, 1);
+	l->busy = g_new(int64_t, MAX_ROWS);
+	l->open = g_new(chain, MAX_ROWS);
+	l->openl = g_new(uint32_t, MAX_ROWS);
+	l->row_gen = g_new0(uint32_t, MAX_ROWS);
+	l->row_undo = g_array_new(FALSE, FALSE, sizeof(row_undo));
+	m->rows = g_new0(rv_row, MAX_ROWS);
+	return l;
+}
+
+bool rv_layout_grow(rv_model *m, rv_layout_inc *l, rv_builder *b,
+		    int64_t t_last)
+{
+	assert(!l->pub);
+	for (uint32_t k = 0; k < l->nopen;) {
+		uint32_t r = l->openl[k];
+		if (advance(m, l->busy, r, &l->open[r], INT64_MAX, true))
+			l->openl[k] = l->openl[--l->nopen];
+		else
+			k++;
+	}
+	const rv_pps *pp = &m->pp;
+	for (; l->placed < pp->n && pp->created[l->placed] < t_last; l->placed++) {
+		const uint32_t i = l->placed;
+		uint32_t r = pick_row(m, l->busy, &l->used, i);
+		if (r == MAX_ROWS - 1)
+			return false;
+		const int64_t s = pp->created[i];
+		chain c = { i, false, s, s, l->busy[r] };
+		if (!advance(m, l->busy, r, &c, INT64_MAX, true)) {
+			l->open[r] = c;
+			l->openl[l->nopen++] = r;
+			l->busy[r] = INT64_MAX;   /* past any start to come */
+		}
+	}
+	rv_builder_set_placed(b, l->placed);
+	m->nrows = l->used;
+	/* arrows whose ends are all settled: before the last event's time,
+	 * between placed items */
+	const rv_arrows *a = &m->arrows;
+	uint32_t k = l->touched;
+	while (k < a->n && rv_arrow_t1(a, k) < t_last &&
+	       a->from[k] < l->placed && a->to[k] < l->placed)
+		k++;
+	rv_touch_add(m, l->touched, k, NULL);
+	l->touched = k;
+	for (uint32_t i = 0; i < m->ncounters; i++)
+		pyramid_update(&m->counters[i], m->counters[i].cap);
+	return true;
+}
+
+void rv_layout_publish(rv_model *m, rv_layout_inc *l)
+{
+	assert(!l->pub);
+	l->pub = true;
+	l->gen++;
+	l->pub_n = m->pp.n;
+	g_array_set_size(l->row_undo, 0);
+	for (uint32_t k = 0; k < l->nopen; k++) {
+		uint32_t r = l->openl[k];
+		l->row_gen[r] = l->gen;
+		row_undo u = { r, m->rows[r].n, l->busy[r] };
+		g_array_append_val(l->row_undo, u);
+		chain c = l->open[r];
+		advance(m, l->busy, r, &c, m->t_max, true);
+	}
+	uint32_t used = l->used;
+	for (uint32_t i = l->placed; i < m->pp.n; i++)
+		place(m, l->busy, &used, i, m->t_max, true, l);
+	m->nrows = used;
+	rv_touch_add(m, l->touched, m->arrows.n, &l->tundo);
+}
+
+void rv_layout_unpublish(rv_model *m, rv_layout_inc *l)
+{
+	if (!l->pub)
+		return;
+	rv_touch_undo_apply(m, l->tundo);
+	l->tundo = NULL;
+	for (guint k = l->row_undo->len; k-- > 0;) {
+		const row_undo *u = &g_array_index(l->row_undo, row_undo, k);
+		rv_row *row = &m->rows[u->row];
+		rv_times_truncate(&row->start, u->n);
+		rv_times_truncate(&row->end, u->n);
+		row->n = u->n;
+		l->busy[u->row] = u->busy;
+	}
+	/* rows opened by the publish's placements are unused again */
+	for (uint32_t i = l->placed; i < l->pub_n; i++)
+		m->pp.row[i] = 0;
+	m->nrows = l->used;
+	l->pub = false;
+}
+
+void rv_layout_inc_free(rv_layout_inc *l)
+{
+	if (!l)
+		return;
+	g_free(l->busy);
+	g_free(l->open);
+	g_free(l->openl);
+	g_free(l->row_gen);
+	g_array_free(l->row_undo, TRUE);
+	rv_touch_undo_apply(NULL, l->tundo);
+	g_free(l);
+}
+
 void rv_layout(rv_model *m)
 {
 	assert(m && m->ncpus >= 1);
@@ -204,7 +450,7 @@ void rv_layout(rv_model *m)
 	count_ends(m);
 	rv_touch_index(m);
 	for (uint32_t i = 0; i < m->ncounters; i++)
-		build_pyramid(&m->counters[i]);
+		pyramid_update(&m->counters[i], m->counters[i].n);
 }
 
 void rv_row_free(rv_row *row)

@@ -139,13 +139,16 @@ int main(int argc, char **argv)
 		return cli_usage_error(&rv_program, &rv_cmd, "--size wants WxH,"
 				       " at least 200x100, not '%s'",
 				       v[RV_OPT_SIZE].str);
-	if (render || v[RV_OPT_BENCH].set || hist) {
+	const bool bfollow = v[RV_OPT_BENCH_FOLLOW].set;
+	if (render || v[RV_OPT_BENCH].set || hist || bfollow) {
 		rc = hist ? do_render_hist(db, hist, v[RV_OPT_HIST].str2,
 					   sized ? w : 640, sized ? h : 400)
 		   : render ? do_render(db, render, v[RV_OPT_FROM].set ?
 					&v[RV_OPT_FROM].ns : NULL,
 					v[RV_OPT_TO].set ? &v[RV_OPT_TO].ns :
 					NULL, w, h)
+		   : bfollow ? rv_bench_follow(db, (double)v[RV_OPT_BENCH_FOLLOW].ns
+					       / 1e9, w, h)
 		   : rv_bench(db, w, h);
 		/* cairo's toy text API keeps fontconfig state for the life of
 		 * the process; hand it back so leak checkers see a clean exit */

@@ -27,12 +27,17 @@
 #include "xcpu.h"
 #include "trace_read.h"
 #include "model_meta.h"
+#include "follow.h"
 
 #define NCHUNKS_MAX 64
 
 typedef struct {
 	int cpu;
 	int64_t lo, hi;           /* seq range [lo, hi] on that CPU */
+	int64_t next;             /* first record after the chunks read */
+	int64_t last_first;       /* the last stored chunk read starts here */
+	int64_t skip_below;       /* records below this were read before */
+	uint32_t nchunks;         /* stored chunks decoded */
 	uint32_t n, cap;
 	uint8_t *type;
 	int64_t *t;
@@ -77,7 +82,7 @@ static double now_s(void)
  * every tool shares (rs_db_open). NOMUTEX: each connection is used by one
  * thread only, and SQLite's per-call locking showed up at the top of the
  * load profile. NULL with the reason in err. */
-static sqlite3 *open_ro(const char *path, char *err, size_t errlen)
+sqlite3 *rv_db_open_ro(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db;
 	if (rs_db_open(path, RS_DB_READ | RS_DB_NOMUTEX, &db, NULL, NULL, err,
@@ -137,6 +142,8 @@ typedef struct {
 static int push_record(void *opaque, const struct rs_event *ev)
 {
 	push_ctx *p = opaque;
+	if ((int64_t)ev->seq < p->c->skip_below)
+		return 0;   /* a follow read these before the chunk grew */
 	chunk_push(p->c, ev->cpu, (int64_t)rs_tsc_to_ns(p->clock, ev->tsc),
 		   ev->type, ev->ctx, ev->a, ev->b, ev->c, ev->str);
 	return 0;
@@ -192,6 +199,11 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 			.blob_len = (size_t)sqlite3_column_bytes(st, 3),
 		};
 		ok = rs_chunk_decode(rd, &ch, push_record, &p) == 0;
+		c->nchunks++;
+		if (first + count > c->next)
+			c->next = first + count;
+		if (first > c->last_first)
+			c->last_first = first;
 		if (!ok)
 			snprintf(err, errlen, "%s", rs_chunk_reader_error(rd));
 	}
@@ -207,7 +219,7 @@ static gpointer fetch_worker(gpointer data)
 {
 	fetch_job *j = data;
 	char open_err[sizeof j->err];
-	sqlite3 *db = open_ro(j->path, open_err, sizeof open_err);
+	sqlite3 *db = rv_db_open_ro(j->path, open_err, sizeof open_err);
 	struct rs_chunk_reader *rd = rs_chunk_reader_new();
 	for (;;) {
 		/* The first unclaimed range within its CPU's lookahead. The
@@ -297,7 +309,7 @@ bool rv_model_check(const char *path, char *err, size_t errlen)
 {
 	assert(path && err && errlen > 0);
 	struct rs_trace_row row;
-	sqlite3 *db = open_ro(path, err, errlen);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
 	if (!db)
 		return false;
 	int rc = latest_trace(db, path, &row, err, errlen);
@@ -431,14 +443,43 @@ static chunk *merge_head(fetch_job *j, int cpu, int per_cpu, int *ck,
 
 /* k-way merge of the CPUs' streams by time (ties: lower CPU) into the
  * derivation. False as soon as any range failed (reason in j->err). */
-static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
+typedef struct {
+	int *ck;             /* current range index k */
+	uint32_t *pos;
+	bool *ready;         /* ck's range is decoded */
+	chunk **head;
+} merge_state;
+
+static void merge_state_init(merge_state *s, int ncpus)
+{
+	s->ck = g_new0(int, ncpus);
+	s->pos = g_new0(uint32_t, ncpus);
+	s->ready = g_new0(bool, ncpus);
+	s->head = g_new0(chunk *, ncpus);
+}
+
+static void merge_state_free(merge_state *s)
+{
+	g_free(s->ck);
+	g_free(s->pos);
+	g_free(s->ready);
+	g_free(s->head);
+	memset(s, 0, sizeof *s);
+}
+
+/* ... deriving at most `budget` events (*more set if it stopped for it:
+ * called again with the same state, it goes on in the same order). */
+static bool merge_some(fetch_job *j, rv_builder *b, int per_cpu,
+		       merge_state *st, uint64_t budget, bool *more)
 {
 	const int ncpus = j->ncpus;
 	bool failed = false;
-	int *ck = g_new0(int, ncpus);           /* current range index k */
-	uint32_t *pos = g_new0(uint32_t, ncpus);
-	bool *ready = g_new0(bool, ncpus);      /* ck's range is decoded */
-	chunk **head = g_new0(chunk *, ncpus);
+	int *ck = st->ck;
+	uint32_t *pos = st->pos;
+	bool *ready = st->ready;
+	chunk **head = st->head;
+	uint64_t done = 0;
+	*more = false;
 	for (;;) {
 		int best = -1;
 		int64_t bt = INT64_MAX;
@@ -452,6 +493,10 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 		}
 		if (best < 0 || failed)
 			break;
+		if (done >= budget) {
+			*more = true;
+			break;
+		}
 		chunk *c = head[best];
 		/* take the whole run of this CPU that precedes the others */
 		int64_t limit = INT64_MAX;
@@ -463,14 +508,21 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 			rv_builder_event(b, best, c->t[k], c->type[k], c->ctx[k],
 					 c->a[k], c->b[k], c->c[k], c->str[k]);
 			k++;
-		} while (k < c->n && c->t[k] < limit);
+			done++;
+		} while (k < c->n && c->t[k] < limit && done < budget);
 		pos[best] = k;
 	}
-	g_free(ck);
-	g_free(pos);
-	g_free(ready);
-	g_free(head);
 	return !failed;
+}
+
+static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
+{
+	merge_state st;
+	bool more;
+	merge_state_init(&st, j->ncpus);
+	bool ok = merge_some(j, b, per_cpu, &st, UINT64_MAX, &more);
+	merge_state_free(&st);
+	return ok;
 }
 
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
@@ -481,9 +533,59 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 				 rv_progress_fn progress, void *data)
 {
+	return rv_model_load_keep(path, err, errlen, progress, data, NULL);
+}
+
+/* A model with what is read beside the events (model_meta.c) and its
+ * CPU count. */
+static rv_model *model_new(sqlite3 *db, const char *path,
+			   const struct rs_trace_row *row)
+{
+	rv_model *m = g_new0(rv_model, 1);
+	m->path = g_strdup(path);
+	m->trace_id = row->id;
+	m->strings = g_string_chunk_new(1 << 16);
+	rv_meta_take_trace_row(row, m);
+	rv_meta_load_frame_names(db, m);
+	rv_meta_load_panic_cpus(db, m);
+	if (m->ncpus < 1)
+		m->ncpus = 1;
+
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
+		 "trace_id = %lld", (long long)row->id);
+	const int64_t cpu_max = rv_meta_query_i64(db, sql, 0);
+	if (cpu_max + 1 > m->ncpus)
+		m->ncpus = (int)cpu_max + 1;
+	if (m->ncpus > 256)
+		m->ncpus = 256;
+	rv_meta_load_lost(db, m);
+	return m;
+}
+
+/* Where a --follow's next read starts, per CPU: the first record not
+ * read, and the last stored chunk read (rv_model_fetch_new). */
+static void keep_where(rv_load_keep *keep, const fetch_job *j)
+{
+	const int n = j->ncpus;
+	keep->next_seq = g_new0(int64_t, 2 * (size_t)n);
+	for (int i = 0; i < j->nchunks; i++) {
+		const chunk *ch = &j->chunks[i];
+		if (ch->next > keep->next_seq[ch->cpu])
+			keep->next_seq[ch->cpu] = ch->next;
+		if (ch->last_first > keep->next_seq[n + ch->cpu])
+			keep->next_seq[n + ch->cpu] = ch->last_first;
+	}
+	keep->clock = j->clock;
+}
+
+rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
+			     rv_progress_fn progress, void *data,
+			     rv_load_keep *keep)
+{
 	assert(path && err && errlen > 0);
 	double t0 = now_s();
-	sqlite3 *db = open_ro(path, err, errlen);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
 	if (!db)
 		return NULL;
 	struct rs_trace_row row;
@@ -491,28 +593,8 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 		sqlite3_close(db);
 		return NULL;
 	}
-	int64_t tid = row.id;
-	rv_model *m = g_new0(rv_model, 1);
-	m->path = g_strdup(path);
-	m->trace_id = tid;
-	m->strings = g_string_chunk_new(1 << 16);
-	rv_meta_take_trace_row(&row, m);
-	rv_meta_load_frame_names(db, m);
-	rv_meta_load_panic_cpus(db, m);
-	if (m->ncpus < 1)
-		m->ncpus = 1;
-
-	char sql[200];
-	int64_t cpu_max = 0;
-	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
-		 "trace_id = %lld", (long long)tid);
-	cpu_max = rv_meta_query_i64(db, sql, 0);
-	if (cpu_max + 1 > m->ncpus)
-		m->ncpus = (int)cpu_max + 1;
-	if (m->ncpus > 256)
-		m->ncpus = 256;
-	rv_meta_load_lost(db, m);
-
+	const int64_t tid = row.id;
+	rv_model *m = model_new(db, path, &row);
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
 	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus,
@@ -557,14 +639,30 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	g_mutex_unlock(&j.lock);
 	for (int i = 0; i < nworkers; i++)
 		g_thread_join(workers[i]);
+	if (keep)
+		keep_where(keep, &j);
 	for (int i = 0; i < j.nchunks; i++)
 		chunk_free(&j.chunks[i]);
 	g_free(j.consumed);
 	g_free(j.chunks);
 	g_mutex_clear(&j.lock);
 	g_cond_clear(&j.cond);
-	rv_builder_finish(b);
+	if (keep && ok) {
+		/* a --follow goes on deriving into this builder; it lays the
+		 * model out as it grows (follow.c) */
+		keep->b = b;
+		m->load_secs = now_s() - t0;
+		return m;
+	}
+	if (keep)
+		rv_builder_free(b);
+	else
+		rv_builder_finish(b);
 	if (!ok) {
+		if (keep) {
+			g_free(keep->next_seq);
+			keep->next_seq = NULL;
+		}
 		snprintf(err, errlen, "%s: %s", path, j.err);
 		rv_model_free(m);
 		return NULL;
@@ -575,81 +673,123 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	return m;
 }
 
-int64_t rv_db_event_count(const char *path)
+struct rv_newdata {
+	fetch_job j;
+	struct rs_trace_row row;
+	uint32_t nlost;
+	bool started;        /* merging, in slices (ms) */
+	merge_state ms;
+};
+
+rv_newdata *rv_model_fetch_new(const char *path, int64_t trace_id,
+			       const struct rs_layout *clock, int ncpus,
+			       const int64_t *next_seq, char *err,
+			       size_t errlen)
 {
-	char err[256];
-	sqlite3 *db = open_ro(path, err, sizeof err);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
 	if (!db)
-		return -1;
-	/* max(seq) per CPU summed is an index-only probe; count(*) on 10 M
-	 * rows would cost a scan every poll. */
-	int64_t v = rv_meta_query_i64(db, "SELECT sum(accepted) + (SELECT count(*) FROM "
-			      "lost) FROM trace_cpu WHERE trace_id = "
-			      "(SELECT max(id) FROM trace)", -1);
+		return NULL;
+	rv_newdata *d = g_new0(rv_newdata, 1);
+	fetch_job *j = &d->j;
+	*j = (fetch_job){ .path = path, .trace_id = trace_id, .ncpus = ncpus,
+			  .nchunks = ncpus, .clock = *clock };
+	j->chunks = g_new0(chunk, ncpus);
+	j->consumed = g_new0(int, ncpus);
+	g_mutex_init(&j->lock);
+	g_cond_init(&j->cond);
+	/* from the last chunk read: a collector extends its last chunk
+	 * in place while it is small (collector/store_ingest.c), so that
+	 * one is read again and the records read before are skipped */
+	for (int c = 0; c < ncpus; c++)
+		j->chunks[c] = (chunk){ .cpu = c, .lo = next_seq[ncpus + c],
+					.hi = INT64_MAX, .next = next_seq[c],
+					.last_first = next_seq[ncpus + c],
+					.skip_below = next_seq[c],
+					.strs = g_string_chunk_new(4096) };
+	/* one read transaction: every CPU's chunks, the trace row and the
+	 * losses as of one commit */
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	char why[256];
+	bool ok = rs_trace_row_read(db, trace_id, &d->row, why, sizeof why) == 0;
+	if (ok) {
+		rv_model lost = { .trace_id = trace_id };
+		rv_meta_load_lost(db, &lost);
+		d->nlost = lost.nlost;
+		g_free(lost.lost);
+		fetch_all_here(db, j);
+		ok = !j->stop;
+		g_strlcpy(why, j->err, sizeof why);
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
-	return v;
+	if (!ok) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		rv_newdata_free(d);
+		return NULL;
+	}
+	return d;
 }
 
-void rv_spans_free(rv_spans *s)
+const struct rs_trace_row *rv_newdata_row(const rv_newdata *d, uint32_t *nlost)
 {
-	rv_times_free(&s->start); rv_times_free(&s->end);
-	g_free(s->ref); g_free(s->kind);
-	g_free(s->cum);
-	memset(s, 0, sizeof *s);
+	*nlost = d->nlost;
+	return &d->row;
 }
 
-void rv_model_free(rv_model *m)
+void rv_newdata_counts(const rv_newdata *d, uint64_t *events,
+		       uint64_t *chunks)
 {
-	if (!m)
-		return;
-	for (int c = 0; m->cpu_lane && c < m->ncpus; c++) {
-		rv_spans_free(&m->cpu_lane[c]);
-		rv_spans_free(&m->cpu_irq[c]);
-		rv_spans_free(&m->cpu_idle[c]);
-		rv_spans_free(&m->cpu_alloc[c]);
-		rv_spans_free(&m->cpu_gap[c]);
+	*events = *chunks = 0;
+	for (int c = 0; c < d->j.nchunks; c++) {
+		*events += d->j.chunks[c].n;
+		*chunks += d->j.chunks[c].nchunks;
 	}
-	g_free(m->cpu_gap);
-	rv_xcpu_free(&m->xcpu);
-	g_free(m->cpu_lane); g_free(m->cpu_irq); g_free(m->cpu_idle); g_free(m->cpu_alloc);
-	rv_spans_free(&m->band_idle);
-	rv_spans_free(&m->band_irq);
-	rv_spans_free(&m->band_alloc);
-	for (uint32_t i = 0; i < m->nthreads; i++)
-		rv_spans_free(&m->threads[i].states);
-	g_free(m->threads);
-	rv_pps *p = &m->pp;
-	g_free(p->id); g_free(p->parent); g_free(p->thread); g_free(p->created);
-	g_free(p->resolved); g_free(p->own_end); g_free(p->cont_root);
-	g_free(p->cont_start);
-	g_free(p->follows); g_free(p->row); g_free(p->ptype); g_free(p->state);
-	g_free(p->is_thread); g_free(p->lost_create); g_free(p->cpu);
-	g_free(p->label);
-	g_free(p->fail_msg); g_free(p->label_t);
-	rv_pp_sparse_free(p);
-	rv_arrows *a = &m->arrows;
-	rv_times_free(&a->t1); rv_times_free(&a->len);
-	g_free(a->from); g_free(a->to);
-	g_free(a->kind);
-	for (uint32_t r = 0; r < m->nrows; r++) {
-		rv_row_free(&m->rows[r]);
-	}
-	g_free(m->rows);
-	for (uint32_t i = 0; i < m->ncounters; i++) {
-		rv_counter *c = &m->counters[i];
-		for (int k = 0; k < c->nlevels; k++) {
-			g_free(c->pmin[k]);
-			g_free(c->pmax[k]);
+}
+
+int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq,
+		       uint64_t budget)
+{
+	fetch_job *j = &d->j;
+	if (!d->started) {
+		int64_t lt;
+		int lc;
+		const bool any = rv_builder_last(b, &lt, &lc);
+		/* appending equals a fresh load only if every new event sorts
+		 * after the last one derived, as the merge orders them (time,
+		 * then CPU), and each CPU's new events are in time order */
+		for (int c = 0; c < j->ncpus; c++) {
+			const chunk *ch = &j->chunks[c];
+			if (ch->n && any && (ch->t[0] < lt ||
+					     (ch->t[0] == lt && c < lc)))
+				return -1;
+			for (uint32_t k = 1; k < ch->n; k++)
+				if (ch->t[k] < ch->t[k - 1])
+					return -1;
 		}
-		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); g_free(c->v);
+		merge_state_init(&d->ms, j->ncpus);
+		d->started = true;
 	}
-	g_free(m->counters);
-	g_free(m->lost);
-	g_free(m->marks);
-	rv_times_free(&m->ev_t);
-	g_free(m->ev_type);
-	if (m->strings)
-		g_string_chunk_free(m->strings);
-	g_free(m->path);
-	g_free(m);
+	bool more;
+	merge_some(j, b, 1, &d->ms, budget, &more);
+	if (more)
+		return 0;
+	for (int c = 0; c < j->ncpus; c++) {
+		next_seq[c] = j->chunks[c].next;
+		next_seq[j->ncpus + c] = j->chunks[c].last_first;
+	}
+	return 1;
+}
+
+void rv_newdata_free(rv_newdata *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->j.nchunks; i++)
+		chunk_free(&d->j.chunks[i]);
+	g_free(d->j.chunks);
+	g_free(d->j.consumed);
+	merge_state_free(&d->ms);
+	g_mutex_clear(&d->j.lock);
+	g_cond_clear(&d->j.cond);
+	g_free(d);
 }

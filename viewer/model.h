@@ -34,8 +34,9 @@ typedef struct {
 	/* Bands and the CPUs' interrupt and allocator marks: cum[i] = total
 	 * length of spans 0..i-1 (n + 1 values),
 	 * so a pixel that merges many spans knows how much of it they fill;
-	 * NULL elsewhere. */
+	 * NULL elsewhere. cum[0..cum_n] are valid, cum_cap allocated. */
 	int64_t *cum;
+	uint32_t cum_n, cum_cap;
 } rv_spans;
 
 /* Span i's start and end, of an rv_spans or an rv_row (below). */
@@ -168,7 +169,7 @@ typedef struct {
 	uint32_t *nres, *nfail;
 	/* per touch kind, the arrows of that kind with an end in this row:
 	 * the end's time (sorted) and the arrow's index */
-	uint32_t ntouch[RV_T_COUNT];
+	uint32_t ntouch[RV_T_COUNT], touch_cap[RV_T_COUNT];
 	rv_times touch_t[RV_T_COUNT];
 	uint32_t *touch_arrow[RV_T_COUNT];
 } rv_row;
@@ -184,6 +185,8 @@ typedef struct {
 	int nlevels;
 	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k),
 				  * k >= 4 (layout.c: RV_PYR_BASE) */
+	uint32_t pyr_n, pyr_cap; /* samples the pyramid covers; it is sized
+				  * for pyr_cap (a follow's room to grow) */
 	uint64_t cpus;           /* CPUs its samples came from (bit 63: 63+):
 				  * their gaps make its value unknown */
 	bool shown;
@@ -312,6 +315,19 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
 		      const char *str);
 void rv_builder_finish(rv_builder *b);
+/* --follow (derive_follow.c): instead of finishing, publish closes what
+ * is open at the end for show, and unpublish takes that back before more
+ * events are derived; the builder lives on (rv_builder_free). True from
+ * rv_builder_stale when an event changed something already settled (the
+ * follow then loads afresh). */
+void rv_builder_publish(rv_builder *b);
+void rv_builder_unpublish(rv_builder *b);
+bool rv_builder_stale(const rv_builder *b);
+/* The last event derived (false if none). */
+bool rv_builder_last(const rv_builder *b, int64_t *t, int *cpu);
+/* Tells the builder that pps [0, n) are laid out for good (layout.c). */
+void rv_builder_set_placed(rv_builder *b, uint32_t n);
+void rv_builder_free(rv_builder *b);
 
 /* Layout (layout.c): assign promise rows, build row segment lists and
  * counter pyramids. */

@@ -3,7 +3,7 @@
  * trace row (source, clocks, verdict), the names of code addresses, every
  * CPU's registers at a panic, and the losses (counted and of unknown
  * size). Small tables, read once per load on the loader's connection;
- * model.c reads the events themselves.
+ * model.c reads the events themselves. And freeing a model.
  */
 #include "model_meta.h"
 
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "trace_read.h"
+#include "xcpu.h"
 
 int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 {
@@ -184,3 +185,82 @@ static void load_lost_from(sqlite3 *db, rv_model *m, const char *sql)
 }
 
 /* The trace the viewer shows: the newest. 0, or -1 with err set. */
+
+int64_t rv_db_event_count(const char *path)
+{
+	char err[256];
+	sqlite3 *db = rv_db_open_ro(path, err, sizeof err);
+	if (!db)
+		return -1;
+	/* max(seq) per CPU summed is an index-only probe; count(*) on 10 M
+	 * rows would cost a scan every poll. */
+	int64_t v = rv_meta_query_i64(db, "SELECT sum(accepted) + (SELECT count(*) FROM "
+			      "lost) FROM trace_cpu WHERE trace_id = "
+			      "(SELECT max(id) FROM trace)", -1);
+	sqlite3_close(db);
+	return v;
+}
+
+void rv_spans_free(rv_spans *s)
+{
+	rv_times_free(&s->start); rv_times_free(&s->end);
+	g_free(s->ref); g_free(s->kind);
+	g_free(s->cum);
+	memset(s, 0, sizeof *s);
+}
+
+void rv_model_free(rv_model *m)
+{
+	if (!m)
+		return;
+	for (int c = 0; m->cpu_lane && c < m->ncpus; c++) {
+		rv_spans_free(&m->cpu_lane[c]);
+		rv_spans_free(&m->cpu_irq[c]);
+		rv_spans_free(&m->cpu_idle[c]);
+		rv_spans_free(&m->cpu_alloc[c]);
+		rv_spans_free(&m->cpu_gap[c]);
+	}
+	g_free(m->cpu_gap);
+	rv_xcpu_free(&m->xcpu);
+	g_free(m->cpu_lane); g_free(m->cpu_irq); g_free(m->cpu_idle); g_free(m->cpu_alloc);
+	rv_spans_free(&m->band_idle);
+	rv_spans_free(&m->band_irq);
+	rv_spans_free(&m->band_alloc);
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		rv_spans_free(&m->threads[i].states);
+	g_free(m->threads);
+	rv_pps *p = &m->pp;
+	g_free(p->id); g_free(p->parent); g_free(p->thread); g_free(p->created);
+	g_free(p->resolved); g_free(p->own_end); g_free(p->cont_root);
+	g_free(p->cont_start);
+	g_free(p->follows); g_free(p->row); g_free(p->ptype); g_free(p->state);
+	g_free(p->is_thread); g_free(p->lost_create); g_free(p->cpu);
+	g_free(p->label);
+	g_free(p->fail_msg); g_free(p->label_t);
+	rv_pp_sparse_free(p);
+	rv_arrows *a = &m->arrows;
+	rv_times_free(&a->t1); rv_times_free(&a->len);
+	g_free(a->from); g_free(a->to);
+	g_free(a->kind);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		rv_row_free(&m->rows[r]);
+	}
+	g_free(m->rows);
+	for (uint32_t i = 0; i < m->ncounters; i++) {
+		rv_counter *c = &m->counters[i];
+		for (int k = 0; k < c->nlevels; k++) {
+			g_free(c->pmin[k]);
+			g_free(c->pmax[k]);
+		}
+		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); g_free(c->v);
+	}
+	g_free(m->counters);
+	g_free(m->lost);
+	g_free(m->marks);
+	rv_times_free(&m->ev_t);
+	g_free(m->ev_type);
+	if (m->strings)
+		g_string_chunk_free(m->strings);
+	g_free(m->path);
+	g_free(m);
+}

@@ -10,6 +10,9 @@
 #include "model.h"
 #include "trace_read.h"
 
+/* A read-only connection with the policy every viewer connection has
+ * (model.c). NULL with the reason in err. */
+sqlite3 *rv_db_open_ro(const char *path, char *err, size_t errlen);
 /* The first column of the first row of sql, or dflt (none, NULL, error). */
 int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt);
 void rv_meta_take_trace_row(const struct rs_trace_row *r, rv_model *m);

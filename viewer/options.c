@@ -38,6 +38,14 @@ static const struct cli_opt opts[] = {
 	[RV_OPT_BENCH] = { .name = "bench", .kind = CLI_FLAG,
 		.help = "Print load seconds and the slowest of a sweep of"
 			" frames." },
+	[RV_OPT_BENCH_FOLLOW] = { .name = "bench-follow",
+		.kind = CLI_DURATION, .metavar = "SECONDS",
+		.unit_ns = 1000000000, .min = 1000000,
+		.max = 86400ull * 1000000000,
+		.help = "Follow the database headlessly for SECONDS as the"
+			" window's --follow does (a reload and a frame every"
+			" 200 ms, the view sliding with the newest data),"
+			" printing each frame's time and the CPU used." },
 	[RV_OPT_SCRIPT] = { .name = "test-script", .kind = CLI_PATH,
 		.metavar = "FILE", .hidden = 1,
 		.help = "Drive the window from a script (the tests')." },

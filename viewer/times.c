@@ -95,6 +95,16 @@ void rv_times_trim(rv_times *a)
 			      sizeof *a->base);
 }
 
+void rv_times_truncate(rv_times *a, uint32_t n)
+{
+	assert(n <= a->n);
+	a->n = n;
+	/* far ones are ascending by index; a block's base stays valid for
+	 * the times still in it, and push sets it again at a block start */
+	while (a->nfar && a->far_i[a->nfar - 1] >= n)
+		a->nfar--;
+}
+
 void rv_times_free(rv_times *a)
 {
 	g_free(a->off);

@@ -52,6 +52,9 @@ void rv_times_push_len(rv_times *a, int64_t len);
 /* Replaces the last time (a span list growing its last span). */
 void rv_times_set_last(rv_times *a, int64_t t);
 void rv_times_free(rv_times *a);
+/* Drops the times from index n on (a --follow reload takes back what its
+ * last publish added provisionally; viewer/follow.c). */
+void rv_times_truncate(rv_times *a, uint32_t n);
 /* Shrinks the arrays to what they hold (loading doubles them). */
 void rv_times_trim(rv_times *a);
 /* First index in [lo, hi) whose time is >= t, or hi; the times there

@@ -17,6 +17,7 @@
  */
 #include "draw.h"
 #include "model.h"
+#include "follow.h"
 
 #include <assert.h>
 #include <glib.h>
@@ -61,31 +62,44 @@ static bool row_ok(const rv_model *m, int32_t r)
 	return r >= 0 && (uint32_t)r < m->nrows;
 }
 
+/* Arrow k's touches: the rows its ends are in (-1: none) and when.
+ * The kind (RV_T_*), or -1 for an arrow a row does not summarise. */
+static int arrow_touches(const rv_model *m, uint32_t k, int32_t r[2],
+			 int64_t t[2])
+{
+	const rv_arrows *a = &m->arrows;
+	int kind = rv_touch_kind(a->kind[k]);
+	if (kind < 0)
+		return -1;
+	arrow_rows(m, k, &r[0], &r[1]);
+	t[0] = rv_arrow_t0(a, k);
+	t[1] = rv_arrow_t1(a, k);
+	for (int e = 0; e < 2; e++)
+		if (!row_ok(m, r[e]))
+			r[e] = -1;
+	/* an arrow within one row at one instant touches it once */
+	if (r[1] == r[0] && t[1] == t[0])
+		r[1] = -1;
+	return kind;
+}
+
 /* Pass 0 counts each row's ends per kind, pass 1 places them into tmp
  * (per row and kind, at offsets off), in the arrows' t1 order. */
 static void place_touches(rv_model *m, int pass, touch *tmp,
 			  const size_t *off)
 {
-	const rv_arrows *a = &m->arrows;
-	for (uint32_t k = 0; k < a->n; k++) {
-		int t = rv_touch_kind(a->kind[k]);
-		if (t < 0)
-			continue;
+	for (uint32_t k = 0; k < m->arrows.n; k++) {
 		int32_t r[2];
-		arrow_rows(m, k, &r[0], &r[1]);
-		for (int e = 0; e < 2; e++) {
-			/* an arrow within one row at one instant touches
-			 * it once */
-			if (!row_ok(m, r[e]) || (e == 1 && r[1] == r[0] &&
-						 rv_arrow_t1(a, k) ==
-						 rv_arrow_t0(a, k)))
+		int64_t at[2];
+		const int t = arrow_touches(m, k, r, at);
+		for (int e = 0; e < 2 && t >= 0; e++) {
+			if (r[e] < 0)
 				continue;
 			rv_row *row = &m->rows[r[e]];
 			uint32_t i = row->ntouch[t]++;
 			if (pass == 1)
 				tmp[off[(size_t)r[e] * RV_T_COUNT + t] + i] =
-					(touch){ e ? rv_arrow_t1(a, k)
-						   : rv_arrow_t0(a, k), k };
+					(touch){ at[e], k };
 		}
 	}
 }
@@ -102,6 +116,7 @@ static void store_touches(rv_row *row, int t, touch *tt)
 	if (i < n)
 		qsort(tt, n, sizeof *tt, touch_cmp);
 	row->touch_arrow[t] = g_new(uint32_t, n ? n : 1);
+	row->touch_cap[t] = n ? n : 1;
 	for (i = 0; i < n; i++) {
 		rv_times_push(&row->touch_t[t], tt[i].t);
 		row->touch_arrow[t][i] = tt[i].arrow;
@@ -125,6 +140,145 @@ void rv_touch_index(rv_model *m)
 			      tmp + off[x]);
 	g_free(tmp);
 	g_free(off);
+}
+
+/*
+ * A --follow's touches: the new arrows' ends go into their rows' lists
+ * without rebuilding them. A list stays sorted by (time, arrow); a new
+ * end sorts after every older arrow's at the same time, so only the
+ * entries later than the earliest new end are taken off and merged back
+ * in: a reload costs its new ends plus the ends they land before (a read
+ * of a promise resolved a while ago lands at its resolve).
+ */
+typedef struct {
+	uint32_t row;
+	int kind;
+	int64_t t;
+	uint32_t arrow;
+} new_touch;
+
+typedef struct {
+	uint32_t row, pos, n;
+	int kind;
+	int64_t *t;
+	uint32_t *arrow;
+} touch_rec;
+
+struct rv_touch_undo {
+	GArray *recs;
+};
+
+static int new_touch_cmp(const void *a, const void *b)
+{
+	const new_touch *x = a, *y = b;
+	if (x->row != y->row)
+		return x->row < y->row ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->arrow < y->arrow ? -1 : x->arrow > y->arrow;
+}
+
+static void touch_push(rv_row *row, int k, int64_t t, uint32_t arrow)
+{
+	if (row->ntouch[k] == row->touch_cap[k]) {
+		row->touch_cap[k] = row->touch_cap[k] ? 2 * row->touch_cap[k] : 16;
+		row->touch_arrow[k] = g_renew(uint32_t, row->touch_arrow[k],
+					      row->touch_cap[k]);
+	}
+	rv_times_push(&row->touch_t[k], t);
+	row->touch_arrow[k][row->ntouch[k]++] = arrow;
+}
+
+static void touch_cut(rv_row *row, int k, uint32_t pos)
+{
+	rv_times_truncate(&row->touch_t[k], pos);
+	row->ntouch[k] = pos;
+}
+
+/* Merges g[0..n) (one row and kind, sorted) into its list. */
+static void insert_group(rv_model *m, const new_touch *g, uint32_t n,
+			 rv_touch_undo *undo)
+{
+	rv_row *row = &m->rows[g[0].row];
+	const int k = g[0].kind;
+	const uint32_t have = row->ntouch[k];
+	uint32_t pos = g[0].t == INT64_MAX ? have :
+		rv_times_lower_bound(&row->touch_t[k], 0, have, g[0].t + 1);
+	touch_rec r = { g[0].row, pos, have - pos, k,
+			g_new(int64_t, have - pos + 1),
+			g_new(uint32_t, have - pos + 1) };
+	for (uint32_t i = pos; i < have; i++) {
+		r.t[i - pos] = rv_times_at(&row->touch_t[k], i);
+		r.arrow[i - pos] = row->touch_arrow[k][i];
+	}
+	touch_cut(row, k, pos);
+	uint32_t i = 0, j = 0;
+	while (i < r.n || j < n) {
+		const bool old = j >= n || (i < r.n && r.t[i] <= g[j].t);
+		if (old) {
+			touch_push(row, k, r.t[i], r.arrow[i]);
+			i++;
+		} else {
+			touch_push(row, k, g[j].t, g[j].arrow);
+			j++;
+		}
+	}
+	if (undo) {
+		g_array_append_val(undo->recs, r);
+	} else {
+		g_free(r.t);
+		g_free(r.arrow);
+	}
+}
+
+void rv_touch_add(rv_model *m, uint32_t from, uint32_t to,
+		  rv_touch_undo **undo)
+{
+	GArray *nt = g_array_new(FALSE, FALSE, sizeof(new_touch));
+	for (uint32_t k = from; k < to; k++) {
+		int32_t r[2];
+		int64_t at[2];
+		const int t = arrow_touches(m, k, r, at);
+		for (int e = 0; e < 2 && t >= 0; e++) {
+			new_touch x = { (uint32_t)r[e], t, at[e], k };
+			if (r[e] >= 0)
+				g_array_append_val(nt, x);
+		}
+	}
+	if (undo) {
+		*undo = g_new0(rv_touch_undo, 1);
+		(*undo)->recs = g_array_new(FALSE, FALSE, sizeof(touch_rec));
+	}
+	const new_touch *v = (const new_touch *)(void *)nt->data;
+	if (nt->len > 1)
+		qsort(nt->data, nt->len, sizeof *v, new_touch_cmp);
+	for (guint i = 0, j; i < nt->len; i = j) {
+		for (j = i + 1; j < nt->len && v[j].row == v[i].row &&
+				v[j].kind == v[i].kind; j++)
+			;
+		insert_group(m, v + i, j - i, undo ? *undo : NULL);
+	}
+	g_array_free(nt, TRUE);
+}
+
+void rv_touch_undo_apply(rv_model *m, rv_touch_undo *undo)
+{
+	if (!undo)
+		return;
+	for (guint i = undo->recs->len; i-- > 0;) {
+		touch_rec *r = &g_array_index(undo->recs, touch_rec, i);
+		rv_row *row = m ? &m->rows[r->row] : NULL;
+		if (row)
+			touch_cut(row, r->kind, r->pos);
+		for (uint32_t k = 0; row && k < r->n; k++)
+			touch_push(row, r->kind, r->t[k], r->arrow[k]);
+		g_free(r->t);
+		g_free(r->arrow);
+	}
+	g_array_free(undo->recs, TRUE);
+	g_free(undo);
 }
 
 void rv_touch_free(rv_row *row)

@@ -618,7 +618,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	while (!w->done)
 		g_main_context_iteration(NULL, TRUE);
 	/* a load still running owns the path copy it was given; let it end */
-	while (w->loading || rv_hpanel_busy(w->hp) || w->search_busy)
+	while (w->loading || w->fetching || rv_hpanel_busy(w->hp) ||
+	       w->search_busy)
 		g_main_context_iteration(NULL, TRUE);
 	if (follow_id)
 		g_source_remove(follow_id);
@@ -628,7 +629,10 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	rv_hpanel_free(w->hp);
-	rv_model_free(w->m);
+	if (w->fl)
+		rv_follow_free(w->fl, false);   /* it owns w->m */
+	else
+		rv_model_free(w->m);
 	if (w->retired) {
 		rv_win_search_drop_model(w, NULL);
 		for (guint i = 0; i < w->retired->len; i++)

@@ -13,6 +13,7 @@
 #include "draw.h"
 #include "histogram_panel.h"
 #include "model.h"
+#include "follow.h"
 #include "viewer.h"
 
 #define RV_FRAMES_KEPT 60   /* the frame-time readout's "worst of last N" */
@@ -34,6 +35,11 @@ typedef struct {
 	char *wait_msg;           /* what the area says while waiting */
 	char load_msg[64];        /* "Loading... 37 %" */
 	int64_t last_count;
+	/* --follow: the model grows in place (follow.h): new chunks are
+	 * decoded on a worker (fetching), then applied on this thread
+	 * between frames, never while a search worker reads the model */
+	rv_follow *fl;
+	bool fetching, apply_ready;
 	char *base_status;        /* the status after loading (Esc restores) */
 	/* search: one worker at a time; gen drops results of older queries */
 	guint search_gen;

@@ -6,8 +6,11 @@
  * reloading when it grew, and sliding the view with the newest data
  * until the user zooms or pans (End resumes: window.c).
  *
- * A reload builds a whole new model off the UI thread and swaps it in;
- * the view keeps its from/zoom/scroll unless it is following the end.
+ * A follow's model grows in place (follow.h): a worker decodes the new
+ * chunks, and this thread derives them into the model between frames
+ * (and not while a search worker reads it); when the follow must load
+ * afresh, the new model is swapped in as the first one was. The view
+ * keeps its from/zoom/scroll unless it is following the end.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,6 +60,7 @@ static void progress_cb(void *data, int permille)
 typedef struct {
 	char *path;
 	win_t *w;
+	bool follow;
 } load_req;
 
 static void load_req_free(gpointer data)
@@ -66,11 +70,26 @@ static void load_req_free(gpointer data)
 	g_free(r);
 }
 
+static void follow_destroy(gpointer f)
+{
+	rv_follow_free(f, false);
+}
+
 static void load_thread(GTask *task, gpointer src, gpointer data,
 			GCancellable *cancel)
 {
 	load_req *r = data;
 	char err[512];
+	if (r->follow) {
+		rv_follow *f = rv_follow_open(r->path, err, sizeof err,
+					      progress_cb, r->w);
+		if (f)
+			g_task_return_pointer(task, f, follow_destroy);
+		else
+			g_task_return_new_error(task, G_IO_ERROR,
+						G_IO_ERROR_FAILED, "%s", err);
+		return;
+	}
 	rv_model *m = rv_model_load_progress(r->path, err, sizeof err,
 					     progress_cb, r->w);
 	if (m)
@@ -80,13 +99,72 @@ static void load_thread(GTask *task, gpointer src, gpointer data,
 					"%s", err);
 }
 
+/* Any promise marked (a search's or a bar's matches)? A byte each. */
+static bool any_match(const win_t *w)
+{
+	for (uint32_t i = 0; w->match && i < w->m->pp.n; i++)
+		if (w->match[i])
+			return true;
+	return false;
+}
+
+/* The model m is the window's now: old (NULL, or the one it replaced,
+ * retired while a search may read it) or m itself grown in place; more:
+ * a follow's apply has slices left (the pane and the search wait for the
+ * last). */
+static void install(win_t *w, rv_model *m, rv_model *old, uint32_t old_n,
+		    bool more)
+{
+	if (!more)
+		rv_hpanel_set_model(w->hp, NULL, NULL);
+	if (old == m) {
+		/* grown: the marks keep, the new promises start unmarked */
+		w->match = g_realloc(w->match, m->pp.n + 1);
+		w->chain = g_realloc(w->chain, m->pp.n + 1);
+		memset(w->match + old_n, 0, m->pp.n + 1 - old_n);
+		memset(w->chain + old_n, 0, m->pp.n + 1 - old_n);
+		rv_match_rows_free(w->match_rows);
+		w->match_rows = NULL;
+		w->v.match_rows = NULL;
+		if (any_match(w))
+			rv_win_matches_changed(w);
+	} else {
+		/* keep counter toggles across reloads */
+		for (uint32_t i = 0; old && i < m->ncounters; i++)
+			for (uint32_t j = 0; j < old->ncounters; j++)
+				if (!strcmp(m->counters[i].name, old->counters[j].name))
+					m->counters[i].shown = old->counters[j].shown;
+		w->m = m;
+		rv_win_search_drop_model(w, old);
+		g_free(w->match);
+		g_free(w->chain);
+		w->match = g_malloc0(m->pp.n + 1);
+		w->chain = g_malloc0(m->pp.n + 1);
+		w->cur_match = -1;
+		rv_win_matches_changed(w);
+	}
+	if (!more)
+		rv_hpanel_set_model(w->hp, m, w->match);
+	w->v.message = NULL;
+	if (w->v.width > RV_LEFT_W) {
+		if (!w->fitted)
+			rv_view_fit(&w->v, m);
+		else if (w->following)
+			rv_win_follow_end(w);
+		w->fitted = true;
+	}
+	if (!more)
+		rv_win_model_swapped(w);
+	rv_win_redraw(w);
+}
+
 static void loaded(GObject *src, GAsyncResult *res, gpointer data)
 {
 	win_t *w = data;
 	GError *e = NULL;
-	rv_model *m = g_task_propagate_pointer(G_TASK(res), &e);
+	void *got = g_task_propagate_pointer(G_TASK(res), &e);
 	w->loading = false;
-	if (!m) {
+	if (!got) {
 		if (!w->m) {
 			/* first load failed: same contract as the CLI */
 			fprintf(stderr, "ringside-view: %s\n", e->message);
@@ -96,32 +174,14 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer data)
 		g_error_free(e);
 		return;
 	}
-	/* keep counter toggles across reloads */
-	for (uint32_t i = 0; w->m && i < m->ncounters; i++)
-		for (uint32_t j = 0; j < w->m->ncounters; j++)
-			if (!strcmp(m->counters[i].name, w->m->counters[j].name))
-				m->counters[i].shown = w->m->counters[j].shown;
-	rv_hpanel_set_model(w->hp, NULL, NULL);
-	rv_model *old = w->m;
-	w->m = m;
-	rv_win_search_drop_model(w, old);
-	g_free(w->match);
-	g_free(w->chain);
-	w->match = g_malloc0(m->pp.n + 1);
-	w->chain = g_malloc0(m->pp.n + 1);
-	w->cur_match = -1;
-	rv_win_matches_changed(w);
-	rv_hpanel_set_model(w->hp, m, w->match);
-	w->v.message = NULL;
-	if (w->v.width > RV_LEFT_W) {
-		if (!w->fitted)
-			rv_view_fit(&w->v, m);
-		else if (w->following)
-			rv_win_follow_end(w);
-		w->fitted = true;
+	rv_model *m = got;
+	if (w->follow) {
+		w->fl = got;
+		m = rv_follow_model(w->fl);
 	}
-	rv_win_model_swapped(w);
-	rv_win_redraw(w);
+	if (w->follow)
+		rv_follow_set_slice(w->fl, RV_FOLLOW_UI_SLICE);
+	install(w, m, w->m, 0, false);
 	if (w->script && w->script_pos == 0)
 		rv_win_script_start(w);
 }
@@ -133,6 +193,7 @@ void rv_win_start_load(win_t *w)
 	load_req *r = g_new(load_req, 1);
 	r->path = g_strdup(w->path);
 	r->w = w;
+	r->follow = w->follow;
 	g_task_set_task_data(t, r, load_req_free);
 	g_task_run_in_thread(t, load_thread);
 	g_object_unref(t);
@@ -170,19 +231,85 @@ static void wait_poll(win_t *w)
 	rv_win_start_load(w);
 }
 
+static gboolean apply_idle(gpointer data);
+
+/* What the worker found, into the model, here between frames: a slice
+ * of RV_FOLLOW_UI_SLICE events at a time, the next one once GTK has had
+ * its turn (an idle source runs after a pending redraw). */
+static void apply(win_t *w)
+{
+	if (w->search_busy || w->done)
+		return;   /* it reads the model: the next tick */
+	rv_model *old = NULL, *m = w->m;
+	const uint32_t old_n = m->pp.n;
+	char err[512];
+	if (!rv_follow_apply(w->fl, &old, err, sizeof err)) {
+		w->apply_ready = false;
+		rv_win_status(w, "reload failed: %s", err);
+		return;
+	}
+	const bool more = rv_follow_more(w->fl);
+	w->apply_ready = more;
+	install(w, rv_follow_model(w->fl), old ? old : m, old ? 0 : old_n,
+		more);
+	if (more)
+		g_idle_add(apply_idle, w);
+	else if (rv_follow_behind(w->fl))
+		w->last_count = -1;   /* a whole load, on the next tick */
+}
+
+static gboolean apply_idle(gpointer data)
+{
+	win_t *w = data;
+	if (w->apply_ready && !w->fetching)
+		apply(w);
+	return G_SOURCE_REMOVE;
+}
+
+static void fetch_thread(GTask *task, gpointer src, gpointer data,
+			 GCancellable *cancel)
+{
+	char err[512];
+	int r = rv_follow_fetch(data, err, sizeof err);
+	g_task_return_int(task, r);
+}
+
+static void fetched(GObject *src, GAsyncResult *res, gpointer data)
+{
+	win_t *w = data;
+	gssize r = g_task_propagate_int(G_TASK(res), NULL);
+	w->fetching = false;
+	/* a failed read is tried again once the database has grown, as a
+	 * failed reload always was */
+	if (r == 1) {
+		w->apply_ready = true;
+		apply(w);
+	}
+}
+
 static gboolean follow_tick(gpointer data)
 {
 	win_t *w = data;
-	if (w->loading)
+	if (w->loading || w->fetching)
 		return G_SOURCE_CONTINUE;
 	if (w->waiting) {
 		wait_poll(w);
 		return G_SOURCE_CONTINUE;
 	}
+	if (!w->fl)
+		return G_SOURCE_CONTINUE;
+	if (w->apply_ready) {
+		apply(w);
+		return G_SOURCE_CONTINUE;
+	}
 	int64_t n = rv_db_event_count(w->path);
 	if (n >= 0 && n != w->last_count) {
 		w->last_count = n;
-		rv_win_start_load(w);
+		w->fetching = true;
+		GTask *t = g_task_new(NULL, NULL, fetched, w);
+		g_task_set_task_data(t, w->fl, NULL);
+		g_task_run_in_thread(t, fetch_thread);
+		g_object_unref(t);
 	}
 	return G_SOURCE_CONTINUE;
 }

@@ -74,39 +74,60 @@ void rv_xcpu_event(rv_xcpu_builder *x, int cpu, int64_t t, int type,
 
 /* By first time (a wake stamped after its run, clocks disagreeing, has
  * t1 < t0), so drawing can start at the view's left edge. */
+static int64_t first_t(const rv_xcpu *x, uint32_t i)
+{
+	return MIN(x->t0[i], x->t1[i]);
+}
+
 static int cmp_first(const void *pa, const void *pb, void *data)
 {
 	const rv_xcpu *x = data;
-	uint32_t i = *(const uint32_t *)pa, j = *(const uint32_t *)pb;
-	int64_t a = MIN(x->t0[i], x->t1[i]), b = MIN(x->t0[j], x->t1[j]);
+	int64_t a = first_t(x, *(const uint32_t *)pa);
+	int64_t b = first_t(x, *(const uint32_t *)pb);
 	return (a > b) - (a < b);
 }
 
 #define PERMUTE(arr, type) do {                                   \
-		type *tmp = g_new(type, x->n);                    \
-		for (uint32_t k = 0; k < x->n; k++)               \
+		type *tmp = g_new(type, len);                     \
+		for (uint32_t k = 0; k < len; k++)                \
 			tmp[k] = (arr)[order[k]];                 \
-		memcpy((arr), tmp, sizeof(type) * x->n);          \
+		memcpy((arr) + p, tmp, sizeof(type) * len);       \
 		g_free(tmp);                                      \
 	} while (0)
 
-void rv_xcpu_builder_finish(rv_xcpu_builder *xb)
+void rv_xcpu_sort_from(rv_xcpu *x, uint32_t from)
 {
-	rv_xcpu *x = &xb->m->xcpu;
+	if (from >= x->n)
+		return;
+	/* g_qsort_with_data is stable: ties keep the order they came in */
+	uint32_t *tail = g_new(uint32_t, x->n - from);
+	for (uint32_t k = from; k < x->n; k++)
+		tail[k - from] = k;
+	g_qsort_with_data(tail, (gint)(x->n - from), sizeof(*tail), cmp_first, x);
+	/* the old entries after the first new one's time move up */
+	uint32_t p = from;
+	while (p > 0 && first_t(x, p - 1) > first_t(x, tail[0]))
+		p--;
+	const uint32_t len = x->n - p;
+	uint32_t *order = g_new(uint32_t, len);
+	uint32_t i = p, j = 0, o = 0;
+	while (i < from || j < x->n - from)
+		order[o++] = j >= x->n - from || (i < from &&
+			first_t(x, i) <= first_t(x, tail[j])) ? i++ : tail[j++];
+	PERMUTE(x->t0, int64_t);
+	PERMUTE(x->t1, int64_t);
+	PERMUTE(x->tid, uint64_t);
+	PERMUTE(x->from, uint8_t);
+	PERMUTE(x->to, uint8_t);
+	PERMUTE(x->kind, uint8_t);
+	g_free(order);
+	g_free(tail);
+}
 
-	if (x->n > 1) {
-		uint32_t *order = g_new(uint32_t, x->n);
-		for (uint32_t k = 0; k < x->n; k++)
-			order[k] = k;
-		g_qsort_with_data(order, (gint)x->n, sizeof(*order), cmp_first, x);
-		PERMUTE(x->t0, int64_t);
-		PERMUTE(x->t1, int64_t);
-		PERMUTE(x->tid, uint64_t);
-		PERMUTE(x->from, uint8_t);
-		PERMUTE(x->to, uint8_t);
-		PERMUTE(x->kind, uint8_t);
-		g_free(order);
-	}
+void rv_xcpu_builder_free(rv_xcpu_builder *xb)
+{
+	if (!xb)
+		return;
 	rs_causal_free(&xb->causal);
 	g_free(xb);
 }

@@ -25,8 +25,11 @@ rv_xcpu_builder *rv_xcpu_builder_new(rv_model *m);
 /* One event, in time order (cpu within the model's). */
 void rv_xcpu_event(rv_xcpu_builder *x, int cpu, int64_t t, int type,
 		   uint64_t a, uint64_t b, uint64_t c);
-/* Sorts m->xcpu by its first time and frees the builder. */
-void rv_xcpu_builder_finish(rv_xcpu_builder *x);
+void rv_xcpu_builder_free(rv_xcpu_builder *x);
+/* Sorts x by first time, stably, given x[0..from) sorted already: the
+ * new entries are sorted and merged in (a --follow reload's cost is what
+ * it added plus the older entries they sort before). */
+void rv_xcpu_sort_from(rv_xcpu *x, uint32_t from);
 void rv_xcpu_free(rv_xcpu *x);
 
 /* Migration and wake colours (the tests look for them). */
