@@ -28,6 +28,8 @@ void rv_xcpu_event(rv_xcpu_builder *x, int cpu, int64_t t, int type,
 /* Sorts m->xcpu by its first time and frees the builder. */
 void rv_xcpu_builder_finish(rv_xcpu_builder *x);
 void rv_xcpu_free(rv_xcpu *x);
+/* Builds x->hi_max (rv_lod_build calls it once the model is loaded). */
+void rv_xcpu_index(rv_xcpu *x);
 
 /* Migration and wake colours (the tests look for them). */
 #define RV_XCPU_MIGRATE_RGB 0.85, 0.35, 0.0
