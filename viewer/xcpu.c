@@ -240,6 +240,17 @@ static void xadd(GArray **a, double x0, double y0, double x1, double y1)
 	g_array_append_vals(*a, r, 1);
 }
 
+/* One path of the segments in a (x0 y0 x1 y1 each), stroked once. */
+static void stroke_all(cairo_t *cr, const GArray *a)
+{
+	const double (*r)[4] = (const void *)a->data;
+	for (guint i = 0; i < a->len; i++) {
+		cairo_move_to(cr, r[i][0], r[i][1]);
+		cairo_line_to(cr, r[i][2], r[i][3]);
+	}
+	cairo_stroke(cr);
+}
+
 /* Migrations, their notches, wakes, their heads: a path each, in the
  * order one crossing used to be drawn in. */
 static void xflush(cairo_t *cr, xbatch *b)
@@ -247,12 +258,7 @@ static void xflush(cairo_t *cr, xbatch *b)
 	const double (*r)[4];
 	if (b->mig) {
 		cairo_set_source_rgb(cr, RV_XCPU_MIGRATE_RGB);
-		r = (const void *)b->mig->data;
-		for (guint i = 0; i < b->mig->len; i++) {
-			cairo_move_to(cr, r[i][0], r[i][1]);
-			cairo_line_to(cr, r[i][2], r[i][3]);
-		}
-		cairo_stroke(cr);
+		stroke_all(cr, b->mig);
 		r = (const void *)b->notch->data;
 		for (guint i = 0; i < b->notch->len; i++)
 			cairo_rectangle(cr, r[i][2] - 3, r[i][3] - 3, 6, 6);
@@ -260,12 +266,7 @@ static void xflush(cairo_t *cr, xbatch *b)
 	}
 	if (b->wake) {
 		cairo_set_source_rgb(cr, RV_XCPU_WAKE_RGB);
-		r = (const void *)b->wake->data;
-		for (guint i = 0; i < b->wake->len; i++) {
-			cairo_move_to(cr, r[i][0], r[i][1]);
-			cairo_line_to(cr, r[i][2], r[i][3]);
-		}
-		cairo_stroke(cr);
+		stroke_all(cr, b->wake);
 		r = (const void *)b->head->data;
 		for (guint i = 0; i < b->head->len; i++) {
 			const double a = atan2(r[i][3] - r[i][1], r[i][2] - r[i][0]);
