@@ -13,6 +13,7 @@
 
 #include "draw.h"
 #include "follow.h"
+#include "lod.h"
 #include "ringside_ring.h"
 #include "viewer.h"
 
@@ -128,6 +129,9 @@ int rv_bench(const char *path, int width, int height)
 	rv_fmt_dur(wbuf, sizeof wbuf, worst_cpu_w);
 	printf("max_frame_cpu_ms %.2f (window %s)\n", worst_cpu, wbuf);
 	printf("rss_kb %ld  hwm_kb %ld  (after load; most ever)\n", rss, hwm);
+	/* what drawing's fingers (lod.c) add to the model */
+	printf("lod_bytes %zu  (%.2f per event)\n", rv_lod_bytes(m),
+	       m->nevents ? (double)rv_lod_bytes(m) / (double)m->nevents : 0);
 	printf("open_cpu_s %.3f  (all threads)\n", open_cpu_s);
 	printf("search_ms %.2f (worst of %d needles over %u labels)\n",
 	       search_worst, (int)G_N_ELEMENTS(needles), m->pp.n);

@@ -188,8 +188,7 @@ typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
  * of the first and last that lie outside. */
 static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
 {
-	uint32_t e = rv_times_lower_bound(&s->start, i, s->n,
-					  (int64_t)ceil(t1));
+	uint32_t e = rv_times_gallop(&s->start, i, (int64_t)ceil(t1));
 	if (e <= i)
 		return 0;
 	double in = (double)(s->cum[e] - s->cum[i]);
@@ -230,6 +229,7 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * spans shorter than a pixel faded to a fraction of what it fills). */
 	double done_x = RV_LEFT_W;
 	while (i < s->n && RV_START(s, i) <= t_to) {
+		RV_WORK(1);
 		double x0 = rv_x(v, (double)RV_START(s, i));
 		double x1 = rv_x(v, (double)RV_END(s, i));
 		if (s->cum && x0 < done_x)
@@ -341,6 +341,7 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_set_font_size(cr, 9);
 	uint32_t budget = 400;
 	while (i < s->n && RV_START(s, i) <= t_to && budget) {
+		RV_WORK(1);
 		if ((double)(RV_END(s, i) - RV_START(s, i)) < min_ns) {
 			/* spans are sorted and disjoint: one that ends before
 			 * start + min_ns and starts after this one is short
@@ -403,6 +404,25 @@ static void draw_ruler_caption(cairo_t *cr, const rv_ruler *r)
 	cairo_show_text(cr, buf);
 }
 
+/* First mark from index lo on whose time is >= t (> t if after): marks
+ * are in time order, so a frame bisects to its own instead of visiting
+ * the trace's every one. */
+static uint32_t mark_after(const rv_model *m, uint32_t lo, double t,
+			   bool after)
+{
+	uint32_t hi = m->nmarks;
+	while (lo < hi) {
+		const uint32_t mid = lo + (hi - lo) / 2;
+		const double mt = (double)m->marks[mid].t;
+		RV_WORK(1);
+		if (mt < t || (after && mt == t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
 {
 	rv_ruler r;
@@ -435,22 +455,31 @@ static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
 	/* marks (MARK records) as small purple flags in the ruler */
 	cairo_set_font_size(cr, 9);
 	double last_x = -1e9;
-	for (uint32_t i = 0; i < m->nmarks; i++) {
+	for (uint32_t i = mark_after(m, 0, rv_t(v, RV_LEFT_W), false);
+	     i < m->nmarks;) {
+		RV_WORK(1);
 		double x = rv_x(v, (double)m->marks[i].t);
-		if (x < RV_LEFT_W || x > v->width)
-			continue;
+		if (x > v->width)
+			break;
+		const uint32_t k = i;
+		/* the rest of this column has the same flag: on to the next
+		 * column, or to the first mark here clear of the last text */
+		if (x <= last_x && last_x < floor(x) + 1)
+			i = mark_after(m, i + 1, rv_t(v, last_x), true);
+		else
+			i = mark_after(m, i + 1, rv_t(v, floor(x) + 1), false);
 		cairo_set_source_rgb(cr, 0.5, 0.1, 0.6);
 		cairo_rectangle(cr, floor(x), 13, 2, RV_RULER_H - 13);
 		cairo_fill(cr);
 		if (x > last_x) {
 			cairo_text_extents_t e;
-			cairo_text_extents(cr, m->marks[i].text, &e);
+			cairo_text_extents(cr, m->marks[k].text, &e);
 			/* near the right edge the text goes left of its flag,
 			 * rather than being cut off */
 			double tx = x + 3 + e.x_advance > v->width - 2 ?
 				    x - 3 - e.x_advance : x + 3;
 			cairo_move_to(cr, tx, RV_RULER_H - 2);
-			cairo_show_text(cr, m->marks[i].text);
+			cairo_show_text(cr, m->marks[k].text);
 			last_x = x + e.x_advance + 6;
 		}
 	}
@@ -495,6 +524,7 @@ int rv_lost_labels(const rv_model *m, const rv_view *v, rv_lost_label *out,
 	int n = 0;
 	for (uint32_t i = 0; i < m->nlost && n < max; ) {
 		double x0, x1;
+		RV_WORK(1);
 		if (!lost_x(m, v, &m->lost[i], &x0, &x1)) {
 			i++;
 			continue;
@@ -531,6 +561,7 @@ static void draw_lost(cairo_t *cr, const rv_model *m, const rv_view *v)
 	/* hatched red, never hidden, at least 3 px wide */
 	for (uint32_t i = 0; i < m->nlost; i++) {
 		double x0, x1;
+		RV_WORK(1);
 		if (!lost_x(m, v, &m->lost[i], &x0, &x1))
 			continue;
 		cairo_save(cr);

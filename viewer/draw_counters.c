@@ -60,8 +60,8 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	if (!c->n)
 		return;
 	double t_to = rv_t(v, v->width);
-	uint32_t i0 = rv_times_lower_bound(&c->t, 0, c->n, (int64_t)v->from);
-	uint32_t i1 = rv_times_lower_bound(&c->t, i0, c->n, (int64_t)t_to + 1);
+	uint32_t i0 = rv_times_search(&c->t, (int64_t)v->from);
+	uint32_t i1 = rv_times_gallop(&c->t, i0, (int64_t)t_to + 1);
 	/* A 1-px step line on whole pixels, written as pixels (strip.c):
 	 * zoomed out, a counter is a min..max bar in every pixel column,
 	 * thousands of segments a stroke would rasterize one by one. */
@@ -73,6 +73,7 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	int x = RV_LEFT_W;
 	uint32_t i = i0;
 	while (i < i1) {
+		RV_WORK(1);
 		int xi = (int)floor(rv_x(v, (double)rv_times_at(&c->t, i)));
 		/* all samples within this pixel column: one min..max bar */
 		uint32_t j = rv_times_gallop(&c->t, i,

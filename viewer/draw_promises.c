@@ -63,6 +63,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	const int top = (int)lround(ly - 3);
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && RV_START(s, i) <= hi) {
+		RV_WORK(1);
 		if (s->kind[i] != RV_K_RUNNING) {
 			i++;
 			continue;
@@ -352,8 +353,8 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
 {
 	const rv_row *row = &m->rows[r];
 	uint32_t i0 = rv_row_first_ending_after(row, (int64_t)v->from);
-	uint32_t i1 = rv_times_lower_bound(&row->start, 0, row->n,
-				     (int64_t)ceil(rv_t(v, v->width)));
+	uint32_t i1 = rv_times_search(&row->start,
+				      (int64_t)ceil(rv_t(v, v->width)));
 	if (i1 < i0 + 2)
 		return false;
 	double xa = fmax(rv_x(v, (double)RV_START(row, i0)), RV_LEFT_W);
@@ -384,6 +385,7 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	rv_agg_hint h = { 0 };
 	rv_touch_hint th = { { 0 } };
 	for (int x = RV_LEFT_W; x < v->width; x++) {
+		RV_WORK(1);
 		int64_t t0, t1;
 		rv_col_times(v, x, &t0, &t1);
 		rv_agg a;
@@ -438,6 +440,7 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
 		while (i < row->n && RV_START(row, i) <= t_to) {
+			RV_WORK(1);
 			double s = (double)RV_START(row, i);
 			double e = (double)RV_END(row, i);
 			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
@@ -495,6 +498,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		rv_strip *marks = NULL;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
 		while (i < row->n && RV_START(row, i) <= t_to) {
+			RV_WORK(1);
 			uint32_t p = row->pp[i];
 			double s = (double)RV_START(row, i);
 			double e = (double)RV_END(row, i);
@@ -647,7 +651,7 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	double span = t_to - v->from;
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
-	uint32_t i = rv_times_lower_bound(&a->t1, 0, a->n, (int64_t)v->from);
+	uint32_t i = rv_times_search(&a->t1, (int64_t)v->from);
 	/* per row, 1 when dense in this view (-1 not yet asked): the
 	 * aggregate's ticks stand for the arrows that touch such a row */
 	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
@@ -658,6 +662,7 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	cairo_set_line_width(cr, 1);
 	while (i < a->n && (double)rv_arrow_t1(a, i) <= t_to + span / 4) {
+		RV_WORK(1);
 		double x1 = rv_x(v, (double)rv_arrow_t1(a, i));
 		if (floor(x1) != col) {
 			col = floor(x1);
@@ -738,6 +743,7 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 	uint32_t steps = 0;
 	for (int32_t q = head ? (int32_t)(head - v->chain) : -1;
 	     q >= 0 && v->chain[q] && steps++ < pp->n; q = pp->follows[q]) {
+		RV_WORK(1);
 		const uint32_t p = (uint32_t)q;
 		if (hidden(v, p))
 			continue;

@@ -218,15 +218,18 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 	/* raw samples up to the first whole block and after the last */
 	while (i0 < i1 && (c->nlevels <= RV_PYR_BASE || (i0 & (blk - 1)))) {
 		a = MIN(a, c->v[i0]); b = MAX(b, c->v[i0]); i0++;
+		RV_WORK(1);
 	}
 	while (i0 < i1 && (i1 & (blk - 1))) {
 		i1--; a = MIN(a, c->v[i1]); b = MAX(b, c->v[i1]);
+		RV_WORK(1);
 	}
 	i0 >>= RV_PYR_BASE;
 	i1 >>= RV_PYR_BASE;
 	/* climb while aligned: each step halves the work, O(log n) total */
 	for (int k = RV_PYR_BASE; i0 < i1; k++) {
 		const int64_t *lo = c->pmin[k], *hi = c->pmax[k];
+		RV_WORK(2);
 		if ((i0 & 1) && i0 < i1) {
 			a = MIN(a, lo[i0]); b = MAX(b, hi[i0]); i0++;
 		}
@@ -556,12 +559,12 @@ void rv_pp_sparse_free(rv_pps *pp)
 
 uint32_t rv_spans_first_ending_after(const rv_spans *s, int64_t t)
 {
-	return rv_times_lower_bound(&s->end, 0, s->n, t);
+	return rv_times_search(&s->end, t);
 }
 
 uint32_t rv_row_first_ending_after(const rv_row *r, int64_t t)
 {
-	return rv_times_lower_bound(&r->end, 0, r->n, t);
+	return rv_times_search(&r->end, t);
 }
 
 /* Names come from the decoder, which takes them from the one event

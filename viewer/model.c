@@ -13,6 +13,7 @@
  * each range arrives, so decoding and deriving overlap.
  */
 #include "model.h"
+#include "lod.h"
 
 #include <assert.h>
 #include <glib.h>
@@ -668,6 +669,7 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		return NULL;
 	}
 	rv_layout(m);
+	rv_lod_build(m);
 	m->show_threads = m->nthreads <= 16;
 	m->load_secs = now_s() - t0;
 	return m;

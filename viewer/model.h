@@ -150,6 +150,9 @@ typedef struct {
 	int64_t *t0, *t1;
 	uint64_t *tid;
 	uint8_t *from, *to, *kind;
+	/* hi_max[i]: the latest max(t0, t1) of crossings 0..i (lod.c,
+	 * rv_xcpu_index), so a frame finds its first crossing by bisection */
+	int64_t *hi_max;
 } rv_xcpu;
 
 /* One promise row: segments sorted by start, non-overlapping (so end is

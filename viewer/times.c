@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <stdlib.h>
 
+_Thread_local uint64_t rv_work;
+
 static int u32_cmp(const void *a, const void *b)
 {
 	const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -111,5 +113,6 @@ void rv_times_free(rv_times *a)
 	g_free(a->base);
 	g_free(a->far_i);
 	g_free(a->far_t);
+	g_free(a->lod);
 	*a = (rv_times){ 0 };
 }

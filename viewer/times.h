@@ -29,7 +29,24 @@ typedef struct {
 	uint32_t nfar, cap_far;
 	uint32_t *far_i;     /* indexes whose offset is RV_TB_FAR, ascending */
 	int64_t *far_t;
+	/* Fingers for searches (lod.c; NULL until rv_lod_build indexes the
+	 * list): lod[b] is the first index whose time is >= lod_t0 +
+	 * (b << lod_shift), buckets of a power of two ns holding ~8 times
+	 * each on average. A search starts from its bucket's finger, so a
+	 * pixel column's lookup reads one finger and a few times next to it,
+	 * however many times lie before it (rv_times_gallop). */
+	uint32_t *lod;
+	uint32_t lod_nb;
+	int lod_shift;
+	int64_t lod_t0;
 } rv_times;
+
+/* Items the drawing of a frame visited on this thread: each probe of a
+ * search in a time list and each list item a drawing loop looked at.
+ * Tests read it (reset, draw, read) to check that a frame's work is
+ * bounded by pixels, not by events; it is never read for anything else. */
+extern _Thread_local uint64_t rv_work;
+#define RV_WORK(n) ((void)(rv_work += (uint64_t)(n)))
 
 /* Where v is in a[0..n) (ascending, distinct), or -1: for the far
  * times and the model's sparse lists, off the hot paths. */
@@ -67,6 +84,7 @@ static inline uint32_t rv_times_lower_bound(const rv_times *a, uint32_t lo,
 	assert(lo <= hi && hi <= a->n);
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
+		RV_WORK(1);
 		if (rv_times_at(a, mid) < t)
 			lo = mid + 1;
 		else
@@ -80,17 +98,38 @@ static inline uint32_t rv_times_gallop(const rv_times *a, uint32_t from,
 				       int64_t t)
 {
 	const uint32_t n = a->n;
+	if (a->lod && t > a->lod_t0) {
+		/* start from t's bucket's finger when it is further on, and
+		 * still right: the time before it is below t (a list that
+		 * grew after it was indexed keeps its old fingers) */
+		const uint64_t b = ((uint64_t)t - (uint64_t)a->lod_t0) >>
+				   a->lod_shift;
+		const uint32_t f = a->lod[b < a->lod_nb ? b : a->lod_nb - 1];
+		RV_WORK(2);
+		if (f > from && f <= n && rv_times_at(a, f - 1) < t)
+			from = f;
+	}
+	RV_WORK(1);
 	if (from >= n || rv_times_at(a, from) >= t)
 		return from;
 	/* the time at lo is below t; the steps double from there */
 	uint32_t lo = from, step = 1;
 	while ((uint64_t)lo + step < n && rv_times_at(a, lo + step) < t) {
+		RV_WORK(1);
 		lo += step;
 		if (step < (1u << 31))
 			step *= 2;
 	}
 	const uint32_t hi = (uint64_t)lo + step < n ? lo + step : n;
 	return rv_times_lower_bound(a, lo + 1, hi, t);
+}
+
+/* First index whose time is >= t: from the bucket's finger when the list
+ * has them (a few probes), else by bisection (log n). */
+static inline uint32_t rv_times_search(const rv_times *a, int64_t t)
+{
+	return a->lod ? rv_times_gallop(a, 0, t)
+		      : rv_times_lower_bound(a, 0, a->n, t);
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include "xcpu.h"
 
 #include <glib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,7 @@ void rv_xcpu_free(rv_xcpu *x)
 	g_free(x->from);
 	g_free(x->to);
 	g_free(x->kind);
+	g_free(x->hi_max);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -185,17 +187,6 @@ void rv_xcpu_describe(GString *s, const rv_model *m, const rv_view *v,
 	}
 }
 
-static void arrowhead(cairo_t *cr, double x0, double y0, double x1, double y1)
-{
-	double a = atan2(y1 - y0, x1 - x0);
-
-	cairo_move_to(cr, x1, y1);
-	cairo_line_to(cr, x1 - 6 * cos(a - 0.45), y1 - 6 * sin(a - 0.45));
-	cairo_line_to(cr, x1 - 6 * cos(a + 0.45), y1 - 6 * sin(a + 0.45));
-	cairo_close_path(cr);
-	cairo_fill(cr);
-}
-
 /* The stuck CPU's lane from its last heartbeat on: a red band along the
  * lane's top and bottom edges, what ran there still visible between. */
 static void draw_stuck(cairo_t *cr, const rv_model *m, const rv_view *v,
@@ -215,43 +206,165 @@ static void draw_stuck(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_fill(cr);
 }
 
+void rv_xcpu_index(rv_xcpu *x)
+{
+	g_free(x->hi_max);
+	x->hi_max = NULL;
+	if (!x->n)
+		return;
+	x->hi_max = g_new(int64_t, x->n);
+	int64_t hi = INT64_MIN;
+	for (uint32_t i = 0; i < x->n; i++) {
+		hi = MAX(hi, MAX(x->t0[i], x->t1[i]));
+		x->hi_max[i] = hi;
+	}
+}
+
+/* First crossing at or after `from` whose first time is >= t (ascending
+ * by first time). */
+static uint32_t first_lo(const rv_xcpu *x, uint32_t from, int64_t t)
+{
+	uint32_t lo = from, hi = x->n;
+	while (lo < hi) {
+		const uint32_t mid = lo + (hi - lo) / 2;
+		RV_WORK(1);
+		if (MIN(x->t0[mid], x->t1[mid]) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A crossing as drawn: kind, lanes and the pixel columns of both ends.
+ * Crossings drawn on the same pixels are drawn once. */
+typedef struct {
+	uint8_t kind, from, to;
+	int c0, c1;
+} xkey;
+
+/* Per pixel column (of a crossing's first time) at most this many
+ * distinct crossings, and twice as many looked at: zoomed out, a busy
+ * guest's wakes are one per column and lane pair, not thousands of
+ * strokes on the same pixels. */
+#define XCPU_PER_COL 8
+
+typedef struct {
+	GArray *mig, *notch, *wake, *head;   /* of double[4]: x0 y0 x1 y1 */
+} xbatch;
+
+static void xadd(GArray **a, double x0, double y0, double x1, double y1)
+{
+	const double r[4] = { x0, y0, x1, y1 };
+	if (!*a)
+		*a = g_array_new(FALSE, FALSE, sizeof r);
+	g_array_append_vals(*a, r, 1);
+}
+
+/* One path of the segments in a (x0 y0 x1 y1 each), stroked once. */
+static void stroke_all(cairo_t *cr, const GArray *a)
+{
+	const double (*r)[4] = (const void *)a->data;
+	for (guint i = 0; i < a->len; i++) {
+		cairo_move_to(cr, r[i][0], r[i][1]);
+		cairo_line_to(cr, r[i][2], r[i][3]);
+	}
+	cairo_stroke(cr);
+}
+
+/* Migrations, their notches, wakes, their heads: a path each, in the
+ * order one crossing used to be drawn in. */
+static void xflush(cairo_t *cr, xbatch *b)
+{
+	const double (*r)[4];
+	if (b->mig) {
+		cairo_set_source_rgb(cr, RV_XCPU_MIGRATE_RGB);
+		stroke_all(cr, b->mig);
+		r = (const void *)b->notch->data;
+		for (guint i = 0; i < b->notch->len; i++)
+			cairo_rectangle(cr, r[i][2] - 3, r[i][3] - 3, 6, 6);
+		cairo_fill(cr);
+	}
+	if (b->wake) {
+		cairo_set_source_rgb(cr, RV_XCPU_WAKE_RGB);
+		stroke_all(cr, b->wake);
+		r = (const void *)b->head->data;
+		for (guint i = 0; i < b->head->len; i++) {
+			const double a = atan2(r[i][3] - r[i][1], r[i][2] - r[i][0]);
+			cairo_move_to(cr, r[i][2], r[i][3]);
+			cairo_line_to(cr, r[i][2] - 6 * cos(a - 0.45),
+				      r[i][3] - 6 * sin(a - 0.45));
+			cairo_line_to(cr, r[i][2] - 6 * cos(a + 0.45),
+				      r[i][3] - 6 * sin(a + 0.45));
+			cairo_close_path(cr);
+		}
+		cairo_fill(cr);
+	}
+	GArray *all[] = { b->mig, b->notch, b->wake, b->head };
+	for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
+		if (all[i])
+			g_array_free(all[i], TRUE);
+}
+
+/* Crossings with a first time in view (or a last one: a wake that ends
+ * in view), from the first whose latest time reaches the view (hi_max),
+ * each pixel column's distinct ones once and at most XCPU_PER_COL. */
 void rv_draw_xcpu(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  double lanes_y)
 {
 	const rv_xcpu *x = &m->xcpu;
 	const double t_end = rv_t(v, v->width);
+	xbatch b = { 0 };
+	xkey seen[XCPU_PER_COL];
+	int nseen = 0, nlook = 0, col = INT_MIN;
 
 	cairo_save(cr);
 	if (m->stuck)
 		draw_stuck(cr, m, v, lanes_y);
 	cairo_set_line_width(cr, 1.5);
-	for (uint32_t i = 0; i < x->n; i++) {
+	uint32_t i = x->hi_max ? (uint32_t)rv_lower_bound(x->hi_max, x->n,
+						(int64_t)floor(v->from)) : 0;
+	while (i < x->n) {
+		RV_WORK(1);
 		const int64_t lo = MIN(x->t0[i], x->t1[i]);
 		const int64_t hi = MAX(x->t0[i], x->t1[i]);
 		if (lo > t_end)
 			break;   /* sorted by first time */
+		const uint32_t k = i++;
 		if (hi < v->from)
 			continue;
-		const double x0 = rv_x(v, (double)x->t0[i]);
-		const double x1 = rv_x(v, (double)x->t1[i]);
-		const double y0 = lanes_y + (x->from[i] + 0.5) * RV_LANE_H;
-		const double y1 = lanes_y + (x->to[i] + 0.5) * RV_LANE_H;
+		const double x0 = rv_x(v, (double)x->t0[k]);
+		const double x1 = rv_x(v, (double)x->t1[k]);
+		const int c = (int)floor(fmax(rv_x(v, (double)lo), RV_LEFT_W - 1));
+		if (c != col) {
+			col = c;
+			nseen = nlook = 0;
+		}
+		const xkey key = { x->kind[k], x->from[k], x->to[k],
+				   (int)floor(fmax(x0, -1)),
+				   (int)floor(fmax(x1, -1)) };
+		bool dup = false;
+		for (int s = 0; s < nseen && !dup; s++)
+			dup = !memcmp(&seen[s], &key, sizeof key);
+		if (dup && ++nlook < 2 * XCPU_PER_COL)
+			continue;
+		if (dup || nseen == XCPU_PER_COL) {
+			/* this column has enough: on to the next one */
+			i = first_lo(x, i, (int64_t)ceil(rv_t(v, c + 1)));
+			continue;
+		}
+		seen[nseen++] = key;
+		const double y0 = lanes_y + (x->from[k] + 0.5) * RV_LANE_H;
+		const double y1 = lanes_y + (x->to[k] + 0.5) * RV_LANE_H;
 		const double dir = y1 > y0 ? 1 : -1;
-		if (x->kind[i] == RV_X_MIGRATE) {
-			cairo_set_source_rgb(cr, RV_XCPU_MIGRATE_RGB);
-			cairo_move_to(cr, x0, y0);
-			cairo_line_to(cr, x1, y1);
-			cairo_stroke(cr);
-			/* the notch: where it went */
-			cairo_rectangle(cr, x1 - 3, y1 - 3, 6, 6);
-			cairo_fill(cr);
+		if (x->kind[k] == RV_X_MIGRATE) {
+			xadd(&b.mig, x0, y0, x1, y1);
+			xadd(&b.notch, x0, y0, x1, y1);
 		} else {
-			cairo_set_source_rgb(cr, RV_XCPU_WAKE_RGB);
-			cairo_move_to(cr, x0, y0);
-			cairo_line_to(cr, x1, y1 - dir * 2);
-			cairo_stroke(cr);
-			arrowhead(cr, x0, y0, x1, y1);
+			xadd(&b.wake, x0, y0, x1, y1 - dir * 2);
+			xadd(&b.head, x0, y0, x1, y1);
 		}
 	}
+	xflush(cr, &b);
 	cairo_restore(cr);
 }

@@ -31,6 +31,8 @@ void rv_xcpu_builder_free(rv_xcpu_builder *x);
  * it added plus the older entries they sort before). */
 void rv_xcpu_sort_from(rv_xcpu *x, uint32_t from);
 void rv_xcpu_free(rv_xcpu *x);
+/* Builds x->hi_max (rv_lod_build calls it once the model is loaded). */
+void rv_xcpu_index(rv_xcpu *x);
 
 /* Migration and wake colours (the tests look for them). */
 #define RV_XCPU_MIGRATE_RGB 0.85, 0.35, 0.0

@@ -1,0 +1,22 @@
+/*
+ * lod.h - level of detail for drawing (lod.c): fingers per time bucket on
+ * the sorted time lists a frame searches, so a zoomed-out frame's work is
+ * bounded by its pixels, not by the events they hold.
+ */
+#ifndef RV_LOD_H
+#define RV_LOD_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+/* Index every list drawing searches; called once the model is laid out
+ * (model.c, after rv_layout). The one entry point: a loader that appends
+ * to a model calls it again, or rv_lod_index on the lists it grew. */
+void rv_lod_build(rv_model *m);
+/* (Re)index one sorted time list; unsorted or short lists get none. */
+void rv_lod_index(rv_times *a);
+/* What the fingers take, for bytes-per-event figures. */
+size_t rv_lod_bytes(const rv_model *m);
+
+#endif
