@@ -338,7 +338,10 @@ static int take_tail(struct rs_store *st, unsigned cpu, struct rs_open_chunk *o)
 {
 	struct rs_chunk_tail *t = &st->tail[cpu];
 
-	if (!t->rowid || t->next_seq != o->first_seq ||
+	/* (Not t->next_seq: rs_store_event has moved that past the open
+	 * chunk already; the tail is followed by it when it ends where the
+	 * open chunk starts.) */
+	if (!t->rowid || t->first_seq + t->count != o->first_seq ||
 	    t->raw_size + o->len > RS_CHUNK_TARGET ||
 	    t->raw_size >= RS_CHUNK_TARGET / 2)
 		return 0;

@@ -5,7 +5,8 @@
  * batches, without a `ringside` process. What it checks is what the
  * binaries' tests only see from outside: promise rows merged over a batch
  * whatever the order of their events (and over batches), every 64-bit id
- * kept (0 and UINT64_MAX too), duplicates skipped, a rollback forgotten.
+ * kept (0 and UINT64_MAX too), duplicates skipped, a rollback forgotten,
+ * a small chunk extended by the next batch.
  */
 #include "testlib.h"
 
@@ -216,6 +217,12 @@ static void test_ingest_across_batches(void **state)
 	assert_int_equal(q64(db, "SELECT parent = 41 AND label = 'answer' AND"
 			     " state = 'resolved' AND resolved_ns > created_ns"
 			     " FROM promises WHERE id = 42"), 1);
+	/* The second batch's three records extend the first batch's small
+	 * chunk (take_tail) rather than start a chunk of their own: one
+	 * chunk of all five, which decodes back to records 0..4. */
+	assert_int_equal(q64(db, "SELECT count(*) FROM chunks"), 1);
+	assert_int_equal(q64(db, "SELECT first_seq = 0 AND count = 5 AND"
+			     " min_ns <= max_ns FROM chunks"), 1);
 	sqlite3_close(db);
 	ring_free(&r);
 	rs_tmpdir_cleanup(dir);
