@@ -19,6 +19,6 @@ XEN_FIXTURE := tests/xen/fixtures/pvh-crash.tar.xz
 check-xen: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN) $(SQLITE_EXT) mini-os
 	BUILD=$(BUILD) tests/xen/run.sh
 
-xen-fixture: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN) $(SQLITE_EXT)
+xen-fixture: $(BUILD)/kernel/ringside-kernel.elf $(COLLECTOR_BIN) $(SQLITE_EXT) mini-os
 	BUILD=$(BUILD) RINGSIDE_XEN_DUMPCORE=1 \
 		RINGSIDE_XEN_FIXTURE_OUT=$(XEN_FIXTURE) tests/xen/run.sh
