@@ -442,14 +442,14 @@ static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		}
 		src->close(src);
 		*src = k;
-		if (rs_mono_now() - t0 >= 0.001)
+		const double waited_ms = (rs_mono_now() - t0) * 1e3;
+		const int by_gfn = *way == RS_XEN_BY_GFN;
+		if (waited_ms >= 1)
 			fprintf(stderr, "ringside: domain %u: the RAM scan found its"
 				" ring while it booted; its keys came %.0f ms later"
-				" and are used%s%s%s\n", domid,
-				(rs_mono_now() - t0) * 1e3,
-				*way == RS_XEN_BY_GFN ? " (no grant references: " : "",
-				*way == RS_XEN_BY_GFN ? ge : "",
-				*way == RS_XEN_BY_GFN ? ")" : "");
+				" and are used%s%s%s\n", domid, waited_ms,
+				by_gfn ? " (no grant references: " : "",
+				by_gfn ? ge : "", by_gfn ? ")" : "");
 		return;
 	}
 }
@@ -508,13 +508,14 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		 * collector started before its guest, as `collect --follow`
 		 * often is, ends up here). */
 		if (++batches % KEYS_EVERY_BATCHES == 0) {
-			*way = RS_XEN_BY_GRANTS;
-			if (from_grants(x, domid, src, e, sizeof(e)) == 0)
+			if (from_grants(x, domid, src, e, sizeof(e)) == 0) {
+				*way = RS_XEN_BY_GRANTS;
 				return 0;
-			*way = RS_XEN_BY_GFN;
-			if (from_keys(x, domid, max_gpfn, src, e, sizeof(e)) == 0)
+			}
+			if (from_keys(x, domid, max_gpfn, src, e, sizeof(e)) == 0) {
+				*way = RS_XEN_BY_GFN;
 				return 0;
-			*way = RS_XEN_BY_SCAN;
+			}
 		}
 		gfn = skip_hole(end);
 	}
