@@ -100,7 +100,9 @@ enum rs_xen_way {
  * magic scan of guest RAM), map it read-only. A PV guest (hvm == 0) is
  * read through grant references only. *way: which of the three it was
  * (by grants, src->len / 4096 references were mapped). The source keeps
- * the mapping until closed; `x` must outlive it. 0, or -1 with err.
+ * the mapping until closed; `x` must outlive it. 0, or -1 with err. On
+ * success err is "", or, when the guest published grant references that
+ * did not lead to its ring and another way was taken, why they did not.
  */
 int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
 		       uint64_t max_gpfn, struct rs_source *src,
