@@ -186,6 +186,60 @@ create() {
 	domids[$cur]=$id
 }
 
+# unasked_faults IDS: the domains created since IDS (" ID ID ... ") that
+# Xen triple-faulted without their asking: a "(XEN) dNvM Triple fault"
+# line and no "(dN) triple:" line of the triple workload before it. Prints
+# "NAME (dN)" words. (Xen's console ring is 1 MiB here, run.sh, so a
+# scenario's lines are still in it when the scenario ends.)
+unasked_faults() {
+	local dom d log
+	log=$(xl dmesg 2>/dev/null || true)
+	for dom in "${!domids[@]}"; do
+		d=${domids[$dom]}
+		[[ $1 == *" $d "* ]] && continue
+		grep -a -q -E "\(XEN\) d${d}v[0-9]+ Triple fault" <<<"$log" || continue
+		grep -a -q "(d$d) triple:" <<<"$log" && continue
+		echo -n "$dom (d$d) "
+	done
+	return 0
+}
+
+# scenario NAME CMD [ARG...]: one scenario, when NAME is selected: CMD
+# makes its domains and prints its PASS/FAIL markers, held back here
+# until it ends. If any of its checks failed and Xen triple-faulted one
+# of its domains unasked (issue 12: under QEMU TCG a guest sometimes dies
+# so right after Xen handled an instruction it intercepts, a fault below
+# the guest; tests/xen/README.md), that attempt counts for nothing: a
+# RETRY line says why, its markers follow as "|   first attempt:" lines
+# (which run.sh does not count), its domains are destroyed and CMD runs
+# once more, and that run decides. Only the scenario that met the fault
+# is repeated; a fault in the repeat too is left to run.sh, which then
+# repeats the whole run once.
+scenario() {
+	local name=$1 held=/tmp/scenario-$1.out p0=$npass f0=$nfail s0=$nskip
+	local ids=" ${domids[*]} " dump0=$dump_pid faulted dom
+	shift
+	want "$name" || return 0
+	"$@" >"$held"
+	faulted=$(unasked_faults "$ids")
+	if [ "$nfail" -gt "$f0" ] && [ -n "$faulted" ]; then
+		echo "RINGSIDE-XEN: RETRY $name: Xen triple-faulted ${faulted% } unasked (issue 12); its checks run again and the repeat decides [t=${SECONDS}s]"
+		sed -E 's/^(RINGSIDE-XEN: )?/RINGSIDE-XEN: |   first attempt: /' "$held"
+		npass=$p0 nfail=$f0 nskip=$s0
+		if [ -n "$dump_pid" ] && [ "$dump_pid" != "$dump0" ]; then
+			kill "$dump_pid" 2>/dev/null || true
+			wait "$dump_pid" 2>/dev/null || true
+			dump_pid=$dump0
+		fi
+		for dom in "${!domids[@]}"; do
+			[[ $ids == *" ${domids[$dom]} "* ]] || xl destroy "$dom" 2>/dev/null || true
+		done
+		"$@"
+	else
+		cat "$held"
+	fi
+}
+
 # Does this ringside know the xen: source? (Probed, not assumed.)
 has_xen_source() {
 	local out
@@ -386,7 +440,8 @@ refs_layout_ok() {
 # 1. crash: followed from before the guest runs through its panic and
 # SCHEDOP_shutdown(SHUTDOWN_crash); preserved as ---sc-, collected again,
 # and dumped (first, since the dump takes minutes under TCG).
-if want crash && create crash 1; then
+s_crash() {
+	create crash 1 || return 0
 	if [ $xen_src = 1 ]; then
 		follow_start crash-follow xen:rs-crash
 		sleep 1                 # attached and waiting for the ring
@@ -431,7 +486,9 @@ if want crash && create crash 1; then
 	else
 		fail crash-state "state '$(state rs-crash)' $WAIT_SECS s after start, want ---sc-"
 	fi
-fi
+	return 0
+}
+scenario crash s_crash
 
 # demo_info NAME N: the demo workload's exact counts for N requests
 # (kernel/workloads/demo.c: F = N/5 (+1 if N%5 == 4) failing, S = N - F
@@ -452,7 +509,8 @@ demo_info() {
 # 2. demo: count=N requests, followed to the guest's clean exit; the ring
 # is published in xenstore, with its grant references; the poweroff is
 # preserved as ---s--.
-if want demo && create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
+s_demo() {
+	create demo 1 "cmdline=\"workload=demo count=$DEMO_N\"" || return 0
 	[ $xen_src = 1 ] && follow_start demo xen:rs-demo
 	xl unpause rs-demo
 	# ring-ref is written last, in one transaction with the rest: it is
@@ -489,7 +547,9 @@ if want demo && create demo 1 "cmdline=\"workload=demo count=$DEMO_N\""; then
 	else
 		fail demo-poweroff "state '$(state rs-demo)' $WAIT_SECS s after start, want ---s--"
 	fi
-fi
+	return 0
+}
+scenario demo s_demo
 
 # 2b. gfn: guests that publish data/ringside/{gfn,pages,nonce} and no
 # ring-ref, as guests that grant nothing do: the collector must map the
@@ -520,7 +580,7 @@ gfn_guest() {
 	wait_state "$cur" '^---s--$' || true
 	xl destroy "$cur" 2>/dev/null || true
 }
-if want gfn; then
+s_gfn() {
 	# the kernel's nogrant option
 	gfn_guest gfn 'pvh: nogrant' "workload=demo count=$GFN_N nogrant"
 	# A grant setup that fails: Xen gives this domain one grant-table
@@ -528,7 +588,9 @@ if want gfn; then
 	# region needs two. The kernel must say so and run on by gfn.
 	gfn_guest gfn-small-table 'pvh: no grant references; the ring is published by gfn only' \
 		"workload=demo count=$GFN_N ring_pages=512" 'max_grant_frames=1'
-fi
+	return 0
+}
+scenario gfn s_gfn
 
 # 2c. late-keys: the demo publishing its keys 10 s after its header
 # (publish_delay_ms), followed from inside that window (its console line
@@ -537,8 +599,10 @@ fi
 # through the grant references (source_xen.c, booting_keys); without the
 # wait it settled on the scan, as a CI run's demo and triple follows,
 # started before their guests ran, once did by chance.
-if [ $xen_src = 1 ] && want late-keys && create demo 1 'name="rs-late-keys"' \
-	"cmdline=\"workload=demo count=$GFN_N publish_delay_ms=10000\""; then
+s_late_keys() {
+	[ $xen_src = 1 ] || return 0
+	create demo 1 'name="rs-late-keys"' \
+		"cmdline=\"workload=demo count=$GFN_N publish_delay_ms=10000\"" || return 0
 	xl unpause "$cur"
 	wait_console "$id" 'pvh: publish_delay_ms' || true
 	follow_start late-keys "xen:$cur"
@@ -554,11 +618,14 @@ if [ $xen_src = 1 ] && want late-keys && create demo 1 'name="rs-late-keys"' \
 	fi
 	wait_state "$cur" '^---s--$' || true
 	xl destroy "$cur" 2>/dev/null || true
-fi
+	return 0
+}
+scenario late-keys s_late_keys
 
 # 3. noxenstore: the guest publishes no xenstore keys, so the collector
 # must find the ring by scanning guest RAM for its magic.
-if want noxenstore && create noxenstore 1; then
+s_noxenstore() {
+	create noxenstore 1 || return 0
 	[ $xen_src = 1 ] && follow_start noxenstore xen:rs-noxenstore
 	xl unpause rs-noxenstore
 	if wait_console "$id" 'pvh: noxenstore' && ! wait_key "$id" gfn 2 >/dev/null &&
@@ -572,7 +639,9 @@ if want noxenstore && create noxenstore 1; then
 		info_check noxenstore "j['guest_state'] == 'exited'" "j['lost_events'] == 0" \
 			"t['thread_create'] == 7" "t['mark'] == 1" || true
 	fi
-fi
+	return 0
+}
+scenario noxenstore s_noxenstore
 
 # 4. hang: interrupts off and spinning, so the heartbeat stops while the
 # domain keeps running. The follow must say "hung" within STOP_SECS of the
@@ -590,7 +659,8 @@ hang_over() {
 	{ [ -n "$t_hang" ] || [ -n "$t_down" ]; } &&
 		{ [ $xen_src = 0 ] || [ -s "$OUT/collect-hang-follow.end" ]; }
 }
-if want hang && create hang 1; then
+s_hang() {
+	create hang 1 || return 0
 	[ $xen_src = 1 ] && follow_start hang-follow xen:rs-hang --hang-secs 1
 	xl unpause rs-hang
 	t_hang='' t_down=''
@@ -646,12 +716,15 @@ if want hang && create hang 1; then
 		fi
 	fi
 	xl destroy rs-hang 2>/dev/null || true  # it would spin on a CPU for ever
-fi
+	return 0
+}
+scenario hang s_hang
 
 # 5. triple fault with on_reboot="preserve": a reboot to Xen, kept ---sr-.
 # A follow started before it ran must stop within STOP_SECS of the triple
 # fault with the host's verdict; a snapshot afterwards says the same.
-if want triple && create triple 1; then
+s_triple() {
+	create triple 1 || return 0
 	[ $xen_src = 1 ] && follow_start triple-follow xen:rs-triple
 	xl unpause rs-triple
 	t_down=$(now)
@@ -674,12 +747,16 @@ if want triple && create triple 1; then
 			"j['events']+j['lost_events'] == $(total_of triple-follow)" \
 			"t['mark'] == 1" || true
 	fi
-fi
+	return 0
+}
+scenario triple s_triple
 
 # 6. triple fault without on_reboot="preserve": only the collector's
 # --crash-on-triple-fault (set while the domain is still paused) turns it
 # into a crash that on_crash="preserve" keeps (---sc-).
-if [ $xen_src = 1 ] && want triple-crash && create triple-crash 1; then
+s_triple_crash() {
+	[ $xen_src = 1 ] || return 0
+	create triple-crash 1 || return 0
 	follow_start triple-crash xen:rs-triple-crash --crash-on-triple-fault
 	# The parameter must be set before the guest runs; the collector says
 	# when it is.
@@ -701,7 +778,9 @@ if [ $xen_src = 1 ] && want triple-crash && create triple-crash 1; then
 	else
 		fail triple-crash-state "state '$(state rs-triple-crash)', want ---sc- (crashed)"
 	fi
-fi
+	return 0
+}
+scenario triple-crash s_triple_crash
 
 # 8-12. Two vCPUs (smp.sh, sourced: it uses the helpers above).
 # shellcheck source=smp.sh

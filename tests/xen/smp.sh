@@ -13,7 +13,8 @@ SMP_N=8 SMP_CRASH_N=20          # fanout requests (smp.cfg), crash rounds
 # 8. smp-selftest: the platform's own SMP check (smptest.c): vCPU 1 up,
 # its TSC in step with vCPU 0's, ticks and IPIs both ways, the stop NMI;
 # it powers off after "smp: selftest passed".
-if want smp-selftest && create smp 1 'name="rs-smp-selftest"' 'cmdline="smptest"'; then
+s_smp_selftest() {
+	create smp 1 'name="rs-smp-selftest"' 'cmdline="smptest"' || return 0
 	xl unpause "$cur"
 	if wait_console "$id" 'smp: selftest (passed|FAILED)' &&
 		console_has "$id" 'smp: selftest passed'; then
@@ -27,12 +28,16 @@ if want smp-selftest && create smp 1 'name="rs-smp-selftest"' 'cmdline="smptest"
 		fail smp-selftest-poweroff "state '$(state "$cur")', want ---s--"
 	fi
 	xl destroy "$cur" 2>/dev/null || true
-fi
+	return 0
+}
+scenario smp-selftest s_smp_selftest
 
 # 9. smp-follow: fanout on two vCPUs followed to its clean exit: two
 # rings, fanout's exact counts (kernel/workloads/fanout.c), and threads
 # ran on each CPU (report: running time per CPU).
-if [ "$xen_src" = 1 ] && want smp-follow && create smp 1 'name="rs-smp-follow"'; then
+s_smp_follow() {
+	[ "$xen_src" = 1 ] || return 0
+	create smp 1 'name="rs-smp-follow"' || return 0
 	follow_start smp-follow "xen:$cur"
 	xl unpause "$cur"
 	if follow_end smp-follow; then
@@ -48,7 +53,9 @@ if [ "$xen_src" = 1 ] && want smp-follow && create smp 1 'name="rs-smp-follow"';
 			"min(col(j['smp']['cpus'],'running_ns')) > 0" || true
 	fi
 	xl destroy "$cur" 2>/dev/null || true
-fi
+	return 0
+}
+scenario smp-follow s_smp_follow
 
 # 10. smp-crash: the crash workload on two vCPUs. The panicking CPU stops
 # the other by NMI, which halts it (Xen then counts that vCPU down); the
@@ -56,8 +63,10 @@ fi
 # the hypercall page (SHUTDOWN_crash), the other in halt_forever. The
 # guest's own record of every CPU (panic_cpus, RING.md): the panicking
 # one, and the other as the stop NMI found it.
-if [ "$xen_src" = 1 ] && want smp-crash &&
-	create smp 1 'name="rs-smp-crash"' "cmdline=\"workload=crash count=$SMP_CRASH_N\""; then
+s_smp_crash() {
+	[ "$xen_src" = 1 ] || return 0
+	create smp 1 'name="rs-smp-crash"' "cmdline=\"workload=crash count=$SMP_CRASH_N\"" ||
+		return 0
 	follow_start smp-crash "xen:$cur"
 	xl unpause "$cur"
 	if follow_end smp-crash; then
@@ -76,7 +85,9 @@ if [ "$xen_src" = 1 ] && want smp-crash &&
 		fail smp-crash-state "state '$(state "$cur")', want ---sc-"
 	fi
 	xl destroy "$cur" 2>/dev/null || true
-fi
+	return 0
+}
+scenario smp-crash s_smp_crash
 
 # 11. smp-hang and 12. smp-stuck: a 2-vCPU guest that stops, whole or in
 # part. The follow (--hang-secs 1) must end on the verdict within
@@ -101,7 +112,7 @@ smp_stop() {
 	# (its 30 s waiting lines 43 s apart, a follow that exited 53 s late)
 	# and three runs went silent for good right after the hang (issue 12's
 	# notes in tests/xen/README.md). The guest still has two CPUs to stop.
-	want "$name" && create smp 1 "name=\"rs-$name\"" 'cpus="1"' \
+	create smp 1 "name=\"rs-$name\"" 'cpus="1"' \
 		"cmdline=\"workload=$workload seconds=1\"" || return 0
 	follow_start "$name" "xen:$cur" --hang-secs 1
 	xl unpause "$cur"
@@ -125,12 +136,13 @@ smp_stop() {
 		FRAMES=1 info_check "$name" "j['cpus'] == 2" "len(j['vcpus']) == 2" \
 			"t['mark'] == 1" "$@" || true
 	fi
+	return 0
 }
 if [ "$xen_src" = 1 ]; then
-	smp_stop smp-hang hang 'hang: disabling interrupts' \
+	scenario smp-hang smp_stop smp-hang hang 'hang: disabling interrupts' \
 		"j['guest_state'] == 'hung'" "j['hung_at_ns'] isnot None" \
 		"[v['rip_frame']['function']for(v)in(j['vcpus'])] == ['spin','spin']"
-	smp_stop smp-stuck stuckcpu 'stuckcpu: cpu 1 disabling interrupts' \
+	scenario smp-stuck smp_stop smp-stuck stuckcpu 'stuckcpu: cpu 1 disabling interrupts' \
 		"j['guest_state'] == 'stuck-cpu'" "j['stuck_cpu'] == 1" \
 		"j['stuck_at_ns'] isnot None" \
 		"j['vcpus'][1]['rip_frame']['function'] == 'spinner'"
