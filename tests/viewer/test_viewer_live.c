@@ -261,6 +261,50 @@ static void test_window_search_indexed(void **state)
 	free(log);
 }
 
+/* The F readout in the window's own pixels: between a screenshot before
+ * F and one after, what changed is a dark box with white text at the
+ * top right (window.c draws it over the view's top right corner), and
+ * nothing else. Returns how many pixels changed. */
+static int frametime_drawn(const char *before, const char *after)
+{
+	cairo_surface_t *a = cairo_image_surface_create_from_png(before);
+	cairo_surface_t *b = cairo_image_surface_create_from_png(after);
+	assert_int_equal(cairo_surface_status(a), CAIRO_STATUS_SUCCESS);
+	assert_int_equal(cairo_surface_status(b), CAIRO_STATUS_SUCCESS);
+	const int w = cairo_image_surface_get_width(a);
+	const int h = cairo_image_surface_get_height(a);
+	assert_int_equal(cairo_image_surface_get_width(b), w);
+	assert_int_equal(cairo_image_surface_get_height(b), h);
+	const int sa = cairo_image_surface_get_stride(a);
+	const int sb = cairo_image_surface_get_stride(b);
+	const unsigned char *da = cairo_image_surface_get_data(a);
+	const unsigned char *db = cairo_image_surface_get_data(b);
+	int changed = 0, dark = 0, white = 0, x0 = w, y1 = -1;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint32_t pa = *(const uint32_t *)(da + y * sa + x * 4);
+			uint32_t pb = *(const uint32_t *)(db + y * sb + x * 4);
+			if ((pa & 0xffffff) == (pb & 0xffffff))
+				continue;
+			changed++;
+			x0 = MIN(x0, x);
+			y1 = MAX(y1, y);
+			int r = pb >> 16 & 255, g = pb >> 8 & 255, bl = pb & 255;
+			dark += r < 90 && g < 90 && bl < 90;
+			white += r > 220 && g > 220 && bl > 220;
+		}
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+	print_message("frame-time readout: %d pixels changed (%d dark, %d"
+		      " white) from x %d, down to y %d of %dx%d\n", changed,
+		      dark, white, x0, y1, w, h);
+	/* a box 16 px high and some 200 wide, mostly dark, with text */
+	assert_true(changed >= 1000);
+	assert_true(dark >= changed / 2 && white >= 20);
+	assert_true(x0 > w / 2 && y1 < h / 3);
+	return changed;
+}
+
 static int info_count(const char *info, const char *key)
 {
 	const char *p = strstr(info, key);
@@ -271,7 +315,8 @@ static int info_count(const char *info, const char *key)
 /* The status line counts what `info` counts (no boot pseudo-thread);
  * no GTK warning at start (the scrollbars' adjustments used to change
  * while the area was drawn); panning stops at the trace's ends (2 % of
- * the page past them); F shows the frame-time readout. */
+ * the page past them); F shows the frame-time readout, drawn in the
+ * window (its screenshots before and after F differ by it alone). */
 static void test_window_status_pan_frametime(void **state)
 {
 	const char *display = rs_test_display();
@@ -279,13 +324,18 @@ static void test_window_status_pan_frametime(void **state)
 	const char *db = SAMPLES "/crash.db";
 	assert_int_equal(rs_run(&info, 30, "%s info %s", rs_bin("ringside"),
 				db), 0);
-	char keys[2048] = "status;key:plus;key:plus;";
+	char keys[4096] = "status;key:plus;key:plus;";
 	for (int i = 0; i < 30; i++)
 		strcat(keys, "key:Left;");
 	strcat(keys, "view;");
 	for (int i = 0; i < 40; i++)
 		strcat(keys, "key:Right;");
-	strcat(keys, "view;key:F;sleep:300;frametime;quit");
+	char *dir = rs_tmpdir(), shot0[512], shot1[512], more[1200];
+	snprintf(shot0, sizeof shot0, "%s/before.png", dir);
+	snprintf(shot1, sizeof shot1, "%s/after.png", dir);
+	snprintf(more, sizeof more, "view;shot:%s;key:F;sleep:300;shot:%s;"
+		 "frametime;quit", shot0, shot1);
+	strcat(keys, more);
 	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --test-script '%s' %s"
 			" 2>&1", display, rs_bin("ringside-view"), keys, db);
 	if (rc)
@@ -310,6 +360,8 @@ static void test_window_status_pan_frametime(void **state)
 	double to2 = nth(log, 71, " to="), end = nth(log, 71, "data_end=");
 	assert_true(to2 <= end + 0.02 * page + 1);
 	assert_non_null(strstr(log, "frametime shown=1"));
+	frametime_drawn(shot0, shot1);
+	rs_tmpdir_cleanup(dir);
 	free(info);
 	assert_int_equal(rs_run(&info, 30, "%s --help",
 				rs_bin("ringside-view")), 0);
