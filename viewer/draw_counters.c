@@ -2,7 +2,7 @@
  * draw_counters.c - a counter's step graph in its band: a 1-px line on
  * whole pixels, a min..max bar in every pixel column zoomed out (from the
  * counter's pyramid, so O(width x log n) a frame), and no line where a
- * gap of lost records makes its value unknown.
+ * gap of lost records makes its value unknown, nor past the trace's end.
  */
 #include "draw.h"
 
@@ -103,7 +103,13 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 		x = xi + 1;
 		i = j;
 	}
-	counter_flat(st, m, v, c, x, v->width,
+	/* after the last sample the value holds only while the trace lasts:
+	 * the line stops at its last event, not at the view's right edge */
+	int xe = v->width;
+	if (i == c->n)
+		xe = (int)MIN((double)v->width,
+			      MAX((double)x, ceil(rv_x(v, (double)m->t_max))));
+	counter_flat(st, m, v, c, x, xe,
 		     i ? rv_times_at(&c->t, i - 1) : INT64_MIN,
 		     i < c->n ? rv_times_at(&c->t, i) : m->t_max, cur);
 	rv_strip_paint(cr, st);

@@ -4,7 +4,7 @@
  * states and promise lines stop at it and resume after it; a promise
  * whose end fell in it ends there in an "end unknown" mark, not "never
  * resolved"; close gaps share one label; the band is hatched; counters
- * stop at it), the idle band shows at every zoom, a `becomes` is a
+ * stop at it, and at the trace's end), the idle band shows at every zoom, a `becomes` is a
  * vertical line between the two rows, try_read and signal arrows are
  * drawn in their colours, and the
  * double-clicked chain lies over the running boxes.
@@ -689,10 +689,63 @@ static void test_unknown_loss_labelled(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A counter's value is known only while the trace lasts: in a view that
+ * runs past the last event, every counter's step line stops there and
+ * the band beyond it is bare (it ran on to the right edge, so a deep
+ * render at 300 s still showed the heap of a guest that had hung at
+ * 35 ms). */
+static void test_counter_stops_at_trace_end(void **state)
+{
+	(void)state;
+	char *dir = rs_tmpdir();
+	char *db = rs_make_trace(dir, "demo", 12, 0);
+	rv_model *m = load(db);
+	rv_view v = fit(m, 1000, 800);
+	/* the trace's last tenth in the left half, nothing in the right */
+	v.ns_per_px = (double)(m->t_max - m->t_min) / 10 / 500;
+	v.from = (double)m->t_max - 500 * v.ns_per_px;
+	pic p = draw_view(m, &v);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	const int x_end = (int)ceil(rv_x(&v, (double)m->t_max));
+	int shown = 0;
+	for (uint32_t i = 0, k = 0; i < m->ncounters; i++) {
+		if (!m->counters[i].shown)
+			continue;
+		shown++;
+		int top = RV_RULER_H + (int)g.counter_y + (int)k++ * RV_COUNTER_H;
+		int before = 0;
+		for (int y = top + 1; y < top + RV_COUNTER_H - 1; y++) {
+			for (int x = x_end + 2; x < p.w; x++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				if (is_ink(r, gg, b))
+					fail_msg("counter %s at %d,%d, past the"
+						 " trace's end (x %d)",
+						 m->counters[i].name, x, y, x_end);
+			}
+			for (int x = x_end - 40; x < x_end - 1; x++) {
+				int r, gg, b;
+				px(&p, x, y, &r, &gg, &b);
+				before += is_ink(r, gg, b);
+			}
+		}
+		if (before < 30)
+			fail_msg("counter %s: no line before the trace's end",
+				 m->counters[i].name);
+	}
+	assert_true(shown > 0);
+	cairo_surface_destroy(p.s);
+	rv_model_free(m);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_truth,
 	      cmocka_unit_test(test_unknown_loss_labelled),
 	      cmocka_unit_test(test_losses_drawn_as_gaps),
 	      cmocka_unit_test(test_idle_band_at_every_zoom),
 	      cmocka_unit_test(test_becomes_vertical_line),
 	      cmocka_unit_test(test_try_read_and_signal_arrows),
-	      cmocka_unit_test(test_chain_over_running_box))
+	      cmocka_unit_test(test_chain_over_running_box),
+	      cmocka_unit_test(test_counter_stops_at_trace_end))
