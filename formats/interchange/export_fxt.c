@@ -256,11 +256,25 @@ static void promise_mark(struct fxt *x, const struct rs_row *r,
 	cj_event(x->add_ev, &x->add_rc, r, tid, r->ts_ns);
 }
 
+/* The promise records written as 1 ns slices: those Chrome shows
+ * (xw_promise_verb) and try_read, signal and cancel, which no flow here
+ * starts or ends but which `import fxt:` must get back (the round trip).
+ * Labels are not: they are the lifetimes' names. */
+static const char *fxt_verb(uint16_t type)
+{
+	switch (type) {
+	case RS_EV_PROMISE_TRY_READ: return "try_read";
+	case RS_EV_PROMISE_SIGNAL:   return "signal";
+	case RS_EV_PROMISE_CANCEL:   return "cancel";
+	default:                     return xw_promise_verb(type);
+	}
+}
+
 static int on_event(void *opaque, const struct rs_row *r)
 {
 	struct fxt *x = opaque;
 	const unsigned cpu = r->cpu < RS_MAX_CPUS ? r->cpu : 0;
-	const char *verb = xw_promise_verb(r->type);
+	const char *verb = fxt_verb(r->type);
 	const uint32_t tid = xw_ctx(r->ctx, cpu);
 	char name[96];
 

@@ -85,15 +85,25 @@ static void test_fxt_counts_match_database(void **state)
 	       " WHERE type = 19");
 	EXPECT("event complete promise fail", "SELECT count(*) FROM events"
 	       " WHERE type = 20");
+	EXPECT("event complete promise try_read", "SELECT count(*) FROM events"
+	       " WHERE type = 18");
+	EXPECT("event complete promise signal", "SELECT count(*) FROM events"
+	       " WHERE type = 23");
+	EXPECT("event complete promise cancel", "SELECT count(*) FROM events"
+	       " WHERE type = 24");
+	assert_true(sql_int(d, "SELECT count(*) FROM events WHERE type = 18")
+		    > 0);
 	EXPECT("args complete promise promise", "SELECT sum(a) FROM events"
-	       " WHERE type IN (16, 17, 19, 20, 21)");
+	       " WHERE type IN (16, 17, 18, 19, 20, 21, 23, 24)");
 	/* every word of the record, under its name */
 	EXPECT("args complete promise parent", "SELECT sum(b) FROM events"
 	       " WHERE type = 16");
 	EXPECT("args complete promise type", "SELECT sum(c) FROM events"
 	       " WHERE type = 16");
 	EXPECT("args complete promise reader", "SELECT sum(b) FROM events"
-	       " WHERE type = 17");
+	       " WHERE type IN (17, 18)");
+	EXPECT("args complete promise signaller", "SELECT sum(b) FROM events"
+	       " WHERE type = 23");
 	EXPECT("args complete promise resolver", "SELECT sum(b) FROM events"
 	       " WHERE type IN (19, 20)");
 	EXPECT("args complete promise follows", "SELECT sum(b) FROM events"
