@@ -18,7 +18,7 @@
 # with `info`, and compares it event for event (and verdict for verdict)
 # with both live DBs. Regenerate it (`make xen-fixture`) before a change
 # to the kernel, the ring format or the schema lands.
-# shellcheck disable=SC2154  # run, rs, fixture, elf, elf_sum, rs_commit: run.sh's
+# shellcheck disable=SC2154  # run, rs, fixture, elf, elf_sum, image_sum, rs_commit: run.sh's
 
 fixture_parts=(MANIFEST crash.core crash-follow.db crash.db)
 
@@ -124,7 +124,14 @@ fixture_check() {
 	done
 	[ "$ok" = 1 ] || return
 	hpass "fixture-unpack ($(stat -c %s "$fixture") bytes, $(grep '^made:' "$dir/MANIFEST"))"
-	if [ "$(awk '/^kernel-elf-sha256:/ { print $2 }' "$dir/MANIFEST")" != "$elf_sum" ]; then
+	# Its kernel image's sum when the MANIFEST has one (path-independent),
+	# else the ELF's.
+	local was
+	was=$(awk '/^kernel-image-sha256:/ { print $2 }' "$dir/MANIFEST")
+	if [ -n "$was" ] && [ "$was" != "$image_sum" ]; then
+		echo "check-xen: note: the fixture was dumped from another kernel than $elf (its loaded image differs); run make xen-fixture before a kernel change lands"
+	elif [ -z "$was" ] &&
+		[ "$(awk '/^kernel-elf-sha256:/ { print $2 }' "$dir/MANIFEST")" != "$elf_sum" ]; then
 		echo "check-xen: note: the fixture was dumped from another kernel ELF than $elf; run make xen-fixture before a kernel change lands"
 	fi
 	read_core "$dir/crash.core" "$db" fixture-core || return
@@ -155,6 +162,7 @@ fixture_pack() {
 		echo "xen: $XEN_VER"
 		echo "dom0-linux: $KVER"
 		echo "kernel-elf-sha256: $elf_sum"
+		echo "kernel-image-sha256: $image_sum (objcopy -O binary)"
 		echo "ringside: $rs_commit (git describe when the run began)"
 		echo "guest: samples/xen/crash.cfg (workload=crash, 100 rounds), preserved ---sc-"
 		echo "crash.core: xl dump-core of that domain"

@@ -102,6 +102,12 @@ fi
 # RINGSIDE_XEN_DUMPCORE=1 (make xen-fixture) runs it too.
 fixture=$here/fixtures/pvh-crash.tar.xz
 elf_sum=$(sha256sum "$elf" | cut -d' ' -f1)
+# The kernel as loaded (objcopy -O binary: its code and data, no debug
+# info): unlike the ELF's own sum, the same sources built in another
+# directory give the same bytes, so a clone's build is recognised as the
+# kernel a fixture was dumped from.
+objcopy -O binary "$elf" "$run/kernel.img"   # (it seeks: not a pipe)
+image_sum=$(sha256sum "$run/kernel.img" | cut -d' ' -f1)
 # For a new fixture's MANIFEST: the tree the binaries were built from.
 rs_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [ "${RINGSIDE_XEN_DUMPCORE:-0}" != 1 ]; then
