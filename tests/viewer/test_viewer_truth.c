@@ -164,6 +164,23 @@ static bool is_ink(int r, int g, int b)
 	return r < 90 && b > 120 && b - r > 60;
 }
 
+/* The counter step-line ink in columns [xa, xb) of the counter band whose
+ * top is at y = top; the first inked pixel goes to *ax, *ay. */
+static int counter_ink_in(pic *p, int top, int xa, int xb, int *ax, int *ay)
+{
+	int n = 0;
+	for (int y = top + 1; y < top + RV_COUNTER_H - 1; y++)
+		for (int x = xa; x < xb; x++) {
+			int r, g, b;
+			px(p, x, y, &r, &g, &b);
+			if (is_ink(r, g, b) && !n++) {
+				*ax = x;
+				*ay = y;
+			}
+		}
+	return n;
+}
+
 /* The model: nothing crosses the big gap, and every promise whose end
  * fell in a gap ends there, marked end-unknown (none runs to the end). */
 static void check_gap_model(const rv_model *full, const rv_model *m,
@@ -315,22 +332,11 @@ static void check_gap_pixels(const rv_model *m, const rv_view *v,
 		if (!m->counters[i].shown)
 			continue;
 		int top = RV_RULER_H + (int)g.counter_y + (int)k++ * RV_COUNTER_H;
-		int before = 0;
-		for (int y = top + 1; y < top + RV_COUNTER_H - 1; y++) {
-			for (int x = x0; x <= x1; x++) {
-				int r, gg, b;
-				px(&p, x, y, &r, &gg, &b);
-				if (is_ink(r, gg, b))
-					fail_msg("counter %s at %d,%d in the gap",
-						 m->counters[i].name, x, y);
-			}
-			for (int x = x0 - 40; x < x0 - 3; x++) {
-				int r, gg, b;
-				px(&p, x, y, &r, &gg, &b);
-				before += is_ink(r, gg, b);
-			}
-		}
-		if (before < 30)
+		int ax, ay;
+		if (counter_ink_in(&p, top, x0, x1 + 1, &ax, &ay))
+			fail_msg("counter %s at %d,%d in the gap",
+				 m->counters[i].name, ax, ay);
+		if (counter_ink_in(&p, top, x0 - 40, x0 - 3, &ax, &ay) < 30)
 			fail_msg("counter %s: no line before the gap",
 				 m->counters[i].name);
 	}
@@ -714,23 +720,11 @@ static void test_counter_stops_at_trace_end(void **state)
 			continue;
 		shown++;
 		int top = RV_RULER_H + (int)g.counter_y + (int)k++ * RV_COUNTER_H;
-		int before = 0;
-		for (int y = top + 1; y < top + RV_COUNTER_H - 1; y++) {
-			for (int x = x_end + 2; x < p.w; x++) {
-				int r, gg, b;
-				px(&p, x, y, &r, &gg, &b);
-				if (is_ink(r, gg, b))
-					fail_msg("counter %s at %d,%d, past the"
-						 " trace's end (x %d)",
-						 m->counters[i].name, x, y, x_end);
-			}
-			for (int x = x_end - 40; x < x_end - 1; x++) {
-				int r, gg, b;
-				px(&p, x, y, &r, &gg, &b);
-				before += is_ink(r, gg, b);
-			}
-		}
-		if (before < 30)
+		int ax, ay;
+		if (counter_ink_in(&p, top, x_end + 2, p.w, &ax, &ay))
+			fail_msg("counter %s at %d,%d, past the trace's end"
+				 " (x %d)", m->counters[i].name, ax, ay, x_end);
+		if (counter_ink_in(&p, top, x_end - 40, x_end - 1, &ax, &ay) < 30)
 			fail_msg("counter %s: no line before the trace's end",
 				 m->counters[i].name);
 	}
