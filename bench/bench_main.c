@@ -365,13 +365,16 @@ int main(int argc, char **argv)
 	 * only the import row and the collect it is set beside. --live:
 	 * only the live rows (about 90 s of QEMU). --emit: only the emit
 	 * path's rows (ns, Ir, overheads). --follow: only the follow rows
-	 * (a minute). */
+	 * (a minute). --decode: only the decode rows (seconds). */
 	const int smp_only = argc > 1 && strcmp(argv[1], "--smp") == 0;
 	const int import_only = argc > 1 && strcmp(argv[1], "--import") == 0;
 	const int live_only = argc > 1 && strcmp(argv[1], "--live") == 0;
 	const int emit_only = argc > 1 && strcmp(argv[1], "--emit") == 0;
 	const int follow_only = argc > 1 && strcmp(argv[1], "--follow") == 0;
-	if (smp_only || import_only || live_only || emit_only || follow_only) {
+	const int decode_only = argc > 1 && strcmp(argv[1], "--decode") == 0;
+	const int partial = smp_only || import_only || live_only ||
+			    emit_only || follow_only || decode_only;
+	if (partial) {
 		argc--;
 		argv++;
 	}
@@ -381,7 +384,8 @@ int main(int argc, char **argv)
 			   "build/bench/results-import.json" : live_only ?
 			   "build/bench/results-live.json" : emit_only ?
 			   "build/bench/results-emit.json" : follow_only ?
-			   "build/bench/results-follow.json" :
+			   "build/bench/results-follow.json" : decode_only ?
+			   "build/bench/results-decode.json" :
 			   "build/bench/results.json";
 	const char *dir = argc > 2 ? argv[2] : "build/bench";
 
@@ -403,6 +407,8 @@ int main(int argc, char **argv)
 		bench_live(&r, dir);
 	} else if (follow_only) {
 		bench_follow(&r, dir);
+	} else if (decode_only) {
+		bench_decode(&r, dir);
 	} else if (emit_only) {
 		bench_emit(&r);
 		bench_emit_ir(&r, BENCH_DIR "/ringside-bench", dir);
@@ -427,8 +433,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("\n");
-	print_table(&r, smp_only || import_only || live_only || emit_only ||
-		       follow_only);
+	print_table(&r, partial);
 	write_json(&r, json);
 	printf("results: %s\n", json);
 	return 0;

@@ -21,13 +21,18 @@
  * as small as RS_PAD_MIN and fill the rest of a chunk past
  * RS_MAX_RECORD. `keep` masks the three argument words: all ones for
  * those the type has, zero for absent ones, so loading all three and
- * masking costs no branch on the count. */
+ * masking costs no branch on the count. The table is defined in
+ * rs_decode.c and read from rs_reader.c's hot loop: its 32-byte alignment
+ * is in the type, so that loop knows the masks are aligned and ANDs them
+ * straight from the table (an extern table of unknown alignment cost a
+ * separate unaligned load, one more instruction a record). */
 struct rule {
-	uint64_t keep[3];
+	_Alignas(32) uint64_t keep[3];
 	uint16_t min, lim;
 	uint8_t nargs, has_str;
 };
-_Static_assert(sizeof(struct rule) == 32, "rule is indexed by a shift");
+_Static_assert(sizeof(struct rule) == 32 && _Alignof(struct rule) == 32,
+	       "rule is indexed by a shift, its masks read aligned");
 extern const struct rule rs_decode_rules[RS_EV_TYPE_LIMIT];
 
 /* The smallest record of a type with n arguments. */
