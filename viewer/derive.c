@@ -619,12 +619,7 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	b->any = true;
 	b->last_t = t;
 	b->last_cpu = cpu;
-	if (m->nevents == b->ev_cap) {
-		b->ev_cap = b->ev_cap ? b->ev_cap * 2 : 65536;
-		GROW(m->ev_type, b->ev_cap);
-	}
-	rv_times_push(&m->ev_t, t);
-	m->ev_type[m->nevents++] = (uint8_t)type;
+	m->nevents++;
 	if (t < m->t_min)
 		m->t_min = t;
 	if (t > m->t_max)

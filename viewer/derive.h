@@ -53,7 +53,6 @@ struct rv_builder {
 	cpu_state *cpu;
 	int nidle;
 	int64_t all_idle_since;
-	uint64_t ev_cap;
 	int32_t heap_ctr, runq_ctr;   /* counter indexes, -1 until seen */
 	uint8_t ev_cpu;               /* CPU of the event being derived */
 	uint32_t *gap_pos;            /* per CPU: its first gap not yet passed */

@@ -245,11 +245,12 @@ void rv_fmt_time(char *buf, size_t len, double ns);
 void rv_thread_rgb(uint32_t thread, double rgb[3]);
 
 /* Hit testing (hit.c): a tooltip text for what is at (x, y), or NULL;
- * the pp under (x, y), or -1; a summary of [a, b]. Results are g_free'd. */
+ * the pp under (x, y), or -1; a summary of [a, b] from its events' counts
+ * by type (rv_db_type_counts). Results are g_free'd. */
 char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
 		      double y);
 int64_t rv_hit_pp(const rv_model *m, const rv_view *v, double x, double y);
-char *rv_range_summary(const rv_model *m, int64_t a, int64_t b);
+char *rv_range_summary(const uint64_t counts[256], int64_t a, int64_t b);
 /* Mark pp's whole becomes chain in chain[] (cleared first). */
 void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain);
 /* Search: set match[i] for pps whose label or type contains needle

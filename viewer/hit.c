@@ -277,24 +277,17 @@ char *rv_hit_describe(const rv_model *m, const rv_view *v, double x,
 	return g_string_free(s, FALSE);
 }
 
-char *rv_range_summary(const rv_model *m, int64_t a, int64_t b)
+char *rv_range_summary(const uint64_t counts_in[256], int64_t a, int64_t b)
 {
-	assert(m);
-	if (a > b) {
-		int64_t t = a;
-		a = b;
-		b = t;
-	}
-	uint64_t counts[256] = { 0 };
-	uint32_t i0 = rv_times_lower_bound(&m->ev_t, 0, m->ev_t.n, a);
-	uint32_t i1 = rv_times_lower_bound(&m->ev_t, i0, m->ev_t.n, b + 1);
-	for (uint32_t i = i0; i < i1; i++)
-		counts[m->ev_type[i]]++;
+	assert(counts_in && a <= b);
+	uint64_t counts[256], total = 0;
+	for (int k = 0; k < 256; k++)
+		total += counts[k] = counts_in[k];
 	char d[48];
 	rv_fmt_dur(d, sizeof d, (double)(b - a));
 	GString *s = g_string_new(NULL);
-	g_string_append_printf(s, "%s selected: %u event%s", d, i1 - i0,
-			       i1 - i0 == 1 ? "" : "s");
+	g_string_append_printf(s, "%s selected: %llu event%s", d,
+			       (unsigned long long)total, total == 1 ? "" : "s");
 	/* biggest first, so the summary reads as "mostly switches" */
 	for (int shown = 0; shown < 8; shown++) {
 		int best = -1;

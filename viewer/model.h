@@ -230,10 +230,10 @@ typedef struct rv_model {
 	 * "cpu N: STATE at rip 0x.. in NAME" a line; NULL without. */
 	char *panic_cpus;
 
-	/* per-event (time order), for range summaries */
+	/* Events derived. Each event's own time and type are not kept
+	 * (5 bytes an event): a range summary counts them in the database
+	 * (rv_db_type_counts), which decodes only the chunks in the range. */
 	uint64_t nevents;
-	rv_times ev_t;            /* 4 bytes an event (times.h) */
-	uint8_t *ev_type;
 
 	rv_spans *cpu_lane;       /* [ncpus]: thread runs */
 	rv_spans *cpu_idle;       /* [ncpus] */
@@ -285,6 +285,12 @@ bool rv_model_check(const char *path, char *err, size_t errlen);
 /* Cheap "has the database changed" probe for --follow: returns the
  * number of events visible now, or -1 on error. */
 int64_t rv_db_event_count(const char *path);
+/* The events of trace trace_id in path with a <= ts_ns <= b, by type,
+ * into counts (zeroed first): the `events` table, which decodes only the
+ * chunks that reach into [a, b]. 0, or -1 with the reason in err. */
+int rv_db_type_counts(const char *path, int64_t trace_id, int64_t a,
+		      int64_t b, uint64_t counts[256], char *err,
+		      size_t errlen);
 
 /* Helpers shared by load, layout and drawing. */
 void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,

@@ -7,6 +7,7 @@
  */
 #include "model_meta.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -201,6 +202,39 @@ int64_t rv_db_event_count(const char *path)
 	return v;
 }
 
+int rv_db_type_counts(const char *path, int64_t trace_id, int64_t a,
+		      int64_t b, uint64_t counts[256], char *err,
+		      size_t errlen)
+{
+	assert(path && counts && a <= b);
+	memset(counts, 0, 256 * sizeof counts[0]);
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
+	if (!db)
+		return -1;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT type, count(*) FROM events"
+				    " WHERE trace_id = ?1 AND ts_ns >= ?2 AND"
+				    " ts_ns <= ?3 GROUP BY type", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, trace_id);
+		sqlite3_bind_int64(st, 2, a);
+		sqlite3_bind_int64(st, 3, b);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t type = sqlite3_column_int64(st, 0);
+			if (type >= 0 && type < 256)
+				counts[type] = (uint64_t)sqlite3_column_int64(st, 1);
+		}
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "%s: counting events: %s", path,
+			 sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 void rv_spans_free(rv_spans *s)
 {
 	rv_times_free(&s->start); rv_times_free(&s->end);
@@ -257,8 +291,6 @@ void rv_model_free(rv_model *m)
 	g_free(m->counters);
 	g_free(m->lost);
 	g_free(m->marks);
-	rv_times_free(&m->ev_t);
-	g_free(m->ev_type);
 	if (m->strings)
 		g_string_chunk_free(m->strings);
 	g_free(m->path);

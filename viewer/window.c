@@ -11,6 +11,7 @@
  * thread and swaps it in, keeping the view's from/zoom/scroll, so the
  * picture never changes under the user's hands except for new data.
  */
+#include <assert.h>
 #include <gtk/gtk.h>
 #include <math.h>
 #include <stdlib.h>
@@ -336,14 +337,76 @@ static void drag_update(GtkGestureDrag *g, double dx, double dy, gpointer data)
 	rv_win_redraw(w);
 }
 
+/* A selection's summary counts its events by type in the database (the
+ * model keeps no per-event list; rv_db_type_counts decodes only the
+ * chunks in the range): off the UI thread, as search is, since a whole
+ * 10 M-event trace takes a while; a newer selection makes an older
+ * count's answer stale. */
+typedef struct {
+	char *path;
+	int64_t trace_id, a, b;
+	guint gen;
+	int rc;
+	uint64_t counts[256];
+	char err[300];
+} sel_job;
+
+static void sel_job_free(gpointer data)
+{
+	sel_job *j = data;
+	g_free(j->path);
+	g_free(j);
+}
+
+static void sel_thread(GTask *t, gpointer src, gpointer data,
+		       GCancellable *c)
+{
+	sel_job *j = data;
+	j->rc = rv_db_type_counts(j->path, j->trace_id, j->a, j->b, j->counts,
+				  j->err, sizeof j->err);
+	g_task_return_boolean(t, TRUE);
+}
+
+static void sel_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	win_t *w = data;
+	sel_job *j = g_task_get_task_data(G_TASK(res));
+	w->sel_busy = false;
+	if (j->gen != w->sel_gen)
+		return;
+	if (j->rc != 0) {
+		rv_win_status(w, "%s", j->err);
+		return;
+	}
+	char *s = rv_range_summary(j->counts, j->a, j->b);
+	rv_win_status(w, "%s", s);
+	g_free(s);
+}
+
+void rv_win_count_selection(win_t *w)
+{
+	assert(w->m && w->v.has_sel);
+	sel_job *j = g_new0(sel_job, 1);
+	j->path = g_strdup(w->m->path);
+	j->trace_id = w->m->trace_id;
+	j->a = MIN(w->v.sel_a, w->v.sel_b);
+	j->b = MAX(w->v.sel_a, w->v.sel_b);
+	j->gen = ++w->sel_gen;
+	char d[48];
+	rv_fmt_dur(d, sizeof d, (double)(j->b - j->a));
+	rv_win_status(w, "%s selected: counting its events...", d);
+	w->sel_busy = true;
+	GTask *t = g_task_new(NULL, NULL, sel_done, w);
+	g_task_set_task_data(t, j, sel_job_free);
+	g_task_run_in_thread(t, sel_thread);
+	g_object_unref(t);
+}
+
 static void drag_end(GtkGestureDrag *g, double dx, double dy, gpointer data)
 {
 	win_t *w = data;
-	if (w->selecting && w->m && w->v.sel_a != w->v.sel_b) {
-		char *s = rv_range_summary(w->m, w->v.sel_a, w->v.sel_b);
-		rv_win_status(w, "%s", s);
-		g_free(s);
-	}
+	if (w->selecting && w->m && w->v.sel_a != w->v.sel_b)
+		rv_win_count_selection(w);
 	w->selecting = false;
 }
 

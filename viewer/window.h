@@ -43,6 +43,8 @@ typedef struct {
 	char *base_status;        /* the status after loading (Esc restores) */
 	/* search: one worker at a time; gen drops results of older queries */
 	guint search_gen;
+	guint sel_gen;            /* the selection summary being counted */
+	bool sel_busy;            /* a worker is counting one */
 	bool search_busy, search_again, search_quiet;
 	/* --test-script's "search-delay:MS": each search worker sleeps this
 	 * long first, so a test sees the window live while one runs */
@@ -87,6 +89,9 @@ void rv_win_script_start(win_t *w);
 
 /* window_search.c */
 void rv_win_search_run(win_t *w);
+/* The selection's summary in the status line, counted off the UI thread
+ * (window.c): "counting" until its worker answers. */
+void rv_win_count_selection(win_t *w);
 void rv_win_search_clear(win_t *w);
 void rv_win_search_step(win_t *w, int dir);   /* +1 next, -1 previous */
 void rv_win_search_connect(win_t *w);

@@ -80,6 +80,15 @@ static bool script_more(win_t *w, const char *s)
 		printf("indexed %lld of %lld\n", idx, want);
 	} else if (g_str_has_prefix(s, "search-delay:")) {
 		w->search_delay_ms = (guint)atoi(s + 13);
+	} else if (g_str_has_prefix(s, "range:")) {
+		/* "range:A:B" (ns): selected as a drag selects it */
+		char *end;
+		w->v.sel_a = (int64_t)g_ascii_strtoll(s + 6, &end, 10);
+		w->v.sel_b = *end == ':' ? (int64_t)g_ascii_strtoll(end + 1, NULL, 10)
+					: w->v.sel_a;
+		w->v.has_sel = true;
+		rv_win_count_selection(w);
+		rv_win_redraw(w);
 	} else if (!strcmp(s, "status")) {
 		printf("status %s\n", gtk_label_get_text(GTK_LABEL(w->status)));
 	} else if (!strcmp(s, "frametime")) {
@@ -148,7 +157,8 @@ static bool script_hist(win_t *w, const char *s)
  * and "bar:I" (a click on bar I; prints the highlighted promise ids);
  * steps wait while a report is being computed. And (script_more) "view",
  * "search:TEXT", "search-delay:MS" (each search's worker sleeps MS
- * first), "filter", "shown", "indexed", "status", "frametime",
+ * first), "range:A:B" (a selection from A to B ns, as a drag makes),
+ * "filter", "shown", "indexed", "status", "frametime",
  * "selected"; steps wait while a search or a load runs, but for "busy",
  * which prints whether a search is running. */
 static gboolean script_step(gpointer data)
@@ -170,7 +180,8 @@ static gboolean script_step(gpointer data)
 		g_timeout_add(150, script_step, w);
 		return G_SOURCE_REMOVE;
 	}
-	if (rv_hpanel_busy(w->hp) || w->search_busy || w->loading) {
+	if (rv_hpanel_busy(w->hp) || w->search_busy || w->sel_busy ||
+	    w->loading) {
 		w->script_pos--;
 		g_timeout_add(50, script_step, w);
 		return G_SOURCE_REMOVE;

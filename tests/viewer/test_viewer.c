@@ -309,7 +309,10 @@ static void test_model_layout_rules(void **state)
 		for (uint32_t k = 1; k < m->rows[r].n; k++)
 			assert_true(RV_START(&m->rows[r], k) >=
 				    RV_END(&m->rows[r], k - 1));
-	char *s = rv_range_summary(m, m->t_min, m->t_max);
+	uint64_t counts[256];
+	assert_int_equal(rv_db_type_counts(db, m->trace_id, m->t_min, m->t_max,
+					   counts, err, sizeof err), 0);
+	char *s = rv_range_summary(counts, m->t_min, m->t_max);
 	assert_non_null(strstr(s, "promise_create"));
 	free(s);
 	rv_model_free(m);

@@ -321,9 +321,6 @@ static void models_eq(const rv_model *x, const rv_model *y)
 {
 	const char *what = "model";
 	EQ(x->nevents, y->nevents);
-	times_eq(&x->ev_t, &y->ev_t, (uint32_t)x->nevents, what);
-	for (uint64_t i = 0; i < x->nevents; i++)
-		EQ(x->ev_type[i], y->ev_type[i]);
 	EQ(x->t_min, y->t_min); EQ(x->t_max, y->t_max);
 	EQ(x->ncpus, y->ncpus); EQ(x->show_threads, y->show_threads);
 	for (int c = 0; c < x->ncpus; c++) {

@@ -10,6 +10,7 @@
  * machine, not the window, and would hide the ones these tests look for.
  */
 #include "testlib.h"
+#include "view_fixture.h"
 #include "ringside_ring.h"
 
 #include <cairo.h>
@@ -435,28 +436,106 @@ static void test_mark_label_at_right_edge(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
-/* Counts read as English: a range holding one event says "1 event". */
-static void test_range_summary_singular(void **state)
+/* The events of [a, b] by type, as the window's selection counts them. */
+static void range_counts(const char *path, int64_t trace, int64_t a,
+			 int64_t b, uint64_t c[256])
+{
+	char err[300];
+	if (rv_db_type_counts(path, trace, a, b, c, err, sizeof err) != 0)
+		fail_msg("%s", err);
+}
+
+/* A selection's summary counts its events in the database (the model
+ * keeps no per-event list). Counts read as English: a range holding one
+ * event says "1 event". The whole trace's counts by type equal
+ * type_counts, which the collector kept as it stored the events, and the
+ * model's event count; a range split anywhere adds up to the whole. */
+static void test_range_summary_counts(void **state)
 {
 	char err[256];
-	rv_model *m = rv_model_load(SAMPLES "/crash.db", err, sizeof err);
+	const char *path = SAMPLES "/crash.db";
+	rv_model *m = rv_model_load(path, err, sizeof err);
 	assert_non_null(m);
+	uint64_t ne, c[256], whole[256], left[256], right[256];
+	int64_t *et = db_event_times(path, &ne);
+	assert_int_equal(ne, m->nevents);
 	/* an event whose neighbours are at other times */
 	uint64_t i = 1;
-	const rv_times *et = &m->ev_t;
-	while (i + 1 < m->nevents &&
-	       (rv_times_at(et, i) == rv_times_at(et, i - 1) ||
-		rv_times_at(et, i) == rv_times_at(et, i + 1)))
+	while (i + 1 < ne && (et[i] == et[i - 1] || et[i] == et[i + 1]))
 		i++;
-	assert_true(i + 1 < m->nevents);
-	char *s = rv_range_summary(m, rv_times_at(et, i), rv_times_at(et, i));
+	assert_true(i + 1 < ne);
+	range_counts(path, m->trace_id, et[i], et[i], c);
+	char *s = rv_range_summary(c, et[i], et[i]);
 	assert_non_null(strstr(s, " selected: 1 event -"));
 	g_free(s);
+
+	range_counts(path, m->trace_id, m->t_min, m->t_max, whole);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT type, count FROM"
+					    " type_counts WHERE trace_id = ?1",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, m->trace_id);
+	uint64_t kept[256] = { 0 }, sum = 0;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		kept[sqlite3_column_int(st, 0) & 255] =
+			(uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	for (int k = 0; k < 256; k++) {
+		assert_int_equal(whole[k], kept[k]);
+		sum += whole[k];
+	}
+	assert_int_equal(sum, m->nevents);
+	for (uint64_t at = 1; at < 4; at++) {
+		const int64_t t = et[ne * at / 4];
+		range_counts(path, m->trace_id, m->t_min, t, left);
+		range_counts(path, m->trace_id, t + 1, m->t_max, right);
+		for (int k = 0; k < 256; k++)
+			assert_int_equal(left[k] + right[k], whole[k]);
+	}
+	g_free(et);
+	rv_model_free(m);
+}
+
+/* The window's selection (as a drag makes it, "range:A:B") is counted by
+ * a worker and its summary lands in the status line: the whole trace
+ * gives every event, with the biggest type first and its exact count. */
+static void test_window_selection_counted(void **state)
+{
+	const char *display = rs_test_display();
+	const char *path = SAMPLES "/crash.db";
+	char err[256], *log = NULL, want[160];
+	rv_model *m = rv_model_load(path, err, sizeof err);
+	assert_non_null(m);
+	uint64_t c[256];
+	assert_int_equal(rv_db_type_counts(path, m->trace_id, m->t_min,
+					   m->t_max, c, err, sizeof err), 0);
+	int best = 0;
+	for (int k = 1; k < 256; k++)
+		if (c[k] > c[best])
+			best = k;
+	snprintf(want, sizeof want, " selected: %llu events - %llu %s",
+		 (unsigned long long)m->nevents, (unsigned long long)c[best],
+		 rv_event_name(best));
+	int rc = rs_run(&log, 60, "DISPLAY=%s " ENV "%s --test-script "
+			"'range:%lld:%lld;status;quit' %s", display,
+			rs_bin("ringside-view"), (long long)m->t_min,
+			(long long)m->t_max, path);
+	if (rc)
+		fprintf(stderr, "%s\n", log ? log : "");
+	assert_int_equal(rc, 0);
+	if (!strstr(log, want))
+		fail_msg("want '%s' in the status: %s", want, log);
+	free(log);
 	rv_model_free(m);
 }
 
 RS_TEST_SUITE(viewer_live,
-	      cmocka_unit_test(test_range_summary_singular),
+	      cmocka_unit_test(test_range_summary_counts),
+	      cmocka_unit_test(test_window_selection_counted),
 	      cmocka_unit_test(test_mark_label_at_right_edge),
 	      cmocka_unit_test(test_window_follow_slides),
 	      cmocka_unit_test(test_window_follow_waits),

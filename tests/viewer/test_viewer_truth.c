@@ -363,22 +363,22 @@ static void test_losses_drawn_as_gaps(void **state)
 	rv_model *full = load(src);
 	/* a long gap, then two of three records each about 12 px apart at
 	 * full view (1000 px wide) */
-	const uint64_t ne = full->nevents;
-	const rv_times *et = &full->ev_t;
+	uint64_t ne;
+	int64_t *et = db_event_times(src, &ne);
+	assert_int_equal(ne, full->nevents);
 	rv_view v0 = fit(full, 1000, 100);
-	cut cuts[3] = { { rv_times_at(et, ne * 40 / 100),
-			  rv_times_at(et, ne * 55 / 100), 0, 0, 0, 0 } };
+	cut cuts[3] = { { et[ne * 40 / 100], et[ne * 55 / 100], 0, 0, 0, 0 } };
 	uint64_t k = ne * 80 / 100;
-	while (k + 4 < ne && rv_times_at(et, k + 3) == rv_times_at(et, k))
+	while (k + 4 < ne && et[k + 3] == et[k])
 		k++;
-	cuts[1].ta = rv_times_at(et, k);
-	cuts[1].tb = rv_times_at(et, k + 3);
-	while (k + 4 < ne &&
-	       rv_times_at(et, k) < cuts[1].tb + 12 * v0.ns_per_px)
+	cuts[1].ta = et[k];
+	cuts[1].tb = et[k + 3];
+	while (k + 4 < ne && et[k] < cuts[1].tb + 12 * v0.ns_per_px)
 		k++;
 	assert_true(k + 4 < ne);
-	cuts[2].ta = rv_times_at(et, k);
-	cuts[2].tb = rv_times_at(et, k + 3);
+	cuts[2].ta = et[k];
+	cuts[2].tb = et[k + 3];
+	g_free(et);
 	char *db = lossy_copy(dir, src, cuts, 3);
 	rv_model *m = load(db);
 	check_gap_model(full, m, &cuts[0]);
@@ -671,10 +671,10 @@ static void test_unknown_loss_labelled(void **state)
 	(void)state;
 	char *dir = rs_tmpdir();
 	char *db = rs_make_trace(dir, "demo", 12, 0);
-	rv_model *full = load(db);
-	const int64_t t0 = rv_times_at(&full->ev_t, full->nevents / 4);
-	const int64_t t1 = rv_times_at(&full->ev_t, full->nevents / 2);
-	rv_model_free(full);
+	uint64_t ne;
+	int64_t *et = db_event_times(db, &ne);
+	const int64_t t0 = et[ne / 4], t1 = et[ne / 2];
+	g_free(et);
 	sqlite3 *d;
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
 	char sql[300];

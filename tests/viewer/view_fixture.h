@@ -7,6 +7,8 @@
 #define VIEW_FIXTURE_H
 
 #include <cairo.h>
+#include <glib.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +37,30 @@ static inline pic draw_view(const rv_model *m, const rv_view *v)
 	p.stride = cairo_image_surface_get_stride(p.s);
 	p.d = cairo_image_surface_get_data(p.s);
 	return p;
+}
+
+/* Every event time of trace 1 in path, in the model's order (time, then
+ * CPU), from the database's `events` table; *n of them. g_free it. */
+static inline int64_t *db_event_times(const char *path, uint64_t *n)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT ts_ns FROM events WHERE"
+					    " trace_id = 1 ORDER BY ts_ns, cpu",
+					    -1, &st, NULL), SQLITE_OK);
+	uint64_t cap = 4096;
+	int64_t *t = g_new(int64_t, cap);
+	*n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap)
+			t = g_renew(int64_t, t, cap *= 2);
+		t[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return t;
 }
 
 static inline void px(const pic *p, int x, int y, int *r, int *g, int *b)
