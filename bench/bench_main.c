@@ -350,10 +350,24 @@ static void print_table(struct bench_results *r, int partial)
 		printf("\nnotes:\n%s", r->notes);
 }
 
+static const char usage[] =
+	"usage: ringside-bench [--smp|--import|--live|--emit|--follow|--decode]"
+	" [RESULTS.json [DIR]]\n"
+	"       ringside-bench --gen-trace OUT.db EVENTS\n"
+	"       ringside-bench --gen-live OUT.db EVENTS_PER_S SECONDS LOG\n"
+	"       ringside-bench --emit-loops N\n"
+	"Without an option: every benchmark (make bench; minutes), its table on"
+	" stdout\nand RESULTS.json (build/bench/results.json). bench/README.md"
+	" says what each\nrow measures.\n";
+
 int main(int argc, char **argv)
 {
 	struct bench_results r;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc == 4 && strcmp(argv[1], "--gen-trace") == 0)
 		return bench_gen_trace(argv[2], strtoull(argv[3], NULL, 10));
 	if (argc == 6 && strcmp(argv[1], "--gen-live") == 0)
@@ -377,6 +391,13 @@ int main(int argc, char **argv)
 	if (partial) {
 		argc--;
 		argv++;
+	}
+	/* Anything else that looks like an option is a mistake, not a
+	 * results path: it would start the whole (minutes-long) bench. */
+	if ((argc > 1 && argv[1][0] == '-') || (argc > 2 && argv[2][0] == '-') ||
+	    argc > 3) {
+		fputs(usage, stderr);
+		return 2;
 	}
 	/* A partial run must not overwrite the full run's results. */
 	const char *json = argc > 1 ? argv[1] : smp_only ?
