@@ -122,6 +122,9 @@ void bench_ingest(struct bench_results *res, const char *dir);
 void bench_lag(struct bench_results *res, const char *dir);
 void bench_live(struct bench_results *res, const char *dir);
 void bench_view(struct bench_results *res, const char *dir);
+/* `--decode-db DB N`: the decoder alone over every chunk of DB, which must
+ * hold N events (the decode100m_s row, on any database); 0 or 1. */
+int bench_decode_db(const char *db, uint64_t n);
 void bench_emit_smp(struct bench_results *res);
 void bench_collect_smp(struct bench_results *res, const char *dir);
 void bench_import(struct bench_results *res, const char *dir);

@@ -356,6 +356,7 @@ static const char usage[] =
 	"       ringside-bench --gen-trace OUT.db EVENTS\n"
 	"       ringside-bench --gen-live OUT.db EVENTS_PER_S SECONDS LOG\n"
 	"       ringside-bench --emit-loops N\n"
+	"       ringside-bench --decode-db DB EVENTS\n"
 	"Without an option: every benchmark (make bench; minutes), its table on"
 	" stdout\nand RESULTS.json (build/bench/results.json). bench/README.md"
 	" says what each\nrow measures.\n";
@@ -373,6 +374,8 @@ int main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "--gen-live") == 0)
 		return bench_gen_live(argv[2], strtod(argv[3], NULL),
 				      strtod(argv[4], NULL), argv[5]);
+	if (argc == 4 && strcmp(argv[1], "--decode-db") == 0)
+		return bench_decode_db(argv[2], strtoull(argv[3], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "--emit-loops") == 0)
 		return bench_emit_loops((uint32_t)strtoul(argv[2], NULL, 10));
 	/* --smp: only the rows of several CPUs (quick; no QEMU). --import:

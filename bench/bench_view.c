@@ -408,6 +408,18 @@ out:
 	return s;
 }
 
+int bench_decode_db(const char *db, uint64_t n)
+{
+	struct bench_results r;
+	memset(&r, 0, sizeof(r));
+	double s = decode_all_s(&r, db, n);   /* (its notes go to stderr) */
+	if (isnan(s))
+		return 1;
+	printf("decode_db_s %.3f events %llu (%.2f M/s, one thread)\n", s,
+	       (unsigned long long)n, (double)n / s / 1e6);
+	return 0;
+}
+
 /* BENCH_BIG=1 only (minutes): the viewer on 100 M events beside the
  * decoder alone on the same database; bytes per event from 10 M to it. */
 static void bench_view_big(struct bench_results *res, const char *dir,
