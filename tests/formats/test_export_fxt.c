@@ -195,7 +195,51 @@ static void test_fxt_cli_usage(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* A window (--from/--to): nothing outside it, and each promise event,
+ * counter sample and mark in it, as SQL counts them there. */
+static void test_fxt_window(void **state)
+{
+	char *dir = rs_tmpdir(), *out = NULL, q[300];
+	char *db = rs_make_lossy_trace(dir, "demo", 40, 8);
+	sqlite3 *d;
+	assert_int_equal(sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	const int64_t t0 = sql_int(d, "SELECT min(ts_ns) FROM events");
+	const int64_t t1 = sql_int(d, "SELECT max(ts_ns) FROM events");
+	const int64_t from = t0 + (t1 - t0) / 3, to = t0 + 2 * (t1 - t0) / 3;
+	assert_int_equal(rs_run(&out, 60, "'%s' export --fxt -o '%s/w.fxt' --from"
+				" %lldns --to %lldns '%s'", rs_bin("ringside"), dir,
+				(long long)from, (long long)to, db), 0);
+	free(out);
+	int rc = rs_run(&out, 60, "python3 '%s' '%s/w.fxt'", reader(), dir);
+	if (rc != 0)
+		fail_msg("read_fxt.py: exit %d: %s", rc, out);
+	assert_true(got(out, "ts_first") >= from);
+	assert_true(got(out, "ts_last") <= to);
+	assert_true(got(out, "ts_last") > got(out, "ts_first"));
+#define IN_WINDOW(key, types) do {                                            \
+		snprintf(q, sizeof(q), "SELECT count(*) FROM events WHERE"    \
+			 " type IN (%s) AND ts_ns BETWEEN %lld AND %lld",     \
+			 types, (long long)from, (long long)to);              \
+		EXPECT(key, q);                                               \
+	} while (0)
+	IN_WINDOW("event complete promise create", "16");
+	IN_WINDOW("event complete promise resolve", "19");
+	IN_WINDOW("event complete promise read", "17");
+	IN_WINDOW("events counter counter", "8, 34, 64");
+	IN_WINDOW("events instant mark", "65");
+#undef IN_WINDOW
+	assert_true(got(out, "event complete promise create") > 0);
+	assert_true(got(out, "event complete promise create") <
+		    sql_int(d, "SELECT count(*) FROM events WHERE type = 16"));
+	sqlite3_close(d);
+	free(out);
+	free(db);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(export_fxt,
 	cmocka_unit_test(test_fxt_cli_usage),
 	cmocka_unit_test(test_fxt_counts_match_database),
-	cmocka_unit_test(test_fxt_panic))
+	cmocka_unit_test(test_fxt_panic),
+	cmocka_unit_test(test_fxt_window))

@@ -16,6 +16,9 @@ before, every thread inline. Then it prints, one per line, sorted:
   kobj TYPE N
   async_unmatched N                 (async begins without their end)
   flow_unmatched N
+  ts_first N / ts_last N            (the earliest event time, and the
+                                     latest, a complete event's end
+                                     included; ticks)
 """
 import struct
 import sys
@@ -41,6 +44,7 @@ def main(path):
     sums = Counter()
     asyncs = Counter()
     flows = Counter()
+    times = []
     pos = 0
     first = True
     while pos < len(words):
@@ -53,7 +57,8 @@ def main(path):
             fail('the first record is not the magic number record')
         first = False
         out[('records', rtype)] += 1
-        used = parse(rtype, h, rec, strings, out, sums, asyncs, flows, pos)
+        used = parse(rtype, h, rec, strings, out, sums, asyncs, flows, pos,
+                     times)
         if used != size:
             fail(f'word {pos}: type {rtype} record of {size} words uses {used}')
         pos += size
@@ -69,6 +74,9 @@ def main(path):
         lines.append('args ' + ' '.join(str(x) for x in k) + f' {n}')
     lines.append(f'async_unmatched {sum(abs(v) for v in asyncs.values())}')
     lines.append(f'flow_unmatched {sum(abs(v) for v in flows.values())}')
+    if times:
+        lines.append(f'ts_first {min(times)}')
+        lines.append(f'ts_last {max(times)}')
     print('\n'.join(sorted(lines)))
 
 
@@ -92,7 +100,7 @@ def ref(r, rec, i, strings):
     return strings[r], 0
 
 
-def parse(rtype, h, rec, strings, out, sums, asyncs, flows, pos):
+def parse(rtype, h, rec, strings, out, sums, asyncs, flows, pos, times):
     if rtype == 0:
         return 1
     if rtype == 1:
@@ -120,6 +128,7 @@ def parse(rtype, h, rec, strings, out, sums, asyncs, flows, pos):
         cat_r, name_r = (h >> 32) & 0xffff, (h >> 48) & 0xffff
         if thread != 0:
             fail(f'word {pos}: thread reference {thread}, not inline')
+        times.append(rec[1])
         i = 4
         cat, n = ref(cat_r, rec, i, strings)
         i += n
@@ -139,6 +148,8 @@ def parse(rtype, h, rec, strings, out, sums, asyncs, flows, pos):
         if kind in (1, 4, 5, 6, 7, 8, 9, 10):
             if i >= len(rec):
                 fail(f'word {pos}: {k} event without its last word')
+            if kind == 4:
+                times.append(rec[i])
             if kind in (5, 7):
                 asyncs[rec[i]] += 1 if kind == 5 else -1
             if kind in (8, 10):
