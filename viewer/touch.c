@@ -276,31 +276,36 @@ static void insert_group(rv_model *m, const new_touch *g, uint32_t n,
 void rv_touch_add(rv_model *m, uint32_t from, uint32_t to,
 		  rv_touch_undo **undo)
 {
-	GArray *nt = g_array_new(FALSE, FALSE, sizeof(new_touch));
+	/* a plain array, room for an end an arrow to start with (most
+	 * have one or none here): g_array_append_val cost ~100
+	 * instructions an end */
+	gsize cap = to > from ? to - from : 1, n = 0;
+	new_touch *nt = g_new(new_touch, cap);
 	for (uint32_t k = from; k < to; k++) {
 		int32_t r[2];
 		int64_t at[2];
 		const int t = arrow_touches(m, k, r, at);
 		for (int e = 0; e < 2 && t >= 0; e++) {
-			new_touch x = { (uint32_t)r[e], t, at[e], k };
-			if (r[e] >= 0)
-				g_array_append_val(nt, x);
+			if (r[e] < 0)
+				continue;
+			if (n == cap)
+				nt = g_renew(new_touch, nt, cap *= 2);
+			nt[n++] = (new_touch){ (uint32_t)r[e], t, at[e], k };
 		}
 	}
 	if (undo) {
 		*undo = g_new0(rv_touch_undo, 1);
 		(*undo)->recs = g_array_new(FALSE, FALSE, sizeof(touch_rec));
 	}
-	new_touch *v = nt->len ? sort_new((const new_touch *)(void *)nt->data,
-					  nt->len) : NULL;
-	for (guint i = 0, j; i < nt->len; i = j) {
-		for (j = i + 1; j < nt->len && v[j].row == v[i].row &&
+	new_touch *v = n ? sort_new(nt, (guint)n) : NULL;
+	for (gsize i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].row == v[i].row &&
 				v[j].kind == v[i].kind; j++)
 			;
-		insert_group(m, v + i, j - i, undo ? *undo : NULL);
+		insert_group(m, v + i, (uint32_t)(j - i), undo ? *undo : NULL);
 	}
 	g_free(v);
-	g_array_free(nt, TRUE);
+	g_free(nt);
 }
 
 void rv_touch_undo_apply(rv_model *m, rv_touch_undo *undo)
