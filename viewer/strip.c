@@ -25,10 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Colours a strip remembers converted: its fills take turns among a few
+ * (a row's area, ticks and touch marks; a running bar's edge and
+ * inside), and the conversion, four lround, was a third of a fill. */
+#define STRIP_COLOURS 8
+
 struct rv_strip {
 	cairo_surface_t *s;
 	uint32_t *px;
 	int x, y, w, h, stride;   /* device position and size; stride in px */
+	double rgba[STRIP_COLOURS][4];
+	uint32_t c[STRIP_COLOURS];
+	int ncol, next;           /* remembered; the one to replace next */
 };
 
 rv_strip *rv_strip_new(int x, int y, int w, int h)
@@ -56,6 +64,22 @@ static uint32_t argb(const double rgba[4])
 	return A << 24 | R << 16 | G << 8 | B;
 }
 
+/* argb(rgba), remembered: equal components give the same pixel. */
+static uint32_t strip_colour(rv_strip *s, const double rgba[4])
+{
+	for (int i = 0; i < s->ncol; i++) {
+		const double *k = s->rgba[i];
+		if (k[0] == rgba[0] && k[1] == rgba[1] && k[2] == rgba[2] &&
+		    k[3] == rgba[3])
+			return s->c[i];
+	}
+	const int i = s->ncol < STRIP_COLOURS ? s->ncol++ : s->next;
+	s->next = (i + 1) % STRIP_COLOURS;
+	memcpy(s->rgba[i], rgba, sizeof s->rgba[i]);
+	s->c[i] = argb(rgba);
+	return s->c[i];
+}
+
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4])
 {
@@ -68,7 +92,7 @@ void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 	y1 = y1 > s->h ? s->h : y1;
 	if (x0 >= x1 || y0 >= y1)
 		return;
-	const uint32_t c = argb(rgba);
+	const uint32_t c = strip_colour(s, rgba);
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = s->px + (size_t)y * (size_t)s->stride;
 		for (int x = x0; x < x1; x++)

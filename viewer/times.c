@@ -58,7 +58,7 @@ static void push(rv_times *a, int64_t t, int64_t new_base)
 	a->far_t[a->nfar++] = t;
 }
 
-void rv_times_push(rv_times *a, int64_t t)
+void rv_times_push_out(rv_times *a, int64_t t)
 {
 	push(a, t, t);
 }

@@ -62,7 +62,26 @@ static inline int64_t rv_times_at(const rv_times *a, uint32_t i)
 	return a->base[i >> RV_TB_SHIFT] + (int64_t)o;
 }
 
-void rv_times_push(rv_times *a, int64_t t);
+/* rv_times_push's whole path (times.c): growing, a block's first time,
+ * a far one. */
+void rv_times_push_out(rv_times *a, int64_t t);
+/* Appends t. Inline for the common case, a time within its block's reach
+ * with room left, as pushes are several per event a load or a follow
+ * derives (the call and its register saves were half a push's cost). */
+static inline void rv_times_push(rv_times *a, int64_t t)
+{
+	const uint32_t i = a->n;
+	if (i < a->cap && (i & (RV_TB_LEN - 1))) {
+		const int64_t b = a->base[i >> RV_TB_SHIFT];
+		/* t - b computed unsigned, as times.c does */
+		if (t >= b && (uint64_t)t - (uint64_t)b < RV_TB_FAR) {
+			a->off[i] = (uint32_t)((uint64_t)t - (uint64_t)b);
+			a->n = i + 1;
+			return;
+		}
+	}
+	rv_times_push_out(a, t);
+}
 /* The same with a block's base fixed at 0: for lengths, which are not
  * sorted but mostly under 4.3 s. */
 void rv_times_push_len(rv_times *a, int64_t len);
