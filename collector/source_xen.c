@@ -443,7 +443,8 @@ static uint64_t batch_end(uint64_t gfn, uint64_t max_gpfn)
  * ring-ref last); without either the scan's find stands.
  */
 static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
-			 struct rs_source *src, enum rs_xen_way *way)
+			 struct rs_source *src, enum rs_xen_way *way,
+			 const char *found)
 {
 	const volatile struct rs_header *h = (const volatile void *)src->base;
 	const double t0 = rs_mono_now(), until = t0 + BOOTING_KEYS_SECS;
@@ -476,13 +477,30 @@ static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		const double waited_ms = (rs_mono_now() - t0) * 1e3;
 		const int by_gfn = *way == RS_XEN_BY_GFN;
 		if (waited_ms >= 1)
-			fprintf(stderr, "ringside: domain %u: the RAM scan found its"
-				" ring while it booted; its keys came %.0f ms later"
-				" and are used%s%s%s\n", domid, waited_ms,
+			fprintf(stderr, "ringside: domain %u: %s while it booted;"
+				" its keys came %.0f ms later and are used%s%s%s\n",
+				domid, found, waited_ms,
 				by_gfn ? " (no grant references: " : "",
 				by_gfn ? ge : "", by_gfn ? ")" : "");
 		return;
 	}
+}
+
+/*
+ * The gfn keys led to the ring (from_keys) and no ring-ref was there. A
+ * guest still booting may be writing its keys one at a time, ring-ref
+ * last (a xenstore whose transaction could not start, or a guest without
+ * them): once seen in a CI run, a follow read by gfn a ring its guest
+ * then shared by grants. So while its header says booting, the grant
+ * references are waited for as after a scan's find (booting_keys).
+ */
+static void gfn_booting(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
+			struct rs_source *src, enum rs_xen_way *way)
+{
+	const volatile struct rs_header *h = (const volatile void *)src->base;
+	if (h->state == RS_STATE_BOOTING)
+		booting_keys(x, domid, max_gpfn, src, way,
+			     "its gfn keys led to its ring before its ring-ref");
 }
 
 /*
@@ -531,7 +549,8 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 		for (unsigned k = 0; k < nfound; k++)
 			if (try_region(x, domid, found[k].gfn, found[k].pages,
 				       max_gpfn, 0, 0, src, last, sizeof(last)) == 0) {
-				booting_keys(x, domid, max_gpfn, src, way);
+				booting_keys(x, domid, max_gpfn, src, way,
+					     "the RAM scan found its ring");
 				return 0;
 			}
 		/* The whole scan maps every gfn below the special pages: tens
@@ -557,6 +576,8 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 				*way = RS_XEN_BY_GFN;
 				if (g < 0)   /* the caller's note: why not by grants */
 					snprintf(why, whylen, "%s", e);
+				else
+					gfn_booting(x, domid, max_gpfn, src, way);
 				return 0;
 			}
 		}
@@ -594,6 +615,8 @@ int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
 	if (from_keys(x, domid, max_gpfn, src, keys, sizeof(keys)) == 0) {
 		if (g < 0)
 			snprintf(err, errlen, "%s", grants);
+		else
+			gfn_booting(x, domid, max_gpfn, src, way);
 		return 0;
 	}
 	*way = RS_XEN_BY_SCAN;  /* unless the keys turn up meanwhile */
