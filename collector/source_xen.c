@@ -487,18 +487,33 @@ static void booting_keys(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 }
 
 /*
- * The gfn keys led to the ring (from_keys) and no ring-ref was there. A
- * guest still booting may be writing its keys one at a time, ring-ref
- * last (a xenstore whose transaction could not start, or a guest without
- * them): once seen in a CI run, a follow read by gfn a ring its guest
- * then shared by grants. So while its header says booting, the grant
- * references are waited for as after a scan's find (booting_keys).
+ * The gfn keys led to the ring (from_keys) and no ring-ref was there.
+ * ring-ref was read first: a guest that writes all its keys in one
+ * transaction may have committed them between the two reads, and the
+ * header may say running by the time the gfn mapping is made (a CI
+ * run's hang and triple follows read by gfn so). So ring-ref is read
+ * once more now, and taken if it leads to the ring. A guest still
+ * booting may also be writing its keys one at a time, ring-ref last: then
+ * the grant references are waited for as after a scan's find.
  */
-static void gfn_booting(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
+static void gfn_recheck(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 			struct rs_source *src, enum rs_xen_way *way)
 {
 	const volatile struct rs_header *h = (const volatile void *)src->base;
-	if (h->state == RS_STATE_BOOTING)
+	struct rs_source k = *src;
+	char ge[400];
+
+	/* The state before the keys (as booting_keys reads them): a guest
+	 * past booting wrote its ring-ref, if any, before it said so. */
+	const uint32_t state = h->state;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (from_grants(x, domid, &k, ge, sizeof(ge)) == 0) {
+		src->close(src);
+		*src = k;
+		*way = RS_XEN_BY_GRANTS;
+		return;
+	}
+	if (state == RS_STATE_BOOTING)
 		booting_keys(x, domid, max_gpfn, src, way,
 			     "its gfn keys led to its ring before its ring-ref");
 }
@@ -577,7 +592,7 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 				if (g < 0)   /* the caller's note: why not by grants */
 					snprintf(why, whylen, "%s", e);
 				else
-					gfn_booting(x, domid, max_gpfn, src, way);
+					gfn_recheck(x, domid, max_gpfn, src, way);
 				return 0;
 			}
 		}
@@ -616,7 +631,7 @@ int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
 		if (g < 0)
 			snprintf(err, errlen, "%s", grants);
 		else
-			gfn_booting(x, domid, max_gpfn, src, way);
+			gfn_recheck(x, domid, max_gpfn, src, way);
 		return 0;
 	}
 	*way = RS_XEN_BY_SCAN;  /* unless the keys turn up meanwhile */
