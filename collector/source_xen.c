@@ -519,6 +519,30 @@ static void gfn_recheck(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 }
 
 /*
+ * The gfn keys, taken after the grant references gave g (from_grants):
+ * 0 with *way RS_XEN_BY_GFN, or RS_XEN_BY_GRANTS if a second look at
+ * ring-ref found them (gfn_recheck, only when there was none: g > 0); a
+ * ring-ref that was there but failed (g < 0) leaves its reason gwhy in
+ * note, for the line that says why the references were not used. -1
+ * with kwhy when the keys do not lead to the ring.
+ */
+static int from_keys_after(struct rs_xen *x, uint32_t domid,
+			   uint64_t max_gpfn, struct rs_source *src,
+			   enum rs_xen_way *way, int g, const char *gwhy,
+			   char *note, size_t notelen, char *kwhy,
+			   size_t kwhylen)
+{
+	if (from_keys(x, domid, max_gpfn, src, kwhy, kwhylen) != 0)
+		return -1;
+	*way = RS_XEN_BY_GFN;
+	if (g < 0)
+		snprintf(note, notelen, "%s", gwhy);
+	else
+		gfn_recheck(x, domid, max_gpfn, src, way);
+	return 0;
+}
+
+/*
  * The magic scan: batches of guest RAM, each page's first word checked
  * (only pages whose err[] is 0). A candidate is mapped on its own with
  * the size its header claims and validated by rs_layout_read, so a region
@@ -587,14 +611,9 @@ static int scan(struct rs_xen *x, uint32_t domid, uint64_t max_gpfn,
 				return 0;
 			}
 			char ke[300];
-			if (from_keys(x, domid, max_gpfn, src, ke, sizeof(ke)) == 0) {
-				*way = RS_XEN_BY_GFN;
-				if (g < 0)   /* the caller's note: why not by grants */
-					snprintf(why, whylen, "%s", e);
-				else
-					gfn_recheck(x, domid, max_gpfn, src, way);
+			if (from_keys_after(x, domid, max_gpfn, src, way, g, e,
+					    why, whylen, ke, sizeof(ke)) == 0)
 				return 0;
-			}
 		}
 		gfn = skip_hole(end);
 	}
@@ -626,14 +645,9 @@ int rs_source_xen_open(struct rs_xen *x, uint32_t domid, int hvm,
 			 " through grant references, and %s", domid, grants);
 		return -1;
 	}
-	*way = RS_XEN_BY_GFN;
-	if (from_keys(x, domid, max_gpfn, src, keys, sizeof(keys)) == 0) {
-		if (g < 0)
-			snprintf(err, errlen, "%s", grants);
-		else
-			gfn_recheck(x, domid, max_gpfn, src, way);
+	if (from_keys_after(x, domid, max_gpfn, src, way, g, grants, err, errlen,
+			    keys, sizeof(keys)) == 0)
 		return 0;
-	}
 	*way = RS_XEN_BY_SCAN;  /* unless the keys turn up meanwhile */
 	if (scan(x, domid, max_gpfn, src, way, scanned, sizeof(scanned)) == 0) {
 		/* the scan's own look at the keys says why it did not take
