@@ -1,11 +1,6 @@
 /*
- * model.c - opening a trace database and loading it into an rv_model.
- *
- * The database is opened read-only, through the one opener every tool
- * uses (rs_db_open): the viewer must never change a trace, and a foreign
- * file must come out untouched. The 16-byte header is checked before
- * SQLite sees it, so "not a database" is a clear message rather than
- * whatever the first failing statement says.
+ * model.c - loading a trace database's events into an rv_model (the
+ * connections, the trace row and the side tables: model_meta.c).
  *
  * Speed: stored chunks (formats/store/rs_chunk.h) are read and decoded on
  * several threads, each with its own connection, in ranges of record
@@ -77,19 +72,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Every connection the viewer makes: read-only, with the one policy
- * every tool shares (rs_db_open). NOMUTEX: each connection is used by one
- * thread only, and SQLite's per-call locking showed up at the top of the
- * load profile. NULL with the reason in err. */
-sqlite3 *rv_db_open_ro(const char *path, char *err, size_t errlen)
-{
-	sqlite3 *db;
-	if (rs_db_open(path, RS_DB_READ | RS_DB_NOMUTEX, &db, NULL, NULL, err,
-		       errlen) != RS_DB_OK)
-		return NULL;
-	return db;
 }
 
 /* Room for cap events in c's arrays. */
@@ -328,30 +310,6 @@ static void fetch_all_here(sqlite3 *db, fetch_job *j)
 	rs_chunk_reader_free(rd);
 }
 
-static int latest_trace(sqlite3 *db, const char *path,
-			struct rs_trace_row *row, char *err, size_t errlen)
-{
-	char why[256];
-	int rc = rs_trace_row_read(db, 0, row, why, sizeof why);
-	if (rc == RS_DB_NO_TRACE)
-		snprintf(err, errlen, "%s: ringside database holds no trace", path);
-	else if (rc != 0)
-		snprintf(err, errlen, "%s: %s", path, why);
-	return rc == 0 ? 0 : -1;
-}
-
-bool rv_model_check(const char *path, char *err, size_t errlen)
-{
-	assert(path && err && errlen > 0);
-	struct rs_trace_row row;
-	sqlite3 *db = rv_db_open_ro(path, err, errlen);
-	if (!db)
-		return false;
-	int rc = latest_trace(db, path, &row, err, errlen);
-	sqlite3_close(db);
-	return rc == 0;
-}
-
 /* Records per range, roughly: small enough that a range decodes in a few
  * ms, so the merge starts early and the lookahead bounds memory. */
 #define RANGE_RECORDS 500000
@@ -571,33 +529,6 @@ rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 	return rv_model_load_keep(path, err, errlen, progress, data, NULL);
 }
 
-/* A model with what is read beside the events (model_meta.c) and its
- * CPU count. */
-static rv_model *model_new(sqlite3 *db, const char *path,
-			   const struct rs_trace_row *row)
-{
-	rv_model *m = g_new0(rv_model, 1);
-	m->path = g_strdup(path);
-	m->trace_id = row->id;
-	m->strings = g_string_chunk_new(1 << 16);
-	rv_meta_take_trace_row(row, m);
-	rv_meta_load_frame_names(db, m);
-	rv_meta_load_panic_cpus(db, m);
-	if (m->ncpus < 1)
-		m->ncpus = 1;
-
-	char sql[200];
-	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
-		 "trace_id = %lld", (long long)row->id);
-	const int64_t cpu_max = rv_meta_query_i64(db, sql, 0);
-	if (cpu_max + 1 > m->ncpus)
-		m->ncpus = (int)cpu_max + 1;
-	if (m->ncpus > 256)
-		m->ncpus = 256;
-	rv_meta_load_lost(db, m);
-	return m;
-}
-
 /* Where a --follow's next read starts, per CPU: the first record not
  * read, and the last stored chunk read (rv_model_fetch_new). */
 static void keep_where(rv_load_keep *keep, const fetch_job *j)
@@ -624,12 +555,12 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 	if (!db)
 		return NULL;
 	struct rs_trace_row row;
-	if (latest_trace(db, path, &row, err, errlen) != 0) {
+	if (rv_meta_latest_trace(db, path, &row, err, errlen) != 0) {
 		sqlite3_close(db);
 		return NULL;
 	}
 	const int64_t tid = row.id;
-	rv_model *m = model_new(db, path, &row);
+	rv_model *m = rv_meta_model_new(db, path, &row);
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
 	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus,
