@@ -36,16 +36,22 @@ void rv_geom_compute(const rv_model *m, rv_geom *g)
 void rv_view_fit(rv_view *v, const rv_model *m)
 {
 	assert(v && m);
+	rv_view_fit_span(v, m->t_min, m->t_max);
+}
+
+void rv_view_fit_span(rv_view *v, int64_t t_min, int64_t t_max)
+{
+	assert(v && t_min <= t_max);
 	/* 2% to spare on the right so end marks (arrowheads, the panic
 	 * line) at the last event stay visible */
-	double span = (double)(m->t_max - m->t_min);
+	double span = (double)(t_max - t_min);
 	if (span < 1000)
 		span = 1000;
 	double w = v->width - RV_LEFT_W;
 	if (w < 10)
 		w = 10;
 	v->ns_per_px = span * 1.02 / w;
-	v->from = (double)m->t_min;
+	v->from = (double)t_min;
 }
 
 void rv_view_range(rv_view *v, double from, double to)

@@ -62,8 +62,15 @@ typedef struct {
 	char err[256];            /* why the first failed range failed */
 	GMutex lock;
 	GCond cond;
-	rv_progress_fn progress;  /* or NULL; called from the merge */
-	void *progress_data;
+	const rv_load_show *show; /* or NULL; called from the merge */
+	/* previews (follow.h): due when a range was used up at or after
+	 * preview_at; the model, its builder and the keep they grow */
+	bool preview_due;
+	double preview_at;
+	int64_t t_lo, t_hi;       /* the trace's extent, for previews */
+	double started;           /* when the load began (now_s) */
+	rv_model *m;
+	rv_load_keep *keep;
 	int ranges_done;          /* ranges the merge has used up, all CPUs */
 } fetch_job;
 
@@ -427,11 +434,35 @@ static chunk *merge_head(fetch_job *j, int cpu, int per_cpu, int *ck,
 		g_cond_broadcast(&j->cond);
 		g_mutex_unlock(&j->lock);
 		j->ranges_done++;
-		if (j->progress)
-			j->progress(j->progress_data, (int)((int64_t)j->ranges_done
+		/* none in the last tenth: the whole picture is that near */
+		if (j->show && j->show->preview && j->keep &&
+		    (int64_t)j->ranges_done * 10 < (int64_t)j->nchunks * 9 &&
+		    now_s() >= j->preview_at)
+			j->preview_due = true;
+		if (j->show && j->show->progress)
+			j->show->progress(j->show->progress_data,
+					  (int)((int64_t)j->ranges_done
 						* 1000 / j->nchunks));
 	}
 	return NULL;
+}
+
+/* A preview between two events (follow.h, rv_load_show), the next one
+ * due after the longest of: the caller's interval, half the time the load
+ * has run so far (a long load shows ~10 pictures, not hundreds), and ten
+ * times this one's cost, so previews never take over a tenth of it. */
+static void preview(fetch_job *j, rv_builder *b)
+{
+	const double t0 = now_s();
+	j->preview_due = false;
+	rv_load_preview(j->keep, j->m, b, j->show, j->t_lo, j->t_hi);
+	const double t1 = now_s(), cost = t1 - t0;
+	double wait = j->show->preview_ms / 1e3;
+	if (wait < (t1 - j->started) / 2)
+		wait = (t1 - j->started) / 2;
+	if (wait < 10 * cost)
+		wait = 10 * cost;
+	j->preview_at = t1 + wait;
 }
 
 /* k-way merge of the CPUs' streams by time (ties: lower CPU) into the
@@ -490,6 +521,8 @@ static bool merge_some(fetch_job *j, rv_builder *b, int per_cpu,
 			*more = true;
 			break;
 		}
+		if (j->preview_due)
+			preview(j, b);
 		chunk *c = head[best];
 		/* take the whole run of this CPU that precedes the others */
 		int64_t limit = INT64_MAX;
@@ -526,7 +559,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 				 rv_progress_fn progress, void *data)
 {
-	return rv_model_load_keep(path, err, errlen, progress, data, NULL);
+	const rv_load_show show = { .progress = progress, .progress_data = data };
+	return rv_model_load_keep(path, err, errlen, &show, NULL);
 }
 
 /* Where a --follow's next read starts, per CPU: the first record not
@@ -546,8 +580,7 @@ static void keep_where(rv_load_keep *keep, const fetch_job *j)
 }
 
 rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
-			     rv_progress_fn progress, void *data,
-			     rv_load_keep *keep)
+			     const rv_load_show *show, rv_load_keep *keep)
 {
 	assert(path && err && errlen > 0);
 	double t0 = now_s();
@@ -564,12 +597,17 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
 	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus,
-			.progress = progress, .progress_data = data };
+			.show = show, .m = m, .keep = keep };
 	g_mutex_init(&j.lock);
 	g_cond_init(&j.cond);
 	j.clock.tsc_hz = row.tsc_hz;
 	j.clock.boot_tsc = row.boot_tsc;
 	int per_cpu = plan_ranges(db, &j, err, errlen);
+	if (per_cpu >= 1 && show && show->preview && keep) {
+		rv_meta_trace_extent(db, tid, m->ncpus, &j.t_lo, &j.t_hi);
+		j.started = t0;
+		j.preview_at = t0 + show->preview_ms / 1e3;
+	}
 	if (per_cpu < 1) {
 		sqlite3_close(db);
 		g_mutex_clear(&j.lock);

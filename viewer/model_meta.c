@@ -87,6 +87,34 @@ rv_model *rv_meta_model_new(sqlite3 *db, const char *path,
 	return m;
 }
 
+/* The trace's extent as its chunks' bounds say: the earliest of each
+ * CPU's first chunk and the latest of its last, by index lookups (a
+ * preview's frame, not a fact: a CPU's clock may step back within it).
+ * [0, 0] with no chunks. */
+void rv_meta_trace_extent(sqlite3 *db, int64_t trace_id, int ncpus,
+			  int64_t *lo, int64_t *hi)
+{
+	*lo = INT64_MAX;
+	*hi = INT64_MIN;
+	for (int c = 0; c < ncpus; c++) {
+		char sql[200];
+		snprintf(sql, sizeof sql, "SELECT min_ns FROM chunks WHERE "
+			 "trace_id = %lld AND cpu = %d ORDER BY first_seq "
+			 "LIMIT 1", (long long)trace_id, c);
+		const int64_t first = rv_meta_query_i64(db, sql, INT64_MAX);
+		snprintf(sql, sizeof sql, "SELECT max_ns FROM chunks WHERE "
+			 "trace_id = %lld AND cpu = %d ORDER BY first_seq DESC "
+			 "LIMIT 1", (long long)trace_id, c);
+		const int64_t last = rv_meta_query_i64(db, sql, INT64_MIN);
+		if (first < *lo)
+			*lo = first;
+		if (last > *hi)
+			*hi = last;
+	}
+	if (*lo > *hi)
+		*lo = *hi = 0;
+}
+
 int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st;

@@ -21,6 +21,9 @@ int rv_meta_latest_trace(sqlite3 *db, const char *path,
  * CPUs) and its CPU count, for the events to be derived into. */
 rv_model *rv_meta_model_new(sqlite3 *db, const char *path,
 			    const struct rs_trace_row *row);
+/* The trace's extent by its chunks' bounds ([0, 0] without any). */
+void rv_meta_trace_extent(sqlite3 *db, int64_t trace_id, int ncpus,
+			  int64_t *lo, int64_t *hi);
 /* The first column of the first row of sql, or dflt (none, NULL, error). */
 int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt);
 void rv_meta_take_trace_row(const struct rs_trace_row *r, rv_model *m);

@@ -119,6 +119,12 @@ static void draw_cb(GtkDrawingArea *a, cairo_t *cr, int width, int height,
 	win_t *w = data;
 	w->v.width = width;
 	w->v.height = height;
+	g_atomic_int_set(&w->area_w, width);
+	g_atomic_int_set(&w->area_h, height);
+	if (!w->m && w->preview) {
+		rv_win_draw_preview(w, cr, width, height);
+		return;
+	}
 	w->v.match = w->match;
 	w->v.chain = w->chain;
 	gint64 t0 = g_get_monotonic_time();
@@ -143,6 +149,8 @@ static void resize_cb(GtkDrawingArea *a, int width, int height, gpointer data)
 	win_t *w = data;
 	w->v.width = width;
 	w->v.height = height;
+	g_atomic_int_set(&w->area_w, width);
+	g_atomic_int_set(&w->area_h, height);
 	if (w->m && !w->fitted) {
 		rv_view_fit(&w->v, w->m);
 		w->fitted = true;
@@ -702,6 +710,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 			rv_model_free(g_ptr_array_index(w->retired, i));
 		g_ptr_array_free(w->retired, TRUE);
 	}
+	if (w->preview)
+		cairo_surface_destroy(w->preview);
 	g_free(w->base_status);
 	g_free(w->wait_msg);
 	rv_match_rows_free(w->match_rows);

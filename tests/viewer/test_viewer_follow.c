@@ -603,9 +603,78 @@ static void test_follow_out_of_order(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* What the previews of a load saw (rv_load_show). */
+typedef struct {
+	uint64_t total, last;
+	int64_t first_t;          /* the trace's first event */
+	int n;
+	long inked;               /* plot pixels not white, in all previews */
+} previews;
+
+/* Each preview: a model further on than the one before and short of the
+ * whole, inside the extent it is given, drawable and not blank. */
+static void preview_seen(void *data, const rv_model *m, int64_t lo, int64_t hi)
+{
+	previews *p = data;
+	assert_true(m->nevents > p->last && m->nevents < p->total);
+	p->last = m->nevents;
+	assert_true(lo == p->first_t && lo <= m->t_min && m->t_max <= hi);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .width = 700, .height = (int)g.total_h + RV_RULER_H };
+	rv_view_fit_span(&v, lo, hi);
+	pic a = draw_view(m, &v);
+	for (int y = RV_RULER_H; y < a.h; y++)
+		for (int x = RV_LEFT_W; x < v.width; x++)
+			p->inked += (*(const uint32_t *)(a.d + (size_t)y *
+					a.stride + 4 * (size_t)x) & 0xffffff) !=
+				    0xffffff;
+	cairo_surface_destroy(a.s);
+	p->n++;
+}
+
+/*
+ * A load with previews (the window's) gives the model a plain load
+ * gives, array for array and pixel for pixel, though it was laid out and
+ * published for show several times on the way: 1.1 M events of the
+ * synthetic guest, so each CPU's records make two ranges and a preview
+ * falls between them (preview_ms 0: at every range used up).
+ */
+static void test_load_shown_equals_load(void **state)
+{
+	char *dir = rs_tmpdir();
+	char db[512], err[256];
+	snprintf(db, sizeof db, "%s/big.db", dir);
+	empty_copy(rs_src_path("samples/traces/pingpong.db"), db, 2);
+	evlist l = { 0 };
+	synthetic(&l, 190000);
+	assert_true(l.n > 1100000);
+	for (size_t at = 0; at < l.n; at += 100000)   /* the test ring's size */
+		append(db, &l, at, at + 100000 < l.n ? at + 100000 : l.n);
+	previews p = { .total = l.n, .first_t = l.v[0].t };
+	const rv_load_show show = { .preview = preview_seen,
+				    .preview_data = &p, .preview_ms = 0 };
+	rv_model *shown = rv_model_load_shown(db, err, sizeof err, &show);
+	if (!shown)
+		fail_msg("%s", err);
+	rv_model *plain = rv_model_load(db, err, sizeof err);
+	if (!plain)
+		fail_msg("%s", err);
+	assert_true(p.n >= 1);
+	assert_true(p.inked > 1000);
+	assert_int_equal(shown->nevents, l.n);
+	models_eq(shown, plain);
+	pictures_eq(shown, plain);
+	rv_model_free(shown);
+	rv_model_free(plain);
+	evlist_free(&l);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_follow,
 	      cmocka_unit_test(test_follow_synthetic),
 	      cmocka_unit_test(test_follow_sliced),
 	      cmocka_unit_test(test_follow_real_trace),
 	      cmocka_unit_test(test_follow_collector_store),
-	      cmocka_unit_test(test_follow_out_of_order))
+	      cmocka_unit_test(test_follow_out_of_order),
+	      cmocka_unit_test(test_load_shown_equals_load))
