@@ -98,8 +98,11 @@ static int bench_shown(const char *path, int width, int height)
 		return 1;
 	}
 	const double open_s = now_s() - st.t0;
+	long rss, hwm;
+	rss_kb(&rss, &hwm);
 	printf("shown_open_s %.3f  first_picture_s %.3f  previews %d  "
 	       "(the window's open)\n", open_s, st.n ? st.first : open_s, st.n);
+	printf("shown_rss_kb %ld  hwm_kb %ld\n", rss, hwm);
 	rv_model_free(m);
 	return 0;
 }
@@ -107,6 +110,10 @@ static int bench_shown(const char *path, int width, int height)
 int rv_bench(const char *path, int width, int height)
 {
 	char err[512];
+	/* the window's open alone: its peak memory, undisturbed by a load
+	 * before it (RV_BENCH_SHOWN_ONLY=1) */
+	if (getenv("RV_BENCH_SHOWN_ONLY"))
+		return bench_shown(path, width, height);
 	double t0 = now_s(), pc0 = proc_cpu_s();
 	rv_model *m = rv_model_load(path, err, sizeof err);
 	if (!m) {
