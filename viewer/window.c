@@ -652,6 +652,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	w->path = g_strdup(path);
 	w->follow = w->following = follow;
 	w->cur_match = -1;
+	g_mutex_init(&w->preview_lock);
+	g_cond_init(&w->preview_cond);
 	int rc = rv_win_precheck(w);
 	if (!rc && !gtk_init_check()) {
 		fprintf(stderr, "ringside-view: cannot open a display (try "
@@ -659,6 +661,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 		rc = 1;
 	}
 	if (rc) {
+		g_mutex_clear(&w->preview_lock);
+		g_cond_clear(&w->preview_cond);
 		g_free(w->wait_msg);
 		g_free(w->path);
 		g_free(w);
@@ -712,6 +716,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	}
 	if (w->preview)
 		cairo_surface_destroy(w->preview);
+	g_mutex_clear(&w->preview_lock);
+	g_cond_clear(&w->preview_cond);
 	g_free(w->base_status);
 	g_free(w->wait_msg);
 	rv_match_rows_free(w->match_rows);

@@ -41,6 +41,12 @@ typedef struct {
 	uint64_t preview_events;
 	unsigned preview_n;       /* previews received */
 	bool preview_drawn;       /* the latest has been painted */
+	/* --test-script: the loader waits for each preview to be painted
+	 * (preview_painted, under preview_lock), so a script sees it on
+	 * screen; preview_sent is the loading thread's own count */
+	GMutex preview_lock;
+	GCond preview_cond;
+	unsigned preview_painted, preview_sent;
 	gint area_w, area_h;
 	int64_t last_count;
 	/* --follow: the model grows in place (follow.h): new chunks are

@@ -21,6 +21,7 @@
  * keeps its from/zoom/scroll unless it is following the end.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,12 +96,25 @@ static void preview_save(const win_t *w, cairo_surface_t *s)
 	g_free(path);
 }
 
+/* A script's loader waiting for previews to be painted (preview_cb)
+ * waits no more for those up to n. */
+static void preview_painted(win_t *w, unsigned n)
+{
+	g_mutex_lock(&w->preview_lock);
+	if (n > w->preview_painted)
+		w->preview_painted = n;
+	g_cond_broadcast(&w->preview_cond);
+	g_mutex_unlock(&w->preview_lock);
+}
+
 static gboolean preview_ui(gpointer data)
 {
 	preview_msg *p = data;
 	win_t *w = p->w;
-	if (!w->loading || w->m || w->done)
+	if (!w->loading || w->m || w->done) {
+		preview_painted(w, UINT_MAX);   /* never will be */
 		return G_SOURCE_REMOVE;   /* the model is here: too late */
+	}
 	if (w->preview)
 		cairo_surface_destroy(w->preview);
 	w->preview = p->s;
@@ -140,6 +154,18 @@ static void preview_cb(void *data, const rv_model *m, int64_t lo, int64_t hi)
 	p->events = m->nevents;
 	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, preview_ui, p,
 				   preview_msg_free);
+	if (!w->script)
+		return;
+	/* a test script sees each preview on screen before the load goes
+	 * on (on a busy machine the load could otherwise end before the
+	 * window's next frame): the window paints it first, 5 s at most */
+	const unsigned want = ++w->preview_sent;
+	const gint64 until = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+	g_mutex_lock(&w->preview_lock);
+	while (w->preview_painted < want &&
+	       g_cond_wait_until(&w->preview_cond, &w->preview_lock, until))
+		;
+	g_mutex_unlock(&w->preview_lock);
 }
 
 void rv_win_draw_preview(win_t *w, cairo_t *cr, int width, int height)
@@ -165,6 +191,7 @@ void rv_win_draw_preview(win_t *w, cairo_t *cr, int width, int height)
 	if (!w->preview_drawn && w->script) {
 		printf("preview %u drawn\n", w->preview_n - 1);
 		fflush(stdout);
+		preview_painted(w, w->preview_n);
 	}
 	w->preview_drawn = true;
 	(void)width;
