@@ -435,17 +435,16 @@ static void counter_sample(rv_builder *b, int type, const char *name,
 		memset(c, 0, sizeof *c);
 		c->name = g_string_chunk_insert(m->strings, name);
 		c->shown = true;
+		c->v.bias = RV_V_SIGNED;   /* samples go up and down */
 	}
 	if (cache)
 		*cache = i;
 	rv_counter *c = &m->counters[i];
 	c->cpus |= 1ull << (b->ev_cpu < 63 ? b->ev_cpu : 63);
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		GROW(c->v, c->cap);
-	}
 	rv_times_push(&c->t, t);
-	c->v[c->n++] = v;
+	rv_vals_push(&c->v, v);
+	c->n++;
+	c->cap = c->v.cap;   /* the room a follow's pyramid is sized for */
 }
 
 static uint8_t block_kind(uint64_t reason)

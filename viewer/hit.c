@@ -221,7 +221,7 @@ static void describe_counter(GString *s, const rv_model *m, uint32_t k,
 			continue;
 		uint32_t j = rv_times_lower_bound(&c->t, 0, c->n, (int64_t)t + 1);
 		g_string_append_printf(s, "%s = %lld", c->name,
-				       j ? (long long)c->v[j - 1] : 0LL);
+				       j ? (long long)rv_counter_v(c, j - 1) : 0LL);
 	}
 }
 

@@ -151,10 +151,9 @@ static void pyramid_update(rv_counter *c, uint32_t cap)
 		c->vmax = INT64_MIN;
 	}
 	for (uint32_t i = from; i < c->n; i++) {
-		if (c->v[i] < c->vmin)
-			c->vmin = c->v[i];
-		if (c->v[i] > c->vmax)
-			c->vmax = c->v[i];
+		const int64_t v = rv_counter_v(c, i);
+		c->vmin = MIN(c->vmin, v);
+		c->vmax = MAX(c->vmax, v);
 	}
 	if (!c->n)
 		c->vmin = c->vmax = 0;
@@ -195,8 +194,9 @@ static void pyramid_update(rv_counter *c, uint32_t cap)
 			int64_t mn = INT64_MAX, mx = INT64_MIN;
 			if (k == RV_PYR_BASE) {
 				for (uint32_t j = i * blk; j < c->n && j < (i + 1) * blk; j++) {
-					mn = MIN(mn, c->v[j]);
-					mx = MAX(mx, c->v[j]);
+					const int64_t v = rv_counter_v(c, j);
+					mn = MIN(mn, v);
+					mx = MAX(mx, v);
 				}
 			} else {
 				const int64_t *lo = c->pmin[k - 1], *hi = c->pmax[k - 1];
@@ -217,11 +217,13 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 	const uint32_t blk = 1u << RV_PYR_BASE;
 	/* raw samples up to the first whole block and after the last */
 	while (i0 < i1 && (c->nlevels <= RV_PYR_BASE || (i0 & (blk - 1)))) {
-		a = MIN(a, c->v[i0]); b = MAX(b, c->v[i0]); i0++;
+		const int64_t v = rv_counter_v(c, i0++);
+		a = MIN(a, v); b = MAX(b, v);
 		RV_WORK(1);
 	}
 	while (i0 < i1 && (i1 & (blk - 1))) {
-		i1--; a = MIN(a, c->v[i1]); b = MAX(b, c->v[i1]);
+		const int64_t v = rv_counter_v(c, --i1);
+		a = MIN(a, v); b = MAX(b, v);
 		RV_WORK(1);
 	}
 	i0 >>= RV_PYR_BASE;

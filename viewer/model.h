@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "times.h"
+#include "vals.h"
 
 
 /* Sorted, non-overlapping intervals on one lane or row. */
@@ -183,7 +184,7 @@ typedef struct {
 	const char *name;
 	uint32_t n, cap;
 	rv_times t;              /* t.n == n */
-	int64_t *v;
+	rv_vals v;               /* v.n == n, 4 bytes each: rv_counter_v */
 	int64_t vmin, vmax;
 	int nlevels;
 	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k),
@@ -194,6 +195,11 @@ typedef struct {
 				  * their gaps make its value unknown */
 	bool shown;
 } rv_counter;
+
+static inline int64_t rv_counter_v(const rv_counter *c, uint32_t i)
+{
+	return rv_vals_at(&c->v, i);
+}
 
 typedef struct {
 	int cpu;

@@ -384,7 +384,7 @@ void rv_model_free(rv_model *m)
 			g_free(c->pmin[k]);
 			g_free(c->pmax[k]);
 		}
-		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); g_free(c->v);
+		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); rv_vals_free(&c->v);
 	}
 	g_free(m->counters);
 	g_free(m->lost);

@@ -298,7 +298,7 @@ static void counters_eq(const rv_model *x, const rv_model *y)
 		EQ(a->n, b->n);
 		times_eq(&a->t, &b->t, a->n, what);
 		for (uint32_t i = 0; i < a->n; i++)
-			EQ(a->v[i], b->v[i]);
+			EQ(rv_counter_v(a, i), rv_counter_v(b, i));
 		EQ(a->vmin, b->vmin); EQ(a->vmax, b->vmax);
 		EQ(a->nlevels, b->nlevels); EQ(a->cpus, b->cpus);
 		/* the pyramid, level by level, as far as it is defined */
