@@ -187,6 +187,9 @@ static uint32_t actor(rv_builder *b, uint64_t id, int64_t t, uint64_t ctx)
 	return b->m->threads[thread_get(b, ctx, t)].pp;
 }
 
+/* An arrow from pp `from` at t0 to pp `to` at t1. A t0 before t1 is
+ * from's resolve (a read after it), which is set once: the arrow keeps
+ * a bit for it instead of the time (rv_arrow_t0). */
 static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 		  int64_t t1, uint32_t to)
 {
@@ -195,13 +198,16 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 		a->cap = a->cap ? a->cap * 2 : 1024;
 		GROW(a->from, a->cap); GROW(a->to, a->cap);
 		GROW(a->kind, a->cap);
+		a->t0_res = g_renew(uint64_t, a->t0_res, a->cap / 64);
 	}
 	uint32_t i = a->n++;
-	/* t0 is at most t1; a lying trace's times may lie more than
-	 * INT64_MAX apart, and the length saturates */
-	const uint64_t len = t0 >= t1 ? 0 : (uint64_t)t1 - (uint64_t)t0;
+	if (!(i & 63))
+		a->t0_res[i >> 6] = 0;
+	if (t0 < t1) {
+		assert(t0 == m->pp.resolved[from]);
+		a->t0_res[i >> 6] |= 1ull << (i & 63);
+	}
 	rv_times_push(&a->t1, t1);
-	rv_times_push_len(&a->len, len > INT64_MAX ? INT64_MAX : (int64_t)len);
 	a->from[i] = from;
 	a->to[i] = to;
 	a->kind[i] = kind;

@@ -677,15 +677,15 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		uint32_t k = i++;
 		if ((a->kind[k] == RV_A_BECOMES) != becomes)
 			continue;
-		if ((double)rv_arrow_t0(a, k) > t_to)
+		if ((double)rv_arrow_t0(m, k) > t_to)
 			continue;
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
 			continue;
-		double x0 = rv_x(v, (double)rv_arrow_t0(a, k));
+		double x0 = rv_x(v, (double)rv_arrow_t0(m, k));
 		/* "X becomes Y": from Y's own row, where its line stops, to
 		 * the row it carries on in (X's), at that instant */
 		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
-			rv_pp_row_at(m, a->from[k], rv_arrow_t0(a, k));
+			rv_pp_row_at(m, a->from[k], rv_arrow_t0(m, k));
 		int32_t r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
 		if (a->kind[k] != RV_A_BECOMES &&
 		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))

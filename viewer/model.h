@@ -124,9 +124,13 @@ typedef struct {
 
 typedef struct {
 	uint32_t n, cap;
-	/* target time (sorted), and source time back from it: t0 = t1 - len;
-	 * 4 bytes each (times.h), read through rv_arrow_t0/t1 */
-	rv_times t1, len;
+	/* target time (sorted), 4 bytes (times.h). The source time is the
+	 * same but for a read of a promise resolved before it, which starts
+	 * at the resolve: bit k of t0_res says so, and the time is the
+	 * promise's (from's) resolved, which is set once (derive.c). Read
+	 * them through rv_arrow_t1 / rv_arrow_t0. */
+	rv_times t1;
+	uint64_t *t0_res;
 	uint32_t *from, *to;  /* pp indexes */
 	uint8_t *kind;
 } rv_arrows;
@@ -134,11 +138,6 @@ typedef struct {
 static inline int64_t rv_arrow_t1(const rv_arrows *a, uint32_t k)
 {
 	return rv_times_at(&a->t1, k);
-}
-
-static inline int64_t rv_arrow_t0(const rv_arrows *a, uint32_t k)
-{
-	return rv_times_at(&a->t1, k) - rv_times_at(&a->len, k);
 }
 
 /* Migrations and cross-CPU wakes between CPU lanes (xcpu.c), sorted by
@@ -273,6 +272,19 @@ typedef struct rv_model {
 	void *strings;            /* GStringChunk holding every name/label */
 	double load_secs;
 } rv_model;
+
+/* Arrow k's source time (rv_arrows). An arrow held t1 less a length
+ * that saturates at INT64_MAX (a lying trace's times may lie further
+ * apart): the same time comes out. */
+static inline int64_t rv_arrow_t0(const rv_model *m, uint32_t k)
+{
+	const rv_arrows *a = &m->arrows;
+	const int64_t t1 = rv_arrow_t1(a, k);
+	if (!(a->t0_res[k >> 6] >> (k & 63) & 1))
+		return t1;
+	const uint64_t len = (uint64_t)t1 - (uint64_t)m->pp.resolved[a->from[k]];
+	return t1 - (len > INT64_MAX ? INT64_MAX : (int64_t)len);
+}
 
 /* Open read-only and check it is ours. On failure returns NULL and writes
  * one line (no newline) into err. */

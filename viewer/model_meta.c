@@ -371,7 +371,7 @@ void rv_model_free(rv_model *m)
 	g_free(p->fail_msg); g_free(p->label_t);
 	rv_pp_sparse_free(p);
 	rv_arrows *a = &m->arrows;
-	rv_times_free(&a->t1); rv_times_free(&a->len);
+	rv_times_free(&a->t1); g_free(a->t0_res);
 	g_free(a->from); g_free(a->to);
 	g_free(a->kind);
 	for (uint32_t r = 0; r < m->nrows; r++) {

@@ -156,7 +156,7 @@ static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
 		if (m->arrows.kind[i] != RV_A_RESOLVE)
 			continue;
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[i], rv_arrow_t0(&m->arrows, i)));
+				m->arrows.from[i], rv_arrow_t0(m, i)));
 		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 				m->arrows.to[i], rv_arrow_t1(&m->arrows, i)));
 		if (abs(y1 - y0) < 2 * RV_ROW_H)
@@ -169,13 +169,13 @@ static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
 			/* where arrow j crosses the height ym, if it does: an
 			 * arrow is a straight line between its endpoints */
 			int a0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-					m->arrows.from[j], rv_arrow_t0(&m->arrows, j)));
+					m->arrows.from[j], rv_arrow_t0(m, j)));
 			int a1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 					m->arrows.to[j], rv_arrow_t1(&m->arrows, j)));
 			if ((a0 < ym - 3 && a1 < ym - 3) ||
 			    (a0 > ym + 3 && a1 > ym + 3))
 				continue;
-			int64_t tj0 = rv_arrow_t0(&m->arrows, j);
+			int64_t tj0 = rv_arrow_t0(m, j);
 			int64_t tj1 = rv_arrow_t1(&m->arrows, j);
 			int64_t cross = tj0;
 			if (a1 != a0)
@@ -252,7 +252,7 @@ static void test_render_pingpong_promises(void **state)
 	int arrow = loneliest_resolve_arrow(m, &g, &v, &arrow_gap);
 	if (arrow >= 0 && arrow_gap >= 4) {
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[arrow], rv_arrow_t0(&m->arrows, arrow)));
+				m->arrows.from[arrow], rv_arrow_t0(m, arrow)));
 		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 				m->arrows.to[arrow], rv_arrow_t1(&m->arrows, arrow)));
 		int64_t t = rv_arrow_t1(&m->arrows, arrow), half = arrow_gap / 2;

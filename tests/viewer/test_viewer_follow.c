@@ -353,7 +353,7 @@ static void models_eq(const rv_model *x, const rv_model *y)
 	what = "arrows";
 	EQ(x->arrows.n, y->arrows.n);
 	for (uint32_t i = 0; i < x->arrows.n; i++) {
-		EQ(rv_arrow_t0(&x->arrows, i), rv_arrow_t0(&y->arrows, i));
+		EQ(rv_arrow_t0(x, i), rv_arrow_t0(y, i));
 		EQ(rv_arrow_t1(&x->arrows, i), rv_arrow_t1(&y->arrows, i));
 		EQ(x->arrows.from[i], y->arrows.from[i]);
 		EQ(x->arrows.to[i], y->arrows.to[i]);

@@ -555,7 +555,7 @@ static void check_arrows_of(const rv_model *m, const rv_geom *g, uint8_t kind,
 			continue;
 		n++;
 		int64_t t = rv_arrow_t1(&m->arrows, k);
-		assert_int_equal(rv_arrow_t0(&m->arrows, k), t);
+		assert_int_equal(rv_arrow_t0(m, k), t);
 		int32_t r0 = rv_pp_row_at(m, m->arrows.from[k], t);
 		int32_t r1 = rv_pp_row_at(m, m->arrows.to[k], t);
 		rv_view v = { .width = 1000, .height = (int)g->total_h + 40,

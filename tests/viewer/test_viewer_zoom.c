@@ -486,7 +486,7 @@ static unsigned *brute_touches(const rv_model *m, const rv_view *v, int32_t r,
 		int t = touch_of(a->kind[k]);
 		if (t < 0 || (filter && !(match[a->from[k]] && match[a->to[k]])))
 			continue;
-		const int64_t te[2] = { rv_arrow_t0(a, k), rv_arrow_t1(a, k) };
+		const int64_t te[2] = { rv_arrow_t0(m, k), rv_arrow_t1(a, k) };
 		const int32_t re[2] = { rv_pp_row_at(m, a->from[k], te[0]),
 					rv_pp_row_at(m, a->to[k], te[1]) };
 		for (int e = 0; e < 2; e++) {
