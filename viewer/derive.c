@@ -81,31 +81,30 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
 	rv_pps *p = &m->pp;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 1024;
-		GROW(p->id, p->cap); GROW(p->parent, p->cap);
-		GROW(p->thread, p->cap); GROW(p->created, p->cap);
-		GROW(p->resolved, p->cap); GROW(p->own_end, p->cap);
+		GROW(p->parent, p->cap); GROW(p->thread, p->cap);
 		GROW(p->cont_root, p->cap); GROW(p->cont_start, p->cap);
 		GROW(p->follows, p->cap); GROW(p->row, p->cap);
 		GROW(p->ptype, p->cap); GROW(p->state, p->cap);
-		GROW(p->is_thread, p->cap); GROW(p->lost_create, p->cap);
-		GROW(p->cpu, p->cap);
+		GROW(p->lost_create, p->cap); GROW(p->cpu, p->cap);
 		GROW(p->label, p->cap); GROW(p->fail_msg, p->cap);
 		GROW(p->label_t, p->cap);
 	}
 	uint32_t i = p->n++;
-	p->id[i] = id;
+	/* ids are a guest's choice, threads' and promises' mixed: the
+	 * base of a block of them reaches either way */
+	p->id.bias = RV_V_SIGNED;
+	rv_vals_push(&p->id, (int64_t)id);
 	p->parent[i] = -1;
 	p->thread[i] = -1;
-	p->created[i] = t;
-	p->resolved[i] = INT64_MAX;
-	p->own_end[i] = INT64_MAX;
+	rv_vals_push(&p->created, t);
+	rv_vals_push(&p->resolved, INT64_MAX);
+	rv_vals_push(&p->own_end, INT64_MAX);
 	p->cont_root[i] = -1;
 	p->cont_start[i] = INT64_MAX;
 	p->follows[i] = -1;
 	p->row[i] = 0;
 	p->ptype[i] = 0;
 	p->state[i] = RV_PS_PENDING;
-	p->is_thread[i] = 0;
 	p->lost_create[i] = 0;
 	p->cpu[i] = cpu;
 	p->label[i] = NULL;
@@ -141,7 +140,6 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	th->cur_since = t;
 	th->cur_cpu = b->ev_cpu;
 	th->pp = pp_new(m, tid, t, b->ev_cpu);
-	m->pp.is_thread[th->pp] = 1;
 	m->pp.thread[th->pp] = (int32_t)k;
 	m->pp.ptype[th->pp] = 255;
 	m->pp.label[th->pp] = th->name;
@@ -204,7 +202,7 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 	if (!(i & 63))
 		a->t0_res[i >> 6] = 0;
 	if (t0 < t1) {
-		assert(t0 == m->pp.resolved[from]);
+		assert(t0 == rv_pp_resolved(&m->pp, from));
 		a->t0_res[i >> 6] |= 1ull << (i & 63);
 	}
 	rv_times_push(&a->t1, t1);
@@ -252,20 +250,20 @@ void rv_end_unknown(rv_model *m, GArray *undo)
 {
 	rv_pps *p = &m->pp;
 	for (uint32_t i = 0; i < p->n && m->nlost; i++) {
-		if (p->is_thread[i] || p->follows[i] >= 0 ||
-		    p->resolved[i] != INT64_MAX || p->cpu[i] >= m->ncpus)
+		if (rv_pp_is_thread(p, i) || p->follows[i] >= 0 ||
+		    rv_pp_resolved(p, i) != INT64_MAX || p->cpu[i] >= m->ncpus)
 			continue;
 		const rv_spans *g = &m->cpu_gap[p->cpu[i]];
-		uint32_t k = rv_spans_first_ending_after(g, p->created[i] + 1);
+		uint32_t k = rv_spans_first_ending_after(g, rv_pp_created(p, i) + 1);
 		if (k == g->n)
 			continue;
 		if (undo) {
-			rv_pp_undo u = { i, p->state[i], p->own_end[i] };
+			rv_pp_undo u = { i, p->state[i], rv_pp_own_end(p, i) };
 			g_array_append_val(undo, u);
 		}
 		p->state[i] = RV_PS_END_UNKNOWN;
-		p->own_end[i] = RV_START(g, k) > p->created[i] ? RV_START(g, k)
-							    : p->created[i];
+		const int64_t c = rv_pp_created(p, i);
+		rv_vals_set(&p->own_end, i, RV_START(g, k) > c ? RV_START(g, k) : c);
 	}
 }
 
@@ -340,7 +338,7 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 			b->stale = true;
 		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t, b->ev_cpu);
 		rv_idmap_put(&b->promises, a, x);
-		p->created[x] = t;
+		rv_vals_set(&p->created, x, t);
 		p->label_t[x] = t;
 		p->thread[x] = (int32_t)th;
 		p->ptype[x] = (uint8_t)(c < RS_PT_COUNT ? c : RS_PT_COUNT);
@@ -356,10 +354,10 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		if (type == RS_EV_PROMISE_TRY_READ)
 			arrow(m, RV_A_TRY_READ, t, r, t, x);
 		else if (p->state[x] == RV_PS_FAILED)
-			arrow(m, RV_A_READ_FAILED, p->resolved[x], x, t, r);
+			arrow(m, RV_A_READ_FAILED, rv_pp_resolved(p, x), x, t, r);
 		else
-			arrow(m, RV_A_READ, p->resolved[x] < t ?
-			      p->resolved[x] : t, x, t, r);
+			arrow(m, RV_A_READ, rv_pp_resolved(p, x) < t ?
+			      rv_pp_resolved(p, x) : t, x, t, r);
 		break;
 	}
 	case RS_EV_PROMISE_RESOLVE:
@@ -367,12 +365,12 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 	case RS_EV_PROMISE_CANCEL:
 		x = promise_get(b, a, t, ctx);
 		/* its row segment may have been settled with the first end */
-		if (p->resolved[x] != INT64_MAX && x < b->placed)
+		if (rv_pp_resolved(p, x) != INT64_MAX && x < b->placed)
 			b->stale = true;
-		if (p->resolved[x] == INT64_MAX)
-			p->resolved[x] = t;
+		if (rv_pp_resolved(p, x) == INT64_MAX)
+			rv_vals_set(&p->resolved, x, t);
 		if (p->follows[x] < 0)
-			p->own_end[x] = p->resolved[x];
+			rv_vals_set(&p->own_end, x, rv_pp_resolved(p, x));
 		p->state[x] = type == RS_EV_PROMISE_RESOLVE ? RV_PS_RESOLVED :
 			type == RS_EV_PROMISE_FAIL ? RV_PS_FAILED :
 			RV_PS_CANCELLED;
@@ -388,12 +386,12 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		if (x == y || p->follows[x] >= 0 || p->cont_root[y] >= 0)
 			break;
 		/* an end a follow may have settled moves */
-		if ((x < b->placed && p->resolved[x] != INT64_MAX) ||
-		    (y < b->placed && (p->resolved[y] != INT64_MAX ||
+		if ((x < b->placed && rv_pp_resolved(p, x) != INT64_MAX) ||
+		    (y < b->placed && (rv_pp_resolved(p, y) != INT64_MAX ||
 				       p->follows[y] >= 0)))
 			b->stale = true;
 		p->follows[x] = (int32_t)y;
-		p->own_end[x] = t;
+		rv_vals_set(&p->own_end, x, t);
 		p->cont_root[y] = p->cont_root[x] >= 0 ? p->cont_root[x] :
 			(int32_t)x;
 		p->cont_start[y] = t;
@@ -478,7 +476,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 			b->stale = true;   /* seen before its create */
 		th->created = t;
 		th->cur_since = t;
-		m->pp.created[th->pp] = t;
+		rv_vals_set(&m->pp.created, th->pp, t);
 		m->pp.label_t[th->pp] = t;
 		if (str) {
 			th->name = g_string_chunk_insert(m->strings, str);
@@ -499,10 +497,10 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		rv_thread_state(b, ti, t, 0, 0);
 		m->threads[ti].exited = t;
 		uint32_t pp = m->threads[ti].pp;
-		if (pp < b->placed && m->pp.resolved[pp] != INT64_MAX)
+		if (pp < b->placed && rv_pp_resolved(&m->pp, pp) != INT64_MAX)
 			b->stale = true;   /* exited twice */
-		m->pp.resolved[pp] = t;
-		m->pp.own_end[pp] = t;
+		rv_vals_set(&m->pp.resolved, pp, t);
+		rv_vals_set(&m->pp.own_end, pp, t);
 		m->pp.state[pp] = RV_PS_RESOLVED;
 		break;
 	}
@@ -762,7 +760,7 @@ void rv_builder_finish(rv_builder *b)
 	 * the events keep own_end so (a follow publishes without this pass) */
 	for (uint32_t i = 0; i < m->pp.n; i++)
 		assert(m->pp.follows[i] >= 0 ||
-		       m->pp.own_end[i] == m->pp.resolved[i]);
+		       rv_pp_own_end(&m->pp, i) == rv_pp_resolved(&m->pp, i));
 	rv_end_unknown(m, NULL);
 	rv_pp_sparsify(&m->pp);
 	rv_xcpu_sort_from(&m->xcpu, 0);

@@ -115,7 +115,7 @@ static double line_rgb(const rv_model *m, const rv_view *v, uint32_t p,
 		lw = 4;
 	} else if (m->pp.state[p] == RV_PS_FAILED) {
 		c[0] = 0.85; c[1] = 0.0; c[2] = 0.0;
-	} else if (m->pp.is_thread[p]) {
+	} else if (rv_pp_is_thread(&m->pp, p)) {
 		c[0] = 0.10; c[1] = 0.20; c[2] = 0.45;
 	} else {
 		c[0] = c[1] = c[2] = 0.25;
@@ -161,7 +161,7 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	char id[40];
 	if (!label) {
 		g_snprintf(id, sizeof id, "#%llu",
-			   (unsigned long long)m->pp.id[p]);
+			   (unsigned long long)rv_pp_id(&m->pp, p));
 		label = id;
 	}
 	cairo_text_extents_t e1, e2;
@@ -230,7 +230,7 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 		cairo_move_to(cr, x1 - 3, ly + 5);
 		cairo_line_to(cr, x1, ly - 5);
 		cairo_stroke(cr);
-	} else if (m->pp.resolved[p] == INT64_MAX) {
+	} else if (rv_pp_resolved(&m->pp, p) == INT64_MAX) {
 		/* never resolved: an arrowhead at the end of what we know */
 		cairo_move_to(cr, x1 + 6, ly);
 		cairo_line_to(cr, x1, ly - 4);
@@ -534,8 +534,8 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 				draw_running(&run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
 			 * continuation (that line goes on in this row) */
-			bool last = (double)m->pp.own_end[p] <= e ||
-				    m->pp.resolved[p] == INT64_MAX;
+			bool last = (double)rv_pp_own_end(&m->pp, p) <= e ||
+				    rv_pp_resolved(&m->pp, p) == INT64_MAX;
 			if (last && m->pp.follows[p] < 0) {
 				rv_batch_flush(lines);
 				run_flush(cr, &run);
@@ -747,13 +747,13 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		const uint32_t p = (uint32_t)q;
 		if (hidden(v, p))
 			continue;
-		int64_t end = pp->own_end[p] == INT64_MAX ? m->t_max
-							   : pp->own_end[p];
+		int64_t end = rv_pp_own_end(pp, p) == INT64_MAX ? m->t_max
+							   : rv_pp_own_end(pp, p);
 		int64_t mid = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
 						     : end;
-		if (pp->created[p] > t_to || end < (int64_t)v->from)
+		if (rv_pp_created(pp, p) > t_to || end < (int64_t)v->from)
 			continue;
-		line_cut(b, m, v, p, pp->created[p], mid,
+		line_cut(b, m, v, p, rv_pp_created(pp, p), mid,
 			 rv_row_line_y(g, v, pp->row[p]), 4, orange);
 		if (pp->cont_root[p] >= 0)
 			line_cut(b, m, v, p, mid, end, rv_row_line_y(g, v,

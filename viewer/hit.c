@@ -46,48 +46,49 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 {
 	const rv_pps *pp = &m->pp;
 	char a[48], b[48];
-	if (pp->is_thread[p]) {
+	if (rv_pp_is_thread(pp, p)) {
 		g_string_append_printf(s, "thread %s (tid %llu)\n", pp->label[p],
-				       (unsigned long long)pp->id[p]);
+				       (unsigned long long)rv_pp_id(pp, p));
 	} else {
 		g_string_append_printf(s, "promise %llu: %s\n",
-				       (unsigned long long)pp->id[p],
+				       (unsigned long long)rv_pp_id(pp, p),
 				       rv_ptype_name(pp->ptype[p]));
 		if (pp->label[p])
 			g_string_append_printf(s, "label: %s\n", pp->label[p]);
 	}
-	rv_fmt_time(a, sizeof a, (double)pp->created[p]);
+	rv_fmt_time(a, sizeof a, (double)rv_pp_created(pp, p));
 	g_string_append_printf(s, "created: %s%s\n", a,
 			       pp->lost_create[p] ? " (create lost)" : "");
-	if (pp->resolved[p] != INT64_MAX) {
-		rv_fmt_time(a, sizeof a, (double)pp->resolved[p]);
-		rv_fmt_dur(b, sizeof b, (double)(pp->resolved[p] - pp->created[p]));
+	if (rv_pp_resolved(pp, p) != INT64_MAX) {
+		rv_fmt_time(a, sizeof a, (double)rv_pp_resolved(pp, p));
+		rv_fmt_dur(b, sizeof b, (double)(rv_pp_resolved(pp, p) -
+						 rv_pp_created(pp, p)));
 		static const char *const st[] = { "pending", "resolved", "failed",
 						   "cancelled" };
 		g_string_append_printf(s, "%s: %s (after %s)\n",
-				       pp->is_thread[p] ? "exited" :
+				       rv_pp_is_thread(pp, p) ? "exited" :
 				       st[pp->state[p] & 3], a, b);
 	} else if (pp->state[p] == RV_PS_END_UNKNOWN) {
-		rv_fmt_time(a, sizeof a, (double)pp->own_end[p]);
+		rv_fmt_time(a, sizeof a, (double)rv_pp_own_end(pp, p));
 		g_string_append_printf(s, "end unknown: lost records (its cpu "
 				       "lost records from %s)\n", a);
 	} else {
-		g_string_append(s, pp->is_thread[p] ? "still running\n"
+		g_string_append(s, rv_pp_is_thread(pp, p) ? "still running\n"
 				  : "never resolved\n");
 	}
 	if (rv_pp_fail_msg(pp, p))
 		g_string_append_printf(s, "failed: %s\n", rv_pp_fail_msg(pp, p));
 	if (pp->parent[p] >= 0)
 		g_string_append_printf(s, "parent: %s %llu\n",
-				       pp->is_thread[pp->parent[p]] ? "thread" :
+				       rv_pp_is_thread(pp, pp->parent[p]) ? "thread" :
 				       "promise",
-				       (unsigned long long)pp->id[pp->parent[p]]);
-	if (!pp->is_thread[p] && pp->thread[p] >= 0)
+				       (unsigned long long)rv_pp_id(pp, pp->parent[p]));
+	if (!rv_pp_is_thread(pp, p) && pp->thread[p] >= 0)
 		g_string_append_printf(s, "created by thread %s\n",
 				       m->threads[pp->thread[p]].name);
 	if (pp->follows[p] >= 0)
 		g_string_append_printf(s, "becomes promise %llu\n",
-				       (unsigned long long)pp->id[pp->follows[p]]);
+				       (unsigned long long)rv_pp_id(pp, pp->follows[p]));
 }
 
 static void describe_span(GString *s, const rv_spans *sp, int64_t i,

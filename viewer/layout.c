@@ -23,6 +23,7 @@
 #include "follow.h"
 
 #define MAX_ROWS 20000  /* beyond this, items share the last row */
+_Static_assert(MAX_ROWS <= UINT16_MAX + 1, "rv_pps.row is 16 bits");
 
 static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 {
@@ -51,7 +52,7 @@ static void seg_ends(const rv_model *m, const rv_row *row, uint32_t i,
 {
 	const rv_pps *pp = &m->pp;
 	uint32_t p = row->pp[i];
-	bool ends = pp->follows[p] < 0 && pp->resolved[p] <= RV_END(row, i);
+	bool ends = pp->follows[p] < 0 && rv_pp_resolved(pp, p) <= RV_END(row, i);
 	*res = ends && pp->state[p] == RV_PS_RESOLVED;
 	*fail = ends && pp->state[p] == RV_PS_FAILED;
 }
@@ -78,7 +79,7 @@ static uint32_t pick_row(rv_model *m, int64_t *busy, uint32_t *used,
 			 uint32_t i)
 {
 	const rv_pps *p = &m->pp;
-	int64_t s = p->created[i];
+	int64_t s = rv_pp_created(p, i);
 	uint32_t r = p->parent[i] >= 0 ? (uint32_t)p->row[p->parent[i]] + 1
 				       : 0;
 	while (r < *used && busy[r] > s && r < MAX_ROWS - 1)
@@ -87,7 +88,7 @@ static uint32_t pick_row(rv_model *m, int64_t *busy, uint32_t *used,
 		r = MAX_ROWS - 1;
 	while (*used <= r)
 		busy[(*used)++] = INT64_MIN;
-	p->row[i] = (int32_t)r;
+	p->row[i] = (uint16_t)r;
 	return r;
 }
 
@@ -304,7 +305,7 @@ static bool advance(rv_model *m, int64_t *busy, uint32_t r, chain *c,
 			/* its own row, until its line moved to its root's */
 			e = rv_pp_cont_start(pp, p);
 		} else {
-			e = pp->own_end[p];
+			e = rv_pp_own_end(pp, p);
 			if (e == INT64_MAX && never == INT64_MAX)
 				return false;
 			if (e == INT64_MAX)
@@ -334,7 +335,7 @@ static void place(rv_model *m, int64_t *busy, uint32_t *used, uint32_t i,
 		row_undo u = { r, m->rows[r].n, busy[r] };
 		g_array_append_val(undo->row_undo, u);
 	}
-	int64_t s = m->pp.created[i];
+	int64_t s = rv_pp_created(&m->pp, i);
 	chain c = { i, false, s, s, busy[r] };
 	advance(m, busy, r, &c, never, counted);
 }
@@ -363,12 +364,13 @@ bool rv_layout_grow(rv_model *m, rv_layout_inc *l, rv_builder *b,
 			k++;
 	}
 	const rv_pps *pp = &m->pp;
-	for (; l->placed < pp->n && pp->created[l->placed] < t_last; l->placed++) {
+	for (; l->placed < pp->n && rv_pp_created(pp, l->placed) < t_last;
+	     l->placed++) {
 		const uint32_t i = l->placed;
 		uint32_t r = pick_row(m, l->busy, &l->used, i);
 		if (r == MAX_ROWS - 1)
 			return false;
-		const int64_t s = pp->created[i];
+		const int64_t s = rv_pp_created(pp, i);
 		chain c = { i, false, s, s, l->busy[r] };
 		if (!advance(m, l->busy, r, &c, INT64_MAX, true)) {
 			l->open[r] = c;
@@ -496,7 +498,7 @@ int64_t rv_pp_label_t(const rv_pps *pp, uint32_t p)
 	if (pp->label_t)
 		return pp->label_t[p];
 	int64_t k = sparse_find(&pp->label_t_x, p);
-	return k < 0 ? pp->created[p] : pp->label_t_x.t[k];
+	return k < 0 ? rv_pp_created(pp, p) : pp->label_t_x.t[k];
 }
 
 const char *rv_pp_fail_msg(const rv_pps *pp, uint32_t p)
@@ -514,12 +516,12 @@ static void sparsify_t(rv_sparse *out, const rv_pps *pp, const int64_t *v,
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < pp->n; i++)
-		n += v[i] != (by_created ? pp->created[i] : dflt);
+		n += v[i] != (by_created ? rv_pp_created(pp, i) : dflt);
 	out->n = 0;
 	out->idx = g_new(uint32_t, n ? n : 1);
 	out->t = g_new(int64_t, n ? n : 1);
 	for (uint32_t i = 0; i < pp->n; i++)
-		if (v[i] != (by_created ? pp->created[i] : dflt)) {
+		if (v[i] != (by_created ? rv_pp_created(pp, i) : dflt)) {
 			out->idx[out->n] = i;
 			out->t[out->n++] = v[i];
 		}

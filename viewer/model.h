@@ -94,14 +94,17 @@ typedef struct {
 	const char **s;
 } rv_sparse;
 
-/* Promise-like items, struct-of-arrays, in creation order. */
+/* Promise-like items, struct-of-arrays, in creation order. The id and
+ * times take 4 bytes each (vals.h): read them through rv_pp_id,
+ * rv_pp_created, rv_pp_resolved, rv_pp_own_end, set them with
+ * rv_vals_set. */
 typedef struct {
 	uint32_t n, cap;
-	uint64_t *id;         /* guest promise id; tid for threads */
+	rv_vals id;           /* guest promise id; tid for threads */
 	int32_t *parent;      /* pp index or -1 */
 	int32_t *thread;      /* creating thread (for threads: itself) */
-	int64_t *created, *resolved;   /* resolved = INT64_MAX if never */
-	int64_t *own_end;     /* end of its own row segment (becomes time) */
+	rv_vals created, resolved;   /* resolved = INT64_MAX if never */
+	rv_vals own_end;      /* end of its own row segment (becomes time) */
 	int32_t *cont_root;   /* pp whose row it continues on, or -1 */
 	/* While loading only (NULL after rv_builder_finish, which moves
 	 * what differs from the default into the rv_sparse lists below):
@@ -110,10 +113,9 @@ typedef struct {
 	 * rv_pp_cont_start, rv_pp_label_t, rv_pp_fail_msg. */
 	int64_t *cont_start;
 	int32_t *follows;     /* X.follows = Y after "X becomes Y", or -1 */
-	int32_t *row;
+	uint16_t *row;        /* < MAX_ROWS (layout.c) */
 	uint8_t *ptype;       /* rs_promise_type, 255 = thread */
 	uint8_t *state;
-	uint8_t *is_thread;
 	uint8_t *lost_create;
 	uint8_t *cpu;         /* CPU of its first record: whose gaps cut it */
 	const char **label;
@@ -121,6 +123,31 @@ typedef struct {
 	int64_t *label_t;
 	rv_sparse cont_start_x, label_t_x, fail_msg_x;
 } rv_pps;
+
+static inline uint64_t rv_pp_id(const rv_pps *pp, uint32_t p)
+{
+	return (uint64_t)rv_vals_at(&pp->id, p);
+}
+
+static inline int64_t rv_pp_created(const rv_pps *pp, uint32_t p)
+{
+	return rv_vals_at(&pp->created, p);
+}
+
+static inline int64_t rv_pp_resolved(const rv_pps *pp, uint32_t p)
+{
+	return rv_vals_at(&pp->resolved, p);
+}
+
+static inline int64_t rv_pp_own_end(const rv_pps *pp, uint32_t p)
+{
+	return rv_vals_at(&pp->own_end, p);
+}
+
+static inline bool rv_pp_is_thread(const rv_pps *pp, uint32_t p)
+{
+	return pp->ptype[p] == 255;
+}
 
 typedef struct {
 	uint32_t n, cap;
@@ -282,7 +309,8 @@ static inline int64_t rv_arrow_t0(const rv_model *m, uint32_t k)
 	const int64_t t1 = rv_arrow_t1(a, k);
 	if (!(a->t0_res[k >> 6] >> (k & 63) & 1))
 		return t1;
-	const uint64_t len = (uint64_t)t1 - (uint64_t)m->pp.resolved[a->from[k]];
+	const uint64_t len = (uint64_t)t1 -
+			     (uint64_t)rv_pp_resolved(&m->pp, a->from[k]);
 	return t1 - (len > INT64_MAX ? INT64_MAX : (int64_t)len);
 }
 

@@ -217,7 +217,7 @@ static void test_render_pingpong_promises(void **state)
 	assert_non_null(m);
 	int64_t pp = -1;
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		if (!m->pp.is_thread[i] && (int64_t)m->pp.id[i] == id)
+		if (!rv_pp_is_thread(&m->pp, i) && (int64_t)rv_pp_id(&m->pp, i) == id)
 			pp = i;
 	assert_true(pp >= 0);
 	rv_geom g;
@@ -297,7 +297,7 @@ static void test_model_layout_rules(void **state)
 	assert_non_null(m);
 	uint32_t promises = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
-		if (m->pp.is_thread[i])
+		if (rv_pp_is_thread(&m->pp, i))
 			continue;
 		promises++;
 		assert_true(m->pp.parent[i] >= 0);
