@@ -44,15 +44,13 @@ void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 		   uint32_t ref)
 {
 	assert(s && s->n <= s->cap);
-	if (s->n == s->cap) {
+	if (s->n == s->cap)   /* the room a follow's totals are sized for */
 		s->cap = s->cap ? s->cap * 2 : 64;
-		s->ref = g_realloc_n(s->ref, s->cap, sizeof *s->ref);
-		s->kind = g_realloc_n(s->kind, s->cap, 1);
-	}
 	rv_times_push(&s->start, start);
 	rv_times_push(&s->end, end < start ? start : end);
-	s->ref[s->n] = ref;
-	s->kind[s->n++] = kind;
+	rv_u32s_push(&s->ref, ref);
+	rv_u32s_push(&s->kind, kind);
+	s->n++;
 }
 
 #define GROW(arr, cap) arr = g_realloc_n(arr, cap, sizeof *(arr))
@@ -652,22 +650,21 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
  * computes only what is new. */
 void rv_span_lengths(rv_spans *s)
 {
-	if (!s->cum || s->cum_cap < s->n + 1) {
-		/* exact on a first load; with room to grow on a follow */
-		s->cum_cap = s->cum ? s->cap + 1 : s->n + 1;
-		s->cum = g_renew(int64_t, s->cum, s->cum_cap);
-	}
 	if (s->cum_n > s->n)
 		s->cum_n = s->n;
-	s->cum[0] = 0;
+	if (s->cum.n > s->cum_n + 1)
+		rv_times_truncate(&s->cum, s->cum_n + 1);
+	if (!s->cum.n)
+		rv_times_push(&s->cum, 0);
+	int64_t sum = RV_CUM(s, s->cum_n);
 	for (uint32_t i = s->cum_n; i < s->n; i++) {
 		/* A lying trace's spans can be longer, and add up to more,
 		 * than int64 holds: lengths and totals saturate. */
 		const uint64_t len = RV_END(s, i) > RV_START(s, i) ?
 			(uint64_t)RV_END(s, i) - (uint64_t)RV_START(s, i) : 0;
-		const uint64_t room = (uint64_t)(INT64_MAX - s->cum[i]);
-		s->cum[i + 1] = len < room ? s->cum[i] + (int64_t)len
-					   : INT64_MAX;
+		const uint64_t room = (uint64_t)(INT64_MAX - sum);
+		sum = len < room ? sum + (int64_t)len : INT64_MAX;
+		rv_times_push(&s->cum, sum);
 	}
 	s->cum_n = s->n;
 }

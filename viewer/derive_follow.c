@@ -33,6 +33,8 @@ static void truncate_spans(rv_spans *s, uint32_t n)
 {
 	rv_times_truncate(&s->start, n);
 	rv_times_truncate(&s->end, n);
+	rv_u32s_truncate(&s->ref, n);
+	rv_u32s_truncate(&s->kind, n);
 	s->n = n;
 	if (s->cum_n > n)
 		s->cum_n = n;

@@ -64,7 +64,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && RV_START(s, i) <= hi) {
 		RV_WORK(1);
-		if (s->kind[i] != RV_K_RUNNING) {
+		if (RV_KIND(s, i) != RV_K_RUNNING) {
 			i++;
 			continue;
 		}

@@ -169,13 +169,13 @@ static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
 	int64_t i = span_at(&m->cpu_irq[c], v, t);
 	if (i >= 0) {
 		snprintf(buf, sizeof buf, "cpu %d: interrupt, vector %u", c,
-			 m->cpu_irq[c].ref[i]);
+			 RV_REF(&m->cpu_irq[c], i));
 		describe_span(s, &m->cpu_irq[c], i, buf);
 	} else if ((i = span_at(&m->cpu_idle[c], v, t)) >= 0) {
 		snprintf(buf, sizeof buf, "cpu %d: idle", c);
 		describe_span(s, &m->cpu_idle[c], i, buf);
 	} else if ((i = span_at(&m->cpu_lane[c], v, t)) >= 0) {
-		uint32_t th = m->cpu_lane[c].ref[i];
+		uint32_t th = RV_REF(&m->cpu_lane[c], i);
 		snprintf(buf, sizeof buf, "cpu %d: thread %s (tid %llu)", c,
 			 th < m->nthreads ? m->threads[th].name : "?",
 			 th < m->nthreads ?
@@ -184,8 +184,8 @@ static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
 	}
 	if ((i = span_at(&m->cpu_alloc[c], v, t)) >= 0)
 		g_string_append_printf(s, "\nallocator burst: %u record%s",
-				       m->cpu_alloc[c].ref[i],
-				       m->cpu_alloc[c].ref[i] == 1 ? "" : "s");
+				       RV_REF(&m->cpu_alloc[c], i),
+				       RV_REF(&m->cpu_alloc[c], i) == 1 ? "" : "s");
 	rv_xcpu_describe(s, m, v, c, t);
 }
 
@@ -198,16 +198,16 @@ static void describe_thread(GString *s, const rv_model *m, const rv_view *v,
 	if (i < 0)
 		return;
 	char what[128];
-	if (st->kind[i] == RV_K_RUNNING)
+	if (RV_KIND(st, i) == RV_K_RUNNING)
 		snprintf(what, sizeof what, "%s: running on cpu %u",
-			 m->threads[th].name, st->ref[i]);
-	else if (st->kind[i] >= RV_K_BLOCK_PROMISE)
+			 m->threads[th].name, RV_REF(st, i));
+	else if (RV_KIND(st, i) >= RV_K_BLOCK_PROMISE)
 		snprintf(what, sizeof what, "%s: %s (object %u)",
-			 m->threads[th].name, rv_kind_name(st->kind[i]),
-			 st->ref[i]);
+			 m->threads[th].name, rv_kind_name(RV_KIND(st, i)),
+			 RV_REF(st, i));
 	else
 		snprintf(what, sizeof what, "%s: %s", m->threads[th].name,
-			 rv_kind_name(st->kind[i]));
+			 rv_kind_name(RV_KIND(st, i)));
 	describe_span(s, st, i, what);
 }
 

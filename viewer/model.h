@@ -29,20 +29,25 @@
 /* Sorted, non-overlapping intervals on one lane or row. */
 typedef struct {
 	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
-	uint32_t *ref;   /* thread index, pp index, object id... per lane kind */
-	uint8_t *kind;
+	/* thread index, pp index, object id... per lane kind; and the kind:
+	 * in the bytes they need (vals.h), read through RV_REF, RV_KIND */
+	rv_u32s ref, kind;
 	uint32_t n, cap;
 	/* Bands and the CPUs' interrupt and allocator marks: cum[i] = total
-	 * length of spans 0..i-1 (n + 1 values),
-	 * so a pixel that merges many spans knows how much of it they fill;
-	 * NULL elsewhere. cum[0..cum_n] are valid, cum_cap allocated. */
-	int64_t *cum;
-	uint32_t cum_n, cum_cap;
+	 * length of spans 0..i-1 (n + 1 values, rising: times.h, read
+	 * through RV_CUM), so a pixel that merges many spans knows how much
+	 * of it they fill; empty elsewhere. cum[0..cum_n] are valid. */
+	rv_times cum;
+	uint32_t cum_n;
 } rv_spans;
 
 /* Span i's start and end, of an rv_spans or an rv_row (below). */
 #define RV_START(s, i) rv_times_at(&(s)->start, (i))
 #define RV_END(s, i) rv_times_at(&(s)->end, (i))
+/* ... and of an rv_spans, its ref, kind and running total. */
+#define RV_REF(s, i) rv_u32s_at(&(s)->ref, (i))
+#define RV_KIND(s, i) ((uint8_t)rv_u32s_at(&(s)->kind, (i)))
+#define RV_CUM(s, i) rv_times_at(&(s)->cum, (i))
 
 /* Span kinds. CPU lanes: RV_K_THREAD (ref = thread), RV_K_IDLE.
  * Thread lanes: RUNNING (ref = cpu), RUNNABLE, BLOCK_* (ref = object id).

@@ -336,8 +336,8 @@ int rv_db_type_counts(const char *path, int64_t trace_id, int64_t a,
 void rv_spans_free(rv_spans *s)
 {
 	rv_times_free(&s->start); rv_times_free(&s->end);
-	g_free(s->ref); g_free(s->kind);
-	g_free(s->cum);
+	rv_u32s_free(&s->ref); rv_u32s_free(&s->kind);
+	rv_times_free(&s->cum);
 	memset(s, 0, sizeof *s);
 }
 

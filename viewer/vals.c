@@ -54,6 +54,56 @@ void rv_vals_push(rv_vals *a, int64_t v)
 	rv_vals_set(a, i, v);
 }
 
+/* Copies the values into `width` bytes each (wider than now). */
+static void widen(rv_u32s *a, uint8_t width)
+{
+	if (!a->cap)
+		a->cap = a->n > 64 ? a->n : 64;
+	void *d = g_malloc_n(a->cap, width);
+	for (uint32_t i = 0; i < a->n; i++) {
+		const uint32_t v = rv_u32s_at(a, i);
+		if (width == 1)
+			((uint8_t *)d)[i] = (uint8_t)v;
+		else if (width == 2)
+			((uint16_t *)d)[i] = (uint16_t)v;
+		else
+			((uint32_t *)d)[i] = v;
+	}
+	g_free(a->d);
+	a->d = d;
+	a->width = width;
+}
+
+void rv_u32s_push_out(rv_u32s *a, uint32_t v)
+{
+	assert(a->n < UINT32_MAX);
+	if (a->width == 0 && (!a->n || v == a->one)) {
+		a->one = v;
+		a->n++;
+		return;
+	}
+	const uint8_t need = v <= UINT8_MAX ? 1 : v <= UINT16_MAX ? 2 : 4;
+	if (need > a->width)
+		widen(a, need);
+	if (a->n == a->cap) {
+		a->cap = a->cap > UINT32_MAX / 2 ? UINT32_MAX : a->cap * 2;
+		a->d = g_realloc_n(a->d, a->cap, a->width);
+	}
+	const uint32_t i = a->n++;
+	if (a->width == 1)
+		((uint8_t *)a->d)[i] = (uint8_t)v;
+	else if (a->width == 2)
+		((uint16_t *)a->d)[i] = (uint16_t)v;
+	else
+		((uint32_t *)a->d)[i] = v;
+}
+
+void rv_u32s_free(rv_u32s *a)
+{
+	g_free(a->d);
+	*a = (rv_u32s){ 0 };
+}
+
 void rv_vals_free(rv_vals *a)
 {
 	g_free(a->off);
@@ -62,9 +112,3 @@ void rv_vals_free(rv_vals *a)
 	*a = (rv_vals){ 0 };
 }
 
-size_t rv_vals_bytes(const rv_vals *a)
-{
-	return (size_t)a->cap * sizeof *a->off +
-	       ((size_t)(a->cap >> RV_TB_SHIFT) + 1) * sizeof *a->base +
-	       a->far.cap * sizeof *a->far.slot;
-}

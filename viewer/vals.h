@@ -69,7 +69,52 @@ static inline void rv_vals_set(rv_vals *a, uint32_t i, int64_t v)
 /* Appends v (n grows by one; the arrays double when full). */
 void rv_vals_push(rv_vals *a, int64_t v);
 void rv_vals_free(rv_vals *a);
-/* Bytes held (arrays at their capacity, the hash's table). */
-size_t rv_vals_bytes(const rv_vals *a);
+
+/*
+ * uint32 values in as few bytes as the largest of them needs: none while
+ * they are all one value, else 1, 2 or 4 bytes each, the list widened
+ * (copied) when a value needs more. For what a span refers to and its
+ * kind: a CPU lane's spans are all of one kind, and their refs (thread
+ * indexes, CPUs, vectors, records in a burst) mostly fit in a byte.
+ */
+typedef struct {
+	void *d;
+	uint32_t n, cap;
+	uint32_t one;         /* every value, while width is 0 */
+	uint8_t width;        /* bytes a value: 0, 1, 2 or 4 */
+} rv_u32s;
+
+static inline uint32_t rv_u32s_at(const rv_u32s *a, uint32_t i)
+{
+	assert(i < a->n);
+	switch (a->width) {
+	case 0: return a->one;
+	case 1: return ((const uint8_t *)a->d)[i];
+	case 2: return ((const uint16_t *)a->d)[i];
+	default: return ((const uint32_t *)a->d)[i];
+	}
+}
+
+/* rv_u32s_push's whole path (vals.c): growing, widening. */
+void rv_u32s_push_out(rv_u32s *a, uint32_t v);
+static inline void rv_u32s_push(rv_u32s *a, uint32_t v)
+{
+	if (a->width == 0 && a->n && v == a->one) {
+		a->n++;
+		return;
+	}
+	if (a->width == 1 && a->n < a->cap && v <= UINT8_MAX) {
+		((uint8_t *)a->d)[a->n++] = (uint8_t)v;
+		return;
+	}
+	rv_u32s_push_out(a, v);
+}
+/* Drops the values from index n on (the width stays). */
+static inline void rv_u32s_truncate(rv_u32s *a, uint32_t n)
+{
+	assert(n <= a->n);
+	a->n = n;
+}
+void rv_u32s_free(rv_u32s *a);
 
 #endif

@@ -142,10 +142,10 @@ static void test_gap_cuts_and_end_unknown(void **state)
 	assert_int_equal(lane->n, 2);
 	assert_int_equal(RV_START(lane, 0), 10);
 	assert_int_equal(RV_END(lane, 0), 100);
-	assert_int_equal(m->threads[lane->ref[0]].tid, 2);
+	assert_int_equal(m->threads[RV_REF(lane, 0)].tid, 2);
 	assert_int_equal(RV_START(lane, 1), 200);
 	assert_int_equal(RV_END(lane, 1), 300);
-	assert_int_equal(m->threads[lane->ref[1]].tid, 3);
+	assert_int_equal(m->threads[RV_REF(lane, 1)].tid, 3);
 	for (uint32_t t = 0; t < m->nthreads; t++)
 		for (uint32_t i = 0; i < m->threads[t].states.n; i++)
 			assert_true(RV_END(&m->threads[t].states, i) <= 100 ||

@@ -272,12 +272,12 @@ static void test_render_pingpong_promises(void **state)
 		    RV_END(lane, best) - RV_START(lane, best))
 			best = i;
 	double rgb[3];
-	rv_thread_rgb(lane->ref[best], rgb);
+	rv_thread_rgb(RV_REF(lane, best), rgb);
 	int x = (int)xmap((RV_START(lane, best) + RV_END(lane, best)) / 2,
 			  from, to);
 	int rr, gg, bb;
 	px(&p, x, RV_RULER_H + (int)g.cpu_y + 3, &rr, &gg, &bb);
-	if (m->threads[lane->ref[best]].tid != 0) {
+	if (m->threads[RV_REF(lane, best)].tid != 0) {
 		assert_true(abs(rr - (int)(rgb[0] * 255)) < 12);
 		assert_true(abs(gg - (int)(rgb[1] * 255)) < 12);
 		assert_true(abs(bb - (int)(rgb[2] * 255)) < 12);

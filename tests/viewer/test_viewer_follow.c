@@ -226,12 +226,12 @@ static void spans_eq(const rv_spans *a, const rv_spans *b, const char *what)
 	times_eq(&a->start, &b->start, a->n, what);
 	times_eq(&a->end, &b->end, a->n, what);
 	for (uint32_t i = 0; i < a->n; i++) {
-		EQ(a->ref[i], b->ref[i]);
-		EQ(a->kind[i], b->kind[i]);
+		EQ(RV_REF(a, i), RV_REF(b, i));
+		EQ(RV_KIND(a, i), RV_KIND(b, i));
 	}
-	EQ(a->cum != NULL, b->cum != NULL);
-	for (uint32_t i = 0; a->cum && i <= a->n; i++)
-		EQ(a->cum[i], b->cum[i]);
+	EQ(a->cum.n != 0, b->cum.n != 0);
+	for (uint32_t i = 0; a->cum.n && i <= a->n; i++)
+		EQ(RV_CUM(a, i), RV_CUM(b, i));
 }
 
 static void str_eq(const char *a, const char *b, const char *what)

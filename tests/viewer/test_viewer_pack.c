@@ -1,7 +1,8 @@
 /*
  * test_viewer_pack.c - the viewer model's packed storage (issue 18): times
  * in 4 bytes (viewer/times.h) read back exactly whatever their spacing or
- * order, values that are set again (viewer/vals.h) too, and a counter's min/max over any sample range equals a plain
+ * order, values that are set again (viewer/vals.h) too, so do span refs
+ * and kinds in the bytes they need, and a counter's min/max over any sample range equals a plain
  * scan now that its pyramid starts at blocks of 16.
  */
 #include "testlib.h"
@@ -133,6 +134,48 @@ static void test_vals_exact(void **state)
 	g_rand_free(r);
 }
 
+/* Refs that stay one value, then fit a byte, two, four, in runs and
+ * truncated back, as a follow's unpublish does: each reads back as
+ * pushed, and the list is as wide as its widest value needs. */
+static void test_u32s_exact(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(32);
+	/* 7: every value 7 (no bytes at all) */
+	static const uint32_t tops[] = { 7, 0, 1, 255, 256, 65535, 65536,
+					 UINT32_MAX };
+	for (size_t k = 0; k < G_N_ELEMENTS(tops); k++) {
+		const uint32_t n = 5000;
+		uint32_t *want = g_new(uint32_t, n);
+		rv_u32s a = { 0 };
+		uint32_t held = 0, widest = 0;
+		bool one = true;   /* every value pushed was 7 */
+		for (uint32_t i = 0; i < n; i++) {
+			if (i % 700 == 699) {   /* take some back */
+				held -= 50;
+				rv_u32s_truncate(&a, held);
+			}
+			/* the first 1000 all one value; then up to tops[k] */
+			const uint32_t v = i < 1000 || tops[k] == 7 ? 7 : (uint32_t)
+				(g_rand_double(r) * ((double)tops[k] + 1));
+			want[held++] = v;
+			widest = MAX(widest, v);
+			one = one && v == 7;
+			rv_u32s_push(&a, v);
+			assert_int_equal(a.n, held);
+		}
+		for (uint32_t i = 0; i < held; i++)
+			assert_int_equal(rv_u32s_at(&a, i), want[i]);
+		/* (a list never narrows: what was taken back counts) */
+		const int width = one ? 0 : widest <= UINT8_MAX ? 1 :
+				  widest <= UINT16_MAX ? 2 : 4;
+		assert_int_equal(a.width, width);
+		rv_u32s_free(&a);
+		g_free(want);
+	}
+	g_rand_free(r);
+}
+
 /* rv_counter_extent against a scan, for every range of a short counter
  * (all below, at and past the pyramid's first level) and random ranges
  * of a long one. */
@@ -190,4 +233,5 @@ static void test_counter_extent_exact(void **state)
 RS_TEST_SUITE(viewer_pack,
 	      cmocka_unit_test(test_times_exact),
 	      cmocka_unit_test(test_vals_exact),
+	      cmocka_unit_test(test_u32s_exact),
 	      cmocka_unit_test(test_counter_extent_exact))

@@ -192,7 +192,7 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 	const rv_spans *lane = &m->cpu_lane[0];
 	uint32_t after = rv_spans_first_ending_after(lane, big->to + 1);
 	assert_true(after < lane->n && RV_START(lane, after) == big->to);
-	assert_int_equal(m->threads[lane->ref[after]].tid, big->ctx_after);
+	assert_int_equal(m->threads[RV_REF(lane, after)].tid, big->ctx_after);
 	assert_false(crosses(&m->cpu_idle[0], big->from, big->to));
 	assert_false(crosses(&m->band_idle, big->from, big->to));
 	for (uint32_t i = 0; i < m->nthreads; i++)
@@ -626,7 +626,7 @@ static void test_chain_over_running_box(void **state)
 			e = m->t_max;
 		uint32_t i;
 		for (i = 0; i < s->n; i++)
-			if (s->kind[i] == RV_K_RUNNING &&
+			if (RV_KIND(s, i) == RV_K_RUNNING &&
 			    (RV_END(s, i) < e ? RV_END(s, i) : e) -
 			    (RV_START(s, i) > a ? RV_START(s, i) : a) > 400)
 				break;
