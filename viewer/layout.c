@@ -30,11 +30,8 @@ static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->pp = g_realloc_n(r->pp, r->cap, sizeof *r->pp);
-		if (r->nres) {   /* counted as pushed (a follow's rows) */
-			r->nres = g_realloc_n(r->nres, r->cap + 1, sizeof *r->nres);
-			r->nfail = g_realloc_n(r->nfail, r->cap + 1,
-					       sizeof *r->nfail);
-		}
+		if (r->ends)   /* counted as pushed (a follow's rows) */
+			r->ends = g_renew(rv_row_ends, r->ends, r->cap / 64 + 1);
 	}
 	/* segments never go back in time within a row */
 	if (r->n && s < RV_END(r, r->n - 1))
@@ -57,20 +54,39 @@ static void seg_ends(const rv_model *m, const rv_row *row, uint32_t i,
 	*fail = ends && pp->state[p] == RV_PS_FAILED;
 }
 
+/* Segment i's ends into the counts (rv_row_ends), segments 0..i-1
+ * counted already. Its bits are set either way (a follow's unpublish
+ * leaves those of segments it took back), and once its block of 64 is
+ * full the next block's counts follow from it. */
+static void count_end(const rv_model *m, rv_row *r, uint32_t i)
+{
+	uint32_t res, fail;
+	seg_ends(m, r, i, &res, &fail);
+	rv_row_ends *e = &r->ends[i >> 6];
+	const uint64_t bit = 1ull << (i & 63);
+	e->res = (e->res & ~bit) | (res ? bit : 0);
+	e->fail = (e->fail & ~bit) | (fail ? bit : 0);
+	if ((i & 63) == 63)
+		e[1] = (rv_row_ends){
+			0, 0, e->nres + (uint32_t)__builtin_popcountll(e->res),
+			e->nfail + (uint32_t)__builtin_popcountll(e->fail) };
+}
+
+/* Room for counts of cap segments, none counted yet. */
+static void ends_new(rv_row *r, uint32_t cap)
+{
+	r->ends = g_new(rv_row_ends, cap / 64 + 1);
+	r->ends[0] = (rv_row_ends){ 0 };
+}
+
 /* A follow's push: the running counts go with it. */
 static void row_push_counted(const rv_model *m, rv_row *r, int64_t s,
 			     int64_t e, uint32_t pp)
 {
-	if (!r->nres) {
-		r->nres = g_new(uint32_t, r->cap + 1);
-		r->nfail = g_new(uint32_t, r->cap + 1);
-		r->nres[0] = r->nfail[0] = 0;
-	}
+	if (!r->ends)
+		ends_new(r, r->cap);
 	row_push(r, s, e, pp);
-	uint32_t i = r->n - 1, res, fail;
-	seg_ends(m, r, i, &res, &fail);
-	r->nres[i + 1] = r->nres[i] + res;
-	r->nfail[i + 1] = r->nfail[i] + fail;
+	count_end(m, r, r->n - 1);
 }
 
 /* The row item i goes to: below its parent's, stepping down past rows
@@ -123,15 +139,9 @@ static void count_ends(rv_model *m)
 {
 	for (uint32_t r = 0; r < m->nrows; r++) {
 		rv_row *row = &m->rows[r];
-		row->nres = g_new(uint32_t, row->n + 1);
-		row->nfail = g_new(uint32_t, row->n + 1);
-		row->nres[0] = row->nfail[0] = 0;
-		for (uint32_t i = 0; i < row->n; i++) {
-			uint32_t res, fail;
-			seg_ends(m, row, i, &res, &fail);
-			row->nres[i + 1] = row->nres[i] + res;
-			row->nfail[i + 1] = row->nfail[i] + fail;
-		}
+		ends_new(row, row->cap);
+		for (uint32_t i = 0; i < row->n; i++)
+			count_end(m, row, i);
 	}
 }
 
@@ -465,8 +475,7 @@ void rv_row_free(rv_row *row)
 	rv_times_free(&row->start);
 	rv_times_free(&row->end);
 	g_free(row->pp);
-	g_free(row->nres);
-	g_free(row->nfail);
+	g_free(row->ends);
 	rv_touch_free(row);
 }
 

@@ -188,9 +188,11 @@ typedef struct {
 } rv_xcpu;
 
 /* One promise row: segments sorted by start, non-overlapping (so end is
- * sorted too). nres[i] / nfail[i]: how many of segments 0..i-1 end with
- * their promise's resolve / fail (n + 1 values, layout.c), so a zoomed-out
- * pixel column counts its ends by two lookups. */
+ * sorted too). rv_row_nres(row, i) / rv_row_nfail: how many of segments
+ * 0..i-1 end with their promise's resolve / fail (i <= n, layout.c), so
+ * a zoomed-out pixel column counts its ends by two lookups. They are
+ * kept as a bit a segment and a count before each 64 (rv_row_ends):
+ * 0.4 bytes a segment where two running counts took 8. */
 /* The arrow kinds a zoomed-out row summarises per column as its own
  * ticks (touch.c): read, read-failed, try_read, signal. Create, resolve
  * and fail are the row's create/resolve/fail ticks; becomes is drawn. */
@@ -198,16 +200,35 @@ enum { RV_T_READ = 0, RV_T_READ_FAILED, RV_T_TRY_READ, RV_T_SIGNAL,
        RV_T_COUNT };
 
 typedef struct {
+	uint64_t res, fail;   /* bit k: segment 64 b + k ends so */
+	uint32_t nres, nfail; /* segments before 64 b that do */
+} rv_row_ends;
+
+typedef struct {
 	uint32_t n, cap;
 	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
 	uint32_t *pp;
-	uint32_t *nres, *nfail;
+	rv_row_ends *ends;     /* [cap / 64 + 1] once counted, else NULL */
 	/* per touch kind, the arrows of that kind with an end in this row:
 	 * the end's time (sorted) and the arrow's index */
 	uint32_t ntouch[RV_T_COUNT], touch_cap[RV_T_COUNT];
 	rv_times touch_t[RV_T_COUNT];
 	uint32_t *touch_arrow[RV_T_COUNT];
 } rv_row;
+
+static inline uint32_t rv_row_nres(const rv_row *r, uint32_t i)
+{
+	const rv_row_ends *e = &r->ends[i >> 6];
+	return e->nres + (uint32_t)__builtin_popcountll(
+		e->res & ((1ull << (i & 63)) - 1));
+}
+
+static inline uint32_t rv_row_nfail(const rv_row *r, uint32_t i)
+{
+	const rv_row_ends *e = &r->ends[i >> 6];
+	return e->nfail + (uint32_t)__builtin_popcountll(
+		e->fail & ((1ull << (i & 63)) - 1));
+}
 
 /* Counter samples with a min/max pyramid: level k holds the min and max
  * of blocks of 2^k samples, so any index range's extent is O(log n). */

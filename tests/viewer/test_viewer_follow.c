@@ -276,8 +276,8 @@ static void rows_eq(const rv_model *x, const rv_model *y)
 		for (uint32_t i = 0; i < a->n; i++)
 			EQ(a->pp[i], b->pp[i]);
 		for (uint32_t i = 0; i <= a->n; i++) {
-			EQ(a->nres[i], b->nres[i]);
-			EQ(a->nfail[i], b->nfail[i]);
+			EQ(rv_row_nres(a, i), rv_row_nres(b, i));
+			EQ(rv_row_nfail(a, i), rv_row_nfail(b, i));
 		}
 		for (int t = 0; t < RV_T_COUNT; t++) {
 			snprintf(what, sizeof what, "row %u touch %d", r, t);
