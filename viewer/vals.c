@@ -54,24 +54,41 @@ void rv_vals_push(rv_vals *a, int64_t v)
 	rv_vals_set(a, i, v);
 }
 
+static void put(rv_u32s *a, uint32_t i, uint32_t v)
+{
+	if (a->width == 1)
+		((uint8_t *)a->d)[i] = (uint8_t)v;
+	else if (a->width == 2)
+		((uint16_t *)a->d)[i] = (uint16_t)v;
+	else
+		((uint32_t *)a->d)[i] = v;
+}
+
 /* Copies the values into `width` bytes each (wider than now). */
 static void widen(rv_u32s *a, uint8_t width)
 {
 	if (!a->cap)
 		a->cap = a->n > 64 ? a->n : 64;
-	void *d = g_malloc_n(a->cap, width);
-	for (uint32_t i = 0; i < a->n; i++) {
-		const uint32_t v = rv_u32s_at(a, i);
-		if (width == 1)
-			((uint8_t *)d)[i] = (uint8_t)v;
-		else if (width == 2)
-			((uint16_t *)d)[i] = (uint16_t)v;
-		else
-			((uint32_t *)d)[i] = v;
-	}
+	rv_u32s w = { g_malloc_n(a->cap, width), a->n, a->cap, 0, width };
+	for (uint32_t i = 0; i < a->n; i++)
+		put(&w, i, rv_u32s_at(a, i));
 	g_free(a->d);
-	a->d = d;
-	a->width = width;
+	*a = w;
+}
+
+static uint8_t width_of(uint32_t v)
+{
+	return v <= UINT8_MAX ? 1 : v <= UINT16_MAX ? 2 : 4;
+}
+
+/* Wide enough for v (and, while all are one value, for that one). */
+static void fit(rv_u32s *a, uint32_t v)
+{
+	uint8_t need = width_of(v);
+	if (a->width == 0 && a->n && width_of(a->one) > need)
+		need = width_of(a->one);
+	if (need > a->width)
+		widen(a, need);
 }
 
 void rv_u32s_push_out(rv_u32s *a, uint32_t v)
@@ -82,20 +99,21 @@ void rv_u32s_push_out(rv_u32s *a, uint32_t v)
 		a->n++;
 		return;
 	}
-	const uint8_t need = v <= UINT8_MAX ? 1 : v <= UINT16_MAX ? 2 : 4;
-	if (need > a->width)
-		widen(a, need);
+	fit(a, v);
 	if (a->n == a->cap) {
 		a->cap = a->cap > UINT32_MAX / 2 ? UINT32_MAX : a->cap * 2;
 		a->d = g_realloc_n(a->d, a->cap, a->width);
 	}
-	const uint32_t i = a->n++;
-	if (a->width == 1)
-		((uint8_t *)a->d)[i] = (uint8_t)v;
-	else if (a->width == 2)
-		((uint16_t *)a->d)[i] = (uint16_t)v;
-	else
-		((uint32_t *)a->d)[i] = v;
+	put(a, a->n++, v);
+}
+
+void rv_u32s_set_out(rv_u32s *a, uint32_t i, uint32_t v)
+{
+	assert(i < a->n);
+	if (a->width == 0 && v == a->one)
+		return;
+	fit(a, v);
+	put(a, i, v);
 }
 
 void rv_u32s_free(rv_u32s *a)

@@ -109,6 +109,17 @@ static inline void rv_u32s_push(rv_u32s *a, uint32_t v)
 	}
 	rv_u32s_push_out(a, v);
 }
+/* rv_u32s_set's whole path (vals.c): widening. */
+void rv_u32s_set_out(rv_u32s *a, uint32_t i, uint32_t v);
+/* Value i (< n) is v from now on. */
+static inline void rv_u32s_set(rv_u32s *a, uint32_t i, uint32_t v)
+{
+	assert(i < a->n);
+	if (a->width == 1 && v <= UINT8_MAX)
+		((uint8_t *)a->d)[i] = (uint8_t)v;
+	else
+		rv_u32s_set_out(a, i, v);
+}
 /* Drops the values from index n on (the width stays). */
 static inline void rv_u32s_truncate(rv_u32s *a, uint32_t n)
 {

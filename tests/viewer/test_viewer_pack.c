@@ -134,9 +134,10 @@ static void test_vals_exact(void **state)
 	g_rand_free(r);
 }
 
-/* Refs that stay one value, then fit a byte, two, four, in runs and
- * truncated back, as a follow's unpublish does: each reads back as
- * pushed, and the list is as wide as its widest value needs. */
+/* Refs that stay one value (narrow or wide), then fit a byte, two,
+ * four, in runs and truncated back, as a follow's unpublish does, or set
+ * again in place: each reads back as written last, and the list is as
+ * wide as its widest value needs. */
 static void test_u32s_exact(void **state)
 {
 	(void)state;
@@ -144,25 +145,35 @@ static void test_u32s_exact(void **state)
 	/* 7: every value 7 (no bytes at all) */
 	static const uint32_t tops[] = { 7, 0, 1, 255, 256, 65535, 65536,
 					 UINT32_MAX };
-	for (size_t k = 0; k < G_N_ELEMENTS(tops); k++) {
-		const uint32_t n = 5000;
+	for (size_t k = 0; k < 2 * G_N_ELEMENTS(tops); k++) {
+		const uint32_t n = 5000, top = tops[k / 2];
+		/* the first 1000 all one value, 7 or one that needs 4 bytes */
+		const uint32_t first = k % 2 ? 70000 : 7;
 		uint32_t *want = g_new(uint32_t, n);
 		rv_u32s a = { 0 };
 		uint32_t held = 0, widest = 0;
-		bool one = true;   /* every value pushed was 7 */
+		bool one = true;   /* every value written was `first` */
 		for (uint32_t i = 0; i < n; i++) {
 			if (i % 700 == 699) {   /* take some back */
 				held -= 50;
 				rv_u32s_truncate(&a, held);
 			}
-			/* the first 1000 all one value; then up to tops[k] */
-			const uint32_t v = i < 1000 || tops[k] == 7 ? 7 : (uint32_t)
-				(g_rand_double(r) * ((double)tops[k] + 1));
+			/* then up to top, or (top 7) `first` still */
+			const uint32_t v = i < 1000 || top == 7 ? first : (uint32_t)
+				(g_rand_double(r) * ((double)top + 1));
 			want[held++] = v;
 			widest = MAX(widest, v);
-			one = one && v == 7;
+			one = one && v == first;
 			rv_u32s_push(&a, v);
 			assert_int_equal(a.n, held);
+			if (i >= 1000 && i % 3 == 0) {   /* one set again */
+				const uint32_t j = (uint32_t)g_rand_int_range(
+					r, 0, (gint32)held);
+				want[j] = i % 2 ? want[(j + 1) % held] : top;
+				widest = MAX(widest, want[j]);
+				one = one && want[j] == first;
+				rv_u32s_set(&a, j, want[j]);
+			}
 		}
 		for (uint32_t i = 0; i < held; i++)
 			assert_int_equal(rv_u32s_at(&a, i), want[i]);
