@@ -79,11 +79,9 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
 	rv_pps *p = &m->pp;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 1024;
-		GROW(p->parent, p->cap); GROW(p->thread, p->cap);
-		GROW(p->cont_root, p->cap); GROW(p->cont_start, p->cap);
-		GROW(p->follows, p->cap); GROW(p->row, p->cap);
-		GROW(p->ptype, p->cap); GROW(p->state, p->cap);
-		GROW(p->lost_create, p->cap); GROW(p->cpu, p->cap);
+		GROW(p->parent, p->cap); GROW(p->cont_start, p->cap);
+		GROW(p->row, p->cap); GROW(p->ptype, p->cap);
+		GROW(p->state, p->cap);
 		GROW(p->label, p->cap); GROW(p->fail_msg, p->cap);
 		GROW(p->label_t, p->cap);
 	}
@@ -93,18 +91,18 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
 	p->id.bias = RV_V_SIGNED;
 	rv_vals_push(&p->id, (int64_t)id);
 	p->parent[i] = -1;
-	p->thread[i] = -1;
+	rv_u32s_push(&p->thread, 0);   /* links are index + 1 (rv_pp_link) */
 	rv_vals_push(&p->created, t);
 	rv_vals_push(&p->resolved, INT64_MAX);
 	rv_vals_push(&p->own_end, INT64_MAX);
-	p->cont_root[i] = -1;
+	rv_u32s_push(&p->cont_root, 0);
 	p->cont_start[i] = INT64_MAX;
-	p->follows[i] = -1;
+	rv_u32s_push(&p->follows, 0);
 	p->row[i] = 0;
 	p->ptype[i] = 0;
 	p->state[i] = RV_PS_PENDING;
-	p->lost_create[i] = 0;
-	p->cpu[i] = cpu;
+	rv_u32s_push(&p->lost_create, 0);
+	rv_u32s_push(&p->cpu, cpu);
 	p->label[i] = NULL;
 	p->fail_msg[i] = NULL;
 	p->label_t[i] = t;
@@ -138,7 +136,7 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	th->cur_since = t;
 	th->cur_cpu = b->ev_cpu;
 	th->pp = pp_new(m, tid, t, b->ev_cpu);
-	m->pp.thread[th->pp] = (int32_t)k;
+	rv_pp_set_link(&m->pp.thread, th->pp, (int32_t)k);
 	m->pp.ptype[th->pp] = 255;
 	m->pp.label[th->pp] = th->name;
 	rv_idmap_put(&b->threads, tid, k);
@@ -168,8 +166,8 @@ static uint32_t promise_get(rv_builder *b, uint64_t id, int64_t t,
 	/* create lost: the promise starts where we first hear of it */
 	uint32_t p = pp_new(b->m, id, t, b->ev_cpu);
 	uint32_t th = thread_get(b, ctx, t);
-	b->m->pp.lost_create[p] = 1;
-	b->m->pp.thread[p] = (int32_t)th;
+	rv_u32s_set(&b->m->pp.lost_create, p, 1);
+	rv_pp_set_link(&b->m->pp.thread, p, (int32_t)th);
 	b->m->pp.parent[p] = (int32_t)b->m->threads[th].pp;
 	rv_idmap_put(&b->promises, id, p);
 	return p;
@@ -248,10 +246,11 @@ void rv_end_unknown(rv_model *m, GArray *undo)
 {
 	rv_pps *p = &m->pp;
 	for (uint32_t i = 0; i < p->n && m->nlost; i++) {
-		if (rv_pp_is_thread(p, i) || p->follows[i] >= 0 ||
-		    rv_pp_resolved(p, i) != INT64_MAX || p->cpu[i] >= m->ncpus)
+		if (rv_pp_is_thread(p, i) || rv_pp_follows(p, i) >= 0 ||
+		    rv_pp_resolved(p, i) != INT64_MAX ||
+		    rv_pp_cpu(p, i) >= m->ncpus)
 			continue;
-		const rv_spans *g = &m->cpu_gap[p->cpu[i]];
+		const rv_spans *g = &m->cpu_gap[rv_pp_cpu(p, i)];
 		uint32_t k = rv_spans_first_ending_after(g, rv_pp_created(p, i) + 1);
 		if (k == g->n)
 			continue;
@@ -338,7 +337,7 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		rv_idmap_put(&b->promises, a, x);
 		rv_vals_set(&p->created, x, t);
 		p->label_t[x] = t;
-		p->thread[x] = (int32_t)th;
+		rv_pp_set_link(&p->thread, x, (int32_t)th);
 		p->ptype[x] = (uint8_t)(c < RS_PT_COUNT ? c : RS_PT_COUNT);
 		uint32_t par = actor(b, bb, t, ctx);
 		p->parent[x] = (int32_t)par;
@@ -367,7 +366,7 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 			b->stale = true;
 		if (rv_pp_resolved(p, x) == INT64_MAX)
 			rv_vals_set(&p->resolved, x, t);
-		if (p->follows[x] < 0)
+		if (rv_pp_follows(p, x) < 0)
 			rv_vals_set(&p->own_end, x, rv_pp_resolved(p, x));
 		p->state[x] = type == RS_EV_PROMISE_RESOLVE ? RV_PS_RESOLVED :
 			type == RS_EV_PROMISE_FAIL ? RV_PS_FAILED :
@@ -381,17 +380,18 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		/* "a becomes b": a's line stops, b carries on in a's row */
 		x = promise_get(b, a, t, ctx);
 		uint32_t y = promise_get(b, bb, t, ctx);
-		if (x == y || p->follows[x] >= 0 || p->cont_root[y] >= 0)
+		if (x == y || rv_pp_follows(p, x) >= 0 ||
+		    rv_pp_cont_root(p, y) >= 0)
 			break;
 		/* an end a follow may have settled moves */
 		if ((x < b->placed && rv_pp_resolved(p, x) != INT64_MAX) ||
 		    (y < b->placed && (rv_pp_resolved(p, y) != INT64_MAX ||
-				       p->follows[y] >= 0)))
+				       rv_pp_follows(p, y) >= 0)))
 			b->stale = true;
-		p->follows[x] = (int32_t)y;
+		rv_pp_set_link(&p->follows, x, (int32_t)y);
 		rv_vals_set(&p->own_end, x, t);
-		p->cont_root[y] = p->cont_root[x] >= 0 ? p->cont_root[x] :
-			(int32_t)x;
+		const int32_t root = rv_pp_cont_root(p, x);
+		rv_pp_set_link(&p->cont_root, y, root >= 0 ? root : (int32_t)x);
 		p->cont_start[y] = t;
 		arrow(m, RV_A_BECOMES, t, y, t, x);
 		break;
@@ -756,7 +756,7 @@ void rv_builder_finish(rv_builder *b)
 	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead);
 	 * the events keep own_end so (a follow publishes without this pass) */
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		assert(m->pp.follows[i] >= 0 ||
+		assert(rv_pp_follows(&m->pp, i) >= 0 ||
 		       rv_pp_own_end(&m->pp, i) == rv_pp_resolved(&m->pp, i));
 	rv_end_unknown(m, NULL);
 	rv_pp_sparsify(&m->pp);

@@ -55,7 +55,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 {
 	static const double dark[4] = { 0.15, 0.15, 0.15, 1 };
 	static const double white[4] = { 1, 1, 1, 1 };
-	int32_t th = m->pp.thread[p];
+	int32_t th = rv_pp_thread(&m->pp, p);
 	if (th < 0 || (uint32_t)th >= m->nthreads)
 		return;
 	const rv_spans *s = &m->threads[th].states;
@@ -199,8 +199,8 @@ static void line_cut(rv_batch *lines, const rv_model *m, const rv_view *v,
 	const double lo = RV_LEFT_W - 2, hi = v->width + 10;
 	double x = fmax(rv_x(v, (double)s), lo);
 	const double x1 = fmin(rv_x(v, (double)e), hi);
-	if (m->cpu_gap && m->pp.cpu[p] < m->ncpus) {
-		const rv_spans *g = &m->cpu_gap[m->pp.cpu[p]];
+	if (m->cpu_gap && rv_pp_cpu(&m->pp, p) < m->ncpus) {
+		const rv_spans *g = &m->cpu_gap[rv_pp_cpu(&m->pp, p)];
 		for (uint32_t k = rv_spans_first_ending_after(g, s + 1);
 		     k < g->n && RV_START(g, k) < e && x < x1; k++) {
 			double gx = rv_x(v, (double)RV_START(g, k));
@@ -536,7 +536,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			 * continuation (that line goes on in this row) */
 			bool last = (double)rv_pp_own_end(&m->pp, p) <= e ||
 				    rv_pp_resolved(&m->pp, p) == INT64_MAX;
-			if (last && m->pp.follows[p] < 0) {
+			if (last && rv_pp_follows(&m->pp, p) < 0) {
 				rv_batch_flush(lines);
 				run_flush(cr, &run);
 				set_line(cr, m, v, p);
@@ -742,22 +742,22 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 	/* a lying trace's becomes can loop: at most n steps */
 	uint32_t steps = 0;
 	for (int32_t q = head ? (int32_t)(head - v->chain) : -1;
-	     q >= 0 && v->chain[q] && steps++ < pp->n; q = pp->follows[q]) {
+	     q >= 0 && v->chain[q] && steps++ < pp->n; q = rv_pp_follows(pp, q)) {
 		RV_WORK(1);
 		const uint32_t p = (uint32_t)q;
 		if (hidden(v, p))
 			continue;
 		int64_t end = rv_pp_own_end(pp, p) == INT64_MAX ? m->t_max
 							   : rv_pp_own_end(pp, p);
-		int64_t mid = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
+		int64_t mid = rv_pp_cont_root(pp, p) >= 0 ? rv_pp_cont_start(pp, p)
 						     : end;
 		if (rv_pp_created(pp, p) > t_to || end < (int64_t)v->from)
 			continue;
 		line_cut(b, m, v, p, rv_pp_created(pp, p), mid,
 			 rv_row_line_y(g, v, pp->row[p]), 4, orange);
-		if (pp->cont_root[p] >= 0)
+		if (rv_pp_cont_root(pp, p) >= 0)
 			line_cut(b, m, v, p, mid, end, rv_row_line_y(g, v,
-				 pp->row[pp->cont_root[p]]), 4, orange);
+				 pp->row[rv_pp_cont_root(pp, p)]), 4, orange);
 	}
 	rv_batch_free(b);
 }

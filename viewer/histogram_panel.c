@@ -263,7 +263,8 @@ void rv_hpanel_select_pp(rv_hpanel *p, uint32_t pp)
 	if (!p->m || pp >= p->m->pp.n)
 		return;
 	if (rv_pp_is_thread(&p->m->pp, pp)) {
-		rv_hpanel_select_thread(p, (uint32_t)p->m->pp.thread[pp]);
+		rv_hpanel_select_thread(p,
+					(uint32_t)rv_pp_thread(&p->m->pp, pp));
 		return;
 	}
 	p->sel = SEL_PP;

@@ -58,7 +58,7 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 	}
 	rv_fmt_time(a, sizeof a, (double)rv_pp_created(pp, p));
 	g_string_append_printf(s, "created: %s%s\n", a,
-			       pp->lost_create[p] ? " (create lost)" : "");
+			       rv_pp_lost_create(pp, p) ? " (create lost)" : "");
 	if (rv_pp_resolved(pp, p) != INT64_MAX) {
 		rv_fmt_time(a, sizeof a, (double)rv_pp_resolved(pp, p));
 		rv_fmt_dur(b, sizeof b, (double)(rv_pp_resolved(pp, p) -
@@ -83,12 +83,13 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 				       rv_pp_is_thread(pp, pp->parent[p]) ? "thread" :
 				       "promise",
 				       (unsigned long long)rv_pp_id(pp, pp->parent[p]));
-	if (!rv_pp_is_thread(pp, p) && pp->thread[p] >= 0)
+	if (!rv_pp_is_thread(pp, p) && rv_pp_thread(pp, p) >= 0)
 		g_string_append_printf(s, "created by thread %s\n",
-				       m->threads[pp->thread[p]].name);
-	if (pp->follows[p] >= 0)
+				       m->threads[rv_pp_thread(pp, p)].name);
+	const int32_t y = rv_pp_follows(pp, p);
+	if (y >= 0)
 		g_string_append_printf(s, "becomes promise %llu\n",
-				       (unsigned long long)rv_pp_id(pp, pp->follows[p]));
+				       (unsigned long long)rv_pp_id(pp, y));
 }
 
 static void describe_span(GString *s, const rv_spans *sp, int64_t i,
@@ -311,9 +312,9 @@ void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain)
 	assert(m && chain && pp < m->pp.n);
 	memset(chain, 0, m->pp.n);
 	/* back to the head of the chain: the root, or whoever became us */
-	uint32_t head = m->pp.cont_root[pp] >= 0 ? (uint32_t)m->pp.cont_root[pp]
-						  : pp;
-	for (int32_t q = (int32_t)head; q >= 0; q = m->pp.follows[q]) {
+	const int32_t root = rv_pp_cont_root(&m->pp, pp);
+	uint32_t head = root >= 0 ? (uint32_t)root : pp;
+	for (int32_t q = (int32_t)head; q >= 0; q = rv_pp_follows(&m->pp, q)) {
 		if (chain[q])
 			break;
 		chain[q] = 1;

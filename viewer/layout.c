@@ -49,7 +49,8 @@ static void seg_ends(const rv_model *m, const rv_row *row, uint32_t i,
 {
 	const rv_pps *pp = &m->pp;
 	uint32_t p = row->pp[i];
-	bool ends = pp->follows[p] < 0 && rv_pp_resolved(pp, p) <= RV_END(row, i);
+	bool ends = rv_pp_follows(pp, p) < 0 &&
+		    rv_pp_resolved(pp, p) <= RV_END(row, i);
 	*res = ends && pp->state[p] == RV_PS_RESOLVED;
 	*fail = ends && pp->state[p] == RV_PS_FAILED;
 }
@@ -311,7 +312,7 @@ static bool advance(rv_model *m, int64_t *busy, uint32_t r, chain *c,
 	for (;;) {
 		const uint32_t p = c->tail;
 		int64_t e;
-		if (!c->cont && pp->cont_root[p] >= 0) {
+		if (!c->cont && rv_pp_cont_root(pp, p) >= 0) {
 			/* its own row, until its line moved to its root's */
 			e = rv_pp_cont_start(pp, p);
 		} else {
@@ -325,12 +326,12 @@ static bool advance(rv_model *m, int64_t *busy, uint32_t r, chain *c,
 			row_push_counted(m, row, c->s, e, p);
 		else
 			row_push(row, c->s, e, p);
-		const bool moved = !c->cont && pp->cont_root[p] >= 0;
-		if (moved || pp->follows[p] < 0) {
+		const bool moved = !c->cont && rv_pp_cont_root(pp, p) >= 0;
+		if (moved || rv_pp_follows(pp, p) < 0) {
 			busy[r] = busy_after(c->busy0, c->head_s, e);
 			return true;
 		}
-		c->tail = (uint32_t)pp->follows[p];
+		c->tail = (uint32_t)rv_pp_follows(pp, p);
 		c->cont = true;
 		c->s = rv_pp_cont_start(pp, c->tail);
 	}
@@ -483,8 +484,8 @@ int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
 {
 	assert(m && p < m->pp.n);
 	const rv_pps *pp = &m->pp;
-	if (pp->cont_root[p] >= 0 && t >= rv_pp_cont_start(pp, p))
-		return pp->row[pp->cont_root[p]];
+	if (rv_pp_cont_root(pp, p) >= 0 && t >= rv_pp_cont_start(pp, p))
+		return pp->row[rv_pp_cont_root(pp, p)];
 	return pp->row[p];
 }
 

@@ -107,22 +107,25 @@ typedef struct {
 	uint32_t n, cap;
 	rv_vals id;           /* guest promise id; tid for threads */
 	int32_t *parent;      /* pp index or -1 */
-	int32_t *thread;      /* creating thread (for threads: itself) */
+	/* These in the bytes they need (vals.h), through rv_pp_thread,
+	 * rv_pp_cont_root, rv_pp_follows (index + 1, 0 for none: most have
+	 * none, and threads are few), rv_pp_lost_create, rv_pp_cpu. */
+	rv_u32s thread;       /* creating thread (for threads: itself) */
 	rv_vals created, resolved;   /* resolved = INT64_MAX if never */
 	rv_vals own_end;      /* end of its own row segment (becomes time) */
-	int32_t *cont_root;   /* pp whose row it continues on, or -1 */
+	rv_u32s cont_root;    /* pp whose row it continues on, or -1 */
 	/* While loading only (NULL after rv_builder_finish, which moves
 	 * what differs from the default into the rv_sparse lists below):
 	 * when it moved onto cont_root's row (INT64_MAX), when it was
 	 * labelled (created), why it failed (NULL). Read them through
 	 * rv_pp_cont_start, rv_pp_label_t, rv_pp_fail_msg. */
 	int64_t *cont_start;
-	int32_t *follows;     /* X.follows = Y after "X becomes Y", or -1 */
+	rv_u32s follows;      /* X.follows = Y after "X becomes Y", or -1 */
 	uint16_t *row;        /* < MAX_ROWS (layout.c) */
 	uint8_t *ptype;       /* rs_promise_type, 255 = thread */
 	uint8_t *state;
-	uint8_t *lost_create;
-	uint8_t *cpu;         /* CPU of its first record: whose gaps cut it */
+	rv_u32s lost_create;
+	rv_u32s cpu;          /* CPU of its first record: whose gaps cut it */
 	const char **label;
 	const char **fail_msg;
 	int64_t *label_t;
@@ -152,6 +155,42 @@ static inline int64_t rv_pp_own_end(const rv_pps *pp, uint32_t p)
 static inline bool rv_pp_is_thread(const rv_pps *pp, uint32_t p)
 {
 	return pp->ptype[p] == 255;
+}
+
+/* An index or -1, kept as index + 1 (rv_pps). */
+static inline int32_t rv_pp_link(const rv_u32s *a, uint32_t p)
+{
+	return (int32_t)rv_u32s_at(a, p) - 1;
+}
+
+static inline void rv_pp_set_link(rv_u32s *a, uint32_t p, int32_t v)
+{
+	rv_u32s_set(a, p, (uint32_t)(v + 1));
+}
+
+static inline int32_t rv_pp_thread(const rv_pps *pp, uint32_t p)
+{
+	return rv_pp_link(&pp->thread, p);
+}
+
+static inline int32_t rv_pp_cont_root(const rv_pps *pp, uint32_t p)
+{
+	return rv_pp_link(&pp->cont_root, p);
+}
+
+static inline int32_t rv_pp_follows(const rv_pps *pp, uint32_t p)
+{
+	return rv_pp_link(&pp->follows, p);
+}
+
+static inline bool rv_pp_lost_create(const rv_pps *pp, uint32_t p)
+{
+	return rv_u32s_at(&pp->lost_create, p) != 0;
+}
+
+static inline uint8_t rv_pp_cpu(const rv_pps *pp, uint32_t p)
+{
+	return (uint8_t)rv_u32s_at(&pp->cpu, p);
 }
 
 typedef struct {

@@ -362,12 +362,13 @@ void rv_model_free(rv_model *m)
 		rv_spans_free(&m->threads[i].states);
 	g_free(m->threads);
 	rv_pps *p = &m->pp;
-	rv_vals_free(&p->id); g_free(p->parent); g_free(p->thread);
+	rv_vals_free(&p->id); g_free(p->parent); rv_u32s_free(&p->thread);
 	rv_vals_free(&p->created); rv_vals_free(&p->resolved);
-	rv_vals_free(&p->own_end); g_free(p->cont_root);
+	rv_vals_free(&p->own_end); rv_u32s_free(&p->cont_root);
 	g_free(p->cont_start);
-	g_free(p->follows); g_free(p->row); g_free(p->ptype); g_free(p->state);
-	g_free(p->lost_create); g_free(p->cpu);
+	rv_u32s_free(&p->follows); g_free(p->row); g_free(p->ptype);
+	g_free(p->state);
+	rv_u32s_free(&p->lost_create); rv_u32s_free(&p->cpu);
 	g_free(p->label);
 	g_free(p->fail_msg); g_free(p->label_t);
 	rv_pp_sparse_free(p);

@@ -248,14 +248,17 @@ static void pps_eq(const rv_model *x, const rv_model *y)
 	EQ(a->n, b->n);
 	for (uint32_t i = 0; i < a->n; i++) {
 		EQ(rv_pp_id(a, i), rv_pp_id(b, i));
-		EQ(a->parent[i], b->parent[i]); EQ(a->thread[i], b->thread[i]);
+		EQ(a->parent[i], b->parent[i]);
+		EQ(rv_pp_thread(a, i), rv_pp_thread(b, i));
 		EQ(rv_pp_created(a, i), rv_pp_created(b, i));
 		EQ(rv_pp_resolved(a, i), rv_pp_resolved(b, i));
 		EQ(rv_pp_own_end(a, i), rv_pp_own_end(b, i));
-		EQ(a->cont_root[i], b->cont_root[i]); EQ(a->follows[i], b->follows[i]);
+		EQ(rv_pp_cont_root(a, i), rv_pp_cont_root(b, i));
+		EQ(rv_pp_follows(a, i), rv_pp_follows(b, i));
 		EQ(a->row[i], b->row[i]); EQ(a->ptype[i], b->ptype[i]);
 		EQ(a->state[i], b->state[i]);
-		EQ(a->lost_create[i], b->lost_create[i]); EQ(a->cpu[i], b->cpu[i]);
+		EQ(rv_pp_lost_create(a, i), rv_pp_lost_create(b, i));
+		EQ(rv_pp_cpu(a, i), rv_pp_cpu(b, i));
 		EQ(rv_pp_cont_start(a, i), rv_pp_cont_start(b, i));
 		EQ(rv_pp_label_t(a, i), rv_pp_label_t(b, i));
 		str_eq(a->label[i], b->label[i], "label");

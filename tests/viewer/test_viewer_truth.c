@@ -205,7 +205,7 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 		assert_true(f >= 0);
 		/* (a promise that became another ended its line there) */
 		bool lost_end = rv_pp_resolved(&full->pp, f) != INT64_MAX &&
-			rv_pp_resolved(&m->pp, i) == INT64_MAX && m->pp.follows[i] < 0;
+			rv_pp_resolved(&m->pp, i) == INT64_MAX && rv_pp_follows(&m->pp, i) < 0;
 		if (lost_end && rv_pp_resolved(&full->pp, f) > big->from &&
 		    rv_pp_resolved(&full->pp, f) < big->to) {
 			ended_in_gap++;
@@ -238,7 +238,7 @@ static void check_lines_resume(const rv_model *m, const rv_view *v,
 	int checked = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
 		if (rv_pp_created(&m->pp, i) > big->from - margin ||
-		    rv_pp_own_end(&m->pp, i) < big->to + margin || m->pp.cpu[i] != 0)
+		    rv_pp_own_end(&m->pp, i) < big->to + margin || rv_pp_cpu(&m->pp, i) != 0)
 			continue;
 		int32_t row = rv_pp_row_at(m, i, big->to + 1);
 		if (row < 0 || rv_row_dense(m, v, row) ||
@@ -408,7 +408,7 @@ static void test_losses_drawn_as_gaps(void **state)
 	 * short ones can be a pixel wide) */
 	int said = 0, asked = 0, marked = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
-		if (m->pp.state[i] != RV_PS_END_UNKNOWN || m->pp.follows[i] >= 0 ||
+		if (m->pp.state[i] != RV_PS_END_UNKNOWN || rv_pp_follows(&m->pp, i) >= 0 ||
 		    rv_pp_own_end(&m->pp, i) <= rv_pp_created(&m->pp, i))
 			continue;
 		const int64_t a = rv_pp_created(&m->pp, i), e = rv_pp_own_end(&m->pp, i);
@@ -616,11 +616,11 @@ static void test_chain_over_running_box(void **state)
 	uint8_t *chain = calloc(m->pp.n + 1, 1);
 	int checked = 0;
 	for (uint32_t p = 0; p < m->pp.n && checked < 3; p++) {
-		if (rv_pp_is_thread(&m->pp, p) || m->pp.thread[p] < 0 ||
-		    (m->pp.follows[p] < 0 && m->pp.cont_root[p] < 0))
+		if (rv_pp_is_thread(&m->pp, p) || rv_pp_thread(&m->pp, p) < 0 ||
+		    (rv_pp_follows(&m->pp, p) < 0 && rv_pp_cont_root(&m->pp, p) < 0))
 			continue;
 		/* a run of its creating thread within its line */
-		const rv_spans *s = &m->threads[m->pp.thread[p]].states;
+		const rv_spans *s = &m->threads[rv_pp_thread(&m->pp, p)].states;
 		int64_t a = rv_pp_created(&m->pp, p), e = rv_pp_own_end(&m->pp, p);
 		if (e == INT64_MAX)
 			e = m->t_max;

@@ -56,7 +56,7 @@ static void brute_agg(const rv_model *m, const rv_row *row, int64_t t0,
 		a->live += live;
 		a->created += RV_START(row, i) >= t0 && RV_START(row, i) < t1;
 		bool ends = RV_END(row, i) >= t0 && RV_END(row, i) < t1 &&
-			    m->pp.follows[p] < 0 &&
+			    rv_pp_follows(&m->pp, p) < 0 &&
 			    rv_pp_resolved(&m->pp, p) <= RV_END(row, i);
 		a->resolved += ends && m->pp.state[p] == RV_PS_RESOLVED;
 		a->failed += ends && m->pp.state[p] == RV_PS_FAILED;
