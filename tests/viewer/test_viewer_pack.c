@@ -69,7 +69,14 @@ static void test_times_exact(void **state)
 	g_free(want);
 }
 
-/* A value near base + off within reach, or anywhere at all. */
+/* base + d, wrapping around int64 as the values may lie anywhere */
+static int64_t wrap_add(int64_t base, int64_t d)
+{
+	return (int64_t)((uint64_t)base + (uint64_t)d);
+}
+
+/* A value near base, about a base's reach either way from it, seconds
+ * away, or anywhere at all. */
 static int64_t some_value(GRand *r, int64_t base)
 {
 	static const int64_t odd[] = { INT64_MAX, INT64_MIN, INT64_MIN + 1,
@@ -77,15 +84,17 @@ static int64_t some_value(GRand *r, int64_t base)
 	switch (g_rand_int_range(r, 0, 8)) {
 	case 0:
 		return odd[g_rand_int_range(r, 0, G_N_ELEMENTS(odd))];
-	case 1:   /* the edges of a base's reach either way */
-		return base + (int64_t)UINT32_MAX - g_rand_int_range(r, 0, 4) -
-		       ((int64_t)1 << 31);
+	case 1:
+		return wrap_add(base, (int64_t)UINT32_MAX -
+				g_rand_int_range(r, 0, 4) - ((int64_t)1 << 31));
 	case 2:
-		return base - ((int64_t)1 << 31) - g_rand_int_range(r, -2, 2);
-	case 3:   /* seconds away */
-		return base + (int64_t)g_rand_int_range(r, -10, 10) * 3000000000ll;
+		return wrap_add(base, -((int64_t)1 << 31) -
+				g_rand_int_range(r, -2, 2));
+	case 3:
+		return wrap_add(base, (int64_t)g_rand_int_range(r, -10, 10) *
+				3000000000ll);
 	default:
-		return base + g_rand_int_range(r, -100000, 100000);
+		return wrap_add(base, g_rand_int_range(r, -100000, 100000));
 	}
 }
 
