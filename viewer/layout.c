@@ -68,9 +68,8 @@ static void count_end(const rv_model *m, rv_row *r, uint32_t i)
 	e->res = (e->res & ~bit) | (res ? bit : 0);
 	e->fail = (e->fail & ~bit) | (fail ? bit : 0);
 	if ((i & 63) == 63)
-		e[1] = (rv_row_ends){
-			0, 0, e->nres + (uint32_t)__builtin_popcountll(e->res),
-			e->nfail + (uint32_t)__builtin_popcountll(e->fail) };
+		e[1] = (rv_row_ends){ 0, 0, e->nres + rv_popcount(e->res),
+				      e->nfail + rv_popcount(e->fail) };
 }
 
 /* Room for counts of cap segments, none counted yet. */
