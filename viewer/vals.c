@@ -37,7 +37,7 @@ void rv_vals_set_out(rv_vals *a, uint32_t i, int64_t v)
 	a->off[i] = RV_V_FAR;
 }
 
-void rv_vals_push(rv_vals *a, int64_t v)
+void rv_vals_push_out(rv_vals *a, int64_t v)
 {
 	assert(a->n < UINT32_MAX);
 	if (a->n == a->cap) {

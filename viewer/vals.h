@@ -48,10 +48,9 @@ static inline int64_t rv_vals_at(const rv_vals *a, uint32_t i)
 	return o == RV_V_NEVER ? INT64_MAX : rv_vals_far(a, i);
 }
 
-/* rv_vals_set's whole path (vals.c): a block's first value, INT64_MAX, a
- * far one. */
+/* rv_vals_set's whole path (vals.c): a block's first value, a far one. */
 void rv_vals_set_out(rv_vals *a, uint32_t i, int64_t v);
-/* Value i (< n) is v from now on. Inline for the common case, as
+/* Value i (< n) is v from now on. Inline for the common cases, as
  * derivation sets several a promise event. */
 static inline void rv_vals_set(rv_vals *a, uint32_t i, int64_t v)
 {
@@ -63,11 +62,27 @@ static inline void rv_vals_set(rv_vals *a, uint32_t i, int64_t v)
 		a->off[i] = (uint32_t)((uint64_t)v - (uint64_t)b);
 		return;
 	}
+	if (v == INT64_MAX) {
+		a->off[i] = RV_V_NEVER;
+		return;
+	}
 	rv_vals_set_out(a, i, v);
 }
 
-/* Appends v (n grows by one; the arrays double when full). */
-void rv_vals_push(rv_vals *a, int64_t v);
+/* rv_vals_push's whole path (vals.c): growing, a block's first value. */
+void rv_vals_push_out(rv_vals *a, int64_t v);
+/* Appends v (n grows by one; the arrays double when full). Inline for
+ * the common case, room left inside a block: a promise pushes four. */
+static inline void rv_vals_push(rv_vals *a, int64_t v)
+{
+	const uint32_t i = a->n;
+	if (i < a->cap && (i & (RV_TB_LEN - 1))) {
+		a->n = i + 1;
+		rv_vals_set(a, i, v);
+		return;
+	}
+	rv_vals_push_out(a, v);
+}
 void rv_vals_free(rv_vals *a);
 
 /*
