@@ -189,7 +189,7 @@ void rv_batch_free(rv_batch *b)
 typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
 			  double rgba[4]);
 
-/* How much of [t0, t1) spans i.. fill (s->cum set; i = the first span
+/* How much of [t0, t1) spans i.. fill (s->cum kept; i = the first span
  * ending after t0): whole spans from the running totals, less the parts
  * of the first and last that lie outside. */
 static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
@@ -197,7 +197,7 @@ static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
 	uint32_t e = rv_times_gallop(&s->start, i, (int64_t)ceil(t1));
 	if (e <= i)
 		return 0;
-	double in = (double)(s->cum[e] - s->cum[i]);
+	double in = (double)(RV_CUM(s, e) - RV_CUM(s, i));
 	in -= fmax(0, t0 - (double)RV_START(s, i));
 	in -= fmax(0, (double)RV_END(s, e - 1) - t1);
 	return fmax(0, in);
@@ -238,7 +238,7 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		RV_WORK(1);
 		double x0 = rv_x(v, (double)RV_START(s, i));
 		double x1 = rv_x(v, (double)RV_END(s, i));
-		if (s->cum && x0 < done_x)
+		if (s->cum.n && x0 < done_x)
 			x0 = fmin(done_x, x1);
 		if (x0 < RV_LEFT_W)
 			x0 = RV_LEFT_W;
@@ -249,12 +249,12 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 			double px = floor(x0);
 			uint32_t j = rv_times_gallop(&s->end, i,
 						 (int64_t)ceil(rv_t(v, px + 1)));
-			if (col(m, s->kind[i], s->ref[i], rgba)) {
+			if (col(m, RV_KIND(s, i), RV_REF(s, i), rgba)) {
 				/* a band is as strong as the time it fills:
 				 * a 1 ms tick's interrupts do not paint a
 				 * whole zoomed-out timeline (kept faintly
 				 * visible) */
-				if (s->cum) {
+				if (s->cum.n) {
 					double fill = span_fill(s, i,
 						rv_t(v, px), rv_t(v, px + 1)) /
 						v->ns_per_px;
@@ -266,7 +266,7 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 			i = j > i ? j : i + 1;
 			continue;
 		}
-		if (col(m, s->kind[i], s->ref[i], rgba))
+		if (col(m, RV_KIND(s, i), RV_REF(s, i), rgba))
 			RV_EMIT(x0, x1 - x0, rgba);
 		done_x = x1;
 		i++;
@@ -361,15 +361,16 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 		uint32_t cur = i++;
 		const char *txt;
 		char buf[48];
+		const uint32_t ref = RV_REF(s, cur);
+		const uint8_t kind = RV_KIND(s, cur);
 		if (cpu) {
-			txt = s->ref[cur] < m->nthreads ? m->threads[s->ref[cur]].name
-						     : "";
+			txt = ref < m->nthreads ? m->threads[ref].name : "";
 		} else {
-			if (s->kind[cur] == RV_K_RUNNING)
+			if (kind == RV_K_RUNNING)
 				continue;
-			txt = rv_kind_name(s->kind[cur]);
-			if (s->kind[cur] >= RV_K_BLOCK_PROMISE && s->ref[cur]) {
-				snprintf(buf, sizeof buf, "%s %u", txt, s->ref[cur]);
+			txt = rv_kind_name(kind);
+			if (kind >= RV_K_BLOCK_PROMISE && ref) {
+				snprintf(buf, sizeof buf, "%s %u", txt, ref);
 				txt = buf;
 			}
 		}

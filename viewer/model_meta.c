@@ -336,8 +336,8 @@ int rv_db_type_counts(const char *path, int64_t trace_id, int64_t a,
 void rv_spans_free(rv_spans *s)
 {
 	rv_times_free(&s->start); rv_times_free(&s->end);
-	g_free(s->ref); g_free(s->kind);
-	g_free(s->cum);
+	rv_u32s_free(&s->ref); rv_u32s_free(&s->kind);
+	rv_times_free(&s->cum);
 	memset(s, 0, sizeof *s);
 }
 
@@ -362,16 +362,18 @@ void rv_model_free(rv_model *m)
 		rv_spans_free(&m->threads[i].states);
 	g_free(m->threads);
 	rv_pps *p = &m->pp;
-	g_free(p->id); g_free(p->parent); g_free(p->thread); g_free(p->created);
-	g_free(p->resolved); g_free(p->own_end); g_free(p->cont_root);
+	rv_vals_free(&p->id); g_free(p->parent); rv_u32s_free(&p->thread);
+	rv_vals_free(&p->created); rv_vals_free(&p->resolved);
+	rv_vals_free(&p->own_end); rv_u32s_free(&p->cont_root);
 	g_free(p->cont_start);
-	g_free(p->follows); g_free(p->row); g_free(p->ptype); g_free(p->state);
-	g_free(p->is_thread); g_free(p->lost_create); g_free(p->cpu);
+	rv_u32s_free(&p->follows); g_free(p->row); g_free(p->ptype);
+	g_free(p->state);
+	rv_u32s_free(&p->lost_create); rv_u32s_free(&p->cpu);
 	g_free(p->label);
 	g_free(p->fail_msg); g_free(p->label_t);
 	rv_pp_sparse_free(p);
 	rv_arrows *a = &m->arrows;
-	rv_times_free(&a->t1); rv_times_free(&a->len);
+	rv_times_free(&a->t1); g_free(a->t0_res);
 	g_free(a->from); g_free(a->to);
 	g_free(a->kind);
 	for (uint32_t r = 0; r < m->nrows; r++) {
@@ -384,7 +386,7 @@ void rv_model_free(rv_model *m)
 			g_free(c->pmin[k]);
 			g_free(c->pmax[k]);
 		}
-		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); g_free(c->v);
+		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); rv_vals_free(&c->v);
 	}
 	g_free(m->counters);
 	g_free(m->lost);

@@ -53,7 +53,7 @@ static void arrow_rows(const rv_model *m, uint32_t k, int32_t *r0,
 		       int32_t *r1)
 {
 	const rv_arrows *a = &m->arrows;
-	*r0 = rv_pp_row_at(m, a->from[k], rv_arrow_t0(a, k));
+	*r0 = rv_pp_row_at(m, a->from[k], rv_arrow_t0(m, k));
 	*r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
 }
 
@@ -72,7 +72,7 @@ static int arrow_touches(const rv_model *m, uint32_t k, int32_t r[2],
 	if (kind < 0)
 		return -1;
 	arrow_rows(m, k, &r[0], &r[1]);
-	t[0] = rv_arrow_t0(a, k);
+	t[0] = rv_arrow_t0(m, k);
 	t[1] = rv_arrow_t1(a, k);
 	for (int e = 0; e < 2; e++)
 		if (!row_ok(m, r[e]))

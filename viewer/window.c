@@ -505,7 +505,7 @@ static uint32_t guest_promises(const rv_model *m)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		n += !m->pp.is_thread[i];
+		n += !rv_pp_is_thread(&m->pp, i);
 	return n;
 }
 
