@@ -78,7 +78,12 @@ int rv_bench(const char *path, int width, int height)
 	rv_view_fit(&v, m);
 	double full = v.ns_per_px, worst = 0, sum = 0, worst_w = 0;
 	double worst_cpu = 0, worst_cpu_w = 0;
-	int frames = 0;
+	int frames = 0, index = -1;
+	/* RV_BENCH_ONLY=K draws only the sweep's frame K (from 0, in the
+	 * order RV_BENCH_FRAMES prints them): one frame to profile under
+	 * callgrind, whose instruction count repeats on a shared machine */
+	const char *only_s = getenv("RV_BENCH_ONLY");
+	const int only = only_s ? atoi(only_s) : -1;
 	/* zoom in x1.2 per step from the whole trace down to ~1 ns/px, at
 	 * three positions (start, middle, end), as wheel zooming would */
 	for (int pos = 0; pos < 3; pos++) {
@@ -86,6 +91,8 @@ int rv_bench(const char *path, int width, int height)
 			double span = npp * (width - RV_LEFT_W);
 			double centre = (double)m->t_min +
 				(double)(m->t_max - m->t_min) * (0.02 + 0.48 * pos);
+			if (++index != only && only >= 0)
+				continue;
 			v.ns_per_px = npp;
 			v.from = centre - span / 2;
 			double f0 = now_s(), c0 = cpu_s();
@@ -96,8 +103,9 @@ int rv_bench(const char *path, int width, int height)
 			sum += ms;
 			frames++;
 			if (getenv("RV_BENCH_FRAMES"))
-				printf("frame pos %d npp %.4g ms %.2f cpu_ms %.2f\n",
-				       pos, npp, ms, cpu_ms);
+				printf("frame %d pos %d npp %.4g ms %.2f "
+				       "cpu_ms %.2f\n", index, pos, npp, ms,
+				       cpu_ms);
 			if (cpu_ms > worst_cpu) {
 				worst_cpu = cpu_ms;
 				worst_cpu_w = span;
