@@ -85,6 +85,10 @@ int rv_bench(const char *path, int width, int height)
 	 * (with --dump-before=rv_draw, the last part is the timed draw) */
 	const char *only_s = getenv("RV_BENCH_ONLY");
 	const int only = only_s ? atoi(only_s) : -1;
+	/* RV_BENCH_REPEAT=N: that many untimed draws first (default 1), for
+	 * a sampling profiler to see the frame warm */
+	const char *reps_s = getenv("RV_BENCH_REPEAT");
+	const int reps = reps_s ? atoi(reps_s) : 1;
 	/* zoom in x1.2 per step from the whole trace down to ~1 ns/px, at
 	 * three positions (start, middle, end), as wheel zooming would */
 	for (int pos = 0; pos < 3; pos++) {
@@ -96,10 +100,10 @@ int rv_bench(const char *path, int width, int height)
 				continue;
 			v.ns_per_px = npp;
 			v.from = centre - span / 2;
-			/* alone, the frame is drawn once before it is timed:
-			 * a first frame also starts fontconfig (~25 M
+			/* alone, the frame is drawn before it is timed: a
+			 * first frame also starts fontconfig (~25 M
 			 * instructions), which the window pays once */
-			if (only >= 0)
+			for (int rep = 0; only >= 0 && rep < reps; rep++)
 				rv_draw(cr, m, &v);
 			double f0 = now_s(), c0 = cpu_s();
 			rv_draw(cr, m, &v);
