@@ -203,6 +203,27 @@ void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
 void rv_batch_flush(rv_batch *b);
 void rv_batch_free(rv_batch *b);   /* flushes first */
 
+/* Direct pixels (pixels.c): where cr draws 1:1 into an image surface
+ * (ARGB32 or RGB24, no device scale or transform but a whole-pixel
+ * translation, the clip one whole-pixel rectangle, OVER, winding),
+ * rv_px_begin flushes the surface and fills p, and rv_px_fill stores the
+ * pixels cairo would have drawn filling box [x0, x1) x [y0, y1) (user
+ * pixels) with colour c (rv_px_colour); rv_px_end marks the surface
+ * dirty. Elsewhere (SVG, recording surfaces, HiDPI) rv_px_begin returns
+ * false and the caller fills through cairo. Between begin and end the
+ * caller draws nothing through cairo on the same surface. */
+typedef struct {
+	uint32_t *px;
+	int stride;               /* in pixels */
+	int x0, y0, x1, y1;       /* the clip, device pixels */
+	int dx, dy;               /* user to device */
+	cairo_surface_t *s;
+} rv_px;
+bool rv_px_begin(cairo_t *cr, rv_px *p);
+void rv_px_end(rv_px *p);
+uint32_t rv_px_colour(const double rgba[4]);
+void rv_px_fill(const rv_px *p, int x0, int x1, int y0, int y1, uint32_t c);
+
 /* Pixel strips (strip.c): marks written straight into a small image at
  * whole-pixel device coordinates, then composited with one paint. For the
  * per-pixel-column marks of zoomed-out frames, where a cairo path per
@@ -215,6 +236,7 @@ typedef struct rv_strip rv_strip;
 rv_strip *rv_strip_new(int x, int y, int w, int h);
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4]);
+
 void rv_strip_paint(cairo_t *cr, rv_strip *s);
 void rv_strip_free(rv_strip *s);
 
