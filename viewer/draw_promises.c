@@ -362,7 +362,9 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
 	return xb - xa < RV_AGG_PX * (i1 - i0);
 }
 
-/* A dense row, per pixel column (see RV_AGG_PX), as pixels. */
+/* A dense row, per pixel column (see RV_AGG_PX), as pixels: stored
+ * straight into the target where it takes them (rv_strip_now), each
+ * colour converted once. */
 static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 			 int32_t r, double ly)
 {
@@ -380,8 +382,19 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	static const uint8_t touch_arrow[RV_T_COUNT] = {
 		[RV_T_READ] = RV_A_READ, [RV_T_READ_FAILED] = RV_A_READ_FAILED,
 		[RV_T_TRY_READ] = RV_A_TRY_READ, [RV_T_SIGNAL] = RV_A_SIGNAL };
+	const uint32_t area_c = rv_strip_argb(area);
+	const uint32_t match_c = rv_strip_argb(match);
+	uint32_t tick_c[3], touch_c[RV_T_COUNT];
+	for (int k = 0; k < 3; k++)
+		tick_c[k] = rv_strip_argb(tick[k]);
+	for (int t = 0; t < RV_T_COUNT; t++) {
+		const double *c = arrow_colour[touch_arrow[t]];
+		const double rgba[4] = { c[0], c[1], c[2], 1 };
+		touch_c[t] = rv_strip_argb(rgba);
+	}
 	const int base = (int)lround(ly) + 1, top = base - 13;
-	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W, 13);
+	rv_strip *st = rv_strip_now(cr, RV_LEFT_W, top, v->width - RV_LEFT_W,
+				    13);
 	rv_agg_hint h = { 0 };
 	rv_touch_hint th = { { 0 } };
 	for (int x = RV_LEFT_W; x < v->width; x++) {
@@ -395,20 +408,18 @@ static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 		 * line is drawn magenta and thick (with the filter on the
 		 * counts are of matches only, so nothing is tinted) */
 		if (ah)
-			rv_strip_fill(st, x, x + 1, base - ah, base,
-				      a.matched && !v->filter ? match : area);
+			rv_strip_put(st, x, x + 1, base - ah, base,
+				     a.matched && !v->filter ? match_c : area_c);
 		const uint32_t n[3] = { a.created, a.resolved, a.failed };
 		for (int k = 0; k < 3; k++)
 			if (n[k])
-				rv_strip_fill(st, x, x + 1, top + k,
-					      top + k + 1, tick[k]);
+				rv_strip_put(st, x, x + 1, top + k, top + k + 1,
+					     tick_c[k]);
 		unsigned kinds = rv_row_touches_view(m, v, r, t0, t1, &th);
 		for (int i = 0; kinds && i < RV_T_COUNT; i++)
 			if (kinds & (1u << touch_order[i])) {
-				const double *c =
-					arrow_colour[touch_arrow[touch_order[i]]];
-				const double rgba[4] = { c[0], c[1], c[2], 1 };
-				rv_strip_fill(st, x, x + 1, top + 3, top + 4, rgba);
+				rv_strip_put(st, x, x + 1, top + 3, top + 4,
+					     touch_c[touch_order[i]]);
 				break;
 			}
 		bool touches_left = false;

@@ -139,25 +139,14 @@ static inline uint32_t over(uint32_t s, uint32_t d, uint32_t ia)
 	return (rb & 0x00ff00ffu) | (ag & 0x00ff00ffu) << 8;
 }
 
-void rv_px_fill(const rv_px *p, int x0, int x1, int y0, int y1, uint32_t c)
+void rv_px_over(const rv_px *p, int x0, int x1, int y0, int y1, uint32_t c)
 {
-	x0 += p->dx; x1 += p->dx;
-	y0 += p->dy; y1 += p->dy;
-	x0 = MAX(x0, p->x0);
-	x1 = MIN(x1, p->x1);
-	y0 = MAX(y0, p->y0);
-	y1 = MIN(y1, p->y1);
-	if (x0 >= x1 || y0 >= y1 || !(c >> 24))
+	if (!(c >> 24))
 		return;   /* a transparent source leaves OVER's target as is */
 	const uint32_t ia = 255 - (c >> 24);
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = p->px + (size_t)y * (size_t)p->stride;
-		if (!ia) {
-			for (int x = x0; x < x1; x++)
-				row[x] = c;
-		} else {
-			for (int x = x0; x < x1; x++)
-				row[x] = over(c, row[x], ia);
-		}
+		for (int x = x0; x < x1; x++)
+			row[x] = over(c, row[x], ia);
 	}
 }

@@ -1,6 +1,6 @@
 /*
  * test_viewer_pixels.c - the drawing's direct pixel stores (pixels.c, and
- * the batches that use them) give the pixels cairo draws.
+ * the batches and strips that use them) give the pixels cairo draws.
  *
  * Where the target is an image drawn 1:1, boxes are stored as pixels
  * instead of filled through cairo; everywhere else (a recording surface,
@@ -174,6 +174,34 @@ static void draw_batch(cairo_t *cr, uint32_t seed)
 	cairo_fill(cr);
 }
 
+/* rv_strip, recorded and immediate: opaque marks that overwrite each
+ * other. */
+static void draw_strips(cairo_t *cr, uint32_t seed)
+{
+	rng = seed;
+	cairo_rectangle(cr, 2, 1, W - 5, H - 3);
+	cairo_clip(cr);
+	for (int now = 0; now < 2; now++) {
+		const int sy = (int)(rnd() % 10);
+		rv_strip *s = now ? rv_strip_now(cr, 5, sy, W - 10, 17)
+				  : rv_strip_new(0, sy, W + 5, 17);
+		for (int i = 0; i < 80; i++) {
+			double c[4];
+			colour(c, 0);   /* opaque: strips take those */
+			const int x0 = (int)(rnd() % (W + 10)) - 5;
+			const int y0 = sy + (int)(rnd() % 23) - 3;
+			if (i % 2)
+				rv_strip_fill(s, x0, x0 + (int)(rnd() % 9),
+					      y0, y0 + (int)(rnd() % 7), c);
+			else
+				rv_strip_put(s, x0, x0 + 1, y0, y0 + 5,
+					     rv_strip_argb(c));
+		}
+		rv_strip_paint(cr, s);
+		rv_strip_free(s);
+	}
+}
+
 static void test_pixels_batch_like_cairo(void **state)
 {
 	int changed = 0;
@@ -182,6 +210,16 @@ static void test_pixels_batch_like_cairo(void **state)
 		changed += compare(CAIRO_FORMAT_RGB24, draw_batch, seed);
 	}
 	assert_true(changed > 40 * W * H / 4);
+}
+
+static void test_pixels_strip_like_cairo(void **state)
+{
+	int changed = 0;
+	for (uint32_t seed = 1; seed <= 40; seed++) {
+		changed += compare(CAIRO_FORMAT_ARGB32, draw_strips, seed);
+		changed += compare(CAIRO_FORMAT_RGB24, draw_strips, seed);
+	}
+	assert_true(changed > 40 * W * 8);
 }
 
 /* Where pixels would not be cairo's picture, rv_px_begin declines. */
@@ -254,5 +292,6 @@ static void test_pixels_frames_like_cairo(void **state)
 
 RS_TEST_SUITE(viewer_pixels,
 	      cmocka_unit_test(test_pixels_batch_like_cairo),
+	      cmocka_unit_test(test_pixels_strip_like_cairo),
 	      cmocka_unit_test(test_pixels_declined),
 	      cmocka_unit_test(test_pixels_frames_like_cairo))
