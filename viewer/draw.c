@@ -93,18 +93,48 @@ void rv_thread_rgb(uint32_t thread, double rgb[3])
 typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
 			  double rgba[4]);
 
-/* How much of [t0, t1) spans i.. fill (s->cum set; i = the first span
- * ending after t0): whole spans from the running totals, less the parts
- * of the first and last that lie outside. */
-static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
+/* How much of pixel column px, [t0, t1), spans i.. fill (s->cum set; i =
+ * the first span ending after t0): whole spans from the running totals,
+ * less the parts of the first and last that lie outside; starts is the
+ * frame's column lookup in s->start, or NULL. */
+static double span_fill(const rv_view *v, const rv_spans *s,
+			const uint32_t *starts, uint32_t i, double px)
 {
-	uint32_t e = rv_times_gallop(&s->start, i, (int64_t)ceil(t1));
+	const double t0 = rv_t(v, px), t1 = rv_t(v, px + 1);
+	uint32_t e = rv_cols_gallop(v->cols, starts, &s->start, i, (int)px + 1,
+				    (int64_t)ceil(t1));
 	if (e <= i)
 		return 0;
 	double in = (double)(s->cum[e] - s->cum[i]);
 	in -= fmax(0, t0 - (double)RV_START(s, i));
 	in -= fmax(0, (double)RV_END(s, e - 1) - t1);
 	return fmax(0, in);
+}
+
+/* Columns ahead whose first span's fields are fetched (span_prefetch). */
+#define SPAN_AHEAD 24
+
+/* Zoomed out, the first span of a column a few ahead is known (ends, the
+ * frame's lookups): its kind, ref, times and running totals are asked of
+ * the cache now, to be there when that column is drawn, instead of five
+ * misses in turn then (they were most of a whole-trace frame's lanes). */
+static inline void span_prefetch(const rv_spans *s, const rv_cols *c,
+				 const uint32_t *ends, const uint32_t *starts,
+				 double px)
+{
+	const int k = (int)px - RV_LEFT_W + SPAN_AHEAD;
+	if (!ends || k < 0 || k >= c->n)
+		return;
+	const uint32_t i = ends[k];
+	__builtin_prefetch(&s->kind[i]);
+	__builtin_prefetch(&s->ref[i]);
+	rv_times_prefetch(&s->start, i);
+	rv_times_prefetch(&s->end, i);
+	if (s->cum && starts) {
+		__builtin_prefetch(&s->cum[i]);
+		__builtin_prefetch(&s->cum[starts[k]]);
+		rv_times_prefetch(&s->end, starts[k] ? starts[k] - 1 : 0);
+	}
 }
 
 /* Draw a span list as boxes in [y, y+h), merging sub-pixel spans. Returns
@@ -138,6 +168,14 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * whole fill (a second mark there replaced the first, and a band of
 	 * spans shorter than a pixel faded to a fraction of what it fills). */
 	double done_x = RV_LEFT_W;
+	/* zoomed out (an item a column or more), every column's first
+	 * span, looked up for all columns at once (cols.c) */
+	const uint32_t *ends = NULL, *starts = NULL;
+	if (rv_cols_dense(v->cols, &s->end)) {
+		ends = rv_cols_lb(v->cols, &s->end);
+		if (s->cum)
+			starts = rv_cols_lb(v->cols, &s->start);
+	}
 	while (i < s->n && RV_START(s, i) <= t_to) {
 		RV_WORK(1);
 		double x0 = rv_x(v, (double)RV_START(s, i));
@@ -151,17 +189,17 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* everything else ending within this pixel is one mark */
 			double px = floor(x0);
-			uint32_t j = rv_times_gallop(&s->end, i,
-						 (int64_t)ceil(rv_t(v, px + 1)));
+			span_prefetch(s, v->cols, ends, starts, px);
+			uint32_t j = rv_cols_gallop(v->cols, ends, &s->end, i,
+				(int)px + 1, (int64_t)ceil(rv_t(v, px + 1)));
 			if (col(m, s->kind[i], s->ref[i], rgba)) {
 				/* a band is as strong as the time it fills:
 				 * a 1 ms tick's interrupts do not paint a
 				 * whole zoomed-out timeline (kept faintly
 				 * visible) */
 				if (s->cum) {
-					double fill = span_fill(s, i,
-						rv_t(v, px), rv_t(v, px + 1)) /
-						v->ns_per_px;
+					double fill = span_fill(v, s, starts, i,
+						px) / v->ns_per_px;
 					rgba[3] *= fmin(1.0, fmax(0.12, fill));
 				}
 				RV_EMIT(px, 1, rgba);
@@ -675,6 +713,11 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 		cairo_restore(cr);
 		return;
 	}
+	/* the frame's own view: its pixel columns' lookups, made a list at
+	 * a time and kept for the frame (cols.c) */
+	rv_view fv = *v;
+	fv.cols = rv_cols_new(v);
+	v = &fv;
 	rv_geom g;
 	rv_geom_compute(m, &g);
 	double off = RV_RULER_H - v->yscroll;
@@ -729,4 +772,5 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	draw_overlays(cr, m, v);
 	cairo_restore(cr);
 	cairo_restore(cr);
+	rv_cols_free(fv.cols);
 }

@@ -36,6 +36,9 @@ typedef struct {
 	bool has_sel;
 	int64_t sel_a, sel_b; /* selected range (ns) */
 	const char *message;  /* drawn centred when there is no model yet */
+	/* rv_draw's, for the frame it draws (NULL elsewhere): its pixel
+	 * columns' lookups, made a list at a time (rv_cols) */
+	struct rv_cols *cols;
 } rv_view;
 
 /* Vertical layout of the body for one model (offsets before scrolling). */
@@ -85,6 +88,41 @@ static inline uint32_t rv_gallop(const int64_t *a, uint32_t n, uint32_t from,
 	return lo + rv_lower_bound(a + lo, hi - lo, t);
 }
 
+/* A frame's pixel columns (cols.c): column x (RV_LEFT_W <= x <= width)
+ * starts at time ceil(rv_t(v, x)), as rv_col_times says. Zoomed out, a
+ * lane, a packed row, the arrows and a counter each look up every
+ * column's start in their time lists, the same columns pass after pass.
+ * rv_cols_lb gives, for one sorted list, the first index at or after each
+ * column's start -- lb[x - RV_LEFT_W], for x in [RV_LEFT_W, width] --
+ * searched for all columns at once (rv_lod_search_many) the first time a
+ * frame asks, and kept for the frame. rv_gallop(list, from, start of x)
+ * is then MAX(from, lb[...]). rv_cols_dense says whether a list has at
+ * least one item per column in view, where that pays. */
+typedef struct rv_cols {
+	int n;                    /* columns RV_LEFT_W .. RV_LEFT_W + n - 1 */
+	int64_t *t;               /* t[k]: column RV_LEFT_W + k's start */
+	uint32_t nlists, cap;     /* the lists looked up this frame */
+	const rv_times **list;
+	uint32_t **lb;
+} rv_cols;
+rv_cols *rv_cols_new(const rv_view *v);
+void rv_cols_free(rv_cols *c);
+const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a);
+bool rv_cols_dense(const rv_cols *c, const rv_times *a);
+/* rv_times_gallop(a, from, t) for t column x's start, from lb (a's
+ * rv_cols_lb, or NULL: searched as ever). */
+static inline uint32_t rv_cols_gallop(const rv_cols *c, const uint32_t *lb,
+				      const rv_times *a, uint32_t from, int x,
+				      int64_t t)
+{
+	const int k = x - RV_LEFT_W;
+	if (lb && k >= 0 && k < c->n && c->t[k] == t) {
+		RV_WORK(1);
+		return lb[k] > from ? lb[k] : from;
+	}
+	return rv_times_gallop(a, from, t);
+}
+
 /* Draw everything into cr, clipped to v->width x v->height. */
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
 
@@ -98,6 +136,11 @@ void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     const rv_geom *g);
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g);
+/* Arrow colours by kind (mirage's), in draw_promises.c. */
+extern const double rv_arrow_colour[RV_A_COUNT][3];
+/* A dense row (rv_row_dense), drawn per pixel column (draw_packed.c). */
+void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
+			int32_t r, double ly);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
 
 /* Zoomed out (draw_promises.c): a row whose promises in view are on

@@ -1,0 +1,204 @@
+/*
+ * draw_packed.c - promise rows zoomed out ("dense" or packed: draw.h,
+ * RV_AGG_PX): per pixel column, how many of the row's promises are live,
+ * created, resolved and failed there, and which arrows touch it, from
+ * running counts and time lists, so a column costs a few lookups however
+ * many promises it holds; and the row drawn from those, as pixels.
+ */
+#include "draw.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1)
+{
+	*t0 = (int64_t)ceil(rv_t(v, x));
+	*t1 = (int64_t)ceil(rv_t(v, x + 1));
+}
+
+void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
+		rv_agg *out)
+{
+	/* start and end are both sorted (segments do not overlap): each
+	 * count is a difference of two prefix lengths */
+	if (h->next && t0 == h->t1) {
+		/* the last column ended where this one starts */
+		h->s0 = h->s1;
+		h->e0 = h->e1;
+	} else {
+		h->s0 = rv_times_gallop(&row->start, h->s0, t0);
+		h->e0 = rv_times_gallop(&row->end, h->e0, t0);
+	}
+	h->next = true;
+	h->t1 = t1;
+	h->s1 = rv_times_gallop(&row->start, h->s1 > h->s0 ? h->s1 : h->s0, t1);
+	h->el = rv_times_gallop(&row->end, h->el > h->e0 ? h->el : h->e0,
+			  t0 + 1);
+	h->e1 = rv_times_gallop(&row->end, h->e1 > h->el ? h->e1 : h->el, t1);
+	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
+	out->created = h->s1 - h->s0;
+	out->resolved = row->nres[h->e1] - row->nres[h->e0];
+	out->failed = row->nfail[h->e1] - row->nfail[h->e0];
+	out->matched = 0;
+}
+
+rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match)
+{
+	if (!m || !match)
+		return NULL;
+	rv_match_rows *mr = g_new0(rv_match_rows, 1);
+	size_t total = 0;
+	mr->nrows = m->nrows;
+	mr->off = g_new(size_t, m->nrows + 1);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		mr->off[r] = total;
+		total += m->rows[r].n + 1;
+	}
+	mr->off[m->nrows] = total;
+	mr->n = g_new(uint32_t, total);
+	mr->nres = g_new(uint32_t, total);
+	mr->nfail = g_new(uint32_t, total);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		const rv_row *row = &m->rows[r];
+		uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
+		uint32_t *nfail = mr->nfail + mr->off[r];
+		n[0] = nres[0] = nfail[0] = 0;
+		for (uint32_t i = 0; i < row->n; i++) {
+			const uint32_t hit = match[row->pp[i]] != 0;
+			n[i + 1] = n[i] + hit;
+			/* a matching segment that ends with a resolve / fail */
+			nres[i + 1] = nres[i] + (hit &&
+				row->nres[i + 1] != row->nres[i]);
+			nfail[i + 1] = nfail[i] + (hit &&
+				row->nfail[i + 1] != row->nfail[i]);
+		}
+	}
+	rv_touch_match_build(mr, m, match);
+	return mr;
+}
+
+void rv_match_rows_free(rv_match_rows *mr)
+{
+	if (!mr)
+		return;
+	g_free(mr->off);
+	g_free(mr->n);
+	g_free(mr->nres);
+	g_free(mr->nfail);
+	g_free(mr->toff);
+	g_free(mr->tn);
+	g_free(mr);
+}
+
+void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
+		     int64_t t0, int64_t t1, rv_agg_hint *h, rv_agg *out)
+{
+	rv_row_agg(&m->rows[r], t0, t1, h, out);
+	const rv_match_rows *mr = v->match_rows;
+	if (!v->match || !mr || mr->nrows != m->nrows)
+		return;   /* no matches indexed: nothing marked or hidden */
+	const uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
+	const uint32_t *nfail = mr->nfail + mr->off[r];
+	/* live segments are [el, s1), created [s0, s1), ends [e0, e1) */
+	out->matched = h->s1 > h->el ? n[h->s1] - n[h->el] : 0;
+	if (!v->filter)
+		return;
+	out->live = out->matched;
+	out->created = n[h->s1] - n[h->s0];
+	out->resolved = nres[h->e1] - nres[h->e0];
+	out->failed = nfail[h->e1] - nfail[h->e0];
+}
+
+int rv_agg_height(uint32_t live)
+{
+	/* 1, 2, 4, 8+ live: 3, 5, 7, 9 px: a count read at a glance, not a
+	 * ruler; zooming in gives the promises themselves */
+	if (!live)
+		return 0;
+	int h = 3 + 2 * (int)floor(log2((double)live));
+	return h > 9 ? 9 : h;
+}
+
+bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
+{
+	const rv_row *row = &m->rows[r];
+	uint32_t i0 = rv_row_first_ending_after(row, (int64_t)v->from);
+	uint32_t i1 = rv_times_search(&row->start,
+				      (int64_t)ceil(rv_t(v, v->width)));
+	if (i1 < i0 + 2)
+		return false;
+	double xa = fmax(rv_x(v, (double)RV_START(row, i0)), RV_LEFT_W);
+	double xb = fmin(rv_x(v, (double)RV_END(row, i1 - 1)), v->width);
+	return xb - xa < RV_AGG_PX * (i1 - i0);
+}
+
+/* A dense row, per pixel column (see RV_AGG_PX), as pixels: stored
+ * straight into the target where it takes them (rv_strip_now), each
+ * colour converted once. */
+void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
+			int32_t r, double ly)
+{
+	static const double area[4] = { 0.55, 0.62, 0.80, 1 };
+	/* the detailed view's match colour (line_rgb), filter off */
+	static const double match[4] = { 0.85, 0.0, 0.75, 1 };
+	const rv_row *row = &m->rows[r];
+	static const double tick[3][4] = {
+		{ 0.1, 0.1, 0.1, 1 }, { 0.0, 0.65, 0.0, 1 },
+		{ 0.85, 0.0, 0.0, 1 } };
+	/* a column with touches of several kinds shows the rarest kind's
+	 * colour (signal, try_read, read-failed, read: arrow_rgb's) */
+	static const int touch_order[RV_T_COUNT] = {
+		RV_T_SIGNAL, RV_T_TRY_READ, RV_T_READ_FAILED, RV_T_READ };
+	static const uint8_t touch_arrow[RV_T_COUNT] = {
+		[RV_T_READ] = RV_A_READ, [RV_T_READ_FAILED] = RV_A_READ_FAILED,
+		[RV_T_TRY_READ] = RV_A_TRY_READ, [RV_T_SIGNAL] = RV_A_SIGNAL };
+	const uint32_t area_c = rv_strip_argb(area);
+	const uint32_t match_c = rv_strip_argb(match);
+	uint32_t tick_c[3], touch_c[RV_T_COUNT];
+	for (int k = 0; k < 3; k++)
+		tick_c[k] = rv_strip_argb(tick[k]);
+	for (int t = 0; t < RV_T_COUNT; t++) {
+		const double *c = rv_arrow_colour[touch_arrow[t]];
+		const double rgba[4] = { c[0], c[1], c[2], 1 };
+		touch_c[t] = rv_strip_argb(rgba);
+	}
+	const int base = (int)lround(ly) + 1, top = base - 13;
+	rv_strip *st = rv_strip_now(cr, RV_LEFT_W, top, v->width - RV_LEFT_W,
+				    13);
+	rv_agg_hint h = { 0 };
+	rv_touch_hint th = { { 0 } };
+	for (int x = RV_LEFT_W; x < v->width; x++) {
+		RV_WORK(1);
+		int64_t t0, t1;
+		rv_col_times(v, x, &t0, &t1);
+		rv_agg a;
+		rv_row_agg_view(m, v, r, t0, t1, &h, &a);
+		int ah = rv_agg_height(a.live);
+		/* a column holding a match is tinted whole, as a matching
+		 * line is drawn magenta and thick (with the filter on the
+		 * counts are of matches only, so nothing is tinted) */
+		if (ah)
+			rv_strip_put(st, x, x + 1, base - ah, base,
+				     a.matched && !v->filter ? match_c : area_c);
+		const uint32_t n[3] = { a.created, a.resolved, a.failed };
+		for (int k = 0; k < 3; k++)
+			if (n[k])
+				rv_strip_put(st, x, x + 1, top + k, top + k + 1,
+					     tick_c[k]);
+		unsigned kinds = rv_row_touches_view(m, v, r, t0, t1, &th);
+		for (int i = 0; kinds && i < RV_T_COUNT; i++)
+			if (kinds & (1u << touch_order[i])) {
+				rv_strip_put(st, x, x + 1, top + 3, top + 4,
+					     touch_c[touch_order[i]]);
+				break;
+			}
+		bool touches_left = false;
+		for (int t = 0; t < RV_T_COUNT; t++)
+			touches_left |= th.i[t] < row->ntouch[t];
+		if (h.s1 >= row->n && h.e1 >= row->n && !touches_left)
+			break;   /* nothing further in this row */
+	}
+	rv_strip_paint(cr, st);
+	rv_strip_free(st);
+}
