@@ -37,12 +37,20 @@ void rv_cols_free(rv_cols *c)
 	g_free(c);
 }
 
-const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a)
+const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a)
 {
 	/* a frame asks about a few hundred lists, a few times each */
-	for (uint32_t i = 0; i < c->nlists; i++)
+	for (uint32_t i = 0; c && i < c->nlists; i++)
 		if (c->list[i] == a)
 			return c->lb[i];
+	return NULL;
+}
+
+const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a)
+{
+	const uint32_t *known = rv_cols_cached(c, a);
+	if (known)
+		return known;
 	if (c->nlists == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
 		c->list = g_renew(const rv_times *, c->list, c->cap);

@@ -108,6 +108,9 @@ typedef struct rv_cols {
 rv_cols *rv_cols_new(const rv_view *v);
 void rv_cols_free(rv_cols *c);
 const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a);
+/* rv_cols_lb's answer if the frame has asked it already, else NULL (c
+ * may be NULL). */
+const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a);
 bool rv_cols_dense(const rv_cols *c, const rv_times *a);
 /* rv_times_gallop(a, from, t) for t column x's start, from lb (a's
  * rv_cols_lb, or NULL: searched as ever). */
@@ -121,6 +124,22 @@ static inline uint32_t rv_cols_gallop(const rv_cols *c, const uint32_t *lb,
 		return lb[k] > from ? lb[k] : from;
 	}
 	return rv_times_gallop(a, from, t);
+}
+/* Columns ahead whose first items' times are fetched (rv_cols_prefetch). */
+#define RV_COLS_AHEAD 16
+/* Asks the cache now for the times in lists a and b (b may be NULL) at
+ * the index lb gives column x + RV_COLS_AHEAD, which a column-by-column
+ * walk is about to read: the walk then finds them there instead of
+ * waiting on each in turn. */
+static inline void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
+				    const rv_times *a, const rv_times *b, int x)
+{
+	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
+	if (!lb || k < 0 || k >= c->n)
+		return;
+	rv_times_prefetch(a, lb[k]);
+	if (b)
+		rv_times_prefetch(b, lb[k]);
 }
 
 /* Draw everything into cr, clipped to v->width x v->height. */
@@ -207,6 +226,11 @@ void rv_touch_match_build(rv_match_rows *mr, const rv_model *m,
 			  const uint8_t *match);
 unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
 			     int64_t t0, int64_t t1, rv_touch_hint *hint);
+/* The same for pixel column x of v's frame, each kind's lookups taken
+ * from lb[t] (v->cols' for row r's touch_t[t]) where not NULL. */
+unsigned rv_row_touches_col(const rv_model *m, const rv_view *v, int32_t r,
+			    int x, const uint32_t *const *lb,
+			    rv_touch_hint *hint);
 /* The pixel column x's time range, as rv_row_agg takes it. */
 void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1);
 int rv_agg_height(uint32_t live);

@@ -73,12 +73,18 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	int cur = (int)lround(i0 ? VY(c->v[i0 - 1]) : base);
 	int x = RV_LEFT_W;
 	uint32_t i = i0;
+	/* zoomed out, a sample or more a column: every column's first,
+	 * looked up for all columns at once (cols.c) */
+	const bool dense = i1 - i0 >= (uint32_t)(v->width - RV_LEFT_W);
+	const uint32_t *ts = v->cols && dense ? rv_cols_lb(v->cols, &c->t)
+					      : NULL;
 	while (i < i1) {
 		RV_WORK(1);
 		int xi = (int)floor(rv_x(v, (double)rv_times_at(&c->t, i)));
 		/* all samples within this pixel column: one min..max bar */
-		uint32_t j = rv_times_gallop(&c->t, i,
-					 (int64_t)ceil(rv_t(v, xi + 1)));
+		rv_cols_prefetch(v->cols, ts, &c->t, NULL, xi + 1);
+		uint32_t j = rv_cols_gallop(v->cols, ts, &c->t, i, xi + 1,
+					    (int64_t)ceil(rv_t(v, xi + 1)));
 		if (j > i1)
 			j = i1;
 		if (j <= i)

@@ -17,8 +17,12 @@ void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1)
 	*t1 = (int64_t)ceil(rv_t(v, x + 1));
 }
 
-void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
-		rv_agg *out)
+/* rv_row_agg, with the lookups at the column's ends from S and E (the
+ * frame's for row->start and row->end, rv_cols) where given: x is the
+ * column [t0, t1) is. */
+static void row_agg(const rv_row *row, const rv_cols *c, const uint32_t *S,
+		    const uint32_t *E, int x, int64_t t0, int64_t t1,
+		    rv_agg_hint *h, rv_agg *out)
 {
 	/* start and end are both sorted (segments do not overlap): each
 	 * count is a difference of two prefix lengths */
@@ -27,20 +31,28 @@ void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
 		h->s0 = h->s1;
 		h->e0 = h->e1;
 	} else {
-		h->s0 = rv_times_gallop(&row->start, h->s0, t0);
-		h->e0 = rv_times_gallop(&row->end, h->e0, t0);
+		h->s0 = rv_cols_gallop(c, S, &row->start, h->s0, x, t0);
+		h->e0 = rv_cols_gallop(c, E, &row->end, h->e0, x, t0);
 	}
 	h->next = true;
 	h->t1 = t1;
-	h->s1 = rv_times_gallop(&row->start, h->s1 > h->s0 ? h->s1 : h->s0, t1);
+	h->s1 = rv_cols_gallop(c, S, &row->start,
+			       h->s1 > h->s0 ? h->s1 : h->s0, x + 1, t1);
 	h->el = rv_times_gallop(&row->end, h->el > h->e0 ? h->el : h->e0,
 			  t0 + 1);
-	h->e1 = rv_times_gallop(&row->end, h->e1 > h->el ? h->e1 : h->el, t1);
+	h->e1 = rv_cols_gallop(c, E, &row->end, h->e1 > h->el ? h->e1 : h->el,
+			       x + 1, t1);
 	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
 	out->created = h->s1 - h->s0;
 	out->resolved = row->nres[h->e1] - row->nres[h->e0];
 	out->failed = row->nfail[h->e1] - row->nfail[h->e0];
 	out->matched = 0;
+}
+
+void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
+		rv_agg *out)
+{
+	row_agg(row, NULL, NULL, NULL, 0, t0, t1, h, out);
 }
 
 rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match)
@@ -91,10 +103,10 @@ void rv_match_rows_free(rv_match_rows *mr)
 	g_free(mr);
 }
 
-void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
-		     int64_t t0, int64_t t1, rv_agg_hint *h, rv_agg *out)
+/* The matches among row r's counts in out, per v (rv_row_agg_view). */
+static void agg_matches(const rv_model *m, const rv_view *v, int32_t r,
+			const rv_agg_hint *h, rv_agg *out)
 {
-	rv_row_agg(&m->rows[r], t0, t1, h, out);
 	const rv_match_rows *mr = v->match_rows;
 	if (!v->match || !mr || mr->nrows != m->nrows)
 		return;   /* no matches indexed: nothing marked or hidden */
@@ -108,6 +120,13 @@ void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
 	out->created = n[h->s1] - n[h->s0];
 	out->resolved = nres[h->e1] - nres[h->e0];
 	out->failed = nfail[h->e1] - nfail[h->e0];
+}
+
+void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
+		     int64_t t0, int64_t t1, rv_agg_hint *h, rv_agg *out)
+{
+	rv_row_agg(&m->rows[r], t0, t1, h, out);
+	agg_matches(m, v, r, h, out);
 }
 
 int rv_agg_height(uint32_t live)
@@ -131,6 +150,23 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
 	double xa = fmax(rv_x(v, (double)RV_START(row, i0)), RV_LEFT_W);
 	double xb = fmin(rv_x(v, (double)RV_END(row, i1 - 1)), v->width);
 	return xb - xa < RV_AGG_PX * (i1 - i0);
+}
+
+/* Columns ahead whose counts are fetched (agg_prefetch). */
+#define AGG_AHEAD 16
+
+/* The running counts at the ends a column AGG_AHEAD on will read, asked
+ * of the cache now (E, the frame's lookups of the row's ends, says where
+ * they are): otherwise each column waits on them in turn. */
+static inline void agg_prefetch(const rv_row *row, const rv_cols *c,
+				const uint32_t *E, int x)
+{
+	const int k = x - RV_LEFT_W + AGG_AHEAD;
+	if (k >= c->n)
+		return;
+	__builtin_prefetch(&row->nres[E[k]]);
+	__builtin_prefetch(&row->nfail[E[k]]);
+	rv_times_prefetch(&row->end, E[k]);
 }
 
 /* A dense row, per pixel column (see RV_AGG_PX), as pixels: stored
@@ -166,14 +202,28 @@ void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	const int base = (int)lround(ly) + 1, top = base - 13;
 	rv_strip *st = rv_strip_now(cr, RV_LEFT_W, top, v->width - RV_LEFT_W,
 				    13);
+	/* every column's lookups in the row's lists, made a list at a time
+	 * for the frame (cols.c): the row is packed, so a column holds
+	 * items of start and end (touch lists only where they do) */
+	const uint32_t *S = NULL, *E = NULL, *T[RV_T_COUNT] = { NULL };
+	if (v->cols) {
+		S = rv_cols_lb(v->cols, &row->start);
+		E = rv_cols_lb(v->cols, &row->end);
+		for (int t = 0; t < RV_T_COUNT; t++)
+			if (rv_cols_dense(v->cols, &row->touch_t[t]))
+				T[t] = rv_cols_lb(v->cols, &row->touch_t[t]);
+	}
 	rv_agg_hint h = { 0 };
 	rv_touch_hint th = { { 0 } };
 	for (int x = RV_LEFT_W; x < v->width; x++) {
 		RV_WORK(1);
 		int64_t t0, t1;
 		rv_col_times(v, x, &t0, &t1);
+		if (E)
+			agg_prefetch(row, v->cols, E, x);
 		rv_agg a;
-		rv_row_agg_view(m, v, r, t0, t1, &h, &a);
+		row_agg(row, v->cols, S, E, x, t0, t1, &h, &a);
+		agg_matches(m, v, r, &h, &a);
 		int ah = rv_agg_height(a.live);
 		/* a column holding a match is tinted whole, as a matching
 		 * line is drawn magenta and thick (with the filter on the
@@ -186,7 +236,7 @@ void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 			if (n[k])
 				rv_strip_put(st, x, x + 1, top + k, top + k + 1,
 					     tick_c[k]);
-		unsigned kinds = rv_row_touches_view(m, v, r, t0, t1, &th);
+		unsigned kinds = rv_row_touches_col(m, v, r, x, T, &th);
 		for (int i = 0; kinds && i < RV_T_COUNT; i++)
 			if (kinds & (1u << touch_order[i])) {
 				rv_strip_put(st, x, x + 1, top + 3, top + 4,

@@ -47,6 +47,23 @@ static bool hidden(const rv_view *v, uint32_t p)
 	return v->filter && v->match && !v->match[p];
 }
 
+/* Columns ahead whose first state span is fetched (running_prefetch). */
+#define RUN_AHEAD 16
+
+/* The state span a column RUN_AHEAD on starts with (lb, the frame's
+ * lookups) and the few after it, asked of the cache now: the walk reads
+ * their kinds and times in turn. */
+static inline void running_prefetch(const rv_spans *s, const rv_cols *c,
+				    const uint32_t *lb, int x)
+{
+	const int k = x - RV_LEFT_W + RUN_AHEAD;
+	if (k < 0 || k >= c->n)
+		return;
+	__builtin_prefetch(&s->kind[lb[k]]);
+	rv_times_prefetch(&s->start, lb[k]);
+	rv_times_prefetch(&s->end, lb[k]);
+}
+
 /* White overlay where the creating thread ran, within [a, b], framed in
  * dark: written into the row's strip of pixels (made on first use), as a
  * zoomed-out row has one such mark per pixel column. */
@@ -61,6 +78,11 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	const rv_spans *s = &m->threads[th].states;
 	double lo = fmax(a, v->from), hi = fmin(b, rv_t(v, v->width));
 	const int top = (int)lround(ly - 3);
+	/* a promise wide on screen (a thread's own row: the whole view)
+	 * crosses its thread's states column by column, as the thread's
+	 * lane did: the lane's column lookups, kept for the frame, serve */
+	const uint32_t *lb = rv_x(v, hi) - rv_x(v, lo) >= 64 ?
+			     rv_cols_cached(v->cols, &s->end) : NULL;
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && RV_START(s, i) <= hi) {
 		RV_WORK(1);
@@ -73,8 +95,11 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* runs within one pixel: one mark, then the next pixel */
 			x1 = x0 + 1;
-			uint32_t j = rv_times_gallop(&s->end, i,
-						 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
+			const int nx = (int)floor(x0) + 1;
+			if (lb)
+				running_prefetch(s, v->cols, lb, nx);
+			uint32_t j = rv_cols_gallop(v->cols, lb, &s->end, i, nx,
+				(int64_t)ceil(rv_t(v, floor(x0) + 1)));
 			i = j > i ? j : i + 1;
 		} else {
 			i++;
@@ -257,6 +282,8 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
+		/* a packed row's column lookups, made for its aggregate */
+		const uint32_t *E = rv_cols_cached(v->cols, &row->end);
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
 		while (i < row->n && RV_START(row, i) <= t_to) {
 			RV_WORK(1);
@@ -265,7 +292,11 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
 			double x1 = fmin(rv_x(v, e), v->width + 10);
 			if (x1 - x0 < 1) {
-				uint32_t j = rv_times_gallop(&row->end, i,
+				const int nx = (int)floor(x0) + 1;
+				rv_cols_prefetch(v->cols, E, &row->start,
+						 &row->end, nx);
+				uint32_t j = rv_cols_gallop(v->cols, E,
+					&row->end, i, nx,
 					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
 				i = j > i ? j : i + 1;
 				continue;
@@ -457,6 +488,22 @@ static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
 	return dense[r];
 }
 
+/* The first arrows of the column RV_COLS_AHEAD on, asked of the cache
+ * now: the walk reads their times, kinds and ends in turn. */
+static inline void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
+				  const uint32_t *t1s, int x)
+{
+	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
+	if (!t1s || k < 0 || k >= c->n)
+		return;
+	const uint32_t i = t1s[k];
+	rv_times_prefetch(&a->t1, i);
+	rv_times_prefetch(&a->len, i);
+	__builtin_prefetch(&a->kind[i]);
+	__builtin_prefetch(&a->from[i]);
+	__builtin_prefetch(&a->to[i]);
+}
+
 /* The arrows of every kind but becomes (becomes = false), or only the
  * becomes lines (true): those go over the row labels, the others under
  * them (rv_draw). Both pass over the same arrows with the same per-column
@@ -471,6 +518,10 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
 	uint32_t i = rv_times_search(&a->t1, (int64_t)v->from);
+	/* zoomed out, every column has its 7 arrows: its first, looked up
+	 * for all columns at once (cols.c), the becomes pass reusing them */
+	const uint32_t *t1s = rv_cols_dense(v->cols, &a->t1) ?
+			      rv_cols_lb(v->cols, &a->t1) : NULL;
 	/* per row, 1 when dense in this view (-1 not yet asked): the
 	 * aggregate's ticks stand for the arrows that touch such a row */
 	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
@@ -488,8 +539,9 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			in_col = 0;
 		} else if (++in_col > 6) {
 			/* this pixel column has enough: jump to the next */
-			uint32_t j = rv_times_gallop(&a->t1, i,
-					       (int64_t)ceil(rv_t(v, col + 1)));
+			arrow_prefetch(a, v->cols, t1s, (int)col + 1);
+			uint32_t j = rv_cols_gallop(v->cols, t1s, &a->t1, i,
+				(int)col + 1, (int64_t)ceil(rv_t(v, col + 1)));
 			i = j > i ? j : i + 1;
 			continue;
 		}

@@ -91,13 +91,17 @@ void rv_lod_index(rv_times *a)
  * two or three cache misses one after the other, for every column of
  * every lane and row (half of a whole-trace frame's time went there,
  * waiting). Here every finger is read in one pass (loads that depend on
- * nothing but the column's time, so the CPU has many in flight), every
- * time a search will start at is fetched in a second (prefetches, which
- * wait for nothing), and only then does each search run, in cache. The
- * answers are rv_times_search's: each is checked against the times on
- * either side of its bucket, and a list whose fingers no longer bound it
- * (it grew or was cut back after it was indexed) is searched as before.
+ * nothing but the column's time, so the CPU has many in flight), then
+ * the searches run, each asking the cache for the times the search
+ * SEARCH_AHEAD on will read (prefetches, which wait for nothing), so
+ * that they are there when it runs. The answers are rv_times_search's:
+ * each is checked against the times on either side of its bucket, and a
+ * list whose fingers no longer bound it (it grew or was cut back after
+ * it was indexed) is searched as before.
  */
+/* Searches ahead whose times are fetched while one runs. */
+#define SEARCH_AHEAD 16
+
 void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
 			uint32_t *out)
 {
@@ -115,11 +119,20 @@ void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
 		const uint32_t b = BUCKET(t[k]);
 		out[k] = b == nb ? 0 : a->lod[b];
 	}
-	for (uint32_t k = 0; k < n; k++)
-		if (out[k] < len)
-			rv_times_prefetch(a, out[k]);
 	uint32_t prev = 0;
 	for (uint32_t k = 0; k < n; k++) {
+		if (k + SEARCH_AHEAD < n) {
+			/* the times the search SEARCH_AHEAD on will read: the
+			 * one before its finger and the next finger's */
+			const uint32_t f = out[k + SEARCH_AHEAD];
+			const uint32_t b = BUCKET(t[k + SEARCH_AHEAD]);
+			const uint32_t g = b == nb ? 0 : b + 1 < nb ?
+					   a->lod[b + 1] : len;
+			if (f && f <= len)
+				rv_times_prefetch(a, f - 1);
+			if (g < len)
+				rv_times_prefetch(a, g);
+		}
 		const int64_t tk = t[k];
 		const uint32_t b = BUCKET(tk);
 		uint32_t lo = out[k] < len ? out[k] : len;
