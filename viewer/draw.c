@@ -118,9 +118,10 @@ static double span_fill(const rv_view *v, const rv_spans *s,
  * frame's lookups): its kind, ref, times and running totals are asked of
  * the cache now, to be there when that column is drawn, instead of five
  * misses in turn then (they were most of a whole-trace frame's lanes). */
-static inline void span_prefetch(const rv_spans *s, const rv_cols *c,
-				 const uint32_t *ends, const uint32_t *starts,
-				 double px)
+static inline __attribute__((always_inline))
+void span_prefetch(const rv_spans *s, const rv_cols *c,
+		   const uint32_t *ends, const uint32_t *starts,
+		   double px)
 {
 	const int k = (int)px - RV_LEFT_W + SPAN_AHEAD;
 	if (!ends || k < 0 || k >= c->n)

@@ -131,8 +131,9 @@ static inline uint32_t rv_cols_gallop(const rv_cols *c, const uint32_t *lb,
  * the index lb gives column x + RV_COLS_AHEAD, which a column-by-column
  * walk is about to read: the walk then finds them there instead of
  * waiting on each in turn. */
-static inline void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
-				    const rv_times *a, const rv_times *b, int x)
+static inline __attribute__((always_inline))
+void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
+		      const rv_times *a, const rv_times *b, int x)
 {
 	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
 	if (!lb || k < 0 || k >= c->n)

@@ -158,8 +158,9 @@ bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
 /* The running counts at the ends a column AGG_AHEAD on will read, asked
  * of the cache now (E, the frame's lookups of the row's ends, says where
  * they are): otherwise each column waits on them in turn. */
-static inline void agg_prefetch(const rv_row *row, const rv_cols *c,
-				const uint32_t *E, int x)
+static inline __attribute__((always_inline))
+void agg_prefetch(const rv_row *row, const rv_cols *c,
+		  const uint32_t *E, int x)
 {
 	const int k = x - RV_LEFT_W + AGG_AHEAD;
 	if (k >= c->n)

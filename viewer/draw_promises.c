@@ -53,8 +53,9 @@ static bool hidden(const rv_view *v, uint32_t p)
 /* The state span a column RUN_AHEAD on starts with (lb, the frame's
  * lookups) and the few after it, asked of the cache now: the walk reads
  * their kinds and times in turn. */
-static inline void running_prefetch(const rv_spans *s, const rv_cols *c,
-				    const uint32_t *lb, int x)
+static inline __attribute__((always_inline))
+void running_prefetch(const rv_spans *s, const rv_cols *c,
+		      const uint32_t *lb, int x)
 {
 	const int k = x - RV_LEFT_W + RUN_AHEAD;
 	if (k < 0 || k >= c->n)
@@ -490,8 +491,9 @@ static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
 
 /* The first arrows of the column RV_COLS_AHEAD on, asked of the cache
  * now: the walk reads their times, kinds and ends in turn. */
-static inline void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
-				  const uint32_t *t1s, int x)
+static inline __attribute__((always_inline))
+void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
+		    const uint32_t *t1s, int x)
 {
 	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
 	if (!t1s || k < 0 || k >= c->n)
