@@ -337,6 +337,10 @@ void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
  * that fill many marks in a few colours. */
 uint32_t rv_strip_argb(const double rgba[4]);
 void rv_strip_put(rv_strip *s, int x0, int x1, int y0, int y1, uint32_t c);
+/* An rv_strip_now strip's target, when its fills go there and none of
+ * it lies outside the clip: the caller may store its (opaque) pixels
+ * there itself, in device pixels (dx, dy), in place of rv_strip_put. */
+const rv_px *rv_strip_direct(const rv_strip *s);
 void rv_strip_paint(cairo_t *cr, rv_strip *s);
 void rv_strip_free(rv_strip *s);
 

@@ -138,14 +138,27 @@ void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
 		uint32_t lo = out[k] < len ? out[k] : len;
 		uint32_t hi = b == nb ? 0 : b + 1 < nb ? a->lod[b + 1] : len;
 		hi = hi < lo ? lo : hi > len ? len : hi;
-		RV_WORK(2);
 		/* the answer lies in [lo, hi] when the fingers still bound
 		 * the list there; else search as one search would */
 		if ((lo && rv_times_at(a, lo - 1) >= tk) ||
-		    (hi < len && rv_times_at(a, hi) < tk))
+		    (hi < len && rv_times_at(a, hi) < tk)) {
+			RV_WORK(2);
 			prev = rv_times_gallop(a, prev, tk);
-		else
-			prev = rv_times_lower_bound(a, lo, hi, tk);
+		} else {
+			/* rv_times_lower_bound's bisection, its probes
+			 * counted once (a search per column and list) */
+			uint32_t probes = 2;
+			while (lo < hi) {
+				const uint32_t mid = lo + (hi - lo) / 2;
+				probes++;
+				if (rv_times_at(a, mid) < tk)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			RV_WORK(probes);
+			prev = lo;
+		}
 		out[k] = prev;
 	}
 #undef BUCKET

@@ -132,6 +132,19 @@ rv_strip *rv_strip_now(cairo_t *cr, int x, int y, int w, int h)
 	return s;
 }
 
+const rv_px *rv_strip_direct(const rv_strip *s)
+{
+	if (!s->now)
+		return NULL;
+	/* rv_strip_now narrowed the clip to the strip: it is the strip's
+	 * own bounds when the target's clip cut none of it */
+	const rv_px *p = &s->target;
+	const bool whole = p->x0 == s->x + p->dx && p->y0 == s->y + p->dy &&
+			   p->x1 == s->x + s->w + p->dx &&
+			   p->y1 == s->y + s->h + p->dy;
+	return whole ? p : NULL;
+}
+
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4])
 {

@@ -376,6 +376,8 @@ static unsigned touches(const rv_model *m, const rv_view *v, int32_t r,
 	unsigned kinds = 0;
 	for (int t = 0; t < RV_T_COUNT; t++) {
 		const rv_times *ts = &row->touch_t[t];
+		if (!ts->n)
+			continue;   /* no such touch: nothing to look up */
 		const uint32_t *l = lb ? lb[t] : NULL;
 		uint32_t i0 = rv_cols_gallop(v->cols, l, ts, h->i[t], x, t0);
 		uint32_t i1 = rv_cols_gallop(v->cols, l, ts, i0, x + 1, t1);
