@@ -112,6 +112,16 @@ static void agg_matches(const rv_model *m, const rv_view *v, int32_t r,
 		return;   /* no matches indexed: nothing marked or hidden */
 	const uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
 	const uint32_t *nfail = mr->nfail + mr->off[r];
+	if (!n[m->rows[r].n]) {
+		/* no match in the row (the window counts matches from its
+		 * load on, mostly none): the counts below are all 0, without
+		 * reading them at every column's ends */
+		out->matched = 0;
+		if (v->filter)
+			out->live = out->created = out->resolved =
+				out->failed = 0;
+		return;
+	}
 	/* live segments are [el, s1), created [s0, s1), ends [e0, e1) */
 	out->matched = h->s1 > h->el ? n[h->s1] - n[h->el] : 0;
 	if (!v->filter)
