@@ -63,6 +63,54 @@ const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a)
 	return lb;
 }
 
+/* The first start at or after each column's start, for intervals that
+ * do not overlap (start[i] <= end[i] <= start[i + 1]), from the ends'
+ * (E): every interval before E[k] ends, so starts, before the column's
+ * start t, and every one after E[k] starts at or after E[k]'s end, so at
+ * or after t: the answer is E[k], or E[k] + 1 when interval E[k] starts
+ * before t. One time read where a search reads a finger and then the
+ * times (half of a packed row's lookups). Where the next interval does
+ * start before t after all, the intervals overlap, and that column is
+ * searched as rv_cols_lb would. */
+static void lb_from_ends(const rv_cols *c, const rv_times *start,
+			 const uint32_t *E, uint32_t *out)
+{
+	const uint32_t n = start->n;
+	uint32_t prev = 0;
+	for (int k = 0; k < c->n; k++) {
+		if (k + RV_COLS_AHEAD < c->n && E[k + RV_COLS_AHEAD] < n)
+			rv_times_prefetch(start, E[k + RV_COLS_AHEAD]);
+		const int64_t t = c->t[k];
+		uint32_t j = E[k] < n ? E[k] : n;
+		RV_WORK(1);
+		if (j < n && rv_times_at(start, j) < t) {
+			j++;
+			if (j < n && rv_times_at(start, j) < t)
+				j = rv_times_gallop(start, MAX(prev, j), t);
+		}
+		out[k] = prev = MAX(prev, j);
+	}
+}
+
+const uint32_t *rv_cols_lb_starts(rv_cols *c, const rv_times *start,
+				  const rv_times *end)
+{
+	const uint32_t *known = rv_cols_cached(c, start);
+	if (known)
+		return known;
+	const uint32_t *E = rv_cols_lb(c, end);
+	if (c->nlists == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->list = g_renew(const rv_times *, c->list, c->cap);
+		c->lb = g_renew(uint32_t *, c->lb, c->cap);
+	}
+	uint32_t *lb = g_new(uint32_t, c->n ? c->n : 1);
+	lb_from_ends(c, start, E, lb);
+	c->list[c->nlists] = start;
+	c->lb[c->nlists++] = lb;
+	return lb;
+}
+
 bool rv_cols_dense(const rv_cols *c, const rv_times *a)
 {
 	if (!c || c->n < 2)

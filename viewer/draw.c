@@ -175,7 +175,7 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	if (rv_cols_dense(v->cols, &s->end)) {
 		ends = rv_cols_lb(v->cols, &s->end);
 		if (s->cum)
-			starts = rv_cols_lb(v->cols, &s->start);
+			starts = rv_cols_lb_starts(v->cols, &s->start, &s->end);
 	}
 	while (i < s->n && RV_START(s, i) <= t_to) {
 		RV_WORK(1);

@@ -108,6 +108,10 @@ typedef struct rv_cols {
 rv_cols *rv_cols_new(const rv_view *v);
 void rv_cols_free(rv_cols *c);
 const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a);
+/* rv_cols_lb of the starts of intervals that do not overlap (a row's
+ * segments, a lane's spans), derived from their ends' (cols.c). */
+const uint32_t *rv_cols_lb_starts(rv_cols *c, const rv_times *start,
+				  const rv_times *end);
 /* rv_cols_lb's answer if the frame has asked it already, else NULL (c
  * may be NULL). */
 const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a);

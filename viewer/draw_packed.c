@@ -255,8 +255,8 @@ void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * items of start and end (touch lists only where they do) */
 	const uint32_t *S = NULL, *E = NULL, *T[RV_T_COUNT] = { NULL };
 	if (v->cols) {
-		S = rv_cols_lb(v->cols, &row->start);
 		E = rv_cols_lb(v->cols, &row->end);
+		S = rv_cols_lb_starts(v->cols, &row->start, &row->end);
 		for (int t = 0; t < RV_T_COUNT; t++)
 			if (rv_cols_dense(v->cols, &row->touch_t[t]))
 				T[t] = rv_cols_lb(v->cols, &row->touch_t[t]);

@@ -130,7 +130,10 @@ void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
 					   a->lod[b + 1] : len;
 			if (f && f <= len)
 				rv_times_prefetch(a, f - 1);
-			if (g < len)
+			/* the next finger's time, where it is likely on
+			 * another line (a prefetch too many stalls the loop:
+			 * the memory system takes only so many at once) */
+			if (g < len && (g >> 4) != ((f ? f - 1 : 0) >> 4))
 				rv_times_prefetch(a, g);
 		}
 		const int64_t tk = t[k];
