@@ -59,6 +59,10 @@ struct bench_results {
 	 * view_bytes_per_event is from 10 M to 100 M */
 	double view100m_open_s, decode100m_s, view100m_rss_gib;
 	double view100m_frame_ms_max;
+	/* the window's open (previews drawn as it goes): when its first
+	 * picture was drawn, and the whole of it; 10 M and 100 M */
+	double view_first_picture_s, view_shown_open_s;
+	double view100m_first_picture_s, view100m_shown_open_s;
 	/* --follow while a writer appends (bench_follow.c): the viewer's
 	 * CPU over wall time (%), the p99 of commit-to-frame lag, and the
 	 * rate the writer kept */

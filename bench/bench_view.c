@@ -309,6 +309,7 @@ int bench_gen_trace(const char *out, uint64_t n)
  * dir unless there): its log's figures. False with a note on failure. */
 struct view_run {
 	double open_s, avg, worst, cpu_worst, search;
+	double first_picture_s, shown_open_s;   /* the window's open */
 	long rss_kb;
 };
 
@@ -340,6 +341,11 @@ static bool view_run(struct bench_results *res, const char *dir, uint64_t n,
 		bench_note(res, "viewer: no search time in %s", log);
 	if (bench_grep_last(log, "max_frame_cpu_ms", line, sizeof(line)) == 0)
 		sscanf(line, "max_frame_cpu_ms %lf", &out->cpu_worst);
+	out->first_picture_s = out->shown_open_s = BENCH_NONE;
+	if (bench_grep_last(log, "shown_open_s", line, sizeof(line)) != 0 ||
+	    sscanf(line, "shown_open_s %lf first_picture_s %lf",
+		   &out->shown_open_s, &out->first_picture_s) != 2)
+		bench_note(res, "viewer: no first picture in %s", log);
 	if (bench_grep_last(log, "rss_kb", line, sizeof(line)) != 0 ||
 	    sscanf(line, "rss_kb %ld", &out->rss_kb) != 1)
 		bench_note(res, "viewer: no rss_kb in %s", log);
@@ -431,6 +437,8 @@ static void bench_view_big(struct bench_results *res, const char *dir,
 		return;
 	res->view100m_open_s = big.open_s;
 	res->view100m_frame_ms_max = big.worst;
+	res->view100m_first_picture_s = big.first_picture_s;
+	res->view100m_shown_open_s = big.shown_open_s;
 	res->view100m_rss_gib = big.rss_kb ? big.rss_kb / 1048576.0 : BENCH_NONE;
 	res->view_bytes_per_event = bytes_per_event(r10, VIEW_EVENTS, &big,
 						    VIEW_BIG_EVENTS);
@@ -449,6 +457,8 @@ void bench_view(struct bench_results *res, const char *dir)
 	res->view_open_s = r.open_s;
 	res->view_frame_ms_max = r.worst;
 	res->view_frame_ms_avg = r.avg;
+	res->view_first_picture_s = r.first_picture_s;
+	res->view_shown_open_s = r.shown_open_s;
 	res->view_frame_cpu_ms_max = r.cpu_worst;
 	res->view_search_ms = r.search;
 	res->view_bytes_per_event = bytes_per_event(&small, VIEW_SMALL_EVENTS,

@@ -44,15 +44,13 @@ void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 		   uint32_t ref)
 {
 	assert(s && s->n <= s->cap);
-	if (s->n == s->cap) {
+	if (s->n == s->cap)   /* the room a follow's totals are sized for */
 		s->cap = s->cap ? s->cap * 2 : 64;
-		s->ref = g_realloc_n(s->ref, s->cap, sizeof *s->ref);
-		s->kind = g_realloc_n(s->kind, s->cap, 1);
-	}
 	rv_times_push(&s->start, start);
 	rv_times_push(&s->end, end < start ? start : end);
-	s->ref[s->n] = ref;
-	s->kind[s->n++] = kind;
+	rv_u32s_push(&s->ref, ref);
+	rv_u32s_push(&s->kind, kind);
+	s->n++;
 }
 
 #define GROW(arr, cap) arr = g_realloc_n(arr, cap, sizeof *(arr))
@@ -81,33 +79,30 @@ static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
 	rv_pps *p = &m->pp;
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 1024;
-		GROW(p->id, p->cap); GROW(p->parent, p->cap);
-		GROW(p->thread, p->cap); GROW(p->created, p->cap);
-		GROW(p->resolved, p->cap); GROW(p->own_end, p->cap);
-		GROW(p->cont_root, p->cap); GROW(p->cont_start, p->cap);
-		GROW(p->follows, p->cap); GROW(p->row, p->cap);
-		GROW(p->ptype, p->cap); GROW(p->state, p->cap);
-		GROW(p->is_thread, p->cap); GROW(p->lost_create, p->cap);
-		GROW(p->cpu, p->cap);
+		GROW(p->parent, p->cap); GROW(p->cont_start, p->cap);
+		GROW(p->row, p->cap); GROW(p->ptype, p->cap);
+		GROW(p->state, p->cap);
 		GROW(p->label, p->cap); GROW(p->fail_msg, p->cap);
 		GROW(p->label_t, p->cap);
 	}
 	uint32_t i = p->n++;
-	p->id[i] = id;
+	/* ids are a guest's choice, threads' and promises' mixed: the
+	 * base of a block of them reaches either way */
+	p->id.bias = RV_V_SIGNED;
+	rv_vals_push(&p->id, (int64_t)id);
 	p->parent[i] = -1;
-	p->thread[i] = -1;
-	p->created[i] = t;
-	p->resolved[i] = INT64_MAX;
-	p->own_end[i] = INT64_MAX;
-	p->cont_root[i] = -1;
+	rv_u32s_push(&p->thread, 0);   /* links are index + 1 (rv_pp_link) */
+	rv_vals_push(&p->created, t);
+	rv_vals_push(&p->resolved, INT64_MAX);
+	rv_vals_push(&p->own_end, INT64_MAX);
+	rv_u32s_push(&p->cont_root, 0);
 	p->cont_start[i] = INT64_MAX;
-	p->follows[i] = -1;
+	rv_u32s_push(&p->follows, 0);
 	p->row[i] = 0;
 	p->ptype[i] = 0;
 	p->state[i] = RV_PS_PENDING;
-	p->is_thread[i] = 0;
-	p->lost_create[i] = 0;
-	p->cpu[i] = cpu;
+	rv_u32s_push(&p->lost_create, 0);
+	rv_u32s_push(&p->cpu, cpu);
 	p->label[i] = NULL;
 	p->fail_msg[i] = NULL;
 	p->label_t[i] = t;
@@ -141,8 +136,7 @@ static uint32_t thread_get(rv_builder *b, uint64_t tid, int64_t t)
 	th->cur_since = t;
 	th->cur_cpu = b->ev_cpu;
 	th->pp = pp_new(m, tid, t, b->ev_cpu);
-	m->pp.is_thread[th->pp] = 1;
-	m->pp.thread[th->pp] = (int32_t)k;
+	rv_pp_set_link(&m->pp.thread, th->pp, (int32_t)k);
 	m->pp.ptype[th->pp] = 255;
 	m->pp.label[th->pp] = th->name;
 	rv_idmap_put(&b->threads, tid, k);
@@ -172,8 +166,8 @@ static uint32_t promise_get(rv_builder *b, uint64_t id, int64_t t,
 	/* create lost: the promise starts where we first hear of it */
 	uint32_t p = pp_new(b->m, id, t, b->ev_cpu);
 	uint32_t th = thread_get(b, ctx, t);
-	b->m->pp.lost_create[p] = 1;
-	b->m->pp.thread[p] = (int32_t)th;
+	rv_u32s_set(&b->m->pp.lost_create, p, 1);
+	rv_pp_set_link(&b->m->pp.thread, p, (int32_t)th);
 	b->m->pp.parent[p] = (int32_t)b->m->threads[th].pp;
 	rv_idmap_put(&b->promises, id, p);
 	return p;
@@ -187,6 +181,9 @@ static uint32_t actor(rv_builder *b, uint64_t id, int64_t t, uint64_t ctx)
 	return b->m->threads[thread_get(b, ctx, t)].pp;
 }
 
+/* An arrow from pp `from` at t0 to pp `to` at t1. A t0 before t1 is
+ * from's resolve (a read after it), which is set once: the arrow keeps
+ * a bit for it instead of the time (rv_arrow_t0). */
 static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 		  int64_t t1, uint32_t to)
 {
@@ -195,13 +192,16 @@ static void arrow(rv_model *m, uint8_t kind, int64_t t0, uint32_t from,
 		a->cap = a->cap ? a->cap * 2 : 1024;
 		GROW(a->from, a->cap); GROW(a->to, a->cap);
 		GROW(a->kind, a->cap);
+		a->t0_res = g_renew(uint64_t, a->t0_res, a->cap / 64);
 	}
 	uint32_t i = a->n++;
-	/* t0 is at most t1; a lying trace's times may lie more than
-	 * INT64_MAX apart, and the length saturates */
-	const uint64_t len = t0 >= t1 ? 0 : (uint64_t)t1 - (uint64_t)t0;
+	if (!(i & 63))
+		a->t0_res[i >> 6] = 0;
+	if (t0 < t1) {
+		assert(t0 == rv_pp_resolved(&m->pp, from));
+		a->t0_res[i >> 6] |= 1ull << (i & 63);
+	}
 	rv_times_push(&a->t1, t1);
-	rv_times_push_len(&a->len, len > INT64_MAX ? INT64_MAX : (int64_t)len);
 	a->from[i] = from;
 	a->to[i] = to;
 	a->kind[i] = kind;
@@ -246,20 +246,21 @@ void rv_end_unknown(rv_model *m, GArray *undo)
 {
 	rv_pps *p = &m->pp;
 	for (uint32_t i = 0; i < p->n && m->nlost; i++) {
-		if (p->is_thread[i] || p->follows[i] >= 0 ||
-		    p->resolved[i] != INT64_MAX || p->cpu[i] >= m->ncpus)
+		if (rv_pp_is_thread(p, i) || rv_pp_follows(p, i) >= 0 ||
+		    rv_pp_resolved(p, i) != INT64_MAX ||
+		    rv_pp_cpu(p, i) >= m->ncpus)
 			continue;
-		const rv_spans *g = &m->cpu_gap[p->cpu[i]];
-		uint32_t k = rv_spans_first_ending_after(g, p->created[i] + 1);
+		const rv_spans *g = &m->cpu_gap[rv_pp_cpu(p, i)];
+		uint32_t k = rv_spans_first_ending_after(g, rv_pp_created(p, i) + 1);
 		if (k == g->n)
 			continue;
 		if (undo) {
-			rv_pp_undo u = { i, p->state[i], p->own_end[i] };
+			rv_pp_undo u = { i, p->state[i], rv_pp_own_end(p, i) };
 			g_array_append_val(undo, u);
 		}
 		p->state[i] = RV_PS_END_UNKNOWN;
-		p->own_end[i] = RV_START(g, k) > p->created[i] ? RV_START(g, k)
-							    : p->created[i];
+		const int64_t c = rv_pp_created(p, i);
+		rv_vals_set(&p->own_end, i, RV_START(g, k) > c ? RV_START(g, k) : c);
 	}
 }
 
@@ -334,9 +335,9 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 			b->stale = true;
 		x = old >= 0 ? (uint32_t)old : pp_new(m, a, t, b->ev_cpu);
 		rv_idmap_put(&b->promises, a, x);
-		p->created[x] = t;
+		rv_vals_set(&p->created, x, t);
 		p->label_t[x] = t;
-		p->thread[x] = (int32_t)th;
+		rv_pp_set_link(&p->thread, x, (int32_t)th);
 		p->ptype[x] = (uint8_t)(c < RS_PT_COUNT ? c : RS_PT_COUNT);
 		uint32_t par = actor(b, bb, t, ctx);
 		p->parent[x] = (int32_t)par;
@@ -350,10 +351,10 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		if (type == RS_EV_PROMISE_TRY_READ)
 			arrow(m, RV_A_TRY_READ, t, r, t, x);
 		else if (p->state[x] == RV_PS_FAILED)
-			arrow(m, RV_A_READ_FAILED, p->resolved[x], x, t, r);
+			arrow(m, RV_A_READ_FAILED, rv_pp_resolved(p, x), x, t, r);
 		else
-			arrow(m, RV_A_READ, p->resolved[x] < t ?
-			      p->resolved[x] : t, x, t, r);
+			arrow(m, RV_A_READ, rv_pp_resolved(p, x) < t ?
+			      rv_pp_resolved(p, x) : t, x, t, r);
 		break;
 	}
 	case RS_EV_PROMISE_RESOLVE:
@@ -361,12 +362,12 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 	case RS_EV_PROMISE_CANCEL:
 		x = promise_get(b, a, t, ctx);
 		/* its row segment may have been settled with the first end */
-		if (p->resolved[x] != INT64_MAX && x < b->placed)
+		if (rv_pp_resolved(p, x) != INT64_MAX && x < b->placed)
 			b->stale = true;
-		if (p->resolved[x] == INT64_MAX)
-			p->resolved[x] = t;
-		if (p->follows[x] < 0)
-			p->own_end[x] = p->resolved[x];
+		if (rv_pp_resolved(p, x) == INT64_MAX)
+			rv_vals_set(&p->resolved, x, t);
+		if (rv_pp_follows(p, x) < 0)
+			rv_vals_set(&p->own_end, x, rv_pp_resolved(p, x));
 		p->state[x] = type == RS_EV_PROMISE_RESOLVE ? RV_PS_RESOLVED :
 			type == RS_EV_PROMISE_FAIL ? RV_PS_FAILED :
 			RV_PS_CANCELLED;
@@ -379,17 +380,18 @@ static void promise_event(rv_builder *b, int64_t t, int type, uint64_t ctx,
 		/* "a becomes b": a's line stops, b carries on in a's row */
 		x = promise_get(b, a, t, ctx);
 		uint32_t y = promise_get(b, bb, t, ctx);
-		if (x == y || p->follows[x] >= 0 || p->cont_root[y] >= 0)
+		if (x == y || rv_pp_follows(p, x) >= 0 ||
+		    rv_pp_cont_root(p, y) >= 0)
 			break;
 		/* an end a follow may have settled moves */
-		if ((x < b->placed && p->resolved[x] != INT64_MAX) ||
-		    (y < b->placed && (p->resolved[y] != INT64_MAX ||
-				       p->follows[y] >= 0)))
+		if ((x < b->placed && rv_pp_resolved(p, x) != INT64_MAX) ||
+		    (y < b->placed && (rv_pp_resolved(p, y) != INT64_MAX ||
+				       rv_pp_follows(p, y) >= 0)))
 			b->stale = true;
-		p->follows[x] = (int32_t)y;
-		p->own_end[x] = t;
-		p->cont_root[y] = p->cont_root[x] >= 0 ? p->cont_root[x] :
-			(int32_t)x;
+		rv_pp_set_link(&p->follows, x, (int32_t)y);
+		rv_vals_set(&p->own_end, x, t);
+		const int32_t root = rv_pp_cont_root(p, x);
+		rv_pp_set_link(&p->cont_root, y, root >= 0 ? root : (int32_t)x);
 		p->cont_start[y] = t;
 		arrow(m, RV_A_BECOMES, t, y, t, x);
 		break;
@@ -435,17 +437,16 @@ static void counter_sample(rv_builder *b, int type, const char *name,
 		memset(c, 0, sizeof *c);
 		c->name = g_string_chunk_insert(m->strings, name);
 		c->shown = true;
+		c->v.bias = RV_V_SIGNED;   /* samples go up and down */
 	}
 	if (cache)
 		*cache = i;
 	rv_counter *c = &m->counters[i];
 	c->cpus |= 1ull << (b->ev_cpu < 63 ? b->ev_cpu : 63);
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		GROW(c->v, c->cap);
-	}
 	rv_times_push(&c->t, t);
-	c->v[c->n++] = v;
+	rv_vals_push(&c->v, v);
+	c->n++;
+	c->cap = c->v.cap;   /* the room a follow's pyramid is sized for */
 }
 
 static uint8_t block_kind(uint64_t reason)
@@ -473,7 +474,7 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 			b->stale = true;   /* seen before its create */
 		th->created = t;
 		th->cur_since = t;
-		m->pp.created[th->pp] = t;
+		rv_vals_set(&m->pp.created, th->pp, t);
 		m->pp.label_t[th->pp] = t;
 		if (str) {
 			th->name = g_string_chunk_insert(m->strings, str);
@@ -494,10 +495,10 @@ static void thread_event(rv_builder *b, int cpu, int64_t t, int type,
 		rv_thread_state(b, ti, t, 0, 0);
 		m->threads[ti].exited = t;
 		uint32_t pp = m->threads[ti].pp;
-		if (pp < b->placed && m->pp.resolved[pp] != INT64_MAX)
+		if (pp < b->placed && rv_pp_resolved(&m->pp, pp) != INT64_MAX)
 			b->stale = true;   /* exited twice */
-		m->pp.resolved[pp] = t;
-		m->pp.own_end[pp] = t;
+		rv_vals_set(&m->pp.resolved, pp, t);
+		rv_vals_set(&m->pp.own_end, pp, t);
 		m->pp.state[pp] = RV_PS_RESOLVED;
 		break;
 	}
@@ -649,22 +650,21 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
  * computes only what is new. */
 void rv_span_lengths(rv_spans *s)
 {
-	if (!s->cum || s->cum_cap < s->n + 1) {
-		/* exact on a first load; with room to grow on a follow */
-		s->cum_cap = s->cum ? s->cap + 1 : s->n + 1;
-		s->cum = g_renew(int64_t, s->cum, s->cum_cap);
-	}
 	if (s->cum_n > s->n)
 		s->cum_n = s->n;
-	s->cum[0] = 0;
+	if (s->cum.n > s->cum_n + 1)
+		rv_times_truncate(&s->cum, s->cum_n + 1);
+	if (!s->cum.n)
+		rv_times_push(&s->cum, 0);
+	int64_t sum = RV_CUM(s, s->cum_n);
 	for (uint32_t i = s->cum_n; i < s->n; i++) {
 		/* A lying trace's spans can be longer, and add up to more,
 		 * than int64 holds: lengths and totals saturate. */
 		const uint64_t len = RV_END(s, i) > RV_START(s, i) ?
 			(uint64_t)RV_END(s, i) - (uint64_t)RV_START(s, i) : 0;
-		const uint64_t room = (uint64_t)(INT64_MAX - s->cum[i]);
-		s->cum[i + 1] = len < room ? s->cum[i] + (int64_t)len
-					   : INT64_MAX;
+		const uint64_t room = (uint64_t)(INT64_MAX - sum);
+		sum = len < room ? sum + (int64_t)len : INT64_MAX;
+		rv_times_push(&s->cum, sum);
 	}
 	s->cum_n = s->n;
 }
@@ -756,8 +756,8 @@ void rv_builder_finish(rv_builder *b)
 	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead);
 	 * the events keep own_end so (a follow publishes without this pass) */
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		assert(m->pp.follows[i] >= 0 ||
-		       m->pp.own_end[i] == m->pp.resolved[i]);
+		assert(rv_pp_follows(&m->pp, i) >= 0 ||
+		       rv_pp_own_end(&m->pp, i) == rv_pp_resolved(&m->pp, i));
 	rv_end_unknown(m, NULL);
 	rv_pp_sparsify(&m->pp);
 	rv_xcpu_sort_from(&m->xcpu, 0);

@@ -33,6 +33,8 @@ static void truncate_spans(rv_spans *s, uint32_t n)
 {
 	rv_times_truncate(&s->start, n);
 	rv_times_truncate(&s->end, n);
+	rv_u32s_truncate(&s->ref, n);
+	rv_u32s_truncate(&s->kind, n);
 	s->n = n;
 	if (s->cum_n > n)
 		s->cum_n = n;
@@ -159,7 +161,7 @@ void rv_builder_unpublish(rv_builder *b)
 	for (guint i = p->pp_undo->len; i-- > 0;) {
 		const rv_pp_undo *u = &g_array_index(p->pp_undo, rv_pp_undo, i);
 		m->pp.state[u->pp] = u->state;
-		m->pp.own_end[u->pp] = u->own_end;
+		rv_vals_set(&m->pp.own_end, u->pp, u->own_end);
 	}
 	for (int c = 0; c < m->ncpus; c++)
 		for (int k = 0; k < 4; k++)

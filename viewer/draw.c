@@ -36,16 +36,22 @@ void rv_geom_compute(const rv_model *m, rv_geom *g)
 void rv_view_fit(rv_view *v, const rv_model *m)
 {
 	assert(v && m);
+	rv_view_fit_span(v, m->t_min, m->t_max);
+}
+
+void rv_view_fit_span(rv_view *v, int64_t t_min, int64_t t_max)
+{
+	assert(v && t_min <= t_max);
 	/* 2% to spare on the right so end marks (arrowheads, the panic
 	 * line) at the last event stay visible */
-	double span = (double)(m->t_max - m->t_min);
+	double span = (double)(t_max - t_min);
 	if (span < 1000)
 		span = 1000;
 	double w = v->width - RV_LEFT_W;
 	if (w < 10)
 		w = 10;
 	v->ns_per_px = span * 1.02 / w;
-	v->from = (double)m->t_min;
+	v->from = (double)t_min;
 }
 
 void rv_view_range(rv_view *v, double from, double to)
@@ -93,7 +99,7 @@ void rv_thread_rgb(uint32_t thread, double rgb[3])
 typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
 			  double rgba[4]);
 
-/* How much of pixel column px, [t0, t1), spans i.. fill (s->cum set; i =
+/* How much of pixel column px, [t0, t1), spans i.. fill (s->cum kept; i =
  * the first span ending after t0): whole spans from the running totals,
  * less the parts of the first and last that lie outside; starts is the
  * frame's column lookup in s->start, or NULL. */
@@ -105,7 +111,7 @@ static double span_fill(const rv_view *v, const rv_spans *s,
 				    (int64_t)ceil(t1));
 	if (e <= i)
 		return 0;
-	double in = (double)(s->cum[e] - s->cum[i]);
+	double in = (double)(RV_CUM(s, e) - RV_CUM(s, i));
 	in -= fmax(0, t0 - (double)RV_START(s, i));
 	in -= fmax(0, (double)RV_END(s, e - 1) - t1);
 	return fmax(0, in);
@@ -127,13 +133,13 @@ void span_prefetch(const rv_spans *s, const rv_cols *c,
 	if (!ends || k < 0 || k >= c->n)
 		return;
 	const uint32_t i = ends[k];
-	__builtin_prefetch(&s->kind[i]);
-	__builtin_prefetch(&s->ref[i]);
+	rv_u32s_prefetch(&s->kind, i);
+	rv_u32s_prefetch(&s->ref, i);
 	rv_times_prefetch(&s->start, i);
 	rv_times_prefetch(&s->end, i);
-	if (s->cum && starts) {
-		__builtin_prefetch(&s->cum[i]);
-		__builtin_prefetch(&s->cum[starts[k]]);
+	if (s->cum.n && starts) {
+		rv_times_prefetch(&s->cum, i);
+		rv_times_prefetch(&s->cum, starts[k]);
 		rv_times_prefetch(&s->end, starts[k] ? starts[k] - 1 : 0);
 	}
 }
@@ -174,14 +180,14 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	const uint32_t *ends = NULL, *starts = NULL;
 	if (rv_cols_dense(v->cols, &s->end)) {
 		ends = rv_cols_lb(v->cols, &s->end);
-		if (s->cum)
+		if (s->cum.n)
 			starts = rv_cols_lb_starts(v->cols, &s->start, &s->end);
 	}
 	while (i < s->n && RV_START(s, i) <= t_to) {
 		RV_WORK(1);
 		double x0 = rv_x(v, (double)RV_START(s, i));
 		double x1 = rv_x(v, (double)RV_END(s, i));
-		if (s->cum && x0 < done_x)
+		if (s->cum.n && x0 < done_x)
 			x0 = fmin(done_x, x1);
 		if (x0 < RV_LEFT_W)
 			x0 = RV_LEFT_W;
@@ -193,12 +199,12 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 			span_prefetch(s, v->cols, ends, starts, px);
 			uint32_t j = rv_cols_gallop(v->cols, ends, &s->end, i,
 				(int)px + 1, (int64_t)ceil(rv_t(v, px + 1)));
-			if (col(m, s->kind[i], s->ref[i], rgba)) {
+			if (col(m, RV_KIND(s, i), RV_REF(s, i), rgba)) {
 				/* a band is as strong as the time it fills:
 				 * a 1 ms tick's interrupts do not paint a
 				 * whole zoomed-out timeline (kept faintly
 				 * visible) */
-				if (s->cum) {
+				if (s->cum.n) {
 					double fill = span_fill(v, s, starts, i,
 						px) / v->ns_per_px;
 					rgba[3] *= fmin(1.0, fmax(0.12, fill));
@@ -209,7 +215,7 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 			i = j > i ? j : i + 1;
 			continue;
 		}
-		if (col(m, s->kind[i], s->ref[i], rgba))
+		if (col(m, RV_KIND(s, i), RV_REF(s, i), rgba))
 			RV_EMIT(x0, x1 - x0, rgba);
 		done_x = x1;
 		i++;
@@ -304,15 +310,16 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 		uint32_t cur = i++;
 		const char *txt;
 		char buf[48];
+		const uint32_t ref = RV_REF(s, cur);
+		const uint8_t kind = RV_KIND(s, cur);
 		if (cpu) {
-			txt = s->ref[cur] < m->nthreads ? m->threads[s->ref[cur]].name
-						     : "";
+			txt = ref < m->nthreads ? m->threads[ref].name : "";
 		} else {
-			if (s->kind[cur] == RV_K_RUNNING)
+			if (kind == RV_K_RUNNING)
 				continue;
-			txt = rv_kind_name(s->kind[cur]);
-			if (s->kind[cur] >= RV_K_BLOCK_PROMISE && s->ref[cur]) {
-				snprintf(buf, sizeof buf, "%s %u", txt, s->ref[cur]);
+			txt = rv_kind_name(kind);
+			if (kind >= RV_K_BLOCK_PROMISE && ref) {
+				snprintf(buf, sizeof buf, "%s %u", txt, ref);
 				txt = buf;
 			}
 		}

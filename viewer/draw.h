@@ -51,6 +51,8 @@ void rv_geom_compute(const rv_model *m, rv_geom *g);
 
 /* Fit the whole trace into the view's width. */
 void rv_view_fit(rv_view *v, const rv_model *m);
+/* The same for [t_min, t_max] (a preview: the whole trace's extent). */
+void rv_view_fit_span(rv_view *v, int64_t t_min, int64_t t_max);
 /* Show [from, to] (ns since boot, to > from) across the plot's width:
  * --render's --from/--to. */
 void rv_view_range(rv_view *v, double from, double to);

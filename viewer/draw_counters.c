@@ -70,7 +70,7 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 				    bottom - top);
 	const uint32_t ink = rv_strip_argb(counter_ink);
 	/* value carried in from the left edge */
-	int cur = (int)lround(i0 ? VY(c->v[i0 - 1]) : base);
+	int cur = (int)lround(i0 ? VY(rv_counter_v(c, i0 - 1)) : base);
 	int x = RV_LEFT_W;
 	uint32_t i = i0;
 	/* zoomed out, a sample or more a column: every column's first,
@@ -89,12 +89,12 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 			j = i1;
 		if (j <= i)
 			j = i + 1;
-		int next = (int)lround(VY(c->v[j - 1]));
+		int next = (int)lround(VY(rv_counter_v(c, j - 1)));
 		/* after a gap the old level is unknown: no step from it */
 		if (counter_flat(st, m, v, c, x, xi,
 				 i ? rv_times_at(&c->t, i - 1) : INT64_MIN,
 				 rv_times_at(&c->t, i), cur, ink))
-			cur = (int)lround(VY(c->v[i]));
+			cur = (int)lround(VY(rv_counter_v(c, i)));
 		int lo = cur, hi = cur;
 		if (j - i > 1) {
 			int64_t mn, mx;

@@ -44,8 +44,8 @@ static void row_agg(const rv_row *row, const rv_cols *c, const uint32_t *S,
 			       x + 1, t1);
 	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
 	out->created = h->s1 - h->s0;
-	out->resolved = row->nres[h->e1] - row->nres[h->e0];
-	out->failed = row->nfail[h->e1] - row->nfail[h->e0];
+	out->resolved = rv_row_nres(row, h->e1) - rv_row_nres(row, h->e0);
+	out->failed = rv_row_nfail(row, h->e1) - rv_row_nfail(row, h->e0);
 	out->matched = 0;
 }
 
@@ -80,10 +80,10 @@ rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match)
 			const uint32_t hit = match[row->pp[i]] != 0;
 			n[i + 1] = n[i] + hit;
 			/* a matching segment that ends with a resolve / fail */
-			nres[i + 1] = nres[i] + (hit &&
-				row->nres[i + 1] != row->nres[i]);
-			nfail[i + 1] = nfail[i] + (hit &&
-				row->nfail[i + 1] != row->nfail[i]);
+			const rv_row_ends *e = &row->ends[i >> 6];
+			const uint64_t bit = 1ull << (i & 63);
+			nres[i + 1] = nres[i] + (hit && (e->res & bit));
+			nfail[i + 1] = nfail[i] + (hit && (e->fail & bit));
 		}
 	}
 	rv_touch_match_build(mr, m, match);
@@ -177,8 +177,7 @@ void agg_prefetch(const rv_row *row, const rv_cols *c,
 	const int k = x - RV_LEFT_W + AGG_AHEAD;
 	if (k >= c->n)
 		return;
-	__builtin_prefetch(&row->nres[E[k]]);
-	__builtin_prefetch(&row->nfail[E[k]]);
+	rv_row_ends_prefetch(row, E[k]);
 	rv_times_prefetch(&row->end, E[k]);
 }
 

@@ -60,7 +60,7 @@ void running_prefetch(const rv_spans *s, const rv_cols *c,
 	const int k = x - RV_LEFT_W + RUN_AHEAD;
 	if (k < 0 || k >= c->n)
 		return;
-	__builtin_prefetch(&s->kind[lb[k]]);
+	rv_u32s_prefetch(&s->kind, lb[k]);
 	rv_times_prefetch(&s->start, lb[k]);
 	rv_times_prefetch(&s->end, lb[k]);
 }
@@ -73,7 +73,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 {
 	static const double dark[4] = { 0.15, 0.15, 0.15, 1 };
 	static const double white[4] = { 1, 1, 1, 1 };
-	int32_t th = m->pp.thread[p];
+	int32_t th = rv_pp_thread(&m->pp, p);
 	if (th < 0 || (uint32_t)th >= m->nthreads)
 		return;
 	const rv_spans *s = &m->threads[th].states;
@@ -87,7 +87,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && RV_START(s, i) <= hi) {
 		RV_WORK(1);
-		if (s->kind[i] != RV_K_RUNNING) {
+		if (RV_KIND(s, i) != RV_K_RUNNING) {
 			i++;
 			continue;
 		}
@@ -141,7 +141,7 @@ static double line_rgb(const rv_model *m, const rv_view *v, uint32_t p,
 		lw = 4;
 	} else if (m->pp.state[p] == RV_PS_FAILED) {
 		c[0] = 0.85; c[1] = 0.0; c[2] = 0.0;
-	} else if (m->pp.is_thread[p]) {
+	} else if (rv_pp_is_thread(&m->pp, p)) {
 		c[0] = 0.10; c[1] = 0.20; c[2] = 0.45;
 	} else {
 		c[0] = c[1] = c[2] = 0.25;
@@ -187,7 +187,7 @@ static double draw_label(cairo_t *cr, const rv_model *m, const rv_view *v,
 	char id[40];
 	if (!label) {
 		g_snprintf(id, sizeof id, "#%llu",
-			   (unsigned long long)m->pp.id[p]);
+			   (unsigned long long)rv_pp_id(&m->pp, p));
 		label = id;
 	}
 	cairo_text_extents_t e1, e2;
@@ -225,8 +225,8 @@ static void line_cut(rv_batch *lines, const rv_model *m, const rv_view *v,
 	const double lo = RV_LEFT_W - 2, hi = v->width + 10;
 	double x = fmax(rv_x(v, (double)s), lo);
 	const double x1 = fmin(rv_x(v, (double)e), hi);
-	if (m->cpu_gap && m->pp.cpu[p] < m->ncpus) {
-		const rv_spans *g = &m->cpu_gap[m->pp.cpu[p]];
+	if (m->cpu_gap && rv_pp_cpu(&m->pp, p) < m->ncpus) {
+		const rv_spans *g = &m->cpu_gap[rv_pp_cpu(&m->pp, p)];
 		for (uint32_t k = rv_spans_first_ending_after(g, s + 1);
 		     k < g->n && RV_START(g, k) < e && x < x1; k++) {
 			double gx = rv_x(v, (double)RV_START(g, k));
@@ -256,7 +256,7 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 		cairo_move_to(cr, x1 - 3, ly + 5);
 		cairo_line_to(cr, x1, ly - 5);
 		cairo_stroke(cr);
-	} else if (m->pp.resolved[p] == INT64_MAX) {
+	} else if (rv_pp_resolved(&m->pp, p) == INT64_MAX) {
 		/* never resolved: an arrowhead at the end of what we know */
 		cairo_move_to(cr, x1 + 6, ly);
 		cairo_line_to(cr, x1, ly - 4);
@@ -385,9 +385,9 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 				draw_running(&run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
 			 * continuation (that line goes on in this row) */
-			bool last = (double)m->pp.own_end[p] <= e ||
-				    m->pp.resolved[p] == INT64_MAX;
-			if (last && m->pp.follows[p] < 0) {
+			bool last = (double)rv_pp_own_end(&m->pp, p) <= e ||
+				    rv_pp_resolved(&m->pp, p) == INT64_MAX;
+			if (last && rv_pp_follows(&m->pp, p) < 0) {
 				rv_batch_flush(lines);
 				run_flush(cr, &run);
 				set_line(cr, m, v, p);
@@ -500,7 +500,6 @@ void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
 		return;
 	const uint32_t i = t1s[k];
 	rv_times_prefetch(&a->t1, i);
-	rv_times_prefetch(&a->len, i);
 	__builtin_prefetch(&a->kind[i]);
 	__builtin_prefetch(&a->from[i]);
 	__builtin_prefetch(&a->to[i]);
@@ -550,15 +549,15 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		uint32_t k = i++;
 		if ((a->kind[k] == RV_A_BECOMES) != becomes)
 			continue;
-		if ((double)rv_arrow_t0(a, k) > t_to)
+		if ((double)rv_arrow_t0(m, k) > t_to)
 			continue;
 		if (hidden(v, a->from[k]) || hidden(v, a->to[k]))
 			continue;
-		double x0 = rv_x(v, (double)rv_arrow_t0(a, k));
+		double x0 = rv_x(v, (double)rv_arrow_t0(m, k));
 		/* "X becomes Y": from Y's own row, where its line stops, to
 		 * the row it carries on in (X's), at that instant */
 		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
-			rv_pp_row_at(m, a->from[k], rv_arrow_t0(a, k));
+			rv_pp_row_at(m, a->from[k], rv_arrow_t0(m, k));
 		int32_t r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
 		if (a->kind[k] != RV_A_BECOMES &&
 		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))
@@ -615,22 +614,22 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 	/* a lying trace's becomes can loop: at most n steps */
 	uint32_t steps = 0;
 	for (int32_t q = head ? (int32_t)(head - v->chain) : -1;
-	     q >= 0 && v->chain[q] && steps++ < pp->n; q = pp->follows[q]) {
+	     q >= 0 && v->chain[q] && steps++ < pp->n; q = rv_pp_follows(pp, q)) {
 		RV_WORK(1);
 		const uint32_t p = (uint32_t)q;
 		if (hidden(v, p))
 			continue;
-		int64_t end = pp->own_end[p] == INT64_MAX ? m->t_max
-							   : pp->own_end[p];
-		int64_t mid = pp->cont_root[p] >= 0 ? rv_pp_cont_start(pp, p)
+		int64_t end = rv_pp_own_end(pp, p) == INT64_MAX ? m->t_max
+							   : rv_pp_own_end(pp, p);
+		int64_t mid = rv_pp_cont_root(pp, p) >= 0 ? rv_pp_cont_start(pp, p)
 						     : end;
-		if (pp->created[p] > t_to || end < (int64_t)v->from)
+		if (rv_pp_created(pp, p) > t_to || end < (int64_t)v->from)
 			continue;
-		line_cut(b, m, v, p, pp->created[p], mid,
+		line_cut(b, m, v, p, rv_pp_created(pp, p), mid,
 			 rv_row_line_y(g, v, pp->row[p]), 4, orange);
-		if (pp->cont_root[p] >= 0)
+		if (rv_pp_cont_root(pp, p) >= 0)
 			line_cut(b, m, v, p, mid, end, rv_row_line_y(g, v,
-				 pp->row[pp->cont_root[p]]), 4, orange);
+				 pp->row[rv_pp_cont_root(pp, p)]), 4, orange);
 	}
 	rv_batch_free(b);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lod.h"
 #include "trace_read.h"
 
 struct rv_follow {
@@ -86,13 +87,14 @@ static void drop_state(rv_follow *f)
 /* A whole load into f (its model is replaced; the old one is the
  * caller's). False with err. */
 static bool load(rv_follow *f, char *err, size_t errlen,
-		 rv_progress_fn progress, void *data)
+		 const rv_load_show *show)
 {
 	rv_load_keep keep = { 0 };
-	rv_model *m = rv_model_load_keep(f->path, err, errlen, progress, data,
-					 &keep);
-	if (!m)
+	rv_model *m = rv_model_load_keep(f->path, err, errlen, show, &keep);
+	if (!m) {
+		rv_layout_inc_free(keep.l);
 		return false;
+	}
 	drop_state(f);
 	f->m = m;
 	f->b = keep.b;
@@ -100,8 +102,9 @@ static bool load(rv_follow *f, char *err, size_t errlen,
 	f->clock = keep.clock;
 	f->trace_id = m->trace_id;
 	f->ncpus = m->ncpus;
-	f->l = rv_layout_inc_new(m);
-	if (!settle(f)) {
+	/* the previews' layout goes on from where they left it */
+	f->l = keep.l ? keep.l : rv_layout_inc_new(m);
+	if (keep.rows_out || !settle(f)) {
 		/* more rows than an append can keep exact: a plain load,
 		 * and so every reload from now on */
 		drop_state(f);
@@ -126,12 +129,44 @@ static bool read_row(rv_follow *f, struct rs_trace_row *row)
 	return true;
 }
 
+void rv_load_preview(rv_load_keep *keep, rv_model *m, rv_builder *b,
+		     const rv_load_show *show, int64_t t_lo, int64_t t_hi)
+{
+	int64_t t;
+	int cpu;
+	if (keep->rows_out || !rv_builder_last(b, &t, &cpu))
+		return;
+	if (!keep->l)
+		keep->l = rv_layout_inc_new(m);
+	if (!rv_layout_grow(m, keep->l, b, t)) {
+		/* the load ends in a plain load (load, above): no more */
+		keep->rows_out = true;
+		return;
+	}
+	rv_builder_publish(b);
+	rv_layout_publish(m, keep->l);
+	const bool shown = m->show_threads;
+	m->show_threads = m->nthreads <= 16;
+	show->preview(show->preview_data, m, t_lo, t_hi);
+	m->show_threads = shown;
+	rv_layout_unpublish(m, keep->l);
+	rv_builder_unpublish(b);
+}
+
 rv_follow *rv_follow_open(const char *path, char *err, size_t errlen,
 			  rv_progress_fn progress, void *data)
 {
+	const rv_load_show show = { .progress = progress,
+				    .progress_data = data };
+	return rv_follow_open_shown(path, err, errlen, &show);
+}
+
+rv_follow *rv_follow_open_shown(const char *path, char *err, size_t errlen,
+				const rv_load_show *show)
+{
 	rv_follow *f = g_new0(rv_follow, 1);
 	f->path = g_strdup(path);
-	if (!load(f, err, errlen, progress, data)) {
+	if (!load(f, err, errlen, show)) {
 		rv_follow_free(f, false);
 		return NULL;
 	}
@@ -156,7 +191,7 @@ static int fetch_whole(rv_follow *f, char *err, size_t errlen)
 {
 	rv_follow *n = g_new0(rv_follow, 1);
 	n->path = g_strdup(f->path);
-	if (!load(n, err, errlen, NULL, NULL)) {
+	if (!load(n, err, errlen, NULL)) {
 		rv_follow_free(n, false);
 		return -1;
 	}
@@ -284,6 +319,22 @@ int rv_follow_reload(rv_follow *f, char *err, size_t errlen)
 		r = rv_follow_fetch(f, err, errlen);   /* a whole load */
 	}
 	return r < 0 ? -1 : r;
+}
+
+rv_model *rv_model_load_shown(const char *path, char *err, size_t errlen,
+			      const rv_load_show *show)
+{
+	rv_follow *f = rv_follow_open_shown(path, err, errlen, show);
+	if (!f)
+		return NULL;
+	rv_model *m = rv_follow_free(f, true);
+	/* a plain load's last steps (derive.c, model.c), now that nothing
+	 * will grow it: the fields few promises use into their sparse lists
+	 * (24 bytes a promise otherwise), and the drawing's fingers */
+	if (m->pp.cont_start)
+		rv_pp_sparsify(&m->pp);
+	rv_lod_build(m);
+	return m;
 }
 
 rv_model *rv_follow_free(rv_follow *f, bool keep_model)

@@ -16,17 +16,51 @@
 #include "rs_chunk.h"
 #include "rs_db.h"
 
+/*
+ * What a load shows while it runs. progress: as rv_model_load_progress.
+ * preview (or NULL): the trace as far as it is loaded, so a window can
+ * draw it long before the end. It is called on the loading thread where
+ * the merge has used up a range of records, at most once every
+ * preview_ms of wall time (the first after preview_ms too), with the
+ * model laid out and closed for show as a follow publishes it, and
+ * [t_lo, t_hi] the whole trace's extent as its chunks say, so a picture
+ * of all of it can fill in from the left. m may be read only during the
+ * call; it is taken back and derived on after it.
+ */
+typedef void (*rv_preview_fn)(void *data, const rv_model *m, int64_t t_lo,
+			      int64_t t_hi);
+typedef struct {
+	rv_progress_fn progress;
+	void *progress_data;
+	rv_preview_fn preview;
+	void *preview_data;
+	int preview_ms;
+} rv_load_show;
+
 /* A first load that keeps its builder for a follow (model.c). */
+typedef struct rv_layout_inc rv_layout_inc;
 typedef struct {
 	rv_builder *b;
 	/* per CPU: the first record not read, then (at [ncpus + cpu]) where
 	 * the last stored chunk read starts */
 	int64_t *next_seq;
 	struct rs_layout clock;
+	/* the layout the previews grew (NULL without one), and whether one
+	 * found the rows ran out (rv_layout_grow) */
+	rv_layout_inc *l;
+	bool rows_out;
 } rv_load_keep;
 rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
-			     rv_progress_fn progress, void *data,
-			     rv_load_keep *keep);
+			     const rv_load_show *show, rv_load_keep *keep);
+/* One preview (model.c calls it between events): lays out what the
+ * events so far settle, publishes, calls show->preview, takes the
+ * publish back (follow.c). */
+void rv_load_preview(rv_load_keep *keep, rv_model *m, rv_builder *b,
+		     const rv_load_show *show, int64_t t_lo, int64_t t_hi);
+/* A whole load through the follow's path, for its previews, with the
+ * follow's state dropped after: the model a plain load gives. */
+rv_model *rv_model_load_shown(const char *path, char *err, size_t errlen,
+			      const rv_load_show *show);
 
 /* Each CPU's stored chunks from next_seq[cpu] on, decoded on one
  * connection in one read transaction, with the trace row and the number
@@ -50,7 +84,6 @@ int rv_model_merge_new(rv_newdata *d, rv_builder *b, int64_t *next_seq,
 void rv_newdata_free(rv_newdata *d);
 
 /* The incremental layout (layout.c): rows placed as items settle. */
-typedef struct rv_layout_inc rv_layout_inc;
 rv_layout_inc *rv_layout_inc_new(rv_model *m);
 /* Places what the events up to t_last have settled; false when the rows
  * ran out (MAX_ROWS: items would share the last row, which an append
@@ -81,9 +114,12 @@ typedef struct {
 } rv_follow_stats;
 
 typedef struct rv_follow rv_follow;
-/* The first load (as rv_model_load_progress), kept for following. */
+/* The first load (as rv_model_load_progress), kept for following;
+ * _shown with previews too (show may be NULL). */
 rv_follow *rv_follow_open(const char *path, char *err, size_t errlen,
 			  rv_progress_fn progress, void *data);
+rv_follow *rv_follow_open_shown(const char *path, char *err, size_t errlen,
+				const rv_load_show *show);
 rv_model *rv_follow_model(const rv_follow *f);
 /* Worker side: decode what is new, or, when the follow cannot append
  * (the losses or the trace row changed, or the last apply found it

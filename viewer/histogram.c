@@ -146,11 +146,15 @@ rv_hist_src *rv_hist_src_new(const char *path, int64_t trace_id,
 
 void rv_hist_src_bind(rv_hist_src *s, const rv_model *m)
 {
-	GHashTable *t = g_hash_table_new(g_int64_hash, g_int64_equal);
+	/* promise id -> pp index + 1 (the last with that id) */
+	struct rs_u64map t = { 0 };
 	for (uint32_t p = 0; p < m->pp.n; p++)
-		if (!m->pp.is_thread[p])
-			g_hash_table_insert(t, (gpointer)&m->pp.id[p],
-					    GUINT_TO_POINTER(p + 1));
+		if (!rv_pp_is_thread(&m->pp, p)) {
+			uint64_t *v = rs_u64map_put(&t, rv_pp_id(&m->pp, p), 0);
+			if (!v)
+				g_error("rv_hist_src_bind: out of memory");
+			*v = p + 1;
+		}
 	g_free(s->pp);
 	g_free(s->of_pp);
 	s->npp = m->pp.n;
@@ -159,12 +163,12 @@ void rv_hist_src_bind(rv_hist_src *s, const rv_model *m)
 	for (uint32_t p = 0; p < s->npp; p++)
 		s->of_pp[p] = -1;
 	for (uint32_t i = 0; i < s->n; i++) {
-		gpointer v = g_hash_table_lookup(t, &s->pid[i]);
-		s->pp[i] = v ? (int32_t)(GPOINTER_TO_UINT(v) - 1) : -1;
+		const uint64_t *v = rs_u64map_find(&t, s->pid[i]);
+		s->pp[i] = v ? (int32_t)(*v - 1) : -1;
 		if (v)
 			s->of_pp[s->pp[i]] = (int32_t)i;
 	}
-	g_hash_table_destroy(t);
+	rs_u64map_free(&t);
 }
 
 bool rv_hist_group_of(const rv_hist_src *s, uint32_t pp, char *buf,

@@ -103,7 +103,7 @@ static int64_t find_pp(const rv_model *m, uint64_t id, bool thread)
 		return -1;
 	}
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		if (!m->pp.is_thread[i] && m->pp.id[i] == id)
+		if (!rv_pp_is_thread(&m->pp, i) && rv_pp_id(&m->pp, i) == id)
 			return i;
 	return -1;
 }
@@ -262,12 +262,13 @@ void rv_hpanel_select_pp(rv_hpanel *p, uint32_t pp)
 {
 	if (!p->m || pp >= p->m->pp.n)
 		return;
-	if (p->m->pp.is_thread[pp]) {
-		rv_hpanel_select_thread(p, (uint32_t)p->m->pp.thread[pp]);
+	if (rv_pp_is_thread(&p->m->pp, pp)) {
+		rv_hpanel_select_thread(p,
+					(uint32_t)rv_pp_thread(&p->m->pp, pp));
 		return;
 	}
 	p->sel = SEL_PP;
-	p->sel_id = p->m->pp.id[pp];
+	p->sel_id = rv_pp_id(&p->m->pp, pp);
 	show(p);
 	refresh(p);
 }

@@ -46,48 +46,50 @@ static void describe_pp(GString *s, const rv_model *m, uint32_t p)
 {
 	const rv_pps *pp = &m->pp;
 	char a[48], b[48];
-	if (pp->is_thread[p]) {
+	if (rv_pp_is_thread(pp, p)) {
 		g_string_append_printf(s, "thread %s (tid %llu)\n", pp->label[p],
-				       (unsigned long long)pp->id[p]);
+				       (unsigned long long)rv_pp_id(pp, p));
 	} else {
 		g_string_append_printf(s, "promise %llu: %s\n",
-				       (unsigned long long)pp->id[p],
+				       (unsigned long long)rv_pp_id(pp, p),
 				       rv_ptype_name(pp->ptype[p]));
 		if (pp->label[p])
 			g_string_append_printf(s, "label: %s\n", pp->label[p]);
 	}
-	rv_fmt_time(a, sizeof a, (double)pp->created[p]);
+	rv_fmt_time(a, sizeof a, (double)rv_pp_created(pp, p));
 	g_string_append_printf(s, "created: %s%s\n", a,
-			       pp->lost_create[p] ? " (create lost)" : "");
-	if (pp->resolved[p] != INT64_MAX) {
-		rv_fmt_time(a, sizeof a, (double)pp->resolved[p]);
-		rv_fmt_dur(b, sizeof b, (double)(pp->resolved[p] - pp->created[p]));
+			       rv_pp_lost_create(pp, p) ? " (create lost)" : "");
+	if (rv_pp_resolved(pp, p) != INT64_MAX) {
+		rv_fmt_time(a, sizeof a, (double)rv_pp_resolved(pp, p));
+		rv_fmt_dur(b, sizeof b, (double)(rv_pp_resolved(pp, p) -
+						 rv_pp_created(pp, p)));
 		static const char *const st[] = { "pending", "resolved", "failed",
 						   "cancelled" };
 		g_string_append_printf(s, "%s: %s (after %s)\n",
-				       pp->is_thread[p] ? "exited" :
+				       rv_pp_is_thread(pp, p) ? "exited" :
 				       st[pp->state[p] & 3], a, b);
 	} else if (pp->state[p] == RV_PS_END_UNKNOWN) {
-		rv_fmt_time(a, sizeof a, (double)pp->own_end[p]);
+		rv_fmt_time(a, sizeof a, (double)rv_pp_own_end(pp, p));
 		g_string_append_printf(s, "end unknown: lost records (its cpu "
 				       "lost records from %s)\n", a);
 	} else {
-		g_string_append(s, pp->is_thread[p] ? "still running\n"
+		g_string_append(s, rv_pp_is_thread(pp, p) ? "still running\n"
 				  : "never resolved\n");
 	}
 	if (rv_pp_fail_msg(pp, p))
 		g_string_append_printf(s, "failed: %s\n", rv_pp_fail_msg(pp, p));
 	if (pp->parent[p] >= 0)
 		g_string_append_printf(s, "parent: %s %llu\n",
-				       pp->is_thread[pp->parent[p]] ? "thread" :
+				       rv_pp_is_thread(pp, pp->parent[p]) ? "thread" :
 				       "promise",
-				       (unsigned long long)pp->id[pp->parent[p]]);
-	if (!pp->is_thread[p] && pp->thread[p] >= 0)
+				       (unsigned long long)rv_pp_id(pp, pp->parent[p]));
+	if (!rv_pp_is_thread(pp, p) && rv_pp_thread(pp, p) >= 0)
 		g_string_append_printf(s, "created by thread %s\n",
-				       m->threads[pp->thread[p]].name);
-	if (pp->follows[p] >= 0)
+				       m->threads[rv_pp_thread(pp, p)].name);
+	const int32_t y = rv_pp_follows(pp, p);
+	if (y >= 0)
 		g_string_append_printf(s, "becomes promise %llu\n",
-				       (unsigned long long)pp->id[pp->follows[p]]);
+				       (unsigned long long)rv_pp_id(pp, y));
 }
 
 static void describe_span(GString *s, const rv_spans *sp, int64_t i,
@@ -168,13 +170,13 @@ static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
 	int64_t i = span_at(&m->cpu_irq[c], v, t);
 	if (i >= 0) {
 		snprintf(buf, sizeof buf, "cpu %d: interrupt, vector %u", c,
-			 m->cpu_irq[c].ref[i]);
+			 RV_REF(&m->cpu_irq[c], i));
 		describe_span(s, &m->cpu_irq[c], i, buf);
 	} else if ((i = span_at(&m->cpu_idle[c], v, t)) >= 0) {
 		snprintf(buf, sizeof buf, "cpu %d: idle", c);
 		describe_span(s, &m->cpu_idle[c], i, buf);
 	} else if ((i = span_at(&m->cpu_lane[c], v, t)) >= 0) {
-		uint32_t th = m->cpu_lane[c].ref[i];
+		uint32_t th = RV_REF(&m->cpu_lane[c], i);
 		snprintf(buf, sizeof buf, "cpu %d: thread %s (tid %llu)", c,
 			 th < m->nthreads ? m->threads[th].name : "?",
 			 th < m->nthreads ?
@@ -183,8 +185,8 @@ static void describe_cpu(GString *s, const rv_model *m, const rv_view *v,
 	}
 	if ((i = span_at(&m->cpu_alloc[c], v, t)) >= 0)
 		g_string_append_printf(s, "\nallocator burst: %u record%s",
-				       m->cpu_alloc[c].ref[i],
-				       m->cpu_alloc[c].ref[i] == 1 ? "" : "s");
+				       RV_REF(&m->cpu_alloc[c], i),
+				       RV_REF(&m->cpu_alloc[c], i) == 1 ? "" : "s");
 	rv_xcpu_describe(s, m, v, c, t);
 }
 
@@ -197,16 +199,16 @@ static void describe_thread(GString *s, const rv_model *m, const rv_view *v,
 	if (i < 0)
 		return;
 	char what[128];
-	if (st->kind[i] == RV_K_RUNNING)
+	if (RV_KIND(st, i) == RV_K_RUNNING)
 		snprintf(what, sizeof what, "%s: running on cpu %u",
-			 m->threads[th].name, st->ref[i]);
-	else if (st->kind[i] >= RV_K_BLOCK_PROMISE)
+			 m->threads[th].name, RV_REF(st, i));
+	else if (RV_KIND(st, i) >= RV_K_BLOCK_PROMISE)
 		snprintf(what, sizeof what, "%s: %s (object %u)",
-			 m->threads[th].name, rv_kind_name(st->kind[i]),
-			 st->ref[i]);
+			 m->threads[th].name, rv_kind_name(RV_KIND(st, i)),
+			 RV_REF(st, i));
 	else
 		snprintf(what, sizeof what, "%s: %s", m->threads[th].name,
-			 rv_kind_name(st->kind[i]));
+			 rv_kind_name(RV_KIND(st, i)));
 	describe_span(s, st, i, what);
 }
 
@@ -221,7 +223,7 @@ static void describe_counter(GString *s, const rv_model *m, uint32_t k,
 			continue;
 		uint32_t j = rv_times_lower_bound(&c->t, 0, c->n, (int64_t)t + 1);
 		g_string_append_printf(s, "%s = %lld", c->name,
-				       j ? (long long)c->v[j - 1] : 0LL);
+				       j ? (long long)rv_counter_v(c, j - 1) : 0LL);
 	}
 }
 
@@ -310,9 +312,9 @@ void rv_chain_mark(const rv_model *m, uint32_t pp, uint8_t *chain)
 	assert(m && chain && pp < m->pp.n);
 	memset(chain, 0, m->pp.n);
 	/* back to the head of the chain: the root, or whoever became us */
-	uint32_t head = m->pp.cont_root[pp] >= 0 ? (uint32_t)m->pp.cont_root[pp]
-						  : pp;
-	for (int32_t q = (int32_t)head; q >= 0; q = m->pp.follows[q]) {
+	const int32_t root = rv_pp_cont_root(&m->pp, pp);
+	uint32_t head = root >= 0 ? (uint32_t)root : pp;
+	for (int32_t q = (int32_t)head; q >= 0; q = rv_pp_follows(&m->pp, q)) {
 		if (chain[q])
 			break;
 		chain[q] = 1;

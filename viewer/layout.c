@@ -23,17 +23,15 @@
 #include "follow.h"
 
 #define MAX_ROWS 20000  /* beyond this, items share the last row */
+_Static_assert(MAX_ROWS <= UINT16_MAX + 1, "rv_pps.row is 16 bits");
 
 static void row_push(rv_row *r, int64_t s, int64_t e, uint32_t pp)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->pp = g_realloc_n(r->pp, r->cap, sizeof *r->pp);
-		if (r->nres) {   /* counted as pushed (a follow's rows) */
-			r->nres = g_realloc_n(r->nres, r->cap + 1, sizeof *r->nres);
-			r->nfail = g_realloc_n(r->nfail, r->cap + 1,
-					       sizeof *r->nfail);
-		}
+		if (r->ends)   /* counted as pushed (a follow's rows) */
+			r->ends = g_renew(rv_row_ends, r->ends, r->cap / 64 + 1);
 	}
 	/* segments never go back in time within a row */
 	if (r->n && s < RV_END(r, r->n - 1))
@@ -51,25 +49,44 @@ static void seg_ends(const rv_model *m, const rv_row *row, uint32_t i,
 {
 	const rv_pps *pp = &m->pp;
 	uint32_t p = row->pp[i];
-	bool ends = pp->follows[p] < 0 && pp->resolved[p] <= RV_END(row, i);
+	bool ends = rv_pp_follows(pp, p) < 0 &&
+		    rv_pp_resolved(pp, p) <= RV_END(row, i);
 	*res = ends && pp->state[p] == RV_PS_RESOLVED;
 	*fail = ends && pp->state[p] == RV_PS_FAILED;
+}
+
+/* Segment i's ends into the counts (rv_row_ends), segments 0..i-1
+ * counted already. Its bits are set either way (a follow's unpublish
+ * leaves those of segments it took back), and once its block of 64 is
+ * full the next block's counts follow from it. */
+static void count_end(const rv_model *m, rv_row *r, uint32_t i)
+{
+	uint32_t res, fail;
+	seg_ends(m, r, i, &res, &fail);
+	rv_row_ends *e = &r->ends[i >> 6];
+	const uint64_t bit = 1ull << (i & 63);
+	e->res = (e->res & ~bit) | (res ? bit : 0);
+	e->fail = (e->fail & ~bit) | (fail ? bit : 0);
+	if ((i & 63) == 63)
+		e[1] = (rv_row_ends){ 0, 0, e->nres + rv_popcount(e->res),
+				      e->nfail + rv_popcount(e->fail) };
+}
+
+/* Room for counts of cap segments, none counted yet. */
+static void ends_new(rv_row *r, uint32_t cap)
+{
+	r->ends = g_new(rv_row_ends, cap / 64 + 1);
+	r->ends[0] = (rv_row_ends){ 0 };
 }
 
 /* A follow's push: the running counts go with it. */
 static void row_push_counted(const rv_model *m, rv_row *r, int64_t s,
 			     int64_t e, uint32_t pp)
 {
-	if (!r->nres) {
-		r->nres = g_new(uint32_t, r->cap + 1);
-		r->nfail = g_new(uint32_t, r->cap + 1);
-		r->nres[0] = r->nfail[0] = 0;
-	}
+	if (!r->ends)
+		ends_new(r, r->cap);
 	row_push(r, s, e, pp);
-	uint32_t i = r->n - 1, res, fail;
-	seg_ends(m, r, i, &res, &fail);
-	r->nres[i + 1] = r->nres[i] + res;
-	r->nfail[i + 1] = r->nfail[i] + fail;
+	count_end(m, r, r->n - 1);
 }
 
 /* The row item i goes to: below its parent's, stepping down past rows
@@ -78,7 +95,7 @@ static uint32_t pick_row(rv_model *m, int64_t *busy, uint32_t *used,
 			 uint32_t i)
 {
 	const rv_pps *p = &m->pp;
-	int64_t s = p->created[i];
+	int64_t s = rv_pp_created(p, i);
 	uint32_t r = p->parent[i] >= 0 ? (uint32_t)p->row[p->parent[i]] + 1
 				       : 0;
 	while (r < *used && busy[r] > s && r < MAX_ROWS - 1)
@@ -87,7 +104,7 @@ static uint32_t pick_row(rv_model *m, int64_t *busy, uint32_t *used,
 		r = MAX_ROWS - 1;
 	while (*used <= r)
 		busy[(*used)++] = INT64_MIN;
-	p->row[i] = (int32_t)r;
+	p->row[i] = (uint16_t)r;
 	return r;
 }
 
@@ -122,15 +139,9 @@ static void count_ends(rv_model *m)
 {
 	for (uint32_t r = 0; r < m->nrows; r++) {
 		rv_row *row = &m->rows[r];
-		row->nres = g_new(uint32_t, row->n + 1);
-		row->nfail = g_new(uint32_t, row->n + 1);
-		row->nres[0] = row->nfail[0] = 0;
-		for (uint32_t i = 0; i < row->n; i++) {
-			uint32_t res, fail;
-			seg_ends(m, row, i, &res, &fail);
-			row->nres[i + 1] = row->nres[i] + res;
-			row->nfail[i + 1] = row->nfail[i] + fail;
-		}
+		ends_new(row, row->cap);
+		for (uint32_t i = 0; i < row->n; i++)
+			count_end(m, row, i);
 	}
 }
 
@@ -151,10 +162,9 @@ static void pyramid_update(rv_counter *c, uint32_t cap)
 		c->vmax = INT64_MIN;
 	}
 	for (uint32_t i = from; i < c->n; i++) {
-		if (c->v[i] < c->vmin)
-			c->vmin = c->v[i];
-		if (c->v[i] > c->vmax)
-			c->vmax = c->v[i];
+		const int64_t v = rv_counter_v(c, i);
+		c->vmin = MIN(c->vmin, v);
+		c->vmax = MAX(c->vmax, v);
 	}
 	if (!c->n)
 		c->vmin = c->vmax = 0;
@@ -195,8 +205,9 @@ static void pyramid_update(rv_counter *c, uint32_t cap)
 			int64_t mn = INT64_MAX, mx = INT64_MIN;
 			if (k == RV_PYR_BASE) {
 				for (uint32_t j = i * blk; j < c->n && j < (i + 1) * blk; j++) {
-					mn = MIN(mn, c->v[j]);
-					mx = MAX(mx, c->v[j]);
+					const int64_t v = rv_counter_v(c, j);
+					mn = MIN(mn, v);
+					mx = MAX(mx, v);
 				}
 			} else {
 				const int64_t *lo = c->pmin[k - 1], *hi = c->pmax[k - 1];
@@ -217,11 +228,13 @@ void rv_counter_extent(const rv_counter *c, uint32_t i0, uint32_t i1,
 	const uint32_t blk = 1u << RV_PYR_BASE;
 	/* raw samples up to the first whole block and after the last */
 	while (i0 < i1 && (c->nlevels <= RV_PYR_BASE || (i0 & (blk - 1)))) {
-		a = MIN(a, c->v[i0]); b = MAX(b, c->v[i0]); i0++;
+		const int64_t v = rv_counter_v(c, i0++);
+		a = MIN(a, v); b = MAX(b, v);
 		RV_WORK(1);
 	}
 	while (i0 < i1 && (i1 & (blk - 1))) {
-		i1--; a = MIN(a, c->v[i1]); b = MAX(b, c->v[i1]);
+		const int64_t v = rv_counter_v(c, --i1);
+		a = MIN(a, v); b = MAX(b, v);
 		RV_WORK(1);
 	}
 	i0 >>= RV_PYR_BASE;
@@ -298,11 +311,11 @@ static bool advance(rv_model *m, int64_t *busy, uint32_t r, chain *c,
 	for (;;) {
 		const uint32_t p = c->tail;
 		int64_t e;
-		if (!c->cont && pp->cont_root[p] >= 0) {
+		if (!c->cont && rv_pp_cont_root(pp, p) >= 0) {
 			/* its own row, until its line moved to its root's */
 			e = rv_pp_cont_start(pp, p);
 		} else {
-			e = pp->own_end[p];
+			e = rv_pp_own_end(pp, p);
 			if (e == INT64_MAX && never == INT64_MAX)
 				return false;
 			if (e == INT64_MAX)
@@ -312,12 +325,12 @@ static bool advance(rv_model *m, int64_t *busy, uint32_t r, chain *c,
 			row_push_counted(m, row, c->s, e, p);
 		else
 			row_push(row, c->s, e, p);
-		const bool moved = !c->cont && pp->cont_root[p] >= 0;
-		if (moved || pp->follows[p] < 0) {
+		const bool moved = !c->cont && rv_pp_cont_root(pp, p) >= 0;
+		if (moved || rv_pp_follows(pp, p) < 0) {
 			busy[r] = busy_after(c->busy0, c->head_s, e);
 			return true;
 		}
-		c->tail = (uint32_t)pp->follows[p];
+		c->tail = (uint32_t)rv_pp_follows(pp, p);
 		c->cont = true;
 		c->s = rv_pp_cont_start(pp, c->tail);
 	}
@@ -332,7 +345,7 @@ static void place(rv_model *m, int64_t *busy, uint32_t *used, uint32_t i,
 		row_undo u = { r, m->rows[r].n, busy[r] };
 		g_array_append_val(undo->row_undo, u);
 	}
-	int64_t s = m->pp.created[i];
+	int64_t s = rv_pp_created(&m->pp, i);
 	chain c = { i, false, s, s, busy[r] };
 	advance(m, busy, r, &c, never, counted);
 }
@@ -361,12 +374,13 @@ bool rv_layout_grow(rv_model *m, rv_layout_inc *l, rv_builder *b,
 			k++;
 	}
 	const rv_pps *pp = &m->pp;
-	for (; l->placed < pp->n && pp->created[l->placed] < t_last; l->placed++) {
+	for (; l->placed < pp->n && rv_pp_created(pp, l->placed) < t_last;
+	     l->placed++) {
 		const uint32_t i = l->placed;
 		uint32_t r = pick_row(m, l->busy, &l->used, i);
 		if (r == MAX_ROWS - 1)
 			return false;
-		const int64_t s = pp->created[i];
+		const int64_t s = rv_pp_created(pp, i);
 		chain c = { i, false, s, s, l->busy[r] };
 		if (!advance(m, l->busy, r, &c, INT64_MAX, true)) {
 			l->open[r] = c;
@@ -461,8 +475,7 @@ void rv_row_free(rv_row *row)
 	rv_times_free(&row->start);
 	rv_times_free(&row->end);
 	g_free(row->pp);
-	g_free(row->nres);
-	g_free(row->nfail);
+	g_free(row->ends);
 	rv_touch_free(row);
 }
 
@@ -470,8 +483,8 @@ int32_t rv_pp_row_at(const rv_model *m, uint32_t p, int64_t t)
 {
 	assert(m && p < m->pp.n);
 	const rv_pps *pp = &m->pp;
-	if (pp->cont_root[p] >= 0 && t >= rv_pp_cont_start(pp, p))
-		return pp->row[pp->cont_root[p]];
+	if (rv_pp_cont_root(pp, p) >= 0 && t >= rv_pp_cont_start(pp, p))
+		return pp->row[rv_pp_cont_root(pp, p)];
 	return pp->row[p];
 }
 
@@ -494,7 +507,7 @@ int64_t rv_pp_label_t(const rv_pps *pp, uint32_t p)
 	if (pp->label_t)
 		return pp->label_t[p];
 	int64_t k = sparse_find(&pp->label_t_x, p);
-	return k < 0 ? pp->created[p] : pp->label_t_x.t[k];
+	return k < 0 ? rv_pp_created(pp, p) : pp->label_t_x.t[k];
 }
 
 const char *rv_pp_fail_msg(const rv_pps *pp, uint32_t p)
@@ -512,12 +525,12 @@ static void sparsify_t(rv_sparse *out, const rv_pps *pp, const int64_t *v,
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < pp->n; i++)
-		n += v[i] != (by_created ? pp->created[i] : dflt);
+		n += v[i] != (by_created ? rv_pp_created(pp, i) : dflt);
 	out->n = 0;
 	out->idx = g_new(uint32_t, n ? n : 1);
 	out->t = g_new(int64_t, n ? n : 1);
 	for (uint32_t i = 0; i < pp->n; i++)
-		if (v[i] != (by_created ? pp->created[i] : dflt)) {
+		if (v[i] != (by_created ? rv_pp_created(pp, i) : dflt)) {
 			out->idx[out->n] = i;
 			out->t[out->n++] = v[i];
 		}

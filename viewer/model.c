@@ -1,16 +1,12 @@
 /*
- * model.c - opening a trace database and loading it into an rv_model.
- *
- * The database is opened read-only, through the one opener every tool
- * uses (rs_db_open): the viewer must never change a trace, and a foreign
- * file must come out untouched. The 16-byte header is checked before
- * SQLite sees it, so "not a database" is a clear message rather than
- * whatever the first failing statement says.
+ * model.c - loading a trace database's events into an rv_model (the
+ * connections, the trace row and the side tables: model_meta.c).
  *
  * Speed: stored chunks (formats/store/rs_chunk.h) are read and decoded on
  * several threads, each with its own connection, in ranges of record
- * numbers per CPU, and fed to the derivation (derive.c) in time order as
- * each range arrives, so decoding and deriving overlap.
+ * numbers per CPU (model_fetch.c), and merged here into the derivation
+ * (derive.c) in time order as each range arrives, so decoding and
+ * deriving overlap.
  */
 #include "model.h"
 #include "lod.h"
@@ -29,327 +25,15 @@
 #include "trace_read.h"
 #include "model_meta.h"
 #include "follow.h"
+#include "model_fetch.h"
 
 #define NCHUNKS_MAX 64
-
-typedef struct {
-	int cpu;
-	int64_t lo, hi;           /* seq range [lo, hi] on that CPU */
-	int64_t next;             /* first record after the chunks read */
-	int64_t last_first;       /* the last stored chunk read starts here */
-	int64_t skip_below;       /* records below this were read before */
-	uint32_t nchunks;         /* stored chunks decoded */
-	uint32_t n, cap;
-	uint8_t *type;
-	int64_t *t;
-	uint64_t *ctx, *a, *b, *c;
-	char **str;               /* NULL or a string from strs */
-	GStringChunk *strs;
-	bool claimed, done, failed;
-} chunk;
-
-/* Ranges a CPU may have decoded ahead of the merge: enough to keep the
- * merge fed, few enough that 10 M events never sit in memory at once
- * (all of them decoded up front were ~500 MB of fresh pages). */
-#define LOOKAHEAD 2
-
-typedef struct {
-	const char *path;
-	int64_t trace_id;
-	struct rs_layout clock;   /* the trace's tsc_hz and boot_tsc */
-	chunk *chunks;            /* range k of CPU c at k * ncpus + c */
-	int nchunks, ncpus;
-	int *consumed;            /* per CPU: ranges the merge has finished */
-	/* Set on the first failure (by a worker) or when the merge gives up:
-	 * workers waiting for the merge to consume ranges would otherwise
-	 * wait forever, since the merge never comes back for them. */
-	bool stop;
-	char err[256];            /* why the first failed range failed */
-	GMutex lock;
-	GCond cond;
-	rv_progress_fn progress;  /* or NULL; called from the merge */
-	void *progress_data;
-	int ranges_done;          /* ranges the merge has used up, all CPUs */
-} fetch_job;
 
 static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Every connection the viewer makes: read-only, with the one policy
- * every tool shares (rs_db_open). NOMUTEX: each connection is used by one
- * thread only, and SQLite's per-call locking showed up at the top of the
- * load profile. NULL with the reason in err. */
-sqlite3 *rv_db_open_ro(const char *path, char *err, size_t errlen)
-{
-	sqlite3 *db;
-	if (rs_db_open(path, RS_DB_READ | RS_DB_NOMUTEX, &db, NULL, NULL, err,
-		       errlen) != RS_DB_OK)
-		return NULL;
-	return db;
-}
-
-/* Room for cap events in c's arrays. */
-static void chunk_grow(chunk *c, uint32_t cap)
-{
-	c->cap = cap;
-	c->type = g_realloc_n(c->type, c->cap, 1);
-	c->t = g_realloc_n(c->t, c->cap, sizeof *c->t);
-	c->ctx = g_realloc_n(c->ctx, c->cap, sizeof *c->ctx);
-	c->a = g_realloc_n(c->a, c->cap, sizeof *c->a);
-	c->b = g_realloc_n(c->b, c->cap, sizeof *c->b);
-	c->c = g_realloc_n(c->c, c->cap, sizeof *c->c);
-	c->str = g_realloc_n(c->str, c->cap, sizeof *c->str);
-}
-
-static void chunk_push(chunk *c, int cpu, int64_t t, int type, uint64_t ctx,
-		       uint64_t a, uint64_t b, uint64_t cc, const char *s)
-{
-	if (c->n == c->cap)
-		chunk_grow(c, c->cap ? c->cap * 2 : 4096);
-	uint32_t i = c->n++;
-	c->type[i] = (uint8_t)type;
-	c->t[i] = t;
-	c->ctx[i] = ctx;
-	c->a[i] = a;
-	c->b[i] = b;
-	c->c[i] = cc;
-	c->str[i] = s ? g_string_chunk_insert(c->strs, s) : NULL;
-}
-
-/* Frees a range's events. Its flags stay as they are: claimed and done,
- * so no worker fetches it again. (Clearing the whole struct here, outside
- * the lock, once let a worker see a used-up range unclaimed and decode it
- * again, into a chunk without its string store.) */
-static void chunk_free(chunk *c)
-{
-	g_free(c->type); g_free(c->t); g_free(c->ctx);
-	g_free(c->a); g_free(c->b); g_free(c->c); g_free(c->str);
-	if (c->strs)
-		g_string_chunk_free(c->strs);
-	c->type = NULL;
-	c->t = NULL;
-	c->ctx = c->a = c->b = c->c = NULL;
-	c->str = NULL;
-	c->strs = NULL;
-	c->n = c->cap = 0;
-}
-
-/* rs_chunk_decode delivers each record here; the range's clock turns its
- * tsc into ns exactly as the collector did for the chunk's bounds. */
-typedef struct {
-	chunk *c;
-	const struct rs_layout *clock;
-} push_ctx;
-
-static int push_record(void *opaque, const struct rs_event *ev)
-{
-	push_ctx *p = opaque;
-	if ((int64_t)ev->seq < p->c->skip_below)
-		return 0;   /* a follow read these before the chunk grew */
-	chunk_push(p->c, ev->cpu, (int64_t)rs_tsc_to_ns(p->clock, ev->tsc),
-		   ev->type, ev->ctx, ev->a, ev->b, ev->c, ev->str);
-	return 0;
-}
-
-/* Record numbers are stored as SQLite integers: a chunk's must lie in
- * [0, INT64_MAX), so that first_seq + count, the next chunk's first_seq,
- * is one too (SCHEMA.md). Anything else is a database that lies, and the
- * range arithmetic below relies on it. */
-static bool seq_range_ok(int64_t first_seq, int64_t count)
-{
-	return first_seq >= 0 && count >= 1 && first_seq <= INT64_MAX - count;
-}
-
-/* At most this many events are reserved for a range up front, four
- * ranges of a load (a database's counts are not trusted with more; past
- * it, the arrays double as they fill). */
-#define RESERVE_MAX 2000000
-
-/* Sizes c's arrays for the records its stored chunks say they hold, so
- * that they are allocated once: grown by doubling from a few thousand,
- * their copies were ~6 % of a follow's fetch (each fetch decodes into
- * fresh arrays). Only an allocation; a failing query changes nothing. */
-static void chunk_reserve(sqlite3 *db, int64_t trace_id, chunk *c)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT sum(count) FROM chunks WHERE "
-			       "trace_id = ?1 AND cpu = ?2 AND first_seq >= ?3"
-			       " AND first_seq <= ?4", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, trace_id);
-	sqlite3_bind_int(st, 2, c->cpu);
-	sqlite3_bind_int64(st, 3, c->lo);
-	sqlite3_bind_int64(st, 4, c->hi);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const int64_t n = sqlite3_column_int64(st, 0);
-		if (n > (int64_t)c->cap)
-			chunk_grow(c, n < RESERVE_MAX ? (uint32_t)n : RESERVE_MAX);
-	}
-	sqlite3_finalize(st);
-}
-
-static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
-			int64_t trace_id, const struct rs_layout *clock,
-			chunk *c, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	chunk_reserve(db, trace_id, c);
-	/* Stored chunks whose first record falls in this range: each stored
-	 * chunk belongs to exactly one range. */
-	if (sqlite3_prepare_v2(db,
-		"SELECT first_seq, count, raw_size, records FROM chunks "
-		"WHERE trace_id = ?1 AND cpu = ?2 AND first_seq >= ?3 AND "
-		"first_seq <= ?4 ORDER BY first_seq", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "reading chunks: %s", sqlite3_errmsg(db));
-		return false;
-	}
-	sqlite3_bind_int64(st, 1, trace_id);
-	sqlite3_bind_int(st, 2, c->cpu);
-	sqlite3_bind_int64(st, 3, c->lo);
-	sqlite3_bind_int64(st, 4, c->hi);
-	int rc;
-	bool ok = true;
-	push_ctx p = { .c = c, .clock = clock };
-	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const int64_t first = sqlite3_column_int64(st, 0);
-		const int64_t count = sqlite3_column_int64(st, 1);
-		if (!seq_range_ok(first, count)) {
-			snprintf(err, errlen, "corrupt chunk (cpu %d, records "
-				 "from %lld, count %lld): record numbers out "
-				 "of range", c->cpu, (long long)first,
-				 (long long)count);
-			ok = false;
-			break;
-		}
-		struct rs_chunk ch = {
-			.cpu = (uint16_t)c->cpu,
-			.first_seq = (uint64_t)first,
-			.count = (uint64_t)count,
-			.raw_size = (uint64_t)sqlite3_column_int64(st, 2),
-			.blob = sqlite3_column_blob(st, 3),
-			.blob_len = (size_t)sqlite3_column_bytes(st, 3),
-		};
-		ok = rs_chunk_decode(rd, &ch, push_record, &p) == 0;
-		c->nchunks++;
-		if (first + count > c->next)
-			c->next = first + count;
-		if (first > c->last_first)
-			c->last_first = first;
-		if (!ok)
-			snprintf(err, errlen, "%s", rs_chunk_reader_error(rd));
-	}
-	if (ok && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "reading chunks: %s", sqlite3_errmsg(db));
-		ok = false;
-	}
-	sqlite3_finalize(st);
-	return ok;
-}
-
-static gpointer fetch_worker(gpointer data)
-{
-	fetch_job *j = data;
-	char open_err[sizeof j->err];
-	sqlite3 *db = rv_db_open_ro(j->path, open_err, sizeof open_err);
-	struct rs_chunk_reader *rd = rs_chunk_reader_new();
-	for (;;) {
-		/* The first unclaimed range within its CPU's lookahead. The
-		 * range the merge waits for is always within it, so this
-		 * cannot deadlock. */
-		g_mutex_lock(&j->lock);
-		int i = j->nchunks;
-		while (!j->stop) {
-			bool left = false;
-			for (i = 0; i < j->nchunks; i++) {
-				if (j->chunks[i].claimed)
-					continue;
-				left = true;
-				if (i / j->ncpus < j->consumed[i % j->ncpus] +
-						   LOOKAHEAD)
-					break;
-			}
-			if (i < j->nchunks || !left)
-				break;
-			g_cond_wait(&j->cond, &j->lock);
-		}
-		if (i < j->nchunks) {
-			/* Within its CPU's lookahead: the merge will come for it. */
-			assert(i / j->ncpus < j->consumed[i % j->ncpus] + LOOKAHEAD);
-			j->chunks[i].claimed = true;
-		}
-		g_mutex_unlock(&j->lock);
-		if (i >= j->nchunks)
-			break;
-		char err[sizeof j->err];
-		g_strlcpy(err, db ? "out of memory" : open_err, sizeof err);
-		bool ok = db && rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
-						  &j->chunks[i], err, sizeof err);
-		g_mutex_lock(&j->lock);
-		j->chunks[i].done = true;
-		j->chunks[i].failed = !ok;
-		if (!ok && !j->stop) {
-			/* the first failure is the one reported; the rest of
-			 * the load is pointless */
-			j->stop = true;
-			g_strlcpy(j->err, err, sizeof j->err);
-		}
-		g_cond_broadcast(&j->cond);
-		g_mutex_unlock(&j->lock);
-	}
-	rs_chunk_reader_free(rd);
-	sqlite3_close(db);
-	return NULL;
-}
-
-/* Up to this many CPUs of one range each, the loader decodes on its
- * own thread (rv_model_load). */
-#define SMALL_TRACE_CPUS 2
-
-/* Every range decoded on the caller's connection, as the workers would
- * have: the first failure stops the load with its reason. */
-static void fetch_all_here(sqlite3 *db, fetch_job *j)
-{
-	struct rs_chunk_reader *rd = rs_chunk_reader_new();
-	for (int i = 0; i < j->nchunks && !j->stop; i++) {
-		char err[sizeof j->err] = "out of memory";
-		bool ok = rd && fetch_chunk(db, rd, j->trace_id, &j->clock,
-					    &j->chunks[i], err, sizeof err);
-		j->chunks[i].claimed = j->chunks[i].done = true;
-		j->chunks[i].failed = !ok;
-		if (!ok) {
-			j->stop = true;
-			g_strlcpy(j->err, err, sizeof j->err);
-		}
-	}
-	rs_chunk_reader_free(rd);
-}
-
-static int latest_trace(sqlite3 *db, const char *path,
-			struct rs_trace_row *row, char *err, size_t errlen)
-{
-	char why[256];
-	int rc = rs_trace_row_read(db, 0, row, why, sizeof why);
-	if (rc == RS_DB_NO_TRACE)
-		snprintf(err, errlen, "%s: ringside database holds no trace", path);
-	else if (rc != 0)
-		snprintf(err, errlen, "%s: %s", path, why);
-	return rc == 0 ? 0 : -1;
-}
-
-bool rv_model_check(const char *path, char *err, size_t errlen)
-{
-	assert(path && err && errlen > 0);
-	struct rs_trace_row row;
-	sqlite3 *db = rv_db_open_ro(path, err, errlen);
-	if (!db)
-		return false;
-	int rc = latest_trace(db, path, &row, err, errlen);
-	sqlite3_close(db);
-	return rc == 0;
 }
 
 /* Records per range, roughly: small enough that a range decodes in a few
@@ -460,20 +144,44 @@ static chunk *merge_head(fetch_job *j, int cpu, int per_cpu, int *ck,
 		}
 		if (pos[cpu] < ch->n)
 			return ch;
-		chunk_free(ch);
 		ck[cpu]++;
 		pos[cpu] = 0;
 		ready[cpu] = false;
 		g_mutex_lock(&j->lock);
+		rv_chunk_recycle(j, ch);
 		j->consumed[cpu] = ck[cpu];
 		g_cond_broadcast(&j->cond);
 		g_mutex_unlock(&j->lock);
 		j->ranges_done++;
-		if (j->progress)
-			j->progress(j->progress_data, (int)((int64_t)j->ranges_done
+		/* none in the last tenth: the whole picture is that near */
+		if (j->show && j->show->preview && j->keep &&
+		    (int64_t)j->ranges_done * 10 < (int64_t)j->nchunks * 9 &&
+		    now_s() >= j->preview_at)
+			j->preview_due = true;
+		if (j->show && j->show->progress)
+			j->show->progress(j->show->progress_data,
+					  (int)((int64_t)j->ranges_done
 						* 1000 / j->nchunks));
 	}
 	return NULL;
+}
+
+/* A preview between two events (follow.h, rv_load_show), the next one
+ * due after the longest of: the caller's interval, half the time the load
+ * has run so far (a long load shows ~10 pictures, not hundreds), and ten
+ * times this one's cost, so previews never take over a tenth of it. */
+static void preview(fetch_job *j, rv_builder *b)
+{
+	const double t0 = now_s();
+	j->preview_due = false;
+	rv_load_preview(j->keep, j->m, b, j->show, j->t_lo, j->t_hi);
+	const double t1 = now_s(), cost = t1 - t0;
+	double wait = j->show->preview_ms / 1e3;
+	if (wait < (t1 - j->started) / 2)
+		wait = (t1 - j->started) / 2;
+	if (wait < 10 * cost)
+		wait = 10 * cost;
+	j->preview_at = t1 + wait;
 }
 
 /* k-way merge of the CPUs' streams by time (ties: lower CPU) into the
@@ -532,6 +240,8 @@ static bool merge_some(fetch_job *j, rv_builder *b, int per_cpu,
 			*more = true;
 			break;
 		}
+		if (j->preview_due)
+			preview(j, b);
 		chunk *c = head[best];
 		/* take the whole run of this CPU that precedes the others */
 		int64_t limit = INT64_MAX;
@@ -568,34 +278,8 @@ rv_model *rv_model_load(const char *path, char *err, size_t errlen)
 rv_model *rv_model_load_progress(const char *path, char *err, size_t errlen,
 				 rv_progress_fn progress, void *data)
 {
-	return rv_model_load_keep(path, err, errlen, progress, data, NULL);
-}
-
-/* A model with what is read beside the events (model_meta.c) and its
- * CPU count. */
-static rv_model *model_new(sqlite3 *db, const char *path,
-			   const struct rs_trace_row *row)
-{
-	rv_model *m = g_new0(rv_model, 1);
-	m->path = g_strdup(path);
-	m->trace_id = row->id;
-	m->strings = g_string_chunk_new(1 << 16);
-	rv_meta_take_trace_row(row, m);
-	rv_meta_load_frame_names(db, m);
-	rv_meta_load_panic_cpus(db, m);
-	if (m->ncpus < 1)
-		m->ncpus = 1;
-
-	char sql[200];
-	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
-		 "trace_id = %lld", (long long)row->id);
-	const int64_t cpu_max = rv_meta_query_i64(db, sql, 0);
-	if (cpu_max + 1 > m->ncpus)
-		m->ncpus = (int)cpu_max + 1;
-	if (m->ncpus > 256)
-		m->ncpus = 256;
-	rv_meta_load_lost(db, m);
-	return m;
+	const rv_load_show show = { .progress = progress, .progress_data = data };
+	return rv_model_load_keep(path, err, errlen, &show, NULL);
 }
 
 /* Where a --follow's next read starts, per CPU: the first record not
@@ -615,8 +299,7 @@ static void keep_where(rv_load_keep *keep, const fetch_job *j)
 }
 
 rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
-			     rv_progress_fn progress, void *data,
-			     rv_load_keep *keep)
+			     const rv_load_show *show, rv_load_keep *keep)
 {
 	assert(path && err && errlen > 0);
 	double t0 = now_s();
@@ -624,21 +307,26 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 	if (!db)
 		return NULL;
 	struct rs_trace_row row;
-	if (latest_trace(db, path, &row, err, errlen) != 0) {
+	if (rv_meta_latest_trace(db, path, &row, err, errlen) != 0) {
 		sqlite3_close(db);
 		return NULL;
 	}
 	const int64_t tid = row.id;
-	rv_model *m = model_new(db, path, &row);
+	rv_model *m = rv_meta_model_new(db, path, &row);
 	/* Chunks: per CPU, split by record number so several threads fetch
 	 * at once while the merge below derives what has arrived. */
 	fetch_job j = { .path = path, .trace_id = tid, .ncpus = m->ncpus,
-			.progress = progress, .progress_data = data };
+			.show = show, .m = m, .keep = keep };
 	g_mutex_init(&j.lock);
 	g_cond_init(&j.cond);
 	j.clock.tsc_hz = row.tsc_hz;
 	j.clock.boot_tsc = row.boot_tsc;
 	int per_cpu = plan_ranges(db, &j, err, errlen);
+	if (per_cpu >= 1 && show && show->preview && keep) {
+		rv_meta_trace_extent(db, tid, m->ncpus, &j.t_lo, &j.t_hi);
+		j.started = t0;
+		j.preview_at = t0 + show->preview_ms / 1e3;
+	}
 	if (per_cpu < 1) {
 		sqlite3_close(db);
 		g_mutex_clear(&j.lock);
@@ -656,13 +344,13 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 	 * open: a worker's own connection parses the schema again and
 	 * costs more than a small trace's decode. */
 	if (per_cpu == 1 && j.nchunks <= SMALL_TRACE_CPUS) {
-		fetch_all_here(db, &j);
+		rv_fetch_all_here(db, &j);
 		nworkers = 0;
 	}
 	sqlite3_close(db);
 	GThread *workers[4];
 	for (int i = 0; i < nworkers; i++)
-		workers[i] = g_thread_new("rv-fetch", fetch_worker, &j);
+		workers[i] = g_thread_new("rv-fetch", rv_fetch_worker, &j);
 
 	rv_builder *b = rv_builder_new(m);
 	bool ok = merge(&j, b, per_cpu);
@@ -677,7 +365,8 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 	if (keep)
 		keep_where(keep, &j);
 	for (int i = 0; i < j.nchunks; i++)
-		chunk_free(&j.chunks[i]);
+		rv_chunk_free(&j.chunks[i]);
+	rv_fetch_pool_free(&j);
 	g_free(j.consumed);
 	g_free(j.chunks);
 	g_mutex_clear(&j.lock);
@@ -752,7 +441,7 @@ rv_newdata *rv_model_fetch_new(const char *path, int64_t trace_id,
 		rv_meta_load_lost(db, &lost);
 		d->nlost = lost.nlost;
 		g_free(lost.lost);
-		fetch_all_here(db, j);
+		rv_fetch_all_here(db, j);
 		ok = !j->stop;
 		g_strlcpy(why, j->err, sizeof why);
 	}
@@ -821,8 +510,9 @@ void rv_newdata_free(rv_newdata *d)
 	if (!d)
 		return;
 	for (int i = 0; i < d->j.nchunks; i++)
-		chunk_free(&d->j.chunks[i]);
+		rv_chunk_free(&d->j.chunks[i]);
 	g_free(d->j.chunks);
+	rv_fetch_pool_free(&d->j);
 	g_free(d->j.consumed);
 	merge_state_free(&d->ms);
 	g_mutex_clear(&d->j.lock);

@@ -23,25 +23,31 @@
 #include <stdint.h>
 
 #include "times.h"
+#include "vals.h"
 
 
 /* Sorted, non-overlapping intervals on one lane or row. */
 typedef struct {
 	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
-	uint32_t *ref;   /* thread index, pp index, object id... per lane kind */
-	uint8_t *kind;
+	/* thread index, pp index, object id... per lane kind; and the kind:
+	 * in the bytes they need (vals.h), read through RV_REF, RV_KIND */
+	rv_u32s ref, kind;
 	uint32_t n, cap;
 	/* Bands and the CPUs' interrupt and allocator marks: cum[i] = total
-	 * length of spans 0..i-1 (n + 1 values),
-	 * so a pixel that merges many spans knows how much of it they fill;
-	 * NULL elsewhere. cum[0..cum_n] are valid, cum_cap allocated. */
-	int64_t *cum;
-	uint32_t cum_n, cum_cap;
+	 * length of spans 0..i-1 (n + 1 values, rising: times.h, read
+	 * through RV_CUM), so a pixel that merges many spans knows how much
+	 * of it they fill; empty elsewhere. cum[0..cum_n] are valid. */
+	rv_times cum;
+	uint32_t cum_n;
 } rv_spans;
 
 /* Span i's start and end, of an rv_spans or an rv_row (below). */
 #define RV_START(s, i) rv_times_at(&(s)->start, (i))
 #define RV_END(s, i) rv_times_at(&(s)->end, (i))
+/* ... and of an rv_spans, its ref, kind and running total. */
+#define RV_REF(s, i) rv_u32s_at(&(s)->ref, (i))
+#define RV_KIND(s, i) ((uint8_t)rv_u32s_at(&(s)->kind, (i)))
+#define RV_CUM(s, i) rv_times_at(&(s)->cum, (i))
 
 /* Span kinds. CPU lanes: RV_K_THREAD (ref = thread), RV_K_IDLE.
  * Thread lanes: RUNNING (ref = cpu), RUNNABLE, BLOCK_* (ref = object id).
@@ -93,39 +99,109 @@ typedef struct {
 	const char **s;
 } rv_sparse;
 
-/* Promise-like items, struct-of-arrays, in creation order. */
+/* Promise-like items, struct-of-arrays, in creation order. The id and
+ * times take 4 bytes each (vals.h): read them through rv_pp_id,
+ * rv_pp_created, rv_pp_resolved, rv_pp_own_end, set them with
+ * rv_vals_set. */
 typedef struct {
 	uint32_t n, cap;
-	uint64_t *id;         /* guest promise id; tid for threads */
+	rv_vals id;           /* guest promise id; tid for threads */
 	int32_t *parent;      /* pp index or -1 */
-	int32_t *thread;      /* creating thread (for threads: itself) */
-	int64_t *created, *resolved;   /* resolved = INT64_MAX if never */
-	int64_t *own_end;     /* end of its own row segment (becomes time) */
-	int32_t *cont_root;   /* pp whose row it continues on, or -1 */
+	/* These in the bytes they need (vals.h), through rv_pp_thread,
+	 * rv_pp_cont_root, rv_pp_follows (index + 1, 0 for none: most have
+	 * none, and threads are few), rv_pp_lost_create, rv_pp_cpu. */
+	rv_u32s thread;       /* creating thread (for threads: itself) */
+	rv_vals created, resolved;   /* resolved = INT64_MAX if never */
+	rv_vals own_end;      /* end of its own row segment (becomes time) */
+	rv_u32s cont_root;    /* pp whose row it continues on, or -1 */
 	/* While loading only (NULL after rv_builder_finish, which moves
 	 * what differs from the default into the rv_sparse lists below):
 	 * when it moved onto cont_root's row (INT64_MAX), when it was
 	 * labelled (created), why it failed (NULL). Read them through
 	 * rv_pp_cont_start, rv_pp_label_t, rv_pp_fail_msg. */
 	int64_t *cont_start;
-	int32_t *follows;     /* X.follows = Y after "X becomes Y", or -1 */
-	int32_t *row;
+	rv_u32s follows;      /* X.follows = Y after "X becomes Y", or -1 */
+	uint16_t *row;        /* < MAX_ROWS (layout.c) */
 	uint8_t *ptype;       /* rs_promise_type, 255 = thread */
 	uint8_t *state;
-	uint8_t *is_thread;
-	uint8_t *lost_create;
-	uint8_t *cpu;         /* CPU of its first record: whose gaps cut it */
+	rv_u32s lost_create;
+	rv_u32s cpu;          /* CPU of its first record: whose gaps cut it */
 	const char **label;
 	const char **fail_msg;
 	int64_t *label_t;
 	rv_sparse cont_start_x, label_t_x, fail_msg_x;
 } rv_pps;
 
+static inline uint64_t rv_pp_id(const rv_pps *pp, uint32_t p)
+{
+	return (uint64_t)rv_vals_at(&pp->id, p);
+}
+
+static inline int64_t rv_pp_created(const rv_pps *pp, uint32_t p)
+{
+	return rv_vals_at(&pp->created, p);
+}
+
+static inline int64_t rv_pp_resolved(const rv_pps *pp, uint32_t p)
+{
+	return rv_vals_at(&pp->resolved, p);
+}
+
+static inline int64_t rv_pp_own_end(const rv_pps *pp, uint32_t p)
+{
+	return rv_vals_at(&pp->own_end, p);
+}
+
+static inline bool rv_pp_is_thread(const rv_pps *pp, uint32_t p)
+{
+	return pp->ptype[p] == 255;
+}
+
+/* An index or -1, kept as index + 1 (rv_pps). */
+static inline int32_t rv_pp_link(const rv_u32s *a, uint32_t p)
+{
+	return (int32_t)rv_u32s_at(a, p) - 1;
+}
+
+static inline void rv_pp_set_link(rv_u32s *a, uint32_t p, int32_t v)
+{
+	rv_u32s_set(a, p, (uint32_t)(v + 1));
+}
+
+static inline int32_t rv_pp_thread(const rv_pps *pp, uint32_t p)
+{
+	return rv_pp_link(&pp->thread, p);
+}
+
+static inline int32_t rv_pp_cont_root(const rv_pps *pp, uint32_t p)
+{
+	return rv_pp_link(&pp->cont_root, p);
+}
+
+static inline int32_t rv_pp_follows(const rv_pps *pp, uint32_t p)
+{
+	return rv_pp_link(&pp->follows, p);
+}
+
+static inline bool rv_pp_lost_create(const rv_pps *pp, uint32_t p)
+{
+	return rv_u32s_at(&pp->lost_create, p) != 0;
+}
+
+static inline uint8_t rv_pp_cpu(const rv_pps *pp, uint32_t p)
+{
+	return (uint8_t)rv_u32s_at(&pp->cpu, p);
+}
+
 typedef struct {
 	uint32_t n, cap;
-	/* target time (sorted), and source time back from it: t0 = t1 - len;
-	 * 4 bytes each (times.h), read through rv_arrow_t0/t1 */
-	rv_times t1, len;
+	/* target time (sorted), 4 bytes (times.h). The source time is the
+	 * same but for a read of a promise resolved before it, which starts
+	 * at the resolve: bit k of t0_res says so, and the time is the
+	 * promise's (from's) resolved, which is set once (derive.c). Read
+	 * them through rv_arrow_t1 / rv_arrow_t0. */
+	rv_times t1;
+	uint64_t *t0_res;
 	uint32_t *from, *to;  /* pp indexes */
 	uint8_t *kind;
 } rv_arrows;
@@ -133,11 +209,6 @@ typedef struct {
 static inline int64_t rv_arrow_t1(const rv_arrows *a, uint32_t k)
 {
 	return rv_times_at(&a->t1, k);
-}
-
-static inline int64_t rv_arrow_t0(const rv_arrows *a, uint32_t k)
-{
-	return rv_times_at(&a->t1, k) - rv_times_at(&a->len, k);
 }
 
 /* Migrations and cross-CPU wakes between CPU lanes (xcpu.c), sorted by
@@ -156,9 +227,11 @@ typedef struct {
 } rv_xcpu;
 
 /* One promise row: segments sorted by start, non-overlapping (so end is
- * sorted too). nres[i] / nfail[i]: how many of segments 0..i-1 end with
- * their promise's resolve / fail (n + 1 values, layout.c), so a zoomed-out
- * pixel column counts its ends by two lookups. */
+ * sorted too). rv_row_nres(row, i) / rv_row_nfail: how many of segments
+ * 0..i-1 end with their promise's resolve / fail (i <= n, layout.c), so
+ * a zoomed-out pixel column counts its ends by two lookups. They are
+ * kept as a bit a segment and a count before each 64 (rv_row_ends):
+ * 0.4 bytes a segment where two running counts took 8. */
 /* The arrow kinds a zoomed-out row summarises per column as its own
  * ticks (touch.c): read, read-failed, try_read, signal. Create, resolve
  * and fail are the row's create/resolve/fail ticks; becomes is drawn. */
@@ -166,10 +239,15 @@ enum { RV_T_READ = 0, RV_T_READ_FAILED, RV_T_TRY_READ, RV_T_SIGNAL,
        RV_T_COUNT };
 
 typedef struct {
+	uint64_t res, fail;   /* bit k: segment 64 b + k ends so */
+	uint32_t nres, nfail; /* segments before 64 b that do */
+} rv_row_ends;
+
+typedef struct {
 	uint32_t n, cap;
 	rv_times start, end;   /* 4 bytes each (times.h): rv_times_at */
 	uint32_t *pp;
-	uint32_t *nres, *nfail;
+	rv_row_ends *ends;     /* [cap / 64 + 1] once counted, else NULL */
 	/* per touch kind, the arrows of that kind with an end in this row:
 	 * the end's time (sorted) and the arrow's index */
 	uint32_t ntouch[RV_T_COUNT], touch_cap[RV_T_COUNT];
@@ -177,13 +255,49 @@ typedef struct {
 	uint32_t *touch_arrow[RV_T_COUNT];
 } rv_row;
 
+/* Bits set in x. Inline even where the target has no popcnt (the
+ * build's baseline x86-64 has none, and __builtin_popcountll became a
+ * call to libgcc there: 0.7 % of a frame's instructions). */
+static inline uint32_t rv_popcount(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (uint32_t)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+static inline uint32_t rv_row_nres(const rv_row *r, uint32_t i)
+{
+	const rv_row_ends *e = &r->ends[i >> 6];
+	return e->nres + rv_popcount(e->res & ((1ull << (i & 63)) - 1));
+}
+
+static inline uint32_t rv_row_nfail(const rv_row *r, uint32_t i)
+{
+	const rv_row_ends *e = &r->ends[i >> 6];
+	return e->nfail + rv_popcount(e->fail & ((1ull << (i & 63)) - 1));
+}
+
+/* Asks the cache for what rv_row_nres/nfail(r, i) read, without waiting:
+ * drawing fetches what a column ahead will read (draw_packed.c). Always
+ * inlined: GCC drops a call to a function that only prefetches. */
+static inline __attribute__((always_inline))
+void rv_row_ends_prefetch(const rv_row *r, uint32_t i)
+{
+	__builtin_prefetch(&r->ends[i >> 6]);
+}
+
 /* Counter samples with a min/max pyramid: level k holds the min and max
  * of blocks of 2^k samples, so any index range's extent is O(log n). */
 typedef struct {
 	const char *name;
 	uint32_t n, cap;
 	rv_times t;              /* t.n == n */
-	int64_t *v;
+	rv_vals v;               /* v.n == n, 4 bytes each: rv_counter_v */
 	int64_t vmin, vmax;
 	int nlevels;
 	int64_t **pmin, **pmax;  /* pmin[k][i] over samples [i<<k, (i+1)<<k),
@@ -194,6 +308,11 @@ typedef struct {
 				  * their gaps make its value unknown */
 	bool shown;
 } rv_counter;
+
+static inline int64_t rv_counter_v(const rv_counter *c, uint32_t i)
+{
+	return rv_vals_at(&c->v, i);
+}
 
 typedef struct {
 	int cpu;
@@ -267,6 +386,20 @@ typedef struct rv_model {
 	void *strings;            /* GStringChunk holding every name/label */
 	double load_secs;
 } rv_model;
+
+/* Arrow k's source time (rv_arrows). An arrow held t1 less a length
+ * that saturates at INT64_MAX (a lying trace's times may lie further
+ * apart): the same time comes out. */
+static inline int64_t rv_arrow_t0(const rv_model *m, uint32_t k)
+{
+	const rv_arrows *a = &m->arrows;
+	const int64_t t1 = rv_arrow_t1(a, k);
+	if (!(a->t0_res[k >> 6] >> (k & 63) & 1))
+		return t1;
+	const uint64_t len = (uint64_t)t1 -
+			     (uint64_t)rv_pp_resolved(&m->pp, a->from[k]);
+	return t1 - (len > INT64_MAX ? INT64_MAX : (int64_t)len);
+}
 
 /* Open read-only and check it is ours. On failure returns NULL and writes
  * one line (no newline) into err. */

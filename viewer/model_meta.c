@@ -1,9 +1,16 @@
 /*
- * model_meta.c - what the viewer's model reads beside the events: the
+ * model_meta.c - every connection the viewer makes (read-only, checked),
+ * and what the viewer's model reads beside the events: the
  * trace row (source, clocks, verdict), the names of code addresses, every
  * CPU's registers at a panic, and the losses (counted and of unknown
  * size). Small tables, read once per load on the loader's connection;
  * model.c reads the events themselves. And freeing a model.
+ *
+ * The database is opened read-only, through the one opener every tool
+ * uses (rs_db_open): the viewer must never change a trace, and a foreign
+ * file must come out untouched. The 16-byte header is checked before
+ * SQLite sees it, so "not a database" is a clear message rather than
+ * whatever the first failing statement says.
  */
 #include "model_meta.h"
 
@@ -16,6 +23,97 @@
 
 #include "trace_read.h"
 #include "xcpu.h"
+
+/* Every connection the viewer makes: read-only, with the one policy
+ * every tool shares (rs_db_open). NOMUTEX: each connection is used by one
+ * thread only, and SQLite's per-call locking showed up at the top of the
+ * load profile. NULL with the reason in err. */
+sqlite3 *rv_db_open_ro(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db;
+	if (rs_db_open(path, RS_DB_READ | RS_DB_NOMUTEX, &db, NULL, NULL, err,
+		       errlen) != RS_DB_OK)
+		return NULL;
+	return db;
+}
+
+int rv_meta_latest_trace(sqlite3 *db, const char *path,
+			  struct rs_trace_row *row, char *err, size_t errlen)
+{
+	char why[256];
+	int rc = rs_trace_row_read(db, 0, row, why, sizeof why);
+	if (rc == RS_DB_NO_TRACE)
+		snprintf(err, errlen, "%s: ringside database holds no trace", path);
+	else if (rc != 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return rc == 0 ? 0 : -1;
+}
+
+bool rv_model_check(const char *path, char *err, size_t errlen)
+{
+	assert(path && err && errlen > 0);
+	struct rs_trace_row row;
+	sqlite3 *db = rv_db_open_ro(path, err, errlen);
+	if (!db)
+		return false;
+	int rc = rv_meta_latest_trace(db, path, &row, err, errlen);
+	sqlite3_close(db);
+	return rc == 0;
+}
+
+/* A model with what is read beside the events, and its CPU count. */
+rv_model *rv_meta_model_new(sqlite3 *db, const char *path,
+			     const struct rs_trace_row *row)
+{
+	rv_model *m = g_new0(rv_model, 1);
+	m->path = g_strdup(path);
+	m->trace_id = row->id;
+	m->strings = g_string_chunk_new(1 << 16);
+	rv_meta_take_trace_row(row, m);
+	rv_meta_load_frame_names(db, m);
+	rv_meta_load_panic_cpus(db, m);
+	if (m->ncpus < 1)
+		m->ncpus = 1;
+
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT max(cpu) FROM trace_cpu WHERE "
+		 "trace_id = %lld", (long long)row->id);
+	const int64_t cpu_max = rv_meta_query_i64(db, sql, 0);
+	if (cpu_max + 1 > m->ncpus)
+		m->ncpus = (int)cpu_max + 1;
+	if (m->ncpus > 256)
+		m->ncpus = 256;
+	rv_meta_load_lost(db, m);
+	return m;
+}
+
+/* The trace's extent as its chunks' bounds say: the earliest of each
+ * CPU's first chunk and the latest of its last, by index lookups (a
+ * preview's frame, not a fact: a CPU's clock may step back within it).
+ * [0, 0] with no chunks. */
+void rv_meta_trace_extent(sqlite3 *db, int64_t trace_id, int ncpus,
+			  int64_t *lo, int64_t *hi)
+{
+	*lo = INT64_MAX;
+	*hi = INT64_MIN;
+	for (int c = 0; c < ncpus; c++) {
+		char sql[200];
+		snprintf(sql, sizeof sql, "SELECT min_ns FROM chunks WHERE "
+			 "trace_id = %lld AND cpu = %d ORDER BY first_seq "
+			 "LIMIT 1", (long long)trace_id, c);
+		const int64_t first = rv_meta_query_i64(db, sql, INT64_MAX);
+		snprintf(sql, sizeof sql, "SELECT max_ns FROM chunks WHERE "
+			 "trace_id = %lld AND cpu = %d ORDER BY first_seq DESC "
+			 "LIMIT 1", (long long)trace_id, c);
+		const int64_t last = rv_meta_query_i64(db, sql, INT64_MIN);
+		if (first < *lo)
+			*lo = first;
+		if (last > *hi)
+			*hi = last;
+	}
+	if (*lo > *hi)
+		*lo = *hi = 0;
+}
 
 int64_t rv_meta_query_i64(sqlite3 *db, const char *sql, int64_t dflt)
 {
@@ -238,8 +336,8 @@ int rv_db_type_counts(const char *path, int64_t trace_id, int64_t a,
 void rv_spans_free(rv_spans *s)
 {
 	rv_times_free(&s->start); rv_times_free(&s->end);
-	g_free(s->ref); g_free(s->kind);
-	g_free(s->cum);
+	rv_u32s_free(&s->ref); rv_u32s_free(&s->kind);
+	rv_times_free(&s->cum);
 	memset(s, 0, sizeof *s);
 }
 
@@ -264,16 +362,18 @@ void rv_model_free(rv_model *m)
 		rv_spans_free(&m->threads[i].states);
 	g_free(m->threads);
 	rv_pps *p = &m->pp;
-	g_free(p->id); g_free(p->parent); g_free(p->thread); g_free(p->created);
-	g_free(p->resolved); g_free(p->own_end); g_free(p->cont_root);
+	rv_vals_free(&p->id); g_free(p->parent); rv_u32s_free(&p->thread);
+	rv_vals_free(&p->created); rv_vals_free(&p->resolved);
+	rv_vals_free(&p->own_end); rv_u32s_free(&p->cont_root);
 	g_free(p->cont_start);
-	g_free(p->follows); g_free(p->row); g_free(p->ptype); g_free(p->state);
-	g_free(p->is_thread); g_free(p->lost_create); g_free(p->cpu);
+	rv_u32s_free(&p->follows); g_free(p->row); g_free(p->ptype);
+	g_free(p->state);
+	rv_u32s_free(&p->lost_create); rv_u32s_free(&p->cpu);
 	g_free(p->label);
 	g_free(p->fail_msg); g_free(p->label_t);
 	rv_pp_sparse_free(p);
 	rv_arrows *a = &m->arrows;
-	rv_times_free(&a->t1); rv_times_free(&a->len);
+	rv_times_free(&a->t1); g_free(a->t0_res);
 	g_free(a->from); g_free(a->to);
 	g_free(a->kind);
 	for (uint32_t r = 0; r < m->nrows; r++) {
@@ -286,7 +386,7 @@ void rv_model_free(rv_model *m)
 			g_free(c->pmin[k]);
 			g_free(c->pmax[k]);
 		}
-		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); g_free(c->v);
+		g_free(c->pmin); g_free(c->pmax); rv_times_free(&c->t); rv_vals_free(&c->v);
 	}
 	g_free(m->counters);
 	g_free(m->lost);

@@ -150,6 +150,12 @@ static void draw_cb(GtkDrawingArea *a, cairo_t *cr, int width, int height,
 	win_t *w = data;
 	w->v.width = width;
 	w->v.height = height;
+	g_atomic_int_set(&w->area_w, width);
+	g_atomic_int_set(&w->area_h, height);
+	if (!w->m && w->preview) {
+		rv_win_draw_preview(w, cr, width, height);
+		return;
+	}
 	w->v.match = w->match;
 	w->v.chain = w->chain;
 	gint64 t0 = g_get_monotonic_time();
@@ -181,6 +187,8 @@ static void resize_cb(GtkDrawingArea *a, int width, int height, gpointer data)
 	win_t *w = data;
 	w->v.width = width;
 	w->v.height = height;
+	g_atomic_int_set(&w->area_w, width);
+	g_atomic_int_set(&w->area_h, height);
 	if (w->m && !w->fitted) {
 		rv_view_fit(&w->v, w->m);
 		w->fitted = true;
@@ -535,7 +543,7 @@ static uint32_t guest_promises(const rv_model *m)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		n += !m->pp.is_thread[i];
+		n += !rv_pp_is_thread(&m->pp, i);
 	return n;
 }
 
@@ -682,6 +690,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	w->path = g_strdup(path);
 	w->follow = w->following = follow;
 	w->cur_match = -1;
+	g_mutex_init(&w->preview_lock);
+	g_cond_init(&w->preview_cond);
 	int rc = rv_win_precheck(w);
 	if (!rc && !gtk_init_check()) {
 		fprintf(stderr, "ringside-view: cannot open a display (try "
@@ -689,6 +699,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 		rc = 1;
 	}
 	if (rc) {
+		g_mutex_clear(&w->preview_lock);
+		g_cond_clear(&w->preview_cond);
 		g_free(w->wait_msg);
 		g_free(w->path);
 		g_free(w);
@@ -740,6 +752,10 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 			rv_model_free(g_ptr_array_index(w->retired, i));
 		g_ptr_array_free(w->retired, TRUE);
 	}
+	if (w->preview)
+		cairo_surface_destroy(w->preview);
+	g_mutex_clear(&w->preview_lock);
+	g_cond_clear(&w->preview_cond);
 	g_free(w->base_status);
 	g_free(w->wait_msg);
 	rv_match_rows_free(w->match_rows);

@@ -34,6 +34,20 @@ typedef struct {
 	bool following, waiting;
 	char *wait_msg;           /* what the area says while waiting */
 	char load_msg[64];        /* "Loading... 37 %" */
+	/* the first load's latest preview (follow.h, rv_load_show), drawn
+	 * until the model arrives; the area's size, for the loading thread
+	 * to draw it at (g_atomic) */
+	cairo_surface_t *preview;
+	uint64_t preview_events;
+	unsigned preview_n;       /* previews received */
+	bool preview_drawn;       /* the latest has been painted */
+	/* --test-script: the loader waits for each preview to be painted
+	 * (preview_painted, under preview_lock), so a script sees it on
+	 * screen; preview_sent is the loading thread's own count */
+	GMutex preview_lock;
+	GCond preview_cond;
+	unsigned preview_painted, preview_sent;
+	gint area_w, area_h;
 	int64_t last_count;
 	/* --follow: the model grows in place (follow.h): new chunks are
 	 * decoded on a worker (fetching), then applied on this thread
@@ -77,6 +91,8 @@ gboolean rv_win_handle_key(win_t *w, guint key, GdkModifierType mods);
 
 /* window_load.c */
 void rv_win_start_load(win_t *w);
+/* The preview in the area while the first load runs (window_load.c). */
+void rv_win_draw_preview(win_t *w, cairo_t *cr, int width, int height);
 /* Before any window: refuse a bad file (1) or, with --follow and no file
  * yet, set w->waiting (0). */
 int rv_win_precheck(win_t *w);

@@ -6,6 +6,14 @@
  * reloading when it grew, and sliding the view with the newest data
  * until the user zooms or pans (End resumes: window.c).
  *
+ * While the first load runs, the area shows the trace as far as it is
+ * loaded: the loader calls back now and then with the model laid out for
+ * show (follow.h, rv_load_show), and this file draws it, on the loading
+ * thread, into an image of the area's size fitted to the whole trace's
+ * extent, so the picture fills in from the left; the UI thread only
+ * paints the latest image under the progress. A preview is drawn by the
+ * same rv_draw as every frame, from a model published as a follow's is.
+ *
  * A follow's model grows in place (follow.h): a worker decodes the new
  * chunks, and this thread derives them into the model between frames
  * (and not while a search worker reads it); when the follow must load
@@ -13,6 +21,7 @@
  * keeps its from/zoom/scroll unless it is following the end.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,12 +64,146 @@ static void progress_cb(void *data, int permille)
 				   g_free);
 }
 
+/* How often a preview may come, at the least (the loader spaces them
+ * wider as the load goes on: model.c). RINGSIDE_VIEW_PREVIEW_MS sets it
+ * for tests. */
+#define PREVIEW_MS 300
+
+typedef struct {
+	win_t *w;
+	cairo_surface_t *s;
+	uint64_t events;
+} preview_msg;
+
+static void preview_msg_free(gpointer data)
+{
+	preview_msg *p = data;
+	if (p->s)
+		cairo_surface_destroy(p->s);
+	g_free(p);
+}
+
+/* Written when the test asks (RINGSIDE_VIEW_PREVIEW_PNG=PREFIX: the
+ * k-th preview into PREFIXk.png), so a test can look at what was shown. */
+static void preview_save(const win_t *w, cairo_surface_t *s)
+{
+	const char *prefix = getenv("RINGSIDE_VIEW_PREVIEW_PNG");
+	if (!prefix || !w->script)
+		return;
+	char *path = g_strdup_printf("%s%u.png", prefix, w->preview_n - 1);
+	if (cairo_surface_write_to_png(s, path) != CAIRO_STATUS_SUCCESS)
+		fprintf(stderr, "ringside-view: cannot write %s\n", path);
+	g_free(path);
+}
+
+/* A script's loader waiting for previews to be painted (preview_cb)
+ * waits no more for those up to n. */
+static void preview_painted(win_t *w, unsigned n)
+{
+	g_mutex_lock(&w->preview_lock);
+	if (n > w->preview_painted)
+		w->preview_painted = n;
+	g_cond_broadcast(&w->preview_cond);
+	g_mutex_unlock(&w->preview_lock);
+}
+
+static gboolean preview_ui(gpointer data)
+{
+	preview_msg *p = data;
+	win_t *w = p->w;
+	if (!w->loading || w->m || w->done) {
+		preview_painted(w, UINT_MAX);   /* never will be */
+		return G_SOURCE_REMOVE;   /* the model is here: too late */
+	}
+	if (w->preview)
+		cairo_surface_destroy(w->preview);
+	w->preview = p->s;
+	p->s = NULL;
+	w->preview_events = p->events;
+	w->preview_n++;
+	w->preview_drawn = false;
+	if (w->script) {
+		printf("preview %u: %llu events\n", w->preview_n - 1,
+		       (unsigned long long)p->events);
+		fflush(stdout);
+		preview_save(w, w->preview);
+	}
+	gtk_widget_queue_draw(w->area);
+	return G_SOURCE_REMOVE;
+}
+
+/* On the loading thread: m is the trace so far, published for show
+ * (follow.h); drawn as the window would draw it fitted to [lo, hi]. */
+static void preview_cb(void *data, const rv_model *m, int64_t lo, int64_t hi)
+{
+	win_t *w = data;
+	const int width = g_atomic_int_get(&w->area_w);
+	const int height = g_atomic_int_get(&w->area_h);
+	if (width <= RV_LEFT_W + 10 || height <= RV_RULER_H)
+		return;   /* not shown yet: nothing to draw into */
+	rv_view v = { .width = width, .height = height };
+	rv_view_fit_span(&v, lo, hi);
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							width, height);
+	cairo_t *cr = cairo_create(s);
+	rv_draw(cr, m, &v);
+	cairo_destroy(cr);
+	preview_msg *p = g_new(preview_msg, 1);
+	p->w = w;
+	p->s = s;
+	p->events = m->nevents;
+	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, preview_ui, p,
+				   preview_msg_free);
+	if (!w->script)
+		return;
+	/* a test script sees each preview on screen before the load goes
+	 * on (on a busy machine the load could otherwise end before the
+	 * window's next frame): the window paints it first, 5 s at most */
+	const unsigned want = ++w->preview_sent;
+	const gint64 until = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+	g_mutex_lock(&w->preview_lock);
+	while (w->preview_painted < want &&
+	       g_cond_wait_until(&w->preview_cond, &w->preview_lock, until))
+		;
+	g_mutex_unlock(&w->preview_lock);
+}
+
+void rv_win_draw_preview(win_t *w, cairo_t *cr, int width, int height)
+{
+	cairo_set_source_surface(cr, w->preview, 0, 0);
+	cairo_paint(cr);
+	/* what is shown, in a box at the top of the plot */
+	char s[128];
+	g_snprintf(s, sizeof s, "%s  (%llu events so far)", w->load_msg,
+		   (unsigned long long)w->preview_events);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, 12);
+	cairo_text_extents_t e;
+	cairo_text_extents(cr, s, &e);
+	const double x = RV_LEFT_W + 10, y = RV_RULER_H + 4;
+	cairo_set_source_rgba(cr, 0, 0, 0, 0.7);
+	cairo_rectangle(cr, x - 5, y, e.x_advance + 10, 18);
+	cairo_fill(cr);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_move_to(cr, x, y + 13);
+	cairo_show_text(cr, s);
+	if (!w->preview_drawn && w->script) {
+		printf("preview %u drawn\n", w->preview_n - 1);
+		fflush(stdout);
+		preview_painted(w, w->preview_n);
+	}
+	w->preview_drawn = true;
+	(void)width;
+	(void)height;
+}
+
 /* A load's own copy of the path (the window may go first), and the
  * window its progress messages go to (the window waits for the load). */
 typedef struct {
 	char *path;
 	win_t *w;
-	bool follow;
+	bool follow, first;
 } load_req;
 
 static void load_req_free(gpointer data)
@@ -80,9 +223,17 @@ static void load_thread(GTask *task, gpointer src, gpointer data,
 {
 	load_req *r = data;
 	char err[512];
+	const char *ms = getenv("RINGSIDE_VIEW_PREVIEW_MS");
+	const rv_load_show show = {
+		.progress = progress_cb, .progress_data = r->w,
+		/* a whole load afresh while following replaces a model
+		 * already shown: no previews then */
+		.preview = r->first ? preview_cb : NULL, .preview_data = r->w,
+		.preview_ms = ms ? atoi(ms) : PREVIEW_MS,
+	};
 	if (r->follow) {
-		rv_follow *f = rv_follow_open(r->path, err, sizeof err,
-					      progress_cb, r->w);
+		rv_follow *f = rv_follow_open_shown(r->path, err, sizeof err,
+						    &show);
 		if (f)
 			g_task_return_pointer(task, f, follow_destroy);
 		else
@@ -90,8 +241,7 @@ static void load_thread(GTask *task, gpointer src, gpointer data,
 						G_IO_ERROR_FAILED, "%s", err);
 		return;
 	}
-	rv_model *m = rv_model_load_progress(r->path, err, sizeof err,
-					     progress_cb, r->w);
+	rv_model *m = rv_model_load_shown(r->path, err, sizeof err, &show);
 	if (m)
 		g_task_return_pointer(task, m, (GDestroyNotify)rv_model_free);
 	else
@@ -164,6 +314,10 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer data)
 	GError *e = NULL;
 	void *got = g_task_propagate_pointer(G_TASK(res), &e);
 	w->loading = false;
+	if (w->preview) {
+		cairo_surface_destroy(w->preview);
+		w->preview = NULL;
+	}
 	if (!got) {
 		if (!w->m) {
 			/* first load failed: same contract as the CLI */
@@ -194,6 +348,7 @@ void rv_win_start_load(win_t *w)
 	r->path = g_strdup(w->path);
 	r->w = w;
 	r->follow = w->follow;
+	r->first = !w->m;
 	g_task_set_task_data(t, r, load_req_free);
 	g_task_run_in_thread(t, load_thread);
 	g_object_unref(t);

@@ -97,7 +97,7 @@ static bool script_more(win_t *w, const char *s)
 	} else if (!strcmp(s, "selected")) {
 		printf("selected pp=%lld id=%llu\n", (long long)w->cur_match,
 		       w->cur_match >= 0 ? (unsigned long long)
-		       w->m->pp.id[w->cur_match] : 0ull);
+		       rv_pp_id(&w->m->pp, w->cur_match) : 0ull);
 	} else
 		return false;
 	fflush(stdout);
@@ -114,7 +114,8 @@ static bool script_hist(win_t *w, const char *s)
 			if (w->m->threads[i].tid == id)
 				rv_hpanel_select_thread(w->hp, i);
 		for (uint32_t i = 0; !thr && i < w->m->pp.n; i++)
-			if (!w->m->pp.is_thread[i] && w->m->pp.id[i] == id)
+			if (!rv_pp_is_thread(&w->m->pp, i) &&
+			    rv_pp_id(&w->m->pp, i) == id)
 				rv_hpanel_select_pp(w->hp, i);
 		printf("selected %s %llu\n", thr ? "thread" : "promise",
 		       (unsigned long long)id);
@@ -136,7 +137,7 @@ static bool script_hist(win_t *w, const char *s)
 			if (w->match[i]) {
 				n++;
 				g_string_append_printf(ids, " %llu",
-					(unsigned long long)w->m->pp.id[i]);
+					(unsigned long long)rv_pp_id(&w->m->pp, i));
 			}
 		printf("bar %s: highlighted %u\nhighlighted_ids%s\nstatus %s\n",
 		       ok ? "clicked" : "MISSING", n, ids->str,

@@ -179,7 +179,7 @@ void rv_win_search_step(win_t *w, int dir)
 	memset(w->chain, 0, n);
 	w->chain[found] = 1;
 	double page = w->v.ns_per_px * (w->v.width - RV_LEFT_W);
-	double t = (double)w->m->pp.created[found];
+	double t = (double)rv_pp_created(&w->m->pp, found);
 	if (t < w->v.from || t > w->v.from + page) {
 		w->v.from = t - page / 2;
 		w->following = false;

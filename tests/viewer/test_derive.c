@@ -53,14 +53,14 @@ static uint32_t promises(const rv_model *m)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		n += !m->pp.is_thread[i];
+		n += !rv_pp_is_thread(&m->pp, i);
 	return n;
 }
 
 static int64_t pp_of(const rv_model *m, uint64_t id)
 {
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		if (!m->pp.is_thread[i] && m->pp.id[i] == id)
+		if (!rv_pp_is_thread(&m->pp, i) && rv_pp_id(&m->pp, i) == id)
 			return i;
 	return -1;
 }
@@ -85,8 +85,8 @@ static void test_sparse_id_then_dense_growth(void **state)
 	assert_int_equal(promises(m), 70001);
 	int64_t x = pp_of(m, far);
 	assert_true(x >= 0);
-	assert_int_equal(m->pp.resolved[x], 100000);
-	assert_int_equal(m->pp.resolved[pp_of(m, 5)], 100001);
+	assert_int_equal(rv_pp_resolved(&m->pp, x), 100000);
+	assert_int_equal(rv_pp_resolved(&m->pp, pp_of(m, 5)), 100001);
 	rv_model_free(m);
 }
 
@@ -106,7 +106,7 @@ static void test_sparse_ids_stay_small(void **state)
 	rv_builder_finish(b);
 	assert_int_equal(promises(m), 8);
 	for (uint64_t k = 1; k <= 8; k++)
-		assert_int_equal(m->pp.resolved[pp_of(m, k * 2000000 - 1)],
+		assert_int_equal(rv_pp_resolved(&m->pp, pp_of(m, k * 2000000 - 1)),
 				 100 + (int64_t)k);
 	/* the old dense array took 4 bytes for every id below the highest:
 	 * 64 MB here; a hash of 8 ids and the rows are well under 4 MB */
@@ -142,20 +142,20 @@ static void test_gap_cuts_and_end_unknown(void **state)
 	assert_int_equal(lane->n, 2);
 	assert_int_equal(RV_START(lane, 0), 10);
 	assert_int_equal(RV_END(lane, 0), 100);
-	assert_int_equal(m->threads[lane->ref[0]].tid, 2);
+	assert_int_equal(m->threads[RV_REF(lane, 0)].tid, 2);
 	assert_int_equal(RV_START(lane, 1), 200);
 	assert_int_equal(RV_END(lane, 1), 300);
-	assert_int_equal(m->threads[lane->ref[1]].tid, 3);
+	assert_int_equal(m->threads[RV_REF(lane, 1)].tid, 3);
 	for (uint32_t t = 0; t < m->nthreads; t++)
 		for (uint32_t i = 0; i < m->threads[t].states.n; i++)
 			assert_true(RV_END(&m->threads[t].states, i) <= 100 ||
 				    RV_START(&m->threads[t].states, i) >= 200);
 	int64_t p5 = pp_of(m, 5), p6 = pp_of(m, 6);
 	assert_int_equal(m->pp.state[p5], RV_PS_END_UNKNOWN);
-	assert_int_equal(m->pp.own_end[p5], 100);
-	assert_int_equal(m->pp.resolved[p5], INT64_MAX);
+	assert_int_equal(rv_pp_own_end(&m->pp, p5), 100);
+	assert_int_equal(rv_pp_resolved(&m->pp, p5), INT64_MAX);
 	assert_int_equal(m->pp.state[p6], RV_PS_RESOLVED);
-	assert_int_equal(m->pp.own_end[p6], 200);
+	assert_int_equal(rv_pp_own_end(&m->pp, p6), 200);
 	rv_model_free(m);
 }
 

@@ -156,7 +156,7 @@ static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
 		if (m->arrows.kind[i] != RV_A_RESOLVE)
 			continue;
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[i], rv_arrow_t0(&m->arrows, i)));
+				m->arrows.from[i], rv_arrow_t0(m, i)));
 		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 				m->arrows.to[i], rv_arrow_t1(&m->arrows, i)));
 		if (abs(y1 - y0) < 2 * RV_ROW_H)
@@ -169,13 +169,13 @@ static int loneliest_resolve_arrow(const rv_model *m, const rv_geom *gp,
 			/* where arrow j crosses the height ym, if it does: an
 			 * arrow is a straight line between its endpoints */
 			int a0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-					m->arrows.from[j], rv_arrow_t0(&m->arrows, j)));
+					m->arrows.from[j], rv_arrow_t0(m, j)));
 			int a1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 					m->arrows.to[j], rv_arrow_t1(&m->arrows, j)));
 			if ((a0 < ym - 3 && a1 < ym - 3) ||
 			    (a0 > ym + 3 && a1 > ym + 3))
 				continue;
-			int64_t tj0 = rv_arrow_t0(&m->arrows, j);
+			int64_t tj0 = rv_arrow_t0(m, j);
 			int64_t tj1 = rv_arrow_t1(&m->arrows, j);
 			int64_t cross = tj0;
 			if (a1 != a0)
@@ -217,7 +217,7 @@ static void test_render_pingpong_promises(void **state)
 	assert_non_null(m);
 	int64_t pp = -1;
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		if (!m->pp.is_thread[i] && (int64_t)m->pp.id[i] == id)
+		if (!rv_pp_is_thread(&m->pp, i) && (int64_t)rv_pp_id(&m->pp, i) == id)
 			pp = i;
 	assert_true(pp >= 0);
 	rv_geom g;
@@ -252,7 +252,7 @@ static void test_render_pingpong_promises(void **state)
 	int arrow = loneliest_resolve_arrow(m, &g, &v, &arrow_gap);
 	if (arrow >= 0 && arrow_gap >= 4) {
 		int y0 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
-				m->arrows.from[arrow], rv_arrow_t0(&m->arrows, arrow)));
+				m->arrows.from[arrow], rv_arrow_t0(m, arrow)));
 		int y1 = (int)rv_row_line_y(&g, &v, rv_pp_row_at(m,
 				m->arrows.to[arrow], rv_arrow_t1(&m->arrows, arrow)));
 		int64_t t = rv_arrow_t1(&m->arrows, arrow), half = arrow_gap / 2;
@@ -272,12 +272,12 @@ static void test_render_pingpong_promises(void **state)
 		    RV_END(lane, best) - RV_START(lane, best))
 			best = i;
 	double rgb[3];
-	rv_thread_rgb(lane->ref[best], rgb);
+	rv_thread_rgb(RV_REF(lane, best), rgb);
 	int x = (int)xmap((RV_START(lane, best) + RV_END(lane, best)) / 2,
 			  from, to);
 	int rr, gg, bb;
 	px(&p, x, RV_RULER_H + (int)g.cpu_y + 3, &rr, &gg, &bb);
-	if (m->threads[lane->ref[best]].tid != 0) {
+	if (m->threads[RV_REF(lane, best)].tid != 0) {
 		assert_true(abs(rr - (int)(rgb[0] * 255)) < 12);
 		assert_true(abs(gg - (int)(rgb[1] * 255)) < 12);
 		assert_true(abs(bb - (int)(rgb[2] * 255)) < 12);
@@ -297,7 +297,7 @@ static void test_model_layout_rules(void **state)
 	assert_non_null(m);
 	uint32_t promises = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
-		if (m->pp.is_thread[i])
+		if (rv_pp_is_thread(&m->pp, i))
 			continue;
 		promises++;
 		assert_true(m->pp.parent[i] >= 0);

@@ -226,12 +226,12 @@ static void spans_eq(const rv_spans *a, const rv_spans *b, const char *what)
 	times_eq(&a->start, &b->start, a->n, what);
 	times_eq(&a->end, &b->end, a->n, what);
 	for (uint32_t i = 0; i < a->n; i++) {
-		EQ(a->ref[i], b->ref[i]);
-		EQ(a->kind[i], b->kind[i]);
+		EQ(RV_REF(a, i), RV_REF(b, i));
+		EQ(RV_KIND(a, i), RV_KIND(b, i));
 	}
-	EQ(a->cum != NULL, b->cum != NULL);
-	for (uint32_t i = 0; a->cum && i <= a->n; i++)
-		EQ(a->cum[i], b->cum[i]);
+	EQ(a->cum.n != 0, b->cum.n != 0);
+	for (uint32_t i = 0; a->cum.n && i <= a->n; i++)
+		EQ(RV_CUM(a, i), RV_CUM(b, i));
 }
 
 static void str_eq(const char *a, const char *b, const char *what)
@@ -247,13 +247,18 @@ static void pps_eq(const rv_model *x, const rv_model *y)
 	const rv_pps *a = &x->pp, *b = &y->pp;
 	EQ(a->n, b->n);
 	for (uint32_t i = 0; i < a->n; i++) {
-		EQ(a->id[i], b->id[i]); EQ(a->parent[i], b->parent[i]);
-		EQ(a->thread[i], b->thread[i]); EQ(a->created[i], b->created[i]);
-		EQ(a->resolved[i], b->resolved[i]); EQ(a->own_end[i], b->own_end[i]);
-		EQ(a->cont_root[i], b->cont_root[i]); EQ(a->follows[i], b->follows[i]);
+		EQ(rv_pp_id(a, i), rv_pp_id(b, i));
+		EQ(a->parent[i], b->parent[i]);
+		EQ(rv_pp_thread(a, i), rv_pp_thread(b, i));
+		EQ(rv_pp_created(a, i), rv_pp_created(b, i));
+		EQ(rv_pp_resolved(a, i), rv_pp_resolved(b, i));
+		EQ(rv_pp_own_end(a, i), rv_pp_own_end(b, i));
+		EQ(rv_pp_cont_root(a, i), rv_pp_cont_root(b, i));
+		EQ(rv_pp_follows(a, i), rv_pp_follows(b, i));
 		EQ(a->row[i], b->row[i]); EQ(a->ptype[i], b->ptype[i]);
-		EQ(a->state[i], b->state[i]); EQ(a->is_thread[i], b->is_thread[i]);
-		EQ(a->lost_create[i], b->lost_create[i]); EQ(a->cpu[i], b->cpu[i]);
+		EQ(a->state[i], b->state[i]);
+		EQ(rv_pp_lost_create(a, i), rv_pp_lost_create(b, i));
+		EQ(rv_pp_cpu(a, i), rv_pp_cpu(b, i));
 		EQ(rv_pp_cont_start(a, i), rv_pp_cont_start(b, i));
 		EQ(rv_pp_label_t(a, i), rv_pp_label_t(b, i));
 		str_eq(a->label[i], b->label[i], "label");
@@ -274,8 +279,8 @@ static void rows_eq(const rv_model *x, const rv_model *y)
 		for (uint32_t i = 0; i < a->n; i++)
 			EQ(a->pp[i], b->pp[i]);
 		for (uint32_t i = 0; i <= a->n; i++) {
-			EQ(a->nres[i], b->nres[i]);
-			EQ(a->nfail[i], b->nfail[i]);
+			EQ(rv_row_nres(a, i), rv_row_nres(b, i));
+			EQ(rv_row_nfail(a, i), rv_row_nfail(b, i));
 		}
 		for (int t = 0; t < RV_T_COUNT; t++) {
 			snprintf(what, sizeof what, "row %u touch %d", r, t);
@@ -298,7 +303,7 @@ static void counters_eq(const rv_model *x, const rv_model *y)
 		EQ(a->n, b->n);
 		times_eq(&a->t, &b->t, a->n, what);
 		for (uint32_t i = 0; i < a->n; i++)
-			EQ(a->v[i], b->v[i]);
+			EQ(rv_counter_v(a, i), rv_counter_v(b, i));
 		EQ(a->vmin, b->vmin); EQ(a->vmax, b->vmax);
 		EQ(a->nlevels, b->nlevels); EQ(a->cpus, b->cpus);
 		/* the pyramid, level by level, as far as it is defined */
@@ -353,7 +358,7 @@ static void models_eq(const rv_model *x, const rv_model *y)
 	what = "arrows";
 	EQ(x->arrows.n, y->arrows.n);
 	for (uint32_t i = 0; i < x->arrows.n; i++) {
-		EQ(rv_arrow_t0(&x->arrows, i), rv_arrow_t0(&y->arrows, i));
+		EQ(rv_arrow_t0(x, i), rv_arrow_t0(y, i));
 		EQ(rv_arrow_t1(&x->arrows, i), rv_arrow_t1(&y->arrows, i));
 		EQ(x->arrows.from[i], y->arrows.from[i]);
 		EQ(x->arrows.to[i], y->arrows.to[i]);
@@ -603,9 +608,78 @@ static void test_follow_out_of_order(void **state)
 	rs_tmpdir_cleanup(dir);
 }
 
+/* What the previews of a load saw (rv_load_show). */
+typedef struct {
+	uint64_t total, last;
+	int64_t first_t;          /* the trace's first event */
+	int n;
+	long inked;               /* plot pixels not white, in all previews */
+} previews;
+
+/* Each preview: a model further on than the one before and short of the
+ * whole, inside the extent it is given, drawable and not blank. */
+static void preview_seen(void *data, const rv_model *m, int64_t lo, int64_t hi)
+{
+	previews *p = data;
+	assert_true(m->nevents > p->last && m->nevents < p->total);
+	p->last = m->nevents;
+	assert_true(lo == p->first_t && lo <= m->t_min && m->t_max <= hi);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .width = 700, .height = (int)g.total_h + RV_RULER_H };
+	rv_view_fit_span(&v, lo, hi);
+	pic a = draw_view(m, &v);
+	for (int y = RV_RULER_H; y < a.h; y++)
+		for (int x = RV_LEFT_W; x < v.width; x++)
+			p->inked += (*(const uint32_t *)(a.d + (size_t)y *
+					a.stride + 4 * (size_t)x) & 0xffffff) !=
+				    0xffffff;
+	cairo_surface_destroy(a.s);
+	p->n++;
+}
+
+/*
+ * A load with previews (the window's) gives the model a plain load
+ * gives, array for array and pixel for pixel, though it was laid out and
+ * published for show several times on the way: 1.1 M events of the
+ * synthetic guest, so each CPU's records make two ranges and a preview
+ * falls between them (preview_ms 0: at every range used up).
+ */
+static void test_load_shown_equals_load(void **state)
+{
+	char *dir = rs_tmpdir();
+	char db[512], err[256];
+	snprintf(db, sizeof db, "%s/big.db", dir);
+	empty_copy(rs_src_path("samples/traces/pingpong.db"), db, 2);
+	evlist l = { 0 };
+	synthetic(&l, 190000);
+	assert_true(l.n > 1100000);
+	for (size_t at = 0; at < l.n; at += 100000)   /* the test ring's size */
+		append(db, &l, at, at + 100000 < l.n ? at + 100000 : l.n);
+	previews p = { .total = l.n, .first_t = l.v[0].t };
+	const rv_load_show show = { .preview = preview_seen,
+				    .preview_data = &p, .preview_ms = 0 };
+	rv_model *shown = rv_model_load_shown(db, err, sizeof err, &show);
+	if (!shown)
+		fail_msg("%s", err);
+	rv_model *plain = rv_model_load(db, err, sizeof err);
+	if (!plain)
+		fail_msg("%s", err);
+	assert_true(p.n >= 1);
+	assert_true(p.inked > 1000);
+	assert_int_equal(shown->nevents, l.n);
+	models_eq(shown, plain);
+	pictures_eq(shown, plain);
+	rv_model_free(shown);
+	rv_model_free(plain);
+	evlist_free(&l);
+	rs_tmpdir_cleanup(dir);
+}
+
 RS_TEST_SUITE(viewer_follow,
 	      cmocka_unit_test(test_follow_synthetic),
 	      cmocka_unit_test(test_follow_sliced),
 	      cmocka_unit_test(test_follow_real_trace),
 	      cmocka_unit_test(test_follow_collector_store),
-	      cmocka_unit_test(test_follow_out_of_order))
+	      cmocka_unit_test(test_follow_out_of_order),
+	      cmocka_unit_test(test_load_shown_equals_load))

@@ -375,11 +375,52 @@ static void test_window_status_pan_frametime(void **state)
 
 /* A trace of several loader ranges (500 000 records each: model.c) says
  * how far its load got, once per range, whatever the machine's speed. */
+/* The window's first preview (window_load.c): announced and painted
+ * before the load ended, of fewer events than the whole, and what it
+ * shows is the trace so far: pingpong's lanes at the left, in colour,
+ * and nothing but the grid past the last mark loaded. */
+static void check_preview(const char *log, const char *events, char *png,
+			  size_t len, const char *dir)
+{
+	const char *pv = strstr(log, "preview 0: ");
+	const char *drawn = strstr(log, "preview 0 drawn");
+	if (!pv || !drawn || drawn > events)
+		fail_msg("no preview drawn before the load ended:\n%s", log);
+	const double shown = nth(log, 0, "preview 0: "), all = nth(log, 0, "events ");
+	assert_true(shown > 0 && shown < all);
+	snprintf(png, len, "%s/preview0.png", dir);
+	cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+	assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+	const unsigned char *d = cairo_image_surface_get_data(s);
+	const int stride = cairo_image_surface_get_stride(s);
+	const int w = cairo_image_surface_get_width(s);
+	const int h = cairo_image_surface_get_height(s);
+	assert_true(w > RV_LEFT_W + 100 && h > RV_RULER_H + 100);
+	/* the loaded share of the plot's width, from the preview's events:
+	 * marks come at a steady pace after pingpong's short start */
+	const int edge = RV_LEFT_W + (int)((w - RV_LEFT_W) / 1.02 * shown / all);
+	long left = 0, right = 0;
+	for (int y = RV_RULER_H; y < h; y++)
+		for (int x = RV_LEFT_W; x < w; x++) {
+			uint32_t px = *(const uint32_t *)(d + y * stride + x * 4);
+			int r = (px >> 16) & 255, g = (px >> 8) & 255, b = px & 255;
+			int hi = r > g ? (r > b ? r : b) : (g > b ? g : b);
+			int lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+			if (hi - lo > 40)   /* colour: not white, grey or the grid */
+				*(x < edge ? &left : &right) += x < edge - 5 || x >= edge + 5;
+		}
+	printf("# preview 0: %.0f of %.0f events, colour %ld px left of x=%d, %ld "
+	       "right\n", shown, all, left, edge, right);
+	assert_true(left > 20);
+	assert_int_equal(right, 0);
+	cairo_surface_destroy(s);
+}
+
 static void test_window_load_progress(void **state)
 {
 	const char *display = rs_test_display();
 	char *dir = rs_tmpdir(), *log = NULL;
-	char db[512];
+	char db[512], png[512];
 	snprintf(db, sizeof db, "%s/big.db", dir);
 	assert_int_equal(rs_run(NULL, 10, "cp %s %s", SAMPLES "/pingpong.db",
 				db), 0);
@@ -387,8 +428,10 @@ static void test_window_load_progress(void **state)
 	 * test writer's 8 MB ring. */
 	for (int i = 0; i < 6; i++)
 		append_marks(db, 200000);
-	int rc = rs_run(&log, 120, "DISPLAY=%s " ENV "%s --test-script "
-			"'events;quit' %s", display, rs_bin("ringside-view"),
+	/* previews at every range used up (PREVIEW_MS 0), each saved */
+	int rc = rs_run(&log, 120, "DISPLAY=%s " ENV "RINGSIDE_VIEW_PREVIEW_MS=0"
+			" RINGSIDE_VIEW_PREVIEW_PNG=%s/preview %s --test-script "
+			"'events;quit' %s", display, dir, rs_bin("ringside-view"),
 			db);
 	if (rc)
 		fprintf(stderr, "%s\n", log ? log : "");
@@ -397,7 +440,9 @@ static void test_window_load_progress(void **state)
 	assert_non_null(p);
 	double pc = nth(log, 0, "loading ");
 	assert_true(pc > 0 && pc < 100);
-	assert_true(p < strstr(log, "events "));
+	const char *events = strstr(log, "events ");
+	assert_true(p < events);
+	check_preview(log, events, png, sizeof png, dir);
 	free(log);
 	rs_tmpdir_cleanup(dir);
 }

@@ -1,7 +1,8 @@
 /*
  * test_viewer_pack.c - the viewer model's packed storage (issue 18): times
  * in 4 bytes (viewer/times.h) read back exactly whatever their spacing or
- * order, and a counter's min/max over any sample range equals a plain
+ * order, values that are set again (viewer/vals.h) too, so do span refs
+ * and kinds in the bytes they need, and a counter's min/max over any sample range equals a plain
  * scan now that its pyramid starts at blocks of 16.
  */
 #include "testlib.h"
@@ -13,6 +14,7 @@
 #include "model.h"
 #include "ringside_ring.h"
 #include "times.h"
+#include "vals.h"
 
 /* Times around every edge of a block's 32-bit reach: exactly 2^32 - 2
  * past the base (the last offset stored), 2^32 - 1 (the first that is
@@ -67,6 +69,133 @@ static void test_times_exact(void **state)
 	g_free(want);
 }
 
+/* base + d, wrapping around int64 as the values may lie anywhere */
+static int64_t wrap_add(int64_t base, int64_t d)
+{
+	return (int64_t)((uint64_t)base + (uint64_t)d);
+}
+
+/* A value near base, about a base's reach either way from it, seconds
+ * away, or anywhere at all. */
+static int64_t some_value(GRand *r, int64_t base)
+{
+	static const int64_t odd[] = { INT64_MAX, INT64_MIN, INT64_MIN + 1,
+				       INT64_MAX - 1, 0, -1 };
+	switch (g_rand_int_range(r, 0, 8)) {
+	case 0:
+		return odd[g_rand_int_range(r, 0, G_N_ELEMENTS(odd))];
+	case 1:
+		return wrap_add(base, (int64_t)UINT32_MAX -
+				g_rand_int_range(r, 0, 4) - ((int64_t)1 << 31));
+	case 2:
+		return wrap_add(base, -((int64_t)1 << 31) -
+				g_rand_int_range(r, -2, 2));
+	case 3:
+		return wrap_add(base, (int64_t)g_rand_int_range(r, -10, 10) *
+				3000000000ll);
+	default:
+		return wrap_add(base, g_rand_int_range(r, -100000, 100000));
+	}
+}
+
+/* Values pushed and then set again in any order, to anything: each
+ * reads back what was written last, for times (bias 0) and for values
+ * either way (RV_V_SIGNED); a far one set back within reach and out
+ * again, a block whose first values are INT64_MAX. */
+static void test_vals_exact(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(24);
+	for (int signed_ = 0; signed_ < 2; signed_++) {
+		const uint32_t n = 9 * RV_TB_LEN + 13;
+		int64_t *want = g_new(int64_t, n);
+		rv_vals a = { .bias = signed_ ? RV_V_SIGNED : 0 };
+		int64_t t = 1000000;
+		for (uint32_t i = 0; i < n; i++) {
+			t += g_rand_int_range(r, 0, 5000);
+			/* block 3 starts with never-resolved ones */
+			want[i] = (i >> RV_TB_SHIFT) == 3 && (i & 255) < 40 ?
+				INT64_MAX : g_rand_int_range(r, 0, 10) ? t :
+				some_value(r, t);
+			rv_vals_push(&a, want[i]);
+		}
+		for (uint32_t i = 0; i < n; i++)
+			assert_int_equal(rv_vals_at(&a, i), want[i]);
+		for (int k = 0; k < 20 * (int)n; k++) {
+			const uint32_t i = (uint32_t)g_rand_int_range(r, 0, (gint32)n);
+			want[i] = some_value(r, want[i] == INT64_MAX ? t : want[i]);
+			rv_vals_set(&a, i, want[i]);
+			if (k % 97 == 0)
+				for (uint32_t j = 0; j < n; j++)
+					assert_int_equal(rv_vals_at(&a, j), want[j]);
+		}
+		for (uint32_t i = 0; i < n; i++)
+			assert_int_equal(rv_vals_at(&a, i), want[i]);
+		/* values a block's base reaches take 4 bytes, not the hash */
+		rv_vals b = { .bias = a.bias };
+		for (uint32_t i = 0; i < n; i++)
+			rv_vals_push(&b, signed_ ? 5000 - (int64_t)i * 7 : (int64_t)i * 7);
+		assert_int_equal(rs_u64map_count(&b.far), 0);
+		rv_vals_free(&b);
+		rv_vals_free(&a);
+		g_free(want);
+	}
+	g_rand_free(r);
+}
+
+/* Refs that stay one value (narrow or wide), then fit a byte, two,
+ * four, in runs and truncated back, as a follow's unpublish does, or set
+ * again in place: each reads back as written last, and the list is as
+ * wide as its widest value needs. */
+static void test_u32s_exact(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(32);
+	/* 7: every value 7 (no bytes at all) */
+	static const uint32_t tops[] = { 7, 0, 1, 255, 256, 65535, 65536,
+					 UINT32_MAX };
+	for (size_t k = 0; k < 2 * G_N_ELEMENTS(tops); k++) {
+		const uint32_t n = 5000, top = tops[k / 2];
+		/* the first 1000 all one value, 7 or one that needs 4 bytes */
+		const uint32_t first = k % 2 ? 70000 : 7;
+		uint32_t *want = g_new(uint32_t, n);
+		rv_u32s a = { 0 };
+		uint32_t held = 0, widest = 0;
+		bool one = true;   /* every value written was `first` */
+		for (uint32_t i = 0; i < n; i++) {
+			if (i % 700 == 699) {   /* take some back */
+				held -= 50;
+				rv_u32s_truncate(&a, held);
+			}
+			/* then up to top, or (top 7) `first` still */
+			const uint32_t v = i < 1000 || top == 7 ? first : (uint32_t)
+				(g_rand_double(r) * ((double)top + 1));
+			want[held++] = v;
+			widest = MAX(widest, v);
+			one = one && v == first;
+			rv_u32s_push(&a, v);
+			assert_int_equal(a.n, held);
+			if (i >= 1000 && i % 3 == 0) {   /* one set again */
+				const uint32_t j = (uint32_t)g_rand_int_range(
+					r, 0, (gint32)held);
+				want[j] = i % 2 ? want[(j + 1) % held] : top;
+				widest = MAX(widest, want[j]);
+				one = one && want[j] == first;
+				rv_u32s_set(&a, j, want[j]);
+			}
+		}
+		for (uint32_t i = 0; i < held; i++)
+			assert_int_equal(rv_u32s_at(&a, i), want[i]);
+		/* (a list never narrows: what was taken back counts) */
+		const int width = one ? 0 : widest <= UINT8_MAX ? 1 :
+				  widest <= UINT16_MAX ? 2 : 4;
+		assert_int_equal(a.width, width);
+		rv_u32s_free(&a);
+		g_free(want);
+	}
+	g_rand_free(r);
+}
+
 /* rv_counter_extent against a scan, for every range of a short counter
  * (all below, at and past the pyramid's first level) and random ranges
  * of a long one. */
@@ -74,8 +203,8 @@ static void check_extent(const rv_counter *c, uint32_t i0, uint32_t i1)
 {
 	int64_t mn = INT64_MAX, mx = INT64_MIN, gmn, gmx;
 	for (uint32_t i = i0; i < i1; i++) {
-		mn = MIN(mn, c->v[i]);
-		mx = MAX(mx, c->v[i]);
+		mn = MIN(mn, rv_counter_v(c, i));
+		mx = MAX(mx, rv_counter_v(c, i));
 	}
 	rv_counter_extent(c, i0, i1, &gmn, &gmx);
 	if (gmn != mn || gmx != mx)
@@ -123,4 +252,6 @@ static void test_counter_extent_exact(void **state)
 
 RS_TEST_SUITE(viewer_pack,
 	      cmocka_unit_test(test_times_exact),
+	      cmocka_unit_test(test_vals_exact),
+	      cmocka_unit_test(test_u32s_exact),
 	      cmocka_unit_test(test_counter_extent_exact))

@@ -57,9 +57,9 @@ static void test_viewer_smp_model(void **state)
 	/* what ran where: thread 4 on cpu 3 until it idled, then on cpu 2 */
 	const rv_spans *l3 = &m->cpu_lane[3], *l2 = &m->cpu_lane[2];
 	assert_true(l3->n >= 1 && l2->n >= 1);
-	assert_int_equal(l3->ref[0], thread_index(m, 4));
+	assert_int_equal(RV_REF(l3, 0), thread_index(m, 4));
 	assert_int_equal(RV_START(l3, 0), SMP_NS(10));
-	assert_int_equal(l2->ref[0], thread_index(m, 4));
+	assert_int_equal(RV_REF(l2, 0), thread_index(m, 4));
 	assert_int_equal(RV_START(l2, 0), SMP_NS(601));
 	/* the wake across CPUs (100 on cpu 0 -> 110 on cpu 1), then the
 	 * migration; thread 3's wake stayed on cpu 0 and is no crossing */
@@ -202,7 +202,7 @@ static void test_viewer_smp_real_fanout(void **state)
 		int64_t longest = -1;
 		uint32_t at = 0;
 		for (uint32_t i = 0; i < l->n; i++)
-			if (m->threads[l->ref[i]].tid != 0 &&
+			if (m->threads[RV_REF(l, i)].tid != 0 &&
 			    RV_END(l, i) - RV_START(l, i) > longest) {
 				longest = RV_END(l, i) - RV_START(l, i);
 				at = i;

@@ -147,7 +147,7 @@ static bool crosses(const rv_spans *s, int64_t from, int64_t to)
 static int64_t pp_by_id(const rv_model *m, uint64_t id)
 {
 	for (uint32_t i = 0; i < m->pp.n; i++)
-		if (!m->pp.is_thread[i] && m->pp.id[i] == id)
+		if (!rv_pp_is_thread(&m->pp, i) && rv_pp_id(&m->pp, i) == id)
 			return i;
 	return -1;
 }
@@ -192,27 +192,27 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 	const rv_spans *lane = &m->cpu_lane[0];
 	uint32_t after = rv_spans_first_ending_after(lane, big->to + 1);
 	assert_true(after < lane->n && RV_START(lane, after) == big->to);
-	assert_int_equal(m->threads[lane->ref[after]].tid, big->ctx_after);
+	assert_int_equal(m->threads[RV_REF(lane, after)].tid, big->ctx_after);
 	assert_false(crosses(&m->cpu_idle[0], big->from, big->to));
 	assert_false(crosses(&m->band_idle, big->from, big->to));
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		assert_false(crosses(&m->threads[i].states, big->from, big->to));
 	int ended_in_gap = 0, to_the_end = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
-		if (m->pp.is_thread[i])
+		if (rv_pp_is_thread(&m->pp, i))
 			continue;
-		int64_t f = pp_by_id(full, m->pp.id[i]);
+		int64_t f = pp_by_id(full, rv_pp_id(&m->pp, i));
 		assert_true(f >= 0);
 		/* (a promise that became another ended its line there) */
-		bool lost_end = full->pp.resolved[f] != INT64_MAX &&
-			m->pp.resolved[i] == INT64_MAX && m->pp.follows[i] < 0;
-		if (lost_end && full->pp.resolved[f] > big->from &&
-		    full->pp.resolved[f] < big->to) {
+		bool lost_end = rv_pp_resolved(&full->pp, f) != INT64_MAX &&
+			rv_pp_resolved(&m->pp, i) == INT64_MAX && rv_pp_follows(&m->pp, i) < 0;
+		if (lost_end && rv_pp_resolved(&full->pp, f) > big->from &&
+		    rv_pp_resolved(&full->pp, f) < big->to) {
 			ended_in_gap++;
 			assert_int_equal(m->pp.state[i], RV_PS_END_UNKNOWN);
-			assert_int_equal(m->pp.own_end[i], big->from);
+			assert_int_equal(rv_pp_own_end(&m->pp, i), big->from);
 		}
-		if (lost_end && m->pp.own_end[i] == INT64_MAX)
+		if (lost_end && rv_pp_own_end(&m->pp, i) == INT64_MAX)
 			to_the_end++;
 	}
 	assert_true(ended_in_gap > 0);
@@ -237,8 +237,8 @@ static void check_lines_resume(const rv_model *m, const rv_view *v,
 	const int xg = (int)ceil(rv_x(v, (double)big->to));
 	int checked = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
-		if (m->pp.created[i] > big->from - margin ||
-		    m->pp.own_end[i] < big->to + margin || m->pp.cpu[i] != 0)
+		if (rv_pp_created(&m->pp, i) > big->from - margin ||
+		    rv_pp_own_end(&m->pp, i) < big->to + margin || rv_pp_cpu(&m->pp, i) != 0)
 			continue;
 		int32_t row = rv_pp_row_at(m, i, big->to + 1);
 		if (row < 0 || rv_row_dense(m, v, row) ||
@@ -256,7 +256,7 @@ static void check_lines_resume(const rv_model *m, const rv_view *v,
 			}
 		if (!ink)
 			fail_msg("promise %llu (row %d): no line after the gap",
-				 (unsigned long long)m->pp.id[i], row);
+				 (unsigned long long)rv_pp_id(&m->pp, i), row);
 		checked++;
 	}
 	assert_true(checked > 0);
@@ -271,7 +271,7 @@ static bool end_unknown_mark(const rv_model *m, const rv_geom *g,
 			     const rv_view *z, uint32_t i, int32_t row)
 {
 	pic p = draw_view(m, z);
-	const int x1 = (int)floor(rv_x(z, (double)m->pp.own_end[i]));
+	const int x1 = (int)floor(rv_x(z, (double)rv_pp_own_end(&m->pp, i)));
 	const int ly = (int)lround(rv_row_line_y(g, z, row));
 	int above = 0, below = 0, after = 0, r, gg, b;
 	for (int x = x1 - 8; x <= x1 - 1; x++) {
@@ -288,7 +288,7 @@ static bool end_unknown_mark(const rv_model *m, const rv_geom *g,
 	if (above && below && !after)
 		return true;
 	fprintf(stderr, "promise %llu: end mark at x %d, line y %d: ink %d"
-		" above, %d below, %d after\n", (unsigned long long)m->pp.id[i],
+		" above, %d below, %d after\n", (unsigned long long)rv_pp_id(&m->pp, i),
 		x1, ly, above, below, after);
 	return false;
 }
@@ -408,10 +408,10 @@ static void test_losses_drawn_as_gaps(void **state)
 	 * short ones can be a pixel wide) */
 	int said = 0, asked = 0, marked = 0;
 	for (uint32_t i = 0; i < m->pp.n; i++) {
-		if (m->pp.state[i] != RV_PS_END_UNKNOWN || m->pp.follows[i] >= 0 ||
-		    m->pp.own_end[i] <= m->pp.created[i])
+		if (m->pp.state[i] != RV_PS_END_UNKNOWN || rv_pp_follows(&m->pp, i) >= 0 ||
+		    rv_pp_own_end(&m->pp, i) <= rv_pp_created(&m->pp, i))
 			continue;
-		const int64_t a = m->pp.created[i], e = m->pp.own_end[i];
+		const int64_t a = rv_pp_created(&m->pp, i), e = rv_pp_own_end(&m->pp, i);
 		const int64_t mid = a + (e - a) / 2;
 		rv_view z = v;
 		z.ns_per_px = 2.0 * (double)(e - a) / (z.width - RV_LEFT_W);
@@ -425,7 +425,7 @@ static void test_losses_drawn_as_gaps(void **state)
 			said++;
 		else
 			fprintf(stderr, "promise %llu: tooltip '%s'\n",
-				(unsigned long long)m->pp.id[i], t ? t : "(none)");
+				(unsigned long long)rv_pp_id(&m->pp, i), t ? t : "(none)");
 		g_free(t);
 	}
 	assert_true(asked > 0);
@@ -555,7 +555,7 @@ static void check_arrows_of(const rv_model *m, const rv_geom *g, uint8_t kind,
 			continue;
 		n++;
 		int64_t t = rv_arrow_t1(&m->arrows, k);
-		assert_int_equal(rv_arrow_t0(&m->arrows, k), t);
+		assert_int_equal(rv_arrow_t0(m, k), t);
 		int32_t r0 = rv_pp_row_at(m, m->arrows.from[k], t);
 		int32_t r1 = rv_pp_row_at(m, m->arrows.to[k], t);
 		rv_view v = { .width = 1000, .height = (int)g->total_h + 40,
@@ -616,17 +616,17 @@ static void test_chain_over_running_box(void **state)
 	uint8_t *chain = calloc(m->pp.n + 1, 1);
 	int checked = 0;
 	for (uint32_t p = 0; p < m->pp.n && checked < 3; p++) {
-		if (m->pp.is_thread[p] || m->pp.thread[p] < 0 ||
-		    (m->pp.follows[p] < 0 && m->pp.cont_root[p] < 0))
+		if (rv_pp_is_thread(&m->pp, p) || rv_pp_thread(&m->pp, p) < 0 ||
+		    (rv_pp_follows(&m->pp, p) < 0 && rv_pp_cont_root(&m->pp, p) < 0))
 			continue;
 		/* a run of its creating thread within its line */
-		const rv_spans *s = &m->threads[m->pp.thread[p]].states;
-		int64_t a = m->pp.created[p], e = m->pp.own_end[p];
+		const rv_spans *s = &m->threads[rv_pp_thread(&m->pp, p)].states;
+		int64_t a = rv_pp_created(&m->pp, p), e = rv_pp_own_end(&m->pp, p);
 		if (e == INT64_MAX)
 			e = m->t_max;
 		uint32_t i;
 		for (i = 0; i < s->n; i++)
-			if (s->kind[i] == RV_K_RUNNING &&
+			if (RV_KIND(s, i) == RV_K_RUNNING &&
 			    (RV_END(s, i) < e ? RV_END(s, i) : e) -
 			    (RV_START(s, i) > a ? RV_START(s, i) : a) > 400)
 				break;
@@ -652,7 +652,7 @@ static void test_chain_over_running_box(void **state)
 		}
 		if (orange < 3)
 			fail_msg("chain of promise %llu at %d,%d: %d orange",
-				 (unsigned long long)m->pp.id[p], x, ly, orange);
+				 (unsigned long long)rv_pp_id(&m->pp, p), x, ly, orange);
 		cairo_surface_destroy(pc.s);
 		checked++;
 	}

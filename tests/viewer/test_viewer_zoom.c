@@ -56,8 +56,8 @@ static void brute_agg(const rv_model *m, const rv_row *row, int64_t t0,
 		a->live += live;
 		a->created += RV_START(row, i) >= t0 && RV_START(row, i) < t1;
 		bool ends = RV_END(row, i) >= t0 && RV_END(row, i) < t1 &&
-			    m->pp.follows[p] < 0 &&
-			    m->pp.resolved[p] <= RV_END(row, i);
+			    rv_pp_follows(&m->pp, p) < 0 &&
+			    rv_pp_resolved(&m->pp, p) <= RV_END(row, i);
 		a->resolved += ends && m->pp.state[p] == RV_PS_RESOLVED;
 		a->failed += ends && m->pp.state[p] == RV_PS_FAILED;
 	}
@@ -486,7 +486,7 @@ static unsigned *brute_touches(const rv_model *m, const rv_view *v, int32_t r,
 		int t = touch_of(a->kind[k]);
 		if (t < 0 || (filter && !(match[a->from[k]] && match[a->to[k]])))
 			continue;
-		const int64_t te[2] = { rv_arrow_t0(a, k), rv_arrow_t1(a, k) };
+		const int64_t te[2] = { rv_arrow_t0(m, k), rv_arrow_t1(a, k) };
 		const int32_t re[2] = { rv_pp_row_at(m, a->from[k], te[0]),
 					rv_pp_row_at(m, a->to[k], te[1]) };
 		for (int e = 0; e < 2; e++) {
