@@ -95,112 +95,53 @@ void rv_thread_rgb(uint32_t thread, double rgb[3])
 	memcpy(rgb, pal[thread % 10], sizeof pal[0]);
 }
 
-#define RV_BATCH_COLOURS 32
-
-typedef struct {
-	double rgba[4];
-	GArray *r;   /* of double[4]: x, y, w, h */
-} rv_bucket;
-
-struct rv_batch {
-	cairo_t *cr;
-	int n;
-	rv_bucket b[RV_BATCH_COLOURS];
-};
-
-rv_batch *rv_batch_new(cairo_t *cr)
-{
-	rv_batch *b = g_new0(rv_batch, 1);
-	b->cr = cr;
-	return b;
-}
-
-void rv_batch_flush(rv_batch *b)
-{
-	for (int i = 0; i < b->n; i++) {
-		rv_bucket *k = &b->b[i];
-		if (!k->r->len)
-			continue;
-		cairo_new_path(b->cr);
-		const double *r = (const double *)(void *)k->r->data;
-		/* On whole pixels: a path of pixel-aligned rectangles is
-		 * filled by cairo's box compositor, several times faster than
-		 * its scan converter, which anything fractional sends it to.
-		 * (A fraction of a pixel of a span is not visible anyway.) */
-		for (guint j = 0; j < k->r->len; j++) {
-			double x0 = round(r[4 * j]), x1 = round(r[4 * j] + r[4 * j + 2]);
-			double y0 = round(r[4 * j + 1]);
-			double y1 = round(r[4 * j + 1] + r[4 * j + 3]);
-			if (x1 <= x0)
-				x1 = x0 + 1;
-			if (y1 > y0)
-				cairo_rectangle(b->cr, x0, y0, x1 - x0, y1 - y0);
-		}
-		cairo_set_source_rgba(b->cr, k->rgba[0], k->rgba[1], k->rgba[2],
-				      k->rgba[3]);
-		cairo_fill(b->cr);
-		g_array_set_size(k->r, 0);
-	}
-}
-
-void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
-		   double w, double h)
-{
-	int i;
-	for (i = 0; i < b->n; i++)
-		if (!memcmp(b->b[i].rgba, rgba, sizeof b->b[i].rgba))
-			break;
-	if (i == b->n) {
-		if (b->n == RV_BATCH_COLOURS) {
-			rv_batch_flush(b);
-			for (int j = 0; j < b->n; j++)
-				g_array_free(b->b[j].r, TRUE);
-			b->n = 0;
-			i = 0;
-		}
-		memcpy(b->b[i].rgba, rgba, sizeof b->b[i].rgba);
-		b->b[i].r = g_array_sized_new(FALSE, FALSE, 4 * sizeof(double),
-					      256);
-		b->n++;
-	}
-	GArray *a = b->b[i].r;
-	if (a->len) {
-		double *l = (double *)(void *)a->data + 4 * (a->len - 1);
-		if (l[1] == y && l[3] == h && l[0] + l[2] == x) {
-			l[2] += w;
-			return;
-		}
-	}
-	double r[4] = { x, y, w, h };
-	g_array_append_vals(a, r, 1);
-}
-
-void rv_batch_free(rv_batch *b)
-{
-	if (!b)
-		return;
-	rv_batch_flush(b);
-	for (int i = 0; i < b->n; i++)
-		g_array_free(b->b[i].r, TRUE);
-	g_free(b);
-}
-
 /* Callback colour for a span; returns false to skip it. */
 typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
 			  double rgba[4]);
 
-/* How much of [t0, t1) spans i.. fill (s->cum kept; i = the first span
- * ending after t0): whole spans from the running totals, less the parts
- * of the first and last that lie outside. */
-static double span_fill(const rv_spans *s, uint32_t i, double t0, double t1)
+/* How much of pixel column px, [t0, t1), spans i.. fill (s->cum kept; i =
+ * the first span ending after t0): whole spans from the running totals,
+ * less the parts of the first and last that lie outside; starts is the
+ * frame's column lookup in s->start, or NULL. */
+static double span_fill(const rv_view *v, const rv_spans *s,
+			const uint32_t *starts, uint32_t i, double px)
 {
-	uint32_t e = rv_times_gallop(&s->start, i, (int64_t)ceil(t1));
+	const double t0 = rv_t(v, px), t1 = rv_t(v, px + 1);
+	uint32_t e = rv_cols_gallop(v->cols, starts, &s->start, i, (int)px + 1,
+				    (int64_t)ceil(t1));
 	if (e <= i)
 		return 0;
 	double in = (double)(RV_CUM(s, e) - RV_CUM(s, i));
 	in -= fmax(0, t0 - (double)RV_START(s, i));
 	in -= fmax(0, (double)RV_END(s, e - 1) - t1);
 	return fmax(0, in);
+}
+
+/* Columns ahead whose first span's fields are fetched (span_prefetch). */
+#define SPAN_AHEAD 24
+
+/* Zoomed out, the first span of a column a few ahead is known (ends, the
+ * frame's lookups): its kind, ref, times and running totals are asked of
+ * the cache now, to be there when that column is drawn, instead of five
+ * misses in turn then (they were most of a whole-trace frame's lanes). */
+static inline __attribute__((always_inline))
+void span_prefetch(const rv_spans *s, const rv_cols *c,
+		   const uint32_t *ends, const uint32_t *starts,
+		   double px)
+{
+	const int k = (int)px - RV_LEFT_W + SPAN_AHEAD;
+	if (!ends || k < 0 || k >= c->n)
+		return;
+	const uint32_t i = ends[k];
+	rv_u32s_prefetch(&s->kind, i);
+	rv_u32s_prefetch(&s->ref, i);
+	rv_times_prefetch(&s->start, i);
+	rv_times_prefetch(&s->end, i);
+	if (s->cum.n && starts) {
+		rv_times_prefetch(&s->cum, i);
+		rv_times_prefetch(&s->cum, starts[k]);
+		rv_times_prefetch(&s->end, starts[k] ? starts[k] - 1 : 0);
+	}
 }
 
 /* Draw a span list as boxes in [y, y+h), merging sub-pixel spans. Returns
@@ -234,6 +175,14 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * whole fill (a second mark there replaced the first, and a band of
 	 * spans shorter than a pixel faded to a fraction of what it fills). */
 	double done_x = RV_LEFT_W;
+	/* zoomed out (an item a column or more), every column's first
+	 * span, looked up for all columns at once (cols.c) */
+	const uint32_t *ends = NULL, *starts = NULL;
+	if (rv_cols_dense(v->cols, &s->end)) {
+		ends = rv_cols_lb(v->cols, &s->end);
+		if (s->cum.n)
+			starts = rv_cols_lb_starts(v->cols, &s->start, &s->end);
+	}
 	while (i < s->n && RV_START(s, i) <= t_to) {
 		RV_WORK(1);
 		double x0 = rv_x(v, (double)RV_START(s, i));
@@ -247,17 +196,17 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* everything else ending within this pixel is one mark */
 			double px = floor(x0);
-			uint32_t j = rv_times_gallop(&s->end, i,
-						 (int64_t)ceil(rv_t(v, px + 1)));
+			span_prefetch(s, v->cols, ends, starts, px);
+			uint32_t j = rv_cols_gallop(v->cols, ends, &s->end, i,
+				(int)px + 1, (int64_t)ceil(rv_t(v, px + 1)));
 			if (col(m, RV_KIND(s, i), RV_REF(s, i), rgba)) {
 				/* a band is as strong as the time it fills:
 				 * a 1 ms tick's interrupts do not paint a
 				 * whole zoomed-out timeline (kept faintly
 				 * visible) */
 				if (s->cum.n) {
-					double fill = span_fill(s, i,
-						rv_t(v, px), rv_t(v, px + 1)) /
-						v->ns_per_px;
+					double fill = span_fill(v, s, starts, i,
+						px) / v->ns_per_px;
 					rgba[3] *= fmin(1.0, fmax(0.12, fill));
 				}
 				RV_EMIT(px, 1, rgba);
@@ -654,6 +603,51 @@ static void draw_overlays(cairo_t *cr, const rv_model *m, const rv_view *v)
 	}
 }
 
+/* The idle, allocator and interrupt bands, behind everything, on the
+ * white background and the body's full height: every body row of them is
+ * the same. Where the target takes pixels (pixels.c) one row is drawn,
+ * into an image one row high, and copied down the body, instead of each
+ * band being blended into all ~700 rows (zoomed out, a translucent mark
+ * in every column of three bands: two thirds of a frame's pixel work).
+ * The same pixels: the row is drawn by the same code onto the same white,
+ * and cr's clip (the body) is the copy's. */
+static void draw_bands(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	const rv_spans *band[3] = { &m->band_idle, &m->band_alloc,
+				    &m->band_irq };
+	rv_px p;
+	if (!rv_px_begin(cr, &p)) {
+		for (int k = 0; k < 3; k++)
+			draw_spans(cr, m, v, band[k], RV_RULER_H, v->height,
+				   band_col);
+		return;
+	}
+	/* the body's columns, in user pixels */
+	const int ux0 = MAX(p.x0 - p.dx, 0), ux1 = MIN(p.x1 - p.dx, v->width);
+	if (ux1 <= ux0 || p.y1 <= MAX(p.y0, RV_RULER_H + p.dy)) {
+		rv_px_end(&p);
+		return;
+	}
+	cairo_surface_t *rs = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
+							 v->width, 1);
+	cairo_t *rc = cairo_create(rs);
+	cairo_set_source_rgb(rc, 1, 1, 1);
+	cairo_paint(rc);
+	cairo_rectangle(rc, ux0, 0, ux1 - ux0, 1);
+	cairo_clip(rc);
+	for (int k = 0; k < 3; k++)
+		draw_spans(rc, m, v, band[k], 0, 1, band_col);
+	cairo_destroy(rc);
+	cairo_surface_flush(rs);
+	const uint32_t *row = (const uint32_t *)(void *)
+		cairo_image_surface_get_data(rs);
+	for (int y = MAX(p.y0, RV_RULER_H + p.dy); row && y < p.y1; y++)
+		memcpy(p.px + (size_t)y * (size_t)p.stride + ux0 + p.dx,
+		       row + ux0, (size_t)(ux1 - ux0) * sizeof *row);
+	cairo_surface_destroy(rs);
+	rv_px_end(&p);
+}
+
 static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
 			const rv_geom *g)
 {
@@ -727,6 +721,11 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 		cairo_restore(cr);
 		return;
 	}
+	/* the frame's own view: its pixel columns' lookups, made a list at
+	 * a time and kept for the frame (cols.c) */
+	rv_view fv = *v;
+	fv.cols = rv_cols_new(v);
+	v = &fv;
 	rv_geom g;
 	rv_geom_compute(m, &g);
 	double off = RV_RULER_H - v->yscroll;
@@ -735,10 +734,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_save(cr);
 	cairo_rectangle(cr, RV_LEFT_W, RV_RULER_H, v->width, v->height);
 	cairo_clip(cr);
-	/* idle / interrupt / allocator bands behind everything */
-	draw_spans(cr, m, v, &m->band_idle, RV_RULER_H, v->height, band_col);
-	draw_spans(cr, m, v, &m->band_alloc, RV_RULER_H, v->height, band_col);
-	draw_spans(cr, m, v, &m->band_irq, RV_RULER_H, v->height, band_col);
+	draw_bands(cr, m, v);
 	for (int c = 0; c < m->ncpus; c++) {
 		double y = off + g.cpu_y + c * RV_LANE_H;
 		draw_spans(cr, m, v, &m->cpu_lane[c], y, RV_LANE_H - 2, cpu_col);
@@ -784,4 +780,5 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	draw_overlays(cr, m, v);
 	cairo_restore(cr);
 	cairo_restore(cr);
+	rv_cols_free(fv.cols);
 }

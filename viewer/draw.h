@@ -36,6 +36,9 @@ typedef struct {
 	bool has_sel;
 	int64_t sel_a, sel_b; /* selected range (ns) */
 	const char *message;  /* drawn centred when there is no model yet */
+	/* rv_draw's, for the frame it draws (NULL elsewhere): its pixel
+	 * columns' lookups, made a list at a time (rv_cols) */
+	struct rv_cols *cols;
 } rv_view;
 
 /* Vertical layout of the body for one model (offsets before scrolling). */
@@ -87,6 +90,65 @@ static inline uint32_t rv_gallop(const int64_t *a, uint32_t n, uint32_t from,
 	return lo + rv_lower_bound(a + lo, hi - lo, t);
 }
 
+/* A frame's pixel columns (cols.c): column x (RV_LEFT_W <= x <= width)
+ * starts at time ceil(rv_t(v, x)), as rv_col_times says. Zoomed out, a
+ * lane, a packed row, the arrows and a counter each look up every
+ * column's start in their time lists, the same columns pass after pass.
+ * rv_cols_lb gives, for one sorted list, the first index at or after each
+ * column's start -- lb[x - RV_LEFT_W], for x in [RV_LEFT_W, width] --
+ * searched for all columns at once (rv_lod_search_many) the first time a
+ * frame asks, and kept for the frame. rv_gallop(list, from, start of x)
+ * is then MAX(from, lb[...]). rv_cols_dense says whether a list has at
+ * least one item per column in view, where that pays. */
+typedef struct rv_cols {
+	int n;                    /* columns RV_LEFT_W .. RV_LEFT_W + n - 1 */
+	int64_t *t;               /* t[k]: column RV_LEFT_W + k's start */
+	uint32_t nlists, cap;     /* the lists looked up this frame */
+	const rv_times **list;
+	uint32_t **lb;
+} rv_cols;
+rv_cols *rv_cols_new(const rv_view *v);
+void rv_cols_free(rv_cols *c);
+const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a);
+/* rv_cols_lb of the starts of intervals that do not overlap (a row's
+ * segments, a lane's spans), derived from their ends' (cols.c). */
+const uint32_t *rv_cols_lb_starts(rv_cols *c, const rv_times *start,
+				  const rv_times *end);
+/* rv_cols_lb's answer if the frame has asked it already, else NULL (c
+ * may be NULL). */
+const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a);
+bool rv_cols_dense(const rv_cols *c, const rv_times *a);
+/* rv_times_gallop(a, from, t) for t column x's start, from lb (a's
+ * rv_cols_lb, or NULL: searched as ever). */
+static inline uint32_t rv_cols_gallop(const rv_cols *c, const uint32_t *lb,
+				      const rv_times *a, uint32_t from, int x,
+				      int64_t t)
+{
+	const int k = x - RV_LEFT_W;
+	if (lb && k >= 0 && k < c->n && c->t[k] == t) {
+		RV_WORK(1);
+		return lb[k] > from ? lb[k] : from;
+	}
+	return rv_times_gallop(a, from, t);
+}
+/* Columns ahead whose first items' times are fetched (rv_cols_prefetch). */
+#define RV_COLS_AHEAD 16
+/* Asks the cache now for the times in lists a and b (b may be NULL) at
+ * the index lb gives column x + RV_COLS_AHEAD, which a column-by-column
+ * walk is about to read: the walk then finds them there instead of
+ * waiting on each in turn. */
+static inline __attribute__((always_inline))
+void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
+		      const rv_times *a, const rv_times *b, int x)
+{
+	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
+	if (!lb || k < 0 || k >= c->n)
+		return;
+	rv_times_prefetch(a, lb[k]);
+	if (b)
+		rv_times_prefetch(b, lb[k]);
+}
+
 /* Draw everything into cr, clipped to v->width x v->height. */
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
 
@@ -100,6 +162,11 @@ void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     const rv_geom *g);
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g);
+/* Arrow colours by kind (mirage's), in draw_promises.c. */
+extern const double rv_arrow_colour[RV_A_COUNT][3];
+/* A dense row (rv_row_dense), drawn per pixel column (draw_packed.c). */
+void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
+			int32_t r, double ly);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
 
 /* Zoomed out (draw_promises.c): a row whose promises in view are on
@@ -166,6 +233,11 @@ void rv_touch_match_build(rv_match_rows *mr, const rv_model *m,
 			  const uint8_t *match);
 unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
 			     int64_t t0, int64_t t1, rv_touch_hint *hint);
+/* The same for pixel column x of v's frame, each kind's lookups taken
+ * from lb[t] (v->cols' for row r's touch_t[t]) where not NULL. */
+unsigned rv_row_touches_col(const rv_model *m, const rv_view *v, int32_t r,
+			    int x, const uint32_t *const *lb,
+			    rv_touch_hint *hint);
 /* The pixel column x's time range, as rv_row_agg takes it. */
 void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1);
 int rv_agg_height(uint32_t live);
@@ -205,6 +277,52 @@ void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
 void rv_batch_flush(rv_batch *b);
 void rv_batch_free(rv_batch *b);   /* flushes first */
 
+/* Direct pixels (pixels.c): where cr draws 1:1 into an image surface
+ * (ARGB32 or RGB24, no device scale or transform but a whole-pixel
+ * translation, the clip one whole-pixel rectangle, OVER, winding),
+ * rv_px_begin flushes the surface and fills p, and rv_px_fill stores the
+ * pixels cairo would have drawn filling box [x0, x1) x [y0, y1) (user
+ * pixels) with colour c (rv_px_colour); rv_px_end marks the surface
+ * dirty. Elsewhere (SVG, recording surfaces, HiDPI) rv_px_begin returns
+ * false and the caller fills through cairo. Between begin and end the
+ * caller draws nothing through cairo on the same surface. */
+typedef struct {
+	uint32_t *px;
+	int stride;               /* in pixels */
+	int x0, y0, x1, y1;       /* the clip, device pixels */
+	int dx, dy;               /* user to device */
+	cairo_surface_t *s;
+} rv_px;
+bool rv_px_begin(cairo_t *cr, rv_px *p);
+void rv_px_end(rv_px *p);
+uint32_t rv_px_colour(const double rgba[4]);
+/* A translucent colour's box, clipped, in device pixels. */
+void rv_px_over(const rv_px *p, int x0, int x1, int y0, int y1, uint32_t c);
+/* Inline: a zoomed-out frame stores ~50 000 boxes of a few pixels, and
+ * the call was a third of each. */
+static inline void rv_px_fill(const rv_px *p, int x0, int x1, int y0, int y1,
+			      uint32_t c)
+{
+	x0 += p->dx;
+	x1 += p->dx;
+	y0 += p->dy;
+	y1 += p->dy;
+	x0 = x0 > p->x0 ? x0 : p->x0;
+	x1 = x1 < p->x1 ? x1 : p->x1;
+	y0 = y0 > p->y0 ? y0 : p->y0;
+	y1 = y1 < p->y1 ? y1 : p->y1;
+	if (x0 >= x1 || y0 >= y1)
+		return;
+	if (c >> 24 != 255) {
+		rv_px_over(p, x0, x1, y0, y1, c);
+		return;
+	}
+	uint32_t *row = p->px + (size_t)y0 * (size_t)p->stride;
+	for (int y = y0; y < y1; y++, row += p->stride)
+		for (int x = x0; x < x1; x++)
+			row[x] = c;
+}
+
 /* Pixel strips (strip.c): marks written straight into a small image at
  * whole-pixel device coordinates, then composited with one paint. For the
  * per-pixel-column marks of zoomed-out frames, where a cairo path per
@@ -215,8 +333,20 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 
 typedef struct rv_strip rv_strip;
 rv_strip *rv_strip_new(int x, int y, int w, int h);
+/* A strip whose caller draws nothing else on cr before rv_strip_paint
+ * and fills only opaque colours: where cr's target takes pixels
+ * (rv_px_begin), its fills are stored there as they come. */
+rv_strip *rv_strip_now(cairo_t *cr, int x, int y, int w, int h);
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4]);
+/* The same with the colour converted once (rv_strip_argb), for callers
+ * that fill many marks in a few colours. */
+uint32_t rv_strip_argb(const double rgba[4]);
+void rv_strip_put(rv_strip *s, int x0, int x1, int y0, int y1, uint32_t c);
+/* An rv_strip_now strip's target, when its fills go there and none of
+ * it lies outside the clip: the caller may store its (opaque) pixels
+ * there itself, in device pixels (dx, dy), in place of rv_strip_put. */
+const rv_px *rv_strip_direct(const rv_strip *s);
 void rv_strip_paint(cairo_t *cr, rv_strip *s);
 void rv_strip_free(rv_strip *s);
 

@@ -35,13 +35,13 @@ static int64_t counter_gap(const rv_model *m, const rv_counter *c, int64_t a,
  * where a gap begins. True if one did: the next sample starts afresh. */
 static bool counter_flat(rv_strip *st, const rv_model *m, const rv_view *v,
 			 const rv_counter *c, int x, int xe, int64_t ta,
-			 int64_t tb, int level)
+			 int64_t tb, int level, uint32_t ink)
 {
 	int64_t gap = ta == INT64_MIN ? INT64_MAX : counter_gap(m, c, ta, tb);
 	if (gap != INT64_MAX)
 		xe = MIN(xe, MAX(x, (int)floor(rv_x(v, (double)gap))));
 	if (xe > x)
-		rv_strip_fill(st, x, xe, level, level + 1, counter_ink);
+		rv_strip_put(st, x, xe, level, level + 1, ink);
 	return gap != INT64_MAX;
 }
 
@@ -66,18 +66,25 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * zoomed out, a counter is a min..max bar in every pixel column,
 	 * thousands of segments a stroke would rasterize one by one. */
 	const int top = (int)floor(y + 1), bottom = (int)ceil(base) + 1;
-	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W,
+	rv_strip *st = rv_strip_now(cr, RV_LEFT_W, top, v->width - RV_LEFT_W,
 				    bottom - top);
+	const uint32_t ink = rv_strip_argb(counter_ink);
 	/* value carried in from the left edge */
 	int cur = (int)lround(i0 ? VY(rv_counter_v(c, i0 - 1)) : base);
 	int x = RV_LEFT_W;
 	uint32_t i = i0;
+	/* zoomed out, a sample or more a column: every column's first,
+	 * looked up for all columns at once (cols.c) */
+	const bool dense = i1 - i0 >= (uint32_t)(v->width - RV_LEFT_W);
+	const uint32_t *ts = v->cols && dense ? rv_cols_lb(v->cols, &c->t)
+					      : NULL;
 	while (i < i1) {
 		RV_WORK(1);
 		int xi = (int)floor(rv_x(v, (double)rv_times_at(&c->t, i)));
 		/* all samples within this pixel column: one min..max bar */
-		uint32_t j = rv_times_gallop(&c->t, i,
-					 (int64_t)ceil(rv_t(v, xi + 1)));
+		rv_cols_prefetch(v->cols, ts, &c->t, NULL, xi + 1);
+		uint32_t j = rv_cols_gallop(v->cols, ts, &c->t, i, xi + 1,
+					    (int64_t)ceil(rv_t(v, xi + 1)));
 		if (j > i1)
 			j = i1;
 		if (j <= i)
@@ -86,7 +93,7 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 		/* after a gap the old level is unknown: no step from it */
 		if (counter_flat(st, m, v, c, x, xi,
 				 i ? rv_times_at(&c->t, i - 1) : INT64_MIN,
-				 rv_times_at(&c->t, i), cur))
+				 rv_times_at(&c->t, i), cur, ink))
 			cur = (int)lround(VY(rv_counter_v(c, i)));
 		int lo = cur, hi = cur;
 		if (j - i > 1) {
@@ -98,7 +105,7 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 		}
 		lo = MIN(lo, next);
 		hi = MAX(hi, next);
-		rv_strip_fill(st, xi, xi + 1, lo, hi + 1, counter_ink);
+		rv_strip_put(st, xi, xi + 1, lo, hi + 1, ink);
 		cur = next;
 		x = xi + 1;
 		i = j;
@@ -111,7 +118,7 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 			      MAX((double)x, ceil(rv_x(v, (double)m->t_max))));
 	counter_flat(st, m, v, c, x, xe,
 		     i ? rv_times_at(&c->t, i - 1) : INT64_MIN,
-		     i < c->n ? rv_times_at(&c->t, i) : m->t_max, cur);
+		     i < c->n ? rv_times_at(&c->t, i) : m->t_max, cur, ink);
 	rv_strip_paint(cr, st);
 	rv_strip_free(st);
 #undef VY

@@ -31,7 +31,7 @@ double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row)
 
 /* Arrow colours by kind (mirage's); a packed row's touch ticks use them
  * too. */
-static const double arrow_colour[RV_A_COUNT][3] = {
+const double rv_arrow_colour[RV_A_COUNT][3] = {
 	[RV_A_CREATE] = { 0, 0, 0 },
 	[RV_A_BECOMES] = { 0, 0, 0 },
 	[RV_A_RESOLVE] = { 0.0, 0.65, 0.0 },
@@ -45,6 +45,24 @@ static const double arrow_colour[RV_A_COUNT][3] = {
 static bool hidden(const rv_view *v, uint32_t p)
 {
 	return v->filter && v->match && !v->match[p];
+}
+
+/* Columns ahead whose first state span is fetched (running_prefetch). */
+#define RUN_AHEAD 16
+
+/* The state span a column RUN_AHEAD on starts with (lb, the frame's
+ * lookups) and the few after it, asked of the cache now: the walk reads
+ * their kinds and times in turn. */
+static inline __attribute__((always_inline))
+void running_prefetch(const rv_spans *s, const rv_cols *c,
+		      const uint32_t *lb, int x)
+{
+	const int k = x - RV_LEFT_W + RUN_AHEAD;
+	if (k < 0 || k >= c->n)
+		return;
+	rv_u32s_prefetch(&s->kind, lb[k]);
+	rv_times_prefetch(&s->start, lb[k]);
+	rv_times_prefetch(&s->end, lb[k]);
 }
 
 /* White overlay where the creating thread ran, within [a, b], framed in
@@ -61,6 +79,11 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	const rv_spans *s = &m->threads[th].states;
 	double lo = fmax(a, v->from), hi = fmin(b, rv_t(v, v->width));
 	const int top = (int)lround(ly - 3);
+	/* a promise wide on screen (a thread's own row: the whole view)
+	 * crosses its thread's states column by column, as the thread's
+	 * lane did: the lane's column lookups, kept for the frame, serve */
+	const uint32_t *lb = rv_x(v, hi) - rv_x(v, lo) >= 64 ?
+			     rv_cols_cached(v->cols, &s->end) : NULL;
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && RV_START(s, i) <= hi) {
 		RV_WORK(1);
@@ -73,8 +96,11 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 		if (x1 - x0 < 1) {
 			/* runs within one pixel: one mark, then the next pixel */
 			x1 = x0 + 1;
-			uint32_t j = rv_times_gallop(&s->end, i,
-						 (int64_t)ceil(rv_t(v, floor(x0) + 1)));
+			const int nx = (int)floor(x0) + 1;
+			if (lb)
+				running_prefetch(s, v->cols, lb, nx);
+			uint32_t j = rv_cols_gallop(v->cols, lb, &s->end, i, nx,
+				(int64_t)ceil(rv_t(v, floor(x0) + 1)));
 			i = j > i ? j : i + 1;
 		} else {
 			i++;
@@ -240,187 +266,6 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 	}
 }
 
-void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1)
-{
-	*t0 = (int64_t)ceil(rv_t(v, x));
-	*t1 = (int64_t)ceil(rv_t(v, x + 1));
-}
-
-void rv_row_agg(const rv_row *row, int64_t t0, int64_t t1, rv_agg_hint *h,
-		rv_agg *out)
-{
-	/* start and end are both sorted (segments do not overlap): each
-	 * count is a difference of two prefix lengths */
-	if (h->next && t0 == h->t1) {
-		/* the last column ended where this one starts */
-		h->s0 = h->s1;
-		h->e0 = h->e1;
-	} else {
-		h->s0 = rv_times_gallop(&row->start, h->s0, t0);
-		h->e0 = rv_times_gallop(&row->end, h->e0, t0);
-	}
-	h->next = true;
-	h->t1 = t1;
-	h->s1 = rv_times_gallop(&row->start, h->s1 > h->s0 ? h->s1 : h->s0, t1);
-	h->el = rv_times_gallop(&row->end, h->el > h->e0 ? h->el : h->e0,
-			  t0 + 1);
-	h->e1 = rv_times_gallop(&row->end, h->e1 > h->el ? h->e1 : h->el, t1);
-	out->live = h->s1 > h->el ? h->s1 - h->el : 0;
-	out->created = h->s1 - h->s0;
-	out->resolved = rv_row_nres(row, h->e1) - rv_row_nres(row, h->e0);
-	out->failed = rv_row_nfail(row, h->e1) - rv_row_nfail(row, h->e0);
-	out->matched = 0;
-}
-
-rv_match_rows *rv_match_rows_new(const rv_model *m, const uint8_t *match)
-{
-	if (!m || !match)
-		return NULL;
-	rv_match_rows *mr = g_new0(rv_match_rows, 1);
-	size_t total = 0;
-	mr->nrows = m->nrows;
-	mr->off = g_new(size_t, m->nrows + 1);
-	for (uint32_t r = 0; r < m->nrows; r++) {
-		mr->off[r] = total;
-		total += m->rows[r].n + 1;
-	}
-	mr->off[m->nrows] = total;
-	mr->n = g_new(uint32_t, total);
-	mr->nres = g_new(uint32_t, total);
-	mr->nfail = g_new(uint32_t, total);
-	for (uint32_t r = 0; r < m->nrows; r++) {
-		const rv_row *row = &m->rows[r];
-		uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
-		uint32_t *nfail = mr->nfail + mr->off[r];
-		n[0] = nres[0] = nfail[0] = 0;
-		for (uint32_t i = 0; i < row->n; i++) {
-			const uint32_t hit = match[row->pp[i]] != 0;
-			n[i + 1] = n[i] + hit;
-			/* a matching segment that ends with a resolve / fail */
-			const rv_row_ends *e = &row->ends[i >> 6];
-			const uint64_t bit = 1ull << (i & 63);
-			nres[i + 1] = nres[i] + (hit && (e->res & bit));
-			nfail[i + 1] = nfail[i] + (hit && (e->fail & bit));
-		}
-	}
-	rv_touch_match_build(mr, m, match);
-	return mr;
-}
-
-void rv_match_rows_free(rv_match_rows *mr)
-{
-	if (!mr)
-		return;
-	g_free(mr->off);
-	g_free(mr->n);
-	g_free(mr->nres);
-	g_free(mr->nfail);
-	g_free(mr->toff);
-	g_free(mr->tn);
-	g_free(mr);
-}
-
-void rv_row_agg_view(const rv_model *m, const rv_view *v, int32_t r,
-		     int64_t t0, int64_t t1, rv_agg_hint *h, rv_agg *out)
-{
-	rv_row_agg(&m->rows[r], t0, t1, h, out);
-	const rv_match_rows *mr = v->match_rows;
-	if (!v->match || !mr || mr->nrows != m->nrows)
-		return;   /* no matches indexed: nothing marked or hidden */
-	const uint32_t *n = mr->n + mr->off[r], *nres = mr->nres + mr->off[r];
-	const uint32_t *nfail = mr->nfail + mr->off[r];
-	/* live segments are [el, s1), created [s0, s1), ends [e0, e1) */
-	out->matched = h->s1 > h->el ? n[h->s1] - n[h->el] : 0;
-	if (!v->filter)
-		return;
-	out->live = out->matched;
-	out->created = n[h->s1] - n[h->s0];
-	out->resolved = nres[h->e1] - nres[h->e0];
-	out->failed = nfail[h->e1] - nfail[h->e0];
-}
-
-int rv_agg_height(uint32_t live)
-{
-	/* 1, 2, 4, 8+ live: 3, 5, 7, 9 px: a count read at a glance, not a
-	 * ruler; zooming in gives the promises themselves */
-	if (!live)
-		return 0;
-	int h = 3 + 2 * (int)floor(log2((double)live));
-	return h > 9 ? 9 : h;
-}
-
-bool rv_row_dense(const rv_model *m, const rv_view *v, int32_t r)
-{
-	const rv_row *row = &m->rows[r];
-	uint32_t i0 = rv_row_first_ending_after(row, (int64_t)v->from);
-	uint32_t i1 = rv_times_search(&row->start,
-				      (int64_t)ceil(rv_t(v, v->width)));
-	if (i1 < i0 + 2)
-		return false;
-	double xa = fmax(rv_x(v, (double)RV_START(row, i0)), RV_LEFT_W);
-	double xb = fmin(rv_x(v, (double)RV_END(row, i1 - 1)), v->width);
-	return xb - xa < RV_AGG_PX * (i1 - i0);
-}
-
-/* A dense row, per pixel column (see RV_AGG_PX), as pixels. */
-static void draw_agg_row(cairo_t *cr, const rv_model *m, const rv_view *v,
-			 int32_t r, double ly)
-{
-	static const double area[4] = { 0.55, 0.62, 0.80, 1 };
-	/* the detailed view's match colour (line_rgb), filter off */
-	static const double match[4] = { 0.85, 0.0, 0.75, 1 };
-	const rv_row *row = &m->rows[r];
-	static const double tick[3][4] = {
-		{ 0.1, 0.1, 0.1, 1 }, { 0.0, 0.65, 0.0, 1 },
-		{ 0.85, 0.0, 0.0, 1 } };
-	/* a column with touches of several kinds shows the rarest kind's
-	 * colour (signal, try_read, read-failed, read: arrow_rgb's) */
-	static const int touch_order[RV_T_COUNT] = {
-		RV_T_SIGNAL, RV_T_TRY_READ, RV_T_READ_FAILED, RV_T_READ };
-	static const uint8_t touch_arrow[RV_T_COUNT] = {
-		[RV_T_READ] = RV_A_READ, [RV_T_READ_FAILED] = RV_A_READ_FAILED,
-		[RV_T_TRY_READ] = RV_A_TRY_READ, [RV_T_SIGNAL] = RV_A_SIGNAL };
-	const int base = (int)lround(ly) + 1, top = base - 13;
-	rv_strip *st = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W, 13);
-	rv_agg_hint h = { 0 };
-	rv_touch_hint th = { { 0 } };
-	for (int x = RV_LEFT_W; x < v->width; x++) {
-		RV_WORK(1);
-		int64_t t0, t1;
-		rv_col_times(v, x, &t0, &t1);
-		rv_agg a;
-		rv_row_agg_view(m, v, r, t0, t1, &h, &a);
-		int ah = rv_agg_height(a.live);
-		/* a column holding a match is tinted whole, as a matching
-		 * line is drawn magenta and thick (with the filter on the
-		 * counts are of matches only, so nothing is tinted) */
-		if (ah)
-			rv_strip_fill(st, x, x + 1, base - ah, base,
-				      a.matched && !v->filter ? match : area);
-		const uint32_t n[3] = { a.created, a.resolved, a.failed };
-		for (int k = 0; k < 3; k++)
-			if (n[k])
-				rv_strip_fill(st, x, x + 1, top + k,
-					      top + k + 1, tick[k]);
-		unsigned kinds = rv_row_touches_view(m, v, r, t0, t1, &th);
-		for (int i = 0; kinds && i < RV_T_COUNT; i++)
-			if (kinds & (1u << touch_order[i])) {
-				const double *c =
-					arrow_colour[touch_arrow[touch_order[i]]];
-				const double rgba[4] = { c[0], c[1], c[2], 1 };
-				rv_strip_fill(st, x, x + 1, top + 3, top + 4, rgba);
-				break;
-			}
-		bool touches_left = false;
-		for (int t = 0; t < RV_T_COUNT; t++)
-			touches_left |= th.i[t] < row->ntouch[t];
-		if (h.s1 >= row->n && h.e1 >= row->n && !touches_left)
-			break;   /* nothing further in this row */
-	}
-	rv_strip_paint(cr, st);
-	rv_strip_free(st);
-}
-
 /* The labels of the rows in view, drawn after the arrows so none is
  * drawn over (rv_draw): each only where it fits (draw_label), and a
  * promise under a pixel wide is skipped to the next pixel, so a frame
@@ -438,6 +283,8 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
+		/* a packed row's column lookups, made for its aggregate */
+		const uint32_t *E = rv_cols_cached(v->cols, &row->end);
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
 		while (i < row->n && RV_START(row, i) <= t_to) {
 			RV_WORK(1);
@@ -446,7 +293,11 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
 			double x1 = fmin(rv_x(v, e), v->width + 10);
 			if (x1 - x0 < 1) {
-				uint32_t j = rv_times_gallop(&row->end, i,
+				const int nx = (int)floor(x0) + 1;
+				rv_cols_prefetch(v->cols, E, &row->start,
+						 &row->end, nx);
+				uint32_t j = rv_cols_gallop(v->cols, E,
+					&row->end, i, nx,
 					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
 				i = j > i ? j : i + 1;
 				continue;
@@ -491,7 +342,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r);
 		if (rv_row_dense(m, v, r)) {
-			draw_agg_row(cr, m, v, r, ly);
+			rv_draw_packed_row(cr, m, v, r, ly);
 			continue;
 		}
 		/* sub-pixel promises: one mark per pixel column, as pixels */
@@ -555,7 +406,7 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 
 static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
 {
-	const double *c = arrow_colour[kind];
+	const double *c = rv_arrow_colour[kind];
 	cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
 }
 
@@ -638,6 +489,22 @@ static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
 	return dense[r];
 }
 
+/* The first arrows of the column RV_COLS_AHEAD on, asked of the cache
+ * now: the walk reads their times, kinds and ends in turn. */
+static inline __attribute__((always_inline))
+void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
+		    const uint32_t *t1s, int x)
+{
+	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
+	if (!t1s || k < 0 || k >= c->n)
+		return;
+	const uint32_t i = t1s[k];
+	rv_times_prefetch(&a->t1, i);
+	__builtin_prefetch(&a->kind[i]);
+	__builtin_prefetch(&a->from[i]);
+	__builtin_prefetch(&a->to[i]);
+}
+
 /* The arrows of every kind but becomes (becomes = false), or only the
  * becomes lines (true): those go over the row labels, the others under
  * them (rv_draw). Both pass over the same arrows with the same per-column
@@ -652,6 +519,10 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	/* arrows whose target is a little past the right edge can still
 	 * cross the view; beyond that they are faded to nothing anyway */
 	uint32_t i = rv_times_search(&a->t1, (int64_t)v->from);
+	/* zoomed out, every column has its 7 arrows: its first, looked up
+	 * for all columns at once (cols.c), the becomes pass reusing them */
+	const uint32_t *t1s = rv_cols_dense(v->cols, &a->t1) ?
+			      rv_cols_lb(v->cols, &a->t1) : NULL;
 	/* per row, 1 when dense in this view (-1 not yet asked): the
 	 * aggregate's ticks stand for the arrows that touch such a row */
 	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
@@ -669,8 +540,9 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			in_col = 0;
 		} else if (++in_col > 6) {
 			/* this pixel column has enough: jump to the next */
-			uint32_t j = rv_times_gallop(&a->t1, i,
-					       (int64_t)ceil(rv_t(v, col + 1)));
+			arrow_prefetch(a, v->cols, t1s, (int)col + 1);
+			uint32_t j = rv_cols_gallop(v->cols, t1s, &a->t1, i,
+				(int)col + 1, (int64_t)ceil(rv_t(v, col + 1)));
 			i = j > i ? j : i + 1;
 			continue;
 		}

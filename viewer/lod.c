@@ -85,6 +85,88 @@ void rv_lod_index(rv_times *a)
 	a->lod_t0 = t0;
 }
 
+/*
+ * Searching many columns at once. One at a time, a zoomed-out column's
+ * search waits for its finger, then for the times the finger points at:
+ * two or three cache misses one after the other, for every column of
+ * every lane and row (half of a whole-trace frame's time went there,
+ * waiting). Here every finger is read in one pass (loads that depend on
+ * nothing but the column's time, so the CPU has many in flight), then
+ * the searches run, each asking the cache for the times the search
+ * SEARCH_AHEAD on will read (prefetches, which wait for nothing), so
+ * that they are there when it runs. The answers are rv_times_search's:
+ * each is checked against the times on either side of its bucket, and a
+ * list whose fingers no longer bound it (it grew or was cut back after
+ * it was indexed) is searched as before.
+ */
+/* Searches ahead whose times are fetched while one runs. */
+#define SEARCH_AHEAD 16
+
+void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
+			uint32_t *out)
+{
+	if (!a->lod) {
+		for (uint32_t k = 0, from = 0; k < n; k++)
+			out[k] = from = rv_times_gallop(a, from, t[k]);
+		return;
+	}
+	const uint32_t nb = a->lod_nb, len = a->n;
+	/* the bucket of t, or nb when t is at or before the first time */
+#define BUCKET(tk) ((tk) <= a->lod_t0 ? nb : (uint64_t)((uint64_t)(tk) - \
+	(uint64_t)a->lod_t0) >> a->lod_shift >= nb ? nb - 1 : \
+	(uint32_t)(((uint64_t)(tk) - (uint64_t)a->lod_t0) >> a->lod_shift))
+	for (uint32_t k = 0; k < n; k++) {
+		const uint32_t b = BUCKET(t[k]);
+		out[k] = b == nb ? 0 : a->lod[b];
+	}
+	uint32_t prev = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (k + SEARCH_AHEAD < n) {
+			/* the times the search SEARCH_AHEAD on will read: the
+			 * one before its finger and the next finger's */
+			const uint32_t f = out[k + SEARCH_AHEAD];
+			const uint32_t b = BUCKET(t[k + SEARCH_AHEAD]);
+			const uint32_t g = b == nb ? 0 : b + 1 < nb ?
+					   a->lod[b + 1] : len;
+			if (f && f <= len)
+				rv_times_prefetch(a, f - 1);
+			/* the next finger's time, where it is likely on
+			 * another line (a prefetch too many stalls the loop:
+			 * the memory system takes only so many at once) */
+			if (g < len && (g >> 4) != ((f ? f - 1 : 0) >> 4))
+				rv_times_prefetch(a, g);
+		}
+		const int64_t tk = t[k];
+		const uint32_t b = BUCKET(tk);
+		uint32_t lo = out[k] < len ? out[k] : len;
+		uint32_t hi = b == nb ? 0 : b + 1 < nb ? a->lod[b + 1] : len;
+		hi = hi < lo ? lo : hi > len ? len : hi;
+		/* the answer lies in [lo, hi] when the fingers still bound
+		 * the list there; else search as one search would */
+		if ((lo && rv_times_at(a, lo - 1) >= tk) ||
+		    (hi < len && rv_times_at(a, hi) < tk)) {
+			RV_WORK(2);
+			prev = rv_times_gallop(a, prev, tk);
+		} else {
+			/* rv_times_lower_bound's bisection, its probes
+			 * counted once (a search per column and list) */
+			uint32_t probes = 2;
+			while (lo < hi) {
+				const uint32_t mid = lo + (hi - lo) / 2;
+				probes++;
+				if (rv_times_at(a, mid) < tk)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			RV_WORK(probes);
+			prev = lo;
+		}
+		out[k] = prev;
+	}
+#undef BUCKET
+}
+
 static void index_spans(rv_spans *s)
 {
 	rv_lod_index(&s->start);

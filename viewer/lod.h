@@ -16,6 +16,11 @@
 void rv_lod_build(rv_model *m);
 /* (Re)index one sorted time list; unsorted or short lists get none. */
 void rv_lod_index(rv_times *a);
+/* rv_times_search of every t[k], k < n (t ascending), into out[k]: the
+ * pixel columns of a frame looked up in one list at once (draw.h,
+ * rv_cols), with the same answers. */
+void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
+			uint32_t *out);
 /* What the fingers take, for bytes-per-event figures. */
 size_t rv_lod_bytes(const rv_model *m);
 

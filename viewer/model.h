@@ -282,6 +282,15 @@ static inline uint32_t rv_row_nfail(const rv_row *r, uint32_t i)
 	return e->nfail + rv_popcount(e->fail & ((1ull << (i & 63)) - 1));
 }
 
+/* Asks the cache for what rv_row_nres/nfail(r, i) read, without waiting:
+ * drawing fetches what a column ahead will read (draw_packed.c). Always
+ * inlined: GCC drops a call to a function that only prefetches. */
+static inline __attribute__((always_inline))
+void rv_row_ends_prefetch(const rv_row *r, uint32_t i)
+{
+	__builtin_prefetch(&r->ends[i >> 6]);
+}
+
 /* Counter samples with a min/max pyramid: level k holds the min and max
  * of blocks of 2^k samples, so any index range's extent is O(log n). */
 typedef struct {

@@ -13,6 +13,18 @@
  * pixel replaces an earlier one (drawing order within a strip), and the
  * strip as a whole is composited OVER what is already drawn.
  *
+ * Fills are recorded as they come and carried out at rv_strip_paint,
+ * when the strip's place in the drawing order is reached. Where the
+ * target is an image drawn 1:1 (pixels.c) and every fill is opaque, they
+ * are stored straight into the target there, in order: the same pixels
+ * as compositing the strip's image (an opaque pixel OVER anything is
+ * itself), without making, clearing and compositing an image per strip
+ * (a deep frame's running overlays made ~1300 of them, 9 M instructions
+ * of calloc and memset alone). Otherwise they are written into the
+ * image and that is composited as before. A strip made by rv_strip_now,
+ * whose caller draws nothing else until it is painted (a packed row, a
+ * counter), stores its fills as they come: nothing to record.
+ *
  * Into a vector document (the SVG export) an image would be a raster
  * blob in the drawing: there the strip's pixels are painted as filled
  * rectangles instead, one path per colour, the same picture as shapes.
@@ -30,31 +42,56 @@
  * inside), and the conversion, four lround, was a third of a fill. */
 #define STRIP_COLOURS 8
 
+/* One recorded fill, clipped to the strip, in its own pixels. */
+typedef struct {
+	uint16_t x0, x1, y0, y1;
+	uint32_t c;
+} strip_op;
+
+/* A strip's fills, grown by doubling. */
+typedef struct {
+	uint32_t cap;
+	strip_op op[];
+} strip_ops;
+
 struct rv_strip {
-	cairo_surface_t *s;
-	uint32_t *px;
-	int x, y, w, h, stride;   /* device position and size; stride in px */
+	int x, y, w, h;           /* device position and size */
+	strip_ops *ops;
+	uint32_t nop;
+	bool translucent;         /* a fill is not opaque: needs the image */
+	/* rv_strip_now's, when cr's target takes pixels: fills are stored
+	 * there as they come */
+	bool now;
+	rv_px target;
 	double rgba[STRIP_COLOURS][4];
 	uint32_t c[STRIP_COLOURS];
 	int ncol, next;           /* remembered; the one to replace next */
+	/* the image, made at paint time when the fills cannot go straight
+	 * to the target */
+	cairo_surface_t *s;
+	uint32_t *px;
+	int stride;               /* in pixels */
 };
+
+/* A freed strip's fill array, for the next strip: a frame makes one
+ * strip per row and more, each filling thousands. Taken and given back
+ * atomically, as strips may be drawn on several threads. */
+static strip_ops *spare;
 
 rv_strip *rv_strip_new(int x, int y, int w, int h)
 {
 	rv_strip *s = g_new0(rv_strip, 1);
 	s->x = x;
 	s->y = y;
-	s->w = w > 0 ? w : 1;
-	s->h = h > 0 ? h : 1;
-	s->s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->w, s->h);
-	s->px = (uint32_t *)(void *)cairo_image_surface_get_data(s->s);
-	s->stride = cairo_image_surface_get_stride(s->s) / 4;
-	/* A fresh image surface is transparent black (all zero). */
+	/* recorded coordinates are 16 bits; cairo's images stop at 32767 */
+	s->w = w < 1 ? 1 : w > 32767 ? 32767 : w;
+	s->h = h < 1 ? 1 : h > 32767 ? 32767 : h;
+	s->ops = g_atomic_pointer_exchange(&spare, NULL);
 	return s;
 }
 
 /* Premultiplied ARGB32, as cairo stores it. */
-static uint32_t argb(const double rgba[4])
+uint32_t rv_strip_argb(const double rgba[4])
 {
 	double a = fmin(fmax(rgba[3], 0), 1);
 	uint32_t A = (uint32_t)lround(a * 255);
@@ -76,14 +113,56 @@ static uint32_t strip_colour(rv_strip *s, const double rgba[4])
 	const int i = s->ncol < STRIP_COLOURS ? s->ncol++ : s->next;
 	s->next = (i + 1) % STRIP_COLOURS;
 	memcpy(s->rgba[i], rgba, sizeof s->rgba[i]);
-	s->c[i] = argb(rgba);
+	s->c[i] = rv_strip_argb(rgba);
 	return s->c[i];
+}
+
+rv_strip *rv_strip_now(cairo_t *cr, int x, int y, int w, int h)
+{
+	rv_strip *s = rv_strip_new(x, y, w, h);
+	s->now = rv_px_begin(cr, &s->target);
+	if (s->now) {
+		/* the strip's bounds are a clip of its own */
+		rv_px *p = &s->target;
+		p->x0 = MAX(p->x0, s->x + p->dx);
+		p->y0 = MAX(p->y0, s->y + p->dy);
+		p->x1 = MIN(p->x1, s->x + s->w + p->dx);
+		p->y1 = MIN(p->y1, s->y + s->h + p->dy);
+	}
+	return s;
+}
+
+const rv_px *rv_strip_direct(const rv_strip *s)
+{
+	if (!s->now)
+		return NULL;
+	/* rv_strip_now narrowed the clip to the strip: it is the strip's
+	 * own bounds when the target's clip cut none of it */
+	const rv_px *p = &s->target;
+	const bool whole = p->x0 == s->x + p->dx && p->y0 == s->y + p->dy &&
+			   p->x1 == s->x + s->w + p->dx &&
+			   p->y1 == s->y + s->h + p->dy;
+	return whole ? p : NULL;
 }
 
 void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 		   const double rgba[4])
 {
 	assert(s && rgba);
+	rv_strip_put(s, x0, x1, y0, y1, strip_colour(s, rgba));
+}
+
+void rv_strip_put(rv_strip *s, int x0, int x1, int y0, int y1, uint32_t c)
+{
+	assert(s);
+	if (s->now) {
+		/* an opaque fill replaces what is there, in the strip's image
+		 * and in the target alike (a translucent one would need to
+		 * know what the strip already holds there) */
+		assert(c >> 24 == 255);
+		rv_px_fill(&s->target, x0, x1, y0, y1, c);
+		return;
+	}
 	x0 -= s->x; x1 -= s->x;
 	y0 -= s->y; y1 -= s->y;
 	x0 = x0 < 0 ? 0 : x0;
@@ -92,12 +171,32 @@ void rv_strip_fill(rv_strip *s, int x0, int x1, int y0, int y1,
 	y1 = y1 > s->h ? s->h : y1;
 	if (x0 >= x1 || y0 >= y1)
 		return;
-	const uint32_t c = strip_colour(s, rgba);
-	for (int y = y0; y < y1; y++) {
-		uint32_t *row = s->px + (size_t)y * (size_t)s->stride;
-		for (int x = x0; x < x1; x++)
-			row[x] = c;
+	if (!s->ops || s->nop == s->ops->cap) {
+		const uint32_t cap = s->ops ? 2 * s->ops->cap : 1024;
+		s->ops = g_realloc(s->ops, sizeof *s->ops + cap * sizeof(strip_op));
+		s->ops->cap = cap;
 	}
+	s->translucent |= c >> 24 != 255;
+	s->ops->op[s->nop++] = (strip_op){ (uint16_t)x0, (uint16_t)x1, (uint16_t)y0,
+				      (uint16_t)y1, c };
+}
+
+/* The recorded fills written into the strip's own image, in order. */
+static void strip_image(rv_strip *s)
+{
+	s->s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, s->w, s->h);
+	s->px = (uint32_t *)(void *)cairo_image_surface_get_data(s->s);
+	s->stride = cairo_image_surface_get_stride(s->s) / 4;
+	/* A fresh image surface is transparent black (all zero). */
+	for (uint32_t i = 0; s->px && i < s->nop; i++) {
+		const strip_op *o = &s->ops->op[i];
+		for (int y = o->y0; y < o->y1; y++) {
+			uint32_t *row = s->px + (size_t)y * (size_t)s->stride;
+			for (int x = o->x0; x < o->x1; x++)
+				row[x] = o->c;
+		}
+	}
+	cairo_surface_mark_dirty(s->s);
 }
 
 /* Does cr draw into a vector document (SVG, PDF, PostScript)? There a
@@ -209,11 +308,29 @@ static void paint_vector(cairo_t *cr, const rv_strip *s)
 
 void rv_strip_paint(cairo_t *cr, rv_strip *s)
 {
+	if (s->now) {
+		rv_px_end(&s->target);
+		s->now = false;
+		return;
+	}
+	if (!s->nop)
+		return;   /* transparent: OVER leaves the target as it is */
+	rv_px p;
+	if (!s->translucent && !s->s && rv_px_begin(cr, &p)) {
+		for (uint32_t i = 0; i < s->nop; i++) {
+			const strip_op *o = &s->ops->op[i];
+			rv_px_fill(&p, s->x + o->x0, s->x + o->x1, s->y + o->y0,
+				   s->y + o->y1, o->c);
+		}
+		rv_px_end(&p);
+		return;
+	}
+	if (!s->s)
+		strip_image(s);
 	if (vector_target(cr)) {
 		paint_vector(cr, s);
 		return;
 	}
-	cairo_surface_mark_dirty(s->s);
 	cairo_save(cr);
 	cairo_set_source_surface(cr, s->s, s->x, s->y);
 	cairo_rectangle(cr, s->x, s->y, s->w, s->h);
@@ -225,6 +342,10 @@ void rv_strip_free(rv_strip *s)
 {
 	if (!s)
 		return;
-	cairo_surface_destroy(s->s);
+	if (s->s)
+		cairo_surface_destroy(s->s);
+	if (s->ops && !g_atomic_pointer_compare_and_exchange(&spare, NULL,
+							     s->ops))
+		g_free(s->ops);
 	g_free(s);
 }

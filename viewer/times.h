@@ -62,6 +62,18 @@ static inline int64_t rv_times_at(const rv_times *a, uint32_t i)
 	return a->base[i >> RV_TB_SHIFT] + (int64_t)o;
 }
 
+/* Asks the cache for time i's memory, without waiting for it: a search
+ * of many times at once (rv_lod_search_many) fetches what it will probe
+ * before probing it. Prefetching helpers are always inlined: GCC counts
+ * a function that only prefetches as having no effect, and a call to it
+ * that it has not inlined yet is dropped (it was, in draw.c). */
+static inline __attribute__((always_inline))
+void rv_times_prefetch(const rv_times *a, uint32_t i)
+{
+	__builtin_prefetch(&a->off[i]);
+	__builtin_prefetch(&a->base[i >> RV_TB_SHIFT]);
+}
+
 /* rv_times_push's whole path (times.c): growing, a block's first time,
  * a far one. */
 void rv_times_push_out(rv_times *a, int64_t t);

@@ -373,8 +373,11 @@ void rv_touch_match_build(rv_match_rows *mr, const rv_model *m,
 		}
 }
 
-unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
-			     int64_t t0, int64_t t1, rv_touch_hint *h)
+/* rv_row_touches_view, with each kind's column lookups from lb[t] (the
+ * frame's, rv_cols) where given: x is the column [t0, t1) is. */
+static unsigned touches(const rv_model *m, const rv_view *v, int32_t r,
+			int64_t t0, int64_t t1, const uint32_t *const *lb,
+			int x, rv_touch_hint *h)
 {
 	assert(m && v && h && r >= 0 && (uint32_t)r < m->nrows && t0 <= t1);
 	const rv_row *row = &m->rows[r];
@@ -386,8 +389,11 @@ unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
 	unsigned kinds = 0;
 	for (int t = 0; t < RV_T_COUNT; t++) {
 		const rv_times *ts = &row->touch_t[t];
-		uint32_t i0 = rv_times_gallop(ts, h->i[t], t0);
-		uint32_t i1 = rv_times_gallop(ts, i0, t1);
+		if (!ts->n)
+			continue;   /* no such touch: nothing to look up */
+		const uint32_t *l = lb ? lb[t] : NULL;
+		uint32_t i0 = rv_cols_gallop(v->cols, l, ts, h->i[t], x, t0);
+		uint32_t i1 = rv_cols_gallop(v->cols, l, ts, i0, x + 1, t1);
 		h->i[t] = i0;
 		if (i1 == i0)
 			continue;
@@ -400,4 +406,18 @@ unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
 		kinds |= 1u << t;
 	}
 	return kinds;
+}
+
+unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
+			     int64_t t0, int64_t t1, rv_touch_hint *h)
+{
+	return touches(m, v, r, t0, t1, NULL, 0, h);
+}
+
+unsigned rv_row_touches_col(const rv_model *m, const rv_view *v, int32_t r,
+			    int x, const uint32_t *const *lb, rv_touch_hint *h)
+{
+	int64_t t0, t1;
+	rv_col_times(v, x, &t0, &t1);
+	return touches(m, v, r, t0, t1, lb, x, h);
 }

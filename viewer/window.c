@@ -113,6 +113,37 @@ static void draw_frametime(win_t *w, cairo_t *cr, int width)
 	cairo_show_text(cr, s);
 }
 
+/*
+ * GTK 4 hands a draw function a cairo context on a recording surface
+ * (gsk_cairo_node_get_draw_context creates it with
+ * cairo_recording_surface_create), which the renderer replays into an
+ * image afterwards: every one of a frame's fills would be recorded, then
+ * replayed. So the frame is drawn into an image of the window's own, at
+ * the area's scale factor (HiDPI stays sharp), and that is painted into
+ * GTK's context once. At scale 1 the drawing then also stores most of its
+ * boxes straight into the image's pixels (pixels.c), as it does for
+ * --render's PNG: the window shows the PNG's pixels. Opaque (rv_draw
+ * paints the whole area), so RGB24. Kept between frames, remade when the
+ * size or the scale changes.
+ */
+static cairo_surface_t *frame_image(win_t *w, int width, int height,
+				    int scale)
+{
+	if (w->frame && (cairo_image_surface_get_width(w->frame) !=
+			 width * scale ||
+			 cairo_image_surface_get_height(w->frame) !=
+			 height * scale)) {
+		cairo_surface_destroy(w->frame);
+		w->frame = NULL;
+	}
+	if (!w->frame)
+		w->frame = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+						      width * scale,
+						      height * scale);
+	cairo_surface_set_device_scale(w->frame, scale, scale);
+	return w->frame;
+}
+
 static void draw_cb(GtkDrawingArea *a, cairo_t *cr, int width, int height,
 		    gpointer data)
 {
@@ -128,7 +159,14 @@ static void draw_cb(GtkDrawingArea *a, cairo_t *cr, int width, int height,
 	w->v.match = w->match;
 	w->v.chain = w->chain;
 	gint64 t0 = g_get_monotonic_time();
-	rv_draw(cr, w->m, &w->v);
+	cairo_surface_t *img = frame_image(w, width, height,
+					   gtk_widget_get_scale_factor(
+						   GTK_WIDGET(a)));
+	cairo_t *fc = cairo_create(img);
+	rv_draw(fc, w->m, &w->v);
+	cairo_destroy(fc);
+	cairo_set_source_surface(cr, img, 0, 0);
+	cairo_paint(cr);
 	if (w->m) {
 		w->frame_ms[w->frame_pos] = (g_get_monotonic_time() - t0) / 1e3;
 		w->frame_pos = (w->frame_pos + 1) % RV_FRAMES_KEPT;
@@ -725,6 +763,8 @@ int rv_window_run(const char *path, bool follow, const char *test_script)
 	g_free(w->chain);
 	g_strfreev(w->script);
 	g_free(w->path);
+	if (w->frame)
+		cairo_surface_destroy(w->frame);
 	g_free(w);
 	return rc;
 }

@@ -67,6 +67,8 @@ typedef struct {
 	int64_t cur_match;        /* pp selected by Enter / Shift+Enter, or -1 */
 	GPtrArray *retired;       /* models a running search still reads */
 	bool show_frametime;
+	/* the image draw_cb draws each frame into (window.c, frame_image) */
+	cairo_surface_t *frame;
 	double frame_ms[RV_FRAMES_KEPT];
 	int frame_n, frame_pos;
 	double px, py;            /* pointer */

@@ -209,6 +209,12 @@ static frame_work whole_view(const char *db, int width)
 	cairo_destroy(cr);
 	cairo_surface_destroy(s);
 	cairo_debug_reset_static_data();
+	/* the pixels the drawing stores are the ones cairo draws, whole and
+	 * zoomed in on this busy trace too (test_viewer_pixels.c) */
+	assert_frame_as_cairo(m, &v, CAIRO_FORMAT_RGB24);
+	v.ns_per_px /= 40;
+	v.from += (double)(m->t_max - m->t_min) / 3;
+	assert_frame_as_cairo(m, &v, CAIRO_FORMAT_ARGB32);
 	/* what the test is about is there in both: crossings, marks, gaps */
 	printf("# %llu events: %u crossings, %u marks, %u lost ranges\n",
 	       (unsigned long long)m->nevents, m->xcpu.n, m->nmarks, m->nlost);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "draw.h"
 #include "model.h"
@@ -76,6 +77,49 @@ static inline void px(const pic *p, int x, int y, int *r, int *g, int *b)
 static inline bool is_dark(int r, int g, int b)
 {
 	return r < 110 && g < 110 && b < 110;
+}
+
+/* v drawn twice in format f: straight onto an image, where the drawing
+ * stores most boxes as pixels (pixels.c), and through a subsurface of an
+ * image, which cairo draws into as into the image itself but where the
+ * drawing fills everything through cairo. Fails at the first pixel that
+ * differs (RGB24's unused byte aside); returns how many pixels are not
+ * the background's white, so a caller can see there was a picture. */
+static inline int assert_frame_as_cairo(const rv_model *m, const rv_view *v,
+					cairo_format_t f)
+{
+	cairo_surface_t *s[2];
+	for (int k = 0; k < 2; k++) {
+		s[k] = cairo_image_surface_create(f, v->width, v->height);
+		cairo_surface_t *t = k ? cairo_surface_create_for_rectangle(
+			s[k], 0, 0, v->width, v->height) : cairo_surface_reference(s[k]);
+		cairo_t *cr = cairo_create(t);
+		rv_draw(cr, m, v);
+		cairo_destroy(cr);
+		cairo_surface_destroy(t);
+		cairo_surface_flush(s[k]);
+	}
+	const int stride = cairo_image_surface_get_stride(s[0]);
+	const uint32_t mask = f == CAIRO_FORMAT_RGB24 ? 0xffffff : 0xffffffff;
+	int inked = 0;
+	for (int y = 0; y < v->height; y++)
+		for (int x = 0; x < v->width; x++) {
+			uint32_t a, b;
+			memcpy(&a, cairo_image_surface_get_data(s[0]) +
+			       y * stride + 4 * x, 4);
+			memcpy(&b, cairo_image_surface_get_data(s[1]) +
+			       y * stride + 4 * x, 4);
+			if ((a ^ b) & mask)
+				fail_msg("%dx%d from %.0f at %.4g ns/px: pixel "
+					 "%d,%d is %08x, cairo draws %08x",
+					 v->width, v->height, v->from,
+					 v->ns_per_px, x, y, a, b);
+			inked += (a & 0xffffff) != 0xffffff;
+		}
+	cairo_surface_destroy(s[0]);
+	cairo_surface_destroy(s[1]);
+	cairo_debug_reset_static_data();
+	return inked;
 }
 
 static inline rv_model *load(const char *db)
