@@ -28,17 +28,19 @@ int64_t rv_times_far(const rv_times *a, uint32_t i)
 	return a->far_t[k];
 }
 
+void rv_tb_grow(uint32_t **off, int64_t **base, uint32_t *cap)
+{
+	*cap = *cap ? (*cap > UINT32_MAX / 2 ? UINT32_MAX : *cap * 2)
+		    : RV_TB_LEN;
+	*off = g_realloc_n(*off, *cap, sizeof **off);
+	*base = g_realloc_n(*base, (*cap >> RV_TB_SHIFT) + 1, sizeof **base);
+}
+
 static void push(rv_times *a, int64_t t, int64_t new_base)
 {
 	assert(a->n < UINT32_MAX);
-	if (a->n == a->cap) {
-		a->cap = a->cap ? (a->cap > UINT32_MAX / 2 ? UINT32_MAX
-							   : a->cap * 2)
-				: RV_TB_LEN;
-		a->off = g_realloc_n(a->off, a->cap, sizeof *a->off);
-		a->base = g_realloc_n(a->base, (a->cap >> RV_TB_SHIFT) + 1,
-				      sizeof *a->base);
-	}
+	if (a->n == a->cap)
+		rv_tb_grow(&a->off, &a->base, &a->cap);
 	const uint32_t i = a->n++;
 	if (!(i & (RV_TB_LEN - 1)))
 		a->base[i >> RV_TB_SHIFT] = new_base;

@@ -54,6 +54,10 @@ int64_t rv_u32_find(const uint32_t *a, uint32_t n, uint32_t v);
 
 int64_t rv_times_far(const rv_times *a, uint32_t i);
 
+/* Room for one more in a list of blocks (times here, values in vals.h):
+ * off doubles, from RV_TB_LEN, and base keeps one per block. */
+void rv_tb_grow(uint32_t **off, int64_t **base, uint32_t *cap);
+
 static inline int64_t rv_times_at(const rv_times *a, uint32_t i)
 {
 	const uint32_t o = a->off[i];

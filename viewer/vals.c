@@ -40,14 +40,8 @@ void rv_vals_set_out(rv_vals *a, uint32_t i, int64_t v)
 void rv_vals_push_out(rv_vals *a, int64_t v)
 {
 	assert(a->n < UINT32_MAX);
-	if (a->n == a->cap) {
-		a->cap = a->cap ? (a->cap > UINT32_MAX / 2 ? UINT32_MAX
-							   : a->cap * 2)
-				: RV_TB_LEN;
-		a->off = g_realloc_n(a->off, a->cap, sizeof *a->off);
-		a->base = g_realloc_n(a->base, (a->cap >> RV_TB_SHIFT) + 1,
-				      sizeof *a->base);
-	}
+	if (a->n == a->cap)
+		rv_tb_grow(&a->off, &a->base, &a->cap);
 	const uint32_t i = a->n++;
 	if (!(i & (RV_TB_LEN - 1)))
 		a->base[i >> RV_TB_SHIFT] = RV_V_UNSET;

@@ -99,12 +99,19 @@ static void draw_frametime(win_t *w, cairo_t *cr, int width)
 	char s[96];
 	g_snprintf(s, sizeof s, "frame %.1f ms, worst %.1f ms of last %d",
 		   frame_last(w), frame_worst(w), w->frame_n);
+	rv_win_badge(cr, s, width - 10, RV_RULER_H + 4, true);
+}
+
+void rv_win_badge(cairo_t *cr, const char *s, double x, double y,
+		  bool right)
+{
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
 			       CAIRO_FONT_WEIGHT_BOLD);
 	cairo_set_font_size(cr, 11);
 	cairo_text_extents_t e;
 	cairo_text_extents(cr, s, &e);
-	double x = width - e.x_advance - 10, y = RV_RULER_H + 4;
+	if (right)
+		x -= e.x_advance;
 	cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
 	cairo_rectangle(cr, x - 4, y, e.x_advance + 8, 16);
 	cairo_fill(cr);

@@ -91,6 +91,10 @@ gboolean rv_win_handle_key(win_t *w, guint key, GdkModifierType mods);
 
 /* window_load.c */
 void rv_win_start_load(win_t *w);
+/* White bold text on a dark box, its top left at (x, y), or its top
+ * right with right set: the frame-time readout, the preview's banner. */
+void rv_win_badge(cairo_t *cr, const char *s, double x, double y,
+		  bool right);
 /* The preview in the area while the first load runs (window_load.c). */
 void rv_win_draw_preview(win_t *w, cairo_t *cr, int width, int height);
 /* Before any window: refuse a bad file (1) or, with --follow and no file

@@ -176,26 +176,13 @@ void rv_win_draw_preview(win_t *w, cairo_t *cr, int width, int height)
 	char s[128];
 	g_snprintf(s, sizeof s, "%s  (%llu events so far)", w->load_msg,
 		   (unsigned long long)w->preview_events);
-	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-			       CAIRO_FONT_WEIGHT_BOLD);
-	cairo_set_font_size(cr, 12);
-	cairo_text_extents_t e;
-	cairo_text_extents(cr, s, &e);
-	const double x = RV_LEFT_W + 10, y = RV_RULER_H + 4;
-	cairo_set_source_rgba(cr, 0, 0, 0, 0.7);
-	cairo_rectangle(cr, x - 5, y, e.x_advance + 10, 18);
-	cairo_fill(cr);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_move_to(cr, x, y + 13);
-	cairo_show_text(cr, s);
+	rv_win_badge(cr, s, RV_LEFT_W + 10, RV_RULER_H + 4, false);
 	if (!w->preview_drawn && w->script) {
 		printf("preview %u drawn\n", w->preview_n - 1);
 		fflush(stdout);
 		preview_painted(w, w->preview_n);
 	}
 	w->preview_drawn = true;
-	(void)width;
-	(void)height;
 }
 
 /* A load's own copy of the path (the window may go first), and the
