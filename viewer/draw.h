@@ -162,6 +162,11 @@ void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     const rv_geom *g);
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g);
+/* n lines (x0, y0, x1, y1 each) in cr's source, 1 px wide, as the
+ * arrows of one colour are drawn: the same pixels as stroking them as one
+ * path, but those vertical on a pixel centre filled as boxes where that
+ * is the same (draw_promises.c; test_viewer_pixels compares the two). */
+void rv_arrow_lines(cairo_t *cr, const double *seg, unsigned n);
 /* Arrow colours by kind (mirage's), in draw_promises.c. */
 extern const double rv_arrow_colour[RV_A_COUNT][3];
 /* A dense row (rv_row_dense), drawn per pixel column (draw_packed.c). */
