@@ -353,6 +353,8 @@ void rv_strip_put(rv_strip *s, int x0, int x1, int y0, int y1, uint32_t c);
  * there itself, in device pixels (dx, dy), in place of rv_strip_put. */
 const rv_px *rv_strip_direct(const rv_strip *s);
 void rv_strip_paint(cairo_t *cr, rv_strip *s);
+/* Does cr draw into a vector document (SVG, PDF, PostScript)? (strip.c) */
+bool rv_vector_target(cairo_t *cr);
 void rv_strip_free(rv_strip *s);
 
 /* The ruler (ruler.c). Every time a person reads -- ruler, tooltips,

@@ -480,12 +480,14 @@ static bool arrow_apart(const double *s, guint n, guint i)
  * frame's strokes were most of its time). The sloping lines are stroked
  * apart from the boxes where no pixel of theirs can be a box's: the union
  * is then the same pixels; else all are stroked together, as before.
+ * Into a vector document (SVG) every line stays a stroke.
  * test_viewer_pixels checks boxes and strokes give the same pixels. */
 void rv_arrow_lines(cairo_t *cr, const double *s, unsigned n)
 {
 	unsigned nbox = 0;
 	bool apart = true;
-	for (guint i = 0; i < n; i++)
+	/* a document keeps its strokes: the speed is for pixels */
+	for (guint i = 0; i < n && !rv_vector_target(cr); i++)
 		nbox += arrow_box(s, i);
 	for (guint i = 0; apart && nbox && nbox < n && i < n; i++)
 		apart = arrow_box(s, i) || arrow_apart(s, n, i);
