@@ -20,6 +20,8 @@ typedef struct {
 struct rv_batch {
 	cairo_t *cr;
 	int n;
+	int last;   /* the bucket the last rect went to: a lane's runs of
+		     * one colour come in a row */
 	rv_bucket b[RV_BATCH_COLOURS];
 };
 
@@ -120,10 +122,11 @@ void rv_batch_flush(rv_batch *b)
 void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
 		   double w, double h)
 {
-	int i;
-	for (i = 0; i < b->n; i++)
-		if (!memcmp(b->b[i].rgba, rgba, sizeof b->b[i].rgba))
-			break;
+	int i = b->last;
+	if (i >= b->n || memcmp(b->b[i].rgba, rgba, sizeof b->b[i].rgba))
+		for (i = 0; i < b->n; i++)
+			if (!memcmp(b->b[i].rgba, rgba, sizeof b->b[i].rgba))
+				break;
 	if (i == b->n) {
 		if (b->n == RV_BATCH_COLOURS) {
 			rv_batch_flush(b);
@@ -137,6 +140,7 @@ void rv_batch_rect(rv_batch *b, const double rgba[4], double x, double y,
 					      256);
 		b->n++;
 	}
+	b->last = i;
 	GArray *a = b->b[i].r;
 	if (a->len) {
 		double *l = (double *)(void *)a->data + 4 * (a->len - 1);

@@ -107,6 +107,76 @@ static int bench_shown(const char *path, int width, int height)
 	return 0;
 }
 
+/* The sweep's figures. */
+typedef struct {
+	double worst, sum, worst_w, worst_cpu, worst_cpu_w;
+	int frames;
+} sweep_result;
+
+/* Frame `index` of the sweep alone (RV_BENCH_ONLY), drawn `reps` times
+ * before it is timed, for the caches to hold what it reads, as a frame
+ * the sweep draws finds them after the one before; with reps > 1 the
+ * quickest of those draws is printed (RV_BENCH_REPEAT: on a shared
+ * machine, the least disturbed; and a sampling profiler sees it warm). */
+static void warm_frame(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       int index, int reps)
+{
+	double rep_min = 1e9;
+	for (int rep = 0; rep < reps; rep++) {
+		const double r0 = cpu_s();
+		rv_draw(cr, m, v);
+		rep_min = MIN(rep_min, (cpu_s() - r0) * 1e3);
+	}
+	if (reps > 1)
+		printf("frame %d untimed draws: %d, the quickest %.2f ms of "
+		       "CPU\n", index, reps, rep_min);
+}
+
+/* Zoom in x1.2 per step from the whole trace down to ~1 ns/px, at three
+ * positions (start, middle, end), as wheel zooming would; only frame
+ * `only` (from 0, in the order RV_BENCH_FRAMES prints them) if >= 0. */
+static sweep_result sweep(cairo_t *cr, const rv_model *m, rv_view *v,
+			  int only, int reps)
+{
+	sweep_result r = { 0 };
+	const int width = v->width;
+	const double full = v->ns_per_px;
+	int index = -1;
+	for (int pos = 0; pos < 3; pos++) {
+		for (double npp = full; npp >= 0.5; npp /= 1.2) {
+			double span = npp * (width - RV_LEFT_W);
+			double centre = (double)m->t_min +
+				(double)(m->t_max - m->t_min) * (0.02 + 0.48 * pos);
+			if (++index != only && only >= 0)
+				continue;
+			v->ns_per_px = npp;
+			v->from = centre - span / 2;
+			if (only >= 0)
+				warm_frame(cr, m, v, index, reps);
+			double f0 = now_s(), c0 = cpu_s();
+			rv_draw(cr, m, v);
+			cairo_surface_flush(cairo_get_target(cr));
+			double ms = (now_s() - f0) * 1e3;
+			double cpu_ms = (cpu_s() - c0) * 1e3;
+			r.sum += ms;
+			r.frames++;
+			if (getenv("RV_BENCH_FRAMES"))
+				printf("frame %d pos %d npp %.4g ms %.2f "
+				       "cpu_ms %.2f\n", index, pos, npp, ms,
+				       cpu_ms);
+			if (cpu_ms > r.worst_cpu) {
+				r.worst_cpu = cpu_ms;
+				r.worst_cpu_w = span;
+			}
+			if (ms > r.worst) {
+				r.worst = ms;
+				r.worst_w = span;
+			}
+		}
+	}
+	return r;
+}
+
 int rv_bench(const char *path, int width, int height)
 {
 	char err[512];
@@ -133,64 +203,15 @@ int rv_bench(const char *path, int width, int height)
 	 * timed with it */
 	rv_draw(cr, NULL, &v);
 	rv_view_fit(&v, m);
-	double full = v.ns_per_px, worst = 0, sum = 0, worst_w = 0;
-	double worst_cpu = 0, worst_cpu_w = 0;
-	int frames = 0, index = -1;
-	/* RV_BENCH_ONLY=K draws only the sweep's frame K (from 0, in the
-	 * order RV_BENCH_FRAMES prints them): one frame to profile under
-	 * callgrind, whose instruction count repeats on a shared machine
-	 * (with --dump-before=rv_draw, the last part is the timed draw) */
+	/* RV_BENCH_ONLY=K draws only the sweep's frame K: one frame to
+	 * profile under callgrind, whose instruction count repeats on a
+	 * shared machine (with --dump-before=rv_draw, the last part is the
+	 * timed draw: the window's open below is left out then) */
 	const char *only_s = getenv("RV_BENCH_ONLY");
 	const int only = only_s ? atoi(only_s) : -1;
-	/* RV_BENCH_REPEAT=N: that many untimed draws first (default 1), for
-	 * a sampling profiler to see the frame warm; their quickest is
-	 * printed (on a shared machine, the least disturbed) */
 	const char *reps_s = getenv("RV_BENCH_REPEAT");
-	const int reps = reps_s ? atoi(reps_s) : 1;
-	/* zoom in x1.2 per step from the whole trace down to ~1 ns/px, at
-	 * three positions (start, middle, end), as wheel zooming would */
-	for (int pos = 0; pos < 3; pos++) {
-		for (double npp = full; npp >= 0.5; npp /= 1.2) {
-			double span = npp * (width - RV_LEFT_W);
-			double centre = (double)m->t_min +
-				(double)(m->t_max - m->t_min) * (0.02 + 0.48 * pos);
-			if (++index != only && only >= 0)
-				continue;
-			v.ns_per_px = npp;
-			v.from = centre - span / 2;
-			/* alone, the frame is drawn before it is timed, for
-			 * the caches to hold what it reads, as a frame the
-			 * sweep draws finds them after the one before */
-			double rep_min = 1e9;
-			for (int rep = 0; only >= 0 && rep < reps; rep++) {
-				const double r0 = cpu_s();
-				rv_draw(cr, m, &v);
-				rep_min = MIN(rep_min, (cpu_s() - r0) * 1e3);
-			}
-			if (only >= 0 && reps > 1)
-				printf("frame %d untimed draws: %d, the quickest "
-				       "%.2f ms of CPU\n", index, reps, rep_min);
-			double f0 = now_s(), c0 = cpu_s();
-			rv_draw(cr, m, &v);
-			cairo_surface_flush(s);
-			double ms = (now_s() - f0) * 1e3;
-			double cpu_ms = (cpu_s() - c0) * 1e3;
-			sum += ms;
-			frames++;
-			if (getenv("RV_BENCH_FRAMES"))
-				printf("frame %d pos %d npp %.4g ms %.2f "
-				       "cpu_ms %.2f\n", index, pos, npp, ms,
-				       cpu_ms);
-			if (cpu_ms > worst_cpu) {
-				worst_cpu = cpu_ms;
-				worst_cpu_w = span;
-			}
-			if (ms > worst) {
-				worst = ms;
-				worst_w = span;
-			}
-		}
-	}
+	const sweep_result r = sweep(cr, m, &v, only, reps_s ? atoi(reps_s)
+								: 1);
 	/* a search as the window runs it per keystroke (in a worker, but
 	 * what it costs is how long the matches take to show) */
 	static const char *needles[] = { "e", "4242", "no such label" };
@@ -203,14 +224,14 @@ int rv_bench(const char *path, int width, int height)
 	}
 	g_free(match);
 	char wbuf[48];
-	rv_fmt_dur(wbuf, sizeof wbuf, worst_w);
+	rv_fmt_dur(wbuf, sizeof wbuf, r.worst_w);
 	printf("events %llu  promises+threads %u  rows %u  arrows %u\n",
 	       (unsigned long long)m->nevents, m->pp.n, m->nrows, m->arrows.n);
 	printf("open_s %.3f  frames %d  avg_frame_ms %.2f  max_frame_ms %.2f "
-	       "(window %s)  size %dx%d\n", open_s, frames, sum / frames, worst,
-	       wbuf, width, height);
-	rv_fmt_dur(wbuf, sizeof wbuf, worst_cpu_w);
-	printf("max_frame_cpu_ms %.2f (window %s)\n", worst_cpu, wbuf);
+	       "(window %s)  size %dx%d\n", open_s, r.frames,
+	       r.sum / r.frames, r.worst, wbuf, width, height);
+	rv_fmt_dur(wbuf, sizeof wbuf, r.worst_cpu_w);
+	printf("max_frame_cpu_ms %.2f (window %s)\n", r.worst_cpu, wbuf);
 	printf("rss_kb %ld  hwm_kb %ld  (after load; most ever)\n", rss, hwm);
 	/* what drawing's fingers (lod.c) add to the model */
 	printf("lod_bytes %zu  (%.2f per event)\n", rv_lod_bytes(m),
@@ -221,7 +242,7 @@ int rv_bench(const char *path, int width, int height)
 	cairo_destroy(cr);
 	cairo_surface_destroy(s);
 	rv_model_free(m);
-	return bench_shown(path, width, height);
+	return only >= 0 ? 0 : bench_shown(path, width, height);
 }
 
 /*

@@ -162,6 +162,11 @@ void rv_draw_becomes(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     const rv_geom *g);
 void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 		   const rv_geom *g);
+/* n lines (x0, y0, x1, y1 each) in cr's source, 1 px wide, as the
+ * arrows of one colour are drawn: the same pixels as stroking them as one
+ * path, but those vertical on a pixel centre filled as boxes where that
+ * is the same (draw_promises.c; test_viewer_pixels compares the two). */
+void rv_arrow_lines(cairo_t *cr, const double *seg, unsigned n);
 /* Arrow colours by kind (mirage's), in draw_promises.c. */
 extern const double rv_arrow_colour[RV_A_COUNT][3];
 /* A dense row (rv_row_dense), drawn per pixel column (draw_packed.c). */
@@ -348,6 +353,8 @@ void rv_strip_put(rv_strip *s, int x0, int x1, int y0, int y1, uint32_t c);
  * there itself, in device pixels (dx, dy), in place of rv_strip_put. */
 const rv_px *rv_strip_direct(const rv_strip *s);
 void rv_strip_paint(cairo_t *cr, rv_strip *s);
+/* Does cr draw into a vector document (SVG, PDF, PostScript)? (strip.c) */
+bool rv_vector_target(cairo_t *cr);
 void rv_strip_free(rv_strip *s);
 
 /* The ruler (ruler.c). Every time a person reads -- ruler, tooltips,

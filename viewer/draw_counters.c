@@ -45,6 +45,36 @@ static bool counter_flat(rv_strip *st, const rv_model *m, const rv_view *v,
 	return gap != INT64_MAX;
 }
 
+/* The pyramid's first level (layout.c's RV_PYR_BASE: were they to
+ * differ, prefetches would miss, the picture would not change). */
+#define PYR_BASE 4
+
+/* What rv_counter_extent will read for the samples of the column
+ * RV_COLS_AHEAD on ([ts[k], ts[k + 1])): the raw samples at both ends
+ * and the pyramid's nodes at both ends of every level it climbs, asked
+ * of the cache now; zoomed out, each column's extent otherwise waits on
+ * a dozen misses in turn. */
+static inline __attribute__((always_inline))
+void extent_prefetch(const rv_counter *c, const rv_cols *cols,
+		     const uint32_t *ts, int x)
+{
+	const int k = x - RV_LEFT_W + RV_COLS_AHEAD;
+	if (!ts || k < 0 || k + 1 >= cols->n)
+		return;
+	const uint32_t i = ts[k], j = ts[k + 1];
+	if (j <= i + 1 || j > c->n)
+		return;
+	rv_vals_prefetch(&c->v, i);
+	rv_vals_prefetch(&c->v, j - 1);
+	for (int l = PYR_BASE; l < c->nlevels && (i >> l) + 1 < (j >> l);
+	     l++) {
+		__builtin_prefetch(&c->pmin[l][(i >> l) + 1]);
+		__builtin_prefetch(&c->pmax[l][(i >> l) + 1]);
+		__builtin_prefetch(&c->pmin[l][(j >> l) - 1]);
+		__builtin_prefetch(&c->pmax[l][(j >> l) - 1]);
+	}
+}
+
 void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     const rv_counter *c, double y)
 {
@@ -83,6 +113,7 @@ void rv_draw_counter(cairo_t *cr, const rv_model *m, const rv_view *v,
 		int xi = (int)floor(rv_x(v, (double)rv_times_at(&c->t, i)));
 		/* all samples within this pixel column: one min..max bar */
 		rv_cols_prefetch(v->cols, ts, &c->t, NULL, xi + 1);
+		extent_prefetch(c, v->cols, ts, xi + 1);
 		uint32_t j = rv_cols_gallop(v->cols, ts, &c->t, i, xi + 1,
 					    (int64_t)ceil(rv_t(v, xi + 1)));
 		if (j > i1)

@@ -441,6 +441,76 @@ static void arrow_add(arrow_batch *b, uint8_t kind, double alpha, double x0,
  * still telling the kinds apart. */
 #define ARROW_HEADS_MAX 2000
 
+/* Line i of a batch (x0, y0, x1, y1 a line) vertical on a pixel centre
+ * between whole pixel rows: its stroke covers exactly a 1 px column. */
+static bool arrow_box(const double *s, guint i)
+{
+	const double x = s[4 * i], y0 = s[4 * i + 1], y1 = s[4 * i + 3];
+	return x == s[4 * i + 2] && x - floor(x) == 0.5 && y0 == floor(y0) &&
+	       y1 == floor(y1);
+}
+
+/* Whether no pixel the stroke of sloping line i may touch (its extent
+ * and 1.5 px about it: half the line width, and antialiasing) lies in a
+ * box line's column. */
+static bool arrow_apart(const double *s, guint n, guint i)
+{
+	const double x0 = fmin(s[4 * i], s[4 * i + 2]) - 1.5;
+	const double x1 = fmax(s[4 * i], s[4 * i + 2]) + 1.5;
+	const double y0 = fmin(s[4 * i + 1], s[4 * i + 3]) - 1.5;
+	const double y1 = fmax(s[4 * i + 1], s[4 * i + 3]) + 1.5;
+	for (guint j = 0; j < n; j++) {
+		if (!arrow_box(s, j))
+			continue;
+		const double bx = floor(s[4 * j]);
+		const double by0 = fmin(s[4 * j + 1], s[4 * j + 3]);
+		const double by1 = fmax(s[4 * j + 1], s[4 * j + 3]);
+		if (bx < x1 && bx + 1 > x0 && by0 < y1 && by1 > y0)
+			return false;
+	}
+	return true;
+}
+
+/* A batch's lines, in one colour. Stroked as one path, they cover the
+ * union of what each would: a line vertical on a pixel centre between
+ * whole pixel rows (most: an arrow between two rows at one instant)
+ * covers exactly its 1 px column, so those are filled as boxes, which
+ * cairo's box compositor does at the cost of their pixels, while a
+ * stroke costs its scan converter ~120 k instructions a line (a deep
+ * frame's strokes were most of its time). The sloping lines are stroked
+ * apart from the boxes where no pixel of theirs can be a box's: the union
+ * is then the same pixels; else all are stroked together, as before.
+ * Into a vector document (SVG) every line stays a stroke.
+ * test_viewer_pixels checks boxes and strokes give the same pixels. */
+void rv_arrow_lines(cairo_t *cr, const double *s, unsigned n)
+{
+	unsigned nbox = 0;
+	bool apart = true;
+	/* a document keeps its strokes: the speed is for pixels */
+	for (guint i = 0; i < n && !rv_vector_target(cr); i++)
+		nbox += arrow_box(s, i);
+	for (guint i = 0; apart && nbox && nbox < n && i < n; i++)
+		apart = arrow_box(s, i) || arrow_apart(s, n, i);
+	cairo_new_path(cr);
+	if (nbox && apart) {
+		for (guint i = 0; i < n; i++)
+			if (arrow_box(s, i) && s[4 * i + 1] != s[4 * i + 3])
+				cairo_rectangle(cr, floor(s[4 * i]),
+						fmin(s[4 * i + 1], s[4 * i + 3]),
+						1, fabs(s[4 * i + 3] -
+							s[4 * i + 1]));
+		cairo_fill(cr);
+	}
+	if (nbox == n && apart)
+		return;
+	for (guint i = 0; i < n; i++)
+		if (!(nbox && apart && arrow_box(s, i))) {
+			cairo_move_to(cr, s[4 * i], s[4 * i + 1]);
+			cairo_line_to(cr, s[4 * i + 2], s[4 * i + 3]);
+		}
+	cairo_stroke(cr);
+}
+
 static void arrow_flush(cairo_t *cr, arrow_batch *b)
 {
 	guint total = 0;
@@ -455,12 +525,7 @@ static void arrow_flush(cairo_t *cr, arrow_batch *b)
 				continue;
 			const double *s = (const double *)(void *)a->data;
 			arrow_rgb(cr, (uint8_t)k, (f + 1.0) / ARROW_FADES);
-			cairo_new_path(cr);
-			for (guint i = 0; i < a->len; i++) {
-				cairo_move_to(cr, s[4 * i], s[4 * i + 1]);
-				cairo_line_to(cr, s[4 * i + 2], s[4 * i + 3]);
-			}
-			cairo_stroke(cr);
+			rv_arrow_lines(cr, s, a->len);
 			for (guint i = 0; heads && i < a->len; i++) {
 				double x0 = s[4 * i], y0 = s[4 * i + 1];
 				double x1 = s[4 * i + 2], y1 = s[4 * i + 3];

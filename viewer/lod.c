@@ -148,19 +148,11 @@ void rv_lod_search_many(const rv_times *a, const int64_t *t, uint32_t n,
 			RV_WORK(2);
 			prev = rv_times_gallop(a, prev, tk);
 		} else {
-			/* rv_times_lower_bound's bisection, its probes
-			 * counted once (a search per column and list) */
+			/* its probes counted once (a search per column and
+			 * list) */
 			uint32_t probes = 2;
-			while (lo < hi) {
-				const uint32_t mid = lo + (hi - lo) / 2;
-				probes++;
-				if (rv_times_at(a, mid) < tk)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			prev = rv_times_bisect(a, lo, hi, tk, &probes);
 			RV_WORK(probes);
-			prev = lo;
 		}
 		out[k] = prev;
 	}

@@ -202,7 +202,7 @@ static void strip_image(rv_strip *s)
 /* Does cr draw into a vector document (SVG, PDF, PostScript)? There a
  * strip must be shapes, not an embedded image. The window's and PNG's
  * targets (image and recording surfaces) keep the one blit. */
-static bool vector_target(cairo_t *cr)
+bool rv_vector_target(cairo_t *cr)
 {
 	switch (cairo_surface_get_type(cairo_get_group_target(cr))) {
 	case CAIRO_SURFACE_TYPE_SVG:
@@ -327,7 +327,7 @@ void rv_strip_paint(cairo_t *cr, rv_strip *s)
 	}
 	if (!s->s)
 		strip_image(s);
-	if (vector_target(cr)) {
+	if (rv_vector_target(cr)) {
 		paint_vector(cr, s);
 		return;
 	}

@@ -128,6 +128,47 @@ static inline uint32_t rv_times_lower_bound(const rv_times *a, uint32_t lo,
 	return lo;
 }
 
+/* rv_times_lower_bound of a sorted list's [lo, hi), adding the probes
+ * it made to *probes: where the range lies in one block and t within the
+ * block's reach, the probes compare offsets from the block's base (in a
+ * sorted block every time is at or after its base, and a far one's
+ * offset, all ones, is past any t in reach), one load a probe instead of
+ * two; else as rv_times_lower_bound. A frame searches every column of a
+ * few dozen lists so (lod.c). */
+static inline uint32_t rv_times_bisect(const rv_times *a, uint32_t lo,
+				       uint32_t hi, int64_t t,
+				       uint32_t *probes)
+{
+	assert(lo <= hi && hi <= a->n);
+	if (hi > lo && lo >> RV_TB_SHIFT == (hi - 1) >> RV_TB_SHIFT) {
+		const int64_t base = a->base[lo >> RV_TB_SHIFT];
+		if (t <= base)
+			return lo;
+		if ((uint64_t)t - (uint64_t)base < RV_TB_FAR) {
+			const uint32_t d = (uint32_t)((uint64_t)t -
+						      (uint64_t)base);
+			while (lo < hi) {
+				const uint32_t mid = lo + (hi - lo) / 2;
+				++*probes;
+				if (a->off[mid] < d)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return lo;
+		}
+	}
+	while (lo < hi) {
+		const uint32_t mid = lo + (hi - lo) / 2;
+		++*probes;
+		if (rv_times_at(a, mid) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The same from a hint, galloping forward from `from` (as rv_gallop). */
 static inline uint32_t rv_times_gallop(const rv_times *a, uint32_t from,
 				       int64_t t)

@@ -222,6 +222,73 @@ static void test_pixels_strip_like_cairo(void **state)
 	assert_true(changed > 40 * W * 8);
 }
 
+/* Arrows of one colour: rv_arrow_lines against stroking all of them as
+ * one path, as they were drawn before (antialias FAST, 1 px). Lines are
+ * vertical on pixel centres between whole rows (the ones filled as
+ * boxes), some of them overlapping, and sloping ones, near the vertical
+ * ones or apart from them. */
+static void arrows_as_strokes(cairo_t *cr, uint32_t seed)
+{
+	const bool stroke = seed & 1u << 31;   /* the old way */
+	seed &= ~(1u << 31);
+	rng = seed;
+	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
+	cairo_set_line_width(cr, 1);
+	double seg[4 * 40];
+	const unsigned n = 1 + rnd() % 40;
+	for (unsigned i = 0; i < n; i++) {
+		double *l = &seg[4 * i];
+		l[0] = (double)(rnd() % W) + 0.5;
+		l[1] = (double)(rnd() % H);
+		l[2] = l[0];
+		l[3] = (double)(rnd() % H);
+		if (rnd() % 4 == 0) {   /* sloping: across or off to one side */
+			l[0] = (seed % 3 ? 0 : W / 2) + unit() * W / 2;
+			l[2] = l[0] + unit() * 9 - 4;
+			l[1] += unit();
+		}
+	}
+	cairo_set_source_rgba(cr, 0.0, 0.65, 0.0, (double)(1 + seed % 16) / 16);
+	if (stroke) {
+		cairo_new_path(cr);
+		for (unsigned i = 0; i < n; i++) {
+			cairo_move_to(cr, seg[4 * i], seg[4 * i + 1]);
+			cairo_line_to(cr, seg[4 * i + 2], seg[4 * i + 3]);
+		}
+		cairo_stroke(cr);
+	} else {
+		rv_arrow_lines(cr, seg, n);
+	}
+}
+
+static void test_pixels_arrows_like_strokes(void **state)
+{
+	for (uint32_t seed = 1; seed <= 300; seed++)
+		for (int f = 0; f < 2; f++) {
+			const cairo_format_t fmt = f ? CAIRO_FORMAT_RGB24
+						     : CAIRO_FORMAT_ARGB32;
+			cairo_surface_t *bg = background(fmt);
+			cairo_surface_t *a = copy(bg), *b = copy(bg);
+			cairo_t *cr = cairo_create(a);
+			arrows_as_strokes(cr, seed);
+			cairo_destroy(cr);
+			cr = cairo_create(b);
+			arrows_as_strokes(cr, seed | 1u << 31);
+			cairo_destroy(cr);
+			cairo_surface_flush(a);
+			cairo_surface_flush(b);
+			const int stride = cairo_image_surface_get_stride(a);
+			if (memcmp(cairo_image_surface_get_data(a),
+				   cairo_image_surface_get_data(b),
+				   (size_t)stride * H))
+				fail_msg("format %d seed %u: arrows drawn "
+					 "otherwise than stroked", fmt, seed);
+			cairo_surface_destroy(a);
+			cairo_surface_destroy(b);
+			cairo_surface_destroy(bg);
+		}
+}
+
 /* Where pixels would not be cairo's picture, rv_px_begin declines. */
 static void test_pixels_declined(void **state)
 {
@@ -293,5 +360,6 @@ static void test_pixels_frames_like_cairo(void **state)
 RS_TEST_SUITE(viewer_pixels,
 	      cmocka_unit_test(test_pixels_batch_like_cairo),
 	      cmocka_unit_test(test_pixels_strip_like_cairo),
+	      cmocka_unit_test(test_pixels_arrows_like_strokes),
 	      cmocka_unit_test(test_pixels_declined),
 	      cmocka_unit_test(test_pixels_frames_like_cairo))
