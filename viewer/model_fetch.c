@@ -60,21 +60,36 @@ void rv_chunk_free(chunk *c)
 	c->n = c->cap = 0;
 }
 
-/* c's arrays into j's pool (j->lock held), the rest freed as chunk_free
- * does. */
+/* from's arrays (none in to) into to; from keeps none. */
+static void arrays_move(chunk *to, chunk *from)
+{
+	assert(!to->cap);
+	to->cap = from->cap;
+	to->type = from->type;
+	to->t = from->t;
+	to->ctx = from->ctx;
+	to->a = from->a;
+	to->b = from->b;
+	to->c = from->c;
+	to->str = from->str;
+	from->type = NULL;
+	from->t = NULL;
+	from->ctx = from->a = from->b = from->c = NULL;
+	from->str = NULL;
+	from->cap = 0;
+}
+
+/* c's arrays into j's pool (j->lock held), the rest freed as
+ * rv_chunk_free does. */
 void rv_chunk_recycle(fetch_job *j, chunk *c)
 {
-	if (c->cap && j->npool == j->pool_cap) {
-		j->pool_cap = j->pool_cap ? 2 * j->pool_cap : 8;
-		j->pool = g_renew(chunk_arrays, j->pool, j->pool_cap);
-	}
 	if (c->cap) {
-		j->pool[j->npool++] = (chunk_arrays){ c->cap, c->type, c->t,
-			c->ctx, c->a, c->b, c->c, c->str };
-		c->type = NULL;
-		c->t = NULL;
-		c->ctx = c->a = c->b = c->c = NULL;
-		c->str = NULL;
+		if (j->npool == j->pool_cap) {
+			j->pool_cap = j->pool_cap ? 2 * j->pool_cap : 8;
+			j->pool = g_renew(chunk, j->pool, j->pool_cap);
+		}
+		j->pool[j->npool] = (chunk){ 0 };
+		arrays_move(&j->pool[j->npool++], c);
 	}
 	rv_chunk_free(c);
 }
@@ -83,33 +98,20 @@ void rv_chunk_recycle(fetch_job *j, chunk *c)
  * held). */
 static void chunk_take_pooled(fetch_job *j, chunk *c)
 {
-	int best = -1;
-	for (int k = 0; k < j->npool; k++)
-		if (best < 0 || j->pool[k].cap > j->pool[best].cap)
-			best = k;
-	if (best < 0 || c->cap)
+	if (c->cap || !j->npool)
 		return;
-	const chunk_arrays *p = &j->pool[best];
-	c->cap = p->cap;
-	c->type = p->type;
-	c->t = p->t;
-	c->ctx = p->ctx;
-	c->a = p->a;
-	c->b = p->b;
-	c->c = p->c;
-	c->str = p->str;
+	int best = 0;
+	for (int k = 1; k < j->npool; k++)
+		if (j->pool[k].cap > j->pool[best].cap)
+			best = k;
+	arrays_move(c, &j->pool[best]);
 	j->pool[best] = j->pool[--j->npool];
 }
 
 void rv_fetch_pool_free(fetch_job *j)
 {
-	for (int k = 0; k < j->npool; k++) {
-		chunk c = { .cap = j->pool[k].cap, .type = j->pool[k].type,
-			    .t = j->pool[k].t, .ctx = j->pool[k].ctx,
-			    .a = j->pool[k].a, .b = j->pool[k].b,
-			    .c = j->pool[k].c, .str = j->pool[k].str };
-		rv_chunk_free(&c);
-	}
+	for (int k = 0; k < j->npool; k++)
+		rv_chunk_free(&j->pool[k]);
 	g_free(j->pool);
 	j->pool = NULL;
 	j->npool = j->pool_cap = 0;

@@ -32,18 +32,6 @@ typedef struct {
 	bool claimed, done, failed;
 } chunk;
 
-/* A used-up range's arrays, kept for the next range a worker decodes:
- * fresh ones cost the kernel a page clearing per 4 KiB first touched
- * (a 10 M-event load decodes ~570 MB, and clear_page was 14 % of its
- * samples), while these are already mapped. */
-typedef struct {
-	uint32_t cap;
-	uint8_t *type;
-	int64_t *t;
-	uint64_t *ctx, *a, *b, *c;
-	char **str;
-} chunk_arrays;
-
 /* Ranges a CPU may have decoded ahead of the merge: enough to keep the
  * merge fed, few enough that 10 M events never sit in memory at once
  * (all of them decoded up front were ~500 MB of fresh pages). */
@@ -73,9 +61,13 @@ typedef struct {
 	rv_model *m;
 	rv_load_keep *keep;
 	int ranges_done;          /* ranges the merge has used up, all CPUs */
-	/* used-up ranges' arrays (under lock); never more than the ranges
-	 * decoded ahead at once, as each is taken before a new one grows */
-	chunk_arrays *pool;
+	/* Used-up ranges' arrays (under lock), as chunks holding only them,
+	 * kept for the next range a worker decodes: fresh ones cost the
+	 * kernel a page clearing per 4 KiB first touched (a 10 M-event load
+	 * decodes ~570 MB, and clear_page was 14 % of its samples), while
+	 * these are already mapped. Never more than the ranges decoded
+	 * ahead at once, as each is taken before a new one grows. */
+	chunk *pool;
 	int npool, pool_cap;
 } fetch_job;
 
