@@ -71,15 +71,8 @@ static void bench_preview(void *data, const rv_model *m, int64_t lo,
 			  int64_t hi)
 {
 	shown_state *st = data;
-	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
-							st->width, st->height);
-	cairo_t *cr = cairo_create(s);
-	rv_view v = { .width = st->width, .height = st->height };
-	rv_view_fit_span(&v, lo, hi);
-	rv_draw(cr, m, &v);
-	cairo_destroy(cr);
-	cairo_surface_flush(s);
-	cairo_surface_destroy(s);
+	cairo_surface_destroy(rv_draw_fitted(m, lo, hi, st->width,
+					     st->height));
 	if (!st->n++)
 		st->first = now_s() - st->t0;
 }
@@ -91,7 +84,8 @@ static int bench_shown(const char *path, int width, int height)
 	char err[512];
 	shown_state st = { .t0 = now_s(), .width = width, .height = height };
 	const rv_load_show show = { .preview = bench_preview,
-				    .preview_data = &st, .preview_ms = 300 };
+				    .preview_data = &st,
+				    .preview_ms = RV_PREVIEW_MS };
 	rv_model *m = rv_model_load_shown(path, err, sizeof err, &show);
 	if (!m) {
 		fprintf(stderr, "ringside-view: %s\n", err);

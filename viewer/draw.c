@@ -54,6 +54,21 @@ void rv_view_fit_span(rv_view *v, int64_t t_min, int64_t t_max)
 	v->from = (double)t_min;
 }
 
+cairo_surface_t *rv_draw_fitted(const rv_model *m, int64_t t_min,
+				int64_t t_max, int width, int height)
+{
+	assert(m && width > 0 && height > 0);
+	rv_view v = { .width = width, .height = height };
+	rv_view_fit_span(&v, t_min, t_max);
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							width, height);
+	cairo_t *cr = cairo_create(s);
+	rv_draw(cr, m, &v);
+	cairo_destroy(cr);
+	cairo_surface_flush(s);
+	return s;
+}
+
 void rv_view_range(rv_view *v, double from, double to)
 {
 	assert(v && to > from);

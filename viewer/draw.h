@@ -151,6 +151,10 @@ void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
 
 /* Draw everything into cr, clipped to v->width x v->height. */
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* m drawn with [t_min, t_max] fitted across a new width x height image
+ * (a load's preview: follow.h, rv_load_show). */
+cairo_surface_t *rv_draw_fitted(const rv_model *m, int64_t t_min,
+				int64_t t_max, int width, int height);
 
 /* Pieces of rv_draw in draw_promises.c. */
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,

@@ -29,6 +29,10 @@
  */
 typedef void (*rv_preview_fn)(void *data, const rv_model *m, int64_t t_lo,
 			      int64_t t_hi);
+/* The window's preview_ms: how often a preview may come, at the least
+ * (the loader spaces them wider as the load goes on: model.c);
+ * RINGSIDE_VIEW_PREVIEW_MS sets it for tests (window_load.c). */
+#define RV_PREVIEW_MS 300
 typedef struct {
 	rv_progress_fn progress;
 	void *progress_data;

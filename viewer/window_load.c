@@ -64,11 +64,6 @@ static void progress_cb(void *data, int permille)
 				   g_free);
 }
 
-/* How often a preview may come, at the least (the loader spaces them
- * wider as the load goes on: model.c). RINGSIDE_VIEW_PREVIEW_MS sets it
- * for tests. */
-#define PREVIEW_MS 300
-
 typedef struct {
 	win_t *w;
 	cairo_surface_t *s;
@@ -141,16 +136,9 @@ static void preview_cb(void *data, const rv_model *m, int64_t lo, int64_t hi)
 	const int height = g_atomic_int_get(&w->area_h);
 	if (width <= RV_LEFT_W + 10 || height <= RV_RULER_H)
 		return;   /* not shown yet: nothing to draw into */
-	rv_view v = { .width = width, .height = height };
-	rv_view_fit_span(&v, lo, hi);
-	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
-							width, height);
-	cairo_t *cr = cairo_create(s);
-	rv_draw(cr, m, &v);
-	cairo_destroy(cr);
 	preview_msg *p = g_new(preview_msg, 1);
 	p->w = w;
-	p->s = s;
+	p->s = rv_draw_fitted(m, lo, hi, width, height);
 	p->events = m->nevents;
 	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, preview_ui, p,
 				   preview_msg_free);
@@ -216,7 +204,7 @@ static void load_thread(GTask *task, gpointer src, gpointer data,
 		/* a whole load afresh while following replaces a model
 		 * already shown: no previews then */
 		.preview = r->first ? preview_cb : NULL, .preview_data = r->w,
-		.preview_ms = ms ? atoi(ms) : PREVIEW_MS,
+		.preview_ms = ms ? atoi(ms) : RV_PREVIEW_MS,
 	};
 	if (r->follow) {
 		rv_follow *f = rv_follow_open_shown(r->path, err, sizeof err,
