@@ -610,9 +610,14 @@ static bool alloc_burst(rv_builder *b, int cpu, int64_t t, int type)
 	return false;
 }
 
-void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
-		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
-		      const char *str)
+/* One event: the body of rv_builder_run's loop, where a load's events
+ * go a run of one CPU at a time (a call of nine arguments an event, and
+ * its saves and restores, and the handlers above called rather than
+ * inlined, were ~55 instructions of ~480 an event), inlined there alone
+ * so that the handlers are inlined into it. */
+static inline __attribute__((always_inline))
+void builder_event(rv_builder *b, int cpu, int64_t t, int type, uint64_t ctx,
+		   uint64_t a, uint64_t bb, uint64_t c, const char *str)
 {
 	rv_model *m = b->m;
 	if (cpu < 0 || cpu >= m->ncpus)
@@ -627,8 +632,11 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	if (t > m->t_max)
 		m->t_max = t;
 
-	gap_resume(b, cpu, t, ctx);
-	rv_xcpu_event(b->xcpu, cpu, t, type, a, bb, c);
+	/* no gap on any CPU (most traces): nothing to resume after */
+	if (b->gap_all.n)
+		gap_resume(b, cpu, t, ctx);
+	if (rv_xcpu_takes(type))
+		rv_xcpu_event(b->xcpu, cpu, t, type, a, bb, c);
 	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
 	    (type == RS_EV_COUNTER && str))
 		counter_sample(b, type, str, t, (int64_t)a);
@@ -642,6 +650,24 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		mark_event(m, t, a, str);
 	else
 		cpu_event(b, cpu, t, type, a);
+}
+
+void rv_builder_run(rv_builder *b, int cpu, const rv_events *ev, uint32_t k0,
+		    uint32_t k1)
+{
+	for (uint32_t k = k0; k < k1; k++)
+		builder_event(b, cpu, ev->t[k], ev->type[k], ev->ctx[k],
+			      ev->a[k], ev->b[k], ev->c[k], ev->str[k]);
+}
+
+void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
+		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
+		      const char *str)
+{
+	const uint8_t ty = (uint8_t)type;
+	char *s = (char *)str;   /* read only, as a decoded range's */
+	const rv_events one = { &t, &ty, &ctx, &a, &bb, &c, &s };
+	rv_builder_run(b, cpu, &one, 0, 1);
 }
 
 /* Running totals of span lengths (rv_spans.cum), for drawing a pixel

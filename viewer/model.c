@@ -248,14 +248,15 @@ static bool merge_some(fetch_job *j, rv_builder *b, int per_cpu,
 		for (int o = 0; o < ncpus; o++)
 			if (o != best && head[o] && head[o]->t[pos[o]] < limit)
 				limit = head[o]->t[pos[o]];
-		uint32_t k = pos[best];
-		do {
-			rv_builder_event(b, best, c->t[k], c->type[k], c->ctx[k],
-					 c->a[k], c->b[k], c->c[k], c->str[k]);
-			k++;
-			done++;
-		} while (k < c->n && c->t[k] < limit && done < budget);
-		pos[best] = k;
+		const uint32_t k = pos[best];
+		uint32_t end = k + 1;
+		while (end < c->n && c->t[end] < limit && done + (end - k) < budget)
+			end++;
+		const rv_events ev = { c->t, c->type, c->ctx, c->a, c->b, c->c,
+				       c->str };
+		rv_builder_run(b, best, &ev, k, end);
+		done += end - k;
+		pos[best] = end;
 	}
 	return !failed;
 }

@@ -456,6 +456,16 @@ rv_builder *rv_builder_new(rv_model *m);
 void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
 		      const char *str);
+/* One CPU's decoded events by field (a decoded range's arrays). */
+typedef struct {
+	const int64_t *t;
+	const uint8_t *type;
+	const uint64_t *ctx, *a, *b, *c;
+	char *const *str;
+} rv_events;
+/* rv_builder_event of ev's events [k0, k1) in order, all of CPU cpu. */
+void rv_builder_run(rv_builder *b, int cpu, const rv_events *ev, uint32_t k0,
+		    uint32_t k1);
 void rv_builder_finish(rv_builder *b);
 /* --follow (derive_follow.c): instead of finishing, publish closes what
  * is open at the end for show, and unpublish takes that back before more

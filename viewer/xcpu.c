@@ -65,7 +65,7 @@ void rv_xcpu_event(rv_xcpu_builder *x, int cpu, int64_t t, int type,
 {
 	/* most events are neither: no row for them (a row built and fed
 	 * for nothing was ~40 instructions an event of a load) */
-	if (type != RS_EV_THREAD_MIGRATE && !rs_causal_takes((uint16_t)type))
+	if (!rv_xcpu_takes(type))
 		return;
 	const struct rs_row row = {
 		.ts_ns = t, .type = (uint16_t)type, .cpu = (uint16_t)cpu,
