@@ -482,14 +482,27 @@ void rv_builder_set_placed(rv_builder *b, uint32_t n);
 void rv_builder_free(rv_builder *b);
 
 /* Layout (layout.c): assign promise rows, build row segment lists and
- * counter pyramids. */
+ * counter pyramids. rv_layout is rv_layout_rows, rv_layout_totals and
+ * rv_touch_index; a load runs the touches beside the rest (model.c). */
 void rv_layout(rv_model *m);
+/* The rows: which row each pp goes to, the rows' segment lists. */
+void rv_layout_rows(rv_model *m);
+/* Once the rows are laid out: their running end counts, and the
+ * counters' pyramids. */
+void rv_layout_totals(rv_model *m);
 
 /* Each row's touches (touch.c): rv_layout builds them after the rows;
  * rv_touch_kind maps an arrow kind to RV_T_*, or -1 for the kinds a row
  * does not summarise that way. */
 int rv_touch_kind(uint8_t arrow_kind);
 void rv_touch_index(rv_model *m);
+/* rv_touch_index in two steps, for another thread: the lists built
+ * apart from the model, which the build only reads (nothing of it may
+ * change meanwhile but what rv_layout_totals and rv_lod_build write),
+ * and then moved into its rows, which hold none yet, with their
+ * fingers (lod.h) as rv_lod_build would give them. */
+rv_row *rv_touch_build(const rv_model *m);
+void rv_touch_attach(rv_model *m, rv_row *rows);
 void rv_touch_free(rv_row *row);
 
 /* Frees what a row holds (not the row itself). */

@@ -16,6 +16,7 @@
  * that question is two lookups as well.
  */
 #include "draw.h"
+#include "lod.h"
 #include "model.h"
 #include "follow.h"
 
@@ -110,10 +111,12 @@ static void sort_list(rv_row *row, int t)
  * sorted once at the end. (Counting first and placing every end into one
  * array of (time, arrow) pairs took each arrow's ends twice, and that
  * array was 16 bytes an end of fresh pages, about 0.35 GB at 100 M
- * events.)
- * Then each list shrinks to what it holds, as a load leaves its arrays.
+ * events.) Then each list shrinks to what it holds, as a load leaves its
+ * arrays. The lists go into rows[r] for the model's row r: its own, or
+ * ones of rv_touch_build's, which reads the model and writes nothing of
+ * it.
  */
-void rv_touch_index(rv_model *m)
+static void index_into(const rv_model *m, rv_row *rows)
 {
 	const size_t nl = (size_t)m->nrows * RV_T_COUNT;
 	bool *unsorted = g_new0(bool, nl ? nl : 1);
@@ -124,7 +127,7 @@ void rv_touch_index(rv_model *m)
 		for (int e = 0; e < 2 && t >= 0; e++) {
 			if (r[e] < 0)
 				continue;
-			rv_row *row = &m->rows[r[e]];
+			rv_row *row = &rows[r[e]];
 			const uint32_t n = row->ntouch[t];
 			if (n && at[e] < rv_times_at(&row->touch_t[t], n - 1))
 				unsorted[(size_t)r[e] * RV_T_COUNT + t] = true;
@@ -132,7 +135,7 @@ void rv_touch_index(rv_model *m)
 		}
 	}
 	for (size_t x = 0; x < nl; x++) {
-		rv_row *row = &m->rows[x / RV_T_COUNT];
+		rv_row *row = &rows[x / RV_T_COUNT];
 		const int t = (int)(x % RV_T_COUNT);
 		if (unsorted[x])
 			sort_list(row, t);
@@ -143,6 +146,34 @@ void rv_touch_index(rv_model *m)
 		rv_times_trim(&row->touch_t[t]);
 	}
 	g_free(unsorted);
+}
+
+void rv_touch_index(rv_model *m)
+{
+	index_into(m, m->rows);
+}
+
+rv_row *rv_touch_build(const rv_model *m)
+{
+	rv_row *rows = g_new0(rv_row, m->nrows ? m->nrows : 1);
+	index_into(m, rows);
+	return rows;
+}
+
+void rv_touch_attach(rv_model *m, rv_row *rows)
+{
+	for (uint32_t r = 0; r < m->nrows; r++)
+		for (int t = 0; t < RV_T_COUNT; t++) {
+			rv_row *row = &m->rows[r];
+			assert(!row->ntouch[t] && !row->touch_t[t].cap &&
+			       !row->touch_arrow[t]);
+			row->ntouch[t] = rows[r].ntouch[t];
+			row->touch_cap[t] = rows[r].touch_cap[t];
+			row->touch_t[t] = rows[r].touch_t[t];
+			row->touch_arrow[t] = rows[r].touch_arrow[t];
+			rv_lod_index(&row->touch_t[t]);
+		}
+	g_free(rows);
 }
 
 /*
