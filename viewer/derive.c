@@ -768,16 +768,13 @@ void rv_span_totals(rv_model *m)
 	}
 }
 
-void rv_builder_finish(rv_builder *b)
+void rv_builder_close(rv_builder *b)
 {
 	assert(b);
 	rv_model *m = b->m;
 	if (m->t_min > m->t_max)
 		m->t_min = m->t_max = 0;
 	rv_close_open(b);
-	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
-	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
-	rv_span_totals(m);
 	/* when a line stops: becomes time if it followed another, else its
 	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead);
 	 * the events keep own_end so (a follow publishes without this pass) */
@@ -786,8 +783,22 @@ void rv_builder_finish(rv_builder *b)
 		       rv_pp_own_end(&m->pp, i) == rv_pp_resolved(&m->pp, i));
 	rv_end_unknown(m, NULL);
 	rv_pp_sparsify(&m->pp);
-	rv_xcpu_sort_from(&m->xcpu, 0);
 	rv_builder_free(b);
+}
+
+void rv_finish_spans(rv_model *m)
+{
+	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
+	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+	rv_span_totals(m);
+	rv_xcpu_sort_from(&m->xcpu, 0);
+}
+
+void rv_builder_finish(rv_builder *b)
+{
+	rv_model *m = b->m;
+	rv_builder_close(b);
+	rv_finish_spans(m);
 }
 
 void rv_builder_free(rv_builder *b)

@@ -276,16 +276,19 @@ static gpointer touch_thread(gpointer data)
 	return rv_touch_build(data);
 }
 
-/* rv_layout and rv_lod_build, the rows' touches built on a thread of
- * their own beside the rest: they read the rows laid out and the arrows
- * (a pass over every arrow, a tenth of a 100 M-event open), while the
- * rest writes the rows' end counts, the counters' pyramids and every
- * list's fingers, none of which they read; the core that decoded is
- * free by now. The model is the one rv_layout and rv_lod_build give. */
-static void lay_out(rv_model *m)
+/* rv_builder_finish, rv_layout and rv_lod_build, the rows' touches
+ * built on a thread of their own beside the rest: they read the pps, the
+ * rows laid out and the arrows (a pass over every arrow, a tenth of a
+ * 100 M-event open), while the rest writes the all-CPU bands, the span
+ * totals, the cross-CPU list, the rows' end counts, the counters'
+ * pyramids and every list's fingers, none of which they read; the core
+ * that decoded is free by now. The model is the one those give. */
+static void lay_out(rv_model *m, rv_builder *b)
 {
+	rv_builder_close(b);
 	rv_layout_rows(m);
 	GThread *t = g_thread_new("rv-touch", touch_thread, m);
+	rv_finish_spans(m);
 	rv_layout_totals(m);
 	rv_lod_build(m);
 	rv_touch_attach(m, g_thread_join(t));
@@ -399,11 +402,8 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		m->load_secs = now_s() - t0;
 		return m;
 	}
-	if (keep)
-		rv_builder_free(b);
-	else
-		rv_builder_finish(b);
 	if (!ok) {
+		rv_builder_free(b);
 		if (keep) {
 			g_free(keep->next_seq);
 			keep->next_seq = NULL;
@@ -412,7 +412,7 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		rv_model_free(m);
 		return NULL;
 	}
-	lay_out(m);
+	lay_out(m, b);
 	m->show_threads = m->nthreads <= 16;
 	m->load_secs = now_s() - t0;
 	return m;

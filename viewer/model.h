@@ -467,6 +467,13 @@ typedef struct {
 void rv_builder_run(rv_builder *b, int cpu, const rv_events *ev, uint32_t k0,
 		    uint32_t k1);
 void rv_builder_finish(rv_builder *b);
+/* rv_builder_finish in two steps, the second free to run beside the
+ * touches (model.c): what is open at the end closed, the promises' ends
+ * settled, the builder freed; then the all-CPU bands, the span totals
+ * and the cross-CPU list's order, which nothing the layout or the
+ * touches read depends on. */
+void rv_builder_close(rv_builder *b);
+void rv_finish_spans(rv_model *m);
 /* --follow (derive_follow.c): instead of finishing, publish closes what
  * is open at the end for show, and unpublish takes that back before more
  * events are derived; the builder lives on (rv_builder_free). True from
