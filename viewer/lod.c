@@ -19,9 +19,8 @@
  * Memory: 4 bytes per bucket, ~1/RV_LOD_PER of a 4-byte finger per item
  * (rv_lod_bytes). A list that grows after it was indexed keeps working:
  * its old fingers are still right where they are used (rv_times_gallop
- * checks), and items past them are reached by galloping; re-running the
- * builder on a list (rv_lod_index) refreshes it, which is what an
- * appending loader would call for the lists it grew.
+ * checks), and items past them are reached by galloping; a follow
+ * carries its fingers on after every reload (rv_lod_follow).
  */
 #include "lod.h"
 #include "xcpu.h"
