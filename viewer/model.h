@@ -222,8 +222,12 @@ typedef struct {
 	uint64_t *tid;
 	uint8_t *from, *to, *kind;
 	/* hi_max[i]: the latest max(t0, t1) of crossings 0..i (lod.c,
-	 * rv_xcpu_index), so a frame finds its first crossing by bisection */
+	 * rv_xcpu_index), so a frame finds its first crossing by bisection;
+	 * right for i < hi_n only (a follow's new crossings are merged in
+	 * among the old ones: rv_xcpu_sort_from lowers hi_n to where they
+	 * went, rv_xcpu_index_more computes on from there) */
 	int64_t *hi_max;
+	uint32_t hi_n, hi_cap;
 } rv_xcpu;
 
 /* One promise row: segments sorted by start, non-overlapping (so end is
