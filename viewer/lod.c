@@ -24,6 +24,7 @@
  * appending loader would call for the lists it grew.
  */
 #include "lod.h"
+#include "sum.h"
 #include "xcpu.h"
 
 #include <glib.h>
@@ -163,6 +164,7 @@ static void index_spans(rv_spans *s)
 {
 	rv_lod_index(&s->start);
 	rv_lod_index(&s->end);
+	rv_sum_build(s);
 }
 
 void rv_lod_build(rv_model *m)
@@ -184,6 +186,7 @@ void rv_lod_build(rv_model *m)
 		rv_lod_index(&row->end);
 		for (int t = 0; t < RV_T_COUNT; t++)
 			rv_lod_index(&row->touch_t[t]);
+		rv_row_sum_build(row);
 	}
 	for (uint32_t i = 0; i < m->ncounters; i++)
 		rv_lod_index(&m->counters[i].t);
