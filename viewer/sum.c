@@ -128,6 +128,7 @@ void rv_sum_build(rv_spans *s)
 		shift++;
 	rv_span_sum *u = g_new0(rv_span_sum, 1);
 	u->n = s->n;
+	u->last = t1;
 	rv_sum_level *L = &u->lv[0];
 	const bool cum = s->cum.n != 0;
 	L->shift = shift;
@@ -186,7 +187,8 @@ int rv_sum_shift(const rv_view *v)
 const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift)
 {
 	const rv_span_sum *u = s->sum;
-	if (!u || u->n != s->n || shift < u->lv[0].shift)
+	if (!u || u->n != s->n || shift < u->lv[0].shift ||
+	    RV_END(s, s->n - 1) != u->last)
 		return NULL;
 	int l = (shift - u->lv[0].shift) / 2;
 	return &u->lv[l < u->nlevels ? l : u->nlevels - 1];

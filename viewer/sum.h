@@ -47,8 +47,9 @@ typedef struct {
 
 #define RV_SUM_MAXLV 32
 typedef struct rv_span_sum {
-	uint32_t n;          /* the list's length when built: changed since,
-			      * it is not used */
+	uint32_t n;          /* the list's length and last end when built:
+			      * changed since, it is not used */
+	int64_t last;
 	int nlevels;
 	rv_sum_level lv[RV_SUM_MAXLV];
 } rv_span_sum;
@@ -78,6 +79,7 @@ typedef struct {
 
 typedef struct rv_row_sum {
 	uint32_t n, ntouch[RV_T_COUNT];   /* the row's when built */
+	int64_t last;                     /* its last end then */
 	int nlevels;
 	rv_row_level lv[RV_SUM_MAXLV];
 } rv_row_sum;

@@ -128,6 +128,7 @@ void rv_row_sum_build(rv_row *row)
 		shift++;
 	rv_row_sum *u = g_new0(rv_row_sum, 1);
 	u->n = row->n;
+	u->last = RV_END(row, row->n - 1);
 	memcpy(u->ntouch, row->ntouch, sizeof u->ntouch);
 	build_finest(row, &u->lv[0], t0, t1, shift);
 	u->nlevels = 1;
@@ -149,7 +150,8 @@ const rv_row_level *rv_row_level_for(const rv_row *row, int shift)
 {
 	const rv_row_sum *u = row->sum;
 	if (!u || u->n != row->n || shift < u->lv[0].shift ||
-	    memcmp(u->ntouch, row->ntouch, sizeof u->ntouch))
+	    memcmp(u->ntouch, row->ntouch, sizeof u->ntouch) ||
+	    RV_END(row, row->n - 1) != u->last)
 		return NULL;
 	const int l = (shift - u->lv[0].shift) / 2;
 	return &u->lv[l < u->nlevels ? l : u->nlevels - 1];

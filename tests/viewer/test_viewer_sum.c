@@ -132,6 +132,15 @@ static void test_sum_entries(void **state)
 						 (long long)g, b.e, a.e);
 			}
 		}
+		/* a list changed since is drawn as it is, not from the
+		 * summary: grown, or its last span grown */
+		const int sh = s.sum->lv[0].shift;
+		rv_times_set_last(&s.end, t1 + 1);
+		assert_null(rv_sum_level_for(&s, sh));
+		rv_times_set_last(&s.end, t1);
+		assert_non_null(rv_sum_level_for(&s, sh));
+		rv_spans_push(&s, t1 + 10, t1 + 20, RV_K_RUNNING, 0);
+		assert_null(rv_sum_level_for(&s, sh));
 		rv_spans_free(&s);
 		assert_null(s.sum);
 	}
