@@ -266,7 +266,9 @@ double rv_sum_x(const rv_view *v, const rv_cols *c, const int64_t *ts,
 	const double x = rv_x(v, (double)t);
 	if (!(x >= RV_LEFT_W - 1 && x < v->width + 1))
 		return x;
-	const double f = floor(x);
+	/* x > 0 here: truncation is floor, without the libm call floor
+	 * is on the build's baseline x86-64 (no SSE4.1 rounding) */
+	const double f = (double)(int64_t)x;
 	const int k = (int)f - RV_LEFT_W + 1;
 	return k >= 0 && k < c->n && t >= ts[k] ? f + 1 : x;
 }
@@ -307,7 +309,7 @@ void rv_draw_spans_sum(const rv_model *m, const rv_view *v,
 		}
 		/* everything else ending within this column is one mark:
 		 * the walk goes on at e of the next column's entry */
-		const double px = floor(x0);
+		const double px = (double)(int64_t)x0;   /* x0 > 0 */
 		const int k = (int)px - RV_LEFT_W + 1;
 		const int64_t g = k < c->n ? ts[k]
 					   : (int64_t)ceil(rv_t(v, px + 1));
