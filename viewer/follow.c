@@ -115,9 +115,9 @@ static bool load(rv_follow *f, char *err, size_t errlen,
 		return true;   /* with its fingers (model.c) */
 	}
 	/* the drawing's fingers, carried on by every reload that appends
-	 * (rv_lod_follow), so a long follow's frames cost what a loaded
-	 * trace's do */
-	rv_lod_build(m);
+	 * (rv_lod_follow indexes what has none), so a long follow's frames
+	 * cost what a loaded trace's do; no summaries (lod.h) */
+	rv_lod_follow(m);
 	return true;
 }
 
@@ -334,11 +334,13 @@ rv_model *rv_model_load_shown(const char *path, char *err, size_t errlen,
 	if (!f)
 		return NULL;
 	rv_model *m = rv_follow_free(f, true);
-	/* a plain load's last step (derive.c, model.c), now that nothing
+	/* a plain load's last steps (derive.c, model.c), now that nothing
 	 * will grow it: the fields few promises use into their sparse lists
-	 * (24 bytes a promise otherwise); the fingers are built (load) */
+	 * (24 bytes a promise otherwise), and the summaries of zoomed-out
+	 * frames (the fingers are built: load) */
 	if (m->pp.cont_start)
 		rv_pp_sparsify(&m->pp);
+	rv_lod_summarise(m);
 	return m;
 }
 

@@ -23,6 +23,7 @@
  * carries its fingers on after every reload (rv_lod_follow).
  */
 #include "lod.h"
+#include "sum.h"
 #include "xcpu.h"
 
 #include <glib.h>
@@ -288,9 +289,27 @@ static void extend_one(rv_times *a, void *data)
 	rv_lod_extend(a);
 }
 
+void rv_lod_summarise(rv_model *m)
+{
+	for (int c = 0; c < m->ncpus; c++) {
+		rv_sum_build(&m->cpu_lane[c]);
+		rv_sum_build(&m->cpu_idle[c]);
+		rv_sum_build(&m->cpu_irq[c]);
+		rv_sum_build(&m->cpu_alloc[c]);
+	}
+	rv_sum_build(&m->band_idle);
+	rv_sum_build(&m->band_irq);
+	rv_sum_build(&m->band_alloc);
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		rv_sum_build(&m->threads[i].states);
+	for (uint32_t r = 0; r < m->nrows; r++)
+		rv_row_sum_build(&m->rows[r]);
+}
+
 void rv_lod_build(rv_model *m)
 {
 	rv_lod_each(m, index_one, NULL);
+	rv_lod_summarise(m);
 	rv_xcpu_index(&m->xcpu);
 }
 

@@ -16,6 +16,10 @@
 void rv_lod_build(rv_model *m);
 /* (Re)index one sorted time list; unsorted or short lists get none. */
 void rv_lod_index(rv_times *a);
+/* The zoomed-out frames' per-bucket summaries (sum.h) of every span list
+ * and row; rv_lod_build makes them. A follow has none: they would be
+ * out of date at its first reload (sum.h). */
+void rv_lod_summarise(rv_model *m);
 /* The same for a list that grew at its end since (lod.c says how). */
 void rv_lod_extend(rv_times *a);
 /* rv_lod_extend on every list rv_lod_build indexes: what a follow's

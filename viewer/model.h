@@ -39,6 +39,9 @@ typedef struct {
 	 * of it they fill; empty elsewhere. cum[0..cum_n] are valid. */
 	rv_times cum;
 	uint32_t cum_n;
+	/* per-bucket summaries for zoomed-out frames (sum.h), built with
+	 * the fingers (rv_lod_build), or NULL */
+	struct rv_span_sum *sum;
 } rv_spans;
 
 /* Span i's start and end, of an rv_spans or an rv_row (below). */
@@ -257,6 +260,9 @@ typedef struct {
 	uint32_t ntouch[RV_T_COUNT], touch_cap[RV_T_COUNT];
 	rv_times touch_t[RV_T_COUNT];
 	uint32_t *touch_arrow[RV_T_COUNT];
+	/* per-bucket counts for zoomed-out frames (sum.h), built with the
+	 * fingers (rv_lod_build), or NULL */
+	struct rv_row_sum *sum;
 } rv_row;
 
 /* Bits set in x. Inline even where the target has no popcnt (the
