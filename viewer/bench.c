@@ -16,6 +16,7 @@
 #include "draw.h"
 #include "follow.h"
 #include "lod.h"
+#include "sum.h"
 #include "ringside_ring.h"
 #include "viewer.h"
 
@@ -230,6 +231,9 @@ int rv_bench(const char *path, int width, int height)
 	/* what drawing's fingers (lod.c) add to the model */
 	printf("lod_bytes %zu  (%.2f per event)\n", rv_lod_bytes(m),
 	       m->nevents ? (double)rv_lod_bytes(m) / (double)m->nevents : 0);
+	printf("sum_bytes %zu  (%.2f per event)\n", rv_sum_model_bytes(m),
+	       m->nevents ? (double)rv_sum_model_bytes(m) /
+			    (double)m->nevents : 0);
 	printf("open_cpu_s %.3f  (all threads)\n", open_cpu_s);
 	printf("search_ms %.2f (worst of %d needles over %u labels)\n",
 	       search_worst, (int)G_N_ELEMENTS(needles), m->pp.n);

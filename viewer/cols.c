@@ -33,11 +33,12 @@ void rv_cols_free(rv_cols *c)
 		g_free(c->lb[i]);
 	g_free(c->lb);
 	g_free(c->list);
+	g_free(c->ts);
 	g_free(c->t);
 	g_free(c);
 }
 
-const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a)
+const uint32_t *rv_cols_cached(const rv_cols *c, const void *a)
 {
 	/* a frame asks about a few hundred lists, a few times each */
 	for (uint32_t i = 0; c && i < c->nlists; i++)
@@ -46,20 +47,26 @@ const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a)
 	return NULL;
 }
 
+uint32_t *rv_cols_put(rv_cols *c, const void *key)
+{
+	if (c->nlists == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->list = g_renew(const void *, c->list, c->cap);
+		c->lb = g_renew(uint32_t *, c->lb, c->cap);
+	}
+	uint32_t *lb = g_new(uint32_t, c->n ? c->n : 1);
+	c->list[c->nlists] = key;
+	c->lb[c->nlists++] = lb;
+	return lb;
+}
+
 const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a)
 {
 	const uint32_t *known = rv_cols_cached(c, a);
 	if (known)
 		return known;
-	if (c->nlists == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		c->list = g_renew(const rv_times *, c->list, c->cap);
-		c->lb = g_renew(uint32_t *, c->lb, c->cap);
-	}
-	uint32_t *lb = g_new(uint32_t, c->n ? c->n : 1);
+	uint32_t *lb = rv_cols_put(c, a);
 	rv_lod_search_many(a, c->t, (uint32_t)c->n, lb);
-	c->list[c->nlists] = a;
-	c->lb[c->nlists++] = lb;
 	return lb;
 }
 
@@ -99,15 +106,8 @@ const uint32_t *rv_cols_lb_starts(rv_cols *c, const rv_times *start,
 	if (known)
 		return known;
 	const uint32_t *E = rv_cols_lb(c, end);
-	if (c->nlists == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		c->list = g_renew(const rv_times *, c->list, c->cap);
-		c->lb = g_renew(uint32_t *, c->lb, c->cap);
-	}
-	uint32_t *lb = g_new(uint32_t, c->n ? c->n : 1);
+	uint32_t *lb = rv_cols_put(c, start);
 	lb_from_ends(c, start, E, lb);
-	c->list[c->nlists] = start;
-	c->lb[c->nlists++] = lb;
 	return lb;
 }
 
@@ -118,4 +118,17 @@ bool rv_cols_dense(const rv_cols *c, const rv_times *a)
 	const uint32_t i0 = rv_times_search(a, c->t[0]);
 	const uint32_t i1 = rv_times_gallop(a, i0, c->t[c->n - 1]);
 	return i1 - i0 >= (uint32_t)c->n;
+}
+
+const int64_t *rv_cols_snapped(rv_cols *c, int shift)
+{
+	if (c->ts && c->ts_shift == shift)
+		return c->ts;
+	if (!c->ts)
+		c->ts = g_new(int64_t, c->n ? c->n : 1);
+	const int64_t mask = -(INT64_C(1) << shift);
+	for (int k = 0; k < c->n; k++)
+		c->ts[k] = c->t[k] & mask;
+	c->ts_shift = shift;
+	return c->ts;
 }

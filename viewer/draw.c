@@ -11,6 +11,7 @@
  * so a frame costs O(visible pixels x log n), whatever the zoom.
  */
 #include "draw.h"
+#include "sum.h"
 #include "xcpu.h"
 
 #include <assert.h>
@@ -110,9 +111,7 @@ void rv_thread_rgb(uint32_t thread, double rgb[3])
 	memcpy(rgb, pal[thread % 10], sizeof pal[0]);
 }
 
-/* Callback colour for a span; returns false to skip it. */
-typedef bool (*span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
-			  double rgba[4]);
+typedef rv_span_rgba span_rgba;
 
 /* How much of pixel column px, [t0, t1), spans i.. fill (s->cum kept; i =
  * the first span ending after t0): whole spans from the running totals,
@@ -160,31 +159,24 @@ void span_prefetch(const rv_spans *s, const rv_cols *c,
 }
 
 /* Draw a span list as boxes in [y, y+h), merging sub-pixel spans. Returns
- * nothing; text labels are drawn by the caller if it wants them. */
+ * nothing; text labels are drawn by the caller if it wants them.
+ * Zoomed out where the list has summaries (sum.h), from those, at
+ * columns snapped to their grid (rv_draw_spans_sum). */
 static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 		       const rv_spans *s, double y, double h, span_rgba col)
 {
+	rv_span_emit em = { .b = rv_batch_new(cr), .y = y, .h = h };
+	const int shift = s->sum ? rv_sum_shift(v) : -1;
+	const rv_sum_level *L = shift >= 0 && v->cols ?
+				rv_sum_level_for(s, shift) : NULL;
+	if (L) {
+		rv_draw_spans_sum(m, v, s, L, shift, &em, col);
+		rv_span_emit_end(&em);
+		return;
+	}
 	double t_from = v->from, t_to = rv_t(v, v->width);
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)t_from);
 	double rgba[4];
-	/* batched by colour, so filled out of order: where a mark (a whole
-	 * pixel) and the next rect share a pixel, the mark is trimmed to
-	 * where the next one starts (drawn in order, the next one covered
-	 * it there); so each rect waits for the next before it is added */
-	rv_batch *b = rv_batch_new(cr);
-	double pend[4] = { 0 }, prgba[4] = { 0 };
-	bool have = false;
-#define RV_EMIT(X, W, C) do { \
-		double x_ = (X), w_ = (W); \
-		if (have) { \
-			double e_ = fmin(pend[0] + pend[2], x_); \
-			if (e_ > pend[0]) \
-				rv_batch_rect(b, prgba, pend[0], y, e_ - pend[0], h); \
-		} \
-		pend[0] = x_; pend[2] = w_; \
-		memcpy(prgba, (C), sizeof prgba); \
-		have = true; \
-	} while (0)
 	/* With running totals, a pixel already marked is not marked again
 	 * by the span that runs on from it: its mark holds that pixel's
 	 * whole fill (a second mark there replaced the first, and a band of
@@ -224,21 +216,18 @@ static void draw_spans(cairo_t *cr, const rv_model *m, const rv_view *v,
 						px) / v->ns_per_px;
 					rgba[3] *= fmin(1.0, fmax(0.12, fill));
 				}
-				RV_EMIT(px, 1, rgba);
+				rv_span_emit_rect(&em, px, 1, rgba);
 			}
 			done_x = px + 1;
 			i = j > i ? j : i + 1;
 			continue;
 		}
 		if (col(m, RV_KIND(s, i), RV_REF(s, i), rgba))
-			RV_EMIT(x0, x1 - x0, rgba);
+			rv_span_emit_rect(&em, x0, x1 - x0, rgba);
 		done_x = x1;
 		i++;
 	}
-	if (have)
-		rv_batch_rect(b, prgba, pend[0], y, pend[2], h);
-#undef RV_EMIT
-	rv_batch_free(b);
+	rv_span_emit_end(&em);
 }
 
 static bool band_col(const rv_model *m, uint8_t kind, uint32_t ref,

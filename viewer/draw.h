@@ -104,8 +104,10 @@ typedef struct rv_cols {
 	int n;                    /* columns RV_LEFT_W .. RV_LEFT_W + n - 1 */
 	int64_t *t;               /* t[k]: column RV_LEFT_W + k's start */
 	uint32_t nlists, cap;     /* the lists looked up this frame */
-	const rv_times **list;
+	const void **list;        /* a list, or a summary (sum.h) */
 	uint32_t **lb;
+	int64_t *ts;              /* t snapped down to 2^ts_shift (sum.h) */
+	int ts_shift;
 } rv_cols;
 rv_cols *rv_cols_new(const rv_view *v);
 void rv_cols_free(rv_cols *c);
@@ -115,9 +117,14 @@ const uint32_t *rv_cols_lb(rv_cols *c, const rv_times *a);
 const uint32_t *rv_cols_lb_starts(rv_cols *c, const rv_times *start,
 				  const rv_times *end);
 /* rv_cols_lb's answer if the frame has asked it already, else NULL (c
- * may be NULL). */
-const uint32_t *rv_cols_cached(const rv_cols *c, const rv_times *a);
+ * may be NULL); a is the list, or the summary whose lookups they are. */
+const uint32_t *rv_cols_cached(const rv_cols *c, const void *a);
+/* A new array of lookups for the frame, kept as key's. */
+uint32_t *rv_cols_put(rv_cols *c, const void *key);
 bool rv_cols_dense(const rv_cols *c, const rv_times *a);
+/* t[k] rounded down to a multiple of 2^shift, for the summaries' walk
+ * (sum.h): made once a frame (every lane asks for the same grid). */
+const int64_t *rv_cols_snapped(rv_cols *c, int shift);
 /* rv_times_gallop(a, from, t) for t column x's start, from lb (a's
  * rv_cols_lb, or NULL: searched as ever). */
 static inline uint32_t rv_cols_gallop(const rv_cols *c, const uint32_t *lb,
@@ -247,6 +254,10 @@ unsigned rv_row_touches_view(const rv_model *m, const rv_view *v, int32_t r,
 unsigned rv_row_touches_col(const rv_model *m, const rv_view *v, int32_t r,
 			    int x, const uint32_t *const *lb,
 			    rv_touch_hint *hint);
+/* The kinds rv_row_touches_col says for a column whose touches of kind t
+ * are [i0[t], i1[t]) of row r's touch_t[t] (touch.c). */
+unsigned rv_row_touches_idx(const rv_model *m, const rv_view *v, int32_t r,
+			    const uint32_t *i0, const uint32_t *i1);
 /* The pixel column x's time range, as rv_row_agg takes it. */
 void rv_col_times(const rv_view *v, int x, int64_t *t0, int64_t *t1);
 int rv_agg_height(uint32_t live);

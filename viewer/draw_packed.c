@@ -6,6 +6,7 @@
  * many promises it holds; and the row drawn from those, as pixels.
  */
 #include "draw.h"
+#include "sum.h"
 
 #include <glib.h>
 #include <math.h>
@@ -181,6 +182,43 @@ void agg_prefetch(const rv_row *row, const rv_cols *c,
 	rv_times_prefetch(&row->end, E[k]);
 }
 
+/* A column's counts from the row's summary entries at its snapped start
+ * (e0) and end (e1, read here; sum.h): what row_agg, agg_matches and
+ * rv_row_touches_col answer for those column times, without a lookup
+ * in the row's lists. */
+static unsigned sum_col(const rv_model *m, const rv_view *v, int32_t r,
+			const rv_row_level *L, const int64_t *ts, int x,
+			rv_row_ent *e0, rv_row_ent *e1, rv_agg_hint *h,
+			rv_touch_hint *th, rv_agg *a)
+{
+	const rv_row *row = &m->rows[r];
+	const rv_cols *c = v->cols;
+	const int k = x - RV_LEFT_W;
+	*e0 = *e1;
+	if (k + AGG_AHEAD < c->n) {
+		const int64_t q = (ts[k + AGG_AHEAD] >> L->shift) - L->q0;
+		if (q >= 0 && q < L->nb)
+			__builtin_prefetch(&L->ent[q]);
+	}
+	rv_row_sum_get(row, L, k + 1 < c->n ? ts[k + 1]
+			   : (int64_t)ceil(rv_t(v, x + 1)), e1);
+	h->s0 = e0->s;
+	h->e0 = e0->e;
+	h->el = MAX(e0->el, e0->e);
+	h->s1 = MAX(e1->s, h->s0);
+	h->e1 = MAX(e1->e, h->el);
+	a->live = h->s1 > h->el ? h->s1 - h->el : 0;
+	a->created = h->s1 - h->s0;
+	a->resolved = (h->e1 == e1->e ? e1->nres : rv_row_nres(row, h->e1)) -
+		      e0->nres;
+	a->failed = (h->e1 == e1->e ? e1->nfail : rv_row_nfail(row, h->e1)) -
+		    e0->nfail;
+	a->matched = 0;
+	agg_matches(m, v, r, h, a);
+	memcpy(th->i, e0->t, sizeof th->i);
+	return rv_row_touches_idx(m, v, r, e0->t, e1->t);
+}
+
 /* Where a packed row's marks go: where its whole strip lies inside the
  * target's clip (rv_strip_direct), straight into the target's pixels,
  * a column's few marks a store each; else through the strip. */
@@ -253,7 +291,16 @@ void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * for the frame (cols.c): the row is packed, so a column holds
 	 * items of start and end (touch lists only where they do) */
 	const uint32_t *S = NULL, *E = NULL, *T[RV_T_COUNT] = { NULL };
-	if (v->cols) {
+	/* zoomed out where the row has summaries, from those, at the
+	 * frame's snapped columns (sum.h) */
+	const int shift = row->sum && v->cols ? rv_sum_shift(v) : -1;
+	const rv_row_level *L = shift >= 0 ? rv_row_level_for(row, shift)
+					   : NULL;
+	const int64_t *ts = L ? rv_cols_snapped(v->cols, shift) : NULL;
+	rv_row_ent e0, e1;
+	if (L)
+		rv_row_sum_get(row, L, ts[0], &e1);
+	if (v->cols && !L) {
 		E = rv_cols_lb(v->cols, &row->end);
 		S = rv_cols_lb_starts(v->cols, &row->start, &row->end);
 		for (int t = 0; t < RV_T_COUNT; t++)
@@ -264,13 +311,20 @@ void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 	rv_touch_hint th = { { 0 } };
 	for (int x = RV_LEFT_W; x < v->width; x++) {
 		RV_WORK(1);
-		int64_t t0, t1;
-		rv_col_times(v, x, &t0, &t1);
-		if (E)
-			agg_prefetch(row, v->cols, E, x);
 		rv_agg a;
-		row_agg(row, v->cols, S, E, x, t0, t1, &h, &a);
-		agg_matches(m, v, r, &h, &a);
+		unsigned kinds;
+		if (L) {
+			kinds = sum_col(m, v, r, L, ts, x, &e0, &e1, &h, &th,
+					&a);
+		} else {
+			int64_t t0, t1;
+			rv_col_times(v, x, &t0, &t1);
+			if (E)
+				agg_prefetch(row, v->cols, E, x);
+			row_agg(row, v->cols, S, E, x, t0, t1, &h, &a);
+			agg_matches(m, v, r, &h, &a);
+			kinds = rv_row_touches_col(m, v, r, x, T, &th);
+		}
 		int ah = rv_agg_height(a.live);
 		/* a column holding a match is tinted whole, as a matching
 		 * line is drawn magenta and thick (with the filter on the
@@ -282,7 +336,6 @@ void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 		for (int k = 0; k < 3; k++)
 			if (n[k])
 				col_put(&o, x, top + k, top + k + 1, tick_c[k]);
-		unsigned kinds = rv_row_touches_col(m, v, r, x, T, &th);
 		for (int i = 0; kinds && i < RV_T_COUNT; i++)
 			if (kinds & (1u << touch_order[i])) {
 				col_put(&o, x, top + 3, top + 4,

@@ -17,6 +17,7 @@
  * this is the closest faithful reading of the trace.
  */
 #include "draw.h"
+#include "sum.h"
 
 #include <glib.h>
 #include <math.h>
@@ -81,9 +82,16 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	const int top = (int)lround(ly - 3);
 	/* a promise wide on screen (a thread's own row: the whole view)
 	 * crosses its thread's states column by column, as the thread's
-	 * lane did: the lane's column lookups, kept for the frame, serve */
-	const uint32_t *lb = rv_x(v, hi) - rv_x(v, lo) >= 64 ?
-			     rv_cols_cached(v->cols, &s->end) : NULL;
+	 * lane did: the lane's column lookups, kept for the frame, serve;
+	 * where the lane was drawn from its summary (sum.h), at the same
+	 * snapped columns, from the summary */
+	const bool wide = rv_x(v, hi) - rv_x(v, lo) >= 64 && v->cols;
+	const int shift = wide && s->sum ? rv_sum_shift(v) : -1;
+	const rv_sum_level *L = shift >= 0 ? rv_sum_level_for(s, shift)
+					   : NULL;
+	const int64_t *ts = L ? rv_cols_snapped(v->cols, shift) : NULL;
+	const uint32_t *lb = L ? rv_sum_cols_lb(v->cols, s, L, shift) :
+			     wide ? rv_cols_cached(v->cols, &s->end) : NULL;
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
 	while (i < s->n && RV_START(s, i) <= hi) {
 		RV_WORK(1);
@@ -91,16 +99,25 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 			i++;
 			continue;
 		}
-		double x0 = rv_x(v, fmax((double)RV_START(s, i), lo));
-		double x1 = rv_x(v, fmin((double)RV_END(s, i), hi));
+		/* at the lane's snapped columns where it has them: a run
+		 * in [ts[k], the exact column start) lies in column k */
+		const double a0 = fmax((double)RV_START(s, i), lo);
+		const double a1 = fmin((double)RV_END(s, i), hi);
+		double x0 = ts ? rv_sum_x(v, v->cols, ts, (int64_t)a0)
+			       : rv_x(v, a0);
+		double x1 = ts ? rv_sum_x(v, v->cols, ts, (int64_t)a1)
+			       : rv_x(v, a1);
 		if (x1 - x0 < 1) {
 			/* runs within one pixel: one mark, then the next pixel */
 			x1 = x0 + 1;
 			const int nx = (int)floor(x0) + 1;
 			if (lb)
 				running_prefetch(s, v->cols, lb, nx);
-			uint32_t j = rv_cols_gallop(v->cols, lb, &s->end, i, nx,
-				(int64_t)ceil(rv_t(v, floor(x0) + 1)));
+			const int k = nx - RV_LEFT_W;
+			uint32_t j = ts && k >= 0 && k < v->cols->n ?
+				MAX(i, lb[k]) :
+				rv_cols_gallop(v->cols, lb, &s->end, i, nx,
+					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
 			i = j > i ? j : i + 1;
 		} else {
 			i++;
@@ -283,22 +300,35 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
-		/* a packed row's column lookups, made for its aggregate */
-		const uint32_t *E = rv_cols_cached(v->cols, &row->end);
+		/* a packed row's column lookups, made for its aggregate;
+		 * where that was drawn from the row's summary, the same
+		 * snapped columns' from the summary (sum.h) */
+		const int shift = row->sum && v->cols ? rv_sum_shift(v) : -1;
+		const rv_row_level *L = shift >= 0 ?
+					rv_row_level_for(row, shift) : NULL;
+		const int64_t *ts = L ? rv_cols_snapped(v->cols, shift) : NULL;
+		const uint32_t *E = L ? rv_row_sum_cols_lb(v->cols, row, L,
+							   shift)
+				      : rv_cols_cached(v->cols, &row->end);
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
 		while (i < row->n && RV_START(row, i) <= t_to) {
 			RV_WORK(1);
 			double s = (double)RV_START(row, i);
 			double e = (double)RV_END(row, i);
-			double x0 = fmax(rv_x(v, s), RV_LEFT_W - 2);
-			double x1 = fmin(rv_x(v, e), v->width + 10);
+			double x0 = fmax(ts ? rv_sum_x(v, v->cols, ts, (int64_t)s)
+					    : rv_x(v, s), RV_LEFT_W - 2);
+			double x1 = fmin(ts ? rv_sum_x(v, v->cols, ts, (int64_t)e)
+					    : rv_x(v, e), v->width + 10);
 			if (x1 - x0 < 1) {
 				const int nx = (int)floor(x0) + 1;
+				const int k = nx - RV_LEFT_W;
 				rv_cols_prefetch(v->cols, E, &row->start,
 						 &row->end, nx);
-				uint32_t j = rv_cols_gallop(v->cols, E,
-					&row->end, i, nx,
-					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
+				uint32_t j = ts && k >= 0 && k < v->cols->n ?
+					MAX(i, E[k]) :
+					rv_cols_gallop(v->cols, E, &row->end,
+						i, nx, (int64_t)ceil(rv_t(v,
+							floor(x0) + 1)));
 				i = j > i ? j : i + 1;
 				continue;
 			}

@@ -112,7 +112,12 @@ static bool load(rv_follow *f, char *err, size_t errlen,
 		f->m = rv_model_load(f->path, err, errlen);
 		if (!f->m)
 			return false;
+		return true;   /* with its fingers (model.c) */
 	}
+	/* the drawing's fingers, carried on by every reload that appends
+	 * (rv_lod_follow indexes what has none), so a long follow's frames
+	 * cost what a loaded trace's do; no summaries (lod.h) */
+	rv_lod_follow(m);
 	return true;
 }
 
@@ -285,6 +290,7 @@ bool rv_follow_apply(rv_follow *f, rv_model **replaced, char *err,
 	/* the model is published whole whatever happened; when appending
 	 * could not give what a load gives, the next fetch loads afresh */
 	const bool ok = settle(f) && r >= 0 && !rv_builder_stale(f->b);
+	rv_lod_follow(f->m);
 	if (r != 0 || !ok) {
 		rv_newdata_free(f->pending);
 		f->pending = NULL;
@@ -330,10 +336,11 @@ rv_model *rv_model_load_shown(const char *path, char *err, size_t errlen,
 	rv_model *m = rv_follow_free(f, true);
 	/* a plain load's last steps (derive.c, model.c), now that nothing
 	 * will grow it: the fields few promises use into their sparse lists
-	 * (24 bytes a promise otherwise), and the drawing's fingers */
+	 * (24 bytes a promise otherwise), and the summaries of zoomed-out
+	 * frames (the fingers are built: load) */
 	if (m->pp.cont_start)
 		rv_pp_sparsify(&m->pp);
-	rv_lod_build(m);
+	rv_lod_summarise(m);
 	return m;
 }
 

@@ -18,7 +18,12 @@
 
 #include "rs_u64map.h"
 
-#define RV_DENSE_MAX (1u << 24)   /* at most 64 MB of dense slots */
+/* At most 1 GB of dense slots (and only while the ids stay dense, below).
+ * It was 2^24: a trace past ~150 M events had its newer promises in the
+ * hash, whose growth rehashes everything it holds, a stall of 0.5-1.8 s
+ * at 2, 4 and 8 M entries in a follow of a 1 M events/s guest (bench/
+ * README.md, "a five-minute follow"). */
+#define RV_DENSE_MAX (1u << 28)
 /* ...and the array grows to cover an id only while it stays within this
  * many slots per id held: a trace whose ids are sparse (a guest's own
  * choice, or a hostile one) goes to the hash instead of costing 64 MB

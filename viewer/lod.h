@@ -11,11 +11,23 @@
 #include "model.h"
 
 /* Index every list drawing searches; called once the model is laid out
- * (model.c, after rv_layout). The one entry point: a loader that appends
- * to a model calls it again, or rv_lod_index on the lists it grew. */
+ * (model.c, after rv_layout; follow.c when a follow opens or loads
+ * afresh). A follow that appends calls rv_lod_follow after. */
 void rv_lod_build(rv_model *m);
 /* (Re)index one sorted time list; unsorted or short lists get none. */
 void rv_lod_index(rv_times *a);
+/* The zoomed-out frames' per-bucket summaries (sum.h) of every span list
+ * and row; rv_lod_build makes them. A follow has none: they would be
+ * out of date at its first reload (sum.h). */
+void rv_lod_summarise(rv_model *m);
+/* The same for a list that grew at its end since (lod.c says how). */
+void rv_lod_extend(rv_times *a);
+/* rv_lod_extend on every list rv_lod_build indexes: what a follow's
+ * reload calls once it has appended to a model (follow.c). */
+void rv_lod_follow(rv_model *m);
+/* fn(list, data) for every list those index, always in the same order
+ * (the tests compare a followed model's fingers with a load's). */
+void rv_lod_each(rv_model *m, void (*fn)(rv_times *, void *), void *data);
 /* rv_times_search of every t[k], k < n (t ascending), into out[k]: the
  * pixel columns of a frame looked up in one list at once (draw.h,
  * rv_cols), with the same answers. */

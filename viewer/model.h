@@ -39,6 +39,9 @@ typedef struct {
 	 * of it they fill; empty elsewhere. cum[0..cum_n] are valid. */
 	rv_times cum;
 	uint32_t cum_n;
+	/* per-bucket summaries for zoomed-out frames (sum.h), built with
+	 * the fingers (rv_lod_build), or NULL */
+	struct rv_span_sum *sum;
 } rv_spans;
 
 /* Span i's start and end, of an rv_spans or an rv_row (below). */
@@ -222,8 +225,12 @@ typedef struct {
 	uint64_t *tid;
 	uint8_t *from, *to, *kind;
 	/* hi_max[i]: the latest max(t0, t1) of crossings 0..i (lod.c,
-	 * rv_xcpu_index), so a frame finds its first crossing by bisection */
+	 * rv_xcpu_index), so a frame finds its first crossing by bisection;
+	 * right for i < hi_n only (a follow's new crossings are merged in
+	 * among the old ones: rv_xcpu_sort_from lowers hi_n to where they
+	 * went, rv_xcpu_index_more computes on from there) */
 	int64_t *hi_max;
+	uint32_t hi_n, hi_cap;
 } rv_xcpu;
 
 /* One promise row: segments sorted by start, non-overlapping (so end is
@@ -253,6 +260,9 @@ typedef struct {
 	uint32_t ntouch[RV_T_COUNT], touch_cap[RV_T_COUNT];
 	rv_times touch_t[RV_T_COUNT];
 	uint32_t *touch_arrow[RV_T_COUNT];
+	/* per-bucket counts for zoomed-out frames (sum.h), built with the
+	 * fingers (rv_lod_build), or NULL */
+	struct rv_row_sum *sum;
 } rv_row;
 
 /* Bits set in x. Inline even where the target has no popcnt (the

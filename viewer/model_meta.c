@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sum.h"
 #include "trace_read.h"
 #include "xcpu.h"
 
@@ -338,6 +339,7 @@ void rv_spans_free(rv_spans *s)
 	rv_times_free(&s->start); rv_times_free(&s->end);
 	rv_u32s_free(&s->ref); rv_u32s_free(&s->kind);
 	rv_times_free(&s->cum);
+	rv_sum_free(s);
 	memset(s, 0, sizeof *s);
 }
 
@@ -377,6 +379,7 @@ void rv_model_free(rv_model *m)
 	g_free(a->from); g_free(a->to);
 	g_free(a->kind);
 	for (uint32_t r = 0; r < m->nrows; r++) {
+		rv_row_sum_free(&m->rows[r]);
 		rv_row_free(&m->rows[r]);
 	}
 	g_free(m->rows);

@@ -36,7 +36,8 @@ typedef struct {
 	 * pixel column's lookup reads one finger and a few times next to it,
 	 * however many times lie before it (rv_times_gallop). */
 	uint32_t *lod;
-	uint32_t lod_nb;
+	uint32_t lod_nb, lod_cap;
+	uint32_t lod_n;      /* n when the fingers were last made */
 	int lod_shift;
 	int64_t lod_t0;
 } rv_times;

@@ -415,6 +415,22 @@ static unsigned touches(const rv_model *m, const rv_view *v, int32_t r,
 {
 	assert(m && v && h && r >= 0 && (uint32_t)r < m->nrows && t0 <= t1);
 	const rv_row *row = &m->rows[r];
+	uint32_t i0[RV_T_COUNT] = { 0 }, i1[RV_T_COUNT] = { 0 };
+	for (int t = 0; t < RV_T_COUNT; t++) {
+		const rv_times *ts = &row->touch_t[t];
+		if (!ts->n)
+			continue;   /* no such touch: nothing to look up */
+		const uint32_t *l = lb ? lb[t] : NULL;
+		i0[t] = rv_cols_gallop(v->cols, l, ts, h->i[t], x, t0);
+		i1[t] = rv_cols_gallop(v->cols, l, ts, i0[t], x + 1, t1);
+		h->i[t] = i0[t];
+	}
+	return rv_row_touches_idx(m, v, r, i0, i1);
+}
+
+unsigned rv_row_touches_idx(const rv_model *m, const rv_view *v, int32_t r,
+			    const uint32_t *i0, const uint32_t *i1)
+{
 	const rv_match_rows *mr = v->match_rows;
 	/* as rv_row_agg_view: a view with matches but no counts of them
 	 * hides nothing in its packed rows */
@@ -422,19 +438,12 @@ static unsigned touches(const rv_model *m, const rv_view *v, int32_t r,
 			     mr->nrows == m->nrows && mr->tn;
 	unsigned kinds = 0;
 	for (int t = 0; t < RV_T_COUNT; t++) {
-		const rv_times *ts = &row->touch_t[t];
-		if (!ts->n)
-			continue;   /* no such touch: nothing to look up */
-		const uint32_t *l = lb ? lb[t] : NULL;
-		uint32_t i0 = rv_cols_gallop(v->cols, l, ts, h->i[t], x, t0);
-		uint32_t i1 = rv_cols_gallop(v->cols, l, ts, i0, x + 1, t1);
-		h->i[t] = i0;
-		if (i1 == i0)
+		if (!m->rows[r].touch_t[t].n || i1[t] == i0[t])
 			continue;
 		if (counted) {
 			const uint32_t *c = mr->tn +
 				mr->toff[(size_t)r * RV_T_COUNT + t];
-			if (c[i1] == c[i0])
+			if (c[i1[t]] == c[i0[t]])
 				continue;
 		}
 		kinds |= 1u << t;

@@ -4,6 +4,7 @@
  */
 #include "xcpu.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <limits.h>
 #include <math.h>
@@ -114,6 +115,8 @@ void rv_xcpu_sort_from(rv_xcpu *x, uint32_t from)
 	while (p > 0 && first_t(x, p - 1) > first_t(x, tail[0]))
 		p--;
 	const uint32_t len = x->n - p;
+	/* the prefix maxima from p on are no longer right */
+	x->hi_n = MIN(x->hi_n, p);
 	uint32_t *order = g_new(uint32_t, len);
 	uint32_t i = p, j = 0, o = 0;
 	while (i < from || j < x->n - from)
@@ -212,16 +215,23 @@ static void draw_stuck(cairo_t *cr, const rv_model *m, const rv_view *v,
 
 void rv_xcpu_index(rv_xcpu *x)
 {
-	g_free(x->hi_max);
-	x->hi_max = NULL;
-	if (!x->n)
-		return;
-	x->hi_max = g_new(int64_t, x->n);
-	int64_t hi = INT64_MIN;
-	for (uint32_t i = 0; i < x->n; i++) {
+	x->hi_n = 0;
+	rv_xcpu_index_more(x);
+}
+
+void rv_xcpu_index_more(rv_xcpu *x)
+{
+	if (x->hi_cap < x->cap) {
+		x->hi_max = g_renew(int64_t, x->hi_max, x->cap);
+		x->hi_cap = x->cap;
+	}
+	assert(x->hi_n <= x->n && x->n <= x->hi_cap);
+	int64_t hi = x->hi_n ? x->hi_max[x->hi_n - 1] : INT64_MIN;
+	for (uint32_t i = x->hi_n; i < x->n; i++) {
 		hi = MAX(hi, MAX(x->t0[i], x->t1[i]));
 		x->hi_max[i] = hi;
 	}
+	x->hi_n = x->n;
 }
 
 /* First crossing at or after `from` whose first time is >= t (ascending
@@ -326,8 +336,10 @@ void rv_draw_xcpu(cairo_t *cr, const rv_model *m, const rv_view *v,
 	if (m->stuck)
 		draw_stuck(cr, m, v, lanes_y);
 	cairo_set_line_width(cr, 1.5);
-	uint32_t i = x->hi_max ? (uint32_t)rv_lower_bound(x->hi_max, x->n,
-						(int64_t)floor(v->from)) : 0;
+	/* crossings before the first whose prefix maximum reaches the view
+	 * all end before it; past hi_n (not indexed yet) they are walked */
+	uint32_t i = (uint32_t)rv_lower_bound(x->hi_max, x->hi_n,
+					      (int64_t)floor(v->from));
 	while (i < x->n) {
 		RV_WORK(1);
 		const int64_t lo = MIN(x->t0[i], x->t1[i]);

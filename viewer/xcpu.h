@@ -41,6 +41,9 @@ void rv_xcpu_sort_from(rv_xcpu *x, uint32_t from);
 void rv_xcpu_free(rv_xcpu *x);
 /* Builds x->hi_max (rv_lod_build calls it once the model is loaded). */
 void rv_xcpu_index(rv_xcpu *x);
+/* Brings it up to date after crossings were added and merged in (a
+ * follow's reload, rv_lod_follow): from where the first new one went. */
+void rv_xcpu_index_more(rv_xcpu *x);
 
 /* Migration and wake colours (the tests look for them). */
 #define RV_XCPU_MIGRATE_RGB 0.85, 0.35, 0.0

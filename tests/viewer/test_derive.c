@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "idmap.h"
 #include "model.h"
 #include "ringside_ring.h"
 
@@ -115,6 +116,25 @@ static void test_sparse_ids_stay_small(void **state)
 	rv_model_free(m);
 }
 
+/* Counter-allocated ids past 2^24 (a trace past ~150 M events) stay in
+ * the dense array: in the hash, whose growth rehashes all it holds, a
+ * follow stalled for seconds. */
+static void test_dense_ids_past_2p24(void **state)
+{
+	(void)state;
+	rv_idmap map = { 0 };
+	const uint32_t n = (1u << 24) + 4096;
+	for (uint32_t id = 1; id <= n; id++)
+		rv_idmap_put(&map, id, id - 1);
+	assert_int_equal(rs_u64map_count(&map.hash), 0);
+	assert_int_equal(map.dense_n, n);
+	for (uint32_t id = 1; id <= n; id += 4093)
+		assert_int_equal(rv_idmap_get(&map, id), id - 1);
+	assert_int_equal(rv_idmap_get(&map, n), n - 1);
+	assert_int_equal(rv_idmap_get(&map, n + 1), -1);
+	rv_idmap_free(&map);
+}
+
 /* Records of CPU 0 lost between 100 and 200: thread 2's run, its
  * running state and the lane stop at 100; the lane resumes at 200 with
  * the thread the first record after names (3), not the one before; a
@@ -213,6 +233,7 @@ static void test_search_ignores_case(void **state)
 
 RS_TEST_SUITE(derive,
 	      cmocka_unit_test(test_sparse_id_then_dense_growth),
+	      cmocka_unit_test(test_dense_ids_past_2p24),
 	      cmocka_unit_test(test_sparse_ids_stay_small),
 	      cmocka_unit_test(test_gap_cuts_and_end_unknown),
 	      cmocka_unit_test(test_search_ignores_case))

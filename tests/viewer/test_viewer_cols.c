@@ -6,7 +6,9 @@
  * column times before, inside and after the list, and for lists that
  * grew or were cut back after they were indexed (a --follow's), whose
  * fingers no longer bound them. And a lane's starts derived from its
- * ends (rv_cols_lb_starts) equal their own search, overlapping or not.
+ * ends (rv_cols_lb_starts) equal their own search, overlapping or not;
+ * and a follow's fingers, carried on as its list grows (rv_lod_extend),
+ * stay exact.
  */
 #include "testlib.h"
 
@@ -139,6 +141,62 @@ static void test_cols_starts_from_ends(void **state)
 	g_rand_free(r);
 }
 
+/* Every finger is the first index at or after its bucket's start, and
+ * the buckets reach the last time: what rv_lod_index would give with the
+ * same shift. */
+static void fingers_exact(const rv_times *a)
+{
+	assert_non_null(a->lod);
+	assert_int_equal(a->lod_n, a->n);
+	const int64_t last = rv_times_at(a, a->n - 1);
+	assert_true((uint64_t)(last - a->lod_t0) >> a->lod_shift < a->lod_nb);
+	for (uint32_t b = 0; b < a->lod_nb; b++) {
+		const int64_t tb = a->lod_t0 + ((int64_t)b << a->lod_shift);
+		const uint32_t want = rv_times_lower_bound(a, 0, a->n, tb);
+		if (a->lod[b] != want)
+			fail_msg("finger %u of %u: %u, not %u", b, a->lod_nb,
+				 a->lod[b], want);
+	}
+}
+
+/* A follow's list (rv_lod_extend, lod.c) grows in batches at a rate that
+ * changes -- steady, a hundred times sparser, fifty times denser than at first -- and
+ * after each its fingers are exact and hold between 2 and 32 items a
+ * bucket on average (RV_LOD_PER is 8); a call with nothing new changes
+ * nothing. */
+static void test_lod_extend(void **state)
+{
+	(void)state;
+	rv_times a = { 0 };
+	int64_t t = 1000;
+	const struct { uint32_t batches, per; int64_t gap; } phase[] = {
+		{ 1, 200, 50 }, { 40, 500, 50 }, { 40, 300, 5000 },
+		{ 40, 5000, 1 }, { 30, 1, 50 }, { 10, 2000, 50 },
+	};
+	bool indexed = false;
+	for (size_t p = 0; p < G_N_ELEMENTS(phase); p++)
+		for (uint32_t k = 0; k < phase[p].batches; k++) {
+			for (uint32_t i = 0; i < phase[p].per; i++)
+				rv_times_push(&a, t += phase[p].gap);
+			if (!indexed)
+				rv_lod_index(&a);
+			else
+				rv_lod_extend(&a);
+			indexed = true;
+			fingers_exact(&a);
+			const double per = (double)a.n / a.lod_nb;
+			if (per < 2 || per > 32)
+				fail_msg("%u items in %u buckets", a.n, a.lod_nb);
+			const uint32_t nb = a.lod_nb;
+			const uint32_t *lod = a.lod;
+			rv_lod_extend(&a);   /* nothing new: nothing done */
+			assert_int_equal(a.lod_nb, nb);
+			assert_ptr_equal(a.lod, lod);
+		}
+	rv_times_free(&a);
+}
+
 RS_TEST_SUITE(viewer_cols,
 	      cmocka_unit_test(test_cols_search_many),
-	      cmocka_unit_test(test_cols_starts_from_ends))
+	      cmocka_unit_test(test_cols_starts_from_ends),
+	      cmocka_unit_test(test_lod_extend))

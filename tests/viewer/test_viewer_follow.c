@@ -29,6 +29,7 @@
 #include "../collector/store.h"
 #include "draw.h"
 #include "follow.h"
+#include "lod.h"
 #include "guest_trace.h"
 #include "rs_decode.h"
 #include "model.h"
@@ -396,6 +397,63 @@ static void pictures_eq(const rv_model *x, const rv_model *y)
 	}
 }
 
+/* The drawing's fingers (lod.c) carried on by the follow: every list a
+ * load indexes is indexed in the followed model too, up to its last item,
+ * and gives the answers of a plain bisection at every bucket's start and
+ * beside it; the crossings' prefix maxima are whole and right. (What
+ * that saves a frame shows only on big traces: bench/README.md.) */
+typedef struct {
+	rv_times *v[4096];
+	size_t n;
+} lists;
+
+static void collect(rv_times *a, void *data)
+{
+	lists *l = data;
+	assert_true(l->n < G_N_ELEMENTS(l->v));
+	l->v[l->n++] = a;
+}
+
+static void search_ok(const rv_times *a, int64_t t)
+{
+	if (rv_times_search(a, t) != rv_times_lower_bound(a, 0, a->n, t))
+		fail_msg("a followed list's fingers mislead a search at %lld",
+			 (long long)t);
+}
+
+static void fingers_kept(rv_model *x, rv_model *fresh)
+{
+	static lists a, b;
+	a.n = b.n = 0;
+	rv_lod_each(x, collect, &a);
+	rv_lod_each(fresh, collect, &b);
+	assert_int_equal(a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		const rv_times *f = a.v[i];
+		if (!b.v[i]->lod)
+			continue;
+		if (!f->lod || f->lod_n != f->n)
+			fail_msg("list %zu of %u items: fingers for %u", i, f->n,
+				 f->lod ? f->lod_n : 0);
+		const int64_t last = rv_times_at(f, f->n - 1);
+		assert_true((uint64_t)(last - f->lod_t0) >> f->lod_shift <
+			    f->lod_nb);
+		for (uint32_t k = 0; k < f->lod_nb; k++) {
+			const int64_t tb = f->lod_t0 + ((int64_t)k << f->lod_shift);
+			search_ok(f, tb - 1);
+			search_ok(f, tb);
+			search_ok(f, tb + 1);
+		}
+	}
+	const rv_xcpu *xc = &x->xcpu;
+	assert_int_equal(xc->hi_n, xc->n);
+	int64_t hi = INT64_MIN;
+	for (uint32_t i = 0; i < xc->n; i++) {
+		hi = MAX(hi, MAX(xc->t0[i], xc->t1[i]));
+		assert_int_equal(xc->hi_max[i], hi);
+	}
+}
+
 /* Appends l in steps of the given sizes (cycled), reloading the follow
  * after each (deriving at most `slice` events an apply, 0: all, as the
  * window does between frames), and checks it against a fresh load every
@@ -426,8 +484,10 @@ static void follow_steps(const char *db, const evlist *l, const size_t *sizes,
 		if (!fresh)
 			fail_msg("%s", err);
 		models_eq(rv_follow_model(f), fresh);
-		if (s % 7 == 0 || at == l->n)
+		if (s % 7 == 0 || at == l->n) {
 			pictures_eq(rv_follow_model(f), fresh);
+			fingers_kept(rv_follow_model(f), fresh);
+		}
 		rv_model_free(fresh);
 	}
 	assert_int_equal(rv_follow_stats_get(f)->rebuilds, 0);

@@ -1,0 +1,175 @@
+/*
+ * sum.h - per-bucket summaries of span lists (sum.c), so that a
+ * zoomed-out frame draws a lane from one small entry a pixel column,
+ * read in order, instead of a search in the list and reads scattered
+ * over it (issue 18: work per frame bounded by pixels, not by events).
+ *
+ * At every grid point g = q << shift of a level (levels two shifts
+ * apart, the finest holding ~RV_SUM_PER spans a bucket), an entry holds
+ * what the lane's walk (draw.c, draw_spans) reads at a column's start:
+ * e, the first span ending at or after g; its start, end, kind and ref;
+ * the same of span e + 1 (where a span lies across g, the walk draws
+ * the next one); and, for lists with running totals, cum at e. A frame
+ * whose columns are each several buckets wide snaps its column starts
+ * down to a grid (rv_sum_shift) and walks the entries there (sum.c,
+ * rv_draw_spans_sum): the picture of those snapped columns, which for a
+ * view whose columns already lie on the grid is the exact path's pixel
+ * for pixel (tests/viewer/test_viewer_sum.c).
+ */
+#ifndef RV_SUM_H
+#define RV_SUM_H
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "draw.h"
+
+/* An offset out of reach of 32 bits, or a ref of 24 bits or more: the
+ * walk reads that span from the list instead. */
+#define RV_SUM_FAR INT32_MIN
+#define RV_SUM_NOKEY UINT32_MAX
+
+typedef struct {
+	uint32_t e;          /* first span ending at or after g, or n */
+	int32_t ds[2], de[2];/* spans e and e + 1: start and end less g */
+	uint32_t key[2];     /* their kind << 24 | ref */
+} rv_sum_ent;
+
+typedef struct {
+	int shift;
+	int64_t q0;          /* entry k is grid point (q0 + k) << shift */
+	uint32_t nb;
+	rv_sum_ent *ent;
+	int64_t *cum;        /* cum at e (lists with running totals) */
+} rv_sum_level;
+
+#define RV_SUM_MAXLV 32
+typedef struct rv_span_sum {
+	uint32_t n;          /* the list's length and last end when built:
+			      * changed since, it is not used */
+	int64_t last;
+	int nlevels;
+	rv_sum_level lv[RV_SUM_MAXLV];
+} rv_span_sum;
+
+/* Builds s->sum (freeing an old one) where the list is long, sorted and
+ * non-overlapping, with running totals whole where it has them; else
+ * leaves none. Called by rv_lod_build. */
+void rv_sum_build(rv_spans *s);
+void rv_sum_free(rv_spans *s);
+size_t rv_sum_bytes(const rv_spans *s);
+size_t rv_sum_model_bytes(const rv_model *m);
+
+/* A packed row's counts at grid point g (draw_packed.c): the first
+ * segment starting at or after g (s), ending at or after g (e) and
+ * after g (el); how many of the segments before e end with a resolve
+ * and a fail; per touch kind, the first touch at or after g. */
+typedef struct {
+	uint32_t s, e, el, nres, nfail, t[RV_T_COUNT];
+} rv_row_ent;
+
+typedef struct {
+	int shift;
+	int64_t q0;
+	uint32_t nb;
+	rv_row_ent *ent;
+} rv_row_level;
+
+typedef struct rv_row_sum {
+	uint32_t n, ntouch[RV_T_COUNT];   /* the row's when built */
+	int64_t last;                     /* its last end then */
+	int nlevels;
+	rv_row_level lv[RV_SUM_MAXLV];
+} rv_row_sum;
+
+/* As rv_sum_build, rv_sum_free, rv_sum_level_for and rv_sum_get, for a
+ * promise row with its end counts (sum_rows.c). */
+void rv_row_sum_build(rv_row *row);
+void rv_row_sum_free(rv_row *row);
+size_t rv_row_sum_bytes(const rv_row *row);
+const rv_row_level *rv_row_level_for(const rv_row *row, int shift);
+void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,
+		    rv_row_ent *out);
+
+/* rv_cols_lb of row->end at the frame's snapped column starts, from
+ * level L's entries (e), kept for the frame as L's: for the row's
+ * labels, which walk the row as its aggregate was drawn. */
+const uint32_t *rv_row_sum_cols_lb(rv_cols *c, const rv_row *row,
+				   const rv_row_level *L, int shift);
+
+/* The frame's grid: column starts snap down to multiples of
+ * 2^rv_sum_shift(v), a quarter to a half of a pixel; -1 when columns are
+ * under 4 ns. */
+int rv_sum_shift(const rv_view *v);
+/* The level of s->sum a frame on grid 2^shift reads (its shift <= the
+ * grid's, so every grid point has an entry), or NULL: no summary, or
+ * its buckets are too wide for this frame's columns. */
+const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift);
+/* The entry at grid point g of level L of s's summary, or where g is
+ * outside the level, computed from the list (out, cum filled). */
+void rv_sum_get(const rv_spans *s, const rv_sum_level *L, int64_t g,
+		rv_sum_ent *out, int64_t *cum);
+
+/* Time t's x, as rv_x, but in the snapped column (ts, the frame's
+ * rv_cols_snapped) a time falls in: where the columns are on the grid,
+ * rv_x bit for bit (sum.c). */
+double rv_sum_x(const rv_view *v, const rv_cols *c, const int64_t *ts,
+		int64_t t);
+
+/* rv_cols_lb of s->end at the frame's snapped column starts (its
+ * rv_cols_snapped(c, shift)), from level L's entries: for a walk that
+ * takes the lane's snapped columns (draw_promises.c, a thread's running
+ * overlay). Kept for the frame, as L's. */
+const uint32_t *rv_sum_cols_lb(rv_cols *c, const rv_spans *s,
+			       const rv_sum_level *L, int shift);
+
+/* A span's colour for draw_spans (draw.c); false: not drawn. */
+typedef bool (*rv_span_rgba)(const rv_model *m, uint8_t kind, uint32_t ref,
+			     double rgba[4]);
+
+/* A span list's boxes, batched by colour, so filled out of order: where
+ * a mark (a whole pixel) and the next box share a pixel, the mark is
+ * trimmed to where the next one starts (drawn in order, the next one
+ * covered it there); so each box waits for the next before it is
+ * added. */
+typedef struct {
+	rv_batch *b;
+	double y, h;
+	double pend[4], prgba[4];
+	bool have;
+} rv_span_emit;
+
+static inline void rv_span_emit_rect(rv_span_emit *e, double x, double w,
+				     const double c[4])
+{
+	if (e->have) {
+		const double end = e->pend[0] + e->pend[2] < x ?
+				   e->pend[0] + e->pend[2] : x;
+		if (end > e->pend[0])
+			rv_batch_rect(e->b, e->prgba, e->pend[0], e->y,
+				      end - e->pend[0], e->h);
+	}
+	e->pend[0] = x;
+	e->pend[2] = w;
+	memcpy(e->prgba, c, sizeof e->prgba);
+	e->have = true;
+}
+
+static inline void rv_span_emit_end(rv_span_emit *e)
+{
+	if (e->have)
+		rv_batch_rect(e->b, e->prgba, e->pend[0], e->y, e->pend[2],
+			      e->h);
+	rv_batch_free(e->b);
+}
+
+/* draw_spans from the summary's level L (rv_sum_level_for(s,
+ * rv_sum_shift(v))): the same walk, its column lookups and the fields
+ * it reads at them taken from the entries at the snapped columns. */
+void rv_draw_spans_sum(const rv_model *m, const rv_view *v,
+		       const rv_spans *s, const rv_sum_level *L, int shift,
+		       rv_span_emit *em, rv_span_rgba col);
+
+#endif
