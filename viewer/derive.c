@@ -40,8 +40,12 @@
 #include "idmap.h"
 #include "xcpu.h"
 
-void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
-		   uint32_t ref)
+/* rv_spans_push, inlined where the derivation pushes (two calls deep, a
+ * push's calls were a fifth of its cost, and a load pushes one every
+ * other event). */
+static inline __attribute__((always_inline))
+void spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
+		uint32_t ref)
 {
 	assert(s && s->n <= s->cap);
 	if (s->n == s->cap)   /* the room a follow's totals are sized for */
@@ -51,6 +55,12 @@ void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
 	rv_u32s_push(&s->ref, ref);
 	rv_u32s_push(&s->kind, kind);
 	s->n++;
+}
+
+void rv_spans_push(rv_spans *s, int64_t start, int64_t end, uint8_t kind,
+		   uint32_t ref)
+{
+	spans_push(s, start, end, kind, ref);
 }
 
 #define GROW(arr, cap) arr = g_realloc_n(arr, cap, sizeof *(arr))
@@ -72,6 +82,18 @@ void rv_push_cut(rv_spans *out, const rv_spans *gaps, int64_t s,
 				s = RV_END(gaps, k);
 		}
 	rv_spans_push(out, s, e, kind, ref);
+}
+
+/* rv_push_cut where there is nothing to cut inline (most traces have no
+ * gaps). */
+static inline __attribute__((always_inline))
+void push_cut(rv_spans *out, const rv_spans *gaps, int64_t s, int64_t e,
+	      uint8_t kind, uint32_t ref)
+{
+	if (e > s && gaps->n)
+		rv_push_cut(out, gaps, s, e, kind, ref);
+	else
+		spans_push(out, s, e, kind, ref);
 }
 
 static uint32_t pp_new(rv_model *m, uint64_t id, int64_t t, uint8_t cpu)
@@ -149,7 +171,7 @@ void rv_thread_state(rv_builder *b, uint32_t ti, int64_t t, uint8_t kind,
 	rv_model *m = b->m;
 	rv_thread *th = &m->threads[ti];
 	if (th->cur_kind && t > th->cur_since)
-		rv_push_cut(&th->states, &m->cpu_gap[th->cur_cpu], th->cur_since,
+		push_cut(&th->states, &m->cpu_gap[th->cur_cpu], th->cur_since,
 			 t, th->cur_kind, th->cur_ref);
 	th->cur_cpu = b->ev_cpu;
 	th->cur_kind = kind;
@@ -288,7 +310,7 @@ rv_builder *rv_builder_new(rv_model *m)
 void rv_close_burst(rv_model *m, cpu_state *cs, int cpu)
 {
 	if (cs->burst_n)
-		rv_push_cut(&m->cpu_alloc[cpu], &m->cpu_gap[cpu], cs->burst_start,
+		push_cut(&m->cpu_alloc[cpu], &m->cpu_gap[cpu], cs->burst_start,
 			 cs->burst_last, RV_K_ALLOC, cs->burst_n);
 	cs->burst_n = 0;
 }
@@ -297,7 +319,7 @@ void rv_cpu_switch(rv_builder *b, int cpu, int64_t t, int32_t to)
 {
 	cpu_state *cs = &b->cpu[cpu];
 	if (cs->thread >= 0 && t > cs->since)
-		rv_push_cut(&b->m->cpu_lane[cpu], &b->m->cpu_gap[cpu], cs->since, t,
+		push_cut(&b->m->cpu_lane[cpu], &b->m->cpu_gap[cpu], cs->since, t,
 			 RV_K_THREAD, (uint32_t)cs->thread);
 	cs->thread = to;
 	cs->since = t;
@@ -556,7 +578,7 @@ static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
 		break;
 	case RS_EV_IRQ_EXIT:
 		if (cs->irq_depth > 0 && --cs->irq_depth == 0)
-			rv_push_cut(&m->cpu_irq[cpu], &m->cpu_gap[cpu],
+			push_cut(&m->cpu_irq[cpu], &m->cpu_gap[cpu],
 				 cs->irq_since, t, RV_K_IRQ, cs->irq_vec);
 		break;
 	case RS_EV_IDLE_ENTER:
@@ -570,10 +592,10 @@ static void cpu_event(rv_builder *b, int cpu, int64_t t, int type,
 	case RS_EV_IDLE_EXIT:
 		if (cs->idle) {
 			cs->idle = false;
-			rv_push_cut(&m->cpu_idle[cpu], &m->cpu_gap[cpu],
+			push_cut(&m->cpu_idle[cpu], &m->cpu_gap[cpu],
 				 cs->idle_since, t, RV_K_IDLE, 0);
 			if (b->nidle-- == m->ncpus)
-				rv_push_cut(&m->band_idle, &b->gap_all,
+				push_cut(&m->band_idle, &b->gap_all,
 					 b->all_idle_since, t, RV_K_IDLE, 0);
 		}
 		break;
@@ -610,9 +632,14 @@ static bool alloc_burst(rv_builder *b, int cpu, int64_t t, int type)
 	return false;
 }
 
-void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
-		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
-		      const char *str)
+/* One event: the body of rv_builder_run's loop, where a load's events
+ * go a run of one CPU at a time (a call of nine arguments an event, and
+ * its saves and restores, and the handlers above called rather than
+ * inlined, were ~55 instructions of ~480 an event), inlined there alone
+ * so that the handlers are inlined into it. */
+static inline __attribute__((always_inline))
+void builder_event(rv_builder *b, int cpu, int64_t t, int type, uint64_t ctx,
+		   uint64_t a, uint64_t bb, uint64_t c, const char *str)
 {
 	rv_model *m = b->m;
 	if (cpu < 0 || cpu >= m->ncpus)
@@ -627,8 +654,11 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 	if (t > m->t_max)
 		m->t_max = t;
 
-	gap_resume(b, cpu, t, ctx);
-	rv_xcpu_event(b->xcpu, cpu, t, type, a, bb, c);
+	/* no gap on any CPU (most traces): nothing to resume after */
+	if (b->gap_all.n)
+		gap_resume(b, cpu, t, ctx);
+	if (rv_xcpu_takes(type))
+		rv_xcpu_event(b->xcpu, cpu, t, type, a, bb, c);
 	if (type == RS_EV_HEAP || type == RS_EV_RUNQ_LEN ||
 	    (type == RS_EV_COUNTER && str))
 		counter_sample(b, type, str, t, (int64_t)a);
@@ -642,6 +672,24 @@ void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		mark_event(m, t, a, str);
 	else
 		cpu_event(b, cpu, t, type, a);
+}
+
+void rv_builder_run(rv_builder *b, int cpu, const rv_events *ev, uint32_t k0,
+		    uint32_t k1)
+{
+	for (uint32_t k = k0; k < k1; k++)
+		builder_event(b, cpu, ev->t[k], ev->type[k], ev->ctx[k],
+			      ev->a[k], ev->b[k], ev->c[k], ev->str[k]);
+}
+
+void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
+		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
+		      const char *str)
+{
+	const uint8_t ty = (uint8_t)type;
+	char *s = (char *)str;   /* read only, as a decoded range's */
+	const rv_events one = { &t, &ty, &ctx, &a, &bb, &c, &s };
+	rv_builder_run(b, cpu, &one, 0, 1);
 }
 
 /* Running totals of span lengths (rv_spans.cum), for drawing a pixel
@@ -717,14 +765,14 @@ void rv_close_open(rv_builder *b)
 		rv_close_burst(m, cs, c);
 		rv_cpu_switch(b, c, end, -1);
 		if (cs->idle)
-			rv_push_cut(&m->cpu_idle[c], &m->cpu_gap[c], cs->idle_since,
+			push_cut(&m->cpu_idle[c], &m->cpu_gap[c], cs->idle_since,
 				 end, RV_K_IDLE, 0);
 		if (cs->irq_depth)
-			rv_push_cut(&m->cpu_irq[c], &m->cpu_gap[c], cs->irq_since,
+			push_cut(&m->cpu_irq[c], &m->cpu_gap[c], cs->irq_since,
 				 end, RV_K_IRQ, cs->irq_vec);
 	}
 	if (b->nidle == m->ncpus && m->ncpus)
-		rv_push_cut(&m->band_idle, &b->gap_all, b->all_idle_since, end,
+		push_cut(&m->band_idle, &b->gap_all, b->all_idle_since, end,
 			 RV_K_IDLE, 0);
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		if (m->threads[i].cur_kind)
@@ -742,16 +790,13 @@ void rv_span_totals(rv_model *m)
 	}
 }
 
-void rv_builder_finish(rv_builder *b)
+void rv_builder_close(rv_builder *b)
 {
 	assert(b);
 	rv_model *m = b->m;
 	if (m->t_min > m->t_max)
 		m->t_min = m->t_max = 0;
 	rv_close_open(b);
-	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
-	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
-	rv_span_totals(m);
 	/* when a line stops: becomes time if it followed another, else its
 	 * resolution (INT64_MAX = never, drawn to the end with an arrowhead);
 	 * the events keep own_end so (a follow publishes without this pass) */
@@ -760,8 +805,22 @@ void rv_builder_finish(rv_builder *b)
 		       rv_pp_own_end(&m->pp, i) == rv_pp_resolved(&m->pp, i));
 	rv_end_unknown(m, NULL);
 	rv_pp_sparsify(&m->pp);
-	rv_xcpu_sort_from(&m->xcpu, 0);
 	rv_builder_free(b);
+}
+
+void rv_finish_spans(rv_model *m)
+{
+	rv_union_spans(&m->band_irq, m->cpu_irq, m->ncpus, RV_K_IRQ);
+	rv_union_spans(&m->band_alloc, m->cpu_alloc, m->ncpus, RV_K_ALLOC);
+	rv_span_totals(m);
+	rv_xcpu_sort_from(&m->xcpu, 0);
+}
+
+void rv_builder_finish(rv_builder *b)
+{
+	rv_model *m = b->m;
+	rv_builder_close(b);
+	rv_finish_spans(m);
 }
 
 void rv_builder_free(rv_builder *b)

@@ -460,14 +460,24 @@ void rv_layout_inc_free(rv_layout_inc *l)
 	g_free(l);
 }
 
-void rv_layout(rv_model *m)
+void rv_layout_rows(rv_model *m)
 {
 	assert(m && m->ncpus >= 1);
 	layout_rows(m);
+}
+
+void rv_layout_totals(rv_model *m)
+{
 	count_ends(m);
-	rv_touch_index(m);
 	for (uint32_t i = 0; i < m->ncounters; i++)
 		pyramid_update(&m->counters[i], m->counters[i].n);
+}
+
+void rv_layout(rv_model *m)
+{
+	rv_layout_rows(m);
+	rv_layout_totals(m);
+	rv_touch_index(m);
 }
 
 void rv_row_free(rv_row *row)

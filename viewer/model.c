@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <sqlite3.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,14 +249,15 @@ static bool merge_some(fetch_job *j, rv_builder *b, int per_cpu,
 		for (int o = 0; o < ncpus; o++)
 			if (o != best && head[o] && head[o]->t[pos[o]] < limit)
 				limit = head[o]->t[pos[o]];
-		uint32_t k = pos[best];
-		do {
-			rv_builder_event(b, best, c->t[k], c->type[k], c->ctx[k],
-					 c->a[k], c->b[k], c->c[k], c->str[k]);
-			k++;
-			done++;
-		} while (k < c->n && c->t[k] < limit && done < budget);
-		pos[best] = k;
+		const uint32_t k = pos[best];
+		uint32_t end = k + 1;
+		while (end < c->n && c->t[end] < limit && done + (end - k) < budget)
+			end++;
+		const rv_events ev = { c->t, c->type, c->ctx, c->a, c->b, c->c,
+				       c->str };
+		rv_builder_run(b, best, &ev, k, end);
+		done += end - k;
+		pos[best] = end;
 	}
 	return !failed;
 }
@@ -268,6 +270,44 @@ static bool merge(fetch_job *j, rv_builder *b, int per_cpu)
 	bool ok = merge_some(j, b, per_cpu, &st, UINT64_MAX, &more);
 	merge_state_free(&st);
 	return ok;
+}
+
+static gpointer touch_thread(gpointer data)
+{
+	return rv_touch_build(data);
+}
+
+static void index_list(rv_times *a, void *data)
+{
+	(void)data;
+	rv_lod_index(a);
+}
+
+/* rv_builder_finish, rv_layout and rv_lod_build, the rows' touches
+ * built on a thread of their own beside the rest: they read the pps, the
+ * rows laid out and the arrows (a pass over every arrow, a tenth of a
+ * 100 M-event open), while the rest writes the all-CPU bands, the span
+ * totals, the cross-CPU list, the rows' end counts, the counters'
+ * pyramids and every list's fingers, none of which they read; the core
+ * that decoded is free by now. rv_lod_build is taken in its parts: the
+ * touch lists have no fingers until rv_touch_attach indexes them, and
+ * the summaries (sum.h), which read the touches, wait for them. The
+ * model is the one those give. */
+static void lay_out(rv_model *m, rv_builder *b)
+{
+	rv_builder_close(b);
+	rv_layout_rows(m);
+	GThread *t = g_thread_new("rv-touch", touch_thread, m);
+	rv_finish_spans(m);
+	rv_layout_totals(m);
+	rv_lod_each(m, index_list, NULL);
+	rv_xcpu_index(&m->xcpu);
+	rv_touch_attach(m, g_thread_join(t));
+	rv_lod_summarise(m);
+	/* the touch thread's malloc arena keeps what its lists outgrew
+	 * (they double as they fill, then shrink to fit): 89 MB of RSS
+	 * after a 100 M-event load, returned here in 7 ms */
+	malloc_trim(0);
 }
 
 rv_model *rv_model_load(const char *path, char *err, size_t errlen)
@@ -378,11 +418,8 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		m->load_secs = now_s() - t0;
 		return m;
 	}
-	if (keep)
-		rv_builder_free(b);
-	else
-		rv_builder_finish(b);
 	if (!ok) {
+		rv_builder_free(b);
 		if (keep) {
 			g_free(keep->next_seq);
 			keep->next_seq = NULL;
@@ -391,8 +428,7 @@ rv_model *rv_model_load_keep(const char *path, char *err, size_t errlen,
 		rv_model_free(m);
 		return NULL;
 	}
-	rv_layout(m);
-	rv_lod_build(m);
+	lay_out(m, b);
 	m->show_threads = m->nthreads <= 16;
 	m->load_secs = now_s() - t0;
 	return m;

@@ -466,7 +466,24 @@ rv_builder *rv_builder_new(rv_model *m);
 void rv_builder_event(rv_builder *b, int cpu, int64_t t, int type,
 		      uint64_t ctx, uint64_t a, uint64_t bb, uint64_t c,
 		      const char *str);
+/* One CPU's decoded events by field (a decoded range's arrays). */
+typedef struct {
+	const int64_t *t;
+	const uint8_t *type;
+	const uint64_t *ctx, *a, *b, *c;
+	char *const *str;
+} rv_events;
+/* rv_builder_event of ev's events [k0, k1) in order, all of CPU cpu. */
+void rv_builder_run(rv_builder *b, int cpu, const rv_events *ev, uint32_t k0,
+		    uint32_t k1);
 void rv_builder_finish(rv_builder *b);
+/* rv_builder_finish in two steps, the second free to run beside the
+ * touches (model.c): what is open at the end closed, the promises' ends
+ * settled, the builder freed; then the all-CPU bands, the span totals
+ * and the cross-CPU list's order, which nothing the layout or the
+ * touches read depends on. */
+void rv_builder_close(rv_builder *b);
+void rv_finish_spans(rv_model *m);
 /* --follow (derive_follow.c): instead of finishing, publish closes what
  * is open at the end for show, and unpublish takes that back before more
  * events are derived; the builder lives on (rv_builder_free). True from
@@ -482,14 +499,27 @@ void rv_builder_set_placed(rv_builder *b, uint32_t n);
 void rv_builder_free(rv_builder *b);
 
 /* Layout (layout.c): assign promise rows, build row segment lists and
- * counter pyramids. */
+ * counter pyramids. rv_layout is rv_layout_rows, rv_layout_totals and
+ * rv_touch_index; a load runs the touches beside the rest (model.c). */
 void rv_layout(rv_model *m);
+/* The rows: which row each pp goes to, the rows' segment lists. */
+void rv_layout_rows(rv_model *m);
+/* Once the rows are laid out: their running end counts, and the
+ * counters' pyramids. */
+void rv_layout_totals(rv_model *m);
 
 /* Each row's touches (touch.c): rv_layout builds them after the rows;
  * rv_touch_kind maps an arrow kind to RV_T_*, or -1 for the kinds a row
  * does not summarise that way. */
 int rv_touch_kind(uint8_t arrow_kind);
 void rv_touch_index(rv_model *m);
+/* rv_touch_index in two steps, for another thread: the lists built
+ * apart from the model, which the build only reads (nothing of it may
+ * change meanwhile but what rv_layout_totals and rv_lod_build write),
+ * and then moved into its rows, which hold none yet, with their
+ * fingers (lod.h) as rv_lod_build would give them. */
+rv_row *rv_touch_build(const rv_model *m);
+void rv_touch_attach(rv_model *m, rv_row *rows);
 void rv_touch_free(rv_row *row);
 
 /* Frees what a row holds (not the row itself). */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "model_meta.h"
 
 /* Room for cap events in c's arrays. */
@@ -118,10 +119,11 @@ void rv_fetch_pool_free(fetch_job *j)
 }
 
 /* rs_chunk_decode delivers each record here; the range's clock turns its
- * tsc into ns exactly as the collector did for the chunk's bounds. */
+ * tsc into ns exactly as the collector did for the chunk's bounds
+ * (rs_tsc_to_ns, without its division: clock.h). */
 typedef struct {
 	chunk *c;
-	const struct rs_layout *clock;
+	rv_clock clock;
 } push_ctx;
 
 static int push_record(void *opaque, const struct rs_event *ev)
@@ -129,7 +131,7 @@ static int push_record(void *opaque, const struct rs_event *ev)
 	push_ctx *p = opaque;
 	if ((int64_t)ev->seq < p->c->skip_below)
 		return 0;   /* a follow read these before the chunk grew */
-	chunk_push(p->c, ev->cpu, (int64_t)rs_tsc_to_ns(p->clock, ev->tsc),
+	chunk_push(p->c, ev->cpu, (int64_t)rv_clock_ns(&p->clock, ev->tsc),
 		   ev->type, ev->ctx, ev->a, ev->b, ev->c, ev->str);
 	return 0;
 }
@@ -192,7 +194,8 @@ static bool fetch_chunk(sqlite3 *db, struct rs_chunk_reader *rd,
 	sqlite3_bind_int64(st, 4, c->hi);
 	int rc;
 	bool ok = true;
-	push_ctx p = { .c = c, .clock = clock };
+	push_ctx p = { .c = c };
+	rv_clock_init(&p.clock, clock);
 	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const int64_t first = sqlite3_column_int64(st, 0);
 		const int64_t count = sqlite3_column_int64(st, 1);

@@ -16,6 +16,7 @@
  * that question is two lookups as well.
  */
 #include "draw.h"
+#include "lod.h"
 #include "model.h"
 #include "follow.h"
 
@@ -83,11 +84,42 @@ static int arrow_touches(const rv_model *m, uint32_t k, int32_t r[2],
 	return kind;
 }
 
-/* Pass 0 counts each row's ends per kind, pass 1 places them into tmp
- * (per row and kind, at offsets off), in the arrows' t1 order. */
-static void place_touches(rv_model *m, int pass, touch *tmp,
-			  const size_t *off)
+static void touch_push(rv_row *row, int k, int64_t t, uint32_t arrow);
+
+/* A list pushed out of time order, put in (time, arrow) order: its ends
+ * taken out, sorted, and pushed again. */
+static void sort_list(rv_row *row, int t)
 {
+	const uint32_t n = row->ntouch[t];
+	touch *tt = g_new(touch, n);
+	for (uint32_t i = 0; i < n; i++)
+		tt[i] = (touch){ rv_times_at(&row->touch_t[t], i),
+				 row->touch_arrow[t][i] };
+	qsort(tt, n, sizeof *tt, touch_cmp);
+	rv_times_free(&row->touch_t[t]);
+	row->ntouch[t] = 0;
+	for (uint32_t i = 0; i < n; i++)
+		touch_push(row, t, tt[i].t, tt[i].arrow);
+	g_free(tt);
+}
+
+/*
+ * Every row's lists in one pass over the arrows: each end is pushed
+ * straight into its list, in the arrows' t1 order, which is the lists'
+ * order but where an end lands before one already there (a read of a
+ * promise resolved a while ago lands at its resolve); such a list is
+ * sorted once at the end. (Counting first and placing every end into one
+ * array of (time, arrow) pairs took each arrow's ends twice, and that
+ * array was 16 bytes an end of fresh pages, about 0.35 GB at 100 M
+ * events.) Then each list shrinks to what it holds, as a load leaves its
+ * arrays. The lists go into rows[r] for the model's row r: its own, or
+ * ones of rv_touch_build's, which reads the model and writes nothing of
+ * it.
+ */
+static void index_into(const rv_model *m, rv_row *rows)
+{
+	const size_t nl = (size_t)m->nrows * RV_T_COUNT;
+	bool *unsorted = g_new0(bool, nl ? nl : 1);
 	for (uint32_t k = 0; k < m->arrows.n; k++) {
 		int32_t r[2];
 		int64_t at[2];
@@ -95,51 +127,53 @@ static void place_touches(rv_model *m, int pass, touch *tmp,
 		for (int e = 0; e < 2 && t >= 0; e++) {
 			if (r[e] < 0)
 				continue;
-			rv_row *row = &m->rows[r[e]];
-			uint32_t i = row->ntouch[t]++;
-			if (pass == 1)
-				tmp[off[(size_t)r[e] * RV_T_COUNT + t] + i] =
-					(touch){ at[e], k };
+			rv_row *row = &rows[r[e]];
+			const uint32_t n = row->ntouch[t];
+			if (n && at[e] < rv_times_at(&row->touch_t[t], n - 1))
+				unsorted[(size_t)r[e] * RV_T_COUNT + t] = true;
+			touch_push(row, t, at[e], k);
 		}
 	}
-}
-
-/* The ends come in the arrows' t1 order, so a list is mostly sorted
- * already (most reads' two ends are one instant): check first. Then
- * into the row, times in 4 bytes (times.h). */
-static void store_touches(rv_row *row, int t, touch *tt)
-{
-	const uint32_t n = row->ntouch[t];
-	uint32_t i = 1;
-	while (i < n && tt[i - 1].t <= tt[i].t)
-		i++;
-	if (i < n)
-		qsort(tt, n, sizeof *tt, touch_cmp);
-	row->touch_arrow[t] = g_new(uint32_t, n ? n : 1);
-	row->touch_cap[t] = n ? n : 1;
-	for (i = 0; i < n; i++) {
-		rv_times_push(&row->touch_t[t], tt[i].t);
-		row->touch_arrow[t][i] = tt[i].arrow;
+	for (size_t x = 0; x < nl; x++) {
+		rv_row *row = &rows[x / RV_T_COUNT];
+		const int t = (int)(x % RV_T_COUNT);
+		if (unsorted[x])
+			sort_list(row, t);
+		const uint32_t n = row->ntouch[t];
+		row->touch_cap[t] = n ? n : 1;
+		row->touch_arrow[t] = g_renew(uint32_t, row->touch_arrow[t],
+					      row->touch_cap[t]);
+		rv_times_trim(&row->touch_t[t]);
 	}
-	rv_times_trim(&row->touch_t[t]);
+	g_free(unsorted);
 }
 
 void rv_touch_index(rv_model *m)
 {
-	place_touches(m, 0, NULL, NULL);
-	size_t *off = g_new(size_t, (size_t)m->nrows * RV_T_COUNT + 1), total = 0;
-	for (size_t x = 0; x < (size_t)m->nrows * RV_T_COUNT; x++) {
-		off[x] = total;
-		total += m->rows[x / RV_T_COUNT].ntouch[x % RV_T_COUNT];
-		m->rows[x / RV_T_COUNT].ntouch[x % RV_T_COUNT] = 0;
-	}
-	touch *tmp = g_new(touch, total ? total : 1);
-	place_touches(m, 1, tmp, off);
-	for (size_t x = 0; x < (size_t)m->nrows * RV_T_COUNT; x++)
-		store_touches(&m->rows[x / RV_T_COUNT], (int)(x % RV_T_COUNT),
-			      tmp + off[x]);
-	g_free(tmp);
-	g_free(off);
+	index_into(m, m->rows);
+}
+
+rv_row *rv_touch_build(const rv_model *m)
+{
+	rv_row *rows = g_new0(rv_row, m->nrows ? m->nrows : 1);
+	index_into(m, rows);
+	return rows;
+}
+
+void rv_touch_attach(rv_model *m, rv_row *rows)
+{
+	for (uint32_t r = 0; r < m->nrows; r++)
+		for (int t = 0; t < RV_T_COUNT; t++) {
+			rv_row *row = &m->rows[r];
+			assert(!row->ntouch[t] && !row->touch_t[t].cap &&
+			       !row->touch_arrow[t]);
+			row->ntouch[t] = rows[r].ntouch[t];
+			row->touch_cap[t] = rows[r].touch_cap[t];
+			row->touch_t[t] = rows[r].touch_t[t];
+			row->touch_arrow[t] = rows[r].touch_arrow[t];
+			rv_lod_index(&row->touch_t[t]);
+		}
+	g_free(rows);
 }
 
 /*

@@ -17,11 +17,19 @@
 #include <glib.h>
 
 #include "draw.h"
+#include "causal.h"
 #include "model.h"
 
 typedef struct rv_xcpu_builder rv_xcpu_builder;
 
 rv_xcpu_builder *rv_xcpu_builder_new(rv_model *m);
+/* Whether rv_xcpu_event does anything with an event of this type: a
+ * migration, or a type the causal pairing looks at. Most events are
+ * neither, and a load skips the call for them. */
+static inline bool rv_xcpu_takes(int type)
+{
+	return type == RS_EV_THREAD_MIGRATE || rs_causal_takes((uint16_t)type);
+}
 /* One event, in time order (cpu within the model's). */
 void rv_xcpu_event(rv_xcpu_builder *x, int cpu, int64_t t, int type,
 		   uint64_t a, uint64_t b, uint64_t c);

@@ -5,6 +5,7 @@
  */
 #include "causal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,7 @@ void rs_causal_feed(struct rs_causal *c, const struct rs_row *r)
 {
 	if (r->cpu >= RS_MAX_CPUS)
 		return;
+	/* the cases are rs_causal_takes's types */
 	switch (r->type) {
 	case RS_EV_THREAD_BLOCK:
 		on_block(c, r->a);
@@ -155,6 +157,7 @@ void rs_causal_feed(struct rs_causal *c, const struct rs_row *r)
 		on_ipi_recv(c, r);
 		break;
 	default:
+		assert(!rs_causal_takes(r->type));
 		break;
 	}
 }

@@ -66,6 +66,15 @@ struct rs_causal {
 };
 
 void rs_causal_init(struct rs_causal *c, rs_causal_cb cb, void *opaque);
+/* The event types rs_causal_feed looks at (it returns at once on any
+ * other): a caller feeding every event of a trace may skip the rest
+ * without building their rows (the viewer's load does, per event). */
+static inline int rs_causal_takes(uint16_t type)
+{
+	return type == RS_EV_THREAD_BLOCK || type == RS_EV_THREAD_WAKE ||
+	       type == RS_EV_THREAD_SWITCH || type == RS_EV_IPI_SEND ||
+	       type == RS_EV_IPI_RECV;
+}
 /* One event, in time order; calls cb for every pair it completes. */
 void rs_causal_feed(struct rs_causal *c, const struct rs_row *row);
 void rs_causal_free(struct rs_causal *c);

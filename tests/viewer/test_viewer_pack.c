@@ -3,7 +3,8 @@
  * in 4 bytes (viewer/times.h) read back exactly whatever their spacing or
  * order, values that are set again (viewer/vals.h) too, so do span refs
  * and kinds in the bytes they need, and a counter's min/max over any sample range equals a plain
- * scan now that its pyramid starts at blocks of 16.
+ * scan now that its pyramid starts at blocks of 16. The loader's tsc to
+ * ns without a division (viewer/clock.h) gives rs_tsc_to_ns's ns.
  */
 #include "testlib.h"
 
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "clock.h"
 #include "model.h"
 #include "ringside_ring.h"
 #include "times.h"
@@ -250,8 +252,77 @@ static void test_counter_extent_exact(void **state)
 	g_rand_free(r);
 }
 
+/* One clock at one tsc: the loader's ns are rs_tsc_to_ns's. */
+static void clock_check(const struct rs_layout *l, uint64_t tsc)
+{
+	rv_clock c;
+	rv_clock_init(&c, l);
+	const uint64_t want = rs_tsc_to_ns(l, tsc), got = rv_clock_ns(&c, tsc);
+	if (got != want)
+		fail_msg("tsc_hz %llu boot_tsc %llu tsc %llu: %llu ns, "
+			 "rs_tsc_to_ns says %llu", (unsigned long long)l->tsc_hz,
+			 (unsigned long long)l->boot_tsc,
+			 (unsigned long long)tsc, (unsigned long long)got,
+			 (unsigned long long)want);
+}
+
+/* Clock rates from 1 Hz to 2^64 - 1 (below, at and above 1 GHz, primes,
+ * powers of two and their neighbours), boots at 0, in the middle and at
+ * the top, and times at the boot, at whole and half seconds and one
+ * tick either side (where a quotient steps), past the point where the ns
+ * no longer fit 64 bits, up to 2^64 - 1; then random ones. */
+static void test_clock_exact(void **state)
+{
+	(void)state;
+	static const uint64_t hzs[] = {
+		1, 2, 3, 7, 1000, 999999999, 1000000000, 1000000001,
+		1000000007, 2400000000ull, 2593907000ull, 3000000007ull,
+		(1ull << 32) - 1, 1ull << 32, (1ull << 32) + 1, 1ull << 40,
+		10000000000000ull, (1ull << 63) - 1, 1ull << 63, UINT64_MAX - 1,
+		UINT64_MAX };
+	static const uint64_t boots[] = { 0, 1, 123456789012345ull,
+					  1ull << 63, UINT64_MAX - 1, UINT64_MAX };
+	GRand *r = g_rand_new_with_seed(1800);
+	for (size_t h = 0; h < G_N_ELEMENTS(hzs); h++)
+		for (size_t b = 0; b < G_N_ELEMENTS(boots); b++) {
+			struct rs_layout l = { .tsc_hz = hzs[h],
+					       .boot_tsc = boots[b] };
+			const uint64_t room = UINT64_MAX - boots[b];
+			const uint64_t ds[] = { 0, 1, 2, hzs[h] - 1, hzs[h],
+						hzs[h] + 1, hzs[h] / 2,
+						hzs[h] / 2 + 1, 1ull << 32,
+						1ull << 63, room - 1, room };
+			if (boots[b])
+				clock_check(&l, boots[b] - 1);
+			for (size_t k = 0; k < G_N_ELEMENTS(ds); k++) {
+				if (ds[k] > room)
+					continue;
+				clock_check(&l, boots[b] + ds[k]);
+				/* whole seconds k, a tick either side */
+				for (uint64_t s = 2; s < 4000000000ull; s *= 7) {
+					unsigned __int128 at =
+						(unsigned __int128)hzs[h] * s;
+					if (at > room)
+						break;
+					for (int e = -1; e <= 1; e++)
+						clock_check(&l, boots[b] +
+							    (uint64_t)at + (uint64_t)e);
+				}
+			}
+			for (int k = 0; k < 2000; k++) {
+				const uint64_t d = ((uint64_t)g_rand_int(r) << 32 |
+						    g_rand_int(r)) >>
+						   g_rand_int_range(r, 0, 64);
+				if (d <= room)
+					clock_check(&l, boots[b] + d);
+			}
+		}
+	g_rand_free(r);
+}
+
 RS_TEST_SUITE(viewer_pack,
 	      cmocka_unit_test(test_times_exact),
 	      cmocka_unit_test(test_vals_exact),
 	      cmocka_unit_test(test_u32s_exact),
-	      cmocka_unit_test(test_counter_extent_exact))
+	      cmocka_unit_test(test_counter_extent_exact),
+	      cmocka_unit_test(test_clock_exact))
