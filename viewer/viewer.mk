@@ -4,7 +4,7 @@
 # chunk decoder, the store check, the latency report): no Xen, no
 # collector code.
 
-VIEWER_LIB_SRCS := viewer/model.c viewer/model_fetch.c viewer/model_meta.c viewer/derive.c viewer/idmap.c viewer/layout.c \
+VIEWER_LIB_SRCS := viewer/model.c viewer/model_fetch.c viewer/model_meta.c viewer/derive.c viewer/bands.c viewer/idmap.c viewer/layout.c \
                    viewer/draw.c viewer/draw_counters.c viewer/draw_promises.c viewer/draw_packed.c viewer/hit.c \
                    viewer/export.c viewer/histogram.c \
                    viewer/strip.c viewer/batch.c viewer/pixels.c viewer/cols.c viewer/options.c viewer/ruler.c \
