@@ -304,6 +304,8 @@ void rv_lod_summarise(rv_model *m)
 		rv_sum_build(&m->threads[i].states);
 	for (uint32_t r = 0; r < m->nrows; r++)
 		rv_row_sum_build(&m->rows[r]);
+	for (uint32_t i = 0; i < m->ncounters; i++)
+		rv_ctr_sum_build(&m->counters[i]);
 }
 
 void rv_lod_build(rv_model *m)

@@ -317,6 +317,7 @@ typedef struct {
 	uint64_t cpus;           /* CPUs its samples came from (bit 63: 63+):
 				  * their gaps make its value unknown */
 	bool shown;
+	struct rv_ctr_sum *sum;  /* per-bucket summary (sum_counters.c) */
 } rv_counter;
 
 static inline int64_t rv_counter_v(const rv_counter *c, uint32_t i)

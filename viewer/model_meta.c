@@ -385,6 +385,7 @@ void rv_model_free(rv_model *m)
 	g_free(m->rows);
 	for (uint32_t i = 0; i < m->ncounters; i++) {
 		rv_counter *c = &m->counters[i];
+		rv_ctr_sum_free(c);
 		for (int k = 0; k < c->nlevels; k++) {
 			g_free(c->pmin[k]);
 			g_free(c->pmax[k]);

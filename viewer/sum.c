@@ -172,6 +172,8 @@ size_t rv_sum_model_bytes(const rv_model *m)
 		n += rv_sum_bytes(&m->threads[i].states);
 	for (uint32_t r = 0; r < m->nrows; r++)
 		n += rv_row_sum_bytes(&m->rows[r]);
+	for (uint32_t i = 0; i < m->ncounters; i++)
+		n += rv_ctr_sum_bytes(&m->counters[i]);
 	return n;
 }
 

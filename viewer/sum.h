@@ -99,6 +99,49 @@ void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,
 const uint32_t *rv_row_sum_cols_lb(rv_cols *c, const rv_row *row,
 				   const rv_row_level *L, int shift);
 
+/* A counter's entry at grid point g (sum_counters.c; draw_counters.c
+ * reads them): what its step line's walk reads at a column's start, and
+ * the extent of the samples in the cell [g, g + 2^shift), so a column's
+ * min..max bar is the few cells it covers rather than a pyramid climb
+ * from raw samples scattered over the list. */
+typedef struct {
+	uint32_t e;          /* first sample at or after g, or n */
+	int32_t dt;          /* its time less g, or RV_SUM_FAR */
+	int64_t vprev;       /* sample e - 1's value (0 when e is 0) */
+	int64_t mn, mx;      /* of the cell's samples; none: INT64_MAX,
+			      * INT64_MIN */
+} rv_ctr_ent;
+
+typedef struct {
+	int shift;
+	int64_t q0;
+	uint32_t nb;
+	rv_ctr_ent *ent;
+} rv_ctr_level;
+
+typedef struct rv_ctr_sum {
+	uint32_t n;          /* the counter's length and last time when
+			      * built: changed since, it is not used */
+	int64_t last;
+	int nlevels;
+	rv_ctr_level lv[RV_SUM_MAXLV];
+} rv_ctr_sum;
+
+/* As rv_sum_build, rv_sum_free, rv_sum_level_for and rv_sum_get, for a
+ * counter's samples (sum_counters.c). */
+void rv_ctr_sum_build(rv_counter *c);
+void rv_ctr_sum_free(rv_counter *c);
+size_t rv_ctr_sum_bytes(const rv_counter *c);
+const rv_ctr_level *rv_ctr_level_for(const rv_counter *c, int shift);
+void rv_ctr_sum_get(const rv_counter *c, const rv_ctr_level *L, int64_t g,
+		    rv_ctr_ent *out);
+/* The extent of samples [i, j) where g0 < g1 are points of the frame's
+ * grid, i is the first sample at or after g0 and j the first at or
+ * after g1, from L's cells between them: false (nothing set) where i is
+ * not the first at g0 or a cell lies outside the level. */
+bool rv_ctr_sum_extent(const rv_ctr_level *L, int64_t g0, int64_t g1,
+		       uint32_t i, int64_t *mn, int64_t *mx);
+
 /* The frame's grid: column starts snap down to multiples of
  * 2^rv_sum_shift(v), a quarter to a half of a pixel; -1 when columns are
  * under 4 ns. */
