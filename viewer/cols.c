@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <math.h>
+#include <string.h>
 
 rv_cols *rv_cols_new(const rv_view *v)
 {
@@ -131,4 +132,24 @@ const int64_t *rv_cols_snapped(rv_cols *c, int shift)
 		c->ts[k] = c->t[k] & mask;
 	c->ts_shift = shift;
 	return c->ts;
+}
+
+const uint32_t *rv_cols_lb_grid(rv_cols *c, const void *key, int shift,
+				const rv_grid *g, const rv_times *end)
+{
+	const uint32_t *known = rv_cols_cached(c, key);
+	if (known)
+		return known;
+	const int64_t *ts = rv_cols_snapped(c, shift);
+	uint32_t *lb = rv_cols_put(c, key);
+	for (int k = 0; k < c->n; k++) {
+		const int64_t q = (ts[k] >> g->shift) - g->q0;
+		RV_WORK(1);
+		if (q >= 0 && q < g->nb)
+			memcpy(&lb[k], g->e + (size_t)q * g->stride,
+			       sizeof lb[k]);
+		else
+			lb[k] = rv_times_search(end, ts[k]);
+	}
+	return lb;
 }

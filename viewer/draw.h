@@ -125,6 +125,21 @@ bool rv_cols_dense(const rv_cols *c, const rv_times *a);
 /* t[k] rounded down to a multiple of 2^shift, for the summaries' walk
  * (sum.h): made once a frame (every lane asks for the same grid). */
 const int64_t *rv_cols_snapped(rv_cols *c, int shift);
+/* A summary level's grid as rv_cols_lb_grid reads it: entry q (grid
+ * point (q0 + q) << shift) holds a list index, a uint32_t at e + q *
+ * stride bytes (sum.h's levels of spans and rows). */
+typedef struct {
+	int shift;
+	int64_t q0;
+	uint32_t nb;
+	const unsigned char *e;
+	size_t stride;
+} rv_grid;
+/* rv_cols_lb of `end` at the frame's snapped column starts
+ * (rv_cols_snapped(c, shift)), read from the grid where it has them and
+ * searched where not, kept for the frame under key. */
+const uint32_t *rv_cols_lb_grid(rv_cols *c, const void *key, int shift,
+				const rv_grid *g, const rv_times *end);
 /* rv_times_gallop(a, from, t) for t column x's start, from lb (a's
  * rv_cols_lb, or NULL: searched as ever). */
 static inline uint32_t rv_cols_gallop(const rv_cols *c, const uint32_t *lb,

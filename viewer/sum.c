@@ -19,18 +19,13 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stddef.h>
 
 /* Average spans a finest bucket: the summary serves columns of about
  * 2 * RV_SUM_PER spans or more. */
 #define RV_SUM_PER 16
 /* Lists shorter than this are drawn as they are. */
 #define RV_SUM_MIN 256
-
-static int32_t off32(int64_t t, int64_t g)
-{
-	const int64_t d = (int64_t)((uint64_t)t - (uint64_t)g);
-	return d > INT32_MIN && d <= INT32_MAX ? (int32_t)d : RV_SUM_FAR;
-}
 
 static void put_span(const rv_spans *s, uint32_t i, int64_t g,
 		     rv_sum_ent *en, int w)
@@ -40,8 +35,8 @@ static void put_span(const rv_spans *s, uint32_t i, int64_t g,
 		en->key[w] = RV_SUM_NOKEY;
 		return;
 	}
-	en->ds[w] = off32(RV_START(s, i), g);
-	en->de[w] = off32(RV_END(s, i), g);
+	en->ds[w] = rv_sum_off32(RV_START(s, i), g);
+	en->de[w] = rv_sum_off32(RV_END(s, i), g);
 	const uint32_t ref = RV_REF(s, i);
 	en->key[w] = ref < (1u << 24) ? (uint32_t)RV_KIND(s, i) << 24 | ref
 				      : RV_SUM_NOKEY;
@@ -97,8 +92,8 @@ static bool coarser(const rv_sum_level *f, rv_sum_level *c, bool cum)
 	c->shift = f->shift + 2;
 	const int64_t q_lo = f->q0, q_hi = f->q0 + f->nb - 1;
 	/* grid points of the coarser level inside the finer one's range */
-	const int64_t lo = q_lo >= 0 ? (q_lo + 3) / 4 : -((-q_lo) / 4);
-	const int64_t hi = q_hi >= 0 ? q_hi / 4 : -((-q_hi + 3) / 4);
+	int64_t lo, hi;
+	rv_sum_inner4(q_lo, q_hi, &lo, &hi);
 	if (hi - lo + 1 < 2)
 		return false;
 	c->q0 = lo;
@@ -122,10 +117,7 @@ void rv_sum_build(rv_spans *s)
 	const int64_t t0 = RV_START(s, 0), t1 = RV_END(s, s->n - 1);
 	/* the smallest shift giving at most n / RV_SUM_PER buckets */
 	const uint64_t want = s->n / RV_SUM_PER;
-	int shift = 0;
-	while (shift < 60 && (((uint64_t)t1 - (uint64_t)t0) >> shift) + 2 >
-	     want)
-		shift++;
+	const int shift = rv_sum_finest_shift(t0, t1, want);
 	rv_span_sum *u = g_new0(rv_span_sum, 1);
 	u->n = s->n;
 	u->last = t1;
@@ -368,16 +360,8 @@ void rv_draw_spans_sum(const rv_model *m, const rv_view *v,
 const uint32_t *rv_sum_cols_lb(rv_cols *c, const rv_spans *s,
 			       const rv_sum_level *L, int shift)
 {
-	const uint32_t *known = rv_cols_cached(c, L);
-	if (known)
-		return known;
-	const int64_t *ts = rv_cols_snapped(c, shift);
-	uint32_t *lb = rv_cols_put(c, L);
-	for (int k = 0; k < c->n; k++) {
-		const int64_t q = (ts[k] >> L->shift) - L->q0;
-		RV_WORK(1);
-		lb[k] = q >= 0 && q < L->nb ? L->ent[q].e
-					    : rv_times_search(&s->end, ts[k]);
-	}
-	return lb;
+	const rv_grid g = { L->shift, L->q0, L->nb,
+			    (const unsigned char *)L->ent +
+			    offsetof(rv_sum_ent, e), sizeof *L->ent };
+	return rv_cols_lb_grid(c, L, shift, &g, &s->end);
 }

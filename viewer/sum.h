@@ -31,6 +31,33 @@
 #define RV_SUM_FAR INT32_MIN
 #define RV_SUM_NOKEY UINT32_MAX
 
+/* The finest level's shift: the smallest (up to 60) giving at most
+ * `want` grid points, and two more, over [t0, t1]. */
+static inline int rv_sum_finest_shift(int64_t t0, int64_t t1, uint64_t want)
+{
+	int shift = 0;
+	while (shift < 60 && (((uint64_t)t1 - (uint64_t)t0) >> shift) + 2 >
+	       want)
+		shift++;
+	return shift;
+}
+
+/* The grid points [*lo, *hi] of a level four times coarser that lie in
+ * a finer level's [q_lo, q_hi]. */
+static inline void rv_sum_inner4(int64_t q_lo, int64_t q_hi, int64_t *lo,
+				 int64_t *hi)
+{
+	*lo = q_lo >= 0 ? (q_lo + 3) / 4 : -((-q_lo) / 4);
+	*hi = q_hi >= 0 ? q_hi / 4 : -((-q_hi + 3) / 4);
+}
+
+/* t - g in 32 bits, or RV_SUM_FAR where it does not fit. */
+static inline int32_t rv_sum_off32(int64_t t, int64_t g)
+{
+	const int64_t d = (int64_t)((uint64_t)t - (uint64_t)g);
+	return d > INT32_MIN && d <= INT32_MAX ? (int32_t)d : RV_SUM_FAR;
+}
+
 typedef struct {
 	uint32_t e;          /* first span ending at or after g, or n */
 	int32_t ds[2], de[2];/* spans e and e + 1: start and end less g */

@@ -23,18 +23,13 @@
 /* Counters shorter than this are drawn as they are. */
 #define RV_CTR_MIN 256
 
-static int32_t off32(int64_t t, int64_t g)
-{
-	const int64_t d = (int64_t)((uint64_t)t - (uint64_t)g);
-	return d > INT32_MIN && d <= INT32_MAX ? (int32_t)d : RV_SUM_FAR;
-}
-
 /* Sample e's fields at g (e the first at or after g). */
 static void put_first(const rv_counter *c, int64_t g, uint32_t e,
 		      rv_ctr_ent *en)
 {
 	en->e = e;
-	en->dt = e < c->n ? off32(rv_times_at(&c->t, e), g) : RV_SUM_FAR;
+	en->dt = e < c->n ? rv_sum_off32(rv_times_at(&c->t, e), g)
+			  : RV_SUM_FAR;
 	en->vprev = e ? rv_counter_v(c, e - 1) : 0;
 }
 
@@ -95,10 +90,7 @@ void rv_ctr_sum_build(rv_counter *c)
 	const int64_t t0 = rv_times_at(&c->t, 0);
 	const int64_t t1 = rv_times_at(&c->t, c->n - 1);
 	const uint64_t want = c->n / RV_CTR_PER;
-	int shift = 0;
-	while (shift < 60 && (((uint64_t)t1 - (uint64_t)t0) >> shift) + 2 >
-	       want)
-		shift++;
+	const int shift = rv_sum_finest_shift(t0, t1, want);
 	rv_ctr_sum *u = g_new0(rv_ctr_sum, 1);
 	u->n = c->n;
 	u->last = t1;

@@ -14,6 +14,7 @@
 #include "sum.h"
 
 #include <glib.h>
+#include <stddef.h>
 
 #define RV_ROW_PER 16
 #define RV_ROW_MIN 256
@@ -87,8 +88,8 @@ static bool coarser(const rv_row_level *f, rv_row_level *c)
 {
 	c->shift = f->shift + 2;
 	const int64_t q_lo = f->q0, q_hi = f->q0 + f->nb - 1;
-	const int64_t lo = q_lo >= 0 ? (q_lo + 3) / 4 : -((-q_lo) / 4);
-	const int64_t hi = q_hi >= 0 ? q_hi / 4 : -((-q_hi + 3) / 4);
+	int64_t lo, hi;
+	rv_sum_inner4(q_lo, q_hi, &lo, &hi);
 	if (hi - lo + 1 < 2)
 		return false;
 	c->q0 = lo;
@@ -122,10 +123,7 @@ void rv_row_sum_build(rv_row *row)
 	if (t1 < t0)
 		return;
 	const uint64_t want = items / RV_ROW_PER;
-	int shift = 0;
-	while (shift < 60 && (((uint64_t)t1 - (uint64_t)t0) >> shift) + 2 >
-	     want)
-		shift++;
+	const int shift = rv_sum_finest_shift(t0, t1, want);
 	rv_row_sum *u = g_new0(rv_row_sum, 1);
 	u->n = row->n;
 	u->last = RV_END(row, row->n - 1);
@@ -170,16 +168,8 @@ void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,
 const uint32_t *rv_row_sum_cols_lb(rv_cols *c, const rv_row *row,
 				   const rv_row_level *L, int shift)
 {
-	const uint32_t *known = rv_cols_cached(c, L);
-	if (known)
-		return known;
-	const int64_t *ts = rv_cols_snapped(c, shift);
-	uint32_t *lb = rv_cols_put(c, L);
-	for (int k = 0; k < c->n; k++) {
-		const int64_t q = (ts[k] >> L->shift) - L->q0;
-		RV_WORK(1);
-		lb[k] = q >= 0 && q < L->nb ? L->ent[q].e
-					    : rv_times_search(&row->end, ts[k]);
-	}
-	return lb;
+	const rv_grid g = { L->shift, L->q0, L->nb,
+			    (const unsigned char *)L->ent +
+			    offsetof(rv_row_ent, e), sizeof *L->ent };
+	return rv_cols_lb_grid(c, L, shift, &g, &row->end);
 }

@@ -26,6 +26,7 @@
 #include "lod.h"
 #include "model.h"
 #include "sum.h"
+#include "view_fixture.h"
 
 /* A lane of spans end to end (tiling) or apart, mostly a few hundred ns,
  * some tens of us; where far, two gaps and a span of 5 s (past a 32-bit
@@ -209,25 +210,6 @@ static int lists(rv_model *m, rv_spans **out)
 	return n;
 }
 
-static cairo_surface_t *draw(const rv_model *m, const rv_view *v)
-{
-	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
-							v->width, v->height);
-	cairo_t *cr = cairo_create(s);
-	rv_draw(cr, m, v);
-	cairo_destroy(cr);
-	cairo_surface_flush(s);
-	return s;
-}
-
-static bool same(cairo_surface_t *a, cairo_surface_t *b)
-{
-	const int h = cairo_image_surface_get_height(a);
-	const int st = cairo_image_surface_get_stride(a);
-	return !memcmp(cairo_image_surface_get_data(a),
-		       cairo_image_surface_get_data(b), (size_t)h * (size_t)st);
-}
-
 /* m drawn in v without summaries (the exact path). */
 static cairo_surface_t *draw_exact(rv_model *m, const rv_view *v)
 {
@@ -238,7 +220,7 @@ static cairo_surface_t *draw_exact(rv_model *m, const rv_view *v)
 		keep[i] = l[i]->sum;
 		l[i]->sum = NULL;
 	}
-	cairo_surface_t *s = draw(m, v);
+	cairo_surface_t *s = draw_surface(m, v);
 	for (int i = 0; i < n; i++)
 		l[i]->sum = keep[i];
 	return s;
@@ -270,8 +252,8 @@ static void test_sum_picture(void **state)
 		for (int i = 0; i < nl; i++)
 			listed += rv_sum_level_for(l[i], sh) != NULL;
 		used += listed;
-		cairo_surface_t *a = draw(m, &v), *b = draw_exact(m, &v);
-		if (!same(a, b))
+		cairo_surface_t *a = draw_surface(m, &v), *b = draw_exact(m, &v);
+		if (!same_pixels(a, b))
 			fail_msg("zoom %d (%.0f ns/px, %d lists summarised): "
 				 "pictures differ", z, v.ns_per_px, listed);
 		/* one entry wrong, at a column start in the middle: a
@@ -290,8 +272,8 @@ static void test_sum_picture(void **state)
 					(kind == RV_K_BLOCK_OTHER ? RV_K_RUNNING
 					 : kind + 1) << 24;
 			}
-			cairo_surface_t *bad = draw(m, &v);
-			if (same(bad, b))
+			cairo_surface_t *bad = draw_surface(m, &v);
+			if (same_pixels(bad, b))
 				fail_msg("zoom %d: a wrong entry went unseen", z);
 			*en = keep;
 			cairo_surface_destroy(bad);
@@ -412,7 +394,7 @@ static void test_sum_rows(void **state)
 			continue;
 		used++;
 		rv_model m = { .nrows = 1, .rows = &row };
-		cairo_surface_t *pic[3];
+		cairo_surface_t *pics[3];
 		for (int pass = 0; pass < 3; pass++) {
 			rv_view fv = v;
 			fv.cols = rv_cols_new(&v);
@@ -430,14 +412,14 @@ static void test_sum_rows(void **state)
 				good = *en;
 				*en = ent[(g0 >> L->shift) - L->q0];
 			}
-			pic[pass] = cairo_image_surface_create(
+			pics[pass] = cairo_image_surface_create(
 				CAIRO_FORMAT_RGB24, v.width, v.height);
-			cairo_t *cr = cairo_create(pic[pass]);
+			cairo_t *cr = cairo_create(pics[pass]);
 			cairo_set_source_rgb(cr, 1, 1, 1);
 			cairo_paint(cr);
 			rv_draw_packed_row(cr, &m, &fv, 0, 20);
 			cairo_destroy(cr);
-			cairo_surface_flush(pic[pass]);
+			cairo_surface_flush(pics[pass]);
 			if (pass == 0) {
 				/* the labels' lookups from the summary are
 				 * the searches at the snapped columns */
@@ -455,12 +437,12 @@ static void test_sum_rows(void **state)
 				*en = good;
 			rv_cols_free(fv.cols);
 		}
-		if (!same(pic[0], pic[1]))
+		if (!same_pixels(pics[0], pics[1]))
 			fail_msg("zoom %d: the packed row differs", z);
-		if (same(pic[2], pic[1]))
+		if (same_pixels(pics[2], pics[1]))
 			fail_msg("zoom %d: a wrong entry went unseen", z);
 		for (int pass = 0; pass < 3; pass++)
-			cairo_surface_destroy(pic[pass]);
+			cairo_surface_destroy(pics[pass]);
 	}
 	assert_true(used >= 2);
 	rv_row_sum_free(&row);

@@ -26,6 +26,7 @@
 #include "model.h"
 #include "ringside_ring.h"
 #include "sum.h"
+#include "view_fixture.h"
 
 /* A model of one counter of n samples (RUNQ_LEN on CPU 0), mostly a few
  * hundred ns apart, some bursts at one instant, some tens of us; where
@@ -130,25 +131,6 @@ static void test_ctr_sum_entries(void **state)
 	g_rand_free(r);
 }
 
-static cairo_surface_t *draw(const rv_model *m, const rv_view *v)
-{
-	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
-							v->width, v->height);
-	cairo_t *cr = cairo_create(s);
-	rv_draw(cr, m, v);
-	cairo_destroy(cr);
-	cairo_surface_flush(s);
-	return s;
-}
-
-static bool same(cairo_surface_t *a, cairo_surface_t *b)
-{
-	const int h = cairo_image_surface_get_height(a);
-	const int st = cairo_image_surface_get_stride(a);
-	return !memcmp(cairo_image_surface_get_data(a),
-		       cairo_image_surface_get_data(b), (size_t)h * (size_t)st);
-}
-
 static void test_ctr_sum_picture(void **state)
 {
 	(void)state;
@@ -169,12 +151,12 @@ static void test_ctr_sum_picture(void **state)
 					       v.ns_per_px) / 3) >> sh << sh);
 		const rv_ctr_level *L = rv_ctr_level_for(c, sh);
 		used += L != NULL;
-		cairo_surface_t *a = draw(m, &v);
+		cairo_surface_t *a = draw_surface(m, &v);
 		rv_ctr_sum *keep = c->sum;
 		c->sum = NULL;
-		cairo_surface_t *b = draw(m, &v);
+		cairo_surface_t *b = draw_surface(m, &v);
 		c->sum = keep;
-		if (!same(a, b))
+		if (!same_pixels(a, b))
 			fail_msg("zoom %d (%.0f ns/px, summary %s): pictures "
 				 "differ", z, v.ns_per_px, L ? "used" : "not");
 		if (L) {
@@ -192,8 +174,8 @@ static void test_ctr_sum_picture(void **state)
 				const rv_ctr_ent old = *en;
 				en->mn = c->vmin;
 				en->mx = c->vmax;
-				cairo_surface_t *bad = draw(m, &v);
-				const bool seen = !same(bad, b);
+				cairo_surface_t *bad = draw_surface(m, &v);
+				const bool seen = !same_pixels(bad, b);
 				*en = old;
 				cairo_surface_destroy(bad);
 				if (seen) {

@@ -1,6 +1,6 @@
 /*
  * view_fixture.h - what the in-process drawing suites (test_viewer_truth.c,
- * test_viewer_zoom.c) share: a model loaded from a database, a view drawn
+ * test_viewer_zoom.c, test_viewer_sum*.c, ...) share: a model loaded from a database, a view drawn
  * into a fresh RGB picture by the viewer's own rv_draw, and its pixels.
  */
 #ifndef VIEW_FIXTURE_H
@@ -38,6 +38,28 @@ static inline pic draw_view(const rv_model *m, const rv_view *v)
 	p.stride = cairo_image_surface_get_stride(p.s);
 	p.d = cairo_image_surface_get_data(p.s);
 	return p;
+}
+
+/* m drawn in v by rv_draw into a fresh RGB surface (the caller's). */
+static inline cairo_surface_t *draw_surface(const rv_model *m,
+					    const rv_view *v)
+{
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							v->width, v->height);
+	cairo_t *cr = cairo_create(s);
+	rv_draw(cr, m, v);
+	cairo_destroy(cr);
+	cairo_surface_flush(s);
+	return s;
+}
+
+/* Two surfaces of one size hold the same pixels. */
+static inline bool same_pixels(cairo_surface_t *a, cairo_surface_t *b)
+{
+	const int h = cairo_image_surface_get_height(a);
+	const int st = cairo_image_surface_get_stride(a);
+	return !memcmp(cairo_image_surface_get_data(a),
+		       cairo_image_surface_get_data(b), (size_t)h * (size_t)st);
 }
 
 /* Every event time of trace 1 in path, in the model's order (time, then
