@@ -115,9 +115,9 @@ static bool load(rv_follow *f, char *err, size_t errlen,
 		return true;   /* with its fingers (model.c) */
 	}
 	/* the drawing's fingers, carried on by every reload that appends
-	 * (rv_lod_follow indexes what has none), so a long follow's frames
-	 * cost what a loaded trace's do; no summaries (lod.h) */
-	rv_lod_follow(m);
+	 * (rv_lod_follow), so a long follow's frames cost what a loaded
+	 * trace's do; no summaries (lod.h) */
+	rv_lod_index_all(m);
 	return true;
 }
 

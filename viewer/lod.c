@@ -1,7 +1,8 @@
 /*
  * lod.c - level of detail for drawing: a finger per time bucket on every
  * sorted time list a frame searches (times.h: rv_times.lod), built once
- * when a model is loaded (rv_lod_build, the one entry point).
+ * when a model is loaded (rv_lod_index_all) and carried on by a follow
+ * (rv_lod_follow).
  *
  * Zoomed out, a frame asks every lane, row, counter and the arrows "where
  * does the next pixel column start?" about once per column. Galloping
@@ -308,10 +309,9 @@ void rv_lod_summarise(rv_model *m)
 		rv_ctr_sum_build(&m->counters[i]);
 }
 
-void rv_lod_build(rv_model *m)
+void rv_lod_index_all(rv_model *m)
 {
 	rv_lod_each(m, index_one, NULL);
-	rv_lod_summarise(m);
 	rv_xcpu_index(&m->xcpu);
 }
 

@@ -10,19 +10,20 @@
 
 #include "model.h"
 
-/* Index every list drawing searches; called once the model is laid out
- * (model.c, after rv_layout; follow.c when a follow opens or loads
- * afresh). A follow that appends calls rv_lod_follow after. */
-void rv_lod_build(rv_model *m);
+/* Fingers on every list drawing searches, and the crossings' prefix
+ * maxima: once a model is laid out (model.c, whose touch lists get
+ * theirs as they are attached; follow.c when a follow opens). A follow
+ * that appends calls rv_lod_follow after. */
+void rv_lod_index_all(rv_model *m);
 /* (Re)index one sorted time list; unsorted or short lists get none. */
 void rv_lod_index(rv_times *a);
-/* The zoomed-out frames' per-bucket summaries (sum.h) of every span list
- * and row; rv_lod_build makes them. A follow has none: they would be
- * out of date at its first reload (sum.h). */
+/* The zoomed-out frames' per-bucket summaries (sum.h) of every span list,
+ * row and counter, after the fingers (a loaded model's last step). A
+ * follow has none: they would be out of date at its first reload. */
 void rv_lod_summarise(rv_model *m);
 /* The same for a list that grew at its end since (lod.c says how). */
 void rv_lod_extend(rv_times *a);
-/* rv_lod_extend on every list rv_lod_build indexes: what a follow's
+/* rv_lod_extend on every list rv_lod_index_all indexes: what a follow's
  * reload calls once it has appended to a model (follow.c). */
 void rv_lod_follow(rv_model *m);
 /* fn(list, data) for every list those index, always in the same order

@@ -277,22 +277,15 @@ static gpointer touch_thread(gpointer data)
 	return rv_touch_build(data);
 }
 
-static void index_list(rv_times *a, void *data)
-{
-	(void)data;
-	rv_lod_index(a);
-}
-
-/* rv_builder_finish, rv_layout and rv_lod_build, the rows' touches
+/* rv_builder_finish, rv_layout, the fingers and the summaries, the rows' touches
  * built on a thread of their own beside the rest: they read the pps, the
  * rows laid out and the arrows (a pass over every arrow, a tenth of a
  * 100 M-event open), while the rest writes the all-CPU bands, the span
  * totals, the cross-CPU list, the rows' end counts, the counters'
  * pyramids and every list's fingers, none of which they read; the core
- * that decoded is free by now. rv_lod_build is taken in its parts: the
- * touch lists have no fingers until rv_touch_attach indexes them, and
- * the summaries (sum.h), which read the touches, wait for them. The
- * model is the one those give. */
+ * that decoded is free by now. The touch lists, still empty when every
+ * list is indexed, get their fingers from rv_touch_attach, and the
+ * summaries (sum.h), which read the touches, wait for them. */
 static void lay_out(rv_model *m, rv_builder *b)
 {
 	rv_builder_close(b);
@@ -300,8 +293,7 @@ static void lay_out(rv_model *m, rv_builder *b)
 	GThread *t = g_thread_new("rv-touch", touch_thread, m);
 	rv_finish_spans(m);
 	rv_layout_totals(m);
-	rv_lod_each(m, index_list, NULL);
-	rv_xcpu_index(&m->xcpu);
+	rv_lod_index_all(m);
 	rv_touch_attach(m, g_thread_join(t));
 	rv_lod_summarise(m);
 	/* the touch thread's malloc arena keeps what its lists outgrew

@@ -39,8 +39,8 @@ typedef struct {
 	 * of it they fill; empty elsewhere. cum[0..cum_n] are valid. */
 	rv_times cum;
 	uint32_t cum_n;
-	/* per-bucket summaries for zoomed-out frames (sum.h), built with
-	 * the fingers (rv_lod_build), or NULL */
+	/* per-bucket summaries for zoomed-out frames (sum.h), built after
+	 * the fingers (rv_lod_summarise), or NULL */
 	struct rv_span_sum *sum;
 } rv_spans;
 
@@ -260,8 +260,8 @@ typedef struct {
 	uint32_t ntouch[RV_T_COUNT], touch_cap[RV_T_COUNT];
 	rv_times touch_t[RV_T_COUNT];
 	uint32_t *touch_arrow[RV_T_COUNT];
-	/* per-bucket counts for zoomed-out frames (sum.h), built with the
-	 * fingers (rv_lod_build), or NULL */
+	/* per-bucket counts for zoomed-out frames (sum.h), built after the
+	 * fingers (rv_lod_summarise), or NULL */
 	struct rv_row_sum *sum;
 } rv_row;
 
@@ -516,9 +516,9 @@ int rv_touch_kind(uint8_t arrow_kind);
 void rv_touch_index(rv_model *m);
 /* rv_touch_index in two steps, for another thread: the lists built
  * apart from the model, which the build only reads (nothing of it may
- * change meanwhile but what rv_layout_totals and rv_lod_build write),
+ * change meanwhile but what rv_layout_totals and rv_lod_index_all write),
  * and then moved into its rows, which hold none yet, with their
- * fingers (lod.h) as rv_lod_build would give them. */
+ * fingers (lod.h) as rv_lod_index_all would give them. */
 rv_row *rv_touch_build(const rv_model *m);
 void rv_touch_attach(rv_model *m, rv_row *rows);
 void rv_touch_free(rv_row *row);

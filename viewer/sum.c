@@ -90,18 +90,12 @@ void rv_sum_free(rv_spans *s)
 static bool coarser(const rv_sum_level *f, rv_sum_level *c, bool cum)
 {
 	c->shift = f->shift + 2;
-	const int64_t q_lo = f->q0, q_hi = f->q0 + f->nb - 1;
-	/* grid points of the coarser level inside the finer one's range */
-	int64_t lo, hi;
-	rv_sum_inner4(q_lo, q_hi, &lo, &hi);
-	if (hi - lo + 1 < 2)
+	if (!rv_sum_coarser_grid(f->q0, f->nb, &c->q0, &c->nb))
 		return false;
-	c->q0 = lo;
-	c->nb = (uint32_t)(hi - lo + 1);
 	c->ent = g_new(rv_sum_ent, c->nb);
 	c->cum = cum ? g_new(int64_t, c->nb) : NULL;
 	for (uint32_t k = 0; k < c->nb; k++) {
-		const int64_t fk = (lo + k) * 4 - q_lo;
+		const int64_t fk = (c->q0 + k) * 4 - f->q0;
 		c->ent[k] = f->ent[fk];
 		if (cum)
 			c->cum[k] = f->cum[fk];
@@ -184,8 +178,7 @@ const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift)
 	if (!u || u->n != s->n || shift < u->lv[0].shift ||
 	    RV_END(s, s->n - 1) != u->last)
 		return NULL;
-	int l = (shift - u->lv[0].shift) / 2;
-	return &u->lv[l < u->nlevels ? l : u->nlevels - 1];
+	return &u->lv[rv_sum_level_index(u->lv[0].shift, u->nlevels, shift)];
 }
 
 void rv_sum_get(const rv_spans *s, const rv_sum_level *L, int64_t g,

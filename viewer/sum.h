@@ -42,13 +42,28 @@ static inline int rv_sum_finest_shift(int64_t t0, int64_t t1, uint64_t want)
 	return shift;
 }
 
-/* The grid points [*lo, *hi] of a level four times coarser that lie in
- * a finer level's [q_lo, q_hi]. */
-static inline void rv_sum_inner4(int64_t q_lo, int64_t q_hi, int64_t *lo,
-				 int64_t *hi)
+/* The grid of a level four times coarser (*q0, *nb points) that lies in
+ * a finer level's nb points from q0; false when that is under two. */
+static inline bool rv_sum_coarser_grid(int64_t q0, uint32_t nb,
+				       int64_t *cq0, uint32_t *cnb)
 {
-	*lo = q_lo >= 0 ? (q_lo + 3) / 4 : -((-q_lo) / 4);
-	*hi = q_hi >= 0 ? q_hi / 4 : -((-q_hi + 3) / 4);
+	const int64_t q_hi = q0 + nb - 1;
+	const int64_t lo = q0 >= 0 ? (q0 + 3) / 4 : -((-q0) / 4);
+	const int64_t hi = q_hi >= 0 ? q_hi / 4 : -((-q_hi + 3) / 4);
+	if (hi - lo + 1 < 2)
+		return false;
+	*cq0 = lo;
+	*cnb = (uint32_t)(hi - lo + 1);
+	return true;
+}
+
+/* Which of nlevels levels, the first at shift0 and each two shifts on,
+ * serves a frame snapped to `shift` (>= shift0): the coarsest not
+ * coarser than it. */
+static inline int rv_sum_level_index(int shift0, int nlevels, int shift)
+{
+	const int l = (shift - shift0) / 2;
+	return l < nlevels ? l : nlevels - 1;
 }
 
 /* t - g in 32 bits, or RV_SUM_FAR where it does not fit. */
@@ -83,7 +98,7 @@ typedef struct rv_span_sum {
 
 /* Builds s->sum (freeing an old one) where the list is long, sorted and
  * non-overlapping, with running totals whole where it has them; else
- * leaves none. Called by rv_lod_build. */
+ * leaves none. Called by rv_lod_summarise. */
 void rv_sum_build(rv_spans *s);
 void rv_sum_free(rv_spans *s);
 size_t rv_sum_bytes(const rv_spans *s);

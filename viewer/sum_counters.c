@@ -136,8 +136,7 @@ const rv_ctr_level *rv_ctr_level_for(const rv_counter *c, int shift)
 	if (!u || u->n != c->n || shift < u->lv[0].shift ||
 	    rv_times_at(&c->t, c->n - 1) != u->last)
 		return NULL;
-	const int l = (shift - u->lv[0].shift) / 2;
-	return &u->lv[l < u->nlevels ? l : u->nlevels - 1];
+	return &u->lv[rv_sum_level_index(u->lv[0].shift, u->nlevels, shift)];
 }
 
 void rv_ctr_sum_get(const rv_counter *c, const rv_ctr_level *L, int64_t g,

@@ -87,16 +87,11 @@ static void build_finest(const rv_row *row, rv_row_level *L, int64_t t0,
 static bool coarser(const rv_row_level *f, rv_row_level *c)
 {
 	c->shift = f->shift + 2;
-	const int64_t q_lo = f->q0, q_hi = f->q0 + f->nb - 1;
-	int64_t lo, hi;
-	rv_sum_inner4(q_lo, q_hi, &lo, &hi);
-	if (hi - lo + 1 < 2)
+	if (!rv_sum_coarser_grid(f->q0, f->nb, &c->q0, &c->nb))
 		return false;
-	c->q0 = lo;
-	c->nb = (uint32_t)(hi - lo + 1);
 	c->ent = g_new(rv_row_ent, c->nb);
 	for (uint32_t k = 0; k < c->nb; k++)
-		c->ent[k] = f->ent[(lo + k) * 4 - q_lo];
+		c->ent[k] = f->ent[(c->q0 + k) * 4 - f->q0];
 	return true;
 }
 
@@ -151,8 +146,7 @@ const rv_row_level *rv_row_level_for(const rv_row *row, int shift)
 	    memcmp(u->ntouch, row->ntouch, sizeof u->ntouch) ||
 	    RV_END(row, row->n - 1) != u->last)
 		return NULL;
-	const int l = (shift - u->lv[0].shift) / 2;
-	return &u->lv[l < u->nlevels ? l : u->nlevels - 1];
+	return &u->lv[rv_sum_level_index(u->lv[0].shift, u->nlevels, shift)];
 }
 
 void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,

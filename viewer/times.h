@@ -29,7 +29,7 @@ typedef struct {
 	uint32_t nfar, cap_far;
 	uint32_t *far_i;     /* indexes whose offset is RV_TB_FAR, ascending */
 	int64_t *far_t;
-	/* Fingers for searches (lod.c; NULL until rv_lod_build indexes the
+	/* Fingers for searches (lod.c; NULL until rv_lod_index_all indexes the
 	 * list): lod[b] is the first index whose time is >= lod_t0 +
 	 * (b << lod_shift), buckets of a power of two ns holding ~8 times
 	 * each on average. A search starts from its bucket's finger, so a

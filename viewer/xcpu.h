@@ -39,7 +39,7 @@ void rv_xcpu_builder_free(rv_xcpu_builder *x);
  * it added plus the older entries they sort before). */
 void rv_xcpu_sort_from(rv_xcpu *x, uint32_t from);
 void rv_xcpu_free(rv_xcpu *x);
-/* Builds x->hi_max (rv_lod_build calls it once the model is loaded). */
+/* Builds x->hi_max (rv_lod_index_all calls it once the model is loaded). */
 void rv_xcpu_index(rv_xcpu *x);
 /* Brings it up to date after crossings were added and merged in (a
  * follow's reload, rv_lod_follow): from where the first new one went. */

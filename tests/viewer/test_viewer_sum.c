@@ -188,7 +188,8 @@ static rv_model *dense_model(GRand *r)
 	}
 	m->t_min = 1000000;
 	m->t_max = RV_END(&m->cpu_lane[0], m->cpu_lane[0].n - 1);
-	rv_lod_build(m);
+	rv_lod_index_all(m);
+	rv_lod_summarise(m);
 	return m;
 }
 

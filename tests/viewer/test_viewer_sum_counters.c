@@ -60,7 +60,8 @@ static rv_model *counter_model(GRand *r, uint32_t n, bool far, bool wide)
 	rv_layout(m);
 	assert_int_equal(m->ncounters, 1);
 	assert_int_equal(m->counters[0].n, n);
-	rv_lod_build(m);
+	rv_lod_index_all(m);
+	rv_lod_summarise(m);
 	return m;
 }
 
