@@ -239,16 +239,10 @@ static void test_sum_picture(void **state)
 	/* views whose columns lie on their grid: npp and from multiples
 	 * of 2^rv_sum_shift; zoomed from the whole lane to where a column
 	 * holds two or three finest buckets */
-	const int64_t whole = m->t_max - m->t_min;
 	int used = 0;
 	for (int z = 0; z < 8; z++) {
-		rv_view v = { .width = RV_LEFT_W + 400, .height = 260 };
-		const int64_t want = whole / 400 >> z;
-		const int sh = 63 - __builtin_clzll((uint64_t)want) - 1;
-		v.ns_per_px = (double)((want >> sh) << sh);
-		assert_int_equal(rv_sum_shift(&v), sh);
-		v.from = (double)((m->t_min + (whole - 400 * (int64_t)
-					       v.ns_per_px) / 3) >> sh << sh);
+		int sh;
+		rv_view v = grid_view(m, 260, z, &sh);
 		int listed = 0;
 		for (int i = 0; i < nl; i++)
 			listed += rv_sum_level_for(l[i], sh) != NULL;

@@ -138,18 +138,11 @@ static void test_ctr_sum_picture(void **state)
 	GRand *r = g_rand_new_with_seed(78);
 	rv_model *m = counter_model(r, 200000, false, false);
 	rv_counter *c = &m->counters[0];
-	const int64_t whole = m->t_max - m->t_min;
 	int used = 0, broke = 0;
 	for (int z = 0; z < 8; z++) {
-		/* columns on their grid: npp and from multiples of
-		 * 2^rv_sum_shift, from the whole counter inwards */
-		rv_view v = { .width = RV_LEFT_W + 400, .height = 200 };
-		const int64_t want = whole / 400 >> z;
-		const int sh = 63 - __builtin_clzll((uint64_t)want) - 1;
-		v.ns_per_px = (double)((want >> sh) << sh);
-		assert_int_equal(rv_sum_shift(&v), sh);
-		v.from = (double)((m->t_min + (whole - 400 * (int64_t)
-					       v.ns_per_px) / 3) >> sh << sh);
+		/* columns on their grid, from the whole counter inwards */
+		int sh;
+		rv_view v = grid_view(m, 200, z, &sh);
 		const rv_ctr_level *L = rv_ctr_level_for(c, sh);
 		used += L != NULL;
 		cairo_surface_t *a = draw_surface(m, &v);

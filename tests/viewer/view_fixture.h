@@ -15,6 +15,7 @@
 
 #include "draw.h"
 #include "model.h"
+#include "sum.h"
 #include "testlib.h"
 
 typedef struct {
@@ -51,6 +52,25 @@ static inline cairo_surface_t *draw_surface(const rv_model *m,
 	cairo_destroy(cr);
 	cairo_surface_flush(s);
 	return s;
+}
+
+/* A view of 400 columns whose columns lie on the summaries' grid (sum.h):
+ * ns a pixel and the start multiples of 2^*shift, the frame's snapping
+ * shift (asserted). Zoom z = 0 spreads m's whole trace over the columns
+ * and each z on halves that, a third of the way in. */
+static inline rv_view grid_view(const rv_model *m, int height, int z,
+				int *shift)
+{
+	rv_view v = { .width = RV_LEFT_W + 400, .height = height };
+	const int64_t whole = m->t_max - m->t_min;
+	const int64_t want = whole / 400 >> z;
+	const int sh = 63 - __builtin_clzll((uint64_t)want) - 1;
+	v.ns_per_px = (double)((want >> sh) << sh);
+	assert_int_equal(rv_sum_shift(&v), sh);
+	v.from = (double)((m->t_min + (whole - 400 * (int64_t)v.ns_per_px) /
+			   3) >> sh << sh);
+	*shift = sh;
+	return v;
 }
 
 /* Two surfaces of one size hold the same pixels. */
