@@ -707,9 +707,8 @@ static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_show_text(cr, "threads & promises");
 }
 
-void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
+static void draw_loading(cairo_t *cr, const rv_view *v)
 {
-	assert(cr && v);   /* m NULL: still loading */
 	cairo_save(cr);
 	cairo_rectangle(cr, 0, 0, v->width, v->height);
 	cairo_clip(cr);
@@ -717,14 +716,32 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_paint(cr);
 	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
 			       CAIRO_FONT_WEIGHT_NORMAL);
-	if (!m) {
-		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-		cairo_set_font_size(cr, 16);
-		cairo_move_to(cr, 20, v->height / 2.0);
-		cairo_show_text(cr, v->message ? v->message : "Loading...");
-		cairo_restore(cr);
-		return;
-	}
+	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+	cairo_set_font_size(cr, 16);
+	cairo_move_to(cr, 20, v->height / 2.0);
+	cairo_show_text(cr, v->message ? v->message : "Loading...");
+	cairo_restore(cr);
+}
+
+void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	assert(cr && v);   /* m NULL: still loading */
+	if (!m)
+		draw_loading(cr, v);
+	else if (!rv_draw_paced(cr, m, v))
+		rv_draw_whole(cr, m, v);
+}
+
+void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	assert(cr && m && v);
+	cairo_save(cr);
+	cairo_rectangle(cr, 0, 0, v->width, v->height);
+	cairo_clip(cr);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_NORMAL);
 	/* the frame's own view: its pixel columns' lookups, made a list at
 	 * a time and kept for the frame (cols.c) */
 	rv_view fv = *v;
@@ -739,8 +756,12 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_rectangle(cr, RV_LEFT_W, RV_RULER_H, v->width, v->height);
 	cairo_clip(cr);
 	draw_bands(cr, m, v);
+	double body_y0, body_y1;
+	rv_body_rows(v, &body_y0, &body_y1);
 	for (int c = 0; c < m->ncpus; c++) {
 		double y = off + g.cpu_y + c * RV_LANE_H;
+		if (y + RV_LANE_H < body_y0 || y > body_y1)
+			continue;
 		draw_spans(cr, m, v, &m->cpu_lane[c], y, RV_LANE_H - 2, cpu_col);
 		draw_spans(cr, m, v, &m->cpu_idle[c], y, RV_LANE_H - 2,
 			   cpu_idle_col);
@@ -752,7 +773,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	}
 	for (uint32_t i = 0; m->show_threads && i < m->nthreads; i++) {
 		double y = off + g.thread_y + i * RV_THREAD_H;
-		if (y + RV_THREAD_H < RV_RULER_H || y > v->height)
+		if (y + RV_THREAD_H < body_y0 || y > body_y1)
 			continue;
 		draw_spans(cr, m, v, &m->threads[i].states, y + 1,
 			   RV_THREAD_H - 2, state_col);
@@ -764,7 +785,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 		if (!m->counters[i].shown)
 			continue;
 		double y = off + g.counter_y + k++ * RV_COUNTER_H;
-		if (y + RV_COUNTER_H < RV_RULER_H || y > v->height)
+		if (y + RV_COUNTER_H < body_y0 || y > body_y1)
 			continue;
 		rv_draw_counter(cr, m, v, &m->counters[i], y);
 	}

@@ -39,7 +39,20 @@ typedef struct {
 	/* rv_draw's, for the frame it draws (NULL elsewhere): its pixel
 	 * columns' lookups, made a list at a time (rv_cols) */
 	struct rv_cols *cols;
+	/* rv_draw's, for a band of the frame (split.c; 0, 0 elsewhere): the
+	 * pixel rows [band_y0, band_y1) it fills. What lies outside them is
+	 * clipped; a layer skips it, as it skips what is out of view. */
+	int band_y0, band_y1;
 } rv_view;
+
+/* The body's pixel rows this draw fills, [*y0, *y1): below the ruler and
+ * within v's band. A layer may skip what lies wholly outside them. */
+static inline void rv_body_rows(const rv_view *v, double *y0, double *y1)
+{
+	*y0 = v->band_y0 > RV_RULER_H ? v->band_y0 : RV_RULER_H;
+	*y1 = v->band_y1 > 0 && v->band_y1 < v->height ? v->band_y1
+						       : v->height;
+}
 
 /* Vertical layout of the body for one model (offsets before scrolling). */
 typedef struct {
@@ -171,8 +184,30 @@ void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
 		rv_times_prefetch(b, lb[k]);
 }
 
-/* Draw everything into cr, clipped to v->width x v->height. */
+/* Draw everything into cr, clipped to v->width x v->height: in two bands
+ * on two threads where cr's target is an image (split.c), else as
+ * rv_draw_whole; the same pixels either way. m NULL: "Loading...". */
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* rv_draw of a model, on this thread, of the rows v's band names (all
+ * when it names none). */
+void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* rv_draw_whole in two bands, v's pixel rows [0, y) on this thread and
+ * [y, height) on another, each into its own image over cr's target's
+ * pixels (split.c). False, having drawn nothing, where that cannot be:
+ * cr's target is not an RGB image, cr is transformed or clipped, y is
+ * not within the body, RV_DRAW_THREADS=1 is set or there is one core. */
+bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y);
+/* rv_draw_split at rv_split_y, unless split frames have lately not been
+ * the quicker (split.c: the other core was busy); false, having drawn
+ * nothing, where it did not split. */
+bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* Since the process started: frames rv_draw_paced split, those of them
+ * that did not pay, and those it drew whole after them. */
+void rv_split_counts(int *split, int *unpaid, int *paced);
+/* Where rv_draw splits v: the y that shares the lanes and rows in view
+ * between the bands by their measured costs (split.c); 0 when v is too
+ * small to split. */
+int rv_split_y(const rv_model *m, const rv_view *v);
 /* m drawn with [t_min, t_max] fitted across a new width x height image
  * (a load's preview: follow.h, rv_load_show). */
 cairo_surface_t *rv_draw_fitted(const rv_model *m, int64_t t_min,

@@ -30,6 +30,22 @@ double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row)
 	       RV_ROW_H - 4;
 }
 
+/* The promise rows [*r0, *r1) that meet the body's pixel rows this draw
+ * fills (rv_body_rows), and one more each side: a row's marks stay
+ * within its own RV_ROW_H, a chain's line 2 px past it. */
+static void rows_in_view(const rv_model *m, const rv_view *v,
+			 const rv_geom *g, int32_t *r0, int32_t *r1)
+{
+	double y0, y1;
+	rv_body_rows(v, &y0, &y1);
+	/* row r spans [top, top + RV_ROW_H), top = off + rows_y + r * RV_ROW_H */
+	const double off = RV_RULER_H - v->yscroll + g->rows_y;
+	const double lo = floor((y0 - off) / RV_ROW_H) - 1;
+	const double hi = ceil((y1 - off) / RV_ROW_H) + 1;
+	*r0 = lo < 0 ? 0 : lo > m->nrows ? (int32_t)m->nrows : (int32_t)lo;
+	*r1 = hi < *r0 ? *r0 : hi > m->nrows ? (int32_t)m->nrows : (int32_t)hi;
+}
+
 /* Arrow colours by kind (mirage's); a packed row's touch ticks use them
  * too. */
 const double rv_arrow_colour[RV_A_COUNT][3] = {
@@ -292,11 +308,8 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 {
 	double t_to = rv_t(v, v->width);
 	int n = 0;
-	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
-	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
-				   RV_ROW_H);
-	r0 = r0 < 0 ? 0 : r0;
-	r1 = r1 > (int32_t)m->nrows ? (int32_t)m->nrows : r1;
+	int32_t r0, r1;
+	rows_in_view(m, v, g, &r0, &r1);
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
@@ -356,13 +369,8 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g)
 {
 	double t_to = rv_t(v, v->width);
-	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
-	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
-				   RV_ROW_H);
-	if (r0 < 0)
-		r0 = 0;
-	if (r1 > (int32_t)m->nrows)
-		r1 = (int32_t)m->nrows;
+	int32_t r0, r1;
+	rows_in_view(m, v, g, &r0, &r1);
 	/* Lines are horizontal: batched as boxes by colour, which cairo
 	 * fills far faster than one stroke per promise. Flushed before
 	 * anything that must lie on top of them. */
@@ -622,6 +630,8 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	 * aggregate's ticks stand for the arrows that touch such a row */
 	int8_t *dense = g_malloc(m->nrows ? m->nrows : 1);
 	memset(dense, -1, m->nrows);
+	double body_y0, body_y1;
+	rv_body_rows(v, &body_y0, &body_y1);
 	double col = -1;
 	int in_col = 0;
 	cairo_save(cr);
@@ -659,8 +669,10 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			continue;
 		double y0 = rv_row_line_y(g, v, r0);
 		double y1 = rv_row_line_y(g, v, r1);
-		if ((y0 < RV_RULER_H && y1 < RV_RULER_H) ||
-		    (y0 > v->height && y1 > v->height))
+		/* a head's wings reach 5 px from its end: an arrow wholly
+		 * outside by more than that touches none of these rows */
+		if ((y0 < body_y0 - 6 && y1 < body_y0 - 6) ||
+		    (y0 > body_y1 + 6 && y1 > body_y1 + 6))
 			continue;
 		double len = hypot(x1 - x0, y1 - y0);
 		if (len < 2)

@@ -1,0 +1,336 @@
+/*
+ * split.c - a frame drawn in two bands, on two threads.
+ *
+ * Why: zoomed out over a 100 M-event trace a frame reads one summary entry
+ * per pixel column for every lane, row and counter in view (sum.h), about
+ * 10-12 ms of one core, spread over a dozen layers with no one of them
+ * above a third (bench/README). The machine has two cores and a frame has
+ * rows of pixels that do not depend on each other: the top band (ruler,
+ * CPU lanes, threads, counters, the first promise rows) is drawn on the
+ * calling thread while another draws the bottom band.
+ *
+ * How, and why the pixels are the same as one thread's:
+ * - each band draws the whole frame (rv_draw_whole) into an image of its
+ *   own, the bottom one translated up, so every shape is rasterised at
+ *   the same device positions as on the whole image; the threads share
+ *   no cairo object;
+ * - each image reaches SPLIT_MARGIN rows past the split, as where an
+ *   image's edge cuts a shape cairo draws the row beside the cut a little
+ *   differently; each band then copies only its own rows, [0, y) and
+ *   [y, height), into the target: no pixel is written by both;
+ * - a layer skips the lanes, rows and arrows wholly outside its band
+ *   (rv_body_rows), as it skips those out of view: that is where the time
+ *   is saved. What crosses the split is drawn by both.
+ * test_viewer_split.c compares the two, byte for byte, at many splits and
+ * at every row of a model of slanted arrows.
+ *
+ * The model is only read while drawing; each band has its own column
+ * lookups (rv_cols), made by the band that asks.
+ */
+#include "draw.h"
+
+#include <assert.h>
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What a lane or row costs a zoomed-out frame, in instructions over 0.2 M
+ * (callgrind of the bench's frame 86 on its 10 M-event trace, session 12):
+ * a CPU lane, four span lists and its texts, 3.7 M; a promise row with its
+ * labels 1.2 M; a counter 0.9 M; a thread's state lane 0.75 M. */
+#define COST_CPU     18
+#define COST_ROW     6
+#define COST_COUNTER 5
+#define COST_THREAD  4
+
+/* Bands thinner than this are not worth a thread. */
+#define SPLIT_MIN_H  32
+
+typedef struct {
+	double y0, h;   /* where its first item starts, an item's height */
+	uint32_t n;
+	int cost;
+} section;
+
+/* The cost of sc's items in the pixel rows [top, bottom), and (*above)
+ * of those of them whose middle is above y_cut. */
+static double section_cost(const section *sc, double top, double bottom,
+			   double y_cut, double *above)
+{
+	/* item i is in view where y0 + i h + h > top and y0 + i h < bottom */
+	const double i0 = fmax(0, floor((top - sc->y0) / sc->h - 1) + 1);
+	const double i1 = fmin(sc->n, ceil((bottom - sc->y0) / sc->h));
+	if (i1 <= i0)
+		return 0;
+	const double ia = fmin(i1, fmax(i0, ceil((y_cut - sc->y0) / sc->h -
+						  0.5)));
+	*above += (ia - i0) * sc->cost;
+	return (i1 - i0) * sc->cost;
+}
+
+/* The y whose lanes and rows above cost share (of 1) of those in view. */
+static int split_y(const rv_model *m, const rv_view *v, double share)
+{
+	assert(m && v && share > 0 && share < 1);
+	if (v->height < RV_RULER_H + 2 * SPLIT_MIN_H)
+		return 0;
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	const double off = RV_RULER_H - v->yscroll;
+	const section sc[4] = {
+		{ off + g.cpu_y, RV_LANE_H, (uint32_t)m->ncpus, COST_CPU },
+		{ off + g.thread_y, RV_THREAD_H,
+		  m->show_threads ? m->nthreads : 0, COST_THREAD },
+		{ off + g.counter_y, RV_COUNTER_H, g.ncounters_shown,
+		  COST_COUNTER },
+		{ off + g.rows_y, RV_ROW_H, m->nrows, COST_ROW },
+	};
+	/* bisected over whole pixels, as the cost above grows with y */
+	int lo = RV_RULER_H + SPLIT_MIN_H, hi = v->height - SPLIT_MIN_H;
+	while (lo < hi) {
+		const int mid = lo + (hi - lo) / 2;
+		double all = 0, above = 0;
+		for (int k = 0; k < 4; k++)
+			all += section_cost(&sc[k], RV_RULER_H, v->height, mid,
+					    &above);
+		if (above < share * all)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int rv_split_y(const rv_model *m, const rv_view *v)
+{
+	return split_y(m, v, 0.5);
+}
+
+/* How far past its own rows a band is drawn. Where a shape is cut by
+ * the image's edge, cairo rasterises the row beside the cut a little
+ * differently (an antialiased diagonal arrow's pixel by a few levels): so
+ * a band is drawn into an image of its own that reaches SPLIT_MARGIN rows
+ * past the split, and only its own rows are copied out. */
+#define SPLIT_MARGIN 16
+
+typedef struct {
+	const rv_model *m;
+	rv_view v;              /* its band set: its rows and the margin's */
+	unsigned char *scratch; /* its image's pixels: from row band_y0 */
+	unsigned char *out;     /* where its own rows go in the target */
+	size_t skip, bytes;     /* the scratch's bytes before them; theirs */
+	cairo_format_t format;
+	int width, height, stride;   /* the scratch, in device pixels */
+	double scale;
+	double cpu_s;           /* the band's thread's CPU time for it */
+} band;
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void draw_band(band *b)
+{
+	const double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	cairo_surface_t *s = cairo_image_surface_create_for_data(
+		b->scratch, b->format, b->width, b->height, b->stride);
+	cairo_surface_set_device_scale(s, b->scale, b->scale);
+	cairo_t *cr = cairo_create(s);
+	cairo_translate(cr, 0, -b->v.band_y0);
+	rv_draw_whole(cr, b->m, &b->v);
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	cairo_surface_destroy(s);
+	memcpy(b->out, b->scratch + b->skip, b->bytes);
+	b->cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+}
+
+static gpointer band_thread(gpointer data)
+{
+	draw_band(data);
+	return NULL;
+}
+
+/* The bands' images, kept from frame to frame (a fresh 3 MB each frame
+ * would be page faults each frame); one split at a time uses them. */
+static struct {
+	GMutex lock;
+	unsigned char *px[2];
+	size_t size[2];
+} scratch;
+
+static unsigned char *scratch_get(int k, size_t size)
+{
+	if (scratch.size[k] < size) {
+		g_free(scratch.px[k]);
+		scratch.px[k] = g_malloc(size);
+		scratch.size[k] = size;
+	}
+	return scratch.px[k];
+}
+
+/* cr draws straight onto a whole RGB image, unclipped and unmoved, whose
+ * rows can be handed out: device pixels an integer multiple of v's. */
+static bool splittable(cairo_t *cr, const rv_view *v, double *scale)
+{
+	cairo_surface_t *s = cairo_get_target(cr);
+	if (cairo_surface_get_type(s) != CAIRO_SURFACE_TYPE_IMAGE)
+		return false;
+	const cairo_format_t f = cairo_image_surface_get_format(s);
+	if (f != CAIRO_FORMAT_ARGB32 && f != CAIRO_FORMAT_RGB24)
+		return false;
+	double sx, sy, ox, oy;
+	cairo_surface_get_device_scale(s, &sx, &sy);
+	cairo_surface_get_device_offset(s, &ox, &oy);
+	cairo_matrix_t mx;
+	cairo_get_matrix(cr, &mx);
+	if (sx != sy || sx < 1 || sx != floor(sx) || ox != 0 || oy != 0 ||
+	    mx.xx != 1 || mx.yy != 1 || mx.xy != 0 || mx.yx != 0 ||
+	    mx.x0 != 0 || mx.y0 != 0)
+		return false;
+	/* the clip: none, or one that holds the whole view */
+	double x0, y0, x1, y1;
+	cairo_clip_extents(cr, &x0, &y0, &x1, &y1);
+	if (x0 > 0 || y0 > 0 || x1 < v->width || y1 < v->height)
+		return false;
+	if (cairo_image_surface_get_width(s) < v->width * sx ||
+	    cairo_image_surface_get_height(s) < v->height * sy)
+		return false;
+	*scale = sx;
+	return cairo_image_surface_get_data(s) != NULL;
+}
+
+static bool one_thread(void)
+{
+	const char *e = getenv("RV_DRAW_THREADS");
+	return (e && atoi(e) == 1) || g_get_num_processors() < 2;
+}
+
+/* What a split frame took: each band's thread's CPU time for it, and
+ * how long the calling thread, done with its band, waited for the other
+ * (drawing the frame whole would have added the other's CPU time). */
+typedef struct {
+	double top_cpu, bottom_cpu, waited;
+} split_times;
+
+/* rv_draw_split, its times in *t. */
+static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
+		     int y, split_times *t)
+{
+	assert(cr && m && v);
+	double scale;
+	if (y <= RV_RULER_H || y >= v->height || v->band_y1 != 0 ||
+	    one_thread() || !splittable(cr, v, &scale))
+		return false;
+	/* another thread splitting a frame now has the images: this one is
+	 * drawn whole */
+	if (!g_mutex_trylock(&scratch.lock))
+		return false;
+	cairo_surface_t *s = cairo_get_target(cr);
+	cairo_surface_flush(s);
+	unsigned char *px = cairo_image_surface_get_data(s);
+	const size_t stride = (size_t)cairo_image_surface_get_stride(s);
+	const int sc = (int)scale, h = v->height * sc, cut = y * sc;
+	const int top_rows = MIN(y + SPLIT_MARGIN, v->height) * sc;
+	const int from = MAX(y - SPLIT_MARGIN, 0);   /* the bottom's first */
+	band top = { m, *v, NULL, px, 0, (size_t)cut * stride,
+		     cairo_image_surface_get_format(s), v->width * sc,
+		     top_rows, (int)stride, scale, 0 };
+	band bottom = top;
+	top.v.band_y1 = MIN(y + SPLIT_MARGIN, v->height);
+	top.scratch = scratch_get(0, (size_t)top_rows * stride);
+	bottom.v.band_y0 = from;
+	bottom.v.band_y1 = v->height;
+	bottom.height = h - from * sc;
+	bottom.scratch = scratch_get(1, (size_t)bottom.height * stride);
+	bottom.out = px + (size_t)cut * stride;
+	bottom.skip = (size_t)(cut - from * sc) * stride;
+	bottom.bytes = (size_t)(h - cut) * stride;
+	GThread *th = g_thread_new("rv-band", band_thread, &bottom);
+	draw_band(&top);
+	const double w0 = clock_s(CLOCK_MONOTONIC);
+	g_thread_join(th);
+	t->waited = clock_s(CLOCK_MONOTONIC) - w0;
+	t->top_cpu = top.cpu_s;
+	t->bottom_cpu = bottom.cpu_s;
+	g_mutex_unlock(&scratch.lock);
+	cairo_surface_mark_dirty(s);
+	return true;
+}
+
+bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y)
+{
+	split_times t;
+	return split_at(cr, m, v, y, &t);
+}
+
+/*
+ * Two things a frame learns for the next, process-wide, as the cores are.
+ *
+ * Where to split. The costs above are a zoomed-out frame's; zoomed in, a
+ * promise row's labels cost more beside a lane (the top band's share of
+ * the two bands' CPU time fell to a quarter at 70-1200 ns a pixel on the
+ * bench's trace). So each split frame moves the share of the lanes' and
+ * rows' costs the top band is given halfway towards what would have
+ * evened out its measured times; consecutive frames are alike.
+ *
+ * Whether to split at all. Where cores are shared (a VM on a busy host)
+ * the thread drawing the bottom band can wait for a core longer than its
+ * band takes: in the bench's sweeps on such a machine, two bands against
+ * one thread side by side, frames on two threads were slower on average
+ * in runs whose guest saw 1.2-3.7 s of its 15 s stolen, and quicker by a
+ * fifth to a third in those that saw none (bench/README, session 12). A
+ * split frame whose calling thread, done with its band, waited for the
+ * other longer than the other's band took was slower than drawing it
+ * whole; the next 8 frames are drawn whole, twice as many after each
+ * such frame in a row (256 at most), and a split frame that was not
+ * slower starts that over.
+ */
+static struct {
+	GMutex lock;
+	double share;          /* the top band's share of the costs */
+	int skip, next;        /* frames to draw whole; after the next miss */
+	int split, slower, whole;   /* counts, for the bench */
+} pace = { .share = 0.5, .next = 8 };
+
+void rv_split_counts(int *split, int *slower, int *whole)
+{
+	g_mutex_lock(&pace.lock);
+	*split = pace.split;
+	*slower = pace.slower;
+	*whole = pace.whole;
+	g_mutex_unlock(&pace.lock);
+}
+
+bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	g_mutex_lock(&pace.lock);
+	const bool skip = pace.skip > 0;
+	pace.skip -= skip;
+	pace.whole += skip;
+	const double share = pace.share;
+	g_mutex_unlock(&pace.lock);
+	split_times t;
+	if (skip || !split_at(cr, m, v, split_y(m, v, share), &t))
+		return false;
+	g_mutex_lock(&pace.lock);
+	pace.split++;
+	if (t.top_cpu + t.bottom_cpu > 0) {
+		const double got = t.top_cpu / (t.top_cpu + t.bottom_cpu);
+		pace.share = fmin(0.9, fmax(0.1, share + (0.5 - got) / 2));
+	}
+	if (t.waited > t.bottom_cpu) {
+		pace.slower++;
+		pace.skip = pace.next;
+		pace.next = MIN(2 * pace.next, 256);
+	} else {
+		pace.next = 8;
+	}
+	g_mutex_unlock(&pace.lock);
+	return true;
+}
