@@ -707,7 +707,8 @@ static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_show_text(cr, "threads & promises");
 }
 
-static void draw_loading(cairo_t *cr, const rv_view *v)
+/* Saved, clipped to v and painted white, in the font everything uses. */
+static void begin_frame(cairo_t *cr, const rv_view *v)
 {
 	cairo_save(cr);
 	cairo_rectangle(cr, 0, 0, v->width, v->height);
@@ -716,6 +717,11 @@ static void draw_loading(cairo_t *cr, const rv_view *v)
 	cairo_paint(cr);
 	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
 			       CAIRO_FONT_WEIGHT_NORMAL);
+}
+
+static void draw_loading(cairo_t *cr, const rv_view *v)
+{
+	begin_frame(cr, v);
 	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 	cairo_set_font_size(cr, 16);
 	cairo_move_to(cr, 20, v->height / 2.0);
@@ -735,13 +741,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v)
 {
 	assert(cr && m && v);
-	cairo_save(cr);
-	cairo_rectangle(cr, 0, 0, v->width, v->height);
-	cairo_clip(cr);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
-	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
-			       CAIRO_FONT_WEIGHT_NORMAL);
+	begin_frame(cr, v);
 	/* the frame's own view: its pixel columns' lookups, made a list at
 	 * a time and kept for the frame (cols.c) */
 	rv_view fv = *v;

@@ -364,6 +364,9 @@ typedef struct {
 	cairo_surface_t *s;
 } rv_px;
 bool rv_px_begin(cairo_t *cr, rv_px *p);
+/* s is an image of 32-bit RGB pixels (ARGB32 or RGB24), the kind whose
+ * pixels pixels.c writes and split.c hands out by rows. */
+bool rv_rgb_image(cairo_surface_t *s);
 void rv_px_end(rv_px *p);
 uint32_t rv_px_colour(const double rgba[4]);
 /* A translucent colour's box, clipped, in device pixels. */

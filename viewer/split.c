@@ -179,10 +179,7 @@ static unsigned char *scratch_get(int k, size_t size)
 static bool splittable(cairo_t *cr, const rv_view *v, double *scale)
 {
 	cairo_surface_t *s = cairo_get_target(cr);
-	if (cairo_surface_get_type(s) != CAIRO_SURFACE_TYPE_IMAGE)
-		return false;
-	const cairo_format_t f = cairo_image_surface_get_format(s);
-	if (f != CAIRO_FORMAT_ARGB32 && f != CAIRO_FORMAT_RGB24)
+	if (!rv_rgb_image(s))
 		return false;
 	double sx, sy, ox, oy;
 	cairo_surface_get_device_scale(s, &sx, &sy);
@@ -205,10 +202,19 @@ static bool splittable(cairo_t *cr, const rv_view *v, double *scale)
 	return cairo_image_surface_get_data(s) != NULL;
 }
 
-static bool one_thread(void)
+/* RV_DRAW_THREADS: 1 draws every frame on one thread, 2 splits every
+ * frame it can (no pacing: for measuring, as under valgrind, which runs
+ * one thread at a time, every split frame is slower); unset, rv_draw
+ * paces. */
+static int threads_asked(void)
 {
 	const char *e = getenv("RV_DRAW_THREADS");
-	return (e && atoi(e) == 1) || g_get_num_processors() < 2;
+	return e ? atoi(e) : 0;
+}
+
+static bool one_thread(void)
+{
+	return threads_asked() == 1 || g_get_num_processors() < 2;
 }
 
 /* What a split frame took: each band's thread's CPU time for it, and
@@ -324,7 +330,7 @@ bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v)
 		const double got = t.top_cpu / (t.top_cpu + t.bottom_cpu);
 		pace.share = fmin(0.9, fmax(0.1, share + (0.5 - got) / 2));
 	}
-	if (t.waited > t.bottom_cpu) {
+	if (t.waited > t.bottom_cpu && threads_asked() != 2) {
 		pace.slower++;
 		pace.skip = pace.next;
 		pace.next = MIN(2 * pace.next, 256);

@@ -26,6 +26,17 @@
 #include "ringside_ring.h"
 #include "view_fixture.h"
 
+/* With one core, or RV_DRAW_THREADS set, rv_draw_split declines
+ * (test_split_declines): a test of split pictures is skipped, saying so. */
+static void need_two_threads(void)
+{
+	if (g_get_num_processors() < 2 || getenv("RV_DRAW_THREADS")) {
+		print_message("one core, or RV_DRAW_THREADS set: no frame is "
+			      "split; skipped\n");
+		skip();
+	}
+}
+
 static const char *const dbs[] = { "samples/traces/crash.db",
 				   "samples/traces/hang.db",
 				   "samples/traces/pingpong.db" };
@@ -168,11 +179,7 @@ static int check_splits(const rv_model *m, const rv_view *v,
 static void test_split_same_pixels(void **state)
 {
 	(void)state;
-	if (g_get_num_processors() < 2 || getenv("RV_DRAW_THREADS")) {
-		print_message("one core, or RV_DRAW_THREADS set: rv_draw_split "
-			      "declines (test_split_declines); skipped\n");
-		skip();
-	}
+	need_two_threads();
 	int splits = 0;
 	for (size_t d = 0; d < G_N_ELEMENTS(dbs); d++) {
 		rv_model *m = load(dbs[d]);
@@ -236,10 +243,7 @@ static void test_split_same_pixels(void **state)
 static void test_split_comparison_can_fail(void **state)
 {
 	(void)state;
-	if (g_get_num_processors() < 2 || getenv("RV_DRAW_THREADS")) {
-		print_message("one core, or RV_DRAW_THREADS set; skipped\n");
-		skip();
-	}
+	need_two_threads();
 	rv_model *m = load(dbs[2]);
 	rv_view v = { .width = 700, .height = 430 };
 	rv_view_fit(&v, m);
@@ -354,7 +358,39 @@ static void test_split_y(void **state)
 	rv_model_free(m);
 }
 
+/* Every frame rv_draw draws is split, or drawn whole after a split that
+ * was slower than whole would have been (split.c's pacing); the counts
+ * add up, and each picture is the whole one. */
+static void test_split_paced(void **state)
+{
+	(void)state;
+	need_two_threads();
+	rv_model *m = load(dbs[2]);
+	rv_view v = { .width = 700, .height = 430 };
+	rv_view_fit(&v, m);
+	cairo_surface_t *ref = whole(m, &v, CAIRO_FORMAT_RGB24, 1);
+	int s0, slow0, w0, s1, slow1, w1;
+	rv_split_counts(&s0, &slow0, &w0);
+	for (int k = 0; k < 40; k++) {
+		cairo_surface_t *s = blank(CAIRO_FORMAT_RGB24, &v, 1);
+		cairo_t *cr = cairo_create(s);
+		rv_draw(cr, m, &v);
+		cairo_destroy(cr);
+		cairo_surface_flush(s);
+		char at[32];
+		assert_null(first_difference(ref, s, at, sizeof at));
+		cairo_surface_destroy(s);
+	}
+	rv_split_counts(&s1, &slow1, &w1);
+	assert_int_equal((s1 - s0) + (w1 - w0), 40);
+	assert_true(slow1 - slow0 <= s1 - s0);
+	cairo_surface_destroy(ref);
+	rv_model_free(m);
+	cairo_debug_reset_static_data();
+}
+
 RS_TEST_SUITE(viewer_split,
+	      cmocka_unit_test(test_split_paced),
 	      cmocka_unit_test(test_split_same_pixels),
 	      cmocka_unit_test(test_split_comparison_can_fail),
 	      cmocka_unit_test(test_split_declines),
