@@ -645,7 +645,11 @@ static void draw_bands(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_surface_flush(rs);
 	const uint32_t *row = (const uint32_t *)(void *)
 		cairo_image_surface_get_data(rs);
-	for (int y = MAX(p.y0, RV_RULER_H + p.dy); row && y < p.y1; y++)
+	/* a band's rows alone (split.c copies no other) */
+	double by0, by1;
+	rv_body_rows(v, &by0, &by1);
+	const int y_end = MIN(p.y1, (int)by1 + p.dy);
+	for (int y = MAX(p.y0, (int)by0 + p.dy); row && y < y_end; y++)
 		memcpy(p.px + (size_t)y * (size_t)p.stride + ux0 + p.dx,
 		       row + ux0, (size_t)(ux1 - ux0) * sizeof *row);
 	cairo_surface_destroy(rs);
@@ -707,14 +711,24 @@ static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_show_text(cr, "threads & promises");
 }
 
-/* Saved, clipped to v and painted white, in the font everything uses. */
+/* Saved, clipped to v and painted white (a band's rows of it: split.c
+ * copies no other), in the font everything uses. */
 static void begin_frame(cairo_t *cr, const rv_view *v)
 {
 	cairo_save(cr);
 	cairo_rectangle(cr, 0, 0, v->width, v->height);
 	cairo_clip(cr);
 	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
+	if (v->band_y1) {
+		cairo_save(cr);
+		cairo_rectangle(cr, 0, v->band_y0, v->width,
+				v->band_y1 - v->band_y0);
+		cairo_clip(cr);
+		cairo_paint(cr);
+		cairo_restore(cr);
+	} else {
+		cairo_paint(cr);
+	}
 	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
 			       CAIRO_FONT_WEIGHT_NORMAL);
 }

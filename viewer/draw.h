@@ -197,13 +197,34 @@ void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v);
  * cr's target is not an RGB image, cr is transformed or clipped, y is
  * not within the body, RV_DRAW_THREADS=1 is set or there is one core. */
 bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y);
-/* rv_draw_split at rv_split_y, unless split frames have lately not been
- * the quicker (split.c: the other core was busy); false, having drawn
- * nothing, where it did not split. */
+/* rv_draw_split where there are two cores, at the y the pace says,
+ * unless it says to draw whole (a split frame lately was slower: the
+ * other core was busy); false, having drawn nothing, where it did not
+ * split. */
 bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v);
 /* Since the process started: frames rv_draw_paced split, those of them
- * that did not pay, and those it drew whole after them. */
-void rv_split_counts(int *split, int *unpaid, int *paced);
+ * slower than whole, and the frames it drew whole after them. */
+void rv_split_counts(int *split, int *slower, int *whole);
+
+/* What split frames teach the next (split.c): the top band's share of
+ * the lanes' and rows' costs, moved halfway to what would have evened
+ * out the last frame's measured band times; and after a frame slower
+ * than whole (the caller waited for the other band longer than its CPU
+ * time), frames to draw whole, RV_PACE_FIRST, doubling while the next
+ * split is slower too, up to RV_PACE_MAX. */
+#define RV_PACE_FIRST 32
+#define RV_PACE_MAX   2048
+typedef struct {
+	double share;
+	int skip, next;
+	int split, slower, whole;   /* counts */
+} rv_pace;
+#define RV_PACE_INIT { .share = 0.5, .next = RV_PACE_FIRST }
+/* Whether the next frame is to be drawn whole (counted). */
+bool rv_pace_whole(rv_pace *p);
+/* A split frame's band times (s). */
+void rv_pace_note(rv_pace *p, double top_cpu, double bottom_cpu,
+		  double waited);
 /* Where rv_draw splits v: the y that shares the lanes and rows in view
  * between the bands by their measured costs (split.c); 0 when v is too
  * small to split. */

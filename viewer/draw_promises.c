@@ -459,6 +459,9 @@ static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
 
 typedef struct {
 	GArray *seg[RV_A_COUNT][ARROW_FADES];   /* x0, y0, x1, y1 */
+	/* the frame's arrows, in its band or not (split.c): whether heads
+	 * are drawn is the frame's, the same in every band */
+	guint in_view;
 } arrow_batch;
 
 static void arrow_add(arrow_batch *b, uint8_t kind, double alpha, double x0,
@@ -551,11 +554,7 @@ void rv_arrow_lines(cairo_t *cr, const double *s, unsigned n)
 
 static void arrow_flush(cairo_t *cr, arrow_batch *b)
 {
-	guint total = 0;
-	for (int k = 0; k < RV_A_COUNT; k++)
-		for (int f = 0; f < ARROW_FADES; f++)
-			total += b->seg[k][f] ? b->seg[k][f]->len : 0;
-	const bool heads = total <= ARROW_HEADS_MAX;
+	const bool heads = b->in_view <= ARROW_HEADS_MAX;
 	for (int k = 0; k < RV_A_COUNT; k++)
 		for (int f = 0; f < ARROW_FADES; f++) {
 			GArray *a = b->seg[k][f];
@@ -615,7 +614,7 @@ void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
 static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			const rv_geom *g, bool becomes)
 {
-	arrow_batch batch = { { { NULL } } };
+	arrow_batch batch = { { { NULL } }, 0 };
 	const rv_arrows *a = &m->arrows;
 	double t_to = rv_t(v, v->width);
 	double span = t_to - v->from;
@@ -669,16 +668,19 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			continue;
 		double y0 = rv_row_line_y(g, v, r0);
 		double y1 = rv_row_line_y(g, v, r1);
+		if ((y0 < RV_RULER_H && y1 < RV_RULER_H) ||
+		    (y0 > v->height && y1 > v->height))
+			continue;
+		/* counted before the band's cut: the same in every band */
+		const double len = hypot(x1 - x0, y1 - y0);
+		const double alpha = fmin(1.0, 120.0 / len);
+		if (len < 2 || alpha < 0.06)
+			continue;
+		batch.in_view++;
 		/* a head's wings reach 5 px from its end: an arrow wholly
 		 * outside by more than that touches none of these rows */
 		if ((y0 < body_y0 - 6 && y1 < body_y0 - 6) ||
 		    (y0 > body_y1 + 6 && y1 > body_y1 + 6))
-			continue;
-		double len = hypot(x1 - x0, y1 - y0);
-		if (len < 2)
-			continue;
-		double alpha = fmin(1.0, 120.0 / len);
-		if (alpha < 0.06)
 			continue;
 		/* A vertical arrow (most are: same instant, another row) on a
 		 * pixel centre is one crisp column, not two half-grey ones. */

@@ -10,19 +10,21 @@
  * calling thread while another draws the bottom band.
  *
  * How, and why the pixels are the same as one thread's:
- * - each band draws the whole frame (rv_draw_whole) into an image of its
- *   own, the bottom one translated up, so every shape is rasterised at
- *   the same device positions as on the whole image; the threads share
- *   no cairo object;
- * - each image reaches SPLIT_MARGIN rows past the split, as where an
- *   image's edge cuts a shape cairo draws the row beside the cut a little
- *   differently; each band then copies only its own rows, [0, y) and
- *   [y, height), into the target: no pixel is written by both;
+ * - each band draws the frame (rv_draw_whole) into an image of its own
+ *   of the target's size, at the same device positions: every shape is
+ *   rasterised, and cut by the same clip and image edges, as on the
+ *   target (cut by an edge of its own, a slanted antialiased arrow came
+ *   out a few levels different, up to 26 rows from the cut); the threads
+ *   share no cairo object;
  * - a layer skips the lanes, rows and arrows wholly outside its band
  *   (rv_body_rows), as it skips those out of view: that is where the time
- *   is saved. What crosses the split is drawn by both.
+ *   is saved. What crosses the split is drawn by both; what decides the
+ *   look of the whole frame (whether arrows get heads) is counted over
+ *   the whole view in both;
+ * - each band then copies only its own rows, [0, y) and [y, height), of
+ *   the view's columns into the target: no pixel is written by both.
  * test_viewer_split.c compares the two, byte for byte, at many splits and
- * at every row of a model of slanted arrows.
+ * at every row of models of slanted arrows, sparse and dense.
  *
  * The model is only read while drawing; each band has its own column
  * lookups (rv_cols), made by the band that asks.
@@ -108,21 +110,15 @@ int rv_split_y(const rv_model *m, const rv_view *v)
 	return split_y(m, v, 0.5);
 }
 
-/* How far past its own rows a band is drawn. Where a shape is cut by
- * the image's edge, cairo rasterises the row beside the cut a little
- * differently (an antialiased diagonal arrow's pixel by a few levels): so
- * a band is drawn into an image of its own that reaches SPLIT_MARGIN rows
- * past the split, and only its own rows are copied out. */
-#define SPLIT_MARGIN 16
-
 typedef struct {
 	const rv_model *m;
-	rv_view v;              /* its band set: its rows and the margin's */
-	unsigned char *scratch; /* its image's pixels: from row band_y0 */
-	unsigned char *out;     /* where its own rows go in the target */
-	size_t skip, bytes;     /* the scratch's bytes before them; theirs */
+	rv_view v;              /* its band set */
+	unsigned char *scratch; /* its image's pixels, the target's size */
+	unsigned char *out;     /* the target's */
+	int first, end;         /* its own device rows */
+	size_t row_bytes;       /* a row's pixels in view */
 	cairo_format_t format;
-	int width, height, stride;   /* the scratch, in device pixels */
+	int width, height, stride;   /* the image, in device pixels */
 	double scale;
 	double cpu_s;           /* the band's thread's CPU time for it */
 } band;
@@ -141,12 +137,14 @@ static void draw_band(band *b)
 		b->scratch, b->format, b->width, b->height, b->stride);
 	cairo_surface_set_device_scale(s, b->scale, b->scale);
 	cairo_t *cr = cairo_create(s);
-	cairo_translate(cr, 0, -b->v.band_y0);
 	rv_draw_whole(cr, b->m, &b->v);
 	cairo_destroy(cr);
 	cairo_surface_finish(s);
 	cairo_surface_destroy(s);
-	memcpy(b->out, b->scratch + b->skip, b->bytes);
+	for (int y = b->first; y < b->end; y++)
+		memcpy(b->out + (size_t)y * (size_t)b->stride,
+		       b->scratch + (size_t)y * (size_t)b->stride,
+		       b->row_bytes);
 	b->cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 }
 
@@ -205,16 +203,11 @@ static bool splittable(cairo_t *cr, const rv_view *v, double *scale)
 /* RV_DRAW_THREADS: 1 draws every frame on one thread, 2 splits every
  * frame it can (no pacing: for measuring, as under valgrind, which runs
  * one thread at a time, every split frame is slower); unset, rv_draw
- * paces. */
+ * paces, where there are two cores. */
 static int threads_asked(void)
 {
 	const char *e = getenv("RV_DRAW_THREADS");
 	return e ? atoi(e) : 0;
-}
-
-static bool one_thread(void)
-{
-	return threads_asked() == 1 || g_get_num_processors() < 2;
 }
 
 /* What a split frame took: each band's thread's CPU time for it, and
@@ -231,7 +224,7 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 	assert(cr && m && v);
 	double scale;
 	if (y <= RV_RULER_H || y >= v->height || v->band_y1 != 0 ||
-	    one_thread() || !splittable(cr, v, &scale))
+	    threads_asked() == 1 || !splittable(cr, v, &scale))
 		return false;
 	/* another thread splitting a frame now has the images: this one is
 	 * drawn whole */
@@ -239,25 +232,27 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 		return false;
 	cairo_surface_t *s = cairo_get_target(cr);
 	cairo_surface_flush(s);
-	unsigned char *px = cairo_image_surface_get_data(s);
-	const size_t stride = (size_t)cairo_image_surface_get_stride(s);
-	const int sc = (int)scale, h = v->height * sc, cut = y * sc;
-	const int top_rows = MIN(y + SPLIT_MARGIN, v->height) * sc;
-	const int from = MAX(y - SPLIT_MARGIN, 0);   /* the bottom's first */
-	band top = { m, *v, NULL, px, 0, (size_t)cut * stride,
+	const int stride = cairo_image_surface_get_stride(s);
+	const int sc = (int)scale;
+	const size_t size = (size_t)stride * (size_t)(v->height * sc);
+	band top = { m, *v, scratch_get(0, size),
+		     cairo_image_surface_get_data(s), 0, y * sc,
+		     (size_t)v->width * (size_t)sc * 4,
 		     cairo_image_surface_get_format(s), v->width * sc,
-		     top_rows, (int)stride, scale, 0 };
+		     v->height * sc, stride, scale, 0 };
 	band bottom = top;
-	top.v.band_y1 = MIN(y + SPLIT_MARGIN, v->height);
-	top.scratch = scratch_get(0, (size_t)top_rows * stride);
-	bottom.v.band_y0 = from;
+	top.v.band_y0 = 0;
+	top.v.band_y1 = y;
+	bottom.v.band_y0 = y;
 	bottom.v.band_y1 = v->height;
-	bottom.height = h - from * sc;
-	bottom.scratch = scratch_get(1, (size_t)bottom.height * stride);
-	bottom.out = px + (size_t)cut * stride;
-	bottom.skip = (size_t)(cut - from * sc) * stride;
-	bottom.bytes = (size_t)(h - cut) * stride;
-	GThread *th = g_thread_new("rv-band", band_thread, &bottom);
+	bottom.scratch = scratch_get(1, size);
+	bottom.first = y * sc;
+	bottom.end = v->height * sc;
+	GThread *th = g_thread_try_new("rv-band", band_thread, &bottom, NULL);
+	if (!th) {
+		g_mutex_unlock(&scratch.lock);
+		return false;
+	}
 	draw_band(&top);
 	const double w0 = clock_s(CLOCK_MONOTONIC);
 	g_thread_join(th);
@@ -293,50 +288,68 @@ bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y)
  * fifth to a third in those that saw none (bench/README, session 12). A
  * split frame whose calling thread, done with its band, waited for the
  * other longer than the other's band took was slower than drawing it
- * whole; the next 8 frames are drawn whole, twice as many after each
- * such frame in a row (256 at most), and a split frame that was not
- * slower starts that over.
+ * whole, often by several ms; the next 32 frames are drawn whole, twice
+ * as many after each such frame in a row (2048 at most, half a minute
+ * of frames), and a split frame that was not slower starts that over.
  */
+bool rv_pace_whole(rv_pace *p)
+{
+	if (p->skip <= 0)
+		return false;
+	p->skip--;
+	p->whole++;
+	return true;
+}
+
+void rv_pace_note(rv_pace *p, double top_cpu, double bottom_cpu,
+		  double waited)
+{
+	p->split++;
+	if (top_cpu + bottom_cpu > 0) {
+		const double got = top_cpu / (top_cpu + bottom_cpu);
+		p->share = fmin(0.9, fmax(0.1, p->share + (0.5 - got) / 2));
+	}
+	if (waited > bottom_cpu) {
+		p->slower++;
+		p->skip = p->next;
+		p->next = MIN(2 * p->next, RV_PACE_MAX);
+	} else {
+		p->next = RV_PACE_FIRST;
+	}
+}
+
+/* The process's: the cores are. */
 static struct {
 	GMutex lock;
-	double share;          /* the top band's share of the costs */
-	int skip, next;        /* frames to draw whole; after the next miss */
-	int split, slower, whole;   /* counts, for the bench */
-} pace = { .share = 0.5, .next = 8 };
+	rv_pace p;
+} pace = { .p = RV_PACE_INIT };
 
 void rv_split_counts(int *split, int *slower, int *whole)
 {
 	g_mutex_lock(&pace.lock);
-	*split = pace.split;
-	*slower = pace.slower;
-	*whole = pace.whole;
+	*split = pace.p.split;
+	*slower = pace.p.slower;
+	*whole = pace.p.whole;
 	g_mutex_unlock(&pace.lock);
 }
 
 bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v)
 {
-	g_mutex_lock(&pace.lock);
-	const bool skip = pace.skip > 0;
-	pace.skip -= skip;
-	pace.whole += skip;
-	const double share = pace.share;
-	g_mutex_unlock(&pace.lock);
-	split_times t;
-	if (skip || !split_at(cr, m, v, split_y(m, v, share), &t))
+	static gsize cores;
+	if (g_once_init_enter(&cores))
+		g_once_init_leave(&cores, (gsize)g_get_num_processors());
+	if (cores < 2)
 		return false;
 	g_mutex_lock(&pace.lock);
-	pace.split++;
-	if (t.top_cpu + t.bottom_cpu > 0) {
-		const double got = t.top_cpu / (t.top_cpu + t.bottom_cpu);
-		pace.share = fmin(0.9, fmax(0.1, share + (0.5 - got) / 2));
-	}
-	if (t.waited > t.bottom_cpu && threads_asked() != 2) {
-		pace.slower++;
-		pace.skip = pace.next;
-		pace.next = MIN(2 * pace.next, 256);
-	} else {
-		pace.next = 8;
-	}
+	const bool whole = threads_asked() != 2 && rv_pace_whole(&pace.p);
+	const double share = pace.p.share;
+	g_mutex_unlock(&pace.lock);
+	split_times t;
+	if (whole || !split_at(cr, m, v, split_y(m, v, share), &t))
+		return false;
+	g_mutex_lock(&pace.lock);
+	rv_pace_note(&pace.p, t.top_cpu, t.bottom_cpu,
+		     threads_asked() == 2 ? 0 : t.waited);
 	g_mutex_unlock(&pace.lock);
 	return true;
 }
