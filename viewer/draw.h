@@ -43,7 +43,16 @@ typedef struct {
 	 * pixel rows [band_y0, band_y1) it fills. What lies outside them is
 	 * clipped; a layer skips it, as it skips what is out of view. */
 	int band_y0, band_y1;
+	/* and what its bands compute once between them (NULL elsewhere) */
+	struct rv_frame_share *share;
 } rv_view;
+
+/* What the bands of one frame compute once between them (split.c): the
+ * arrows in view, walked by the first band to draw them
+ * (draw_promises.c). */
+typedef struct rv_frame_share rv_frame_share;
+rv_frame_share *rv_frame_share_new(void);
+void rv_frame_share_free(rv_frame_share *sh);
 
 /* The body's pixel rows this draw fills, [*y0, *y1): below the ruler and
  * within v's band. A layer may skip what lies wholly outside them. */

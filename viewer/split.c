@@ -240,6 +240,7 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 		     (size_t)v->width * (size_t)sc * 4,
 		     cairo_image_surface_get_format(s), v->width * sc,
 		     v->height * sc, stride, scale, 0 };
+	top.v.share = rv_frame_share_new();
 	band bottom = top;
 	top.v.band_y0 = 0;
 	top.v.band_y1 = y;
@@ -250,6 +251,7 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 	bottom.end = v->height * sc;
 	GThread *th = g_thread_try_new("rv-band", band_thread, &bottom, NULL);
 	if (!th) {
+		rv_frame_share_free(top.v.share);
 		g_mutex_unlock(&scratch.lock);
 		return false;
 	}
@@ -259,6 +261,7 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 	t->waited = clock_s(CLOCK_MONOTONIC) - w0;
 	t->top_cpu = top.cpu_s;
 	t->bottom_cpu = bottom.cpu_s;
+	rv_frame_share_free(top.v.share);
 	g_mutex_unlock(&scratch.lock);
 	cairo_surface_mark_dirty(s);
 	return true;
