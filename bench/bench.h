@@ -51,9 +51,12 @@ struct bench_results {
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
-	/* the worst frame in the drawing thread's CPU time; the model's RSS
+	/* the worst frame in CPU time (both bands' threads); the model's RSS
 	 * growth per event from a 1 M- to the 10 M-event trace */
 	double view_frame_cpu_ms_max, view_bytes_per_event;
+	/* the same sweep's worst frame drawn on one thread (rv_draw_whole),
+	 * beside the window's two bands (viewer/split.c); 10 M and 100 M */
+	double view_frame_one_ms_max, view100m_frame_one_ms_max;
 	/* BENCH_BIG=1: a 100 M-event trace's open, the one decoder's time
 	 * for its chunks on one thread, RSS (GiB) and worst frame; then
 	 * view_bytes_per_event is from 10 M to 100 M */

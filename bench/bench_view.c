@@ -309,6 +309,7 @@ int bench_gen_trace(const char *out, uint64_t n)
  * dir unless there): its log's figures. False with a note on failure. */
 struct view_run {
 	double open_s, avg, worst, cpu_worst, search;
+	double one_worst;   /* the sweep on one thread (rv_draw_whole) */
 	double first_picture_s, shown_open_s;   /* the window's open */
 	long rss_kb;
 };
@@ -341,6 +342,11 @@ static bool view_run(struct bench_results *res, const char *dir, uint64_t n,
 		bench_note(res, "viewer: no search time in %s", log);
 	if (bench_grep_last(log, "max_frame_cpu_ms", line, sizeof(line)) == 0)
 		sscanf(line, "max_frame_cpu_ms %lf", &out->cpu_worst);
+	out->one_worst = BENCH_NONE;
+	if (bench_grep_last(log, "one_thread", line, sizeof(line)) != 0 ||
+	    sscanf(line, "one_thread avg_frame_ms %*f max_frame_ms %lf",
+		   &out->one_worst) != 1)
+		bench_note(res, "viewer: no one-thread sweep in %s", log);
 	out->first_picture_s = out->shown_open_s = BENCH_NONE;
 	if (bench_grep_last(log, "shown_open_s", line, sizeof(line)) != 0 ||
 	    sscanf(line, "shown_open_s %lf first_picture_s %lf",
@@ -437,6 +443,7 @@ static void bench_view_big(struct bench_results *res, const char *dir,
 		return;
 	res->view100m_open_s = big.open_s;
 	res->view100m_frame_ms_max = big.worst;
+	res->view100m_frame_one_ms_max = big.one_worst;
 	res->view100m_first_picture_s = big.first_picture_s;
 	res->view100m_shown_open_s = big.shown_open_s;
 	res->view100m_rss_gib = big.rss_kb ? big.rss_kb / 1048576.0 : BENCH_NONE;
@@ -456,6 +463,7 @@ void bench_view(struct bench_results *res, const char *dir)
 		return;
 	res->view_open_s = r.open_s;
 	res->view_frame_ms_max = r.worst;
+	res->view_frame_one_ms_max = r.one_worst;
 	res->view_frame_ms_avg = r.avg;
 	res->view_first_picture_s = r.first_picture_s;
 	res->view_shown_open_s = r.shown_open_s;

@@ -28,8 +28,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* This thread's CPU time: a frame's cost on a machine others share,
- * where the wall clock also counts the time it waited for a core. */
+/* This thread's CPU time: a follow's fetch and apply (bench_follow). */
 static double cpu_s(void)
 {
 	struct timespec ts;
@@ -37,7 +36,9 @@ static double cpu_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The process's CPU time: the load decodes on several threads. */
+/* The process's CPU time: the load decodes on several threads, and a
+ * frame draws in two bands on two (split.c); on a machine others share,
+ * the wall clock also counts the time a thread waited for a core. */
 static double proc_cpu_s(void)
 {
 	struct timespec ts;
@@ -108,19 +109,30 @@ typedef struct {
 	int frames;
 } sweep_result;
 
+/* A frame as the window draws it (rv_draw: two bands on two threads where
+ * it can), or on one thread (rv_draw_whole), its yardstick. */
+static void draw_frame(cairo_t *cr, const rv_model *m, const rv_view *v,
+		       bool one_thread)
+{
+	if (one_thread)
+		rv_draw_whole(cr, m, v);
+	else
+		rv_draw(cr, m, v);
+}
+
 /* Frame `index` of the sweep alone (RV_BENCH_ONLY), drawn `reps` times
  * before it is timed, for the caches to hold what it reads, as a frame
  * the sweep draws finds them after the one before; with reps > 1 the
  * quickest of those draws is printed (RV_BENCH_REPEAT: on a shared
  * machine, the least disturbed; and a sampling profiler sees it warm). */
 static void warm_frame(cairo_t *cr, const rv_model *m, const rv_view *v,
-		       int index, int reps)
+		       int index, int reps, bool one_thread)
 {
 	double rep_min = 1e9;
 	for (int rep = 0; rep < reps; rep++) {
-		const double r0 = cpu_s();
-		rv_draw(cr, m, v);
-		rep_min = MIN(rep_min, (cpu_s() - r0) * 1e3);
+		const double r0 = proc_cpu_s();
+		draw_frame(cr, m, v, one_thread);
+		rep_min = MIN(rep_min, (proc_cpu_s() - r0) * 1e3);
 	}
 	if (reps > 1)
 		printf("frame %d untimed draws: %d, the quickest %.2f ms of "
@@ -131,7 +143,7 @@ static void warm_frame(cairo_t *cr, const rv_model *m, const rv_view *v,
  * positions (start, middle, end), as wheel zooming would; only frame
  * `only` (from 0, in the order RV_BENCH_FRAMES prints them) if >= 0. */
 static sweep_result sweep(cairo_t *cr, const rv_model *m, rv_view *v,
-			  int only, int reps)
+			  int only, int reps, bool one_thread)
 {
 	sweep_result r = { 0 };
 	const int width = v->width;
@@ -147,17 +159,18 @@ static sweep_result sweep(cairo_t *cr, const rv_model *m, rv_view *v,
 			v->ns_per_px = npp;
 			v->from = centre - span / 2;
 			if (only >= 0)
-				warm_frame(cr, m, v, index, reps);
-			double f0 = now_s(), c0 = cpu_s();
-			rv_draw(cr, m, v);
+				warm_frame(cr, m, v, index, reps, one_thread);
+			double f0 = now_s(), c0 = proc_cpu_s();
+			draw_frame(cr, m, v, one_thread);
 			cairo_surface_flush(cairo_get_target(cr));
 			double ms = (now_s() - f0) * 1e3;
-			double cpu_ms = (cpu_s() - c0) * 1e3;
+			double cpu_ms = (proc_cpu_s() - c0) * 1e3;
 			r.sum += ms;
 			r.frames++;
 			if (getenv("RV_BENCH_FRAMES"))
-				printf("frame %d pos %d npp %.4g ms %.2f "
-				       "cpu_ms %.2f\n", index, pos, npp, ms,
+				printf("%s %d pos %d npp %.4g ms %.2f "
+				       "cpu_ms %.2f\n", one_thread ? "frame1"
+				       : "frame", index, pos, npp, ms,
 				       cpu_ms);
 			if (cpu_ms > r.worst_cpu) {
 				r.worst_cpu = cpu_ms;
@@ -205,8 +218,16 @@ int rv_bench(const char *path, int width, int height)
 	const char *only_s = getenv("RV_BENCH_ONLY");
 	const int only = only_s ? atoi(only_s) : -1;
 	const char *reps_s = getenv("RV_BENCH_REPEAT");
-	const sweep_result r = sweep(cr, m, &v, only, reps_s ? atoi(reps_s)
-								: 1);
+	const int reps = reps_s ? atoi(reps_s) : 1;
+	const sweep_result r = sweep(cr, m, &v, only, reps, false);
+	/* the same sweep drawn on one thread, beside it: what the split
+	 * into two bands (split.c) saves, on this machine, now (not for
+	 * one frame alone, whose last draw a profile keeps) */
+	sweep_result r1 = { 0 };
+	if (only < 0) {
+		rv_view_fit(&v, m);
+		r1 = sweep(cr, m, &v, only, reps, true);
+	}
 	/* a search as the window runs it per keystroke (in a worker, but
 	 * what it costs is how long the matches take to show) */
 	static const char *needles[] = { "e", "4242", "no such label" };
@@ -226,7 +247,18 @@ int rv_bench(const char *path, int width, int height)
 	       "(window %s)  size %dx%d\n", open_s, r.frames,
 	       r.sum / r.frames, r.worst, wbuf, width, height);
 	rv_fmt_dur(wbuf, sizeof wbuf, r.worst_cpu_w);
-	printf("max_frame_cpu_ms %.2f (window %s)\n", r.worst_cpu, wbuf);
+	printf("max_frame_cpu_ms %.2f (window %s; both bands' threads)\n",
+	       r.worst_cpu, wbuf);
+	int split, unpaid, paced;
+	rv_split_counts(&split, &unpaid, &paced);
+	printf("split_frames %d of %d  (not quicker %d; then drawn whole "
+	       "%d)\n", split, r.frames, unpaid, paced);
+	if (r1.frames) {
+		rv_fmt_dur(wbuf, sizeof wbuf, r1.worst_w);
+		printf("one_thread avg_frame_ms %.2f  max_frame_ms %.2f "
+		       "(window %s)  max_frame_cpu_ms %.2f\n",
+		       r1.sum / r1.frames, r1.worst, wbuf, r1.worst_cpu);
+	}
 	printf("rss_kb %ld  hwm_kb %ld  (after load; most ever)\n", rss, hwm);
 	/* what drawing's fingers (lod.c) add to the model */
 	printf("lod_bytes %zu  (%.2f per event)\n", rv_lod_bytes(m),

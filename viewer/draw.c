@@ -645,7 +645,11 @@ static void draw_bands(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_surface_flush(rs);
 	const uint32_t *row = (const uint32_t *)(void *)
 		cairo_image_surface_get_data(rs);
-	for (int y = MAX(p.y0, RV_RULER_H + p.dy); row && y < p.y1; y++)
+	/* a band's rows alone (split.c copies no other) */
+	double by0, by1;
+	rv_body_rows(v, &by0, &by1);
+	const int y_end = MIN(p.y1, (int)by1 + p.dy);
+	for (int y = MAX(p.y0, (int)by0 + p.dy); row && y < y_end; y++)
 		memcpy(p.px + (size_t)y * (size_t)p.stride + ux0 + p.dx,
 		       row + ux0, (size_t)(ux1 - ux0) * sizeof *row);
 	cairo_surface_destroy(rs);
@@ -707,24 +711,51 @@ static void draw_margin(cairo_t *cr, const rv_model *m, const rv_view *v,
 	cairo_show_text(cr, "threads & promises");
 }
 
-void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
+/* Saved, clipped to v and painted white (a band's rows of it: split.c
+ * copies no other), in the font everything uses. */
+static void begin_frame(cairo_t *cr, const rv_view *v)
 {
-	assert(cr && v);   /* m NULL: still loading */
 	cairo_save(cr);
 	cairo_rectangle(cr, 0, 0, v->width, v->height);
 	cairo_clip(cr);
 	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
+	if (v->band_y1) {
+		cairo_save(cr);
+		cairo_rectangle(cr, 0, v->band_y0, v->width,
+				v->band_y1 - v->band_y0);
+		cairo_clip(cr);
+		cairo_paint(cr);
+		cairo_restore(cr);
+	} else {
+		cairo_paint(cr);
+	}
 	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
 			       CAIRO_FONT_WEIGHT_NORMAL);
-	if (!m) {
-		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-		cairo_set_font_size(cr, 16);
-		cairo_move_to(cr, 20, v->height / 2.0);
-		cairo_show_text(cr, v->message ? v->message : "Loading...");
-		cairo_restore(cr);
-		return;
-	}
+}
+
+static void draw_loading(cairo_t *cr, const rv_view *v)
+{
+	begin_frame(cr, v);
+	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+	cairo_set_font_size(cr, 16);
+	cairo_move_to(cr, 20, v->height / 2.0);
+	cairo_show_text(cr, v->message ? v->message : "Loading...");
+	cairo_restore(cr);
+}
+
+void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	assert(cr && v);   /* m NULL: still loading */
+	if (!m)
+		draw_loading(cr, v);
+	else if (!rv_draw_paced(cr, m, v))
+		rv_draw_whole(cr, m, v);
+}
+
+void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v)
+{
+	assert(cr && m && v);
+	begin_frame(cr, v);
 	/* the frame's own view: its pixel columns' lookups, made a list at
 	 * a time and kept for the frame (cols.c) */
 	rv_view fv = *v;
@@ -739,8 +770,12 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_rectangle(cr, RV_LEFT_W, RV_RULER_H, v->width, v->height);
 	cairo_clip(cr);
 	draw_bands(cr, m, v);
+	double body_y0, body_y1;
+	rv_body_rows(v, &body_y0, &body_y1);
 	for (int c = 0; c < m->ncpus; c++) {
 		double y = off + g.cpu_y + c * RV_LANE_H;
+		if (y + RV_LANE_H < body_y0 || y > body_y1)
+			continue;
 		draw_spans(cr, m, v, &m->cpu_lane[c], y, RV_LANE_H - 2, cpu_col);
 		draw_spans(cr, m, v, &m->cpu_idle[c], y, RV_LANE_H - 2,
 			   cpu_idle_col);
@@ -752,7 +787,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 	}
 	for (uint32_t i = 0; m->show_threads && i < m->nthreads; i++) {
 		double y = off + g.thread_y + i * RV_THREAD_H;
-		if (y + RV_THREAD_H < RV_RULER_H || y > v->height)
+		if (y + RV_THREAD_H < body_y0 || y > body_y1)
 			continue;
 		draw_spans(cr, m, v, &m->threads[i].states, y + 1,
 			   RV_THREAD_H - 2, state_col);
@@ -764,7 +799,7 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v)
 		if (!m->counters[i].shown)
 			continue;
 		double y = off + g.counter_y + k++ * RV_COUNTER_H;
-		if (y + RV_COUNTER_H < RV_RULER_H || y > v->height)
+		if (y + RV_COUNTER_H < body_y0 || y > body_y1)
 			continue;
 		rv_draw_counter(cr, m, v, &m->counters[i], y);
 	}

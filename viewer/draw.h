@@ -39,7 +39,29 @@ typedef struct {
 	/* rv_draw's, for the frame it draws (NULL elsewhere): its pixel
 	 * columns' lookups, made a list at a time (rv_cols) */
 	struct rv_cols *cols;
+	/* rv_draw's, for a band of the frame (split.c; 0, 0 elsewhere): the
+	 * pixel rows [band_y0, band_y1) it fills. What lies outside them is
+	 * clipped; a layer skips it, as it skips what is out of view. */
+	int band_y0, band_y1;
+	/* and what its bands compute once between them (NULL elsewhere) */
+	struct rv_frame_share *share;
 } rv_view;
+
+/* What the bands of one frame compute once between them (split.c): the
+ * arrows in view, walked by the first band to draw them
+ * (draw_promises.c). */
+typedef struct rv_frame_share rv_frame_share;
+rv_frame_share *rv_frame_share_new(void);
+void rv_frame_share_free(rv_frame_share *sh);
+
+/* The body's pixel rows this draw fills, [*y0, *y1): below the ruler and
+ * within v's band. A layer may skip what lies wholly outside them. */
+static inline void rv_body_rows(const rv_view *v, double *y0, double *y1)
+{
+	*y0 = v->band_y0 > RV_RULER_H ? v->band_y0 : RV_RULER_H;
+	*y1 = v->band_y1 > 0 && v->band_y1 < v->height ? v->band_y1
+						       : v->height;
+}
 
 /* Vertical layout of the body for one model (offsets before scrolling). */
 typedef struct {
@@ -171,8 +193,51 @@ void rv_cols_prefetch(const rv_cols *c, const uint32_t *lb,
 		rv_times_prefetch(b, lb[k]);
 }
 
-/* Draw everything into cr, clipped to v->width x v->height. */
+/* Draw everything into cr, clipped to v->width x v->height: in two bands
+ * on two threads where cr's target is an image (split.c), else as
+ * rv_draw_whole; the same pixels either way. m NULL: "Loading...". */
 void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* rv_draw of a model, on this thread, of the rows v's band names (all
+ * when it names none). */
+void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* rv_draw_whole in two bands, v's pixel rows [0, y) on this thread and
+ * [y, height) on another, each into its own image over cr's target's
+ * pixels (split.c). False, having drawn nothing, where that cannot be:
+ * cr's target is not an RGB image, cr is transformed or clipped, y is
+ * not within the body, RV_DRAW_THREADS=1 is set or there is one core. */
+bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y);
+/* rv_draw_split where there are two cores, at the y the pace says,
+ * unless it says to draw whole (a split frame lately was slower: the
+ * other core was busy); false, having drawn nothing, where it did not
+ * split. */
+bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* Since the process started: frames rv_draw_paced split, those of them
+ * slower than whole, and the frames it drew whole after them. */
+void rv_split_counts(int *split, int *slower, int *whole);
+
+/* What split frames teach the next (split.c): the top band's share of
+ * the lanes' and rows' costs, moved halfway to what would have evened
+ * out the last frame's measured band times; and after a frame slower
+ * than whole (the caller waited for the other band longer than its CPU
+ * time), frames to draw whole, RV_PACE_FIRST, doubling while the next
+ * split is slower too, up to RV_PACE_MAX. */
+#define RV_PACE_FIRST 32
+#define RV_PACE_MAX   2048
+typedef struct {
+	double share;
+	int skip, next;
+	int split, slower, whole;   /* counts */
+} rv_pace;
+#define RV_PACE_INIT { .share = 0.5, .next = RV_PACE_FIRST }
+/* Whether the next frame is to be drawn whole (counted). */
+bool rv_pace_whole(rv_pace *p);
+/* A split frame's band times (s). */
+void rv_pace_note(rv_pace *p, double top_cpu, double bottom_cpu,
+		  double waited);
+/* Where rv_draw splits v: the y that shares the lanes and rows in view
+ * between the bands by their measured costs (split.c); 0 when v is too
+ * small to split. */
+int rv_split_y(const rv_model *m, const rv_view *v);
 /* m drawn with [t_min, t_max] fitted across a new width x height image
  * (a load's preview: follow.h, rv_load_show). */
 cairo_surface_t *rv_draw_fitted(const rv_model *m, int64_t t_min,
@@ -329,6 +394,9 @@ typedef struct {
 	cairo_surface_t *s;
 } rv_px;
 bool rv_px_begin(cairo_t *cr, rv_px *p);
+/* s is an image of 32-bit RGB pixels (ARGB32 or RGB24), the kind whose
+ * pixels pixels.c writes and split.c hands out by rows. */
+bool rv_rgb_image(cairo_surface_t *s);
 void rv_px_end(rv_px *p);
 uint32_t rv_px_colour(const double rgba[4]);
 /* A translucent colour's box, clipped, in device pixels. */

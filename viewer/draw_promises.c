@@ -30,6 +30,23 @@ double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row)
 	       RV_ROW_H - 4;
 }
 
+/* The promise rows [*r0, *r1) whose marks may reach the body's pixel
+ * rows this draw fills (rv_body_rows): a row's marks lie within
+ * [top, top + RV_ROW_H + 1] (its fail bar reaches a pixel past it), a
+ * chain's line 2 px about the row's line; 3 px each side covers them. */
+static void rows_in_view(const rv_model *m, const rv_view *v,
+			 const rv_geom *g, int32_t *r0, int32_t *r1)
+{
+	double y0, y1;
+	rv_body_rows(v, &y0, &y1);
+	/* row r spans [top, top + RV_ROW_H), top = off + r * RV_ROW_H */
+	const double off = RV_RULER_H - v->yscroll + g->rows_y;
+	const double lo = floor((y0 - 3 - off) / RV_ROW_H);
+	const double hi = ceil((y1 + 3 - off) / RV_ROW_H);
+	*r0 = lo < 0 ? 0 : lo > m->nrows ? (int32_t)m->nrows : (int32_t)lo;
+	*r1 = hi < *r0 ? *r0 : hi > m->nrows ? (int32_t)m->nrows : (int32_t)hi;
+}
+
 /* Arrow colours by kind (mirage's); a packed row's touch ticks use them
  * too. */
 const double rv_arrow_colour[RV_A_COUNT][3] = {
@@ -292,11 +309,8 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 {
 	double t_to = rv_t(v, v->width);
 	int n = 0;
-	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
-	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
-				   RV_ROW_H);
-	r0 = r0 < 0 ? 0 : r0;
-	r1 = r1 > (int32_t)m->nrows ? (int32_t)m->nrows : r1;
+	int32_t r0, r1;
+	rows_in_view(m, v, g, &r0, &r1);
 	for (int32_t r = r0; r < r1; r++) {
 		const rv_row *row = &m->rows[r];
 		double ly = rv_row_line_y(g, v, r), text_x = RV_LEFT_W;
@@ -356,13 +370,8 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g)
 {
 	double t_to = rv_t(v, v->width);
-	int32_t r0 = (int32_t)floor((v->yscroll - g->rows_y) / RV_ROW_H);
-	int32_t r1 = (int32_t)ceil((v->yscroll + v->height - g->rows_y) /
-				   RV_ROW_H);
-	if (r0 < 0)
-		r0 = 0;
-	if (r1 > (int32_t)m->nrows)
-		r1 = (int32_t)m->nrows;
+	int32_t r0, r1;
+	rows_in_view(m, v, g, &r0, &r1);
 	/* Lines are horizontal: batched as boxes by colour, which cairo
 	 * fills far faster than one stroke per promise. Flushed before
 	 * anything that must lie on top of them. */
@@ -451,6 +460,9 @@ static void arrow_rgb(cairo_t *cr, uint8_t kind, double alpha)
 
 typedef struct {
 	GArray *seg[RV_A_COUNT][ARROW_FADES];   /* x0, y0, x1, y1 */
+	/* the frame's arrows, in its band or not (split.c): whether heads
+	 * are drawn is the frame's, the same in every band */
+	guint in_view;
 } arrow_batch;
 
 static void arrow_add(arrow_batch *b, uint8_t kind, double alpha, double x0,
@@ -541,22 +553,30 @@ void rv_arrow_lines(cairo_t *cr, const double *s, unsigned n)
 	cairo_stroke(cr);
 }
 
-static void arrow_flush(cairo_t *cr, arrow_batch *b)
+/* The batch's lines (and heads, unless the frame has too many) that reach
+ * the pixel rows [lo, hi): a band's (split.c), or every one. */
+static void arrow_flush(cairo_t *cr, const arrow_batch *b, double lo,
+			double hi)
 {
-	guint total = 0;
-	for (int k = 0; k < RV_A_COUNT; k++)
-		for (int f = 0; f < ARROW_FADES; f++)
-			total += b->seg[k][f] ? b->seg[k][f]->len : 0;
-	const bool heads = total <= ARROW_HEADS_MAX;
+	const bool heads = b->in_view <= ARROW_HEADS_MAX;
+	GArray *keep = g_array_new(FALSE, FALSE, 4 * sizeof(double));
 	for (int k = 0; k < RV_A_COUNT; k++)
 		for (int f = 0; f < ARROW_FADES; f++) {
-			GArray *a = b->seg[k][f];
-			if (!a)
+			const GArray *a = b->seg[k][f];
+			g_array_set_size(keep, 0);
+			for (guint i = 0; a && i < a->len; i++) {
+				const double *l = &g_array_index(a, double,
+								 4 * i);
+				if (!(l[1] < lo && l[3] < lo) &&
+				    !(l[1] > hi && l[3] > hi))
+					g_array_append_vals(keep, l, 1);
+			}
+			if (!keep->len)
 				continue;
-			const double *s = (const double *)(void *)a->data;
+			const double *s = (const double *)(void *)keep->data;
 			arrow_rgb(cr, (uint8_t)k, (f + 1.0) / ARROW_FADES);
-			rv_arrow_lines(cr, s, a->len);
-			for (guint i = 0; heads && i < a->len; i++) {
+			rv_arrow_lines(cr, s, keep->len);
+			for (guint i = 0; heads && i < keep->len; i++) {
 				double x0 = s[4 * i], y0 = s[4 * i + 1];
 				double x1 = s[4 * i + 2], y1 = s[4 * i + 3];
 				double ang = atan2(y1 - y0, x1 - x0);
@@ -569,9 +589,44 @@ static void arrow_flush(cairo_t *cr, arrow_batch *b)
 			}
 			if (heads)
 				cairo_fill(cr);
-			g_array_free(a, TRUE);
-			b->seg[k][f] = NULL;
 		}
+	g_array_free(keep, TRUE);
+}
+
+static void arrow_batch_clear(arrow_batch *b)
+{
+	for (int k = 0; k < RV_A_COUNT; k++)
+		for (int f = 0; f < ARROW_FADES; f++)
+			if (b->seg[k][f])
+				g_array_free(b->seg[k][f], TRUE);
+	memset(b, 0, sizeof *b);
+}
+
+/* What the bands of one frame share (split.c): the arrows in view, walked
+ * once, by the first band to draw them, while the other draws on. */
+struct rv_frame_share {
+	GMutex lock;
+	arrow_batch *arrows[2];   /* the others, the becomes lines */
+};
+
+rv_frame_share *rv_frame_share_new(void)
+{
+	rv_frame_share *sh = g_new0(rv_frame_share, 1);
+	g_mutex_init(&sh->lock);
+	return sh;
+}
+
+void rv_frame_share_free(rv_frame_share *sh)
+{
+	if (!sh)
+		return;
+	for (int k = 0; k < 2; k++)
+		if (sh->arrows[k]) {
+			arrow_batch_clear(sh->arrows[k]);
+			g_free(sh->arrows[k]);
+		}
+	g_mutex_clear(&sh->lock);
+	g_free(sh);
 }
 
 static bool row_dense(const rv_model *m, const rv_view *v, int8_t *dense,
@@ -604,10 +659,9 @@ void arrow_prefetch(const rv_arrows *a, const rv_cols *c,
  * becomes lines (true): those go over the row labels, the others under
  * them (rv_draw). Both pass over the same arrows with the same per-column
  * cap, so the split does not change which arrows are drawn. */
-static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
-			const rv_geom *g, bool becomes)
+static void arrow_walk(const rv_model *m, const rv_view *v, const rv_geom *g,
+		       bool becomes, arrow_batch *batch)
 {
-	arrow_batch batch = { { { NULL } } };
 	const rv_arrows *a = &m->arrows;
 	double t_to = rv_t(v, v->width);
 	double span = t_to - v->from;
@@ -624,9 +678,6 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	memset(dense, -1, m->nrows);
 	double col = -1;
 	int in_col = 0;
-	cairo_save(cr);
-	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
-	cairo_set_line_width(cr, 1);
 	while (i < a->n && (double)rv_arrow_t1(a, i) <= t_to + span / 4) {
 		RV_WORK(1);
 		double x1 = rv_x(v, (double)rv_arrow_t1(a, i));
@@ -662,21 +713,48 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		if ((y0 < RV_RULER_H && y1 < RV_RULER_H) ||
 		    (y0 > v->height && y1 > v->height))
 			continue;
-		double len = hypot(x1 - x0, y1 - y0);
-		if (len < 2)
+		const double len = hypot(x1 - x0, y1 - y0);
+		const double alpha = fmin(1.0, 120.0 / len);
+		if (len < 2 || alpha < 0.06)
 			continue;
-		double alpha = fmin(1.0, 120.0 / len);
-		if (alpha < 0.06)
-			continue;
+		batch->in_view++;
 		/* A vertical arrow (most are: same instant, another row) on a
 		 * pixel centre is one crisp column, not two half-grey ones. */
 		if (fabs(x1 - x0) < 0.5)
 			x0 = x1 = floor(x1) + 0.5;
-		arrow_add(&batch, a->kind[k], alpha, x0, y0, x1, y1);
+		arrow_add(batch, a->kind[k], alpha, x0, y0, x1, y1);
 	}
-	arrow_flush(cr, &batch);
-	cairo_restore(cr);
 	g_free(dense);
+}
+
+/* The arrows walked (or the frame's share of them, walked by whichever
+ * band came first), then those that reach this draw's rows drawn: a
+ * head's wings reach 5 px from its end, so an arrow wholly outside the
+ * rows by more than that touches none of them. */
+static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
+			const rv_geom *g, bool becomes)
+{
+	arrow_batch own = { { { NULL } }, 0 }, *batch = &own;
+	rv_frame_share *sh = v->share;
+	if (sh) {
+		g_mutex_lock(&sh->lock);
+		if (!sh->arrows[becomes]) {
+			sh->arrows[becomes] = g_new0(arrow_batch, 1);
+			arrow_walk(m, v, g, becomes, sh->arrows[becomes]);
+		}
+		batch = sh->arrows[becomes];
+		g_mutex_unlock(&sh->lock);
+	} else {
+		arrow_walk(m, v, g, becomes, &own);
+	}
+	double y0, y1;
+	rv_body_rows(v, &y0, &y1);
+	cairo_save(cr);
+	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
+	cairo_set_line_width(cr, 1);
+	arrow_flush(cr, batch, y0 - 6, y1 + 6);
+	cairo_restore(cr);
+	arrow_batch_clear(&own);
 }
 
 void rv_draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,

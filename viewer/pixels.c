@@ -63,14 +63,19 @@ static bool clip_box(cairo_t *cr, rv_px *p)
 	return ok;
 }
 
+bool rv_rgb_image(cairo_surface_t *s)
+{
+	if (cairo_surface_get_type(s) != CAIRO_SURFACE_TYPE_IMAGE)
+		return false;
+	const cairo_format_t f = cairo_image_surface_get_format(s);
+	return f == CAIRO_FORMAT_ARGB32 || f == CAIRO_FORMAT_RGB24;
+}
+
 bool rv_px_begin(cairo_t *cr, rv_px *p)
 {
 	memset(p, 0, sizeof *p);
 	cairo_surface_t *s = cairo_get_group_target(cr);
-	if (cairo_surface_get_type(s) != CAIRO_SURFACE_TYPE_IMAGE)
-		return false;
-	const cairo_format_t f = cairo_image_surface_get_format(s);
-	if (f != CAIRO_FORMAT_ARGB32 && f != CAIRO_FORMAT_RGB24)
+	if (!rv_rgb_image(s))
 		return false;
 	if (cairo_get_operator(cr) != CAIRO_OPERATOR_OVER ||
 	    cairo_get_fill_rule(cr) != CAIRO_FILL_RULE_WINDING)

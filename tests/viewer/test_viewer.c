@@ -513,6 +513,10 @@ static void test_bench_prints(void **state)
 				rs_bin("ringside-view"), SAMPLES "/crash.db"), 0);
 	assert_non_null(strstr(log, "open_s"));
 	assert_non_null(strstr(log, "max_frame_ms"));
+	/* what bench/bench_view.c reads: the sweep on one thread beside the
+	 * two bands, and how many frames were split */
+	assert_non_null(strstr(log, "\none_thread avg_frame_ms "));
+	assert_non_null(strstr(log, "\nsplit_frames "));
 	free(log);
 }
 

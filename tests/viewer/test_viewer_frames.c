@@ -7,8 +7,9 @@
  * CPUs, 8 threads, promises created, resolved, failed, labelled and read,
  * interrupts, idle, heap and counters, MARK records, migrations, cross-CPU
  * wakes and gaps of lost records, all at a steady rate. Both are drawn
- * whole (rv_draw, as the window and --render draw) and the drawing's work
- * is read from rv_work (times.h): every probe of a search in a time list
+ * whole on one thread (rv_draw_whole: what rv_draw shares between two
+ * bands, split.c) and the drawing's work is read from rv_work (times.h,
+ * per thread): every probe of a search in a time list
  * and every list item a drawing loop visits. No clock is read: the test
  * says the same on any machine.
  *
@@ -202,7 +203,7 @@ static frame_work whole_view(const char *db, int width)
 							v.width, v.height);
 	cairo_t *cr = cairo_create(s);
 	rv_work = 0;
-	rv_draw(cr, m, &v);
+	rv_draw_whole(cr, m, &v);
 	frame_work f = { m->nevents, rv_work,
 			 (uint64_t)m->ncpus + (m->show_threads ? m->nthreads : 0) +
 			 g.ncounters_shown + m->nrows, v.width - RV_LEFT_W };
