@@ -340,111 +340,6 @@ static void span_texts(cairo_t *cr, const rv_model *m, const rv_view *v,
 	}
 }
 
-/* The ruler's left end says what its numbers count from: boot, or the
- * origin its labels are offsets of (shrunk to fit the lane-name column),
- * and the grid step below. */
-static void draw_ruler_caption(cairo_t *cr, const rv_ruler *r)
-{
-	char buf[64];
-	if (*r->origin_text)
-		snprintf(buf, sizeof buf, "boot + %s", r->origin_text);
-	else
-		snprintf(buf, sizeof buf, "since boot");
-	cairo_text_extents_t e;
-	cairo_set_font_size(cr, 10);
-	cairo_text_extents(cr, buf, &e);
-	if (e.x_advance > RV_LEFT_W - 10)
-		cairo_set_font_size(cr, 10 * (RV_LEFT_W - 10) / e.x_advance);
-	cairo_set_source_rgb(cr, 0.3, 0.3, 0.35);
-	cairo_move_to(cr, 6, 11);
-	cairo_show_text(cr, buf);
-	cairo_set_font_size(cr, 9);
-	snprintf(buf, sizeof buf, "grid %s", r->step_text);
-	cairo_move_to(cr, 6, RV_RULER_H - 3);
-	cairo_show_text(cr, buf);
-}
-
-/* First mark from index lo on whose time is >= t (> t if after): marks
- * are in time order, so a frame bisects to its own instead of visiting
- * the trace's every one. */
-static uint32_t mark_after(const rv_model *m, uint32_t lo, double t,
-			   bool after)
-{
-	uint32_t hi = m->nmarks;
-	while (lo < hi) {
-		const uint32_t mid = lo + (hi - lo) / 2;
-		const double mt = (double)m->marks[mid].t;
-		RV_WORK(1);
-		if (mt < t || (after && mt == t))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v)
-{
-	rv_ruler r;
-	rv_ruler_compute(v, &r);
-	cairo_set_source_rgb(cr, 0.95, 0.95, 0.97);
-	cairo_rectangle(cr, 0, 0, v->width, RV_RULER_H);
-	cairo_fill(cr);
-	cairo_set_font_size(cr, 10);
-	cairo_set_line_width(cr, 1);
-	for (int i = 0; i < r.n; i++) {
-		double x = r.x[i];
-		cairo_set_source_rgba(cr, 0.5, 0.5, 0.6, 0.25);
-		cairo_move_to(cr, x, RV_RULER_H);
-		cairo_line_to(cr, x, v->height);
-		cairo_stroke(cr);
-		cairo_set_source_rgb(cr, 0.3, 0.3, 0.35);
-		cairo_move_to(cr, x, RV_RULER_H - 6);
-		cairo_line_to(cr, x, RV_RULER_H);
-		cairo_stroke(cr);
-		/* right of its tick, or left of it where it would run off
-		 * the right edge */
-		cairo_text_extents_t e;
-		cairo_text_extents(cr, r.label[i], &e);
-		double lx = x + 3 + e.x_advance > v->width ? x - 3 - e.x_advance
-							    : x + 3;
-		cairo_move_to(cr, lx, 11);
-		cairo_show_text(cr, r.label[i]);
-	}
-	draw_ruler_caption(cr, &r);
-	/* marks (MARK records) as small purple flags in the ruler */
-	cairo_set_font_size(cr, 9);
-	double last_x = -1e9;
-	for (uint32_t i = mark_after(m, 0, rv_t(v, RV_LEFT_W), false);
-	     i < m->nmarks;) {
-		RV_WORK(1);
-		double x = rv_x(v, (double)m->marks[i].t);
-		if (x > v->width)
-			break;
-		const uint32_t k = i;
-		/* the rest of this column has the same flag: on to the next
-		 * column, or to the first mark here clear of the last text */
-		if (x <= last_x && last_x < floor(x) + 1)
-			i = mark_after(m, i + 1, rv_t(v, last_x), true);
-		else
-			i = mark_after(m, i + 1, rv_t(v, floor(x) + 1), false);
-		cairo_set_source_rgb(cr, 0.5, 0.1, 0.6);
-		cairo_rectangle(cr, floor(x), 13, 2, RV_RULER_H - 13);
-		cairo_fill(cr);
-		if (x > last_x) {
-			cairo_text_extents_t e;
-			cairo_text_extents(cr, m->marks[k].text, &e);
-			/* near the right edge the text goes left of its flag,
-			 * rather than being cut off */
-			double tx = x + 3 + e.x_advance > v->width - 2 ?
-				    x - 3 - e.x_advance : x + 3;
-			cairo_move_to(cr, tx, RV_RULER_H - 2);
-			cairo_show_text(cr, m->marks[k].text);
-			last_x = x + e.x_advance + 6;
-		}
-	}
-}
-
 /* A lost range's screen extent, at least 3 px wide; false if off view. */
 static bool lost_x(const rv_model *m, const rv_view *v, const rv_lost *l,
 		   double *x0, double *x1)
@@ -812,7 +707,7 @@ void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v)
 	cairo_restore(cr);
 
 	draw_margin(cr, m, v, &g);
-	draw_ruler(cr, m, v);
+	rv_draw_ruler(cr, m, v);
 	cairo_save(cr);
 	cairo_rectangle(cr, RV_LEFT_W, 0, v->width, v->height);
 	cairo_clip(cr);

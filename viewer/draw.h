@@ -475,6 +475,9 @@ typedef struct {
 	char label[RV_RULER_MAX][24];
 } rv_ruler;
 void rv_ruler_compute(const rv_view *v, rv_ruler *r);
+/* The ruler drawn (ruler.c): its ticks and labels, the grid lines down
+ * the body, what its numbers count from, the MARK records' flags. */
+void rv_draw_ruler(cairo_t *cr, const rv_model *m, const rv_view *v);
 
 /* Text helpers shared with hit testing. */
 void rv_fmt_dur(char *buf, size_t len, double ns);
