@@ -4,7 +4,7 @@
  * Why: zoomed out over a 100 M-event trace a frame reads one summary entry
  * per pixel column for every lane, row and counter in view (sum.h), about
  * 10-12 ms of one core, spread over a dozen layers with no one of them
- * above a third (bench/README). The machine has two cores and a frame has
+ * above a third (bench/README, session 12). The machine has two cores and a frame has
  * rows of pixels that do not depend on each other: the top band (ruler,
  * CPU lanes, threads, counters, the first promise rows) is drawn on the
  * calling thread while another draws the bottom band.
@@ -287,8 +287,9 @@ bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y)
  * the thread drawing the bottom band can wait for a core longer than its
  * band takes: in the bench's sweeps on such a machine, two bands against
  * one thread side by side, frames on two threads were slower on average
- * in runs whose guest saw 1.2-3.7 s of its 15 s stolen, and quicker by a
- * fifth to a third in those that saw none (bench/README, session 12). A
+ * in runs whose guest saw 1.2-3.7 s of its 15 s stolen, and quicker in
+ * those that saw none (the average frame by 2-30 %, a warm zoomed-out
+ * one by a third: bench/README, session 12). A
  * split frame whose calling thread, done with its band, waited for the
  * other longer than the other's band took was slower than drawing it
  * whole, often by several ms; the next 32 frames are drawn whole, twice
