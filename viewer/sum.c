@@ -118,8 +118,7 @@ void rv_sum_build(rv_spans *s)
 	rv_sum_level *L = &u->lv[0];
 	const bool cum = s->cum.n != 0;
 	L->shift = shift;
-	L->q0 = t0 >> shift;
-	L->nb = (uint32_t)((t1 >> shift) - L->q0 + 2);
+	rv_sum_finest_grid(t0, t1, shift, &L->q0, &L->nb);
 	L->ent = g_new(rv_sum_ent, L->nb);
 	L->cum = cum ? g_new(int64_t, L->nb) : NULL;
 	uint32_t e = 0;

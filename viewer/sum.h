@@ -42,6 +42,16 @@ static inline int rv_sum_finest_shift(int64_t t0, int64_t t1, uint64_t want)
 	return shift;
 }
 
+/* The finest level's grid at shift: *q0 the grid point at or before t0,
+ * *nb points from it, the last past t1 (every time in [t0, t1] lies in a
+ * cell whose end is a point too). */
+static inline void rv_sum_finest_grid(int64_t t0, int64_t t1, int shift,
+				      int64_t *q0, uint32_t *nb)
+{
+	*q0 = t0 >> shift;
+	*nb = (uint32_t)((t1 >> shift) - *q0 + 2);
+}
+
 /* The grid of a level four times coarser (*q0, *nb points) that lies in
  * a finer level's nb points from q0; false when that is under two. */
 static inline bool rv_sum_coarser_grid(int64_t q0, uint32_t nb,

@@ -96,8 +96,7 @@ void rv_ctr_sum_build(rv_counter *c)
 	u->last = t1;
 	rv_ctr_level *L = &u->lv[0];
 	L->shift = shift;
-	L->q0 = t0 >> shift;
-	L->nb = (uint32_t)((t1 >> shift) - L->q0 + 2);
+	rv_sum_finest_grid(t0, t1, shift, &L->q0, &L->nb);
 	L->ent = g_new(rv_ctr_ent, L->nb);
 	uint32_t e = 0;
 	for (uint32_t k = 0; k < L->nb; k++) {

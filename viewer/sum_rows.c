@@ -64,8 +64,7 @@ static void build_finest(const rv_row *row, rv_row_level *L, int64_t t0,
 			 int64_t t1, int shift)
 {
 	L->shift = shift;
-	L->q0 = t0 >> shift;
-	L->nb = (uint32_t)((t1 >> shift) - L->q0 + 2);
+	rv_sum_finest_grid(t0, t1, shift, &L->q0, &L->nb);
 	L->ent = g_new(rv_row_ent, L->nb);
 	rv_row_ent cur = { 0 };
 	for (uint32_t k = 0; k < L->nb; k++) {
