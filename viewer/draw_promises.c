@@ -554,29 +554,38 @@ void rv_arrow_lines(cairo_t *cr, const double *s, unsigned n)
 }
 
 /* The batch's lines (and heads, unless the frame has too many) that reach
- * the pixel rows [lo, hi): a band's (split.c), or every one. */
-static void arrow_flush(cairo_t *cr, const arrow_batch *b, double lo,
-			double hi)
+ * v's rows: a band's (split.c), or, where v has no band, every one (the
+ * walk kept only those in view). A head's wings reach 5 px from its end,
+ * so a line wholly outside the rows by more than that touches none. */
+static void arrow_flush(cairo_t *cr, const arrow_batch *b, const rv_view *v)
 {
 	const bool heads = b->in_view <= ARROW_HEADS_MAX;
-	GArray *keep = g_array_new(FALSE, FALSE, 4 * sizeof(double));
+	double lo, hi;
+	rv_body_rows(v, &lo, &hi);
+	lo -= 6;
+	hi += 6;
+	GArray *keep = v->band_y1 ? g_array_new(FALSE, FALSE,
+						4 * sizeof(double)) : NULL;
 	for (int k = 0; k < RV_A_COUNT; k++)
 		for (int f = 0; f < ARROW_FADES; f++) {
 			const GArray *a = b->seg[k][f];
-			g_array_set_size(keep, 0);
-			for (guint i = 0; a && i < a->len; i++) {
-				const double *l = &g_array_index(a, double,
-								 4 * i);
-				if (!(l[1] < lo && l[3] < lo) &&
-				    !(l[1] > hi && l[3] > hi))
-					g_array_append_vals(keep, l, 1);
+			if (a && keep) {
+				g_array_set_size(keep, 0);
+				for (guint i = 0; i < a->len; i++) {
+					const double *l = &g_array_index(
+						a, double, 4 * i);
+					if (!(l[1] < lo && l[3] < lo) &&
+					    !(l[1] > hi && l[3] > hi))
+						g_array_append_vals(keep, l, 1);
+				}
+				a = keep;
 			}
-			if (!keep->len)
+			if (!a || !a->len)
 				continue;
-			const double *s = (const double *)(void *)keep->data;
+			const double *s = (const double *)(void *)a->data;
 			arrow_rgb(cr, (uint8_t)k, (f + 1.0) / ARROW_FADES);
-			rv_arrow_lines(cr, s, keep->len);
-			for (guint i = 0; heads && i < keep->len; i++) {
+			rv_arrow_lines(cr, s, a->len);
+			for (guint i = 0; heads && i < a->len; i++) {
 				double x0 = s[4 * i], y0 = s[4 * i + 1];
 				double x1 = s[4 * i + 2], y1 = s[4 * i + 3];
 				double ang = atan2(y1 - y0, x1 - x0);
@@ -590,7 +599,8 @@ static void arrow_flush(cairo_t *cr, const arrow_batch *b, double lo,
 			if (heads)
 				cairo_fill(cr);
 		}
-	g_array_free(keep, TRUE);
+	if (keep)
+		g_array_free(keep, TRUE);
 }
 
 static void arrow_batch_clear(arrow_batch *b)
@@ -728,9 +738,7 @@ static void arrow_walk(const rv_model *m, const rv_view *v, const rv_geom *g,
 }
 
 /* The arrows walked (or the frame's share of them, walked by whichever
- * band came first), then those that reach this draw's rows drawn: a
- * head's wings reach 5 px from its end, so an arrow wholly outside the
- * rows by more than that touches none of them. */
+ * band came first), then those that reach this draw's rows drawn. */
 static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			const rv_geom *g, bool becomes)
 {
@@ -747,12 +755,10 @@ static void draw_arrows(cairo_t *cr, const rv_model *m, const rv_view *v,
 	} else {
 		arrow_walk(m, v, g, becomes, &own);
 	}
-	double y0, y1;
-	rv_body_rows(v, &y0, &y1);
 	cairo_save(cr);
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
 	cairo_set_line_width(cr, 1);
-	arrow_flush(cr, batch, y0 - 6, y1 + 6);
+	arrow_flush(cr, batch, v);
 	cairo_restore(cr);
 	arrow_batch_clear(&own);
 }
