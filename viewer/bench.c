@@ -249,10 +249,10 @@ int rv_bench(const char *path, int width, int height)
 	rv_fmt_dur(wbuf, sizeof wbuf, r.worst_cpu_w);
 	printf("max_frame_cpu_ms %.2f (window %s; both bands' threads)\n",
 	       r.worst_cpu, wbuf);
-	int split, unpaid, paced;
-	rv_split_counts(&split, &unpaid, &paced);
+	int split, slower, whole;
+	rv_split_counts(&split, &slower, &whole);
 	printf("split_frames %d of %d  (not quicker %d; then drawn whole "
-	       "%d)\n", split, r.frames, unpaid, paced);
+	       "%d)\n", split, r.frames, slower, whole);
 	if (r1.frames) {
 		rv_fmt_dur(wbuf, sizeof wbuf, r1.worst_w);
 		printf("one_thread avg_frame_ms %.2f  max_frame_ms %.2f "

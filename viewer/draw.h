@@ -41,7 +41,8 @@ typedef struct {
 	struct rv_cols *cols;
 	/* rv_draw's, for a band of the frame (split.c; 0, 0 elsewhere): the
 	 * pixel rows [band_y0, band_y1) it fills. What lies outside them is
-	 * clipped; a layer skips it, as it skips what is out of view. */
+	 * not copied out; a layer skips it, as it skips what is out of
+	 * view. */
 	int band_y0, band_y1;
 	/* and what its bands compute once between them (NULL elsewhere) */
 	struct rv_frame_share *share;
@@ -201,10 +202,11 @@ void rv_draw(cairo_t *cr, const rv_model *m, const rv_view *v);
  * when it names none). */
 void rv_draw_whole(cairo_t *cr, const rv_model *m, const rv_view *v);
 /* rv_draw_whole in two bands, v's pixel rows [0, y) on this thread and
- * [y, height) on another, each into its own image over cr's target's
- * pixels (split.c). False, having drawn nothing, where that cannot be:
- * cr's target is not an RGB image, cr is transformed or clipped, y is
- * not within the body, RV_DRAW_THREADS=1 is set or there is one core. */
+ * [y, height) on another, each drawn into an image of its own of the
+ * target's size and its rows copied into cr's target (split.c). False,
+ * having drawn nothing, where that cannot be: cr's target is not an RGB
+ * image, cr is transformed or clipped, y is not within the body, or
+ * RV_DRAW_THREADS=1 is set. */
 bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y);
 /* rv_draw_split where there are two cores, at the y the pace says,
  * unless it says to draw whole (a split frame lately was slower: the

@@ -4,10 +4,10 @@
  * Why: zoomed out over a 100 M-event trace a frame reads one summary entry
  * per pixel column for every lane, row and counter in view (sum.h), about
  * 10-12 ms of one core, spread over a dozen layers with no one of them
- * above a third (bench/README, session 12). The machine has two cores and a frame has
- * rows of pixels that do not depend on each other: the top band (ruler,
- * CPU lanes, threads, counters, the first promise rows) is drawn on the
- * calling thread while another draws the bottom band.
+ * above a third (bench/README, session 12). The machine has two cores
+ * and a frame has rows of pixels that do not depend on each other: the
+ * top band (ruler, CPU lanes, threads, counters, the first promise rows)
+ * is drawn on the calling thread while another draws the bottom band.
  *
  * How, and why the pixels are the same as one thread's:
  * - each band draws the frame (rv_draw_whole) into an image of its own
@@ -344,16 +344,16 @@ bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v)
 		g_once_init_leave(&cores, (gsize)g_get_num_processors());
 	if (cores < 2)
 		return false;
+	const bool always = threads_asked() == 2;
 	g_mutex_lock(&pace.lock);
-	const bool whole = threads_asked() != 2 && rv_pace_whole(&pace.p);
+	const bool whole = !always && rv_pace_whole(&pace.p);
 	const double share = pace.p.share;
 	g_mutex_unlock(&pace.lock);
 	split_times t;
 	if (whole || !split_at(cr, m, v, split_y(m, v, share), &t))
 		return false;
 	g_mutex_lock(&pace.lock);
-	rv_pace_note(&pace.p, t.top_cpu, t.bottom_cpu,
-		     threads_asked() == 2 ? 0 : t.waited);
+	rv_pace_note(&pace.p, t.top_cpu, t.bottom_cpu, always ? 0 : t.waited);
 	g_mutex_unlock(&pace.lock);
 	return true;
 }

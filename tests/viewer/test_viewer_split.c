@@ -99,6 +99,14 @@ static rv_model *slanted_model(int steps, int reads)
 	return m;
 }
 
+/* A sample trace's view: 700 x 430, the whole trace fitted. */
+static rv_view sample_view(const rv_model *m)
+{
+	rv_view v = { .width = 700, .height = 430 };
+	rv_view_fit(&v, m);
+	return v;
+}
+
 static cairo_surface_t *blank(cairo_format_t f, const rv_view *v, int scale)
 {
 	cairo_surface_t *s = cairo_image_surface_create(f, v->width * scale,
@@ -223,8 +231,7 @@ static void test_split_same_pixels(void **state)
 	int splits = 0;
 	for (size_t d = 0; d < G_N_ELEMENTS(dbs); d++) {
 		rv_model *m = load(dbs[d]);
-		rv_view v = { .width = 700, .height = 430 };
-		rv_view_fit(&v, m);
+		rv_view v = sample_view(m);
 		const double full = v.ns_per_px;
 		for (int z = 0; z < 4; z++) {
 			const double zoom = z == 0 ? 1 : z == 1 ? 7 : z == 2 ? 60 : 900;
@@ -270,8 +277,7 @@ static void test_split_comparison_can_fail(void **state)
 	(void)state;
 	need_split();
 	rv_model *m = load(dbs[2]);
-	rv_view v = { .width = 700, .height = 430 };
-	rv_view_fit(&v, m);
+	rv_view v = sample_view(m);
 	cairo_surface_t *ref = whole(m, &v, CAIRO_FORMAT_RGB24, 1);
 	rv_view moved = v;
 	moved.yscroll = 1;
@@ -310,8 +316,7 @@ static void test_split_declines(void **state)
 {
 	(void)state;
 	rv_model *m = load(dbs[0]);
-	rv_view v = { .width = 700, .height = 430 };
-	rv_view_fit(&v, m);
+	rv_view v = sample_view(m);
 	cairo_surface_t *img = blank(CAIRO_FORMAT_RGB24, &v, 1);
 	cairo_t *cr = cairo_create(img);
 	/* a split outside the body */
@@ -364,8 +369,7 @@ static void test_split_y(void **state)
 {
 	(void)state;
 	rv_model *m = load(dbs[2]);
-	rv_view v = { .width = 700, .height = 430 };
-	rv_view_fit(&v, m);
+	rv_view v = sample_view(m);
 	const int y = rv_split_y(m, &v);
 	assert_true(y >= RV_RULER_H + 32 && y <= v.height - 32);
 	rv_view tall = v;
@@ -389,8 +393,7 @@ static void test_split_narrow_view(void **state)
 {
 	(void)state;
 	rv_model *m = load(dbs[2]);
-	rv_view v = { .width = 700, .height = 430 };
-	rv_view_fit(&v, m);
+	rv_view v = sample_view(m);
 	rv_view wide = v;
 	wide.width = 800;
 	cairo_surface_t *s = blank(CAIRO_FORMAT_RGB24, &wide, 1);
@@ -425,8 +428,7 @@ static void test_split_paced(void **state)
 	(void)state;
 	need_split();
 	rv_model *m = load(dbs[2]);
-	rv_view v = { .width = 700, .height = 430 };
-	rv_view_fit(&v, m);
+	rv_view v = sample_view(m);
 	cairo_surface_t *ref = whole(m, &v, CAIRO_FORMAT_RGB24, 1);
 	int s0, slow0, w0, s1, slow1, w1;
 	rv_split_counts(&s0, &slow0, &w0);
