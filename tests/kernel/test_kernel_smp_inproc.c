@@ -306,17 +306,24 @@ static int timer_child(void *ring, size_t len)
 }
 
 /*
- * The rescue: a thread pinned on CPU 1 arms a 1 ms sleep there and
- * blocks; the spinner, pinned there too, then takes CPU 1 with
- * interrupts off, so CPU 1 never fires its own timer. CPU 0 must, once
- * it is 100 ms overdue (timer.c, RESCUE_NS), on its own ring; then the
- * child lets the spinner go, and both exit.
+ * The rescue: the spinner, pinned on CPU 1, turns interrupts off there,
+ * then arms a 1 ms sleep on CPU 1's list and spins, so CPU 1 never fires
+ * its own timer. CPU 0 must, once it is 100 ms overdue (timer.c,
+ * RESCUE_NS), on its own ring; then the child lets the spinner go, and
+ * the sleeper, pinned there too, waits on the sleep and both exit. The
+ * sleep is armed with interrupts already off: armed before (the sleeper
+ * armed it, then made the spinner), a host too busy to run the spinner
+ * within 1 ms let CPU 1 fire it itself, and no rescue came (a flake seen
+ * under ASan on a busy VM).
  */
 static volatile bool spin_release;
+static struct promise *rescue_sleep;
 
 static void rescue_spinner(void *arg)
 {
 	platform_irq_disable();
+	__atomic_store_n(&rescue_sleep, timer_sleep_ns(1000000),
+			 __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&spin_release, __ATOMIC_ACQUIRE))
 		platform_cpu_relax();
 	platform_irq_enable();
@@ -324,9 +331,11 @@ static void rescue_spinner(void *arg)
 
 static void rescue_sleeper(void *arg)
 {
-	struct promise *p = timer_sleep_ns(1000000);
 	if (!thread_create_on(1, "spinner", rescue_spinner, NULL))
 		return;
+	struct promise *p;
+	while (!(p = __atomic_load_n(&rescue_sleep, __ATOMIC_ACQUIRE)))
+		thread_yield();
 	promise_wait(p, NULL);
 	promise_unref(p);
 }
