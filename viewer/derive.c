@@ -25,7 +25,8 @@
  *     of its first record) lost records after its creation ends "unknown"
  *     at the start of the first such gap (RV_PS_END_UNKNOWN), rather than
  *     "never resolved" to the end of the trace: its end may be among the
- *     lost records.
+ *     lost records. One that another became (its line moved onto that
+ *     one's row) was pending then: the gap is the first after the move.
  */
 #include "model.h"
 
@@ -272,8 +273,13 @@ void rv_end_unknown(rv_model *m, GArray *undo)
 		    rv_pp_resolved(p, i) != INT64_MAX ||
 		    rv_pp_cpu(p, i) >= m->ncpus)
 			continue;
+		/* known pending until its line moved onto its root's row (a
+		 * record after any gap before that): its end can only be
+		 * lost in a gap after the move */
+		const int64_t c = rv_pp_cont_root(p, i) >= 0 ?
+				  rv_pp_cont_start(p, i) : rv_pp_created(p, i);
 		const rv_spans *g = &m->cpu_gap[rv_pp_cpu(p, i)];
-		uint32_t k = rv_spans_first_ending_after(g, rv_pp_created(p, i) + 1);
+		uint32_t k = rv_spans_first_ending_after(g, c + 1);
 		if (k == g->n)
 			continue;
 		if (undo) {
@@ -281,7 +287,6 @@ void rv_end_unknown(rv_model *m, GArray *undo)
 			g_array_append_val(undo, u);
 		}
 		p->state[i] = RV_PS_END_UNKNOWN;
-		const int64_t c = rv_pp_created(p, i);
 		rv_vals_set(&p->own_end, i, RV_START(g, k) > c ? RV_START(g, k) : c);
 	}
 }

@@ -274,6 +274,13 @@ static void line_cut(rv_batch *lines, const rv_model *m, const rv_view *v,
 		rv_batch_rect(lines, c, x, ly - lw / 2, x1 - x, lw);
 }
 
+/* Does pp p's line go on in its root's row after a segment ending at e
+ * (its own row's, which ends where another became it)? */
+static bool moved_on(const rv_pps *pp, uint32_t p, int64_t e)
+{
+	return rv_pp_cont_root(pp, p) >= 0 && e <= rv_pp_cont_start(pp, p);
+}
+
 static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 		     double x1, double ly)
 {
@@ -423,9 +430,11 @@ void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 			if (x1 - x0 >= 3)
 				draw_running(&run, m, v, p, s, e, ly);
 			/* the end of its own line, not a hand-over to a
-			 * continuation (that line goes on in this row) */
+			 * continuation (that line goes on in this row), nor
+			 * where its line moved on to its root's row */
 			bool last = (double)rv_pp_own_end(&m->pp, p) <= e ||
-				    rv_pp_resolved(&m->pp, p) == INT64_MAX;
+				    (rv_pp_resolved(&m->pp, p) == INT64_MAX &&
+				     !moved_on(&m->pp, p, RV_END(row, i - 1)));
 			if (last && rv_pp_follows(&m->pp, p) < 0) {
 				rv_batch_flush(lines);
 				run_flush(cr, &run);

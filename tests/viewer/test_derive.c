@@ -2,12 +2,14 @@
  * test_derive.c - the viewer's derivation (viewer/derive.c) fed events
  * directly through rv_builder, without a database: how guest ids map to
  * promise rows when the ids are dense, sparse, or both; what a gap of lost
- * records does to lanes, states and promises; what a search matches.
+ * records does to lanes, states and promises (and how such a promise's
+ * end is drawn); what a search matches.
  */
 #include "testlib.h"
 
 #include <glib.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 #include "idmap.h"
 #include "model.h"
 #include "ringside_ring.h"
+#include "view_fixture.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* The ASan runtime's count (declared here: gcc ships no header for it,
@@ -179,6 +182,68 @@ static void test_gap_cuts_and_end_unknown(void **state)
 	rv_model_free(m);
 }
 
+/* A promise another became (A becomes B: B's line moves onto A's row)
+ * was pending when the becomes was recorded, after the first gap on its
+ * CPU: its end is unknown from the first gap after the move (700), not
+ * from the one before it (100). Drawn, its line ends on A's row in the
+ * end-unknown mark, and where it moved (500) its own row has no mark:
+ * the line goes on elsewhere. (Before, its end was put at 100 and the
+ * mark drawn at the move; a real trace's test caught it, sometimes.) */
+static void test_moved_promise_ends_after_the_move(void **state)
+{
+	(void)state;
+	rv_model *m = model_new();
+	rv_lost gaps[2] = { { .cpu = 0, .count = 3, .from = 100, .to = 200 },
+			    { .cpu = 0, .count = 4, .from = 700, .to = 800 } };
+	m->lost = gaps;
+	m->nlost = 2;
+	rv_builder *b = rv_builder_new(m);
+	rv_builder_event(b, 0, 10, RS_EV_THREAD_SWITCH, 1, 1, 2, 0, NULL);
+	rv_builder_event(b, 0, 20, RS_EV_PROMISE_CREATE, 2, 5, 0, 0, NULL);
+	rv_builder_event(b, 0, 60, RS_EV_PROMISE_CREATE, 2, 6, 0, 0, NULL);
+	rv_builder_event(b, 0, 100, RS_EV_HEAP, 2, 64, 0, 0, NULL);
+	rv_builder_event(b, 0, 200, RS_EV_MARK, 2, 1, 0, 0, "back");
+	rv_builder_event(b, 0, 500, RS_EV_PROMISE_BECOMES, 2, 5, 6, 0, NULL);
+	rv_builder_event(b, 0, 700, RS_EV_HEAP, 2, 64, 0, 0, NULL);
+	rv_builder_event(b, 0, 800, RS_EV_MARK, 2, 2, 0, 0, "back");
+	rv_builder_event(b, 0, 1000, RS_EV_MARK, 2, 3, 0, 0, "end");
+	rv_builder_finish(b);
+	rv_layout(m);
+	m->lost = NULL;
+	m->nlost = 0;
+
+	const int64_t pa = pp_of(m, 5), pb = pp_of(m, 6);
+	assert_true(pa >= 0 && pb >= 0);
+	assert_int_equal(rv_pp_follows(&m->pp, pa), pb);
+	assert_int_equal(rv_pp_own_end(&m->pp, pa), 500);
+	assert_int_equal(m->pp.state[pb], RV_PS_END_UNKNOWN);
+	assert_int_equal(rv_pp_own_end(&m->pp, pb), 700);
+	const int32_t own = rv_pp_row_at(m, pb, 499);
+	const int32_t root = rv_pp_row_at(m, pb, 500);
+	assert_int_equal(root, m->pp.row[pa]);
+	assert_int_not_equal(own, root);
+
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view v = { .width = RV_LEFT_W + 500,
+		      .height = (int)g.total_h + RV_RULER_H + 20 };
+	rv_view_fit(&v, m);
+	pic p = draw_view(m, &v);
+	const end_ink at_end = end_mark_ink(&p, (int)floor(rv_x(&v, 700)),
+		(int)lround(rv_row_line_y(&g, &v, root)));
+	const end_ink at_move = end_mark_ink(&p, (int)floor(rv_x(&v, 500)),
+		(int)lround(rv_row_line_y(&g, &v, own)));
+	cairo_surface_destroy(p.s);
+	if (!at_end.above || !at_end.below || at_end.after)
+		fail_msg("no end-unknown mark at 700 on A's row: ink %d above,"
+			 " %d below, %d after", at_end.above, at_end.below,
+			 at_end.after);
+	if (at_move.above || at_move.below)
+		fail_msg("a mark where B's line moved: ink %d above, %d below",
+			 at_move.above, at_move.below);
+	rv_model_free(m);
+}
+
 /* rv_search ignores case, ASCII or not: its in-place ASCII path and the
  * casefolding path find the same labels. */
 static void test_search_ignores_case(void **state)
@@ -236,4 +301,5 @@ RS_TEST_SUITE(derive,
 	      cmocka_unit_test(test_dense_ids_past_2p24),
 	      cmocka_unit_test(test_sparse_ids_stay_small),
 	      cmocka_unit_test(test_gap_cuts_and_end_unknown),
+	      cmocka_unit_test(test_moved_promise_ends_after_the_move),
 	      cmocka_unit_test(test_search_ignores_case))

@@ -219,13 +219,6 @@ static void check_gap_model(const rv_model *full, const rv_model *m,
 	assert_int_equal(to_the_end, 0);
 }
 
-/* Ink of a promise's line or end mark (0.25 grey, antialiased). */
-static bool is_grey_ink(int r, int g, int b)
-{
-	return r < 170 && g < 170 && b < 170 && abs(r - g) < 30 &&
-	       abs(g - b) < 30;
-}
-
 /* After the big gap, the line of each promise alive across it is drawn
  * again (lines stop at a gap and resume after it): some of its ink lies
  * within a few pixels after the gap, on its row. Rows drawn as a packed
@@ -273,23 +266,13 @@ static bool end_unknown_mark(const rv_model *m, const rv_geom *g,
 	pic p = draw_view(m, z);
 	const int x1 = (int)floor(rv_x(z, (double)rv_pp_own_end(&m->pp, i)));
 	const int ly = (int)lround(rv_row_line_y(g, z, row));
-	int above = 0, below = 0, after = 0, r, gg, b;
-	for (int x = x1 - 8; x <= x1 - 1; x++) {
-		px(&p, x, ly - 4, &r, &gg, &b);
-		above += is_grey_ink(r, gg, b);
-		px(&p, x, ly + 4, &r, &gg, &b);
-		below += is_grey_ink(r, gg, b);
-	}
-	for (int x = x1 + 2; x <= x1 + 4; x++) {
-		px(&p, x, ly, &r, &gg, &b);
-		after += is_grey_ink(r, gg, b);
-	}
+	const end_ink k = end_mark_ink(&p, x1, ly);
 	cairo_surface_destroy(p.s);
-	if (above && below && !after)
+	if (k.above && k.below && !k.after)
 		return true;
 	fprintf(stderr, "promise %llu: end mark at x %d, line y %d: ink %d"
 		" above, %d below, %d after\n", (unsigned long long)rv_pp_id(&m->pp, i),
-		x1, ly, above, below, after);
+		x1, ly, k.above, k.below, k.after);
 	return false;
 }
 
@@ -420,7 +403,10 @@ static void test_losses_drawn_as_gaps(void **state)
 		char *t = rv_hit_describe(m, &z, rv_x(&z, (double)mid),
 					  rv_row_line_y(&g, &z, row));
 		asked++;
-		marked += end_unknown_mark(m, &g, &z, i, row);
+		/* the mark is on the row its line ends in: another's, if
+		 * its line moved there (test_derive.c) */
+		marked += end_unknown_mark(m, &g, &z, i,
+					   rv_pp_row_at(m, i, e - 1 > a ? e - 1 : a));
 		if (t && strstr(t, "end unknown: lost records"))
 			said++;
 		else

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "draw.h"
@@ -119,6 +120,38 @@ static inline void px(const pic *p, int x, int y, int *r, int *g, int *b)
 static inline bool is_dark(int r, int g, int b)
 {
 	return r < 110 && g < 110 && b < 110;
+}
+
+/* Ink of a promise's line or end mark (0.25 grey, antialiased). */
+static inline bool is_grey_ink(int r, int g, int b)
+{
+	return r < 170 && g < 170 && b < 170 && abs(r - g) < 30 &&
+	       abs(g - b) < 30;
+}
+
+/* Around a line's end at x1 on line y ly: grey ink 4 px above and below
+ * it within 8 px before x1, where the end-unknown mark's two slanted
+ * strokes lie (draw_promises.c), and on the line 2-4 px after x1, where
+ * a never-resolved arrowhead would. */
+typedef struct {
+	int above, below, after;
+} end_ink;
+
+static inline end_ink end_mark_ink(const pic *p, int x1, int ly)
+{
+	end_ink k = { 0, 0, 0 };
+	int r, g, b;
+	for (int x = x1 - 8; x <= x1 - 1; x++) {
+		px(p, x, ly - 4, &r, &g, &b);
+		k.above += is_grey_ink(r, g, b);
+		px(p, x, ly + 4, &r, &g, &b);
+		k.below += is_grey_ink(r, g, b);
+	}
+	for (int x = x1 + 2; x <= x1 + 4; x++) {
+		px(p, x, ly, &r, &g, &b);
+		k.after += is_grey_ink(r, g, b);
+	}
+	return k;
 }
 
 /* v drawn twice in format f: straight onto an image, where the drawing
