@@ -213,6 +213,11 @@ bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y);
  * other core was busy); false, having drawn nothing, where it did not
  * split. */
 bool rv_draw_paced(cairo_t *cr, const rv_model *m, const rv_view *v);
+/* The split's two images made, and their pages touched, for frames of
+ * width x height at device scale `scale` (split.c): what the first split
+ * frame would otherwise take as page faults. The window calls it when
+ * its area gets a size. */
+void rv_draw_reserve(int width, int height, int scale);
 /* Since the process started: frames rv_draw_paced split, those of them
  * slower than whole, and the frames it drew whole after them. */
 void rv_split_counts(int *split, int *slower, int *whole);

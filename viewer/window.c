@@ -196,6 +196,16 @@ static void resize_cb(GtkDrawingArea *a, int width, int height, gpointer data)
 	w->v.height = height;
 	g_atomic_int_set(&w->area_w, width);
 	g_atomic_int_set(&w->area_h, height);
+	/* the frame's images made and touched now, while the trace loads,
+	 * not as page faults in the first frame (rv_draw_reserve) */
+	if (width > 0 && height > 0) {
+		const int scale = gtk_widget_get_scale_factor(GTK_WIDGET(a));
+		rv_draw_reserve(width, height, scale);
+		cairo_t *fc = cairo_create(frame_image(w, width, height, scale));
+		cairo_set_source_rgb(fc, 1, 1, 1);
+		cairo_paint(fc);
+		cairo_destroy(fc);
+	}
 	if (w->m && !w->fitted) {
 		rv_view_fit(&w->v, w->m);
 		w->fitted = true;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "draw.h"
 #include "model.h"
@@ -420,6 +421,45 @@ static void test_split_narrow_view(void **state)
 	cairo_debug_reset_static_data();
 }
 
+/* Page faults taken (minor: first touches of the process's pages). */
+static long faults_now(void)
+{
+	struct rusage ru;
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_minflt;
+}
+
+/* rv_draw_reserve takes the page faults of the split's images, 2 x 1562
+ * pages at 1600 x 1000 (larger than any other test's, so made here):
+ * the split frame after it takes fewer than one image's pages (its
+ * thread, column lookups, cairo's; 120-250 here, ~730 under ASan, whose
+ * shadow pages fault too), where without it the same frame takes every
+ * page of both images (3800 here). */
+static void test_split_reserved(void **state)
+{
+	(void)state;
+	rv_model *m = load(dbs[2]);
+	rv_view v = { .width = 1600, .height = 1000 };
+	rv_view_fit(&v, m);
+	const long image_pages = 1600L * 4 * 1000 / 4096;
+	const long f0 = faults_now();
+	rv_draw_reserve(v.width, v.height, 1);
+	const long reserving = faults_now() - f0;
+	cairo_surface_t *s = blank(CAIRO_FORMAT_RGB24, &v, 1);
+	const long f1 = faults_now();
+	cairo_t *cr = cairo_create(s);
+	assert_true(rv_draw_split(cr, m, &v, 500));
+	cairo_destroy(cr);
+	const long framing = faults_now() - f1;
+	fprintf(stderr, "faults: reserving %ld, the split frame %ld (an"
+		" image %ld pages)\n", reserving, framing, image_pages);
+	assert_true(reserving >= image_pages);
+	assert_true(framing < image_pages);
+	cairo_surface_destroy(s);
+	rv_model_free(m);
+	cairo_debug_reset_static_data();
+}
+
 /* Every frame rv_draw draws (two cores) is split, or drawn whole after a
  * split that was slower than whole would have been (split.c's pacing);
  * the counts add up, and each picture is the whole one. */
@@ -501,6 +541,7 @@ RS_TEST_SUITE(viewer_split,
 	      cmocka_unit_test(test_split_pace),
 	      cmocka_unit_test(test_split_paced),
 	      cmocka_unit_test(test_split_narrow_view),
+	      cmocka_unit_test(test_split_reserved),
 	      cmocka_unit_test(test_split_same_pixels),
 	      cmocka_unit_test(test_split_comparison_can_fail),
 	      cmocka_unit_test(test_split_declines),
