@@ -50,7 +50,7 @@ typedef struct {
 
 /* What the bands of one frame compute once between them (split.c): the
  * arrows in view, walked by the first band to draw them
- * (draw_promises.c). */
+ * (draw_arrows.c). */
 typedef struct rv_frame_share rv_frame_share;
 rv_frame_share *rv_frame_share_new(void);
 void rv_frame_share_free(rv_frame_share *sh);
@@ -250,7 +250,7 @@ int rv_split_y(const rv_model *m, const rv_view *v);
 cairo_surface_t *rv_draw_fitted(const rv_model *m, int64_t t_min,
 				int64_t t_max, int width, int height);
 
-/* Pieces of rv_draw in draw_promises.c. */
+/* Pieces of rv_draw in draw_promises.c (rows, chain) and draw_arrows.c. */
 void rv_draw_rows(cairo_t *cr, const rv_model *m, const rv_view *v,
 		  const rv_geom *g);
 /* Arrows but becomes; becomes lines alone (drawn over the row labels). */
@@ -263,14 +263,19 @@ void rv_draw_chain(cairo_t *cr, const rv_model *m, const rv_view *v,
 /* n lines (x0, y0, x1, y1 each) in cr's source, 1 px wide, as the
  * arrows of one colour are drawn: the same pixels as stroking them as one
  * path, but those vertical on a pixel centre filled as boxes where that
- * is the same (draw_promises.c; test_viewer_pixels compares the two). */
+ * is the same (draw_arrows.c; test_viewer_pixels compares the two). */
 void rv_arrow_lines(cairo_t *cr, const double *seg, unsigned n);
-/* Arrow colours by kind (mirage's), in draw_promises.c. */
+/* Arrow colours by kind (mirage's), in draw_arrows.c. */
 extern const double rv_arrow_colour[RV_A_COUNT][3];
 /* A dense row (rv_row_dense), drawn per pixel column (draw_packed.c). */
 void rv_draw_packed_row(cairo_t *cr, const rv_model *m, const rv_view *v,
 			int32_t r, double ly);
 double rv_row_line_y(const rv_geom *g, const rv_view *v, int32_t row);
+/* pp p is hidden by v's search filter. */
+static inline bool rv_pp_hidden(const rv_view *v, uint32_t p)
+{
+	return v->filter && v->match && !v->match[p];
+}
 
 /* Zoomed out (draw_promises.c): a row whose promises in view are on
  * average closer than RV_AGG_PX pixels apart is "dense" and drawn per

@@ -5,7 +5,7 @@
 # collector code.
 
 VIEWER_LIB_SRCS := viewer/model.c viewer/model_fetch.c viewer/model_meta.c viewer/derive.c viewer/bands.c viewer/idmap.c viewer/layout.c \
-                   viewer/draw.c viewer/draw_counters.c viewer/draw_promises.c viewer/draw_packed.c viewer/hit.c \
+                   viewer/draw.c viewer/draw_counters.c viewer/draw_promises.c viewer/draw_arrows.c viewer/draw_packed.c viewer/hit.c \
                    viewer/export.c viewer/histogram.c \
                    viewer/split.c viewer/strip.c viewer/batch.c viewer/pixels.c viewer/cols.c viewer/options.c viewer/ruler.c \
                    viewer/xcpu.c viewer/touch.c viewer/times.c viewer/vals.c viewer/lod.c viewer/sum.c viewer/sum_rows.c viewer/sum_counters.c \

@@ -48,7 +48,7 @@ static const char *const dbs[] = { "samples/traces/crash.db",
  * cross rows on a slant, which cairo rasterises a little differently
  * where an image's edge cuts them; with 4 reads a step over 6000 steps,
  * ~30 k of them, past the count where arrows lose their heads (the
- * frame's, not a band's: draw_promises.c), labels and failures only with
+ * frame's, not a band's: draw_arrows.c), labels and failures only with
  * one read a step. Built in-process, as a load derives it. */
 static rv_model *slanted_model(int steps, int reads)
 {

@@ -548,7 +548,7 @@ static void check_arrows_of(const rv_model *m, const rv_geom *g, uint8_t kind,
 			      .from = (double)t - 1000,
 			      .ns_per_px = 2000.0 / 870 };
 		double y0 = rv_row_line_y(g, &v, r0), y1 = rv_row_line_y(g, &v, r1);
-		/* alpha is 1 up to 120 px (draw_promises.c) */
+		/* alpha is 1 up to 120 px (draw_arrows.c) */
 		if (checked >= 3 || fabs(y1 - y0) < 14 || fabs(y1 - y0) > 110)
 			continue;
 		pic p = draw_view(m, &v);
