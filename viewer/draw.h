@@ -228,7 +228,7 @@ void rv_split_counts(int *split, int *slower, int *whole);
  * than whole (the caller waited for the other band longer than its CPU
  * time), frames to draw whole, RV_PACE_FIRST, doubling while the next
  * split is slower too, up to RV_PACE_MAX. */
-#define RV_PACE_FIRST 32
+#define RV_PACE_FIRST 4
 #define RV_PACE_MAX   2048
 typedef struct {
 	double share;

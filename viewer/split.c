@@ -322,9 +322,15 @@ bool rv_draw_split(cairo_t *cr, const rv_model *m, const rv_view *v, int y)
  * one by a third: bench/README, session 12). A
  * split frame whose calling thread, done with its band, waited for the
  * other longer than the other's band took was slower than drawing it
- * whole, often by several ms; the next 32 frames are drawn whole, twice
+ * whole, often by several ms; the next 4 frames are drawn whole, twice
  * as many after each such frame in a row (2048 at most, half a minute
  * of frames), and a split frame that was not slower starts that over.
+ * Steal comes in bursts: one slow split says little about the frames
+ * after it, and a sweep's zoomed-out frames drawn whole are its slowest
+ * (7-11 ms at 10 M here). Starting at 32, four runs of the 10 M sweep
+ * drew 32-205 frames whole after 1-6 slow splits; starting at 4, 0-24
+ * (bench/README, session 13). Under steal that lasts, the doubling
+ * makes the probes rare all the same: three more than from 32.
  */
 bool rv_pace_whole(rv_pace *p)
 {
