@@ -65,6 +65,15 @@ void running_prefetch(const rv_spans *s, const rv_cols *c,
 	rv_times_prefetch(&s->end, lb[k]);
 }
 
+/* Span i of s, if there is one, into *c (rv_sum_span_of). */
+static inline void running_span(const rv_spans *s, uint32_t i,
+				const rv_sum_ent *en, int64_t g,
+				rv_sum_span *c)
+{
+	if (i < s->n)
+		rv_sum_span_of(s, en, g, i, c);
+}
+
 /* White overlay where the creating thread ran, within [a, b], framed in
  * dark: written into the row's strip of pixels (made on first use), as a
  * zoomed-out row has one such mark per pixel column. */
@@ -83,7 +92,10 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	 * crosses its thread's states column by column, as the thread's
 	 * lane did: the lane's column lookups, kept for the frame, serve;
 	 * where the lane was drawn from its summary (sum.h), at the same
-	 * snapped columns, from the summary */
+	 * snapped columns, from the summary, whose entries also hold the
+	 * first spans of each column (at 100 M events, reading them from
+	 * the state list instead, a column at a time, was most of the
+	 * promise rows' time in a whole-trace frame) */
 	const bool wide = rv_x(v, hi) - rv_x(v, lo) >= 64 && v->cols;
 	const int shift = wide && s->sum ? rv_sum_shift(v) : -1;
 	const rv_sum_level *L = shift >= 0 ? rv_sum_level_for(s, shift)
@@ -92,16 +104,24 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	const uint32_t *lb = L ? rv_sum_cols_lb(v->cols, s, L, shift) :
 			     wide ? rv_cols_cached(v->cols, &s->end) : NULL;
 	uint32_t i = rv_spans_first_ending_after(s, (int64_t)lo);
-	while (i < s->n && RV_START(s, i) <= hi) {
+	/* span i's fields: from the list, or, once the walk has jumped to
+	 * a column's first span, from that column's summary entry where
+	 * it holds them (rv_sum_span_of) */
+	rv_sum_ent en;
+	int64_t eg = 0, unused;
+	bool have_en = false;
+	rv_sum_span cur;
+	running_span(s, i, have_en ? &en : NULL, eg, &cur);
+	while (i < s->n && cur.start <= hi) {
 		RV_WORK(1);
-		if (RV_KIND(s, i) != RV_K_RUNNING) {
-			i++;
+		if (cur.kind != RV_K_RUNNING) {
+			running_span(s, ++i, have_en ? &en : NULL, eg, &cur);
 			continue;
 		}
 		/* at the lane's snapped columns where it has them: a run
 		 * in [ts[k], the exact column start) lies in column k */
-		const double a0 = fmax((double)RV_START(s, i), lo);
-		const double a1 = fmin((double)RV_END(s, i), hi);
+		const double a0 = fmax((double)cur.start, lo);
+		const double a1 = fmin((double)cur.end, hi);
 		double x0 = ts ? rv_sum_x(v, v->cols, ts, (int64_t)a0)
 			       : rv_x(v, a0);
 		double x1 = ts ? rv_sum_x(v, v->cols, ts, (int64_t)a1)
@@ -110,17 +130,30 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 			/* runs within one pixel: one mark, then the next pixel */
 			x1 = x0 + 1;
 			const int nx = (int)floor(x0) + 1;
-			if (lb)
-				running_prefetch(s, v->cols, lb, nx);
 			const int k = nx - RV_LEFT_W;
-			uint32_t j = ts && k >= 0 && k < v->cols->n ?
-				MAX(i, lb[k]) :
-				rv_cols_gallop(v->cols, lb, &s->end, i, nx,
+			uint32_t j;
+			if (ts && k >= 0 && k < v->cols->n) {
+				if (k + RUN_AHEAD < v->cols->n) {
+					const int64_t q = (ts[k + RUN_AHEAD] >>
+							   L->shift) - L->q0;
+					if (q >= 0 && q < L->nb)
+						__builtin_prefetch(&L->ent[q]);
+				}
+				j = MAX(i, lb[k]);
+				rv_sum_get(s, L, ts[k], &en, &unused);
+				eg = ts[k];
+				have_en = en.e <= j;
+			} else {
+				if (lb)
+					running_prefetch(s, v->cols, lb, nx);
+				j = rv_cols_gallop(v->cols, lb, &s->end, i, nx,
 					(int64_t)ceil(rv_t(v, floor(x0) + 1)));
+			}
 			i = j > i ? j : i + 1;
 		} else {
 			i++;
 		}
+		running_span(s, i, have_en ? &en : NULL, eg, &cur);
 		if (!*run)
 			*run = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W,
 					    6);

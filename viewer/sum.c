@@ -17,6 +17,7 @@
  */
 #include "sum.h"
 
+#include <assert.h>
 #include <glib.h>
 #include <math.h>
 #include <stddef.h>
@@ -239,6 +240,23 @@ static void ent_span(const rv_spans *s, const rv_sum_ent *en, int64_t g,
 		c->have_cum = en->ds[0] != RV_SUM_FAR &&
 			      en->de[0] != RV_SUM_FAR;
 	}
+}
+
+void rv_sum_span_of(const rv_spans *s, const rv_sum_ent *en, int64_t g,
+		    uint32_t j, rv_sum_span *out)
+{
+	assert(j < s->n && (!en || j >= en->e));
+	const uint32_t w = en ? j - en->e : 2;
+	if (w < 2 && en->ds[w] != RV_SUM_FAR && en->de[w] != RV_SUM_FAR &&
+	    en->key[w] != RV_SUM_NOKEY) {
+		out->start = g + en->ds[w];
+		out->end = g + en->de[w];
+		out->kind = (uint8_t)(en->key[w] >> 24);
+		return;
+	}
+	out->start = RV_START(s, j);
+	out->end = RV_END(s, j);
+	out->kind = RV_KIND(s, j);
 }
 
 /* Time t's x, as rv_x, but in the snapped column a time falls in: a

@@ -207,6 +207,18 @@ const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift);
 void rv_sum_get(const rv_spans *s, const rv_sum_level *L, int64_t g,
 		rv_sum_ent *out, int64_t *cum);
 
+/* Span j of s, j at or after en->e (en: an entry at grid point g, from
+ * rv_sum_get, or NULL): its start, end and kind from the entry where it
+ * is one of the two the entry holds whole, else from the list. A walk that jumps
+ * from column to column reads the entries, in order, not the list at
+ * random (three cache misses a column in lists of millions). */
+typedef struct {
+	int64_t start, end;
+	uint8_t kind;
+} rv_sum_span;
+void rv_sum_span_of(const rv_spans *s, const rv_sum_ent *en, int64_t g,
+		    uint32_t j, rv_sum_span *out);
+
 /* Time t's x, as rv_x, but in the snapped column (ts, the frame's
  * rv_cols_snapped) a time falls in: where the columns are on the grid,
  * rv_x bit for bit (sum.c). */
