@@ -47,7 +47,7 @@ static void rows_in_view(const rv_model *m, const rv_view *v,
 	*r1 = hi < *r0 ? *r0 : hi > m->nrows ? (int32_t)m->nrows : (int32_t)hi;
 }
 
-/* Columns ahead whose first state span is fetched (running_prefetch). */
+/* Columns ahead whose first state span, or summary entry, is fetched. */
 #define RUN_AHEAD 16
 
 /* The state span a column RUN_AHEAD on starts with (lb, the frame's
@@ -108,14 +108,14 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	 * a column's first span, from that column's summary entry where
 	 * it holds them (rv_sum_span_of) */
 	rv_sum_ent en;
+	const rv_sum_ent *at = NULL;   /* &en once it holds span i's column */
 	int64_t eg = 0, unused;
-	bool have_en = false;
 	rv_sum_span cur;
-	running_span(s, i, have_en ? &en : NULL, eg, &cur);
+	running_span(s, i, at, eg, &cur);
 	while (i < s->n && cur.start <= hi) {
 		RV_WORK(1);
 		if (cur.kind != RV_K_RUNNING) {
-			running_span(s, ++i, have_en ? &en : NULL, eg, &cur);
+			running_span(s, ++i, at, eg, &cur);
 			continue;
 		}
 		/* at the lane's snapped columns where it has them: a run
@@ -133,16 +133,12 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 			const int k = nx - RV_LEFT_W;
 			uint32_t j;
 			if (ts && k >= 0 && k < v->cols->n) {
-				if (k + RUN_AHEAD < v->cols->n) {
-					const int64_t q = (ts[k + RUN_AHEAD] >>
-							   L->shift) - L->q0;
-					if (q >= 0 && q < L->nb)
-						__builtin_prefetch(&L->ent[q]);
-				}
+				if (k + RUN_AHEAD < v->cols->n)
+					rv_sum_prefetch(L, ts[k + RUN_AHEAD]);
 				j = MAX(i, lb[k]);
 				rv_sum_get(s, L, ts[k], &en, &unused);
 				eg = ts[k];
-				have_en = en.e <= j;
+				at = en.e <= j ? &en : NULL;
 			} else {
 				if (lb)
 					running_prefetch(s, v->cols, lb, nx);
@@ -153,7 +149,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 		} else {
 			i++;
 		}
-		running_span(s, i, have_en ? &en : NULL, eg, &cur);
+		running_span(s, i, at, eg, &cur);
 		if (!*run)
 			*run = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W,
 					    6);

@@ -217,12 +217,19 @@ static void read_span(const rv_spans *s, uint32_t i, cur_span *c)
 }
 
 /* Span e + w of entry en at g (cum: the running total at e). */
+/* Whether entry en holds span e + w whole (times within 32 bits of its
+ * grid point, kind and ref in its key). */
+static inline bool ent_whole(const rv_sum_ent *en, int w)
+{
+	return en->ds[w] != RV_SUM_FAR && en->de[w] != RV_SUM_FAR &&
+	       en->key[w] != RV_SUM_NOKEY;
+}
+
 static void ent_span(const rv_spans *s, const rv_sum_ent *en, int64_t g,
 		     int64_t cum, int w, cur_span *c)
 {
 	const uint32_t i = en->e + (uint32_t)w;
-	if (en->ds[w] == RV_SUM_FAR || en->de[w] == RV_SUM_FAR ||
-	    en->key[w] == RV_SUM_NOKEY) {
+	if (!ent_whole(en, w)) {
 		read_span(s, i, c);
 		return;
 	}
@@ -247,8 +254,7 @@ void rv_sum_span_of(const rv_spans *s, const rv_sum_ent *en, int64_t g,
 {
 	assert(j < s->n && (!en || j >= en->e));
 	const uint32_t w = en ? j - en->e : 2;
-	if (w < 2 && en->ds[w] != RV_SUM_FAR && en->de[w] != RV_SUM_FAR &&
-	    en->key[w] != RV_SUM_NOKEY) {
+	if (w < 2 && ent_whole(en, (int)w)) {
 		out->start = g + en->ds[w];
 		out->end = g + en->de[w];
 		out->kind = (uint8_t)(en->key[w] >> 24);
@@ -317,12 +323,8 @@ void rv_draw_spans_sum(const rv_model *m, const rv_view *v,
 		const int k = (int)px - RV_LEFT_W + 1;
 		const int64_t g = k < c->n ? ts[k]
 					   : (int64_t)ceil(rv_t(v, px + 1));
-		if (k + SUM_AHEAD < c->n) {
-			const int64_t q = (ts[k + SUM_AHEAD] >> L->shift) -
-					  L->q0;
-			if (q >= 0 && q < L->nb)
-				__builtin_prefetch(&L->ent[q]);
-		}
+		if (k + SUM_AHEAD < c->n)
+			rv_sum_prefetch(L, ts[k + SUM_AHEAD]);
 		rv_sum_ent en;
 		int64_t ecum = 0;
 		rv_sum_get(s, L, g, &en, &ecum);

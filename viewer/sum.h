@@ -202,6 +202,14 @@ int rv_sum_shift(const rv_view *v);
  * grid's, so every grid point has an entry), or NULL: no summary, or
  * its buckets are too wide for this frame's columns. */
 const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift);
+/* The entry at grid point g of level L asked of the cache, for a walk
+ * that will read it a few columns on (nothing where g is outside L). */
+static inline void rv_sum_prefetch(const rv_sum_level *L, int64_t g)
+{
+	const int64_t q = (g >> L->shift) - L->q0;
+	if (q >= 0 && q < L->nb)
+		__builtin_prefetch(&L->ent[q]);
+}
 /* The entry at grid point g of level L of s's summary, or where g is
  * outside the level, computed from the list (out, cum filled). */
 void rv_sum_get(const rv_spans *s, const rv_sum_level *L, int64_t g,
@@ -209,9 +217,9 @@ void rv_sum_get(const rv_spans *s, const rv_sum_level *L, int64_t g,
 
 /* Span j of s, j at or after en->e (en: an entry at grid point g, from
  * rv_sum_get, or NULL): its start, end and kind from the entry where it
- * is one of the two the entry holds whole, else from the list. A walk that jumps
- * from column to column reads the entries, in order, not the list at
- * random (three cache misses a column in lists of millions). */
+ * is one of the two the entry holds whole, else from the list. A walk
+ * that jumps from column to column reads the entries, in order, not the
+ * list at random (three cache misses a column in lists of millions). */
 typedef struct {
 	int64_t start, end;
 	uint8_t kind;

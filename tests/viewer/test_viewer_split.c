@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "draw.h"
 #include "model.h"
@@ -430,7 +431,7 @@ static long faults_now(void)
 }
 
 /* rv_draw_reserve takes the page faults of the split's images, 2 x 1562
- * pages at 1600 x 1000 (larger than any other test's, so made here):
+ * pages of 4 KiB at 1600 x 1000 (larger than any other test's, so made here):
  * the split frame after it takes fewer than one image's pages (its
  * thread, column lookups, cairo's; 120-250 here, ~730 under ASan, whose
  * shadow pages fault too), where without it the same frame takes every
@@ -441,7 +442,7 @@ static void test_split_reserved(void **state)
 	rv_model *m = load(dbs[2]);
 	rv_view v = { .width = 1600, .height = 1000 };
 	rv_view_fit(&v, m);
-	const long image_pages = 1600L * 4 * 1000 / 4096;
+	const long image_pages = 1600L * 4 * 1000 / sysconf(_SC_PAGESIZE);
 	const long f0 = faults_now();
 	rv_draw_reserve(v.width, v.height, 1);
 	const long reserving = faults_now() - f0;
