@@ -293,18 +293,24 @@ static void arrow_walk(const rv_model *m, const rv_view *v, const rv_geom *g,
 		uint32_t k = i++;
 		if ((a->kind[k] == RV_A_BECOMES) != becomes)
 			continue;
-		if ((double)rv_arrow_t0(m, k) > t_to)
+		/* the target's row first: zoomed out, most are drawn as
+		 * aggregates, and the arrow is then known to be left out
+		 * before its start time and source row are read, each a
+		 * read at random in lists of millions */
+		int32_t r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
+		if (!becomes && row_dense(m, v, dense, r1))
+			continue;
+		const int64_t t0 = rv_arrow_t0(m, k);
+		if ((double)t0 > t_to)
 			continue;
 		if (rv_pp_hidden(v, a->from[k]) || rv_pp_hidden(v, a->to[k]))
 			continue;
-		double x0 = rv_x(v, (double)rv_arrow_t0(m, k));
+		double x0 = rv_x(v, (double)t0);
 		/* "X becomes Y": from Y's own row, where its line stops, to
 		 * the row it carries on in (X's), at that instant */
-		int32_t r0 = a->kind[k] == RV_A_BECOMES ? m->pp.row[a->from[k]] :
-			rv_pp_row_at(m, a->from[k], rv_arrow_t0(m, k));
-		int32_t r1 = rv_pp_row_at(m, a->to[k], rv_arrow_t1(a, k));
-		if (a->kind[k] != RV_A_BECOMES &&
-		    (row_dense(m, v, dense, r0) || row_dense(m, v, dense, r1)))
+		int32_t r0 = becomes ? m->pp.row[a->from[k]] :
+			rv_pp_row_at(m, a->from[k], t0);
+		if (!becomes && row_dense(m, v, dense, r0))
 			continue;
 		double y0 = rv_row_line_y(g, v, r0);
 		double y1 = rv_row_line_y(g, v, r1);

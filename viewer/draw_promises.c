@@ -318,6 +318,43 @@ static void draw_end(cairo_t *cr, const rv_model *m, uint32_t p,
 	}
 }
 
+/*
+ * Zoomed out, most columns of a packed row hold many segments, each
+ * under a pixel, and none gets a label. Where the row's summary gave the
+ * column lookups of its starts (S) and ends (E) at the frame's snapped
+ * columns (ts), a segment's column is known from its index alone, and
+ * the walk needs no read of its times, which are in lists of millions:
+ *  - a segment that starts and ends within column kc is under a pixel,
+ *    and so is every one after it that ends in kc: the walk goes on at
+ *    the first to end in a later column, as it does after reading them;
+ *  - one that starts in kc and ends later is followed by one that
+ *    starts before column kc + 2 has no room for its label (less than
+ *    2 px to the next start): the walk goes on at the next.
+ * Returns whether segment *i was passed over so; kc is where it starts
+ * at the earliest, and is moved on as the walk is.
+ */
+static bool label_free(const rv_view *v, const int64_t *ts,
+		       const uint32_t *S, const uint32_t *E, uint32_t *i,
+		       int *kc)
+{
+	const int n = v->cols->n;
+	while (*kc + 1 < n && *i >= S[*kc + 1])
+		++*kc;   /* it starts in a later column */
+	const int k = *kc;
+	if (k + 1 >= n || *i < S[k])
+		return false;
+	if (*i < E[k + 1]) {
+		*i = E[k + 1];   /* which may start in k still */
+		return true;
+	}
+	/* its start at or after the view's, as a label's room asks */
+	if (k + 2 < n && *i + 1 < S[k + 2] && (double)ts[k] >= v->from) {
+		++*i;
+		return true;
+	}
+	return false;
+}
+
 /* The labels of the rows in view, drawn after the arrows so none is
  * drawn over (rv_draw): each only where it fits (draw_label), and a
  * promise under a pixel wide is skipped to the next pixel, so a frame
@@ -342,9 +379,19 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 		const uint32_t *E = L ? rv_row_sum_cols_lb(v->cols, row, L,
 							   shift)
 				      : rv_cols_cached(v->cols, &row->end);
+		const uint32_t *S = L ? rv_row_sum_cols_lb_starts(v->cols, row,
+								  L, shift)
+				      : NULL;
+		/* a snapped column segment i may start in, or -1 */
+		int kc = -1;
 		uint32_t i = rv_row_first_ending_after(row, (int64_t)v->from);
-		while (i < row->n && RV_START(row, i) <= t_to) {
-			RV_WORK(1);
+		while (i < row->n) {
+			if (kc >= 0 && label_free(v, ts, S, E, &i, &kc))
+				continue;
+			kc = -1;
+			RV_WORK(1);   /* a segment's times read */
+			if (RV_START(row, i) > t_to)
+				break;
 			double s = (double)RV_START(row, i);
 			double e = (double)RV_END(row, i);
 			double x0 = fmax(ts ? rv_sum_x(v, v->cols, ts, (int64_t)s)
@@ -356,12 +403,15 @@ int rv_draw_row_labels(cairo_t *cr, const rv_model *m, const rv_view *v,
 				const int k = nx - RV_LEFT_W;
 				rv_cols_prefetch(v->cols, E, &row->start,
 						 &row->end, nx);
-				uint32_t j = ts && k >= 0 && k < v->cols->n ?
-					MAX(i, E[k]) :
+				const bool snapped = ts && k >= 0 &&
+						     k < v->cols->n;
+				uint32_t j = snapped ? MAX(i, E[k]) :
 					rv_cols_gallop(v->cols, E, &row->end,
 						i, nx, (int64_t)ceil(rv_t(v,
 							floor(x0) + 1)));
 				i = j > i ? j : i + 1;
+				/* the next may start in x0's column */
+				kc = snapped && k >= 1 ? k - 1 : -1;
 				continue;
 			}
 			uint32_t k = i++;

@@ -150,6 +150,11 @@ void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,
  * labels, which walk the row as its aggregate was drawn. */
 const uint32_t *rv_row_sum_cols_lb(rv_cols *c, const rv_row *row,
 				   const rv_row_level *L, int shift);
+/* The same of row->start (entries' s), kept as L's entries': with the
+ * ends', a column's segments that start and end in it are known without
+ * reading their times. */
+const uint32_t *rv_row_sum_cols_lb_starts(rv_cols *c, const rv_row *row,
+					  const rv_row_level *L, int shift);
 
 /* A counter's entry at grid point g (sum_counters.c; draw_counters.c
  * reads them): what its step line's walk reads at a column's start, and

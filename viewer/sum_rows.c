@@ -166,3 +166,13 @@ const uint32_t *rv_row_sum_cols_lb(rv_cols *c, const rv_row *row,
 			    offsetof(rv_row_ent, e), sizeof *L->ent };
 	return rv_cols_lb_grid(c, L, shift, &g, &row->end);
 }
+
+const uint32_t *rv_row_sum_cols_lb_starts(rv_cols *c, const rv_row *row,
+					  const rv_row_level *L, int shift)
+{
+	const rv_grid g = { L->shift, L->q0, L->nb,
+			    (const unsigned char *)L->ent +
+			    offsetof(rv_row_ent, s), sizeof *L->ent };
+	/* keyed apart from the ends' lookups, which are kept as L's */
+	return rv_cols_lb_grid(c, L->ent, shift, &g, &row->start);
+}

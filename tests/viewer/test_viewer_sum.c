@@ -13,18 +13,25 @@
  * path) in views whose columns already lie on the summaries' grid, must
  * be the same byte for byte -- and must not be once one entry at a
  * column's start is made wrong.
+ *
+ * And the promise rows': a packed row's entries, its picture drawn with
+ * and without them, and its labels, whose walk passes over what the
+ * entries say gets no label without reading it.
  */
 #include "testlib.h"
 
 #include <cairo.h>
 #include <glib.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "derive.h"
 #include "draw.h"
 #include "lod.h"
 #include "model.h"
+#include "ringside_ring.h"
 #include "sum.h"
 #include "view_fixture.h"
 
@@ -445,7 +452,156 @@ static void test_sum_rows(void **state)
 	g_rand_free(r);
 }
 
+/* The boxes of the labels drawn in v (at most max), and the items the
+ * walk visited (*work, rv_work): the rows' column lookups are made
+ * first, as the packed rows' drawing makes them, so only the walk's own
+ * reads of the rows' times count. */
+static int label_boxes(const rv_model *m, const rv_view *v,
+		       rv_label_box *box, int max, uint64_t *work)
+{
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	rv_view fv = *v;
+	fv.cols = rv_cols_new(v);
+	const int shift = rv_sum_shift(v);
+	for (uint32_t r = 0; r < m->nrows; r++) {
+		const rv_row *row = &m->rows[r];
+		const rv_row_level *L = row->sum ? rv_row_level_for(row, shift)
+						 : NULL;
+		if (L) {
+			rv_row_sum_cols_lb(fv.cols, row, L, shift);
+			rv_row_sum_cols_lb_starts(fv.cols, row, L, shift);
+		} else {
+			rv_cols_lb(fv.cols, &row->end);
+		}
+	}
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+							v->width, v->height);
+	cairo_t *cr = cairo_create(s);
+	rv_work = 0;
+	const int n = rv_draw_row_labels(cr, m, &fv, &g, box, max);
+	*work = rv_work;
+	cairo_destroy(cr);
+	cairo_surface_destroy(s);
+	rv_cols_free(fv.cols);
+	return n;
+}
+
+/* ns from lo to hi, spread evenly in log scale */
+static int64_t log_range(GRand *r, double lo, double hi)
+{
+	return (int64_t)exp(g_rand_double_range(r, log(lo), log(hi)));
+}
+
+/* A model fed through the builder as a load is, on one CPU: bursts of
+ * short promises one after the other, each burst followed by a long
+ * one (labelled, or not) of 1 us to 0.5 ms, a third of them while the
+ * next burst begins, and an idle gap of as long. Zoomed out its rows are
+ * dense where the bursts are, and at some zoom each long promise is a
+ * pixel or two wide beside a dense column, with room for its label. */
+static rv_model *bursty_model(GRand *r, uint32_t nbursts)
+{
+	rv_model *m = g_new0(rv_model, 1);
+	m->ncpus = 1;
+	m->strings = g_string_chunk_new(4096);
+	rv_builder *b = rv_builder_new(m);
+	int64_t t = 1000;
+	uint64_t id = 1;
+	rv_builder_event(b, 0, t, RS_EV_THREAD_SWITCH, 0, 0, 1, 0, NULL);
+	for (uint32_t k = 0; k < nbursts; k++) {
+		const int n = (int)log_range(r, 20, 5000);
+		for (int i = 0; i < n; i++) {
+			rv_builder_event(b, 0, t, RS_EV_PROMISE_CREATE, 1, id,
+					 0, 0, NULL);
+			t += g_rand_int_range(r, 20, 300);
+			rv_builder_event(b, 0, t, RS_EV_PROMISE_RESOLVE, 1,
+					 id++, 0, 0, NULL);
+			t += g_rand_int_range(r, 0, 100);
+		}
+		const uint64_t long_id = id++;
+		rv_builder_event(b, 0, t, RS_EV_PROMISE_CREATE, 1, long_id, 0,
+				 0, NULL);
+		if (k % 3)
+			rv_builder_event(b, 0, t + 1, RS_EV_PROMISE_LABEL, 1,
+					 long_id, 0, 0, "long");
+		const int64_t len = log_range(r, 1e3, 5e5);
+		/* a third overlap the next burst: a second row */
+		const int64_t end = t + len;
+		if (k % 3 != 2)
+			t = end;
+		rv_builder_event(b, 0, end, RS_EV_PROMISE_RESOLVE, 1, long_id,
+				 0, 0, NULL);
+		t += log_range(r, 1e3, 5e5);
+	}
+	rv_builder_finish(b);
+	rv_layout(m);
+	rv_lod_index_all(m);
+	rv_lod_summarise(m);
+	return m;
+}
+
+/* Zoomed out where the rows have summaries, in views on the grid, the
+ * row labels' walk that passes over a column's segments known from the
+ * summary's lookups to get no label, without reading their times
+ * (label_free in draw_promises.c), draws the same labels as the walk
+ * over the lists, and reads the times of far fewer segments. */
+static void test_sum_row_labels(void **state)
+{
+	(void)state;
+	GRand *r = g_rand_new_with_seed(4242);
+	rv_model *m = bursty_model(r, 300);
+	rv_geom g;
+	rv_geom_compute(m, &g);
+	int summarised = 0, labelled = 0, summarised_views = 0;
+	for (uint32_t k = 0; k < m->nrows; k++)
+		summarised += m->rows[k].sum != NULL;
+	assert_true(summarised > 0 && m->nrows <= 64);
+	for (int z = 0; z < 6 * 8; z++) {
+		/* zoom z / 8, at the eighth z % 8 of the way in */
+		int sh;
+		rv_view v = grid_view(m, (int)g.total_h + RV_RULER_H + 20,
+				      z / 8, &sh);
+		v.from = (double)((m->t_min + (m->t_max - m->t_min) / 8 *
+				   (z % 8)) >> sh << sh);
+		rv_label_box a[512], b[512];
+		uint64_t wa, wb;
+		const int na = label_boxes(m, &v, a, 512, &wa);
+		struct rv_row_sum *sums[64];
+		for (uint32_t k = 0; k < m->nrows; k++) {
+			sums[k] = m->rows[k].sum;
+			m->rows[k].sum = NULL;
+		}
+		const int nb = label_boxes(m, &v, b, 512, &wb);
+		for (uint32_t k = 0; k < m->nrows; k++)
+			m->rows[k].sum = sums[k];
+		assert_true(na < 512 && nb < 512);
+		if (na != nb || memcmp(a, b, (size_t)na * sizeof *a))
+			fail_msg("zoom %d at %d/8 (%.0f ns/px): %d labels from "
+				 "the summaries, %d from the lists", z / 8,
+				 z % 8, v.ns_per_px, na, nb);
+		labelled += na;
+		/* where a summary is used, the walk over the lists reads
+		 * about twice what the walk from the summaries would
+		 * without the skips (its column searches count too) */
+		bool used = false;
+		for (uint32_t k = 0; k < m->nrows; k++)
+			used |= sums[k] && rv_row_level_for(&m->rows[k], sh);
+		if (used && !(3 * wa < wb))
+			fail_msg("zoom %d at %d/8: %llu items read from the "
+				 "summaries, %llu from the lists", z / 8, z % 8,
+				 (unsigned long long)wa,
+				 (unsigned long long)wb);
+		summarised_views += used;
+	}
+	assert_true(labelled > 0);
+	assert_true(summarised_views >= 16);
+	cairo_debug_reset_static_data();
+	rv_model_free(m);
+	g_rand_free(r);
+}
+
 RS_TEST_SUITE(viewer_sum,
 	      cmocka_unit_test(test_sum_entries),
 	      cmocka_unit_test(test_sum_picture),
-	      cmocka_unit_test(test_sum_rows))
+	      cmocka_unit_test(test_sum_rows),
+	      cmocka_unit_test(test_sum_row_labels))
