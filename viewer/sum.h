@@ -233,10 +233,24 @@ void rv_sum_span_of(const rv_spans *s, const rv_sum_ent *en, int64_t g,
 		    uint32_t j, rv_sum_span *out);
 
 /* Time t's x, as rv_x, but in the snapped column (ts, the frame's
- * rv_cols_snapped) a time falls in: where the columns are on the grid,
- * rv_x bit for bit (sum.c). */
-double rv_sum_x(const rv_view *v, const rv_cols *c, const int64_t *ts,
-		int64_t t);
+ * rv_cols_snapped) a time falls in: a time in [ts[k], ts[k] rounded up
+ * to the exact grid) lies at the left edge of column k rather than near
+ * the right of column k - 1. Where the columns are on the grid (ts is
+ * then the exact starts) this is rv_x bit for bit. Monotone, and its
+ * whole part is the column. Inline: zoomed out, every lane calls it
+ * twice a column. */
+static inline double rv_sum_x(const rv_view *v, const rv_cols *c,
+			      const int64_t *ts, int64_t t)
+{
+	const double x = rv_x(v, (double)t);
+	if (!(x >= RV_LEFT_W - 1 && x < v->width + 1))
+		return x;
+	/* x > 0 here: truncation is floor, without the libm call floor
+	 * is on the build's baseline x86-64 (no SSE4.1 rounding) */
+	const double f = (double)(int64_t)x;
+	const int k = (int)f - RV_LEFT_W + 1;
+	return k >= 0 && k < c->n && t >= ts[k] ? f + 1 : x;
+}
 
 /* rv_cols_lb of s->end at the frame's snapped column starts (its
  * rv_cols_snapped(c, shift)), from level L's entries: for a walk that
