@@ -74,6 +74,29 @@ static inline void running_span(const rv_spans *s, uint32_t i,
 		rv_sum_span_of(s, en, g, i, c);
 }
 
+/* Whether the walk, at span *i of a column whose first span is at or
+ * before it, goes on at one of the column's first running spans (run, at
+ * grid point g): the states before that one, from *i on, none running.
+ * If so, it is span *i, into *c. */
+static inline bool running_next(const rv_spans *s, const rv_sum_run *run,
+				int64_t g, uint32_t *i, rv_sum_span *c)
+{
+	const int w = *i <= run->i[0] ? 0 : *i <= run->i[1] ? 1 : -1;
+	if (w < 0)
+		return false;
+	*i = run->i[w];
+	if (*i >= s->n)
+		return true;
+	if (run->ds[w] != RV_SUM_FAR && run->de[w] != RV_SUM_FAR) {
+		c->start = g + run->ds[w];
+		c->end = g + run->de[w];
+		c->kind = RV_K_RUNNING;
+	} else {
+		rv_sum_span_of(s, NULL, g, *i, c);
+	}
+	return true;
+}
+
 /* White overlay where the creating thread ran, within [a, b], framed in
  * dark: written into the row's strip of pixels (made on first use), as a
  * zoomed-out row has one such mark per pixel column. */
@@ -111,6 +134,9 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 	const rv_sum_ent *at = NULL;   /* &en once it holds span i's column */
 	int64_t eg = 0, unused;
 	rv_sum_span cur;
+	/* the column's first running span, once the walk has jumped to
+	 * its first span, where the summary has it (rv_sum_run) */
+	const rv_sum_run *first = NULL;
 	running_span(s, i, at, eg, &cur);
 	while (i < s->n && cur.start <= hi) {
 		RV_WORK(1);
@@ -139,6 +165,7 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 				rv_sum_get(s, L, ts[k], &en, &unused);
 				eg = ts[k];
 				at = en.e <= j ? &en : NULL;
+				first = rv_sum_run_at(L, ts[k]);
 			} else {
 				if (lb)
 					running_prefetch(s, v->cols, lb, nx);
@@ -149,7 +176,11 @@ static void draw_running(rv_strip **run, const rv_model *m, const rv_view *v,
 		} else {
 			i++;
 		}
-		running_span(s, i, at, eg, &cur);
+		/* from the column's first span (lb[k] <= i) to its first
+		 * running ones, none runs: the walk goes on at one */
+		if (!first || !running_next(s, first, eg, &i, &cur))
+			running_span(s, i, at, eg, &cur);
+		first = NULL;
 		if (!*run)
 			*run = rv_strip_new(RV_LEFT_W, top, v->width - RV_LEFT_W,
 					    6);

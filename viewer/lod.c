@@ -301,8 +301,10 @@ void rv_lod_summarise(rv_model *m)
 	rv_sum_build(&m->band_idle);
 	rv_sum_build(&m->band_irq);
 	rv_sum_build(&m->band_alloc);
-	for (uint32_t i = 0; i < m->nthreads; i++)
+	for (uint32_t i = 0; i < m->nthreads; i++) {
 		rv_sum_build(&m->threads[i].states);
+		rv_sum_build_runs(&m->threads[i].states);
+	}
 	for (uint32_t r = 0; r < m->nrows; r++)
 		rv_row_sum_build(&m->rows[r]);
 	for (uint32_t i = 0; i < m->ncounters; i++)

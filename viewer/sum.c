@@ -82,6 +82,7 @@ void rv_sum_free(rv_spans *s)
 	for (int l = 0; l < u->nlevels; l++) {
 		g_free(u->lv[l].ent);
 		g_free(u->lv[l].cum);
+		g_free(u->lv[l].run);
 	}
 	g_free(u);
 	s->sum = NULL;
@@ -136,12 +137,59 @@ void rv_sum_build(rv_spans *s)
 	s->sum = u;
 }
 
+/* The first running span at or after index r (n: none). */
+static uint32_t next_running(const rv_spans *s, uint32_t r)
+{
+	while (r < s->n && RV_KIND(s, r) != RV_K_RUNNING)
+		r++;
+	return r;
+}
+
+/* The finest level's first running spans: r[0], the first running span
+ * at or after the entry's e, and r[1], the next, only move on as e does. */
+static void runs_finest(const rv_spans *s, rv_sum_level *L)
+{
+	L->run = g_new(rv_sum_run, L->nb);
+	uint32_t r[2] = { 0, 0 };
+	for (uint32_t k = 0; k < L->nb; k++) {
+		const int64_t g = (int64_t)((uint64_t)(L->q0 + k) << L->shift);
+		r[0] = next_running(s, MAX(r[0], L->ent[k].e));
+		r[1] = next_running(s, MAX(r[1], r[0] + 1));
+		rv_sum_run *u = &L->run[k];
+		for (int w = 0; w < 2; w++) {
+			const bool in = r[w] < s->n;
+			u->i[w] = in ? r[w] : s->n;
+			u->ds[w] = in ? rv_sum_off32(RV_START(s, r[w]), g)
+				      : RV_SUM_FAR;
+			u->de[w] = in ? rv_sum_off32(RV_END(s, r[w]), g)
+				      : RV_SUM_FAR;
+		}
+	}
+}
+
+void rv_sum_build_runs(rv_spans *s)
+{
+	rv_span_sum *u = s->sum;
+	if (!u)
+		return;
+	runs_finest(s, &u->lv[0]);
+	/* as coarser(): level l + 1's at every fourth grid point */
+	for (int l = 1; l < u->nlevels; l++) {
+		const rv_sum_level *f = &u->lv[l - 1];
+		rv_sum_level *c = &u->lv[l];
+		c->run = g_new(rv_sum_run, c->nb);
+		for (uint32_t k = 0; k < c->nb; k++)
+			c->run[k] = f->run[(c->q0 + k) * 4 - f->q0];
+	}
+}
+
 size_t rv_sum_bytes(const rv_spans *s)
 {
 	size_t n = 0;
 	for (int l = 0; s->sum && l < s->sum->nlevels; l++)
 		n += (size_t)s->sum->lv[l].nb * (sizeof(rv_sum_ent) +
-			(s->sum->lv[l].cum ? sizeof(int64_t) : 0));
+			(s->sum->lv[l].cum ? sizeof(int64_t) : 0) +
+			(s->sum->lv[l].run ? sizeof(rv_sum_run) : 0));
 	return n;
 }
 

@@ -89,12 +89,23 @@ typedef struct {
 	uint32_t key[2];     /* their kind << 24 | ref */
 } rv_sum_ent;
 
+/* A thread's state list's first running span ending at or after g, and
+ * the running span after that one, for the running overlays' walk
+ * (draw_promises.c), which passes over the states before them: their
+ * indexes (n: none), starts and ends less g (RV_SUM_FAR: read them from
+ * the list). The second serves a walk whose last run ran on past g. */
+typedef struct {
+	uint32_t i[2];
+	int32_t ds[2], de[2];
+} rv_sum_run;
+
 typedef struct {
 	int shift;
 	int64_t q0;          /* entry k is grid point (q0 + k) << shift */
 	uint32_t nb;
 	rv_sum_ent *ent;
 	int64_t *cum;        /* cum at e (lists with running totals) */
+	rv_sum_run *run;     /* thread states' lists (rv_sum_build_runs) */
 } rv_sum_level;
 
 #define RV_SUM_MAXLV 32
@@ -110,6 +121,17 @@ typedef struct rv_span_sum {
  * non-overlapping, with running totals whole where it has them; else
  * leaves none. Called by rv_lod_summarise. */
 void rv_sum_build(rv_spans *s);
+/* A summarised thread state list's first running spans (rv_sum_run), at
+ * every level's grid points. */
+void rv_sum_build_runs(rv_spans *s);
+/* Level L's first running span at grid point g, or NULL where L has
+ * none there. */
+static inline const rv_sum_run *rv_sum_run_at(const rv_sum_level *L,
+					      int64_t g)
+{
+	const int64_t k = (g >> L->shift) - L->q0;
+	return L->run && k >= 0 && k < L->nb ? &L->run[k] : NULL;
+}
 void rv_sum_free(rv_spans *s);
 size_t rv_sum_bytes(const rv_spans *s);
 size_t rv_sum_model_bytes(const rv_model *m);
@@ -212,8 +234,11 @@ const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift);
 static inline void rv_sum_prefetch(const rv_sum_level *L, int64_t g)
 {
 	const int64_t q = (g >> L->shift) - L->q0;
-	if (q >= 0 && q < L->nb)
+	if (q >= 0 && q < L->nb) {
 		__builtin_prefetch(&L->ent[q]);
+		if (L->run)
+			__builtin_prefetch(&L->run[q]);
+	}
 }
 /* The entry at grid point g of level L of s's summary, or where g is
  * outside the level, computed from the list (out, cum filled). */
