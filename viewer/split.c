@@ -162,15 +162,18 @@ static struct {
 	size_t size[2];
 } scratch;
 
-/* Band k's image of at least size bytes; *grown when it was made now. */
+/* Band k's image of at least size bytes; *grown (if asked) when it was
+ * made now. */
 static unsigned char *scratch_get(int k, size_t size, bool *grown)
 {
-	*grown = scratch.size[k] < size;
-	if (*grown) {
+	const bool grow = scratch.size[k] < size;
+	if (grow) {
 		g_free(scratch.px[k]);
 		scratch.px[k] = g_malloc(size);
 		scratch.size[k] = size;
 	}
+	if (grown)
+		*grown = grow;
 	return scratch.px[k];
 }
 
@@ -264,8 +267,7 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 	const int stride = cairo_image_surface_get_stride(s);
 	const int sc = (int)scale;
 	const size_t size = (size_t)stride * (size_t)(v->height * sc);
-	bool grown;
-	band top = { m, *v, scratch_get(0, size, &grown),
+	band top = { m, *v, scratch_get(0, size, NULL),
 		     cairo_image_surface_get_data(s), 0, y * sc,
 		     (size_t)v->width * (size_t)sc * 4,
 		     cairo_image_surface_get_format(s), v->width * sc,
@@ -276,7 +278,7 @@ static bool split_at(cairo_t *cr, const rv_model *m, const rv_view *v,
 	top.v.band_y1 = y;
 	bottom.v.band_y0 = y;
 	bottom.v.band_y1 = v->height;
-	bottom.scratch = scratch_get(1, size, &grown);
+	bottom.scratch = scratch_get(1, size, NULL);
 	bottom.first = y * sc;
 	bottom.end = v->height * sc;
 	GThread *th = g_thread_try_new("rv-band", band_thread, &bottom, NULL);
