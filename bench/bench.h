@@ -48,6 +48,11 @@ struct bench_results {
 	 * design before the spool (_old) in the same run */
 	double live_guest_eps, live_lost_pct, live_stored_eps;
 	double live_guest_old_eps, live_lost_old_pct, live_stored_old_eps;
+	/* the same with a guest that outruns the old design: emitstorm on
+	 * two vCPUs (every CPU emitting at full speed) */
+	double live_storm_guest_eps, live_storm_lost_pct, live_storm_stored_eps;
+	double live_storm_guest_old_eps, live_storm_lost_old_pct;
+	double live_storm_stored_old_eps;
 	/* viewer on a generated 10 M-event trace (bench_view.c) */
 	double view_open_s, view_frame_ms_max, view_frame_ms_avg;
 	double view_search_ms;
