@@ -11,9 +11,10 @@
  * several buckets reads the entries at its snapped column starts: a few
  * entries apart, in order, so the memory system streams them.
  *
- * Memory: 28 bytes an entry (+8 with running totals), a finest bucket
- * holding ~RV_SUM_PER spans and levels four times coarser on top (4/3 of
- * the finest): ~2.3 bytes a span (rv_sum_bytes; bench prints sum_bytes).
+ * Memory: 28 bytes an entry (+8 with running totals, +24 for a thread
+ * state list's first running spans), a finest bucket holding
+ * ~RV_SUM_PER spans and levels four times coarser on top (4/3 of the
+ * finest): ~2.3 bytes a span (rv_sum_bytes; bench prints sum_bytes).
  */
 #include "sum.h"
 
