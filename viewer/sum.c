@@ -173,6 +173,7 @@ void rv_sum_build_runs(rv_spans *s)
 	rv_span_sum *u = s->sum;
 	if (!u)
 		return;
+	assert(!u->lv[0].run);   /* once a summary: rv_sum_build made it */
 	runs_finest(s, &u->lv[0]);
 	/* as coarser(): level l + 1's at every fourth grid point */
 	for (int l = 1; l < u->nlevels; l++) {
