@@ -14,7 +14,8 @@
  * Memory: 28 bytes an entry (+8 with running totals, +24 for a thread
  * state list's first running spans), a finest bucket holding
  * ~RV_SUM_PER spans and levels four times coarser on top (4/3 of the
- * finest): ~2.3 bytes a span (rv_sum_bytes; bench prints sum_bytes).
+ * finest): ~2.3 bytes a span, ~3 with running totals, ~4.3 in a thread
+ * state list (rv_sum_bytes; bench prints sum_bytes).
  */
 #include "sum.h"
 

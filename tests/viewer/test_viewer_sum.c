@@ -493,12 +493,13 @@ static int64_t log_range(GRand *r, double lo, double hi)
 	return (int64_t)exp(g_rand_double_range(r, log(lo), log(hi)));
 }
 
-/* A model fed through the builder as a load is, on one CPU: bursts of
- * short promises one after the other, each burst followed by a long
- * one (labelled, or not) of 1 us to 0.5 ms, a third of them while the
- * next burst begins, and an idle gap of as long. Zoomed out its rows are
- * dense where the bursts are, and at some zoom each long promise is a
- * pixel or two wide beside a dense column, with room for its label. */
+/* A model fed through the builder as a load is (in time order), on
+ * one CPU: bursts of short promises one after the other, each burst
+ * followed by a long one (labelled, or not) of 1 us to 0.5 ms, a third
+ * of them while the next burst begins, and an idle gap of as long.
+ * Zoomed out its rows are dense where the bursts are, and at some zoom
+ * each long promise is a pixel or two wide beside a dense column, with
+ * room for its label. */
 static rv_model *bursty_model(GRand *r, uint32_t nbursts)
 {
 	rv_model *m = g_new0(rv_model, 1);
@@ -507,10 +508,19 @@ static rv_model *bursty_model(GRand *r, uint32_t nbursts)
 	rv_builder *b = rv_builder_new(m);
 	int64_t t = 1000;
 	uint64_t id = 1;
+	/* a long promise's resolve still to come in the next burst, fed
+	 * in its place: a load feeds events in time order */
+	uint64_t due_id = 0;
+	int64_t due_t = 0;
 	rv_builder_event(b, 0, t, RS_EV_THREAD_SWITCH, 0, 0, 1, 0, NULL);
 	for (uint32_t k = 0; k < nbursts; k++) {
 		const int n = (int)log_range(r, 20, 5000);
 		for (int i = 0; i < n; i++) {
+			if (due_id && due_t <= t) {
+				rv_builder_event(b, 0, t, RS_EV_PROMISE_RESOLVE,
+						 1, due_id, 0, 0, NULL);
+				due_id = 0;
+			}
 			rv_builder_event(b, 0, t, RS_EV_PROMISE_CREATE, 1, id,
 					 0, 0, NULL);
 			t += g_rand_int_range(r, 20, 300);
@@ -518,21 +528,34 @@ static rv_model *bursty_model(GRand *r, uint32_t nbursts)
 					 id++, 0, 0, NULL);
 			t += g_rand_int_range(r, 0, 100);
 		}
+		if (due_id) {
+			rv_builder_event(b, 0, MAX(due_t, t), RS_EV_PROMISE_RESOLVE,
+					 1, due_id, 0, 0, NULL);
+			t = MAX(due_t, t);
+			due_id = 0;
+		}
 		const uint64_t long_id = id++;
 		rv_builder_event(b, 0, t, RS_EV_PROMISE_CREATE, 1, long_id, 0,
 				 0, NULL);
 		if (k % 3)
 			rv_builder_event(b, 0, t + 1, RS_EV_PROMISE_LABEL, 1,
 					 long_id, 0, 0, "long");
-		const int64_t len = log_range(r, 1e3, 5e5);
-		/* a third overlap the next burst: a second row */
-		const int64_t end = t + len;
-		if (k % 3 != 2)
+		const int64_t end = t + log_range(r, 1e3, 5e5);
+		if (k % 3 != 2) {
 			t = end;
-		rv_builder_event(b, 0, end, RS_EV_PROMISE_RESOLVE, 1, long_id,
-				 0, 0, NULL);
+			rv_builder_event(b, 0, end, RS_EV_PROMISE_RESOLVE, 1,
+					 long_id, 0, 0, NULL);
+		} else {
+			/* a third overlap the next burst: a second row */
+			due_id = long_id;
+			due_t = end;
+			t += 2;
+		}
 		t += log_range(r, 1e3, 5e5);
 	}
+	if (due_id)
+		rv_builder_event(b, 0, MAX(due_t, t), RS_EV_PROMISE_RESOLVE, 1,
+				 due_id, 0, 0, NULL);
 	rv_builder_finish(b);
 	rv_layout(m);
 	rv_lod_index_all(m);
