@@ -235,8 +235,8 @@ const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift)
 void rv_sum_get(const rv_spans *s, const rv_sum_level *L, int64_t g,
 		rv_sum_ent *out, int64_t *cum)
 {
-	const int64_t k = (g >> L->shift) - L->q0;
-	if (k >= 0 && k < L->nb) {
+	const int64_t k = rv_sum_cell(L->shift, L->q0, L->nb, g);
+	if (k >= 0) {
 		*out = L->ent[k];
 		if (L->cum)
 			*cum = L->cum[k];

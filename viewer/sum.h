@@ -83,6 +83,15 @@ static inline int32_t rv_sum_off32(int64_t t, int64_t g)
 	return d > INT32_MIN && d <= INT32_MAX ? (int32_t)d : RV_SUM_FAR;
 }
 
+/* Where grid point g's entry is in a level of nb points from q0 at
+ * shift, or -1 where g is outside it (every summary's levels). */
+static inline int64_t rv_sum_cell(int shift, int64_t q0, uint32_t nb,
+				  int64_t g)
+{
+	const int64_t k = (g >> shift) - q0;
+	return k >= 0 && k < nb ? k : -1;
+}
+
 typedef struct {
 	uint32_t e;          /* first span ending at or after g, or n */
 	int32_t ds[2], de[2];/* spans e and e + 1: start and end less g */
@@ -129,8 +138,8 @@ void rv_sum_build_runs(rv_spans *s);
 static inline const rv_sum_run *rv_sum_run_at(const rv_sum_level *L,
 					      int64_t g)
 {
-	const int64_t k = (g >> L->shift) - L->q0;
-	return L->run && k >= 0 && k < L->nb ? &L->run[k] : NULL;
+	const int64_t k = rv_sum_cell(L->shift, L->q0, L->nb, g);
+	return L->run && k >= 0 ? &L->run[k] : NULL;
 }
 void rv_sum_free(rv_spans *s);
 size_t rv_sum_bytes(const rv_spans *s);
@@ -233,8 +242,8 @@ const rv_sum_level *rv_sum_level_for(const rv_spans *s, int shift);
  * that will read it a few columns on (nothing where g is outside L). */
 static inline void rv_sum_prefetch(const rv_sum_level *L, int64_t g)
 {
-	const int64_t q = (g >> L->shift) - L->q0;
-	if (q >= 0 && q < L->nb) {
+	const int64_t q = rv_sum_cell(L->shift, L->q0, L->nb, g);
+	if (q >= 0) {
 		__builtin_prefetch(&L->ent[q]);
 		if (L->run)
 			__builtin_prefetch(&L->run[q]);

@@ -141,8 +141,8 @@ const rv_ctr_level *rv_ctr_level_for(const rv_counter *c, int shift)
 void rv_ctr_sum_get(const rv_counter *c, const rv_ctr_level *L, int64_t g,
 		    rv_ctr_ent *out)
 {
-	const int64_t k = (g >> L->shift) - L->q0;
-	if (k >= 0 && k < L->nb) {
+	const int64_t k = rv_sum_cell(L->shift, L->q0, L->nb, g);
+	if (k >= 0) {
 		*out = L->ent[k];
 		return;
 	}

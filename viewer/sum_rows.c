@@ -151,8 +151,8 @@ const rv_row_level *rv_row_level_for(const rv_row *row, int shift)
 void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,
 		    rv_row_ent *out)
 {
-	const int64_t k = (g >> L->shift) - L->q0;
-	if (k >= 0 && k < L->nb)
+	const int64_t k = rv_sum_cell(L->shift, L->q0, L->nb, g);
+	if (k >= 0)
 		*out = L->ent[k];
 	else
 		row_ent(row, g, out);
