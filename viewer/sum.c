@@ -267,7 +267,6 @@ static void read_span(const rv_spans *s, uint32_t i, cur_span *c)
 	c->ref = RV_REF(s, i);
 }
 
-/* Span e + w of entry en at g (cum: the running total at e). */
 /* Whether entry en holds span e + w whole (times within 32 bits of its
  * grid point, kind and ref in its key). */
 static inline bool ent_whole(const rv_sum_ent *en, int w)
@@ -276,6 +275,7 @@ static inline bool ent_whole(const rv_sum_ent *en, int w)
 	       en->key[w] != RV_SUM_NOKEY;
 }
 
+/* Span e + w of entry en at g (cum: the running total at e). */
 static void ent_span(const rv_spans *s, const rv_sum_ent *en, int64_t g,
 		     int64_t cum, int w, cur_span *c)
 {

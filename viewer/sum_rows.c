@@ -158,21 +158,27 @@ void rv_row_sum_get(const rv_row *row, const rv_row_level *L, int64_t g,
 		row_ent(row, g, out);
 }
 
+/* rv_cols_lb of list a at the frame's snapped columns from the entries'
+ * field at offset off (a row index), kept for the frame under key. */
+static const uint32_t *cols_lb(rv_cols *c, const rv_row_level *L, int shift,
+			       size_t off, const void *key, const rv_times *a)
+{
+	const rv_grid g = { L->shift, L->q0, L->nb,
+			    (const unsigned char *)L->ent + off,
+			    sizeof *L->ent };
+	return rv_cols_lb_grid(c, key, shift, &g, a);
+}
+
 const uint32_t *rv_row_sum_cols_lb(rv_cols *c, const rv_row *row,
 				   const rv_row_level *L, int shift)
 {
-	const rv_grid g = { L->shift, L->q0, L->nb,
-			    (const unsigned char *)L->ent +
-			    offsetof(rv_row_ent, e), sizeof *L->ent };
-	return rv_cols_lb_grid(c, L, shift, &g, &row->end);
+	return cols_lb(c, L, shift, offsetof(rv_row_ent, e), L, &row->end);
 }
 
 const uint32_t *rv_row_sum_cols_lb_starts(rv_cols *c, const rv_row *row,
 					  const rv_row_level *L, int shift)
 {
-	const rv_grid g = { L->shift, L->q0, L->nb,
-			    (const unsigned char *)L->ent +
-			    offsetof(rv_row_ent, s), sizeof *L->ent };
 	/* keyed apart from the ends' lookups, which are kept as L's */
-	return rv_cols_lb_grid(c, L->ent, shift, &g, &row->start);
+	return cols_lb(c, L, shift, offsetof(rv_row_ent, s), L->ent,
+		       &row->start);
 }
