@@ -35,14 +35,6 @@ static size_t heap_in_use(void)
 }
 #endif
 
-static rv_model *model_new(void)
-{
-	rv_model *m = g_new0(rv_model, 1);
-	m->ncpus = 1;
-	m->strings = g_string_chunk_new(4096);
-	return m;
-}
-
 static void create(rv_builder *b, int64_t t, uint64_t id)
 {
 	rv_builder_event(b, 0, t, RS_EV_PROMISE_CREATE, 1, id, 0, 0, NULL);
@@ -76,7 +68,7 @@ static void test_sparse_id_then_dense_growth(void **state)
 {
 	(void)state;
 	const uint64_t far = 1000007;   /* below 2^20, so the array reaches it */
-	rv_model *m = model_new();
+	rv_model *m = fed_model_new();
 	rv_builder *b = rv_builder_new(m);
 	create(b, 1, far);
 	for (uint64_t id = 1; id <= 70000; id++)
@@ -99,7 +91,7 @@ static void test_sparse_id_then_dense_growth(void **state)
 static void test_sparse_ids_stay_small(void **state)
 {
 	(void)state;
-	rv_model *m = model_new();
+	rv_model *m = fed_model_new();
 	rv_builder *b = rv_builder_new(m);
 	const size_t before = heap_in_use();
 	for (uint64_t k = 1; k <= 8; k++)
@@ -146,7 +138,7 @@ static void test_dense_ids_past_2p24(void **state)
 static void test_gap_cuts_and_end_unknown(void **state)
 {
 	(void)state;
-	rv_model *m = model_new();
+	rv_model *m = fed_model_new();
 	rv_lost gap = { .cpu = 0, .count = 7, .from = 100, .to = 200 };
 	m->lost = &gap;
 	m->nlost = 1;
@@ -192,7 +184,7 @@ static void test_gap_cuts_and_end_unknown(void **state)
 static void test_moved_promise_ends_after_the_move(void **state)
 {
 	(void)state;
-	rv_model *m = model_new();
+	rv_model *m = fed_model_new();
 	rv_lost gaps[2] = { { .cpu = 0, .count = 3, .from = 100, .to = 200 },
 			    { .cpu = 0, .count = 4, .from = 700, .to = 800 } };
 	m->lost = gaps;
@@ -254,7 +246,7 @@ static void test_search_ignores_case(void **state)
 		"\xe2\x84\xaa-mark",  /* KELVIN SIGN, casefolded to k */
 	};
 	const int n = (int)(sizeof labels / sizeof labels[0]);
-	rv_model *m = model_new();
+	rv_model *m = fed_model_new();
 	rv_builder *b = rv_builder_new(m);
 	for (int i = 0; i < n; i++) {
 		create(b, 10 * i + 1, 100 + i);

@@ -502,9 +502,7 @@ static int64_t log_range(GRand *r, double lo, double hi)
  * room for its label. */
 static rv_model *bursty_model(GRand *r, uint32_t nbursts)
 {
-	rv_model *m = g_new0(rv_model, 1);
-	m->ncpus = 1;
-	m->strings = g_string_chunk_new(4096);
+	rv_model *m = fed_model_new();
 	rv_builder *b = rv_builder_new(m);
 	int64_t t = 1000;
 	uint64_t id = 1;
@@ -557,9 +555,7 @@ static rv_model *bursty_model(GRand *r, uint32_t nbursts)
 		rv_builder_event(b, 0, MAX(due_t, t), RS_EV_PROMISE_RESOLVE, 1,
 				 due_id, 0, 0, NULL);
 	rv_builder_finish(b);
-	rv_layout(m);
-	rv_lod_index_all(m);
-	rv_lod_summarise(m);
+	fed_model_lay_out(m);
 	return m;
 }
 

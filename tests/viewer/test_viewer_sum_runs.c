@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "draw.h"
-#include "lod.h"
 #include "model.h"
 #include "ringside_ring.h"
 #include "sum.h"
@@ -34,9 +33,7 @@
  * just before its next turn (blocked, runnable, running). */
 static rv_model *turns_model(GRand *r, uint32_t nturns)
 {
-	rv_model *m = g_new0(rv_model, 1);
-	m->ncpus = 1;
-	m->strings = g_string_chunk_new(4096);
+	rv_model *m = fed_model_new();
 	rv_builder *b = rv_builder_new(m);
 	int64_t t = 1000;
 	bool blocked[NTHR + 1] = { false };
@@ -65,9 +62,7 @@ static rv_model *turns_model(GRand *r, uint32_t nturns)
 		cur = next;
 	}
 	rv_builder_finish(b);
-	rv_layout(m);
-	rv_lod_index_all(m);
-	rv_lod_summarise(m);
+	fed_model_lay_out(m);
 	return m;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "lod.h"
 #include "model.h"
 #include "sum.h"
 #include "testlib.h"
@@ -195,6 +196,26 @@ static inline int assert_frame_as_cairo(const rv_model *m, const rv_view *v,
 	cairo_surface_destroy(s[1]);
 	cairo_debug_reset_static_data();
 	return inked;
+}
+
+/* An empty model of one CPU, for events a test feeds through
+ * rv_builder_new / rv_builder_event / rv_builder_finish. */
+static inline rv_model *fed_model_new(void)
+{
+	rv_model *m = g_new0(rv_model, 1);
+	m->ncpus = 1;
+	m->strings = g_string_chunk_new(4096);
+	return m;
+}
+
+/* A fed model, its builder finished, laid out as a load lays it out
+ * (model.c's lay_out, on one thread): rows and touches, fingers,
+ * summaries. */
+static inline void fed_model_lay_out(rv_model *m)
+{
+	rv_layout(m);
+	rv_lod_index_all(m);
+	rv_lod_summarise(m);
 }
 
 static inline rv_model *load(const char *db)
