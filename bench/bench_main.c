@@ -228,7 +228,7 @@ static const struct row {
 #define NO_REF ((size_t)-1)
 #define OFF(k) offsetof(struct bench_results, k)
 	{ "emit vs bare rdtsc+store", OFF(emit_ns), OFF(bare_ns), U_NS,
-	  C_RATIO, "<= 1.25" },
+	  C_RATIO, "<= 1.10" },
 	{ "emit vs bare, no rdtsc", OFF(emit_notsc_ns), OFF(bare_notsc_ns),
 	  U_NS, C_RATIO, "-" },
 	{ "emit vs bare, Ir per record", OFF(emit_ir), OFF(bare_ir), U_IR,
