@@ -47,6 +47,15 @@ static double proc_cpu_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* This process's system CPU seconds, all threads: of an open's CPU, what
+ * the kernel spent (most of it backing the model's pages). */
+static double proc_sys_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 /* VmRSS and VmHWM of this process in kB (0 where /proc says nothing):
  * what the loaded model holds, and the most the load ever held. */
 static void rss_kb(long *rss, long *hwm)
@@ -207,7 +216,7 @@ int rv_bench(const char *path, int width, int height)
 	rv_view v = { .width = width, .height = height };
 	rv_draw_reserve(width, height, 1);
 	rv_draw(cr, NULL, &v);
-	double t0 = now_s(), pc0 = proc_cpu_s();
+	double t0 = now_s(), pc0 = proc_cpu_s(), ps0 = proc_sys_s();
 	rv_model *m = rv_model_load(path, err, sizeof err);
 	if (!m) {
 		fprintf(stderr, "ringside-view: %s\n", err);
@@ -216,6 +225,7 @@ int rv_bench(const char *path, int width, int height)
 		return 1;
 	}
 	double open_s = now_s() - t0, open_cpu_s = proc_cpu_s() - pc0;
+	const double open_sys_s = proc_sys_s() - ps0;
 	long rss, hwm;
 	rss_kb(&rss, &hwm);
 	rv_view_fit(&v, m);
@@ -274,7 +284,8 @@ int rv_bench(const char *path, int width, int height)
 	printf("sum_bytes %zu  (%.2f per event)\n", rv_sum_model_bytes(m),
 	       m->nevents ? (double)rv_sum_model_bytes(m) /
 			    (double)m->nevents : 0);
-	printf("open_cpu_s %.3f  (all threads)\n", open_cpu_s);
+	printf("open_cpu_s %.3f  open_sys_s %.3f  (all threads)\n", open_cpu_s,
+	       open_sys_s);
 	printf("search_ms %.2f (worst of %d needles over %u labels)\n",
 	       search_worst, (int)G_N_ELEMENTS(needles), m->pp.n);
 	cairo_destroy(cr);
