@@ -68,8 +68,9 @@ struct bench_results {
 	double view100m_open_s, decode100m_s, view100m_rss_gib;
 	double view100m_frame_ms_max;
 	/* view100m_open_s is the second of two opens; the first, and the
-	 * system time of each (a fresh VM's memory costs the host a fault
-	 * the first time a page is touched: bench/README.md) */
+	 * system time of each (in a VM that hands freed memory back to its
+	 * host, the first touch of it again waits for the host:
+	 * bench_view.c) */
 	double view100m_open_first_s, view100m_open_first_sys_s;
 	double view100m_open_sys_s;
 	/* the window's open (previews drawn as it goes): when its first

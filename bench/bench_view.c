@@ -465,11 +465,15 @@ static double open_again_s(struct bench_results *res, const char *dir,
 
 /* BENCH_BIG=1 only (minutes): the viewer on 100 M events beside the
  * decoder alone on the same database; bytes per event from 10 M to it.
- * The database is opened twice, and the open row is the second: on a
- * freshly booted VM the first process to touch gigabytes of memory pays
- * the host for every page it backs for the first time, which shows as
- * system time, not as the viewer's work (bench/README.md, session 15). The
- * first is kept beside it, with both opens' system time. */
+ * The database is opened twice, and the open row is the second: in a VM
+ * whose balloon reports free pages to its host (virtio-balloon's
+ * REPORTING, as on the development machine), memory freed a while ago
+ * has been given back, and the first process to touch gigabytes of it
+ * waits for the host to back every page again: clearing a page costs
+ * about three times as much, which shows as system time, not as the
+ * viewer's work (bench/README.md, session 15). The second open reuses
+ * the pages the first freed moments before. The first is kept beside
+ * it, with both opens' system time. */
 static void bench_view_big(struct bench_results *res, const char *dir,
 			   const struct view_run *r10)
 {
